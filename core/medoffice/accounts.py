@@ -1,0 +1,113 @@
+"""Users, roles and permissions: hashing, role grants and the seeded roles."""
+from __future__ import annotations
+
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .contributions import Permission
+from .db import transaction
+from .models import PermissionSeed, Role, RolePermission, User, UserRole
+
+SEEDED_ROLES = {
+    "admin": ("Administrator", "Everything, including users, roles, plugins and settings."),
+    "office_manager": ("Office manager", "Runs the practice: every duty area and its reports."),
+    "billing": ("Billing", "Charges, claims, payments, statements and collections."),
+    "front_desk": ("Front desk", "Patients, check-in, payments at the desk."),
+    "hr": ("Human resources", "Employees, pay, training and the manual."),
+    "auditor": ("Auditor (read-only)", "Reads the audit trail and reports; changes nothing."),
+}
+ADMIN = "admin"
+
+
+def hash_password(password: str) -> str:
+    """A memory-hard (scrypt) hash of ``password``."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def password_matches(user: User, password: str) -> bool:
+    """True when ``password`` is the user's password (constant-time comparison)."""
+    return check_password_hash(user.password_hash, password)
+
+
+class SessionUser(UserMixin):
+    """The logged-in user as Flask-Login sees it: the row plus its permission set."""
+
+    def __init__(self, user: User, permissions: frozenset[str], roles: frozenset[str]):
+        self.row = user
+        self.id = user.id
+        self.username = user.username
+        self.full_name = user.full_name
+        self.roles = roles
+        self.permissions = permissions
+
+    def get_id(self) -> str:
+        """The session key: the user id."""
+        return str(self.id)
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated users cannot log in or keep a session."""
+        return self.row.active
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins hold every permission."""
+        return ADMIN in self.roles
+
+    def has_permission(self, permission: str) -> bool:
+        """True when one of the user's roles grants ``permission``."""
+        return self.is_admin or permission in self.permissions
+
+
+def load_session_user(user_id: int) -> SessionUser | None:
+    """Load a user with roles and granted permissions in two queries."""
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        return None
+    roles = frozenset(
+        r.name for r in Role.select(Role.name).join(UserRole).where(UserRole.user == user)
+    )
+    permissions = frozenset(
+        rp.permission for rp in RolePermission.select(RolePermission.permission)
+        .join(Role).join(UserRole, on=(UserRole.role == Role.id)).where(UserRole.user == user)
+    )
+    return SessionUser(user, permissions, roles)
+
+
+def ensure_roles() -> None:
+    """Create the seeded roles that do not exist yet (never alters edited ones)."""
+    existing = {r.name for r in Role.select(Role.name)}
+    with transaction():
+        for name, (title, description) in SEEDED_ROLES.items():
+            if name not in existing:
+                Role.create(name=name, title=title, description=description)
+
+
+def seed_permissions(permissions: list[Permission]) -> list[str]:
+    """Grant each new permission to its default roles, once.
+
+    A permission seeded before is left alone, so an admin who revoked it keeps it revoked.
+    :return: the permissions seeded now.
+    """
+    seeded = {p.permission for p in PermissionSeed.select(PermissionSeed.permission)}
+    roles = {r.name: r for r in Role.select()}
+    new = [p for p in permissions if p.name not in seeded]
+    with transaction():
+        for perm in new:
+            for role_name in perm.default_roles:
+                role = roles.get(role_name)
+                if role is not None and role_name != ADMIN:
+                    RolePermission.insert(role=role, permission=perm.name).on_conflict_ignore().execute()
+            PermissionSeed.create(permission=perm.name)
+    return [p.name for p in new]
+
+
+def create_user(username: str, full_name: str, password: str, roles: list[str],
+                email: str = "") -> User:
+    """Create a user with the given roles (the password must already satisfy the policy)."""
+    with transaction():
+        user = User.create(username=username, full_name=full_name, email=email,
+                           password_hash=hash_password(password))
+        for role in Role.select().where(Role.name.in_(roles)):
+            UserRole.create(user=user, role=role)
+    return user

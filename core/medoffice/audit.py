@@ -1,0 +1,122 @@
+"""The audit trail: append-only, hash-chained entries of who did what, when, from where.
+
+Each entry's hash covers its own fields and the previous entry's hash, so editing, deleting
+or reordering any entry breaks the chain, and ``medoffice audit verify`` finds the first
+broken link. Entries are written in the same transaction as the change they describe.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from .db import transaction, utcnow
+from .models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _canonical(seq, at, user_id, username, address, action, object_type, object_id,
+               patient_id, detail) -> bytes:
+    at_text = at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return json.dumps(
+        [seq, at_text, user_id, username, address, action, object_type, str(object_id),
+         patient_id, detail],
+        separators=(",", ":"), ensure_ascii=True,
+    ).encode()
+
+
+def _digest(prev_hash: str, payload: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + payload).hexdigest()
+
+
+def _actor():
+    """(user_id, username, address) of the current request, or the system outside one."""
+    from flask import has_request_context, request
+    from flask_login import current_user
+
+    if has_request_context():
+        address = request.remote_addr or ""
+        if getattr(current_user, "is_authenticated", False):
+            return current_user.id, current_user.username, address
+        return None, "", address
+    return None, "system", ""
+
+
+def record(action: str, object_type: str = "", object_id="", *, patient_id: int | None = None,
+           detail: dict | None = None, user_id=None, username: str | None = None,
+           address: str | None = None) -> AuditEvent:
+    """Append one audit entry (inside the caller's transaction when there is one).
+
+    :param action: a dotted verb such as ``patient.view``, ``billing.claim.update``.
+    :param detail: JSON-serializable facts (for updates, ``{"before": ..., "after": ...}``).
+        Never put patient data here that is not needed to explain the change.
+    """
+    actor_id, actor_name, actor_address = _actor()
+    user_id = actor_id if user_id is None else user_id
+    username = actor_name if username is None else username
+    address = actor_address if address is None else address
+    detail_text = json.dumps(detail or {}, sort_keys=True, default=str, separators=(",", ":"))
+    with transaction():
+        # Update the head first: it takes the write lock (SQLite) or the row lock (PostgreSQL),
+        # so concurrent appends line up instead of forking the chain.
+        updated = AuditHead.update(seq=AuditHead.seq + 1).where(AuditHead.id == 1).execute()
+        if not updated:
+            AuditHead.insert(id=1, seq=1, last_hash=GENESIS).execute()
+        head = AuditHead.get_by_id(1)
+        at = utcnow()
+        payload = _canonical(head.seq, at, user_id, username, address, action, object_type,
+                             object_id, patient_id, detail_text)
+        digest = _digest(head.last_hash, payload)
+        event = AuditEvent.create(
+            seq=head.seq, at=at, user_id=user_id, username=username, address=address,
+            action=action, object_type=object_type, object_id=str(object_id),
+            patient_id=patient_id, detail=detail_text, prev_hash=head.last_hash, hash=digest,
+        )
+        AuditHead.update(last_hash=digest).where(AuditHead.id == 1).execute()
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of a chain check: ``ok``, entries checked, and the first problem found."""
+
+    ok: bool
+    checked: int
+    problem: str = ""
+    seq: int | None = None
+
+
+def verify(batch: int = 5000) -> VerifyResult:
+    """Walk the whole chain in order and report the first broken link."""
+    prev_hash = GENESIS
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        rows = list(
+            AuditEvent.select().where(AuditEvent.seq >= expected_seq)
+            .order_by(AuditEvent.seq).limit(batch)
+        )
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                return VerifyResult(False, checked, f"entry {expected_seq} is missing (next is {event.seq})", expected_seq)
+            if event.prev_hash != prev_hash:
+                return VerifyResult(False, checked, f"entry {event.seq} does not follow entry {event.seq - 1}", event.seq)
+            payload = _canonical(event.seq, event.at, event.user_id, event.username, event.address,
+                                 event.action, event.object_type, event.object_id, event.patient_id,
+                                 event.detail)
+            if _digest(prev_hash, payload) != event.hash:
+                return VerifyResult(False, checked, f"entry {event.seq} was altered", event.seq)
+            prev_hash = event.hash
+            expected_seq += 1
+            checked += 1
+            last_seq = event.seq
+    head = AuditHead.get_or_none(AuditHead.id == 1)
+    if head is not None and (head.seq != last_seq or head.last_hash != prev_hash):
+        return VerifyResult(False, checked, f"the chain ends at entry {last_seq} but {head.seq} were written "
+                            "(entries were deleted from the end)", last_seq + 1)
+    return VerifyResult(True, checked)

@@ -1,0 +1,179 @@
+"""The small, immutable records that plugins return from hooks.
+
+Hooks return data, never HTML: core owns the markup, so a template change in core never
+breaks a plugin and two plugins can never clobber each other's page fragments.
+Every name a plugin contributes (permission, job, report, setting, widget) is prefixed
+with the plugin's own name and a dot, e.g. ``billing.claims.view``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Metadata a plugin module declares as ``PLUGIN = PluginInfo(...)``.
+
+    ``requires`` are hard dependencies (enabled together, refuse to disable underneath);
+    ``uses`` are soft ones (ordered first when present, never required).
+    """
+
+    name: str
+    title: str
+    version: str = "0.0.0"
+    description: str = ""
+    requires: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission a plugin declares, with the seeded roles that get it by default."""
+
+    name: str
+    title: str
+    description: str = ""
+    default_roles: tuple[str, ...] = ("admin",)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry in the main navigation, grouped under ``group``."""
+
+    title: str
+    endpoint: str
+    permission: str
+    group: str = ""
+    order: int = 100
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A scheduled job: ``func()`` runs with a database connection open and returns a message.
+
+    ``trigger`` is ``"cron"`` or ``"interval"``; ``schedule`` holds APScheduler trigger kwargs.
+    """
+
+    id: str
+    title: str
+    func: Callable[[], str | None]
+    trigger: str = "cron"
+    schedule: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ReportParam:
+    """A typed report parameter. ``kind``: date, choice, text, int, location, provider, bool."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    default: Any = None
+    choices: Sequence[tuple[str, str]] | Callable[[], Sequence[tuple[str, str]]] = ()
+
+
+@dataclass(frozen=True)
+class Column:
+    """A report column. ``kind``: text, int, cents, date, percent (percent holds basis points)."""
+
+    key: str
+    label: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart drawn from the result rows: ``kind`` bar, line, pie or stacked_bar.
+
+    ``x`` names the column used for labels, ``series`` the numeric columns plotted.
+    """
+
+    kind: str
+    x: str
+    series: tuple[str, ...]
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What a report's run function returns. ``totals`` maps column keys to values."""
+
+    columns: Sequence[Column]
+    rows: Sequence[dict[str, Any]]
+    totals: dict[str, Any] = field(default_factory=dict)
+    chart: ChartSpec | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A report: ``run(**params)`` receives parsed parameter values and returns ReportResult."""
+
+    id: str
+    title: str
+    permission: str
+    run: Callable[..., ReportResult]
+    description: str = ""
+    params: Sequence[ReportParam] = ()
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A dashboard widget; core loads ``endpoint`` lazily into a card (the endpoint returns a fragment)."""
+
+    id: str
+    title: str
+    endpoint: str
+    permission: str
+    order: int = 100
+    width: int = 1
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One line of the Today queue. Lower ``urgency`` sorts first (0 = overdue/critical)."""
+
+    title: str
+    url: str
+    permission: str
+    urgency: int = 50
+    count: int | None = None
+    due: dt.date | None = None
+    detail: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """A practice-level setting a plugin owns. ``kind``: text, int, bool, choice, cents, markdown."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    default: Any = None
+    help: str = ""
+    choices: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one ``medoffice doctor`` check. ``status``: ok, warn or fail."""
+
+    name: str
+    status: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """Passed to demo-data hooks: the size ("small" or "large") and a seeded random generator."""
+
+    size: str
+    rng: Any
+    today: dt.date

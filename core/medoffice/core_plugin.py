@@ -1,0 +1,71 @@
+"""Core registers its own contributions through the same hooks as every plugin."""
+from __future__ import annotations
+
+from . import hookimpl
+from .contributions import NavItem, Permission, PluginInfo, SettingSpec
+from .models import CORE_MODELS
+
+PLUGIN = PluginInfo(
+    name="core",
+    title="Core",
+    version="0.1.0",
+    description="Patients, staff, locations, users and roles, audit, jobs, reports and settings.",
+)
+
+EVERYONE = ("admin", "office_manager", "billing", "front_desk", "hr", "auditor")
+MANAGERS = ("admin", "office_manager")
+
+
+@hookimpl
+def medoffice_models():
+    return list(CORE_MODELS)
+
+
+@hookimpl
+def medoffice_permissions():
+    return [
+        Permission("core.dashboard.view", "See the dashboard and Today queue", default_roles=EVERYONE),
+        Permission("core.account.use", "Change one's own password", default_roles=EVERYONE),
+        Permission("core.patients.view", "Look up patients and open their records",
+                   default_roles=(*MANAGERS, "billing", "front_desk")),
+        Permission("core.patients.edit", "Register patients and edit demographics",
+                   default_roles=(*MANAGERS, "billing", "front_desk")),
+        Permission("core.staff.view", "See the staff and provider directory", default_roles=EVERYONE),
+        Permission("core.staff.edit", "Add and edit staff and providers", default_roles=(*MANAGERS, "hr")),
+        Permission("core.locations.edit", "Add and edit locations", default_roles=MANAGERS),
+        Permission("core.settings.edit", "Change practice settings and the theme", default_roles=MANAGERS),
+        Permission("core.plugins.manage", "Turn modules on and off", default_roles=("admin",)),
+        Permission("core.users.manage", "Create users, reset passwords, unlock accounts", default_roles=("admin",)),
+        Permission("core.roles.manage", "Edit roles and their permissions", default_roles=("admin",)),
+        Permission("core.jobs.view", "See scheduled jobs and their runs", default_roles=MANAGERS),
+        Permission("core.jobs.run", "Run a scheduled job now", default_roles=MANAGERS),
+        Permission("core.reports.view", "Open the reports list", default_roles=(*MANAGERS, "billing", "auditor")),
+        Permission("core.audit.view", "Read and export the audit trail", default_roles=("admin", "auditor")),
+    ]
+
+
+@hookimpl
+def medoffice_nav_items():
+    return [
+        NavItem("Today", "core.dashboard", "core.dashboard.view", order=0),
+        NavItem("Patients", "core.patients", "core.patients.view", group="Patients", order=10),
+        NavItem("Modules", "core.plugins", "core.plugins.manage", group="Admin", order=50),
+    ]
+
+
+@hookimpl
+def medoffice_settings():
+    return [
+        SettingSpec("core.practice_name", "Practice name", default="My Practice"),
+        SettingSpec("core.practice_npi", "Practice (group) NPI", help="10 digits"),
+        SettingSpec("core.tax_id", "Federal tax id (EIN)", help="9 digits"),
+        SettingSpec("core.address1", "Street address"),
+        SettingSpec("core.address2", "Address line 2"),
+        SettingSpec("core.city", "City"),
+        SettingSpec("core.state", "State", help="Two letters"),
+        SettingSpec("core.zip", "ZIP code"),
+        SettingSpec("core.phone", "Phone"),
+        SettingSpec("core.timezone", "Time zone", default="America/New_York"),
+        SettingSpec("core.theme", "Theme", kind="choice", default="default"),
+        SettingSpec("core.idle_timeout_minutes", "Log out after this many idle minutes", kind="int", default=15),
+    ]

@@ -1,0 +1,78 @@
+"""The database: a peewee DatabaseProxy bound per instance to SQLite (default) or PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+db = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    # FULL: a committed visit, claim or payment must survive a power cut, not just a crash.
+    "synchronous": "full",
+    "cache_size": -32000,
+}
+
+
+class UTCDateTimeField(peewee.DateTimeField):
+    """Stores aware timestamps as UTC and returns them aware (tzinfo=UTC)."""
+
+    def db_value(self, value):
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                raise ValueError(f"{self.name}: naive datetime; pass an aware timestamp")
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+def utcnow() -> dt.datetime:
+    """The current time as an aware UTC timestamp."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class BaseModel(peewee.Model):
+    """Base class for every medoffice model (core and plugins)."""
+
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def open_database(url: str | None, instance: Path) -> peewee.Database:
+    """Build (but do not connect) the database for an instance.
+
+    ``url`` is ``postgresql://...`` (psycopg 3) or ``sqlite:///path``; None means the embedded
+    SQLite file ``medoffice.sqlite3`` in the instance folder.
+    """
+    if url and url.startswith(("postgres://", "postgresql://")):
+        url = url.replace("postgres://", "postgresql://", 1)
+        return connect_url(url, prefer_psycopg3=True, autorollback=True)
+    path = Path(url[len("sqlite:///"):]) if url else instance / "medoffice.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # IMMEDIATE: a transaction that reads first and writes later would otherwise fail with
+    # "database is locked" when two desks save at once; this takes the write lock up front.
+    return peewee.SqliteDatabase(
+        str(path), pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE"
+    )
+
+
+def is_sqlite(database: peewee.Database | None = None) -> bool:
+    """True when the (bound) database is SQLite."""
+    target = database or db.obj
+    return isinstance(target, peewee.SqliteDatabase)
+
+
+def transaction():
+    """A write transaction (nested calls become savepoints)."""
+    return db.atomic()

@@ -1,0 +1,100 @@
+"""Per-plugin schema migrations (playhouse.migrations), one history table per plugin.
+
+Each plugin keeps numbered files in ``<package>/migrations/``; core's live in
+``medoffice/migrations/``. ``medoffice migrations make NAME`` writes the next file from the
+difference between the plugin's models and the database (playhouse.schema_diff).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from pathlib import Path
+
+import peewee
+from playhouse.migrations import Runner, template
+from playhouse.schema_diff import diff_models
+
+from .db import db, is_sqlite
+
+log = logging.getLogger("medoffice.migrate")
+
+
+def history_table(plugin_name: str) -> str:
+    """The migration-history table of a plugin (prefixed with its name like all its tables)."""
+    return f"{plugin_name}_migration_history"
+
+
+def runner_for(plugin) -> Runner | None:
+    """A playhouse Runner for a loaded plugin, or None when it ships no migrations."""
+    directory = plugin.package_dir / "migrations"
+    if not directory.is_dir():
+        return None
+    return Runner(db.obj, str(directory), table_name=history_table(plugin.name))
+
+
+def pending(plugin) -> list[str]:
+    """Names of the plugin's migrations not yet applied."""
+    runner = runner_for(plugin)
+    if runner is None:
+        return []
+    return [m.name for m in runner.status() if m.applied is None and m.path is not None]
+
+
+def apply(plugins, backup_dir: Path | None = None) -> dict[str, list[str]]:
+    """Apply pending migrations of ``plugins`` (in the given dependency order).
+
+    On SQLite, when anything is pending and the database already holds tables, a copy is
+    written to ``backup_dir`` first, so a failed upgrade can always be undone.
+    :return: applied migration names per plugin.
+    """
+    todo = [(p, pending(p)) for p in plugins]
+    todo = [(p, names) for p, names in todo if names]
+    if not todo:
+        return {}
+    if backup_dir is not None and is_sqlite() and db.obj.get_tables():
+        path = sqlite_snapshot(backup_dir, "pre-migrate")
+        log.info("database copied to %s before migrating", path)
+    applied = {}
+    for plugin, _names in todo:
+        applied[plugin.name] = runner_for(plugin).up()
+        log.info("%s: applied %s", plugin.name, ", ".join(applied[plugin.name]))
+    return applied
+
+
+def sqlite_snapshot(directory: Path, label: str) -> Path:
+    """Copy the live SQLite database with the online backup API (consistent under writes)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = directory / f"{label}-{stamp}.sqlite3"
+    source = sqlite3.connect(db.obj.database)
+    try:
+        dest = sqlite3.connect(target)
+        with dest:
+            source.backup(dest)
+        dest.close()
+    finally:
+        source.close()
+    return target
+
+
+def schema_diff(models: list[type[peewee.Model]]):
+    """Where the database differs from ``models`` (falsy when they match exactly)."""
+    return diff_models(db.obj, models)
+
+
+def make_migration(plugin, models, name: str) -> Path | None:
+    """Write the plugin's next migration file from the models/database difference.
+
+    :return: the new file's path, or None when the schema already matches.
+    """
+    diff = schema_diff(models)
+    if not diff:
+        return None
+    directory = plugin.package_dir / "migrations"
+    runner = Runner(db.obj, str(directory), table_name=history_table(plugin.name))
+    # Callable defaults (timestamps) are applied by the models on insert, not by the schema.
+    lines = [line for line in template(diff).splitlines()
+             if not (line.startswith("# TODO:") and "default <function" in line)]
+    body = f'"""{name}"""\n' + "\n".join(lines) + "\n"
+    return Path(runner.create(name, body=body))

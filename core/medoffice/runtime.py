@@ -1,0 +1,181 @@
+"""The per-app runtime: plugin host plus the enabled state kept in the database.
+
+Enabling and disabling happen here, effective at once in every process: the toggle bumps a
+state version, and each request (and the scheduler) compares it with one cheap read.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import audit, migrate
+from .accounts import ensure_roles, seed_permissions
+from .db import db, transaction, utcnow
+from .models import CORE_MODELS, AuditHead, PluginState, StateVersion
+from .plugins import CORE, PluginError, PluginHost
+
+log = logging.getLogger("medoffice.runtime")
+STATE_KEY = "state"
+
+
+@dataclass
+class Runtime:
+    """Everything an app instance knows about its plugins; stored in ``app.extensions['medoffice']``."""
+
+    host: PluginHost
+    instance: Path
+    first_boot_plugins: list[str] | None = None
+    blueprint_owner: dict[str, str] = field(default_factory=dict)
+    listeners: list = field(default_factory=list)
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where automatic pre-migration copies and backups go."""
+        return self.instance / "backups"
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def bootstrap(self) -> None:
+        """Migrate core, settle the enabled set (first boot), migrate enabled plugins, seed roles."""
+        core = self.host.plugins[CORE]
+        migrate.apply([core], self.backup_dir)
+        if not AuditHead.select().where(AuditHead.id == 1).exists():
+            AuditHead.insert(id=1, seq=0, last_hash=audit.GENESIS).on_conflict_ignore().execute()
+        StateVersion.insert(key=STATE_KEY, version=1).on_conflict_ignore().execute()
+        if not PluginState.select().exists():
+            self._first_boot()
+        self.refresh(force=True)
+        enabled = [p for p in self.host.ordered() if self.host.is_enabled(p.name) and p.name != CORE]
+        for plugin in enabled:
+            try:
+                migrate.apply([plugin], self.backup_dir)
+            except Exception as exc:  # a broken plugin upgrade must not stop the practice
+                log.exception("migrations of plugin %s failed", plugin.name)
+                self.host.mark_failed(plugin.name, f"migration failed: {exc}")
+        ensure_roles()
+        self.refresh(force=True)
+        self.check_contributions()
+        seed_permissions(self.host.call("medoffice_permissions"))
+
+    def _first_boot(self) -> None:
+        wanted = self.first_boot_plugins
+        names = [p.name for p in self.host.ordered() if p.name != CORE]
+        if wanted is not None:
+            closure: list[str] = []
+            for name in wanted:
+                if name not in names:
+                    log.warning("instance config lists plugin %s, which is not installed", name)
+                    continue
+                for dep in [*self.host.requirements(name), name]:
+                    if dep not in closure:
+                        closure.append(dep)
+            names = closure
+        with transaction():
+            for name in names:
+                PluginState.create(name=name, enabled=True, changed_by="first boot")
+
+    def check_contributions(self) -> None:
+        """Refuse to start when two plugins contribute the same name or a name lacks its prefix."""
+        from .contract import contribution_problems
+
+        problems = contribution_problems(self.host)
+        if problems:
+            raise PluginError("plugin contributions conflict:\n  " + "\n  ".join(problems))
+
+    # --- state -----------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> bool:
+        """Re-read the enabled set if another process (or this one) changed it. True if changed."""
+        row = StateVersion.get_or_none(StateVersion.key == STATE_KEY)
+        version = row.version if row else 0
+        if not force and version == self.host.state_version:
+            return False
+        names = frozenset(
+            s.name for s in PluginState.select(PluginState.name).where(PluginState.enabled == True)  # noqa: E712
+        )
+        self.host.set_enabled_state(version, names)
+        for listener in self.listeners:
+            listener()
+        return True
+
+    def bump(self) -> None:
+        """Tell every process that plugin state or theme changed."""
+        StateVersion.update(version=StateVersion.version + 1).where(StateVersion.key == STATE_KEY).execute()
+
+    def enable(self, name: str, by: str = "") -> list[str]:
+        """Enable ``name`` and its hard dependencies, migrating them first.
+
+        :return: the plugins newly enabled (dependencies first).
+        :raises PluginError: unknown or failed plugin.
+        """
+        plugin = self._known(name)
+        if not plugin.ok:
+            raise PluginError(f"{name} cannot be enabled: it failed to load ({plugin.error.strip().splitlines()[-1]})")
+        self.refresh()
+        wanted = [n for n in [*self.host.requirements(name), name] if not self.host.is_enabled(n)]
+        if not wanted:
+            return []
+        migrate.apply([self.host.plugins[n] for n in wanted], self.backup_dir)
+        with transaction():
+            for n in wanted:
+                self._set(n, True, by)
+            audit.record("plugin.enable", "plugin", name, detail={"enabled": wanted})
+            self.bump()
+        self.refresh()
+        seed_permissions(self.host.call("medoffice_permissions"))
+        for n in wanted:
+            self.host.call("medoffice_plugin_enabled", name=n)
+        return wanted
+
+    def disable(self, name: str, by: str = "") -> None:
+        """Disable ``name``; its data stays. Refused while an enabled plugin requires it."""
+        plugin = self._known(name)
+        if name == CORE:
+            raise PluginError("the core cannot be disabled")
+        self.refresh()
+        if not self.host.is_enabled(name):
+            return
+        if plugin.ok:
+            blockers = self.host.dependents(name, self.host.enabled())
+            if blockers:
+                raise PluginError(
+                    f"{name} cannot be disabled while {', '.join(blockers)} "
+                    f"{'depends' if len(blockers) == 1 else 'depend'} on it; disable "
+                    f"{'that' if len(blockers) == 1 else 'those'} first"
+                )
+        with transaction():
+            self._set(name, False, by)
+            audit.record("plugin.disable", "plugin", name)
+            self.bump()
+        if plugin.ok:
+            self.host.call_for(name, "medoffice_plugin_disabled", name=name)
+        self.refresh()
+        self.host.call("medoffice_plugin_disabled", name=name)
+
+    def _known(self, name: str):
+        if name not in self.host.plugins:
+            raise PluginError(f"no plugin named {name!r} is installed")
+        return self.host.plugins[name]
+
+    @staticmethod
+    def _set(name: str, enabled: bool, by: str) -> None:
+        PluginState.insert(name=name, enabled=enabled, changed_at=utcnow(), changed_by=by).on_conflict(
+            conflict_target=[PluginState.name],
+            update={PluginState.enabled: enabled, PluginState.changed_at: utcnow(),
+                    PluginState.changed_by: by},
+        ).execute()
+
+
+def all_models(host: PluginHost) -> dict[str, list]:
+    """Models per loaded plugin (core included), for migrations checks and doctor."""
+    result = {CORE: list(CORE_MODELS)}
+    for plugin in host.ordered():
+        if plugin.name != CORE:
+            result[plugin.name] = host.call_for(plugin.name, "medoffice_models")
+    return result
+
+
+def connect() -> None:
+    """Open this thread's connection if it is not open."""
+    db.connect(reuse_if_open=True)

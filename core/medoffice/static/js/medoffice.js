@@ -1,0 +1,73 @@
+// medoffice behaviours: confirm dialogs, "/" to search, idle logoff warning. No inline script (CSP).
+(function () {
+  "use strict";
+
+  // Confirm dialogs: <form data-confirm="message"> asks before submitting.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-confirm]") || form.dataset.confirmed === "1") return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") {
+      if (window.confirm(form.dataset.confirm)) { form.dataset.confirmed = "1"; form.requestSubmit(); }
+      return;
+    }
+    document.getElementById("confirm-message").textContent = form.dataset.confirm;
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      if (dialog.returnValue === "ok") { form.dataset.confirmed = "1"; form.requestSubmit(); delete form.dataset.confirmed; }
+    };
+    dialog.showModal();
+    document.getElementById("confirm-ok").focus();
+  }, true);
+
+  // "/" focuses the element marked data-hotkey="/" unless typing in a field.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var tag = (document.activeElement && document.activeElement.tagName) || "";
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    var target = document.querySelector('[data-hotkey="/"]');
+    if (target) { event.preventDefault(); target.focus(); }
+  });
+
+  // Idle logoff: warn a minute before the server-side timeout, then log out.
+  var idleTimer = null, warnTimer = null, countdown = null;
+  function resetIdle() {
+    var minutes = parseInt(document.body.dataset.idleMinutes || "0", 10);
+    if (!minutes) return;
+    var warning = document.getElementById("idle-warning");
+    if (warning) warning.hidden = true;
+    clearTimeout(idleTimer); clearTimeout(warnTimer); clearInterval(countdown);
+    var total = minutes * 60 * 1000;
+    warnTimer = setTimeout(function () {
+      if (!warning) return;
+      var left = 60;
+      warning.hidden = false;
+      warning.querySelector("[data-countdown]").textContent = left;
+      countdown = setInterval(function () {
+        left -= 1;
+        warning.querySelector("[data-countdown]").textContent = Math.max(left, 0);
+      }, 1000);
+    }, Math.max(total - 60000, 0));
+    idleTimer = setTimeout(function () {
+      var form = document.createElement("form");
+      form.method = "post";
+      form.action = document.body.dataset.logoutUrl;
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      var token = document.createElement("input");
+      token.type = "hidden"; token.name = "csrf_token"; token.value = headers["X-CSRFToken"] || "";
+      form.appendChild(token);
+      document.body.appendChild(form);
+      form.submit();
+    }, total);
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.matches && event.target.matches("[data-stay-signed-in]")) {
+      fetch(window.location.pathname, { credentials: "same-origin", headers: { "HX-Request": "true" } });
+    }
+  });
+  ["htmx:afterRequest", "DOMContentLoaded", "keydown", "click"].forEach(function (name) {
+    document.addEventListener(name, resetIdle);
+  });
+})();

@@ -1,0 +1,11 @@
+"""Core's web pages: the shell, login, dashboard and the admin screens."""
+from flask import Blueprint
+
+core_blueprint = Blueprint("core", __name__)
+
+from . import (  # noqa: E402,F401  (views register routes on the blueprint)
+    admin_plugins,
+    auth_views,
+    patients,
+    dashboard,
+)

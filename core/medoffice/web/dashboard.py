@@ -1,0 +1,48 @@
+"""The dashboard (lazy widgets and the Today queue) and the public health check."""
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask_login import current_user
+
+from ..access import can, public, requires
+from ..db import db
+from ..settings import today
+from . import core_blueprint as bp
+from .shell import render_page
+
+
+def today_items() -> list:
+    """Work items from every enabled plugin the user may act on, most urgent first."""
+    host = current_app.extensions["medoffice"].host
+    items = [i for i in host.call("medoffice_work_items", user=current_user, today=today())
+             if can(i.permission)]
+    return sorted(items, key=lambda i: (i.urgency, i.due or today(), i.title))
+
+
+@bp.route("/")
+@requires("core.dashboard.view")
+def dashboard():
+    """Home: the Today queue and the widgets of enabled plugins (each loaded lazily)."""
+    host = current_app.extensions["medoffice"].host
+    widgets = sorted((w for w in host.call("medoffice_widgets") if can(w.permission)),
+                     key=lambda w: (w.order, w.title))
+    return render_page("core/dashboard.html", title="Today", widgets=widgets)
+
+
+@bp.route("/today")
+@requires("core.dashboard.view")
+def today_queue():
+    """The Today queue as a fragment (the dashboard loads it lazily and polls it)."""
+    return render_page("core/_today.html", title="Today", items=today_items())
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """Liveness and database reachability, for monitoring (no data, no login)."""
+    try:
+        db.execute_sql("SELECT 1")
+        return jsonify(status="ok")
+    except Exception:
+        return jsonify(status="database unreachable"), 503
+

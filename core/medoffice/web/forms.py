@@ -1,0 +1,17 @@
+"""Form helpers shared by core and plugins (Flask-WTF forms, inline errors via core/ui.html)."""
+from __future__ import annotations
+
+from wtforms import StringField
+
+
+def form_values(form, names: list[str] | None = None) -> dict:
+    """The form's data for ``names`` (default: every input field), text fields stripped, None as ""."""
+    values = {}
+    for field in form:
+        if field.type in ("CSRFTokenField", "SubmitField") or (names is not None and field.name not in names):
+            continue
+        value = field.data
+        if isinstance(field, StringField):
+            value = (value or "").strip()
+        values[field.name] = value
+    return values

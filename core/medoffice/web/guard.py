@@ -1,0 +1,34 @@
+"""The central access check run before every view (login, permission, fail closed)."""
+from __future__ import annotations
+
+import logging
+
+from flask import abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
+
+from ..access import can, view_is_public, view_permission
+
+log = logging.getLogger("medoffice.access")
+
+
+def enforce_access():
+    """Let public views through; send anonymous users to login; 403 without the permission."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None or view_is_public(view):
+        return None
+    if not current_user.is_authenticated:
+        target = url_for("core.login", next=request.full_path if request.method == "GET" else None)
+        if request.headers.get("HX-Request") == "true":
+            response = current_app.response_class(status=401)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target)
+    permission = view_permission(view)
+    if permission is None:
+        # Fail closed: a view that declares no permission is a plugin bug, not an open door.
+        log.error("view %s declares no permission; refusing access", request.endpoint)
+        abort(403)
+    if not can(permission):
+        g.denied_permission = permission
+        abort(403)
+    return None

@@ -1,0 +1,98 @@
+"""Paginated, sortable, searchable tables over a peewee query (counts and pages in SQL)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from flask import request, url_for
+from markupsafe import Markup, escape
+
+
+@dataclass
+class TableColumn:
+    """A column: ``sort`` is the SQL expression to order by (None: not sortable)."""
+
+    key: str
+    label: str
+    sort: Any = None
+    numeric: bool = False
+    value: Callable[[Any], Any] | None = None
+    link: Callable[[Any], str] | None = None
+
+    @property
+    def sortable(self) -> bool:
+        """True when the column can be sorted."""
+        return self.sort is not None
+
+    def render(self, row) -> Markup:
+        """The cell's HTML: the value, escaped, wrapped in a link when one is given."""
+        value = self.value(row) if self.value else getattr(row, self.key, "")
+        text = escape("" if value is None else value)
+        if self.link:
+            return Markup(f'<a href="{escape(self.link(row))}">{text}</a>')
+        return text
+
+
+@dataclass
+class TablePage:
+    """One page of a table, built from the request's q/sort/desc/page arguments."""
+
+    id: str
+    columns: list[TableColumn]
+    rows: list
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    desc: bool
+    query: str
+    endpoint: str
+    endpoint_args: dict = field(default_factory=dict)
+    noun: str = "row"
+    noun_plural: str = "rows"
+    search_placeholder: str = "Search"
+    empty_message: str = "Nothing here yet."
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+    def url(self, **changes) -> str:
+        """This table's URL with some arguments changed."""
+        args = {"q": self.query or None, "sort": self.sort, "desc": int(self.desc) or None,
+                "page": self.page if self.page > 1 else None}
+        args.update(changes)
+        if "desc" in changes:
+            args["desc"] = 1 if changes["desc"] else None
+        args = {k: v for k, v in args.items() if v not in (None, "")}
+        return url_for(self.endpoint, **self.endpoint_args, **args)
+
+
+def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[str], Any] | None,
+             default_sort: str, endpoint: str, per_page: int = 25, endpoint_args: dict | None = None,
+             **labels) -> TablePage:
+    """Apply the request's search, sort and page to ``query`` and fetch one page.
+
+    :param search: builds a WHERE expression from the search text (None: no search box).
+    """
+    text = (request.args.get("q") or "").strip()[:100]
+    by_key = {c.key: c for c in columns}
+    sort = request.args.get("sort", default_sort)
+    if sort not in by_key or not by_key[sort].sortable:
+        sort = default_sort
+    desc = request.args.get("desc") == "1"
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    if text and search is not None:
+        query = query.where(search(text))
+    total = query.count()
+    page = min(page, max(1, math.ceil(total / per_page)))
+    expr = by_key[sort].sort
+    rows = list(query.order_by(expr.desc() if desc else expr.asc()).paginate(page, per_page))
+    return TablePage(id=id, columns=columns, rows=rows, total=total, page=page, per_page=per_page,
+                     sort=sort, desc=desc, query=text, endpoint=endpoint,
+                     endpoint_args=endpoint_args or {}, **labels)
