@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from ..validators import icd10_is_valid_format, normalize_icd10, npi_is_valid
+from ..validators import format_cents, icd10_is_valid_format, normalize_icd10, npi_is_valid
 from .codes import ADJUSTMENT_GROUPS
 from .remit835 import Adjustment
 from .segments import Delimiters, Element, join_segments
@@ -343,16 +343,16 @@ def _other_payer_problems(claim: Claim, other: OtherPayer) -> list[str]:
             line_paid += adjudication.paid_cents
             line_adjusted += adjusted
             if line.charge_cents != adjudication.paid_cents + adjusted:
-                problems.append(f"{name}, line {number}: charge {_amount(line.charge_cents)} is not paid "
-                                f"{_amount(adjudication.paid_cents)} plus adjustments {_amount(adjusted)}.")
+                problems.append(f"{name}, line {number}: charge {format_cents(line.charge_cents)} is not paid "
+                                f"{format_cents(adjudication.paid_cents)} plus adjustments {format_cents(adjusted)}.")
     accounted = other.paid_cents + claim_adjusted + line_adjusted
     if claim.total_charge_cents != accounted:
-        problems.append(f"{name}: claim charge {_amount(claim.total_charge_cents)} is not paid "
-                        f"{_amount(other.paid_cents)} plus claim adjustments {_amount(claim_adjusted)} plus line "
-                        f"adjustments {_amount(line_adjusted)}.")
+        problems.append(f"{name}: claim charge {format_cents(claim.total_charge_cents)} is not paid "
+                        f"{format_cents(other.paid_cents)} plus claim adjustments {format_cents(claim_adjusted)} plus line "
+                        f"adjustments {format_cents(line_adjusted)}.")
     if line_paid and other.paid_cents != line_paid - claim_adjusted:
-        problems.append(f"{name}: paid amount {_amount(other.paid_cents)} is not the line payments "
-                        f"{_amount(line_paid)} minus claim adjustments {_amount(claim_adjusted)}.")
+        problems.append(f"{name}: paid amount {format_cents(other.paid_cents)} is not the line payments "
+                        f"{format_cents(line_paid)} minus claim adjustments {format_cents(claim_adjusted)}.")
     return problems
 
 

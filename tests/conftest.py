@@ -1,0 +1,1 @@
+"""Shared test configuration. Fixtures come from medoffice.testing (a pytest11 plugin)."""
