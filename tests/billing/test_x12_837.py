@@ -28,6 +28,7 @@ from medoffice_billing.x12 import (
     Submitter,
     Subscriber,
     build_837p,
+    check_billing_provider,
     check_claim,
     tokenize,
     validate_envelope,
@@ -206,7 +207,7 @@ def test_dependent_patient_with_four_lines():
     assert find(text, "HI") == [["HI", "ABK:J020", "ABF:J45901", "ABF:R059", "ABF:Z23"]]
     assert [segment[1] for segment in find(text, "LX")] == ["1", "2", "3", "4"]
     assert find(text, "SV1")[3] == ["SV1", "HC:J7613", "24.5", "UN", "2", "", "", "2"]
-    assert find(text, "CLM")[0][2] == "275"
+    assert find(text, "CLM")[0][2] == "304.5"
 
 
 def test_many_lines_twelve_diagnoses_and_claim_providers():
@@ -330,6 +331,15 @@ def test_secondary_claim_has_the_structure_of_the_tr3_sample():
     assert _shape(text) == sample_shape
 
 
+def test_pyx12_check_is_able_to_fail():
+    text = build({CLINIC: [self_claim()]})
+    count = int(find(text, "SE")[0][1])
+    text = text.replace(f"SE*{count}*0101", f"SE*{count - 1}*0101")
+    ok, tree, _ = pyx12_validate(io.StringIO(text))
+    assert ok is False and any("SE count" in error for error in tree_errors(tree))
+    assert any(f"SE trailer says it holds {count - 1}" in problem for problem in validate_envelope(text))
+
+
 def test_rendering_and_facility_are_left_out_when_they_match_the_billing_provider():
     claim = replace(self_claim(), rendering_provider=Provider("SAME", "NPI", CLINIC.npi),
                     service_facility=ServiceFacility("MAIN OFFICE", OFFICE))
@@ -362,16 +372,30 @@ def test_problems_block_the_build_with_readable_reasons():
     assert "PFM-24-00017" in str(raised.value)
 
 
+def test_billing_provider_checks():
+    assert check_billing_provider(CLINIC) == []
+    bad = replace(CLINIC, npi="1234567890", tax_id="12-345", address=replace(OFFICE, line1="P.O. Box 12",
+                                                                              postal_code="62702"))
+    assert check_billing_provider(bad) == [
+        "Billing provider PRAIRIE FAMILY MEDICINE: NPI '1234567890' is not a valid NPI.",
+        "Billing provider PRAIRIE FAMILY MEDICINE: the tax ID (EIN) must have 9 digits.",
+        "Billing provider PRAIRIE FAMILY MEDICINE: the ZIP code must have 9 digits (ZIP+4).",
+        "Billing provider PRAIRIE FAMILY MEDICINE: the billing address must be a street address, not a PO box.",
+    ]
+    with pytest.raises(ClaimValidationError, match="not a valid NPI"):
+        build({bad: [self_claim()]})
+
+
 def test_cob_arithmetic_is_enforced():
     claim = secondary_claim()
     primary = replace(claim.other_payers[0], paid_cents=4000)
-    problems = check_claim(replace(claim, other_payers=(primary,)), CLINIC)
+    problems = check_claim(replace(claim, other_payers=(primary,)))
     assert problems == [
         "Claim PFM-24-00020: other payer ACME HEALTH PLAN: claim charge $79.04 is not paid $40.00 plus claim "
         "adjustments $36.89 plus line adjustments $3.00.",
         "Claim PFM-24-00020: other payer ACME HEALTH PLAN: paid amount $40.00 is not the line payments $76.04 minus "
         "claim adjustments $36.89.",
     ]
-    assert check_claim(claim, CLINIC) == []
+    assert check_claim(claim) == []
     no_primary = replace(claim, other_payers=())
     assert any("no other payer is listed" in problem for problem in check_claim(no_primary))

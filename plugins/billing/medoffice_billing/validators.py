@@ -7,7 +7,7 @@ from decimal import Decimal
 
 _NPI_PREFIX = "80840"  # health-industry prefix that the NPI check digit is computed over
 _ICD10 = re.compile(r"[A-Z][0-9][A-Z0-9](?:\.?[A-Z0-9]{1,4})?")
-_MONEY = re.compile(r"(?P<sign>[+-]?)\$?(?P<whole>\d{1,3}(?:,\d{3})+|\d*)(?:\.(?P<fraction>\d*))?")
+_MONEY = re.compile(r"(?P<sign>[+-]?)\$?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.(?P<fraction>[0-9]*))?")
 
 
 def npi_is_valid(npi: str) -> bool:

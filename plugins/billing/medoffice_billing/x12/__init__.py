@@ -21,6 +21,7 @@ from .claim837 import (
     Submitter,
     Subscriber,
     build_837p,
+    check_billing_provider,
     check_claim,
 )
 from .remit835 import (
@@ -40,6 +41,6 @@ __all__ = [
     "Address", "Adjustment", "BillingProvider", "Claim", "ClaimPayment", "ClaimValidationError", "Delimiters",
     "Interchange", "InterchangeInfo", "LineAdjudication", "OtherPayer", "Party", "Patient", "Payer", "Provider",
     "ProviderAdjustment", "Receiver", "Remittance", "ServiceFacility", "Submitter", "Subscriber",
-    "X12SyntaxError", "build_837p", "check_835", "check_balance", "check_claim", "join_segments", "parse_835",
-    "tokenize", "validate_envelope",
+    "X12SyntaxError", "build_837p", "check_835", "check_balance", "check_billing_provider", "check_claim",
+    "join_segments", "parse_835", "tokenize", "validate_envelope",
 ]

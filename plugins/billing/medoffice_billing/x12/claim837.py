@@ -246,12 +246,25 @@ class Claim:
         return sum(line.charge_cents for line in self.lines)
 
 
-def check_claim(claim: Claim, billing_provider: BillingProvider | None = None) -> list[str]:
+def check_billing_provider(provider: BillingProvider) -> list[str]:
+    """Return every reason the billing provider cannot appear on a claim; [] when it is fine."""
+    label = f"Billing provider {provider.name}"
+    problems: list[str] = []
+    if not npi_is_valid(provider.npi):
+        problems.append(f"{label}: NPI {provider.npi!r} is not a valid NPI.")
+    if len(_digits(provider.tax_id)) != 9:
+        problems.append(f"{label}: the tax ID (EIN) must have 9 digits.")
+    if len(_digits(provider.address.postal_code)) != 9:
+        problems.append(f"{label}: the ZIP code must have 9 digits (ZIP+4).")
+    if _text(provider.address.line1).replace(".", "").startswith(("PO BOX", "P O BOX")):
+        problems.append(f"{label}: the billing address must be a street address, not a PO box.")
+    return problems
+
+
+def check_claim(claim: Claim) -> list[str]:
     """Return every reason the claim cannot be sent, in plain English; [] when it is ready."""
     label = f"Claim {claim.patient_control_number or '(no number)'}"
     problems = [f"{label}: {problem}" for problem in _claim_problems(claim)]
-    if billing_provider is not None and not npi_is_valid(billing_provider.npi):
-        problems.append(f"{label}: billing provider NPI {billing_provider.npi!r} is not a valid NPI.")
     for number, line in enumerate(claim.lines, start=1):
         problems.extend(f"{label}, line {number}: {problem}" for problem in _line_problems(claim, line))
     for other in claim.other_payers:
@@ -348,8 +361,8 @@ def _other_payer_problems(claim: Claim, other: OtherPayer) -> list[str]:
     accounted = other.paid_cents + claim_adjusted + line_adjusted
     if claim.total_charge_cents != accounted:
         problems.append(f"{name}: claim charge {format_cents(claim.total_charge_cents)} is not paid "
-                        f"{format_cents(other.paid_cents)} plus claim adjustments {format_cents(claim_adjusted)} plus line "
-                        f"adjustments {format_cents(line_adjusted)}.")
+                        f"{format_cents(other.paid_cents)} plus claim adjustments {format_cents(claim_adjusted)} "
+                        f"plus line adjustments {format_cents(line_adjusted)}.")
     if line_paid and other.paid_cents != line_paid - claim_adjusted:
         problems.append(f"{name}: paid amount {format_cents(other.paid_cents)} is not the line payments "
                         f"{format_cents(line_paid)} minus claim adjustments {format_cents(claim_adjusted)}.")
@@ -391,10 +404,11 @@ def build_837p(
     problems = _envelope_problems(interchange, interchange_control_number, group_control_number,
                                   transaction_control_number, usage_indicator)
     for provider, claims in claims_by_billing_provider.items():
+        problems.extend(check_billing_provider(provider))
         if not claims:
             problems.append(f"Billing provider {provider.name} has no claims.")
         for claim in claims:
-            problems.extend(check_claim(claim, provider))
+            problems.extend(check_claim(claim))
     if not claims_by_billing_provider:
         problems.append("There are no claims to send.")
     if problems:
@@ -642,7 +656,7 @@ def _text(value: str) -> str:
 
 
 def _digits(value: str) -> str:
-    return "".join(char for char in value if char.isdigit())
+    return "".join(char for char in value if char in "0123456789")
 
 
 def _d8(value: date) -> str:

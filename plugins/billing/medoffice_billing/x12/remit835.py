@@ -8,10 +8,10 @@ whether to refuse the file. ``check_835`` gathers every problem for an import.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Callable
 
 from ..validators import format_cents
 from .codes import ADJUSTMENT_GROUPS, CLAIM_STATUS
@@ -226,8 +226,8 @@ def _claim_balance(claim: ClaimPayment, number: int) -> list[str]:
 
 
 def _claim_label(claim: ClaimPayment, number: int) -> str:
-    name = ", ".join(part for part in (claim.patient.last_name, claim.patient.first_name) if part) \
-        if claim.patient else ""
+    patient = claim.patient
+    name = ", ".join(part for part in (patient.last_name, patient.first_name) if part) if patient else ""
     who = f", patient {name}" if name else ""
     return f"Claim {claim.patient_control_number} (#{number} in this remittance{who})"
 
@@ -494,7 +494,8 @@ class _TransactionParser:
         if separator and not separator.isalnum():
             self.problems.append(
                 f"Segment {self.position} ({what}): {text!r} is not split with the component separator "
-                f"{self.component!r} that ISA16 declares (it uses {separator!r}); the file's delimiters are inconsistent."
+                f"{self.component!r} that ISA16 declares (it uses {separator!r}); "
+                f"the file's delimiters are inconsistent."
             )
             return text.split(separator)
         self.problems.append(f"Segment {self.position} ({what}): {text!r} has no procedure code qualifier.")

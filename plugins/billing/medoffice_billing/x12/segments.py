@@ -7,13 +7,13 @@ newline. A segment is a list of strings whose first item is the segment ID.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
 
 ISA_LENGTH = 106  # fixed width of the ISA segment, terminator included
 _WHITESPACE = " \t\r\n\f\v\ufeff"
 
-Element = Union[str, Sequence[str]]
+Element = str | Sequence[str]
 
 
 class X12SyntaxError(ValueError):
@@ -78,7 +78,8 @@ def _check_distinct(delimiters: Delimiters) -> None:
     seen: dict[str, str] = {}
     for name, char in chosen.items():
         if char.isalnum() or char == " ":
-            raise X12SyntaxError(f"The ISA declares {char!r} as {name}; a delimiter cannot be a letter, digit or space.")
+            raise X12SyntaxError(f"The ISA declares {char!r} as {name}; "
+                                 f"a delimiter cannot be a letter, digit or space.")
         if char in seen:
             raise X12SyntaxError(f"The ISA uses {char!r} both as {seen[char]} and as {name}.")
         seen[char] = name
@@ -106,7 +107,7 @@ def tokenize(text: str) -> tuple[list[list[str]], Delimiters]:
             continue
         elements = raw.split(delimiters.element)
         tag = elements[0]
-        if not (2 <= len(tag) <= 3 and tag.isalnum() and tag.isupper()):
+        if not (2 <= len(tag) <= 3 and tag.isascii() and tag.isalnum() and tag.isupper()):
             raise X12SyntaxError(
                 f"Segment {len(segments) + 1} does not start with a segment ID: {raw[:40]!r}."
             )
@@ -145,7 +146,7 @@ def _element_text(value: Element, component: str) -> str:
 
 def segment_count_problem(control_number: str, declared: str, counted: int) -> str | None:
     """Describe an SE01 segment count that does not match the counted segments, else None."""
-    if declared.strip().isdigit() and int(declared) == counted:
+    if _as_int(declared) == counted:
         return None
     return (f"Transaction {control_number}: the SE trailer says it holds {declared or 'no'} segments, "
             f"but {counted} were counted from ST to SE.")
@@ -265,7 +266,8 @@ class _EnvelopeWalker:
         self.st_numbers.add(control)
         version = get_element(segment, 3)
         if version and self.gs is not None and version != get_element(self.gs, 8):
-            self.problems.append(f"Transaction {control}: ST03 {version!r} differs from GS08 {get_element(self.gs, 8)!r}.")
+            self.problems.append(f"Transaction {control}: ST03 {version!r} differs from "
+                                 f"GS08 {get_element(self.gs, 8)!r}.")
         self.st, self.segments_in_st = segment, 1
         self.transactions += 1
 
@@ -289,4 +291,4 @@ def get_element(segment: Sequence[str], index: int) -> str:
 
 def _as_int(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
