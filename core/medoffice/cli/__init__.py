@@ -44,5 +44,5 @@ def main(ctx, instance):
 
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "context":
+    if _module.name not in ("context", "__main__"):
         importlib.import_module(f"{__name__}.{_module.name}").register(main)

@@ -1,0 +1,4 @@
+"""``python -m medoffice.cli`` runs the same command as ``medoffice``."""
+from . import main
+
+main()

@@ -1,0 +1,64 @@
+"""Log in, move through plugin navigation, turn a module off and on without a restart."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+
+def _module_to_toggle(page) -> str:
+    """The example plugin when installed, else the first non-core module on the page."""
+    page.goto("/admin/plugins")
+    rows = page.locator("tr[data-plugin]")
+    names = [rows.nth(i).get_attribute("data-plugin") for i in range(rows.count())]
+    candidates = [n for n in names if n != "core"]
+    assert candidates, "no plugin installed besides core"
+    return "hello" if "hello" in candidates else candidates[0]
+
+
+def test_login_and_navigate(admin_page):
+    page = admin_page
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Patients").click()
+    expect(page).to_have_url(re.compile(r"/patients"))
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    # Every navigation link of every enabled plugin opens a page without an error.
+    links = nav.get_by_role("link")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    for href in hrefs:
+        response = page.goto(href)
+        assert response.status == 200, href
+
+
+def test_wrong_password_is_refused(page):
+    page.goto("/login")
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password").fill("not the password at all")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+
+
+def test_disable_and_enable_module_live(admin_page):
+    page = admin_page
+    name = _module_to_toggle(page)
+    row = page.locator(f"tr[data-plugin='{name}']")
+    nav = page.get_by_role("navigation", name="Main")
+    nav_links_before = nav.get_by_role("link").count()
+    module_links = [a.get_attribute("href") for a in nav.locator(f"a[href^='/{name}']").all()]
+
+    row.get_by_role("button", name="Turn off").click()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".toast")).to_contain_text(f"Disabled {name}")
+    expect(page.locator(f"tr[data-plugin='{name}']")).to_contain_text("Off")
+    assert nav.get_by_role("link").count() < nav_links_before
+    for href in module_links:
+        assert page.goto(href).status == 404
+
+    page.goto("/admin/plugins")
+    page.locator(f"tr[data-plugin='{name}']").get_by_role("button", name="Turn on").click()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".toast")).to_contain_text("Enabled")
+    assert nav.get_by_role("link").count() == nav_links_before
+    for href in module_links:
+        assert page.goto(href).status == 200
