@@ -72,6 +72,8 @@ class PluginHost:
     def __init__(self, only: list[str] | None = None, extra: list[ModuleType] = ()):
         self.pm = pluggy.PluginManager("medoffice")
         self.pm.add_hookspecs(hookspecs)
+        # Historic: each plugin's medoffice_add_hookspecs runs as it registers, before check_pending.
+        self.pm.hook.medoffice_add_hookspecs.call_historic(kwargs={"pm": self.pm})
         self.plugins: dict[str, LoadedPlugin] = {}
         self._state = _EnabledState()
         self._lock = threading.Lock()

@@ -38,6 +38,8 @@ class Runtime:
 
     def bootstrap(self) -> None:
         """Migrate core, settle the enabled set (first boot), migrate enabled plugins, seed roles."""
+        # Conflicting names must stop start-up before any plugin's migrations create tables.
+        self.check_contributions()
         core = self.host.plugins[CORE]
         migrate.apply([core], self.backup_dir)
         if not AuditHead.select().where(AuditHead.id == 1).exists():
@@ -55,7 +57,6 @@ class Runtime:
                 self.host.mark_failed(plugin.name, f"migration failed: {exc}")
         ensure_roles()
         self.refresh(force=True)
-        self.check_contributions()
         seed_permissions(self.host.call("medoffice_permissions"))
 
     def _first_boot(self) -> None:
@@ -72,7 +73,8 @@ class Runtime:
                         closure.append(dep)
             names = closure
         with transaction():
-            for name in names:
+            # Core's row marks first boot as done even when the config lists no plugins.
+            for name in [CORE, *names]:
                 PluginState.create(name=name, enabled=True, changed_by="first boot")
 
     def check_contributions(self) -> None:

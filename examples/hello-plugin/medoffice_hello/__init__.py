@@ -1,0 +1,1 @@
+"""medoffice-hello: the example plugin that third-party authors copy (see docs/plugins.md)."""

@@ -1,0 +1,44 @@
+"""Reading and writing greetings (used by the page, the CLI, the job and the report)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from medoffice import audit
+from medoffice.app import medoffice_runtime
+from medoffice.db import transaction, utcnow
+from medoffice.settings import practice_timezone
+
+from .models import Greeting
+
+
+def add_greeting(message: str) -> Greeting:
+    """Save a greeting (audited), then tell the plugins that listen to ``hello_greeting_added``."""
+    with transaction():
+        greeting = Greeting.create(message=message)
+        audit.record("hello.greeting.create", "hello_greeting", greeting.id)
+    medoffice_runtime().host.call(
+        "hello_greeting_added", greeting_id=greeting.id, message=greeting.message)
+    return greeting
+
+
+def count_since(since: dt.datetime | None = None) -> int:
+    """How many greetings were left since ``since`` (all of them when None), counted in SQL."""
+    query = Greeting.select()
+    if since is not None:
+        query = query.where(Greeting.created_at >= since)
+    return query.count()
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight of ``day`` in the practice's time zone, as an aware timestamp."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=practice_timezone())
+
+
+def latest() -> Greeting | None:
+    """The most recent greeting, if any."""
+    return Greeting.select().order_by(Greeting.created_at.desc(), Greeting.id.desc()).first()
+
+
+def count_future() -> int:
+    """Greetings stamped more than five minutes in the future (the server clock was wrong)."""
+    return count_since(utcnow() + dt.timedelta(minutes=5))
