@@ -1,35 +1,112 @@
-"""``medoffice serve``: the web server (cheroot), with the scheduler unless told otherwise."""
+"""``medoffice serve``: the web server (cheroot, which terminates TLS itself), with the scheduler
+unless told otherwise.
+
+It listens on 127.0.0.1 unless told otherwise. Any other address carries patient data over the
+network, so it needs ``--tls`` (the practice's certificate, or a self-signed one made on first
+use) or, explicitly, ``--insecure-http`` (every page then shows a warning banner).
+"""
 from __future__ import annotations
+
+import signal
+import ssl
+from pathlib import Path
 
 import click
 
+from .. import config, tls
 from .context import build_app
+
+
+def _tls_files(instance: Path, host: str, cert: str | None, key: str | None) -> tuple[Path, Path]:
+    """The certificate and key to serve with: given, configured, or self-signed (made if needed)."""
+    if cert:
+        chosen = Path(cert), Path(key)
+    elif configured := tls.configured_certificate(instance):
+        chosen = configured
+    else:
+        cert_path, key_path, made = tls.ensure_self_signed(instance, host)
+        if made:
+            click.secho(f"Made a self-signed certificate {cert_path} (valid {tls.VALID_DAYS} days). "
+                        "Browsers will warn once: check that the fingerprint below matches.", fg="yellow")
+        chosen = cert_path, key_path
+    try:
+        tls.check_pair(*chosen)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    return chosen
+
+
+def _ssl_adapter(cert: Path, key: Path):
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    adapter = BuiltinSSLAdapter(str(cert), str(key))
+    adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return adapter
+
+
+def _stop_on_sigterm(signum, frame):
+    # systemd and `kill` send SIGTERM: leave the serve loop the way Ctrl+C does, so the
+    # server finishes its requests and the scheduler stops cleanly.
+    raise SystemExit(0)
 
 
 def register(main: click.Group) -> None:
     """Add the serve command."""
 
     @main.command()
-    @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+    @click.option("--host", default="127.0.0.1", show_default=True,
+                  help="Address to listen on; anything but loopback needs --tls or --insecure-http.")
     @click.option("--port", default=8400, show_default=True, type=int)
     @click.option("--threads", default=16, show_default=True, type=int)
     @click.option("--no-scheduler", is_flag=True, help="Do not run scheduled jobs in this process.")
+    @click.option("--tls", "use_tls", is_flag=True,
+                  help="Serve HTTPS: tls_cert/tls_key from medoffice.toml, else a self-signed certificate.")
+    @click.option("--cert", type=click.Path(dir_okay=False), help="The practice's certificate (PEM; implies --tls).")
+    @click.option("--key", type=click.Path(dir_okay=False), help="The private key of --cert (PEM).")
+    @click.option("--insecure-http", is_flag=True,
+                  help="Serve plain HTTP on a network address anyway (every page shows a warning).")
     @click.pass_context
-    def serve(ctx, host, port, threads, no_scheduler):
+    def serve(ctx, host, port, threads, no_scheduler, use_tls, cert, key, insecure_http):
         """Serve medoffice to the office's browsers."""
         from cheroot import wsgi
 
-        app = build_app(ctx)
+        from ..backup import serving
+
+        if bool(cert) != bool(key):
+            raise click.UsageError("--cert and --key go together")
+        use_tls = use_tls or bool(cert)
+        if use_tls and insecure_http:
+            raise click.UsageError("choose --tls or --insecure-http, not both")
+        if not tls.is_loopback(host) and not use_tls and not insecure_http:
+            raise click.ClickException(
+                f"serving on {host} makes medoffice reachable from the network, so it needs encryption: "
+                "add --tls (uses your certificate, or makes a self-signed one), or --insecure-http to "
+                "send patient data unencrypted anyway")
+        app = build_app(ctx, TLS=use_tls, SESSION_COOKIE_SECURE=use_tls, REMEMBER_COOKIE_SECURE=use_tls,
+                        INSECURE_HTTP=insecure_http)
+        instance = config.instance_path(ctx.find_root().obj.get("instance"))
+        server = wsgi.Server((host, port), app, numthreads=threads, server_name="medoffice")
+        scheme = "http"
+        if use_tls:
+            cert_path, key_path = _tls_files(instance, host, cert, key)
+            server.ssl_adapter = _ssl_adapter(cert_path, key_path)
+            scheme = "https"
+            click.echo(f"Certificate {cert_path}\n  SHA-256 fingerprint {tls.fingerprint(cert_path)}")
+        elif insecure_http:
+            click.secho("WARNING: serving without encryption (--insecure-http): patient data and passwords "
+                        "cross the network in the clear.", fg="red", err=True)
         scheduler = None
         if not no_scheduler:
             from ..scheduler import start_scheduler
 
             scheduler = start_scheduler(app)
-        server = wsgi.Server((host, port), app, numthreads=threads, server_name="medoffice")
-        click.echo(f"medoffice is serving at http://{host}:{port}/  (Ctrl+C to stop)")
+        shown = f"[{host}]" if ":" in host else host
+        click.echo(f"medoffice is serving at {scheme}://{shown}:{port}/  (Ctrl+C to stop)", color=False)
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
-            server.start()
-        except KeyboardInterrupt:
+            with serving(instance):
+                server.start()
+        except (KeyboardInterrupt, SystemExit):
             pass
         finally:
             server.stop()

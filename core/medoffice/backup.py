@@ -1,0 +1,520 @@
+"""Encrypted backups of the instance database, retention, and restore.
+
+An archive holds a manifest (format version, creation time, engine, payload size and SHA-256)
+and the database snapshot (SQLite: the online backup API; PostgreSQL: ``pg_dump --format=custom``),
+encrypted in chunks with AES-256-GCM under keys derived (HKDF-SHA256, per-archive salt) from the
+instance's ``backup_key``. Layout::
+
+    header  = MAGIC | version (1 byte) | salt (16) | key check (32, HMAC) | header digest (32, SHA-256)
+    record  = flags (1) | ciphertext length (4) | nonce (12) | ciphertext+tag
+    records = manifest (flag MANIFEST), payload chunks, an empty final record (flag FINAL)
+
+Each record's associated data binds it to the header, its position and its flags, so a
+reordered, truncated or altered archive fails to decrypt. The key check tells a wrong key
+apart from a damaged archive before anything is decrypted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import importlib.metadata
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import struct
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from filelock import FileLock, Timeout
+
+from . import config
+from .contributions import CheckResult
+from .db import db, is_sqlite, open_database, transaction, utcnow
+
+log = logging.getLogger("medoffice.backup")
+
+MAGIC = b"MEDOFFBK"
+FORMAT_VERSION = 1
+SALT_SIZE = 16
+NONCE_SIZE = 12
+TAG_SIZE = 16
+CHUNK_SIZE = 1024 * 1024
+MAX_MANIFEST = 64 * 1024
+FLAG_MANIFEST = 0x01
+FLAG_FINAL = 0x02
+HEADER_SIZE = len(MAGIC) + 1 + SALT_SIZE + 32 + 32
+RECORD_HEAD = struct.Struct(">BI")
+ARCHIVE_SUFFIX = ".mobackup"
+
+WRONG_KEY = "the backup key does not match this archive"
+DAMAGED = "the archive is damaged"
+
+
+class BackupError(Exception):
+    """A backup or restore was refused; the message says why in words IT can act on."""
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+def _derive_keys(backup_key: str, salt: bytes) -> tuple[bytes, bytes]:
+    """(encryption key, key-check key) for one archive, from the instance backup key and its salt."""
+    if not backup_key:
+        raise BackupError("this instance has no backup_key in medoffice.toml")
+    material = HKDF(algorithm=hashes.SHA256(), length=64, salt=salt,
+                    info=b"medoffice backup v1").derive(backup_key.encode("utf-8"))
+    return material[:32], material[32:]
+
+
+def _header(backup_key: str, salt: bytes) -> tuple[bytes, bytes]:
+    """The archive header and the encryption key it commits to."""
+    enc_key, check_key = _derive_keys(backup_key, salt)
+    prefix = MAGIC + bytes([FORMAT_VERSION]) + salt
+    check = hmac.new(check_key, prefix, hashlib.sha256).digest()
+    body = prefix + check
+    return body + hashlib.sha256(body).digest(), enc_key
+
+
+def _aad(header: bytes, index: int, flags: int) -> bytes:
+    return header + struct.pack(">QB", index, flags)
+
+
+# --- archive format -------------------------------------------------------------------------
+
+def write_archive(payload: Path, target: Path, backup_key: str, manifest: dict) -> str:
+    """Encrypt ``payload`` with ``manifest`` into ``target`` (written to a temp file, fsynced, renamed).
+
+    :return: the SHA-256 of the archive file (recorded so IT can verify off-site copies).
+    """
+    salt = os.urandom(SALT_SIZE)
+    header, key = _header(backup_key, salt)
+    aead = AESGCM(key)
+    digest = hashlib.sha256()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=".partial-", suffix=ARCHIVE_SUFFIX, dir=target.parent)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            def emit(data: bytes) -> None:
+                out.write(data)
+                digest.update(data)
+
+            def record(index: int, flags: int, plaintext: bytes) -> None:
+                nonce = os.urandom(NONCE_SIZE)
+                sealed = aead.encrypt(nonce, plaintext, _aad(header, index, flags))
+                emit(RECORD_HEAD.pack(flags, len(sealed)) + nonce + sealed)
+
+            emit(header)
+            record(0, FLAG_MANIFEST, json.dumps(manifest, sort_keys=True).encode())
+            index = 1
+            with payload.open("rb") as source:
+                while chunk := source.read(CHUNK_SIZE):
+                    record(index, 0, chunk)
+                    index += 1
+            record(index, FLAG_FINAL, b"")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+        _fsync_directory(target.parent)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest()
+
+
+def _read_exact(source, size: int) -> bytes:
+    data = source.read(size)
+    if len(data) != size:
+        raise BackupError(DAMAGED)
+    return data
+
+
+def _check_header(header: bytes, backup_key: str) -> bytes:
+    """Validate the header; return the encryption key. Distinguishes damage from a wrong key."""
+    body, stored_digest = header[:-32], header[-32:]
+    if header[:len(MAGIC)] != MAGIC or not hmac.compare_digest(hashlib.sha256(body).digest(), stored_digest):
+        raise BackupError(DAMAGED)
+    if header[len(MAGIC)] != FORMAT_VERSION:
+        raise BackupError(f"the archive uses format {header[len(MAGIC)]}, which this medoffice cannot read")
+    salt = header[len(MAGIC) + 1:len(MAGIC) + 1 + SALT_SIZE]
+    expected, key = _header(backup_key, salt)
+    if not hmac.compare_digest(expected, header):
+        raise BackupError(WRONG_KEY)
+    return key
+
+
+def read_archive(archive: Path, backup_key: str, payload_out: Path) -> dict:
+    """Decrypt ``archive`` into ``payload_out`` and return its manifest.
+
+    Raises ``BackupError`` with ``WRONG_KEY`` or ``DAMAGED`` (and removes ``payload_out``)
+    unless every record authenticates and the payload matches the manifest's size and SHA-256.
+    """
+    try:
+        with archive.open("rb") as source, payload_out.open("wb") as out:
+            header = _read_exact(source, HEADER_SIZE)
+            aead = AESGCM(_check_header(header, backup_key))
+            manifest = None
+            digest = hashlib.sha256()
+            size = 0
+            index = 0
+            while True:
+                flags, length = RECORD_HEAD.unpack(_read_exact(source, RECORD_HEAD.size))
+                limit = (MAX_MANIFEST if index == 0 else CHUNK_SIZE) + TAG_SIZE
+                if length < TAG_SIZE or length > limit or (index == 0) != bool(flags & FLAG_MANIFEST):
+                    raise BackupError(DAMAGED)
+                nonce = _read_exact(source, NONCE_SIZE)
+                try:
+                    plaintext = aead.decrypt(nonce, _read_exact(source, length), _aad(header, index, flags))
+                except InvalidTag:
+                    raise BackupError(DAMAGED) from None
+                index += 1
+                if flags & FLAG_MANIFEST:
+                    manifest = json.loads(plaintext)
+                    continue
+                if flags & FLAG_FINAL:
+                    break
+                out.write(plaintext)
+                digest.update(plaintext)
+                size += len(plaintext)
+            if source.read(1):
+                raise BackupError(DAMAGED)
+            if size != manifest.get("payload_size") or digest.hexdigest() != manifest.get("payload_sha256"):
+                raise BackupError(DAMAGED)
+            out.flush()
+            os.fsync(out.fileno())
+        return manifest
+    except BaseException:
+        payload_out.unlink(missing_ok=True)
+        raise
+
+
+def read_manifest(archive: Path, backup_key: str) -> dict:
+    """Only the manifest of an archive (checks the key, not the payload)."""
+    with archive.open("rb") as source:
+        header = _read_exact(source, HEADER_SIZE)
+        aead = AESGCM(_check_header(header, backup_key))
+        flags, length = RECORD_HEAD.unpack(_read_exact(source, RECORD_HEAD.size))
+        if flags != FLAG_MANIFEST or not TAG_SIZE <= length <= MAX_MANIFEST + TAG_SIZE:
+            raise BackupError(DAMAGED)
+        nonce = _read_exact(source, NONCE_SIZE)
+        try:
+            return json.loads(aead.decrypt(nonce, _read_exact(source, length), _aad(header, 0, flags)))
+        except InvalidTag:
+            raise BackupError(DAMAGED) from None
+
+
+# --- snapshots --------------------------------------------------------------------------------
+
+def _postgres_command(url: str) -> tuple[str, dict]:
+    """A conninfo without the password, and an environment carrying it (kept off the command line)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(url)
+    env = dict(os.environ)
+    password = params.pop("password", None)
+    if password:
+        env["PGPASSWORD"] = password
+    return make_conninfo(**params), env
+
+
+def _run(command: list[str], env: dict | None = None, **kwargs) -> None:
+    try:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, **kwargs)
+    except FileNotFoundError:
+        raise BackupError(f"{command[0]} was not found; install the PostgreSQL client tools") from None
+    if result.returncode != 0:
+        raise BackupError(f"{command[0]} failed: {result.stderr.strip()}")
+
+
+def snapshot_database(target: Path, database_url: str | None = None) -> str:
+    """Write a consistent copy of the bound database to ``target``; returns the engine name.
+
+    SQLite uses the online backup API (safe while the server writes); PostgreSQL runs
+    ``pg_dump --format=custom`` against ``database_url``.
+    """
+    if is_sqlite():
+        source = sqlite3.connect(db.obj.database)
+        try:
+            dest = sqlite3.connect(target)
+            try:
+                source.backup(dest)
+            finally:
+                dest.close()
+        finally:
+            source.close()
+        return "sqlite"
+    conninfo, env = _postgres_command(database_url)
+    _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}",
+          f"--dbname={conninfo}"], env)
+    return "postgresql"
+
+
+def _medoffice_version() -> str:
+    try:
+        return importlib.metadata.version("medoffice")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def backup_directory(app) -> Path:
+    """Where archives go: ``backup_dir`` from medoffice.toml, else ``<instance>/backups``."""
+    runtime = app.extensions["medoffice"]
+    configured = config.load(runtime.instance).get("backup_dir")
+    return Path(configured).expanduser() if configured else runtime.backup_dir
+
+
+def create_backup(kind: str = "manual", directory: Path | None = None):
+    """Snapshot, encrypt and record a backup (inside an app context); returns the ``Backup`` row."""
+    from flask import current_app
+
+    from . import audit
+    from .models import Backup
+
+    app = current_app
+    directory = directory or backup_directory(app)
+    directory.mkdir(parents=True, exist_ok=True)
+    created = utcnow()
+    target = directory / f"medoffice-{created:%Y%m%dT%H%M%S%fZ}-{kind}{ARCHIVE_SUFFIX}"
+    with tempfile.TemporaryDirectory(prefix=".snapshot-", dir=directory) as scratch:
+        snapshot = Path(scratch) / "database"
+        engine = snapshot_database(snapshot, app.config.get("DATABASE_URL"))
+        payload_hash = hashlib.sha256()
+        with snapshot.open("rb") as fh:
+            for block in iter(lambda: fh.read(CHUNK_SIZE), b""):
+                payload_hash.update(block)
+        manifest = {
+            "format": FORMAT_VERSION,
+            "created_at": created.isoformat(),
+            "engine": engine,
+            "kind": kind,
+            "payload_size": snapshot.stat().st_size,
+            "payload_sha256": payload_hash.hexdigest(),
+            "medoffice_version": _medoffice_version(),
+            "plugins": sorted(app.extensions["medoffice"].host.enabled()),
+        }
+        archive_hash = write_archive(snapshot, target, app.config["BACKUP_KEY"], manifest)
+    with transaction():
+        row = Backup.create(at=created, path=str(target), size_bytes=target.stat().st_size,
+                            sha256=archive_hash, kind=kind)
+        audit.record("backup.create", "backup", row.id, detail={"kind": kind, "file": target.name})
+    log.info("backup written to %s", target)
+    return row
+
+
+# --- retention ----------------------------------------------------------------------------
+
+def select_retained(backups: list[tuple[int, dt.datetime]], keep_daily: int, keep_weekly: int,
+                    tz: dt.tzinfo) -> set[int]:
+    """Ids to keep: the newest backup of each of the last ``keep_daily`` days that have one,
+    and the newest of each of the last ``keep_weekly`` ISO weeks (days and weeks in ``tz``).
+    """
+    days: dict[dt.date, int] = {}
+    weeks: dict[tuple[int, int], int] = {}
+    for backup_id, at in sorted(backups, key=lambda b: b[1], reverse=True):
+        local = at.astimezone(tz).date()
+        if local not in days and len(days) < keep_daily:
+            days[local] = backup_id
+        week = local.isocalendar()[:2]
+        if week not in weeks and len(weeks) < keep_weekly:
+            weeks[week] = backup_id
+    return set(days.values()) | set(weeks.values())
+
+
+def prune_backups(keep_daily: int, keep_weekly: int, tz: dt.tzinfo) -> list[Path]:
+    """Delete nightly archives (file and row) beyond the retention; manual ones are never pruned."""
+    from .models import Backup
+
+    nightly = list(Backup.select(Backup.id, Backup.at, Backup.path).where(Backup.kind == "nightly"))
+    keep = select_retained([(b.id, b.at) for b in nightly], keep_daily, keep_weekly, tz)
+    removed = []
+    for backup in nightly:
+        if backup.id in keep:
+            continue
+        path = Path(backup.path)
+        path.unlink(missing_ok=True)
+        Backup.delete().where(Backup.id == backup.id).execute()
+        removed.append(path)
+    return removed
+
+
+def nightly_backup() -> str:
+    """The ``core.nightly_backup`` job: write a backup, then apply the retention settings."""
+    from . import settings
+
+    row = create_backup("nightly")
+    keep_daily = int(settings.get("core.backup_keep_daily", 7))
+    keep_weekly = int(settings.get("core.backup_keep_weekly", 4))
+    removed = prune_backups(keep_daily, keep_weekly, settings.practice_timezone())
+    return (f"wrote {Path(row.path).name} ({row.size_bytes:,} bytes); removed {len(removed)} "
+            f"old nightly backup{'s' if len(removed) != 1 else ''} (keeping {keep_daily} daily, {keep_weekly} weekly)")
+
+
+def last_backup_check(now: dt.datetime | None = None) -> CheckResult:
+    """Doctor check: how old the newest backup is, and whether its file is still there."""
+    from .models import Backup
+
+    name = "last backup age"
+    latest = Backup.select().order_by(Backup.at.desc()).first()
+    if latest is None:
+        return CheckResult(name, "warn", "no backup has been made yet: run `medoffice backup`")
+    hours = ((now or utcnow()) - latest.at).total_seconds() / 3600
+    when = f"{hours:.0f} hours ago" if hours < 48 else f"{hours / 24:.0f} days ago"
+    if not Path(latest.path).exists():
+        return CheckResult(name, "warn", f"the latest backup ({when}) is missing: {latest.path}")
+    if hours > 72:
+        return CheckResult(name, "fail", f"the latest backup is {when}; the nightly backup is not running")
+    if hours > 26:
+        return CheckResult(name, "warn", f"the latest backup is {when}")
+    return CheckResult(name, "ok", f"{when}: {Path(latest.path).name}")
+
+
+# --- servers and restore --------------------------------------------------------------------
+
+def _run_dir(instance: Path) -> Path:
+    return instance / "run"
+
+
+@contextmanager
+def serving(instance: Path):
+    """Mark this process as serving ``instance`` while the block runs (an OS file lock that
+    disappears with the process, even after a crash), so ``restore`` can refuse to run under it.
+    """
+    run = _run_dir(instance)
+    run.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(run / f"serve-{os.getpid()}.lock", thread_local=False)
+    lock.acquire(timeout=0)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def running_servers(instance: Path) -> int:
+    """How many live processes are serving ``instance`` (stale marks of dead ones are cleared)."""
+    run = _run_dir(instance)
+    if not run.is_dir():
+        return 0
+    count = 0
+    for path in run.glob("serve-*.lock"):
+        probe = FileLock(path, thread_local=False)
+        try:
+            probe.acquire(timeout=0)
+        except Timeout:
+            count += 1
+            continue
+        probe.release()
+        path.unlink(missing_ok=True)
+    return count
+
+
+def _fsync_directory(directory: Path) -> None:
+    if os.name == "posix":  # Windows cannot open a directory; NTFS journals the rename itself
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _restore_sqlite(payload: Path, target: Path) -> Path | None:
+    """Swap the restored file in for the database; the old file (and its WAL) is kept aside."""
+    # immutable: read without creating -wal/-shm files beside the staged copy
+    check = sqlite3.connect(f"{payload.as_uri()}?immutable=1", uri=True)
+    try:
+        result = check.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError:
+        result = "not a database"
+    finally:
+        check.close()
+    if result != "ok":
+        raise BackupError(DAMAGED)
+    kept = None
+    if target.exists():
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        kept = target.with_name(f"{target.name}.pre-restore-{stamp}")
+        # Move the WAL and shared-memory files with it: left behind, SQLite would replay the
+        # old database's uncheckpointed pages onto the restored one.
+        for suffix in ("-wal", "-shm", ""):
+            old = Path(f"{target}{suffix}")
+            if old.exists():
+                os.replace(old, Path(f"{kept}{suffix}"))
+    os.replace(payload, target)
+    _fsync_directory(target.parent)
+    return kept
+
+
+def _restore_postgres(payload: Path, database_url: str) -> None:
+    """Replace the public schema with the dump in one transaction (all or nothing)."""
+    conninfo, env = _postgres_command(database_url)
+    for tool in ("pg_restore", "psql"):
+        if shutil.which(tool) is None:
+            raise BackupError(f"{tool} was not found; install the PostgreSQL client tools")
+    with tempfile.TemporaryFile() as dump_errors:
+        dump = subprocess.Popen(["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(payload)],
+                                stdout=subprocess.PIPE, stderr=dump_errors, env=env)
+        load = subprocess.run(
+            ["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+             "--command=DROP SCHEMA IF EXISTS public CASCADE", "--command=CREATE SCHEMA public",
+             "--file=-", f"--dbname={conninfo}"],
+            stdin=dump.stdout, capture_output=True, text=True, env=env,
+        )
+        dump.stdout.close()
+        dump.wait()
+        dump_errors.seek(0)
+        dump_error = dump_errors.read().decode(errors="replace").strip()
+    if dump.returncode != 0:
+        raise BackupError(f"pg_restore failed (nothing was changed): {dump_error}")
+    if load.returncode != 0:
+        raise BackupError(f"psql failed (nothing was changed): {load.stderr.strip()}")
+
+
+def restore_archive(archive: Path, instance: Path, backup_key: str, database_url: str | None = None) -> dict:
+    """Restore ``archive`` into the instance's database; returns the archive's manifest.
+
+    Refuses while a server serves the instance, on a wrong key, a damaged archive or an
+    engine mismatch, in each case without changing anything. SQLite: the database file is
+    replaced atomically and the previous one kept beside it as ``*.pre-restore-<time>``.
+    PostgreSQL: the public schema is replaced in one transaction.
+    """
+    archive = Path(archive)
+    if not archive.is_file():
+        raise BackupError(f"{archive} does not exist")
+    servers = running_servers(instance)
+    if servers:
+        raise BackupError(f"a medoffice server is running on this instance ({servers} process"
+                          f"{'es' if servers != 1 else ''}); stop it first, then restore")
+    manifest = read_manifest(archive, backup_key)
+    database = open_database(database_url, instance)
+    engine = "sqlite" if is_sqlite(database) else "postgresql"
+    if manifest.get("engine") != engine:
+        raise BackupError(f"the archive holds a {manifest.get('engine')} database but this instance "
+                          f"uses {engine}")
+    staging_dir = Path(database.database).parent if engine == "sqlite" else instance
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".restore-", dir=staging_dir)
+    os.close(fd)
+    payload = Path(name)
+    try:
+        manifest = read_archive(archive, backup_key, payload)
+        if engine == "sqlite":
+            kept = _restore_sqlite(payload, Path(database.database))
+            manifest["previous_database"] = str(kept) if kept else None
+        else:
+            _restore_postgres(payload, database_url)
+    finally:
+        payload.unlink(missing_ok=True)
+    return manifest
+
+
+def instance_restore_settings(instance: Path) -> tuple[str | None, str | None]:
+    """(backup key, database URL) of an instance, read from its config without building the app."""
+    cfg = config.load(instance)
+    return cfg.get("backup_key"), os.environ.get("MEDOFFICE_DATABASE_URL") or cfg.get("database_url")
