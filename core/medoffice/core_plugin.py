@@ -50,6 +50,9 @@ def medoffice_nav_items():
         NavItem("Today", "core.dashboard", "core.dashboard.view", order=0),
         NavItem("Patients", "core.patients", "core.patients.view", group="Patients", order=10),
         NavItem("Modules", "core.plugins", "core.plugins.manage", group="Admin", order=50),
+        NavItem("Staff", "core.staff_list", "core.staff.view", group="People", order=10),
+        NavItem("Locations", "core.locations", "core.locations.edit", group="Admin", order=20),
+        NavItem("Settings", "core.settings_page", "core.settings.edit", group="Admin", order=10),
     ]
 
 

@@ -9,3 +9,4 @@ from . import (  # noqa: E402,F401  (views register routes on the blueprint)
     patients,
     dashboard,
 )
+from . import directory, markdown_views, settings_views  # noqa: E402,F401  (staff, locations, markdown, settings)

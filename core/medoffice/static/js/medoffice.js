@@ -31,6 +31,26 @@
     if (target) { event.preventDefault(); target.focus(); }
   });
 
+  // 422 (validation failed) carries the form with its inline errors: swap it in like a 200.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
+  });
+
+  // Inline edit (core/_inline_edit.html): Escape cancels; focus returns to the Edit button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    var editor = event.target.closest("form.inline-edit");
+    var cancel = editor && editor.querySelector("[data-inline-cancel]");
+    if (cancel) { event.preventDefault(); cancel.click(); }
+  });
+  document.addEventListener("htmx:load", function (event) {
+    var cell = event.detail.elt;
+    if (cell.matches && cell.matches(".inline-cell[data-inline-focus]")) {
+      var button = cell.querySelector(".inline-edit-button");
+      if (button) button.focus();
+    }
+  });
+
   // Idle logoff: warn a minute before the server-side timeout, then log out.
   var idleTimer = null, warnTimer = null, countdown = null;
   function resetIdle() {
