@@ -39,6 +39,7 @@ class SessionUser(UserMixin):
         self.full_name = user.full_name
         self.roles = roles
         self.permissions = permissions
+        self.emergency = False  # set by the access guard while a break-glass grant is active
 
     def get_id(self) -> str:
         """The session key: the user id."""
@@ -55,8 +56,8 @@ class SessionUser(UserMixin):
         return ADMIN in self.roles
 
     def has_permission(self, permission: str) -> bool:
-        """True when one of the user's roles grants ``permission``."""
-        return self.is_admin or permission in self.permissions
+        """True when one of the user's roles grants ``permission`` (or break-glass access is on)."""
+        return self.is_admin or self.emergency or permission in self.permissions
 
 
 def load_session_user(user_id: int) -> SessionUser | None:
@@ -103,11 +104,32 @@ def seed_permissions(permissions: list[Permission]) -> list[str]:
 
 
 def create_user(username: str, full_name: str, password: str, roles: list[str],
-                email: str = "") -> User:
+                email: str = "", must_change_password: bool = False) -> User:
     """Create a user with the given roles (the password must already satisfy the policy)."""
     with transaction():
         user = User.create(username=username, full_name=full_name, email=email,
-                           password_hash=hash_password(password))
+                           password_hash=hash_password(password), must_change_password=must_change_password)
         for role in Role.select().where(Role.name.in_(roles)):
             UserRole.create(user=user, role=role)
     return user
+
+
+def role_names(user_id: int) -> list[str]:
+    """The names of the roles a user holds, sorted."""
+    return sorted(r.name for r in Role.select(Role.name).join(UserRole).where(UserRole.user == user_id))
+
+
+def set_roles(user_id: int, roles: list[str]) -> tuple[list[str], list[str]]:
+    """Make the user hold exactly ``roles`` (unknown names ignored); returns (before, after)."""
+    before = role_names(user_id)
+    with transaction():
+        UserRole.delete().where(UserRole.user == user_id).execute()
+        for role in Role.select().where(Role.name.in_(list(roles))):
+            UserRole.create(user=user_id, role=role)
+    return before, role_names(user_id)
+
+
+def active_admin_count() -> int:
+    """How many active accounts hold the admin role."""
+    return (User.select().join(UserRole).join(Role)
+            .where((Role.name == ADMIN) & (User.active == True)).count())  # noqa: E712

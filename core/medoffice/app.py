@@ -16,6 +16,7 @@ from .db import db, open_database
 from .models import Setting
 from .plugins import CORE, PluginHost
 from .runtime import Runtime
+from .sessions import TLSSessionInterface
 
 log = logging.getLogger("medoffice")
 csrf = CSRFProtect()
@@ -56,6 +57,7 @@ def create_app(instance: str | os.PathLike | None = None, **overrides) -> Flask:
     runtime = Runtime(host, inst, app.config["ENABLED_PLUGINS"])
     app.extensions["medoffice"] = runtime
 
+    app.session_interface = TLSSessionInterface()  # Secure cookie whenever app.config["TLS"]
     Htmx(app)
     csrf.init_app(app)
     _setup_login(app)

@@ -44,6 +44,17 @@ def _actor():
     return None, "system", ""
 
 
+def _during_emergency_access() -> bool:
+    """True inside a request made under an active break-glass grant (set by the access guard)."""
+    from flask import g, has_request_context
+
+    return has_request_context() and g.get("emergency_grant") is not None
+
+
+def _optional_int(value) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
 def record(action: str, object_type: str = "", object_id="", *, patient_id: int | None = None,
            detail: dict | None = None, user_id=None, username: str | None = None,
            address: str | None = None) -> AuditEvent:
@@ -51,13 +62,20 @@ def record(action: str, object_type: str = "", object_id="", *, patient_id: int 
 
     :param action: a dotted verb such as ``patient.view``, ``billing.claim.update``.
     :param detail: JSON-serializable facts (for updates, ``{"before": ..., "after": ...}``).
-        Never put patient data here that is not needed to explain the change.
+        Never put patient data here that is not needed to explain the change. Entries made
+        under break-glass access get ``"emergency": true`` added.
     """
     actor_id, actor_name, actor_address = _actor()
-    user_id = actor_id if user_id is None else user_id
-    username = actor_name if username is None else username
-    address = actor_address if address is None else address
-    detail_text = json.dumps(detail or {}, sort_keys=True, default=str, separators=(",", ":"))
+    # Stored exactly as the columns will give them back, so the hash verifies after a reload.
+    user_id = _optional_int(actor_id if user_id is None else user_id)
+    patient_id = _optional_int(patient_id)
+    username = (actor_name if username is None else username)[:60]
+    address = (actor_address if address is None else address)[:64]
+    action, object_type, object_id = action[:60], object_type[:60], str(object_id)[:60]
+    detail = dict(detail or {})
+    if _during_emergency_access():
+        detail["emergency"] = True
+    detail_text = json.dumps(detail, sort_keys=True, default=str, separators=(",", ":"))
     with transaction():
         # Update the head first: it takes the write lock (SQLite) or the row lock (PostgreSQL),
         # so concurrent appends line up instead of forking the chain.
@@ -94,14 +112,20 @@ def verify(batch: int = 5000) -> VerifyResult:
     expected_seq = 1
     checked = 0
     last_seq = 0
+    after = None
     while True:
-        rows = list(
-            AuditEvent.select().where(AuditEvent.seq >= expected_seq)
-            .order_by(AuditEvent.seq).limit(batch)
-        )
+        # Keyset over every row (no lower bound at first), so a row slipped in with seq 0 or
+        # below is seen, not skipped.
+        query = AuditEvent.select().order_by(AuditEvent.seq).limit(batch)
+        if after is not None:
+            query = query.where(AuditEvent.seq > after)
+        rows = list(query)
         if not rows:
             break
+        after = rows[-1].seq
         for event in rows:
+            if event.seq < expected_seq:
+                return VerifyResult(False, checked, f"entry {event.seq} is out of sequence (expected {expected_seq})", event.seq)
             if event.seq != expected_seq:
                 return VerifyResult(False, checked, f"entry {expected_seq} is missing (next is {event.seq})", expected_seq)
             if event.prev_hash != prev_hash:
@@ -116,7 +140,13 @@ def verify(batch: int = 5000) -> VerifyResult:
             checked += 1
             last_seq = event.seq
     head = AuditHead.get_or_none(AuditHead.id == 1)
-    if head is not None and (head.seq != last_seq or head.last_hash != prev_hash):
+    if head is None:
+        if checked:
+            return VerifyResult(False, checked, "the chain's head record is missing", last_seq)
+    elif head.seq > last_seq:
         return VerifyResult(False, checked, f"the chain ends at entry {last_seq} but {head.seq} were written "
                             "(entries were deleted from the end)", last_seq + 1)
+    elif head.seq != last_seq or head.last_hash != prev_hash:
+        return VerifyResult(False, checked, f"entry {last_seq} is not the last entry written (the chain's head "
+                            f"is entry {head.seq})", min(head.seq + 1, last_seq))
     return VerifyResult(True, checked)

@@ -41,6 +41,8 @@ def medoffice_permissions():
         Permission("core.jobs.run", "Run a scheduled job now", default_roles=MANAGERS),
         Permission("core.reports.view", "Open the reports list", default_roles=(*MANAGERS, "billing", "auditor")),
         Permission("core.audit.view", "Read and export the audit trail", default_roles=("admin", "auditor")),
+        Permission("core.emergency_access", "Take emergency (break-glass) access: everything, for a limited "
+                   "time, with a stated reason; loudly audited", default_roles=("admin",)),
     ]
 
 
@@ -50,6 +52,10 @@ def medoffice_nav_items():
         NavItem("Today", "core.dashboard", "core.dashboard.view", order=0),
         NavItem("Patients", "core.patients", "core.patients.view", group="Patients", order=10),
         NavItem("Modules", "core.plugins", "core.plugins.manage", group="Admin", order=50),
+        NavItem("Users", "core.users", "core.users.manage", group="Admin", order=30),
+        NavItem("Roles", "core.roles", "core.roles.manage", group="Admin", order=40),
+        NavItem("Audit trail", "core.audit_trail", "core.audit.view", group="Admin", order=60),
+        NavItem("Emergency access", "core.emergency_access", "core.emergency_access", group="Admin", order=90),
         NavItem("Staff", "core.staff_list", "core.staff.view", group="People", order=10),
         NavItem("Locations", "core.locations", "core.locations.edit", group="Admin", order=20),
         NavItem("Settings", "core.settings_page", "core.settings.edit", group="Admin", order=10),
@@ -71,4 +77,12 @@ def medoffice_settings():
         SettingSpec("core.timezone", "Time zone", default="America/New_York"),
         SettingSpec("core.theme", "Theme", kind="choice", default="default"),
         SettingSpec("core.idle_timeout_minutes", "Log out after this many idle minutes", kind="int", default=15),
+        SettingSpec("core.lockout_threshold", "Lock a user name after this many failed logins", kind="int", default=5),
+        SettingSpec("core.lockout_minutes", "Keep a locked user name locked for this many minutes", kind="int",
+                    default=15),
+        SettingSpec("core.login_window_minutes", "Count failed logins over this many minutes", kind="int", default=15),
+        SettingSpec("core.login_address_threshold", "Refuse logins from a computer after this many failures",
+                    kind="int", default=20),
+        SettingSpec("core.emergency_access_minutes", "Emergency (break-glass) access lasts this many minutes",
+                    kind="int", default=60),
     ]

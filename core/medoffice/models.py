@@ -153,6 +153,7 @@ class User(BaseModel):
     staff = pw.ForeignKeyField(StaffMember, null=True, on_delete="SET NULL")
     failed_logins = pw.IntegerField(default=0)
     locked_until = UTCDateTimeField(null=True)
+    lock_reset_at = UTCDateTimeField(null=True)  # failures before this no longer count (admin unlock)
     password_changed_at = UTCDateTimeField(default=utcnow)
     last_login_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
@@ -182,6 +183,7 @@ class LoginAttempt(BaseModel):
 
     class Meta:
         table_name = "core_login_attempt"
+        indexes = ((("username", "at"), False),)
 
 
 # --- Platform state ----------------------------------------------------------------------
@@ -264,6 +266,21 @@ class AuditHead(BaseModel):
         table_name = "core_audit_head"
 
 
+class EmergencyAccess(BaseModel):
+    """A break-glass grant: admin-equivalent access for a stated reason, for a limited time."""
+
+    user = pw.ForeignKeyField(User, backref="emergency_grants", on_delete="CASCADE")
+    reason = pw.TextField()
+    address = pw.CharField(max_length=64, default="")
+    started_at = UTCDateTimeField(default=utcnow)
+    expires_at = UTCDateTimeField()
+    ended_at = UTCDateTimeField(null=True, index=True)
+    ended_how = pw.CharField(max_length=20, default="")
+
+    class Meta:
+        table_name = "core_emergency_access"
+
+
 class Backup(BaseModel):
     """A backup archive written by ``medoffice backup`` or the nightly job."""
 
@@ -280,5 +297,5 @@ class Backup(BaseModel):
 CORE_MODELS = [
     Setting, Location, StaffMember, Patient, Role, RolePermission, PermissionSeed, User,
     UserRole, LoginAttempt, PluginState, StateVersion, Counter, JobRun, AuditEvent, AuditHead,
-    Backup,
+    Backup, EmergencyAccess,
 ]

@@ -9,4 +9,5 @@ from . import (  # noqa: E402,F401  (views register routes on the blueprint)
     patients,
     dashboard,
 )
+from . import admin_audit, admin_roles, admin_users, break_glass  # noqa: E402,F401  (security admin)
 from . import directory, markdown_views, settings_views  # noqa: E402,F401  (staff, locations, markdown, settings)

@@ -1,17 +1,21 @@
-"""Login, logout and password change."""
+"""Login (throttled, locked after repeated failures), logout and password change."""
 from __future__ import annotations
 
-from flask import redirect, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+import math
+
+from flask import redirect, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from .. import audit
+from .. import audit, security, sessions
 from ..access import public, requires
-from ..accounts import hash_password, load_session_user, password_matches
+from ..accounts import hash_password, password_matches
 from ..db import transaction, utcnow
 from ..models import User
+from ..passwords import MIN_LENGTH, policy_problems
+from . import break_glass
 from . import core_blueprint as bp
 from .shell import notify, render_page
 
@@ -33,41 +37,62 @@ class ChangePasswordForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return url_for("core.dashboard")
+
+
+def _minutes(outcome: security.LoginOutcome) -> int:
+    return max(1, math.ceil(outcome.retry_after.total_seconds() / 60)) if outcome.retry_after else 1
+
+
+def _refusal(outcome: security.LoginOutcome) -> tuple[str, int]:
+    """The message and status for a refused login; the same whether or not the user name exists."""
+    if outcome.status == security.THROTTLED:
+        return (f"Too many failed logins from this computer. Try again in {_minutes(outcome)} minutes.", 429)
+    if outcome.status == security.LOCKED:
+        return (f"Too many failed logins for this user name. Try again in {_minutes(outcome)} minutes, "
+                "or ask an administrator to unlock the account.", 429)
+    return ("That user name and password do not match an active account.", 401)
+
+
+@bp.app_context_processor
+def idle_context():
+    """``idle_minutes`` for the layout's logoff warning (practice setting core.idle_timeout_minutes)."""
+    if not current_user.is_authenticated:
+        return {}
+    return {"idle_minutes": sessions.idle_minutes()}
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    """Show the login form and sign the user in."""
+    """Show the login form and sign the user in on a fresh session."""
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
-        user = User.get_or_none(User.username == form.username.data.strip())
-        if user is not None and user.active and password_matches(user, form.password.data):
-            session.clear()  # a fresh session id at login (no fixation)
-            login_user(load_session_user(user.id))
-            with transaction():
-                User.update(last_login_at=utcnow(), failed_logins=0).where(User.id == user.id).execute()
-                audit.record("auth.login", "user", user.id, user_id=user.id, username=user.username)
+        outcome = security.authenticate(form.username.data, form.password.data, request.remote_addr or "")
+        if outcome.ok:
+            sessions.start(outcome.user.id)
+            if outcome.user.must_change_password:
+                notify("Choose a new password before you continue.", "warning")
+                return redirect(url_for("core.change_password"))
             return redirect(_safe_next(request.args.get("next")))
-        with transaction():
-            audit.record("auth.login_failed", "user", user.id if user else "",
-                         detail={"username": form.username.data[:60]})
-        error = "That user name and password do not match an active account."
-    return render_page("core/login.html", title="Log in", form=form, error=error), (401 if error else 200)
+        error, status = _refusal(outcome)
+    elif form.errors:
+        status = 422
+    return render_page("core/login.html", title="Log in", form=form, error=error), status
 
 
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
-    """Sign out (POST only, CSRF-protected)."""
+    """Sign out (POST only, CSRF-protected); ends break-glass access too."""
     if current_user.is_authenticated:
-        audit.record("auth.logout", "user", current_user.id)
-    logout_user()
-    session.clear()
+        break_glass.end_for_logout()
+        with transaction():
+            audit.record("auth.logout", "user", current_user.id)
+    sessions.end()
     notify("You are logged out.", "info")
     return redirect(url_for("core.login"))
 
@@ -75,14 +100,14 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires("core.account.use")
 def change_password():
-    """Let users change their own password."""
-    from ..passwords import policy_problems
-
+    """Let users change their own password (required after an admin reset)."""
     form = ChangePasswordForm()
+    user = User.get_by_id(current_user.id)
     if form.validate_on_submit():
-        user = User.get_by_id(current_user.id)
         if not password_matches(user, form.current.data):
             form.current.errors.append("That is not your current password.")
+        elif password_matches(user, form.new.data):
+            form.new.errors.append("Choose a password different from the current one.")
         else:
             problems = policy_problems(form.new.data, user.username, user.full_name)
             if problems:
@@ -94,5 +119,5 @@ def change_password():
                     audit.record("auth.password_change", "user", user.id)
                 notify("Your password was changed.")
                 return redirect(url_for("core.dashboard"))
-    return render_page("core/change_password.html", title="Change password", form=form,
-                       breadcrumbs=[("Change password", None)]), (422 if form.errors else 200)
+    return render_page("core/change_password.html", title="Change password", form=form, forced=user.must_change_password,
+                       min_length=MIN_LENGTH, breadcrumbs=[("Change password", None)]), (422 if form.errors else 200)

@@ -6,7 +6,9 @@ import logging
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
+from .. import sessions
 from ..access import can, view_is_public, view_permission
+from . import break_glass
 
 log = logging.getLogger("medoffice.access")
 
@@ -23,6 +25,10 @@ def enforce_access():
             response.headers["HX-Redirect"] = target
             return response
         return redirect(target)
+    ended = sessions.enforce()  # idle logoff, absolute lifetime, must-change-password
+    if ended is not None:
+        return ended
+    break_glass.elevate()
     permission = view_permission(view)
     if permission is None:
         # Fail closed: a view that declares no permission is a plugin bug, not an open door.

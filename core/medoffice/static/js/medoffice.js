@@ -87,7 +87,12 @@
       fetch(window.location.pathname, { credentials: "same-origin", headers: { "HX-Request": "true" } });
     }
   });
-  ["htmx:afterRequest", "DOMContentLoaded", "keydown", "click"].forEach(function (name) {
+  ["DOMContentLoaded", "keydown", "click"].forEach(function (name) {
     document.addEventListener(name, resetIdle);
+  });
+  // Requests the page makes by itself (polling, lazy loads) are not activity: mark them so the
+  // server's idle logoff does not count them either (medoffice.sessions).
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.triggeringEvent) { resetIdle(); } else { event.detail.headers["X-Medoffice-Background"] = "1"; }
   });
 })();

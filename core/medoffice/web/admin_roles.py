@@ -1,0 +1,125 @@
+"""Roles: the role x permission matrix, grouped by plugin, edited in place; every change audited.
+
+The admin role holds every permission and is not editable. Only the permissions of enabled
+plugins are shown, and saving never touches grants of permissions not shown, so turning a
+plugin off and on again keeps what its roles were granted.
+"""
+from __future__ import annotations
+
+import peewee as pw
+from flask import current_app, redirect, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from .. import audit
+from ..access import requires
+from ..accounts import ADMIN
+from ..db import transaction
+from ..models import Role, RolePermission, UserRole
+from . import core_blueprint as bp
+from .shell import notify, render_page
+
+
+class MatrixForm(FlaskForm):
+    """Only the CSRF token: the checkboxes are read as ``grant`` = ``role|permission`` pairs."""
+
+
+class NewRoleForm(FlaskForm):
+    """A role of the practice's own (it starts with no permissions)."""
+
+    name = StringField("Short name", validators=[DataRequired(), Regexp(r"^[a-z][a-z0-9_]{1,39}$",
+                       message="Use 2 to 40 lower-case letters, digits or underscores, starting with a letter.")])
+    title = StringField("Title", validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField("What this role does", validators=[Optional(), Length(max=500)])
+
+
+def permission_groups() -> list[tuple[str, list]]:
+    """(plugin title, its permissions sorted by name) for every enabled plugin declaring some."""
+    host = current_app.extensions["medoffice"].host
+    groups = []
+    for plugin in host.ordered():
+        if not host.is_enabled(plugin.name):
+            continue
+        permissions = host.call_for(plugin.name, "medoffice_permissions") or []
+        if permissions:
+            title = plugin.info.title if plugin.info else plugin.name
+            groups.append((title, sorted(permissions, key=lambda p: p.name)))
+    return groups
+
+
+def grants_by_role() -> dict[int, set[str]]:
+    """Every granted permission per role id (one query)."""
+    found: dict[int, set[str]] = {}
+    for role_id, permission in RolePermission.select(RolePermission.role, RolePermission.permission).tuples():
+        found.setdefault(role_id, set()).add(permission)
+    return found
+
+
+def save_matrix(checked: set[tuple[str, str]], shown: set[str]) -> list[dict]:
+    """Make the editable roles' grants of ``shown`` permissions equal ``checked``; audit each change.
+
+    :param checked: (role name, permission) pairs ticked in the form.
+    :return: the audit details written, one per changed role.
+    """
+    roles = [r for r in Role.select().order_by(Role.id) if r.name != ADMIN]
+    grants = grants_by_role()
+    changes = []
+    with transaction():
+        for role in roles:
+            before = grants.get(role.id, set())
+            wanted = {p for (name, p) in checked if name == role.name and p in shown}
+            after = (before - shown) | wanted
+            if after == before:
+                continue
+            added, removed = sorted(after - before), sorted(before - after)
+            if removed:
+                RolePermission.delete().where((RolePermission.role == role)
+                                              & RolePermission.permission.in_(removed)).execute()
+            if added:
+                RolePermission.insert_many([{"role": role, "permission": p} for p in added]).execute()
+            detail = {"role": role.name, "before": sorted(before), "after": sorted(after),
+                      "added": added, "removed": removed}
+            audit.record("role.permissions", "role", role.id, detail=detail)
+            changes.append(detail)
+    return changes
+
+
+def _page(form, new_form, groups):
+    members = dict(UserRole.select(UserRole.role, pw.fn.COUNT(UserRole.id)).group_by(UserRole.role).tuples())
+    return render_page("admin/roles.html", title="Roles", form=form, new_form=new_form, groups=groups,
+                       roles=list(Role.select().order_by(Role.id)), grants=grants_by_role(), members=members,
+                       admin=ADMIN, breadcrumbs=[("Admin", None), ("Roles", None)])
+
+
+@bp.route("/admin/roles", methods=["GET", "POST"])
+@requires("core.roles.manage")
+def roles():
+    """The role x permission matrix; saving applies and audits every changed role."""
+    form = MatrixForm()
+    groups = permission_groups()
+    if form.validate_on_submit():
+        shown = {p.name for _, perms in groups for p in perms}
+        checked = {tuple(v.split("|", 1)) for v in request.form.getlist("grant") if "|" in v}
+        changes = save_matrix(checked, shown)
+        notify(f"Saved changes to {', '.join(c['role'] for c in changes)}." if changes else "Nothing changed.")
+        return redirect(url_for("core.roles"))
+    return _page(form, NewRoleForm(), groups)
+
+
+@bp.route("/admin/roles/new", methods=["POST"])
+@requires("core.roles.manage")
+def role_new():
+    """Add a role (no permissions yet); tick its permissions in the matrix afterwards."""
+    form = NewRoleForm()
+    if form.validate_on_submit():
+        if Role.select().where(Role.name == form.name.data).exists():
+            form.name.errors.append("A role with that short name exists.")
+        else:
+            with transaction():
+                role = Role.create(name=form.name.data, title=form.title.data.strip(),
+                                   description=(form.description.data or "").strip())
+                audit.record("role.create", "role", role.id, detail={"role": role.name, "title": role.title})
+            notify(f"Added the role {role.title}. Tick its permissions below.")
+            return redirect(url_for("core.roles"))
+    return _page(MatrixForm(), form, permission_groups()), 422

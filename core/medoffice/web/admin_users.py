@@ -1,0 +1,279 @@
+"""User administration: create (password policy), edit and assign roles, reset passwords,
+deactivate (never delete), and unlock accounts locked by failed logins. Every change is audited.
+"""
+from __future__ import annotations
+
+from flask import abort, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import audit, emergency, security
+from ..access import requires
+from ..accounts import ADMIN, active_admin_count, create_user, hash_password, role_names, set_roles
+from ..db import transaction, utcnow
+from ..models import AuditEvent, EmergencyAccess, LoginAttempt, Role, User, UserRole
+from ..passwords import MIN_LENGTH, policy_problems
+from . import core_blueprint as bp
+from .forms import form_values
+from .shell import notify, render_page
+from .tables import TableColumn, paginate
+
+USERNAME = Regexp(r"^[a-z0-9][a-z0-9._-]{1,59}$",
+                  message="Use 2 to 60 lower-case letters, digits, dots, dashes or underscores.")
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    """Name, e-mail and roles of an account."""
+
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("E-mail", validators=[Optional(), Email(message="Enter an e-mail address such as name@example.com."),
+                                             Length(max=120)])
+    roles = CheckboxesField("Roles", coerce=str, validate_choice=True)
+
+
+class NewUserForm(UserForm):
+    """A new account: a unique user name and a first password that meets the policy."""
+
+    username = StringField("User name", validators=[DataRequired(), USERNAME],
+                           description="One account per person; a user name is never reused.")
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)],
+                             description=f"At least {MIN_LENGTH} characters, not the name, not a common password.")
+    confirm = PasswordField("Password again", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
+    must_change_password = BooleanField("Ask for a new password at first login", default=True)
+
+
+class ResetPasswordForm(FlaskForm):
+    """A temporary password the user must replace at the next login."""
+
+    password = PasswordField("Temporary password", validators=[DataRequired(), Length(max=200)],
+                             description=f"At least {MIN_LENGTH} characters; the user must change it at the next login.")
+    confirm = PasswordField("Temporary password again",
+                            validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
+
+
+def has_errors(form) -> bool:
+    """True when any field carries an error (also those added after validation)."""
+    return any(field.errors for field in form)
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(r.name, r.title) for r in Role.select().order_by(Role.id)]
+
+
+def _roles_by_user(user_ids: list[int]) -> dict[int, list[str]]:
+    """Role titles per user for one page of users, in one query."""
+    found: dict[int, list[str]] = {}
+    if not user_ids:
+        return found
+    rows = (UserRole.select(UserRole.user, Role.title).join(Role)
+            .where(UserRole.user.in_(user_ids)).order_by(Role.id).tuples())
+    for user_id, title in rows:
+        found.setdefault(user_id, []).append(title)
+    return found
+
+
+def _user_or_404(user_id: int) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _guard_admin_account(user: User) -> None:
+    """Only an admin may change an admin's account (break-glass access does not count)."""
+    if ADMIN in role_names(user.id) and not current_user.is_admin:
+        notify("Only an administrator can change an administrator's account.", "error")
+        abort(403)
+
+
+def _status(user: User, now) -> str:
+    if not user.active:
+        return "Deactivated"
+    if user.locked_until is not None and user.locked_until > now:
+        return f"Locked until {user.locked_until.strftime('%Y-%m-%d %H:%M')} UTC"
+    return "Active"
+
+
+@bp.route("/admin/users")
+@requires("core.users.manage")
+def users():
+    """Accounts with their roles and status; locked accounts and recent failed logins."""
+    now = utcnow()
+    roles: dict[int, list[str]] = {}
+
+    def search(text):
+        like = f"%{text}%"
+        return (User.username ** like) | (User.full_name ** like) | (User.email ** like)
+
+    table = paginate(
+        User.select(), id="users-table",
+        columns=[
+            TableColumn("username", "User name", sort=User.username,
+                        link=lambda u: url_for("core.user_edit", user_id=u.id)),
+            TableColumn("full_name", "Name", sort=User.full_name),
+            TableColumn("roles", "Roles", value=lambda u: ", ".join(roles.get(u.id, [])) or "No roles"),
+            TableColumn("status", "Status", sort=User.active, value=lambda u: _status(u, now)),
+            TableColumn("last_login_at", "Last login", sort=User.last_login_at,
+                        value=lambda u: u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "Never"),
+        ],
+        search=search, default_sort="username", endpoint="core.users",
+        noun="user", noun_plural="users", search_placeholder="User name, name or e-mail",
+        empty_message="No users match.",
+    )
+    roles.update(_roles_by_user([u.id for u in table.rows]))
+    return render_page("admin/users.html", title="Users", table=table, locked=security.locked_users(now),
+                       failures=security.recent_failures(), policy=security.login_policy(),
+                       breadcrumbs=[("Admin", None), ("Users", None)])
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@requires("core.users.manage")
+def user_new():
+    """Create an account; the password must meet the policy."""
+    form = NewUserForm()
+    form.roles.choices = _role_choices()
+    if form.validate_on_submit():
+        values = form_values(form)
+        username = values["username"].lower()
+        if User.select().where(User.username == username).exists():
+            form.username.errors.append("That user name is taken (user names are never reused).")
+        if values["email"] and User.select().where(User.email == values["email"]).exists():
+            form.email.errors.append("Another account uses that e-mail address: one account per person.")
+        if ADMIN in values["roles"] and not current_user.is_admin:
+            form.roles.errors.append("Only an administrator can make another administrator.")
+        form.password.errors.extend(policy_problems(form.password.data, username, values["full_name"]))
+        if not has_errors(form):
+            with transaction():
+                user = create_user(username, values["full_name"], form.password.data, values["roles"],
+                                   email=values["email"], must_change_password=values["must_change_password"])
+                audit.record("user.create", "user", user.id,
+                             detail={"username": username, "roles": role_names(user.id),
+                                     "must_change_password": values["must_change_password"]})
+            notify(f"Created {username}.")
+            return redirect(url_for("core.user_edit", user_id=user.id))
+    return render_page("admin/user_form.html", title="New user", form=form, user=None,
+                       breadcrumbs=[("Users", url_for("core.users")), ("New user", None)]), \
+        (422 if has_errors(form) else 200)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@requires("core.users.manage")
+def user_edit(user_id: int):
+    """Edit name, e-mail and roles; roles are audited before/after."""
+    user = _user_or_404(user_id)
+    before_roles = role_names(user.id)
+    form = UserForm(obj=user)
+    form.roles.choices = _role_choices()
+    if not form.is_submitted():
+        form.roles.data = before_roles
+    if form.validate_on_submit():
+        _guard_admin_account(user)
+        values = form_values(form)
+        wanted = sorted(set(values["roles"]))
+        if (ADMIN in wanted) != (ADMIN in before_roles):
+            if not current_user.is_admin:
+                form.roles.errors.append("Only an administrator can grant or remove the administrator role.")
+            elif ADMIN not in wanted and user.active and active_admin_count() <= 1:
+                form.roles.errors.append("This is the last active administrator; make someone else one first.")
+        if values["email"] and User.select().where((User.email == values["email"]) & (User.id != user.id)).exists():
+            form.email.errors.append("Another account uses that e-mail address: one account per person.")
+        if not has_errors(form):
+            changes = {f: {"before": getattr(user, f), "after": values[f]}
+                       for f in ("full_name", "email") if getattr(user, f) != values[f]}
+            with transaction():
+                if changes:
+                    User.update(full_name=values["full_name"], email=values["email"]).where(User.id == user.id).execute()
+                    audit.record("user.update", "user", user.id, detail={"username": user.username, "changes": changes})
+                before, after = set_roles(user.id, wanted)
+                if before != after:
+                    audit.record("user.roles", "user", user.id,
+                                 detail={"username": user.username, "before": before, "after": after})
+            notify("Saved." if changes or before != after else "Nothing changed.")
+            return redirect(url_for("core.user_edit", user_id=user.id))
+    attempts = list(LoginAttempt.select().where(LoginAttempt.username == user.username)
+                    .order_by(LoginAttempt.at.desc()).limit(10))
+    history = list(AuditEvent.select().where((AuditEvent.object_type == "user") & (AuditEvent.object_id == str(user.id)))
+                   .order_by(AuditEvent.seq.desc()).limit(20))
+    return render_page("admin/user_form.html", title=user.full_name, form=form, user=user, attempts=attempts,
+                       history=history, locked=security.lock_ends(user.username, user) is not None,
+                       breadcrumbs=[("Users", url_for("core.users")), (user.username, None)]), \
+        (422 if has_errors(form) else 200)
+
+
+@bp.route("/admin/users/<int:user_id>/password", methods=["GET", "POST"])
+@requires("core.users.manage")
+def user_password(user_id: int):
+    """Set a temporary password (policy enforced); the user must change it at the next login."""
+    user = _user_or_404(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        _guard_admin_account(user)
+        problems = policy_problems(form.password.data, user.username, user.full_name)
+        if problems:
+            form.password.errors.extend(problems)
+        else:
+            with transaction():
+                User.update(password_hash=hash_password(form.password.data), password_changed_at=utcnow(),
+                            must_change_password=True).where(User.id == user.id).execute()
+                audit.record("user.password_reset", "user", user.id, detail={"username": user.username})
+            notify(f"Temporary password set; {user.username} must choose a new one at the next login.")
+            return redirect(url_for("core.user_edit", user_id=user.id))
+    return render_page("admin/user_password.html", title=f"Reset password of {user.username}", form=form, user=user,
+                       breadcrumbs=[("Users", url_for("core.users")),
+                                    (user.username, url_for("core.user_edit", user_id=user.id)),
+                                    ("Reset password", None)]), (422 if has_errors(form) else 200)
+
+
+@bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])
+@requires("core.users.manage")
+def user_deactivate(user_id: int):
+    """Deactivate an account: it can no longer log in, its sessions end, its history stays."""
+    user = _user_or_404(user_id)
+    _guard_admin_account(user)
+    if user.id == current_user.id:
+        notify("You cannot deactivate your own account.", "error")
+    elif ADMIN in role_names(user.id) and user.active and active_admin_count() <= 1:
+        notify("This is the last active administrator; make someone else one first.", "error")
+    elif user.active:
+        with transaction():
+            User.update(active=False).where(User.id == user.id).execute()
+            audit.record("user.deactivate", "user", user.id, detail={"username": user.username})
+            for grant in EmergencyAccess.select().where((EmergencyAccess.user == user.id)
+                                                        & EmergencyAccess.ended_at.is_null()):
+                emergency.end(grant, "revoked")
+        notify(f"Deactivated {user.username}. The account's history is kept.")
+    return redirect(url_for("core.user_edit", user_id=user.id))
+
+
+@bp.route("/admin/users/<int:user_id>/activate", methods=["POST"])
+@requires("core.users.manage")
+def user_activate(user_id: int):
+    """Re-activate a deactivated account (same person, same user name)."""
+    user = _user_or_404(user_id)
+    _guard_admin_account(user)
+    if not user.active:
+        with transaction():
+            User.update(active=True).where(User.id == user.id).execute()
+            audit.record("user.activate", "user", user.id, detail={"username": user.username})
+        notify(f"Re-activated {user.username}.")
+    return redirect(url_for("core.user_edit", user_id=user.id))
+
+
+@bp.route("/admin/users/<int:user_id>/unlock", methods=["POST"])
+@requires("core.users.manage")
+def user_unlock(user_id: int):
+    """Lift a lock caused by failed logins; earlier failures stop counting."""
+    user = _user_or_404(user_id)
+    was_locked = security.unlock(user)
+    notify(f"Unlocked {user.username}." if was_locked else f"{user.username} was not locked; failures were reset.")
+    return redirect(url_for("core.users"))

@@ -1,0 +1,114 @@
+"""Break-glass pages: start emergency access with a reason, end it, and see recent grants."""
+from __future__ import annotations
+
+from flask import g, redirect, request, session, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from .. import emergency
+from ..access import can, requires
+from ..models import EmergencyAccess, User
+from ..settings import practice_timezone
+from . import core_blueprint as bp
+from .shell import notify, render_page
+
+SESSION_KEY = "emergency_grant"
+
+
+class EmergencyForm(FlaskForm):
+    """Why the user needs access beyond their role right now."""
+
+    reason = TextAreaField(
+        "Reason", description="What is the emergency, and whose record do you need? This is recorded and reviewed.",
+        validators=[DataRequired(message="State the reason."),
+                    Length(min=emergency.MIN_REASON_LENGTH, max=2000,
+                           message=f"Describe the emergency in {emergency.MIN_REASON_LENGTH} to 2000 characters.")])
+
+
+def elevate() -> None:
+    """Give this request admin-equivalent access when its session holds an active grant."""
+    grant_id = session.get(SESSION_KEY)
+    if grant_id is None:
+        return
+    grant = emergency.active_for(current_user.id)
+    if grant is None or grant.id != grant_id:
+        session.pop(SESSION_KEY, None)
+        notify("Emergency access has ended.", "info")
+        return
+    g.emergency_grant = grant
+    current_user.emergency = True
+
+
+def end_for_logout() -> None:
+    """Close the session's grant when its user logs out."""
+    grant = g.get("emergency_grant")
+    if grant is None and session.get(SESSION_KEY) is not None and current_user.is_authenticated:
+        grant = emergency.active_for(current_user.id)
+    if grant is not None:
+        emergency.end(grant, "logout")
+
+
+@bp.app_context_processor
+def emergency_context():
+    """``emergency_access`` (the active grant) and ``emergency_until`` for the layout's red banner."""
+    grant = g.get("emergency_grant")
+    if grant is None:
+        return {"emergency_access": None}
+    until = grant.expires_at.astimezone(practice_timezone()).strftime("%H:%M")
+    return {"emergency_access": grant, "emergency_until": until}
+
+
+def _can_review() -> bool:
+    return can("core.audit.view") or can("core.users.manage")
+
+
+@bp.route("/emergency-access", methods=["GET", "POST"])
+@requires(emergency.PERMISSION)
+def emergency_access():
+    """Explain break-glass access, start it with a reason, and list recent grants for reviewers."""
+    form = EmergencyForm()
+    if g.get("emergency_grant") is None and form.validate_on_submit():
+        try:
+            grant = emergency.start(User.get_by_id(current_user.id), form.reason.data,
+                                    request.remote_addr or "")
+        except emergency.EmergencyAccessError as exc:
+            form.reason.errors.append(str(exc))
+        else:
+            session[SESSION_KEY] = grant.id
+            notify("Emergency access is on. Everything you do is recorded and will be reviewed.", "warning")
+            return redirect(url_for("core.dashboard"))
+    if _can_review():
+        emergency.close_expired()
+    grants = emergency.recent() if _can_review() else []
+    return render_page("admin/emergency_access.html", title="Emergency access", form=form,
+                       grant=g.get("emergency_grant"), grants=grants, minutes=int(emergency.duration().total_seconds() // 60),
+                       breadcrumbs=[("Emergency access", None)]), (422 if form.errors else 200)
+
+
+@bp.route("/emergency-access/end", methods=["POST"])
+@requires(emergency.PERMISSION)
+def emergency_access_end():
+    """End the session's own grant now."""
+    grant = g.get("emergency_grant")
+    if grant is not None:
+        emergency.end(grant, "ended")
+        notify("Emergency access is off.")
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for("core.dashboard"))
+
+
+@bp.route("/emergency-access/<int:grant_id>/revoke", methods=["POST"])
+@requires("core.users.manage")
+def emergency_access_revoke(grant_id: int):
+    """An admin ends someone's grant; their next request runs without it."""
+    grant = EmergencyAccess.get_or_none(EmergencyAccess.id == grant_id)
+    if grant is None:
+        notify("No such emergency access grant.", "error")
+    elif grant.ended_at is not None:
+        notify("That emergency access had already ended.", "info")
+    else:
+        emergency.end(grant, "revoked")
+        notify("Emergency access revoked.")
+    return redirect(url_for("core.emergency_access" if can(emergency.PERMISSION) else "core.users"))
