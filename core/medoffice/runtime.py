@@ -109,7 +109,7 @@ class Runtime:
         """Enable ``name`` and its hard dependencies, migrating them first.
 
         :return: the plugins newly enabled (dependencies first).
-        :raises PluginError: unknown or failed plugin.
+        :raises PluginError: unknown or failed plugin, or one of the migrations failed.
         """
         plugin = self._known(name)
         if not plugin.ok:
@@ -118,7 +118,13 @@ class Runtime:
         wanted = [n for n in [*self.host.requirements(name), name] if not self.host.is_enabled(n)]
         if not wanted:
             return []
-        migrate.apply([self.host.plugins[n] for n in wanted], self.backup_dir)
+        try:
+            migrate.apply([self.host.plugins[n] for n in wanted], self.backup_dir)
+        except Exception as exc:
+            # Each migration runs in its own transaction: the failed one left nothing behind,
+            # and the plugin stays off until its author ships a fix.
+            log.exception("migrations for enabling %s failed", name)
+            raise PluginError(f"{name} cannot be enabled: a migration failed ({type(exc).__name__}: {exc})") from exc
         with transaction():
             for n in wanted:
                 self._set(n, True, by)
