@@ -67,7 +67,11 @@ class JobSpec:
 
 @dataclass(frozen=True)
 class ReportParam:
-    """A typed report parameter. ``kind``: date, choice, text, int, location, provider, bool."""
+    """A typed report parameter. ``kind``: date, choice, text, int, location, provider, bool.
+
+    ``default`` and ``choices`` may be callables, evaluated each time the form is built
+    (e.g. ``default=lambda: settings.today()``). Names ``run``, ``sort`` and ``desc`` are reserved.
+    """
 
     name: str
     label: str
@@ -112,7 +116,11 @@ class ReportResult:
 
 @dataclass(frozen=True)
 class ReportSpec:
-    """A report: ``run(**params)`` receives parsed parameter values and returns ReportResult."""
+    """A report: ``run(**params)`` receives parsed parameter values and returns ReportResult.
+
+    ``check(**params)``, when given, validates parameters together (e.g. a date range) and
+    returns ``{param name: message}`` for the problems found (empty when they are fine).
+    """
 
     id: str
     title: str
@@ -121,6 +129,7 @@ class ReportSpec:
     description: str = ""
     params: Sequence[ReportParam] = ()
     category: str = ""
+    check: Callable[..., dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from . import hookimpl
 from .contributions import NavItem, Permission, PluginInfo, SettingSpec
 from .models import CORE_MODELS
+from .reports.core_reports import core_reports
 
 PLUGIN = PluginInfo(
     name="core",
@@ -59,6 +60,7 @@ def medoffice_nav_items():
         NavItem("Staff", "core.staff_list", "core.staff.view", group="People", order=10),
         NavItem("Locations", "core.locations", "core.locations.edit", group="Admin", order=20),
         NavItem("Settings", "core.settings_page", "core.settings.edit", group="Admin", order=10),
+        NavItem("Reports", "core.reports", "core.reports.view", group="Reports", order=10),
     ]
 
 
@@ -86,3 +88,8 @@ def medoffice_settings():
         SettingSpec("core.emergency_access_minutes", "Emergency (break-glass) access lasts this many minutes",
                     kind="int", default=60),
     ]
+
+
+@hookimpl
+def medoffice_reports():
+    return core_reports()
