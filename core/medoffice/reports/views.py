@@ -101,8 +101,9 @@ def report_csv(report_id: str):
     if values is None:
         return _page(spec, form, status=status)
     run = registry.execute(spec, values, sort=request.args.get("sort"), desc=request.args.get("desc") == "1")
+    text = render.to_csv(run)
     _audit_export(spec, values, "csv")
-    return _download(render.to_csv(run), "text/csv", spec, run, "csv")
+    return _download(text, "text/csv", spec, run, "csv")
 
 
 @bp.route("/reports/<report_id>.pdf")
@@ -120,5 +121,6 @@ def report_pdf(report_id: str):
         ran_at=render.local_timestamp(run), totals_label=render.totals_label(run),
         chart_uri=charts.chart_data_uri(run),
     )
+    pdf = render.to_pdf(html)
     _audit_export(spec, values, "pdf")
-    return _download(render.to_pdf(html), "application/pdf", spec, run, "pdf")
+    return _download(pdf, "application/pdf", spec, run, "pdf")
