@@ -181,8 +181,18 @@ def test_restore_refuses_wrong_key_damage_and_a_running_server_without_writing(m
     assert sorted(p.name for p in instance.iterdir()) == files_before
     with backup.serving(instance):
         assert backup.running_servers(instance) == 1
-        with pytest.raises(BackupError, match="a medoffice server is running on this instance"):
+        with pytest.raises(BackupError, match="a medoffice server or scheduler is running on this instance"):
             backup.restore_archive(archive, instance, key, url)
+    assert backup.running_servers(instance) == 0
+    from medoffice.scheduler import SchedulerLock
+
+    scheduler = SchedulerLock(instance, None)  # `medoffice scheduler` running on its own
+    scheduler.acquire()
+    try:
+        with pytest.raises(BackupError, match="stop it first"):
+            backup.restore_archive(archive, instance, key, url)
+    finally:
+        scheduler.release()
     assert backup.running_servers(instance) == 0
     if digest_before:
         assert hashlib.sha256(database.read_bytes()).hexdigest() == digest_before

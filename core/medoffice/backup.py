@@ -397,21 +397,33 @@ def serving(instance: Path):
         lock.release()
 
 
+def _held(path: Path) -> bool:
+    """True when another process holds the lock file at ``path``."""
+    probe = FileLock(path, thread_local=False)
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        return True
+    probe.release()
+    return False
+
+
 def running_servers(instance: Path) -> int:
-    """How many live processes are serving ``instance`` (stale marks of dead ones are cleared)."""
-    run = _run_dir(instance)
-    if not run.is_dir():
-        return 0
+    """How many live ``serve`` processes, plus a standalone scheduler, use ``instance``
+    (the marks of crashed servers are cleared on the way).
+    """
+    from .scheduler import LOCK_FILE
+
     count = 0
-    for path in run.glob("serve-*.lock"):
-        probe = FileLock(path, thread_local=False)
-        try:
-            probe.acquire(timeout=0)
-        except Timeout:
+    run = _run_dir(instance)
+    for path in run.glob("serve-*.lock") if run.is_dir() else ():
+        if _held(path):
             count += 1
-            continue
-        probe.release()
-        path.unlink(missing_ok=True)
+        else:
+            path.unlink(missing_ok=True)
+    scheduler_lock = instance / LOCK_FILE
+    if not count and scheduler_lock.exists() and _held(scheduler_lock):
+        count += 1
     return count
 
 
@@ -489,7 +501,7 @@ def restore_archive(archive: Path, instance: Path, backup_key: str, database_url
         raise BackupError(f"{archive} does not exist")
     servers = running_servers(instance)
     if servers:
-        raise BackupError(f"a medoffice server is running on this instance ({servers} process"
+        raise BackupError(f"a medoffice server or scheduler is running on this instance ({servers} process"
                           f"{'es' if servers != 1 else ''}); stop it first, then restore")
     manifest = read_manifest(archive, backup_key)
     database = open_database(database_url, instance)

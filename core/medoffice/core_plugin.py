@@ -1,10 +1,14 @@
 """Core registers its own contributions through the same hooks as every plugin."""
 from __future__ import annotations
 
+from flask import current_app
+
 from . import hookimpl
-from .contributions import NavItem, Permission, PluginInfo, SettingSpec
+from .backup import last_backup_check, nightly_backup
+from .contributions import JobSpec, NavItem, Permission, PluginInfo, SettingSpec
 from .models import CORE_MODELS
 from .reports.core_reports import core_reports
+from .tls import certificate_check
 
 PLUGIN = PluginInfo(
     name="core",
@@ -87,9 +91,28 @@ def medoffice_settings():
                     kind="int", default=20),
         SettingSpec("core.emergency_access_minutes", "Emergency (break-glass) access lasts this many minutes",
                     kind="int", default=60),
+        SettingSpec("core.backup_keep_daily", "Nightly backups: keep one for each of this many days",
+                    kind="int", default=7),
+        SettingSpec("core.backup_keep_weekly", "Nightly backups: also keep one for each of this many weeks",
+                    kind="int", default=4),
     ]
 
 
 @hookimpl
 def medoffice_reports():
     return core_reports()
+
+
+@hookimpl
+def medoffice_jobs():
+    return [
+        JobSpec("core.nightly_backup", "Nightly backup", nightly_backup, trigger="cron",
+                schedule={"hour": 1, "minute": 30},
+                description="Writes an encrypted backup and prunes old nightly ones (settings: keep daily/weekly)."),
+    ]
+
+
+@hookimpl
+def medoffice_doctor_checks():
+    instance = current_app.extensions["medoffice"].instance
+    return [last_backup_check(), certificate_check(instance)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import ssl
+import threading
 from pathlib import Path
 
 import click
@@ -44,10 +45,25 @@ def _ssl_adapter(cert: Path, key: Path):
     return adapter
 
 
-def _stop_on_sigterm(signum, frame):
-    # systemd and `kill` send SIGTERM: leave the serve loop the way Ctrl+C does, so the
-    # server finishes its requests and the scheduler stops cleanly.
-    raise SystemExit(0)
+def _serve_until_stopped(server) -> None:
+    """Serve in a thread until Ctrl+C or SIGTERM (systemd, ``kill``), then stop cleanly.
+
+    The main thread only waits: a signal handler that raised inside cheroot's start-up could
+    leave its worker threads running and the process hanging.
+    """
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    server.prepare()
+    thread = threading.Thread(target=server.serve, name="medoffice-http", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive() and not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        thread.join(timeout=10)
 
 
 def register(main: click.Group) -> None:
@@ -102,13 +118,9 @@ def register(main: click.Group) -> None:
             scheduler = start_scheduler(app)
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"medoffice is serving at {scheme}://{shown}:{port}/  (Ctrl+C to stop)", color=False)
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
             with serving(instance):
-                server.start()
-        except (KeyboardInterrupt, SystemExit):
-            pass
+                _serve_until_stopped(server)
         finally:
-            server.stop()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)

@@ -3,6 +3,7 @@ from flask import Blueprint
 
 core_blueprint = Blueprint("core", __name__)
 
+from . import input_guard  # noqa: E402,F401  (first: refuses control characters before any view)
 from . import (  # noqa: E402,F401  (views register routes on the blueprint)
     admin_plugins,
     auth_views,

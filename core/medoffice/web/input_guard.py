@@ -1,0 +1,34 @@
+"""Refuse form and query values that hold control characters, before any view runs.
+
+PostgreSQL cannot store a NUL character at all (every form would answer 500), and the other
+C0 control characters have no place in an office's records: they break X12 files, CSV exports
+and printouts. Tab, line feed and carriage return stay allowed. The refusal names the field.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import request
+
+from . import core_blueprint as bp
+from .shell import render_page
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def first_bad_field() -> str | None:
+    """The name of the first query or form field holding a control character, if any."""
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            if CONTROL_CHARACTERS.search(name) or CONTROL_CHARACTERS.search(value):
+                return CONTROL_CHARACTERS.sub("?", name)
+    return None
+
+
+@bp.before_app_request
+def refuse_control_characters():
+    """Answer 422 with the field's name instead of letting the value reach a view."""
+    field = first_bad_field()
+    if field is None:
+        return None
+    return render_page("core/input_refused.html", title="Input refused", field=field), 422
