@@ -294,8 +294,36 @@ class Backup(BaseModel):
         table_name = "core_backup"
 
 
+class CoreTask(BaseModel):
+    """Long-running work started from a page and run in a background thread (``medoffice.tasks``).
+
+    Pages poll its status; ``permission`` is what a user needs to watch it.
+    """
+
+    title = pw.CharField(max_length=200)
+    permission = pw.CharField(max_length=120)
+    status = pw.CharField(max_length=10, default="queued")
+    percent = pw.IntegerField(null=True)
+    message = pw.TextField(default="")
+    error = pw.TextField(default="")
+    result_url = pw.CharField(max_length=500, default="")
+    created_by = pw.CharField(max_length=60, default="")
+    created_at = UTCDateTimeField(default=utcnow)
+    started_at = UTCDateTimeField(null=True)
+    finished_at = UTCDateTimeField(null=True)
+    heartbeat_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "core_task"
+
+    @property
+    def done(self) -> bool:
+        """True once the task finished, well or not."""
+        return self.status in ("ok", "failed")
+
+
 CORE_MODELS = [
     Setting, Location, StaffMember, Patient, Role, RolePermission, PermissionSeed, User,
     UserRole, LoginAttempt, PluginState, StateVersion, Counter, JobRun, AuditEvent, AuditHead,
-    Backup, EmergencyAccess,
+    Backup, EmergencyAccess, CoreTask,
 ]
