@@ -30,6 +30,8 @@ def create_app(instance: str | os.PathLike | None = None, **overrides) -> Flask:
         names to load; default all installed), ``EXTRA_PLUGINS`` (modules registered as if
         installed) and ``ENABLED_PLUGINS`` (what first boot enables; default all).
     """
+    # peewee logs each query with its parameters (patient data) at DEBUG: keep those out of any log.
+    logging.getLogger("peewee").setLevel(logging.INFO)
     inst = config.instance_path(instance)
     cfg = config.load(inst)
     app = Flask("medoffice", instance_path=str(inst), instance_relative_config=False)

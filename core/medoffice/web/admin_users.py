@@ -149,12 +149,12 @@ def user_new():
             form.username.errors.append("That user name is taken (user names are never reused).")
         if values["email"] and User.select().where(User.email == values["email"]).exists():
             form.email.errors.append("Another account uses that e-mail address: one account per person.")
-        if ADMIN in values["roles"] and not current_user.is_admin:
+        if ADMIN in (values["roles"] or []) and not current_user.is_admin:
             form.roles.errors.append("Only an administrator can make another administrator.")
         form.password.errors.extend(policy_problems(form.password.data, username, values["full_name"]))
         if not has_errors(form):
             with transaction():
-                user = create_user(username, values["full_name"], form.password.data, values["roles"],
+                user = create_user(username, values["full_name"], form.password.data, values["roles"] or [],
                                    email=values["email"], must_change_password=values["must_change_password"])
                 audit.record("user.create", "user", user.id,
                              detail={"username": username, "roles": role_names(user.id),
@@ -179,7 +179,8 @@ def user_edit(user_id: int):
     if form.validate_on_submit():
         _guard_admin_account(user)
         values = form_values(form)
-        wanted = sorted(set(values["roles"]))
+        # None only when nothing at all was posted (an HTML form always sends its fields).
+        wanted = sorted(set(before_roles if values["roles"] is None else values["roles"]))
         if (ADMIN in wanted) != (ADMIN in before_roles):
             if not current_user.is_admin:
                 form.roles.errors.append("Only an administrator can grant or remove the administrator role.")
