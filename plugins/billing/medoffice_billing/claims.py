@@ -1,0 +1,369 @@
+"""Claims: creation from encounters, the state machine with its history, corrections and voids.
+
+Every state change goes through ``transition`` and leaves a ``ClaimEvent`` (who, when, why)
+and an audit entry. A claim can only become ready, or be submitted, when the scrubber finds no
+errors. Corrected (frequency 7) and void (frequency 8) claims reference the original claim and
+the payer's claim number for it.
+"""
+from __future__ import annotations
+
+from medoffice import audit
+from medoffice.db import transaction, utcnow
+from medoffice.models import User
+from peewee import fn
+
+from . import encounters, numbering, scrubber
+from .actor import acting_user
+from .coverage import RANK_RESPONSIBILITY, RANKS, responsible
+from .models import (OPEN_STATES, Claim, ClaimEvent, ClaimLine, Coverage, Encounter, LineTransaction,
+                     ServiceLine)
+
+STATE_LABELS = {
+    "draft": "Draft", "ready": "Ready to submit", "submitted": "Submitted", "accepted": "Accepted",
+    "rejected": "Rejected", "paid": "Paid", "partially_paid": "Partially paid", "denied": "Denied",
+    "appealed": "Appealed", "closed": "Closed",
+}
+TRANSITIONS = {
+    "draft": ("ready", "closed"),
+    "ready": ("draft", "submitted", "closed"),
+    "submitted": ("accepted", "rejected", "paid", "partially_paid", "denied"),
+    "accepted": ("rejected", "paid", "partially_paid", "denied"),
+    "rejected": ("draft", "closed"),
+    # An 835 may take a payment back (reversal: the payer has the claim again) or deny it on review.
+    "paid": ("partially_paid", "denied", "accepted", "closed"),
+    "partially_paid": ("paid", "denied", "appealed", "accepted", "closed"),
+    "denied": ("appealed", "paid", "partially_paid", "accepted", "closed"),
+    "appealed": ("paid", "partially_paid", "denied", "closed"),
+    "closed": (),
+}
+# Moves a person must explain (the reason lands in the history).
+NEEDS_REASON = {("ready", "draft"), *((s, t) for s in TRANSITIONS for t in ("rejected", "denied", "appealed", "closed"))}
+CORRECTABLE = ("accepted", "paid", "partially_paid", "denied", "appealed")
+ADJUDICATED = ("paid", "partially_paid", "denied", "closed")
+
+
+class ClaimError(ValueError):
+    """A claim operation was refused, with a message saying what to do instead."""
+
+
+# --- History -------------------------------------------------------------------------------------
+
+def _event(claim: Claim, action: str, reason: str = "", from_status: str = "", to_status: str = "") -> None:
+    user_id, username = acting_user()
+    ClaimEvent.create(claim=claim, user_id=user_id, username=username, action=action, reason=reason,
+                      from_status=from_status, to_status=to_status)
+    audit.record(f"billing.claim.{action}", "billing_claim", claim.id, patient_id=claim.patient_id,
+                 detail={"claim_number": claim.claim_number, "from": from_status, "to": to_status,
+                         "reason": reason})
+
+
+def history(claim: Claim) -> list[ClaimEvent]:
+    """The claim's history, oldest first."""
+    return list(ClaimEvent.select().where(ClaimEvent.claim == claim).order_by(ClaimEvent.at, ClaimEvent.id))
+
+
+# --- Lines ----------------------------------------------------------------------------------------
+
+def _write_lines(claim: Claim, source: list[dict]) -> int:
+    ClaimLine.delete().where(ClaimLine.claim == claim).execute()
+    rows = [{**row, "claim": claim.id, "line_number": n} for n, row in enumerate(source, start=1)]
+    if rows:
+        ClaimLine.insert_many(rows).execute()
+    return sum(row["charge_cents"] for row in rows)
+
+
+def _lines_from_encounter(encounter: Encounter) -> list[dict]:
+    return [{"service_line": line.id, "code": line.code, "modifiers": ":".join(line.modifiers),
+             "units": line.units, "charge_cents": line.charge_cents} for line in encounters.lines(encounter)]
+
+
+def claim_lines(claim: Claim) -> list[ClaimLine]:
+    """The claim's lines with their service lines (one query)."""
+    return list(ClaimLine.select(ClaimLine, ServiceLine).join(ServiceLine)
+                .where(ClaimLine.claim == claim).order_by(ClaimLine.line_number))
+
+
+def refresh_open_claims(encounter: Encounter) -> None:
+    """Rebuild the lines of the encounter's open claims from its charges, then re-scrub them.
+
+    A ready claim that now has errors goes back to draft, with the reason in its history.
+    Void claims keep the original's lines: they must match what the payer has.
+    """
+    encounter = Encounter.get_by_id(encounter.id)
+    open_claims = Claim.select().where((Claim.encounter == encounter) & Claim.status.in_(OPEN_STATES)
+                                       & (Claim.frequency_code != "8"))
+    for claim in open_claims:
+        total = _write_lines(claim, _lines_from_encounter(encounter))
+        Claim.update(total_charge_cents=total, service_date=encounter.service_date, updated_at=utcnow()).where(
+            Claim.id == claim.id).execute()
+        claim = Claim.get_by_id(claim.id)
+        errors = scrubber.record(claim, scrubber.scrub(claim))
+        if claim.status == "ready" and errors:
+            _move(claim, "draft", "The charges changed and the scrubber found problems; fix them and mark it ready again.")
+
+
+def rescrub_open_claims() -> str:
+    """Scrub every open claim again (filing deadlines move with the calendar); returns a summary.
+
+    Ready claims that now have errors go back to draft.
+    """
+    scrubbed = with_errors = demoted = 0
+    for claim in Claim.select().where(Claim.status.in_(OPEN_STATES)).order_by(Claim.id).iterator():
+        with transaction():
+            errors = scrubber.record(claim, scrubber.scrub(claim))
+            if errors and claim.status == "ready":
+                _move(claim, "draft", "The scrubber found problems on a new check; fix them and mark it ready again.")
+                demoted += 1
+        scrubbed += 1
+        with_errors += bool(errors)
+    return (f"Checked {scrubbed} open claim{'s' if scrubbed != 1 else ''}: {with_errors} with errors"
+            + (f", {demoted} moved back to draft." if demoted else "."))
+
+
+# --- Creating claims ------------------------------------------------------------------------------
+
+def create_claim(encounter: Encounter, rank: int = 1) -> Claim:
+    """Bill the encounter to the patient's policy of ``rank`` in force on the date of service.
+
+    Posts the encounter's charges (moving any billed to the patient over to insurance) and
+    scrubs the new draft claim.
+    :raises ClaimError: no such policy, no lines, the claim exists already, or (secondary and
+        tertiary) the payer before it has not decided yet.
+    """
+    coverage = responsible(encounter.patient_id, encounter.service_date, rank)
+    if coverage is None:
+        raise ClaimError(f"The patient has no {RANKS.get(rank, 'such').lower()} coverage in force on "
+                         f"{encounter.service_date.isoformat()}: add or update the insurance first.")
+    if not encounters.lines(encounter):
+        raise ClaimError("The encounter has no service lines: enter the charges first.")
+    responsibility = RANK_RESPONSIBILITY[rank]
+    existing = (Claim.select().where((Claim.encounter == encounter) & (Claim.responsibility == responsibility)
+                                     & (Claim.status != "closed") & (Claim.frequency_code == "1")).first())
+    if existing is not None:
+        raise ClaimError(f"Claim {existing.claim_number} already bills this encounter to the "
+                         f"{RANKS[rank].lower()} payer.")
+    if rank > 1:
+        before = RANK_RESPONSIBILITY[rank - 1]
+        decided = Claim.select().where((Claim.encounter == encounter) & (Claim.responsibility == before)
+                                       & Claim.status.in_(ADJUDICATED)).exists()
+        if not decided:
+            raise ClaimError(f"Bill the {RANKS[rank - 1].lower()} payer first: a {RANKS[rank].lower()} claim "
+                             "goes out after that payer has paid or denied.")
+    with transaction():
+        claim = _new_claim(encounter, coverage, responsibility, "1")
+        encounters.post_charges(encounter)
+        _transfer_patient_charges(encounter, claim)
+        _write_lines_and_total(claim, _lines_from_encounter(encounter))
+        _event(claim, "created", f"Billed to {coverage.payer.name} ({RANKS[rank].lower()}).", "", "draft")
+        scrubber.record(claim, scrubber.scrub(claim))
+    return Claim.get_by_id(claim.id)
+
+
+def _new_claim(encounter: Encounter, coverage: Coverage, responsibility: str, frequency: str,
+               original: Claim | None = None) -> Claim:
+    number = numbering.claim_number(numbering.allocate(numbering.CLAIM_COUNTER))
+    return Claim.create(
+        claim_number=number, encounter=encounter, patient_id=encounter.patient_id, coverage=coverage,
+        payer=coverage.payer_id, responsibility=responsibility, service_date=encounter.service_date,
+        frequency_code=frequency, original_claim=original,
+        payer_claim_number=original.payer_claim_number if original else "",
+    )
+
+
+def _write_lines_and_total(claim: Claim, source: list[dict]) -> None:
+    total = _write_lines(claim, source)
+    Claim.update(total_charge_cents=total).where(Claim.id == claim.id).execute()
+
+
+def _transfer_patient_charges(encounter: Encounter, claim: Claim) -> None:
+    """Move charges posted to the patient (billed as self-pay before) over to insurance."""
+    rows = (LineTransaction.select(LineTransaction.service_line, fn.SUM(LineTransaction.amount_cents))
+            .join(ServiceLine)
+            .where((ServiceLine.encounter == encounter) & (LineTransaction.kind == "charge")
+                   & (LineTransaction.party == "patient"))
+            .group_by(LineTransaction.service_line).tuples())
+    user_id, _ = acting_user()
+    entries = []
+    for line_id, amount in rows:
+        if not amount:
+            continue
+        for party, sign in (("patient", -1), ("insurance", 1)):
+            entries.append({"kind": "transfer", "party": party, "patient_id": encounter.patient_id,
+                            "service_line": line_id, "claim": claim.id, "payer": claim.payer_id,
+                            "amount_cents": sign * amount, "source": "charge_entry",
+                            "effective_date": encounter.service_date, "posted_at": utcnow(),
+                            "posted_by_user_id": user_id, "memo": f"billed to insurance on {claim.claim_number}"})
+    if entries:
+        LineTransaction.insert_many(entries).execute()
+
+
+# --- The state machine ---------------------------------------------------------------------------
+
+def allowed_transitions(claim: Claim) -> tuple[str, ...]:
+    """The states this claim may move to next."""
+    return TRANSITIONS[claim.status]
+
+
+def _move(claim: Claim, to_status: str, reason: str) -> None:
+    now = utcnow()
+    changes = {"status": to_status, "status_changed_at": now, "updated_at": now}
+    if to_status == "submitted" and claim.submitted_at is None:
+        changes["submitted_at"] = now
+    Claim.update(**changes).where(Claim.id == claim.id).execute()
+    _event(claim, "status", reason, claim.status, to_status)
+    claim.status = to_status
+
+
+def transition(claim: Claim, to_status: str, reason: str = "", payer_claim_number: str | None = None) -> Claim:
+    """Move a claim to ``to_status``, recording who, when and why.
+
+    Ready and submitted need a clean scrub and no hold; some moves need a reason. Submitting a
+    replacement or void claim closes the claim it replaces.
+    :raises ClaimError: a move the state machine does not allow, or a failed check.
+    """
+    reason = (reason or "").strip()
+    claim = Claim.get_by_id(claim.id)
+    if to_status not in TRANSITIONS:
+        raise ClaimError(f"{to_status!r} is not a claim state.")
+    if to_status not in TRANSITIONS[claim.status]:
+        raise ClaimError(f"A {STATE_LABELS[claim.status].lower()} claim cannot become "
+                         f"{STATE_LABELS[to_status].lower()}.")
+    if (claim.status, to_status) in NEEDS_REASON and not reason:
+        raise ClaimError(f"Say why the claim becomes {STATE_LABELS[to_status].lower()}.")
+    if payer_claim_number is not None and payer_claim_number.strip() != claim.payer_claim_number:
+        claim = set_payer_claim_number(claim, payer_claim_number)
+    if to_status in ("ready", "submitted"):
+        if claim.on_hold:
+            raise ClaimError(f"The claim is on hold ({claim.hold_reason}); release it first.")
+        # Recorded before refusing, so the worklists count what this check found.
+        with transaction():
+            errors = scrubber.record(claim, scrubber.scrub(claim))
+        if errors:
+            raise ClaimError(f"The scrubber found {errors} problem{'s' if errors != 1 else ''}; "
+                             "fix them before the claim can go out.")
+    with transaction():
+        _move(claim, to_status, reason)
+        if to_status == "submitted" and claim.original_claim_id is not None:
+            original = Claim.get_by_id(claim.original_claim_id)
+            if original.status != "closed":
+                kind = "voided" if claim.frequency_code == "8" else "replaced"
+                _move(original, "closed", f"{kind.capitalize()} by claim {claim.claim_number}.")
+    return Claim.get_by_id(claim.id)
+
+
+def mark_ready(claim: Claim) -> Claim:
+    """Draft to ready, only when the scrubber passes and the claim is not on hold."""
+    return transition(claim, "ready")
+
+
+def hold(claim: Claim, reason: str) -> Claim:
+    """Put an unsent claim on hold (a ready one goes back to draft)."""
+    reason = (reason or "").strip()
+    claim = Claim.get_by_id(claim.id)
+    if claim.status not in OPEN_STATES:
+        raise ClaimError("Only a draft or ready claim can be held: this one has gone out.")
+    if not reason:
+        raise ClaimError("Say why the claim is on hold.")
+    with transaction():
+        Claim.update(on_hold=True, hold_reason=reason[:200], updated_at=utcnow()).where(Claim.id == claim.id).execute()
+        _event(claim, "hold", reason, claim.status, claim.status)
+        if claim.status == "ready":
+            _move(claim, "draft", f"On hold: {reason}")
+    return Claim.get_by_id(claim.id)
+
+
+def release(claim: Claim) -> Claim:
+    """Take a claim off hold."""
+    claim = Claim.get_by_id(claim.id)
+    if not claim.on_hold:
+        raise ClaimError("The claim is not on hold.")
+    with transaction():
+        Claim.update(on_hold=False, hold_reason="", updated_at=utcnow()).where(Claim.id == claim.id).execute()
+        _event(claim, "release", "", claim.status, claim.status)
+    return Claim.get_by_id(claim.id)
+
+
+def assign(claim: Claim, user_id: int | None) -> Claim:
+    """Put the claim on a user's worklist (None: unassigned)."""
+    user = User.get_or_none(User.id == user_id) if user_id else None
+    if user_id and (user is None or not user.active):
+        raise ClaimError("Choose an active user to assign the claim to.")
+    with transaction():
+        Claim.update(assigned_user_id=user_id, updated_at=utcnow()).where(Claim.id == claim.id).execute()
+        _event(claim, "assigned", f"Assigned to {user.full_name}." if user else "Unassigned.", claim.status,
+               claim.status)
+    return Claim.get_by_id(claim.id)
+
+
+def set_payer_claim_number(claim: Claim, number: str) -> Claim:
+    """Record the payer's claim number (CLP07) that corrections and voids must quote."""
+    number = (number or "").strip()
+    if len(number) > 50:
+        raise ClaimError("The payer's claim number has at most 50 characters.")
+    with transaction():
+        Claim.update(payer_claim_number=number, updated_at=utcnow()).where(Claim.id == claim.id).execute()
+        _event(claim, "payer_number", f"Payer's claim number set to {number or '(none)'}.", claim.status,
+               claim.status)
+        if claim.status in OPEN_STATES:
+            scrubber.record(claim, scrubber.scrub(Claim.get_by_id(claim.id)))
+    return Claim.get_by_id(claim.id)
+
+
+# --- Corrections and voids ---------------------------------------------------------------------------
+
+def _open_follow_up(claim: Claim) -> Claim | None:
+    return Claim.select().where((Claim.original_claim == claim) & Claim.status.in_(OPEN_STATES)).first()
+
+
+def correct(claim: Claim, reason: str) -> Claim:
+    """Start a replacement claim (frequency 7) for a claim the payer has; the charges unlock."""
+    reason = (reason or "").strip()
+    claim = Claim.get_by_id(claim.id)
+    if claim.status not in CORRECTABLE:
+        raise ClaimError("Only a claim the payer accepted or decided can be corrected; "
+                         + ("edit this one directly." if claim.status in OPEN_STATES + ("rejected",)
+                            else "wait for the payer's answer."))
+    if claim.frequency_code == "8":
+        raise ClaimError("A void claim cannot be corrected.")
+    if not reason:
+        raise ClaimError("Say what the correction changes.")
+    pending = _open_follow_up(claim)
+    if pending is not None:
+        raise ClaimError(f"Claim {pending.claim_number} already corrects or voids this claim.")
+    with transaction():
+        replacement = _new_claim(claim.encounter, claim.coverage, claim.responsibility, "7", claim)
+        _write_lines_and_total(replacement, _lines_from_encounter(claim.encounter))
+        _event(claim, "corrected", f"Replacement claim {replacement.claim_number}: {reason}", claim.status,
+               claim.status)
+        _event(replacement, "created", f"Replaces claim {claim.claim_number}: {reason}", "", "draft")
+        scrubber.record(replacement, scrubber.scrub(replacement))
+    return Claim.get_by_id(replacement.id)
+
+
+def void(claim: Claim, reason: str) -> Claim:
+    """Void a claim: an unsent one is closed; one the payer has gets a void claim (frequency 8).
+
+    :return: the closed claim, or the new void claim to submit.
+    """
+    reason = (reason or "").strip()
+    claim = Claim.get_by_id(claim.id)
+    if not reason:
+        raise ClaimError("Say why the claim is voided.")
+    if claim.status in OPEN_STATES or claim.status == "rejected":
+        return transition(claim, "closed", f"Voided before the payer had it: {reason}")
+    if claim.status not in CORRECTABLE or claim.frequency_code == "8":
+        raise ClaimError("This claim cannot be voided now: wait for the payer's answer."
+                         if claim.status == "submitted" else "This claim cannot be voided.")
+    pending = _open_follow_up(claim)
+    if pending is not None:
+        raise ClaimError(f"Claim {pending.claim_number} already corrects or voids this claim.")
+    with transaction():
+        voiding = _new_claim(claim.encounter, claim.coverage, claim.responsibility, "8", claim)
+        _write_lines_and_total(voiding, [
+            {"service_line": l.service_line_id, "code": l.code, "modifiers": l.modifiers, "units": l.units,
+             "charge_cents": l.charge_cents} for l in claim_lines(claim)])
+        _event(claim, "voided", f"Void claim {voiding.claim_number}: {reason}", claim.status, claim.status)
+        _event(voiding, "created", f"Voids claim {claim.claim_number}: {reason}", "", "draft")
+        scrubber.record(voiding, scrubber.scrub(voiding))
+    return Claim.get_by_id(voiding.id)
+

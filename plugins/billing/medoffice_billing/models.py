@@ -1,0 +1,348 @@
+"""Billing tables, all prefixed ``billing_``.
+
+Patients, staff, locations and users belong to core and are referenced by integer id columns
+(``patient_id``, ``rendering_provider_id``...), never by foreign keys into core tables.
+Money is integer cents; dates are dates; timestamps are aware UTC.
+"""
+from __future__ import annotations
+
+import peewee as pw
+from medoffice.db import BaseModel, UTCDateTimeField, utcnow
+
+
+# --- Reference data ------------------------------------------------------------------------
+
+class Payer(BaseModel):
+    """An insurance payer: where claims go, how they are filed and how long the practice has."""
+
+    name = pw.CharField(max_length=120, unique=True)
+    payer_id = pw.CharField(max_length=20, default="", index=True)  # the clearinghouse payer id
+    address1 = pw.CharField(max_length=120, default="")
+    address2 = pw.CharField(max_length=120, default="")
+    city = pw.CharField(max_length=80, default="")
+    state = pw.CharField(max_length=2, default="")
+    zip = pw.CharField(max_length=10, default="")
+    phone = pw.CharField(max_length=20, default="")
+    filing_indicator = pw.CharField(max_length=2, default="CI")  # SBR09 claim filing indicator
+    timely_filing_days = pw.IntegerField(default=365)
+    electronic = pw.BooleanField(default=True)  # takes 837P claims at all (False: paper only)
+    secondary_electronic = pw.BooleanField(default=True)  # takes secondary claims electronically
+    active = pw.BooleanField(default=True)
+    notes = pw.TextField(default="")
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_payer"
+
+
+class Fee(BaseModel):
+    """One fee-schedule entry: the practice's charge for a CPT/HCPCS code (with a modifier or not)."""
+
+    code = pw.CharField(max_length=5)
+    modifier = pw.CharField(max_length=2, default="")
+    description = pw.CharField(max_length=120, default="")  # the practice's own words, never AMA text
+    charge_cents = pw.IntegerField()
+    active = pw.BooleanField(default=True)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_fee"
+        indexes = ((("code", "modifier"), True),)
+
+
+class ExpectedAmount(BaseModel):
+    """What one payer is expected to allow for a fee-schedule entry (flags underpayments)."""
+
+    fee = pw.ForeignKeyField(Fee, backref="expected", on_delete="CASCADE")
+    payer = pw.ForeignKeyField(Payer, backref="expected_amounts", on_delete="CASCADE")
+    allowed_cents = pw.IntegerField()
+
+    class Meta:
+        table_name = "billing_fee_expected"
+        indexes = ((("fee", "payer"), True),)
+
+
+class CodeEntry(BaseModel):
+    """A code from a list the practice imported: ``kind`` icd10 (stored without the dot) or cpt."""
+
+    kind = pw.CharField(max_length=10)
+    code = pw.CharField(max_length=8)
+    description = pw.CharField(max_length=255, default="")
+    imported_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_code"
+        indexes = ((("kind", "code"), True),)
+
+
+# --- Patients' insurance and accounts --------------------------------------------------------
+
+class Coverage(BaseModel):
+    """One insurance policy of a patient, ranked 1 (primary), 2 (secondary) or 3 (tertiary).
+
+    ``relationship`` is the patient's relationship to the subscriber (X12: 18 self, 01 spouse,
+    19 child, 20 employee, G8 other); the subscriber fields matter when it is not 18.
+    """
+
+    patient_id = pw.IntegerField(index=True)
+    payer = pw.ForeignKeyField(Payer, backref="coverages", on_delete="RESTRICT")
+    rank = pw.SmallIntegerField(default=1)
+    member_id = pw.CharField(max_length=40)
+    group_number = pw.CharField(max_length=40, default="")
+    plan_name = pw.CharField(max_length=80, default="")
+    relationship = pw.CharField(max_length=2, default="18")
+    subscriber_first_name = pw.CharField(max_length=60, default="")
+    subscriber_last_name = pw.CharField(max_length=60, default="")
+    subscriber_date_of_birth = pw.DateField(null=True)
+    subscriber_sex = pw.CharField(max_length=1, default="U")
+    subscriber_address1 = pw.CharField(max_length=120, default="")
+    subscriber_address2 = pw.CharField(max_length=120, default="")
+    subscriber_city = pw.CharField(max_length=80, default="")
+    subscriber_state = pw.CharField(max_length=2, default="")
+    subscriber_zip = pw.CharField(max_length=10, default="")
+    effective_date = pw.DateField()
+    end_date = pw.DateField(null=True)
+    copay_cents = pw.IntegerField(default=0)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_coverage"
+        indexes = ((("patient_id", "rank"), False),)
+
+    @property
+    def rank_label(self) -> str:
+        """Primary, Secondary or Tertiary."""
+        return {1: "Primary", 2: "Secondary", 3: "Tertiary"}.get(self.rank, f"Rank {self.rank}")
+
+    def covers(self, day) -> bool:
+        """True when the policy is in force on ``day``."""
+        return self.effective_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+class PatientAccount(BaseModel):
+    """A patient's billing account: who guarantees the balance (``relationship`` 18 = the patient)."""
+
+    patient_id = pw.IntegerField(unique=True)
+    guarantor_relationship = pw.CharField(max_length=2, default="18")
+    guarantor_first_name = pw.CharField(max_length=60, default="")
+    guarantor_last_name = pw.CharField(max_length=60, default="")
+    guarantor_address1 = pw.CharField(max_length=120, default="")
+    guarantor_address2 = pw.CharField(max_length=120, default="")
+    guarantor_city = pw.CharField(max_length=80, default="")
+    guarantor_state = pw.CharField(max_length=2, default="")
+    guarantor_zip = pw.CharField(max_length=10, default="")
+    guarantor_phone = pw.CharField(max_length=20, default="")
+    guarantor_email = pw.CharField(max_length=120, default="")
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_patient_account"
+
+
+# --- Charge capture ----------------------------------------------------------------------------
+
+class Encounter(BaseModel):
+    """One visit's charges. ``status``: open (not on the ledger yet) or posted (charges posted)."""
+
+    patient_id = pw.IntegerField()
+    service_date = pw.DateField()
+    place_of_service = pw.CharField(max_length=2, default="11")
+    location_id = pw.IntegerField(null=True)
+    rendering_provider_id = pw.IntegerField(null=True)
+    referring_provider_id = pw.IntegerField(null=True)
+    prior_authorization = pw.CharField(max_length=50, default="")
+    status = pw.CharField(max_length=10, default="open")
+    notes = pw.TextField(default="")
+    created_by_user_id = pw.IntegerField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_encounter"
+        indexes = (
+            (("patient_id", "service_date"), False),
+            (("status", "service_date"), False),
+        )
+
+
+class Diagnosis(BaseModel):
+    """One of an encounter's up to 12 ICD-10-CM diagnoses; ``position`` is what pointers name."""
+
+    encounter = pw.ForeignKeyField(Encounter, backref="diagnoses", on_delete="CASCADE")
+    position = pw.SmallIntegerField()
+    code = pw.CharField(max_length=8)  # upper case, without the dot
+
+    class Meta:
+        table_name = "billing_diagnosis"
+        indexes = ((("encounter", "position"), True),)
+
+
+class ServiceLine(BaseModel):
+    """One billed service of an encounter.
+
+    ``control_number`` is the line control number sent as REF*6R and echoed by 835s.
+    A line removed after its charge reached the ledger is kept with ``active`` False.
+    """
+
+    encounter = pw.ForeignKeyField(Encounter, backref="lines", on_delete="CASCADE")
+    patient_id = pw.IntegerField(index=True)
+    line_number = pw.SmallIntegerField()
+    service_date = pw.DateField(index=True)
+    code = pw.CharField(max_length=5)
+    modifier1 = pw.CharField(max_length=2, default="")
+    modifier2 = pw.CharField(max_length=2, default="")
+    modifier3 = pw.CharField(max_length=2, default="")
+    modifier4 = pw.CharField(max_length=2, default="")
+    units = pw.IntegerField(default=1)
+    charge_cents = pw.IntegerField()
+    pointer1 = pw.SmallIntegerField(default=1)
+    pointer2 = pw.SmallIntegerField(null=True)
+    pointer3 = pw.SmallIntegerField(null=True)
+    pointer4 = pw.SmallIntegerField(null=True)
+    control_number = pw.CharField(max_length=30, unique=True)
+    active = pw.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_service_line"
+        indexes = ((("encounter", "line_number"), False),)
+
+    @property
+    def modifiers(self) -> list[str]:
+        """The modifiers that are set, in order."""
+        return [m for m in (self.modifier1, self.modifier2, self.modifier3, self.modifier4) if m]
+
+    @property
+    def pointers(self) -> list[int]:
+        """The diagnosis pointers that are set, in order."""
+        return [p for p in (self.pointer1, self.pointer2, self.pointer3, self.pointer4) if p is not None]
+
+
+# --- Claims ----------------------------------------------------------------------------------
+
+CLAIM_STATES = ("draft", "ready", "submitted", "accepted", "rejected", "paid", "partially_paid",
+                "denied", "appealed", "closed")
+OPEN_STATES = ("draft", "ready")  # still being prepared: lines follow the encounter
+SENT_STATES = ("submitted", "accepted", "paid", "partially_paid", "denied", "appealed")
+
+
+class Claim(BaseModel):
+    """A claim billing an encounter's lines to one payer.
+
+    ``claim_number`` is the patient control number (CLM01), echoed as CLP01 by 835s.
+    Frequency 7 (replacement) and 8 (void) claims point at ``original_claim`` and carry the
+    payer's claim number (``payer_claim_number``, CLP07 of the original's 835).
+    """
+
+    claim_number = pw.CharField(max_length=20, unique=True)
+    encounter = pw.ForeignKeyField(Encounter, backref="claims", on_delete="RESTRICT")
+    patient_id = pw.IntegerField(index=True)
+    coverage = pw.ForeignKeyField(Coverage, backref="claims", on_delete="RESTRICT")
+    payer = pw.ForeignKeyField(Payer, backref="claims", on_delete="RESTRICT")
+    responsibility = pw.CharField(max_length=1, default="P")  # SBR01: P, S or T
+    service_date = pw.DateField()
+    total_charge_cents = pw.IntegerField(default=0)
+    status = pw.CharField(max_length=16, default="draft")
+    frequency_code = pw.CharField(max_length=1, default="1")
+    original_claim = pw.ForeignKeyField("self", null=True, backref="replacements", on_delete="RESTRICT")
+    payer_claim_number = pw.CharField(max_length=50, default="")
+    on_hold = pw.BooleanField(default=False)
+    hold_reason = pw.CharField(max_length=200, default="")
+    assigned_user_id = pw.IntegerField(null=True, index=True)
+    scrub_errors = pw.IntegerField(null=True)  # errors found by the last scrub; None: never scrubbed
+    scrubbed_at = UTCDateTimeField(null=True)
+    submitted_at = UTCDateTimeField(null=True)
+    status_changed_at = UTCDateTimeField(default=utcnow)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_claim"
+        indexes = (
+            (("status", "service_date"), False),
+            (("payer", "status"), False),
+        )
+
+
+class ClaimLine(BaseModel):
+    """A service line as billed on one claim (code, modifiers, units and charge as sent)."""
+
+    claim = pw.ForeignKeyField(Claim, backref="lines", on_delete="CASCADE")
+    service_line = pw.ForeignKeyField(ServiceLine, backref="claim_lines", on_delete="RESTRICT")
+    line_number = pw.SmallIntegerField()
+    code = pw.CharField(max_length=5)
+    modifiers = pw.CharField(max_length=11, default="")  # colon-separated, as in SV101
+    units = pw.IntegerField(default=1)
+    charge_cents = pw.IntegerField()
+
+    class Meta:
+        table_name = "billing_claim_line"
+        indexes = ((("claim", "line_number"), True),)
+
+
+class ClaimEvent(BaseModel):
+    """One entry of a claim's history: who did what, when, and why."""
+
+    claim = pw.ForeignKeyField(Claim, backref="events", on_delete="CASCADE")
+    at = UTCDateTimeField(default=utcnow)
+    user_id = pw.IntegerField(null=True)
+    username = pw.CharField(max_length=60, default="")
+    action = pw.CharField(max_length=20)
+    from_status = pw.CharField(max_length=16, default="")
+    to_status = pw.CharField(max_length=16, default="")
+    reason = pw.TextField(default="")
+
+    class Meta:
+        table_name = "billing_claim_event"
+        indexes = ((("claim", "at"), False),)
+
+
+# --- The ledger ----------------------------------------------------------------------------
+
+TRANSACTION_KINDS = ("charge", "payment", "adjustment", "transfer", "patient_payment", "writeoff", "refund")
+PARTIES = ("insurance", "patient")
+
+
+class LineTransaction(BaseModel):
+    """One ledger entry, usually against a service line.
+
+    ``amount_cents`` is the signed effect on what ``party`` owes: charges and refunds are
+    positive; payments, adjustments and write-offs negative; a transfer of patient
+    responsibility is a pair (insurance negative, patient positive). A balance is a SUM.
+    Entries are never edited: a mistake is undone by an entry that ``reverses`` it.
+    """
+
+    kind = pw.CharField(max_length=16)
+    party = pw.CharField(max_length=10, default="insurance")
+    patient_id = pw.IntegerField()
+    service_line = pw.ForeignKeyField(ServiceLine, null=True, backref="transactions", on_delete="RESTRICT")
+    claim = pw.ForeignKeyField(Claim, null=True, backref="transactions", on_delete="RESTRICT")
+    payer = pw.ForeignKeyField(Payer, null=True, backref="transactions", on_delete="RESTRICT")
+    amount_cents = pw.IntegerField()
+    group_code = pw.CharField(max_length=2, default="")  # CAS group: CO, PR, OA, PI, CR
+    carc = pw.CharField(max_length=5, default="")
+    remark_codes = pw.CharField(max_length=60, default="")
+    method = pw.CharField(max_length=10, default="")  # cash, check, card, eft
+    source = pw.CharField(max_length=12, default="manual")  # charge_entry, era, desk, manual
+    reference = pw.CharField(max_length=60, default="")  # check or EFT trace number, receipt, file
+    effective_date = pw.DateField()  # service date for charges, payment or deposit date for money
+    posted_at = UTCDateTimeField(default=utcnow, index=True)
+    posted_by_user_id = pw.IntegerField(null=True)
+    reverses = pw.ForeignKeyField("self", null=True, backref="reversals", on_delete="RESTRICT")
+    memo = pw.CharField(max_length=200, default="")
+
+    class Meta:
+        table_name = "billing_line_transaction"
+        indexes = (
+            (("patient_id", "party", "effective_date"), False),
+            (("kind", "effective_date"), False),
+        )
+
+
+BILLING_MODELS = [
+    Payer, Fee, ExpectedAmount, CodeEntry, Coverage, PatientAccount, Encounter, Diagnosis,
+    ServiceLine, Claim, ClaimLine, ClaimEvent, LineTransaction,
+]

@@ -1,0 +1,97 @@
+"""The billing plugin's metadata and its thin hook implementations."""
+from __future__ import annotations
+
+from medoffice import JobSpec, NavItem, Permission, PluginInfo, SettingSpec, Widget, hookimpl
+
+from . import hookspecs
+from .claims import rescrub_open_claims
+from .cli import billing
+from .demo import create_demo_data
+from .models import BILLING_MODELS
+from .views import bp
+from .worklist import work_items
+
+PLUGIN = PluginInfo(
+    name="billing",
+    title="Billing and collections",
+    version="0.1.0",
+    description="Payers, patients' insurance, fee schedule, charge entry, claims with a scrubber and their history.",
+)
+
+BILLERS = ("admin", "office_manager", "billing")
+DESK = (*BILLERS, "front_desk")
+
+
+@hookimpl
+def medoffice_add_hookspecs(pm):
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def medoffice_models():
+    return list(BILLING_MODELS)
+
+
+@hookimpl
+def medoffice_blueprints():
+    return [bp]
+
+
+@hookimpl
+def medoffice_permissions():
+    return [
+        Permission("billing.view", "See claims, encounters, payers, fees and patients' insurance",
+                   default_roles=(*DESK, "auditor")),
+        Permission("billing.charges.edit", "Enter encounters, diagnoses and service lines", default_roles=DESK),
+        Permission("billing.coverage.edit", "Enter patients' insurance policies and guarantors", default_roles=DESK),
+        Permission("billing.claims.edit", "Create, correct, hold and void claims; record their outcome",
+                   default_roles=BILLERS),
+        Permission("billing.claims.submit", "Mark claims submitted to payers", default_roles=BILLERS),
+        Permission("billing.payers.edit", "Add and edit payers", default_roles=BILLERS),
+        Permission("billing.fees.edit", "Edit the fee schedule and expected amounts", default_roles=BILLERS),
+    ]
+
+
+@hookimpl
+def medoffice_nav_items():
+    return [
+        NavItem("Claims", "billing.claims", "billing.view", group="Billing", order=10),
+        NavItem("Encounters", "billing.encounters", "billing.view", group="Billing", order=20),
+        NavItem("Payers", "billing.payers", "billing.view", group="Billing", order=30),
+        NavItem("Fee schedule", "billing.fees", "billing.view", group="Billing", order=40),
+    ]
+
+
+@hookimpl
+def medoffice_patient_panels():
+    return [Widget("billing.insurance_balance", "Insurance and balance", "billing.patient_panel", "billing.view")]
+
+
+@hookimpl
+def medoffice_work_items():
+    return work_items()
+
+
+@hookimpl
+def medoffice_settings():
+    return [
+        SettingSpec("billing.timely_filing_warn_days", "Warn this many days before a payer's filing limit",
+                    kind="int", default=30),
+    ]
+
+
+@hookimpl
+def medoffice_jobs():
+    return [JobSpec("billing.rescrub", "Check open claims again", rescrub_open_claims, trigger="cron",
+                    schedule={"hour": 5, "minute": 10},
+                    description="Filing deadlines move with the calendar: re-run the scrubber on open claims daily.")]
+
+
+@hookimpl
+def medoffice_cli_commands():
+    return [billing]
+
+
+@hookimpl
+def medoffice_demo_data(ctx):
+    create_demo_data(ctx)

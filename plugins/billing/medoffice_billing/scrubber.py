@@ -1,0 +1,357 @@
+"""The claim scrubber: every reason a claim would bounce, named by the field to fix.
+
+``scrub(claim)`` gathers the claim's facts in a fixed number of queries and returns
+``Problem`` records; errors block a claim from becoming ready or being submitted, warnings
+are shown but let it go. ``record`` stores the error count on the claim for the worklists.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from medoffice import settings
+from medoffice.db import utcnow
+from medoffice.models import Location, Patient, StaffMember
+from medoffice.money import format_cents
+
+from .models import Claim, ClaimLine, CodeEntry, Coverage, Diagnosis, Encounter, Fee, Payer, ServiceLine
+from .reference import (FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, modifier_is_valid_format,
+                        procedure_code_is_valid_format)
+from .validators import icd10_is_valid_format, npi_is_valid
+
+MAX_DIAGNOSES = 12
+MAX_LINES = 50
+SECTIONS = {
+    "practice": "Billing provider (practice)", "patient": "Patient", "coverage": "Insurance policy",
+    "payer": "Payer", "providers": "Providers", "encounter": "Encounter", "diagnoses": "Diagnoses",
+    "lines": "Service lines", "claim": "Claim",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One scrubber finding: the field at fault (``section.name``), what is wrong, and how to fix it."""
+
+    field: str
+    message: str
+    fix: str
+    severity: str = "error"
+
+    @property
+    def section(self) -> str:
+        """The part of the claim the field belongs to (a key of ``SECTIONS``)."""
+        return self.field.split(".", 1)[0]
+
+
+@dataclass
+class Facts:
+    """Everything the checks look at, loaded once per scrub."""
+
+    claim: Claim
+    encounter: Encounter
+    coverage: Coverage
+    payer: Payer
+    patient: Patient | None
+    staff: dict[int, StaffMember]
+    location: Location | None
+    diagnoses: list[Diagnosis]
+    lines: list[ClaimLine]
+    practice: dict[str, str]
+    today: dt.date
+    known_codes: dict[str, set[str]]
+    fees: dict[tuple[str, str], int]
+    duplicates: list[str] = field(default_factory=list)
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in (text or "") if ch.isdigit())
+
+
+def gather(claim: Claim) -> Facts:
+    """Load the claim's facts: claim, encounter, coverage and payer in one query, the rest in a few."""
+    claim = (Claim.select(Claim, Encounter, Coverage, Payer).join(Encounter).switch(Claim).join(Coverage)
+             .switch(Claim).join(Payer).where(Claim.id == claim.id).get())
+    encounter = claim.encounter
+    staff_ids = [i for i in (encounter.rendering_provider_id, encounter.referring_provider_id) if i]
+    lines = list(ClaimLine.select(ClaimLine, ServiceLine).join(ServiceLine)
+                 .where(ClaimLine.claim == claim).order_by(ClaimLine.line_number))
+    diagnoses = list(Diagnosis.select().where(Diagnosis.encounter == encounter).order_by(Diagnosis.position))
+    codes = {"icd10": {d.code for d in diagnoses}, "cpt": {l.code for l in lines}}
+    known = {}
+    for kind, wanted in codes.items():
+        # A list the practice never imported cannot say a code is unknown.
+        if wanted and CodeEntry.select().where(CodeEntry.kind == kind).exists():
+            known[kind] = {code for (code,) in CodeEntry.select(CodeEntry.code).where(
+                (CodeEntry.kind == kind) & CodeEntry.code.in_(wanted)).tuples()}
+    fees = {}
+    if codes["cpt"]:
+        fees = {(f.code, f.modifier): f.charge_cents for f in Fee.select().where(
+            Fee.code.in_(codes["cpt"]) & (Fee.active == True))}  # noqa: E712
+    facts = Facts(
+        claim=claim, encounter=encounter, coverage=claim.coverage, payer=claim.payer,
+        patient=Patient.get_or_none(Patient.id == claim.patient_id),
+        staff={s.id: s for s in StaffMember.select().where(StaffMember.id.in_(staff_ids))} if staff_ids else {},
+        location=Location.get_or_none(Location.id == encounter.location_id) if encounter.location_id else None,
+        diagnoses=diagnoses, lines=lines,
+        practice={k: str(settings.get(f"core.{k}", "") or "").strip()
+                  for k in ("practice_name", "practice_npi", "tax_id", "address1", "city", "state", "zip")},
+        today=settings.today(), known_codes=known, fees=fees,
+    )
+    if claim.frequency_code == "1" and lines:
+        facts.duplicates = _duplicates(claim, {l.code for l in lines})
+    return facts
+
+
+def _duplicates(claim: Claim, codes: set[str]) -> list[str]:
+    """Other live claims billing one of these codes to the same payer for the same patient and day."""
+    related = Claim.select(Claim.id).where(Claim.original_claim == claim.id)
+    query = (Claim.select(Claim.claim_number).join(ClaimLine)
+             .where((Claim.patient_id == claim.patient_id) & (Claim.payer == claim.payer_id)
+                    & (Claim.service_date == claim.service_date) & (Claim.id != claim.id)
+                    & (Claim.status != "closed") & (Claim.frequency_code != "8")
+                    & ClaimLine.code.in_(codes) & Claim.id.not_in(related))
+             .distinct().order_by(Claim.claim_number))
+    if claim.original_claim_id:
+        query = query.where(Claim.id != claim.original_claim_id)
+    return [c.claim_number for c in query]
+
+
+# --- The checks ------------------------------------------------------------------------------------
+
+def _practice(f: Facts) -> list[Problem]:
+    p, out = f.practice, []
+    fix_settings = "Enter it on the practice settings page (Admin > Settings)."
+    if not p["practice_npi"]:
+        out.append(Problem("practice.npi", "The practice's billing NPI is missing.", fix_settings))
+    elif not npi_is_valid(p["practice_npi"]):
+        out.append(Problem("practice.npi", f"The practice NPI {p['practice_npi']} fails the check digit "
+                           "(Luhn with the 80840 prefix): a digit is wrong.", fix_settings))
+    if len(_digits(p["tax_id"])) != 9:
+        out.append(Problem("practice.tax_id", "The practice's federal tax id (EIN) must have 9 digits.", fix_settings))
+    if not (p["address1"] and p["city"] and p["state"]):
+        out.append(Problem("practice.address", "The practice's billing street address, city and state are required.",
+                           fix_settings))
+    zip_digits = len(_digits(p["zip"]))
+    if f.payer.electronic and zip_digits != 9:
+        out.append(Problem("practice.zip", "Electronic claims need the billing ZIP code with 9 digits (ZIP+4).",
+                           fix_settings))
+    elif zip_digits not in (5, 9):
+        out.append(Problem("practice.zip", "The practice's ZIP code must have 5 or 9 digits.", fix_settings))
+    return out
+
+
+def _patient(f: Facts) -> list[Problem]:
+    pt = f.patient
+    fix = "Edit the patient's demographics."
+    if pt is None:
+        return [Problem("patient.record", "The patient record no longer exists.", "Bill the encounter to an existing patient.")]
+    out = []
+    if not (pt.first_name and pt.last_name):
+        out.append(Problem("patient.name", "The patient's first and last name are required.", fix))
+    if pt.date_of_birth is None or pt.date_of_birth > f.encounter.service_date:
+        out.append(Problem("patient.date_of_birth", "The patient's date of birth is missing or after the service date.", fix))
+    if pt.sex not in ("F", "M"):
+        out.append(Problem("patient.sex", "The patient's sex is unknown; most payers reject claims without F or M.",
+                           fix, "warning"))
+    if not (pt.address1 and pt.city and pt.state and len(_digits(pt.zip)) in (5, 9)):
+        out.append(Problem("patient.address", "The patient's street address, city, state and ZIP code are required.", fix))
+    return out
+
+
+def _coverage(f: Facts) -> list[Problem]:
+    c, out = f.coverage, []
+    fix = "Edit the insurance policy."
+    if c.patient_id != f.claim.patient_id:
+        out.append(Problem("coverage.patient", "The policy belongs to another patient.", "Create the claim again from the encounter."))
+    if not c.covers(f.encounter.service_date):
+        span = c.effective_date.isoformat() + (f" to {c.end_date.isoformat()}" if c.end_date else " on")
+        out.append(Problem("coverage.dates", f"The policy (in force {span}) does not cover the service date "
+                           f"{f.encounter.service_date.isoformat()}.",
+                           "Check the policy dates, or bill the policy that was in force."))
+    if not c.member_id.strip():
+        out.append(Problem("coverage.member_id", "The member id is missing.", fix))
+    if c.relationship != "18":
+        if not (c.subscriber_first_name and c.subscriber_last_name):
+            out.append(Problem("coverage.subscriber", "The subscriber's name is missing (the patient is not the subscriber).", fix))
+        if c.subscriber_date_of_birth is None:
+            out.append(Problem("coverage.subscriber", "The subscriber's date of birth is missing.", fix))
+    return out
+
+
+def _payer(f: Facts) -> list[Problem]:
+    p, out = f.payer, []
+    fix = "Edit the payer."
+    if not p.active:
+        out.append(Problem("payer.active", f"{p.name} is marked inactive.", "Reactivate the payer or bill the right one."))
+    if p.electronic and not p.payer_id.strip():
+        out.append(Problem("payer.payer_id", f"{p.name} takes electronic claims but has no payer id.", fix))
+    if p.filing_indicator not in FILING_INDICATORS:
+        out.append(Problem("payer.filing_indicator", f"Claim filing indicator {p.filing_indicator!r} is not valid.", fix))
+    if not p.electronic:
+        out.append(Problem("payer.electronic", f"{p.name} takes paper claims only.",
+                           "Print a CMS-1500 form and mail it, then mark the claim submitted.", "warning"))
+    elif f.claim.responsibility != "P" and not p.secondary_electronic:
+        out.append(Problem("payer.secondary_electronic", f"{p.name} does not take secondary claims electronically.",
+                           "Print the claim with the primary payer's remittance and mail it.", "warning"))
+    return out
+
+
+def _providers(f: Facts) -> list[Problem]:
+    out, enc = [], f.encounter
+    fix_staff = "Edit the provider in the staff directory."
+    rendering = f.staff.get(enc.rendering_provider_id) if enc.rendering_provider_id else None
+    if rendering is None:
+        out.append(Problem("providers.rendering", "The rendering provider is missing.",
+                           "Choose the provider who saw the patient on the encounter."))
+    else:
+        if not rendering.is_provider:
+            out.append(Problem("providers.rendering", f"{rendering.display_name} is not marked as a provider.", fix_staff))
+        if not rendering.npi:
+            out.append(Problem("providers.rendering_npi", f"{rendering.display_name} has no NPI.", fix_staff))
+        elif not npi_is_valid(rendering.npi):
+            out.append(Problem("providers.rendering_npi", f"NPI {rendering.npi} of {rendering.display_name} fails "
+                               "the check digit (Luhn with the 80840 prefix).", fix_staff))
+        if not rendering.taxonomy:
+            out.append(Problem("providers.rendering_taxonomy", f"{rendering.display_name} has no taxonomy code; "
+                               "many payers require it.", fix_staff, "warning"))
+    if enc.referring_provider_id:
+        referring = f.staff.get(enc.referring_provider_id)
+        if referring is None:
+            out.append(Problem("providers.referring", "The referring provider no longer exists.",
+                               "Choose another referring provider on the encounter, or none."))
+        elif not npi_is_valid(referring.npi or ""):
+            out.append(Problem("providers.referring_npi", f"The referring provider's NPI {referring.npi or '(none)'} "
+                               "is missing or fails the check digit.", fix_staff))
+    if f.location is not None and f.location.npi and not npi_is_valid(f.location.npi):
+        out.append(Problem("encounter.location", f"The NPI {f.location.npi} of location {f.location.name} fails the "
+                           "check digit.", "Edit the location."))
+    return out
+
+
+def _encounter(f: Facts) -> list[Problem]:
+    out, enc = [], f.encounter
+    fix = "Change it on the encounter's charge entry page."
+    if enc.place_of_service not in PLACES_OF_SERVICE:
+        out.append(Problem("encounter.place_of_service", f"Place of service {enc.place_of_service!r} is not a "
+                           "CMS place-of-service code.", "Choose one from the list, such as 11 (office)."))
+    if enc.service_date > f.today:
+        out.append(Problem("encounter.service_date", f"The service date {enc.service_date.isoformat()} is in the "
+                           "future.", "Bill the visit after it happened, or fix the date."))
+    if f.claim.frequency_code == "1" and f.claim.submitted_at is None:
+        deadline = enc.service_date + dt.timedelta(days=f.payer.timely_filing_days)
+        left = (deadline - f.today).days
+        if left < 0:
+            out.append(Problem("encounter.timely_filing", f"{f.payer.name}'s {f.payer.timely_filing_days}-day filing "
+                               f"limit passed on {deadline.isoformat()}.",
+                               "Send it only with proof of timely filing, or write it off."))
+        elif left <= int(settings.get("billing.timely_filing_warn_days", 30) or 0):
+            out.append(Problem("encounter.timely_filing", f"Only {left} day{'s' if left != 1 else ''} left to file "
+                               f"with {f.payer.name} (deadline {deadline.isoformat()}).", "Submit it now.", "warning"))
+    return out
+
+
+def _diagnoses(f: Facts) -> list[Problem]:
+    out = []
+    fix = "Fix the diagnosis list on the encounter's charge entry page."
+    if not f.diagnoses:
+        out.append(Problem("diagnoses", "The claim has no diagnosis.", "Add at least one ICD-10-CM code."))
+    if len(f.diagnoses) > MAX_DIAGNOSES:
+        out.append(Problem("diagnoses", f"A claim carries at most {MAX_DIAGNOSES} diagnoses.", fix))
+    seen = set()
+    known = f.known_codes.get("icd10")
+    for dx in f.diagnoses:
+        key = f"diagnoses.{dx.position}"
+        if not icd10_is_valid_format(dx.code):
+            out.append(Problem(key, f"{dx.code!r} is not an ICD-10-CM code.", fix))
+        elif known is not None and dx.code not in known:
+            out.append(Problem(key, f"{display_icd10(dx.code)} is not in the imported ICD-10-CM list.",
+                               "Check the code, or import the current code list.", "warning"))
+        if dx.code in seen:
+            out.append(Problem(key, f"{display_icd10(dx.code)} is listed twice.", fix))
+        seen.add(dx.code)
+    return out
+
+
+def _lines(f: Facts) -> list[Problem]:
+    out = []
+    fix = "Fix the line on the encounter's charge entry page."
+    count = len(f.diagnoses)
+    known = f.known_codes.get("cpt")
+    for line in f.lines:
+        key, service = f"lines.{line.line_number}", line.service_line
+        if not procedure_code_is_valid_format(line.code):
+            out.append(Problem(f"{key}.code", f"{line.code!r} is not a CPT or HCPCS code.", fix))
+        elif known is not None and line.code not in known:
+            out.append(Problem(f"{key}.code", f"{line.code} is not in the imported procedure code list.",
+                               "Check the code, or import the current code list.", "warning"))
+        modifiers = [m for m in line.modifiers.split(":") if m]
+        bad = [m for m in modifiers if not modifier_is_valid_format(m)]
+        if bad or len(modifiers) > 4 or len(set(modifiers)) != len(modifiers):
+            out.append(Problem(f"{key}.modifiers", "Modifiers are 2 letters or digits, at most 4, none repeated.", fix))
+        if line.units < 1:
+            out.append(Problem(f"{key}.units", "Units must be at least 1.", fix))
+        if line.charge_cents <= 0:
+            out.append(Problem(f"{key}.charge", "The charge must be more than $0.00.", fix))
+        else:
+            fee = f.fees.get((line.code, modifiers[0] if modifiers else ""), f.fees.get((line.code, "")))
+            if fee is not None and fee * line.units != line.charge_cents:
+                out.append(Problem(f"{key}.charge", f"The charge {format_cents(line.charge_cents)} differs from the fee "
+                                   f"schedule ({format_cents(fee * line.units)} for {line.units} unit"
+                                   f"{'s' if line.units != 1 else ''}).",
+                                   "Check the charge; leave it if the difference is intended.", "warning"))
+        if service.service_date > f.today:
+            out.append(Problem(f"{key}.service_date", f"The line's service date {service.service_date.isoformat()} is "
+                               "in the future.", fix))
+        pointers = service.pointers
+        if not 1 <= len(pointers) <= 4 or len(set(pointers)) != len(pointers):
+            out.append(Problem(f"{key}.pointers", "A line needs 1 to 4 different diagnosis pointers.", fix))
+        outside = [p for p in pointers if not 1 <= p <= count]
+        if outside:
+            out.append(Problem(f"{key}.pointers", f"Pointer {outside[0]} is outside the {count} diagnos"
+                               f"{'es' if count != 1 else 'is'} on the claim.",
+                               f"Point the line at a diagnosis from 1 to {count}." if count else "Add a diagnosis."))
+    return out
+
+
+def _claim(f: Facts) -> list[Problem]:
+    out, claim = [], f.claim
+    if not f.lines:
+        out.append(Problem("claim.lines", "The claim has no service lines.", "Enter the charges on the encounter."))
+    if len(f.lines) > MAX_LINES:
+        out.append(Problem("claim.lines", f"A claim carries at most {MAX_LINES} lines.", "Split the encounter."))
+    total = sum(l.charge_cents for l in f.lines)
+    if claim.total_charge_cents != total:
+        out.append(Problem("claim.total", f"The claim total {format_cents(claim.total_charge_cents)} does not equal "
+                           f"its lines ({format_cents(total)}).", "Save the encounter again to recalculate the claim."))
+    elif f.lines and total <= 0:
+        out.append(Problem("claim.total", "The claim total must be more than $0.00.", "Enter the charges."))
+    if claim.frequency_code in ("7", "8") and not claim.payer_claim_number.strip():
+        kind = "replacement" if claim.frequency_code == "7" else "void"
+        out.append(Problem("claim.payer_claim_number", f"A {kind} claim must quote the payer's claim number for the "
+                           "original claim.", "Enter it from the payer's remittance (835) or portal."))
+    if f.duplicates:
+        out.append(Problem("claim.duplicate", f"Claim {', '.join(f.duplicates)} already bills "
+                           "the same service to this payer for this patient and day.",
+                           "Close one of them, or correct the other claim instead."))
+    return out
+
+
+CHECKS = (_practice, _patient, _coverage, _payer, _providers, _encounter, _diagnoses, _lines, _claim)
+
+
+def check(facts: Facts) -> list[Problem]:
+    """Every problem in gathered facts, errors first, each group in the order of the claim form."""
+    problems = [p for run in CHECKS for p in run(facts)]
+    return sorted(problems, key=lambda p: p.severity != "error")
+
+
+def scrub(claim: Claim) -> list[Problem]:
+    """Every problem with the claim as it is in the database now."""
+    return check(gather(claim))
+
+
+def record(claim: Claim, problems: list[Problem]) -> int:
+    """Store the error count of a scrub on the claim; returns it."""
+    errors = sum(1 for p in problems if p.severity == "error")
+    Claim.update(scrub_errors=errors, scrubbed_at=utcnow()).where(Claim.id == claim.id).execute()
+    return errors

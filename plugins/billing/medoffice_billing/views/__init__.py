@@ -1,0 +1,6 @@
+"""The billing pages: one blueprint named ``billing`` under ``/billing``."""
+from flask import Blueprint
+
+bp = Blueprint("billing", __name__, url_prefix="/billing")
+
+from . import claims, coverage, encounters, fees, payers  # noqa: E402,F401  (views register routes on bp)
