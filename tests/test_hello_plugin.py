@@ -40,6 +40,10 @@ def admin(hello_app):
     return login(hello_app.test_client(), "admin")
 
 
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
 def at(day: str, hour: int = 12) -> dt.datetime:
     """An aware UTC timestamp on ``day`` at ``hour``."""
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), tzinfo=dt.timezone.utc)
@@ -146,6 +150,24 @@ def test_report_counts_per_day_in_sql_with_a_bar_chart(hello_app):
     assert result.totals == {"greetings": 3}
     assert [c.key for c in result.columns] == ["day", "greetings"]
     assert (result.chart.kind, result.chart.x, result.chart.series) == ("bar", "day", ("greetings",))
+
+
+def test_report_page_csv_and_range_check(hello_app, admin):
+    from medoffice_hello.models import Greeting
+
+    with connected(hello_app):
+        Greeting.insert_many([{"message": "a", "created_at": at("2026-03-01")},
+                              {"message": "b", "created_at": at("2026-03-02")},
+                              {"message": "c", "created_at": at("2026-03-02")}]).execute()
+    assert "Greetings per day" in text(admin.get("/reports"))
+    page = admin.get("/reports/hello.per_day?start=2026-03-01&end=2026-03-31&run=1")
+    assert page.status_code == 200
+    assert 'class="report-chart"' in text(page) and 'alt="Greetings per day;' in text(page)
+    csv = text(admin.get("/reports/hello.per_day.csv?start=2026-03-01&end=2026-03-31"))
+    assert csv.splitlines()[:3] == ["Day,Greetings", "2026-03-01,1", "2026-03-02,2"]
+    backwards = admin.get("/reports/hello.per_day?start=2026-03-31&end=2026-03-01&run=1")
+    assert backwards.status_code == 422
+    assert "The end date must be on or after the start date." in text(backwards)
 
 
 def test_job_reports_counts_and_demo_data_and_doctor(hello_app):

@@ -67,7 +67,10 @@ def assert_hello_visible(app, admin, front_desk_name: str) -> None:
     assert admin.get("/static/plugins/hello/wave.svg").status_code == 200
     assert "Say good morning" in text(admin.get("/today"))
     assert "hello.per_day" in contributions(app, "medoffice_reports", "id")
+    assert "Greetings per day" in text(admin.get("/reports"))
+    assert admin.get("/reports/hello.per_day").status_code == 200
     assert "hello.count" in contributions(app, "medoffice_jobs", "id")
+    assert "Count greetings" in text(admin.get("/admin/jobs"))
     assert "hello.latest" in contributions(app, "medoffice_widgets", "id")
     assert user_can(app, front_desk_name, "hello.greetings.edit")
 
@@ -81,7 +84,10 @@ def assert_hello_gone(app, admin, front_desk_name: str) -> None:
     assert admin.get("/static/plugins/hello/wave.svg").status_code == 404
     assert "Say good morning" not in text(admin.get("/today"))
     assert "hello.per_day" not in contributions(app, "medoffice_reports", "id")
+    assert "Greetings per day" not in text(admin.get("/reports"))
+    assert admin.get("/reports/hello.per_day").status_code == 404
     assert "hello.count" not in contributions(app, "medoffice_jobs", "id")
+    assert "Count greetings" not in text(admin.get("/admin/jobs"))
     assert "hello.latest" not in contributions(app, "medoffice_widgets", "id")
     assert not user_can(app, front_desk_name, "hello.greetings.edit")
 
@@ -363,3 +369,32 @@ def test_a_failing_migration_refuses_the_enable_and_leaves_nothing_behind(make_a
     with connected(app):
         assert not db.table_exists("bad_migration_half")
     assert admin.get("/hello/").status_code == 200
+
+
+# --- the contract -------------------------------------------------------------------------------
+
+def test_the_contract_passes_for_hello_and_lists_every_broken_rule(make_app):
+    from fixtures_plugins import shoddy
+    from medoffice.testing import contract_problems
+
+    app = make_app(plugins=["hello"], extra=[shoddy])
+    assert contract_problems(app, "hello") == []
+    problems = contract_problems(app, "shoddy")
+    expected = [
+        "migrations do not produce the models exactly",
+        "nav item 'Lost': endpoint 'shoddy.nowhere' does not resolve",
+        "nav item 'Secret' uses undeclared permission 'shoddy.undeclared.view'",
+        "widget 'shoddy.card': endpoint 'shoddy.card_view' does not exist",
+        "route /shoddy/open (shoddy.open_view) declares no permission",
+        "route /shoddy/secret uses undeclared permission 'shoddy.secret.view'",
+        "template page.html is not under templates/shoddy/",
+        "job 'shoddy.nightly': func is not callable",
+        "job 'shoddy.nightly': trigger must be 'cron' or 'interval'",
+        "job 'shoddy.nightly': no schedule",
+        "report 'shoddy.list': run is not callable",
+        "report 'shoddy.list' uses undeclared permission 'shoddy.reports.view'",
+        "report 'shoddy.list': parameter names must be unique snake_case",
+    ]
+    for problem in expected:
+        assert any(p.startswith(problem) for p in problems), f"contract missed: {problem}\n{problems}"
+    assert len(problems) == len(expected)

@@ -152,7 +152,10 @@ def contract_problems(app, plugin_name: str) -> list[str]:
     plugin = host.plugins.get(plugin_name)
     if plugin is None or not plugin.ok:
         return [f"{plugin_name} is not loaded: {plugin.error if plugin else 'not installed'}"]
-    problems = [p for p in contribution_problems(host) if p.startswith(plugin_name) or f" {plugin_name}" in p]
+    # Problems read "<plugin>: ..." or "... declared by both <a> and <b>": match whole names only.
+    problems = [p for p in contribution_problems(host)
+                if p.startswith(f"{plugin_name}: ") or p.endswith(f" and {plugin_name}")
+                or f" both {plugin_name} and " in p]
     declared = {p.name for p in host.call_for(plugin_name, "medoffice_permissions")}
     every_permission = {p.name for p in host.call("medoffice_permissions")} | declared
 

@@ -11,20 +11,15 @@ from medoffice.settings import today
 from .models import Greeting
 
 
-def greetings_per_day(start: dt.date | None = None, end: dt.date | None = None) -> ReportResult:
-    """Count greetings per UTC day from ``start`` to ``end`` (default: the last 30 days)."""
-    end = end or today()
-    start = start or end - dt.timedelta(days=29)
-    if start > end:
-        start, end = end, start
+def greetings_per_day(start: dt.date, end: dt.date) -> ReportResult:
+    """Count greetings per UTC day from ``start`` to ``end`` (both included)."""
     lower = dt.datetime.combine(start, dt.time.min, tzinfo=dt.timezone.utc)
     upper = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.timezone.utc)
     # SQLite answers date() with text, PostgreSQL with a date: read both as a date.
     day = fn.date(Greeting.created_at).python_value(lambda v: dt.date.fromisoformat(str(v)))
-    query = (Greeting.select(day.alias("day"), fn.COUNT(Greeting.id).alias("greetings"))
-             .where((Greeting.created_at >= lower) & (Greeting.created_at < upper))
-             .group_by(day).order_by(day).dicts())
-    rows = list(query)
+    rows = list(Greeting.select(day.alias("day"), fn.COUNT(Greeting.id).alias("greetings"))
+                .where((Greeting.created_at >= lower) & (Greeting.created_at < upper))
+                .group_by(day).order_by(day).dicts())
     return ReportResult(
         columns=[Column("day", "Day", "date"), Column("greetings", "Greetings", "int")],
         rows=rows,
@@ -34,12 +29,22 @@ def greetings_per_day(start: dt.date | None = None, end: dt.date | None = None) 
     )
 
 
+def check_range(start: dt.date, end: dt.date) -> dict[str, str]:
+    """The range must not run backwards."""
+    return {"end": "The end date must be on or after the start date."} if end < start else {}
+
+
 PER_DAY = ReportSpec(
     id="hello.per_day",
     title="Greetings per day",
     permission="hello.greetings.view",
     run=greetings_per_day,
+    check=check_range,
     description="How many greetings the team left each day.",
-    params=[ReportParam("start", "From", "date"), ReportParam("end", "To", "date")],
+    params=[
+        ReportParam("start", "From", "date", required=True,
+                    default=lambda: today() - dt.timedelta(days=29)),
+        ReportParam("end", "To", "date", required=True, default=today),
+    ],
     category="Hello",
 )
