@@ -300,3 +300,24 @@ def test_last_backup_check(app):
         assert checks["last backup age"].status == "warn"
         assert checks["TLS certificate expiry"].status == "ok"
         db.close()
+
+
+def test_leftovers_of_a_killed_backup_are_removed(app):
+    folder = Path(app.instance_path) / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    stale_snapshot = folder / ".snapshot-abc"
+    stale_snapshot.mkdir()
+    (stale_snapshot / "database").write_bytes(b"plain copy")
+    stale_partial = folder / f".partial-xyz{backup.ARCHIVE_SUFFIX}"
+    stale_partial.write_bytes(b"half")
+    day_ago = (utcnow() - dt.timedelta(days=1)).timestamp()
+    for path in (stale_snapshot, stale_partial):
+        os.utime(path, (day_ago, day_ago))
+    running = folder / ".snapshot-now"  # a backup in progress elsewhere keeps its files
+    running.mkdir()
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        backup.create_backup("manual")
+        db.close()
+    assert not stale_snapshot.exists() and not stale_partial.exists()
+    assert running.exists()

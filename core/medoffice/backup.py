@@ -36,9 +36,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from filelock import FileLock, Timeout
 
-from . import config
+from flask import current_app
+
+from . import audit, config, settings
 from .contributions import CheckResult
 from .db import db, is_sqlite, open_database, transaction, utcnow
+from .models import Backup
 
 log = logging.getLogger("medoffice.backup")
 
@@ -271,16 +274,26 @@ def backup_directory(app) -> Path:
     return Path(configured).expanduser() if configured else runtime.backup_dir
 
 
-def create_backup(kind: str = "manual", directory: Path | None = None):
+def _remove_leftovers(directory: Path, older_than: dt.timedelta = dt.timedelta(hours=12)) -> None:
+    """Delete the plain snapshot and partial archive of a backup that was killed midway
+    (a temporary folder is not removed when the process dies or the power fails).
+    """
+    cutoff = dt.datetime.now().timestamp() - older_than.total_seconds()
+    for path in [*directory.glob(".snapshot-*"), *directory.glob(f".partial-*{ARCHIVE_SUFFIX}")]:
+        if path.stat().st_mtime >= cutoff:
+            continue  # perhaps a backup running right now
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def create_backup(kind: str = "manual", directory: Path | None = None) -> Backup:
     """Snapshot, encrypt and record a backup (inside an app context); returns the ``Backup`` row."""
-    from flask import current_app
-
-    from . import audit
-    from .models import Backup
-
     app = current_app
     directory = directory or backup_directory(app)
     directory.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(directory)
     created = utcnow()
     target = directory / f"medoffice-{created:%Y%m%dT%H%M%S%fZ}-{kind}{ARCHIVE_SUFFIX}"
     with tempfile.TemporaryDirectory(prefix=".snapshot-", dir=directory) as scratch:
@@ -330,8 +343,6 @@ def select_retained(backups: list[tuple[int, dt.datetime]], keep_daily: int, kee
 
 def prune_backups(keep_daily: int, keep_weekly: int, tz: dt.tzinfo) -> list[Path]:
     """Delete nightly archives (file and row) beyond the retention; manual ones are never pruned."""
-    from .models import Backup
-
     nightly = list(Backup.select(Backup.id, Backup.at, Backup.path).where(Backup.kind == "nightly"))
     keep = select_retained([(b.id, b.at) for b in nightly], keep_daily, keep_weekly, tz)
     removed = []
@@ -347,8 +358,6 @@ def prune_backups(keep_daily: int, keep_weekly: int, tz: dt.tzinfo) -> list[Path
 
 def nightly_backup() -> str:
     """The ``core.nightly_backup`` job: write a backup, then apply the retention settings."""
-    from . import settings
-
     row = create_backup("nightly")
     keep_daily = int(settings.get("core.backup_keep_daily", 7))
     keep_weekly = int(settings.get("core.backup_keep_weekly", 4))
@@ -359,8 +368,6 @@ def nightly_backup() -> str:
 
 def last_backup_check(now: dt.datetime | None = None) -> CheckResult:
     """Doctor check: how old the newest backup is, and whether its file is still there."""
-    from .models import Backup
-
     name = "last backup age"
     latest = Backup.select().order_by(Backup.at.desc()).first()
     if latest is None:
