@@ -51,6 +51,18 @@
     }
   });
 
+  // A theme switch reaches open pages: boosted navigation swaps only the body, so when a new
+  // page names another theme than the loaded stylesheet, load that theme's stylesheet.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    var named = xhr && /<link[^>]+data-theme="([^"]+)"/.exec(xhr.responseText || "");
+    var link = document.querySelector("link[data-theme]");
+    if (named && link && link.dataset.theme !== named[1]) {
+      link.dataset.theme = named[1];
+      link.href = link.href.split("?")[0] + "?theme=" + encodeURIComponent(named[1]);
+    }
+  });
+
   // Idle logoff: warn a minute before the server-side timeout, then log out.
   var idleTimer = null, warnTimer = null, countdown = null;
   function resetIdle() {
