@@ -105,7 +105,7 @@ def medoffice_widgets():
 def medoffice_work_items(user, today):
     """Return what needs doing now for the Today queue, across every enabled plugin.
 
-    :param user: the logged-in ``User`` (filter by ``user.can(permission)`` if costly).
+    :param user: the logged-in user (skip costly queries unless ``user.has_permission(p)``).
     :param today: the practice's local date.
     :return: list of ``WorkItem``; core drops items whose permission the user lacks.
         Use SQL counts, not per-row Python loops: this runs on every dashboard view.
