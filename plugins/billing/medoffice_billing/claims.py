@@ -251,6 +251,33 @@ def transition(claim: Claim, to_status: str, reason: str = "", payer_claim_numbe
     return Claim.get_by_id(claim.id)
 
 
+def record_sent(claims: list[Claim], reason: str) -> int:
+    """Move ready claims to submitted once the file or forms carrying them exist; returns how many moved.
+
+    The caller scrubbed the claims when it built the file, so they are not scrubbed again here.
+    Submitting a replacement or void claim closes the claim it replaces, as ``transition`` does.
+    :raises ClaimError: a claim is no longer ready, or is on hold (nothing moves then).
+    """
+    ids = sorted({claim.id for claim in claims})
+    if not ids:
+        return 0
+    with transaction():
+        # The conditional UPDATE locks the rows first, so two batches can never both send a claim.
+        locked = Claim.update(updated_at=utcnow()).where(
+            Claim.id.in_(ids) & (Claim.status == "ready") & (Claim.on_hold == False)).execute()  # noqa: E712
+        if locked != len(ids):
+            raise ClaimError("Some of these claims are no longer ready to submit (they changed, or another "
+                             "batch sent them); create the batch again.")
+        for claim in Claim.select().where(Claim.id.in_(ids)).order_by(Claim.id):
+            _move(claim, "submitted", reason)
+            if claim.original_claim_id is not None:
+                original = Claim.get_by_id(claim.original_claim_id)
+                if original.status != "closed":
+                    kind = "voided" if claim.frequency_code == "8" else "replaced"
+                    _move(original, "closed", f"{kind.capitalize()} by claim {claim.claim_number}.")
+    return len(ids)
+
+
 def mark_ready(claim: Claim) -> Claim:
     """Draft to ready, only when the scrubber passes and the claim is not on hold."""
     return transition(claim, "ready")

@@ -1,15 +1,21 @@
 """``medoffice billing ...``: command-line tools for the billing office and IT."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from medoffice.cli.context import echo_json, with_app
+from medoffice.money import format_cents
 
+from .export837 import ExportError, export
+from .models import Payer
+from .posting import RemitRefused, import_835
 from .reference import CODE_KINDS, CodeFileError, import_codes, read_code_file
 
 
 @click.group("billing")
 def billing():
-    """Billing: code lists and other bulk work."""
+    """Billing: code lists, 837P claim files out, 835 remittances in."""
 
 
 @billing.command("import-codes")
@@ -43,3 +49,74 @@ def import_codes_command(kind, file, as_json):
         return
     click.echo(f"Imported {result.rows} {kind} codes: {result.inserted} new, {result.updated} updated, "
                f"{result.unchanged} unchanged.")
+
+
+@billing.command("export-837")
+@click.option("--out", "out", type=click.Path(dir_okay=False), required=True,
+              help="Where to write the 837P file (the folder must exist).")
+@click.option("--payer", "payer_ref", help="Only this payer's claims: its payer ID as the clearinghouse knows it, "
+                                           "or its number in medoffice.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_app
+def export_837_command(out, payer_ref, as_json):
+    """Write the ready electronic claims into one 837P file; they become submitted once it is written.
+
+    Each claim is scrubbed again first: one with a problem stays ready and is named on stderr.
+    When no claim is ready, nothing is written and the command says so.
+    """
+    payer = None
+    if payer_ref:
+        payer = Payer.select().where(Payer.payer_id == payer_ref).order_by(Payer.id).first()
+        if payer is None and payer_ref.isdigit():
+            payer = Payer.get_or_none(Payer.id == int(payer_ref))
+        if payer is None:
+            raise click.ClickException(f"no payer has the payer ID or number {payer_ref!r}")
+    try:
+        result = export(payer, Path(out))
+    except ExportError as exc:
+        raise click.ClickException("nothing was exported:\n  " + "\n  ".join(exc.problems)) from None
+    for skipped in result.skipped:
+        click.echo(f"Claim {skipped.claim_number} stays ready: " + " ".join(skipped.problems), err=True)
+    written = str(Path(out)) if result.batch else None
+    if as_json:
+        echo_json({"claims": result.claim_count, "total_charge_cents": result.total_charge_cents, "file": written})
+    elif result.batch is None:
+        click.echo("No claim is ready to send; no file was written.")
+    else:
+        click.echo(f"Wrote {written}: {result.claim_count} claim{'s' if result.claim_count != 1 else ''}, "
+                   f"{format_cents(result.total_charge_cents)} (interchange {result.batch.control_number}); "
+                   "they are now submitted.")
+
+
+@billing.command("import-835")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_app
+def import_835_command(file, as_json):
+    """Check an 835 remittance file and post it: payments, adjustments, patient responsibility.
+
+    A file that fails a check is refused with the reasons and nothing is posted. Importing a
+    file (or a payer's trace number) again posts nothing and says so.
+    """
+    path = Path(file)
+    try:
+        text = path.read_bytes().decode("ascii")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path.name} is not an 835 file: X12 files hold plain ASCII text only") from None
+    try:
+        result = import_835(text, path.name)
+    except RemitRefused as exc:
+        raise click.ClickException("the file was refused; nothing was posted:\n  " + "\n  ".join(exc.problems)) from None
+    totals = result.totals()
+    if as_json:
+        echo_json({**totals, "duplicate": result.duplicate})
+    elif result.duplicate:
+        click.echo("Nothing was posted: this file (or its trace number) was imported before.")
+    else:
+        click.echo(f"Posted {totals['claims_matched']} claim payments: {format_cents(totals['paid_cents'])} paid, "
+                   f"{format_cents(totals['adjustment_cents'])} adjusted, "
+                   f"{format_cents(totals['patient_responsibility_cents'])} patient responsibility, "
+                   f"{format_cents(totals['plb_cents'])} provider-level adjustments.")
+        if totals["claims_unmatched"]:
+            click.echo(f"{totals['claims_unmatched']} claim payments matched no claim: "
+                       "they wait in the exceptions queue.")

@@ -346,3 +346,142 @@ BILLING_MODELS = [
     Payer, Fee, ExpectedAmount, CodeEntry, Coverage, PatientAccount, Encounter, Diagnosis,
     ServiceLine, Claim, ClaimLine, ClaimEvent, LineTransaction,
 ]
+
+
+# --- Claims out (837P files, CMS-1500 forms) and payments in (835 remittances) ----------------
+
+class ClaimBatch(BaseModel):
+    """Claims that went out together: one 837P file (``kind`` 837p) or one stack of CMS-1500 forms.
+
+    The file itself is kept (``content``) so a batch can be downloaded again. An 837P batch's
+    ``control_number`` is its ISA13, GS06 and ST02 (from a core counter, never reused).
+    """
+
+    kind = pw.CharField(max_length=8)
+    payer = pw.ForeignKeyField(Payer, null=True, backref="batches", on_delete="RESTRICT")  # None: all payers
+    control_number = pw.BigIntegerField(null=True, unique=True)
+    usage_indicator = pw.CharField(max_length=1, default="")  # ISA15: T test, P production
+    file_name = pw.CharField(max_length=120)
+    sha256 = pw.CharField(max_length=64)
+    claim_count = pw.IntegerField()
+    total_charge_cents = pw.IntegerField()
+    content = pw.BlobField()
+    created_by_user_id = pw.IntegerField(null=True)
+    created_by = pw.CharField(max_length=60, default="")
+    created_at = UTCDateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "billing_claim_batch"
+
+
+class ClaimBatchItem(BaseModel):
+    """A claim that went out in a batch (a claim sent again after a rejection is in two)."""
+
+    batch = pw.ForeignKeyField(ClaimBatch, backref="items", on_delete="CASCADE")
+    claim = pw.ForeignKeyField(Claim, backref="batch_items", on_delete="RESTRICT")
+
+    class Meta:
+        table_name = "billing_claim_batch_item"
+        indexes = ((("batch", "claim"), True),)
+
+
+class Remittance(BaseModel):
+    """One imported 835 payment (an ST..SE transaction): where it came from, and what it held.
+
+    A file is never posted twice: its SHA-256 (with the transaction's position in it) and the
+    payer's trace number (TRN02, the check or EFT number) are both unique.
+    """
+
+    file_sha256 = pw.CharField(max_length=64)
+    position = pw.SmallIntegerField(default=1)
+    file_name = pw.CharField(max_length=200, default="")
+    payer = pw.ForeignKeyField(Payer, backref="remittances", on_delete="RESTRICT")
+    payer_name = pw.CharField(max_length=120, default="")  # as the file names the payer
+    trace_number = pw.CharField(max_length=50)
+    handling_code = pw.CharField(max_length=2, default="")  # BPR01
+    payment_method = pw.CharField(max_length=3, default="")  # BPR04
+    payment_date = pw.DateField(null=True)
+    total_paid_cents = pw.IntegerField()  # BPR02
+    claim_count = pw.IntegerField(default=0)
+    matched_count = pw.IntegerField(default=0)
+    unmatched_count = pw.IntegerField(default=0)
+    paid_cents = pw.IntegerField(default=0)
+    adjustment_cents = pw.IntegerField(default=0)
+    patient_cents = pw.IntegerField(default=0)
+    plb_cents = pw.IntegerField(default=0)
+    imported_by_user_id = pw.IntegerField(null=True)
+    imported_by = pw.CharField(max_length=60, default="")
+    imported_at = UTCDateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "billing_remittance"
+        indexes = (
+            (("file_sha256", "position"), True),
+            (("payer", "trace_number"), True),
+        )
+
+
+REMIT_QUEUES = ("", "exception", "denial")
+
+
+class RemitClaim(BaseModel):
+    """One claim payment (CLP) of an imported 835 and what became of it.
+
+    ``claim`` None means it matched no claim: it waits in the exceptions queue (``queue``
+    exception) with the payer's data kept as JSON in ``raw``. Denied claims wait in the denial
+    queue. ``resolved`` closes the queue entry, with ``resolution`` saying how.
+    """
+
+    remittance = pw.ForeignKeyField(Remittance, backref="claims", on_delete="CASCADE")
+    position = pw.IntegerField()
+    claim = pw.ForeignKeyField(Claim, null=True, backref="remittances", on_delete="RESTRICT")
+    matched_by = pw.CharField(max_length=20, default="")  # claim_number, payer_claim_number, member, manual
+    patient_control_number = pw.CharField(max_length=50)  # CLP01
+    payer_claim_number = pw.CharField(max_length=50, default="")  # CLP07
+    status_code = pw.CharField(max_length=2)  # CLP02
+    outcome = pw.CharField(max_length=16, default="")  # paid, partially_paid, denied, reversed, unmatched
+    patient_name = pw.CharField(max_length=120, default="")  # as the payer wrote it
+    member_id = pw.CharField(max_length=80, default="")
+    service_date = pw.DateField(null=True)
+    charge_cents = pw.IntegerField()
+    paid_cents = pw.IntegerField(default=0)
+    adjustment_cents = pw.IntegerField(default=0)  # CO, PI and OA posted
+    patient_cents = pw.IntegerField(default=0)  # PR moved to the patient
+    next_payer_cents = pw.IntegerField(default=0)  # PR moved on to the next payer
+    reason_codes = pw.CharField(max_length=200, default="")  # "CO-45 PR-1"
+    remark_codes = pw.CharField(max_length=200, default="")
+    raw = pw.TextField()
+    problem = pw.TextField(default="")
+    queue = pw.CharField(max_length=10, default="")
+    resolved = pw.BooleanField(default=False)
+    resolution = pw.TextField(default="")
+    resolved_by = pw.CharField(max_length=60, default="")
+    resolved_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "billing_remit_claim"
+        indexes = (
+            (("remittance", "position"), True),
+            (("queue", "resolved"), False),
+        )
+
+
+class ProviderAdjustment(BaseModel):
+    """A provider-level adjustment (835 PLB): not tied to a patient; positive amounts reduced the payment."""
+
+    remittance = pw.ForeignKeyField(Remittance, backref="provider_adjustments", on_delete="CASCADE")
+    payer = pw.ForeignKeyField(Payer, backref="provider_adjustments", on_delete="RESTRICT")
+    provider_identifier = pw.CharField(max_length=50, default="")
+    fiscal_period_end = pw.DateField(null=True)
+    reason_code = pw.CharField(max_length=2)
+    reference = pw.CharField(max_length=50, default="")
+    amount_cents = pw.IntegerField()
+    effective_date = pw.DateField()
+    posted_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_provider_adjustment"
+        indexes = ((("payer", "effective_date"), False),)
+
+
+BILLING_MODELS.extend([ClaimBatch, ClaimBatchItem, Remittance, RemitClaim, ProviderAdjustment])

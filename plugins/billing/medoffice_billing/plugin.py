@@ -7,7 +7,10 @@ from . import hookspecs
 from .claims import rescrub_open_claims
 from .cli import billing
 from .demo import create_demo_data
+from .export837 import X12_SETTINGS
 from .models import BILLING_MODELS
+from .posting import POSTING_SETTINGS
+from .posting import work_items as remittance_work_items
 from .views import bp
 from .worklist import work_items
 
@@ -49,6 +52,8 @@ def medoffice_permissions():
         Permission("billing.claims.submit", "Mark claims submitted to payers", default_roles=BILLERS),
         Permission("billing.payers.edit", "Add and edit payers", default_roles=BILLERS),
         Permission("billing.fees.edit", "Edit the fee schedule and expected amounts", default_roles=BILLERS),
+        Permission("billing.remits.post", "Import 835 remittances and post them; work the 835 exceptions",
+                   default_roles=BILLERS),
     ]
 
 
@@ -59,6 +64,9 @@ def medoffice_nav_items():
         NavItem("Encounters", "billing.encounters", "billing.view", group="Billing", order=20),
         NavItem("Payers", "billing.payers", "billing.view", group="Billing", order=30),
         NavItem("Fee schedule", "billing.fees", "billing.view", group="Billing", order=40),
+        NavItem("Send claims", "billing.claims_export", "billing.claims.submit", group="Billing", order=12),
+        NavItem("Remittances", "billing.remittances", "billing.view", group="Billing", order=14),
+        NavItem("Denials", "billing.denials", "billing.view", group="Billing", order=16),
     ]
 
 
@@ -69,7 +77,7 @@ def medoffice_patient_panels():
 
 @hookimpl
 def medoffice_work_items():
-    return work_items()
+    return work_items() + remittance_work_items()
 
 
 @hookimpl
@@ -77,6 +85,8 @@ def medoffice_settings():
     return [
         SettingSpec("billing.timely_filing_warn_days", "Warn this many days before a payer's filing limit",
                     kind="int", default=30),
+        *X12_SETTINGS,
+        *POSTING_SETTINGS,
     ]
 
 

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("billing", __name__, url_prefix="/billing")
 
-from . import claims, coverage, encounters, fees, payers  # noqa: E402,F401  (views register routes on bp)
+from . import claims, coverage, encounters, exports, fees, payers, remittances  # noqa: E402,F401  (views register routes on bp)
