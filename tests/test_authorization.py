@@ -10,7 +10,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 from medoffice.access import view_is_public, view_permission
 from medoffice.db import db, utcnow
 from medoffice.models import AuditEvent, EmergencyAccess, Role, RolePermission, User
-from medoffice.testing import login
+from medoffice.testing import TEST_PASSWORD, login
 
 PUBLIC = {"static", "plugin_static", "theme_static", "core.login", "core.logout", "core.healthz"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -345,3 +345,33 @@ def test_a_role_without_the_permission_cannot_take_emergency_access(app):
     client = login(app.test_client(), "billing")
     assert client.post("/emergency-access", data={"reason": "x" * 40}).status_code == 403
     assert in_db(app, lambda: EmergencyAccess.select().count()) == 0
+
+
+def test_idle_logoff_ends_the_grant_and_a_new_grant_supersedes_an_old_one(app):
+    import time
+
+    from medoffice import emergency
+
+    grant_emergency_permission(app)
+    first = login(app.test_client(), "front_desk", username="desk3")
+    first.post("/emergency-access", data={"reason": "First browser: payer portal emergency today"})
+    second = app.test_client()
+    second.post("/login", data={"username": "desk3", "password": TEST_PASSWORD})
+    second.post("/emergency-access", data={"reason": "Second browser: the first one crashed on me"})
+    assert first.get("/admin/audit").status_code == 403  # the first session's grant was superseded
+    assert second.get("/admin/audit").status_code == 200
+    with second.session_transaction() as sess:
+        sess["last_seen"] = time.time() - 3600
+    second.get("/")
+    assert [d["how"] for d in audit_details(app, "emergency_access.end")] == ["superseded", "idle"]
+
+    # A grant whose user never comes back is closed by the scheduled job.
+    third = login(app.test_client(), "front_desk", username="desk4")
+    third.post("/emergency-access", data={"reason": "Left open when the browser was closed"})
+
+    def expire_and_run():
+        EmergencyAccess.update(expires_at=utcnow() - dt.timedelta(seconds=1)).where(
+            EmergencyAccess.ended_at.is_null()).execute()
+        return emergency.close_expired_job()
+    assert in_db(app, expire_and_run) == "closed 1 expired emergency access grant"
+    assert [d["how"] for d in audit_details(app, "emergency_access.end")][-1] == "expired"

@@ -6,6 +6,7 @@ from flask import current_app
 from . import hookimpl
 from .backup import last_backup_check, nightly_backup
 from .contributions import JobSpec, NavItem, Permission, PluginInfo, SettingSpec
+from .emergency import close_expired_job as close_expired_emergency_access
 from .models import CORE_MODELS
 from .reports.core_reports import core_reports
 from .tls import certificate_check
@@ -109,6 +110,9 @@ def medoffice_jobs():
         JobSpec("core.nightly_backup", "Nightly backup", nightly_backup, trigger="cron",
                 schedule={"hour": 1, "minute": 30},
                 description="Writes an encrypted backup and prunes old nightly ones (settings: keep daily/weekly)."),
+        JobSpec("core.emergency_access_close", "Close expired emergency access", close_expired_emergency_access,
+                trigger="interval", schedule={"minutes": 5},
+                description="Ends and audits break-glass grants past their time, even if their user never came back."),
     ]
 
 

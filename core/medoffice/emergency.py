@@ -15,12 +15,13 @@ from .db import transaction, utcnow
 from .models import EmergencyAccess, User
 
 PERMISSION = "core.emergency_access"
+SESSION_KEY = "emergency_grant"  # the grant id, in the session that took it
 MIN_REASON_LENGTH = 20
 DEFAULT_MINUTES = 60
 
 
 class EmergencyAccessError(Exception):
-    """Break-glass access was refused (reason too short, already active)."""
+    """Break-glass access was refused (the reason is too short)."""
 
 
 def duration() -> dt.timedelta:
@@ -32,12 +33,11 @@ def duration() -> dt.timedelta:
     return dt.timedelta(minutes=minutes)
 
 
-def active_for(user_id: int, now: dt.datetime | None = None) -> EmergencyAccess | None:
-    """The user's grant in force now, or None (a grant found expired is closed and audited)."""
+def grant_in_force(grant_id: int, user_id: int, now: dt.datetime | None = None) -> EmergencyAccess | None:
+    """The user's grant ``grant_id`` if it is still in force (one found expired is closed and audited)."""
     now = now or utcnow()
-    grant = (EmergencyAccess.select().where((EmergencyAccess.user == user_id) & EmergencyAccess.ended_at.is_null())
-             .order_by(EmergencyAccess.id.desc()).first())
-    if grant is None:
+    grant = EmergencyAccess.get_or_none((EmergencyAccess.id == grant_id) & (EmergencyAccess.user == user_id))
+    if grant is None or grant.ended_at is not None:
         return None
     if grant.expires_at <= now:
         end(grant, "expired", now=now)
@@ -48,15 +48,18 @@ def active_for(user_id: int, now: dt.datetime | None = None) -> EmergencyAccess 
 def start(user: User, reason: str, address: str = "") -> EmergencyAccess:
     """Open a grant for ``user``; the reason is required and audited.
 
-    :raises EmergencyAccessError: reason shorter than ``MIN_REASON_LENGTH`` or a grant is active.
+    A grant the user still holds elsewhere (another browser, a session that was closed) ends
+    as "superseded": each grant belongs to one session and carries its own reason.
+    :raises EmergencyAccessError: reason shorter than ``MIN_REASON_LENGTH``.
     """
     reason = " ".join((reason or "").split())
     if len(reason) < MIN_REASON_LENGTH:
         raise EmergencyAccessError(f"Describe the emergency in at least {MIN_REASON_LENGTH} characters.")
     now = utcnow()
     with transaction():
-        if active_for(user.id, now) is not None:
-            raise EmergencyAccessError("Emergency access is already on.")
+        for previous in EmergencyAccess.select().where((EmergencyAccess.user == user.id)
+                                                       & EmergencyAccess.ended_at.is_null()):
+            end(previous, "superseded", now=now)
         grant = EmergencyAccess.create(user=user, reason=reason[:2000], address=address[:64], started_at=now,
                                        expires_at=now + duration())
         audit.record("emergency_access.start", "emergency_access", grant.id,
@@ -92,3 +95,9 @@ def recent(limit: int = 20) -> list[EmergencyAccess]:
     """The latest grants with their users, newest first."""
     return list(EmergencyAccess.select(EmergencyAccess, User).join(User)
                 .order_by(EmergencyAccess.id.desc()).limit(limit))
+
+
+def close_expired_job() -> str:
+    """The scheduled job: close grants past their end and say how many."""
+    closed = close_expired()
+    return f"closed {closed} expired emergency access grant{'s' if closed != 1 else ''}"

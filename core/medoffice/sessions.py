@@ -13,7 +13,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
 
-from . import audit, settings
+from . import audit, emergency, settings
 from .accounts import load_session_user
 from .db import transaction
 
@@ -55,10 +55,18 @@ def start(user_id: int) -> None:
 
 
 def end(reason: str | None = None) -> None:
-    """Sign the current user out and drop the whole session; ``reason`` is audited when given."""
-    if reason and current_user.is_authenticated:
-        with transaction():
-            audit.record("auth.session_end", "user", current_user.id, detail={"reason": reason})
+    """Sign the current user out and drop the whole session, with its break-glass grant.
+
+    ``reason`` (idle, lifetime, deactivated) is audited when given; None is a logout.
+    """
+    if current_user.is_authenticated:
+        grant_id = session.get(emergency.SESSION_KEY)
+        grant = emergency.grant_in_force(grant_id, current_user.id) if grant_id is not None else None
+        if grant is not None:
+            emergency.end(grant, reason or "logout")
+        if reason:
+            with transaction():
+                audit.record("auth.session_end", "user", current_user.id, detail={"reason": reason})
     logout_user()
     session.clear()
 

@@ -15,7 +15,6 @@ from ..accounts import hash_password, password_matches
 from ..db import transaction, utcnow
 from ..models import User
 from ..passwords import MIN_LENGTH, policy_problems
-from . import break_glass
 from . import core_blueprint as bp
 from .shell import notify, render_page
 
@@ -89,7 +88,6 @@ def login():
 def logout():
     """Sign out (POST only, CSRF-protected); ends break-glass access too."""
     if current_user.is_authenticated:
-        break_glass.end_for_logout()
         with transaction():
             audit.record("auth.logout", "user", current_user.id)
     sessions.end()

@@ -14,7 +14,7 @@ from ..settings import practice_timezone
 from . import core_blueprint as bp
 from .shell import notify, render_page
 
-SESSION_KEY = "emergency_grant"
+SESSION_KEY = emergency.SESSION_KEY
 
 
 class EmergencyForm(FlaskForm):
@@ -32,22 +32,13 @@ def elevate() -> None:
     grant_id = session.get(SESSION_KEY)
     if grant_id is None:
         return
-    grant = emergency.active_for(current_user.id)
-    if grant is None or grant.id != grant_id:
+    grant = emergency.grant_in_force(grant_id, current_user.id)
+    if grant is None:
         session.pop(SESSION_KEY, None)
         notify("Emergency access has ended.", "info")
         return
     g.emergency_grant = grant
     current_user.emergency = True
-
-
-def end_for_logout() -> None:
-    """Close the session's grant when its user logs out."""
-    grant = g.get("emergency_grant")
-    if grant is None and session.get(SESSION_KEY) is not None and current_user.is_authenticated:
-        grant = emergency.active_for(current_user.id)
-    if grant is not None:
-        emergency.end(grant, "logout")
 
 
 @bp.app_context_processor
@@ -69,7 +60,10 @@ def _can_review() -> bool:
 def emergency_access():
     """Explain break-glass access, start it with a reason, and list recent grants for reviewers."""
     form = EmergencyForm()
-    if g.get("emergency_grant") is None and form.validate_on_submit():
+    if g.get("emergency_grant") is not None and form.is_submitted():
+        notify("Emergency access is already on; end it before starting another.", "info")
+        return redirect(url_for("core.emergency_access"))
+    if form.validate_on_submit():
         try:
             grant = emergency.start(User.get_by_id(current_user.id), form.reason.data,
                                     request.remote_addr or "")
