@@ -2,11 +2,12 @@
 import csv
 import io
 import json
+import types
 
 import pytest
 from click.testing import CliRunner
 
-from medoffice import audit
+from medoffice import PluginInfo, audit
 from medoffice.cli import main
 from medoffice.db import db
 from medoffice.models import AuditEvent, AuditHead, Patient
@@ -251,3 +252,21 @@ def test_emergency_filter_shows_only_break_glass_work(app):
     admin = login(app.test_client(), "admin")
     page = admin.get("/admin/audit?emergency=y").get_data(as_text=True)
     assert table_rows(page) == 1 and "test.urgent" in page
+
+
+def quiet_plugin():
+    """A plugin with no contributions, just to be switched on and off."""
+    module = types.ModuleType("auditswitch_plugin")
+    module.__file__ = __file__
+    module.PLUGIN = PluginInfo(name="auditswitch", title="Audit switch")
+    return module
+
+
+def test_plugin_disable_and_enable_are_audited_with_who(make_app):
+    app = make_app(plugins=[], extra=[quiet_plugin()])
+    admin = login(app.test_client(), "admin", username="boss")
+    assert admin.post("/admin/plugins/auditswitch/disable").status_code == 302
+    assert admin.post("/admin/plugins/auditswitch/enable").status_code == 302
+    entries = in_db(app, lambda: [(e.action, e.username, e.object_id) for e in AuditEvent.select()
+                                  .where(AuditEvent.action.startswith("plugin.")).order_by(AuditEvent.seq)])
+    assert entries == [("plugin.disable", "boss", "auditswitch"), ("plugin.enable", "boss", "auditswitch")]
