@@ -10,7 +10,7 @@ from billing_setup import database, encounter_with_charges, practice
 from click.testing import CliRunner
 from medoffice import config
 from medoffice.cli import main
-from medoffice.models import AuditEvent, Patient
+from medoffice.models import AuditEvent
 
 from medoffice_billing import claims
 from medoffice_billing.coverage import CoverageError, in_force, responsible, save_coverage

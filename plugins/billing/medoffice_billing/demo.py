@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 from medoffice import audit, settings
-from medoffice.db import db, is_sqlite, transaction, utcnow
+from medoffice.db import UTCDateTimeField, db, is_sqlite, transaction, utcnow
 from medoffice.models import Patient, StaffMember
 from peewee import fn
 
@@ -411,11 +411,38 @@ class LargeDemo:
 _DEFAULTS = {"group_code": "", "carc": "", "method": "", "reference": "", "memo": "", "claim": None, "payer": None}
 
 
-def bulk_insert(model, rows: list[tuple], fields: list, max_params: int = 30_000) -> None:
-    """Insert tuples in batches small enough for either engine's parameter limit.
+def bulk_insert(model, rows: list[tuple], fields: list, batch: int = 5_000) -> None:
+    """Insert tuples with one prepared statement per table (the driver's executemany).
 
-    peewee fills the model's defaults for the columns not given, so every column counts.
+    peewee's query builder costs far more per value than the insert itself at this volume, so
+    the values go to the driver as they are: ints, strings, dates and naive-UTC timestamps,
+    which both engines store exactly as peewee would. Columns not given get the model default
+    (computed once).
     """
-    size = max(1, max_params // len(model._meta.sorted_fields))
-    for start in range(0, len(rows), size):
-        model.insert_many(rows[start:start + size], fields=fields).execute()
+    given = {f.name for f in fields}
+    extra = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
+    constants = tuple(_plain(f.default() if callable(f.default) else f.default) for f in extra)
+    columns = ", ".join(f'"{f.column_name}"' for f in (*fields, *extra))
+    marks = ", ".join([db.obj.param] * (len(fields) + len(extra)))
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
+    stamps = [i for i, f in enumerate(fields) if isinstance(f, UTCDateTimeField)]
+    cursor = db.cursor()
+    for start in range(0, len(rows), batch):
+        part = rows[start:start + batch]
+        if stamps:
+            part = [_naive_stamps(row, stamps) for row in part]
+        cursor.executemany(sql, [row + constants for row in part])
+
+
+def _naive_stamps(row: tuple, positions: list[int]) -> tuple:
+    values = list(row)
+    for i in positions:
+        values[i] = _plain(values[i])
+    return tuple(values)
+
+
+def _plain(value):
+    """A value as the driver takes it: aware timestamps become naive UTC (as UTCDateTimeField stores them)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value

@@ -251,7 +251,7 @@ def sync_charges(encounter: Encounter) -> int:
 
     Runs only once the encounter is posted. :return: the number of entries written.
     """
-    if encounter.status != "posted":
+    if Encounter.select(Encounter.status).where(Encounter.id == encounter.id).scalar() != "posted":
         return 0
     all_lines = list(ServiceLine.select().where(ServiceLine.encounter == encounter))
     posted = dict(LineTransaction.select(LineTransaction.service_line, fn.SUM(LineTransaction.amount_cents))

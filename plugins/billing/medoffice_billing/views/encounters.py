@@ -10,7 +10,7 @@ from medoffice.money import format_cents
 from medoffice.settings import today
 from medoffice.web.shell import notify, render_page, wants_fragment
 from medoffice.web.tables import TableColumn, paginate
-from peewee import JOIN, fn
+from peewee import fn
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
