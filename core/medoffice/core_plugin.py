@@ -6,7 +6,10 @@ from flask import current_app
 from . import hookimpl
 from .backup import last_backup_check, nightly_backup
 from .contributions import JobSpec, NavItem, Permission, PluginInfo, SettingSpec
+from .demo import core_demo_data
+from .doctor import core_checks
 from .emergency import close_expired_job as close_expired_emergency_access
+from .jobs import failed_job_items, verify_audit_chain
 from .models import CORE_MODELS
 from .reports.core_reports import core_reports
 from .tls import certificate_check
@@ -58,6 +61,8 @@ def medoffice_nav_items():
         NavItem("Today", "core.dashboard", "core.dashboard.view", order=0),
         NavItem("Patients", "core.patients", "core.patients.view", group="Patients", order=10),
         NavItem("Modules", "core.plugins", "core.plugins.manage", group="Admin", order=50),
+        NavItem("Scheduled jobs", "core.jobs", "core.jobs.view", group="Admin", order=70),
+        NavItem("Health check", "core.doctor", "core.settings.edit", group="Admin", order=80),
         NavItem("Users", "core.users", "core.users.manage", group="Admin", order=30),
         NavItem("Roles", "core.roles", "core.roles.manage", group="Admin", order=40),
         NavItem("Audit trail", "core.audit_trail", "core.audit.view", group="Admin", order=60),
@@ -110,6 +115,9 @@ def medoffice_jobs():
         JobSpec("core.nightly_backup", "Nightly backup", nightly_backup, trigger="cron",
                 schedule={"hour": 1, "minute": 30},
                 description="Writes an encrypted backup and prunes old nightly ones (settings: keep daily/weekly)."),
+        JobSpec("core.audit_verify", "Verify the audit trail", verify_audit_chain, trigger="cron",
+                schedule={"hour": 3, "minute": 15},
+                description="Walks the audit trail's hash chain and fails if any entry was altered or removed."),
         JobSpec("core.emergency_access_close", "Close expired emergency access", close_expired_emergency_access,
                 trigger="interval", schedule={"minutes": 5},
                 description="Ends and audits break-glass grants past their time, even if their user never came back."),
@@ -119,4 +127,14 @@ def medoffice_jobs():
 @hookimpl
 def medoffice_doctor_checks():
     instance = current_app.extensions["medoffice"].instance
-    return [last_backup_check(), certificate_check(instance)]
+    return [*core_checks(), last_backup_check(), certificate_check(instance)]
+
+
+@hookimpl
+def medoffice_work_items():
+    return failed_job_items()
+
+
+@hookimpl
+def medoffice_demo_data(ctx):
+    core_demo_data(ctx)

@@ -1,0 +1,133 @@
+"""Scheduled jobs: the jobs of enabled plugins, running one and recording its run (core_job_run).
+
+A job's function runs inside an app context with its own database connection and returns a
+message for the jobs page. To fail with a message for staff, raise ``medoffice.tasks.Failed``;
+any other exception fails the run and is recorded by type and code location only (see
+``medoffice.tasks.failure_text``). The latest run of a job that failed raises a Today item.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import peewee
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import current_app, url_for
+
+from . import audit
+from .contributions import JobSpec, WorkItem
+from .db import utcnow
+from .models import JobRun
+from .tasks import Failed, app_thread_context, failure_text
+
+log = logging.getLogger("medoffice.jobs")
+
+INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+
+
+class UnknownJob(LookupError):
+    """No enabled plugin contributes a job with that id."""
+
+
+def job_specs(host) -> dict[str, JobSpec]:
+    """The jobs of the enabled plugins by id, core's first, then by id."""
+    specs = sorted(host.call("medoffice_jobs"), key=lambda s: (not s.id.startswith("core."), s.id))
+    return {spec.id: spec for spec in specs}
+
+
+def run_job(app, job_id: str, trigger: str = "schedule") -> JobRun:
+    """Run one job now and record the run (running, then ok or failed with its message).
+
+    Safe to call from any thread: it pushes an app context and opens (and then closes) this
+    thread's database connection unless one is open already.
+    :param trigger: what started it: ``schedule`` or ``manual``.
+    :raises UnknownJob: the job does not exist or its plugin is disabled.
+    """
+    with app_thread_context(app):
+        runtime = app.extensions["medoffice"]
+        runtime.refresh()  # a plugin disabled in another process takes its jobs with it
+        spec = job_specs(runtime.host).get(job_id)
+        if spec is None:
+            raise UnknownJob(f"no enabled module has a job {job_id!r}")
+        run = JobRun.create(job_id=job_id, trigger=trigger, started_at=utcnow(), status="running")
+        try:
+            message = spec.func()
+            values = {"status": "ok", "message": message or "Done."}
+        except Exception as exc:
+            text, detail = failure_text(exc)
+            log.error("job %s failed: %s", job_id, text)
+            values = {"status": "failed", "message": text, "error": detail}
+        JobRun.update(finished_at=utcnow(), **values).where(JobRun.id == run.id).execute()
+        return JobRun.get_by_id(run.id)
+
+
+def latest_runs(job_ids) -> dict[str, JobRun]:
+    """The most recent run of each of ``job_ids`` that has run at all (one query)."""
+    newest = (JobRun.select(peewee.fn.MAX(JobRun.id))
+              .where(JobRun.job_id.in_(list(job_ids))).group_by(JobRun.job_id))
+    return {run.job_id: run for run in JobRun.select().where(JobRun.id.in_(newest))}
+
+
+def failed_job_items() -> list[WorkItem]:
+    """A Today item for every enabled job whose latest run failed."""
+    specs = job_specs(current_app.extensions["medoffice"].host)
+    if not specs:
+        return []
+    items = []
+    for job_id, run in latest_runs(specs).items():
+        if run.status != "failed":
+            continue
+        items.append(WorkItem(
+            title=f"Scheduled job failed: {specs[job_id].title}",
+            url=url_for("core.jobs", _anchor=f"job-{job_id}"),
+            permission="core.jobs.view",
+            urgency=10,
+            detail=run.message,
+            source="Scheduled jobs",
+        ))
+    return items
+
+
+def build_trigger(spec: JobSpec, timezone):
+    """The APScheduler trigger of a job, in the practice's time zone."""
+    if spec.trigger == "cron":
+        return CronTrigger(timezone=timezone, **spec.schedule)
+    if spec.trigger == "interval":
+        return IntervalTrigger(timezone=timezone, **spec.schedule)
+    raise ValueError(f"job {spec.id}: trigger must be 'cron' or 'interval', not {spec.trigger!r}")
+
+
+def next_run(spec: JobSpec, timezone, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When a cron job fires next; None for interval jobs (they count from the scheduler's start)."""
+    if spec.trigger != "cron":
+        return None
+    return build_trigger(spec, timezone).get_next_fire_time(None, now or dt.datetime.now(timezone))
+
+
+def describe_schedule(spec: JobSpec) -> str:
+    """The schedule in words: "every 30 minutes", "daily at 03:15", "mon-fri at 07:00"."""
+    schedule = spec.schedule
+    if spec.trigger == "interval":
+        parts = []
+        for unit in INTERVAL_UNITS:
+            amount = schedule.get(unit)
+            if amount:
+                parts.append(f"{amount} {unit if amount != 1 else unit[:-1]}")
+        return "every " + " ".join(parts) if parts else "interval"
+    clock = {"hour", "minute", "second"}
+    keys = set(schedule)
+    if keys <= clock | {"day_of_week"} and all(str(schedule.get(k, 0)).isdigit() for k in clock):
+        time = f"{int(schedule.get('hour', 0)):02d}:{int(schedule.get('minute', 0)):02d}"
+        days = schedule.get("day_of_week")
+        return f"{days} at {time}" if days is not None else f"daily at {time}"
+    return "cron " + ", ".join(f"{key}={value}" for key, value in schedule.items())
+
+
+def verify_audit_chain() -> str:
+    """Core's nightly job: walk the audit chain; fail loudly when an entry was altered or removed."""
+    result = audit.verify()
+    if not result.ok:
+        raise Failed(f"The audit trail is broken: {result.problem}. Ask IT to run `medoffice doctor`.")
+    return f"The audit trail is intact ({result.checked} entries checked)."
+

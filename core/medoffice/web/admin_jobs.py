@@ -1,0 +1,105 @@
+"""The scheduled jobs page: each enabled job with its schedule and last run, run history, run now."""
+from __future__ import annotations
+
+import math
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from .. import audit
+from ..access import can, requires
+from ..jobs import describe_schedule, job_specs, latest_runs, next_run, run_job
+from ..models import JobRun
+from ..scheduler import running_scheduler
+from ..settings import practice_timezone
+from ..tasks import Failed, current_status, start_task
+from . import core_blueprint as bp
+from .shell import render_page
+
+
+def job_rows() -> list[dict]:
+    """One row per job of the enabled plugins: schedule, next run, latest run."""
+    specs = job_specs(current_app.extensions["medoffice"].host)
+    latest = latest_runs(specs)
+    timezone = practice_timezone()
+    scheduler = running_scheduler(current_app)
+    live = scheduler.next_run_times() if scheduler is not None else {}
+    rows = []
+    for job_id, spec in specs.items():
+        upcoming = live.get(job_id) if job_id in live else next_run(spec, timezone)
+        rows.append({
+            "id": job_id,
+            "title": spec.title,
+            "description": spec.description,
+            "schedule": describe_schedule(spec),
+            "next_run": upcoming.astimezone(timezone) if upcoming else None,
+            "last": latest.get(job_id),
+        })
+    return rows
+
+
+PER_PAGE = 25
+
+
+def run_history(job_id: str | None, page: int) -> dict:
+    """One page of the run history, newest first, optionally for one job (count and page in SQL)."""
+    query = JobRun.select()
+    if job_id:
+        query = query.where(JobRun.job_id == job_id)
+    total = query.count()
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(1, page), pages)
+    runs = list(query.order_by(JobRun.id.desc()).paginate(page, PER_PAGE))
+    return {"runs": runs, "total": total, "page": page, "pages": pages, "job": job_id or ""}
+
+
+def _overview_context() -> dict:
+    rows = job_rows()
+    history = run_history(request.args.get("job") or None, request.args.get("page", 1, type=int))
+    return {"rows": rows, "titles": {r["id"]: r["title"] for r in rows}, "history": history,
+            "timezone": practice_timezone()}
+
+
+@bp.route("/admin/jobs")
+@requires("core.jobs.view")
+def jobs():
+    """The jobs of enabled modules with their last runs, the run history and any task being watched."""
+    task = None
+    task_id = request.args.get("task", type=int)
+    if task_id is not None:
+        task = current_status(task_id)
+        if task is not None and not can(task.permission):
+            task = None
+    return render_page("admin/jobs.html", title="Scheduled jobs", task=task,
+                       scheduler=running_scheduler(current_app), **_overview_context(),
+                       breadcrumbs=[("Admin", None), ("Scheduled jobs", None)])
+
+
+@bp.route("/admin/jobs/runs")
+@requires("core.jobs.view")
+def job_runs():
+    """The jobs overview and run history as a fragment (reloaded when a watched task finishes)."""
+    return render_page("admin/_job_runs.html", title="Scheduled jobs", **_overview_context())
+
+
+@bp.route("/admin/jobs/<job_id>/run", methods=["POST"])
+@requires("core.jobs.run")
+def run_job_now(job_id: str):
+    """Run a job now in the background; the jobs page then shows its progress."""
+    app = current_app._get_current_object()
+    specs = job_specs(app.extensions["medoffice"].host)
+    spec = specs.get(job_id)
+    if spec is None:
+        abort(404)
+
+    def work(progress):
+        progress(None, f"Running {spec.title}…")
+        run = run_job(app, job_id, trigger="manual")
+        if run.status == "failed":
+            raise Failed(run.message)
+        return run.message
+
+    audit.record("job.run", "job", job_id)
+    task = start_task(app, f"Run now: {spec.title}", work, permission="core.jobs.view",
+                      created_by=current_user.username)
+    return redirect(url_for("core.jobs", task=task.id, _anchor=f"task-{task.id}"))
