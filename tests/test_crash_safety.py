@@ -1,5 +1,9 @@
 """A process killed with SIGKILL in the middle of a multi-row write leaves a sound database:
 integrity check and ``medoffice doctor`` pass, committed work survived, the half-done write is gone.
+
+Each scenario is a writer script that commits a first batch, prints ``committed``, then starts
+one long transaction through a real operation (core's patient registration, a plugin's
+importer) and prints ``partial N`` as it goes; the test kills it after N rows.
 """
 from __future__ import annotations
 
@@ -20,16 +24,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="S
 
 COMMITTED = 40
 
-# The writer registers patients the way the registration page does (account number from the
-# counter, the patient row, its audit entry): one committed batch, then an endless transaction
-# that reports its progress and is killed while still writing.
-WRITER = textwrap.dedent("""
-    import datetime as dt
+PROLOGUE = textwrap.dedent("""
     import sys
 
-    from medoffice import audit
     from medoffice.app import create_app
     from medoffice.db import db, transaction
+
+    app = create_app(sys.argv[1])
+    app.app_context().push()
+    db.connect(reuse_if_open=True)
+""")
+
+# Core: registering patients the way the registration page does (account number from the
+# counter, the patient row, its audit entry).
+CORE_PATIENTS = PROLOGUE + textwrap.dedent("""
+    import datetime as dt
+
+    from medoffice import audit
     from medoffice.models import Patient
     from medoffice.web.patients import next_account_number
 
@@ -38,33 +49,76 @@ WRITER = textwrap.dedent("""
                                  date_of_birth=dt.date(1980, 1, 2), city="Springfield")
         audit.record("patient.create", "patient", patient.id, patient_id=patient.id)
 
-    app = create_app(sys.argv[1])
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        with transaction():
-            for i in range({committed}):
-                register(f"Kept{{i}}", "Committed")
-        print("committed", flush=True)
-        with transaction():
-            i = 0
-            while True:
-                register(f"Lost{{i}}", "Partial")
-                i += 1
-                if i % 250 == 0:
-                    print(f"partial {{i}}", flush=True)
+    with transaction():
+        for i in range({committed}):
+            register(f"Kept{{i}}", "Committed")
+    print("committed", flush=True)
+    with transaction():
+        i = 0
+        while True:
+            register(f"Lost{{i}}", "Partial")
+            i += 1
+            if i % 250 == 0:
+                print(f"partial {{i}}", flush=True)
+""").format(committed=COMMITTED)
+
+# Billing: the code-list importer (one transaction of batched inserts). Its batching is
+# wrapped only to report progress; what it writes and when it commits are unchanged.
+BILLING_CODES = PROLOGUE + textwrap.dedent("""
+    from peewee import chunked
+
+    from medoffice_billing import reference
+
+    reference.import_codes("icd10", [(f"A{{i:05d}}", "Committed") for i in range({committed})])
+    print("committed", flush=True)
+
+    def reporting_chunked(rows, size):
+        for number, part in enumerate(chunked(rows, size), 1):
+            yield part
+            print(f"partial {{number * size}}", flush=True)
+
+    reference.chunked = reporting_chunked
+    reference.import_codes("icd10", [(f"Z{{i:05d}}", "Partial") for i in range(600000)], batch=250)
+    print("finished", flush=True)
 """).format(committed=COMMITTED)
 
 
-def _run_and_kill(instance, env, rows_before_kill: int) -> int:
+def _check_core_patients():
+    from medoffice.models import AuditEvent, Counter, Patient
+
+    assert Patient.select().where(Patient.last_name == "Committed").count() == COMMITTED
+    assert Patient.select().where(Patient.last_name == "Partial").count() == 0
+    assert Counter.get(Counter.name == "core.patient_account").value == COMMITTED
+    assert AuditEvent.select().where(AuditEvent.action == "patient.create").count() == COMMITTED
+
+
+def _check_billing_codes():
+    from medoffice.models import AuditEvent
+    from medoffice_billing.models import CodeEntry
+
+    assert CodeEntry.select().where(CodeEntry.description == "Committed").count() == COMMITTED
+    assert CodeEntry.select().where(CodeEntry.description == "Partial").count() == 0
+    assert AuditEvent.select().where(AuditEvent.action == "billing.codes.import").count() == 1
+
+
+SCENARIOS = {
+    "core-patient-registration": (CORE_PATIENTS, _check_core_patients, None),
+    "billing-code-import": (BILLING_CODES, _check_billing_codes, "medoffice_billing"),
+}
+
+
+def _run_and_kill(instance, env, script_text: str, rows_before_kill: int) -> int:
     """Start the writer, SIGKILL it once it has written ``rows_before_kill`` uncommitted rows."""
     script = instance / "writer.py"
-    script.write_text(WRITER)
+    script.write_text(script_text)
     process = subprocess.Popen([sys.executable, str(script), str(instance)], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env=env)
-    deadline = time.monotonic() + 120
+                               stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 180
     written = 0
+    lines = []
     try:
         for line in process.stdout:
+            lines.append(line.strip())
             if line.startswith("partial"):
                 written = int(line.split()[1])
                 if written >= rows_before_kill:
@@ -75,9 +129,9 @@ def _run_and_kill(instance, env, rows_before_kill: int) -> int:
     finally:
         if process.poll() is None:
             process.kill()
-        process.wait()
-    assert process.returncode == -signal.SIGKILL
-    assert written >= rows_before_kill, "the writer did not get far enough"
+        _out, err = process.communicate()
+    assert process.returncode == -signal.SIGKILL, (lines[-3:], err[-2000:])
+    assert written >= rows_before_kill, ("the writer did not get far enough", lines[-3:], err[-2000:])
     return written
 
 
@@ -88,20 +142,25 @@ def _doctor(instance, env) -> tuple[int, list[dict]]:
     return result.returncode, json.loads(result.stdout[start:]) if start >= 0 else []
 
 
-@pytest.mark.parametrize("rows_before_kill", [250, 1000])
+@pytest.mark.parametrize("scenario, rows_before_kill", [
+    ("core-patient-registration", 1000),
+    ("billing-code-import", 20000),
+])
 def test_sigkill_mid_transaction_leaves_committed_work_and_nothing_half_done(
-        make_app, tmp_path, medoffice_database_url, rows_before_kill):
+        make_app, tmp_path, medoffice_database_url, scenario, rows_before_kill):
+    script, check, needs = SCENARIOS[scenario]
+    if needs:
+        pytest.importorskip(needs)
     instance = tmp_path / "instance"
     config.write_new(instance)
     env = {k: v for k, v in os.environ.items() if k != "MEDOFFICE_DATABASE_URL"}
     if medoffice_database_url:
         env["MEDOFFICE_DATABASE_URL"] = medoffice_database_url
 
-    _run_and_kill(instance, env, rows_before_kill)
+    _run_and_kill(instance, env, script, rows_before_kill)
 
     app = make_app(instance=instance)
     from medoffice.audit import verify
-    from medoffice.models import AuditEvent, Counter, Patient
 
     with app.app_context():
         db.connect(reuse_if_open=True)
@@ -109,11 +168,7 @@ def test_sigkill_mid_transaction_leaves_committed_work_and_nothing_half_done(
             if db.obj.__class__.__name__.endswith("SqliteDatabase"):
                 assert db.execute_sql("PRAGMA integrity_check").fetchall() == [("ok",)]
                 assert db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
-            assert Patient.select().where(Patient.last_name == "Committed").count() == COMMITTED
-            assert Patient.select().where(Patient.last_name == "Partial").count() == 0
-            assert Counter.get(Counter.name == "core.patient_account").value == COMMITTED
-            created = AuditEvent.select().where(AuditEvent.action == "patient.create").count()
-            assert created == COMMITTED
+            check()
             chain = verify()
             assert chain.ok, chain.problem
         finally:
