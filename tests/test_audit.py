@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from medoffice import PluginInfo, audit
 from medoffice.cli import main
 from medoffice.db import db
-from medoffice.models import AuditEvent, AuditHead, Patient
+from medoffice.models import AuditEvent, Patient
 from medoffice.testing import login
 
 PATIENT = {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-02-03", "sex": "F",
