@@ -144,6 +144,23 @@ def test_scheduler_follows_the_practice_time_zone(jobs_app, scheduler):
     assert job.next_run_time.utcoffset().total_seconds() in (-7 * 3600, -6 * 3600)
 
 
+def test_a_new_scheduler_closes_runs_its_stopped_predecessor_left_open(jobs_app):
+    def open_runs():
+        JobRun.create(job_id="jobstest.ok", status="running", trigger="schedule")
+        JobRun.create(job_id="jobstest.slow", status="running", trigger="manual")
+
+    _in_app(jobs_app, open_runs)
+    service = start_scheduler(jobs_app)
+    try:
+        runs = _in_app(jobs_app, lambda: {r.job_id: r for r in JobRun.select()})
+        assert runs["jobstest.ok"].status == "failed" and "Interrupted" in runs["jobstest.ok"].message
+        assert runs["jobstest.slow"].status == "running"  # a run by hand may still be going elsewhere
+        admin = login(jobs_app.test_client(), "admin")
+        assert "Scheduled job failed: Count reminders" in admin.get("/today").get_data(as_text=True)
+    finally:
+        service.shutdown()
+
+
 def test_only_one_scheduler_per_instance(jobs_app, scheduler):
     assert start_scheduler(jobs_app) is None
     with pytest.raises(SchedulerBusy):

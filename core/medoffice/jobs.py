@@ -62,6 +62,19 @@ def run_job(app, job_id: str, trigger: str = "schedule") -> JobRun:
         return JobRun.get_by_id(run.id)
 
 
+def close_interrupted_runs() -> int:
+    """Mark scheduled runs left "running" by a scheduler that stopped mid-run as failed.
+
+    Only the one scheduler of a deployment starts scheduled runs, so when it starts, any such
+    run still open belongs to a process that is gone. Runs started by hand are left alone:
+    they may still be running in a web process.
+    :return: how many runs were closed.
+    """
+    return (JobRun.update(status="failed", finished_at=utcnow(),
+                          message="Interrupted: the scheduler stopped while this job ran.")
+            .where((JobRun.status == "running") & (JobRun.trigger == "schedule")).execute())
+
+
 def latest_runs(job_ids) -> dict[str, JobRun]:
     """The most recent run of each of ``job_ids`` that has run at all (one query)."""
     newest = (JobRun.select(peewee.fn.MAX(JobRun.id))

@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from filelock import FileLock, Timeout
 
 from .db import is_sqlite
-from .jobs import UnknownJob, build_trigger, job_specs, run_job
+from .jobs import UnknownJob, build_trigger, close_interrupted_runs, job_specs, run_job
 from .settings import practice_timezone
 from .tasks import app_thread_context
 
@@ -185,6 +185,9 @@ def start_scheduler(app, *, strict: bool = False) -> JobScheduler | None:
         return None
     try:
         with app_thread_context(app):
+            closed = close_interrupted_runs()
+            if closed:
+                log.warning("%d scheduled runs were left unfinished by a stopped scheduler", closed)
             timezone = practice_timezone()
             scheduler = BackgroundScheduler(timezone=timezone, job_defaults={
                 "coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS,
