@@ -62,3 +62,39 @@ def test_disable_and_enable_module_live(admin_page):
     assert nav.get_by_role("link").count() == nav_links_before
     for href in module_links:
         assert page.goto(href).status == 200
+
+
+def test_run_report_and_download_csv(admin_page):
+    page = admin_page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
+    page.get_by_role("link", name="Patients by location").click()
+    page.get_by_role("button", name="Run report").click()
+    table = page.locator("table.data").first
+    expect(table).to_be_visible()
+    assert table.locator("tbody tr").count() >= 1
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    lines = open(download.path(), encoding="utf-8").read().splitlines()
+    assert len(lines) >= 2 and "," in lines[0]
+
+
+def test_switch_theme_without_restart(admin_page):
+    page = admin_page
+    page.goto("/admin/settings")
+    theme = page.get_by_label("Theme")
+    theme.select_option("high-contrast")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".toast").first).to_contain_text("Saved")
+    css = page.request.get("/static/theme/theme.css").text()
+    assert "--focus" in css or "--text" in css
+    page.goto("/")
+    assert page.locator("link[data-theme]").get_attribute("data-theme") == "high-contrast"
+    # Back to the default theme, also live.
+    page.goto("/admin/settings")
+    page.get_by_label("Theme").select_option("default")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".toast").first).to_contain_text("Saved")
+    page.goto("/")
+    assert page.locator("link[data-theme]").get_attribute("data-theme") == "default"
