@@ -61,7 +61,7 @@ def test_fee_schedule_with_expected_amounts(app, client_as):
     assert bad.status_code == 422
     page = bad.get_data(as_text=True)
     assert "Use a CPT code" in page and "A modifier is two letters or digits" in page
-    assert "Amounts have at most two decimals (cents)." in page
+    assert "Amounts have at most two decimal" in page  # the parser's message, shown beside the field
     good = biller.post("/billing/fees/new", data={"code": "99213", "description": "Visit, moderate",
                                                  "charge": "$1,250.00", "active": "y",
                                                  f"allowed_{acme.id}": "95.50", f"allowed_{other.id}": ""})
