@@ -12,7 +12,7 @@ export MEDOFFICE_INSTANCE := $(abspath $(INSTANCE))
 .PHONY: run setup venv assets test test-sqlite browser-deps bench clean
 
 run: setup
-	@$(BIN)/medoffice demo-instance --size small --admin-user admin
+	@$(BIN)/medoffice demo-instance --size small --admin-user admin --url http://$(HOST):$(PORT)/
 	$(BIN)/medoffice serve --host $(HOST) --port $(PORT)
 
 setup: $(VENV)/.installed assets
