@@ -151,7 +151,7 @@ def test_invalid_values_get_inline_errors_and_nothing_is_saved(probe_app):
                  "core.timezone", "core.theme", "core.idle_timeout_minutes", "settingsprobe.copay",
                  "settingsprobe.days_ahead", "settingsprobe.billing_npi", "settingsprobe.channel"):
         assert f'id="{name}-error"' in page, name
-    assert "check digit" in page and "America/Chicago" in page and "two decimals" in page
+    assert "check digit" in page and "America/Chicago" in page and "two decimal places" in page
     assert in_app(probe_app, lambda: Setting.select().count()) == 0
     assert settings_audits(probe_app) == []
 
