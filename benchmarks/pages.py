@@ -53,6 +53,16 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * len(ordered) + 0.5)) - 1)]
 
 
+def resolve(client, url: str) -> str:
+    """The URL a page settles on (list pages may redirect to their default sort)."""
+    for _ in range(3):
+        response = client.get(url)
+        if response.status_code not in (301, 302, 303):
+            return url
+        url = response.headers["Location"]
+    return url
+
+
 def time_requests(client, url: str, n: int) -> list[float]:
     """Seconds per request for n GETs of url (after two warm-up requests)."""
     for _ in range(2):
@@ -124,7 +134,8 @@ def main() -> None:
     print(f"in-process core floor (/healthz through medoffice's request cycle): "
           f"p50 {statistics.median(core_floor)*1000:.2f} ms, p95 {core_p95*1000:.2f} ms")
     print(f"{'page':<40} {'p50 ms':>8} {'p95 ms':>8} {'p95/flask':>10} {'p95/core':>9}")
-    for url in page_urls(app):
+    urls = [resolve(client, url) for url in page_urls(app)]
+    for url in urls:
         samples = time_requests(client, url, args.requests)
         p95 = percentile(samples, 95)
         print(f"{url:<40} {statistics.median(samples)*1000:>8.2f} {p95*1000:>8.2f} "
@@ -136,8 +147,10 @@ def main() -> None:
         session_cookie = _login_cookie(app, username)
         floor_rps, _ = throughput(18431, "/", "", args.seconds, args.clients)
         print(f"\nserved floor: {floor_rps:.0f} req/s with {args.clients} clients")
-        for url in page_urls(app):
-            rps, errors = throughput(18432, urlsplit(url).path, session_cookie, args.seconds, args.clients)
+        for url in urls:
+            parts = urlsplit(url)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            rps, errors = throughput(18432, path, session_cookie, args.seconds, args.clients)
             print(f"{url:<40} {rps:>8.0f} req/s  ratio to floor {floor_rps / max(rps, 0.001):>6.1f}x"
                   f"  errors {errors}")
     finally:
