@@ -25,7 +25,6 @@ log = logging.getLogger("medoffice.plugins")
 
 ENTRY_POINT_GROUP = "medoffice.plugins"
 CORE = "core"
-STATE_KEY = "plugins"
 
 
 class PluginError(Exception):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import audit, migrate
 from .accounts import ensure_roles, seed_permissions
-from .db import db, transaction, utcnow
+from .db import transaction, utcnow
 from .models import CORE_MODELS, AuditHead, PluginState, StateVersion
 from .plugins import CORE, PluginError, PluginHost
 
@@ -182,8 +182,3 @@ def all_models(host: PluginHost) -> dict[str, list]:
         if plugin.name != CORE:
             result[plugin.name] = host.call_for(plugin.name, "medoffice_models")
     return result
-
-
-def connect() -> None:
-    """Open this thread's connection if it is not open."""
-    db.connect(reuse_if_open=True)
