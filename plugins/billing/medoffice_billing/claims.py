@@ -10,9 +10,9 @@ from __future__ import annotations
 from medoffice import audit
 from medoffice.db import transaction, utcnow
 from medoffice.models import User
-from peewee import fn
+from peewee import Case, fn
 
-from . import encounters, numbering, scrubber
+from . import bulk, encounters, numbering, scrubber
 from .actor import acting_user
 from .coverage import RANK_RESPONSIBILITY, RANKS, responsible
 from .models import (OPEN_STATES, Claim, ClaimEvent, ClaimLine, Coverage, Encounter, LineTransaction,
@@ -276,6 +276,60 @@ def record_sent(claims: list[Claim], reason: str) -> int:
                     kind = "voided" if claim.frequency_code == "8" else "replaced"
                     _move(original, "closed", f"{kind.capitalize()} by claim {claim.claim_number}.")
     return len(ids)
+
+
+def record_outcomes(moves: list[tuple[int, str, str, str | None, dict]]) -> list[str | None]:
+    """Move many claims to the states a payer's remittance gave them: history and one audit entry per move.
+
+    ``moves`` are (claim id, to_status, reason, payer's claim number or None, audit detail), applied
+    in order (a claim may move twice: a reversal, then the corrected payment); the payer's claim
+    number is stored with the move. Claims update in a few statements, so a remittance of
+    thousands of claims posts quickly.
+    :return: per move, None when the claim moved, "" when it already was in that state, or why
+        the state machine refused the move.
+    """
+    ids = sorted({move[0] for move in moves})
+    if not ids:
+        return []
+    current: dict[int, list] = {}
+    for start in range(0, len(ids), 500):
+        for claim_id, status, number, patient_id, claim_number in (
+                Claim.select(Claim.id, Claim.status, Claim.payer_claim_number, Claim.patient_id, Claim.claim_number)
+                .where(Claim.id.in_(ids[start:start + 500])).tuples()):
+            current[claim_id] = [status, number, patient_id, claim_number, False]
+    user_id, username = acting_user()
+    now = utcnow()
+    results: list[str | None] = []
+    events = []
+    with transaction():
+        for claim_id, to_status, reason, payer_number, detail in moves:
+            state = current[claim_id]
+            if to_status == state[0]:
+                results.append("")
+                continue
+            if to_status not in TRANSITIONS[state[0]]:
+                results.append(f"A {STATE_LABELS[state[0]].lower()} claim cannot become "
+                               f"{STATE_LABELS[to_status].lower()}.")
+                continue
+            results.append(None)
+            events.append({"claim": claim_id, "at": now, "user_id": user_id, "username": username, "action": "status",
+                           "from_status": state[0], "to_status": to_status, "reason": reason})
+            audit.record("billing.claim.status", "billing_claim", claim_id, patient_id=state[2],
+                         detail={"claim_number": state[3], "from": state[0], "to": to_status, "reason": reason,
+                                 **detail})
+            state[0], state[4] = to_status, True
+            if payer_number:
+                state[1] = payer_number[:50]
+        bulk.insert_rows(ClaimEvent, events)
+        moved = [(claim_id, state) for claim_id, state in current.items() if state[4]]
+        for to_status in {state[0] for _, state in moved}:
+            group = [(claim_id, state[1]) for claim_id, state in moved if state[0] == to_status]
+            for start in range(0, len(group), 500):
+                chunk = group[start:start + 500]
+                Claim.update(status=to_status, status_changed_at=now, updated_at=now,
+                             payer_claim_number=Case(Claim.id, chunk, Claim.payer_claim_number)).where(
+                    Claim.id.in_([claim_id for claim_id, _ in chunk])).execute()
+    return results
 
 
 def mark_ready(claim: Claim) -> Claim:

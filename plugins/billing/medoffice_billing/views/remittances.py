@@ -15,7 +15,7 @@ from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
 from peewee import JOIN
 
-from .. import posting, x12
+from .. import posting, remit_queues, x12
 from ..claims import STATE_LABELS, ClaimError
 from ..models import Claim, Payer, ProviderAdjustment, RemitClaim, Remittance
 from ..x12.codes import CLAIM_STATUS, PROVIDER_ADJUSTMENT_REASONS
@@ -200,7 +200,7 @@ def denial_close(entry_id: int):
     """Mark a denial worked (appealed, corrected, written off...), saying what was done."""
     entry = RemitClaim.get_or_none(RemitClaim.id == entry_id) or abort(404)
     try:
-        posting.close_entry(entry, "denial", request.form.get("reason", ""))
+        remit_queues.close_entry(entry, "denial", request.form.get("reason", ""))
     except ClaimError as exc:
         return _denials_page({entry.id: str(exc)}, 422)
     notify("The denial is marked worked.")
@@ -236,7 +236,7 @@ def exception_match(entry_id: int):
         message = "Enter the claim number (such as C0000123)." if not number else f"There is no claim {number}."
         return _exceptions_page({entry.id: message}, 422)
     try:
-        row = posting.match_exception(entry, claim)
+        row = remit_queues.match_exception(entry, claim)
     except ClaimError as exc:
         return _exceptions_page({entry.id: str(exc)}, 422)
     notify(f"Posted to claim {claim.claim_number}: {format_cents(row.paid_cents)} paid"
@@ -250,7 +250,7 @@ def exception_dismiss(entry_id: int):
     """Take an unmatched claim payment off the queue without posting it, saying why."""
     entry = RemitClaim.get_or_none(RemitClaim.id == entry_id) or abort(404)
     try:
-        posting.close_entry(entry, "exception", request.form.get("reason", ""))
+        remit_queues.close_entry(entry, "exception", request.form.get("reason", ""))
     except ClaimError as exc:
         return _exceptions_page({entry.id: str(exc)}, 422)
     notify("The claim payment is dismissed; nothing was posted.")

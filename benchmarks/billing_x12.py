@@ -1,0 +1,178 @@
+"""837P export and 835 import throughput, against pyx12 merely validating the same 835, in one run.
+
+    python benchmarks/billing_x12.py [--claims 5000] [--instance PATH] [--database-url URL]
+
+Builds a scratch instance (a temporary folder unless ``--instance`` is given; it must be new)
+with ``--claims`` ready claims written in bulk, then times:
+- the 837P export of all of them (scrub, build, write, record the batch, move to submitted);
+- the import of an 835 paying every one of them (check, parse, match, post, commit);
+- pyx12 validating that same 835 through its API (no posting at all).
+Prints claims per second for each and the ratio of the import to the validation: the import
+must beat validation.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from medoffice import create_app, settings
+from medoffice.db import db, transaction
+from medoffice.models import Patient, StaffMember
+
+from medoffice_billing import numbering, posting
+from medoffice_billing.export837 import export
+from medoffice_billing.models import (Claim, ClaimLine, Coverage, Diagnosis, Encounter, LineTransaction, Payer,
+                                      ServiceLine)
+
+PRACTICE = {
+    "core.practice_name": "Benchmark Clinic", "core.practice_npi": "1245319599", "core.tax_id": "12-3456789",
+    "core.address1": "1 Test Way", "core.city": "Springfield", "core.state": "IL", "core.zip": "62701-1234",
+    "billing.x12_sender_id": "BENCH01", "billing.x12_receiver_id": "CLEARHOUSE",
+    "billing.x12_receiver_name": "Bench Clearinghouse", "billing.x12_submitter_id": "BENCH01",
+    "billing.x12_contact_name": "Billing Office", "billing.x12_contact_phone": "2175550100",
+}
+LINES = (("99213", 12000), ("36415", 1500))
+CHUNK = 500
+
+
+def seed(count: int) -> Payer:
+    """``count`` ready claims (two lines each) for as many patients, with their charges posted, in bulk."""
+    settings.set_many(PRACTICE)
+    provider = StaffMember.create(first_name="Ada", last_name="Quill", is_provider=True, npi="1234567893",
+                                  taxonomy="207Q00000X")
+    payer = Payer.create(name="Bench Health", payer_id="BENCH1", filing_indicator="CI", timely_filing_days=365)
+    day = settings.today() - dt.timedelta(days=10)
+    first_line = numbering.allocate(numbering.LINE_COUNTER, count * len(LINES))
+    first_claim = numbering.allocate(numbering.CLAIM_COUNTER, count)
+    with transaction():
+        for start in range(0, count, CHUNK):
+            size = min(CHUNK, count - start)
+            Patient.insert_many([{
+                "account_number": f"B{start + i:07d}", "first_name": "Pat", "last_name": f"Bench{start + i}",
+                "date_of_birth": dt.date(1970, 1, 1), "sex": "F", "address1": "1 Main Street",
+                "city": "Springfield", "state": "IL", "zip": "62701"} for i in range(size)]).execute()
+        patients = [p for (p,) in Patient.select(Patient.id).order_by(Patient.id).tuples()]
+        for start in range(0, count, CHUNK):
+            chunk = patients[start:start + CHUNK]
+            Coverage.insert_many([{"patient_id": p, "payer": payer.id, "rank": 1, "member_id": f"M{p:08d}",
+                                   "effective_date": dt.date(2000, 1, 1)} for p in chunk]).execute()
+            Encounter.insert_many([{"patient_id": p, "service_date": day, "rendering_provider_id": provider.id,
+                                    "status": "posted"} for p in chunk]).execute()
+        coverages = dict(Coverage.select(Coverage.patient_id, Coverage.id).tuples())
+        encounters = list(Encounter.select(Encounter.id, Encounter.patient_id).order_by(Encounter.id).tuples())
+        for start in range(0, count, CHUNK):
+            chunk = encounters[start:start + CHUNK]
+            Diagnosis.insert_many([{"encounter": e, "position": 1, "code": "E119"} for e, _ in chunk]).execute()
+            ServiceLine.insert_many([{
+                "encounter": e, "patient_id": p, "line_number": n, "service_date": day, "code": code,
+                "charge_cents": charge,
+                "control_number": numbering.line_control_number(first_line + (start + i) * len(LINES) + n - 1)}
+                for i, (e, p) in enumerate(chunk) for n, (code, charge) in enumerate(LINES, start=1)]).execute()
+            Claim.insert_many([{
+                "claim_number": numbering.claim_number(first_claim + start + i), "encounter": e, "patient_id": p,
+                "coverage": coverages[p], "payer": payer.id, "service_date": day,
+                "total_charge_cents": sum(c for _, c in LINES), "status": "ready"}
+                for i, (e, p) in enumerate(chunk)]).execute()
+        claims = dict(Claim.select(Claim.encounter, Claim.id).tuples())
+        lines = list(ServiceLine.select(ServiceLine.id, ServiceLine.encounter, ServiceLine.patient_id,
+                                        ServiceLine.line_number, ServiceLine.code, ServiceLine.charge_cents).tuples())
+        for start in range(0, len(lines), CHUNK):
+            chunk = lines[start:start + CHUNK]
+            ClaimLine.insert_many([{"claim": claims[e], "service_line": s, "line_number": n, "code": code,
+                                    "charge_cents": charge} for s, e, _p, n, code, charge in chunk]).execute()
+            LineTransaction.insert_many([{
+                "kind": "charge", "party": "insurance", "patient_id": p, "service_line": s, "amount_cents": charge,
+                "source": "charge_entry", "effective_date": day} for s, _e, p, _n, _c, charge in chunk]).execute()
+    return payer
+
+
+def remittance_835(count: int) -> str:
+    """An 835 paying every submitted claim: 80% of the visit (20.00 copay), the blood draw in full."""
+    rows = (Claim.select(Claim.claim_number, Claim.service_date, Claim.total_charge_cents, Coverage.member_id)
+            .join(Coverage).where(Claim.status == "submitted").order_by(Claim.id).tuples())
+    controls: dict[str, list[str]] = {}
+    for claim_number, control in (ClaimLine.select(Claim.claim_number, ServiceLine.control_number)
+                                  .join(Claim).switch(ClaimLine).join(ServiceLine)
+                                  .order_by(ClaimLine.claim, ClaimLine.line_number).tuples()):
+        controls.setdefault(claim_number, []).append(control)
+    body, total = [], 0
+    for claim_number, day, charge, member in rows:
+        visit, draw = controls[claim_number]
+        paid = 7600 + 1500
+        total += paid
+        body += [f"CLP*{claim_number}*1*{charge / 100:.2f}*{paid / 100:.2f}*20*12*ICN{claim_number}",
+                 f"NM1*QC*1*BENCH*PAT****MI*{member}",
+                 f"SVC*HC:99213*120*76**1", f"DTM*472*{day:%Y%m%d}", "CAS*CO*45*24", "CAS*PR*3*20",
+                 f"REF*6R*{visit}", f"SVC*HC:36415*15*15**1", f"DTM*472*{day:%Y%m%d}", f"REF*6R*{draw}"]
+    header = ["ST*835*0001", f"BPR*I*{total / 100:.2f}*C*ACH************{dt.date.today():%Y%m%d}",
+              "TRN*1*BENCH0001*1999999999", f"DTM*405*{dt.date.today():%Y%m%d}", "N1*PR*BENCH HEALTH",
+              "N3*1 PAYER WAY", "N4*SPRINGFIELD*IL*62701", "REF*2U*BENCH1", "PER*BL*EDI DESK*TE*8005551212",
+              "N1*PE*BENCHMARK CLINIC*XX*1245319599", "LX*1"]
+    segments = header + body
+    segments.append(f"SE*{len(segments) + 1}*0001")
+    isa = (f"ISA*00*{' ' * 10}*00*{' ' * 10}*ZZ*{'BENCHPAYER':<15}*ZZ*{'BENCH01':<15}*{dt.date.today():%y%m%d}*1200*^*"
+           "00501*000000777*0*P*:~")
+    return (isa + f"GS*HP*BENCHPAYER*BENCH01*{dt.date.today():%Y%m%d}*1200*777*X*005010X221A1~"
+            + "~".join(segments) + "~GE*1*777~IEA*1*000000777~")
+
+
+def pyx12_seconds(text: str) -> tuple[float, bool]:
+    """Seconds pyx12 takes to validate ``text`` through its API (no files written), and its verdict."""
+    import pyx12.params
+    import pyx12.x12n_document
+
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+    started = time.perf_counter()
+    ok = pyx12.x12n_document.x12n_document(param=pyx12.params.params(), src_file=io.StringIO(text),
+                                           fd_997=io.StringIO(), fd_html=None, fd_json=io.StringIO())
+    return time.perf_counter() - started, bool(ok)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=5000)
+    parser.add_argument("--instance", type=Path, help="a new folder for the scratch instance")
+    parser.add_argument("--database-url", help="postgresql://... (default: SQLite in the instance)")
+    args = parser.parse_args()
+    instance = args.instance or Path(tempfile.mkdtemp(prefix="medoffice-x12-bench-"))
+    config = {"SECRET_KEY": "benchmark", "BACKUP_KEY": "benchmark-backup-key-0123456789abcdefghij"}
+    if args.database_url:
+        config["DATABASE_URL"] = args.database_url
+    app = create_app(instance, **config)
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        started = time.perf_counter()
+        seed(args.claims)
+        print(f"seeded {args.claims} ready claims in {time.perf_counter() - started:.1f} s ({instance})")
+
+        out = instance / "bench.x12"
+        started = time.perf_counter()
+        result = export(out=out)
+        export_s = time.perf_counter() - started
+        assert result.claim_count == args.claims, f"only {result.claim_count} claims went out: {result.skipped[:3]}"
+        print(f"837P export: {args.claims} claims, {out.stat().st_size / 1e6:.1f} MB in {export_s:.2f} s "
+              f"= {args.claims / export_s:,.0f} claims/s")
+
+        text = remittance_835(args.claims)
+        started = time.perf_counter()
+        imported = posting.import_835(text, "bench.835")
+        import_s = time.perf_counter() - started
+        totals = imported.totals()
+        assert totals["claims_matched"] == args.claims and totals["claims_unmatched"] == 0, totals
+        print(f"835 import (check, parse, match, post, commit): {args.claims} claims in {import_s:.2f} s "
+              f"= {args.claims / import_s:,.0f} claims/s")
+
+    validate_s, ok = pyx12_seconds(text)
+    print(f"pyx12 validating the same 835 ({'OK' if ok else 'Failure'}): {validate_s:.2f} s "
+          f"= {args.claims / validate_s:,.0f} claims/s")
+    print(f"ratio: the import took {import_s / validate_s:.2f}x the time pyx12 needs just to validate "
+          f"({'import is faster' if import_s < validate_s else 'IMPORT IS SLOWER'})")
+
+
+if __name__ == "__main__":
+    main()
