@@ -666,7 +666,7 @@ def work_items() -> list[WorkItem]:
     items = []
     if denials:
         items.append(WorkItem(f"Denied claim{'s' if denials != 1 else ''} to work", url_for("billing.denials"),
-                              "billing.view", urgency=35, count=denials, source="Billing",
+                              "billing.claims.edit", urgency=35, count=denials, source="Billing",
                               detail="Appeal, correct or write off what the payers denied."))
     if exceptions:
         items.append(WorkItem(f"835 payment{'s' if exceptions != 1 else ''} that matched no claim",
