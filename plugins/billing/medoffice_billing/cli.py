@@ -7,10 +7,12 @@ import click
 from medoffice.cli.context import echo_json, with_app
 from medoffice.money import format_cents
 
+from .collections import export_placements
 from .export837 import ExportError, export
 from .models import Payer
 from .posting import RemitRefused, import_835
 from .reference import CODE_KINDS, CodeFileError, import_codes, read_code_file
+from .statements import run_statements
 
 
 @click.group("billing")
@@ -120,3 +122,55 @@ def import_835_command(file, as_json):
         if totals["claims_unmatched"]:
             click.echo(f"{totals['claims_unmatched']} claim payments matched no claim: "
                        "they wait in the exceptions queue.")
+
+
+@billing.group("statements")
+def statements_group():
+    """Patient statements."""
+
+
+@statements_group.command("run")
+@click.option("--out", "out", type=click.Path(file_okay=False), help="Folder for the PDFs, one per patient "
+              "(default: statements/<date>-run<number> in the instance folder).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_app
+def statements_run_command(out, as_json):
+    """Send statements to every patient who is due: one PDF per patient, never two patients in one file.
+
+    Patients below the minimum balance, statemented within the cycle, with a claim still
+    pending, on a payment plan, held by hand or with a collection agency get none; the run
+    records how many of each.
+    """
+    run = run_statements(trigger="cli", out_dir=Path(out) if out else None)
+    counts = {"run": run.id, "date": run.run_date.isoformat(), "statements": run.statements,
+              "total_cents": run.total_cents, "considered": run.considered, "below_minimum": run.below_minimum,
+              "not_due": run.not_due, "held_insurance": run.held_insurance, "held_plan": run.held_plan,
+              "held_manual": run.held_manual, "held_collections": run.held_collections, "folder": run.output}
+    if as_json:
+        echo_json(counts)
+        return
+    click.echo(f"Run {run.id}: {run.statements} statement{'s' if run.statements != 1 else ''} for "
+               f"{format_cents(run.total_cents)} written to {run.output}.")
+    click.echo(f"Not sent: {run.below_minimum} below the minimum, {run.not_due} not due yet, {run.held_insurance} "
+               f"with insurance pending, {run.held_plan} on a payment plan, {run.held_manual} held by hand, "
+               f"{run.held_collections} with the agency.")
+
+
+@billing.group("collections")
+def collections_group():
+    """Accounts placed with a collection agency."""
+
+
+@collections_group.command("export-placements")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="The CSV file to write for the agency.")
+@click.option("--all", "include_all", is_flag=True, help="Every account with the agency, not only those never sent.")
+@with_app
+def export_placements_command(out, include_all):
+    """Write the accounts placed with the agency (not sent before, or --all) as CSV; they are marked sent."""
+    path = Path(out)
+    if not path.parent.is_dir():
+        raise click.ClickException(f"the folder {path.parent} does not exist")
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        count = export_placements(stream, include_all=include_all)
+    click.echo(f"Wrote {count} placement{'s' if count != 1 else ''} to {path}.")

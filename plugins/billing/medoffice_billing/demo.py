@@ -12,14 +12,14 @@ from pathlib import Path
 
 from medoffice import audit, settings
 from medoffice.db import UTCDateTimeField, db, is_sqlite, transaction, utcnow
-from medoffice.models import Patient, StaffMember
-from peewee import fn
+from medoffice.models import Patient, StaffMember, User
+from peewee import Case, fn
 
-from . import claims, encounters, numbering
+from . import aging, claims, collections, encounters, ledger, numbering, payments, plans, statements
 from .claims import ClaimError
 from .coverage import save_coverage, save_guarantor
-from .models import (Claim, ClaimEvent, ClaimLine, Coverage, Diagnosis, Encounter, ExpectedAmount, Fee,
-                     LineTransaction, Payer, ServiceLine)
+from .models import (Claim, ClaimEvent, ClaimLine, CollectionPlacement, Coverage, Diagnosis, Encounter, ExpectedAmount,
+                     Fee, LineTransaction, PatientPayment, Payer, PaymentPlan, PlanInstallment, ServiceLine)
 from .reference import import_codes, read_code_file
 from .validators import npi_is_valid
 
@@ -80,8 +80,11 @@ def create_demo_data(ctx) -> None:
             settings.set_many(practice)
     if ctx.size == "large":
         LargeDemo(ctx, payers).run()
+        LargePatientSide(ctx).run()
     else:
-        SmallDemo(ctx, payers).run()
+        demo = SmallDemo(ctx, payers)
+        demo.run()
+        SmallPatientSide(demo).run()
 
 
 def _payers() -> list[Payer]:
@@ -446,3 +449,217 @@ def _plain(value):
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return value
+
+
+# --- The patient side: desk payments, statements, payment plans and collections ------------------------
+
+AGENCY = "Riverside Recovery Services (demo)"
+DENIAL_REASONS = ("50", "197", "16", "29", "96", "18", "B7")
+DESK_METHODS = (("card", 55), ("cash", 25), ("check", 20))
+DESK_LOGINS = ("frontdesk", "biller", "manager")
+
+
+def _desk_users() -> list[tuple[int | None, str]]:
+    """(user id, user name) of the demo's desk logins (the system when core made none)."""
+    users = [(u.id, u.username) for u in User.select(User.id, User.username).where(User.username.in_(DESK_LOGINS))]
+    return users or [(None, "system")]
+
+
+def _reference(rng, method: str) -> str:
+    if method == "check":
+        return str(rng.randint(1001, 9899))
+    return f"{rng.randint(0, 9999):04d}" if method == "card" else ""
+
+
+class SmallPatientSide:
+    """A few of everything on the patient side, made with the real functions: older self-pay balances
+    (every aging bucket), desk payments with receipts, a payment plan, a manual statement hold, an
+    account placed with the agency and one recalled, a bad-debt write-off, a statement run, and the
+    stored aging. Events are not published for demo data."""
+
+    def __init__(self, demo: SmallDemo):
+        self.demo, self.rng, self.today = demo, demo.rng, demo.ctx.today
+
+    def run(self) -> None:
+        patients = list(Patient.select().where(Patient.active == True).order_by(Patient.id).limit(400))  # noqa: E712
+        if len(patients) < 12:
+            return
+        if not settings.get("billing.collection_agency"):
+            settings.set_many({"billing.collection_agency": AGENCY})
+        old = patients[-6:]
+        for days, patient in zip((45, 75, 100, 150, 200, 260), old):
+            with transaction():
+                encounters.post_charges(self.demo._encounter(patient, self.today - dt.timedelta(days=days)))
+        owing = {pid: b.patient_cents for pid, b in ledger.balances_for([p.id for p in patients]).items()
+                 if b.patient_cents > 0}
+        desk = _desk_users()
+        receipts = []
+        for index, pid in enumerate(sorted(pid for pid in owing if pid not in {p.id for p in old})[:6]):
+            method = DESK_METHODS[index % len(DESK_METHODS)][0]
+            amount = owing[pid] if index % 2 == 0 else max(100, owing[pid] // 2)
+            day = self.today - dt.timedelta(days=0 if index < 4 else self.rng.randint(2, 20))
+            payment, _events = payments.record_payment(pid, amount, method, _reference(self.rng, method), day)
+            receipts.append((payment.id, desk[index % len(desk)]))
+        for payment_id, (user_id, username) in receipts:  # taken by the demo's desk logins
+            PatientPayment.update(user_id=user_id, username=username).where(PatientPayment.id == payment_id).execute()
+        planned, held, placed, recalled, written_off = old[1], old[0], old[4], old[5], old[3]
+        plans.create_plan(planned.id, owing[planned.id], max(1000, owing[planned.id] // 4), "monthly",
+                          self.today + dt.timedelta(days=7), "Four monthly payments (demo)")
+        statements.set_hold(held.id, "Disputes a charge; the office manager is reviewing it (demo)")
+        collections.place(placed.id, AGENCY, "Three statements unanswered (demo)")
+        back = collections.place(recalled.id, AGENCY, "Placed in error (demo)")
+        collections.recall(back, "Paid in full at the desk after placement (demo)")
+        collections.record_write_off(written_off.id, "hardship", "demo")
+        statements.record_run(self.today, trigger="job", username="system")
+        aging.refresh_patient_aging(self.today)
+        aging.take_snapshot(self.today)
+
+
+class LargePatientSide:
+    """Five years of the patient side in bulk for the benchmarks: denials posted on denied lines, desk
+    payments with receipts (most patient balances paid within weeks), bad-debt write-offs, accounts
+    with the agency, payment plans, one statement run and the stored aging and snapshot."""
+
+    SLICE = 2_000
+
+    def __init__(self, ctx):
+        self.ctx, self.rng, self.today = ctx, ctx.rng, ctx.today
+        self.users = _desk_users()
+
+    def run(self) -> None:
+        with transaction():
+            self._denials()
+        ids = [pid for (pid,) in Patient.select(Patient.id).where(Patient.active == True)  # noqa: E712
+               .order_by(Patient.id).tuples()]
+        plan_id = (PaymentPlan.select(fn.MAX(PaymentPlan.id)).scalar() or 0) + 1
+        for start in range(0, len(ids), self.SLICE):
+            with transaction():
+                plan_id = self._slice(ids[start:start + self.SLICE], plan_id)
+        if not is_sqlite():
+            db.execute_sql("SELECT setval(pg_get_serial_sequence('billing_payment_plan', 'id'), "
+                           "(SELECT COALESCE(MAX(id), 1) FROM billing_payment_plan))")
+        with transaction():
+            statements.record_run(self.today, trigger="job", username="system")
+            aging.refresh_patient_aging(self.today)
+            aging.take_snapshot(self.today)
+
+    def _denials(self) -> None:
+        """Post a denial (CO with a reason) on every line of a denied claim, and on the unpaid lines of
+        partially paid claims, as their 835s would have."""
+        posted = (LineTransaction.select(LineTransaction.id)
+                  .where((LineTransaction.claim == ClaimLine.claim) & (LineTransaction.service_line == ClaimLine.service_line)
+                         & (LineTransaction.source == "era")))
+        query = (ClaimLine.select(ClaimLine.claim, ClaimLine.service_line, ClaimLine.charge_cents, Claim.patient_id,
+                                  Claim.payer, Claim.service_date)
+                 .join(Claim).where(Claim.status.in_(("denied", "partially_paid")) & ~fn.EXISTS(posted))
+                 .order_by(ClaimLine.id).tuples())
+        now = utcnow()
+        rows = []
+        for claim_id, line_id, charge, patient_id, payer_id, day in query.iterator():
+            rows.append(("adjustment", "insurance", patient_id, line_id, claim_id, payer_id, -charge, "CO",
+                         self.rng.choice(DENIAL_REASONS), "era", f"DEN{claim_id}", day + dt.timedelta(days=21), now,
+                         "denied by the payer (demo)"))
+        fields = ["kind", "party", "patient_id", "service_line", "claim", "payer", "amount_cents", "group_code", "carc",
+                  "source", "reference", "effective_date", "posted_at", "memo"]
+        bulk_insert(LineTransaction, rows, [getattr(LineTransaction, f) for f in fields])
+
+    def _slice(self, patient_ids: list[int], plan_id: int) -> int:
+        """Payments, write-offs, placements and plans for one slice of patients; returns the next plan id."""
+        rng, today = self.rng, self.today
+        since = fn.MIN(Case(None, [(LineTransaction.amount_cents > 0, LineTransaction.effective_date)], None))
+        owed = fn.SUM(LineTransaction.amount_cents)
+        query = (LineTransaction.select(LineTransaction.patient_id, LineTransaction.service_line, owed, since)
+                 .where(LineTransaction.patient_id.in_(patient_ids) & (LineTransaction.party == "patient")
+                        & LineTransaction.service_line.is_null(False))
+                 .group_by(LineTransaction.patient_id, LineTransaction.service_line).having(owed > 0)
+                 .order_by(LineTransaction.patient_id, LineTransaction.service_line).tuples())
+        receipts: dict[tuple[int, dt.date], list[tuple[int, int]]] = {}
+        written_off, unpaid = [], {}
+        for patient_id, line_id, amount, start in query:
+            start = ledger.as_date(start)
+            roll = rng.random()
+            pay_day = start + dt.timedelta(days=rng.randint(0, 45))
+            if roll < 0.8 and pay_day <= today:
+                share = amount if roll < 0.7 else amount // 2
+                receipts.setdefault((patient_id, pay_day), []).append((line_id, share))
+            elif (today - start).days > 400 and roll < 0.9:
+                written_off.append((patient_id, line_id, amount))
+            else:
+                unpaid.setdefault(patient_id, []).append((start, amount))
+        self._receipts(receipts)
+        self._write_offs(written_off)
+        self._placements(unpaid)
+        return self._plans(unpaid, plan_id)
+
+    def _receipts(self, receipts: dict) -> None:
+        if not receipts:
+            return
+        first = numbering.allocate(payments.RECEIPT_COUNTER, len(receipts))
+        methods, weights = zip(*DESK_METHODS)
+        now = utcnow()
+        headers, entries = [], []
+        for offset, ((patient_id, day), parts) in enumerate(sorted(receipts.items())):
+            number = payments.receipt_number(first + offset)
+            method = self.rng.choices(methods, weights)[0]
+            user_id, username = self.rng.choice(self.users)
+            total = sum(share for _line, share in parts)
+            headers.append((number, "payment", patient_id, total, total, method, _reference(self.rng, method), day,
+                            user_id, username, now))
+            for line_id, share in parts:
+                entries.append(("patient_payment", "patient", patient_id, line_id, -share, method, "desk", number, day,
+                                now, user_id, "patient payment"))
+        bulk_insert(PatientPayment, headers, [getattr(PatientPayment, f) for f in (
+            "receipt_number", "kind", "patient_id", "amount_cents", "applied_cents", "method", "reference",
+            "received_on", "user_id", "username", "posted_at")])
+        bulk_insert(LineTransaction, entries, [getattr(LineTransaction, f) for f in (
+            "kind", "party", "patient_id", "service_line", "amount_cents", "method", "source", "reference",
+            "effective_date", "posted_at", "posted_by_user_id", "memo")])
+
+    def _write_offs(self, items: list) -> None:
+        now = utcnow()
+        rows = [("writeoff", "patient", patient_id, line_id, -amount, "manual", "bad-debt:uncollectible",
+                 self.today - dt.timedelta(days=self.rng.randint(30, 300)), now,
+                 f"bad debt: {collections.WRITE_OFF_REASONS['uncollectible']}") for patient_id, line_id, amount in items]
+        bulk_insert(LineTransaction, rows, [getattr(LineTransaction, f) for f in (
+            "kind", "party", "patient_id", "service_line", "amount_cents", "source", "reference", "effective_date",
+            "posted_at", "memo")])
+
+    def _placements(self, unpaid: dict) -> None:
+        now = utcnow()
+        rows = []
+        for patient_id, items in unpaid.items():
+            oldest = min(start for start, _amount in items)
+            if (self.today - oldest).days < 180 or self.rng.random() > 0.25:
+                continue
+            placed = min(self.today, oldest + dt.timedelta(days=150))
+            recalled = self.rng.random() < 0.1
+            rows.append((patient_id, AGENCY, "recalled" if recalled else "placed", sum(a for _s, a in items), placed,
+                         "biller", now, now if not recalled else None, now if recalled else None,
+                         "biller" if recalled else "", "The patient paid us directly (demo)" if recalled else ""))
+        bulk_insert(CollectionPlacement, rows, [getattr(CollectionPlacement, f) for f in (
+            "patient_id", "agency", "status", "balance_cents", "placed_on", "placed_by", "placed_at", "exported_at",
+            "recalled_at", "recalled_by", "recall_reason")])
+
+    def _plans(self, unpaid: dict, plan_id: int) -> int:
+        plans_rows, installments = [], []
+        for patient_id, items in unpaid.items():
+            total = sum(a for _s, a in items)
+            newest = max(start for start, _amount in items)
+            if total < 10_000 or (self.today - newest).days > 120 or self.rng.random() > 0.2:
+                continue
+            count = self.rng.randint(3, 8)
+            start = self.today - dt.timedelta(days=self.rng.randint(0, 80))
+            part = -(-total // count)
+            plans_rows.append((plan_id, patient_id, "active", total, part, "monthly", start, "biller",
+                               dt.datetime.combine(start, dt.time(15), dt.timezone.utc)))
+            for number, (due, cents) in enumerate(zip(
+                    plans.due_dates(start + dt.timedelta(days=14), "monthly", count),
+                    [part] * (count - 1) + [total - part * (count - 1)]), start=1):
+                installments.append((plan_id, number, due, cents))
+            plan_id += 1
+        bulk_insert(PaymentPlan, plans_rows, [getattr(PaymentPlan, f) for f in (
+            "id", "patient_id", "status", "total_cents", "installment_cents", "frequency", "start_date", "created_by",
+            "created_at")])
+        bulk_insert(PlanInstallment, installments, [getattr(PlanInstallment, f) for f in (
+            "plan", "number", "due_date", "amount_cents")])
+        return plan_id

@@ -485,3 +485,213 @@ class ProviderAdjustment(BaseModel):
 
 
 BILLING_MODELS.extend([ClaimBatch, ClaimBatchItem, Remittance, RemitClaim, ProviderAdjustment])
+
+
+# --- The patient side: desk payments, statements, payment plans, collections, aging snapshots --
+
+class PaymentPlan(BaseModel):
+    """An agreement that a patient pays a balance in installments (``status`` active, completed, cancelled).
+
+    ``missed_flagged_on`` is the due date of the last installment the follow-up job found missed.
+    """
+
+    patient_id = pw.IntegerField(index=True)
+    status = pw.CharField(max_length=10, default="active")
+    total_cents = pw.IntegerField()
+    installment_cents = pw.IntegerField()
+    frequency = pw.CharField(max_length=10, default="monthly")  # weekly, biweekly, monthly
+    start_date = pw.DateField()
+    note = pw.CharField(max_length=200, default="")
+    created_by = pw.CharField(max_length=60, default="")
+    created_at = UTCDateTimeField(default=utcnow)
+    ended_at = UTCDateTimeField(null=True)
+    end_reason = pw.CharField(max_length=200, default="")
+    missed_flagged_on = pw.DateField(null=True)
+
+    class Meta:
+        table_name = "billing_payment_plan"
+        indexes = ((("status", "patient_id"), False),)
+
+
+class PlanInstallment(BaseModel):
+    """One installment of a payment plan: what is due, and when."""
+
+    plan = pw.ForeignKeyField(PaymentPlan, backref="installments", on_delete="CASCADE")
+    number = pw.SmallIntegerField()
+    due_date = pw.DateField()
+    amount_cents = pw.IntegerField()
+
+    class Meta:
+        table_name = "billing_plan_installment"
+        indexes = ((("plan", "number"), True),)
+
+
+class PatientPayment(BaseModel):
+    """Money taken from a patient at the desk (``kind`` payment), or paid back (``kind`` refund).
+
+    The receipt. The money itself is on the ledger: ``LineTransaction`` rows (kind
+    patient_payment or refund, source desk) whose ``reference`` is ``receipt_number``.
+    ``amount_cents`` is positive; ``applied_cents`` went to charges, the rest is credit on the
+    account. A voided receipt had its ledger entries reversed. ``plan`` is the payment plan the
+    payment counts toward.
+    """
+
+    receipt_number = pw.CharField(max_length=20, unique=True)
+    kind = pw.CharField(max_length=8, default="payment")
+    patient_id = pw.IntegerField(index=True)
+    amount_cents = pw.IntegerField()
+    applied_cents = pw.IntegerField(default=0)
+    method = pw.CharField(max_length=10)  # cash, check, card
+    reference = pw.CharField(max_length=60, default="")  # check number, card authorization or last four
+    received_on = pw.DateField()
+    memo = pw.CharField(max_length=200, default="")
+    plan = pw.ForeignKeyField(PaymentPlan, null=True, backref="payments", on_delete="RESTRICT")
+    user_id = pw.IntegerField(null=True)
+    username = pw.CharField(max_length=60, default="")
+    posted_at = UTCDateTimeField(default=utcnow)
+    voided_at = UTCDateTimeField(null=True)
+    voided_by = pw.CharField(max_length=60, default="")
+    void_reason = pw.CharField(max_length=200, default="")
+
+    class Meta:
+        table_name = "billing_patient_payment"
+        indexes = ((("received_on", "method"), False),)
+
+
+class StatementRun(BaseModel):
+    """One statement run (a batch, or one patient's statement printed from the ledger) and its counts.
+
+    ``trigger``: web, cli, job or patient. Patients held back are counted by reason; none of
+    them gets a ``Statement`` row.
+    """
+
+    run_date = pw.DateField()
+    trigger = pw.CharField(max_length=10, default="web")
+    user_id = pw.IntegerField(null=True)
+    username = pw.CharField(max_length=60, default="")
+    started_at = UTCDateTimeField(default=utcnow, index=True)
+    finished_at = UTCDateTimeField(null=True)
+    considered = pw.IntegerField(default=0)  # patients owing at least the minimum balance
+    statements = pw.IntegerField(default=0)
+    total_cents = pw.IntegerField(default=0)
+    below_minimum = pw.IntegerField(default=0)
+    not_due = pw.IntegerField(default=0)  # statemented within the cycle
+    held_insurance = pw.IntegerField(default=0)
+    held_plan = pw.IntegerField(default=0)
+    held_manual = pw.IntegerField(default=0)
+    held_collections = pw.IntegerField(default=0)
+    output = pw.CharField(max_length=500, default="")  # the folder the PDFs were written to
+
+    class Meta:
+        table_name = "billing_statement_run"
+
+
+class Statement(BaseModel):
+    """One patient's statement: the amount due, its aging bucket and dunning stage, and what it showed.
+
+    ``content`` is the statement as printed (JSON), so a reprint shows the same document.
+    """
+
+    run = pw.ForeignKeyField(StatementRun, backref="items", on_delete="CASCADE")
+    patient_id = pw.IntegerField()
+    statement_date = pw.DateField()
+    amount_cents = pw.IntegerField()
+    bucket = pw.CharField(max_length=8)
+    dunning_stage = pw.CharField(max_length=60, default="")
+    content = pw.TextField()
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_statement"
+        indexes = ((("patient_id", "statement_date"), False),)
+
+
+class StatementHold(BaseModel):
+    """A manual hold: no statements for the patient (until ``until``, when set)."""
+
+    patient_id = pw.IntegerField(unique=True)
+    reason = pw.CharField(max_length=200)
+    until = pw.DateField(null=True)
+    created_by = pw.CharField(max_length=60, default="")
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_statement_hold"
+
+
+class DunningStage(BaseModel):
+    """A dunning stage: from ``days`` past due the account is at this stage (the last one: pre-collections)."""
+
+    days = pw.IntegerField(unique=True)
+    name = pw.CharField(max_length=60)
+
+    class Meta:
+        table_name = "billing_dunning_stage"
+
+
+class CollectionPlacement(BaseModel):
+    """A patient's account placed with an outside collection agency (``status`` placed or recalled)."""
+
+    patient_id = pw.IntegerField(index=True)
+    agency = pw.CharField(max_length=120)
+    status = pw.CharField(max_length=10, default="placed")
+    balance_cents = pw.IntegerField()  # what the patient owed when placed
+    placed_on = pw.DateField()
+    placed_by = pw.CharField(max_length=60, default="")
+    placed_at = UTCDateTimeField(default=utcnow)
+    note = pw.CharField(max_length=200, default="")
+    exported_at = UTCDateTimeField(null=True)
+    recalled_at = UTCDateTimeField(null=True)
+    recalled_by = pw.CharField(max_length=60, default="")
+    recall_reason = pw.CharField(max_length=200, default="")
+
+    class Meta:
+        table_name = "billing_collection_placement"
+        indexes = ((("status", "placed_on"), False),)
+
+
+class PatientAging(BaseModel):
+    """Each patient's balances and patient-responsibility aging, as of ``as_of`` (refreshed nightly
+    and after every desk action on the account); the collection lists read it.
+
+    ``b0``..``b4`` are the buckets 0-30, 31-60, 61-90, 91-120 and over 120 days, aged from the
+    day the amount became the patient's; ``oldest_on`` is that day for the oldest open amount.
+    """
+
+    patient_id = pw.IntegerField(unique=True)
+    as_of = pw.DateField()
+    patient_cents = pw.IntegerField(default=0)
+    insurance_cents = pw.IntegerField(default=0)
+    credit_cents = pw.IntegerField(default=0)
+    b0 = pw.IntegerField(default=0)
+    b1 = pw.IntegerField(default=0)
+    b2 = pw.IntegerField(default=0)
+    b3 = pw.IntegerField(default=0)
+    b4 = pw.IntegerField(default=0)
+    oldest_on = pw.DateField(null=True, index=True)
+    refreshed_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_patient_aging"
+
+
+class AgingSnapshot(BaseModel):
+    """The nightly AR aging totals: one row per payer (``party`` insurance) and one for patients."""
+
+    snapshot_date = pw.DateField()
+    party = pw.CharField(max_length=10)
+    payer_id = pw.IntegerField(null=True)
+    b0 = pw.IntegerField(default=0)
+    b1 = pw.IntegerField(default=0)
+    b2 = pw.IntegerField(default=0)
+    b3 = pw.IntegerField(default=0)
+    b4 = pw.IntegerField(default=0)
+    total_cents = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "billing_aging_snapshot"
+        indexes = ((("snapshot_date", "party"), False),)
+
+
+BILLING_MODELS.extend([PaymentPlan, PlanInstallment, PatientPayment, StatementRun, Statement, StatementHold,
+                       DunningStage, CollectionPlacement, PatientAging, AgingSnapshot])

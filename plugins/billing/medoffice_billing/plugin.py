@@ -5,12 +5,18 @@ from medoffice import JobSpec, NavItem, Permission, PluginInfo, SettingSpec, Wid
 
 from . import hookspecs
 from .claims import rescrub_open_claims
+from .collections import COLLECTION_SETTINGS
 from .cli import billing
 from .demo import create_demo_data
 from .export837 import X12_SETTINGS
+from .jobs import JOB_SETTINGS, billing_jobs
 from .models import BILLING_MODELS
+from .plans import PLAN_SETTINGS
 from .posting import POSTING_SETTINGS
 from .posting import work_items as remittance_work_items
+from .reports import billing_reports
+from .statements import STATEMENT_SETTINGS
+from .today import work_items as account_work_items
 from .views import bp
 from .worklist import work_items
 
@@ -54,6 +60,15 @@ def medoffice_permissions():
         Permission("billing.fees.edit", "Edit the fee schedule and expected amounts", default_roles=BILLERS),
         Permission("billing.remits.post", "Import 835 remittances and post them; work the 835 exceptions",
                    default_roles=BILLERS),
+        Permission("billing.payments.post", "Take patient payments at the desk and print receipts", default_roles=DESK),
+        Permission("billing.payments.void", "Void desk payments and refund patients' credit", default_roles=BILLERS),
+        Permission("billing.statements.run", "Run and send statements; hold a patient's statements",
+                   default_roles=BILLERS),
+        Permission("billing.plans.edit", "Set up and cancel payment plans", default_roles=DESK),
+        Permission("billing.collections.manage", "Place accounts with a collection agency, recall them, write off "
+                   "bad debt and edit the dunning stages", default_roles=BILLERS),
+        Permission("billing.reports.view", "Run the billing reports (AR, collections, denials, payments)",
+                   default_roles=(*BILLERS, "auditor")),
     ]
 
 
@@ -67,17 +82,34 @@ def medoffice_nav_items():
         NavItem("Send claims", "billing.claims_export", "billing.claims.submit", group="Billing", order=12),
         NavItem("Remittances", "billing.remittances", "billing.view", group="Billing", order=14),
         NavItem("Denials", "billing.denials", "billing.view", group="Billing", order=16),
+        NavItem("Worklists", "billing.worklists", "billing.view", group="Billing", order=18),
+        NavItem("Desk payments", "billing.desk_payments", "billing.view", group="Billing", order=50),
+        NavItem("Statements", "billing.statements_page", "billing.view", group="Billing", order=52),
+        NavItem("Payment plans", "billing.plans_page", "billing.view", group="Billing", order=54),
+        NavItem("Collections", "billing.collections_page", "billing.view", group="Billing", order=56),
     ]
 
 
 @hookimpl
 def medoffice_patient_panels():
-    return [Widget("billing.insurance_balance", "Insurance and balance", "billing.patient_panel", "billing.view")]
+    return [Widget("billing.insurance_balance", "Insurance and balance", "billing.patient_panel", "billing.view"),
+            Widget("billing.account", "Account", "billing.account_panel", "billing.view", order=110)]
 
 
 @hookimpl
-def medoffice_work_items():
-    return work_items() + remittance_work_items()
+def medoffice_widgets():
+    return [Widget("billing.desk_today", "Desk payments today", "billing.desk_widget", "billing.view", order=40),
+            Widget("billing.aging", "Accounts receivable", "billing.aging_widget", "billing.view", order=42, width=2)]
+
+
+@hookimpl
+def medoffice_reports():
+    return billing_reports()
+
+
+@hookimpl
+def medoffice_work_items(today):
+    return work_items() + remittance_work_items() + account_work_items(today)
 
 
 @hookimpl
@@ -87,6 +119,10 @@ def medoffice_settings():
                     kind="int", default=30),
         *X12_SETTINGS,
         *POSTING_SETTINGS,
+        *STATEMENT_SETTINGS,
+        *PLAN_SETTINGS,
+        *COLLECTION_SETTINGS,
+        *JOB_SETTINGS,
     ]
 
 
@@ -94,7 +130,8 @@ def medoffice_settings():
 def medoffice_jobs():
     return [JobSpec("billing.rescrub", "Check open claims again", rescrub_open_claims, trigger="cron",
                     schedule={"hour": 5, "minute": 10},
-                    description="Filing deadlines move with the calendar: re-run the scrubber on open claims daily.")]
+                    description="Filing deadlines move with the calendar: re-run the scrubber on open claims daily."),
+            *billing_jobs()]
 
 
 @hookimpl

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("billing", __name__, url_prefix="/billing")
 
 from . import claims, coverage, encounters, exports, fees, payers, remittances  # noqa: E402,F401  (views register routes on bp)
+from . import collections, ledger, payments, plans, statements, worklists  # noqa: E402,F401

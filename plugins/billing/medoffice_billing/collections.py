@@ -1,0 +1,317 @@
+"""Collections: dunning stages, the pre-collections list, placement with an outside agency (recorded,
+exported as CSV), recall from the agency, and bad-debt write-offs. Every action is audited.
+
+Dunning stages are rows of ``billing_dunning_stage`` (days past due, name), edited on the
+collections page; until the practice edits them the defaults below apply. Days past due count
+from the day the oldest open amount became the patient's (see ``aging``). An account at the
+last stage, not placed, not on a payment plan and not held, is on the pre-collections list.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from medoffice import SettingSpec, audit, settings
+from medoffice.db import db, transaction, utcnow
+from medoffice.models import Patient
+from medoffice.money import cents_to_decimal, format_cents
+from peewee import JOIN, fn
+
+from . import aging, ledger
+from .actor import acting_user
+from .models import (CollectionPlacement, DunningStage, LineTransaction, PatientAccount, PatientAging,
+                     PatientPayment, PaymentPlan, Statement, StatementHold)
+from .payments import publish
+
+DEFAULT_STAGES = ((30, "Reminder"), (60, "Second notice"), (90, "Final notice"), (120, "Pre-collections"))
+WRITE_OFF_REASONS = {
+    "uncollectible": "Uncollectible after collection efforts",
+    "agency": "Placed with a collection agency",
+    "bankruptcy": "Bankruptcy",
+    "deceased": "Patient deceased, no estate",
+    "hardship": "Financial hardship",
+    "small_balance": "Small balance",
+}
+COLLECTION_SETTINGS = [
+    SettingSpec("billing.collection_agency", "Collection agency the practice places accounts with",
+                help="Offered when an account is placed; each placement records the agency it went to."),
+]
+EXPORT_COLUMNS = ("placement_id", "account_number", "last_name", "first_name", "date_of_birth", "address1",
+                  "address2", "city", "state", "zip", "phone", "guarantor_name", "guarantor_address",
+                  "balance", "placed_on", "owed_since", "last_payment_on", "last_statement_on", "agency")
+
+
+class CollectionsError(ValueError):
+    """A collections action was refused; ``field`` names the input to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+# --- Dunning stages -----------------------------------------------------------------------------
+
+def stages() -> list[tuple[int, str]]:
+    """(days past due, name) of each stage, in order (the defaults until the practice edits them)."""
+    rows = [(s.days, s.name) for s in DunningStage.select().order_by(DunningStage.days)]
+    return rows or list(DEFAULT_STAGES)
+
+
+def stage_for(days_past_due: int | None, stage_list: list[tuple[int, str]] | None = None) -> str:
+    """The name of the stage an account this many days past due is at ("" before the first)."""
+    if days_past_due is None:
+        return ""
+    reached = [name for days, name in (stage_list or stages()) if days_past_due >= days]
+    return reached[-1] if reached else ""
+
+
+def _seed_defaults() -> None:
+    if not DunningStage.select().exists():
+        DunningStage.insert_many([{"days": d, "name": n} for d, n in DEFAULT_STAGES]).execute()
+
+
+def save_stage(days: int | None, name: str) -> None:
+    """Add a stage, or rename the stage at ``days``; audited."""
+    name = (name or "").strip()
+    if days is None or not 1 <= days <= 3650:
+        raise CollectionsError("days", "Enter the days past due, from 1 to 3650.")
+    if not name or len(name) > 60:
+        raise CollectionsError("name", "Name the stage (at most 60 characters).")
+    with transaction():
+        _seed_defaults()
+        DunningStage.insert(days=days, name=name).on_conflict(
+            conflict_target=[DunningStage.days], update={DunningStage.name: name}).execute()
+        audit.record("billing.dunning.save", "billing_dunning_stage", days, detail={"days": days, "name": name})
+
+
+def delete_stage(days: int) -> None:
+    """Remove the stage at ``days`` (one stage always stays); audited."""
+    with transaction():
+        _seed_defaults()
+        if DunningStage.select().count() <= 1:
+            raise CollectionsError("days", "Keep at least one stage.")
+        if not DunningStage.delete().where(DunningStage.days == days).execute():
+            raise CollectionsError("days", "There is no stage at that many days.")
+        audit.record("billing.dunning.delete", "billing_dunning_stage", days, detail={"days": days})
+
+
+# --- Lists ----------------------------------------------------------------------------------------------
+
+def placed_ids():
+    """Subquery: patients with an account placed with an agency now."""
+    return CollectionPlacement.select(CollectionPlacement.patient_id).where(CollectionPlacement.status == "placed")
+
+
+def _held_ids(today: dt.date):
+    return StatementHold.select(StatementHold.patient_id).where(
+        StatementHold.until.is_null() | (StatementHold.until >= today))
+
+
+def _plan_ids():
+    return PaymentPlan.select(PaymentPlan.patient_id).where(PaymentPlan.status == "active")
+
+
+def past_due_query(today: dt.date, min_days: int):
+    """Patients owing at least the statement minimum for ``min_days`` days or more (from the stored aging),
+    with their patient record; oldest first."""
+    minimum = int(settings.get("billing.statement_min_balance_cents", 500) or 0)
+    return (PatientAging.select(PatientAging, Patient)
+            .join(Patient, on=(Patient.id == PatientAging.patient_id), attr="patient")
+            .where((PatientAging.patient_cents >= max(minimum, 1))
+                   & (PatientAging.oldest_on <= today - dt.timedelta(days=min_days))))
+
+
+def precollections_query(today: dt.date):
+    """The pre-collections list: at the last dunning stage, not placed, not on a plan, not held."""
+    last = stages()[-1][0]
+    return (past_due_query(today, last)
+            .where(PatientAging.patient_id.not_in(placed_ids()) & PatientAging.patient_id.not_in(_plan_ids())
+                   & PatientAging.patient_id.not_in(_held_ids(today))))
+
+
+def placements_query(status: str | None = "placed"):
+    """Placements (of one status, or all) with their patient, newest first."""
+    query = (CollectionPlacement.select(CollectionPlacement, Patient)
+             .join(Patient, on=(Patient.id == CollectionPlacement.patient_id), attr="patient"))
+    if status:
+        query = query.where(CollectionPlacement.status == status)
+    return query
+
+
+def current_placement(patient_id: int) -> CollectionPlacement | None:
+    """The patient's account placement with an agency now, if any."""
+    return CollectionPlacement.get_or_none((CollectionPlacement.patient_id == patient_id)
+                                           & (CollectionPlacement.status == "placed"))
+
+
+# --- Actions ----------------------------------------------------------------------------------------------
+
+def place(patient_id: int, agency: str, note: str = "") -> CollectionPlacement:
+    """Place the patient's account with an outside agency (what they owe now is recorded); audited.
+
+    :raises CollectionsError: nothing owed, already placed, or no agency named.
+    """
+    agency = (agency or "").strip() or str(settings.get("billing.collection_agency", "") or "").strip()
+    if not agency:
+        raise CollectionsError("agency", "Name the agency (or set the practice's agency in the settings).")
+    if len(agency) > 120:
+        raise CollectionsError("agency", "The agency's name has at most 120 characters.")
+    if Patient.get_or_none(Patient.id == patient_id) is None:
+        raise CollectionsError("agency", "There is no such patient.")
+    _, username = acting_user()
+    today = settings.today()
+    with transaction():
+        if current_placement(patient_id) is not None:
+            raise CollectionsError("agency", "The account is already with an agency.")
+        owed = ledger.patient_balances(patient_id).patient_cents
+        if owed <= 0:
+            raise CollectionsError("agency", "The patient owes nothing: there is nothing to place.")
+        placement = CollectionPlacement.create(patient_id=patient_id, agency=agency, balance_cents=owed,
+                                               placed_on=today, placed_by=username, note=(note or "").strip()[:200])
+        audit.record("billing.collections.place", "billing_collection_placement", placement.id,
+                     patient_id=patient_id, detail={"agency": agency, "balance_cents": owed})
+    return placement
+
+
+def recall(placement: CollectionPlacement, reason: str) -> CollectionPlacement:
+    """Take an account back from the agency (the patient paid us, disputes, was placed in error); audited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CollectionsError("reason", "Say why the account comes back from the agency.")
+    _, username = acting_user()
+    with transaction():
+        if not CollectionPlacement.update(status="recalled", recalled_at=utcnow(), recalled_by=username,
+                                          recall_reason=reason[:200]).where(
+                (CollectionPlacement.id == placement.id) & (CollectionPlacement.status == "placed")).execute():
+            raise CollectionsError("reason", "The account is not with the agency any more.")
+        audit.record("billing.collections.recall", "billing_collection_placement", placement.id,
+                     patient_id=placement.patient_id, detail={"reason": reason[:200], "agency": placement.agency})
+    return CollectionPlacement.get_by_id(placement.id)
+
+
+def write_off(patient_id: int, reason: str, note: str = "") -> int:
+    """Write off everything the patient owes as bad debt, line by line, with the reason; audited.
+
+    One transaction; ``billing_adjustment_posted`` (kind writeoff, party patient) fires per entry
+    after it committed.
+    :return: the cents written off.
+    :raises CollectionsError: an unknown reason, or nothing owed.
+    """
+    if db.in_transaction():
+        raise RuntimeError("write_off commits its own transaction (events fire after it); call it outside one")
+    with transaction():
+        total, events = record_write_off(patient_id, reason, note)
+    publish(events)
+    return total
+
+
+def record_write_off(patient_id: int, reason: str, note: str = "") -> tuple[int, list[tuple[str, dict]]]:
+    """``write_off`` inside the caller's transaction: returns the cents and the events to publish after it."""
+    if reason not in WRITE_OFF_REASONS:
+        raise CollectionsError("reason", "Choose the reason for the write-off.")
+    note = (note or "").strip()[:120]
+    memo = f"bad debt: {WRITE_OFF_REASONS[reason]}" + (f" ({note})" if note else "")
+    user_id, _ = acting_user()
+    events: list[tuple[str, dict]] = []
+    with transaction():
+        lines = ledger.open_patient_lines(patient_id)
+        total = sum(amount for _line, amount in lines)
+        if total <= 0:
+            raise CollectionsError("reason", "The patient owes nothing: there is nothing to write off.")
+        now, day = utcnow(), settings.today()
+        rows = [{"kind": "writeoff", "party": "patient", "patient_id": patient_id, "service_line": line_id,
+                 "amount_cents": -amount, "source": "manual", "reference": f"bad-debt:{reason}"[:60],
+                 "effective_date": day, "posted_at": now, "posted_by_user_id": user_id, "memo": memo[:200]}
+                for line_id, amount in lines]
+        stored = (LineTransaction.insert_many(rows)
+                  .returning(LineTransaction.id, LineTransaction.amount_cents).tuples().execute())
+        for tx_id, amount in stored:
+            events.append(("billing_adjustment_posted", {
+                "transaction_id": tx_id, "patient_id": patient_id, "payer_id": None, "claim_id": None,
+                "amount_cents": amount, "kind": "writeoff", "group_code": "", "carc": "", "effective_date": day,
+                "posted_at": now, "reference": f"bad-debt:{reason}"[:60], "party": "patient"}))
+        audit.record("billing.collections.writeoff", "patient", patient_id, patient_id=patient_id,
+                     detail={"reason": reason, "note": note, "amount_cents": total, "lines": len(rows)})
+        aging.refresh_patient(patient_id, day)
+    return total, events
+
+
+# --- The agency file ------------------------------------------------------------------------------------
+
+def _export_query(include_all: bool):
+    """Placements with the patient, guarantor, when owed since, last payment and last statement (one query)."""
+    last_payment = (PatientPayment.select(PatientPayment.patient_id, fn.MAX(PatientPayment.received_on).alias("day"))
+                    .where((PatientPayment.kind == "payment") & PatientPayment.voided_at.is_null())
+                    .group_by(PatientPayment.patient_id)).alias("last_payment")
+    last_statement = (Statement.select(Statement.patient_id, fn.MAX(Statement.statement_date).alias("day"))
+                      .group_by(Statement.patient_id)).alias("last_statement")
+    account = PatientAccount
+    query = (CollectionPlacement.select(
+        CollectionPlacement.id.alias("placement_id"), Patient.account_number, Patient.last_name, Patient.first_name,
+        Patient.date_of_birth, Patient.address1, Patient.address2, Patient.city, Patient.state, Patient.zip,
+        Patient.phone, Patient.mobile, account.guarantor_relationship, account.guarantor_first_name,
+        account.guarantor_last_name, account.guarantor_address1, account.guarantor_address2, account.guarantor_city,
+        account.guarantor_state, account.guarantor_zip, CollectionPlacement.balance_cents,
+        CollectionPlacement.placed_on, PatientAging.oldest_on, last_payment.c.day.alias("last_payment_on"),
+        last_statement.c.day.alias("last_statement_on"), CollectionPlacement.agency)
+        .join(Patient, on=(Patient.id == CollectionPlacement.patient_id))
+        .join(account, JOIN.LEFT_OUTER, on=(account.patient_id == CollectionPlacement.patient_id))
+        .join(PatientAging, JOIN.LEFT_OUTER, on=(PatientAging.patient_id == CollectionPlacement.patient_id))
+        .join(last_payment, JOIN.LEFT_OUTER, on=(last_payment.c.patient_id == CollectionPlacement.patient_id))
+        .join(last_statement, JOIN.LEFT_OUTER, on=(last_statement.c.patient_id == CollectionPlacement.patient_id))
+        .where(CollectionPlacement.status == "placed")
+        .order_by(CollectionPlacement.id))
+    if not include_all:
+        query = query.where(CollectionPlacement.exported_at.is_null())
+    return query.dicts()
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _guarantor(row: dict) -> tuple[str, str]:
+    if not row["guarantor_relationship"] or row["guarantor_relationship"] == "18":
+        return "", ""
+    name = f"{row['guarantor_first_name']} {row['guarantor_last_name']}".strip()
+    address = ", ".join(row[k] for k in ("guarantor_address1", "guarantor_address2", "guarantor_city",
+                                          "guarantor_state", "guarantor_zip") if row[k])
+    return name, address
+
+
+def export_placements(stream, include_all: bool = False) -> int:
+    """Write the placements for the agency as CSV to ``stream`` and mark them exported; audited.
+
+    :param include_all: every account with the agency now, not only those never sent before.
+    :return: the number of placements written.
+    """
+    writer = csv.writer(stream)
+    writer.writerow(EXPORT_COLUMNS)
+    ids = []
+    with transaction():
+        for row in _export_query(include_all):
+            guarantor, guarantor_address = _guarantor(row)
+            writer.writerow([row["placement_id"], row["account_number"], row["last_name"], row["first_name"],
+                             _text(ledger.as_date(row["date_of_birth"])), row["address1"], row["address2"],
+                             row["city"], row["state"], row["zip"], row["phone"] or row["mobile"], guarantor,
+                             guarantor_address, str(cents_to_decimal(row["balance_cents"])),
+                             _text(ledger.as_date(row["placed_on"])), _text(ledger.as_date(row["oldest_on"])),
+                             _text(ledger.as_date(row["last_payment_on"])),
+                             _text(ledger.as_date(row["last_statement_on"])), row["agency"]])
+            ids.append(row["placement_id"])
+        if ids:
+            CollectionPlacement.update(exported_at=utcnow()).where(CollectionPlacement.id.in_(ids)).execute()
+        audit.record("billing.collections.export", "billing_collection_placement", "export",
+                     detail={"placements": len(ids), "all": include_all, "ids": ids[:500]})
+    return len(ids)
+
+
+def summary(today: dt.date) -> dict:
+    """Counts and cents for the collections page header (from the stored aging)."""
+    pre = precollections_query(today)
+    placed = CollectionPlacement.select(fn.COUNT(CollectionPlacement.id), fn.SUM(CollectionPlacement.balance_cents)) \
+        .where(CollectionPlacement.status == "placed").tuples().get()
+    return {"precollections": pre.count(), "placed": int(placed[0] or 0), "placed_cents": int(placed[1] or 0),
+            "stages": stages(), "minimum": format_cents(int(settings.get("billing.statement_min_balance_cents", 500) or 0))}

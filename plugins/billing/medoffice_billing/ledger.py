@@ -1,0 +1,171 @@
+"""Balances from the ledger, summed in SQL: per patient, per service line and per claim, each split
+into what insurance still owes and what the patient owes.
+
+The conventions (``models.LineTransaction``): an entry is the signed effect on what its ``party``
+owes, so a balance is a SUM. A charge billed to a payer sits with ``insurance`` until a
+remittance moves the patient's share over (a transfer pair: insurance minus, patient plus); a
+self-pay visit's charges sit with ``patient`` from the start. Desk money that no charge needed
+is an entry without a service line: credit on the account, a negative patient balance.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from peewee import Case, fn
+
+from .models import Claim, ClaimLine, Encounter, LineTransaction, ServiceLine
+
+LT = LineTransaction
+# A claim in one of these states still waits on a payer: the patient is not billed meanwhile.
+PENDING_CLAIM_STATES = ("draft", "ready", "submitted", "accepted", "rejected", "appealed")
+KIND_LABELS = {
+    "charge": "Charge", "payment": "Insurance payment", "adjustment": "Adjustment", "transfer": "Transfer",
+    "patient_payment": "Patient payment", "writeoff": "Write-off", "refund": "Refund",
+}
+
+
+def sum_if(condition, value=None):
+    """SUM(CASE WHEN condition THEN value ELSE 0 END), 0 when there are no rows (``value``: the amount)."""
+    return fn.COALESCE(fn.SUM(Case(None, [(condition, LT.amount_cents if value is None else value)], 0)), 0)
+
+
+INSURANCE = LT.party == "insurance"
+PATIENT = LT.party == "patient"
+
+
+@dataclass(frozen=True)
+class Balances:
+    """What insurance and the patient owe, in cents (a negative patient balance is credit)."""
+
+    insurance_cents: int = 0
+    patient_cents: int = 0
+
+    @property
+    def total_cents(self) -> int:
+        """Everything still owed on the account."""
+        return self.insurance_cents + self.patient_cents
+
+    @property
+    def credit_cents(self) -> int:
+        """Money the patient has on account beyond what they owe (0 when they owe)."""
+        return max(0, -self.patient_cents)
+
+
+def balances_for(patient_ids, as_of: dt.date | None = None) -> dict[int, Balances]:
+    """Balances of several patients in one GROUP BY (patients without entries are absent)."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    query = (LT.select(LT.patient_id, sum_if(INSURANCE), sum_if(PATIENT))
+             .where(LT.patient_id.in_(ids)).group_by(LT.patient_id))
+    if as_of is not None:
+        query = query.where(LT.effective_date <= as_of)
+    return {pid: Balances(int(ins), int(pat)) for pid, ins, pat in query.tuples()}
+
+
+def patient_balances(patient_id: int, as_of: dt.date | None = None) -> Balances:
+    """A patient's insurance and patient balances (as of a date: entries effective on or before it)."""
+    return balances_for([patient_id], as_of).get(patient_id, Balances())
+
+
+def claim_balances(claim_ids) -> dict[int, Balances]:
+    """What is still owed, by party, on the lines each claim bills (one GROUP BY; claims without lines absent)."""
+    ids = list(claim_ids)
+    if not ids:
+        return {}
+    query = (ClaimLine.select(ClaimLine.claim, sum_if(INSURANCE), sum_if(PATIENT))
+             .join(LT, on=(LT.service_line == ClaimLine.service_line))
+             .where(ClaimLine.claim.in_(ids)).group_by(ClaimLine.claim))
+    return {claim_id: Balances(int(ins), int(pat)) for claim_id, ins, pat in query.tuples()}
+
+
+@dataclass(frozen=True)
+class LineBalance:
+    """One service line on the patient ledger: what was charged, paid, adjusted and is still owed."""
+
+    line_id: int
+    encounter_id: int
+    service_date: dt.date
+    code: str
+    modifiers: str
+    units: int
+    active: bool
+    rendering_provider_id: int | None
+    charge_cents: int
+    insurance_paid_cents: int
+    adjusted_cents: int
+    patient_paid_cents: int
+    insurance_cents: int
+    patient_cents: int
+    patient_since: dt.date | None
+
+    @property
+    def balance_cents(self) -> int:
+        """Still owed on the line by anyone."""
+        return self.insurance_cents + self.patient_cents
+
+
+def _line_columns():
+    adjusted = LT.kind.in_(("adjustment", "writeoff"))
+    since = fn.MIN(Case(None, [((LT.party == "patient") & (LT.amount_cents > 0), LT.effective_date)], None))
+    return [
+        sum_if(LT.kind == "charge").alias("charge"),
+        sum_if(LT.kind == "payment", 0 - LT.amount_cents).alias("ins_paid"),
+        sum_if(adjusted, 0 - LT.amount_cents).alias("adjusted"),
+        sum_if(LT.kind == "patient_payment", 0 - LT.amount_cents).alias("pat_paid"),
+        sum_if(INSURANCE).alias("ins"),
+        sum_if(PATIENT).alias("pat"),
+        since.alias("since"),
+    ]
+
+
+def line_balances(patient_id: int) -> list[LineBalance]:
+    """Every service line of the patient that reached the ledger, oldest service first (one query)."""
+    query = (ServiceLine.select(ServiceLine.id, ServiceLine.encounter, ServiceLine.service_date, ServiceLine.code,
+                                ServiceLine.modifier1, ServiceLine.modifier2, ServiceLine.units, ServiceLine.active,
+                                Encounter.rendering_provider_id, *_line_columns())
+             .join(LT, on=(LT.service_line == ServiceLine.id))
+             .switch(ServiceLine).join(Encounter)
+             .where(ServiceLine.patient_id == patient_id)
+             .group_by(ServiceLine.id, ServiceLine.encounter, ServiceLine.service_date, ServiceLine.code,
+                       ServiceLine.modifier1, ServiceLine.modifier2, ServiceLine.units, ServiceLine.active,
+                       Encounter.rendering_provider_id)
+             .order_by(ServiceLine.service_date, ServiceLine.encounter, ServiceLine.id))
+    rows = []
+    for (line_id, encounter_id, day, code, mod1, mod2, units, active, provider, charge, ins_paid, adjusted,
+         pat_paid, ins, pat, since) in query.tuples():
+        rows.append(LineBalance(line_id, encounter_id, as_date(day), code, ":".join(m for m in (mod1, mod2) if m),
+                                units, bool(active), provider, int(charge), int(ins_paid), int(adjusted),
+                                int(pat_paid), int(ins), int(pat), as_date(since)))
+    return rows
+
+
+def as_date(value) -> dt.date | None:
+    """A date from a column (SQLite hands back MIN() of dates as text)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def account_entries(patient_id: int) -> list[LineTransaction]:
+    """Entries not tied to a service line (credit on account, refunds), oldest first."""
+    return list(LT.select().where((LT.patient_id == patient_id) & LT.service_line.is_null())
+                .order_by(LT.effective_date, LT.id))
+
+
+def open_patient_lines(patient_id: int) -> list[tuple[int, int]]:
+    """(service line id, patient balance) of lines the patient owes on, oldest responsibility first."""
+    since = fn.MIN(Case(None, [(LT.amount_cents > 0, LT.effective_date)], None))
+    owed = fn.SUM(LT.amount_cents)
+    query = (LT.select(LT.service_line, owed.alias("owed"), since.alias("since"))
+             .where((LT.patient_id == patient_id) & PATIENT & LT.service_line.is_null(False))
+             .group_by(LT.service_line).having(owed > 0)
+             .order_by(since, LT.service_line))
+    return [(line_id, int(amount)) for line_id, amount, _since in query.tuples()]
+
+
+def insurance_pending(patient_id: int) -> bool:
+    """True while a claim of the patient still waits on a payer (not yet paid, denied or closed)."""
+    return (Claim.select().where((Claim.patient_id == patient_id) & Claim.status.in_(PENDING_CLAIM_STATES)
+                                 & (Claim.frequency_code != "8")).exists())

@@ -1,0 +1,292 @@
+"""Collections: past-due accounts by dunning stage, the pre-collections list, placements with an agency
+(placing, recalling, the CSV for the agency), bad-debt write-offs and the dunning stages."""
+from __future__ import annotations
+
+import io
+
+from flask import Response, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from medoffice import audit, settings
+from medoffice.access import requires
+from medoffice.models import Patient
+from medoffice.money import format_cents
+from medoffice.tasks import current_status, start_task
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate
+from peewee import fn
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from .. import aging, collections, ledger
+from ..collections import WRITE_OFF_REASONS, CollectionsError
+from ..models import AgingSnapshot, CollectionPlacement, PatientAging
+from . import bp
+from .fields import choices
+from .ledger import patient_crumbs, patient_or_404
+from .payments import ReasonForm
+
+TABS = {"precollections": "Pre-collections", "past_due": "Past due", "placed": "With the agency",
+        "recalled": "Recalled"}
+
+
+class PlaceForm(FlaskForm):
+    """Placing an account with an agency."""
+
+    agency = StringField("Agency", validators=[DataRequired(message="Name the agency."), Length(max=120)])
+    note = StringField("Note", validators=[Optional(), Length(max=200)])
+
+
+class WriteOffForm(FlaskForm):
+    """A bad-debt write-off."""
+
+    reason = SelectField("Reason", choices=choices([("", "Choose the reason"), *WRITE_OFF_REASONS.items()]),
+                         validators=[DataRequired(message="Choose the reason.")])
+    note = StringField("Note", validators=[Optional(), Length(max=120)])
+
+
+class StageForm(FlaskForm):
+    """A dunning stage."""
+
+    days = IntegerField("Days past due", validators=[InputRequired(message="Enter the days past due."),
+                                                      NumberRange(min=1, max=3650, message="Use 1 to 3650 days.")])
+    name = StringField("Name", validators=[DataRequired(message="Name the stage."), Length(max=60)])
+
+
+class ExportForm(FlaskForm):
+    """The agency file."""
+
+    include_all = BooleanField("Every account with the agency (not only those never sent)")
+
+
+def _name(row) -> str:
+    return f"{row.patient.last_name}, {row.patient.first_name}"
+
+
+def _aging_table(query, key: str):
+    today = settings.today()
+    stage_list = collections.stages()
+
+    def days(row):
+        return (today - row.oldest_on).days if row.oldest_on else None
+
+    def search(text):
+        like = f"%{text}%"
+        return (Patient.last_name ** like) | (Patient.account_number ** like)
+
+    return paginate(
+        query, id="collections-table",
+        columns=[
+            TableColumn("patient", "Patient", sort=Patient.last_name, value=_name,
+                        link=lambda r: url_for("billing.ledger_page", patient_id=r.patient_id)),
+            TableColumn("account", "Account", sort=Patient.account_number, value=lambda r: r.patient.account_number),
+            TableColumn("owed", "Patient owes", sort=PatientAging.patient_cents, numeric=True,
+                        value=lambda r: format_cents(r.patient_cents)),
+            TableColumn("oldest", "Owed since", sort=PatientAging.oldest_on,
+                        value=lambda r: r.oldest_on.isoformat() if r.oldest_on else ""),
+            TableColumn("days", "Days past due", sort=PatientAging.oldest_on, numeric=True, value=days),
+            TableColumn("stage", "Stage", value=lambda r: collections.stage_for(days(r), stage_list)),
+            *([TableColumn("place", "Place", value=lambda r: "Place with the agency",
+                           link=lambda r: url_for("billing.collections_place", patient_id=r.patient_id))]
+              if key == "precollections" else []),
+        ],
+        search=search, default_sort="oldest", endpoint="billing.collections_page", endpoint_args={"tab": key},
+        noun="account", noun_plural="accounts", search_placeholder="Patient or account",
+        empty_message="No account here." if key == "past_due" else "No account has reached the last dunning stage.")
+
+
+def _placement_table(status: str):
+    query = collections.placements_query(status)
+
+    def search(text):
+        like = f"%{text}%"
+        return (Patient.last_name ** like) | (Patient.account_number ** like) | (CollectionPlacement.agency ** like)
+
+    columns = [
+        TableColumn("patient", "Patient", sort=Patient.last_name, value=_name,
+                    link=lambda r: url_for("billing.ledger_page", patient_id=r.patient_id)),
+        TableColumn("account", "Account", sort=Patient.account_number, value=lambda r: r.patient.account_number),
+        TableColumn("agency", "Agency", sort=CollectionPlacement.agency),
+        TableColumn("placed_on", "Placed", sort=CollectionPlacement.placed_on, value=lambda r: r.placed_on.isoformat()),
+        TableColumn("balance", "Owed when placed", sort=CollectionPlacement.balance_cents, numeric=True,
+                    value=lambda r: format_cents(r.balance_cents)),
+    ]
+    if status == "placed":
+        columns += [TableColumn("exported", "Sent to the agency",
+                                value=lambda r: r.exported_at.strftime("%Y-%m-%d") if r.exported_at else "not yet"),
+                    TableColumn("recall", "Recall", value=lambda r: "Recall",
+                                link=lambda r: url_for("billing.placement_recall", placement_id=r.id))]
+    else:
+        columns += [TableColumn("recalled", "Recalled", sort=CollectionPlacement.recalled_at,
+                                value=lambda r: r.recalled_at.strftime("%Y-%m-%d") if r.recalled_at else ""),
+                    TableColumn("reason", "Why", value=lambda r: r.recall_reason)]
+    return paginate(query, id="collections-table", columns=columns, search=search, default_sort="placed_on",
+                    endpoint="billing.collections_page", endpoint_args={"tab": status}, noun="account",
+                    noun_plural="accounts", search_placeholder="Patient, account or agency",
+                    empty_message="No account here.")
+
+
+@bp.route("/collections")
+@requires("billing.view")
+def collections_page():
+    """Collections work: pre-collections, past-due accounts by stage, placements and recalls."""
+    key = request.args.get("tab", "precollections")
+    key = key if key in TABS else "precollections"
+    today = settings.today()
+    if key == "precollections":
+        table = _aging_table(collections.precollections_query(today), key)
+    elif key == "past_due":
+        table = _aging_table(collections.past_due_query(today, collections.stages()[0][0]), key)
+    else:
+        table = _placement_table(key)
+    task = current_status(int(request.args["task"])) if request.args.get("task", "").isdigit() else None
+    refreshed = PatientAging.select(PatientAging.refreshed_at).order_by(PatientAging.refreshed_at).first()
+    return render_page("billing/collections.html", title="Collections", table=table, tabs=TABS, current=key,
+                       summary=collections.summary(today), export_form=ExportForm(), task=task,
+                       refreshed=refreshed.refreshed_at if refreshed else None, breadcrumbs=[("Collections", None)])
+
+
+@bp.route("/collections/refresh", methods=["POST"])
+@requires("billing.collections.manage")
+def collections_refresh():
+    """Refresh every patient's stored aging now (as the nightly job does), in the background."""
+    app = current_app._get_current_object()
+
+    def work(progress):
+        progress(None, "Reading the ledger…")
+        count = aging.refresh_patient_aging(settings.today())
+        return f"{count} accounts refreshed."
+
+    task = start_task(app, "Refresh the accounts' aging", work, permission="billing.view",
+                      created_by=current_user.username, result_url=url_for("billing.collections_page"))
+    audit.record("billing.aging.refresh", "core_task", task.id)
+    return redirect(url_for("billing.collections_page", task=task.id))
+
+
+@bp.route("/patients/<int:patient_id>/collections/place", methods=["GET", "POST"])
+@requires("billing.collections.manage")
+def collections_place(patient_id: int):
+    """Place the patient's account with an outside collection agency."""
+    patient = patient_or_404(patient_id)
+    form = PlaceForm(data={"agency": settings.get("billing.collection_agency", "") or ""}
+                     if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            collections.place(patient.id, form.agency.data, form.note.data)
+        except CollectionsError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            notify(f"The account is placed with {form.agency.data.strip()}; its statements stop.")
+            return redirect(url_for("billing.collections_page", tab="placed"))
+    return render_page("billing/place_form.html", title="Place with a collection agency", form=form, patient=patient,
+                       balances=ledger.patient_balances(patient.id),
+                       breadcrumbs=patient_crumbs(patient, ("Collections", url_for("billing.collections_page")),
+                                                  ("Place", None))), (422 if form.errors else 200)
+
+
+@bp.route("/placements/<int:placement_id>/recall", methods=["GET", "POST"])
+@requires("billing.collections.manage")
+def placement_recall(placement_id: int):
+    """Take an account back from the agency, with the reason."""
+    placement = CollectionPlacement.get_or_none(CollectionPlacement.id == placement_id) or abort(404)
+    patient = Patient.get_by_id(placement.patient_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            collections.recall(placement, form.reason.data)
+        except CollectionsError as exc:
+            form.reason.errors = [*form.reason.errors, str(exc)]
+        else:
+            notify(f"The account is recalled from {placement.agency}.")
+            return redirect(url_for("billing.collections_page", tab="recalled"))
+    return render_page("billing/reason_form.html", title=f"Recall from {placement.agency}", form=form, patient=patient,
+                       submit="Recall the account",
+                       intro=f"Placed on {placement.placed_on.isoformat()} owing {format_cents(placement.balance_cents)}. "
+                             "Tell the agency to stop collecting; the patient's statements resume.",
+                       cancel=url_for("billing.collections_page", tab="placed"),
+                       breadcrumbs=patient_crumbs(patient, ("Collections", url_for("billing.collections_page",
+                                                                                   tab="placed")),
+                                                  ("Recall", None))), (422 if form.errors else 200)
+
+
+@bp.route("/patients/<int:patient_id>/write-off", methods=["GET", "POST"])
+@requires("billing.collections.manage")
+def write_off(patient_id: int):
+    """Write off what the patient owes as bad debt, with the reason."""
+    patient = patient_or_404(patient_id)
+    form = WriteOffForm()
+    if form.validate_on_submit():
+        try:
+            amount = collections.write_off(patient.id, form.reason.data, form.note.data)
+        except CollectionsError as exc:
+            form.reason.errors = [*form.reason.errors, str(exc)]
+        else:
+            notify(f"Wrote off {format_cents(amount)} as bad debt.")
+            return redirect(url_for("billing.ledger_page", patient_id=patient.id))
+    return render_page("billing/writeoff_form.html", title="Write off bad debt", form=form, patient=patient,
+                       balances=ledger.patient_balances(patient.id),
+                       breadcrumbs=patient_crumbs(patient, ("Ledger", url_for("billing.ledger_page",
+                                                                               patient_id=patient.id)),
+                                                  ("Write off", None))), (422 if form.errors else 200)
+
+
+@bp.route("/collections/export", methods=["POST"])
+@requires("billing.collections.manage")
+def collections_export():
+    """The CSV for the agency: accounts placed and not sent before (or all with the agency)."""
+    form = ExportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    buffer = io.StringIO()
+    count = collections.export_placements(buffer, include_all=bool(form.include_all.data))
+    stamp = settings.today().isoformat()
+    return Response(buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="collection-placements-{stamp}.csv"',
+        "X-Placements": str(count)})
+
+
+@bp.route("/collections/stages", methods=["GET", "POST"])
+@requires("billing.collections.manage")
+def dunning_stages():
+    """The dunning stages: add or rename one (days past due and name)."""
+    form = StageForm()
+    if form.validate_on_submit():
+        try:
+            collections.save_stage(form.days.data, form.name.data)
+        except CollectionsError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            notify("Saved the stage.")
+            return redirect(url_for("billing.dunning_stages"))
+    return render_page("billing/dunning_stages.html", title="Dunning stages", form=form, stages=collections.stages(),
+                       breadcrumbs=[("Collections", url_for("billing.collections_page")), ("Dunning stages", None)]), \
+        (422 if form.errors else 200)
+
+
+@bp.route("/collections/stages/<int:days>/delete", methods=["POST"])
+@requires("billing.collections.manage")
+def dunning_stage_delete(days: int):
+    """Remove a dunning stage."""
+    try:
+        collections.delete_stage(days)
+    except CollectionsError as exc:
+        notify(str(exc), "error")
+    else:
+        notify("Removed the stage.")
+    return redirect(url_for("billing.dunning_stages"))
+
+
+@bp.route("/widgets/aging")
+@requires("billing.view")
+def aging_widget():
+    """Dashboard widget: AR by age from the latest nightly snapshot."""
+    latest = AgingSnapshot.select(fn.MAX(AgingSnapshot.snapshot_date)).scalar()
+    rows = []
+    if latest is not None:
+        rows = list(AgingSnapshot.select(AgingSnapshot.party, *(fn.SUM(getattr(AgingSnapshot, k)).alias(k)
+                                                               for k in aging.BUCKET_KEYS),
+                                         fn.SUM(AgingSnapshot.total_cents).alias("total"))
+                    .where(AgingSnapshot.snapshot_date == latest).group_by(AgingSnapshot.party)
+                    .order_by(AgingSnapshot.party).dicts())
+    return render_page("billing/_aging_widget.html", title="Accounts receivable", rows=rows, latest=latest,
+                       bucket_keys=aging.BUCKET_KEYS, bucket_labels=aging.BUCKET_LABELS)

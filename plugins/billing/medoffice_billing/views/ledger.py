@@ -1,0 +1,100 @@
+"""A patient's ledger (charges, insurance payments, adjustments, patient payments, balances) and the
+"Account" panel on the patient page. Both are audited."""
+from __future__ import annotations
+
+from itertools import groupby
+
+from flask import abort, redirect, url_for
+from medoffice import audit, settings
+from medoffice.access import requires
+from medoffice.models import Patient, StaffMember
+from medoffice.money import format_cents
+from medoffice.web.shell import notify, render_page
+
+from .. import aging, collections, ledger, payments, plans, statements
+from ..models import PatientPayment, Statement
+from . import bp
+
+
+def patient_or_404(patient_id: int) -> Patient:
+    """The patient, or a 404."""
+    return Patient.get_or_none(Patient.id == patient_id) or abort(404)
+
+
+def patient_crumbs(patient: Patient, *tail):
+    """Breadcrumbs from the patient list through the patient to the page."""
+    return [("Patients", url_for("core.patients")),
+            (patient.display_name, url_for("core.patient", patient_id=patient.id)), *tail]
+
+
+def account_aging(patient_id: int) -> dict:
+    """The patient's live aging (buckets, credit, oldest date owed), zeros when nothing is owed."""
+    today = settings.today()
+    row = next(iter(aging.patient_aging_query(today, patient_id).dicts()), None)
+    empty = {"patient_cents": 0, "insurance_cents": 0, "credit_cents": 0, "oldest_on": None,
+             **{key: 0 for key in aging.BUCKET_KEYS}}
+    row = {**empty, **(row or {})}
+    oldest = ledger.as_date(row["oldest_on"])
+    row["days_past_due"] = (today - oldest).days if oldest else None
+    row["stage"] = collections.stage_for(row["days_past_due"])
+    return row
+
+
+def account_context(patient: Patient) -> dict:
+    """What the ledger page and the account panel show about the account's state."""
+    today = settings.today()
+    plan = plans.active_plan(patient.id)
+    return {
+        "balances": ledger.patient_balances(patient.id), "account": account_aging(patient.id),
+        "plan": plan, "plan_paid": plans.paid_toward([plan.id]).get(plan.id, 0) if plan else 0,
+        "placement": collections.current_placement(patient.id), "hold": statements.manual_hold(patient.id),
+        "hold_reasons": statements.hold_reasons(patient.id, today), "pending": ledger.insurance_pending(patient.id),
+        "bucket_keys": aging.BUCKET_KEYS, "bucket_labels": aging.BUCKET_LABELS,
+    }
+
+
+@bp.route("/patients/<int:patient_id>/ledger")
+@requires("billing.view")
+def ledger_page(patient_id: int):
+    """The patient ledger: every line with what was charged, paid and adjusted, and who owes the rest."""
+    patient = patient_or_404(patient_id)
+    audit.record("billing.ledger.view", "patient", patient.id, patient_id=patient.id)
+    lines = ledger.line_balances(patient.id)
+    providers = {s.id: s.display_name for s in StaffMember.select().where(
+        StaffMember.id.in_({l.rendering_provider_id for l in lines if l.rendering_provider_id}))}
+    visits = [(encounter_id, list(group)) for encounter_id, group in groupby(lines, key=lambda l: l.encounter_id)]
+    keys = ("charge_cents", "insurance_paid_cents", "adjusted_cents", "patient_paid_cents", "insurance_cents",
+            "patient_cents")
+    totals = {key: sum(getattr(l, key) for l in lines) for key in keys}
+    receipts = list(PatientPayment.select().where(PatientPayment.patient_id == patient.id)
+                    .order_by(PatientPayment.posted_at.desc()).limit(25))
+    sent = list(Statement.select(Statement.id, Statement.statement_date, Statement.amount_cents, Statement.bucket,
+                                 Statement.dunning_stage, Statement.run)
+                .where(Statement.patient_id == patient.id).order_by(Statement.id.desc()).limit(10))
+    return render_page(
+        "billing/ledger.html", title=f"Ledger: {patient.display_name}", patient=patient, visits=visits,
+        totals=totals, providers=providers, account_entries=ledger.account_entries(patient.id), receipts=receipts,
+        statements_sent=sent, methods=payments.METHODS, kind_labels=ledger.KIND_LABELS, **account_context(patient),
+        breadcrumbs=patient_crumbs(patient, ("Ledger", None)))
+
+
+@bp.route("/patients/<int:patient_id>/account")
+@requires("billing.view")
+def account_panel(patient_id: int):
+    """The patient page's "Account" panel: balances, aging, plan, holds and collections."""
+    patient = patient_or_404(patient_id)
+    audit.record("billing.account.view", "patient", patient.id, patient_id=patient.id)
+    return render_page("billing/_account_panel.html", title="Account", patient=patient, **account_context(patient))
+
+
+@bp.route("/patients/<int:patient_id>/apply-credit", methods=["POST"])
+@requires("billing.payments.post")
+def apply_credit(patient_id: int):
+    """Apply the account's unapplied credit to its open charges."""
+    patient = patient_or_404(patient_id)
+    applied = payments.apply_credit(patient.id)
+    if applied:
+        notify(f"Applied {format_cents(applied)} of credit to open charges.")
+    else:
+        notify("There was no credit to apply, or nothing is owed.", "info")
+    return redirect(url_for("billing.ledger_page", patient_id=patient.id))

@@ -1,0 +1,216 @@
+"""Desk payments: take a payment, the printable receipt (and its PDF), voids, refunds, and the day's
+payments with end-of-day totals by method and user."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from medoffice import audit, settings
+from medoffice.access import requires
+from medoffice.models import Patient
+from medoffice.money import format_cents
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate
+from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from .. import ledger, payments, plans, statements
+from ..models import PatientPayment
+from ..payments import METHODS, PaymentError
+from . import bp
+from .fields import MoneyField, choices
+from .ledger import patient_crumbs, patient_or_404
+
+
+class PaymentForm(FlaskForm):
+    """A payment taken at the desk."""
+
+    amount = MoneyField("Amount", validators=[InputRequired(message="Enter the amount.")])
+    method = SelectField("Method", choices=choices(METHODS.items()), default="card")
+    reference = StringField("Check number or card reference", validators=[Optional(), Length(max=40)],
+                            description="A check's number; for a card, the last four digits or the authorization "
+                                        "code (never the whole card number).")
+    received_on = DateField("Date received", validators=[InputRequired(message="Enter the date (YYYY-MM-DD).")])
+    memo = StringField("Note", validators=[Optional(), Length(max=200)])
+    toward_plan = BooleanField("Count it toward the payment plan", default=True)
+
+
+class RefundForm(FlaskForm):
+    """Credit paid back to the patient."""
+
+    amount = MoneyField("Amount", validators=[InputRequired(message="Enter the amount.")])
+    method = SelectField("Paid back by", choices=choices(METHODS.items()), default="check")
+    reference = StringField("Check number or card reference", validators=[Optional(), Length(max=40)])
+    reason = StringField("Reason", validators=[DataRequired(message="Say why the money goes back."), Length(max=200)])
+
+
+class ReasonForm(FlaskForm):
+    """Why something is undone."""
+
+    reason = StringField("Reason", validators=[DataRequired(message="Say why."), Length(max=200)])
+
+
+def _payment(payment_id: int) -> PatientPayment:
+    return PatientPayment.get_or_none(PatientPayment.id == payment_id) or abort(404)
+
+
+def _field_error(form, exc: PaymentError) -> None:
+    target = getattr(form, exc.field, None) or form.amount
+    target.errors = [*target.errors, str(exc)]
+
+
+@bp.route("/patients/<int:patient_id>/payments/new", methods=["GET", "POST"])
+@requires("billing.payments.post")
+def payment_new(patient_id: int):
+    """Take a payment; it goes to the oldest open charges and the receipt opens."""
+    patient = patient_or_404(patient_id)
+    form = PaymentForm(data={"received_on": settings.today(), "toward_plan": True} if request.method == "GET" else None)
+    plan = plans.active_plan(patient.id)
+    if form.validate_on_submit():
+        try:
+            payment = payments.post_payment(patient.id, form.amount.data, form.method.data, form.reference.data,
+                                            form.received_on.data, form.memo.data, bool(form.toward_plan.data))
+        except PaymentError as exc:
+            _field_error(form, exc)
+        else:
+            notify(f"Payment of {format_cents(payment.amount_cents)} received: receipt {payment.receipt_number}.")
+            return redirect(url_for("billing.receipt", payment_id=payment.id))
+    balances = ledger.patient_balances(patient.id)
+    return render_page("billing/payment_form.html", title="Take a payment", form=form, patient=patient, plan=plan,
+                       balances=balances, breadcrumbs=patient_crumbs(
+                           patient, ("Ledger", url_for("billing.ledger_page", patient_id=patient.id)),
+                           ("Take a payment", None))), (422 if form.errors else 200)
+
+
+def _receipt_context(payment: PatientPayment) -> dict:
+    patient = Patient.get_by_id(payment.patient_id)
+    return {"payment": payment, "patient": patient, "allocations": payments.allocations(payment),
+            "balances": ledger.patient_balances(patient.id), "methods": METHODS,
+            "practice": statements.practice_details()}
+
+
+@bp.route("/receipts/<int:payment_id>")
+@requires("billing.view")
+def receipt(payment_id: int):
+    """A printable receipt (print stylesheet: the receipt only). Audited."""
+    payment = _payment(payment_id)
+    audit.record("billing.receipt.view", "billing_patient_payment", payment.id, patient_id=payment.patient_id)
+    context = _receipt_context(payment)
+    return render_page("billing/receipt.html", title=f"Receipt {payment.receipt_number}", **context,
+                       breadcrumbs=patient_crumbs(context["patient"], ("Ledger", url_for(
+                           "billing.ledger_page", patient_id=payment.patient_id)), (payment.receipt_number, None)))
+
+
+@bp.route("/receipts/<int:payment_id>.pdf")
+@requires("billing.view")
+def receipt_pdf(payment_id: int):
+    """The receipt as a PDF. Audited."""
+    payment = _payment(payment_id)
+    data = statements.to_pdf(render_template("billing/receipt_pdf.html", **_receipt_context(payment)))
+    audit.record("billing.receipt.pdf", "billing_patient_payment", payment.id, patient_id=payment.patient_id)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="receipt-{payment.receipt_number}.pdf"'})
+
+
+@bp.route("/receipts/<int:payment_id>/void", methods=["GET", "POST"])
+@requires("billing.payments.void")
+def receipt_void(payment_id: int):
+    """Void a payment taken by mistake (its entries are reversed), with the reason."""
+    payment = _payment(payment_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            payments.void_payment(payment, form.reason.data)
+        except PaymentError as exc:
+            form.reason.errors = [*form.reason.errors, str(exc)]
+        else:
+            notify(f"Receipt {payment.receipt_number} is void; the payment came off the ledger.")
+            return redirect(url_for("billing.receipt", payment_id=payment.id))
+    patient = Patient.get_by_id(payment.patient_id)
+    return render_page("billing/reason_form.html", title=f"Void receipt {payment.receipt_number}", form=form,
+                       patient=patient, submit="Void the payment", danger=True,
+                       intro=f"The payment of {format_cents(payment.amount_cents)} comes off the ledger; the "
+                             "receipt stays, marked void.",
+                       cancel=url_for("billing.receipt", payment_id=payment.id),
+                       breadcrumbs=patient_crumbs(patient, (payment.receipt_number, url_for(
+                           "billing.receipt", payment_id=payment.id)), ("Void", None))), (422 if form.errors else 200)
+
+
+@bp.route("/patients/<int:patient_id>/refunds/new", methods=["GET", "POST"])
+@requires("billing.payments.void")
+def refund_new(patient_id: int):
+    """Pay a patient's credit back."""
+    patient = patient_or_404(patient_id)
+    balances = ledger.patient_balances(patient.id)
+    form = RefundForm(data={"amount": balances.credit_cents or None} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            refund = payments.refund(patient.id, form.amount.data, form.method.data, form.reference.data,
+                                     form.reason.data)
+        except PaymentError as exc:
+            _field_error(form, exc)
+        else:
+            notify(f"Refund recorded: receipt {refund.receipt_number}.")
+            return redirect(url_for("billing.receipt", payment_id=refund.id))
+    return render_page("billing/refund_form.html", title="Refund credit", form=form, patient=patient,
+                       balances=balances, breadcrumbs=patient_crumbs(
+                           patient, ("Ledger", url_for("billing.ledger_page", patient_id=patient.id)),
+                           ("Refund", None))), (422 if form.errors else 200)
+
+
+def _day_arg(name: str, default: dt.date) -> dt.date:
+    text = request.args.get(name, "")
+    try:
+        return dt.date.fromisoformat(text) if text else default
+    except ValueError:
+        abort(400, description="Dates are written YYYY-MM-DD.")
+
+
+@bp.route("/payments")
+@requires("billing.view")
+def desk_payments():
+    """The day's desk payments and refunds with end-of-day totals by method and by user."""
+    day = _day_arg("day", settings.today())
+    query = (PatientPayment.select(PatientPayment, Patient.first_name, Patient.last_name, Patient.account_number)
+             .join(Patient, on=(Patient.id == PatientPayment.patient_id), attr="patient")
+             .where(PatientPayment.received_on == day))
+
+    def search(text):
+        like = f"%{text}%"
+        return (PatientPayment.receipt_number ** like) | (Patient.last_name ** like) | (Patient.account_number ** like)
+
+    table = paginate(
+        query, id="payments-table",
+        columns=[
+            TableColumn("receipt", "Receipt", sort=PatientPayment.id, value=lambda p: p.receipt_number
+                        + (" (void)" if p.voided_at else "") + (" (refund)" if p.kind == "refund" else ""),
+                        link=lambda p: url_for("billing.receipt", payment_id=p.id)),
+            TableColumn("patient", "Patient", sort=Patient.last_name,
+                        value=lambda p: f"{p.patient.last_name}, {p.patient.first_name}",
+                        link=lambda p: url_for("billing.ledger_page", patient_id=p.patient_id)),
+            TableColumn("method", "Method", sort=PatientPayment.method, value=lambda p: METHODS.get(p.method, p.method)),
+            TableColumn("reference", "Reference", value=lambda p: p.reference),
+            TableColumn("user", "Taken by", sort=PatientPayment.username, value=lambda p: p.username),
+            TableColumn("amount", "Amount", sort=PatientPayment.amount_cents, numeric=True,
+                        value=lambda p: format_cents(-p.amount_cents if p.kind == "refund" else p.amount_cents)),
+        ],
+        search=search, default_sort="receipt", endpoint="billing.desk_payments", endpoint_args={"day": day.isoformat()},
+        noun="receipt", noun_plural="receipts", search_placeholder="Receipt, patient or account",
+        empty_message="No payments were taken on this day.")
+    totals = list(payments.end_of_day(day).dicts())
+    return render_page("billing/payments.html", title="Desk payments", table=table, day=day, totals=totals,
+                       methods=METHODS, previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),
+                       today=settings.today(), breadcrumbs=[("Desk payments", None)])
+
+
+@bp.route("/widgets/desk-today")
+@requires("billing.view")
+def desk_widget():
+    """Dashboard widget: today's desk payments by method."""
+    rows = list(payments.end_of_day(settings.today()).dicts())
+    by_method: dict[str, int] = {}
+    for row in rows:
+        by_method[row["method"]] = by_method.get(row["method"], 0) + int(row["net_cents"])
+    return render_page("billing/_desk_widget.html", title="Desk payments today", by_method=by_method, methods=METHODS,
+                       count=sum(int(r["payments"]) for r in rows), total=sum(by_method.values()))

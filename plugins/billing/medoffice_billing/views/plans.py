@@ -1,0 +1,139 @@
+"""Payment plans: the list (active, missed, paid off, cancelled), setting one up, its installments, cancelling."""
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+from flask_wtf import FlaskForm
+from medoffice import audit, settings
+from medoffice.access import requires
+from medoffice.models import Patient
+from medoffice.money import format_cents
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from .. import ledger, plans
+from ..models import PaymentPlan
+from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
+from . import bp
+from .fields import MoneyField, choices
+from .ledger import patient_crumbs, patient_or_404
+from .payments import ReasonForm
+
+FILTERS = {"active": "Active", "missed": "Missed a payment", "completed": "Paid off", "cancelled": "Cancelled",
+           "all": "All"}
+
+
+class PlanForm(FlaskForm):
+    """A new payment plan."""
+
+    total = MoneyField("Amount the plan covers", validators=[InputRequired(message="Enter the amount.")])
+    installment = MoneyField("Each installment", validators=[InputRequired(message="Enter the installment.")])
+    frequency = SelectField("How often", choices=choices(FREQUENCIES.items()), default="monthly")
+    first_due = DateField("First payment due", validators=[InputRequired(message="Enter the date (YYYY-MM-DD).")])
+    note = StringField("Note", validators=[Optional(), Length(max=200)])
+
+
+def _plan(plan_id: int) -> PaymentPlan:
+    return PaymentPlan.get_or_none(PaymentPlan.id == plan_id) or abort(404)
+
+
+@bp.route("/plans")
+@requires("billing.view")
+def plans_page():
+    """Payment plans by state, with what each has received."""
+    key = request.args.get("status", "active")
+    key = key if key in FILTERS else "active"
+    query = (PaymentPlan.select(PaymentPlan, Patient.first_name, Patient.last_name, Patient.account_number)
+             .join(Patient, on=(Patient.id == PaymentPlan.patient_id), attr="patient"))
+    if key == "missed":
+        missed = plans.missed_query(settings.today()).select(PaymentPlan.id)
+        query = query.where(PaymentPlan.id.in_(missed))
+    elif key != "all":
+        query = query.where(PaymentPlan.status == key)
+
+    def search(text):
+        like = f"%{text}%"
+        return (Patient.last_name ** like) | (Patient.account_number ** like)
+
+    table = paginate(
+        query, id="plans-table",
+        columns=[
+            TableColumn("patient", "Patient", sort=Patient.last_name,
+                        value=lambda p: f"{p.patient.last_name}, {p.patient.first_name}",
+                        link=lambda p: url_for("billing.plan", plan_id=p.id)),
+            TableColumn("account", "Account", sort=Patient.account_number, value=lambda p: p.patient.account_number),
+            TableColumn("start", "Since", sort=PaymentPlan.start_date, value=lambda p: p.start_date.isoformat()),
+            TableColumn("installment", "Installment", sort=PaymentPlan.installment_cents, numeric=True,
+                        value=lambda p: f"{format_cents(p.installment_cents)} {p.frequency}"),
+            TableColumn("total", "Total", sort=PaymentPlan.total_cents, numeric=True,
+                        value=lambda p: format_cents(p.total_cents)),
+            TableColumn("status", "Status", sort=PaymentPlan.status, value=lambda p: STATUS_LABELS.get(p.status, p.status)
+                        + (f" (missed {p.missed_flagged_on.isoformat()})" if p.missed_flagged_on and p.status == "active"
+                           else "")),
+        ],
+        search=search, default_sort="start", endpoint="billing.plans_page", endpoint_args={"status": key},
+        noun="plan", noun_plural="plans", search_placeholder="Patient or account",
+        empty_message="No payment plans here. Set one up from a patient's ledger.")
+    return render_page("billing/plans.html", title="Payment plans", table=table, filters=FILTERS, current=key,
+                       breadcrumbs=[("Payment plans", None)])
+
+
+@bp.route("/patients/<int:patient_id>/plans/new", methods=["GET", "POST"])
+@requires("billing.plans.edit")
+def plan_new(patient_id: int):
+    """Set up a payment plan for (part of) what the patient owes."""
+    patient = patient_or_404(patient_id)
+    owed = ledger.patient_balances(patient.id).patient_cents
+    form = PlanForm(data={"total": owed if owed > 0 else None, "frequency": "monthly"}
+                    if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            plan = plans.create_plan(patient.id, form.total.data, form.installment.data, form.frequency.data,
+                                     form.first_due.data, form.note.data)
+        except PlanError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            notify("The payment plan is set up; its statements are held while it is active.")
+            return redirect(url_for("billing.plan", plan_id=plan.id))
+    return render_page("billing/plan_form.html", title="Set up a payment plan", form=form, patient=patient, owed=owed,
+                       breadcrumbs=patient_crumbs(patient, ("Ledger", url_for("billing.ledger_page",
+                                                                               patient_id=patient.id)),
+                                                  ("Payment plan", None))), (422 if form.errors else 200)
+
+
+@bp.route("/plans/<int:plan_id>")
+@requires("billing.view")
+def plan(plan_id: int):
+    """A plan: its installments and what each has received. Audited."""
+    record = _plan(plan_id)
+    audit.record("billing.plan.view", "billing_payment_plan", record.id, patient_id=record.patient_id)
+    patient = Patient.get_by_id(record.patient_id)
+    paid, installments = plans.progress(record)
+    return render_page("billing/plan.html", title="Payment plan", plan=record, patient=patient, paid=paid,
+                       installments=installments, frequencies=FREQUENCIES, status_labels=STATUS_LABELS,
+                       breadcrumbs=patient_crumbs(patient, ("Ledger", url_for("billing.ledger_page",
+                                                                               patient_id=patient.id)),
+                                                  ("Payment plan", None)))
+
+
+@bp.route("/plans/<int:plan_id>/cancel", methods=["GET", "POST"])
+@requires("billing.plans.edit")
+def plan_cancel(plan_id: int):
+    """Cancel an active plan, with the reason (the patient's statements resume)."""
+    record = _plan(plan_id)
+    patient = Patient.get_by_id(record.patient_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            plans.end_plan(record, "cancelled", form.reason.data)
+        except PlanError as exc:
+            form.reason.errors = [*form.reason.errors, str(exc)]
+        else:
+            notify("The payment plan is cancelled; statements resume.")
+            return redirect(url_for("billing.plan", plan_id=record.id))
+    return render_page("billing/reason_form.html", title="Cancel the payment plan", form=form, patient=patient,
+                       submit="Cancel the plan", danger=True, intro="The patient's statements resume with the next run.",
+                       cancel=url_for("billing.plan", plan_id=record.id),
+                       breadcrumbs=patient_crumbs(patient, ("Payment plan", url_for("billing.plan", plan_id=record.id)),
+                                                  ("Cancel", None))), (422 if form.errors else 200)

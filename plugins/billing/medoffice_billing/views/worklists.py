@@ -1,0 +1,162 @@
+"""Worklists: claims the payers have not answered after N days (by payer, assignable to a user), rejected
+claims, denied claims and the 835 payments that matched no claim."""
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+from medoffice import settings
+from medoffice.access import requires
+from medoffice.models import Patient, User
+from medoffice.money import format_cents
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate
+from peewee import JOIN, fn
+
+from .. import claims as claim_service
+from .. import ledger
+from ..claims import STATE_LABELS, ClaimError
+from ..jobs import follow_up_days, unanswered_condition
+from ..models import Claim, Payer, RemitClaim, Remittance
+from . import bp
+
+TABS = {"unpaid": "Not answered", "rejected": "Rejected", "denied": "Denied", "exceptions": "835 exceptions"}
+MAX_DAYS = 3650
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    text = request.args.get(name, "")
+    if text.isdigit() and low <= int(text) <= high:
+        return int(text)
+    return default
+
+
+def _checkbox(claim) -> Markup:
+    return Markup('<input type="checkbox" name="claim_id" value="{0}" form="assign-form" aria-label="Select claim {1}">'
+                  ).format(claim.id, escape(claim.claim_number))
+
+
+def _claims_table(key: str, condition, args: dict):
+    users = User.alias("assignee")
+    query = (Claim.select(Claim, Payer.name, Patient.first_name, Patient.last_name, users.full_name)
+             .join(Payer).switch(Claim)
+             .join(Patient, on=(Claim.patient_id == Patient.id), attr="patient").switch(Claim)
+             .join(users, JOIN.LEFT_OUTER, on=(users.id == Claim.assigned_user_id), attr="assignee")
+             .where(condition))
+    today = settings.today()
+    owed: dict[int, ledger.Balances] = {}  # filled for the page's claims once it is fetched
+
+    def search(text):
+        like = f"%{text}%"
+        return (Claim.claim_number ** like) | (Patient.last_name ** like)
+
+    table = paginate(
+        query, id="worklist-table",
+        columns=[
+            TableColumn("select", "Select", value=_checkbox),
+            TableColumn("claim_number", "Claim", sort=Claim.claim_number,
+                        link=lambda c: url_for("billing.claim", claim_id=c.id)),
+            TableColumn("patient", "Patient", sort=Patient.last_name,
+                        value=lambda c: f"{c.patient.last_name}, {c.patient.first_name}"),
+            TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: c.payer.name),
+            TableColumn("service_date", "Service date", sort=Claim.service_date,
+                        value=lambda c: c.service_date.isoformat()),
+            TableColumn("age", "Days since sent", sort=Claim.submitted_at, numeric=True,
+                        value=lambda c: (today - c.submitted_at.date()).days if c.submitted_at else ""),
+            TableColumn("status", "Status", sort=Claim.status, value=lambda c: STATE_LABELS[c.status]),
+            TableColumn("total", "Charges", sort=Claim.total_charge_cents, numeric=True,
+                        value=lambda c: format_cents(c.total_charge_cents)),
+            TableColumn("owed", "Payer still owes", numeric=True,
+                        value=lambda c: format_cents(owed.get(c.id, ledger.Balances()).insurance_cents)),
+            TableColumn("assignee", "Assigned to", value=lambda c: c.assignee.full_name if c.assigned_user_id else ""),
+        ],
+        search=search, default_sort="age", endpoint="billing.worklists", endpoint_args=args, noun="claim",
+        noun_plural="claims", search_placeholder="Claim number or patient", empty_message="Nothing to work here.")
+    owed.update(ledger.claim_balances([c.id for c in table.rows]))
+    return table
+
+
+def _exceptions_table(args: dict):
+    query = (RemitClaim.select(RemitClaim, Remittance.trace_number, Payer.name)
+             .join(Remittance).join(Payer)
+             .where((RemitClaim.queue == "exception") & (RemitClaim.resolved == False)))  # noqa: E712
+
+    def search(text):
+        like = f"%{text}%"
+        return (RemitClaim.patient_name ** like) | (RemitClaim.patient_control_number ** like)
+
+    return paginate(
+        query, id="worklist-table",
+        columns=[
+            TableColumn("number", "Claim number (835)", sort=RemitClaim.patient_control_number,
+                        value=lambda r: r.patient_control_number, link=lambda r: url_for("billing.exceptions")),
+            TableColumn("patient", "Patient as the payer wrote it", sort=RemitClaim.patient_name,
+                        value=lambda r: r.patient_name),
+            TableColumn("payer", "Payer", sort=Payer.name, value=lambda r: r.remittance.payer.name),
+            TableColumn("charge", "Charge", sort=RemitClaim.charge_cents, numeric=True,
+                        value=lambda r: format_cents(r.charge_cents)),
+            TableColumn("problem", "Why it matched nothing", value=lambda r: r.problem),
+        ],
+        search=search, default_sort="number", endpoint="billing.worklists", endpoint_args=args,
+        noun="claim payment", noun_plural="claim payments", search_placeholder="Claim number or patient",
+        empty_message="Every 835 claim payment found its claim.")
+
+
+@bp.route("/worklists")
+@requires("billing.view")
+def worklists():
+    """The billing worklists, filterable by payer and by who the claim is assigned to."""
+    key = request.args.get("tab", "unpaid")
+    key = key if key in TABS else "unpaid"
+    days = _int_arg("days", follow_up_days(), 1, MAX_DAYS)
+    payer_id = _int_arg("payer", None, 1, 2**31)
+    who = request.args.get("who", "all")
+    who = who if who in ("all", "mine", "unassigned") else "all"
+    today = settings.today()
+    conditions = {"unpaid": unanswered_condition(today, days), "rejected": Claim.status == "rejected",
+                  "denied": Claim.status == "denied"}
+    args = {"tab": key, "days": days if key == "unpaid" else None, "payer": payer_id,
+            "who": who if who != "all" else None}
+    args = {k: v for k, v in args.items() if v is not None}
+    by_payer = []
+    if key == "exceptions":
+        table = _exceptions_table(args)
+    else:
+        condition = conditions[key]
+        by_payer = list(Claim.select(Payer.id, Payer.name, fn.COUNT(Claim.id).alias("claims"),
+                                     fn.SUM(Claim.total_charge_cents).alias("cents"))
+                        .join(Payer).where(condition).group_by(Payer.id, Payer.name).order_by(Payer.name).dicts())
+        if payer_id:
+            condition &= Claim.payer == payer_id
+        if who == "mine":
+            condition &= Claim.assigned_user_id == current_user.id
+        elif who == "unassigned":
+            condition &= Claim.assigned_user_id.is_null()
+        table = _claims_table(key, condition, args)
+    users = list(User.select(User.id, User.full_name).where(User.active == True).order_by(User.full_name))  # noqa: E712
+    return render_page("billing/worklists.html", title="Worklists", table=table, tabs=TABS, current=key, days=days,
+                       payer_id=payer_id, who=who, by_payer=by_payer, users=users, args=args,
+                       breadcrumbs=[("Worklists", None)])
+
+
+@bp.route("/worklists/assign", methods=["POST"])
+@requires("billing.claims.edit")
+def worklist_assign():
+    """Assign the selected claims to a user (or to nobody); each claim's history records it."""
+    ids = [int(v) for v in request.form.getlist("claim_id") if v.isdigit()]
+    target = request.form.get("user_id", "")
+    user_id = int(target) if target.isdigit() and target != "0" else None
+    back = {k: request.form[k] for k in ("tab", "days", "payer", "who") if request.form.get(k)}
+    if not ids:
+        notify("Select the claims to assign first.", "error")
+        return redirect(url_for("billing.worklists", **back))
+    done = 0
+    try:
+        for claim in Claim.select().where(Claim.id.in_(ids)).order_by(Claim.id):
+            claim_service.assign(claim, user_id)
+            done += 1
+    except ClaimError as exc:
+        notify(str(exc), "error")
+        return redirect(url_for("billing.worklists", **back))
+    notify(f"{done} claim{'s' if done != 1 else ''} {'assigned' if user_id else 'unassigned'}.")
+    return redirect(url_for("billing.worklists", **back))
