@@ -55,6 +55,45 @@ def _optional_int(value) -> int | None:
     return None if value is None or value == "" else int(value)
 
 
+def _prepare(actor, action, object_type, object_id, patient_id, detail, user_id, username, address):
+    actor_id, actor_name, actor_address = actor
+    # Stored exactly as the columns will give them back, so the hash verifies after a reload.
+    detail = dict(detail or {})
+    if _during_emergency_access():
+        detail["emergency"] = True
+    return {
+        "user_id": _optional_int(actor_id if user_id is None else user_id),
+        "username": (actor_name if username is None else username)[:60],
+        "address": (actor_address if address is None else address)[:64],
+        "action": action[:60], "object_type": object_type[:60], "object_id": str(object_id)[:60],
+        "patient_id": _optional_int(patient_id),
+        "detail": json.dumps(detail, sort_keys=True, default=str, separators=(",", ":")),
+    }
+
+
+def _append(rows: list[dict]) -> list[dict]:
+    """Chain and insert prepared rows under one head update; returns them with seq and hashes."""
+    with transaction():
+        # Update the head first: it takes the write lock (SQLite) or the row lock (PostgreSQL),
+        # so concurrent appends line up instead of forking the chain.
+        updated = AuditHead.update(seq=AuditHead.seq + len(rows)).where(AuditHead.id == 1).execute()
+        if not updated:
+            AuditHead.insert(id=1, seq=len(rows), last_hash=GENESIS).execute()
+        head = AuditHead.get_by_id(1)
+        seq, prev_hash, at = head.seq - len(rows), head.last_hash, utcnow()
+        for row in rows:
+            seq += 1
+            payload = _canonical(seq, at, row["user_id"], row["username"], row["address"], row["action"],
+                                 row["object_type"], row["object_id"], row["patient_id"], row["detail"])
+            digest = _digest(prev_hash, payload)
+            row.update(seq=seq, at=at, prev_hash=prev_hash, hash=digest)
+            prev_hash = digest
+        for start in range(0, len(rows), 500):
+            AuditEvent.insert_many(rows[start:start + 500]).execute()
+        AuditHead.update(last_hash=prev_hash).where(AuditHead.id == 1).execute()
+    return rows
+
+
 def record(action: str, object_type: str = "", object_id="", *, patient_id: int | None = None,
            detail: dict | None = None, user_id=None, username: str | None = None,
            address: str | None = None) -> AuditEvent:
@@ -65,35 +104,23 @@ def record(action: str, object_type: str = "", object_id="", *, patient_id: int 
         Never put patient data here that is not needed to explain the change. Entries made
         under break-glass access get ``"emergency": true`` added.
     """
-    actor_id, actor_name, actor_address = _actor()
-    # Stored exactly as the columns will give them back, so the hash verifies after a reload.
-    user_id = _optional_int(actor_id if user_id is None else user_id)
-    patient_id = _optional_int(patient_id)
-    username = (actor_name if username is None else username)[:60]
-    address = (actor_address if address is None else address)[:64]
-    action, object_type, object_id = action[:60], object_type[:60], str(object_id)[:60]
-    detail = dict(detail or {})
-    if _during_emergency_access():
-        detail["emergency"] = True
-    detail_text = json.dumps(detail, sort_keys=True, default=str, separators=(",", ":"))
-    with transaction():
-        # Update the head first: it takes the write lock (SQLite) or the row lock (PostgreSQL),
-        # so concurrent appends line up instead of forking the chain.
-        updated = AuditHead.update(seq=AuditHead.seq + 1).where(AuditHead.id == 1).execute()
-        if not updated:
-            AuditHead.insert(id=1, seq=1, last_hash=GENESIS).execute()
-        head = AuditHead.get_by_id(1)
-        at = utcnow()
-        payload = _canonical(head.seq, at, user_id, username, address, action, object_type,
-                             object_id, patient_id, detail_text)
-        digest = _digest(head.last_hash, payload)
-        event = AuditEvent.create(
-            seq=head.seq, at=at, user_id=user_id, username=username, address=address,
-            action=action, object_type=object_type, object_id=str(object_id),
-            patient_id=patient_id, detail=detail_text, prev_hash=head.last_hash, hash=digest,
-        )
-        AuditHead.update(last_hash=digest).where(AuditHead.id == 1).execute()
-    return event
+    row = _prepare(_actor(), action, object_type, object_id, patient_id, detail, user_id, username, address)
+    return AuditEvent(**_append([row])[0])
+
+
+def record_many(entries: list[dict]) -> int:
+    """Append many entries at once (bulk postings and imports), chained under one head update.
+
+    :param entries: dicts with the keyword arguments of :func:`record` (``action`` required).
+    :return: the number of entries written.
+    """
+    if not entries:
+        return 0
+    actor = _actor()
+    rows = [_prepare(actor, e["action"], e.get("object_type", ""), e.get("object_id", ""),
+                     e.get("patient_id"), e.get("detail"), e.get("user_id"), e.get("username"),
+                     e.get("address")) for e in entries]
+    return len(_append(rows))
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,7 @@ def record_outcomes(moves: list[tuple[int, str, str, str | None, dict]]) -> list
     user_id, username = acting_user()
     now = utcnow()
     results: list[str | None] = []
-    events = []
+    events, audit_entries = [], []
     with transaction():
         for claim_id, to_status, reason, payer_number, detail in moves:
             state = current[claim_id]
@@ -314,13 +314,15 @@ def record_outcomes(moves: list[tuple[int, str, str, str | None, dict]]) -> list
             results.append(None)
             events.append({"claim": claim_id, "at": now, "user_id": user_id, "username": username, "action": "status",
                            "from_status": state[0], "to_status": to_status, "reason": reason})
-            audit.record("billing.claim.status", "billing_claim", claim_id, patient_id=state[2],
-                         detail={"claim_number": state[3], "from": state[0], "to": to_status, "reason": reason,
-                                 **detail})
+            audit_entries.append({"action": "billing.claim.status", "object_type": "billing_claim",
+                                  "object_id": claim_id, "patient_id": state[2],
+                                  "detail": {"claim_number": state[3], "from": state[0], "to": to_status,
+                                             "reason": reason, **detail}})
             state[0], state[4] = to_status, True
             if payer_number:
                 state[1] = payer_number[:50]
         bulk.insert_rows(ClaimEvent, events)
+        audit.record_many(audit_entries)
         moved = [(claim_id, state) for claim_id, state in current.items() if state[4]]
         for to_status in {state[0] for _, state in moved}:
             group = [(claim_id, state[1]) for claim_id, state in moved if state[0] == to_status]

@@ -280,7 +280,7 @@ class Poster:
     def _apply(self, moves: list, claims: dict[int, ClaimRef]) -> dict[int, str]:
         """Move the claims to their new states (history and audit with each move); a claim that keeps its
         state still gets the payer's claim number and an audit entry of the posting. Returns refusals."""
-        refused = {}
+        refused, entries = {}, []
         for (claim_id, _target, _reason, number, detail), result in zip(moves, claim_service.record_outcomes(moves)):
             if result is None:
                 continue
@@ -289,8 +289,9 @@ class Poster:
             if number:
                 Claim.update(payer_claim_number=number[:50], updated_at=self.now).where(
                     (Claim.id == claim_id) & (Claim.payer_claim_number != number[:50])).execute()
-            audit.record("billing.remit.post", "billing_claim", claim_id, patient_id=claims[claim_id].patient_id,
-                         detail=detail)
+            entries.append({"action": "billing.remit.post", "object_type": "billing_claim", "object_id": claim_id,
+                            "patient_id": claims[claim_id].patient_id, "detail": detail})
+        audit.record_many(entries)
         return refused
 
     def post_provider_adjustments(self, items: tuple[x12.ProviderAdjustment, ...]) -> None:
