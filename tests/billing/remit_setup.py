@@ -10,9 +10,7 @@ import io
 import itertools
 import json
 import logging
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from medoffice.cli import main
 from medoffice.models import Patient
@@ -21,23 +19,10 @@ from peewee import fn
 from medoffice_billing.models import (Claim, ClaimLine, Coverage, Diagnosis, Encounter, LineTransaction, Payer,
                                       ProviderAdjustment, ServiceLine)
 from medoffice_billing.x12 import Remittance
+from x12_samples import NOT_IG_VALID, VALID_835, read_sample  # noqa: F401  (re-exported to tests)
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "x12" / "samples"
-VALID_835 = [
-    "835_commercial_multi_claim_realistic.x12", "835_denied_claim_zero_payment.x12",
-    "835_medicaid_line_denials_zero_paid_claim.x12", "835_multi_claim_single_check.x12",
-    "835_plb_provider_adjustment_institutional.x12", "835_secondary_negative_cas_adjustment.x12",
-    "835_secondary_payer_oa23_pr_co.x12", "835_two_claims_claim_and_line_cas.x12",
-]
-NOT_IG_VALID = "835_secondary_payment_NOT_IG_VALID_lfh.x12"
 _sequence = itertools.count(1)
 
-
-def read_sample(name: str) -> str:
-    """Text of a shared sample file (read only); skips when shared/x12/samples is not beside the checkout."""
-    if not SAMPLES.is_dir():
-        pytest.skip(f"X12 samples not found at {SAMPLES}")
-    return (SAMPLES / name).read_text(encoding="ascii")
 
 
 def pyx12_errors(text: str) -> list[str]:

@@ -5,9 +5,10 @@ import logging
 import time
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+
+from x12_samples import NOT_IG_VALID, SAMPLE_835, SAMPLES, VALID_835, read_sample
 
 from medoffice_billing.x12 import (
     Adjustment,
@@ -21,27 +22,7 @@ from medoffice_billing.x12 import (
     validate_envelope,
 )
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "x12" / "samples"
-SAMPLE_835 = [
-    "835_commercial_multi_claim_realistic.x12",
-    "835_denied_claim_zero_payment.x12",
-    "835_medicaid_line_denials_zero_paid_claim.x12",
-    "835_multi_claim_single_check.x12",
-    "835_plb_provider_adjustment_institutional.x12",
-    "835_secondary_negative_cas_adjustment.x12",
-    "835_secondary_payer_oa23_pr_co.x12",
-    "835_secondary_payment_NOT_IG_VALID_lfh.x12",
-    "835_two_claims_claim_and_line_cas.x12",
-]
-NOT_IG_VALID = "835_secondary_payment_NOT_IG_VALID_lfh.x12"
-VALID_835 = [name for name in SAMPLE_835 if name != NOT_IG_VALID]
 
-
-def read_sample(name):
-    """Text of a shared sample file; skips the test when shared/x12/samples is not beside the repository."""
-    if not SAMPLES.is_dir():
-        pytest.skip(f"X12 samples not found at {SAMPLES} (shared/ must sit beside the repository clone)")
-    return (SAMPLES / name).read_text(encoding="ascii")
 
 
 def only(text):
@@ -50,9 +31,9 @@ def only(text):
     return remittances[0]
 
 
-def test_sample_list_matches_the_shared_folder():
-    read_sample(SAMPLE_835[0])
-    assert sorted(path.name for path in SAMPLES.glob("835*")) == SAMPLE_835
+def test_all_nine_835_samples_are_present():
+    assert len(SAMPLE_835) == 9 and NOT_IG_VALID in SAMPLE_835
+    assert all((SAMPLES / name).stat().st_size > 100 for name in SAMPLE_835)
 
 
 @pytest.mark.parametrize("name", VALID_835)

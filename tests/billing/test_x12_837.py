@@ -6,9 +6,10 @@ import logging
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+
+from x12_samples import read_sample
 
 from medoffice_billing.validators import npi_is_valid
 from medoffice_billing.x12 import (
@@ -35,14 +36,7 @@ from medoffice_billing.x12 import (
 )
 from medoffice_billing.x12.claim837 import ServiceLine
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "x12" / "samples"
 
-
-def read_sample(name):
-    """Text of a shared sample file; skips the test when shared/x12/samples is not beside the repository."""
-    if not SAMPLES.is_dir():
-        pytest.skip(f"X12 samples not found at {SAMPLES} (shared/ must sit beside the repository clone)")
-    return (SAMPLES / name).read_text(encoding="ascii")
 
 
 def npi(first_nine):
