@@ -62,7 +62,12 @@ VISITS = [
 MEAN_LINES = sum(len(lines) for _, lines in VISITS) / len(VISITS)
 FIRST_NAMES = ["Alex", "Jordan", "Sam", "Taylor", "Morgan", "Casey", "Robin", "Jamie", "Lee", "Drew"]
 PRACTICE = {"core.practice_npi": "1234567893", "core.tax_id": "12-3456789", "core.address1": "100 Main Street",
-            "core.city": "Springfield", "core.state": "IL", "core.zip": "62701-1234"}
+            "core.city": "Springfield", "core.state": "IL", "core.zip": "62701-1234",
+            # An invented clearinghouse, so the demo can create (test-usage) 837P files at once.
+            "billing.x12_sender_id": "RIVERSIDEDEMO", "billing.x12_receiver_id": "DEMOCLEARING",
+            "billing.x12_receiver_name": "DEMO CLEARINGHOUSE", "billing.x12_submitter_id": "RIVERSIDEDEMO",
+            "billing.x12_contact_name": "Billing Office", "billing.x12_contact_phone": "5555550100",
+            "billing.x12_usage": "T"}
 
 
 def create_demo_data(ctx) -> None:
@@ -267,7 +272,7 @@ class LargeDemo:
     def __init__(self, ctx, payers: list[Payer]):
         self.ctx, self.rng, self.payers = ctx, ctx.rng, payers
         self.shares = {p.id: share for p, (*_, share) in zip(payers, PAYERS)}
-        self.providers = [s.id for s in StaffMember.select(StaffMember.id).where(
+        self.providers = [s.id for s in StaffMember.select(StaffMember.id, StaffMember.npi).where(
             (StaffMember.is_provider == True) & (StaffMember.npi != "")).order_by(StaffMember.id)  # noqa: E712
             if npi_is_valid(s.npi or "")] or [None]
         self.fees = {(f.code, f.modifier): f.charge_cents for f in Fee.select()}
