@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from medoffice.db import transaction, utcnow
-from peewee import Case, Value, fn
+from peewee import JOIN, Case, Value, fn
 
 from .ledger import LT, sum_if
 from .models import AgingSnapshot, Claim, ClaimLine, PatientAging, Payer, ServiceLine
@@ -130,26 +130,25 @@ def latest_claims():
 
 
 def payer_aging_query(as_of: dt.date):
-    """Per payer: insurance balances by bucket (aged from the date of service) and in total."""
-    latest = latest_claims().alias("latest")
-    amount = LT.amount_cents
-    return (Payer.select(Payer.id, Payer.name, *bucket_sums(ServiceLine.service_date, amount, as_of),
-                         fn.COALESCE(fn.SUM(amount), 0).alias("total"))
-            .join(Claim, on=(Claim.payer == Payer.id))
-            .join(latest, on=(latest.c.claim_id == Claim.id))
-            .join(LT, on=(LT.service_line == latest.c.line_id))
-            .join(ServiceLine, on=(ServiceLine.id == LT.service_line))
+    """Per payer: insurance balances by bucket (aged from the date of service) and in total.
+
+    Each line's insurance balance is summed first, then bucketed by its service date. A balance on
+    a line no claim bills (there should be none) comes out with the payer id and name None.
+    """
+    latest = latest_claims().cte("latest", columns=("line_id", "claim_id"))
+    owed = (LT.select(LT.service_line, fn.SUM(LT.amount_cents))
             .where((LT.party == "insurance") & (LT.effective_date <= as_of))
+            .group_by(LT.service_line)).cte("owed", columns=("line_id", "ins"))
+    return (Payer.select(Payer.id, Payer.name, *bucket_sums(ServiceLine.service_date, owed.c.ins, as_of),
+                         fn.COALESCE(fn.SUM(owed.c.ins), 0).alias("total"))
+            .from_(owed)
+            .join(latest, JOIN.LEFT_OUTER, on=(latest.c.line_id == owed.c.line_id))
+            .join(Claim, JOIN.LEFT_OUTER, on=(Claim.id == latest.c.claim_id))
+            .join(Payer, JOIN.LEFT_OUTER, on=(Payer.id == Claim.payer))
+            .join(ServiceLine, JOIN.LEFT_OUTER, on=(ServiceLine.id == owed.c.line_id))
             .group_by(Payer.id, Payer.name)
-            .order_by(Payer.name))
-
-
-def unattributed_insurance(as_of: dt.date) -> int:
-    """Insurance balance on lines no claim bills (should be zero; shown so the totals add up)."""
-    billed = ClaimLine.select(ClaimLine.service_line)
-    return int(LT.select(fn.COALESCE(fn.SUM(LT.amount_cents), 0))
-               .where((LT.party == "insurance") & (LT.effective_date <= as_of)
-                      & (LT.service_line.is_null() | LT.service_line.not_in(billed))).scalar() or 0)
+            .order_by(Payer.name)
+            .with_cte(latest, owed))
 
 
 def patient_totals_query(as_of: dt.date):

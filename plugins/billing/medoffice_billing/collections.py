@@ -112,13 +112,10 @@ def _plan_ids():
 
 
 def past_due_query(today: dt.date, min_days: int):
-    """Patients owing at least the statement minimum for ``min_days`` days or more (from the stored aging),
-    with their patient record; oldest first."""
+    """Stored aging of the patients owing at least the statement minimum for ``min_days`` days or more."""
     minimum = int(settings.get("billing.statement_min_balance_cents", 500) or 0)
-    return (PatientAging.select(PatientAging, Patient)
-            .join(Patient, on=(Patient.id == PatientAging.patient_id), attr="patient")
-            .where((PatientAging.patient_cents >= max(minimum, 1))
-                   & (PatientAging.oldest_on <= today - dt.timedelta(days=min_days))))
+    return PatientAging.select().where((PatientAging.patient_cents >= max(minimum, 1))
+                                       & (PatientAging.oldest_on <= today - dt.timedelta(days=min_days)))
 
 
 def precollections_query(today: dt.date):
@@ -130,9 +127,8 @@ def precollections_query(today: dt.date):
 
 
 def placements_query(status: str | None = "placed"):
-    """Placements (of one status, or all) with their patient, newest first."""
-    query = (CollectionPlacement.select(CollectionPlacement, Patient)
-             .join(Patient, on=(Patient.id == CollectionPlacement.patient_id), attr="patient"))
+    """Placements, of one status or all."""
+    query = CollectionPlacement.select()
     if status:
         query = query.where(CollectionPlacement.status == status)
     return query
@@ -308,10 +304,9 @@ def export_placements(stream, include_all: bool = False) -> int:
     return len(ids)
 
 
-def summary(today: dt.date) -> dict:
-    """Counts and cents for the collections page header (from the stored aging)."""
-    pre = precollections_query(today)
+def summary() -> dict:
+    """The collections page header: accounts with the agency (count and cents), the stages, the minimum."""
     placed = CollectionPlacement.select(fn.COUNT(CollectionPlacement.id), fn.SUM(CollectionPlacement.balance_cents)) \
         .where(CollectionPlacement.status == "placed").tuples().get()
-    return {"precollections": pre.count(), "placed": int(placed[0] or 0), "placed_cents": int(placed[1] or 0),
-            "stages": stages(), "minimum": format_cents(int(settings.get("billing.statement_min_balance_cents", 500) or 0))}
+    return {"placed": int(placed[0] or 0), "placed_cents": int(placed[1] or 0), "stages": stages(),
+            "minimum": format_cents(int(settings.get("billing.statement_min_balance_cents", 500) or 0))}

@@ -70,9 +70,9 @@ def flag_follow_ups(today: dt.date | None = None) -> int:
                 "to_status": c.status,
                 "reason": f"No answer from the payer {(today - c.submitted_at.date()).days} days after submission: "
                           "check the claim's status with the payer."} for c in due[start:start + 500]]).execute()
-        for claim in due:
-            audit.record("billing.claim.follow_up", "billing_claim", claim.id, patient_id=claim.patient_id,
-                         detail={"claim_number": claim.claim_number, "days": days})
+        audit.record_many([{"action": "billing.claim.follow_up", "object_type": "billing_claim", "object_id": claim.id,
+                            "patient_id": claim.patient_id,
+                            "detail": {"claim_number": claim.claim_number, "days": days}} for claim in due])
     return len(due)
 
 

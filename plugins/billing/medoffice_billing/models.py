@@ -668,11 +668,13 @@ class PatientAging(BaseModel):
     b2 = pw.IntegerField(default=0)
     b3 = pw.IntegerField(default=0)
     b4 = pw.IntegerField(default=0)
-    oldest_on = pw.DateField(null=True, index=True)
+    oldest_on = pw.DateField(null=True)
     refreshed_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
         table_name = "billing_patient_aging"
+        # Covers the collection lists' filter and count (owed since, at least the minimum).
+        indexes = ((("oldest_on", "patient_cents", "patient_id"), False),)
 
 
 class AgingSnapshot(BaseModel):

@@ -68,11 +68,8 @@ def _totals(rows: list[dict], keys) -> dict:
 
 def ar_aging_payer(as_of: dt.date) -> ReportResult:
     """Insurance balances per payer, aged from the date of service."""
-    rows = [{"payer": r["name"], **{k: int(r[k]) for k in BUCKET_KEYS}, "total": int(r["total"])}
+    rows = [{"payer": r["name"] or "(no claim)", **{k: int(r[k]) for k in BUCKET_KEYS}, "total": int(r["total"])}
             for r in aging.payer_aging_query(as_of).dicts() if r["total"]]
-    unbilled = aging.unattributed_insurance(as_of)
-    if unbilled:
-        rows.append({"payer": "(no claim)", **{k: 0 for k in BUCKET_KEYS}, "b0": unbilled, "total": unbilled})
     return ReportResult(
         columns=[Column("payer", "Payer"), *BUCKET_COLUMNS, Column("total", "Total", "cents")],
         rows=rows, totals=_totals(rows, (*BUCKET_KEYS, "total")),
@@ -240,20 +237,19 @@ def _era_lines(start: dt.date, end: dt.date, payer_id: int | None):
 def denial_rate(start: dt.date, end: dt.date, payer: str | None = None) -> ReportResult:
     """Denied lines per payer, reason (CARC) and procedure code, against the lines that payer adjudicated."""
     payer_id = int(payer) if payer and payer.isdigit() else None
-    adjudicated = _era_lines(start, end, payer_id).alias("adj")
-    per_code = (ServiceLine.select(adjudicated.c.payer_id.alias("payer_id"), ServiceLine.code.alias("code"),
-                                   fn.COUNT(adjudicated.c.line_id).alias("lines"))
-                .from_(adjudicated).join(ServiceLine, on=(ServiceLine.id == adjudicated.c.line_id))
-                .group_by(adjudicated.c.payer_id, ServiceLine.code)).alias("per_code")
-    denied = _era_lines(start, end, payer_id).alias("den")
-    reasons = (LT.select(denied.c.payer_id.alias("payer_id"), denied.c.line_id.alias("line_id"),
-                         denied.c.claim_id.alias("claim_id"), LT.carc.alias("carc"),
+    era = _era_lines(start, end, payer_id).cte("era", columns=("claim_id", "line_id", "payer_id", "paid"))
+    per_code = (ServiceLine.select(era.c.payer_id.alias("payer_id"), ServiceLine.code.alias("code"),
+                                   fn.COUNT(era.c.line_id).alias("lines"))
+                .from_(era).join(ServiceLine, on=(ServiceLine.id == era.c.line_id))
+                .group_by(era.c.payer_id, ServiceLine.code)).cte("per_code", columns=("payer_id", "code", "lines"))
+    reasons = (LT.select(era.c.payer_id.alias("payer_id"), era.c.line_id.alias("line_id"), LT.carc.alias("carc"),
                          fn.SUM(0 - LT.amount_cents).alias("cents"))
-               .from_(denied)
-               .join(LT, on=((LT.claim == denied.c.claim_id) & (LT.service_line == denied.c.line_id)))
-               .where((denied.c.paid == 0) & LT.kind.in_(("adjustment", "writeoff")) & (LT.group_code != "PR")
+               .from_(era)
+               .join(LT, on=((LT.claim == era.c.claim_id) & (LT.service_line == era.c.line_id)))
+               .where((era.c.paid == 0) & LT.kind.in_(("adjustment", "writeoff")) & (LT.group_code != "PR")
                       & (LT.source == "era") & (LT.carc != "") & LT.reverses.is_null())
-               .group_by(denied.c.payer_id, denied.c.line_id, denied.c.claim_id, LT.carc)).alias("reasons")
+               .group_by(era.c.payer_id, era.c.line_id, era.c.claim_id, LT.carc)
+               ).cte("reasons", columns=("payer_id", "line_id", "carc", "cents"))
     query = (Payer.select(Payer.name.alias("payer"), reasons.c.carc.alias("carc"), ServiceLine.code.alias("code"),
                           fn.COUNT(reasons.c.line_id).alias("denied"), fn.SUM(reasons.c.cents).alias("cents"),
                           per_code.c.lines.alias("adjudicated"))
@@ -261,7 +257,8 @@ def denial_rate(start: dt.date, end: dt.date, payer: str | None = None) -> Repor
              .join(ServiceLine, on=(ServiceLine.id == reasons.c.line_id))
              .join(per_code, on=((per_code.c.payer_id == Payer.id) & (per_code.c.code == ServiceLine.code)))
              .group_by(Payer.name, reasons.c.carc, ServiceLine.code, per_code.c.lines)
-             .order_by(Payer.name, fn.COUNT(reasons.c.line_id).desc(), reasons.c.carc, ServiceLine.code))
+             .order_by(Payer.name, fn.COUNT(reasons.c.line_id).desc(), reasons.c.carc, ServiceLine.code)
+             .with_cte(era, per_code, reasons))
     rows = [{"payer": r["payer"], "carc": r["carc"], "reason": ADJUSTMENT_REASONS.get(r["carc"], "")[:80],
              "code": r["code"], "denied": int(r["denied"]), "adjudicated": int(r["adjudicated"]),
              "cents": int(r["cents"] or 0), "rate": share_basis_points(int(r["denied"]), int(r["adjudicated"]))}
@@ -284,8 +281,8 @@ def _payer_choices():
 def charges_and_receipts(start: dt.date, end: dt.date, provider: int | None = None) -> ReportResult:
     """Charges (by date of service) and receipts (by payment date) per rendering provider and month."""
     month = month_of(LT.effective_date)
-    name = fn.COALESCE(StaffMember.last_name + ", " + StaffMember.first_name, "(no provider)")
-    query = (LT.select(month.alias("month"), name.alias("provider"), sum_if(LT.kind == "charge").alias("charges"),
+    query = (LT.select(month.alias("month"), StaffMember.last_name, StaffMember.first_name,
+                       sum_if(LT.kind == "charge").alias("charges"),
                        sum_if(LT.kind == "payment", 0 - LT.amount_cents).alias("insurance"),
                        sum_if(LT.kind.in_(("patient_payment", "refund")) & (LT.party == "patient"),
                               0 - LT.amount_cents).alias("patient"))
@@ -297,8 +294,9 @@ def charges_and_receipts(start: dt.date, end: dt.date, provider: int | None = No
              .order_by(month, StaffMember.last_name, StaffMember.first_name))
     if provider is not None:
         query = query.where(Encounter.rendering_provider_id == provider)
-    rows = [{"month": r["month"], "provider": r["provider"], "charges": int(r["charges"]),
-             "insurance": int(r["insurance"]), "patient": int(r["patient"]),
+    rows = [{"month": r["month"],
+             "provider": f"{r['last_name']}, {r['first_name']}" if r["last_name"] else "(no provider)",
+             "charges": int(r["charges"]), "insurance": int(r["insurance"]), "patient": int(r["patient"]),
              "receipts": int(r["insurance"]) + int(r["patient"])} for r in query.dicts()]
     return ReportResult(
         columns=[Column("month", "Month"), Column("provider", "Rendering provider"), Column("charges", "Charges", "cents"),

@@ -34,8 +34,8 @@ from peewee import fn
 from . import aging, collections, ledger
 from .actor import acting_user
 from .ledger import LT, sum_if
-from .models import (Claim, Fee, PatientAccount, PatientPayment, PaymentPlan, ServiceLine, Statement, StatementHold,
-                     StatementRun)
+from .models import (Claim, CollectionPlacement, Fee, PatientAccount, PatientPayment, PaymentPlan, ServiceLine, Statement,
+                     StatementHold, StatementRun)
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "statement.css"
 CHUNK = 500
@@ -100,22 +100,26 @@ def _ids(query) -> set[int]:
     return {pid for (pid,) in query.tuples()}
 
 
+def _holds(as_of: dt.date) -> dict:
+    """Per hold reason: the table and the condition that holds a patient's statements."""
+    return {
+        "collections": (CollectionPlacement, CollectionPlacement.status == "placed"),
+        "manual": (StatementHold, StatementHold.until.is_null() | (StatementHold.until >= as_of)),
+        "plan": (PaymentPlan, PaymentPlan.status == "active"),
+        "insurance": (Claim, Claim.status.in_(ledger.PENDING_CLAIM_STATES) & (Claim.frequency_code != "8")),
+    }
+
+
 def hold_sets(as_of: dt.date) -> dict[str, set[int]]:
     """Patient ids held from statements, by reason (small tables, and the patients with pending claims)."""
-    return {
-        "collections": _ids(collections.placed_ids()),
-        "manual": _ids(StatementHold.select(StatementHold.patient_id).where(
-            StatementHold.until.is_null() | (StatementHold.until >= as_of))),
-        "plan": _ids(PaymentPlan.select(PaymentPlan.patient_id).where(PaymentPlan.status == "active")),
-        "insurance": _ids(Claim.select(Claim.patient_id).where(
-            Claim.status.in_(ledger.PENDING_CLAIM_STATES) & (Claim.frequency_code != "8")).distinct()),
-    }
+    return {key: _ids(model.select(model.patient_id).where(condition).distinct())
+            for key, (model, condition) in _holds(as_of).items()}
 
 
 def hold_reasons(patient_id: int, as_of: dt.date) -> list[str]:
     """Why the patient would not get a statement in a run now (empty: nothing holds it)."""
-    sets = hold_sets(as_of)
-    return [label for key, label in HOLD_REASONS.items() if patient_id in sets[key]]
+    return [HOLD_REASONS[key] for key, (model, condition) in _holds(as_of).items()
+            if model.select().where(condition & (model.patient_id == patient_id)).exists()]
 
 
 def last_statement_dates(patient_ids=None) -> dict[int, dt.date]:
@@ -258,9 +262,10 @@ def _record(run: StatementRun, contents: dict[int, dict], as_of: dt.date) -> Non
              "created_at": utcnow()} for pid, c in contents.items()]
     for start in range(0, len(rows), CHUNK):
         Statement.insert_many(rows[start:start + CHUNK]).execute()
-    for pid, c in contents.items():
-        audit.record("billing.statement.create", "billing_statement_run", run.id, patient_id=pid,
-                     detail={"amount_cents": c["amount"], "bucket": c["bucket"], "stage": c["stage"]})
+    audit.record_many([{"action": "billing.statement.create", "object_type": "billing_statement_run",
+                        "object_id": run.id, "patient_id": pid,
+                        "detail": {"amount_cents": c["amount"], "bucket": c["bucket"], "stage": c["stage"]}}
+                       for pid, c in contents.items()])
 
 
 def default_folder(run: StatementRun) -> Path:

@@ -23,7 +23,7 @@ from ..collections import WRITE_OFF_REASONS, CollectionsError
 from ..models import AgingSnapshot, CollectionPlacement, PatientAging
 from . import bp
 from .fields import choices
-from .ledger import patient_crumbs, patient_or_404
+from .ledger import attach_patients, needs_patient_join, patient_crumbs, patient_or_404
 from .payments import ReasonForm
 
 TABS = {"precollections": "Pre-collections", "past_due": "Past due", "placed": "With the agency",
@@ -64,6 +64,8 @@ def _name(row) -> str:
 
 
 def _aging_table(query, key: str):
+    if needs_patient_join("patient", "account"):
+        query = query.join(Patient, on=(Patient.id == PatientAging.patient_id))
     today = settings.today()
     stage_list = collections.stages()
 
@@ -74,7 +76,7 @@ def _aging_table(query, key: str):
         like = f"%{text}%"
         return (Patient.last_name ** like) | (Patient.account_number ** like)
 
-    return paginate(
+    table = paginate(
         query, id="collections-table",
         columns=[
             TableColumn("patient", "Patient", sort=Patient.last_name, value=_name,
@@ -93,10 +95,14 @@ def _aging_table(query, key: str):
         search=search, default_sort="oldest", endpoint="billing.collections_page", endpoint_args={"tab": key},
         noun="account", noun_plural="accounts", search_placeholder="Patient or account",
         empty_message="No account here." if key == "past_due" else "No account has reached the last dunning stage.")
+    attach_patients(table.rows)
+    return table
 
 
 def _placement_table(status: str):
     query = collections.placements_query(status)
+    if needs_patient_join("patient", "account"):
+        query = query.join(Patient, on=(Patient.id == CollectionPlacement.patient_id))
 
     def search(text):
         like = f"%{text}%"
@@ -120,10 +126,12 @@ def _placement_table(status: str):
         columns += [TableColumn("recalled", "Recalled", sort=CollectionPlacement.recalled_at,
                                 value=lambda r: r.recalled_at.strftime("%Y-%m-%d") if r.recalled_at else ""),
                     TableColumn("reason", "Why", value=lambda r: r.recall_reason)]
-    return paginate(query, id="collections-table", columns=columns, search=search, default_sort="placed_on",
-                    endpoint="billing.collections_page", endpoint_args={"tab": status}, noun="account",
-                    noun_plural="accounts", search_placeholder="Patient, account or agency",
-                    empty_message="No account here.")
+    table = paginate(query, id="collections-table", columns=columns, search=search, default_sort="placed_on",
+                     endpoint="billing.collections_page", endpoint_args={"tab": status}, noun="account",
+                     noun_plural="accounts", search_placeholder="Patient, account or agency",
+                     empty_message="No account here.")
+    attach_patients(table.rows)
+    return table
 
 
 @bp.route("/collections")
@@ -140,10 +148,10 @@ def collections_page():
     else:
         table = _placement_table(key)
     task = current_status(int(request.args["task"])) if request.args.get("task", "").isdigit() else None
-    refreshed = PatientAging.select(PatientAging.refreshed_at).order_by(PatientAging.refreshed_at).first()
     return render_page("billing/collections.html", title="Collections", table=table, tabs=TABS, current=key,
-                       summary=collections.summary(today), export_form=ExportForm(), task=task,
-                       refreshed=refreshed.refreshed_at if refreshed else None, breadcrumbs=[("Collections", None)])
+                       summary=collections.summary(), export_form=ExportForm(), task=task,
+                       refreshed=AgingSnapshot.select(fn.MAX(AgingSnapshot.snapshot_date)).scalar(),
+                       breadcrumbs=[("Collections", None)])
 
 
 @bp.route("/collections/refresh", methods=["POST"])
@@ -155,6 +163,7 @@ def collections_refresh():
     def work(progress):
         progress(None, "Reading the ledger…")
         count = aging.refresh_patient_aging(settings.today())
+        aging.take_snapshot(settings.today())
         return f"{count} accounts refreshed."
 
     task = start_task(app, "Refresh the accounts' aging", work, permission="billing.view",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import abort, redirect, url_for
+from flask import abort, redirect, request, url_for
 from medoffice import audit, settings
 from medoffice.access import requires
 from medoffice.models import Patient, StaffMember
@@ -25,6 +25,22 @@ def patient_crumbs(patient: Patient, *tail):
     """Breadcrumbs from the patient list through the patient to the page."""
     return [("Patients", url_for("core.patients")),
             (patient.display_name, url_for("core.patient", patient_id=patient.id)), *tail]
+
+
+def needs_patient_join(*keys: str) -> bool:
+    """True when the request searches, or sorts by one of ``keys`` (patient columns): only then must a
+    list's query join the patients; otherwise the page's patients are fetched after it (a count over
+    a join costs a lookup per row)."""
+    return bool((request.args.get("q") or "").strip()) or request.args.get("sort") in keys
+
+
+def attach_patients(rows: list, attr: str = "patient") -> list:
+    """Set ``row.<attr>`` to each row's patient (one query for the page's rows)."""
+    ids = {row.patient_id for row in rows}
+    patients = {p.id: p for p in Patient.select().where(Patient.id.in_(ids))} if ids else {}
+    for row in rows:
+        setattr(row, attr, patients.get(row.patient_id))
+    return rows
 
 
 def account_aging(patient_id: int) -> dict:

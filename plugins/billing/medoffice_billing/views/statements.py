@@ -14,14 +14,15 @@ from medoffice.money import format_cents
 from medoffice.tasks import current_status, start_task
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
+from peewee import fn
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import statements
-from ..models import PatientAging, Statement, StatementRun
+from ..models import AgingSnapshot, PatientAging, Statement, StatementRun
 from ..statements import HOLD_REASONS, StatementError
 from . import bp
-from .ledger import patient_crumbs, patient_or_404
+from .ledger import attach_patients, needs_patient_join, patient_crumbs, patient_or_404
 
 TRIGGERS = {"web": "Web", "cli": "Command line", "job": "Nightly job", "patient": "One patient"}
 
@@ -75,9 +76,8 @@ def statements_preview():
     rows = list(PatientAging.select(PatientAging.patient_id, PatientAging.patient_cents).where(
         PatientAging.patient_cents > 0).dicts())
     sorting = statements.sort_patients(today, rows)
-    refreshed = PatientAging.select(PatientAging.refreshed_at).order_by(PatientAging.refreshed_at).first()
     return render_page("billing/_statements_preview.html", title="Statements", sorting=sorting,
-                       hold_labels=HOLD_REASONS, refreshed=refreshed.refreshed_at if refreshed else None,
+                       hold_labels=HOLD_REASONS, refreshed=AgingSnapshot.select(fn.MAX(AgingSnapshot.snapshot_date)).scalar(),
                        due_cents=sum(r["patient_cents"] for r in sorting.due))
 
 
@@ -105,10 +105,9 @@ def statement_run(run_id: int):
     run = StatementRun.get_or_none(StatementRun.id == run_id) or abort(404)
     audit.record("billing.statement_run.view", "billing_statement_run", run.id)
     query = (Statement.select(Statement.id, Statement.patient_id, Statement.amount_cents, Statement.bucket,
-                              Statement.dunning_stage, Statement.statement_date, Patient.first_name, Patient.last_name,
-                              Patient.account_number)
-             .join(Patient, on=(Patient.id == Statement.patient_id), attr="patient")
-             .where(Statement.run == run.id))
+                              Statement.dunning_stage, Statement.statement_date).where(Statement.run == run.id))
+    if needs_patient_join("patient", "account"):
+        query = query.join(Patient, on=(Patient.id == Statement.patient_id))
 
     def search(text):
         like = f"%{text}%"
@@ -117,6 +116,7 @@ def statement_run(run_id: int):
     table = paginate(
         query, id="statements-table",
         columns=[
+            TableColumn("number", "No.", sort=Statement.id, value=lambda s: s.id),
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda s: f"{s.patient.last_name}, {s.patient.first_name}",
                         link=lambda s: url_for("billing.ledger_page", patient_id=s.patient_id)),
@@ -126,9 +126,10 @@ def statement_run(run_id: int):
             TableColumn("bucket", "Oldest (days)", sort=Statement.bucket, value=lambda s: s.bucket),
             TableColumn("stage", "Stage", sort=Statement.dunning_stage, value=lambda s: s.dunning_stage),
         ],
-        search=search, default_sort="patient", endpoint="billing.statement_run", endpoint_args={"run_id": run.id},
+        search=search, default_sort="number", endpoint="billing.statement_run", endpoint_args={"run_id": run.id},
         noun="statement", noun_plural="statements", search_placeholder="Patient or account",
         empty_message="This run sent no statements.")
+    attach_patients(table.rows)
     return render_page("billing/statement_run.html", title=f"Statement run {run.id}", run=run, table=table,
                        triggers=TRIGGERS, breadcrumbs=[("Statements", url_for("billing.statements_page")),
                                                         (f"Run {run.id}", None)])

@@ -11,7 +11,7 @@ from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
-from peewee import JOIN, fn
+from peewee import fn
 
 from .. import claims as claim_service
 from .. import ledger
@@ -19,6 +19,7 @@ from ..claims import STATE_LABELS, ClaimError
 from ..jobs import follow_up_days, unanswered_condition
 from ..models import Claim, Payer, RemitClaim, Remittance
 from . import bp
+from .ledger import attach_patients, needs_patient_join
 
 TABS = {"unpaid": "Not answered", "rejected": "Rejected", "denied": "Denied", "exceptions": "835 exceptions"}
 MAX_DAYS = 3650
@@ -37,13 +38,14 @@ def _checkbox(claim) -> Markup:
 
 
 def _claims_table(key: str, condition, args: dict):
-    users = User.alias("assignee")
-    query = (Claim.select(Claim, Payer.name, Patient.first_name, Patient.last_name, users.full_name)
-             .join(Payer).switch(Claim)
-             .join(Patient, on=(Claim.patient_id == Patient.id), attr="patient").switch(Claim)
-             .join(users, JOIN.LEFT_OUTER, on=(users.id == Claim.assigned_user_id), attr="assignee")
-             .where(condition))
+    query = Claim.select().where(condition)
+    if needs_patient_join("patient"):
+        query = query.join(Patient, on=(Claim.patient_id == Patient.id))
+    if request.args.get("sort") == "payer":
+        query = query.switch(Claim).join(Payer)
     today = settings.today()
+    payers = {p.id: p.name for p in Payer.select(Payer.id, Payer.name)}
+    users = {u.id: u.full_name for u in User.select(User.id, User.full_name)}
     owed: dict[int, ledger.Balances] = {}  # filled for the page's claims once it is fetched
 
     def search(text):
@@ -58,7 +60,7 @@ def _claims_table(key: str, condition, args: dict):
                         link=lambda c: url_for("billing.claim", claim_id=c.id)),
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda c: f"{c.patient.last_name}, {c.patient.first_name}"),
-            TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: c.payer.name),
+            TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: payers.get(c.payer_id, "")),
             TableColumn("service_date", "Service date", sort=Claim.service_date,
                         value=lambda c: c.service_date.isoformat()),
             TableColumn("age", "Days since sent", sort=Claim.submitted_at, numeric=True,
@@ -68,10 +70,11 @@ def _claims_table(key: str, condition, args: dict):
                         value=lambda c: format_cents(c.total_charge_cents)),
             TableColumn("owed", "Payer still owes", numeric=True,
                         value=lambda c: format_cents(owed.get(c.id, ledger.Balances()).insurance_cents)),
-            TableColumn("assignee", "Assigned to", value=lambda c: c.assignee.full_name if c.assigned_user_id else ""),
+            TableColumn("assignee", "Assigned to", value=lambda c: users.get(c.assigned_user_id, "")),
         ],
-        search=search, default_sort="age", endpoint="billing.worklists", endpoint_args=args, noun="claim",
+        search=search, default_sort="service_date", endpoint="billing.worklists", endpoint_args=args, noun="claim",
         noun_plural="claims", search_placeholder="Claim number or patient", empty_message="Nothing to work here.")
+    attach_patients(table.rows)
     owed.update(ledger.claim_balances([c.id for c in table.rows]))
     return table
 
