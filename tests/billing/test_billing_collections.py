@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from types import SimpleNamespace
 
 import pytest
 from accounts_setup import days_ago, new_patient, self_pay_visit, subscriber
@@ -66,9 +67,15 @@ def test_precollections_list_and_today_item(app):
     biller = login(app.test_client(), "billing")
     page = biller.get("/billing/collections").get_data(as_text=True)
     assert old[0].account_number in page and old[1].account_number not in page and "Place with the agency" in page
+    with database(app):
+        shown = AuditEvent.select().where(AuditEvent.action == "billing.collections.list").order_by(AuditEvent.id.desc()).get()
+        assert f'"patients":[{old[0].id}]' in shown.detail
     with app.test_request_context(), database(app):
         items = {i.title: i.count for i in work_items(settings.today())}
+        desk = SimpleNamespace(has_permission=lambda permission: permission != "billing.collections.manage")
+        desk_items = {i.title for i in work_items(settings.today(), desk)}
     assert items.get("Account ready for a collection agency") == 1
+    assert "Account ready for a collection agency" not in desk_items  # not even counted for the desk
 
 
 def test_place_and_recall_from_the_pages(app):

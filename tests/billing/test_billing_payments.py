@@ -3,6 +3,7 @@ refunds of credit, events after commit, card numbers refused, end-of-day totals 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from accounts_setup import adjudicate, days_ago, insured_visit, self_pay_visit, subscriber
@@ -200,3 +201,31 @@ def test_allocation_never_overpays_a_line_and_loses_nothing(amount, owed):
     # Oldest first: every line before the last one paid is paid in full.
     assert all(cents == dict(lines)[line] for line, cents in parts[:-1])
     assert credit == 0 or sum(owed) < amount
+
+
+def test_two_desks_refunding_at_once_never_refund_the_credit_twice(app):
+    with database(app):
+        records = practice()
+        pid = records["patient"].id
+        payments.post_payment(pid, 8000, "cash")  # nothing owed: $80.00 of credit
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def desk():
+        with database(app):
+            barrier.wait(timeout=10)
+            try:
+                payments.refund(pid, 8000, "check", "5001", "Overpaid")
+                outcomes.append("refunded")
+            except PaymentError as exc:
+                outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=desk) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["The patient has $0.00 of credit: refund at most that.", "refunded"]
+    with database(app):
+        assert ledger.patient_balances(pid).patient_cents == 0
+        assert PatientPayment.select().where(PatientPayment.kind == "refund").count() == 1

@@ -210,6 +210,7 @@ def record_write_off(patient_id: int, reason: str, note: str = "") -> tuple[int,
     user_id, _ = acting_user()
     events: list[tuple[str, dict]] = []
     with transaction():
+        ledger.lock_account(patient_id)
         lines = ledger.open_patient_lines(patient_id)
         total = sum(amount for _line, amount in lines)
         if total <= 0:

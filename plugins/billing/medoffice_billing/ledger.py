@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from medoffice.db import db, is_sqlite
 from peewee import Case, fn
 
 from .models import Claim, ClaimLine, Encounter, LineTransaction, ServiceLine
@@ -23,6 +24,20 @@ KIND_LABELS = {
     "charge": "Charge", "payment": "Insurance payment", "adjustment": "Adjustment", "transfer": "Transfer",
     "patient_payment": "Patient payment", "writeoff": "Write-off", "refund": "Refund",
 }
+
+
+ACCOUNT_LOCK = 7461  # the advisory-lock class of a patient's account (PostgreSQL)
+
+
+def lock_account(patient_id: int) -> None:
+    """Serialize desk postings on one patient's account until the transaction ends.
+
+    Allocation reads the open lines and then writes against them; two desks posting for the same
+    patient at once must not both pay the same line. SQLite's write transactions already take the
+    lock up front; on PostgreSQL a transaction-scoped advisory lock does it.
+    """
+    if not is_sqlite():
+        db.execute_sql(f"SELECT pg_advisory_xact_lock({ACCOUNT_LOCK}, {int(patient_id)})")
 
 
 def sum_if(condition, value=None):

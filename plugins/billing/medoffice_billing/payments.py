@@ -161,6 +161,7 @@ def record_payment(patient_id: int, amount_cents: int, method: str, reference: s
     user_id, username = acting_user()
     events: list[tuple[str, dict]] = []
     with transaction():
+        ledger.lock_account(patient_id)
         number = receipt_number(numbering.allocate(RECEIPT_COUNTER))
         now = utcnow()
         parts, credit = allocate(amount_cents, ledger.open_patient_lines(patient_id))
@@ -205,6 +206,7 @@ def void_payment(payment: PatientPayment, reason: str) -> PatientPayment:
     user_id, username = acting_user()
     events: list[tuple[str, dict]] = []
     with transaction():
+        ledger.lock_account(payment.patient_id)
         # The conditional update makes a double submit void once.
         if not PatientPayment.update(voided_at=utcnow(), voided_by=username, void_reason=reason[:200]).where(
                 (PatientPayment.id == payment.id) & PatientPayment.voided_at.is_null()).execute():
@@ -244,6 +246,7 @@ def refund(patient_id: int, amount_cents: int, method: str, reference: str, reas
     user_id, username = acting_user()
     events: list[tuple[str, dict]] = []
     with transaction():
+        ledger.lock_account(patient_id)
         credit = ledger.patient_balances(patient_id).credit_cents
         if amount_cents > credit:
             raise PaymentError("amount", f"The patient has {format_cents(credit)} of credit: refund at most that.")
@@ -270,22 +273,22 @@ def apply_credit(patient_id: int) -> int:
 
     No money moves, so no event fires; the move is two entries per line (credit used, charge paid).
     """
-    open_lines = ledger.open_patient_lines(patient_id)
-    unapplied = -int(LineTransaction.select(fn.COALESCE(fn.SUM(LineTransaction.amount_cents), 0)).where(
-        (LineTransaction.patient_id == patient_id) & (LineTransaction.party == "patient")
-        & LineTransaction.service_line.is_null()).scalar() or 0)
-    parts, _left = allocate(unapplied, open_lines) if unapplied > 0 else ([], 0)
-    applied = sum(share for _line, share in parts)
-    if not applied:
-        return 0
     user_id, _ = acting_user()
     now, day = utcnow(), settings.today()
-    base = {"kind": "patient_payment", "party": "patient", "patient_id": patient_id, "source": "desk",
-            "reference": "credit", "effective_date": day, "posted_at": now, "posted_by_user_id": user_id}
-    rows = [{**base, "service_line": None, "amount_cents": applied, "memo": "credit applied to charges"}]
-    rows += [{**base, "service_line": line_id, "amount_cents": -share, "memo": "paid from credit on account"}
-             for line_id, share in parts]
     with transaction():
+        ledger.lock_account(patient_id)
+        unapplied = -int(LineTransaction.select(fn.COALESCE(fn.SUM(LineTransaction.amount_cents), 0)).where(
+            (LineTransaction.patient_id == patient_id) & (LineTransaction.party == "patient")
+            & LineTransaction.service_line.is_null()).scalar() or 0)
+        parts, _left = allocate(unapplied, ledger.open_patient_lines(patient_id)) if unapplied > 0 else ([], 0)
+        applied = sum(share for _line, share in parts)
+        if not applied:
+            return 0
+        base = {"kind": "patient_payment", "party": "patient", "patient_id": patient_id, "source": "desk",
+                "reference": "credit", "effective_date": day, "posted_at": now, "posted_by_user_id": user_id}
+        rows = [{**base, "service_line": None, "amount_cents": applied, "memo": "credit applied to charges"}]
+        rows += [{**base, "service_line": line_id, "amount_cents": -share, "memo": "paid from credit on account"}
+                 for line_id, share in parts]
         LineTransaction.insert_many(rows).execute()
         audit.record("billing.credit.apply", "patient", patient_id, patient_id=patient_id,
                      detail={"applied_cents": applied, "lines": len(parts)})

@@ -108,8 +108,8 @@ def medoffice_reports():
 
 
 @hookimpl
-def medoffice_work_items(today):
-    return work_items() + remittance_work_items() + account_work_items(today)
+def medoffice_work_items(user, today):
+    return work_items() + remittance_work_items() + account_work_items(today, user)
 
 
 @hookimpl

@@ -16,8 +16,35 @@ def _plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 
 
-def work_items(today: dt.date) -> list[WorkItem]:
-    """Unanswered and rejected claims, payment plans with a missed payment, and pre-collections accounts."""
+def work_items(today: dt.date, user=None) -> list[WorkItem]:
+    """Unanswered and rejected claims, payment plans with a missed payment, and pre-collections accounts.
+
+    With a ``user``, only the counts that user may act on are computed.
+    """
+    def may(permission: str) -> bool:
+        return user is None or user.has_permission(permission)
+
+    items = []
+    if may("billing.claims.edit"):
+        items += _claim_items(today)
+    if may("billing.plans.edit"):
+        missed = plans.missed_count(today)
+        if missed:
+            items.append(WorkItem(f"Payment {_plural(missed, 'plan', 'plans')} with a missed payment",
+                                  url_for("billing.plans_page", status="missed"), "billing.plans.edit", urgency=40,
+                                  count=missed, source="Billing",
+                                  detail="Call the patient; cancel the plan if it has failed."))
+    if may("billing.collections.manage"):
+        pre = collections.precollections_query(today).count()
+        if pre:
+            items.append(WorkItem(f"{_plural(pre, 'Account', 'Accounts')} ready for a collection agency",
+                                  url_for("billing.collections_page"), "billing.collections.manage", urgency=60,
+                                  count=pre, source="Billing",
+                                  detail="Place them with the agency, or hold or recall them."))
+    return items
+
+
+def _claim_items(today: dt.date) -> list[WorkItem]:
     days = follow_up_days()
     unpaid = unanswered_condition(today, days)
     rejected = Claim.status == "rejected"
@@ -34,14 +61,4 @@ def work_items(today: dt.date) -> list[WorkItem]:
                               url_for("billing.worklists", tab="unpaid"), "billing.claims.edit", urgency=45,
                               count=unpaid_count, source="Billing",
                               detail="Check the claim's status with the payer; assign them to share the work."))
-    missed = plans.missed_count(today)
-    if missed:
-        items.append(WorkItem(f"Payment {_plural(missed, 'plan', 'plans')} with a missed payment",
-                              url_for("billing.plans_page", status="missed"), "billing.plans.edit", urgency=40,
-                              count=missed, source="Billing", detail="Call the patient; cancel the plan if it has failed."))
-    pre = collections.precollections_query(today).count()
-    if pre:
-        items.append(WorkItem(f"{_plural(pre, 'Account', 'Accounts')} ready for a collection agency",
-                              url_for("billing.collections_page"), "billing.collections.manage", urgency=60,
-                              count=pre, source="Billing", detail="Place them with the agency, or hold or recall them."))
     return items

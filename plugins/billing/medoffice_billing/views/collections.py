@@ -23,7 +23,7 @@ from ..collections import WRITE_OFF_REASONS, CollectionsError
 from ..models import AgingSnapshot, CollectionPlacement, PatientAging
 from . import bp
 from .fields import choices
-from .ledger import attach_patients, needs_patient_join, patient_crumbs, patient_or_404
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
 from .payments import ReasonForm
 
 TABS = {"precollections": "Pre-collections", "past_due": "Past due", "placed": "With the agency",
@@ -147,6 +147,7 @@ def collections_page():
         table = _aging_table(collections.past_due_query(today, collections.stages()[0][0]), key)
     else:
         table = _placement_table(key)
+    audit_list("billing.collections.list", table.rows, tab=key)
     task = current_status(int(request.args["task"])) if request.args.get("task", "").isdigit() else None
     return render_page("billing/collections.html", title="Collections", table=table, tabs=TABS, current=key,
                        summary=collections.summary(), export_form=ExportForm(), task=task,

@@ -43,6 +43,12 @@ def attach_patients(rows: list, attr: str = "patient") -> list:
     return rows
 
 
+def audit_list(action: str, rows: list, **detail) -> None:
+    """Audit a list page that shows patients: which patients the page showed (their ids)."""
+    shown = {getattr(row, "patient_id", None) for row in rows} - {None}
+    audit.record(action, "patient", "", detail={**detail, "patients": sorted(shown)})
+
+
 def account_aging(patient_id: int) -> dict:
     """The patient's live aging (buckets, credit, oldest date owed), zeros when nothing is owed."""
     today = settings.today()

@@ -20,7 +20,7 @@ from ..models import PatientPayment
 from ..payments import METHODS, PaymentError
 from . import bp
 from .fields import MoneyField, choices
-from .ledger import patient_crumbs, patient_or_404
+from .ledger import audit_list, patient_crumbs, patient_or_404
 
 
 class PaymentForm(FlaskForm):
@@ -199,6 +199,7 @@ def desk_payments():
         noun="receipt", noun_plural="receipts", search_placeholder="Receipt, patient or account",
         empty_message="No payments were taken on this day.")
     totals = list(payments.end_of_day(day).dicts())
+    audit_list("billing.payments.list", table.rows, day=day.isoformat())
     return render_page("billing/payments.html", title="Desk payments", table=table, day=day, totals=totals,
                        methods=METHODS, previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),
                        today=settings.today(), breadcrumbs=[("Desk payments", None)])

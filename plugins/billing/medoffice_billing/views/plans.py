@@ -17,7 +17,7 @@ from ..models import PaymentPlan
 from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
 from . import bp
 from .fields import MoneyField, choices
-from .ledger import patient_crumbs, patient_or_404
+from .ledger import audit_list, patient_crumbs, patient_or_404
 from .payments import ReasonForm
 
 FILTERS = {"active": "Active", "missed": "Missed a payment", "completed": "Paid off", "cancelled": "Cancelled",
@@ -75,6 +75,7 @@ def plans_page():
         search=search, default_sort="start", endpoint="billing.plans_page", endpoint_args={"status": key},
         noun="plan", noun_plural="plans", search_placeholder="Patient or account",
         empty_message="No payment plans here. Set one up from a patient's ledger.")
+    audit_list("billing.plans.list", table.rows, status=key)
     return render_page("billing/plans.html", title="Payment plans", table=table, filters=FILTERS, current=key,
                        breadcrumbs=[("Payment plans", None)])
 

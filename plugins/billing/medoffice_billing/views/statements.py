@@ -22,7 +22,7 @@ from .. import statements
 from ..models import AgingSnapshot, PatientAging, Statement, StatementRun
 from ..statements import HOLD_REASONS, StatementError
 from . import bp
-from .ledger import attach_patients, needs_patient_join, patient_crumbs, patient_or_404
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
 
 TRIGGERS = {"web": "Web", "cli": "Command line", "job": "Nightly job", "patient": "One patient"}
 
@@ -103,7 +103,6 @@ def statements_run():
 def statement_run(run_id: int):
     """One run: its counts, and each patient's statement."""
     run = StatementRun.get_or_none(StatementRun.id == run_id) or abort(404)
-    audit.record("billing.statement_run.view", "billing_statement_run", run.id)
     query = (Statement.select(Statement.id, Statement.patient_id, Statement.amount_cents, Statement.bucket,
                               Statement.dunning_stage, Statement.statement_date).where(Statement.run == run.id))
     if needs_patient_join("patient", "account"):
@@ -130,6 +129,7 @@ def statement_run(run_id: int):
         noun="statement", noun_plural="statements", search_placeholder="Patient or account",
         empty_message="This run sent no statements.")
     attach_patients(table.rows)
+    audit_list("billing.statement_run.view", table.rows, run=run.id)
     return render_page("billing/statement_run.html", title=f"Statement run {run.id}", run=run, table=table,
                        triggers=TRIGGERS, breadcrumbs=[("Statements", url_for("billing.statements_page")),
                                                         (f"Run {run.id}", None)])

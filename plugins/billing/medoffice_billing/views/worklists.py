@@ -19,7 +19,7 @@ from ..claims import STATE_LABELS, ClaimError
 from ..jobs import follow_up_days, unanswered_condition
 from ..models import Claim, Payer, RemitClaim, Remittance
 from . import bp
-from .ledger import attach_patients, needs_patient_join
+from .ledger import attach_patients, audit_list, needs_patient_join
 
 TABS = {"unpaid": "Not answered", "rejected": "Rejected", "denied": "Denied", "exceptions": "835 exceptions"}
 MAX_DAYS = 3650
@@ -136,6 +136,7 @@ def worklists():
         elif who == "unassigned":
             condition &= Claim.assigned_user_id.is_null()
         table = _claims_table(key, condition, args)
+    audit_list("billing.worklist.list", table.rows, tab=key)
     users = list(User.select(User.id, User.full_name).where(User.active == True).order_by(User.full_name))  # noqa: E712
     return render_page("billing/worklists.html", title="Worklists", table=table, tabs=TABS, current=key, days=days,
                        payer_id=payer_id, who=who, by_payer=by_payer, users=users, args=args,
