@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from medoffice.money import format_cents, parse_cents
+
 from medoffice_billing.x12.segments import tokenize
 
 
@@ -63,8 +65,7 @@ def test_export_837_download_then_post_835_with_posting_report(admin_page, tmp_p
     expect(page.get_by_role("heading", name="Posting report")).to_be_visible()
     report = page.locator("main")
     expect(report).to_contain_text(claims[0]["number"])
-    charge = f"${float(claims[0]['charge']):,.2f}"
-    expect(report.locator("dl.facts")).to_contain_text(charge)
+    expect(report.locator("dl.facts")).to_contain_text(format_cents(parse_cents(claims[0]["charge"])))
 
     # The same file again posts nothing and says so.
     page.goto("/billing/remittances")
