@@ -1,11 +1,9 @@
 """837P out and 835 in through the browser: export and download claims, then post the payer's answer."""
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
 from medoffice.money import format_cents, parse_cents
-
 from medoffice_billing.x12.segments import tokenize
+from playwright.sync_api import expect
 
 
 def _claims_in_837(text: str) -> tuple[str, list[dict]]:
