@@ -298,5 +298,6 @@ def aging_widget():
                                          fn.SUM(AgingSnapshot.total_cents).alias("total"))
                     .where(AgingSnapshot.snapshot_date == latest).group_by(AgingSnapshot.party)
                     .order_by(AgingSnapshot.party).dicts())
-    return render_page("billing/_aging_widget.html", title="Accounts receivable", rows=rows, latest=latest,
-                       bucket_keys=aging.BUCKET_KEYS, bucket_labels=aging.BUCKET_LABELS)
+    return render_page("billing/_aging_widget.html", title="Accounts receivable", latest=latest,
+                       by_party={row["party"]: row for row in rows}, bucket_keys=aging.BUCKET_KEYS,
+                       bucket_labels=aging.BUCKET_LABELS)
