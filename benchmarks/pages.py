@@ -3,9 +3,10 @@
 Every navigation page, widget and the Today queue of every enabled plugin is measured, so
 pages added by later plugins are covered without editing this file.
 
-    python benchmarks/pages.py --instance PATH [--requests 200] [--seconds 10] [--clients 8]
+    python benchmarks/pages.py [--instance PATH] [--requests 200] [--seconds 10] [--clients 8]
 
-The instance should hold the large demo data (`medoffice demo --size large`). Prints, per
+Without --instance it first builds one in a temporary folder with the large demo data
+(`medoffice init` + `medoffice demo --size large`: several minutes). Prints, per
 page, in-process p50/p95 (Flask test client) and the ratio to the bare route's p95, then
 served throughput (cheroot on loopback, keep-alive clients) against the bare route served
 the same way.
@@ -14,18 +15,31 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from urllib.parse import urlsplit
 
 from cheroot import wsgi
 from flask import Flask
-
 from medoffice import create_app
 from medoffice.testing import TEST_PASSWORD, create_test_user
 
 USER_AGENT = "medoffice-benchmark"
+
+
+def build_large_instance() -> str:
+    """A fresh instance in a temporary folder with the large demo data, built through the CLI."""
+    instance = tempfile.mkdtemp(prefix="medoffice-bench-")
+    env = {**os.environ, "MEDOFFICE_ADMIN_PASSWORD": "Benchmark-admin-passphrase-9"}
+    for args in (["init", "--admin-user", "admin"], ["demo", "--size", "large"]):
+        subprocess.run([sys.executable, "-m", "medoffice.cli", "--instance", instance, *args],
+                       env=env, check=True)
+    return instance
 
 
 def bare_app() -> Flask:
@@ -112,14 +126,14 @@ def throughput(port: int, path: str, cookie: str, seconds: float, clients: int) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instance", required=True)
+    parser.add_argument("--instance", help="an instance with demo data (default: build one, large)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
 
     # Only GET pages are measured; CSRF is off so the benchmark user can log in with a plain POST.
-    app = create_app(args.instance, WTF_CSRF_ENABLED=False)
+    app = create_app(args.instance or build_large_instance(), WTF_CSRF_ENABLED=False)
     username = create_test_user(app, ("admin",), f"bench{int(time.time())}")
     client = app.test_client()
     client.post("/login", data={"username": username, "password": TEST_PASSWORD})
