@@ -277,3 +277,11 @@ def test_a_long_claim_continues_on_a_second_page(app):
                                    export837.billing_provider(), [], "")
     assert [len(p.lines) for p in pages] == [6, 2]
     assert pages[0].items["28"] == "CONTINUED" and pages[1].items["28"] == "540.00"
+
+
+
+def test_claim_page_links_its_cms1500_pdf(app, client_as):
+    with database(app):
+        claim = ready_claim(setup_practice(electronic=False))
+    page = client_as("billing").get(f"/billing/claims/{claim.id}").get_data(as_text=True)
+    assert f'href="/billing/claims/{claim.id}/cms1500.pdf"' in page and "CMS-1500 (PDF)" in page
