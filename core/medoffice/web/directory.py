@@ -171,6 +171,28 @@ def _inline_target(member: StaffMember, name: str) -> InlineTarget:
     )
 
 
+
+def _save_changes(row, values: dict, object_type: str) -> dict:
+    """Write the fields of ``row`` that differ from ``values``, audited with before/after; returns them."""
+    changed = _changes(row, values)
+    if changed:
+        model = type(row)
+        with transaction():
+            model.update(**{k: v["after"] for k, v in changed.items()}).where(model.id == row.id).execute()
+            audit.record(f"{object_type}.update", object_type, row.id, detail={"changed": changed})
+    return changed
+
+
+def _set_active(row, action: str, object_type: str) -> bool:
+    """Apply ``activate``/``deactivate`` to ``row`` (never a delete), audited; returns the new state."""
+    active = action == "activate"
+    if row.active != active:
+        model = type(row)
+        with transaction():
+            model.update(active=active).where(model.id == row.id).execute()
+            audit.record(f"{object_type}.{action}", object_type, row.id)
+    return active
+
 @bp.route("/staff")
 @requires("core.staff.view")
 def staff_list():
@@ -243,12 +265,7 @@ def staff_edit(staff_id: int):
     form = StaffForm(obj=member, staff_id=member.id)
     form.location.choices = _location_choices(member.location_id)
     if form.validate_on_submit():
-        changed = _changes(member, form_values(form))
-        if changed:
-            with transaction():
-                StaffMember.update(**{k: v["after"] for k, v in changed.items()}).where(
-                    StaffMember.id == member.id).execute()
-                audit.record("staff.update", "staff", member.id, detail={"changed": changed})
+        changed = _save_changes(member, form_values(form), "staff")
         notify("Saved." if changed else "Nothing changed.")
         return redirect(url_for("core.staff_list"))
     return render_page("core/staff_form.html", title=f"Edit {member.display_name}", form=form, member=member,
@@ -263,11 +280,7 @@ def staff_set_active(staff_id: int, action: str):
     member = StaffMember.get_or_none(StaffMember.id == staff_id)
     if member is None:
         return _not_found("Staff member")
-    active = action == "activate"
-    if member.active != active:
-        with transaction():
-            StaffMember.update(active=active).where(StaffMember.id == member.id).execute()
-            audit.record(f"staff.{action}", "staff", member.id)
+    active = _set_active(member, action, "staff")
     notify(f"{member.display_name} is {'active again' if active else 'now inactive'}.")
     return redirect(url_for("core.staff_list", status=None if active else "inactive"))
 
@@ -365,12 +378,7 @@ def location_edit(location_id: int):
         return _not_found("Location")
     form = LocationForm(obj=location, location_id=location.id)
     if form.validate_on_submit():
-        changed = _changes(location, form_values(form))
-        if changed:
-            with transaction():
-                Location.update(**{k: v["after"] for k, v in changed.items()}).where(
-                    Location.id == location.id).execute()
-                audit.record("location.update", "location", location.id, detail={"changed": changed})
+        changed = _save_changes(location, form_values(form), "location")
         notify("Saved." if changed else "Nothing changed.")
         return redirect(url_for("core.locations"))
     return render_page("core/locations_form.html", title=f"Edit {location.name}", form=form, location=location,
@@ -385,10 +393,6 @@ def location_set_active(location_id: int, action: str):
     location = Location.get_or_none(Location.id == location_id)
     if location is None:
         return _not_found("Location")
-    active = action == "activate"
-    if location.active != active:
-        with transaction():
-            Location.update(active=active).where(Location.id == location.id).execute()
-            audit.record(f"location.{action}", "location", location.id)
+    active = _set_active(location, action, "location")
     notify(f"{location.name} is {'active again' if active else 'now inactive'}.")
     return redirect(url_for("core.locations", status=None if active else "inactive"))
