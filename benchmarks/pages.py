@@ -35,7 +35,7 @@ USER_AGENT = "medoffice-benchmark"
 def build_large_instance() -> str:
     """A fresh instance in a temporary folder with the large demo data, built through the CLI."""
     instance = tempfile.mkdtemp(prefix="medoffice-bench-")
-    env = {**os.environ, "MEDOFFICE_ADMIN_PASSWORD": "Benchmark-admin-passphrase-9"}
+    env = {**os.environ, "MEDOFFICE_ADMIN_PASSWORD": "Large-demo-benchmark-passphrase-9"}
     for args in (["init", "--admin-user", "admin"], ["demo", "--size", "large"]):
         subprocess.run([sys.executable, "-m", "medoffice.cli", "--instance", instance, *args],
                        env=env, check=True)
