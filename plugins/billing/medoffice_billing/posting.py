@@ -40,6 +40,7 @@ log = logging.getLogger("medoffice.billing.posting")
 
 FORWARDED = ("19", "20", "21")  # processed, and the payer sent the claim on to the next payer itself
 NEXT_RANK = {"P": 2, "S": 3}
+REVERSIBLE = ("paid", "partially_paid", "denied")  # outcomes a later reversal (CLP02 22) undoes
 METHODS = {"ACH": "eft", "BOP": "eft", "FWT": "eft", "CHK": "check"}
 POSTING_SETTINGS = [
     SettingSpec("billing.era_oa_action", "835 posting: other adjustments (group OA)", kind="choice",
@@ -245,22 +246,23 @@ class Poster:
         """Post every matched payment and queue the rest as exceptions; returns the remittance claim rows."""
         claims = [m.claim for m in matches if m.claim is not None]
         self._load([line.service_line_id for m in matches for line in m.lines], {c.patient_id for c in claims})
-        rows, moves, follow_ups, seen = [], [], [], set()
+        rows, moves, follow_ups = [], [], []
+        posted: dict[int, list[dict]] = {}  # this posting's rows by claim, for a reversal later in the file
         for position, match in enumerate(matches, start=first_position):
             values = self._remit_values(match.payment, position)
             if match.claim is None:
                 rows.append(self._exception(values, match.problem))
                 continue
-            if match.claim.id in seen:  # the same claim again (reversal, then the correction): see its entries
-                self._flush()
-                self._load([line.service_line_id for line in match.lines], set(), reload=True)
-            seen.add(match.claim.id)
-            result = (self._reverse(match) if match.payment.status_code == "22" else self._post_payment(match))
+            reversal = match.payment.status_code == "22"
+            result = self._reverse(match) if reversal else self._post_payment(match)
             if isinstance(result, str):
                 rows.append(self._exception(values, f"{payment_label(match.payment)} (claim {match.claim.claim_number}): "
                                                     f"{result}"))
                 continue
             values.update(result, claim=match.claim.id, matched_by=match.matched_by)
+            if reversal:
+                self._mark_reversed(posted.get(match.claim.id, []), position)
+            posted.setdefault(match.claim.id, []).append(values)
             rows.append(values)
             target = "accepted" if values["outcome"] == "reversal" else values["outcome"]
             moves.append((match.claim.id, target, self._reason(match.payment, values),
@@ -273,7 +275,7 @@ class Poster:
             if row["claim"] in refused:
                 row["problem"] = f"The claim kept its state: {refused[row['claim']]}"
         for claim, values in follow_ups:
-            if claim.id not in refused:
+            if claim.id not in refused and values["outcome"] != "reversed":
                 values["problem"] = self._next_claim(claim)
         return rows
 
@@ -460,23 +462,27 @@ class Poster:
 
     def _reverse(self, match: Match) -> dict | str:
         claim, payment = match.claim, match.payment
-        standing = self._standing(claim, [line.service_line_id for line in match.lines])
+        line_ids = [line.service_line_id for line in match.lines]
+        standing = self._standing(claim, line_ids)
         if not standing:
-            return "it reverses a payment, but nothing from an earlier 835 is posted on this claim."
+            return ("it reverses a payment, but nothing from an earlier 835 is posted on this claim, "
+                    "nor earlier in this file.")
         if any(e.id is None for e in standing):
-            return "it reverses a payment made in this same file; post it by hand."
+            # Paid earlier in this file: write those entries now, so the reversal can point at them.
+            self._flush()
+            self._load(line_ids, set(), reload=True)
+            standing = self._standing(claim, line_ids)
         paid = -sum(e.amount_cents for e in standing if e.kind == "payment")
         if paid != -payment.paid_cents:
-            return (f"it takes back {format_cents(-payment.paid_cents)}, but {format_cents(paid)} was posted "
-                    "from earlier 835s; post it by hand.")
+            return (f"it takes back {format_cents(-payment.paid_cents)}, but {format_cents(paid)} is posted on it "
+                    "from 835s (this file included); post it by hand.")
         for e in standing:
             self._add(claim, e.service_line_id, e.payer_id, e.kind, e.party, -e.amount_cents, group=e.group_code,
                       carc=e.carc, method=e.method, remarks=tuple(e.remark_codes.split()), reverses=e.id,
                       memo=f"reversal of the 835 posting of {e.effective_date.isoformat()}")
         RemitClaim.update(outcome="reversed", resolved=True, resolved_at=self.now, resolved_by=self.username,
                           resolution=f"Reversed by the payer in 835 {self.remittance.trace_number}.").where(
-            (RemitClaim.claim == claim.id) & RemitClaim.outcome.in_(("paid", "partially_paid", "denied"))
-            & (RemitClaim.remittance != self.remittance.id)).execute()
+            (RemitClaim.claim == claim.id) & RemitClaim.outcome.in_(REVERSIBLE)).execute()
         return {"paid_cents": sum(e.amount_cents for e in standing if e.kind == "payment"),
                 "adjustment_cents": sum(e.amount_cents for e in standing
                                         if e.kind in ("adjustment", "writeoff") and e.party == "insurance"),
@@ -484,6 +490,15 @@ class Poster:
                 "next_payer_cents": -sum(e.amount_cents for e in standing if e.kind == "transfer"
                                          and e.party == "insurance" and e.payer_id != claim.payer_id),
                 "outcome": "reversal", "queue": ""}
+
+    def _mark_reversed(self, rows: list[dict], position: int) -> None:
+        """Close this file's earlier rows of a claim the payer just reversed (as ``_reverse`` does in the database
+        for earlier files: this file's rows are written after posting)."""
+        for row in rows:
+            if row["outcome"] in REVERSIBLE:
+                row.update(outcome="reversed", resolved=True, resolved_at=self.now, resolved_by=self.username,
+                           resolution=f"Reversed by the payer later in this 835 (claim payment {position}), "
+                                      f"trace {self.remittance.trace_number}.")
 
     # The claims ----------------------------------------------------------------------------------------
 
