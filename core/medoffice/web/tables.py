@@ -1,4 +1,9 @@
-"""Paginated, sortable, searchable tables over a peewee query (counts and pages in SQL)."""
+"""Paginated, sortable, searchable tables over a peewee query (counts and pages in SQL).
+
+Counting every row of a large table costs as much as reading it, so a table counts at most
+up to ``COUNT_AHEAD`` rows past the page shown and says "1,000+" beyond that: nobody pages through
+a hundred thousand claims, they search or sort.
+"""
 from __future__ import annotations
 
 import math
@@ -7,6 +12,13 @@ from typing import Any, Callable
 
 from flask import request, url_for
 from markupsafe import Markup, escape
+
+COUNT_AHEAD = 1000
+
+
+def count_upto(query, limit: int) -> int:
+    """The number of rows ``query`` returns, counting no further than ``limit``."""
+    return query.order_by().limit(limit).count()
 
 
 @dataclass
@@ -41,7 +53,7 @@ class TablePage:
     id: str
     columns: list[TableColumn]
     rows: list
-    total: int
+    total: int  # rows counted; when ``more`` is true, the query has more than this
     page: int
     per_page: int
     sort: str
@@ -53,11 +65,19 @@ class TablePage:
     noun_plural: str = "rows"
     search_placeholder: str = "Search"
     empty_message: str = "Nothing here yet."
+    more: bool = False
 
     @property
     def pages(self) -> int:
-        """Number of pages (at least 1)."""
+        """Number of pages counted so far (at least 1; more follow when ``more`` is true)."""
         return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def total_label(self) -> str:
+        """The row count as shown: "1 claim", "240 claims", "1,000+ claims"."""
+        if self.more:
+            return f"{self.total:,}+ {self.noun_plural}"
+        return f"{self.total:,} {self.noun if self.total == 1 else self.noun_plural}"
 
     def url(self, **changes) -> str:
         """This table's URL with some arguments changed."""
@@ -89,10 +109,14 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         page = 1
     if text and search is not None:
         query = query.where(search(text))
-    total = query.count()
+    # Count in whole steps of COUNT_AHEAD past the page, so the label reads "1,000+", "2,000+".
+    limit = (page * per_page // COUNT_AHEAD + 1) * COUNT_AHEAD
+    total = count_upto(query, limit + 1)
+    more = total > limit
+    total = min(total, limit)
     page = min(page, max(1, math.ceil(total / per_page)))
     expr = by_key[sort].sort
     rows = list(query.order_by(expr.desc() if desc else expr.asc()).paginate(page, per_page))
     return TablePage(id=id, columns=columns, rows=rows, total=total, page=page, per_page=per_page,
                      sort=sort, desc=desc, query=text, endpoint=endpoint,
-                     endpoint_args=endpoint_args or {}, **labels)
+                     endpoint_args=endpoint_args or {}, more=more, **labels)
