@@ -156,6 +156,7 @@ class WorkItem:
     due: dt.date | None = None
     detail: str = ""
     source: str = ""
+    count_is_floor: bool = False  # "at least count": the plugin stopped counting there (see count_upto)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,14 @@ import datetime as dt
 
 from flask import url_for
 from medoffice import WorkItem
+from medoffice.web.tables import count_upto
 from peewee import Case, fn
 
 from . import collections, plans
 from .models import Claim
 from .jobs import follow_up_days, unanswered_condition
+
+TODAY_COUNT_LIMIT = 1000  # the Today queue says "1,000+" rather than count every account on each view
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -35,11 +38,12 @@ def work_items(today: dt.date, user=None) -> list[WorkItem]:
                                   count=missed, source="Billing",
                                   detail="Call the patient; cancel the plan if it has failed."))
     if may("billing.collections.manage"):
-        pre = collections.precollections_query(today).count()
+        pre = count_upto(collections.precollections_query(today), TODAY_COUNT_LIMIT + 1)
         if pre:
             items.append(WorkItem(f"{_plural(pre, 'Account', 'Accounts')} ready for a collection agency",
                                   url_for("billing.collections_page"), "billing.collections.manage", urgency=60,
-                                  count=pre, source="Billing",
+                                  count=min(pre, TODAY_COUNT_LIMIT), count_is_floor=pre > TODAY_COUNT_LIMIT,
+                                  source="Billing",
                                   detail="Place them with the agency, or hold or recall them."))
     return items
 
