@@ -89,6 +89,8 @@ def medoffice_permissions():
 def medoffice_nav_items():
     """Return navigation entries; core groups them and hides those the user may not use.
 
+    Called again only when the set of enabled plugins changes: return the same items each time.
+
     :return: list of ``NavItem``.
     """
 

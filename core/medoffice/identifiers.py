@@ -5,6 +5,7 @@ with the same rules the directory and settings pages use.
 """
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 
@@ -45,6 +46,12 @@ def normalize_ein(text: str) -> str:
         raise ValueError(f"{digits[:2]} is not a prefix the IRS issues; check the tax id.") from None
 
 
+@functools.cache
+def timezone_names() -> tuple[str, ...]:
+    """The IANA time zone keys zoneinfo can load, sorted (read from disk once per process)."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
 def timezone_is_valid(name: str) -> bool:
     """True when ``name`` is an IANA time zone key zoneinfo can load (e.g. America/Chicago)."""
-    return isinstance(name, str) and name in zoneinfo.available_timezones()
+    return isinstance(name, str) and name in timezone_names()

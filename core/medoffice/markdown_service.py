@@ -20,6 +20,7 @@ produces is passed through an allow-list before it reaches a page:
 from __future__ import annotations
 
 import re
+import threading
 
 import markdown
 import nh3
@@ -69,6 +70,22 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    # Building a converter loads its extensions (most of a short render's cost); a converter
+    # is not thread-safe, so each server thread keeps its own and resets it between uses.
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = markdown.Markdown(
+            extensions=["tables", "fenced_code", "sane_lists", "toc"],
+            extension_configs={"tables": {"use_align_attribute": True}, "toc": {"slugify": _slugify}},
+            output_format="html",
+        )
+    return converter
+
+
 def render(text: str | None) -> Markup:
     """Markdown ``text`` as sanitized HTML, safe to put in a page as is.
 
@@ -77,13 +94,7 @@ def render(text: str | None) -> Markup:
     """
     if not text:
         return Markup("")
-    converter = markdown.Markdown(
-        extensions=["tables", "fenced_code", "sane_lists", "toc"],
-        extension_configs={"tables": {"use_align_attribute": True},
-                           "toc": {"slugify": _slugify}},
-        output_format="html",
-    )
-    html = converter.convert(text[:MAX_LENGTH])
+    html = _converter().reset().convert(text[:MAX_LENGTH])
     cleaned = nh3.clean(
         html, tags=TAGS, attributes=ATTRIBUTES, attribute_filter=_filter_attribute,
         url_schemes=URL_SCHEMES, link_rel="noopener noreferrer",

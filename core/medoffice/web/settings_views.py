@@ -16,7 +16,6 @@ process on its next request (the state version is bumped).
 """
 from __future__ import annotations
 
-import zoneinfo
 from itertools import groupby
 
 from flask import current_app, redirect, url_for
@@ -27,7 +26,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from .. import audit, settings, themes
 from ..access import requires
 from ..db import transaction
-from ..identifiers import normalize_ein, npi_is_valid, timezone_is_valid
+from ..identifiers import normalize_ein, npi_is_valid, timezone_is_valid, timezone_names
 from ..money import format_cents, parse_cents
 from . import core_blueprint as bp
 from .patients import PHONE
@@ -200,6 +199,6 @@ def settings_page():
     needs_zones = any(_timezone in form[name].validators for name in specs)
     return render_page(
         "core/settings.html", title="Settings", form=form, groups=_groups(form, specs),
-        timezones=sorted(zoneinfo.available_timezones()) if needs_zones else [],
+        timezones=timezone_names() if needs_zones else [],
         breadcrumbs=[("Admin", None), ("Settings", None)],
     ), (422 if form.errors else 200)

@@ -30,27 +30,40 @@ def render_page(template: str, *, title: str, breadcrumbs: list[tuple[str, str |
     return render_template(template, title=title, breadcrumbs=list(breadcrumbs), **context)
 
 
-def navigation() -> list[tuple[str, list]]:
-    """Navigation items of enabled plugins the user may use, grouped and ordered."""
+def navigation() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Navigation of enabled plugins the user may use: (group, [(title, url), ...]), ordered."""
     if not current_user.is_authenticated:
         return []
     cached = g.get("_medoffice_nav")
-    if cached is not None:
-        return cached
+    if cached is None:
+        cached = [(group, [(item.title, href) for item, href in entries if can(item.permission)])
+                  for group, entries in _all_navigation()]
+        g._medoffice_nav = cached = [(group, links) for group, links in cached if links]
+    return cached
+
+
+def _all_navigation() -> list[tuple[str, list]]:
+    """Every enabled plugin's nav items with their URLs, grouped and ordered.
+
+    Built once per plugin state (enabling or disabling a plugin changes it), not per page.
+    """
     host = current_app.extensions["medoffice"].host
-    groups: dict[str, list] = OrderedDict()
-    items = sorted(host.call("medoffice_nav_items"), key=lambda i: (i.order, i.title))
-    for item in items:
-        if item.endpoint not in current_app.view_functions:
-            # One plugin's broken nav item must not take every page down; the contract test flags it.
-            log.error("nav item %r points at unknown endpoint %r", item.title, item.endpoint)
-            continue
-        if can(item.permission):
-            groups.setdefault(item.group, []).append(item)
-    ordered = sorted(groups.items(), key=lambda kv: (
-        GROUP_ORDER.index(kv[0]) if kv[0] in GROUP_ORDER else len(GROUP_ORDER), kv[0]))
-    g._medoffice_nav = ordered
-    return ordered
+    key = (host.state_version, request.script_root)
+    cache = current_app.extensions.setdefault("medoffice_nav", {})
+    built = cache.get(key)
+    if built is None:
+        groups: dict[str, list] = OrderedDict()
+        for item in sorted(host.call("medoffice_nav_items"), key=lambda i: (i.order, i.title)):
+            if item.endpoint not in current_app.view_functions:
+                # One plugin's broken nav item must not take every page down; the contract test flags it.
+                log.error("nav item %r points at unknown endpoint %r", item.title, item.endpoint)
+                continue
+            groups.setdefault(item.group, []).append((item, url_for(item.endpoint)))
+        built = sorted(groups.items(), key=lambda kv: (
+            GROUP_ORDER.index(kv[0]) if kv[0] in GROUP_ORDER else len(GROUP_ORDER), kv[0]))
+        cache.clear()  # only the current plugin state's navigation is kept
+        cache[key] = built
+    return built
 
 
 def notify(message: str, category: str = "success") -> None:
