@@ -118,9 +118,9 @@ def past_due_query(today: dt.date, min_days: int):
                                        & (PatientAging.oldest_on <= today - dt.timedelta(days=min_days)))
 
 
-def precollections_query(today: dt.date):
+def precollections_query(today: dt.date, stage_list: list[tuple[int, str]] | None = None):
     """The pre-collections list: at the last dunning stage, not placed, not on a plan, not held."""
-    last = stages()[-1][0]
+    last = (stage_list or stages())[-1][0]
     return (past_due_query(today, last)
             .where(PatientAging.patient_id.not_in(placed_ids()) & PatientAging.patient_id.not_in(_plan_ids())
                    & PatientAging.patient_id.not_in(_held_ids(today))))
@@ -305,9 +305,10 @@ def export_placements(stream, include_all: bool = False) -> int:
     return len(ids)
 
 
-def summary() -> dict:
+def summary(stage_list: list[tuple[int, str]] | None = None) -> dict:
     """The collections page header: accounts with the agency (count and cents), the stages, the minimum."""
     placed = CollectionPlacement.select(fn.COUNT(CollectionPlacement.id), fn.SUM(CollectionPlacement.balance_cents)) \
         .where(CollectionPlacement.status == "placed").tuples().get()
-    return {"placed": int(placed[0] or 0), "placed_cents": int(placed[1] or 0), "stages": stages(),
+    return {"placed": int(placed[0] or 0), "placed_cents": int(placed[1] or 0),
+            "stages": stage_list or stages(),
             "minimum": format_cents(int(settings.get("billing.statement_min_balance_cents", 500) or 0))}

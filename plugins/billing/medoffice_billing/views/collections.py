@@ -63,11 +63,10 @@ def _name(row) -> str:
     return f"{row.patient.last_name}, {row.patient.first_name}"
 
 
-def _aging_table(query, key: str):
+def _aging_table(query, key: str, stage_list: list[tuple[int, str]]):
     if needs_patient_join("patient", "account"):
         query = query.join(Patient, on=(Patient.id == PatientAging.patient_id))
     today = settings.today()
-    stage_list = collections.stages()
 
     def days(row):
         return (today - row.oldest_on).days if row.oldest_on else None
@@ -141,16 +140,17 @@ def collections_page():
     key = request.args.get("tab", "precollections")
     key = key if key in TABS else "precollections"
     today = settings.today()
+    stage_list = collections.stages()
     if key == "precollections":
-        table = _aging_table(collections.precollections_query(today), key)
+        table = _aging_table(collections.precollections_query(today, stage_list), key, stage_list)
     elif key == "past_due":
-        table = _aging_table(collections.past_due_query(today, collections.stages()[0][0]), key)
+        table = _aging_table(collections.past_due_query(today, stage_list[0][0]), key, stage_list)
     else:
         table = _placement_table(key)
     audit_list("billing.collections.list", table.rows, tab=key)
     task = current_status(int(request.args["task"])) if request.args.get("task", "").isdigit() else None
     return render_page("billing/collections.html", title="Collections", table=table, tabs=TABS, current=key,
-                       summary=collections.summary(), export_form=ExportForm(), task=task,
+                       summary=collections.summary(stage_list), export_form=ExportForm(), task=task,
                        refreshed=AgingSnapshot.select(fn.MAX(AgingSnapshot.snapshot_date)).scalar(),
                        breadcrumbs=[("Collections", None)])
 

@@ -21,6 +21,7 @@ from ..models import Claim, CodeEntry, Encounter, Payer, ServiceLine
 from ..reference import PLACES_OF_SERVICE, default_charge_cents, display_icd10, procedure_code_is_valid_format
 from . import bp
 from .fields import ModifiersField, MoneyField, PointersField, choices, row_input
+from .ledger import attach_patients, needs_patient_join
 
 ENCOUNTER_STATUSES = {"open": "Open", "posted": "Posted"}
 
@@ -115,11 +116,9 @@ def encounters():
     if "sort" not in request.args:  # newest first unless the user chose an order
         return redirect(url_for("billing.encounters", **{**request.args.to_dict(), "sort": "service_date", "desc": 1}))
     status = request.args.get("status", "")
-    total = (ServiceLine.select(fn.COALESCE(fn.SUM(ServiceLine.charge_cents), 0))
-             .where((ServiceLine.encounter == Encounter.id) & (ServiceLine.active == True)))  # noqa: E712
-    query = (Encounter.select(Encounter, Patient.first_name, Patient.last_name, Patient.account_number,
-                              total.alias("total"))
-             .join(Patient, on=(Encounter.patient_id == Patient.id), attr="patient"))
+    query = Encounter.select()
+    if needs_patient_join("patient"):
+        query = query.join(Patient, on=(Encounter.patient_id == Patient.id))
     if status in ENCOUNTER_STATUSES:
         query = query.where(Encounter.status == status)
 
@@ -136,13 +135,17 @@ def encounters():
                         value=lambda e: f"{e.patient.last_name}, {e.patient.first_name} ({e.patient.account_number})"),
             TableColumn("place", "Place", value=lambda e: PLACES_OF_SERVICE.get(e.place_of_service, e.place_of_service)),
             TableColumn("status", "Status", sort=Encounter.status, value=lambda e: ENCOUNTER_STATUSES.get(e.status, e.status)),
-            TableColumn("total", "Charges", numeric=True, value=lambda e: format_cents(e.total)),
+            TableColumn("total", "Charges", numeric=True, value=lambda e: format_cents(totals.get(e.id, 0))),
         ],
         search=search, default_sort="service_date", endpoint="billing.encounters",
         endpoint_args={"status": status} if status else {}, noun="encounter", noun_plural="encounters",
         search_placeholder="Patient name or account",
         empty_message="No encounters yet. Start charge entry for a visit.",
     )
+    attach_patients(table.rows)
+    totals = dict(ServiceLine.select(ServiceLine.encounter, fn.SUM(ServiceLine.charge_cents))
+                  .where(ServiceLine.encounter.in_([e.id for e in table.rows]) & (ServiceLine.active == True))  # noqa: E712
+                  .group_by(ServiceLine.encounter).tuples())
     return render_page("billing/encounters.html", title="Encounters", table=table, status=status,
                        statuses=ENCOUNTER_STATUSES, breadcrumbs=[("Encounters", None)])
 

@@ -1,0 +1,34 @@
+"""Billing list pages: what each row shows, searching and sorting (figures computed per page)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from billing_setup import database, encounter_with_charges, practice
+from medoffice import settings
+
+from medoffice_billing import encounters
+from medoffice_billing.models import ServiceLine
+
+
+def test_encounter_list_shows_each_visits_patient_and_active_charges(app, client_as):
+    with database(app):
+        first = practice(account="P0000001")
+        second = practice(account="P0000002")
+        day = settings.today() - dt.timedelta(days=2)
+        older = encounter_with_charges(first, day - dt.timedelta(days=5), codes=("99213", "36415"))
+        newer = encounter_with_charges(second, day, codes=("99213", "36415"))
+        encounters.remove_line(ServiceLine.get((ServiceLine.encounter == newer.id) & (ServiceLine.code == "36415")))
+    billing = client_as("billing")
+    page = billing.get("/billing/encounters?sort=service_date&desc=1").get_data(as_text=True)
+    assert "2 encounters" in page
+    # Newest first; a removed line no longer counts toward the visit's charges.
+    assert page.index(f"/billing/encounters/{newer.id}") < page.index(f"/billing/encounters/{older.id}")
+    assert "Diaz, Rosa (P0000002)" in page and "Diaz, Rosa (P0000001)" in page
+    assert "$120.00" in page and "$135.00" in page
+
+    found = billing.get("/billing/encounters?sort=service_date&desc=1&q=P0000001").get_data(as_text=True)
+    assert "1 encounter" in found and f"/billing/encounters/{older.id}" in found
+    assert f"/billing/encounters/{newer.id}" not in found
+
+    by_patient = billing.get("/billing/encounters?sort=patient").get_data(as_text=True)
+    assert "2 encounters" in by_patient and "$135.00" in by_patient
