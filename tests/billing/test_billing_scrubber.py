@@ -11,7 +11,7 @@ from markupsafe import escape
 from medoffice.models import Location, Patient, StaffMember
 
 from medoffice_billing import claims, scrubber
-from medoffice_billing.models import Claim, Coverage, Diagnosis, Encounter, Payer, ServiceLine
+from medoffice_billing.models import Claim, ClaimDiagnosis, ClaimLine, Coverage, Encounter, Payer, ServiceLine
 from medoffice_billing.reference import import_codes
 
 
@@ -85,15 +85,16 @@ def test_paper_payers_need_no_payer_id_and_only_five_digit_zip(billed):
 
 
 def test_diagnosis_codes_and_pointers(billed):
-    Diagnosis.update(code="11X").execute()
-    ServiceLine.update(pointer1=2, pointer2=2).execute()
+    # The scrubber checks what the claim bills: its own copy of the diagnoses and pointers.
+    ClaimDiagnosis.update(code="11X").execute()
+    ClaimLine.update(diagnosis_pointers="2:2").execute()
     problems = found(billed["claim"])
     assert problems["diagnoses.1"][0].message == "'11X' is not an ICD-10-CM code."
     pointer_messages = [p.message for p in problems["lines.1.pointers"]]
     assert "A line needs 1 to 4 different diagnosis pointers." in pointer_messages
     assert "Pointer 2 is outside the 1 diagnosis on the claim." in pointer_messages
     assert problems["lines.1.pointers"][-1].fix == "Point the line at a diagnosis from 1 to 1."
-    Diagnosis.delete().execute()
+    ClaimDiagnosis.delete().execute()
     assert errors(billed["claim"])["diagnoses"] == "The claim has no diagnosis."
 
 
@@ -177,7 +178,7 @@ def test_every_problem_is_shown_beside_its_field(app, client_as):
         claim = claims.create_claim(encounter_with_charges(records))
         settings.set_many({"core.practice_npi": ""})
         StaffMember.update(npi=BAD_NPI).execute()
-        ServiceLine.update(pointer1=3).execute()
+        ClaimLine.update(diagnosis_pointers="3").execute()
         Encounter.update(place_of_service="00").execute()
         problems = scrubber.scrub(claim)
     page = client_as("billing").get(f"/billing/claims/{claim.id}").get_data(as_text=True)

@@ -4,6 +4,10 @@ Every state change goes through ``transition`` and leaves a ``ClaimEvent`` (who,
 and an audit entry. A claim can only become ready, or be submitted, when the scrubber finds no
 errors. Corrected (frequency 7) and void (frequency 8) claims reference the original claim and
 the payer's claim number for it.
+
+A claim keeps what it bills: its lines (with their diagnosis pointers) and its diagnoses are
+copied from the encounter, and follow it only while the claim is open (draft or ready). A
+claim that went out keeps showing what was sent; a correction copies the encounter anew.
 """
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ from peewee import Case, fn
 from . import bulk, encounters, numbering, scrubber
 from .actor import acting_user
 from .coverage import RANK_RESPONSIBILITY, RANKS, responsible
-from .models import (OPEN_STATES, Claim, ClaimEvent, ClaimLine, Coverage, Encounter, LineTransaction,
-                     ServiceLine)
+from .models import (OPEN_STATES, Claim, ClaimDiagnosis, ClaimEvent, ClaimLine, Coverage, Encounter,
+                     LineTransaction, ServiceLine)
 
 STATE_LABELS = {
     "draft": "Draft", "ready": "Ready to submit", "submitted": "Submitted", "accepted": "Accepted",
@@ -62,19 +66,34 @@ def history(claim: Claim) -> list[ClaimEvent]:
     return list(ClaimEvent.select().where(ClaimEvent.claim == claim).order_by(ClaimEvent.at, ClaimEvent.id))
 
 
-# --- Lines ----------------------------------------------------------------------------------------
+# --- What a claim bills: lines and diagnoses ---------------------------------------------------------
 
-def _write_lines(claim: Claim, source: list[dict]) -> int:
+def _write_billed(claim: Claim, lines: list[dict], diagnoses: list[str]) -> int:
+    """Replace the claim's lines (numbered in order) and diagnoses (positions in order); returns the total charge."""
     ClaimLine.delete().where(ClaimLine.claim == claim).execute()
-    rows = [{**row, "claim": claim.id, "line_number": n} for n, row in enumerate(source, start=1)]
+    ClaimDiagnosis.delete().where(ClaimDiagnosis.claim == claim).execute()
+    rows = [{**row, "claim": claim.id, "line_number": n} for n, row in enumerate(lines, start=1)]
     if rows:
         ClaimLine.insert_many(rows).execute()
+    if diagnoses:
+        ClaimDiagnosis.insert_many([{"claim": claim.id, "position": n, "code": code}
+                                    for n, code in enumerate(diagnoses, start=1)]).execute()
     return sum(row["charge_cents"] for row in rows)
 
 
-def _lines_from_encounter(encounter: Encounter) -> list[dict]:
-    return [{"service_line": line.id, "code": line.code, "modifiers": ":".join(line.modifiers),
-             "units": line.units, "charge_cents": line.charge_cents} for line in encounters.lines(encounter)]
+def _billed_from_encounter(encounter: Encounter) -> tuple[list[dict], list[str]]:
+    """The encounter's active lines and its diagnoses, as a claim bills them now."""
+    lines = [{"service_line": line.id, "code": line.code, "modifiers": ":".join(line.modifiers),
+              "units": line.units, "charge_cents": line.charge_cents,
+              "diagnosis_pointers": ":".join(str(p) for p in line.pointers)} for line in encounters.lines(encounter)]
+    return lines, [d.code for d in encounters.diagnoses(encounter)]
+
+
+def _billed_by_claim(claim: Claim) -> tuple[list[dict], list[str]]:
+    """Exactly what ``claim`` billed, to copy onto a claim that must match it (a void)."""
+    lines = [{"service_line": l.service_line_id, "code": l.code, "modifiers": l.modifiers, "units": l.units,
+              "charge_cents": l.charge_cents, "diagnosis_pointers": l.diagnosis_pointers} for l in claim_lines(claim)]
+    return lines, [d.code for d in claim_diagnoses(claim)]
 
 
 def claim_lines(claim: Claim) -> list[ClaimLine]:
@@ -83,21 +102,33 @@ def claim_lines(claim: Claim) -> list[ClaimLine]:
                 .where(ClaimLine.claim == claim).order_by(ClaimLine.line_number))
 
 
+def claim_diagnoses(claim: Claim) -> list[ClaimDiagnosis]:
+    """The diagnoses the claim bills, in the order its pointers name them."""
+    return list(ClaimDiagnosis.select().where(ClaimDiagnosis.claim == claim).order_by(ClaimDiagnosis.position))
+
+
+def _rebill(claim: Claim, encounter: Encounter, billed: tuple[list[dict], list[str]]) -> int:
+    """Make an open claim bill the encounter as it is now and scrub it; returns the error count."""
+    total = _write_billed(claim, *billed)
+    Claim.update(total_charge_cents=total, service_date=encounter.service_date, updated_at=utcnow()).where(
+        Claim.id == claim.id).execute()
+    return scrubber.record(claim, scrubber.scrub(claim))
+
+
 def refresh_open_claims(encounter: Encounter) -> None:
-    """Rebuild the lines of the encounter's open claims from its charges, then re-scrub them.
+    """Rebuild the lines and diagnoses of the encounter's open claims from it, then re-scrub them.
 
     A ready claim that now has errors goes back to draft, with the reason in its history.
     Void claims keep the original's lines: they must match what the payer has.
     """
     encounter = Encounter.get_by_id(encounter.id)
-    open_claims = Claim.select().where((Claim.encounter == encounter) & Claim.status.in_(OPEN_STATES)
-                                       & (Claim.frequency_code != "8"))
+    open_claims = list(Claim.select().where((Claim.encounter == encounter) & Claim.status.in_(OPEN_STATES)
+                                            & (Claim.frequency_code != "8")))
+    if not open_claims:
+        return
+    billed = _billed_from_encounter(encounter)
     for claim in open_claims:
-        total = _write_lines(claim, _lines_from_encounter(encounter))
-        Claim.update(total_charge_cents=total, service_date=encounter.service_date, updated_at=utcnow()).where(
-            Claim.id == claim.id).execute()
-        claim = Claim.get_by_id(claim.id)
-        errors = scrubber.record(claim, scrubber.scrub(claim))
+        errors = _rebill(claim, encounter, billed)
         if claim.status == "ready" and errors:
             _move(claim, "draft", "The charges changed and the scrubber found problems; fix them and mark it ready again.")
 
@@ -153,7 +184,7 @@ def create_claim(encounter: Encounter, rank: int = 1) -> Claim:
         claim = _new_claim(encounter, coverage, responsibility, "1")
         encounters.post_charges(encounter)
         _transfer_patient_charges(encounter, claim)
-        _write_lines_and_total(claim, _lines_from_encounter(encounter))
+        _write_billed_and_total(claim, _billed_from_encounter(encounter))
         _event(claim, "created", f"Billed to {coverage.payer.name} ({RANKS[rank].lower()}).", "", "draft")
         scrubber.record(claim, scrubber.scrub(claim))
     return Claim.get_by_id(claim.id)
@@ -170,8 +201,8 @@ def _new_claim(encounter: Encounter, coverage: Coverage, responsibility: str, fr
     )
 
 
-def _write_lines_and_total(claim: Claim, source: list[dict]) -> None:
-    total = _write_lines(claim, source)
+def _write_billed_and_total(claim: Claim, billed: tuple[list[dict], list[str]]) -> None:
+    total = _write_billed(claim, *billed)
     Claim.update(total_charge_cents=total).where(Claim.id == claim.id).execute()
 
 
@@ -218,7 +249,8 @@ def transition(claim: Claim, to_status: str, reason: str = "", payer_claim_numbe
     """Move a claim to ``to_status``, recording who, when and why.
 
     Ready and submitted need a clean scrub and no hold; some moves need a reason. Submitting a
-    replacement or void claim closes the claim it replaces.
+    replacement or void claim closes the claim it replaces. A rejected claim taken back to draft
+    bills the encounter as it is now (it may have been fixed while the claim was rejected).
     :raises ClaimError: a move the state machine does not allow, or a failed check.
     """
     reason = (reason or "").strip()
@@ -242,7 +274,11 @@ def transition(claim: Claim, to_status: str, reason: str = "", payer_claim_numbe
             raise ClaimError(f"The scrubber found {errors} problem{'s' if errors != 1 else ''}; "
                              "fix them before the claim can go out.")
     with transaction():
+        reopened = claim.status == "rejected" and to_status == "draft" and claim.frequency_code != "8"
         _move(claim, to_status, reason)
+        if reopened:
+            encounter = Encounter.get_by_id(claim.encounter_id)
+            _rebill(claim, encounter, _billed_from_encounter(encounter))
         if to_status == "submitted" and claim.original_claim_id is not None:
             original = Claim.get_by_id(claim.original_claim_id)
             if original.status != "closed":
@@ -415,7 +451,8 @@ def correct(claim: Claim, reason: str) -> Claim:
         raise ClaimError(f"Claim {pending.claim_number} already corrects or voids this claim.")
     with transaction():
         replacement = _new_claim(claim.encounter, claim.coverage, claim.responsibility, "7", claim)
-        _write_lines_and_total(replacement, _lines_from_encounter(claim.encounter))
+        # The point of a correction: it bills the encounter as it is now, not what the original sent.
+        _write_billed_and_total(replacement, _billed_from_encounter(claim.encounter))
         _event(claim, "corrected", f"Replacement claim {replacement.claim_number}: {reason}", claim.status,
                claim.status)
         _event(replacement, "created", f"Replaces claim {claim.claim_number}: {reason}", "", "draft")
@@ -442,9 +479,7 @@ def void(claim: Claim, reason: str) -> Claim:
         raise ClaimError(f"Claim {pending.claim_number} already corrects or voids this claim.")
     with transaction():
         voiding = _new_claim(claim.encounter, claim.coverage, claim.responsibility, "8", claim)
-        _write_lines_and_total(voiding, [
-            {"service_line": l.service_line_id, "code": l.code, "modifiers": l.modifiers, "units": l.units,
-             "charge_cents": l.charge_cents} for l in claim_lines(claim)])
+        _write_billed_and_total(voiding, _billed_by_claim(claim))
         _event(claim, "voided", f"Void claim {voiding.claim_number}: {reason}", claim.status, claim.status)
         _event(voiding, "created", f"Voids claim {claim.claim_number}: {reason}", "", "draft")
         scrubber.record(voiding, scrubber.scrub(voiding))

@@ -7,6 +7,7 @@ from medoffice import audit
 from medoffice.db import transaction, utcnow
 
 from .models import Coverage, PatientAccount, Payer
+from .x12.claim837 import MEDICARE_FILING_INDICATORS, MEDICARE_SECONDARY_TYPES
 
 RANKS = {1: "Primary", 2: "Secondary", 3: "Tertiary"}
 RANK_RESPONSIBILITY = {1: "P", 2: "S", 3: "T"}  # SBR01
@@ -21,7 +22,7 @@ COVERAGE_FIELDS = (
     "payer", "rank", "member_id", "group_number", "plan_name", "relationship",
     "subscriber_first_name", "subscriber_last_name", "subscriber_date_of_birth", "subscriber_sex",
     "subscriber_address1", "subscriber_address2", "subscriber_city", "subscriber_state",
-    "subscriber_zip", "effective_date", "end_date", "copay_cents",
+    "subscriber_zip", "effective_date", "end_date", "copay_cents", "msp_type",
 )
 GUARANTOR_FIELDS = (
     "guarantor_relationship", "guarantor_first_name", "guarantor_last_name", "guarantor_address1",
@@ -60,9 +61,26 @@ def responsible(patient_id: int, day: dt.date, rank: int = 1) -> Coverage | None
     return next((c for c in in_force(patient_id, day) if c.rank == rank), None)
 
 
+def _check_msp_type(values: dict) -> None:
+    """The Medicare Secondary Payer type: from the code list, and only on a Medicare policy that is not primary."""
+    msp_type = values.get("msp_type") or ""
+    if not msp_type:
+        return
+    if msp_type not in MEDICARE_SECONDARY_TYPES:
+        raise CoverageError("msp_type", f"{msp_type!r} is not a Medicare Secondary Payer type: choose one from the list.")
+    payer = values["payer"] if isinstance(values["payer"], Payer) else Payer.get_by_id(values["payer"])
+    if payer.filing_indicator not in MEDICARE_FILING_INDICATORS:
+        raise CoverageError("msp_type", f"{payer.name} is not filed as Medicare (claim filing indicator MA or MB): "
+                            "leave the Medicare Secondary Payer type empty.")
+    if values["rank"] == 1:
+        raise CoverageError("msp_type", "Medicare is the primary payer on this policy: leave the Medicare Secondary "
+                            "Payer type empty, or choose secondary or tertiary as the order.")
+
+
 def _check(patient_id: int, values: dict, coverage: Coverage | None) -> None:
     if values["rank"] not in RANKS:
         raise CoverageError("rank", "Choose primary, secondary or tertiary.")
+    _check_msp_type(values)
     if values["end_date"] is not None and values["end_date"] < values["effective_date"]:
         raise CoverageError("end_date", "The end date must be on or after the effective date.")
     if values["relationship"] != "18":

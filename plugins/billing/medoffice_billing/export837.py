@@ -26,6 +26,7 @@ from . import numbering, scrubber, x12
 from .actor import acting_user
 from .models import Claim, ClaimBatch, ClaimBatchItem, Coverage, LineTransaction, Payer
 from .x12.claim837 import ServiceLine as X12Line
+from .x12.claim837 import medicare_secondary
 
 X12_COUNTER = "billing.x12_interchange"
 PRIOR_STATES = ("paid", "partially_paid", "denied", "appealed", "closed")
@@ -271,11 +272,12 @@ class PriorPayers:
     @staticmethod
     def _other(coverage: Coverage, responsibility: str, facts: scrubber.Facts, **amounts) -> x12.OtherPayer:
         last, first, address, _born, _sex = _insured(coverage, facts.patient)
+        filing = coverage.payer.filing_indicator
         return x12.OtherPayer(
             payer=_payer(coverage.payer), responsibility=responsibility, insured_last_name=last,
             insured_first_name=first, insured_member_id=coverage.member_id, relationship=coverage.relationship,
-            filing_indicator=coverage.payer.filing_indicator, group_number=coverage.group_number,
-            insured_address=address, **amounts)
+            filing_indicator=filing, group_number=coverage.group_number, insured_address=address,
+            insurance_type=_msp_type(coverage, filing, responsibility), **amounts)
 
     def _adjudicated(self, prior: Claim, facts: scrubber.Facts) -> tuple[x12.OtherPayer, dict[int, x12.LineAdjudication]]:
         lines = self.lines.get(prior.id, {})
@@ -301,15 +303,25 @@ class PriorPayers:
         return other, adjudications
 
 
+def _msp_type(coverage: Coverage, filing_indicator: str, responsibility: str) -> str:
+    """SBR05: the policy's Medicare Secondary Payer type, sent only when Medicare is not the primary payer."""
+    return coverage.msp_type if medicare_secondary(filing_indicator, responsibility) else ""
+
+
 def to_x12(facts: scrubber.Facts, prior: PriorPayers) -> x12.Claim:
-    """The 837P form of a claim from its scrubber facts and the other payers' data."""
+    """The 837P form of a claim from its scrubber facts and the other payers' data.
+
+    Diagnoses and pointers are the claim's own copies: the form shows what the claim billed.
+    """
     claim, encounter, coverage, patient = facts.claim, facts.encounter, facts.coverage, facts.patient
     last, first, address, born, sex = _insured(coverage, patient)
+    filing = facts.payer.filing_indicator
     subscriber = x12.Subscriber(
         member_id=coverage.member_id, last_name=last, first_name=first, payer=_payer(facts.payer),
-        responsibility=claim.responsibility, filing_indicator=facts.payer.filing_indicator,
+        responsibility=claim.responsibility, filing_indicator=filing,
         group_number=coverage.group_number, middle_name=patient.middle_name if coverage.relationship == "18" else "",
-        birth_date=born, sex=sex, address=address)
+        birth_date=born, sex=sex, address=address,
+        insurance_type=_msp_type(coverage, filing, claim.responsibility))
     dependent = None
     if coverage.relationship != "18":
         dependent = x12.Patient(
@@ -319,7 +331,7 @@ def to_x12(facts: scrubber.Facts, prior: PriorPayers) -> x12.Claim:
     others, adjudicated = prior.other_payers(claim, facts)
     lines = tuple(X12Line(
         procedure_code=line.code, charge_cents=line.charge_cents, service_date=line.service_line.service_date,
-        diagnosis_pointers=tuple(line.service_line.pointers), modifiers=tuple(m for m in line.modifiers.split(":") if m),
+        diagnosis_pointers=tuple(line.pointers), modifiers=tuple(m for m in line.modifiers.split(":") if m),
         units=Decimal(line.units), control_number=line.service_line.control_number,
         prior_adjudications=tuple(adjudicated.get(line.service_line_id, ())),
     ) for line in facts.lines)

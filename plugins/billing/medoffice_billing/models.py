@@ -83,6 +83,8 @@ class Coverage(BaseModel):
 
     ``relationship`` is the patient's relationship to the subscriber (X12: 18 self, 01 spouse,
     19 child, 20 employee, G8 other); the subscriber fields matter when it is not 18.
+    ``msp_type`` is the Medicare Secondary Payer type (X12 insurance type code, SBR05) of a
+    Medicare policy that is not primary: why another payer pays first.
     """
 
     patient_id = pw.IntegerField(index=True)
@@ -104,6 +106,7 @@ class Coverage(BaseModel):
     effective_date = pw.DateField()
     end_date = pw.DateField(null=True)
     copay_cents = pw.IntegerField(default=0)
+    msp_type = pw.CharField(max_length=2, default="")
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 
@@ -268,7 +271,11 @@ class Claim(BaseModel):
 
 
 class ClaimLine(BaseModel):
-    """A service line as billed on one claim (code, modifiers, units and charge as sent)."""
+    """A service line as billed on one claim (code, modifiers, units, charge and diagnosis pointers as sent).
+
+    The pointers name positions in the claim's own ``ClaimDiagnosis`` rows, so a claim shows what
+    it billed even after the encounter changes.
+    """
 
     claim = pw.ForeignKeyField(Claim, backref="lines", on_delete="CASCADE")
     service_line = pw.ForeignKeyField(ServiceLine, backref="claim_lines", on_delete="RESTRICT")
@@ -277,10 +284,28 @@ class ClaimLine(BaseModel):
     modifiers = pw.CharField(max_length=11, default="")  # colon-separated, as in SV101
     units = pw.IntegerField(default=1)
     charge_cents = pw.IntegerField()
+    diagnosis_pointers = pw.CharField(max_length=11, default="")  # colon-separated, as in SV107
 
     class Meta:
         table_name = "billing_claim_line"
         indexes = ((("claim", "line_number"), True),)
+
+    @property
+    def pointers(self) -> list[int]:
+        """The diagnosis pointers as billed, in order."""
+        return [int(p) for p in self.diagnosis_pointers.split(":") if p]
+
+
+class ClaimDiagnosis(BaseModel):
+    """One diagnosis as billed on a claim, in the order sent (HI); ``position`` is what pointers name."""
+
+    claim = pw.ForeignKeyField(Claim, backref="diagnoses", on_delete="CASCADE")
+    position = pw.SmallIntegerField()
+    code = pw.CharField(max_length=8)  # upper case, without the dot
+
+    class Meta:
+        table_name = "billing_claim_diagnosis"
+        indexes = ((("claim", "position"), True),)
 
 
 class ClaimEvent(BaseModel):
@@ -344,7 +369,7 @@ class LineTransaction(BaseModel):
 
 BILLING_MODELS = [
     Payer, Fee, ExpectedAmount, CodeEntry, Coverage, PatientAccount, Encounter, Diagnosis,
-    ServiceLine, Claim, ClaimLine, ClaimEvent, LineTransaction,
+    ServiceLine, Claim, ClaimLine, ClaimDiagnosis, ClaimEvent, LineTransaction,
 ]
 
 

@@ -14,10 +14,11 @@ from medoffice.db import utcnow
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
 
-from .models import Claim, ClaimLine, CodeEntry, Coverage, Diagnosis, Encounter, Fee, Payer, ServiceLine
+from .models import Claim, ClaimDiagnosis, ClaimLine, CodeEntry, Coverage, Encounter, Fee, Payer, ServiceLine
 from .reference import (FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, modifier_is_valid_format,
                         procedure_code_is_valid_format)
 from .validators import icd10_is_valid_format, npi_is_valid
+from .x12.claim837 import medicare_secondary
 
 MAX_DIAGNOSES = 12
 MAX_LINES = 50
@@ -54,7 +55,7 @@ class Facts:
     patient: Patient | None
     staff: dict[int, StaffMember]
     location: Location | None
-    diagnoses: list[Diagnosis]
+    diagnoses: list[ClaimDiagnosis]  # as the claim bills them (its copy of the encounter's)
     lines: list[ClaimLine]
     practice: dict[str, str]
     today: dt.date
@@ -75,7 +76,7 @@ def gather(claim: Claim) -> Facts:
     staff_ids = [i for i in (encounter.rendering_provider_id, encounter.referring_provider_id) if i]
     lines = list(ClaimLine.select(ClaimLine, ServiceLine).join(ServiceLine)
                  .where(ClaimLine.claim == claim).order_by(ClaimLine.line_number))
-    diagnoses = list(Diagnosis.select().where(Diagnosis.encounter == encounter).order_by(Diagnosis.position))
+    diagnoses = list(ClaimDiagnosis.select().where(ClaimDiagnosis.claim == claim).order_by(ClaimDiagnosis.position))
     codes = {"icd10": {d.code for d in diagnoses}, "cpt": {l.code for l in lines}}
     known = {}
     for kind, wanted in codes.items():
@@ -175,6 +176,9 @@ def _coverage(f: Facts) -> list[Problem]:
             out.append(Problem("coverage.subscriber", "The subscriber's name is missing (the patient is not the subscriber).", fix))
         if c.subscriber_date_of_birth is None:
             out.append(Problem("coverage.subscriber", "The subscriber's date of birth is missing.", fix))
+    if medicare_secondary(f.payer.filing_indicator, f.claim.responsibility) and not c.msp_type:
+        out.append(Problem("coverage.msp_type", "Medicare secondary claims need the Medicare Secondary Payer type.",
+                           "Choose it on the insurance policy: why the other insurance pays before Medicare."))
     return out
 
 
@@ -302,7 +306,7 @@ def _lines(f: Facts) -> list[Problem]:
         if service.service_date > f.today:
             out.append(Problem(f"{key}.service_date", f"The line's service date {service.service_date.isoformat()} is "
                                "in the future.", fix))
-        pointers = service.pointers
+        pointers = line.pointers
         if not 1 <= len(pointers) <= 4 or len(set(pointers)) != len(pointers):
             out.append(Problem(f"{key}.pointers", "A line needs 1 to 4 different diagnosis pointers.", fix))
         outside = [p for p in pointers if not 1 <= p <= count]

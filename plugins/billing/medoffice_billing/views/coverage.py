@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from ..claims import STATE_LABELS
 from ..coverage import COVERAGE_FIELDS, RANKS, RELATIONSHIPS, CoverageError, account, policies, save_coverage, save_guarantor
 from ..models import Claim, Coverage, LineTransaction, Payer
+from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
 from . import bp
 from .fields import MoneyField, choices
 
@@ -34,6 +35,13 @@ class CoverageForm(FlaskForm):
     effective_date = DateField("Effective date", validators=[DataRequired(message="Enter the date (YYYY-MM-DD).")])
     end_date = DateField("End date", validators=[Optional()], description="Leave blank while the policy is in force.")
     copay = MoneyField("Copay", validators=[Optional()])
+    # The service names a bad code in words; the field's own "Not a valid choice" would not.
+    msp_type = SelectField("Medicare Secondary Payer type",
+                           choices=choices([("", "None: not a Medicare policy that pays second"),
+                                            *((code, f"{code} {label}") for code, label in MEDICARE_SECONDARY_TYPES.items())]),
+                           default="", validate_choice=False,
+                           description="Only for a Medicare policy that is secondary or tertiary: why the other "
+                                       "insurance pays first. Medicare rejects secondary claims without it.")
     relationship = SelectField("Patient's relationship to the subscriber", choices=choices(RELATIONSHIPS.items()),
                                default="18")
     subscriber_first_name = StringField("Subscriber first name", validators=[Optional(), Length(max=60)])

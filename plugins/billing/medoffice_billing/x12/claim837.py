@@ -24,6 +24,20 @@ VERSION_837P = "005010X222A1"
 DELIMITERS = Delimiters(element="*", component=":", repetition="^", segment="~")
 MAX_DIAGNOSES = 12
 MAX_LINES = 50
+MEDICARE_FILING_INDICATORS = ("MA", "MB")  # SBR09: Medicare Part A, Part B
+# SBR05 (insurance type code), sent when Medicare is the payer but not the primary one.
+MEDICARE_SECONDARY_TYPES = {
+    "12": "Medicare Secondary Working Aged Beneficiary or Spouse with Employer Group Health Plan",
+    "13": "Medicare Secondary End-Stage Renal Disease Beneficiary in the Mandated Coordination Period "
+          "with an Employer's Group Health Plan",
+    "14": "Medicare Secondary, No-fault Insurance including Auto is Primary",
+    "15": "Medicare Secondary Worker's Compensation",
+    "16": "Medicare Secondary Public Health Service (PHS) or Other Federal Agency",
+    "41": "Medicare Secondary Black Lung",
+    "42": "Medicare Secondary Veteran's Administration",
+    "43": "Medicare Secondary Disabled Beneficiary Under Age 65 with Large Group Health Plan (LGHP)",
+    "47": "Medicare Secondary, Other Liability Insurance is Primary",
+}
 _FORBIDDEN = set("*:^~") | {"\r", "\n", "\t"}
 
 Segment = list[Element]
@@ -108,8 +122,9 @@ class Subscriber:
     """Loop 2000B: the insured person, their coverage and the payer the claim goes to.
 
     ``responsibility`` is P, S or T (SBR01); ``filing_indicator`` is SBR09 (CI,
-    MB, MC, BL, HM...). Address and birth date are required when the
-    subscriber is the patient.
+    MB, MC, BL, HM...). ``insurance_type`` is SBR05, the Medicare Secondary
+    Payer type: set exactly when the payer is Medicare and not primary.
+    Address and birth date are required when the subscriber is the patient.
     """
 
     member_id: str
@@ -123,6 +138,12 @@ class Subscriber:
     birth_date: date | None = None
     sex: str = "U"
     address: Address | None = None
+    insurance_type: str = ""
+
+
+def medicare_secondary(filing_indicator: str, responsibility: str) -> bool:
+    """True when the payer is Medicare and another payer pays first: SBR05 is then required."""
+    return filing_indicator in MEDICARE_FILING_INDICATORS and responsibility != "P"
 
 
 @dataclass(frozen=True)
@@ -164,7 +185,8 @@ class OtherPayer:
 
     ``paid_cents`` (AMT*D) and ``adjustments`` (claim-level CAS) are set once
     that payer has adjudicated the claim. ``relationship`` is SBR02, the
-    patient's relationship to the other insured.
+    patient's relationship to the other insured; ``insurance_type`` is SBR05,
+    as for ``Subscriber``.
     """
 
     payer: Payer
@@ -176,6 +198,7 @@ class OtherPayer:
     filing_indicator: str = "CI"
     group_number: str = ""
     insured_address: Address | None = None
+    insurance_type: str = ""
     paid_cents: int | None = None
     adjustments: tuple[Adjustment, ...] = ()
     remaining_patient_liability_cents: int | None = None
@@ -311,7 +334,25 @@ def _people_problems(claim: Claim) -> list[str]:
         problems.append("the subscriber is the patient, so their address and birth date are required.")
     sexes = [subscriber.sex] + ([claim.patient.sex] if claim.patient else [])
     problems.extend(f"sex {sex!r} must be F, M or U." for sex in sexes if sex not in ("F", "M", "U"))
+    if medicare_secondary(subscriber.filing_indicator, subscriber.responsibility) and not subscriber.insurance_type:
+        problems.append("the payer is Medicare but not the primary payer, so the Medicare Secondary Payer type "
+                        "(SBR05) is required.")
+    problems.extend(_insurance_type_problems("the payer", subscriber.filing_indicator, subscriber.responsibility,
+                                             subscriber.insurance_type))
     return problems
+
+
+def _insurance_type_problems(who: str, filing_indicator: str, responsibility: str, insurance_type: str) -> list[str]:
+    """A Medicare Secondary Payer type (SBR05) that is not on the code list, or sent where it does not belong."""
+    if not insurance_type:
+        return []
+    if not medicare_secondary(filing_indicator, responsibility):
+        return [f"{who} is not Medicare as a secondary or tertiary payer, so it takes no Medicare Secondary "
+                "Payer type (SBR05)."]
+    if insurance_type not in MEDICARE_SECONDARY_TYPES:
+        return [f"{who}: Medicare Secondary Payer type {insurance_type!r} is not one of "
+                f"{', '.join(MEDICARE_SECONDARY_TYPES)}."]
+    return []
 
 
 def _line_problems(claim: Claim, line: ServiceLine) -> list[str]:
@@ -342,6 +383,7 @@ def _line_problems(claim: Claim, line: ServiceLine) -> list[str]:
 def _other_payer_problems(claim: Claim, other: OtherPayer) -> list[str]:
     name = f"other payer {other.payer.name}"
     problems = [f"{name}: {problem}" for problem in _adjustment_problems(other.adjustments)]
+    problems.extend(_insurance_type_problems(name, other.filing_indicator, other.responsibility, other.insurance_type))
     if other.responsibility not in ("P", "S", "T"):
         problems.append(f"{name}: payer responsibility {other.responsibility!r} must be P, S or T.")
     if other.paid_cents is None:
@@ -500,7 +542,8 @@ class _HierarchyWriter:
                             lambda claim: claim.patient)
         subscriber_hl = self._hl(parent, "22", bool(dependents))
         self.segments.append(["SBR", subscriber.responsibility, "18" if own_claims else "",
-                              _text(subscriber.group_number), "", "", "", "", "", subscriber.filing_indicator])
+                              _text(subscriber.group_number), "", subscriber.insurance_type, "", "", "",
+                              subscriber.filing_indicator])
         self.segments.append(_name("IL", subscriber.last_name, subscriber.first_name, "MI",
                                    subscriber.member_id, subscriber.middle_name))
         if subscriber.address is not None:
@@ -571,7 +614,7 @@ class _ClaimWriter:
     def _other_payer(self, other: OtherPayer) -> list[Segment]:
         claim = self.claim
         out: list[Segment] = [["SBR", other.responsibility, other.relationship, _text(other.group_number),
-                               "", "", "", "", "", other.filing_indicator]]
+                               "", other.insurance_type, "", "", "", other.filing_indicator]]
         out.extend(_cas_segments(other.adjustments))
         if other.paid_cents is not None:
             out.append(["AMT", "D", _amount(other.paid_cents)])
