@@ -167,6 +167,7 @@ class Encounter(BaseModel):
         indexes = (
             (("patient_id", "service_date"), False),
             (("status", "service_date"), False),
+            (("service_date",), False),
         )
 
 
@@ -267,6 +268,9 @@ class Claim(BaseModel):
         indexes = (
             (("status", "service_date"), False),
             (("payer", "status"), False),
+            # Covers the follow-up worklist and the Today counts (claims sent and not answered).
+            (("status", "submitted_at", "payer", "total_charge_cents", "service_date", "on_hold", "scrub_errors"),
+             False),
         )
 
 
@@ -672,7 +676,7 @@ class CollectionPlacement(BaseModel):
 
     class Meta:
         table_name = "billing_collection_placement"
-        indexes = ((("status", "placed_on"), False),)
+        indexes = ((("status", "placed_on"), False), (("status", "patient_id", "balance_cents"), False))
 
 
 class PatientAging(BaseModel):
