@@ -32,3 +32,27 @@ def test_encounter_list_shows_each_visits_patient_and_active_charges(app, client
 
     by_patient = billing.get("/billing/encounters?sort=patient").get_data(as_text=True)
     assert "2 encounters" in by_patient and "$135.00" in by_patient
+
+
+def test_claim_list_names_patient_and_payer_and_sorts_and_searches_by_them(app, client_as):
+    from medoffice_billing import claims
+
+    with database(app):
+        first = practice(account="P0000001")
+        second = practice(account="P0000002")
+        second["patient"].last_name = "Abbott"
+        second["patient"].save()
+        for records in (first, second):
+            claims.create_claim(encounter_with_charges(records))
+    billing = client_as("billing")
+    page = billing.get("/billing/claims?status=all&sort=service_date").get_data(as_text=True)
+    assert "2 claims" in page and "Diaz, Rosa" in page and "Abbott, Rosa" in page
+    assert "Acme Health P0000001" in page and "Acme Health P0000002" in page
+
+    by_patient = billing.get("/billing/claims?status=all&sort=patient").get_data(as_text=True)
+    assert by_patient.index("Abbott, Rosa") < by_patient.index("Diaz, Rosa")
+    by_payer = billing.get("/billing/claims?status=all&sort=payer&desc=1").get_data(as_text=True)
+    assert by_payer.index("Acme Health P0000002") < by_payer.index("Acme Health P0000001")
+
+    found = billing.get("/billing/claims?status=all&sort=service_date&q=Abbott").get_data(as_text=True)
+    assert "1 claim" in found and "Abbott, Rosa" in found and "Diaz, Rosa" not in found

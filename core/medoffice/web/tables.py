@@ -79,6 +79,12 @@ class TablePage:
             return f"{self.total:,}+ {self.noun_plural}"
         return f"{self.total:,} {self.noun if self.total == 1 else self.noun_plural}"
 
+    def body(self) -> Markup:
+        """The rows as ``<tr>`` HTML, built here because a template loop costs several times more per cell."""
+        openers = [('<td class="num">' if c.numeric else "<td>", c.render) for c in self.columns]
+        return Markup("\n".join("<tr>" + "".join(f"{opener}{render(row)}</td>" for opener, render in openers)
+                                 + "</tr>" for row in self.rows))
+
     def url(self, **changes) -> str:
         """This table's URL with some arguments changed."""
         args = {"q": self.query or None, "sort": self.sort, "desc": int(self.desc) or None,

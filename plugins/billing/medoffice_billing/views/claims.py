@@ -17,6 +17,7 @@ from ..coverage import RELATIONSHIPS
 from ..models import OPEN_STATES, Claim, Payer
 from ..reference import FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, expected_allowed
 from . import bp
+from .ledger import attach_patients, needs_patient_join
 
 FILTERS = {
     "open": ("Open", Claim.status.in_(OPEN_STATES)),
@@ -42,9 +43,12 @@ def claims():
     key = request.args.get("status", "open")
     key = key if key in FILTERS else "open"
     mine = request.args.get("mine") == "1"
-    query = (Claim.select(Claim, Payer.name, Patient.first_name, Patient.last_name)
-             .join(Payer).switch(Claim)
-             .join(Patient, on=(Claim.patient_id == Patient.id), attr="patient"))
+    query = Claim.select()
+    if needs_patient_join("patient"):
+        query = query.join(Patient, on=(Claim.patient_id == Patient.id))
+    if request.args.get("sort") == "payer":
+        query = query.switch(Claim).join(Payer)
+    payers = {p.id: p.name for p in Payer.select(Payer.id, Payer.name)}
     condition = FILTERS[key][1]
     if condition is not None:
         query = query.where(condition)
@@ -64,7 +68,7 @@ def claims():
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda c: f"{c.patient.last_name}, {c.patient.first_name}"),
             TableColumn("service_date", "Service date", sort=Claim.service_date),
-            TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: c.payer.name),
+            TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: payers.get(c.payer_id, "")),
             TableColumn("status", "Status", sort=Claim.status,
                         value=lambda c: STATE_LABELS[c.status] + (" (on hold)" if c.on_hold else "")),
             TableColumn("problems", "Scrubber errors", sort=Claim.scrub_errors, numeric=True,
@@ -76,6 +80,7 @@ def claims():
         noun="claim", noun_plural="claims", search_placeholder="Claim number or patient",
         empty_message="No claims here. Claims are created from an encounter's charge entry page.",
     )
+    attach_patients(table.rows)
     return render_page("billing/claims.html", title="Claims", table=table, filters=FILTERS, current=key,
                        mine=mine, breadcrumbs=[("Claims", None)])
 

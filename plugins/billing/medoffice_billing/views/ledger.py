@@ -35,9 +35,12 @@ def needs_patient_join(*keys: str) -> bool:
 
 
 def attach_patients(rows: list, attr: str = "patient") -> list:
-    """Set ``row.<attr>`` to each row's patient (one query for the page's rows)."""
+    """Set ``row.<attr>`` to each row's patient: id, first_name, last_name and account_number, the
+    columns lists show (one query for the page's rows, without building full model objects)."""
     ids = {row.patient_id for row in rows}
-    patients = {p.id: p for p in Patient.select().where(Patient.id.in_(ids))} if ids else {}
+    patients = {p.id: p for p in Patient.select(Patient.id, Patient.first_name, Patient.last_name,
+                                                Patient.account_number)
+                .where(Patient.id.in_(ids)).namedtuples()} if ids else {}
     for row in rows:
         setattr(row, attr, patients.get(row.patient_id))
     return rows
