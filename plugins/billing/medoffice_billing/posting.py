@@ -1,6 +1,6 @@
 """835 import: refuse a bad remittance file, match its claims and lines, post it to the ledger.
 
-``import_835`` first runs every check (``x12.check_835``: envelope, guide deviations and the
+``import_835`` first runs every check (``x12.read_835``: envelope, guide deviations and the
 arithmetic), skips transactions seen before (same file, or same payer and trace number), and
 matches each claim payment to a claim (CLP01, then the payer's claim number, then member ID,
 date and charge) and each service line to a claim line (REF*6R, then code, date and charge).
@@ -316,9 +316,14 @@ class Poster:
         wanted = [i for i in dict.fromkeys(service_line_ids) if reload or i not in self.ledger]
         for line_id in wanted:
             self.ledger[line_id] = []
+        # Charges play no part in posting an 835 (thousands of rows): only what an 835 posted and anything
+        # reversing an entry (to undo a posting once), and what payers settled (a later payer does not owe it).
+        relevant = ((LineTransaction.source == "era") | LineTransaction.reverses.is_null(False)
+                    | LineTransaction.kind.in_(("payment", "adjustment", "writeoff")))
         for chunk in chunks(wanted):
             for row in (LineTransaction.select(*_ENTRY_COLUMNS)
-                        .where(LineTransaction.service_line.in_(chunk)).order_by(LineTransaction.id).tuples()):
+                        .where(LineTransaction.service_line.in_(chunk) & relevant)
+                        .order_by(LineTransaction.id).tuples()):
                 self.ledger[row[1]].append(Entry(*row))
         for chunk in chunks(patient_ids):
             for patient_id, rank, payer_id, start, end in (
@@ -582,13 +587,13 @@ def import_835(text: str, file_name: str = "") -> ImportResult:
     """
     if db.in_transaction():
         raise RuntimeError("import_835 commits its own transaction; call it outside one")
-    problems = x12.check_835(text)
+    remittances, problems = x12.read_835(text)
     if problems:
         raise RemitRefused(problems)
     digest = file_digest(text)
     result = ImportResult()
     plans = []
-    for position, remittance in enumerate(x12.parse_835(text), start=1):
+    for position, remittance in enumerate(remittances, start=1):
         payer = _resolve_payer(remittance)
         if payer is None:
             raise RemitRefused([f"The payer {remittance.payer_name or '(no name)'}"

@@ -109,12 +109,15 @@ class Matcher:
 
     def __init__(self, payer: Payer, payments: list[ClaimPayment]):
         self.payer = payer
-        numbers = {p.patient_control_number for p in payments if p.patient_control_number}
-        payer_numbers = {p.payer_claim_number for p in payments if p.payer_claim_number}
-        members = {p.member_id for p in payments if p.member_id}
         found: dict[int, ClaimRef] = {}
-        for chunk in chunks(numbers):
+        for chunk in chunks({p.patient_control_number for p in payments if p.patient_control_number}):
             found.update({c.id: c for c in _claims(Claim.claim_number.in_(chunk))})
+        by_number = {c.claim_number: c for c in found.values()}
+        # The other keys are looked at only when the claim number finds no claim that fits (see _claim).
+        rest = [p for p in payments if p.patient_control_number not in by_number
+                or not self._fits(p, by_number[p.patient_control_number])]
+        payer_numbers = {p.payer_claim_number for p in rest if p.payer_claim_number}
+        members = {p.member_id for p in rest if p.member_id}
         for chunk in chunks(payer_numbers):
             found.update({c.id: c for c in _claims(Claim.payer_claim_number.in_(chunk) & (Claim.payer == payer.id))})
         for chunk in chunks(members):

@@ -34,6 +34,7 @@ from .remit835 import (
     check_835,
     check_balance,
     parse_835,
+    read_835,
 )
 from .segments import Delimiters, X12SyntaxError, join_segments, tokenize, validate_envelope
 
@@ -42,5 +43,5 @@ __all__ = [
     "Interchange", "InterchangeInfo", "LineAdjudication", "OtherPayer", "Party", "Patient", "Payer", "Provider",
     "ProviderAdjustment", "Receiver", "Remittance", "ServiceFacility", "Submitter", "Subscriber",
     "X12SyntaxError", "build_837p", "check_835", "check_balance", "check_billing_provider", "check_claim",
-    "join_segments", "parse_835", "tokenize", "validate_envelope",
+    "join_segments", "parse_835", "read_835", "tokenize", "validate_envelope",
 ]

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from ..validators import format_cents
 from .codes import ADJUSTMENT_GROUPS, CLAIM_STATUS
-from .segments import X12SyntaxError, get_element, segment_count_problem, tokenize, validate_envelope
+from .segments import X12SyntaxError, envelope_problems, get_element, segment_count_problem, tokenize
 
 VERSION_835 = "005010X221A1"
 
@@ -242,15 +242,28 @@ def check_835(text: str) -> list[str]:
 
     An empty list means the file can be posted.
     """
-    problems = validate_envelope(text)
+    return read_835(text)[1]
+
+
+def read_835(text: str) -> tuple[list[Remittance], list[str]]:
+    """Parse and check an 835 file in one pass over its segments (an import needs both).
+
+    :return: the remittances (``[]`` when the text cannot be read) and every reason to refuse
+        the file, exactly as ``check_835`` gives them (``[]``: it can be posted).
+    """
     try:
-        remittances = parse_835(text)
+        segments, delimiters = tokenize(text)
     except X12SyntaxError as error:
-        return list(dict.fromkeys(problems + [str(error)]))
+        return [], [str(error)]
+    problems = envelope_problems(text, segments, delimiters)
+    try:
+        remittances = _FileParser(delimiters.component).parse(segments)
+    except X12SyntaxError as error:
+        return [], list(dict.fromkeys(problems + [str(error)]))
     for remittance in remittances:
         problems.extend(remittance.problems)
         problems.extend(check_balance(remittance))
-    return list(dict.fromkeys(problems))
+    return remittances, list(dict.fromkeys(problems))
 
 
 class _FileParser:

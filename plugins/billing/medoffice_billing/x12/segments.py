@@ -163,8 +163,12 @@ def validate_envelope(text: str) -> list[str]:
         segments, delimiters = tokenize(text)
     except X12SyntaxError as error:
         return [str(error)]
-    problems = _isa_problems(text, segments[0], delimiters)
-    return problems + _EnvelopeWalker(segments).walk()
+    return envelope_problems(text, segments, delimiters)
+
+
+def envelope_problems(text: str, segments: list[list[str]], delimiters: Delimiters) -> list[str]:
+    """``validate_envelope`` for text already split by ``tokenize`` (so a reader splits a file once)."""
+    return _isa_problems(text, segments[0], delimiters) + _EnvelopeWalker(segments).walk()
 
 
 def _isa_problems(text: str, isa: list[str], delimiters: Delimiters) -> list[str]:
