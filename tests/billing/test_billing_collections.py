@@ -175,3 +175,16 @@ def test_bad_debt_write_off(make_app):
     assert sorted(heard) == [("writeoff", "patient", -12000), ("writeoff", "patient", -1500)]
     assert all(e["committed"] for e in finance.heard)
     assert login(app.test_client(), "front_desk").get(f"/billing/patients/{pid}/write-off").status_code == 403
+
+
+def test_today_stops_counting_pre_collections_accounts_at_its_limit(app, monkeypatch):
+    from medoffice_billing import today as billing_today
+
+    monkeypatch.setattr(billing_today, "TODAY_COUNT_LIMIT", 2)
+    with database(app):
+        old_debts()  # three accounts at the last stage
+    with app.test_request_context(), database(app):
+        item = next(i for i in work_items(settings.today()) if "collection agency" in i.title)
+    assert (item.count, item.count_is_floor) == (2, True)
+    page = login(app.test_client(), "billing").get("/today").get_data(as_text=True)
+    assert '<span class="count">2+</span>' in page

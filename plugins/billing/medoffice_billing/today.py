@@ -12,7 +12,7 @@ from . import collections, plans
 from .models import Claim
 from .jobs import follow_up_days, unanswered_condition
 
-TODAY_COUNT_LIMIT = 1000  # the Today queue says "1,000+" rather than count every account on each view
+TODAY_COUNT_LIMIT = 100  # the Today queue says "100+" rather than count every account on each view
 
 
 def _plural(count: int, one: str, many: str) -> str:
