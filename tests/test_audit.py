@@ -216,6 +216,27 @@ def test_viewer_pages_keep_their_filters(app):
     assert 'href="/admin/audit?action=test.event&amp;page=2"' in page
 
 
+def test_viewer_offers_each_recorded_action_once_in_order(app):
+    activity(app)
+    page = login(app.test_client(), "auditor").get("/admin/audit").get_data(as_text=True)
+    datalist = page.split('<datalist id="audit-actions">')[1].split("</datalist>")[0]
+    offered = [option.split('"')[1] for option in datalist.split("<option value=")[1:]]
+    recorded = in_db(app, lambda: sorted({e.action for e in AuditEvent.select(AuditEvent.action)}))
+    assert offered == recorded and {"patient.create", "patient.view"} <= set(offered)
+
+
+def test_a_long_trail_is_counted_only_a_step_past_the_page(app, monkeypatch):
+    from medoffice.web import tables
+
+    monkeypatch.setattr(tables, "COUNT_AHEAD", 60)
+    seed_trail(app, entries=130)
+    auditor = login(app.test_client(), "auditor")
+    first = auditor.get("/admin/audit?action=test.event").get_data(as_text=True)
+    assert "60+ entries match." in first and "Page 1 of 2+" in first
+    last = auditor.get("/admin/audit?action=test.event&page=3").get_data(as_text=True)
+    assert "130 entries match." in last and "Page 3 of 3<" in last and table_rows(last) == 30
+
+
 def test_csv_export_has_the_filtered_entries_and_is_itself_audited(app):
     admin, first, _ = activity(app)
     response = admin.get(f"/admin/audit/export.csv?patient={first}")

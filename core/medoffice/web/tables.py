@@ -21,6 +21,21 @@ def count_upto(query, limit: int) -> int:
     return query.order_by().limit(limit).count()
 
 
+def count_for_page(query, page: int, per_page: int) -> tuple[int, bool]:
+    """(rows counted, whether more follow) for showing ``page``: counts to a whole step of
+    ``COUNT_AHEAD`` past it, so the label reads "1,000+", "2,000+"."""
+    limit = (page * per_page // COUNT_AHEAD + 1) * COUNT_AHEAD
+    total = count_upto(query, limit + 1)
+    return min(total, limit), total > limit
+
+
+def count_label(total: int, more: bool, noun: str, noun_plural: str) -> str:
+    """A row count as shown: "1 claim", "240 claims", "1,000+ claims"."""
+    if more:
+        return f"{total:,}+ {noun_plural}"
+    return f"{total:,} {noun if total == 1 else noun_plural}"
+
+
 @dataclass
 class TableColumn:
     """A column: ``sort`` is the SQL expression to order by (None: not sortable)."""
@@ -75,9 +90,7 @@ class TablePage:
     @property
     def total_label(self) -> str:
         """The row count as shown: "1 claim", "240 claims", "1,000+ claims"."""
-        if self.more:
-            return f"{self.total:,}+ {self.noun_plural}"
-        return f"{self.total:,} {self.noun if self.total == 1 else self.noun_plural}"
+        return count_label(self.total, self.more, self.noun, self.noun_plural)
 
     def body(self) -> Markup:
         """The rows as ``<tr>`` HTML, built here because a template loop costs several times more per cell."""
@@ -115,11 +128,7 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         page = 1
     if text and search is not None:
         query = query.where(search(text))
-    # Count in whole steps of COUNT_AHEAD past the page, so the label reads "1,000+", "2,000+".
-    limit = (page * per_page // COUNT_AHEAD + 1) * COUNT_AHEAD
-    total = count_upto(query, limit + 1)
-    more = total > limit
-    total = min(total, limit)
+    total, more = count_for_page(query, page, per_page)
     page = min(page, max(1, math.ceil(total / per_page)))
     expr = by_key[sort].sort
     rows = list(query.order_by(expr.desc() if desc else expr.asc()).paginate(page, per_page))
