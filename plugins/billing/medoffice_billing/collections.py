@@ -15,7 +15,7 @@ from medoffice import SettingSpec, audit, settings
 from medoffice.db import db, transaction, utcnow
 from medoffice.models import Patient
 from medoffice.money import cents_to_decimal, format_cents
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 
 from . import aging, ledger
 from .actor import acting_user
@@ -97,18 +97,19 @@ def delete_stage(days: int) -> None:
 
 # --- Lists ----------------------------------------------------------------------------------------------
 
-def placed_ids():
-    """Subquery: patients with an account placed with an agency now."""
-    return CollectionPlacement.select(CollectionPlacement.patient_id).where(CollectionPlacement.status == "placed")
+def _placed(patient_id):
+    return CollectionPlacement.select(SQL("1")).where((CollectionPlacement.patient_id == patient_id)
+                                                      & (CollectionPlacement.status == "placed"))
 
 
-def _held_ids(today: dt.date):
-    return StatementHold.select(StatementHold.patient_id).where(
-        StatementHold.until.is_null() | (StatementHold.until >= today))
+def _held(patient_id, today: dt.date):
+    return StatementHold.select(SQL("1")).where((StatementHold.patient_id == patient_id)
+                                                & (StatementHold.until.is_null() | (StatementHold.until >= today)))
 
 
-def _plan_ids():
-    return PaymentPlan.select(PaymentPlan.patient_id).where(PaymentPlan.status == "active")
+def _on_plan(patient_id):
+    return PaymentPlan.select(SQL("1")).where((PaymentPlan.patient_id == patient_id)
+                                              & (PaymentPlan.status == "active"))
 
 
 def past_due_query(today: dt.date, min_days: int):
@@ -121,9 +122,11 @@ def past_due_query(today: dt.date, min_days: int):
 def precollections_query(today: dt.date, stage_list: list[tuple[int, str]] | None = None):
     """The pre-collections list: at the last dunning stage, not placed, not on a plan, not held."""
     last = (stage_list or stages())[-1][0]
+    # Correlated NOT EXISTS: an index probe per listed account, where NOT IN first built the
+    # whole list of placed, held and planned accounts for every count and page.
+    patient = PatientAging.patient_id
     return (past_due_query(today, last)
-            .where(PatientAging.patient_id.not_in(placed_ids()) & PatientAging.patient_id.not_in(_plan_ids())
-                   & PatientAging.patient_id.not_in(_held_ids(today))))
+            .where(~fn.EXISTS(_placed(patient)) & ~fn.EXISTS(_on_plan(patient)) & ~fn.EXISTS(_held(patient, today))))
 
 
 def placements_query(status: str | None = "placed"):
