@@ -173,14 +173,15 @@ def main() -> None:
     validate_s, ok = pyx12_seconds(text)
     assert ok, "pyx12 refused the benchmark's 835: the comparison would mean nothing"
     ratio = import_s / validate_s
-    print(f"{'':44}{'claims':>8}{'seconds':>10}{'claims/s':>10}")
+    print(f"{'':48}{'claims':>8}{'seconds':>10}{'claims/s':>10}")
     for label, seconds in (("837P export (scrub, build, write, record)", export_s),
                            ("835 import (check, parse, match, post, commit)", import_s),
                            ("pyx12 only validating that 835", validate_s)):
-        print(f"{label:44}{args.claims:>8}{seconds:>10.2f}{args.claims / seconds:>10,.0f}")
+        print(f"{label:48}{args.claims:>8}{seconds:>10.2f}{args.claims / seconds:>10,.0f}")
     verdict = "met" if ratio <= args.max_ratio else "MISSED"
-    print(f"ratio import / pyx12 validation: {ratio:.2f} (target at most {args.max_ratio:.2f}: {verdict}); "
-          f"the import is {validate_s / import_s:.1f}x as fast as pyx12 validating alone")
+    pace = (f"the import is {validate_s / import_s:.1f}x as fast as pyx12 only validating" if ratio < 1
+            else "the import is SLOWER than pyx12 only validating")
+    print(f"ratio import / pyx12 validation: {ratio:.2f} (target at most {args.max_ratio:.2f}: {verdict}); {pace}")
     if ratio > args.max_ratio:
         raise SystemExit(1)
 
