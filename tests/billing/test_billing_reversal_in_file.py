@@ -4,12 +4,14 @@ made earlier in the file, exactly as it undoes one from an earlier file; a rever
 still waits in the exceptions queue, saying why; the finance events follow the ledger."""
 from __future__ import annotations
 
+import datetime as dt
+
 from billing_setup import database
 from remit_setup import balance, claims_from_remittance, era_sums, isa, make_835
 from test_billing_events import subscriber
 
 from medoffice_billing import posting, x12
-from medoffice_billing.models import Claim, ClaimEvent, LineTransaction, RemitClaim
+from medoffice_billing.models import Claim, ClaimEvent, Coverage, LineTransaction, Payer, RemitClaim
 
 PATIENT = "NM1*QC*1*BUDD*WILLIAM****MI*33344555510"
 LINE = ["DTM*150*20020301", "DTM*151*20020304"]
@@ -125,6 +127,22 @@ def test_a_denial_taken_back_in_the_same_check_leaves_the_denial_queue(app):
             ("reversed", "denial", True), ("reversal", "", False), ("paid", "", False)]
         assert balance(line, "insurance") == 0 and balance(line, "patient") == 30000
         assert era_sums()["adjusted"] == {} and Claim.get_by_id(claim.id).status == "paid"
+
+
+def test_a_payment_reversed_in_the_same_check_sends_nothing_on_to_the_next_payer(app):
+    claim = build(app, *PAYMENT)["5554555444"]
+    with database(app):
+        gap = Payer.create(name="Gap Plan", payer_id="GAP01")
+        Coverage.create(patient_id=claim.patient_id, payer=gap, rank=2, member_id="GAP123",
+                        effective_date=dt.date(1990, 1, 1))
+    line = line_of(app, claim)
+    with app.app_context():
+        posting.import_835(make_835(PAYMENT + REVERSAL, total="0", trace="INFILE5"))
+    with database(app):
+        # The deductible went on to Gap Plan and came back with the reversal: no claim to Gap Plan is started.
+        assert Claim.select().where(Claim.payer == gap.id).count() == 0
+        assert balance(line, "insurance") == 80000 and balance(line, "patient") == 0
+        assert [r.problem for r in RemitClaim.select().order_by(RemitClaim.position)] == ["", ""]
 
 
 def test_a_reversal_in_the_next_check_of_the_same_file_undoes_the_first_check(app):
