@@ -3,6 +3,7 @@ do not change that claim's 837P or CMS-1500, while a corrected claim bills the e
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from billing_setup import database, practice
 from medoffice import settings
@@ -78,6 +79,17 @@ def cms1500_page(claim: Claim) -> cms1500.FormPage:
 def billed(text: str) -> tuple[list[str], list[str]]:
     """(HI codes, SV107 of each line) of a one-claim 837P."""
     return segments(text, "HI")[0][1:], [s[7] for s in segments(text, "SV1")]
+
+
+def test_the_claim_page_shows_the_pointers_the_claim_billed(app, client_as):
+    with database(app):
+        encounter = visit(practice())
+        original = claims.transition(claims.mark_ready(claims.create_claim(encounter)), "submitted")
+        claims.correct(claims.transition(original, "accepted"), "Recode.")
+        recode(encounter)
+    page = client_as("billing").get(f"/billing/claims/{original.id}").get_data(as_text=True)
+    rows = [re.findall(r"<td[^>]*>([^<]*)", row) for row in page.split("<tr>") if "<td>99213" in row or "<td>36415" in row]
+    assert [(cells[1].strip(), cells[6].strip()) for cells in rows] == [("99213", "1, 2"), ("36415", "2")]
 
 
 def test_a_sent_claim_keeps_its_diagnoses_and_a_correction_bills_the_new_ones(app, tmp_path):

@@ -11,11 +11,11 @@ from billing_setup import database, encounter_with_charges, practice
 from medoffice import DemoContext, settings
 from medoffice.models import AuditEvent, Patient, StaffMember
 
-from medoffice_billing import claims, encounters, hookspecs
+from medoffice_billing import claims, encounters, hookspecs, scrubber
 from medoffice_billing.claims import ClaimError
 from medoffice_billing.encounters import ChargeError
-from medoffice_billing.models import (Claim, ClaimEvent, ClaimLine, Coverage, Diagnosis, Encounter, LineTransaction,
-                                      Payer, ServiceLine)
+from medoffice_billing.models import (Claim, ClaimDiagnosis, ClaimEvent, ClaimLine, Coverage, Diagnosis, Encounter,
+                                      LineTransaction, Payer, ServiceLine)
 
 
 def ledger_total(**where) -> int:
@@ -447,6 +447,15 @@ def test_large_demo_bulk_path(app, monkeypatch):
         assert ClaimLine.select().count() == ServiceLine.select().join(Encounter).join(
             Claim, on=(Claim.encounter == Encounter.id)).count()
         assert Diagnosis.select().count() > 0 and ClaimEvent.select().count() >= Claim.select().count()
+        # Each claim bills its encounter's diagnoses and each line its pointers, so ready claims scrub clean.
+        billed = {(d.claim_id, d.position, d.code) for d in ClaimDiagnosis.select()}
+        coded = {(c.id, d.position, d.code) for c in Claim.select() for d in Diagnosis.select().where(
+            Diagnosis.encounter == c.encounter_id)}
+        assert billed == coded
+        assert all(cl.pointers == cl.service_line.pointers for cl in ClaimLine.select())
+        ready = Claim.select().where(Claim.status.in_(("draft", "ready")))
+        coding = [p for c in ready for p in scrubber.scrub(c) if p.section in ("diagnoses", "lines")]
+        assert ready.count() > 0 and coding == []
         controls = [c for (c,) in ServiceLine.select(ServiceLine.control_number).tuples()]
         assert len(set(controls)) == len(controls)
         # The id sequences continue after the bulk ids (PostgreSQL needs them reset).

@@ -82,11 +82,15 @@ def test_the_scrubber_holds_a_medicare_secondary_claim_without_the_type_until_th
         with pytest.raises(ClaimError, match="scrubber found 1 problem"):
             claims.mark_ready(secondary)
     biller = client_as("billing")
-    assert MISSING in biller.get(f"/billing/claims/{secondary.id}").get_data(as_text=True)
+    page = biller.get(f"/billing/claims/{secondary.id}").get_data(as_text=True)
+    # Shown next to the policy's field, with the way to the policy.
+    beside = page.split('<ul class="issues" id="f-coverage-msp_type">')[1].split("</ul>")[0]
+    assert MISSING in beside and "Go to" in beside
     saved = biller.post(f"/billing/insurance/{records['second'].id}/edit", data=policy_form(records, msp_type="43"))
     assert saved.status_code == 302
     with database(app):
         assert claims.mark_ready(secondary).status == "ready"
+    assert "43 Medicare Secondary Disabled Beneficiary" in biller.get(f"/billing/claims/{secondary.id}").get_data(as_text=True)
 
 
 def policy_form(records: dict, **changes) -> dict:

@@ -18,8 +18,9 @@ from peewee import Case, fn
 from . import aging, claims, collections, encounters, ledger, numbering, payments, plans, statements
 from .claims import ClaimError
 from .coverage import save_coverage, save_guarantor
-from .models import (Claim, ClaimEvent, ClaimLine, CollectionPlacement, Coverage, Diagnosis, Encounter, ExpectedAmount,
-                     Fee, LineTransaction, PatientPayment, Payer, PaymentPlan, PlanInstallment, ServiceLine)
+from .models import (Claim, ClaimDiagnosis, ClaimEvent, ClaimLine, CollectionPlacement, Coverage, Diagnosis,
+                     Encounter, ExpectedAmount, Fee, LineTransaction, PatientPayment, Payer, PaymentPlan, PlanInstallment,
+                     ServiceLine)
 from .reference import import_codes, read_code_file
 from .validators import npi_is_valid
 
@@ -304,7 +305,7 @@ class LargeDemo:
         start_day = today - dt.timedelta(days=365 * self.YEARS)
         span = (today - start_day).days
         rows = {name: [] for name in ("coverage", "encounter", "diagnosis", "line", "claim", "claim_line",
-                                      "event", "ledger")}
+                                      "claim_diagnosis", "event", "ledger")}
         visits = []
         lines_left = wanted_lines
         for position, (patient_id, born) in enumerate(chunk):
@@ -354,16 +355,17 @@ class LargeDemo:
                 rows["ledger"].append({"kind": "charge", "party": party, "patient_id": patient_id,
                                        "service_line": line_id, "amount_cents": charge, "source": "charge_entry",
                                        "effective_date": day, "posted_at": now, "memo": "charge"})
-                billed.append((line_id, code, ":".join(modifiers), charge))
+                billed.append((line_id, code, ":".join(modifiers), charge, ":".join(map(str, pointers))))
                 lines_written += 1
             if payer is not None:
                 self._claim(rows, ids, numbering.claim_number(claim_seq), encounter_id, patient_id, coverage_id,
-                            payer, day, billed, now)
+                            payer, day, billed, diagnoses, now)
                 claim_seq += 1
         self._write(rows)
         return lines_written
 
-    def _claim(self, rows, ids, number, encounter_id, patient_id, coverage_id, payer, day, billed, now) -> None:
+    def _claim(self, rows, ids, number, encounter_id, patient_id, coverage_id, payer, day, billed, diagnoses,
+               now) -> None:
         rng, age = self.rng, (self.ctx.today - day).days
         if age < 7:
             status = rng.choice(["draft", "ready", "ready"])
@@ -379,8 +381,9 @@ class LargeDemo:
         rows["claim"].append((claim_id, number, encounter_id, patient_id, coverage_id, payer.id, day, total, status,
                               f"PCN{claim_id}" if sent and status != "rejected" else "", 0,
                               at + dt.timedelta(days=2) if sent else None, now, now))
-        for line_number, (line_id, code, modifiers, charge) in enumerate(billed, start=1):
-            rows["claim_line"].append((claim_id, line_id, line_number, code, modifiers, 1, charge))
+        for line_number, (line_id, code, modifiers, charge, pointers) in enumerate(billed, start=1):
+            rows["claim_line"].append((claim_id, line_id, line_number, code, modifiers, 1, charge, pointers))
+        rows["claim_diagnosis"].extend((claim_id, position, code) for position, code in enumerate(diagnoses, start=1))
         rows["event"].append((claim_id, at, "system", "created", "", "draft", "Demo data."))
         if sent:
             rows["event"].append((claim_id, at + dt.timedelta(days=2), "system", "status", "ready", "submitted", ""))
@@ -404,7 +407,9 @@ class LargeDemo:
             (Claim, ["id", "claim_number", "encounter", "patient_id", "coverage", "payer", "service_date",
                      "total_charge_cents", "status", "payer_claim_number", "scrub_errors", "submitted_at",
                      "created_at", "updated_at"], "claim"),
-            (ClaimLine, ["claim", "service_line", "line_number", "code", "modifiers", "units", "charge_cents"], "claim_line"),
+            (ClaimLine, ["claim", "service_line", "line_number", "code", "modifiers", "units", "charge_cents",
+                         "diagnosis_pointers"], "claim_line"),
+            (ClaimDiagnosis, ["claim", "position", "code"], "claim_diagnosis"),
             (ClaimEvent, ["claim", "at", "username", "action", "from_status", "to_status", "reason"], "event"),
         ]
         for model, names, key in plan:

@@ -16,6 +16,7 @@ from ..claims import STATE_LABELS, ClaimError
 from ..coverage import RELATIONSHIPS
 from ..models import OPEN_STATES, Claim, Payer
 from ..reference import FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, expected_allowed
+from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
 from . import bp
 from .ledger import attach_patients, needs_patient_join
 
@@ -135,6 +136,7 @@ def claim(claim_id: int):
         next_states=next_states, expected=expected, users=users, original=original, follow_ups=follow_ups,
         assigned=next((u for u in users if u.id == record.assigned_user_id), None),
         relationships=RELATIONSHIPS, places=PLACES_OF_SERVICE, filing=FILING_INDICATORS, display_icd10=display_icd10,
+        msp_types=MEDICARE_SECONDARY_TYPES,
         open_states=OPEN_STATES, correctable=claim_service.CORRECTABLE,
         breadcrumbs=[("Claims", url_for("billing.claims")), (record.claim_number, None)],
     )
