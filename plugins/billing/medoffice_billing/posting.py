@@ -256,8 +256,8 @@ class Poster:
             reversal = match.payment.status_code == "22"
             result = self._reverse(match) if reversal else self._post_payment(match)
             if isinstance(result, str):
-                rows.append(self._exception(values, f"{payment_label(match.payment)} (claim {match.claim.claim_number}): "
-                                                    f"{result}"))
+                label = f"{payment_label(match.payment)} (claim {match.claim.claim_number})"
+                rows.append(self._exception(values, f"{label}: {result}"))
                 continue
             values.update(result, claim=match.claim.id, matched_by=match.matched_by)
             if reversal:
