@@ -38,14 +38,15 @@ def view_is_public(view) -> bool:
     return bool(getattr(view, PUBLIC_ATTR, False))
 
 
-def can(permission: str) -> bool:
-    """Whether the current user holds ``permission`` (and its plugin is enabled)."""
-    if not getattr(current_user, "is_authenticated", False):
+def can(permission: str, user=None) -> bool:
+    """Whether the current user (or ``user``) holds ``permission`` (and its plugin is enabled)."""
+    user = current_user._get_current_object() if user is None else user
+    if not getattr(user, "is_authenticated", False):
         return False
     plugin = permission.split(".", 1)[0]
     if not current_app.extensions["medoffice"].host.is_enabled(plugin):
         return False
-    return current_user.has_permission(permission)
+    return user.has_permission(permission)
 
 
 def require(permission: str) -> None:

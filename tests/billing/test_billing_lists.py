@@ -56,3 +56,25 @@ def test_claim_list_names_patient_and_payer_and_sorts_and_searches_by_them(app, 
 
     found = billing.get("/billing/claims?status=all&sort=service_date&q=Abbott").get_data(as_text=True)
     assert "1 claim" in found and "Abbott, Rosa" in found and "Diaz, Rosa" not in found
+
+
+def test_desk_payments_and_plans_name_each_patient_and_search_by_them(app, client_as):
+    from accounts_setup import new_patient, self_pay_visit
+
+    from medoffice_billing import payments, plans
+
+    with database(app):
+        records = practice()
+        zed, amy = new_patient("Zed", "Ann"), new_patient("Amato", "Bea")
+        for patient in (zed, amy):
+            self_pay_visit(records, settings.today() - dt.timedelta(days=3), patient=patient)
+            payments.record_payment(patient.id, 1000, "cash")
+            plans.create_plan(patient.id, 10000, 2500, "monthly", settings.today())
+    manager = client_as("office_manager")
+    for url in ("/billing/payments?sort=patient", "/billing/plans?sort=patient"):
+        page = manager.get(url).get_data(as_text=True)
+        assert page.index("Amato, Bea") < page.index("Zed, Ann"), url
+        found = manager.get(f"{url}&q={zed.account_number}").get_data(as_text=True)
+        assert "Zed, Ann" in found and "Amato, Bea" not in found, url
+    receipts = manager.get("/billing/payments").get_data(as_text=True)
+    assert "2 receipts" in receipts and "Zed, Ann" in receipts and "Amato, Bea" in receipts

@@ -30,15 +30,21 @@ def render_page(template: str, *, title: str, breadcrumbs: list[tuple[str, str |
     return render_template(template, title=title, breadcrumbs=list(breadcrumbs), **context)
 
 
-def navigation() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Navigation of enabled plugins the user may use: (group, [(title, url), ...]), ordered."""
-    if not current_user.is_authenticated:
+def navigation() -> list[tuple[str, list[tuple[str, str, bool]]]]:
+    """Navigation of enabled plugins the user may use: (group, [(title, url, is current page), ...])."""
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         return []
     cached = g.get("_medoffice_nav")
     if cached is None:
-        cached = [(group, [(item.title, href) for item, href in entries if can(item.permission)])
-                  for group, entries in _all_navigation()]
-        g._medoffice_nav = cached = [(group, links) for group, links in cached if links]
+        path = request.path
+        cached = []
+        for group, entries in _all_navigation():
+            links = [(item.title, href, path == href or (href != "/" and path.startswith(href)))
+                     for item, href in entries if can(item.permission, user)]
+            if links:
+                cached.append((group, links))
+        g._medoffice_nav = cached
     return cached
 
 

@@ -20,7 +20,7 @@ from ..models import PatientPayment
 from ..payments import METHODS, PaymentError
 from . import bp
 from .fields import MoneyField, choices
-from .ledger import audit_list, patient_crumbs, patient_or_404
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
 
 
 class PaymentForm(FlaskForm):
@@ -172,9 +172,9 @@ def _day_arg(name: str, default: dt.date) -> dt.date:
 def desk_payments():
     """The day's desk payments and refunds with end-of-day totals by method and by user."""
     day = _day_arg("day", settings.today())
-    query = (PatientPayment.select(PatientPayment, Patient.first_name, Patient.last_name, Patient.account_number)
-             .join(Patient, on=(Patient.id == PatientPayment.patient_id), attr="patient")
-             .where(PatientPayment.received_on == day))
+    query = PatientPayment.select().where(PatientPayment.received_on == day)
+    if needs_patient_join("patient"):
+        query = query.join(Patient, on=(Patient.id == PatientPayment.patient_id))
 
     def search(text):
         like = f"%{text}%"
@@ -198,6 +198,7 @@ def desk_payments():
         search=search, default_sort="receipt", endpoint="billing.desk_payments", endpoint_args={"day": day.isoformat()},
         noun="receipt", noun_plural="receipts", search_placeholder="Receipt, patient or account",
         empty_message="No payments were taken on this day.")
+    attach_patients(table.rows)
     totals = list(payments.end_of_day(day).dicts())
     audit_list("billing.payments.list", table.rows, day=day.isoformat())
     return render_page("billing/payments.html", title="Desk payments", table=table, day=day, totals=totals,

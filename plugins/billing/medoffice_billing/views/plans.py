@@ -17,7 +17,7 @@ from ..models import PaymentPlan
 from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
 from . import bp
 from .fields import MoneyField, choices
-from .ledger import audit_list, patient_crumbs, patient_or_404
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
 from .payments import ReasonForm
 
 FILTERS = {"active": "Active", "missed": "Missed a payment", "completed": "Paid off", "cancelled": "Cancelled",
@@ -44,8 +44,9 @@ def plans_page():
     """Payment plans by state, with what each has received."""
     key = request.args.get("status", "active")
     key = key if key in FILTERS else "active"
-    query = (PaymentPlan.select(PaymentPlan, Patient.first_name, Patient.last_name, Patient.account_number)
-             .join(Patient, on=(Patient.id == PaymentPlan.patient_id), attr="patient"))
+    query = PaymentPlan.select()
+    if needs_patient_join("patient", "account"):
+        query = query.join(Patient, on=(Patient.id == PaymentPlan.patient_id))
     if key == "missed":
         missed = plans.missed_query(settings.today()).select(PaymentPlan.id)
         query = query.where(PaymentPlan.id.in_(missed))
@@ -75,6 +76,7 @@ def plans_page():
         search=search, default_sort="start", endpoint="billing.plans_page", endpoint_args={"status": key},
         noun="plan", noun_plural="plans", search_placeholder="Patient or account",
         empty_message="No payment plans here. Set one up from a patient's ledger.")
+    attach_patients(table.rows)
     audit_list("billing.plans.list", table.rows, status=key)
     return render_page("billing/plans.html", title="Payment plans", table=table, filters=FILTERS, current=key,
                        breadcrumbs=[("Payment plans", None)])
