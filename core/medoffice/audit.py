@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from .bulk import insert_rows
 from .db import transaction, utcnow
 from .models import AuditEvent, AuditHead
 
@@ -88,8 +89,7 @@ def _append(rows: list[dict]) -> list[dict]:
             digest = _digest(prev_hash, payload)
             row.update(seq=seq, at=at, prev_hash=prev_hash, hash=digest)
             prev_hash = digest
-        for start in range(0, len(rows), 500):
-            AuditEvent.insert_many(rows[start:start + 500]).execute()
+        insert_rows(AuditEvent, rows)
         AuditHead.update(last_hash=prev_hash).where(AuditHead.id == 1).execute()
     return rows
 

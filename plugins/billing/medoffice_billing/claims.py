@@ -11,12 +11,12 @@ claim that went out keeps showing what was sent; a correction copies the encount
 """
 from __future__ import annotations
 
-from medoffice import audit
+from medoffice import audit, bulk
 from medoffice.db import transaction, utcnow
 from medoffice.models import User
 from peewee import Case, fn
 
-from . import bulk, encounters, numbering, scrubber
+from . import encounters, numbering, scrubber
 from .actor import acting_user
 from .coverage import RANK_RESPONSIBILITY, RANKS, responsible
 from .models import (OPEN_STATES, Claim, ClaimDiagnosis, ClaimEvent, ClaimLine, Coverage, Encounter,

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, is_dataclass
 from decimal import Decimal
 
 from flask import current_app, url_for
-from medoffice import SettingSpec, WorkItem, audit, settings
+from medoffice import SettingSpec, WorkItem, audit, bulk, settings
 from medoffice.db import db, transaction, utcnow
 from medoffice.money import format_cents
 from peewee import Case, IntegrityError, fn
 
 from . import claims as claim_service
-from . import bulk, x12
+from . import x12
 from .actor import acting_user
 from .claims import ClaimError
 from .models import Claim, Coverage, Encounter, LineTransaction, Payer, ProviderAdjustment, RemitClaim, Remittance

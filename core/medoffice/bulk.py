@@ -1,0 +1,87 @@
+"""Multi-row INSERT for hot paths: thousands of rows (ledger entries, audit entries) in a few statements.
+
+peewee builds a query tree per row and value, which costs far more than the database work when
+thousands of rows go in at once. ``insert_rows`` writes plain parameterised statements instead;
+every value still goes through its field's ``db_value``, so dates, timestamps and foreign keys
+are stored exactly as the model would store them.
+
+On PostgreSQL each column travels as one array and the server unnests them: a statement has as
+many parameters as the table has columns, however many rows it carries (tens of thousands of
+bound values cost more to bind and plan than to insert). On SQLite it is one multi-row VALUES
+statement per chunk under the bound-parameter limit.
+"""
+from __future__ import annotations
+
+from .db import db, is_sqlite
+
+SQLITE_MAX_PARAMETERS = 30_000  # under SQLite's limit of 32,766 bound parameters per statement
+POSTGRES_ROWS = 10_000  # rows per unnest statement: bounds the size of one statement's arrays
+_ARRAY_BASE = {"AUTO": "INT", "BIGAUTO": "BIGINT"}  # serial types cannot be cast to; their column type can
+
+
+def insert_rows(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
+    """Insert ``rows`` into ``model``'s table in a few statements, inside the caller's transaction.
+
+    :param rows: dicts with the same keys (field names); fields left out get their default.
+    :param returning: fields to read back for each inserted row (rows come back in any order).
+    :return: the returned tuples, or [] when nothing is asked back.
+    :raises ValueError: a key is not a field of the model, or the rows do not all have the same keys.
+    """
+    if not rows:
+        return []
+    fields, values = _columns(model, rows)
+    table = f'"{model._meta.table_name}"'
+    names = ", ".join(f'"{field.column_name}"' for field in fields)
+    back = (" RETURNING " + ", ".join(f'"{field.column_name}"' for field in returning)) if returning else ""
+    if is_sqlite():
+        statements = _sqlite_statements(table, names, back, values, len(rows))
+    else:
+        statements = _postgres_statements(table, names, back, fields, values, len(rows))
+    found: list[tuple] = []
+    for sql, params in statements:
+        cursor = db.execute_sql(sql, params)
+        if returning:
+            found.extend(tuple(row) for row in cursor.fetchall())
+    return found
+
+
+def _columns(model, rows: list[dict]) -> tuple[list, list[list]]:
+    """The fields written and, per field, its database values for every row (defaults filled in)."""
+    meta = model._meta
+    keys = rows[0].keys()
+    unknown = [key for key in keys if key not in meta.fields]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no field {unknown[0]!r}.")
+    for number, row in enumerate(rows, start=1):
+        if row.keys() != keys:
+            raise ValueError(f"Row {number} of {len(rows)} for {model.__name__} has other fields than the first "
+                             f"({sorted(row)} instead of {sorted(keys)}).")
+    fields = [meta.fields[key] for key in keys]
+    values = [[field.db_value(row[field.name]) for row in rows] for field in fields]
+    for field in meta.sorted_fields:
+        if field.name not in keys and field.default is not None:
+            default = field.default
+            fields.append(field)
+            values.append([field.db_value(default() if callable(default) else default) for _ in rows])
+    return fields, values
+
+
+def _sqlite_statements(table: str, names: str, back: str, values: list[list], count: int):
+    """One multi-row VALUES statement per chunk of rows under the bound-parameter limit."""
+    width = len(values)
+    marks = "(" + ", ".join([db.param] * width) + ")"
+    size = max(1, SQLITE_MAX_PARAMETERS // width)
+    for start in range(0, count, size):
+        end = min(count, start + size)
+        sql = f"INSERT INTO {table} ({names}) VALUES " + ", ".join([marks] * (end - start)) + back
+        yield sql, [column[index] for index in range(start, end) for column in values]
+
+
+def _postgres_statements(table: str, names: str, back: str, fields: list, values: list[list], count: int):
+    """One INSERT ... SELECT FROM unnest(arrays) per chunk: one array parameter per column, cast to its type."""
+    types = db.obj.get_context_options()["field_types"]
+    arrays = ", ".join(f"{db.param}::{types.get(kind, kind)}[]"
+                       for kind in (_ARRAY_BASE.get(field.field_type, field.field_type) for field in fields))
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){back}"
+    for start in range(0, count, POSTGRES_ROWS):
+        yield sql, [column[start:start + POSTGRES_ROWS] for column in values]
