@@ -79,8 +79,10 @@ def live_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian chromium under Playwright."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do: CI's two cores run the server and the browser together.
+    expect.set_options(timeout=15000)
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
