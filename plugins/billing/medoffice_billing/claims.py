@@ -14,7 +14,7 @@ from __future__ import annotations
 from medoffice import audit, bulk
 from medoffice.db import transaction, utcnow
 from medoffice.models import User
-from peewee import Case, fn
+from peewee import ValuesList, fn
 
 from . import encounters, numbering, scrubber
 from .actor import acting_user
@@ -292,25 +292,44 @@ def record_sent(claims: list[Claim], reason: str) -> int:
 
     The caller scrubbed the claims when it built the file, so they are not scrubbed again here.
     Submitting a replacement or void claim closes the claim it replaces, as ``transition`` does.
+    Claims, their history and the audit trail are written in a few statements per chunk of claims.
     :raises ClaimError: a claim is no longer ready, or is on hold (nothing moves then).
     """
     ids = sorted({claim.id for claim in claims})
     if not ids:
         return 0
+    now = utcnow()
     with transaction():
         # The conditional UPDATE locks the rows first, so two batches can never both send a claim.
-        locked = Claim.update(updated_at=utcnow()).where(
-            Claim.id.in_(ids) & (Claim.status == "ready") & (Claim.on_hold == False)).execute()  # noqa: E712
+        locked = sum(Claim.update(updated_at=now).where(
+            Claim.id.in_(chunk) & (Claim.status == "ready") & (Claim.on_hold == False)).execute()  # noqa: E712
+            for chunk in _chunks(ids))
         if locked != len(ids):
             raise ClaimError("Some of these claims are no longer ready to submit (they changed, or another "
                              "batch sent them); create the batch again.")
-        for claim in Claim.select().where(Claim.id.in_(ids)).order_by(Claim.id):
-            _move(claim, "submitted", reason)
-            if claim.original_claim_id is not None:
-                original = Claim.get_by_id(claim.original_claim_id)
-                if original.status != "closed":
-                    kind = "voided" if claim.frequency_code == "8" else "replaced"
-                    _move(original, "closed", f"{kind.capitalize()} by claim {claim.claim_number}.")
+        sent = sorted(row for chunk in _chunks(ids) for row in Claim.select(
+            Claim.id, Claim.patient_id, Claim.claim_number, Claim.original_claim, Claim.frequency_code)
+            .where(Claim.id.in_(chunk)).tuples())
+        replaced = {}
+        for chunk in _chunks(sorted({row[3] for row in sent if row[3] is not None})):
+            for row in (Claim.select(Claim.id, Claim.patient_id, Claim.claim_number, Claim.status)
+                        .where(Claim.id.in_(chunk) & (Claim.status != "closed")).tuples()):
+                replaced[row[0]] = row
+        moves, closed = [], []
+        for claim_id, patient_id, claim_number, original_id, frequency in sent:
+            moves.append((claim_id, patient_id, claim_number, "ready", "submitted", reason, {}))
+            if original_id in replaced and original_id not in closed:
+                original, original_patient, original_number, status = replaced[original_id]
+                kind = "voided" if frequency == "8" else "replaced"
+                moves.append((original, original_patient, original_number, status, "closed",
+                              f"{kind.capitalize()} by claim {claim_number}.", {}))
+                closed.append(original)
+        for chunk in _chunks(ids):
+            Claim.update(status="submitted", status_changed_at=now).where(Claim.id.in_(chunk)).execute()
+            Claim.update(submitted_at=now).where(Claim.id.in_(chunk) & Claim.submitted_at.is_null()).execute()
+        for chunk in _chunks(closed):
+            Claim.update(status="closed", status_changed_at=now, updated_at=now).where(Claim.id.in_(chunk)).execute()
+        _record_moves(moves, now)
     return len(ids)
 
 
@@ -328,15 +347,14 @@ def record_outcomes(moves: list[tuple[int, str, str, str | None, dict]]) -> list
     if not ids:
         return []
     current: dict[int, list] = {}
-    for start in range(0, len(ids), 500):
+    for chunk in _chunks(ids):
         for claim_id, status, number, patient_id, claim_number in (
                 Claim.select(Claim.id, Claim.status, Claim.payer_claim_number, Claim.patient_id, Claim.claim_number)
-                .where(Claim.id.in_(ids[start:start + 500])).tuples()):
+                .where(Claim.id.in_(chunk)).tuples()):
             current[claim_id] = [status, number, patient_id, claim_number, False]
-    user_id, username = acting_user()
     now = utcnow()
     results: list[str | None] = []
-    events, audit_entries = [], []
+    applied = []
     with transaction():
         for claim_id, to_status, reason, payer_number, detail in moves:
             state = current[claim_id]
@@ -348,26 +366,39 @@ def record_outcomes(moves: list[tuple[int, str, str, str | None, dict]]) -> list
                                f"{STATE_LABELS[to_status].lower()}.")
                 continue
             results.append(None)
-            events.append({"claim": claim_id, "at": now, "user_id": user_id, "username": username, "action": "status",
-                           "from_status": state[0], "to_status": to_status, "reason": reason})
-            audit_entries.append({"action": "billing.claim.status", "object_type": "billing_claim",
-                                  "object_id": claim_id, "patient_id": state[2],
-                                  "detail": {"claim_number": state[3], "from": state[0], "to": to_status,
-                                             "reason": reason, **detail}})
+            applied.append((claim_id, state[2], state[3], state[0], to_status, reason, detail))
             state[0], state[4] = to_status, True
             if payer_number:
                 state[1] = payer_number[:50]
-        bulk.insert_rows(ClaimEvent, events)
-        audit.record_many(audit_entries)
-        moved = [(claim_id, state) for claim_id, state in current.items() if state[4]]
-        for to_status in {state[0] for _, state in moved}:
-            group = [(claim_id, state[1]) for claim_id, state in moved if state[0] == to_status]
-            for start in range(0, len(group), 500):
-                chunk = group[start:start + 500]
-                Claim.update(status=to_status, status_changed_at=now, updated_at=now,
-                             payer_claim_number=Case(Claim.id, chunk, Claim.payer_claim_number)).where(
-                    Claim.id.in_([claim_id for claim_id, _ in chunk])).execute()
+        _record_moves(applied, now)
+        moved = [(claim_id, state[0], state[1]) for claim_id, state in current.items() if state[4]]
+        for chunk in _chunks(moved):
+            # Joined to a VALUES list (id, status, number): one pass, where a CASE per row grew with the chunk.
+            values = ValuesList(chunk, alias="moved")
+            Claim.update(status=values.c.column2, payer_claim_number=values.c.column3, status_changed_at=now,
+                         updated_at=now).from_(values).where(Claim.id == values.c.column1).execute()
     return results
+
+
+def _chunks(items: list, size: int = 500):
+    """``items`` in slices short enough for an IN or VALUES list on either database."""
+    return (items[start:start + size] for start in range(0, len(items), size))
+
+
+def _record_moves(moves: list[tuple], now) -> None:
+    """The history entry and the audit entry of each status move, in order, in two bulk inserts.
+
+    ``moves`` are (claim id, patient id, claim number, from status, to status, reason, extra audit detail).
+    """
+    user_id, username = acting_user()
+    bulk.insert_rows(ClaimEvent, [{"claim": claim_id, "at": now, "user_id": user_id, "username": username,
+                                   "action": "status", "from_status": from_status, "to_status": to_status,
+                                   "reason": reason}
+                                  for claim_id, _p, _n, from_status, to_status, reason, _d in moves])
+    audit.record_many([{"action": "billing.claim.status", "object_type": "billing_claim", "object_id": claim_id,
+                        "patient_id": patient_id, "detail": {"claim_number": number, "from": from_status,
+                                                             "to": to_status, "reason": reason, **detail}}
+                       for claim_id, patient_id, number, from_status, to_status, reason, detail in moves])
 
 
 def mark_ready(claim: Claim) -> Claim:

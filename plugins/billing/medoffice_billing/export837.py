@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from medoffice import SettingSpec, audit, settings
-from medoffice.db import transaction
+from medoffice.db import transaction, utcnow
 from peewee import fn
 
 from . import claims as claim_service
@@ -365,26 +365,40 @@ def _facility(location) -> x12.ServiceFacility | None:
 def prepare(claims: list[Claim], electronic: bool = True) -> tuple[list[Prepared], list[Skipped]]:
     """Scrub each claim again (recording the result) and build its 837P form.
 
+    Every claim's facts and other payers are loaded together, in a few queries per chunk of claims.
     :param electronic: also run the 837P checks (paper claims need only the scrubber's).
     :return: the claims that passed, and the rest with why.
     """
     prior = PriorPayers(claims)
+    gathered = scrubber.gather_many([claim.id for claim in claims])
     prepared: list[Prepared] = []
     skipped: list[Skipped] = []
-    with transaction():
-        for claim in claims:
-            facts = scrubber.gather(claim)
-            errors = [p for p in scrubber.check(facts) if p.severity == "error"]
-            scrubber.record(claim, errors)
-            problems = [f"{p.message} Fix: {p.fix}" for p in errors]
-            if not problems:
-                form = to_x12(facts, prior)
-                problems = x12.check_claim(form) if electronic else []
-            if problems:
-                skipped.append(Skipped(claim.id, claim.claim_number, tuple(problems)))
-            else:
-                prepared.append(Prepared(facts.claim, form))
+    error_counts: dict[int, int] = {}
+    for claim in claims:
+        facts = gathered[claim.id]
+        errors = [p for p in scrubber.check(facts) if p.severity == "error"]
+        error_counts[claim.id] = len(errors)
+        problems = [f"{p.message} Fix: {p.fix}" for p in errors]
+        if not problems:
+            form = to_x12(facts, prior)
+            problems = x12.check_claim(form) if electronic else []
+        if problems:
+            skipped.append(Skipped(claim.id, claim.claim_number, tuple(problems)))
+        else:
+            prepared.append(Prepared(facts.claim, form))
+    _record_scrubs(error_counts)
     return prepared, skipped
+
+
+def _record_scrubs(error_counts: dict[int, int]) -> None:
+    """Store each claim's scrub error count as ``scrubber.record`` does: one UPDATE per count and chunk."""
+    now = utcnow()
+    with transaction():
+        for count in set(error_counts.values()):
+            ids = [claim_id for claim_id, errors in error_counts.items() if errors == count]
+            for start in range(0, len(ids), scrubber.GATHER_CHUNK):
+                Claim.update(scrub_errors=count, scrubbed_at=now).where(
+                    Claim.id.in_(ids[start:start + scrubber.GATHER_CHUNK])).execute()
 
 
 # --- Writing the file and recording the batch --------------------------------------------------------------

@@ -1,12 +1,13 @@
 """The claim scrubber: every reason a claim would bounce, named by the field to fix.
 
-``scrub(claim)`` gathers the claim's facts in a fixed number of queries and returns
-``Problem`` records; errors block a claim from becoming ready or being submitted, warnings
-are shown but let it go. ``record`` stores the error count on the claim for the worklists.
+``scrub(claim)`` gathers the claim's facts in a fixed number of queries (``gather_many`` does
+the same for a whole batch) and returns ``Problem`` records; errors block a claim from becoming
+ready or being submitted, warnings are shown but let it go. ``record`` stores the error count on the claim for the worklists.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from medoffice import settings
@@ -22,6 +23,7 @@ from .x12.claim837 import medicare_secondary
 
 MAX_DIAGNOSES = 12
 MAX_LINES = 50
+GATHER_CHUNK = 500  # claims per round of queries: bounds the IN lists
 SECTIONS = {
     "practice": "Billing provider (practice)", "patient": "Patient", "coverage": "Insurance policy",
     "payer": "Payer", "providers": "Providers", "encounter": "Encounter", "diagnoses": "Diagnoses",
@@ -69,52 +71,103 @@ def _digits(text: str) -> str:
 
 
 def gather(claim: Claim) -> Facts:
-    """Load the claim's facts: claim, encounter, coverage and payer in one query, the rest in a few."""
-    claim = (Claim.select(Claim, Encounter, Coverage, Payer).join(Encounter).switch(Claim).join(Coverage)
-             .switch(Claim).join(Payer).where(Claim.id == claim.id).get())
-    encounter = claim.encounter
-    staff_ids = [i for i in (encounter.rendering_provider_id, encounter.referring_provider_id) if i]
-    lines = list(ClaimLine.select(ClaimLine, ServiceLine).join(ServiceLine)
-                 .where(ClaimLine.claim == claim).order_by(ClaimLine.line_number))
-    diagnoses = list(ClaimDiagnosis.select().where(ClaimDiagnosis.claim == claim).order_by(ClaimDiagnosis.position))
-    codes = {"icd10": {d.code for d in diagnoses}, "cpt": {l.code for l in lines}}
-    known = {}
-    for kind, wanted in codes.items():
-        # A list the practice never imported cannot say a code is unknown.
-        if wanted and CodeEntry.select().where(CodeEntry.kind == kind).exists():
-            known[kind] = {code for (code,) in CodeEntry.select(CodeEntry.code).where(
-                (CodeEntry.kind == kind) & CodeEntry.code.in_(wanted)).tuples()}
-    fees = {}
-    if codes["cpt"]:
-        fees = {(f.code, f.modifier): f.charge_cents for f in Fee.select().where(
-            Fee.code.in_(codes["cpt"]) & (Fee.active == True))}  # noqa: E712
-    facts = Facts(
-        claim=claim, encounter=encounter, coverage=claim.coverage, payer=claim.payer,
-        patient=Patient.get_or_none(Patient.id == claim.patient_id),
-        staff={s.id: s for s in StaffMember.select().where(StaffMember.id.in_(staff_ids))} if staff_ids else {},
-        location=Location.get_or_none(Location.id == encounter.location_id) if encounter.location_id else None,
-        diagnoses=diagnoses, lines=lines,
-        practice={k: str(settings.get(f"core.{k}", "") or "").strip()
-                  for k in ("practice_name", "practice_npi", "tax_id", "address1", "city", "state", "zip")},
-        today=settings.today(), known_codes=known, fees=fees,
-    )
-    if claim.frequency_code == "1" and lines:
-        facts.duplicates = _duplicates(claim, {l.code for l in lines})
+    """Load one claim's facts (see ``gather_many``).
+
+    :raises Claim.DoesNotExist: the claim was deleted.
+    """
+    facts = gather_many([claim.id]).get(claim.id)
+    if facts is None:
+        raise Claim.DoesNotExist(f"claim {claim.id} does not exist")
     return facts
 
 
-def _duplicates(claim: Claim, codes: set[str]) -> list[str]:
-    """Other live claims billing one of these codes to the same payer for the same patient and day."""
-    related = Claim.select(Claim.id).where(Claim.original_claim == claim.id)
-    query = (Claim.select(Claim.claim_number).join(ClaimLine)
-             .where((Claim.patient_id == claim.patient_id) & (Claim.payer == claim.payer_id)
-                    & (Claim.service_date == claim.service_date) & (Claim.id != claim.id)
-                    & (Claim.status != "closed") & (Claim.frequency_code != "8")
-                    & ClaimLine.code.in_(codes) & Claim.id.not_in(related))
-             .distinct().order_by(Claim.claim_number))
-    if claim.original_claim_id:
-        query = query.where(Claim.id != claim.original_claim_id)
-    return [c.claim_number for c in query]
+def gather_many(claim_ids: list[int]) -> dict[int, Facts]:
+    """Load the facts of many claims (a batch going out) in a few queries per chunk of claims, by claim id."""
+    practice = {k: str(settings.get(f"core.{k}", "") or "").strip()
+                for k in ("practice_name", "practice_npi", "tax_id", "address1", "city", "state", "zip")}
+    today = settings.today()
+    imported = {}  # whether each code list was imported at all, asked once
+    facts: dict[int, Facts] = {}
+    ids = list(dict.fromkeys(claim_ids))
+    for start in range(0, len(ids), GATHER_CHUNK):
+        facts.update(_gather_chunk(ids[start:start + GATHER_CHUNK], practice, today, imported))
+    return facts
+
+
+def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
+                  imported: dict[str, bool]) -> dict[int, Facts]:
+    claims = list(Claim.select(Claim, Encounter, Coverage, Payer).join(Encounter).switch(Claim).join(Coverage)
+                  .switch(Claim).join(Payer).where(Claim.id.in_(ids)))
+    lines: dict[int, list[ClaimLine]] = defaultdict(list)
+    for line in (ClaimLine.select(ClaimLine, ServiceLine).join(ServiceLine)
+                 .where(ClaimLine.claim.in_(ids)).order_by(ClaimLine.claim, ClaimLine.line_number)):
+        lines[line.claim_id].append(line)
+    diagnoses: dict[int, list[ClaimDiagnosis]] = defaultdict(list)
+    for diagnosis in (ClaimDiagnosis.select().where(ClaimDiagnosis.claim.in_(ids))
+                      .order_by(ClaimDiagnosis.claim, ClaimDiagnosis.position)):
+        diagnoses[diagnosis.claim_id].append(diagnosis)
+    wanted = {"icd10": {d.code for found in diagnoses.values() for d in found},
+              "cpt": {l.code for found in lines.values() for l in found}}
+    known = {}
+    for kind, codes in wanted.items():
+        if codes and kind not in imported:
+            imported[kind] = CodeEntry.select().where(CodeEntry.kind == kind).exists()
+        # A list the practice never imported cannot say a code is unknown.
+        if codes and imported[kind]:
+            known[kind] = {code for (code,) in CodeEntry.select(CodeEntry.code).where(
+                (CodeEntry.kind == kind) & CodeEntry.code.in_(codes)).tuples()}
+    fees = {}
+    if wanted["cpt"]:
+        fees = {(f.code, f.modifier): f.charge_cents for f in Fee.select().where(
+            Fee.code.in_(wanted["cpt"]) & (Fee.active == True))}  # noqa: E712
+    encounters = [c.encounter for c in claims]
+    patients = _by_id(Patient, {c.patient_id for c in claims})
+    staff = _by_id(StaffMember, {i for e in encounters for i in (e.rendering_provider_id, e.referring_provider_id) if i})
+    locations = _by_id(Location, {e.location_id for e in encounters if e.location_id})
+    duplicates = _duplicates(ids)
+    gathered = {}
+    for claim in claims:
+        encounter, claim_lines, claim_diagnoses = claim.encounter, lines[claim.id], diagnoses[claim.id]
+        codes = {"icd10": {d.code for d in claim_diagnoses}, "cpt": {l.code for l in claim_lines}}
+        gathered[claim.id] = Facts(
+            claim=claim, encounter=encounter, coverage=claim.coverage, payer=claim.payer,
+            patient=patients.get(claim.patient_id),
+            staff={i: staff[i] for i in (encounter.rendering_provider_id, encounter.referring_provider_id)
+                   if i in staff},
+            location=locations.get(encounter.location_id), diagnoses=claim_diagnoses, lines=claim_lines,
+            practice=practice, today=today,
+            known_codes={kind: found & codes[kind] for kind, found in known.items() if codes[kind]},
+            fees={key: cents for key, cents in fees.items() if key[0] in codes["cpt"]},
+            duplicates=duplicates.get(claim.id, []),
+        )
+    return gathered
+
+
+def _by_id(model, ids: set[int]) -> dict:
+    """Rows of ``model`` with these ids, by id."""
+    return {row.id: row for row in model.select().where(model.id.in_(ids))} if ids else {}
+
+
+def _duplicates(ids: list[int]) -> dict[int, list[str]]:
+    """Per original claim (frequency 1) of ``ids``: the numbers of other live claims billing one of its
+    codes to the same payer for the same patient and day (its own corrections and its original left out)."""
+    other, other_line, own_line = Claim.alias(), ClaimLine.alias(), ClaimLine.alias()
+    # "payer + 0": SQLite (no table statistics) would otherwise look the others up by payer, thousands
+    # of claims each, instead of by patient.
+    query = (Claim.select(Claim.id, other.claim_number)
+             .join(other, on=((other.patient_id == Claim.patient_id) & (other.payer + 0 == Claim.payer)
+                              & (other.service_date == Claim.service_date) & (other.id != Claim.id)))
+             .join(other_line, on=(other_line.claim == other.id))
+             .join(own_line, on=((own_line.claim == Claim.id) & (own_line.code == other_line.code)))
+             .where(Claim.id.in_(ids) & (Claim.frequency_code == "1") & (other.status != "closed")
+                    & (other.frequency_code != "8")
+                    & (other.original_claim.is_null() | (other.original_claim != Claim.id))
+                    & (Claim.original_claim.is_null() | (other.id != Claim.original_claim)))
+             .distinct().order_by(Claim.id, other.claim_number).tuples())
+    found: dict[int, list[str]] = defaultdict(list)
+    for claim_id, number in query:
+        found[claim_id].append(number)
+    return found
 
 
 # --- The checks ------------------------------------------------------------------------------------
