@@ -72,6 +72,21 @@ def test_enabled_on_first_boot_with_nav_page_widget_and_static(admin):
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
 
 
+def test_turning_the_plugin_off_and_on_takes_its_menu_entry_and_settings_with_it(hello_app, admin):
+    def shown():
+        home = admin.get("/").get_data(as_text=True)
+        settings_page = admin.get("/admin/settings").get_data(as_text=True)
+        return ">Greetings</a>" in home, "Longest greeting (characters)" in settings_page
+
+    assert shown() == (True, True)
+    with connected(hello_app):
+        hello_app.extensions["medoffice"].disable("hello", by="test")
+    assert shown() == (False, False)
+    with connected(hello_app):
+        hello_app.extensions["medoffice"].enable("hello", by="test")
+    assert shown() == (True, True)
+
+
 def test_adding_a_greeting_saves_audits_and_notifies_listeners(make_app):
     listener.heard.clear()
     app = make_app(plugins=["hello"], extra=[listener])

@@ -126,6 +126,8 @@ def medoffice_patient_panels():
 def medoffice_settings():
     """Declare practice-level settings this plugin owns (edited on the settings page).
 
+    Called again only when the set of enabled plugins changes: return the same specs each time.
+
     :return: list of ``SettingSpec`` named ``<plugin>.<what>``.
     """
 

@@ -28,6 +28,7 @@ class Runtime:
     first_boot_plugins: list[str] | None = None
     blueprint_owner: dict[str, str] = field(default_factory=dict)
     listeners: list = field(default_factory=list)
+    _derived: dict = field(default_factory=dict)
 
     @property
     def backup_dir(self) -> Path:
@@ -100,6 +101,18 @@ class Runtime:
         for listener in self.listeners:
             listener()
         return True
+
+    def derived(self, key, build):
+        """``build()``, computed once per plugin state: for what only the enabled plugins decide
+        (navigation, setting declarations), which every page would otherwise rebuild."""
+        # The enabled set is part of the key: a plugin failing at run time leaves the version as it was.
+        state = (self.host.state_version, self.host.enabled())
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] == state:
+            return hit[1]
+        value = build()
+        self._derived[key] = (state, value)
+        return value
 
     def bump(self) -> None:
         """Tell every process that plugin state or theme changed."""

@@ -13,8 +13,8 @@ from .models import Setting
 
 def specs() -> dict:
     """Every setting declared by enabled plugins, by name."""
-    host = current_app.extensions["medoffice"].host
-    return {s.name: s for s in host.call("medoffice_settings")}
+    runtime = current_app.extensions["medoffice"]
+    return runtime.derived("setting specs", lambda: {s.name: s for s in runtime.host.call("medoffice_settings")})
 
 
 def _stored() -> dict:

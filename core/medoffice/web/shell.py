@@ -49,27 +49,21 @@ def navigation() -> list[tuple[str, list[tuple[str, str, bool]]]]:
 
 
 def _all_navigation() -> list[tuple[str, list]]:
-    """Every enabled plugin's nav items with their URLs, grouped and ordered.
+    """Every enabled plugin's nav items with their URLs, grouped and ordered (built once per plugin state)."""
+    runtime = current_app.extensions["medoffice"]
 
-    Built once per plugin state (enabling or disabling a plugin changes it), not per page.
-    """
-    host = current_app.extensions["medoffice"].host
-    key = (host.state_version, request.script_root)
-    cache = current_app.extensions.setdefault("medoffice_nav", {})
-    built = cache.get(key)
-    if built is None:
+    def build():
         groups: dict[str, list] = OrderedDict()
-        for item in sorted(host.call("medoffice_nav_items"), key=lambda i: (i.order, i.title)):
+        for item in sorted(runtime.host.call("medoffice_nav_items"), key=lambda i: (i.order, i.title)):
             if item.endpoint not in current_app.view_functions:
                 # One plugin's broken nav item must not take every page down; the contract test flags it.
                 log.error("nav item %r points at unknown endpoint %r", item.title, item.endpoint)
                 continue
             groups.setdefault(item.group, []).append((item, url_for(item.endpoint)))
-        built = sorted(groups.items(), key=lambda kv: (
+        return sorted(groups.items(), key=lambda kv: (
             GROUP_ORDER.index(kv[0]) if kv[0] in GROUP_ORDER else len(GROUP_ORDER), kv[0]))
-        cache.clear()  # only the current plugin state's navigation is kept
-        cache[key] = built
-    return built
+
+    return runtime.derived(("navigation", request.script_root), build)
 
 
 def notify(message: str, category: str = "success") -> None:
