@@ -139,14 +139,19 @@ def rescrub_open_claims() -> str:
     Ready claims that now have errors go back to draft.
     """
     scrubbed = with_errors = demoted = 0
-    for claim in Claim.select().where(Claim.status.in_(OPEN_STATES)).order_by(Claim.id).iterator():
+    ids = [i for (i,) in Claim.select(Claim.id).where(Claim.status.in_(OPEN_STATES)).order_by(Claim.id).tuples()]
+    for start in range(0, len(ids), scrubber.GATHER_CHUNK):
+        chunk = ids[start:start + scrubber.GATHER_CHUNK]
+        facts = scrubber.gather_many(chunk)  # a few queries per chunk, not several per claim
         with transaction():
-            errors = scrubber.record(claim, scrubber.scrub(claim))
-            if errors and claim.status == "ready":
-                _move(claim, "draft", "The scrubber found problems on a new check; fix them and mark it ready again.")
-                demoted += 1
-        scrubbed += 1
-        with_errors += bool(errors)
+            for claim_id in chunk:
+                claim = facts[claim_id].claim
+                errors = scrubber.record(claim, scrubber.check(facts[claim_id]))
+                if errors and claim.status == "ready":
+                    _move(claim, "draft", "The scrubber found problems on a new check; fix them and mark it ready again.")
+                    demoted += 1
+                scrubbed += 1
+                with_errors += bool(errors)
     return (f"Checked {scrubbed} open claim{'s' if scrubbed != 1 else ''}: {with_errors} with errors"
             + (f", {demoted} moved back to draft." if demoted else "."))
 
