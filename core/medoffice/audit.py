@@ -77,11 +77,13 @@ def _append(rows: list[dict]) -> list[dict]:
     with transaction():
         # Update the head first: it takes the write lock (SQLite) or the row lock (PostgreSQL),
         # so concurrent appends line up instead of forking the chain.
-        updated = AuditHead.update(seq=AuditHead.seq + len(rows)).where(AuditHead.id == 1).execute()
-        if not updated:
+        head = (AuditHead.update(seq=AuditHead.seq + len(rows)).where(AuditHead.id == 1)
+                .returning(AuditHead.seq, AuditHead.last_hash).tuples().execute())
+        head = next(iter(head), None)
+        if head is None:
             AuditHead.insert(id=1, seq=len(rows), last_hash=GENESIS).execute()
-        head = AuditHead.get_by_id(1)
-        seq, prev_hash, at = head.seq - len(rows), head.last_hash, utcnow()
+            head = (len(rows), GENESIS)
+        seq, prev_hash, at = head[0] - len(rows), head[1], utcnow()
         for row in rows:
             seq += 1
             payload = _canonical(seq, at, row["user_id"], row["username"], row["address"], row["action"],
