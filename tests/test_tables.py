@@ -34,3 +34,10 @@ def test_a_page_past_the_end_shows_the_last_page(admin_client, db_session):
     _register(30)
     page = admin_client.get("/patients?page=99").get_data(as_text=True)
     assert "Page 2 of 2<" in page and "Tablerow0029" in page
+
+
+def test_a_short_list_shows_its_rows_on_any_page_asked_for(admin_client, db_session):
+    _register(3)
+    for url in ("/patients", "/patients?page=5"):
+        page = admin_client.get(url).get_data(as_text=True)
+        assert "3 patients" in page and "Tablerow0002" in page and "Page 1 of" not in page

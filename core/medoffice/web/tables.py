@@ -128,10 +128,16 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         page = 1
     if text and search is not None:
         query = query.where(search(text))
-    total, more = count_for_page(query, page, per_page)
-    page = min(page, max(1, math.ceil(total / per_page)))
     expr = by_key[sort].sort
-    rows = list(query.order_by(expr.desc() if desc else expr.asc()).paginate(page, per_page))
+    ordered = query.order_by(expr.desc() if desc else expr.asc())
+    rows = list(ordered.paginate(1, per_page)) if page == 1 else None
+    if rows is not None and len(rows) < per_page:
+        total, more = len(rows), False  # a first page that is not full has counted itself
+    else:
+        total, more = count_for_page(query, page, per_page)
+        page = min(page, max(1, math.ceil(total / per_page)))
+        if rows is None or page != 1:
+            rows = list(ordered.paginate(page, per_page))
     return TablePage(id=id, columns=columns, rows=rows, total=total, page=page, per_page=per_page,
                      sort=sort, desc=desc, query=text, endpoint=endpoint,
                      endpoint_args=endpoint_args or {}, more=more, **labels)
