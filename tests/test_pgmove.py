@@ -14,7 +14,7 @@ def _rows(models) -> dict:
 
 def test_copy_to_postgresql_keeps_every_row(request, medoffice_database_url, tmp_path):
     if medoffice_database_url is None:
-        pytest.skip("needs MEDOFFICE_TEST_DATABASE_URL (PostgreSQL)")
+        pytest.skip("copies into PostgreSQL: runs in the PostgreSQL pass (MEDOFFICE_TEST_DATABASE_URL)")
     make_app = request.getfixturevalue("make_app")
     from medoffice.demo import load_demo
     from medoffice.doctor import has_failures, run_checks

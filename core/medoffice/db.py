@@ -63,7 +63,7 @@ def open_database(url: str | None, instance: Path) -> peewee.Database:
     pool = {"max_connections": 64, "stale_timeout": 600, "timeout": 30}
     if url and url.startswith(("postgres://", "postgresql://")):
         params = parseresult_to_dict(urlparse(url.replace("postgres://", "postgresql://", 1)))
-        return PooledPostgresqlDatabase(prefer_psycopg3=True, autorollback=True, **params, **pool)
+        return PooledPostgresqlDatabase(prefer_psycopg3=True, **params, **pool)
     path = Path(url[len("sqlite:///"):]) if url else instance / "medoffice.sqlite3"
     path.parent.mkdir(parents=True, exist_ok=True)
     # IMMEDIATE: a transaction that reads first and writes later would otherwise fail with

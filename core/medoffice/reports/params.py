@@ -54,6 +54,8 @@ def choices_for(param: ReportParam) -> list[tuple[str, str]]:
 
 
 def _field(param: ReportParam):
+    from ..web.forms import choices  # the web package imports the reports: not at module level
+
     required = param.required and param.kind != "bool"
     kwargs = {"id": f"param-{param.name}"}
     if param.kind == "date":
@@ -64,7 +66,7 @@ def _field(param: ReportParam):
         return IntegerField(param.label, **kwargs, invalid_value_message="Enter a whole number.",
                             validators=[InputRequired("Enter a number.") if required else Optional()])
     if param.kind in ("choice", "location", "provider"):
-        return SelectField(param.label, choices=choices_for(param), **kwargs,
+        return SelectField(param.label, choices=choices(choices_for(param)), **kwargs,
                            invalid_choice_message="Choose one of the listed values.",
                            validators=[DataRequired("Choose a value.") if required else Optional()])
     if param.kind == "bool":
@@ -194,7 +196,7 @@ def describe(spec: ReportSpec, form: Form, values: dict) -> list[tuple[str, str]
     for param in spec.params:
         value = values.get(param.name)
         if param.kind in ("choice", "location", "provider"):
-            labels = dict(form[param.name].choices)
+            labels = {choice.value: choice.label for choice in form[param.name].choices}
             text = labels.get(encode_value(value) or "", "")
         elif param.kind == "bool":
             text = "Yes" if value else "No"

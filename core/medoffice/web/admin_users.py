@@ -17,7 +17,7 @@ from ..db import transaction, utcnow
 from ..models import AuditEvent, EmergencyAccess, LoginAttempt, Role, User, UserRole
 from ..passwords import MIN_LENGTH, policy_problems
 from . import core_blueprint as bp
-from .forms import form_values
+from .forms import choices, form_values
 from .shell import notify, render_page
 from .tables import TableColumn, paginate
 
@@ -141,7 +141,7 @@ def users():
 def user_new():
     """Create an account; the password must meet the policy."""
     form = NewUserForm()
-    form.roles.choices = _role_choices()
+    form.roles.choices = choices(_role_choices())
     if form.validate_on_submit():
         values = form_values(form)
         username = values["username"].lower()
@@ -173,7 +173,7 @@ def user_edit(user_id: int):
     user = _user_or_404(user_id)
     before_roles = role_names(user.id)
     form = UserForm(obj=user)
-    form.roles.choices = _role_choices()
+    form.roles.choices = choices(_role_choices())
     if not form.is_submitted():
         form.roles.data = before_roles
     if form.validate_on_submit():

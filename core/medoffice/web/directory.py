@@ -17,7 +17,7 @@ from ..db import transaction
 from ..identifiers import npi_is_valid, taxonomy_is_valid
 from ..models import Location, StaffMember
 from . import core_blueprint as bp
-from .forms import form_values
+from .forms import choices, form_values
 from .inline_edit import InlineTarget, cell_response, edit_response, render_cell, save_response
 from .patients import PHONE
 from .shell import notify, render_page
@@ -243,7 +243,7 @@ def staff_list():
 def staff_new():
     """Add a staff member or provider."""
     form = StaffForm()
-    form.location.choices = _location_choices(None)
+    form.location.choices = choices(_location_choices(None))
     if form.validate_on_submit():
         values = form_values(form)
         with transaction():
@@ -263,7 +263,7 @@ def staff_edit(staff_id: int):
     if member is None:
         return _not_found("Staff member")
     form = StaffForm(obj=member, staff_id=member.id)
-    form.location.choices = _location_choices(member.location_id)
+    form.location.choices = choices(_location_choices(member.location_id))
     if form.validate_on_submit():
         changed = _save_changes(member, form_values(form), "staff")
         notify("Saved." if changed else "Nothing changed.")

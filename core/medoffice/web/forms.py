@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs (WTForms 3.4 drops plain tuples)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def form_values(form, names: list[str] | None = None) -> dict:

@@ -13,7 +13,7 @@ from ..models import Counter, Patient
 from ..settings import today
 from . import core_blueprint as bp
 from .shell import notify, render_page
-from .forms import form_values
+from .forms import choices, form_values
 from .tables import TableColumn, paginate
 
 SEX_CHOICES = [("F", "Female"), ("M", "Male"), ("U", "Unknown")]
@@ -29,7 +29,7 @@ class PatientForm(FlaskForm):
     middle_name = StringField("Middle name", validators=[Optional(), Length(max=60)])
     last_name = StringField("Last name", validators=[DataRequired(), Length(max=60)])
     date_of_birth = DateField("Date of birth", validators=[DataRequired(message="Enter the date of birth (YYYY-MM-DD).")])
-    sex = SelectField("Sex", choices=SEX_CHOICES, default="U")
+    sex = SelectField("Sex", choices=choices(SEX_CHOICES), default="U")
     address1 = StringField("Street address", validators=[Optional(), Length(max=120)])
     address2 = StringField("Address line 2", validators=[Optional(), Length(max=120)])
     city = StringField("City", validators=[Optional(), Length(max=80)])
@@ -38,7 +38,7 @@ class PatientForm(FlaskForm):
     phone = StringField("Phone", validators=[Optional(), PHONE])
     mobile = StringField("Mobile", validators=[Optional(), PHONE])
     email = EmailField("E-mail", validators=[Optional(), Email(message="Enter an e-mail address such as name@example.com."), Length(max=120)])
-    preferred_contact = SelectField("Preferred contact", choices=CONTACT_CHOICES, default="phone")
+    preferred_contact = SelectField("Preferred contact", choices=choices(CONTACT_CHOICES), default="phone")
     ok_to_text = BooleanField("OK to send text messages")
     ok_to_email = BooleanField("OK to send e-mail")
     marketing_opt_out = BooleanField("No marketing messages")

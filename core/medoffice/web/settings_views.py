@@ -29,6 +29,7 @@ from ..db import transaction
 from ..identifiers import normalize_ein, npi_is_valid, timezone_is_valid, timezone_names
 from ..money import format_cents, parse_cents
 from . import core_blueprint as bp
+from .forms import choices
 from .patients import PHONE
 from .shell import notify, render_page
 
@@ -114,9 +115,9 @@ def _field(spec, instance):
         return BooleanField(**kw)
     if spec.kind == "choice":
         if spec.name == THEME_SETTING:
-            return SelectField(choices=[(t, _theme_label(t)) for t in themes.available(instance)], **kw)
+            return SelectField(choices=choices((t, _theme_label(t)) for t in themes.available(instance)), **kw)
         kinds = {type(v) for v, _ in spec.choices}
-        return SelectField(choices=list(spec.choices), coerce=kinds.pop() if len(kinds) == 1 else str, **kw)
+        return SelectField(choices=choices(spec.choices), coerce=kinds.pop() if len(kinds) == 1 else str, **kw)
     if spec.kind == "cents":
         return StringField(validators=[_cents], **kw)
     if spec.kind == "markdown":

@@ -12,6 +12,7 @@ from medoffice.access import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.tasks import current_status, start_task
+from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
 from peewee import fn
@@ -22,7 +23,6 @@ from .. import aging, collections, ledger
 from ..collections import WRITE_OFF_REASONS, CollectionsError
 from ..models import AgingSnapshot, CollectionPlacement, PatientAging
 from . import bp
-from .fields import choices
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
 from .payments import ReasonForm
 

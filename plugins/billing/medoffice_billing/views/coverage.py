@@ -7,7 +7,7 @@ from medoffice import audit
 from medoffice.access import requires
 from medoffice.models import Patient
 from medoffice.settings import today
-from medoffice.web.forms import form_values
+from medoffice.web.forms import choices, form_values
 from medoffice.web.shell import notify, render_page
 from peewee import fn
 from wtforms import DateField, SelectField, StringField
@@ -18,7 +18,7 @@ from ..coverage import COVERAGE_FIELDS, RANKS, RELATIONSHIPS, CoverageError, acc
 from ..models import Claim, Coverage, LineTransaction, Payer
 from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
 from . import bp
-from .fields import MoneyField, choices
+from .fields import MoneyField
 
 STATE = Regexp(r"^[A-Za-z]{2}$", message="Use the two-letter state code.")
 ZIP = Regexp(r"^\d{5}(-?\d{4})?$", message="Use 5 or 9 digits.")

@@ -8,6 +8,7 @@ from medoffice.access import can, requires
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
 from medoffice.settings import today
+from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page, wants_fragment
 from medoffice.web.tables import TableColumn, paginate
 from peewee import fn
@@ -20,7 +21,7 @@ from ..coverage import RANKS, in_force
 from ..models import Claim, CodeEntry, Encounter, Payer, ServiceLine
 from ..reference import PLACES_OF_SERVICE, default_charge_cents, display_icd10, procedure_code_is_valid_format
 from . import bp
-from .fields import ModifiersField, MoneyField, PointersField, choices, row_input
+from .fields import ModifiersField, MoneyField, PointersField, row_input
 from .ledger import attach_patients, needs_patient_join
 
 ENCOUNTER_STATUSES = {"open": "Open", "posted": "Posted"}

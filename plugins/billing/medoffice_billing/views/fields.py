@@ -5,15 +5,9 @@ import re
 
 from medoffice.money import format_cents, parse_cents
 from wtforms import Field
-from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
 
 from ..reference import modifier_is_valid_format
-
-
-def choices(pairs) -> list[SelectChoice]:
-    """Select options from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MoneyField(Field):

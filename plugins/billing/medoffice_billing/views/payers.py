@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, redirect, url_for
 from flask_wtf import FlaskForm
 from medoffice.access import can, requires
-from medoffice.web.forms import form_values
+from medoffice.web.forms import choices, form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
@@ -13,7 +13,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..models import Payer
 from ..reference import FILING_INDICATORS, ReferenceDataError, save_payer
 from . import bp
-from .fields import choices
 
 
 class PayerForm(FlaskForm):

@@ -10,6 +10,7 @@ from medoffice import audit, settings
 from medoffice.access import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
+from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
 from wtforms import BooleanField, DateField, SelectField, StringField
@@ -19,7 +20,7 @@ from .. import ledger, payments, plans, statements
 from ..models import PatientPayment
 from ..payments import METHODS, PaymentError
 from . import bp
-from .fields import MoneyField, choices
+from .fields import MoneyField
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
 
 

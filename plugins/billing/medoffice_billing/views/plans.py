@@ -7,6 +7,7 @@ from medoffice import audit, settings
 from medoffice.access import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
+from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
 from wtforms import DateField, SelectField, StringField
@@ -16,7 +17,7 @@ from .. import ledger, plans
 from ..models import PaymentPlan
 from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
 from . import bp
-from .fields import MoneyField, choices
+from .fields import MoneyField
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
 from .payments import ReasonForm
 
