@@ -78,3 +78,25 @@ def test_desk_payments_and_plans_name_each_patient_and_search_by_them(app, clien
         assert "Zed, Ann" in found and "Amato, Bea" not in found, url
     receipts = manager.get("/billing/payments").get_data(as_text=True)
     assert "2 receipts" in receipts and "Zed, Ann" in receipts and "Amato, Bea" in receipts
+
+
+def test_worklist_totals_each_payer_and_filters_by_one(app, client_as):
+    from accounts_setup import days_ago, insured_visit
+
+    from medoffice_billing.models import Claim
+
+    with database(app):
+        zeta, acme = practice(account="P0000001"), practice(account="P0000002")
+        zeta["payer"].name = "Zeta Mutual"
+        zeta["payer"].save()
+        denied = [insured_visit(zeta, days_ago(40)), insured_visit(zeta, days_ago(41), codes=("36415",)),
+                  insured_visit(acme, days_ago(42))]
+        Claim.update(status="denied").where(Claim.id.in_([c.id for c in denied])).execute()
+    biller = client_as("billing")
+    page = biller.get("/billing/worklists?tab=denied").get_data(as_text=True)
+    totals = page.split("<summary>By payer</summary>")[1].split("</table>")[0]
+    assert totals.index("Acme Health P0000002") < totals.index("Zeta Mutual")  # by name
+    assert '<td class="num">1</td><td class="num">$120.00</td>' in totals
+    assert '<td class="num">2</td><td class="num">$135.00</td>' in totals
+    only_zeta = biller.get(f"/billing/worklists?tab=denied&payer={zeta['payer'].id}").get_data(as_text=True)
+    assert denied[0].claim_number in only_zeta and denied[2].claim_number not in only_zeta

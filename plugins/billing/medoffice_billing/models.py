@@ -271,6 +271,8 @@ class Claim(BaseModel):
             # Covers the follow-up worklist and the Today counts (claims sent and not answered).
             (("status", "submitted_at", "payer", "total_charge_cents", "service_date", "on_hold", "scrub_errors"),
              False),
+            # Covers the worklists' totals by payer (thousands of denied claims, grouped in index order).
+            (("status", "payer", "total_charge_cents"), False),
         )
 
 
