@@ -266,13 +266,13 @@ class Claim(BaseModel):
     class Meta:
         table_name = "billing_claim"
         indexes = (
-            (("status", "service_date"), False),
+            # Lists by state in date order; the payer and charge make the worklists' totals by payer
+            # index-only (an index led by (status, payer) instead took over the lists' date order).
+            (("status", "service_date", "payer", "total_charge_cents"), False),
             (("payer", "status"), False),
             # Covers the follow-up worklist and the Today counts (claims sent and not answered).
             (("status", "submitted_at", "payer", "total_charge_cents", "service_date", "on_hold", "scrub_errors"),
              False),
-            # Covers the worklists' totals by payer (thousands of denied claims, grouped in index order).
-            (("status", "payer", "total_charge_cents"), False),
         )
 
 
