@@ -94,9 +94,17 @@ def test_worklist_totals_each_payer_and_filters_by_one(app, client_as):
         Claim.update(status="denied").where(Claim.id.in_([c.id for c in denied])).execute()
     biller = client_as("billing")
     page = biller.get("/billing/worklists?tab=denied").get_data(as_text=True)
-    totals = page.split("<summary>By payer</summary>")[1].split("</table>")[0]
+    # The totals are fetched when "By payer" is opened, for the tab shown.
+    assert 'hx-get="/billing/worklists/by-payer?tab=denied"' in page and "Zeta Mutual" in page  # the payer filter
+    totals = biller.get("/billing/worklists/by-payer?tab=denied").get_data(as_text=True)
     assert totals.index("Acme Health P0000002") < totals.index("Zeta Mutual")  # by name
     assert '<td class="num">1</td><td class="num">$120.00</td>' in totals
     assert '<td class="num">2</td><td class="num">$135.00</td>' in totals
-    only_zeta = biller.get(f"/billing/worklists?tab=denied&payer={zeta['payer'].id}").get_data(as_text=True)
+    zeta_id = zeta["payer"].id
+    assert f'href="/billing/worklists?tab=denied&amp;payer={zeta_id}"' in totals
+    only_zeta = biller.get(f"/billing/worklists?tab=denied&payer={zeta_id}").get_data(as_text=True)
     assert denied[0].claim_number in only_zeta and denied[2].claim_number not in only_zeta
+    assert "No claims in this worklist." in biller.get("/billing/worklists/by-payer?tab=rejected").get_data(as_text=True)
+    assert biller.get("/billing/worklists/by-payer?tab=exceptions").status_code == 404
+    unpaid = biller.get("/billing/worklists?tab=unpaid&days=10").get_data(as_text=True)
+    assert 'hx-get="/billing/worklists/by-payer?tab=unpaid&amp;days=10"' in unpaid

@@ -156,3 +156,13 @@ def test_a_scrubber_error_shown_and_fixed(admin_page):
     expect(ready).to_be_enabled()
     ready.click()
     expect(page.locator(".toast")).to_contain_text("is ready to submit")
+
+
+def test_worklist_totals_by_payer_load_when_opened(admin_page):
+    page = admin_page
+    page.goto("/billing/worklists?tab=denied")
+    expect(page.locator(".worklist-totals")).to_contain_text("Counting")
+    page.get_by_text("By payer", exact=True).click()
+    totals = page.locator(".worklist-totals table")
+    expect(totals.get_by_role("columnheader", name="Charges")).to_be_visible()
+    expect(totals.locator("tbody tr").first).to_contain_text("$")

@@ -2,7 +2,7 @@
 claims, denied claims and the 835 payments that matched no claim."""
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import settings
@@ -105,6 +105,13 @@ def _exceptions_table(args: dict):
         empty_message="Every 835 claim payment found its claim.")
 
 
+def _tab_condition(key: str, days: int):
+    """Which claims a worklist tab holds (not the exceptions tab: those are 835 claim payments)."""
+    if key == "unpaid":
+        return unanswered_condition(settings.today(), days)
+    return Claim.status == key  # "rejected" or "denied"
+
+
 def _totals_by_payer(condition) -> list[dict]:
     """Claims and charges per payer (id, name, claims, cents), by payer name: grouped on the claims'
     index alone, the names put on after (joining the payers first made SQLite sort every claim)."""
@@ -125,18 +132,13 @@ def worklists():
     payer_id = _int_arg("payer", None, 1, 2**31)
     who = request.args.get("who", "all")
     who = who if who in ("all", "mine", "unassigned") else "all"
-    today = settings.today()
-    conditions = {"unpaid": unanswered_condition(today, days), "rejected": Claim.status == "rejected",
-                  "denied": Claim.status == "denied"}
     args = {"tab": key, "days": days if key == "unpaid" else None, "payer": payer_id,
             "who": who if who != "all" else None}
     args = {k: v for k, v in args.items() if v is not None}
-    by_payer = []
     if key == "exceptions":
         table = _exceptions_table(args)
     else:
-        condition = conditions[key]
-        by_payer = _totals_by_payer(condition)
+        condition = _tab_condition(key, days)
         if payer_id:
             condition &= Claim.payer == payer_id
         if who == "mine":
@@ -146,9 +148,23 @@ def worklists():
         table = _claims_table(key, condition, args)
     audit_list("billing.worklist.list", table.rows, tab=key)
     users = list(User.select(User.id, User.full_name).where(User.active == True).order_by(User.full_name))  # noqa: E712
+    payers = list(Payer.select(Payer.id, Payer.name).order_by(Payer.name).tuples())
     return render_page("billing/worklists.html", title="Worklists", table=table, tabs=TABS, current=key, days=days,
-                       payer_id=payer_id, who=who, by_payer=by_payer, users=users, args=args,
+                       payer_id=payer_id, who=who, payers=payers, users=users, args=args,
                        breadcrumbs=[("Worklists", None)])
+
+
+@bp.route("/worklists/by-payer")
+@requires("billing.view")
+def worklist_totals():
+    """A worklist's claims and charges per payer (loaded when the user opens "By payer")."""
+    key = request.args.get("tab", "unpaid")
+    if key not in TABS or key == "exceptions":
+        abort(404)
+    days = _int_arg("days", follow_up_days(), 1, MAX_DAYS)
+    args = {"tab": key, **({"days": days} if key == "unpaid" else {})}
+    return render_template("billing/_worklist_totals.html", by_payer=_totals_by_payer(_tab_condition(key, days)),
+                           args=args)
 
 
 @bp.route("/worklists/assign", methods=["POST"])
