@@ -98,3 +98,17 @@ def test_switch_theme_without_restart(admin_page):
     expect(page.locator(".toast").first).to_contain_text("Saved")
     page.goto("/")
     assert page.locator("link[data-theme]").get_attribute("data-theme") == "default"
+
+
+def test_pages_load_without_console_errors(admin_page):
+    """No Content Security Policy violation, failed resource or script error on any menu page."""
+    page = admin_page
+    errors = []
+    page.on("console", lambda message: errors.append(f"{page.url}: {message.text}") if message.type == "error" else None)
+    nav = page.get_by_role("navigation", name="Main")
+    links = nav.get_by_role("link")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    for href in ["/", *hrefs]:
+        page.goto(href)
+        page.wait_for_load_state("networkidle")
+    assert errors == []
