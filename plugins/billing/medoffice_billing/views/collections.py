@@ -23,7 +23,7 @@ from .. import aging, collections, ledger
 from ..collections import WRITE_OFF_REASONS, CollectionsError
 from ..models import AgingSnapshot, CollectionPlacement, PatientAging
 from . import bp
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
 from .payments import ReasonForm
 
 TABS = {"precollections": "Pre-collections", "past_due": "Past due", "placed": "With the agency",
@@ -71,10 +71,6 @@ def _aging_table(query, key: str, stage_list: list[tuple[int, str]]):
     def days(row):
         return (today - row.oldest_on).days if row.oldest_on else None
 
-    def search(text):
-        like = f"%{text}%"
-        return (Patient.last_name ** like) | (Patient.account_number ** like)
-
     table = paginate(
         query, id="collections-table",
         columns=[
@@ -91,7 +87,7 @@ def _aging_table(query, key: str, stage_list: list[tuple[int, str]]):
                            link=lambda r: url_for("billing.collections_place", patient_id=r.patient_id))]
               if key == "precollections" else []),
         ],
-        search=search, default_sort="oldest", endpoint="billing.collections_page", endpoint_args={"tab": key},
+        search=patient_search, default_sort="oldest", endpoint="billing.collections_page", endpoint_args={"tab": key},
         noun="account", noun_plural="accounts", search_placeholder="Patient or account",
         empty_message="No account here." if key == "past_due" else "No account has reached the last dunning stage.")
     attach_patients(table.rows)
@@ -104,8 +100,7 @@ def _placement_table(status: str):
         query = query.join(Patient, on=(Patient.id == CollectionPlacement.patient_id))
 
     def search(text):
-        like = f"%{text}%"
-        return (Patient.last_name ** like) | (Patient.account_number ** like) | (CollectionPlacement.agency ** like)
+        return patient_search(text) | (CollectionPlacement.agency ** f"%{text}%")
 
     columns = [
         TableColumn("patient", "Patient", sort=Patient.last_name, value=_name,

@@ -34,6 +34,12 @@ def needs_patient_join(*keys: str) -> bool:
     return bool((request.args.get("q") or "").strip()) or request.args.get("sort") in keys
 
 
+def patient_search(text: str):
+    """The lists' search by patient: last name or account number contains ``text`` (patients joined)."""
+    like = f"%{text}%"
+    return (Patient.last_name ** like) | (Patient.account_number ** like)
+
+
 def attach_patients(rows: list, attr: str = "patient") -> list:
     """Set ``row.<attr>`` to each row's patient: id, first_name, last_name and account_number, the
     columns lists show (one query for the page's rows, without building full model objects)."""

@@ -21,7 +21,7 @@ from ..models import PatientPayment
 from ..payments import METHODS, PaymentError
 from . import bp
 from .fields import MoneyField
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
 
 
 class PaymentForm(FlaskForm):
@@ -178,8 +178,7 @@ def desk_payments():
         query = query.join(Patient, on=(Patient.id == PatientPayment.patient_id))
 
     def search(text):
-        like = f"%{text}%"
-        return (PatientPayment.receipt_number ** like) | (Patient.last_name ** like) | (Patient.account_number ** like)
+        return (PatientPayment.receipt_number ** f"%{text}%") | patient_search(text)
 
     table = paginate(
         query, id="payments-table",

@@ -18,7 +18,7 @@ from ..models import PaymentPlan
 from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
 from . import bp
 from .fields import MoneyField
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
 from .payments import ReasonForm
 
 FILTERS = {"active": "Active", "missed": "Missed a payment", "completed": "Paid off", "cancelled": "Cancelled",
@@ -54,10 +54,6 @@ def plans_page():
     elif key != "all":
         query = query.where(PaymentPlan.status == key)
 
-    def search(text):
-        like = f"%{text}%"
-        return (Patient.last_name ** like) | (Patient.account_number ** like)
-
     table = paginate(
         query, id="plans-table",
         columns=[
@@ -74,7 +70,7 @@ def plans_page():
                         + (f" (missed {p.missed_flagged_on.isoformat()})" if p.missed_flagged_on and p.status == "active"
                            else "")),
         ],
-        search=search, default_sort="start", endpoint="billing.plans_page", endpoint_args={"status": key},
+        search=patient_search, default_sort="start", endpoint="billing.plans_page", endpoint_args={"status": key},
         noun="plan", noun_plural="plans", search_placeholder="Patient or account",
         empty_message="No payment plans here. Set one up from a patient's ledger.")
     attach_patients(table.rows)

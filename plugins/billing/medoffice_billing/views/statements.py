@@ -22,7 +22,7 @@ from .. import statements
 from ..models import AgingSnapshot, PatientAging, Statement, StatementRun
 from ..statements import HOLD_REASONS, StatementError
 from . import bp
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
 
 TRIGGERS = {"web": "Web", "cli": "Command line", "job": "Nightly job", "patient": "One patient"}
 
@@ -108,10 +108,6 @@ def statement_run(run_id: int):
     if needs_patient_join("patient", "account"):
         query = query.join(Patient, on=(Patient.id == Statement.patient_id))
 
-    def search(text):
-        like = f"%{text}%"
-        return (Patient.last_name ** like) | (Patient.account_number ** like)
-
     table = paginate(
         query, id="statements-table",
         columns=[
@@ -125,7 +121,7 @@ def statement_run(run_id: int):
             TableColumn("bucket", "Oldest (days)", sort=Statement.bucket, value=lambda s: s.bucket),
             TableColumn("stage", "Stage", sort=Statement.dunning_stage, value=lambda s: s.dunning_stage),
         ],
-        search=search, default_sort="number", endpoint="billing.statement_run", endpoint_args={"run_id": run.id},
+        search=patient_search, default_sort="number", endpoint="billing.statement_run", endpoint_args={"run_id": run.id},
         noun="statement", noun_plural="statements", search_placeholder="Patient or account",
         empty_message="This run sent no statements.")
     attach_patients(table.rows)
