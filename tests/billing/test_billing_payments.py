@@ -229,3 +229,21 @@ def test_two_desks_refunding_at_once_never_refund_the_credit_twice(app):
     with database(app):
         assert ledger.patient_balances(pid).patient_cents == 0
         assert PatientPayment.select().where(PatientPayment.kind == "refund").count() == 1
+
+
+def test_a_refused_undo_shows_why_beside_the_reason_and_changes_nothing(app):
+    with database(app):
+        records = practice()
+        payment, _events = payments.record_payment(records["patient"].id, 2500, "cash")
+    manager = login(app.test_client(), "office_manager")
+    url = f"/billing/receipts/{payment.id}/void"
+    assert manager.post(url, data={"reason": "Rang it up twice"}).status_code == 302
+    again = manager.post(url, data={"reason": "Once more"})
+    page = again.get_data(as_text=True)
+    assert again.status_code == 422 and 'id="reason-error"' in page and "was voided already." in page
+    settled = manager.post(f"/billing/patients/{records['patient'].id}/write-off",
+                           data={"reason": "uncollectible", "note": ""})
+    assert settled.status_code == 422 and 'id="reason-error"' in settled.get_data(as_text=True)
+    with database(app):
+        voids = AuditEvent.select().where(AuditEvent.action.contains("void")).count()
+        assert voids == 1 and ledger.patient_balances(records["patient"].id).patient_cents == 0

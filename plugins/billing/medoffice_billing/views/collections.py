@@ -24,7 +24,7 @@ from ..collections import WRITE_OFF_REASONS, CollectionsError
 from ..models import AgingSnapshot, CollectionPlacement, PatientAging
 from . import bp
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
-from .payments import ReasonForm
+from .payments import ReasonForm, act_with_reason
 
 TABS = {"precollections": "Pre-collections", "past_due": "Past due", "placed": "With the agency",
         "recalled": "Recalled"}
@@ -196,14 +196,9 @@ def placement_recall(placement_id: int):
     placement = CollectionPlacement.get_or_none(CollectionPlacement.id == placement_id) or abort(404)
     patient = Patient.get_by_id(placement.patient_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            collections.recall(placement, form.reason.data)
-        except CollectionsError as exc:
-            form.reason.errors = [*form.reason.errors, str(exc)]
-        else:
-            notify(f"The account is recalled from {placement.agency}.")
-            return redirect(url_for("billing.collections_page", tab="recalled"))
+    if act_with_reason(form, lambda reason: collections.recall(placement, reason), CollectionsError)[0]:
+        notify(f"The account is recalled from {placement.agency}.")
+        return redirect(url_for("billing.collections_page", tab="recalled"))
     return render_page("billing/reason_form.html", title=f"Recall from {placement.agency}", form=form, patient=patient,
                        submit="Recall the account",
                        intro=f"Placed on {placement.placed_on.isoformat()} owing {format_cents(placement.balance_cents)}. "
@@ -220,14 +215,11 @@ def write_off(patient_id: int):
     """Write off what the patient owes as bad debt, with the reason."""
     patient = patient_or_404(patient_id)
     form = WriteOffForm()
-    if form.validate_on_submit():
-        try:
-            amount = collections.write_off(patient.id, form.reason.data, form.note.data)
-        except CollectionsError as exc:
-            form.reason.errors = [*form.reason.errors, str(exc)]
-        else:
-            notify(f"Wrote off {format_cents(amount)} as bad debt.")
-            return redirect(url_for("billing.ledger_page", patient_id=patient.id))
+    done, amount = act_with_reason(form, lambda reason: collections.write_off(patient.id, reason, form.note.data),
+                                   CollectionsError)
+    if done:
+        notify(f"Wrote off {format_cents(amount)} as bad debt.")
+        return redirect(url_for("billing.ledger_page", patient_id=patient.id))
     return render_page("billing/writeoff_form.html", title="Write off bad debt", form=form, patient=patient,
                        balances=ledger.patient_balances(patient.id),
                        breadcrumbs=patient_crumbs(patient, ("Ledger", url_for("billing.ledger_page",

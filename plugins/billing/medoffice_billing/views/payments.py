@@ -52,6 +52,20 @@ class ReasonForm(FlaskForm):
     reason = StringField("Reason", validators=[DataRequired(message="Say why."), Length(max=200)])
 
 
+def act_with_reason(form, act, refusal: type[Exception]) -> tuple[bool, object]:
+    """Validate ``form`` and run ``act(reason)``; an exception of type ``refusal`` shows beside the reason.
+
+    :return: (whether it was done, what ``act`` returned).
+    """
+    if not form.validate_on_submit():
+        return False, None
+    try:
+        return True, act(form.reason.data)
+    except refusal as exc:
+        form.reason.errors = [*form.reason.errors, str(exc)]
+        return False, None
+
+
 def _payment(payment_id: int) -> PatientPayment:
     return PatientPayment.get_or_none(PatientPayment.id == payment_id) or abort(404)
 
@@ -120,14 +134,9 @@ def receipt_void(payment_id: int):
     """Void a payment taken by mistake (its entries are reversed), with the reason."""
     payment = _payment(payment_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            payments.void_payment(payment, form.reason.data)
-        except PaymentError as exc:
-            form.reason.errors = [*form.reason.errors, str(exc)]
-        else:
-            notify(f"Receipt {payment.receipt_number} is void; the payment came off the ledger.")
-            return redirect(url_for("billing.receipt", payment_id=payment.id))
+    if act_with_reason(form, lambda reason: payments.void_payment(payment, reason), PaymentError)[0]:
+        notify(f"Receipt {payment.receipt_number} is void; the payment came off the ledger.")
+        return redirect(url_for("billing.receipt", payment_id=payment.id))
     patient = Patient.get_by_id(payment.patient_id)
     return render_page("billing/reason_form.html", title=f"Void receipt {payment.receipt_number}", form=form,
                        patient=patient, submit="Void the payment", danger=True,

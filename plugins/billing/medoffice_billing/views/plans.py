@@ -19,7 +19,7 @@ from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
 from . import bp
 from .fields import MoneyField
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
-from .payments import ReasonForm
+from .payments import ReasonForm, act_with_reason
 
 FILTERS = {"active": "Active", "missed": "Missed a payment", "completed": "Paid off", "cancelled": "Cancelled",
            "all": "All"}
@@ -124,14 +124,9 @@ def plan_cancel(plan_id: int):
     record = _plan(plan_id)
     patient = Patient.get_by_id(record.patient_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            plans.end_plan(record, "cancelled", form.reason.data)
-        except PlanError as exc:
-            form.reason.errors = [*form.reason.errors, str(exc)]
-        else:
-            notify("The payment plan is cancelled; statements resume.")
-            return redirect(url_for("billing.plan", plan_id=record.id))
+    if act_with_reason(form, lambda reason: plans.end_plan(record, "cancelled", reason), PlanError)[0]:
+        notify("The payment plan is cancelled; statements resume.")
+        return redirect(url_for("billing.plan", plan_id=record.id))
     return render_page("billing/reason_form.html", title="Cancel the payment plan", form=form, patient=patient,
                        submit="Cancel the plan", danger=True, intro="The patient's statements resume with the next run.",
                        cancel=url_for("billing.plan", plan_id=record.id),
