@@ -37,7 +37,7 @@ def _checkbox(claim) -> Markup:
                   ).format(claim.id, escape(claim.claim_number))
 
 
-def _claims_table(key: str, condition, args: dict):
+def _claims_table(key: str, condition, args: dict, user_names: dict[int, str]):
     query = Claim.select().where(condition)
     if needs_patient_join("patient"):
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
@@ -45,7 +45,6 @@ def _claims_table(key: str, condition, args: dict):
         query = query.switch(Claim).join(Payer)
     today = settings.today()
     payers = {p.id: p.name for p in Payer.select(Payer.id, Payer.name)}
-    users = {u.id: u.full_name for u in User.select(User.id, User.full_name)}
     owed: dict[int, ledger.Balances] = {}  # filled for the page's claims once it is fetched
 
     def search(text):
@@ -70,7 +69,7 @@ def _claims_table(key: str, condition, args: dict):
                         value=lambda c: format_cents(c.total_charge_cents)),
             TableColumn("owed", "Payer still owes", numeric=True,
                         value=lambda c: format_cents(owed.get(c.id, ledger.Balances()).insurance_cents)),
-            TableColumn("assignee", "Assigned to", value=lambda c: users.get(c.assigned_user_id, "")),
+            TableColumn("assignee", "Assigned to", value=lambda c: user_names.get(c.assigned_user_id, "")),
         ],
         search=search, default_sort="service_date", endpoint="billing.worklists", endpoint_args=args, noun="claim",
         noun_plural="claims", search_placeholder="Claim number or patient", empty_message="Nothing to work here.")
@@ -135,6 +134,7 @@ def worklists():
     args = {"tab": key, "days": days if key == "unpaid" else None, "payer": payer_id,
             "who": who if who != "all" else None}
     args = {k: v for k, v in args.items() if v is not None}
+    staff = list(User.select(User.id, User.full_name, User.active).order_by(User.full_name))
     if key == "exceptions":
         table = _exceptions_table(args)
     else:
@@ -145,12 +145,11 @@ def worklists():
             condition &= Claim.assigned_user_id == current_user.id
         elif who == "unassigned":
             condition &= Claim.assigned_user_id.is_null()
-        table = _claims_table(key, condition, args)
+        table = _claims_table(key, condition, args, {u.id: u.full_name for u in staff})
     audit_list("billing.worklist.list", table.rows, tab=key)
-    users = list(User.select(User.id, User.full_name).where(User.active == True).order_by(User.full_name))  # noqa: E712
     payers = list(Payer.select(Payer.id, Payer.name).order_by(Payer.name).tuples())
     return render_page("billing/worklists.html", title="Worklists", table=table, tabs=TABS, current=key, days=days,
-                       payer_id=payer_id, who=who, payers=payers, users=users, args=args,
+                       payer_id=payer_id, who=who, payers=payers, users=[u for u in staff if u.active], args=args,
                        breadcrumbs=[("Worklists", None)])
 
 
