@@ -11,9 +11,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from . import prepared
 from .bulk import insert_rows
 from .db import transaction, utcnow
 from .models import AuditEvent, AuditHead
+from .prepared import slot
 
 GENESIS = "0" * 64
 
@@ -77,9 +79,7 @@ def _append(rows: list[dict]) -> list[dict]:
     with transaction():
         # Update the head first: it takes the write lock (SQLite) or the row lock (PostgreSQL),
         # so concurrent appends line up instead of forking the chain.
-        head = (AuditHead.update(seq=AuditHead.seq + len(rows)).where(AuditHead.id == 1)
-                .returning(AuditHead.seq, AuditHead.last_hash).tuples().execute())
-        head = next(iter(head), None)
+        head = next(iter(prepared.run(_ADVANCE_HEAD, "audit.advance_head", count=len(rows))), None)
         if head is None:
             AuditHead.insert(id=1, seq=len(rows), last_hash=GENESIS).execute()
             head = (len(rows), GENESIS)
@@ -92,8 +92,14 @@ def _append(rows: list[dict]) -> list[dict]:
             row.update(seq=seq, at=at, prev_hash=prev_hash, hash=digest)
             prev_hash = digest
         insert_rows(AuditEvent, rows)
-        AuditHead.update(last_hash=prev_hash).where(AuditHead.id == 1).execute()
+        prepared.run(_SET_HEAD_HASH, "audit.set_head_hash", last_hash=prev_hash)
     return rows
+
+
+# Every audited request runs these two: compiled once (see medoffice.prepared).
+_ADVANCE_HEAD = (AuditHead.update(seq=AuditHead.seq + slot("count")).where(AuditHead.id == 1)
+                 .returning(AuditHead.seq, AuditHead.last_hash).tuples())
+_SET_HEAD_HASH = AuditHead.update(last_hash=slot("last_hash")).where(AuditHead.id == 1)
 
 
 def record(action: str, object_type: str = "", object_id="", *, patient_id: int | None = None,

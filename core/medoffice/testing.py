@@ -7,6 +7,9 @@ Fixtures:
 - ``medoffice_database_url``: each test runs on SQLite and, when
   ``MEDOFFICE_TEST_DATABASE_URL`` is set, on PostgreSQL as well.
 
+Under pytest, prepared queries (``medoffice.prepared``) compile afresh on every run and check the
+cached SQL, so a key that misses part of a query's shape fails a test.
+
 ``contract_problems(app, plugin)`` is the contract every plugin must pass; a plugin's test
 suite runs it with ``test_contract = plugin_contract_test("myplugin")``.
 """
@@ -23,6 +26,11 @@ from .db import db
 
 TEST_PASSWORD = "Medoffice-test-passphrase-42"
 _counter = itertools.count(1)
+
+
+def pytest_configure(config):
+    """Check every cached prepared query against a fresh compile while tests run."""
+    os.environ.setdefault("MEDOFFICE_VERIFY_PREPARED", "1")
 
 
 def _database_params():

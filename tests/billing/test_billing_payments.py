@@ -178,7 +178,7 @@ def test_end_of_day_totals_by_method_and_user(app):
         last = PatientPayment.select().order_by(PatientPayment.id.desc()).first()
         payments.void_payment(last, "Rang it up twice")
         rows = {(r["user"], r["method"]): (r["payments"], r["net_cents"])
-                for r in payments.end_of_day(settings.today()).dicts()}
+                for r in payments.end_of_day(settings.today())}
         desk_name = User.get(User.username == "deskone").full_name
         manager_name = User.get(User.username == "managerone").full_name
     assert rows == {(desk_name, "cash"): (1, 1000), (desk_name, "card"): (1, 1500), (manager_name, "cash"): (1, 2000)}

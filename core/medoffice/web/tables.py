@@ -13,7 +13,10 @@ from typing import Any, Callable
 from flask import request, url_for
 from markupsafe import Markup, escape
 
+from .. import prepared
+
 COUNT_AHEAD = 1000
+_URL_SENTINEL = 987_654_321_012
 
 
 def count_upto(query, limit: int) -> int:
@@ -21,12 +24,30 @@ def count_upto(query, limit: int) -> int:
     return query.order_by().limit(limit).count()
 
 
-def count_for_page(query, page: int, per_page: int) -> tuple[int, bool]:
+def count_for_page(query, page: int, per_page: int, is_prepared: bool = False, key=None,
+                   values: dict | None = None) -> tuple[int, bool]:
     """(rows counted, whether more follow) for showing ``page``: counts to a whole step of
-    ``COUNT_AHEAD`` past it, so the label reads "1,000+", "2,000+"."""
+    ``COUNT_AHEAD`` past it, so the label reads "1,000+", "2,000+".
+
+    :param is_prepared: ``query`` has slots filled from ``values``, compiled once per ``key`` (None:
+        compiled afresh); see :mod:`medoffice.prepared`.
+    """
     limit = (page * per_page // COUNT_AHEAD + 1) * COUNT_AHEAD
-    total = count_upto(query, limit + 1)
+    if not is_prepared:
+        total = count_upto(query, limit + 1)
+    else:
+        total = prepared.count_upto(query, key, limit + 1, **(values or {}))
     return min(total, limit), total > limit
+
+
+def url_template(endpoint: str, param: str, **fixed) -> Callable[[Any], str]:
+    """A function of one integer giving ``url_for(endpoint, **{param: value}, **fixed)``.
+
+    The URL is built once and the value spliced in: url_for costs microseconds a call, which a
+    page of rows with a link or two each multiplies. Call it per request (URLs depend on it).
+    """
+    before, after = url_for(endpoint, **{param: _URL_SENTINEL}, **fixed).split(str(_URL_SENTINEL))
+    return lambda value: f"{before}{int(value)}{after}"
 
 
 def count_label(total: int, more: bool, noun: str, noun_plural: str) -> str:
@@ -111,10 +132,14 @@ class TablePage:
 
 def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[str], Any] | None,
              default_sort: str, endpoint: str, per_page: int = 25, endpoint_args: dict | None = None,
-             **labels) -> TablePage:
+             key=None, values: dict | None = None, **labels) -> TablePage:
     """Apply the request's search, sort and page to ``query`` and fetch one page.
 
     :param search: builds a WHERE expression from the search text (None: no search box).
+    :param key: for a list shown often, ``query`` is built with :func:`medoffice.prepared.slot`
+        placeholders filled from ``values``, and ``key`` names its shape (what else changes its SQL,
+        such as the tab): the page and count queries are then compiled once per sort, not per request.
+        A search runs unprepared (its pattern is part of the expression).
     """
     text = (request.args.get("q") or "").strip()[:100]
     by_key = {c.key: c for c in columns}
@@ -126,18 +151,28 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
+    is_prepared, values = key is not None, dict(values or {})
     if text and search is not None:
         query = query.where(search(text))
+        key = None  # the pattern is part of the expression: compiled afresh, not cached
     expr = by_key[sort].sort
     ordered = query.order_by(expr.desc() if desc else expr.asc())
-    rows = list(ordered.paginate(1, per_page)) if page == 1 else None
+
+    def fetch(number: int) -> list:
+        if not is_prepared:
+            return list(ordered.paginate(number, per_page))
+        paged = ordered.limit(prepared.slot("_limit")).offset(prepared.slot("_offset"))
+        return list(prepared.run(paged, key and (key, sort, desc), _limit=per_page,
+                                 _offset=(number - 1) * per_page, **values))
+
+    rows = fetch(1) if page == 1 else None
     if rows is not None and len(rows) < per_page:
         total, more = len(rows), False  # a first page that is not full has counted itself
     else:
-        total, more = count_for_page(query, page, per_page)
+        total, more = count_for_page(query, page, per_page, is_prepared, key, values)
         page = min(page, max(1, math.ceil(total / per_page)))
         if rows is None or page != 1:
-            rows = list(ordered.paginate(page, per_page))
+            rows = fetch(page)
     return TablePage(id=id, columns=columns, rows=rows, total=total, page=page, per_page=per_page,
                      sort=sort, desc=desc, query=text, endpoint=endpoint,
                      endpoint_args=endpoint_args or {}, more=more, **labels)

@@ -340,7 +340,7 @@ def end_of_day(start: dt.date, end: dt.date) -> ReportResult:
     rows = [{"user": r["user"] or "(unknown)", "method": payments.METHODS.get(r["method"], r["method"]),
              "payments": int(r["payments"]), "payment_cents": int(r["payment_cents"]),
              "refunds": int(r["refunds"]), "refund_cents": int(r["refund_cents"]), "net": int(r["net_cents"])}
-            for r in payments.end_of_day(start, end).dicts()]
+            for r in payments.end_of_day(start, end)]
     return ReportResult(
         columns=[Column("user", "Taken by"), Column("method", "Method"), Column("payments", "Payments", "int"),
                  Column("payment_cents", "Received", "cents"), Column("refunds", "Refunds", "int"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from flask import abort, redirect, request, url_for
-from medoffice import audit, settings
+from medoffice import audit, prepared, settings
 from medoffice.access import requires
 from medoffice.models import Patient, StaffMember
 from medoffice.money import format_cents
@@ -43,13 +43,17 @@ def patient_search(text: str):
 def attach_patients(rows: list, attr: str = "patient") -> list:
     """Set ``row.<attr>`` to each row's patient: id, first_name, last_name and account_number, the
     columns lists show (one query for the page's rows, without building full model objects)."""
-    ids = {row.patient_id for row in rows}
-    patients = {p.id: p for p in Patient.select(Patient.id, Patient.first_name, Patient.last_name,
-                                                Patient.account_number)
-                .where(Patient.id.in_(ids)).namedtuples()} if ids else {}
+    ids = sorted({row.patient_id for row in rows})
+    patients = {p.id: p for p in prepared.run(_patients_query(len(ids)), ("billing.list_patients", len(ids)),
+                                              **{f"id{n}": id for n, id in enumerate(ids)})} if ids else {}
     for row in rows:
         setattr(row, attr, patients.get(row.patient_id))
     return rows
+
+
+def _patients_query(count: int):
+    return (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number)
+            .where(Patient.id.in_([prepared.slot(f"id{n}") for n in range(count)])).namedtuples())
 
 
 def audit_list(action: str, rows: list, **detail) -> None:

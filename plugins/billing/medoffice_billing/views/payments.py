@@ -12,7 +12,8 @@ from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.prepared import slot
+from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -182,9 +183,12 @@ def _day_arg(name: str, default: dt.date) -> dt.date:
 def desk_payments():
     """The day's desk payments and refunds with end-of-day totals by method and by user."""
     day = _day_arg("day", settings.today())
-    query = PatientPayment.select().where(PatientPayment.received_on == day)
-    if needs_patient_join("patient"):
+    query = PatientPayment.select().where(PatientPayment.received_on == slot("day"))
+    joined = needs_patient_join("patient")
+    if joined:
         query = query.join(Patient, on=(Patient.id == PatientPayment.patient_id))
+    receipt_url = url_template("billing.receipt", "payment_id")
+    ledger_url = url_template("billing.ledger_page", "patient_id")
 
     def search(text):
         return (PatientPayment.receipt_number ** f"%{text}%") | patient_search(text)
@@ -194,10 +198,10 @@ def desk_payments():
         columns=[
             TableColumn("receipt", "Receipt", sort=PatientPayment.id, value=lambda p: p.receipt_number
                         + (" (void)" if p.voided_at else "") + (" (refund)" if p.kind == "refund" else ""),
-                        link=lambda p: url_for("billing.receipt", payment_id=p.id)),
+                        link=lambda p: receipt_url(p.id)),
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda p: f"{p.patient.last_name}, {p.patient.first_name}",
-                        link=lambda p: url_for("billing.ledger_page", patient_id=p.patient_id)),
+                        link=lambda p: ledger_url(p.patient_id)),
             TableColumn("method", "Method", sort=PatientPayment.method, value=lambda p: METHODS.get(p.method, p.method)),
             TableColumn("reference", "Reference", value=lambda p: p.reference),
             TableColumn("user", "Taken by", sort=PatientPayment.username, value=lambda p: p.username),
@@ -206,9 +210,10 @@ def desk_payments():
         ],
         search=search, default_sort="receipt", endpoint="billing.desk_payments", endpoint_args={"day": day.isoformat()},
         noun="receipt", noun_plural="receipts", search_placeholder="Receipt, patient or account",
-        empty_message="No payments were taken on this day.")
+        empty_message="No payments were taken on this day.", key=("billing.desk_payments", joined),
+        values={"day": day})
     attach_patients(table.rows)
-    totals = list(payments.end_of_day(day).dicts())
+    totals = payments.end_of_day(day)
     audit_list("billing.payments.list", table.rows, day=day.isoformat())
     return render_page("billing/payments.html", title="Desk payments", table=table, day=day, totals=totals,
                        methods=METHODS, previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),
@@ -219,7 +224,7 @@ def desk_payments():
 @requires("billing.view")
 def desk_widget():
     """Dashboard widget: today's desk payments by method."""
-    rows = list(payments.end_of_day(settings.today()).dicts())
+    rows = payments.end_of_day(settings.today())
     by_method: dict[str, int] = {}
     for row in rows:
         by_method[row["method"]] = by_method.get(row["method"], 0) + int(row["net_cents"])
