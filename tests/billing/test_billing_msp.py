@@ -74,8 +74,11 @@ def test_the_secondary_claim_sends_sbr05_only_to_medicare(app, tmp_path, filing,
 
 def test_the_scrubber_holds_a_medicare_secondary_claim_without_the_type_until_the_policy_has_it(
         app, tmp_path, client_as):
-    records, secondary, _ = secondary_after_primary(app, tmp_path, "MB", "")
+    records, secondary, _ = secondary_after_primary(app, tmp_path, "MB", "12")
     with database(app):
+        # The type is cleared after the primary went out (the primary's 2320 needed it too).
+        Coverage.update(msp_type="").where(Coverage.id == records["second"].id).execute()
+        records["second"] = Coverage.get_by_id(records["second"].id)
         problems = {p.field: p for p in scrubber.scrub(secondary)}
         assert problems["coverage.msp_type"].message == MISSING and problems["coverage.msp_type"].severity == "error"
         assert len(problems) == 1
@@ -151,3 +154,29 @@ def test_the_837_layer_refuses_a_medicare_secondary_claim_without_sbr05_and_sbr0
     assert "not one of 12, 13, 14, 15, 16, 41, 42, 43, 47" in " ".join(problems("T", "MB", "99"))
     assert "takes no Medicare Secondary Payer type" in " ".join(problems("P", "MB", "12"))
     assert "takes no Medicare Secondary Payer type" in " ".join(problems("S", "CI", "12"))
+
+
+def test_a_primary_claim_names_the_medicare_secondary_policy_missing_its_type(app, tmp_path, client_as):
+    """The primary's 837 lists a Medicare secondary policy in 2320, which then needs SBR05 too."""
+    with database(app):
+        records = practice()
+        settings.set_many(CLEARINGHOUSE)
+        medicare = Payer.create(name="Medicare Part B", payer_id="MCRB1", filing_indicator="MB")
+        records["second"] = Coverage.create(patient_id=records["patient"].id, payer=medicare, rank=2,
+                                            member_id="1EG4TE5MK73", effective_date=dt.date(2000, 1, 1))
+        primary = claims.create_claim(encounter_with_charges(records))
+        problems = {p.field: p for p in scrubber.scrub(primary)}
+        assert list(problems) == ["other_coverage.msp_type"]
+        assert "Medicare Part B policy" in problems["other_coverage.msp_type"].message
+        with pytest.raises(ClaimError, match="scrubber found 1 problem"):
+            claims.mark_ready(primary)
+    page = client_as("billing").get(f"/billing/claims/{primary.id}").get_data(as_text=True)
+    beside = page.split('<ul class="issues" id="f-other_coverage-msp_type">')[1].split("</ul>")[0]
+    assert "Medicare Part B policy" in beside
+    with database(app):
+        Coverage.update(msp_type="12").where(Coverage.id == records["second"].id).execute()
+        claims.mark_ready(primary)
+        assert export(out=tmp_path / "primary.x12").claim_count == 1
+    text = (tmp_path / "primary.x12").read_text(encoding="ascii")
+    assert pyx12_errors(text) == []
+    assert [segment[5] for segment in sbr(text)] == ["", "12"]  # 2000B primary: none; 2320 Medicare: its type

@@ -203,8 +203,10 @@ class SmallDemo:
             primary[patient.id] = payer
             if self.rng.random() < 0.2:
                 second = self.rng.choice([p for p in electronic if p.id != payer.id])
+                # Medicare after an employer plan: "working aged" (12), the most common reason.
                 save_coverage(patient.id, {**values, "payer": second, "rank": 2, "copay_cents": 0,
-                                           "member_id": f"{second.payer_id}{self.rng.randint(10**7, 10**8 - 1)}"})
+                                           "member_id": f"{second.payer_id}{self.rng.randint(10**7, 10**8 - 1)}",
+                                           "msp_type": "12" if second.filing_indicator in ("MA", "MB") else ""})
         return primary
 
     def _encounter(self, patient, day: dt.date, provider: bool = True) -> Encounter:

@@ -24,6 +24,7 @@ from peewee import fn
 from . import claims as claim_service
 from . import numbering, scrubber, x12
 from .actor import acting_user
+from .coverage import RANK_RESPONSIBILITY
 from .models import Claim, ClaimBatch, ClaimBatchItem, Coverage, LineTransaction, Payer
 from .x12.claim837 import ServiceLine as X12Line
 from .x12.claim837 import medicare_secondary
@@ -263,7 +264,7 @@ class PriorPayers:
         for coverage in self.coverages.get(claim.patient_id, []):
             if coverage.id == claim.coverage_id or coverage.id in prior_coverages or not coverage.covers(day):
                 continue
-            responsibility = {1: "P", 2: "S", 3: "T"}.get(coverage.rank, "T")
+            responsibility = RANK_RESPONSIBILITY.get(coverage.rank, "T")
             if responsibility == claim.responsibility:
                 continue
             others.append(self._other(coverage, responsibility, facts))

@@ -15,6 +15,7 @@ from medoffice.db import utcnow
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
 
+from .coverage import RANK_RESPONSIBILITY
 from .models import Claim, ClaimDiagnosis, ClaimLine, CodeEntry, Coverage, Encounter, Fee, Payer, ServiceLine
 from .reference import (FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, modifier_is_valid_format,
                         procedure_code_is_valid_format)
@@ -26,7 +27,7 @@ MAX_LINES = 50
 GATHER_CHUNK = 500  # claims per round of queries: bounds the IN lists
 SECTIONS = {
     "practice": "Billing provider (practice)", "patient": "Patient", "coverage": "Insurance policy",
-    "payer": "Payer", "providers": "Providers", "encounter": "Encounter", "diagnoses": "Diagnoses",
+    "other_coverage": "Other insurance", "payer": "Payer", "providers": "Providers", "encounter": "Encounter", "diagnoses": "Diagnoses",
     "lines": "Service lines", "claim": "Claim",
 }
 
@@ -64,6 +65,7 @@ class Facts:
     known_codes: dict[str, set[str]]
     fees: dict[tuple[str, str], int]
     duplicates: list[str] = field(default_factory=list)
+    other_coverages: list[Coverage] = field(default_factory=list)  # the patient's other policies in force (2320)
 
 
 def _digits(text: str) -> str:
@@ -125,6 +127,10 @@ def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
     staff = _by_id(StaffMember, {i for e in encounters for i in (e.rendering_provider_id, e.referring_provider_id) if i})
     locations = _by_id(Location, {e.location_id for e in encounters if e.location_id})
     duplicates = _duplicates(ids)
+    policies: dict[int, list[Coverage]] = defaultdict(list)
+    for policy in (Coverage.select(Coverage, Payer).join(Payer)
+                   .where(Coverage.patient_id.in_({c.patient_id for c in claims})).order_by(Coverage.rank)):
+        policies[policy.patient_id].append(policy)
     gathered = {}
     for claim in claims:
         encounter, claim_lines, claim_diagnoses = claim.encounter, lines[claim.id], diagnoses[claim.id]
@@ -139,6 +145,8 @@ def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
             known_codes={kind: found & codes[kind] for kind, found in known.items() if codes[kind]},
             fees={key: cents for key, cents in fees.items() if key[0] in codes["cpt"]},
             duplicates=duplicates.get(claim.id, []),
+            other_coverages=[p for p in policies[claim.patient_id]
+                             if p.id != claim.coverage_id and p.covers(encounter.service_date)],
         )
     return gathered
 
@@ -232,6 +240,14 @@ def _coverage(f: Facts) -> list[Problem]:
     if medicare_secondary(f.payer.filing_indicator, f.claim.responsibility) and not c.msp_type:
         out.append(Problem("coverage.msp_type", "Medicare secondary claims need the Medicare Secondary Payer type.",
                            "Choose it on the insurance policy: why the other insurance pays before Medicare."))
+    for other in f.other_coverages:
+        if medicare_secondary(other.payer.filing_indicator, RANK_RESPONSIBILITY.get(other.rank, "T")) \
+                and not other.msp_type:
+            out.append(Problem("other_coverage.msp_type",
+                               f"The patient's {other.payer.name} policy is Medicare paying after another payer, and has "
+                               "no Medicare Secondary Payer type: the claim must send it for that policy.",
+                               f"Choose it on the {other.payer.name} policy (the patient's insurance): why the other "
+                               "insurance pays before Medicare."))
     return out
 
 
