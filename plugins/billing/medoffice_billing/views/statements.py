@@ -13,7 +13,8 @@ from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.tasks import current_status, start_task
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.prepared import slot
+from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -104,9 +105,11 @@ def statement_run(run_id: int):
     """One run: its counts, and each patient's statement."""
     run = StatementRun.get_or_none(StatementRun.id == run_id) or abort(404)
     query = (Statement.select(Statement.id, Statement.patient_id, Statement.amount_cents, Statement.bucket,
-                              Statement.dunning_stage, Statement.statement_date).where(Statement.run == run.id))
-    if needs_patient_join("patient", "account"):
+                              Statement.dunning_stage, Statement.statement_date).where(Statement.run == slot("run")))
+    joined = needs_patient_join("patient", "account")
+    if joined:
         query = query.join(Patient, on=(Patient.id == Statement.patient_id))
+    ledger_url = url_template("billing.ledger_page", "patient_id")
 
     table = paginate(
         query, id="statements-table",
@@ -114,7 +117,7 @@ def statement_run(run_id: int):
             TableColumn("number", "No.", sort=Statement.id, value=lambda s: s.id),
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda s: f"{s.patient.last_name}, {s.patient.first_name}",
-                        link=lambda s: url_for("billing.ledger_page", patient_id=s.patient_id)),
+                        link=lambda s: ledger_url(s.patient_id)),
             TableColumn("account", "Account", sort=Patient.account_number, value=lambda s: s.patient.account_number),
             TableColumn("amount", "Amount", sort=Statement.amount_cents, numeric=True,
                         value=lambda s: format_cents(s.amount_cents)),
@@ -123,7 +126,7 @@ def statement_run(run_id: int):
         ],
         search=patient_search, default_sort="number", endpoint="billing.statement_run", endpoint_args={"run_id": run.id},
         noun="statement", noun_plural="statements", search_placeholder="Patient or account",
-        empty_message="This run sent no statements.")
+        empty_message="This run sent no statements.", key=("billing.statement_run", joined), values={"run": run.id})
     attach_patients(table.rows)
     audit_list("billing.statement_run.view", table.rows, run=run.id)
     return render_page("billing/statement_run.html", title=f"Statement run {run.id}", run=run, table=table,
