@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from medoffice import prepared
 from medoffice.db import db, is_sqlite
+from medoffice.prepared import slot
 from peewee import Case, fn
 
 from .models import Claim, ClaimLine, Encounter, LineTransaction, ServiceLine
@@ -38,6 +40,11 @@ def lock_account(patient_id: int) -> None:
     """
     if not is_sqlite():
         db.execute_sql(f"SELECT pg_advisory_xact_lock({ACCOUNT_LOCK}, {int(patient_id)})")
+
+
+def id_slots(ids: list) -> tuple[list, dict]:
+    """Placeholders for an IN list of ``ids``, and their values (the SQL differs by length: key on len(ids))."""
+    return [slot(f"id{n}") for n in range(len(ids))], {f"id{n}": id for n, id in enumerate(ids)}
 
 
 def sum_if(condition, value=None):
@@ -79,9 +86,21 @@ def balances_for(patient_ids, as_of: dt.date | None = None) -> dict[int, Balance
     return {pid: Balances(int(ins), int(pat)) for pid, ins, pat in query.tuples()}
 
 
+def _patient_balances_query(dated: bool):
+    query = LT.select(sum_if(INSURANCE), sum_if(PATIENT)).where(LT.patient_id == slot("patient_id"))
+    return (query.where(LT.effective_date <= slot("as_of")) if dated else query).tuples()
+
+
+# Most account pages show the balances: compiled once (with and without a date)
+_PATIENT_BALANCES = {dated: _patient_balances_query(dated) for dated in (False, True)}
+
+
 def patient_balances(patient_id: int, as_of: dt.date | None = None) -> Balances:
     """A patient's insurance and patient balances (as of a date: entries effective on or before it)."""
-    return balances_for([patient_id], as_of).get(patient_id, Balances())
+    dated = as_of is not None
+    ins, pat = next(iter(prepared.run(_PATIENT_BALANCES[dated], ("billing.patient_balances", dated),
+                                      patient_id=patient_id, as_of=as_of)))
+    return Balances(int(ins), int(pat))
 
 
 def claim_balances(claim_ids) -> dict[int, Balances]:
@@ -135,21 +154,27 @@ def _line_columns():
     ]
 
 
+def _line_balances_query():
+    return (ServiceLine.select(ServiceLine.id, ServiceLine.encounter, ServiceLine.service_date, ServiceLine.code,
+                               ServiceLine.modifier1, ServiceLine.modifier2, ServiceLine.units, ServiceLine.active,
+                               Encounter.rendering_provider_id, *_line_columns())
+            .join(LT, on=(LT.service_line == ServiceLine.id))
+            .switch(ServiceLine).join(Encounter)
+            .where(ServiceLine.patient_id == slot("patient_id"))
+            .group_by(ServiceLine.id, ServiceLine.encounter, ServiceLine.service_date, ServiceLine.code,
+                      ServiceLine.modifier1, ServiceLine.modifier2, ServiceLine.units, ServiceLine.active,
+                      Encounter.rendering_provider_id)
+            .order_by(ServiceLine.service_date, ServiceLine.encounter, ServiceLine.id).tuples())
+
+
+_LINE_BALANCES = _line_balances_query()  # the ledger page's main query: compiled once
+
+
 def line_balances(patient_id: int) -> list[LineBalance]:
     """Every service line of the patient that reached the ledger, oldest service first (one query)."""
-    query = (ServiceLine.select(ServiceLine.id, ServiceLine.encounter, ServiceLine.service_date, ServiceLine.code,
-                                ServiceLine.modifier1, ServiceLine.modifier2, ServiceLine.units, ServiceLine.active,
-                                Encounter.rendering_provider_id, *_line_columns())
-             .join(LT, on=(LT.service_line == ServiceLine.id))
-             .switch(ServiceLine).join(Encounter)
-             .where(ServiceLine.patient_id == patient_id)
-             .group_by(ServiceLine.id, ServiceLine.encounter, ServiceLine.service_date, ServiceLine.code,
-                       ServiceLine.modifier1, ServiceLine.modifier2, ServiceLine.units, ServiceLine.active,
-                       Encounter.rendering_provider_id)
-             .order_by(ServiceLine.service_date, ServiceLine.encounter, ServiceLine.id))
     rows = []
     for (line_id, encounter_id, day, code, mod1, mod2, units, active, provider, charge, ins_paid, adjusted,
-         pat_paid, ins, pat, since) in query.tuples():
+         pat_paid, ins, pat, since) in prepared.run(_LINE_BALANCES, "billing.line_balances", patient_id=patient_id):
         rows.append(LineBalance(line_id, encounter_id, as_date(day), code, ":".join(m for m in (mod1, mod2) if m),
                                 units, bool(active), provider, int(charge), int(ins_paid), int(adjusted),
                                 int(pat_paid), int(ins), int(pat), as_date(since)))
@@ -163,10 +188,15 @@ def as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
+_ACCOUNT_ENTRIES = (LT.select(LT.id, LT.kind, LT.party, LT.effective_date, LT.amount_cents, LT.memo, LT.reference)
+                    .where((LT.patient_id == slot("patient_id")) & LT.service_line.is_null())
+                    .order_by(LT.effective_date, LT.id))
+
+
 def account_entries(patient_id: int) -> list[LineTransaction]:
-    """Entries not tied to a service line (credit on account, refunds), oldest first."""
-    return list(LT.select().where((LT.patient_id == patient_id) & LT.service_line.is_null())
-                .order_by(LT.effective_date, LT.id))
+    """Entries not tied to a service line (credit on account, refunds), oldest first: the columns the
+    ledger shows (kind, party, date, amount, memo, reference)."""
+    return list(prepared.run(_ACCOUNT_ENTRIES, "billing.account_entries", patient_id=patient_id))
 
 
 def open_patient_lines(patient_id: int) -> list[tuple[int, int]]:
@@ -180,7 +210,11 @@ def open_patient_lines(patient_id: int) -> list[tuple[int, int]]:
     return [(line_id, int(amount)) for line_id, amount, _since in query.tuples()]
 
 
+_INSURANCE_PENDING = (Claim.select(Claim.id).where((Claim.patient_id == slot("patient_id"))
+                                                  & Claim.status.in_(PENDING_CLAIM_STATES)
+                                                  & (Claim.frequency_code != "8")).limit(1))
+
+
 def insurance_pending(patient_id: int) -> bool:
     """True while a claim of the patient still waits on a payer (not yet paid, denied or closed)."""
-    return (Claim.select().where((Claim.patient_id == patient_id) & Claim.status.in_(PENDING_CLAIM_STATES)
-                                 & (Claim.frequency_code != "8")).exists())
+    return prepared.scalar(_INSURANCE_PENDING, "billing.insurance_pending", patient_id=patient_id) is not None

@@ -12,9 +12,10 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from medoffice import SettingSpec, audit, settings
+from medoffice import SettingSpec, audit, prepared, settings
 from medoffice.db import transaction, utcnow
 from medoffice.money import format_cents
+from medoffice.prepared import slot
 from peewee import JOIN, fn
 
 from . import ledger
@@ -59,10 +60,14 @@ def schedule(total_cents: int, installment_cents: int, frequency: str, first_due
     return [(n, day, cents) for n, (day, cents) in enumerate(zip(due_dates(first_due, frequency, count), amounts), 1)]
 
 
+_ACTIVE_PLAN = (PaymentPlan.select().where((PaymentPlan.patient_id == slot("patient_id"))
+                                           & (PaymentPlan.status == "active"))
+                .order_by(PaymentPlan.id.desc()).limit(1))
+
+
 def active_plan(patient_id: int) -> PaymentPlan | None:
     """The patient's active payment plan, if any."""
-    return (PaymentPlan.select().where((PaymentPlan.patient_id == patient_id) & (PaymentPlan.status == "active"))
-            .order_by(PaymentPlan.id.desc()).first())
+    return next(iter(prepared.run(_ACTIVE_PLAN, "billing.active_plan", patient_id=patient_id)), None)
 
 
 def create_plan(patient_id: int, total_cents: int | None, installment_cents: int | None, frequency: str,
@@ -129,10 +134,12 @@ def _paid_query():
 
 def paid_toward(plan_ids) -> dict[int, int]:
     """Cents paid toward each plan (one GROUP BY)."""
-    ids = list(plan_ids)
+    ids = sorted(set(plan_ids))
     if not ids:
         return {}
-    return {pid: int(paid) for pid, paid in _paid_query().where(PatientPayment.plan.in_(ids)).tuples()}
+    placeholders, values = ledger.id_slots(ids)
+    query = _paid_query().where(PatientPayment.plan.in_(placeholders)).tuples()
+    return {pid: int(paid) for pid, paid in prepared.run(query, ("billing.plan_paid", len(ids)), **values)}
 
 
 def complete_if_paid(plan_id: int) -> bool:
@@ -186,13 +193,22 @@ def progress(plan: PaymentPlan, today: dt.date | None = None) -> tuple[int, list
     return paid, states
 
 
+def missed_cutoff(today: dt.date) -> dt.date:
+    """The due dates a payment counts as missed by on ``today``: before ``billing.plan_grace_days`` ago."""
+    return today - dt.timedelta(days=int(settings.get("billing.plan_grace_days", 5) or 0))
+
+
 def missed_query(today: dt.date):
     """Active plans whose payments fall short of what was due by ``today`` minus the grace days.
 
     Selects the plan with ``due`` (cents due by then), ``paid`` and ``last_due`` (the latest due date counted).
     """
-    grace = int(settings.get("billing.plan_grace_days", 5) or 0)
-    cutoff = today - dt.timedelta(days=grace)
+    return missed_by(missed_cutoff(today))
+
+
+def missed_by(cutoff):
+    """Active plans whose payments fall short of what was due before ``cutoff`` (a date, or a slot for one);
+    see :func:`missed_query`."""
     due = (PlanInstallment.select(PlanInstallment.plan.alias("plan_id"),
                                   fn.SUM(PlanInstallment.amount_cents).alias("due"),
                                   fn.MAX(PlanInstallment.due_date).alias("last_due"))

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
-from medoffice import audit
+from medoffice import audit, prepared
 from medoffice.access import can, require, requires
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.prepared import slot
+from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import claims as claim_service
 from .. import scrubber
@@ -31,6 +32,12 @@ FILTERS = {
 }
 
 
+# what the list shows of a claim (the patient's name comes from attach_patients)
+_LIST_COLUMNS = (Claim.id, Claim.claim_number, Claim.patient_id, Claim.service_date, Claim.payer_id, Claim.status,
+                 Claim.on_hold, Claim.scrub_errors, Claim.total_charge_cents)
+_PAYER_NAMES = Payer.select(Payer.id, Payer.name).tuples()
+
+
 def _claim(claim_id: int) -> Claim:
     return Claim.get_or_none(Claim.id == claim_id) or abort(404)
 
@@ -44,17 +51,19 @@ def claims():
     key = request.args.get("status", "open")
     key = key if key in FILTERS else "open"
     mine = request.args.get("mine") == "1"
-    query = Claim.select()
-    if needs_patient_join("patient"):
+    query = Claim.select(*_LIST_COLUMNS)
+    joined = needs_patient_join("patient")
+    if joined:
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
     if request.args.get("sort") == "payer":
         query = query.switch(Claim).join(Payer)
-    payers = {p.id: p.name for p in Payer.select(Payer.id, Payer.name)}
+    payers = dict(prepared.run(_PAYER_NAMES, "billing.payer_names"))
     condition = FILTERS[key][1]
     if condition is not None:
         query = query.where(condition)
     if mine:
-        query = query.where(Claim.assigned_user_id == current_user.id)
+        query = query.where(Claim.assigned_user_id == slot("user_id"))
+    claim_url = url_template("billing.claim", "claim_id")
 
     def search(text):
         like = f"%{text}%"
@@ -65,7 +74,7 @@ def claims():
         query, id="claims-table",
         columns=[
             TableColumn("claim_number", "Claim", sort=Claim.claim_number,
-                        link=lambda c: url_for("billing.claim", claim_id=c.id)),
+                        link=lambda c: claim_url(c.id)),
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda c: f"{c.patient.last_name}, {c.patient.first_name}"),
             TableColumn("service_date", "Service date", sort=Claim.service_date),
@@ -80,6 +89,8 @@ def claims():
         search=search, default_sort="service_date", endpoint="billing.claims", endpoint_args=args,
         noun="claim", noun_plural="claims", search_placeholder="Claim number or patient",
         empty_message="No claims here. Claims are created from an encounter's charge entry page.",
+        key=("billing.claims", key, mine, joined, request.args.get("sort") == "payer"),
+        values={"user_id": current_user.id},
     )
     attach_patients(table.rows)
     return render_page("billing/claims.html", title="Claims", table=table, filters=FILTERS, current=key,

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from medoffice import audit
+from medoffice import audit, prepared
 from medoffice.access import can, requires
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
 from medoffice.settings import today
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page, wants_fragment
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.prepared import slot
+from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -18,6 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from .. import encounters as charges
 from ..claims import STATE_LABELS, ClaimError, create_claim
 from ..coverage import RANKS, in_force
+from ..ledger import id_slots
 from ..models import Claim, CodeEntry, Encounter, Payer, ServiceLine
 from ..reference import PLACES_OF_SERVICE, default_charge_cents, display_icd10, procedure_code_is_valid_format
 from . import bp
@@ -117,11 +119,15 @@ def encounters():
     if "sort" not in request.args:  # newest first unless the user chose an order
         return redirect(url_for("billing.encounters", **{**request.args.to_dict(), "sort": "service_date", "desc": 1}))
     status = request.args.get("status", "")
-    query = Encounter.select()
-    if needs_patient_join("patient"):
+    query = Encounter.select(Encounter.id, Encounter.patient_id, Encounter.service_date, Encounter.place_of_service,
+                             Encounter.status)
+    joined = needs_patient_join("patient")
+    if joined:
         query = query.join(Patient, on=(Encounter.patient_id == Patient.id))
-    if status in ENCOUNTER_STATUSES:
-        query = query.where(Encounter.status == status)
+    filtered = status in ENCOUNTER_STATUSES
+    if filtered:
+        query = query.where(Encounter.status == slot("status"))
+    encounter_url = url_template("billing.encounter", "encounter_id")
 
     def search(text):
         like = f"%{text}%"
@@ -131,7 +137,7 @@ def encounters():
         query, id="encounters-table",
         columns=[
             TableColumn("service_date", "Date", sort=Encounter.service_date,
-                        link=lambda e: url_for("billing.encounter", encounter_id=e.id)),
+                        link=lambda e: encounter_url(e.id)),
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda e: f"{e.patient.last_name}, {e.patient.first_name} ({e.patient.account_number})"),
             TableColumn("place", "Place", value=lambda e: PLACES_OF_SERVICE.get(e.place_of_service, e.place_of_service)),
@@ -142,13 +148,23 @@ def encounters():
         endpoint_args={"status": status} if status else {}, noun="encounter", noun_plural="encounters",
         search_placeholder="Patient name or account",
         empty_message="No encounters yet. Start charge entry for a visit.",
+        key=("billing.encounters", filtered, joined), values={"status": status},
     )
     attach_patients(table.rows)
-    totals = dict(ServiceLine.select(ServiceLine.encounter, fn.SUM(ServiceLine.charge_cents))
-                  .where(ServiceLine.encounter.in_([e.id for e in table.rows]) & (ServiceLine.active == True))  # noqa: E712
-                  .group_by(ServiceLine.encounter).tuples())
+    totals = _active_charges([e.id for e in table.rows])
     return render_page("billing/encounters.html", title="Encounters", table=table, status=status,
                        statuses=ENCOUNTER_STATUSES, breadcrumbs=[("Encounters", None)])
+
+
+def _active_charges(encounter_ids: list[int]) -> dict[int, int]:
+    """Cents charged on each encounter's active lines (encounters without any are absent)."""
+    if not encounter_ids:
+        return {}
+    placeholders, values = id_slots(encounter_ids)
+    query = (ServiceLine.select(ServiceLine.encounter, fn.SUM(ServiceLine.charge_cents))
+             .where(ServiceLine.encounter.in_(placeholders) & (ServiceLine.active == True))  # noqa: E712
+             .group_by(ServiceLine.encounter).tuples())
+    return dict(prepared.run(query, ("billing.encounter_charges", len(encounter_ids)), **values))
 
 
 @bp.route("/encounters/new", methods=["GET", "POST"])

@@ -2,23 +2,29 @@
 "Account" panel on the patient page. Both are audited."""
 from __future__ import annotations
 
+import datetime as dt
 from itertools import groupby
 
+import peewee
 from flask import abort, redirect, request, url_for
 from medoffice import audit, prepared, settings
 from medoffice.access import requires
 from medoffice.models import Patient, StaffMember
 from medoffice.money import format_cents
+from medoffice.prepared import slot
 from medoffice.web.shell import notify, render_page
 
 from .. import aging, collections, ledger, payments, plans, statements
-from ..models import PatientPayment, Statement
+from ..models import PatientPayment, Statement, StatementHold
 from . import bp
+
+
+_PATIENT = Patient.select().where(Patient.id == slot("patient_id")).limit(1)
 
 
 def patient_or_404(patient_id: int) -> Patient:
     """The patient, or a 404."""
-    return Patient.get_or_none(Patient.id == patient_id) or abort(404)
+    return next(iter(prepared.run(_PATIENT, "billing.patient", patient_id=patient_id)), None) or abort(404)
 
 
 def patient_crumbs(patient: Patient, *tail):
@@ -44,16 +50,17 @@ def attach_patients(rows: list, attr: str = "patient") -> list:
     """Set ``row.<attr>`` to each row's patient: id, first_name, last_name and account_number, the
     columns lists show (one query for the page's rows, without building full model objects)."""
     ids = sorted({row.patient_id for row in rows})
-    patients = {p.id: p for p in prepared.run(_patients_query(len(ids)), ("billing.list_patients", len(ids)),
-                                              **{f"id{n}": id for n, id in enumerate(ids)})} if ids else {}
+    placeholders, values = ledger.id_slots(ids)
+    patients = {p.id: p for p in prepared.run(_patients_query(placeholders), ("billing.list_patients", len(ids)),
+                                              **values)} if ids else {}
     for row in rows:
         setattr(row, attr, patients.get(row.patient_id))
     return rows
 
 
-def _patients_query(count: int):
+def _patients_query(placeholders: list):
     return (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number)
-            .where(Patient.id.in_([prepared.slot(f"id{n}") for n in range(count)])).namedtuples())
+            .where(Patient.id.in_(placeholders)).namedtuples())
 
 
 def audit_list(action: str, rows: list, **detail) -> None:
@@ -62,10 +69,36 @@ def audit_list(action: str, rows: list, **detail) -> None:
     audit.record(action, "patient", "", detail={**detail, "patients": sorted(shown)})
 
 
+class _DaySlot(prepared.Slot):
+    """A date placeholder whose earlier days (``day - timedelta``) are placeholders too, so a query
+    over date boundaries computed from the date (aging buckets) compiles once."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.offsets: set[int] = set()
+
+    def __sub__(self, delta: dt.timedelta) -> prepared.Slot:
+        self.offsets.add(delta.days)
+        return slot(f"{self.name}-{delta.days}")
+
+    def values(self, day: dt.date) -> dict:
+        """The values of this slot and its offsets for ``day``."""
+        return {self.name: day, **{f"{self.name}-{days}": day - dt.timedelta(days=days) for days in self.offsets}}
+
+
+def _aging_query():
+    as_of = _DaySlot("as_of")
+    return aging.patient_aging_query(as_of, slot("patient_id")).dicts(), as_of
+
+
+_PATIENT_AGING, _AGING_AS_OF = _aging_query()
+
+
 def account_aging(patient_id: int) -> dict:
     """The patient's live aging (buckets, credit, oldest date owed), zeros when nothing is owed."""
     today = settings.today()
-    row = next(iter(aging.patient_aging_query(today, patient_id).dicts()), None)
+    row = next(iter(prepared.run(_PATIENT_AGING, "billing.account_aging", patient_id=patient_id,
+                                 **_AGING_AS_OF.values(today))), None)
     empty = {"patient_cents": 0, "insurance_cents": 0, "credit_cents": 0, "oldest_on": None,
              **{key: 0 for key in aging.BUCKET_KEYS}}
     row = {**empty, **(row or {})}
@@ -75,17 +108,64 @@ def account_aging(patient_id: int) -> dict:
     return row
 
 
+def _hold_flags_query():
+    patient_id, holds = slot("patient_id"), statements._holds(slot("as_of"))
+    # besides the holds in force: whether any manual hold is on file (an expired one still shows)
+    checks = {**holds, "hold_on_file": (StatementHold, None)}
+
+    def exists(model, condition):
+        mine = model.patient_id == patient_id
+        return peewee.fn.EXISTS(model.select(peewee.SQL("1")).where(mine if condition is None else mine & condition))
+
+    return (peewee.Select(columns=[exists(model, condition).alias(key) for key, (model, condition) in checks.items()])
+            .tuples(), tuple(checks))
+
+
+# Which statement holds apply, one EXISTS each in a single query (statements.hold_reasons runs one query a reason)
+_HOLD_FLAGS, _HOLD_KEYS = _hold_flags_query()
+
+
+def _holds_on(patient_id: int, today: dt.date) -> dict[str, bool]:
+    flags = next(iter(prepared.run(_HOLD_FLAGS, "billing.hold_flags", patient_id=patient_id, as_of=today)))
+    return {key: bool(flag) for key, flag in zip(_HOLD_KEYS, flags)}
+
+
 def account_context(patient: Patient) -> dict:
     """What the ledger page and the account panel show about the account's state."""
     today = settings.today()
     plan = plans.active_plan(patient.id)
+    holds = _holds_on(patient.id, today)
     return {
         "balances": ledger.patient_balances(patient.id), "account": account_aging(patient.id),
         "plan": plan, "plan_paid": plans.paid_toward([plan.id]).get(plan.id, 0) if plan else 0,
-        "placement": collections.current_placement(patient.id), "hold": statements.manual_hold(patient.id),
-        "hold_reasons": statements.hold_reasons(patient.id, today), "pending": ledger.insurance_pending(patient.id),
+        # the collections hold is exactly a current placement; most accounts have neither row to fetch
+        "placement": collections.current_placement(patient.id) if holds["collections"] else None,
+        "hold": statements.manual_hold(patient.id) if holds["hold_on_file"] else None,
+        "hold_reasons": [statements.HOLD_REASONS[key] for key in statements.HOLD_REASONS if holds[key]],
+        # a claim waiting on a payer is what the insurance hold means (ledger.insurance_pending)
+        "pending": holds["insurance"],
         "bucket_keys": aging.BUCKET_KEYS, "bucket_labels": aging.BUCKET_LABELS,
     }
+
+
+_PROVIDER_COLUMNS = (StaffMember.id, StaffMember.first_name, StaffMember.last_name, StaffMember.credentials)
+_RECEIPTS = (PatientPayment.select(PatientPayment.id, PatientPayment.receipt_number, PatientPayment.kind,
+                                   PatientPayment.voided_at, PatientPayment.received_on, PatientPayment.method,
+                                   PatientPayment.amount_cents)
+             .where(PatientPayment.patient_id == slot("patient_id"))
+             .order_by(PatientPayment.posted_at.desc()).limit(25))
+_STATEMENTS_SENT = (Statement.select(Statement.id, Statement.statement_date, Statement.amount_cents, Statement.bucket,
+                                     Statement.dunning_stage)
+                    .where(Statement.patient_id == slot("patient_id")).order_by(Statement.id.desc()).limit(10))
+
+
+def _provider_names(ids: set) -> dict[int, str]:
+    ids = sorted(ids)
+    if not ids:
+        return {}
+    placeholders, values = ledger.id_slots(ids)
+    query = StaffMember.select(*_PROVIDER_COLUMNS).where(StaffMember.id.in_(placeholders))
+    return {s.id: s.display_name for s in prepared.run(query, ("billing.ledger_providers", len(ids)), **values)}
 
 
 @bp.route("/patients/<int:patient_id>/ledger")
@@ -95,17 +175,13 @@ def ledger_page(patient_id: int):
     patient = patient_or_404(patient_id)
     audit.record("billing.ledger.view", "patient", patient.id, patient_id=patient.id)
     lines = ledger.line_balances(patient.id)
-    providers = {s.id: s.display_name for s in StaffMember.select().where(
-        StaffMember.id.in_({l.rendering_provider_id for l in lines if l.rendering_provider_id}))}
+    providers = _provider_names({l.rendering_provider_id for l in lines if l.rendering_provider_id})
     visits = [(encounter_id, list(group)) for encounter_id, group in groupby(lines, key=lambda l: l.encounter_id)]
     keys = ("charge_cents", "insurance_paid_cents", "adjusted_cents", "patient_paid_cents", "insurance_cents",
             "patient_cents")
     totals = {key: sum(getattr(l, key) for l in lines) for key in keys}
-    receipts = list(PatientPayment.select().where(PatientPayment.patient_id == patient.id)
-                    .order_by(PatientPayment.posted_at.desc()).limit(25))
-    sent = list(Statement.select(Statement.id, Statement.statement_date, Statement.amount_cents, Statement.bucket,
-                                 Statement.dunning_stage, Statement.run)
-                .where(Statement.patient_id == patient.id).order_by(Statement.id.desc()).limit(10))
+    receipts = list(prepared.run(_RECEIPTS, "billing.ledger_receipts", patient_id=patient.id))
+    sent = list(prepared.run(_STATEMENTS_SENT, "billing.ledger_statements", patient_id=patient.id))
     return render_page(
         "billing/ledger.html", title=f"Ledger: {patient.display_name}", patient=patient, visits=visits,
         totals=totals, providers=providers, account_entries=ledger.account_entries(patient.id), receipts=receipts,

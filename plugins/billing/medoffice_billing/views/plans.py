@@ -9,7 +9,8 @@ from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.prepared import slot
+from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -35,6 +36,11 @@ class PlanForm(FlaskForm):
     note = StringField("Note", validators=[Optional(), Length(max=200)])
 
 
+# what the list shows of a plan (the patient's name and account come from attach_patients)
+_LIST_COLUMNS = (PaymentPlan.id, PaymentPlan.patient_id, PaymentPlan.start_date, PaymentPlan.installment_cents,
+                 PaymentPlan.frequency, PaymentPlan.total_cents, PaymentPlan.status, PaymentPlan.missed_flagged_on)
+
+
 def _plan(plan_id: int) -> PaymentPlan:
     return PaymentPlan.get_or_none(PaymentPlan.id == plan_id) or abort(404)
 
@@ -45,21 +51,25 @@ def plans_page():
     """Payment plans by state, with what each has received."""
     key = request.args.get("status", "active")
     key = key if key in FILTERS else "active"
-    query = PaymentPlan.select()
-    if needs_patient_join("patient", "account"):
+    query = PaymentPlan.select(*_LIST_COLUMNS)
+    joined = needs_patient_join("patient", "account")
+    if joined:
         query = query.join(Patient, on=(Patient.id == PaymentPlan.patient_id))
+    values = {}
     if key == "missed":
-        missed = plans.missed_query(settings.today()).select(PaymentPlan.id)
-        query = query.where(PaymentPlan.id.in_(missed))
+        query = query.where(PaymentPlan.id.in_(plans.missed_by(slot("cutoff")).select(PaymentPlan.id)))
+        values["cutoff"] = plans.missed_cutoff(settings.today())
     elif key != "all":
-        query = query.where(PaymentPlan.status == key)
+        query = query.where(PaymentPlan.status == slot("status"))
+        values["status"] = key
+    plan_url = url_template("billing.plan", "plan_id")
 
     table = paginate(
         query, id="plans-table",
         columns=[
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda p: f"{p.patient.last_name}, {p.patient.first_name}",
-                        link=lambda p: url_for("billing.plan", plan_id=p.id)),
+                        link=lambda p: plan_url(p.id)),
             TableColumn("account", "Account", sort=Patient.account_number, value=lambda p: p.patient.account_number),
             TableColumn("start", "Since", sort=PaymentPlan.start_date, value=lambda p: p.start_date.isoformat()),
             TableColumn("installment", "Installment", sort=PaymentPlan.installment_cents, numeric=True,
@@ -72,7 +82,8 @@ def plans_page():
         ],
         search=patient_search, default_sort="start", endpoint="billing.plans_page", endpoint_args={"status": key},
         noun="plan", noun_plural="plans", search_placeholder="Patient or account",
-        empty_message="No payment plans here. Set one up from a patient's ledger.")
+        empty_message="No payment plans here. Set one up from a patient's ledger.",
+        key=("billing.plans", key, joined), values=values)
     attach_patients(table.rows)
     audit_list("billing.plans.list", table.rows, status=key)
     return render_page("billing/plans.html", title="Payment plans", table=table, filters=FILTERS, current=key,
