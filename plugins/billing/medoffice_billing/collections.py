@@ -11,15 +11,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
-from medoffice import SettingSpec, audit, settings
+from medoffice import SettingSpec, audit, prepared, settings
 from medoffice.db import db, transaction, utcnow
 from medoffice.models import Patient
 from medoffice.money import cents_to_decimal, format_cents
+from medoffice.prepared import slot
 from peewee import JOIN, SQL, fn
 
 from . import aging, ledger
 from .actor import acting_user
-from .models import (CollectionPlacement, DunningStage, LineTransaction, PatientAccount, PatientAging,
+from .models import (AgingSnapshot, CollectionPlacement, DunningStage, LineTransaction, PatientAccount, PatientAging,
                      PatientPayment, PaymentPlan, Statement, StatementHold)
 from .payments import publish
 
@@ -51,10 +52,12 @@ class CollectionsError(ValueError):
 
 # --- Dunning stages -----------------------------------------------------------------------------
 
+_STAGES = DunningStage.select(DunningStage.days, DunningStage.name).order_by(DunningStage.days).tuples()
+
+
 def stages() -> list[tuple[int, str]]:
     """(days past due, name) of each stage, in order (the defaults until the practice edits them)."""
-    rows = [(s.days, s.name) for s in DunningStage.select().order_by(DunningStage.days)]
-    return rows or list(DEFAULT_STAGES)
+    return list(prepared.run(_STAGES, "billing.dunning_stages")) or list(DEFAULT_STAGES)
 
 
 def stage_for(days_past_due: int | None, stage_list: list[tuple[int, str]] | None = None) -> str:
@@ -112,26 +115,50 @@ def _on_plan(patient_id):
                                               & (PaymentPlan.status == "active"))
 
 
+def _past_due(minimum, since, *columns):
+    return PatientAging.select(*columns).where((PatientAging.patient_cents >= minimum)
+                                               & (PatientAging.oldest_on <= since))
+
+
+def _not_collecting(query, today):
+    # Correlated NOT EXISTS: an index probe per listed account, where NOT IN first built the
+    # whole list of placed, held and planned accounts for every count and page.
+    patient = PatientAging.patient_id
+    return query.where(~fn.EXISTS(_placed(patient)) & ~fn.EXISTS(_on_plan(patient)) & ~fn.EXISTS(_held(patient, today)))
+
+
+def _minimum_cents() -> int:
+    return max(int(settings.get("billing.statement_min_balance_cents", 500) or 0), 1)
+
+
 def past_due_query(today: dt.date, min_days: int):
     """Stored aging of the patients owing at least the statement minimum for ``min_days`` days or more."""
-    minimum = int(settings.get("billing.statement_min_balance_cents", 500) or 0)
-    return PatientAging.select().where((PatientAging.patient_cents >= max(minimum, 1))
-                                       & (PatientAging.oldest_on <= today - dt.timedelta(days=min_days)))
+    return _past_due(_minimum_cents(), today - dt.timedelta(days=min_days))
 
 
 def precollections_query(today: dt.date, stage_list: list[tuple[int, str]] | None = None):
     """The pre-collections list: at the last dunning stage, not placed, not on a plan, not held."""
     last = (stage_list or stages())[-1][0]
-    # Correlated NOT EXISTS: an index probe per listed account, where NOT IN first built the
-    # whole list of placed, held and planned accounts for every count and page.
-    patient = PatientAging.patient_id
-    return (past_due_query(today, last)
-            .where(~fn.EXISTS(_placed(patient)) & ~fn.EXISTS(_on_plan(patient)) & ~fn.EXISTS(_held(patient, today))))
+    return _not_collecting(past_due_query(today, last), today)
 
 
-def placements_query(status: str | None = "placed"):
-    """Placements, of one status or all."""
-    query = CollectionPlacement.select()
+# What the aging lists show: selecting only these lets the count read the aging index alone.
+_LIST_COLUMNS = (PatientAging.patient_id, PatientAging.patient_cents, PatientAging.oldest_on)
+AGING_LISTS = {
+    "past_due": _past_due(slot("minimum"), slot("since"), *_LIST_COLUMNS),
+    "precollections": _not_collecting(_past_due(slot("minimum"), slot("since"), *_LIST_COLUMNS), slot("today")),
+}
+
+
+def aging_list_values(tab: str, today: dt.date, stage_list: list[tuple[int, str]]) -> dict:
+    """The values for ``AGING_LISTS[tab]``'s slots: past due from the first stage, pre-collections from the last."""
+    days = stage_list[-1 if tab == "precollections" else 0][0]
+    return {"minimum": _minimum_cents(), "since": today - dt.timedelta(days=days), "today": today}
+
+
+def placements_query(status: str | None = "placed", *columns):
+    """Placements, of one status or all (all columns unless some are named)."""
+    query = CollectionPlacement.select(*columns)
     if status:
         query = query.where(CollectionPlacement.status == status)
     return query
@@ -308,10 +335,20 @@ def export_placements(stream, include_all: bool = False) -> int:
     return len(ids)
 
 
+_PLACED_TOTALS = (CollectionPlacement.select(fn.COUNT(SQL("*")), fn.SUM(CollectionPlacement.balance_cents))
+                  .where(CollectionPlacement.status == "placed").tuples())
+_LAST_SNAPSHOT = AgingSnapshot.select(fn.MAX(AgingSnapshot.snapshot_date)).tuples()
+
+
+def last_snapshot_date() -> dt.date | None:
+    """The day of the last nightly aging snapshot (None before the first)."""
+    return ledger.as_date(next(iter(prepared.run(_LAST_SNAPSHOT, "billing.aging.last_snapshot")))[0])
+
+
 def summary(stage_list: list[tuple[int, str]] | None = None) -> dict:
-    """The collections page header: accounts with the agency (count and cents), the stages, the minimum."""
-    placed = CollectionPlacement.select(fn.COUNT(CollectionPlacement.id), fn.SUM(CollectionPlacement.balance_cents)) \
-        .where(CollectionPlacement.status == "placed").tuples().get()
-    return {"placed": int(placed[0] or 0), "placed_cents": int(placed[1] or 0),
-            "stages": stage_list or stages(),
+    """The collections page header: accounts with the agency (count and cents), the stages, the minimum
+    and the day of the last nightly aging snapshot."""
+    placed, placed_cents = next(iter(prepared.run(_PLACED_TOTALS, "billing.collections.placed_totals")))
+    return {"placed": int(placed or 0), "placed_cents": int(placed_cents or 0),
+            "stages": stage_list or stages(), "refreshed": last_snapshot_date(),
             "minimum": format_cents(int(settings.get("billing.statement_min_balance_cents", 500) or 0))}

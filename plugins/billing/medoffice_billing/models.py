@@ -678,7 +678,10 @@ class CollectionPlacement(BaseModel):
 
     class Meta:
         table_name = "billing_collection_placement"
-        indexes = ((("status", "placed_on"), False), (("status", "patient_id", "balance_cents"), False))
+        # The first covers the collections lists (count and page read the index alone).
+        indexes = ((("status", "placed_on", "patient_id", "balance_cents", "agency", "exported_at", "recalled_at",
+                     "recall_reason"), False),
+                   (("status", "patient_id", "balance_cents"), False))
 
 
 class PatientAging(BaseModel):

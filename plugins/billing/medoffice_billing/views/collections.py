@@ -14,7 +14,7 @@ from medoffice.money import format_cents
 from medoffice.tasks import current_status, start_task
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -63,69 +63,84 @@ def _name(row) -> str:
     return f"{row.patient.last_name}, {row.patient.first_name}"
 
 
-def _aging_table(query, key: str, stage_list: list[tuple[int, str]]):
-    if needs_patient_join("patient", "account"):
-        query = query.join(Patient, on=(Patient.id == PatientAging.patient_id))
-    today = settings.today()
+def _patient_columns(ledger_url) -> list[TableColumn]:
+    return [TableColumn("patient", "Patient", sort=Patient.last_name, value=_name,
+                        link=lambda r: ledger_url(r.patient_id)),
+            TableColumn("account", "Account", sort=Patient.account_number,
+                        value=lambda r: r.patient.account_number)]
 
-    def days(row):
-        return (today - row.oldest_on).days if row.oldest_on else None
 
-    table = paginate(
-        query, id="collections-table",
-        columns=[
-            TableColumn("patient", "Patient", sort=Patient.last_name, value=_name,
-                        link=lambda r: url_for("billing.ledger_page", patient_id=r.patient_id)),
-            TableColumn("account", "Account", sort=Patient.account_number, value=lambda r: r.patient.account_number),
-            TableColumn("owed", "Patient owes", sort=PatientAging.patient_cents, numeric=True,
-                        value=lambda r: format_cents(r.patient_cents)),
-            TableColumn("oldest", "Owed since", sort=PatientAging.oldest_on,
-                        value=lambda r: r.oldest_on.isoformat() if r.oldest_on else ""),
-            TableColumn("days", "Days past due", sort=PatientAging.oldest_on, numeric=True, value=days),
-            TableColumn("stage", "Stage", value=lambda r: collections.stage_for(days(r), stage_list)),
-            *([TableColumn("place", "Place", value=lambda r: "Place with the agency",
-                           link=lambda r: url_for("billing.collections_place", patient_id=r.patient_id))]
-              if key == "precollections" else []),
-        ],
-        search=patient_search, default_sort="oldest", endpoint="billing.collections_page", endpoint_args={"tab": key},
-        noun="account", noun_plural="accounts", search_placeholder="Patient or account",
-        empty_message="No account here." if key == "past_due" else "No account has reached the last dunning stage.")
+def _list_table(query, joined_on, key: str, columns: list[TableColumn], values: dict, **options):
+    """One page of a collections list, its queries compiled once per tab and sort (joining the
+    patients only to search or sort by them), with the page's patients attached."""
+    joined = needs_patient_join("patient", "account")
+    if joined:
+        query = query.join(Patient, on=(Patient.id == joined_on))
+    table = paginate(query, id="collections-table", columns=columns, endpoint="billing.collections_page",
+                     endpoint_args={"tab": key}, noun="account", noun_plural="accounts",
+                     key=("billing.collections", key, joined), values=values, **options)
     attach_patients(table.rows)
     return table
 
 
-def _placement_table(status: str):
-    query = collections.placements_query(status)
-    if needs_patient_join("patient", "account"):
-        query = query.join(Patient, on=(Patient.id == CollectionPlacement.patient_id))
+def _aging_table(key: str, stage_list: list[tuple[int, str]], ledger_url):
+    today = settings.today()
+    place_url = url_template("billing.collections_place", "patient_id")
 
+    def days(row):
+        return (today - row.oldest_on).days if row.oldest_on else None
+
+    columns = [
+        *_patient_columns(ledger_url),
+        TableColumn("owed", "Patient owes", sort=PatientAging.patient_cents, numeric=True,
+                    value=lambda r: format_cents(r.patient_cents)),
+        TableColumn("oldest", "Owed since", sort=PatientAging.oldest_on,
+                    value=lambda r: r.oldest_on.isoformat() if r.oldest_on else ""),
+        TableColumn("days", "Days past due", sort=PatientAging.oldest_on, numeric=True, value=days),
+        TableColumn("stage", "Stage", value=lambda r: collections.stage_for(days(r), stage_list)),
+        *([TableColumn("place", "Place", value=lambda r: "Place with the agency",
+                       link=lambda r: place_url(r.patient_id))]
+          if key == "precollections" else []),
+    ]
+    return _list_table(
+        collections.AGING_LISTS[key], PatientAging.patient_id, key, columns,
+        collections.aging_list_values(key, today, stage_list), search=patient_search, default_sort="oldest",
+        search_placeholder="Patient or account",
+        empty_message="No account here." if key == "past_due" else "No account has reached the last dunning stage.")
+
+
+_PLACEMENT_COLUMNS = (CollectionPlacement.id, CollectionPlacement.patient_id, CollectionPlacement.agency,
+                      CollectionPlacement.placed_on, CollectionPlacement.balance_cents)
+_PLACEMENTS = {
+    "placed": collections.placements_query("placed", *_PLACEMENT_COLUMNS, CollectionPlacement.exported_at),
+    "recalled": collections.placements_query("recalled", *_PLACEMENT_COLUMNS, CollectionPlacement.recalled_at,
+                                             CollectionPlacement.recall_reason),
+}
+
+
+def _placement_table(status: str, ledger_url):
     def search(text):
         return patient_search(text) | (CollectionPlacement.agency ** f"%{text}%")
 
     columns = [
-        TableColumn("patient", "Patient", sort=Patient.last_name, value=_name,
-                    link=lambda r: url_for("billing.ledger_page", patient_id=r.patient_id)),
-        TableColumn("account", "Account", sort=Patient.account_number, value=lambda r: r.patient.account_number),
+        *_patient_columns(ledger_url),
         TableColumn("agency", "Agency", sort=CollectionPlacement.agency),
         TableColumn("placed_on", "Placed", sort=CollectionPlacement.placed_on, value=lambda r: r.placed_on.isoformat()),
         TableColumn("balance", "Owed when placed", sort=CollectionPlacement.balance_cents, numeric=True,
                     value=lambda r: format_cents(r.balance_cents)),
     ]
     if status == "placed":
+        recall_url = url_template("billing.placement_recall", "placement_id")
         columns += [TableColumn("exported", "Sent to the agency",
                                 value=lambda r: r.exported_at.strftime("%Y-%m-%d") if r.exported_at else "not yet"),
-                    TableColumn("recall", "Recall", value=lambda r: "Recall",
-                                link=lambda r: url_for("billing.placement_recall", placement_id=r.id))]
+                    TableColumn("recall", "Recall", value=lambda r: "Recall", link=lambda r: recall_url(r.id))]
     else:
         columns += [TableColumn("recalled", "Recalled", sort=CollectionPlacement.recalled_at,
                                 value=lambda r: r.recalled_at.strftime("%Y-%m-%d") if r.recalled_at else ""),
                     TableColumn("reason", "Why", value=lambda r: r.recall_reason)]
-    table = paginate(query, id="collections-table", columns=columns, search=search, default_sort="placed_on",
-                     endpoint="billing.collections_page", endpoint_args={"tab": status}, noun="account",
-                     noun_plural="accounts", search_placeholder="Patient, account or agency",
-                     empty_message="No account here.")
-    attach_patients(table.rows)
-    return table
+    return _list_table(_PLACEMENTS[status], CollectionPlacement.patient_id, status, columns, {}, search=search,
+                       default_sort="placed_on", search_placeholder="Patient, account or agency",
+                       empty_message="No account here.")
 
 
 @bp.route("/collections")
@@ -134,19 +149,17 @@ def collections_page():
     """Collections work: pre-collections, past-due accounts by stage, placements and recalls."""
     key = request.args.get("tab", "precollections")
     key = key if key in TABS else "precollections"
-    today = settings.today()
     stage_list = collections.stages()
-    if key == "precollections":
-        table = _aging_table(collections.precollections_query(today, stage_list), key, stage_list)
-    elif key == "past_due":
-        table = _aging_table(collections.past_due_query(today, stage_list[0][0]), key, stage_list)
+    ledger_url = url_template("billing.ledger_page", "patient_id")
+    if key in collections.AGING_LISTS:
+        table = _aging_table(key, stage_list, ledger_url)
     else:
-        table = _placement_table(key)
+        table = _placement_table(key, ledger_url)
     audit_list("billing.collections.list", table.rows, tab=key)
     task = current_status(int(request.args["task"])) if request.args.get("task", "").isdigit() else None
     return render_page("billing/collections.html", title="Collections", table=table, tabs=TABS, current=key,
-                       summary=collections.summary(stage_list), export_form=ExportForm(), task=task,
-                       refreshed=AgingSnapshot.select(fn.MAX(AgingSnapshot.snapshot_date)).scalar(),
+                       summary=collections.summary(stage_list), task=task,
+                       export_form=ExportForm() if key == "placed" else None,
                        breadcrumbs=[("Collections", None)])
 
 
@@ -277,7 +290,7 @@ def dunning_stage_delete(days: int):
 @requires("billing.view")
 def aging_widget():
     """Dashboard widget: AR by age from the latest nightly snapshot."""
-    latest = AgingSnapshot.select(fn.MAX(AgingSnapshot.snapshot_date)).scalar()
+    latest = collections.last_snapshot_date()
     rows = []
     if latest is not None:
         rows = list(AgingSnapshot.select(AgingSnapshot.party, *(fn.SUM(getattr(AgingSnapshot, k)).alias(k)
