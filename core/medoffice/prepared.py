@@ -115,5 +115,7 @@ def scalar(query, key, **values):
 def count_upto(query, key, limit: int, **values) -> int:
     """How many rows ``query`` returns, counting no further than ``limit``; compiled once per ``key``."""
     wrapped = query.order_by().limit(slot("_count_limit")).alias("_wrapped")
+    if wrapped._count_can_project_one():  # as peewee's count: SELECT 1 lets an index answer alone
+        wrapped = wrapped.select(peewee.SQL("1"))
     counter = peewee.Select([wrapped], [peewee.fn.COUNT(peewee.SQL("1"))])
     return scalar(counter, key and (key, "count"), _count_limit=limit, **values) or 0
