@@ -1,16 +1,21 @@
-"""What the patient-accounts side puts on the Today queue (counts in SQL: this runs on every dashboard view)."""
+"""What the patient-accounts side puts on the Today queue (counts in SQL: this runs on every dashboard view).
+
+The dashboard polls these counts, so each query is compiled to SQL once a day rather than on every view:
+the queries come from the lists they count (worklists, plans, collections) with the day and settings as
+fixed values, so each key names every input its query's values come from (see :mod:`medoffice.prepared`).
+"""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import url_for
-from medoffice import WorkItem
-from medoffice.web.tables import count_upto
-from peewee import Case, fn
+from medoffice import WorkItem, prepared, settings
+from peewee import SQL, Select, fn
 
 from . import collections, plans
-from .models import Claim
 from .jobs import follow_up_days, unanswered_condition
+from .models import Claim
+from .worklist import claim_counts, claim_counts_query
 
 TODAY_COUNT_LIMIT = 100  # the Today queue says "100+" rather than count every account on each view
 
@@ -31,14 +36,14 @@ def work_items(today: dt.date, user=None) -> list[WorkItem]:
     if may("billing.claims.edit"):
         items += _claim_items(today)
     if may("billing.plans.edit"):
-        missed = plans.missed_count(today)
+        missed = _missed_plans(today)
         if missed:
             items.append(WorkItem(f"Payment {_plural(missed, 'plan', 'plans')} with a missed payment",
                                   url_for("billing.plans_page", status="missed"), "billing.plans.edit", urgency=40,
                                   count=missed, source="Billing",
                                   detail="Call the patient; cancel the plan if it has failed."))
     if may("billing.collections.manage"):
-        pre = count_upto(collections.precollections_query(today), TODAY_COUNT_LIMIT + 1)
+        pre = _precollections(today, TODAY_COUNT_LIMIT + 1)
         if pre:
             items.append(WorkItem(f"{_plural(pre, 'Account', 'Accounts')} ready for a collection agency",
                                   url_for("billing.collections_page"), "billing.collections.manage", urgency=60,
@@ -48,13 +53,26 @@ def work_items(today: dt.date, user=None) -> list[WorkItem]:
     return items
 
 
+def _missed_plans(today: dt.date) -> int:
+    """How many active plans have missed a payment (plans.missed_count, compiled once per day and grace)."""
+    grace = settings.get("billing.plan_grace_days", 5)
+    counter = Select([plans.missed_query(today).select(SQL("1")).order_by().alias("_wrapped")], [fn.COUNT(SQL("1"))])
+    return int(prepared.scalar(counter, ("billing.today.missed_plans", today, grace)) or 0)
+
+
+def _precollections(today: dt.date, limit: int) -> int:
+    """Accounts on the pre-collections list, counted up to ``limit`` (compiled once per day, last stage and
+    statement minimum)."""
+    stage_list = collections.stages()
+    minimum = settings.get("billing.statement_min_balance_cents", 500)
+    key = ("billing.today.precollections", today, stage_list[-1][0], minimum)
+    return prepared.count_upto(collections.precollections_query(today, stage_list).select(SQL("1")), key, limit)
+
+
 def _claim_items(today: dt.date) -> list[WorkItem]:
     days = follow_up_days()
-    unpaid = unanswered_condition(today, days)
-    rejected = Claim.status == "rejected"
-    row = (Claim.select(fn.SUM(Case(None, [(unpaid, 1)], 0)), fn.SUM(Case(None, [(rejected, 1)], 0)))
-           .where(Claim.status.in_(("submitted", "accepted", "rejected"))).tuples().get())
-    unpaid_count, rejected_count = (int(v or 0) for v in row)
+    query = claim_counts_query(unanswered_condition(today, days), Claim.status == "rejected")
+    unpaid_count, rejected_count = claim_counts(query, ("billing.today.claims", today, days))
     items = []
     if rejected_count:
         items.append(WorkItem(f"Rejected {_plural(rejected_count, 'claim', 'claims')} to fix and send again",

@@ -2,19 +2,31 @@
 from __future__ import annotations
 
 from flask import url_for
-from medoffice import WorkItem
-from peewee import Case, fn
+from medoffice import WorkItem, prepared
+from peewee import SQL, Select, fn
 
 from .models import Claim
 
 
+def claim_counts_query(*conditions) -> Select:
+    """One row counting the claims that match each condition, each count its own scalar subquery: an
+    index search per count, where summing a CASE per condition read every claim of the states involved."""
+    return Select(columns=[Claim.select(fn.COUNT(SQL("1"))).where(condition) for condition in conditions]).tuples()
+
+
+def claim_counts(query: Select, key, **values) -> list[int]:
+    """The counts of a :func:`claim_counts_query`, compiled once per ``key``."""
+    return [int(count or 0) for count in next(iter(prepared.run(query, key, **values)))]
+
+
+# The dashboard polls it: compiled once.
+_TO_SEND = claim_counts_query((Claim.status == "ready") & (Claim.on_hold == False),  # noqa: E712
+                              Claim.status.in_(("draft", "ready")) & (Claim.scrub_errors > 0))
+
+
 def work_items() -> list[WorkItem]:
     """Claims ready to submit, and open claims the scrubber found errors on."""
-    ready = (Claim.status == "ready") & (Claim.on_hold == False)  # noqa: E712
-    failing = Claim.status.in_(("draft", "ready")) & (Claim.scrub_errors > 0)
-    row = (Claim.select(fn.SUM(Case(None, [(ready, 1)], 0)), fn.SUM(Case(None, [(failing, 1)], 0)))
-           .where(Claim.status.in_(("draft", "ready"))).tuples().get())
-    ready_count, failing_count = (int(v or 0) for v in row)
+    ready_count, failing_count = claim_counts(_TO_SEND, "billing.today.claims_to_send")
     items = []
     if ready_count:
         items.append(WorkItem(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
-from medoffice import settings
+from medoffice import prepared, settings
 from medoffice.access import requires
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.prepared import slot
+from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
 
 from .. import claims as claim_service
@@ -33,18 +34,37 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 
 
 def _checkbox(claim) -> Markup:
-    return Markup('<input type="checkbox" name="claim_id" value="{0}" form="assign-form" aria-label="Select claim {1}">'
-                  ).format(claim.id, escape(claim.claim_number))
+    return Markup(f'<input type="checkbox" name="claim_id" value="{int(claim.id)}" form="assign-form" '
+                  f'aria-label="Select claim {escape(claim.claim_number)}">')
 
 
-def _claims_table(key: str, condition, args: dict, user_names: dict[int, str]):
-    query = Claim.select().where(condition)
-    if needs_patient_join("patient"):
+# The page runs these on every view: compiled once.
+_PAYERS = Payer.select(Payer.id, Payer.name).order_by(Payer.name).tuples()
+_STAFF = User.select(User.id, User.full_name, User.active).order_by(User.full_name).namedtuples()
+_SHOWN_CLAIM_COLUMNS = (Claim.id, Claim.claim_number, Claim.patient_id, Claim.payer, Claim.service_date,
+                        Claim.submitted_at, Claim.status, Claim.total_charge_cents, Claim.assigned_user_id)
+_SHOWN_EXCEPTION_COLUMNS = (RemitClaim.id, RemitClaim.patient_control_number, RemitClaim.patient_name,
+                            RemitClaim.charge_cents, RemitClaim.problem, Payer.name.alias("payer_name"))
+
+
+def _payers() -> list[tuple[int, str]]:
+    """(id, name) of every payer, by name."""
+    return list(prepared.run(_PAYERS, "billing.worklist.payers"))
+
+
+def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names: dict[int, str],
+                  payer_names: dict[int, str]):
+    """The page of claims matching ``condition`` (built with slots filled from ``values``; ``shape`` names
+    what else changes its SQL)."""
+    query = Claim.select(*_SHOWN_CLAIM_COLUMNS).where(condition)
+    patient_joined = needs_patient_join("patient")
+    if patient_joined:
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
-    if request.args.get("sort") == "payer":
+    payer_joined = request.args.get("sort") == "payer"
+    if payer_joined:
         query = query.switch(Claim).join(Payer)
     today = settings.today()
-    payers = {p.id: p.name for p in Payer.select(Payer.id, Payer.name)}
+    claim_url = url_template("billing.claim", "claim_id")
     owed: dict[int, ledger.Balances] = {}  # filled for the page's claims once it is fetched
 
     def search(text):
@@ -55,11 +75,10 @@ def _claims_table(key: str, condition, args: dict, user_names: dict[int, str]):
         query, id="worklist-table",
         columns=[
             TableColumn("select", "Select", value=_checkbox),
-            TableColumn("claim_number", "Claim", sort=Claim.claim_number,
-                        link=lambda c: url_for("billing.claim", claim_id=c.id)),
+            TableColumn("claim_number", "Claim", sort=Claim.claim_number, link=lambda c: claim_url(c.id)),
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda c: f"{c.patient.last_name}, {c.patient.first_name}"),
-            TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: payers.get(c.payer_id, "")),
+            TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: payer_names.get(c.payer_id, "")),
             TableColumn("service_date", "Service date", sort=Claim.service_date,
                         value=lambda c: c.service_date.isoformat()),
             TableColumn("age", "Days since sent", sort=Claim.submitted_at, numeric=True,
@@ -72,16 +91,19 @@ def _claims_table(key: str, condition, args: dict, user_names: dict[int, str]):
             TableColumn("assignee", "Assigned to", value=lambda c: user_names.get(c.assigned_user_id, "")),
         ],
         search=search, default_sort="service_date", endpoint="billing.worklists", endpoint_args=args, noun="claim",
-        noun_plural="claims", search_placeholder="Claim number or patient", empty_message="Nothing to work here.")
+        noun_plural="claims", search_placeholder="Claim number or patient", empty_message="Nothing to work here.",
+        key=("billing.worklist", *shape, patient_joined, payer_joined), values=values)
     attach_patients(table.rows)
     owed.update(ledger.claim_balances([c.id for c in table.rows]))
     return table
 
 
 def _exceptions_table(args: dict):
-    query = (RemitClaim.select(RemitClaim, Remittance.trace_number, Payer.name)
+    query = (RemitClaim.select(*_SHOWN_EXCEPTION_COLUMNS)
              .join(Remittance).join(Payer)
-             .where((RemitClaim.queue == "exception") & (RemitClaim.resolved == False)))  # noqa: E712
+             .where((RemitClaim.queue == "exception") & (RemitClaim.resolved == False))  # noqa: E712
+             .namedtuples())
+    exceptions_url = url_for("billing.exceptions")  # each row links to the page where it is matched
 
     def search(text):
         like = f"%{text}%"
@@ -91,32 +113,39 @@ def _exceptions_table(args: dict):
         query, id="worklist-table",
         columns=[
             TableColumn("number", "Claim number (835)", sort=RemitClaim.patient_control_number,
-                        value=lambda r: r.patient_control_number, link=lambda r: url_for("billing.exceptions")),
+                        value=lambda r: r.patient_control_number, link=lambda r: exceptions_url),
             TableColumn("patient", "Patient as the payer wrote it", sort=RemitClaim.patient_name,
                         value=lambda r: r.patient_name),
-            TableColumn("payer", "Payer", sort=Payer.name, value=lambda r: r.remittance.payer.name),
+            TableColumn("payer", "Payer", sort=Payer.name, value=lambda r: r.payer_name),
             TableColumn("charge", "Charge", sort=RemitClaim.charge_cents, numeric=True,
                         value=lambda r: format_cents(r.charge_cents)),
             TableColumn("problem", "Why it matched nothing", value=lambda r: r.problem),
         ],
         search=search, default_sort="number", endpoint="billing.worklists", endpoint_args=args,
         noun="claim payment", noun_plural="claim payments", search_placeholder="Claim number or patient",
-        empty_message="Every 835 claim payment found its claim.")
+        empty_message="Every 835 claim payment found its claim.", key=("billing.worklist", "exceptions"))
 
 
-def _tab_condition(key: str, days: int):
-    """Which claims a worklist tab holds (not the exceptions tab: those are 835 claim payments)."""
+def _tab_filter(key: str, days: int) -> tuple:
+    """Which claims a worklist tab holds (not the exceptions tab: those are 835 claim payments), as
+    (condition with slots, their values, the shape naming the condition for a prepared key).
+
+    The unanswered claims' cutoff is a fixed value, so their shape names its day and ``days``.
+    """
     if key == "unpaid":
-        return unanswered_condition(settings.today(), days)
-    return Claim.status == key  # "rejected" or "denied"
+        today = settings.today()
+        return unanswered_condition(today, days), {}, (key, today, days)
+    return Claim.status == slot("status"), {"status": key}, (key,)  # "rejected" or "denied"
 
 
-def _totals_by_payer(condition) -> list[dict]:
+def _totals_by_payer(key: str, days: int) -> list[dict]:
     """Claims and charges per payer (id, name, claims, cents), by payer name: grouped on the claims'
     index alone, the names put on after (joining the payers first made SQLite sort every claim)."""
-    names = {p.id: p.name for p in Payer.select(Payer.id, Payer.name)}
-    rows = (Claim.select(Claim.payer, fn.COUNT(Claim.id), fn.SUM(Claim.total_charge_cents))
-            .where(condition).group_by(Claim.payer).tuples())
+    condition, values, shape = _tab_filter(key, days)
+    names = dict(_payers())
+    query = (Claim.select(Claim.payer, fn.COUNT(Claim.id), fn.SUM(Claim.total_charge_cents))
+             .where(condition).group_by(Claim.payer).tuples())
+    rows = prepared.run(query, ("billing.worklist.totals", *shape), **values)
     return sorted(({"id": payer, "name": names.get(payer, ""), "claims": count, "cents": cents}
                    for payer, count, cents in rows), key=lambda row: row["name"])
 
@@ -134,20 +163,23 @@ def worklists():
     args = {"tab": key, "days": days if key == "unpaid" else None, "payer": payer_id,
             "who": who if who != "all" else None}
     args = {k: v for k, v in args.items() if v is not None}
-    staff = list(User.select(User.id, User.full_name, User.active).order_by(User.full_name))
+    staff = list(prepared.run(_STAFF, "billing.worklist.staff"))
+    payers = _payers()
     if key == "exceptions":
         table = _exceptions_table(args)
     else:
-        condition = _tab_condition(key, days)
+        condition, values, shape = _tab_filter(key, days)
         if payer_id:
-            condition &= Claim.payer == payer_id
+            condition &= Claim.payer == slot("payer")
+            values["payer"] = payer_id
         if who == "mine":
-            condition &= Claim.assigned_user_id == current_user.id
+            condition &= Claim.assigned_user_id == slot("user")
+            values["user"] = current_user.id
         elif who == "unassigned":
             condition &= Claim.assigned_user_id.is_null()
-        table = _claims_table(key, condition, args, {u.id: u.full_name for u in staff})
+        table = _claims_table(condition, (*shape, bool(payer_id), who), values, args,
+                              {u.id: u.full_name for u in staff}, dict(payers))
     audit_list("billing.worklist.list", table.rows, tab=key)
-    payers = list(Payer.select(Payer.id, Payer.name).order_by(Payer.name).tuples())
     return render_page("billing/worklists.html", title="Worklists", table=table, tabs=TABS, current=key, days=days,
                        payer_id=payer_id, who=who, payers=payers, users=[u for u in staff if u.active], args=args,
                        breadcrumbs=[("Worklists", None)])
@@ -162,8 +194,7 @@ def worklist_totals():
         abort(404)
     days = _int_arg("days", follow_up_days(), 1, MAX_DAYS)
     args = {"tab": key, **({"days": days} if key == "unpaid" else {})}
-    return render_template("billing/_worklist_totals.html", by_payer=_totals_by_payer(_tab_condition(key, days)),
-                           args=args)
+    return render_template("billing/_worklist_totals.html", by_payer=_totals_by_payer(key, days), args=args)
 
 
 @bp.route("/worklists/assign", methods=["POST"])

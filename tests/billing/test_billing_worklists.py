@@ -1,0 +1,81 @@
+"""The worklists page: what a row shows, and each filter, sort and search (each its own prepared query shape:
+under pytest a key that missed one fails, see medoffice.prepared)."""
+from __future__ import annotations
+
+import re
+
+from accounts_setup import days_ago, insured_visit
+from billing_setup import database, practice
+from medoffice.models import AuditEvent, User
+from medoffice.testing import login
+from remit_setup import make_835
+
+from medoffice_billing import posting
+from medoffice_billing.models import Claim, Payer
+
+
+def _claims_shown(html: str) -> list[str]:
+    return re.findall(r'>(C\d+)</a>', html)
+
+
+def test_worklist_rows_filters_sorts_and_search(app):
+    with database(app):
+        zeta, acme = practice(account="P0000001"), practice(account="P0000002")
+        zeta["payer"].name = "Zeta Mutual"
+        zeta["payer"].save()
+        acme["patient"].last_name = "Abbott"
+        acme["patient"].save()
+        recent = insured_visit(zeta, days_ago(40))  # sent 39 days ago
+        older = insured_visit(acme, days_ago(70))  # sent 69 days ago
+        zeta_id = zeta["payer"].id
+    biller = login(app.test_client(), "billing", username="worker")
+    with database(app):
+        worker = User.get(User.username == "worker")
+
+    def shown(query: str = "") -> list[str]:
+        return _claims_shown(biller.get(f"/billing/worklists{query}").get_data(as_text=True))
+
+    page = biller.get("/billing/worklists").get_data(as_text=True)
+    row = page[page.index(f'value="{recent.id}" form="assign-form"'):]
+    row = row[:row.index("</tr>")]
+    assert f'<a href="/billing/claims/{recent.id}">{recent.claim_number}</a>' in row
+    assert all(cell in row for cell in ("<td>Diaz, Rosa</td>", "<td>Zeta Mutual</td>", '<td class="num">39</td>',
+                                        '<td class="num">$120.00</td>'))
+    assert shown() == [older.claim_number, recent.claim_number]  # by service date
+    assert shown("?days=60") == [older.claim_number]
+    assert shown("?sort=payer") == [older.claim_number, recent.claim_number]  # Acme, then Zeta
+    assert shown("?sort=payer&desc=1") == [recent.claim_number, older.claim_number]
+    # A page past the first counts the claims (with or without the payers joined for the sort).
+    assert shown("?page=2") == shown("?sort=payer&page=2") == [older.claim_number, recent.claim_number]
+    assert shown("?sort=patient&page=2") == [older.claim_number, recent.claim_number]
+    assert shown("?sort=patient&desc=1") == [recent.claim_number, older.claim_number]  # Diaz, then Abbott
+    assert shown("?q=abbott") == [older.claim_number]
+    assert shown(f"?payer={zeta_id}") == [recent.claim_number]
+    assert shown(f"?payer={zeta_id}&sort=payer&q=diaz") == [recent.claim_number]
+    assert biller.post("/billing/worklists/assign",
+                       data={"claim_id": [str(recent.id)], "user_id": str(worker.id)}).status_code == 302
+    assert shown("?who=mine") == [recent.claim_number]
+    assert shown("?who=unassigned") == [older.claim_number]
+    assert f"<td>{worker.full_name}</td>" in biller.get("/billing/worklists?who=mine").get_data(as_text=True)
+    with database(app):
+        listed = AuditEvent.select().where(AuditEvent.action == "billing.worklist.list").order_by(AuditEvent.id.desc())
+        assert f'"patients":[{recent.patient_id}]' in listed.get().detail  # who the last page showed
+    assert shown("?tab=rejected") == []
+    with database(app):
+        Claim.update(status="rejected").where(Claim.id == older.id).execute()
+    assert shown("?tab=rejected") == [older.claim_number]
+    assert shown(f"?tab=rejected&payer={zeta_id}") == []
+
+
+def test_exceptions_tab_lists_what_matched_no_claim(app, client_as):
+    with database(app):
+        Payer.create(name="RUSHMORE LIFE", payer_id="")
+    era = make_835(["CLP*NOPE*1*10*10**12*P", "NM1*QC*1*ROE*JO****MI*M1", "SVC*HC:99211*10*10", "DTM*472*20240102"],
+                   total="10", trace="T9")
+    with app.test_request_context():
+        posting.import_835(era)
+    page = client_as("billing").get("/billing/worklists?tab=exceptions").get_data(as_text=True)
+    row = page[page.index('<a href="/billing/remittances/exceptions">NOPE</a>'):]
+    row = row[:row.index("</tr>")]
+    assert "<td>ROE, JO</td><td>RUSHMORE LIFE</td>" in row and '<td class="num">$10.00</td>' in row
+    assert "1 claim payment" in page
