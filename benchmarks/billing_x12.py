@@ -112,8 +112,8 @@ def remittance_835(count: int) -> str:
         total += paid
         body += [f"CLP*{claim_number}*1*{charge / 100:.2f}*{paid / 100:.2f}*20*12*ICN{claim_number}",
                  f"NM1*QC*1*BENCH*PAT****MI*{member}",
-                 f"SVC*HC:99213*120*76**1", f"DTM*472*{day:%Y%m%d}", "CAS*CO*45*24", "CAS*PR*3*20",
-                 f"REF*6R*{visit}", f"SVC*HC:36415*15*15**1", f"DTM*472*{day:%Y%m%d}", f"REF*6R*{draw}"]
+                 "SVC*HC:99213*120*76**1", f"DTM*472*{day:%Y%m%d}", "CAS*CO*45*24", "CAS*PR*3*20",
+                 f"REF*6R*{visit}", "SVC*HC:36415*15*15**1", f"DTM*472*{day:%Y%m%d}", f"REF*6R*{draw}"]
     header = ["ST*835*0001", f"BPR*I*{total / 100:.2f}*C*ACH************{dt.date.today():%Y%m%d}",
               "TRN*1*BENCH0001*1999999999", f"DTM*405*{dt.date.today():%Y%m%d}", "N1*PR*BENCH HEALTH",
               "N3*1 PAYER WAY", "N4*SPRINGFIELD*IL*62701", "REF*2U*BENCH1", "PER*BL*EDI DESK*TE*8005551212",

@@ -303,7 +303,6 @@ def _providers(f: Facts) -> list[Problem]:
 
 def _encounter(f: Facts) -> list[Problem]:
     out, enc = [], f.encounter
-    fix = "Change it on the encounter's charge entry page."
     if enc.place_of_service not in PLACES_OF_SERVICE:
         out.append(Problem("encounter.place_of_service", f"Place of service {enc.place_of_service!r} is not a "
                            "CMS place-of-service code.", "Choose one from the list, such as 11 (office)."))

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from medoffice import SettingSpec, audit, settings
+from medoffice import SettingSpec, audit, prepared, settings
 from medoffice.db import transaction, utcnow
 from medoffice.markdown_service import render as render_markdown
 from medoffice.models import Patient
-from peewee import fn
+from medoffice.prepared import slot
+from peewee import SQL, Select, fn
 
 from . import aging, collections, ledger
 from .actor import acting_user
@@ -116,10 +117,34 @@ def hold_sets(as_of: dt.date) -> dict[str, set[int]]:
             for key, (model, condition) in _holds(as_of).items()}
 
 
+def _hold_flags_query():
+    patient_id = slot("patient_id")
+    # besides the holds in force: whether a manual hold is on file at all (an expired one still shows)
+    checks = {**_holds(slot("as_of")), "manual_on_file": (StatementHold, None)}
+
+    def exists(model, condition):
+        mine = model.patient_id == patient_id
+        return fn.EXISTS(model.select(SQL("1")).where(mine if condition is None else mine & condition))
+
+    return Select(columns=[exists(model, condition).alias(key) for key, (model, condition) in checks.items()]).tuples(), \
+        tuple(checks)
+
+
+# The ledger and the account panel ask on every view: one query of EXISTS, compiled once.
+_HOLD_FLAGS, _HOLD_FLAG_KEYS = _hold_flags_query()
+
+
+def hold_flags(patient_id: int, as_of: dt.date) -> dict[str, bool]:
+    """Which holds keep the patient's statements back on ``as_of``, by reason (keys of ``HOLD_REASONS``),
+    and ``manual_on_file``: whether a manual hold is recorded, even an expired one."""
+    flags = next(iter(prepared.run(_HOLD_FLAGS, "billing.hold_flags", patient_id=patient_id, as_of=as_of)))
+    return {key: bool(flag) for key, flag in zip(_HOLD_FLAG_KEYS, flags)}
+
+
 def hold_reasons(patient_id: int, as_of: dt.date) -> list[str]:
     """Why the patient would not get a statement in a run now (empty: nothing holds it)."""
-    return [HOLD_REASONS[key] for key, (model, condition) in _holds(as_of).items()
-            if model.select().where(condition & (model.patient_id == patient_id)).exists()]
+    flags = hold_flags(patient_id, as_of)
+    return [HOLD_REASONS[key] for key in _HOLD_FLAG_KEYS if key in HOLD_REASONS and flags[key]]
 
 
 def last_statement_dates(patient_ids=None) -> dict[int, dt.date]:

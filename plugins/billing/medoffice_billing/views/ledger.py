@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from itertools import groupby
 
-import peewee
 from flask import abort, redirect, request, url_for
 from medoffice import audit, prepared, settings
 from medoffice.access import requires
@@ -15,7 +14,7 @@ from medoffice.prepared import slot
 from medoffice.web.shell import notify, render_page
 
 from .. import aging, collections, ledger, payments, plans, statements
-from ..models import PatientPayment, Statement, StatementHold
+from ..models import PatientPayment, Statement
 from . import bp
 
 
@@ -108,39 +107,17 @@ def account_aging(patient_id: int) -> dict:
     return row
 
 
-def _hold_flags_query():
-    patient_id, holds = slot("patient_id"), statements._holds(slot("as_of"))
-    # besides the holds in force: whether any manual hold is on file (an expired one still shows)
-    checks = {**holds, "hold_on_file": (StatementHold, None)}
-
-    def exists(model, condition):
-        mine = model.patient_id == patient_id
-        return peewee.fn.EXISTS(model.select(peewee.SQL("1")).where(mine if condition is None else mine & condition))
-
-    return (peewee.Select(columns=[exists(model, condition).alias(key) for key, (model, condition) in checks.items()])
-            .tuples(), tuple(checks))
-
-
-# Which statement holds apply, one EXISTS each in a single query (statements.hold_reasons runs one query a reason)
-_HOLD_FLAGS, _HOLD_KEYS = _hold_flags_query()
-
-
-def _holds_on(patient_id: int, today: dt.date) -> dict[str, bool]:
-    flags = next(iter(prepared.run(_HOLD_FLAGS, "billing.hold_flags", patient_id=patient_id, as_of=today)))
-    return {key: bool(flag) for key, flag in zip(_HOLD_KEYS, flags)}
-
-
 def account_context(patient: Patient) -> dict:
     """What the ledger page and the account panel show about the account's state."""
     today = settings.today()
     plan = plans.active_plan(patient.id)
-    holds = _holds_on(patient.id, today)
+    holds = statements.hold_flags(patient.id, today)
     return {
         "balances": ledger.patient_balances(patient.id), "account": account_aging(patient.id),
         "plan": plan, "plan_paid": plans.paid_toward([plan.id]).get(plan.id, 0) if plan else 0,
         # the collections hold is exactly a current placement; most accounts have neither row to fetch
         "placement": collections.current_placement(patient.id) if holds["collections"] else None,
-        "hold": statements.manual_hold(patient.id) if holds["hold_on_file"] else None,
+        "hold": statements.manual_hold(patient.id) if holds["manual_on_file"] else None,
         "hold_reasons": [statements.HOLD_REASONS[key] for key in statements.HOLD_REASONS if holds[key]],
         # a claim waiting on a payer is what the insurance hold means (ledger.insurance_pending)
         "pending": holds["insurance"],
