@@ -1,8 +1,8 @@
 """What the patient-accounts side puts on the Today queue (counts in SQL: this runs on every dashboard view).
 
-The dashboard polls these counts, so each query is compiled to SQL once a day rather than on every view:
-the queries come from the lists they count (worklists, plans, collections) with the day and settings as
-fixed values, so each key names every input its query's values come from (see :mod:`medoffice.prepared`).
+The dashboard polls these counts, so their queries are compiled to SQL once (see :mod:`medoffice.prepared`).
+The claims' and plans' counts come from queries that hold the day and settings as fixed values: those are
+compiled once a day, their keys naming every input the values come from.
 """
 from __future__ import annotations
 
@@ -61,12 +61,10 @@ def _missed_plans(today: dt.date) -> int:
 
 
 def _precollections(today: dt.date, limit: int) -> int:
-    """Accounts on the pre-collections list, counted up to ``limit`` (compiled once per day, last stage and
-    statement minimum)."""
-    stage_list = collections.stages()
-    minimum = settings.get("billing.statement_min_balance_cents", 500)
-    key = ("billing.today.precollections", today, stage_list[-1][0], minimum)
-    return prepared.count_upto(collections.precollections_query(today, stage_list).select(SQL("1")), key, limit)
+    """Accounts on the pre-collections list, counted up to ``limit``."""
+    values = collections.aging_list_values("precollections", today, collections.stages())
+    return prepared.count_upto(collections.AGING_LISTS["precollections"], "billing.today.precollections", limit,
+                               **values)
 
 
 def _claim_items(today: dt.date) -> list[WorkItem]:
