@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import prepared
 from .bulk import insert_rows
-from .db import transaction, utcnow
+from .db import transaction, unflushed_transaction, utcnow
 from .models import AuditEvent, AuditHead
 from .prepared import slot
 
@@ -114,6 +114,24 @@ def record(action: str, object_type: str = "", object_id="", *, patient_id: int 
     """
     row = _prepare(_actor(), action, object_type, object_id, patient_id, detail, user_id, username, address)
     return AuditEvent(**_append([row])[0])
+
+
+def record_read(action: str, object_type: str = "", object_id="", *, patient_id: int | None = None,
+                detail: dict | None = None) -> AuditEvent:
+    """Append an entry for a read of patient data (a page or list viewed), as :func:`record`.
+
+    Its commit does not wait for the disk (see ``medoffice.db.unflushed_transaction``): a page view
+    pays no flush, and a power cut may lose only the read entries of its last moments. Record
+    changes with :func:`record`, in the change's own transaction.
+    """
+    with unflushed_transaction():
+        return record(action, object_type, object_id, patient_id=patient_id, detail=detail)
+
+
+def record_list(action: str, patient_ids, **detail) -> AuditEvent:
+    """Record that a list page showed these patients (their ids in the detail), as a read."""
+    shown = sorted({int(pid) for pid in patient_ids if pid is not None})
+    return record_read(action, "patient", "", detail={**detail, "patients": shown})
 
 
 def record_many(entries: list[dict]) -> int:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from billing_setup import database, encounter_with_charges, practice
 from medoffice import settings
+from medoffice.models import AuditEvent
 
 from medoffice_billing import encounters
 from medoffice_billing.models import ServiceLine
@@ -32,6 +34,8 @@ def test_encounter_list_shows_each_visits_patient_and_active_charges(app, client
 
     by_patient = billing.get("/billing/encounters?sort=patient").get_data(as_text=True)
     assert "2 encounters" in by_patient and "$135.00" in by_patient
+    with database(app):  # each view records which patients it showed
+        assert shown_patients("billing.encounters.list") == sorted([first["patient"].id, second["patient"].id])
 
 
 def test_claim_list_names_patient_and_payer_and_sorts_and_searches_by_them(app, client_as):
@@ -56,6 +60,14 @@ def test_claim_list_names_patient_and_payer_and_sorts_and_searches_by_them(app, 
 
     found = billing.get("/billing/claims?status=all&sort=service_date&q=Abbott").get_data(as_text=True)
     assert "1 claim" in found and "Abbott, Rosa" in found and "Diaz, Rosa" not in found
+    with database(app):  # the last view showed only the patient found
+        assert shown_patients("billing.claims.list") == [second["patient"].id]
+
+
+def shown_patients(action: str) -> list[int]:
+    """The patient ids the latest audit entry of ``action`` records as shown."""
+    entry = AuditEvent.select().where(AuditEvent.action == action).order_by(AuditEvent.seq.desc()).get()
+    return json.loads(entry.detail)["patients"]
 
 
 def test_desk_payments_and_plans_name_each_patient_and_search_by_them(app, client_as):

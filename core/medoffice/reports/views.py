@@ -88,7 +88,7 @@ def report(report_id: str):
     if values is None:
         return _page(spec, form, status=status)
     run = registry.execute(spec, values, sort=request.args.get("sort"), desc=request.args.get("desc") == "1")
-    audit.record("report.view", "report", spec.id, detail={"params": params.jsonable(values)})
+    audit.record_read("report.view", "report", spec.id, detail={"params": params.jsonable(values)})
     return _page(spec, form, run)
 
 

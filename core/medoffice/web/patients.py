@@ -86,6 +86,7 @@ def patients():
         noun="patient", noun_plural="patients", search_placeholder="Name, account or YYYY-MM-DD",
         empty_message="No patients match. Register a new patient, or load the demo data.",
     )
+    audit.record_list("patient.list", (p.id for p in table.rows))
     return render_page("core/patients.html", title="Patients", table=table,
                        breadcrumbs=[("Patients", None)])
 
@@ -115,7 +116,7 @@ def patient(patient_id: int):
     if record is None:
         return render_page("core/error.html", title="Patient not found", code=404,
                            hint="The patient does not exist.", detail="", permission=None), 404
-    audit.record("patient.view", "patient", record.id, patient_id=record.id)
+    audit.record_read("patient.view", "patient", record.id, patient_id=record.id)
     host = current_app.extensions["medoffice"].host
     panels = [p for p in host.call("medoffice_patient_panels")]
     return render_page("core/patient.html", title=record.display_name, patient=record, panels=panels,

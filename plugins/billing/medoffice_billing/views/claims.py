@@ -19,7 +19,7 @@ from ..models import OPEN_STATES, Claim, Payer
 from ..reference import FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, expected_allowed
 from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
 from . import bp
-from .ledger import attach_patients, needs_patient_join
+from .ledger import attach_patients, audit_list, needs_patient_join
 
 FILTERS = {
     "open": ("Open", Claim.status.in_(OPEN_STATES)),
@@ -93,6 +93,7 @@ def claims():
         values={"user_id": current_user.id},
     )
     attach_patients(table.rows)
+    audit_list("billing.claims.list", table.rows, filter=key)
     return render_page("billing/claims.html", title="Claims", table=table, filters=FILTERS, current=key,
                        mine=mine, breadcrumbs=[("Claims", None)])
 
@@ -125,7 +126,7 @@ def _fix_links(facts: scrubber.Facts) -> dict[str, str]:
 def claim(claim_id: int):
     """The claim: its data with each scrubber problem beside its field, the history and the actions. Audited."""
     record = _claim(claim_id)
-    audit.record("billing.claim.view", "billing_claim", record.id, patient_id=record.patient_id)
+    audit.record_read("billing.claim.view", "billing_claim", record.id, patient_id=record.patient_id)
     facts = scrubber.gather(record)
     problems = scrubber.check(facts) if record.status in OPEN_STATES else []
     if problems or record.status in OPEN_STATES:

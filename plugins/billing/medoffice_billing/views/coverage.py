@@ -91,7 +91,7 @@ def _crumbs(patient: Patient, *tail):
 def insurance(patient_id: int):
     """A patient's policies (current first) and guarantor. The view is audited."""
     patient = _patient(patient_id)
-    audit.record("billing.insurance.view", "patient", patient.id, patient_id=patient.id)
+    audit.record_read("billing.insurance.view", "patient", patient.id, patient_id=patient.id)
     return render_page("billing/insurance.html", title=f"Insurance: {patient.display_name}", patient=patient,
                        policies=policies(patient.id), account=account(patient.id), today=today(),
                        relationships=RELATIONSHIPS,
@@ -176,7 +176,7 @@ def guarantor(patient_id: int):
 def patient_panel(patient_id: int):
     """The patient page's panel: policies in force, open claims and balances (sums in SQL). Audited."""
     patient = _patient(patient_id)
-    audit.record("billing.account.view", "patient", patient.id, patient_id=patient.id)
+    audit.record_read("billing.account.view", "patient", patient.id, patient_id=patient.id)
     day = today()
     current = [c for c in policies(patient.id) if c.covers(day)]
     open_claims = list(Claim.select(Claim, Payer).join(Payer)

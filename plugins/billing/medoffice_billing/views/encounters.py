@@ -24,7 +24,7 @@ from ..models import Claim, CodeEntry, Encounter, Payer, ServiceLine
 from ..reference import PLACES_OF_SERVICE, default_charge_cents, display_icd10, procedure_code_is_valid_format
 from . import bp
 from .fields import ModifiersField, MoneyField, PointersField, row_input
-from .ledger import attach_patients, needs_patient_join
+from .ledger import attach_patients, audit_list, needs_patient_join
 
 ENCOUNTER_STATUSES = {"open": "Open", "posted": "Posted"}
 
@@ -152,6 +152,7 @@ def encounters():
     )
     attach_patients(table.rows)
     totals = _active_charges([e.id for e in table.rows])
+    audit_list("billing.encounters.list", table.rows, status=status)
     return render_page("billing/encounters.html", title="Encounters", table=table, status=status,
                        statuses=ENCOUNTER_STATUSES, breadcrumbs=[("Encounters", None)])
 
@@ -261,7 +262,7 @@ def _respond(encounter: Encounter, status: int = 200, **forms):
 def encounter(encounter_id: int):
     """The charge entry page. The view is audited."""
     record = _encounter(encounter_id)
-    audit.record("billing.encounter.view", "billing_encounter", record.id, patient_id=record.patient_id)
+    audit.record_read("billing.encounter.view", "billing_encounter", record.id, patient_id=record.patient_id)
     return _encounter_page(record)
 
 

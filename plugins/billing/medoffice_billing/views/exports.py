@@ -106,7 +106,7 @@ def claim_batch(batch_id: int):
                   .join(ClaimBatchItem).switch(Claim).join(Payer).switch(Claim)
                   .join(Patient, on=(Claim.patient_id == Patient.id), attr="patient")
                   .where(ClaimBatchItem.batch == batch).order_by(Claim.claim_number))
-    audit.record("billing.batch.view", "billing_claim_batch", batch.id, detail={"claims": len(claims)})
+    audit.record_read("billing.batch.view", "billing_claim_batch", batch.id, detail={"claims": len(claims)})
     return render_page("billing/export_batch.html", title=batch.file_name, batch=batch, claims=claims,
                        kinds=KINDS, state_labels=STATE_LABELS,
                        breadcrumbs=[("Send claims", url_for("billing.claims_export")), (batch.file_name, None)])

@@ -64,8 +64,7 @@ def _patients_query(placeholders: list):
 
 def audit_list(action: str, rows: list, **detail) -> None:
     """Audit a list page that shows patients: which patients the page showed (their ids)."""
-    shown = {getattr(row, "patient_id", None) for row in rows} - {None}
-    audit.record(action, "patient", "", detail={**detail, "patients": sorted(shown)})
+    audit.record_list(action, (getattr(row, "patient_id", None) for row in rows), **detail)
 
 
 class _DaySlot(prepared.Slot):
@@ -150,7 +149,7 @@ def _provider_names(ids: set) -> dict[int, str]:
 def ledger_page(patient_id: int):
     """The patient ledger: every line with what was charged, paid and adjusted, and who owes the rest."""
     patient = patient_or_404(patient_id)
-    audit.record("billing.ledger.view", "patient", patient.id, patient_id=patient.id)
+    audit.record_read("billing.ledger.view", "patient", patient.id, patient_id=patient.id)
     lines = ledger.line_balances(patient.id)
     providers = _provider_names({l.rendering_provider_id for l in lines if l.rendering_provider_id})
     visits = [(encounter_id, list(group)) for encounter_id, group in groupby(lines, key=lambda l: l.encounter_id)]
@@ -171,7 +170,7 @@ def ledger_page(patient_id: int):
 def account_panel(patient_id: int):
     """The patient page's "Account" panel: balances, aging, plan, holds and collections."""
     patient = patient_or_404(patient_id)
-    audit.record("billing.account.view", "patient", patient.id, patient_id=patient.id)
+    audit.record_read("billing.account.view", "patient", patient.id, patient_id=patient.id)
     return render_page("billing/_account_panel.html", title="Account", patient=patient, **account_context(patient))
 
 

@@ -111,7 +111,7 @@ def _receipt_context(payment: PatientPayment) -> dict:
 def receipt(payment_id: int):
     """A printable receipt (print stylesheet: the receipt only). Audited."""
     payment = _payment(payment_id)
-    audit.record("billing.receipt.view", "billing_patient_payment", payment.id, patient_id=payment.patient_id)
+    audit.record_read("billing.receipt.view", "billing_patient_payment", payment.id, patient_id=payment.patient_id)
     context = _receipt_context(payment)
     return render_page("billing/receipt.html", title=f"Receipt {payment.receipt_number}", **context,
                        breadcrumbs=patient_crumbs(context["patient"], ("Ledger", url_for(

@@ -118,7 +118,7 @@ def plan_new(patient_id: int):
 def plan(plan_id: int):
     """A plan: its installments and what each has received. Audited."""
     record = _plan(plan_id)
-    audit.record("billing.plan.view", "billing_payment_plan", record.id, patient_id=record.patient_id)
+    audit.record_read("billing.plan.view", "billing_payment_plan", record.id, patient_id=record.patient_id)
     patient = Patient.get_by_id(record.patient_id)
     paid, installments = plans.progress(record)
     return render_page("billing/plan.html", title="Payment plan", plan=record, patient=patient, paid=paid,

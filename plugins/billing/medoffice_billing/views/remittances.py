@@ -160,7 +160,7 @@ def remittance(remittance_id: int):
     by_outcome: dict[str, int] = {}
     for row in rows:
         by_outcome[row.outcome] = by_outcome.get(row.outcome, 0) + 1
-    audit.record("billing.remit.view", "billing_remittance", record.id, detail={"claims": len(rows)})
+    audit.record_read("billing.remit.view", "billing_remittance", record.id, detail={"claims": len(rows)})
     return render_page("billing/remittance.html", title=f"835 {record.trace_number}", remittance=record, rows=rows,
                        plb=plb, totals=totals, by_outcome=by_outcome, outcomes=OUTCOMES,
                        next_payer=sum(r.next_payer_cents for r in rows), claim_status=CLAIM_STATUS,
@@ -181,7 +181,7 @@ def _queue(queue: str):
 
 def _denials_page(errors: dict[int, str] | None = None, status: int = 200):
     rows = list(_queue("denial"))
-    audit.record("billing.denials.view", "billing_remit_claim", "", detail={"open": len(rows)})
+    audit.record_read("billing.denials.view", "billing_remit_claim", "", detail={"open": len(rows)})
     return render_page("billing/denials.html", title="Denials", rows=rows, errors=errors or {},
                        reason_text=posting.reason_text, remark_text=posting.remark_text, state_labels=STATE_LABELS,
                        outcomes=OUTCOMES, breadcrumbs=[("Denials", None)]), status
@@ -211,7 +211,7 @@ def denial_close(entry_id: int):
 
 def _exceptions_page(errors: dict[int, str] | None = None, status: int = 200):
     rows = list(_queue("exception"))
-    audit.record("billing.exceptions.view", "billing_remit_claim", "", detail={"open": len(rows)})
+    audit.record_read("billing.exceptions.view", "billing_remit_claim", "", detail={"open": len(rows)})
     paid = {row.id: posting.claim_from_json(row.raw).paid_cents for row in rows}
     return render_page("billing/exceptions.html", title="835 exceptions", rows=rows, errors=errors or {}, paid=paid,
                        claim_status=CLAIM_STATUS, reason_text=posting.reason_text, can_post=can("billing.remits.post"),
