@@ -41,3 +41,18 @@ def test_a_short_list_shows_its_rows_on_any_page_asked_for(admin_client, db_sess
     for url in ("/patients", "/patients?page=5"):
         page = admin_client.get(url).get_data(as_text=True)
         assert "3 patients" in page and "Tablerow0002" in page and "Page 1 of" not in page
+
+
+def test_table_links_keep_the_search_sort_and_fixed_arguments(app):
+    from flask import url_for
+
+    with app.test_request_context("/"):
+        table = tables.TablePage(id="t", columns=[], rows=[], total=90, page=2, per_page=25, sort="name", desc=True,
+                                 query="o'brien & co/é", endpoint="core.patients", endpoint_args={"status": "active"})
+        assert table.url() == url_for("core.patients", status="active", q="o'brien & co/é", sort="name", desc=1,
+                                      page=2)
+        assert table.url(sort="dob", desc=False, page=1) == url_for("core.patients", status="active",
+                                                                    q="o'brien & co/é", sort="dob")
+        plain = tables.TablePage(id="t", columns=[], rows=[], total=0, page=1, per_page=25, sort="", desc=False,
+                                 query="", endpoint="core.patients")
+        assert plain.url() == url_for("core.patients")
