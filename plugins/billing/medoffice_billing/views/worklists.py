@@ -9,8 +9,8 @@ from medoffice import prepared, settings
 from medoffice.access import requires
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
-from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
+from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
 
