@@ -76,13 +76,20 @@ class TableColumn:
         """True when the column can be sorted."""
         return self.sort is not None
 
-    def render(self, row) -> Markup:
-        """The cell's HTML: the value, escaped, wrapped in a link when one is given."""
-        value = self.value(row) if self.value else getattr(row, self.key, "")
-        text = escape("" if value is None else value)
-        if self.link:
-            return Markup(f'<a href="{escape(self.link(row))}">{text}</a>')
-        return text
+    def cell_html(self) -> Callable[[Any], str]:
+        """A function of a row giving the column's ``<td>``: the value, escaped, in a link when one is
+        given. The column's choices are made once per table, not once per cell (a page has hundreds)."""
+        opener = '<td class="num">' if self.numeric else "<td>"
+        value = self.value or (lambda row, key=self.key: getattr(row, key, ""))
+        link = self.link
+
+        def text(row) -> str:
+            found = value(row)
+            return "" if found is None else escape(found)
+
+        if link:
+            return lambda row: f'{opener}<a href="{escape(link(row))}">{text(row)}</a></td>'
+        return lambda row: f"{opener}{text(row)}</td>"
 
 
 @dataclass
@@ -118,9 +125,8 @@ class TablePage:
 
     def body(self) -> Markup:
         """The rows as ``<tr>`` HTML, built here because a template loop costs several times more per cell."""
-        openers = [('<td class="num">' if c.numeric else "<td>", c.render) for c in self.columns]
-        return Markup("\n".join("<tr>" + "".join(f"{opener}{render(row)}</td>" for opener, render in openers)
-                                 + "</tr>" for row in self.rows))
+        cells = [c.cell_html() for c in self.columns]
+        return Markup("\n".join(["<tr>" + "".join([cell(row) for cell in cells]) + "</tr>" for row in self.rows]))
 
     def url(self, **changes) -> str:
         """This table's URL with some arguments changed."""

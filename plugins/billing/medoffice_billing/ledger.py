@@ -108,10 +108,12 @@ def claim_balances(claim_ids) -> dict[int, Balances]:
     ids = list(claim_ids)
     if not ids:
         return {}
+    placeholders, values = id_slots(ids)
     query = (ClaimLine.select(ClaimLine.claim, sum_if(INSURANCE), sum_if(PATIENT))
              .join(LT, on=(LT.service_line == ClaimLine.service_line))
-             .where(ClaimLine.claim.in_(ids)).group_by(ClaimLine.claim))
-    return {claim_id: Balances(int(ins), int(pat)) for claim_id, ins, pat in query.tuples()}
+             .where(ClaimLine.claim.in_(placeholders)).group_by(ClaimLine.claim).tuples())
+    return {claim_id: Balances(int(ins), int(pat))
+            for claim_id, ins, pat in prepared.run(query, ("billing.claim_balances", len(ids)), **values)}
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def patient_search(text: str):
 
 def attach_patients(rows: list, attr: str = "patient") -> list:
     """Set ``row.<attr>`` to each row's patient: id, first_name, last_name and account_number, the
-    columns lists show (one query for the page's rows, without building full model objects)."""
+    columns lists show (one query for the page's rows)."""
     ids = sorted({row.patient_id for row in rows})
     placeholders, values = ledger.id_slots(ids)
     patients = {p.id: p for p in prepared.run(_patients_query(placeholders), ("billing.list_patients", len(ids)),
@@ -59,7 +59,7 @@ def attach_patients(rows: list, attr: str = "patient") -> list:
 
 def _patients_query(placeholders: list):
     return (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number)
-            .where(Patient.id.in_(placeholders)).namedtuples())
+            .where(Patient.id.in_(placeholders)))  # models: namedtuples would define a class per query
 
 
 def audit_list(action: str, rows: list, **detail) -> None:

@@ -183,7 +183,10 @@ def _day_arg(name: str, default: dt.date) -> dt.date:
 def desk_payments():
     """The day's desk payments and refunds with end-of-day totals by method and by user."""
     day = _day_arg("day", settings.today())
-    query = PatientPayment.select().where(PatientPayment.received_on == slot("day"))
+    query = (PatientPayment.select(PatientPayment.id, PatientPayment.receipt_number, PatientPayment.voided_at,
+                                   PatientPayment.kind, PatientPayment.patient_id, PatientPayment.method,
+                                   PatientPayment.reference, PatientPayment.username, PatientPayment.amount_cents)
+             .where(PatientPayment.received_on == slot("day")))
     joined = needs_patient_join("patient")
     if joined:
         query = query.join(Patient, on=(Patient.id == PatientPayment.patient_id))
