@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pages import (CORE_FLOOR_URL, add_core_floor_route, benchmark_user, percentile,  # noqa: E402  (shared helpers)
+from pages import (CORE_FLOOR_URL, benchmark_user, percentile, serving_app,  # noqa: E402  (shared helpers)
                    time_requests)
 
-from medoffice import create_app, settings  # noqa: E402
+from medoffice import settings  # noqa: E402
 from medoffice.db import db, is_sqlite  # noqa: E402
 from medoffice.testing import TEST_PASSWORD  # noqa: E402
 
@@ -311,8 +311,7 @@ def main() -> None:
     parser.add_argument("--skip-pages", action="store_true", help="time the reports only")
     parser.add_argument("--skip-reports", action="store_true", help="time the list pages only")
     args = parser.parse_args()
-    app = create_app(args.instance, WTF_CSRF_ENABLED=False)
-    add_core_floor_route(app)
+    app = serving_app(args.instance)
     over = [] if args.skip_reports else run_reports(app, args.repeat)
     if not args.skip_pages:
         over += run_pages(app, args.requests)

@@ -72,6 +72,17 @@ def add_core_floor_route(app) -> None:
     app.add_url_rule(CORE_FLOOR_URL, "benchmark_core_floor", core_floor)
 
 
+def serving_app(instance: str):
+    """The app as `medoffice serve` runs it (startup objects frozen out of garbage collection), plus
+    core's bare route. CSRF is off so the benchmark user can log in with a plain POST."""
+    from medoffice.app import freeze_startup_objects
+
+    app = create_app(instance, WTF_CSRF_ENABLED=False)
+    add_core_floor_route(app)
+    freeze_startup_objects()
+    return app
+
+
 def benchmark_user(app) -> str:
     """The admin the benchmarks log in as: created on the first run, reused after, so repeated runs
     do not fill the instance with users (every user is a row in user lists and pickers)."""
@@ -170,9 +181,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
 
-    # Only GET pages are measured; CSRF is off so the benchmark user can log in with a plain POST.
-    app = create_app(args.instance or build_large_instance(), WTF_CSRF_ENABLED=False)
-    add_core_floor_route(app)
+    app = serving_app(args.instance or build_large_instance())  # only GET pages are measured
     username = benchmark_user(app)
     client = app.test_client()
     client.post("/login", data={"username": username, "password": TEST_PASSWORD})

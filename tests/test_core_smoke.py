@@ -49,3 +49,19 @@ def test_patient_registration_validates_and_audits(admin_client, app):
         actions = [e.action for e in AuditEvent.select().where(AuditEvent.patient_id == patient.id)]
         db.close()
     assert actions == ["patient.create", "patient.view"]
+
+
+def test_startup_objects_are_frozen_out_of_garbage_collection_and_later_ones_are_not():
+    import gc
+
+    from medoffice.app import freeze_startup_objects
+
+    before = ["built at startup"]
+    try:
+        freeze_startup_objects()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is before for o in gc.get_objects())  # in the permanent generation, never walked
+        later = ["built while serving"]
+        assert any(o is later for o in gc.get_objects())  # collected as usual
+    finally:
+        gc.unfreeze()

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from .. import config, tls
+from ..app import freeze_startup_objects
 from .context import build_app
 
 
@@ -116,6 +117,7 @@ def register(main: click.Group) -> None:
             from ..scheduler import start_scheduler
 
             scheduler = start_scheduler(app)
+        freeze_startup_objects()
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"medoffice is serving at {scheme}://{shown}:{port}/  (Ctrl+C to stop)", color=False)
         try:
