@@ -17,7 +17,7 @@ from remit_setup import cli_app, run_cli
 
 from medoffice_billing import aging, collections, ledger, plans, statements
 from medoffice_billing.collections import CollectionsError
-from medoffice_billing.models import CollectionPlacement, LineTransaction
+from medoffice_billing.models import CollectionPlacement, LineTransaction, PatientAging
 from medoffice_billing.today import work_items
 
 
@@ -188,3 +188,28 @@ def test_today_stops_counting_pre_collections_accounts_at_its_limit(app, monkeyp
     assert (item.count, item.count_is_floor) == (2, True)
     page = login(app.test_client(), "billing").get("/today").get_data(as_text=True)
     assert '<span class="count">2+</span>' in page
+
+
+def test_the_stored_aging_follows_placements_and_plans_at_once(app):
+    """Pre-collections reads whether an account is placed or on a plan from its stored aging: every
+    placement, recall and plan start or end updates it, and the nightly refresh recomputes it."""
+    with database(app):
+        _records, old, _recent = old_debts()
+        today = settings.today()
+
+        def listed():
+            return {r.patient_id for r in collections.precollections_query(today)}
+
+        def stored(patient):
+            return PatientAging.get(PatientAging.patient_id == patient.id).placed_or_planned
+
+        placement = collections.place(old[0].id, "Acme Recovery")
+        plan = plans.create_plan(old[1].id, 12000, 3000, "monthly", today)
+        assert stored(old[0]) and stored(old[1]) and not stored(old[2])
+        assert listed() == {old[2].id}
+        aging.refresh_patient_aging(today)  # the nightly refresh keeps what is true
+        assert stored(old[0]) and stored(old[1]) and listed() == {old[2].id}
+        collections.recall(placement, "Paid us directly")
+        plans.end_plan(plan, "cancelled", "Missed three payments")
+        assert not stored(old[0]) and not stored(old[1])
+        assert listed() == {p.id for p in old}

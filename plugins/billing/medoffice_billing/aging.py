@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as dt
 
 from medoffice.db import transaction, utcnow
-from peewee import JOIN, Case, Value, fn
+from peewee import JOIN, SQL, Case, Value, fn
 
 from .ledger import LT, sum_if
-from .models import AgingSnapshot, Claim, ClaimLine, PatientAging, Payer, ServiceLine
+from .models import (AgingSnapshot, Claim, ClaimLine, CollectionPlacement, PatientAging, Payer, PaymentPlan,
+                     ServiceLine)
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
 BUCKET_KEYS = ("b0", "b1", "b2", "b3", "b4")
@@ -101,18 +102,39 @@ def refresh_patient_aging(as_of: dt.date, patient_id: int | None = None) -> int:
     Patients whose account is settled keep no row. :return: the rows stored.
     """
     query = patient_aging_query(as_of, patient_id, extra=(Value(as_of).alias("as_of"),
-                                                          Value(utcnow()).alias("refreshed_at")))
+                                                          Value(utcnow()).alias("refreshed_at"),
+                                                          Value(False).alias("placed_or_planned")))
     fields = [PatientAging.patient_id, PatientAging.patient_cents, PatientAging.insurance_cents,
               PatientAging.credit_cents, PatientAging.b0, PatientAging.b1, PatientAging.b2, PatientAging.b3,
-              PatientAging.b4, PatientAging.oldest_on, PatientAging.as_of, PatientAging.refreshed_at]
+              PatientAging.b4, PatientAging.oldest_on, PatientAging.as_of, PatientAging.refreshed_at,
+              PatientAging.placed_or_planned]
     with transaction():
         delete = PatientAging.delete()
         if patient_id is not None:
             delete = delete.where(PatientAging.patient_id == patient_id)
         delete.execute()
         PatientAging.insert_from(query, fields).execute()
+        mark_placed_or_planned(patient_id)
     stored = PatientAging.select()
     return (stored.where(PatientAging.patient_id == patient_id) if patient_id is not None else stored).count()
+
+
+def placed_or_planned(patient_id):
+    """Whether the account of ``patient_id`` (a column) is with an agency or on an active payment plan."""
+    placed = CollectionPlacement.select(SQL("1")).where((CollectionPlacement.patient_id == patient_id)
+                                                       & (CollectionPlacement.status == "placed"))
+    planned = PaymentPlan.select(SQL("1")).where((PaymentPlan.patient_id == patient_id)
+                                                 & (PaymentPlan.status == "active"))
+    return fn.EXISTS(placed) | fn.EXISTS(planned)
+
+
+def mark_placed_or_planned(patient_id: int | None = None) -> None:
+    """Store ``placed_or_planned`` on the patient's aging (everyone's when None), in the caller's
+    transaction: after a placement, a recall, or a payment plan's start or end."""
+    update = PatientAging.update(placed_or_planned=placed_or_planned(PatientAging.patient_id))
+    if patient_id is not None:
+        update = update.where(PatientAging.patient_id == patient_id)
+    update.execute()
 
 
 def refresh_patient(patient_id: int, as_of: dt.date) -> None:

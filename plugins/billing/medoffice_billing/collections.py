@@ -100,19 +100,9 @@ def delete_stage(days: int) -> None:
 
 # --- Lists ----------------------------------------------------------------------------------------------
 
-def _placed(patient_id):
-    return CollectionPlacement.select(SQL("1")).where((CollectionPlacement.patient_id == patient_id)
-                                                      & (CollectionPlacement.status == "placed"))
-
-
 def _held(patient_id, today: dt.date):
     return StatementHold.select(SQL("1")).where((StatementHold.patient_id == patient_id)
                                                 & (StatementHold.until.is_null() | (StatementHold.until >= today)))
-
-
-def _on_plan(patient_id):
-    return PaymentPlan.select(SQL("1")).where((PaymentPlan.patient_id == patient_id)
-                                              & (PaymentPlan.status == "active"))
 
 
 def _past_due(minimum, since, *columns):
@@ -121,10 +111,10 @@ def _past_due(minimum, since, *columns):
 
 
 def _not_collecting(query, today):
-    # Correlated NOT EXISTS: an index probe per listed account, where NOT IN first built the
-    # whole list of placed, held and planned accounts for every count and page.
-    patient = PatientAging.patient_id
-    return query.where(~fn.EXISTS(_placed(patient)) & ~fn.EXISTS(_on_plan(patient)) & ~fn.EXISTS(_held(patient, today)))
+    # Placements and plans are stored on the aging row; holds (few, and ending by date) are looked up
+    # per listed account with a correlated NOT EXISTS.
+    return query.where((PatientAging.placed_or_planned == False)  # noqa: E712  (SQL, not Python)
+                       & ~fn.EXISTS(_held(PatientAging.patient_id, today)))
 
 
 def _minimum_cents() -> int:
@@ -194,6 +184,7 @@ def place(patient_id: int, agency: str, note: str = "") -> CollectionPlacement:
             raise CollectionsError("agency", "The patient owes nothing: there is nothing to place.")
         placement = CollectionPlacement.create(patient_id=patient_id, agency=agency, balance_cents=owed,
                                                placed_on=today, placed_by=username, note=(note or "").strip()[:200])
+        aging.mark_placed_or_planned(patient_id)
         audit.record("billing.collections.place", "billing_collection_placement", placement.id,
                      patient_id=patient_id, detail={"agency": agency, "balance_cents": owed})
     return placement
@@ -210,6 +201,7 @@ def recall(placement: CollectionPlacement, reason: str) -> CollectionPlacement:
                                           recall_reason=reason[:200]).where(
                 (CollectionPlacement.id == placement.id) & (CollectionPlacement.status == "placed")).execute():
             raise CollectionsError("reason", "The account is not with the agency any more.")
+        aging.mark_placed_or_planned(placement.patient_id)
         audit.record("billing.collections.recall", "billing_collection_placement", placement.id,
                      patient_id=placement.patient_id, detail={"reason": reason[:200], "agency": placement.agency})
     return CollectionPlacement.get_by_id(placement.id)

@@ -18,7 +18,7 @@ from medoffice.money import format_cents
 from medoffice.prepared import slot
 from peewee import JOIN, fn
 
-from . import ledger
+from . import aging, ledger
 from .actor import acting_user
 from .models import PatientPayment, PaymentPlan, PlanInstallment
 
@@ -105,6 +105,7 @@ def create_plan(patient_id: int, total_cents: int | None, installment_cents: int
         rows = [{"plan": plan.id, "number": n, "due_date": day, "amount_cents": cents}
                 for n, day, cents in schedule(total_cents, installment_cents, frequency, first_due)]
         PlanInstallment.insert_many(rows).execute()
+        aging.mark_placed_or_planned(patient_id)
         audit.record("billing.plan.create", "billing_payment_plan", plan.id, patient_id=patient_id,
                      detail={"total_cents": total_cents, "installment_cents": installment_cents,
                              "frequency": frequency, "installments": len(rows), "first_due": first_due})
@@ -120,6 +121,7 @@ def end_plan(plan: PaymentPlan, status: str, reason: str) -> PaymentPlan:
         if not PaymentPlan.update(status=status, ended_at=utcnow(), end_reason=reason[:200]).where(
                 (PaymentPlan.id == plan.id) & (PaymentPlan.status == "active")).execute():
             raise PlanError("reason", "The plan is not active any more.")
+        aging.mark_placed_or_planned(plan.patient_id)
         audit.record(f"billing.plan.{'cancel' if status == 'cancelled' else 'complete'}", "billing_payment_plan",
                      plan.id, patient_id=plan.patient_id, detail={"reason": reason[:200]})
     return PaymentPlan.get_by_id(plan.id)
