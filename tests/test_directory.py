@@ -233,6 +233,11 @@ def test_navigation_shows_directory_by_role(admin_client, client_as):
     assert 'href="/staff"' in nav and 'href="/locations"' in nav and 'href="/admin/settings"' in nav
     front = client_as("front_desk").get("/").get_data(as_text=True)
     assert 'href="/staff"' in front and 'href="/locations"' not in front and 'href="/admin/settings"' not in front
+    # Built once per set of permissions and current page: each user gets theirs, the current entry marked.
+    staff_page = client_as("front_desk").get("/staff").get_data(as_text=True)
+    assert '<a href="/staff" aria-current="page">Staff</a>' in staff_page and 'href="/locations"' not in staff_page
+    admin_staff = admin_client.get("/staff").get_data(as_text=True)
+    assert '<a href="/staff" aria-current="page">Staff</a>' in admin_staff and 'href="/locations"' in admin_staff
 
 
 @pytest.mark.parametrize("field", ["phone", "email"])

@@ -4,14 +4,16 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 
-from flask import current_app, flash, g, render_template, request, url_for
+from flask import current_app, flash, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from ..access import can
 from ..money import format_cents
 
 log = logging.getLogger("medoffice.shell")
+CURRENT = ' aria-current="page"'
 GROUP_ORDER = ["", "Patients", "Billing", "Finance", "People", "Compliance", "Marketing", "Reports", "Admin"]
 
 
@@ -30,22 +32,33 @@ def render_page(template: str, *, title: str, breadcrumbs: list[tuple[str, str |
     return render_template(template, title=title, breadcrumbs=list(breadcrumbs), **context)
 
 
-def navigation() -> list[tuple[str, list[tuple[str, str, bool]]]]:
-    """Navigation of enabled plugins the user may use: (group, [(title, url, is current page), ...])."""
+def navigation_html() -> Markup:
+    """The side navigation for the user and page: the enabled plugins' entries the user may use,
+    grouped, the current page's marked. Built once per plugin state, set of permissions and current
+    entry: every page shows it, and building it took longer than many pages' own work."""
     user = current_user._get_current_object()
     if not user.is_authenticated:
-        return []
-    cached = g.get("_medoffice_nav")
-    if cached is None:
-        path = request.path
-        cached = []
-        for group, entries in _all_navigation():
-            links = [(item.title, href, path == href or (href != "/" and path.startswith(href)))
-                     for item, href in entries if can(item.permission, user)]
-            if links:
-                cached.append((group, links))
-        g._medoffice_nav = cached
-    return cached
+        return Markup("")
+    groups = _all_navigation()
+    path = request.path
+    current = tuple(href for _group, entries in groups for _item, href in entries
+                    if path == href or (href != "/" and path.startswith(href)))
+    grants = "all" if user.is_admin or user.emergency else user.permissions
+    runtime = current_app.extensions["medoffice"]
+    return runtime.derived(("navigation_html", request.script_root, grants, current),
+                           lambda: _navigation_markup(groups, user, current))
+
+
+def _navigation_markup(groups, user, current: tuple) -> Markup:
+    html = ['<nav class="sidenav" aria-label="Main">']
+    for group, entries in groups:
+        links = [f'<li><a href="{escape(href)}"{CURRENT if href in current else ""}>{escape(item.title)}</a></li>'
+                 for item, href in entries if can(item.permission, user)]
+        if links:
+            heading = f"<h2>{escape(group)}</h2>" if group else ""
+            html.append(f'<div class="navgroup">{heading}<ul>{"".join(links)}</ul></div>')
+    html.append("</nav>")
+    return Markup("\n".join(html))
 
 
 def _all_navigation() -> list[tuple[str, list]]:
@@ -66,6 +79,14 @@ def _all_navigation() -> list[tuple[str, list]]:
     return runtime.derived(("navigation", request.script_root), build)
 
 
+def fixed_url(endpoint: str, **values) -> str:
+    """``url_for`` for a URL that stays the same while the app runs (stylesheets, scripts, pages
+    without arguments), built once: the layout asks for a dozen on every page."""
+    runtime = current_app.extensions["medoffice"]
+    key = ("fixed_url", request.script_root, endpoint, tuple(sorted(values.items())))
+    return runtime.derived(key, lambda: url_for(endpoint, **values))
+
+
 def notify(message: str, category: str = "success") -> None:
     """Queue a toast message for the next page (categories: success, info, warning, error)."""
     flash(message, category)
@@ -78,7 +99,8 @@ def register_shell(app) -> None:
     def shell_context():
         return {
             "layout_template": "core/_fragment.html" if wants_fragment() else "core/layout.html",
-            "navigation": navigation,
+            "navigation_html": navigation_html,
+            "fixed_url": fixed_url,
             "can": can,
             "csrf_token": generate_csrf,
             "insecure_http": app.config.get("INSECURE_HTTP", False),
