@@ -74,9 +74,12 @@ def _prepare(actor, action, object_type, object_id, patient_id, detail, user_id,
     }
 
 
-def _append(rows: list[dict]) -> list[dict]:
-    """Chain and insert prepared rows under one head update; returns them with seq and hashes."""
-    with transaction():
+def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
+    """Chain and insert prepared rows under one head update; returns them with seq and hashes.
+
+    :param in_transaction: the transaction to write in (a savepoint inside an open one).
+    """
+    with in_transaction():
         # Update the head first: it takes the write lock (SQLite) or the row lock (PostgreSQL),
         # so concurrent appends line up instead of forking the chain.
         head = next(iter(prepared.run(_ADVANCE_HEAD, "audit.advance_head", count=len(rows))), None)
@@ -124,8 +127,8 @@ def record_read(action: str, object_type: str = "", object_id="", *, patient_id:
     pays no flush, and a power cut may lose only the read entries of its last moments. Record
     changes with :func:`record`, in the change's own transaction.
     """
-    with unflushed_transaction():
-        return record(action, object_type, object_id, patient_id=patient_id, detail=detail)
+    row = _prepare(_actor(), action, object_type, object_id, patient_id, detail, None, None, None)
+    return AuditEvent(**_append([row], unflushed_transaction)[0])
 
 
 def record_list(action: str, patient_ids, **detail) -> AuditEvent:
