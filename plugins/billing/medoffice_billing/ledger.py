@@ -103,17 +103,12 @@ def patient_balances(patient_id: int, as_of: dt.date | None = None) -> Balances:
     return Balances(int(ins), int(pat))
 
 
-def claim_balances(claim_ids) -> dict[int, Balances]:
-    """What is still owed, by party, on the lines each claim bills (one GROUP BY; claims without lines absent)."""
-    ids = list(claim_ids)
-    if not ids:
-        return {}
-    placeholders, values = id_slots(ids)
-    query = (ClaimLine.select(ClaimLine.claim, sum_if(INSURANCE), sum_if(PATIENT))
-             .join(LT, on=(LT.service_line == ClaimLine.service_line))
-             .where(ClaimLine.claim.in_(placeholders)).group_by(ClaimLine.claim).tuples())
-    return {claim_id: Balances(int(ins), int(pat))
-            for claim_id, ins, pat in prepared.run(query, ("billing.claim_balances", len(ids)), **values)}
+def claim_owed(claim, party: str):
+    """What ``party`` ("insurance" or "patient") still owes on the lines a claim bills, as a scalar
+    subquery on ``claim`` (a claim id column) to select beside the claim's own columns."""
+    return (ClaimLine.select(sum_if(LT.party == party))
+            .join(LT, on=(LT.service_line == ClaimLine.service_line))
+            .where(ClaimLine.claim == claim))
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
                   payer_names: dict[int, str]):
     """The page of claims matching ``condition`` (built with slots filled from ``values``; ``shape`` names
     what else changes its SQL)."""
-    query = Claim.select(*_SHOWN_CLAIM_COLUMNS).where(condition)
+    query = Claim.select(*_SHOWN_CLAIM_COLUMNS, ledger.claim_owed(Claim.id, "insurance").alias("insurance_owed")
+                         ).where(condition)
     patient_joined = needs_patient_join("patient")
     if patient_joined:
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
@@ -66,7 +67,6 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
         query = query.switch(Claim).join(Payer)
     today = settings.today()
     claim_url = url_template("billing.claim", "claim_id")
-    owed: dict[int, ledger.Balances] = {}  # filled for the page's claims once it is fetched
 
     def search(text):
         like = f"%{text}%"
@@ -88,14 +88,13 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
             TableColumn("total", "Charges", sort=Claim.total_charge_cents, numeric=True,
                         value=lambda c: format_cents(c.total_charge_cents)),
             TableColumn("owed", "Payer still owes", numeric=True,
-                        value=lambda c: format_cents(owed.get(c.id, ledger.Balances()).insurance_cents)),
+                        value=lambda c: format_cents(c.insurance_owed or 0)),
             TableColumn("assignee", "Assigned to", value=lambda c: user_names.get(c.assigned_user_id, "")),
         ],
         search=search, default_sort="service_date", endpoint="billing.worklists", endpoint_args=args, noun="claim",
         noun_plural="claims", search_placeholder="Claim number or patient", empty_message="Nothing to work here.",
         key=("billing.worklist", *shape, patient_joined, payer_joined), values=values)
     attach_patients(table.rows)
-    owed.update(ledger.claim_balances([c.id for c in table.rows]))
     return table
 
 
