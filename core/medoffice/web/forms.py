@@ -4,6 +4,8 @@ from __future__ import annotations
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 
+from . import field_html  # noqa: F401  (registers render_field, which the field macro of core/ui.html calls)
+
 
 def choices(pairs) -> list[SelectChoice]:
     """Select options from (value, label) pairs (WTForms 3.4 drops plain tuples)."""

@@ -16,9 +16,11 @@ process on its next request (the state version is bumped).
 """
 from __future__ import annotations
 
+from functools import cache
 from itertools import groupby
 
 from flask import current_app, redirect, url_for
+from markupsafe import Markup, escape
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, StopValidation, ValidationError
@@ -29,6 +31,7 @@ from ..db import transaction
 from ..identifiers import normalize_ein, npi_is_valid, timezone_is_valid, timezone_names
 from ..money import format_cents, parse_cents
 from . import core_blueprint as bp
+from .field_html import TextArea
 from .forms import choices
 from .patients import PHONE
 from .shell import notify, render_page
@@ -105,7 +108,7 @@ def _theme_label(name: str) -> str:
     return name.replace("-", " ").replace("_", " ").capitalize()
 
 
-def _field(spec, instance):
+def _field(spec, theme_names):
     """The unbound WTForms field for one setting spec."""
     kw = {"label": spec.label, "description": spec.help}
     rules = [*_name_rules(spec.name), *EXTRA_VALIDATORS.get(spec.name, [])]
@@ -115,16 +118,24 @@ def _field(spec, instance):
         return BooleanField(**kw)
     if spec.kind == "choice":
         if spec.name == THEME_SETTING:
-            return SelectField(choices=choices((t, _theme_label(t)) for t in themes.available(instance)), **kw)
+            return SelectField(choices=choices((t, _theme_label(t)) for t in theme_names), **kw)
         kinds = {type(v) for v, _ in spec.choices}
         return SelectField(choices=choices(spec.choices), coerce=kinds.pop() if len(kinds) == 1 else str, **kw)
     if spec.kind == "cents":
         return StringField(validators=[_cents], **kw)
     if spec.kind == "markdown":
-        return TextAreaField(filters=[_strip], validators=[Length(max=100_000), *rules], **kw)
+        return TextAreaField(filters=[_strip], validators=[Length(max=100_000), *rules], widget=TextArea(), **kw)
     required = [DataRequired()] if spec.name in REQUIRED else []
     render_kw = {"list": "timezones", "autocomplete": "off"} if _timezone in rules else None
     return StringField(filters=[_strip], validators=[*required, Length(max=500), *rules], render_kw=render_kw, **kw)
+
+
+def _form_class(specs: dict, instance):
+    """The settings form class: one field per spec, built once per plugin state and set of installed themes."""
+    runtime = current_app.extensions["medoffice"]
+    theme_names = tuple(themes.available(instance))
+    return runtime.derived(("settings form", theme_names), lambda: type("SettingsForm", (FlaskForm,), {
+        name: _field(spec, theme_names) for name, spec in specs.items()}))
 
 
 def _current(spec):
@@ -156,6 +167,13 @@ def _stored_value(spec, data):
     return data
 
 
+@cache
+def timezone_datalist() -> Markup:
+    """The ``timezones`` datalist the time zone inputs suggest from (~600 options: built once per process)."""
+    options = "".join(f'<option value="{escape(zone)}">' for zone in timezone_names())
+    return Markup(f'<datalist id="timezones">{options}</datalist>')
+
+
 def _plugin_of(name: str) -> str:
     return name.split(".", 1)[0]
 
@@ -180,8 +198,7 @@ def settings_page():
     runtime = current_app.extensions["medoffice"]
     specs = settings.specs()
     current = {name: _current(spec) for name, spec in specs.items()}
-    form_class = type("SettingsForm", (FlaskForm,), {name: _field(spec, runtime.instance)
-                                                    for name, spec in specs.items()})
+    form_class = _form_class(specs, runtime.instance)
     form = form_class(data={name: _initial(specs[name], value) for name, value in current.items()})
     if form.validate_on_submit():
         new = {name: _stored_value(spec, form[name].data) for name, spec in specs.items()}
@@ -200,6 +217,6 @@ def settings_page():
     needs_zones = any(_timezone in form[name].validators for name in specs)
     return render_page(
         "core/settings.html", title="Settings", form=form, groups=_groups(form, specs),
-        timezones=timezone_names() if needs_zones else [],
+        timezones=timezone_datalist() if needs_zones else None,
         breadcrumbs=[("Admin", None), ("Settings", None)],
     ), (422 if form.errors else 200)
