@@ -138,6 +138,50 @@ def test_roles_page_shows_the_matrix_grouped_by_plugin_with_titles(app):
     assert 'value="admin|' not in page  # the admin role is all permissions, not editable
 
 
+# The matrix's row groups as the template rendered them before they were built in Python.
+JINJA_MATRIX = """{% for plugin_title, permissions in groups %}
+    <tbody>
+      <tr class="matrix-group"><th scope="rowgroup" colspan="{{ roles|length + 1 }}">{{ plugin_title }}</th></tr>
+      {% for perm in permissions %}
+      <tr>
+        <th scope="row">{{ perm.title }}<br><code>{{ perm.name }}</code></th>
+        {% for role in roles %}
+        {% set id = 'g-' ~ role.id ~ '-' ~ loop.index ~ '-' ~ perm.name|replace('.', '-') %}
+        <td class="matrix-cell">
+          {% if role.name == admin %}
+          <input type="checkbox" checked disabled aria-label="{{ role.title }}: {{ perm.title }} (always)">
+          {% else %}
+          <input type="checkbox" id="{{ id }}" name="grant" value="{{ role.name }}|{{ perm.name }}" aria-label="{{ role.title }}: {{ perm.title }}" {% if perm.name in grants.get(role.id, ()) %}checked{% endif %}>
+          {% endif %}
+        </td>
+        {% endfor %}
+      </tr>
+      {% endfor %}
+    </tbody>
+    {% endfor %}"""
+
+
+def test_the_matrix_built_in_python_is_the_html_the_template_wrote(app):
+    from medoffice.accounts import ADMIN
+    from medoffice.contributions import Permission
+    from medoffice.web.admin_roles import grants_by_role, matrix_html, permission_groups
+
+    def between_tags(html):
+        return re.sub(r">\s+<", "><", str(html)).strip()
+
+    def compare():
+        Role.create(name="odd_one", title='Odd <"role"> & co', description="")
+        groups = [*permission_groups(), ("Odd <plugin>", [Permission("odd.x_y.view", 'See "x" & <y>')])]
+        roles, grants = list(Role.select().order_by(Role.id)), grants_by_role()
+        with app.test_request_context("/"):
+            old = app.jinja_env.from_string(JINJA_MATRIX).render(groups=groups, roles=roles, grants=grants,
+                                                                 admin=ADMIN)
+        new = matrix_html(groups, roles, grants)
+        assert "checked" in new and "(always)" in new and "&lt;plugin&gt;" in new
+        assert between_tags(new) == between_tags(old)
+    in_db(app, compare)
+
+
 def test_saving_the_matrix_applies_and_audits_before_and_after(app):
     client = login(app.test_client(), "admin")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import peewee as pw
 from flask import current_app, redirect, request, url_for
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -85,11 +86,36 @@ def save_matrix(checked: set[tuple[str, str]], shown: set[str]) -> list[dict]:
     return changes
 
 
+def matrix_html(groups: list[tuple[str, list]], roles: list, grants: dict[int, set[str]]) -> Markup:
+    """The matrix's row groups, one checkbox per role and permission, built here: a template loop cost
+    ~1.5 ms for the ~360 cells."""
+    columns = [(role, escape(role.title), escape(role.name), grants.get(role.id, ())) for role in roles]
+    html = []
+    for plugin_title, permissions in groups:
+        html.append(f'<tbody>\n<tr class="matrix-group"><th scope="rowgroup" colspan="{len(roles) + 1}">'
+                    f'{escape(plugin_title)}</th></tr>')
+        for perm in permissions:
+            title, name, dashed = escape(perm.title), escape(perm.name), escape(perm.name.replace(".", "-"))
+            cells = []
+            for index, (role, role_title, role_name, granted) in enumerate(columns, start=1):
+                if role.name == ADMIN:
+                    box = f'<input type="checkbox" checked disabled aria-label="{role_title}: {title} (always)">'
+                else:
+                    box = (f'<input type="checkbox" id="g-{role.id}-{index}-{dashed}" name="grant" '
+                           f'value="{role_name}|{name}" aria-label="{role_title}: {title}" '
+                           f'{"checked" if perm.name in granted else ""}>')
+                cells.append(f'<td class="matrix-cell">{box}</td>')
+            html.append(f'<tr>\n<th scope="row">{title}<br><code>{name}</code></th>\n{"".join(cells)}\n</tr>')
+        html.append("</tbody>")
+    return Markup("\n".join(html))
+
+
 def _page(form, new_form, groups):
     members = dict(UserRole.select(UserRole.role, pw.fn.COUNT(UserRole.id)).group_by(UserRole.role).tuples())
-    return render_page("admin/roles.html", title="Roles", form=form, new_form=new_form, groups=groups,
-                       roles=list(Role.select().order_by(Role.id)), grants=grants_by_role(), members=members,
-                       admin=ADMIN, breadcrumbs=[("Admin", None), ("Roles", None)])
+    roles = list(Role.select().order_by(Role.id))
+    return render_page("admin/roles.html", title="Roles", form=form, new_form=new_form, roles=roles,
+                       matrix=matrix_html(groups, roles, grants_by_role()), members=members,
+                       breadcrumbs=[("Admin", None), ("Roles", None)])
 
 
 @bp.route("/admin/roles", methods=["GET", "POST"])
