@@ -214,6 +214,11 @@ def test_viewer_pages_keep_their_filters(app):
     page = admin.get("/admin/audit?action=test.event").get_data(as_text=True)
     assert table_rows(page) == 50 and "Page 1 of 3" in page
     assert 'href="/admin/audit?action=test.event&amp;page=2"' in page
+    # A filter without a pattern runs compiled once per set of filters: new values, same shape.
+    last = admin.get("/admin/audit?object_type=thing&page=3").get_data(as_text=True)
+    assert table_rows(last) == 20 and "Page 3 of 3" in last and "120 entries match" in last
+    assert "<td>thing 19</td>" in last and "<td>thing 0</td>" in last and "<td>thing 20</td>" not in last
+    assert table_rows(admin.get("/admin/audit?object_type=nothing&page=3").get_data(as_text=True)) == 0
 
 
 def test_viewer_offers_each_recorded_action_once_in_order(app):

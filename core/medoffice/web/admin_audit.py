@@ -13,10 +13,11 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from .. import audit
+from .. import audit, prepared
 from ..access import can, requires
 from ..db import db, transaction
 from ..models import AuditEvent, Patient
+from ..prepared import slot
 from ..settings import practice_timezone
 from . import core_blueprint as bp
 from .shell import render_page
@@ -70,28 +71,58 @@ def _day_start_utc(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), practice_timezone()).astimezone(dt.timezone.utc)
 
 
+def filter_values(form: AuditFilterForm) -> dict:
+    """The (validated) filters given, as the query compares them: by filter name."""
+    data = form.data
+    values = {}
+    for name in ("user", "patient", "object_type", "object_id", "action"):
+        if (data.get(name) or "").strip():
+            values[name] = data[name].strip()
+    if "user" in values:
+        values["user"] = values["user"].lower()
+    if "patient" in values:
+        values["patient"] = _patient_id(values["patient"])
+    if data.get("emergency"):
+        values["emergency"] = True
+    if data.get("start"):
+        values["start"] = _day_start_utc(data["start"])
+    if data.get("end"):
+        values["end"] = _day_start_utc(data["end"] + dt.timedelta(days=1))
+    return values
+
+
+def events_query(values: dict, place=None):
+    """The audit entries matching the filters in ``values``, newest first.
+
+    :param place: gives what stands for a value in the query by its filter name: by default the value,
+        ``prepared.slot`` for a query compiled once per set of filters (the action filter's pattern is
+        always part of the expression).
+    """
+    place = place or values.__getitem__
+    query = AuditEvent.select()
+    if "user" in values:
+        query = query.where(AuditEvent.username == place("user"))
+    if "patient" in values:
+        query = query.where(AuditEvent.patient_id == place("patient"))
+    if "object_type" in values:
+        query = query.where(AuditEvent.object_type == place("object_type"))
+    if "object_id" in values:
+        query = query.where(AuditEvent.object_id == place("object_id"))
+    if "action" in values:
+        action = values["action"]
+        query = query.where((AuditEvent.action == action) | AuditEvent.action.startswith(action.rstrip(".") + "."))
+    if "emergency" in values:
+        query = query.where(AuditEvent.detail.contains('"emergency":true'))
+    if "start" in values:
+        query = query.where(AuditEvent.at >= place("start"))
+    if "end" in values:
+        query = query.where(AuditEvent.at < place("end"))
+    return query.order_by(AuditEvent.seq.desc())
+
+
 def filtered_events(form: AuditFilterForm):
     """The audit entries matching the (validated) filters, newest first."""
-    query = AuditEvent.select()
-    data = form.data
-    if (data.get("user") or "").strip():
-        query = query.where(AuditEvent.username == data["user"].strip().lower())
-    if (data.get("patient") or "").strip():
-        query = query.where(AuditEvent.patient_id == _patient_id(data["patient"]))
-    if (data.get("object_type") or "").strip():
-        query = query.where(AuditEvent.object_type == data["object_type"].strip())
-    if (data.get("object_id") or "").strip():
-        query = query.where(AuditEvent.object_id == data["object_id"].strip())
-    if (data.get("action") or "").strip():
-        action = data["action"].strip()
-        query = query.where((AuditEvent.action == action) | AuditEvent.action.startswith(action.rstrip(".") + "."))
-    if data.get("emergency"):
-        query = query.where(AuditEvent.detail.contains('"emergency":true'))
-    if data.get("start"):
-        query = query.where(AuditEvent.at >= _day_start_utc(data["start"]))
-    if data.get("end"):
-        query = query.where(AuditEvent.at < _day_start_utc(data["end"] + dt.timedelta(days=1)))
-    return query.order_by(AuditEvent.seq.desc())
+    return events_query(filter_values(form))
 
 
 def recorded_actions() -> list[str]:
@@ -121,28 +152,50 @@ def safe_cell(value) -> str:
     return text
 
 
-def rows_html(events: list) -> Markup:
-    """The entries as table rows, built here: a template loop costs several times more per cell, and
-    the viewer shows 50 entries of 8 cells."""
+SHOWN = (AuditEvent.seq, AuditEvent.at, AuditEvent.username, AuditEvent.address, AuditEvent.action,
+         AuditEvent.object_type, AuditEvent.object_id, AuditEvent.patient_id, AuditEvent.detail)
+
+
+def rows_html(events: list[tuple]) -> Markup:
+    """The entries (``SHOWN`` tuples) as table rows, built here: a template loop costs several times more
+    per cell, and the viewer shows 50 entries of 8 cells."""
     tz = practice_timezone()
     patient_url = url_template("core.patient", "patient_id") if can("core.patients.view") else None
     html = []
-    for e in events:
-        emergency = bool(json.loads(e.detail or "{}").get("emergency"))
+    for seq, at, username, address, action, object_type, object_id, patient_id, detail in events:
+        emergency = bool(json.loads(detail or "{}").get("emergency"))
         patient = ""
-        if e.patient_id:
-            patient = (f'<a href="{patient_url(e.patient_id)}">#{e.patient_id}</a>' if patient_url
-                       else f"#{e.patient_id}")
-        record = f"{escape(e.object_type)} {escape(e.object_id)}" if e.object_type else ""
+        if patient_id:
+            patient = f'<a href="{patient_url(patient_id)}">#{patient_id}</a>' if patient_url else f"#{patient_id}"
+        record = f"{escape(object_type)} {escape(object_id)}" if object_type else ""
         row_class, chip = (' class="audit-emergency"', ' <span class="chip chip-failed">Emergency</span>') \
             if emergency else ("", "")
         html.append(
-            f'<tr{row_class}><td class="num">{e.seq}</td>'
-            f'<td>{e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")}</td><td>{escape(e.username or "—")}</td>'
-            f'<td>{escape(e.address)}</td><td><code>{escape(e.action)}</code>{chip}</td>'
+            f'<tr{row_class}><td class="num">{seq}</td>'
+            f'<td>{at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")}</td><td>{escape(username or "—")}</td>'
+            f'<td>{escape(address)}</td><td><code>{escape(action)}</code>{chip}</td>'
             f'<td>{record}</td><td>{patient}</td>'
-            f'<td><code class="audit-detail">{escape(e.detail if e.detail != "{}" else "")}</code></td></tr>')
+            f'<td><code class="audit-detail">{escape(detail if detail != "{}" else "")}</code></td></tr>')
     return Markup("\n".join(html))
+
+
+def actions_datalist(actions: list[str]) -> Markup:
+    """The ``audit-actions`` datalist the action filter suggests from."""
+    options = "".join(f'<option value="{escape(action)}">' for action in actions)
+    return Markup(f'<datalist id="audit-actions">{options}</datalist>')
+
+
+def _page_of_events(values: dict, page: int) -> tuple[list[tuple], int, bool, int, int]:
+    """(entries of ``page``, counted, more, page shown, pages): compiled once per set of filters."""
+    query = events_query(values, slot)
+    key = None if "action" in values else ("core.audit", tuple(sorted(values)))
+    total, more = count_for_page(query, page, PER_PAGE, is_prepared=True, key=key, values=values)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(page, pages)
+    paged = query.select(*SHOWN).limit(slot("_limit")).offset(slot("_offset")).tuples()
+    events = list(prepared.run(paged, key and (key, "page"), _limit=PER_PAGE, _offset=(page - 1) * PER_PAGE,
+                               **values))
+    return events, total, more, page, pages
 
 
 @bp.route("/admin/audit")
@@ -153,22 +206,16 @@ def audit_trail():
     valid = form.validate()
     events, total, more, page, pages = [], 0, False, 1, 1
     if valid:
-        query = filtered_events(form)
         try:
             page = max(1, int(request.args.get("page", 1)))
         except ValueError:
             page = 1
-        total, more = count_for_page(query, page, PER_PAGE)
-        pages = max(1, math.ceil(total / PER_PAGE))
-        page = min(page, pages)
-        shown = (AuditEvent.seq, AuditEvent.at, AuditEvent.username, AuditEvent.address, AuditEvent.action,
-                 AuditEvent.object_type, AuditEvent.object_id, AuditEvent.patient_id, AuditEvent.detail)
-        events = list(query.select(*shown).paginate(page, PER_PAGE).namedtuples())
+        events, total, more, page, pages = _page_of_events(filter_values(form), page)
     filters = active_filters()
     return render_page("admin/audit.html", title="Audit trail", form=form, rows=events,
                        body=rows_html(events),
                        count=count_label(total, more, "entry", "entries"), more=more, page=page,
-                       pages=pages, filters=filters, actions=recorded_actions(),
+                       pages=pages, filters=filters, actions=actions_datalist(recorded_actions()),
                        page_url=lambda n: url_for("core.audit_trail", **filters, page=n),
                        export_url=url_for("core.audit_export", **filters),
                        breadcrumbs=[("Admin", None), ("Audit trail", None)]), (200 if valid else 422)
