@@ -150,6 +150,7 @@ def test_a_scrubber_error_shown_and_fixed(admin_page):
     page.locator("a[href^='/billing/encounters/']").first.click()
     page.get_by_label("Rendering provider").select_option(index=1)
     page.get_by_role("button", name="Save visit").click()
+    expect(page.locator(".toast")).to_contain_text("Saved the encounter.")  # saved before we look again
     page.goto(claim_url)
     expect(page.locator("#f-providers-rendering")).to_have_count(0)
     ready = page.get_by_role("button", name="Mark ready to submit")
