@@ -19,6 +19,7 @@ produces is passed through an allow-list before it reaches a page:
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 
@@ -94,7 +95,14 @@ def render(text: str | None) -> Markup:
     """
     if not text:
         return Markup("")
-    html = _converter().reset().convert(text[:MAX_LENGTH])
+    return _render(text[:MAX_LENGTH])
+
+
+@functools.lru_cache(maxsize=64)
+def _render(text: str) -> Markup:
+    # The same texts come back on every view (settings' messages, a manual's pages): rendering and
+    # sanitizing depend on the text alone, so the last few dozen are kept.
+    html = _converter().reset().convert(text)
     cleaned = nh3.clean(
         html, tags=TAGS, attributes=ATTRIBUTES, attribute_filter=_filter_attribute,
         url_schemes=URL_SCHEMES, link_rel="noopener noreferrer",
