@@ -11,11 +11,13 @@ import itertools
 import json
 import logging
 
+from billing_setup import database
 from click.testing import CliRunner
 from medoffice.cli import main
 from medoffice.models import Patient
 from peewee import fn
 
+from medoffice_billing import posting
 from medoffice_billing.models import (Claim, ClaimLine, Coverage, Diagnosis, Encounter, LineTransaction, Payer,
                                       ProviderAdjustment, ServiceLine)
 from medoffice_billing.x12 import Remittance
@@ -149,6 +151,16 @@ def make_835(claims: list[str], *, total: str, trace: str, payer_name: str = "RU
     body.append(f"SE*{len(body) + 1}*0001")
     return isa(control=control) + "GS*HP*PAYERSENDER*PRACTICE*20240105*1200*901*X*005010X221A1~" + "~".join(body) + \
         "~GE*1*901~IEA*1*" + control + "~"
+
+
+def import_unmatched_835(app) -> None:
+    """Import an 835 from RUSHMORE LIFE paying $10.00 on claim NOPE, which matches no claim (one exception)."""
+    with database(app):
+        Payer.create(name="RUSHMORE LIFE", payer_id="")
+    era = make_835(["CLP*NOPE*1*10*10**12*P", "NM1*QC*1*ROE*JO****MI*M1", "SVC*HC:99211*10*10", "DTM*472*20240102"],
+                   total="10", trace="T9")
+    with app.test_request_context():
+        posting.import_835(era)
 
 
 def cli_app(make_app, tmp_path):

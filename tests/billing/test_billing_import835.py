@@ -11,8 +11,8 @@ import pytest
 from billing_setup import database
 from medoffice import settings
 from medoffice.models import AuditEvent, CoreTask, Patient
-from remit_setup import (balance, claims_from_remittance, cli_app, era_sums, make_835, read_sample, reversal_835,
-                         run_cli)
+from remit_setup import (balance, claims_from_remittance, cli_app, era_sums, import_unmatched_835, make_835,
+                         read_sample, reversal_835, run_cli)
 
 from medoffice_billing import posting, x12
 from medoffice_billing.models import (Claim, ClaimEvent, Coverage, LineTransaction, Payer, RemitClaim, Remittance,
@@ -258,12 +258,8 @@ def test_denial_queue_shows_reasons_in_words_and_is_worked_with_a_note(app, clie
 
 
 def test_today_counts_exceptions(app):
-    with database(app):
-        Payer.create(name="RUSHMORE LIFE", payer_id="")
-    era = make_835(["CLP*NOPE*1*10*10**12*P", "NM1*QC*1*ROE*JO****MI*M1", "SVC*HC:99211*10*10", "DTM*472*20240102"],
-                   total="10", trace="T9")
+    import_unmatched_835(app)
     with app.test_request_context():
-        posting.import_835(era)
         with database(app):
             assert posting.queue_counts() == (0, 1)
             assert [(i.title, i.count) for i in posting.work_items()] == [("835 payment that matched no claim", 1)]

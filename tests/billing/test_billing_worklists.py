@@ -8,10 +8,9 @@ from accounts_setup import days_ago, insured_visit
 from billing_setup import database, practice
 from medoffice.models import AuditEvent, User
 from medoffice.testing import login
-from remit_setup import make_835
+from remit_setup import import_unmatched_835
 
-from medoffice_billing import posting
-from medoffice_billing.models import Claim, Payer
+from medoffice_billing.models import Claim
 
 
 def _claims_shown(html: str) -> list[str]:
@@ -68,12 +67,7 @@ def test_worklist_rows_filters_sorts_and_search(app):
 
 
 def test_exceptions_tab_lists_what_matched_no_claim(app, client_as):
-    with database(app):
-        Payer.create(name="RUSHMORE LIFE", payer_id="")
-    era = make_835(["CLP*NOPE*1*10*10**12*P", "NM1*QC*1*ROE*JO****MI*M1", "SVC*HC:99211*10*10", "DTM*472*20240102"],
-                   total="10", trace="T9")
-    with app.test_request_context():
-        posting.import_835(era)
+    import_unmatched_835(app)
     page = client_as("billing").get("/billing/worklists?tab=exceptions").get_data(as_text=True)
     row = page[page.index('<a href="/billing/remittances/exceptions">NOPE</a>'):]
     row = row[:row.index("</tr>")]
