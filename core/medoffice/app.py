@@ -5,19 +5,21 @@ import gc
 import json
 import logging
 import os
+from pathlib import Path
 
 from flask import Flask, abort, current_app, request, send_from_directory
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from . import config, themes
-from .accounts import load_session_user
+from . import audit, config, themes
+from .auth import sessions
+from .auth.sessions import TLSSessionInterface
 from .db import db, open_database
+from .filemodes import private_dir
 from .models import Setting
 from .plugins import CORE, PluginHost
 from .runtime import Runtime
-from .sessions import TLSSessionInterface
 
 log = logging.getLogger("medoffice")
 csrf = CSRFProtect()
@@ -48,6 +50,9 @@ def create_app(instance: str | os.PathLike | None = None, **overrides) -> Flask:
     inst = config.instance_path(instance)
     cfg = config.load(inst)
     app = Flask("medoffice", instance_path=str(inst), instance_relative_config=False)
+    from .web.query import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # ids beyond the database's integer match no route
     app.config.update(
         SECRET_KEY=cfg.get("secret_key"),
         DATABASE_URL=os.environ.get("MEDOFFICE_DATABASE_URL") or cfg.get("database_url"),
@@ -59,6 +64,9 @@ def create_app(instance: str | os.PathLike | None = None, **overrides) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="medoffice_session",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
+        # The cookie expires 12 hours after login, as the session row does (idle and lifetime are
+        # checked on the server): it is not signed and sent again on every response.
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         TLS=False,
@@ -66,6 +74,8 @@ def create_app(instance: str | os.PathLike | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     if not app.config["SECRET_KEY"]:
         raise RuntimeError(f"instance {inst} is not initialized: run `medoffice init` first")
+    audit.install_key(app, app.config["BACKUP_KEY"])
+    private_dir(inst)
 
     db.initialize(open_database(app.config["DATABASE_URL"], inst))
     host = PluginHost(only=app.config["PLUGINS"], extra=app.config["EXTRA_PLUGINS"])
@@ -93,22 +103,25 @@ def create_app(instance: str | os.PathLike | None = None, **overrides) -> Flask:
         db.close()
 
     _setup_request_cycle(app, runtime)
+    from .assets import log_problems_at_start
     from .web.errors import register_error_handlers
+    from .web.fetch_metadata import register_fetch_metadata
     from .web.security_headers import register_security_headers
 
     register_error_handlers(app)
     register_security_headers(app)
+    register_fetch_metadata(app)  # first of the before_request functions: nothing runs for a refused request
+    log_problems_at_start()  # loud, but the server still starts: doctor and /healthz fail on it
     return app
 
 
 def _setup_login(app: Flask) -> None:
+    """Flask-Login gives ``current_user``; who it is comes from the server-side session row only
+    (``sessions.load_user``), so Flask-Login's own session keys and protection are not used."""
     manager = LoginManager(app)
     manager.login_view = "core.login"
-    manager.session_protection = "strong"
-
-    @manager.user_loader
-    def load(user_id: str):
-        return load_session_user(int(user_id))
+    manager.session_protection = None
+    manager.request_loader(sessions.load_user)
 
 
 def _setup_templates(app: Flask, runtime: Runtime) -> None:
@@ -123,8 +136,10 @@ def _setup_templates(app: Flask, runtime: Runtime) -> None:
         app.jinja_env.cache.clear() if app.jinja_env.cache is not None else None
 
     runtime.listeners.append(on_state_change)
-    plugin_dirs = [p.package_dir / "templates" for p in runtime.host.ordered()
-                   if p.name != CORE and (p.package_dir / "templates").is_dir()]
+    # Core's services keep their templates in their own packages (medoffice/events/templates, ...).
+    service_dirs = sorted(d for d in Path(__file__).resolve().parent.glob("*/templates") if d.is_dir())
+    plugin_dirs = service_dirs + [p.package_dir / "templates" for p in runtime.host.ordered()
+                                  if p.name != CORE and (p.package_dir / "templates").is_dir()]
     app.jinja_env.loader = themes.build_loader(runtime.instance, active_theme, app.jinja_loader, plugin_dirs)
     app.extensions["medoffice_theme"] = active_theme
 

@@ -1,17 +1,27 @@
 """The audit trail: append-only, hash-chained entries of who did what, when, from where.
 
-Each entry's hash covers its own fields and the previous entry's hash, so editing, deleting
+Each entry's digest covers its own fields and the previous entry's digest, so editing, deleting
 or reordering any entry breaks the chain, and ``medoffice audit verify`` finds the first
 broken link. Entries are written in the same transaction as the change they describe.
+
+The digest is an HMAC-SHA256 under a key derived from the instance's ``backup_key`` (kept in
+``medoffice.toml``, not in the database), so someone who can only write the database cannot
+recompute the chain after changing it. Entries written before keying existed keep their plain
+SHA-256 digests up to the switch-over point recorded in the head (``keyed_from``), which the
+anchors outside the database (``medoffice.audit_anchor``) also record.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
-from . import prepared
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from . import audit_anchor, prepared
 from .bulk import insert_rows
 from .db import transaction, unflushed_transaction, utcnow
 from .models import AuditEvent, AuditHead
@@ -30,8 +40,39 @@ def _canonical(seq, at, user_id, username, address, action, object_type, object_
     ).encode()
 
 
+KEY_EXTENSION = "medoffice_audit_key"
+KEY_INFO = b"medoffice audit chain v1"
+
+
+def derive_key(backup_key: str) -> bytes:
+    """The chain's HMAC key: HKDF-SHA256 of the instance's backup key (its own, independent key)."""
+    if not backup_key:
+        raise RuntimeError("this instance has no backup_key in medoffice.toml; the audit trail's key "
+                           "is derived from it")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_INFO).derive(backup_key.encode("utf-8"))
+
+
+def install_key(app, backup_key: str) -> None:
+    """Give ``app`` the audit key derived from ``backup_key`` (called once by ``create_app``)."""
+    app.extensions[KEY_EXTENSION] = hmac.new(derive_key(backup_key), digestmod=hashlib.sha256)
+
+
+def _current_mac():
+    from flask import current_app
+
+    return current_app.extensions[KEY_EXTENSION]
+
+
 def _digest(prev_hash: str, payload: bytes) -> str:
+    """The plain digest of entries written before the chain was keyed."""
     return hashlib.sha256(prev_hash.encode() + payload).hexdigest()
+
+
+def _keyed_digest(mac, prev_hash: str, payload: bytes) -> str:
+    keyed = mac.copy()
+    keyed.update(prev_hash.encode())
+    keyed.update(payload)
+    return keyed.hexdigest()
 
 
 def _actor():
@@ -87,11 +128,12 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
             AuditHead.insert(id=1, seq=len(rows), last_hash=GENESIS).execute()
             head = (len(rows), GENESIS)
         seq, prev_hash, at = head[0] - len(rows), head[1], utcnow()
+        mac = _current_mac()
         for row in rows:
             seq += 1
             payload = _canonical(seq, at, row["user_id"], row["username"], row["address"], row["action"],
                                  row["object_type"], row["object_id"], row["patient_id"], row["detail"])
-            digest = _digest(prev_hash, payload)
+            digest = _keyed_digest(mac, prev_hash, payload)
             row.update(seq=seq, at=at, prev_hash=prev_hash, hash=digest)
             prev_hash = digest
         insert_rows(AuditEvent, rows)
@@ -154,16 +196,40 @@ def record_many(entries: list[dict]) -> int:
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """The outcome of a chain check: ``ok``, entries checked, and the first problem found."""
+    """The outcome of a chain check: ``ok``, entries checked, the first problem found, and the
+    highest anchored entry the chain was checked against (0: no anchor)."""
 
     ok: bool
     checked: int
     problem: str = ""
     seq: int | None = None
+    anchored: int = 0
 
 
-def verify(batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain in order and report the first broken link."""
+def verify(batch: int = 5000, *, mac=None, anchors: list[audit_anchor.Anchor] | None = None) -> VerifyResult:
+    """Walk the whole chain in order and report the first broken link.
+
+    :param mac: the keyed HMAC to check with (default: the current app's).
+    :param anchors: the anchors to hold the chain to (default: the instance's anchor file). The
+        chain must reach each one and have its digest there.
+    """
+    mac = mac or _current_mac()
+    if anchors is None:
+        from flask import current_app
+
+        anchors = audit_anchor.read_all(current_app.extensions["medoffice"].instance)
+    keyed_from = (AuditHead.select(AuditHead.keyed_from).where(AuditHead.id == 1).scalar()) or 1
+    anchored: dict[int, audit_anchor.Anchor] = {}
+    for anchor in anchors:
+        if anchor.keyed_from != keyed_from:
+            return VerifyResult(False, 0, f"the chain says its entries are keyed from entry {keyed_from}, but the "
+                                f"anchor of {anchor.at} says from entry {anchor.keyed_from} (the switch-over was moved)",
+                                min(keyed_from, anchor.keyed_from))
+        known = anchored.setdefault(anchor.seq, anchor)
+        if known.hash != anchor.hash:
+            return VerifyResult(False, 0, f"two anchors of entry {anchor.seq} differ ({known.at} and {anchor.at}): "
+                                "the chain was rewritten between them", anchor.seq)
+    highest = max(anchored, default=0)
     prev_hash = GENESIS
     expected_seq = 1
     checked = 0
@@ -189,12 +255,21 @@ def verify(batch: int = 5000) -> VerifyResult:
             payload = _canonical(event.seq, event.at, event.user_id, event.username, event.address,
                                  event.action, event.object_type, event.object_id, event.patient_id,
                                  event.detail)
-            if _digest(prev_hash, payload) != event.hash:
+            expected = (_keyed_digest(mac, prev_hash, payload) if event.seq >= keyed_from
+                        else _digest(prev_hash, payload))
+            if not hmac.compare_digest(expected, event.hash):
                 return VerifyResult(False, checked, f"entry {event.seq} was altered", event.seq)
+            anchor = anchored.get(event.seq)
+            if anchor is not None and anchor.hash != event.hash:
+                return VerifyResult(False, checked, f"entry {event.seq} differs from its anchor of {anchor.at} "
+                                    "(the chain was rewritten)", event.seq)
             prev_hash = event.hash
             expected_seq += 1
             checked += 1
             last_seq = event.seq
+    if last_seq < highest:
+        return VerifyResult(False, checked, f"the chain ends at entry {last_seq} but entry {highest} was anchored at "
+                            f"{anchored[highest].at} (entries were deleted from the end)", last_seq + 1)
     head = AuditHead.get_or_none(AuditHead.id == 1)
     if head is None:
         if checked:
@@ -205,4 +280,4 @@ def verify(batch: int = 5000) -> VerifyResult:
     elif head.seq != last_seq or head.last_hash != prev_hash:
         return VerifyResult(False, checked, f"entry {last_seq} is not the last entry written (the chain's head "
                             f"is entry {head.seq})", min(head.seq + 1, last_seq))
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, anchored=highest)

@@ -2,12 +2,14 @@
 
 An archive holds a manifest (format version, creation time, engine, payload size and SHA-256)
 and the database snapshot (SQLite: the online backup API; PostgreSQL: ``pg_dump --format=custom``),
-encrypted in chunks with AES-256-GCM under keys derived (HKDF-SHA256, per-archive salt) from the
+then (format 2) the stored files as a tar stream (``medoffice.files.archive``), all encrypted
+in chunks with AES-256-GCM under keys derived (HKDF-SHA256, per-archive salt) from the
 instance's ``backup_key``. Layout::
 
     header  = MAGIC | version (1 byte) | salt (16) | key check (32, HMAC) | header digest (32, SHA-256)
     record  = flags (1) | ciphertext length (4) | nonce (12) | ciphertext+tag
-    records = manifest (flag MANIFEST), payload chunks, an empty final record (flag FINAL)
+    records = manifest (flag MANIFEST), payload chunks, files chunks (flag FILES),
+              an empty final record (flag FINAL)
 
 Each record's associated data binds it to the header, its position and its flags, so a
 reordered, truncated or altered archive fails to decrypt. The key check tells a wrong key
@@ -23,10 +25,12 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sqlite3
 import struct
 import subprocess
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,15 +42,19 @@ from filelock import FileLock, Timeout
 
 from flask import current_app
 
-from . import audit, config, settings
+from . import audit, audit_anchor, config, settings
 from .contributions import CheckResult
 from .db import db, is_sqlite, open_database, transaction, utcnow
+from .filemodes import FILE_MODE, create_private_file, private_dir
+from .files.archive import FilesSection, SectionDamaged
+from .files.archive import restore as restore_files
 from .models import Backup
 
 log = logging.getLogger("medoffice.backup")
 
 MAGIC = b"MEDOFFBK"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a files section may follow the payload
+READABLE_VERSIONS = (1, 2)
 SALT_SIZE = 16
 NONCE_SIZE = 12
 TAG_SIZE = 16
@@ -54,9 +62,12 @@ CHUNK_SIZE = 1024 * 1024
 MAX_MANIFEST = 64 * 1024
 FLAG_MANIFEST = 0x01
 FLAG_FINAL = 0x02
+FLAG_FILES = 0x04
 HEADER_SIZE = len(MAGIC) + 1 + SALT_SIZE + 32 + 32
 RECORD_HEAD = struct.Struct(">BI")
 ARCHIVE_SUFFIX = ".mobackup"
+WORK_DIR = "backup-work"
+BACKUP_LOCK = "backup.lock"
 
 WRONG_KEY = "the backup key does not match this archive"
 DAMAGED = "the archive is damaged"
@@ -77,10 +88,10 @@ def _derive_keys(backup_key: str, salt: bytes) -> tuple[bytes, bytes]:
     return material[:32], material[32:]
 
 
-def _header(backup_key: str, salt: bytes) -> tuple[bytes, bytes]:
+def _header(backup_key: str, salt: bytes, version: int = FORMAT_VERSION) -> tuple[bytes, bytes]:
     """The archive header and the encryption key it commits to."""
     enc_key, check_key = _derive_keys(backup_key, salt)
-    prefix = MAGIC + bytes([FORMAT_VERSION]) + salt
+    prefix = MAGIC + bytes([version]) + salt
     check = hmac.new(check_key, prefix, hashlib.sha256).digest()
     body = prefix + check
     return body + hashlib.sha256(body).digest(), enc_key
@@ -92,9 +103,35 @@ def _aad(header: bytes, index: int, flags: int) -> bytes:
 
 # --- archive format -------------------------------------------------------------------------
 
-def write_archive(payload: Path, target: Path, backup_key: str, manifest: dict) -> str:
+class _RecordSink:
+    """A binary file-like object whose bytes become records of one flag, in chunks of ``CHUNK_SIZE``."""
+
+    def __init__(self, record, index: int, flags: int):
+        self._record, self.index, self._flags = record, index, flags
+        self._pending = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._pending += data
+        while len(self._pending) >= CHUNK_SIZE:
+            self._record(self.index, self._flags, bytes(self._pending[:CHUNK_SIZE]))
+            del self._pending[:CHUNK_SIZE]
+            self.index += 1
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to do: the last partial chunk is written by :meth:`close`."""
+
+    def close(self) -> None:
+        if self._pending:
+            self._record(self.index, self._flags, bytes(self._pending))
+            self._pending.clear()
+            self.index += 1
+
+
+def write_archive(payload: Path, target: Path, backup_key: str, manifest: dict, files=None) -> str:
     """Encrypt ``payload`` with ``manifest`` into ``target`` (written to a temp file, fsynced, renamed).
 
+    :param files: ``files(sink)`` writes the files section into a binary file-like object (None: no section).
     :return: the SHA-256 of the archive file (recorded so IT can verify off-site copies).
     """
     salt = os.urandom(SALT_SIZE)
@@ -122,6 +159,11 @@ def write_archive(payload: Path, target: Path, backup_key: str, manifest: dict) 
                 while chunk := source.read(CHUNK_SIZE):
                     record(index, 0, chunk)
                     index += 1
+            if files is not None:
+                sink = _RecordSink(record, index, FLAG_FILES)
+                files(sink)
+                sink.close()
+                index = sink.index
             record(index, FLAG_FINAL, b"")
             out.flush()
             os.fsync(out.fileno())
@@ -145,17 +187,19 @@ def _check_header(header: bytes, backup_key: str) -> bytes:
     body, stored_digest = header[:-32], header[-32:]
     if header[:len(MAGIC)] != MAGIC or not hmac.compare_digest(hashlib.sha256(body).digest(), stored_digest):
         raise BackupError(DAMAGED)
-    if header[len(MAGIC)] != FORMAT_VERSION:
-        raise BackupError(f"the archive uses format {header[len(MAGIC)]}, which this medoffice cannot read")
+    version = header[len(MAGIC)]
+    if version not in READABLE_VERSIONS:
+        raise BackupError(f"the archive uses format {version}, which this medoffice cannot read")
     salt = header[len(MAGIC) + 1:len(MAGIC) + 1 + SALT_SIZE]
-    expected, key = _header(backup_key, salt)
+    expected, key = _header(backup_key, salt, version)
     if not hmac.compare_digest(expected, header):
         raise BackupError(WRONG_KEY)
     return key
 
 
-def read_archive(archive: Path, backup_key: str, payload_out: Path) -> dict:
-    """Decrypt ``archive`` into ``payload_out`` and return its manifest.
+def read_archive(archive: Path, backup_key: str, payload_out: Path, files_out=None) -> dict:
+    """Decrypt ``archive`` into ``payload_out`` (and its files section into the binary file
+    ``files_out`` when given) and return its manifest.
 
     Raises ``BackupError`` with ``WRONG_KEY`` or ``DAMAGED`` (and removes ``payload_out``)
     unless every record authenticates and the payload matches the manifest's size and SHA-256.
@@ -184,6 +228,10 @@ def read_archive(archive: Path, backup_key: str, payload_out: Path) -> dict:
                     continue
                 if flags & FLAG_FINAL:
                     break
+                if flags & FLAG_FILES:
+                    if files_out is not None:
+                        files_out.write(plaintext)
+                    continue
                 out.write(plaintext)
                 digest.update(plaintext)
                 size += len(plaintext)
@@ -244,6 +292,7 @@ def snapshot_database(target: Path, database_url: str | None = None) -> str:
     ``pg_dump --format=custom`` against ``database_url``.
     """
     if is_sqlite():
+        create_private_file(target)
         source = sqlite3.connect(db.obj.database)
         try:
             dest = sqlite3.connect(target)
@@ -255,6 +304,7 @@ def snapshot_database(target: Path, database_url: str | None = None) -> str:
             source.close()
         return "sqlite"
     conninfo, env = _postgres_command(database_url)
+    create_private_file(target)  # pg_dump truncates it and keeps its mode
     _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}",
           f"--dbname={conninfo}"], env)
     return "postgresql"
@@ -274,31 +324,116 @@ def backup_directory(app) -> Path:
     return Path(configured).expanduser() if configured else runtime.backup_dir
 
 
-def _remove_leftovers(directory: Path, older_than: dt.timedelta = dt.timedelta(hours=12)) -> None:
-    """Delete the plain snapshot and partial archive of a backup that was killed midway
-    (a temporary folder is not removed when the process dies or the power fails).
+def work_directory(instance: Path) -> Path:
+    """The private folder (0700) where a backup keeps its plaintext working copy while it runs."""
+    return instance / WORK_DIR
+
+
+def _remove_leftovers(work: Path, directory: Path, older_than: dt.timedelta = dt.timedelta(hours=12)) -> None:
+    """Delete what a backup killed midway left (a process that dies or loses power runs no cleanup).
+
+    Called holding the instance's backup lock, so every working copy in ``work`` is a leftover
+    and goes at once, as do plain snapshots that older versions kept in the archive folder.
+    Partial archives (encrypted) in the archive folder, which other instances may share, go
+    once they are ``older_than``.
     """
+    for path in work.iterdir():
+        if path.name != BACKUP_LOCK:
+            _remove(path)
     cutoff = dt.datetime.now().timestamp() - older_than.total_seconds()
-    for path in [*directory.glob(".snapshot-*"), *directory.glob(f".partial-*{ARCHIVE_SUFFIX}")]:
-        if path.stat().st_mtime >= cutoff:
-            continue  # perhaps a backup running right now
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
+    for path in directory.glob(".snapshot-*"):
+        _remove(path)
+    for path in directory.glob(f".partial-*{ARCHIVE_SUFFIX}"):
+        if path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
 
 
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _one_backup_at_a_time(work: Path):
+    """Hold the instance's backup lock (an OS lock, released even when the process is killed)."""
+    lock = FileLock(work / BACKUP_LOCK, mode=FILE_MODE, thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise BackupError("another backup of this instance is running; try again when it has finished") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def _stoppable():
+    """While the block runs in the main thread, SIGTERM and SIGHUP raise ``SystemExit`` instead of
+    ending the process at once, so the block's cleanup (removing the working copy) runs.
+
+    SIGKILL and a power cut cannot be caught: the next backup removes what they leave.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    caught = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {signum: signal.signal(signum, stop) for signum in caught}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _anchor_for_backup(instance: Path) -> audit_anchor.Anchor:
+    """Anchor the audit chain in the instance's file and return the anchor for the manifest.
+
+    A chain that no longer matches its anchors is no reason to skip the backup: it is logged
+    (``audit verify`` and doctor report it) and the head is carried as it is.
+    """
+    try:
+        anchor, _written = audit_anchor.write_anchor(instance, "backup")
+    except audit_anchor.AnchorConflict as exc:
+        log.error("audit anchor not written at backup: %s", exc)
+        anchor = audit_anchor.durable_head("backup")
+    return anchor
+
+
 def create_backup(kind: str = "manual", directory: Path | None = None) -> Backup:
-    """Snapshot, encrypt and record a backup (inside an app context); returns the ``Backup`` row."""
+    """Snapshot, encrypt and record a backup (inside an app context); returns the ``Backup`` row.
+
+    The plaintext snapshot lives only in the instance's private working folder (a 0600 file in
+    a 0700 folder, never the archive folder, which may be synced off-site) and is removed in
+    every outcome: on errors, on SIGTERM/SIGHUP, and, after SIGKILL or a power cut, by the next
+    backup before anything else.
+    """
     app = current_app
+    instance = app.extensions["medoffice"].instance
     directory = directory or backup_directory(app)
-    directory.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(directory)
+    private_dir(directory)
+    work = private_dir(work_directory(instance), enforce=True)
+    with _one_backup_at_a_time(work), _stoppable():
+        _remove_leftovers(work, directory)
+        return _write_backup(app, instance, kind, directory, work)
+
+
+def _write_backup(app, instance: Path, kind: str, directory: Path, work: Path) -> Backup:
     created = utcnow()
     target = directory / f"medoffice-{created:%Y%m%dT%H%M%S%fZ}-{kind}{ARCHIVE_SUFFIX}"
-    with tempfile.TemporaryDirectory(prefix=".snapshot-", dir=directory) as scratch:
-        snapshot = Path(scratch) / "database"
+    anchor = _anchor_for_backup(instance)
+    fd, name = tempfile.mkstemp(prefix="snapshot-", dir=work)  # 0600
+    os.close(fd)
+    snapshot = Path(name)
+    try:
         engine = snapshot_database(snapshot, app.config.get("DATABASE_URL"))
+        files = FilesSection(instance)  # listed after the snapshot: every file its rows name is stored
         payload_hash = hashlib.sha256()
         with snapshot.open("rb") as fh:
             for block in iter(lambda: fh.read(CHUNK_SIZE), b""):
@@ -312,8 +447,12 @@ def create_backup(kind: str = "manual", directory: Path | None = None) -> Backup
             "payload_sha256": payload_hash.hexdigest(),
             "medoffice_version": _medoffice_version(),
             "plugins": sorted(app.extensions["medoffice"].host.enabled()),
+            "audit_anchor": anchor.to_dict(),
+            "files": files.summary(),
         }
-        archive_hash = write_archive(snapshot, target, app.config["BACKUP_KEY"], manifest)
+        archive_hash = write_archive(snapshot, target, app.config["BACKUP_KEY"], manifest, files=files.write_to)
+    finally:
+        snapshot.unlink(missing_ok=True)
     with transaction():
         row = Backup.create(at=created, path=str(target), size_bytes=target.stat().st_size,
                             sha256=archive_hash, kind=kind)
@@ -394,9 +533,8 @@ def serving(instance: Path):
     """Mark this process as serving ``instance`` while the block runs (an OS file lock that
     disappears with the process, even after a crash), so ``restore`` can refuse to run under it.
     """
-    run = _run_dir(instance)
-    run.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(run / f"serve-{os.getpid()}.lock", thread_local=False)
+    run = private_dir(_run_dir(instance))
+    lock = FileLock(run / f"serve-{os.getpid()}.lock", mode=FILE_MODE, thread_local=False)
     lock.acquire(timeout=0)
     try:
         yield
@@ -406,7 +544,7 @@ def serving(instance: Path):
 
 def _held(path: Path) -> bool:
     """True when another process holds the lock file at ``path``."""
-    probe = FileLock(path, thread_local=False)
+    probe = FileLock(path, mode=FILE_MODE, thread_local=False)
     try:
         probe.acquire(timeout=0)
     except Timeout:
@@ -501,7 +639,8 @@ def restore_archive(archive: Path, instance: Path, backup_key: str, database_url
     Refuses while a server serves the instance, on a wrong key, a damaged archive or an
     engine mismatch, in each case without changing anything. SQLite: the database file is
     replaced atomically and the previous one kept beside it as ``*.pre-restore-<time>``.
-    PostgreSQL: the public schema is replaced in one transaction.
+    PostgreSQL: the public schema is replaced in one transaction. Then the archive's stored files
+    are put back (those uploaded since stay: the restored database does not name them).
     """
     archive = Path(archive)
     if not archive.is_file():
@@ -517,19 +656,35 @@ def restore_archive(archive: Path, instance: Path, backup_key: str, database_url
         raise BackupError(f"the archive holds a {manifest.get('engine')} database but this instance "
                           f"uses {engine}")
     staging_dir = Path(database.database).parent if engine == "sqlite" else instance
-    staging_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(staging_dir)
+    for leftover in staging_dir.glob(".restore-*"):  # an earlier restore that was killed: no server runs now
+        leftover.unlink(missing_ok=True)
     fd, name = tempfile.mkstemp(prefix=".restore-", dir=staging_dir)
     os.close(fd)
     payload = Path(name)
+    fd, name = tempfile.mkstemp(prefix=".restore-files-", dir=staging_dir)  # sealed files only: no plaintext
+    files_tar = Path(name)
     try:
-        manifest = read_archive(archive, backup_key, payload)
+        with os.fdopen(fd, "wb") as files_out:
+            manifest = read_archive(archive, backup_key, payload, files_out)
         if engine == "sqlite":
             kept = _restore_sqlite(payload, Path(database.database))
             manifest["previous_database"] = str(kept) if kept else None
         else:
             _restore_postgres(payload, database_url)
+        if manifest.get("files") is not None:
+            try:
+                manifest["files_restored"] = restore_files(files_tar, instance, manifest["files"]["count"])
+            except SectionDamaged as exc:
+                raise BackupError(f"the database was restored, but not every stored file: {exc}; "
+                                  "restore from another archive") from None
     finally:
         payload.unlink(missing_ok=True)
+        files_tar.unlink(missing_ok=True)
+    # The old database's anchors would call the restored (older, shorter) chain cut short.
+    anchor = manifest.get("audit_anchor")
+    kept_anchors = audit_anchor.replace_for_restore(instance, audit_anchor.Anchor.from_dict(anchor) if anchor else None)
+    manifest["previous_anchors"] = str(kept_anchors) if kept_anchors else None
     return manifest
 
 

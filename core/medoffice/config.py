@@ -5,10 +5,15 @@ Chosen with ``--instance PATH`` or ``MEDOFFICE_INSTANCE`` (default ``./instance`
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
+
+from .filemodes import create_private_file, private_dir
 
 CONFIG_NAME = "medoffice.toml"
 
@@ -34,7 +39,7 @@ def write_new(instance: Path, plugins: list[str] | None = None,
 
     Refuses to overwrite an existing configuration (its keys protect the data and backups).
     """
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dir(instance)
     path = instance / CONFIG_NAME
     if path.exists():
         raise FileExistsError(f"{path} already exists")
@@ -47,6 +52,38 @@ def write_new(instance: Path, plugins: list[str] | None = None,
         lines.append(f'database_url = "{database_url}"')
     if plugins is not None:
         lines.append("plugins = [" + ", ".join(f'"{p}"' for p in plugins) + "]")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    path.chmod(0o600)
+    _write_private(path, "\n".join(lines) + "\n")
     return load(instance)
+
+
+def adopt_backup_key(instance: Path, backup_key: str) -> bool:
+    """Make ``backup_key`` the instance's backup key (after restoring a backup made with it).
+
+    The restored database's audit trail is keyed from that key, and its backups should stay
+    readable with it. The key it replaces stays in the file as a comment, for the archives this
+    instance made before. :return: False when the instance already had this key.
+    """
+    path = instance / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    current = tomllib.loads(text).get("backup_key")
+    if current == backup_key:
+        return False
+    line = f"backup_key = {json.dumps(backup_key)}"
+    pattern = re.compile(r"^backup_key\s*=.*$", re.MULTILINE)
+    if pattern.search(text):
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        replaced = f"# backup_key before a restore on {stamp}: {json.dumps(current)}\n{line}"
+        text = pattern.sub(lambda _match: replaced, text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n" + line + "\n"
+    _write_private(path, text)
+    return True
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``path`` (0600 from the start) through a temporary file and a rename."""
+    temp = path.with_name(f".{path.name}.new")
+    temp.unlink(missing_ok=True)
+    create_private_file(temp)
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from .money import format_cents
+
 
 @dataclass(frozen=True)
 class PluginInfo:
@@ -30,12 +32,19 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class Permission:
-    """A permission a plugin declares, with the seeded roles that get it by default."""
+    """A permission a plugin declares, with the seeded roles that get it by default.
+
+    ``break_glass`` marks a permission that only reads patient records: emergency (break-glass)
+    access adds exactly these to its user's own, and only for reading requests (GET). Never mark
+    a permission that changes anything or administers the office; every route it protects must
+    be read-only (the plugin contract test checks).
+    """
 
     name: str
     title: str
     description: str = ""
     default_roles: tuple[str, ...] = ("admin",)
+    break_glass: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,9 +168,20 @@ class WorkItem:
     count_is_floor: bool = False  # "at least count": the plugin stopped counting there (see count_upto)
 
 
+NUMERIC_SETTING_KINDS = ("int", "cents")
+
+
 @dataclass(frozen=True)
 class SettingSpec:
-    """A practice-level setting a plugin owns. ``kind``: text, int, bool, choice, cents, markdown."""
+    """A practice-level setting a plugin owns. ``kind``: text, int, bool, choice, cents, markdown.
+
+    The settings page shows settings in sections, each saved on its own: ``section`` names the
+    setting's (settings naming the same section share it), else the plugin's title.
+
+    A numeric setting (``int``, ``cents``) must declare its range: ``minimum`` and ``maximum``
+    (whole numbers; cents for ``cents``), both included. Saving a value outside it is refused,
+    and a stored value outside it (or of the wrong type) is read as the default.
+    """
 
     name: str
     label: str
@@ -169,6 +189,43 @@ class SettingSpec:
     default: Any = None
     help: str = ""
     choices: Sequence[tuple[str, str]] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    check: Callable[[Any], str | None] | None = None  # a further rule: why a value of the kind is refused
+    section: str = ""  # the settings page's section (its own form and Save); default: the plugin's title
+
+    def __post_init__(self):
+        if self.kind in NUMERIC_SETTING_KINDS:
+            if not (isinstance(self.minimum, int) and isinstance(self.maximum, int) and self.minimum <= self.maximum):
+                raise ValueError(f"setting {self.name!r} is numeric ({self.kind}): declare its range with "
+                                 f"minimum= and maximum= (whole numbers, minimum <= maximum)")
+        elif self.minimum is not None or self.maximum is not None:
+            raise ValueError(f"setting {self.name!r}: only int and cents settings take a range")
+        if self.default is not None and self.problem(self.default):
+            raise ValueError(f"setting {self.name!r}: the default {self.default!r} is invalid: "
+                             f"{self.problem(self.default)}")
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` cannot be this setting's value (a sentence for the user), or None when it can."""
+        found = self._kind_problem(value)
+        if found is None and self.check is not None:
+            found = self.check(value)
+        return found
+
+    def _kind_problem(self, value: Any) -> str | None:
+        if self.kind in NUMERIC_SETTING_KINDS:
+            if not isinstance(value, int) or isinstance(value, bool):
+                return "Enter a whole number." if self.kind == "int" else "Enter an amount such as 25.00."
+            if not self.minimum <= value <= self.maximum:
+                if self.kind == "int":
+                    return f"Use a whole number from {self.minimum:,} to {self.maximum:,}."
+                return f"Use an amount from {format_cents(self.minimum)} to {format_cents(self.maximum)}."
+            return None
+        if self.kind == "bool":
+            return None if isinstance(value, bool) else "Use true or false."
+        if self.kind == "choice" and self.choices:
+            return None if value in {v for v, _ in self.choices} else "Choose one of the listed options."
+        return None if isinstance(value, str) else "Enter text."
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.db_url import parseresult_to_dict
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+
+from .filemodes import create_private_file, private_dir
 
 db = peewee.DatabaseProxy()
 
@@ -66,11 +69,23 @@ def open_database(url: str | None, instance: Path) -> peewee.Database:
         params = parseresult_to_dict(urlparse(url.replace("postgres://", "postgresql://", 1)))
         return PooledPostgresqlDatabase(prefer_psycopg3=True, **params, **pool)
     path = Path(url[len("sqlite:///"):]) if url else instance / "medoffice.sqlite3"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     # IMMEDIATE: a transaction that reads first and writes later would otherwise fail with
     # "database is locked" when two desks save at once; this takes the write lock up front.
-    return PooledSqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
-                                check_same_thread=False, **pool)
+    return PrivatePooledSqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                                       check_same_thread=False, **pool)
+
+
+class _PrivateFileSqliteDatabase(peewee.SqliteDatabase):
+    def _connect(self):
+        # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files it makes
+        # later the database file's own mode, whatever the process umask.
+        create_private_file(Path(self.database))
+        return super()._connect()
+
+
+class PrivatePooledSqliteDatabase(PooledSqliteDatabase, _PrivateFileSqliteDatabase):
+    """The pooled SQLite database, whose file (and so its -wal and -shm) is private to its account."""
 
 
 def is_sqlite(database: peewee.Database | None = None) -> bool:
@@ -79,9 +94,59 @@ def is_sqlite(database: peewee.Database | None = None) -> bool:
     return isinstance(target, peewee.SqliteDatabase)
 
 
+_commit_hooks = threading.local()  # per thread, like peewee's connections
+
+
+@contextmanager
 def transaction():
-    """A write transaction (nested calls become savepoints)."""
-    return db.atomic()
+    """A write transaction (nested calls become savepoints).
+
+    The outermost one runs the callbacks registered with ``before_commit`` just before it
+    commits (inside it: one that raises rolls everything back) and those registered with
+    ``after_commit`` once it committed. A rollback drops both.
+    """
+    if db.in_transaction():
+        with db.atomic() as txn:
+            yield txn
+        return
+    _commit_hooks.before, _commit_hooks.after = [], []
+    try:
+        with db.atomic() as txn:
+            yield txn
+            while _commit_hooks.before:
+                _commit_hooks.before.pop(0)()
+        after = _commit_hooks.after
+    finally:
+        _commit_hooks.before = _commit_hooks.after = None
+    for callback in after:
+        callback()
+
+
+def in_managed_transaction() -> bool:
+    """True inside a ``transaction()`` that is the outermost transaction of this thread's connection."""
+    return getattr(_commit_hooks, "before", None) is not None and db.in_transaction()
+
+
+def before_commit(callback) -> None:
+    """Run ``callback()`` at the end of the current ``transaction()``, just before it commits (once).
+
+    :raises RuntimeError: outside a ``transaction()`` (for instance in a bare ``db.atomic()``).
+    """
+    if not in_managed_transaction():
+        raise RuntimeError("before_commit needs an open medoffice.db.transaction()")
+    if callback not in _commit_hooks.before:
+        _commit_hooks.before.append(callback)
+
+
+def after_commit(callback) -> None:
+    """Run ``callback()`` once the current ``transaction()`` committed (once; never after a rollback).
+
+    :raises RuntimeError: outside a ``transaction()``.
+    """
+    if not in_managed_transaction():
+        raise RuntimeError("after_commit needs an open medoffice.db.transaction()")
+    if callback not in _commit_hooks.after:
+        _commit_hooks.after.append(callback)
 
 
 @contextmanager

@@ -17,9 +17,10 @@ import random
 from stdnum import luhn
 
 from . import audit, settings
-from .accounts import create_user
+from .auth.accounts import create_user
 from .contributions import DemoContext
 from .db import transaction, utcnow
+from .messages.models import Consent
 from .models import Counter, Location, Patient, Setting, StaffMember, User
 from .tasks import app_thread_context
 
@@ -202,14 +203,37 @@ def create_patients(ctx: DemoContext, count: int, location_ids: list[int], provi
     now = utcnow()
     rng = ctx.rng
     for start in range(0, count, batch_size):
-        rows = [_patient_row(rng, first_number + i, ctx.today, location_ids, provider_ids, now)
-                for i in range(start, min(start + batch_size, count))]
+        rows, answers = [], {}
+        for i in range(start, min(start + batch_size, count)):
+            row, said = _patient_row(rng, first_number + i, ctx.today, location_ids, provider_ids, now)
+            rows.append(row)
+            answers[row["account_number"]] = said
         with transaction():
             Patient.insert_many(rows).execute()
+            ids = Patient.select(Patient.account_number, Patient.id).where(
+                Patient.account_number.in_(list(answers))).tuples()
+            consents = [
+                {"patient": patient_id, "channel": channel, "purpose": purpose, "decision": decision,
+                 "source": "in_person", "given_on": ctx.today, "recorded_by": "demo", "recorded_at": now}
+                for account, patient_id in ids for channel, purpose, decision in answers[account]]
+            if consents:
+                Consent.insert_many(consents).execute()
     return count
 
 
-def _patient_row(rng: random.Random, number: int, today: dt.date, location_ids, provider_ids, now) -> dict:
+def _contact_answers(ok_to_text: bool, ok_to_email: bool, no_marketing: bool) -> list[tuple[str, str, str]]:
+    """What a demo patient said at registration, as consent register entries (channel, purpose, decision)."""
+    answers = [("text", "appointments_recalls", "granted")] if ok_to_text else []
+    if ok_to_email:
+        answers += [("email", "appointments_recalls", "granted"), ("email", "billing", "granted")]
+    if no_marketing:
+        answers += [(channel, "marketing", "refused") for channel in ("email", "text", "post", "phone")]
+    return answers
+
+
+def _patient_row(rng: random.Random, number: int, today: dt.date, location_ids, provider_ids,
+                 now) -> tuple[dict, list[tuple[str, str, str]]]:
+    """An invented patient's row and what they said about being contacted."""
     sex = rng.choice("FFFFMMMMU")
     first = rng.choice(FEMALE if sex == "F" else MALE if sex == "M" else FEMALE + MALE)
     last = rng.choice(LAST)
@@ -222,7 +246,7 @@ def _patient_row(rng: random.Random, number: int, today: dt.date, location_ids, 
         contact = "phone"
     if contact == "email" and not email:
         contact = "mail"
-    return {
+    row = {
         "account_number": f"P{number:07d}",
         "first_name": first,
         "middle_name": rng.choice("ABCDEFGHJKLMNPRSTW") if rng.random() < 0.5 else "",
@@ -238,16 +262,19 @@ def _patient_row(rng: random.Random, number: int, today: dt.date, location_ids, 
         "mobile": mobile,
         "email": email,
         "preferred_contact": contact,
-        "ok_to_text": bool(mobile) and rng.random() < 0.7,
-        "ok_to_email": bool(email) and rng.random() < 0.7,
-        "marketing_opt_out": rng.random() < 0.1,
+    }
+    # Drawn in this order so the demo practice stays the same patients it always was.
+    said = _contact_answers(bool(mobile) and rng.random() < 0.7, bool(email) and rng.random() < 0.7,
+                            rng.random() < 0.1)
+    row.update({
         "language": "es" if rng.random() < 0.1 else "en",
         "location": rng.choice(location_ids),
         "primary_provider": rng.choice(provider_ids) if provider_ids else None,
         "active": True,
         "created_at": now,
         "updated_at": now,
-    }
+    })
+    return row, said
 
 
 def instance_counts() -> dict[str, int]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import shutil
+from pathlib import Path
 from typing import Callable
 
 from flask import current_app
 
-from . import audit, migrate
+from . import assets, audit, filemodes, migrate, settings
 from .contributions import CheckResult
 from .db import db, is_sqlite
 from .runtime import all_models
@@ -104,6 +105,16 @@ def check_audit_chain() -> tuple[str, str]:
     return "fail", result.problem
 
 
+def check_file_modes() -> tuple[str, str]:
+    """The instance folder and every file in it are private to the service account (0700/0600)."""
+    extra = []
+    if is_sqlite():
+        database = Path(db.obj.database)
+        extra = [p for p in (database, Path(f"{database}-wal"), Path(f"{database}-shm"))
+                 if p.exists() and current_app.extensions["medoffice"].instance not in p.parents]
+    return filemodes.report(current_app.extensions["medoffice"].instance, extra)
+
+
 def check_disk_space() -> tuple[str, str]:
     """Free space where the instance keeps its database, backups and logs."""
     instance = current_app.extensions["medoffice"].instance
@@ -115,6 +126,21 @@ def check_disk_space() -> tuple[str, str]:
     if free < DISK_WARN_BYTES:
         return "warn", text + f" (below {_size(DISK_WARN_BYTES)})"
     return "ok", text
+
+
+def check_settings() -> tuple[str, str]:
+    """Stored settings their spec refuses (wrong type, out of range): each is read as its default."""
+    invalid = settings.invalid_stored()
+    if not invalid:
+        return "ok", "every stored setting is valid"
+    return "warn", "ignored, the default is used instead: " + "; ".join(
+        f"{name}: {problem}" for name, problem in invalid) + " Save the setting again on Admin → Settings."
+
+
+def check_assets() -> tuple[str, str]:
+    """The static files the page layout loads are installed, the npm-built ones as the build recorded them."""
+    report = assets.verify()
+    return ("ok" if report.ok else "fail"), report.summary()
 
 
 def check_plugins() -> list[CheckResult]:
@@ -133,7 +159,10 @@ CORE_CHECKS: list[tuple[str, Callable[[], tuple[str, str]]]] = [
     ("database integrity", check_integrity),
     ("migrations", check_migrations),
     ("audit chain", check_audit_chain),
+    ("file permissions", check_file_modes),
     ("disk space", check_disk_space),
+    ("front-end files", check_assets),
+    ("settings", check_settings),
 ]
 
 

@@ -132,6 +132,65 @@ def medoffice_settings():
     """
 
 
+# --- Durable events (medoffice.events) ---------------------------------------------------------
+
+@hookspec
+def medoffice_event_types():
+    """Declare the event types this plugin publishes with ``medoffice.events.publish``.
+
+    Called on every loaded plugin, enabled or not (a disabled publisher's events still decode).
+    :return: list of ``medoffice.events.EventType(name, version, fields)``, named ``<plugin>.<what>``.
+    """
+
+
+@hookspec
+def medoffice_event_subscriptions():
+    """Declare what this plugin consumes: each subscription's handler gets every event of its names,
+    in commit order, at least once, in a transaction that also moves its cursor.
+
+    :return: list of ``medoffice.events.Subscription(name, events, handler, start="beginning")``.
+    """
+
+
+# --- Deadlines (medoffice.deadlines) -----------------------------------------------------------
+
+@hookspec
+def medoffice_deadline_kinds():
+    """Declare the kinds of deadline this plugin tracks with ``medoffice.deadlines.upsert``: their
+    default lead times, escalation role and delay, the evidence that closes one, who may see them.
+
+    Called on every loaded plugin, enabled or not (a disabled owner's deadlines keep their kind's title).
+    :return: list of ``medoffice.deadlines.DeadlineKind``, named ``<plugin>.<what>``.
+    """
+
+
+
+# --- Files (medoffice.files) -------------------------------------------------------------------
+
+@hookspec
+def medoffice_attachment_kinds():
+    """Declare the kinds of file this plugin attaches to its objects with ``medoffice.files`` (the
+    widget or ``files.attach``): accepted types, size limit, whether they concern a patient, and the
+    view and manage permissions core checks.
+
+    Called on every loaded plugin, enabled or not (a disabled owner's files keep their kind).
+    :return: list of ``medoffice.files.AttachmentKind``, named ``<plugin>.<what>``.
+    """
+
+
+# --- Documents (medoffice.documents) ----------------------------------------------------------
+
+@hookspec
+def medoffice_document_kinds():
+    """Declare the kinds of document this plugin keeps with ``medoffice.documents`` (the employee
+    manual, a privacy policy, a patient handout): who may read and who may manage them, and whether
+    a published version asks its audience for an acknowledgment by default.
+
+    Called on every loaded plugin, enabled or not (a disabled owner's documents keep their kind's title).
+    :return: list of ``medoffice.documents.DocumentKind``, named ``<plugin>.<what>``.
+    """
+
+
 # --- Work that runs without a browser --------------------------------------------------------
 
 @hookspec
@@ -174,4 +233,26 @@ def medoffice_doctor_checks():
     """Return integrity checks for ``medoffice doctor`` (non-zero exit if any fails).
 
     :return: list of ``CheckResult``.
+    """
+
+
+# --- Messages (medoffice.messages) ---------------------------------------------------------------
+
+@hookspec
+def medoffice_message_channels():
+    """Return channels that deliver messages (a texting service...), subclasses of
+    ``medoffice.messages.AutomaticChannel`` or ``PrintedChannel``, named ``<plugin>.<what>``.
+
+    Every message on them goes through the same gate as core's e-mail and letters (consent for the
+    channel's ``consent_channel``, quiet hours, minimum necessary).
+    :return: list of channel instances.
+    """
+
+
+@hookspec
+def medoffice_message_templates():
+    """Declare the messages this plugin sends: ``medoffice.messages.MessageTemplate`` with a purpose,
+    the named fields it may use (clinical ones marked) and its default wording in markdown.
+
+    :return: list of ``MessageTemplate`` with keys named ``<plugin>.<what>``.
     """

@@ -52,6 +52,11 @@ def timezone_names() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
+@functools.cache
+def _timezone_set() -> frozenset[str]:
+    return frozenset(timezone_names())
+
+
 def timezone_is_valid(name: str) -> bool:
     """True when ``name`` is an IANA time zone key zoneinfo can load (e.g. America/Chicago)."""
-    return isinstance(name, str) and name in timezone_names()
+    return isinstance(name, str) and name in _timezone_set()

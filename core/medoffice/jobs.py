@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import current_app, url_for
 
-from . import audit
+from . import audit, prepared
 from .contributions import JobSpec, WorkItem
 from .db import utcnow
 from .models import JobRun
@@ -76,10 +76,11 @@ def close_interrupted_runs() -> int:
 
 
 def latest_runs(job_ids) -> dict[str, JobRun]:
-    """The most recent run of each of ``job_ids`` that has run at all (one query)."""
-    newest = (JobRun.select(peewee.fn.MAX(JobRun.id))
-              .where(JobRun.job_id.in_(list(job_ids))).group_by(JobRun.job_id))
-    return {run.job_id: run for run in JobRun.select().where(JobRun.id.in_(newest))}
+    """The most recent run of each of ``job_ids`` that has run at all (one query, compiled once per
+    set of jobs: Today asks on every load)."""
+    ids = tuple(sorted(job_ids))
+    newest = JobRun.select(peewee.fn.MAX(JobRun.id)).where(JobRun.job_id.in_(list(ids))).group_by(JobRun.job_id)
+    return {run.job_id: run for run in prepared.run(JobRun.select().where(JobRun.id.in_(newest)), ("jobs.latest_runs", ids))}
 
 
 def failed_job_items() -> list[WorkItem]:

@@ -8,12 +8,22 @@ produces is passed through an allow-list before it reaches a page:
   ``script`` and ``style`` are dropped with the tag.
 - Attributes: no ``on*`` handlers and no ``style`` anywhere. Links keep ``href`` and
   ``title`` and always get ``rel="noopener noreferrer"``; table cells keep ``align``.
+- URLs are checked as the browser will read them: the HTML parser has decoded character
+  references (``&#9;``), then, as the WHATWG URL parser does, ASCII tab, line feed and carriage
+  return are removed, leading and trailing spaces and control characters stripped, and
+  backslashes read as slashes. The normalised URL is what the page gets, so
+  ``/&#9;/evil.example`` can never reach a browser as ``//evil.example``.
 - Link schemes: http, https and mailto, plus relative links (``/patients/12``, ``#md-...``).
-  ``javascript:``, ``data:``, ``vbscript:`` and every other scheme are removed.
-- Images: only same-origin paths (``/static/...``, ``/files/...``). Remote images are
-  removed because the Content Security Policy would block them anyway and loading them
-  would tell a third party who reads the document and when; ``data:`` images are removed
-  so documents stay small and cannot smuggle active SVG content.
+  ``javascript:``, ``data:``, ``vbscript:`` and every other scheme are removed, and so are
+  scheme-relative links (``//host/...``): a link leaves the office only with its scheme spelled out.
+- Images: only the application's static assets (``/static/...``: core's, a plugin's
+  ``/static/plugins/<name>/...``, the theme's ``/static/theme/...``), as a plain path of letters,
+  digits and ``._~-/`` without ``.``/``..`` segments. An image never points at an application
+  route: a browser loads images with the reader's session, so ``![x](/patients/7)`` in a
+  setting would make every reader open patient 7 (an audited read in their name). Remote images
+  are removed because loading them would tell a third party who reads the document and when;
+  ``data:`` images are removed so documents stay small and cannot smuggle active SVG content.
+  A practice's own pictures (a logo, a map) go in its theme's ``static`` folder.
 - Heading ids (from the ``toc`` extension) are prefixed ``md-`` so a heading can never
   clobber an id the page itself uses, such as ``main``.
 """
@@ -48,6 +58,10 @@ ATTRIBUTES = {
     **{f"h{n}": {"id"} for n in range(1, 7)},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+_URL_EDGES = "".join(chr(c) for c in range(0x21))  # C0 controls and space
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_STATIC_IMAGE = re.compile(r"/static/[A-Za-z0-9._~\-/]+")
 _CODE_CLASS = re.compile(r"language-[A-Za-z0-9_+-]{1,30}")
 _ALIGN = {"left", "right", "center"}
 
@@ -56,13 +70,43 @@ def _slugify(value: str, separator: str) -> str:
     return ID_PREFIX + slugify_unicode(value, separator)
 
 
+def normalise_url(value: str) -> str:
+    """A URL (character references already decoded) as a browser's URL parser reads it.
+
+    ASCII tab, line feed and carriage return are removed wherever they are, leading and trailing
+    spaces and control characters stripped, backslashes read as slashes.
+    """
+    return _URL_IGNORED.sub("", value).strip(_URL_EDGES).replace("\\", "/")
+
+
+def safe_link(value: str) -> str | None:
+    """The normalised ``href`` when it is relative or uses an allowed scheme, else None.
+
+    Scheme-relative links (``//host``) are refused: they look like the application's own paths.
+    """
+    url = normalise_url(value)
+    scheme = _SCHEME.match(url)
+    if url.startswith("//") or (scheme and scheme[1].lower() not in URL_SCHEMES):
+        return None
+    return url
+
+
+def safe_image(value: str) -> str | None:
+    """The normalised ``src`` when it is one of the application's static assets, else None."""
+    url = normalise_url(value)
+    if not _STATIC_IMAGE.fullmatch(url) or any(part in (".", "..") for part in url.split("/")):
+        return None
+    return url
+
+
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     """Narrow the allowed attributes to safe values (nh3 calls this for every kept attribute)."""
     if attribute == "id":
         return value if value.startswith(ID_PREFIX) else None
     if tag == "img" and attribute == "src":
-        same_origin = value.startswith("/") and not value.startswith(("//", "/\\"))
-        return value if same_origin else None
+        return safe_image(value)
+    if tag == "a" and attribute == "href":
+        return safe_link(value)
     if attribute == "class":
         allowed = _CODE_CLASS.fullmatch(value) if tag == "code" else value == "toc"
         return value if allowed else None

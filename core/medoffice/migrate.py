@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from playhouse.migrations import Runner, template
 from playhouse.schema_diff import diff_models
 
 from .db import db, is_sqlite
+from .filemodes import create_private_file, private_dir
 
 log = logging.getLogger("medoffice.migrate")
 
@@ -41,19 +43,20 @@ def pending(plugin) -> list[str]:
     return [m.name for m in runner.status() if m.applied is None and m.path is not None]
 
 
-def apply(plugins, backup_dir: Path | None = None) -> dict[str, list[str]]:
+def apply(plugins, copy_dir: Path | None = None) -> dict[str, list[str]]:
     """Apply pending migrations of ``plugins`` (in the given dependency order).
 
     On SQLite, when anything is pending and the database already holds tables, a copy is
-    written to ``backup_dir`` first, so a failed upgrade can always be undone.
+    written to ``copy_dir`` first (made private even if it existed), so a failed upgrade can
+    always be undone.
     :return: applied migration names per plugin.
     """
     todo = [(p, pending(p)) for p in plugins]
     todo = [(p, names) for p, names in todo if names]
     if not todo:
         return {}
-    if backup_dir is not None and is_sqlite() and db.obj.get_tables():
-        path = sqlite_snapshot(backup_dir, "pre-migrate")
+    if copy_dir is not None and is_sqlite() and db.obj.get_tables():
+        path = sqlite_snapshot(private_dir(copy_dir, enforce=True), "pre-migrate")
         log.info("database copied to %s before migrating", path)
     applied = {}
     for plugin, _names in todo:
@@ -62,11 +65,27 @@ def apply(plugins, backup_dir: Path | None = None) -> dict[str, list[str]]:
     return applied
 
 
+def move_old_copies(old_dir: Path, copy_dir: Path) -> list[Path]:
+    """Move pre-migration copies that earlier versions left in ``old_dir`` (the backups folder,
+    which may be synced off-site) into the private ``copy_dir``; returns their new paths."""
+    moved = []
+    for old in sorted(old_dir.glob("pre-migrate-*.sqlite3")) if old_dir.is_dir() else []:
+        target = private_dir(copy_dir, enforce=True) / old.name
+        os.chmod(old, 0o600)
+        old.replace(target)
+        moved.append(target)
+    if moved:
+        log.warning("moved %d unencrypted pre-migration copies out of %s into %s", len(moved), old_dir, copy_dir)
+    return moved
+
+
 def sqlite_snapshot(directory: Path, label: str) -> Path:
-    """Copy the live SQLite database with the online backup API (consistent under writes)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Copy the live SQLite database with the online backup API (consistent under writes),
+    into a file private to this account (0600, in a folder created 0700)."""
+    private_dir(directory)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = directory / f"{label}-{stamp}.sqlite3"
+    create_private_file(target)
     source = sqlite3.connect(db.obj.database)
     try:
         dest = sqlite3.connect(target)

@@ -41,10 +41,14 @@ class Location(BaseModel):
 
 
 class StaffMember(BaseModel):
-    """A person who works at the practice; providers carry an NPI and a taxonomy code."""
+    """A person who works at the practice: the one list of people that duty plugins extend by staff id
+    (HR's employment record, compliance's credentials). First, middle and last are the legal name;
+    providers carry an NPI and a taxonomy code; ``active`` is false once they have left."""
 
     first_name = pw.CharField(max_length=60)
+    middle_name = pw.CharField(max_length=60, default="")
     last_name = pw.CharField(max_length=60)
+    preferred_name = pw.CharField(max_length=60, default="")
     credentials = pw.CharField(max_length=30, default="")
     job_title = pw.CharField(max_length=80, default="")
     email = pw.CharField(max_length=120, default="")
@@ -65,6 +69,11 @@ class StaffMember(BaseModel):
         name = f"{self.last_name}, {self.first_name}"
         return f"{name}, {self.credentials}" if self.credentials else name
 
+    @property
+    def known_as(self) -> str:
+        """'Preferred Last' (or 'First Last'): how colleagues and letters address them."""
+        return f"{self.preferred_name or self.first_name} {self.last_name}"
+
 
 class Patient(BaseModel):
     """A patient: demographics and contact preferences (coverage lives in the billing plugin)."""
@@ -84,13 +93,11 @@ class Patient(BaseModel):
     mobile = pw.CharField(max_length=20, default="")
     email = pw.CharField(max_length=120, default="")
     preferred_contact = pw.CharField(max_length=10, default="phone")
-    ok_to_text = pw.BooleanField(default=False)
-    ok_to_email = pw.BooleanField(default=False)
-    marketing_opt_out = pw.BooleanField(default=False)
     language = pw.CharField(max_length=20, default="en")
     location = pw.ForeignKeyField(Location, null=True, on_delete="SET NULL")
     primary_provider = pw.ForeignKeyField(StaffMember, null=True, on_delete="SET NULL")
     active = pw.BooleanField(default=True)
+    merged_into_id = pw.IntegerField(null=True)  # a duplicate merged away: the record that stayed
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 
@@ -157,6 +164,11 @@ class User(BaseModel):
     password_changed_at = UTCDateTimeField(default=utcnow)
     last_login_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
+    # Two-factor sign-in (medoffice.auth.two_factor): the TOTP secret encrypted under the instance key,
+    # set while enrolling; confirmed once a first code matched; the time step of the last code used.
+    totp_secret = pw.TextField(default="")
+    totp_confirmed_at = UTCDateTimeField(null=True)
+    totp_last_step = pw.BigIntegerField(default=0)
 
     class Meta:
         table_name = "core_user"
@@ -239,6 +251,7 @@ class JobRun(BaseModel):
 class AuditEvent(BaseModel):
     """An append-only, hash-chained audit entry (who, what, when, from where, to which record)."""
 
+    merge_moves_rows = False  # history: a patient merge leaves entries naming the duplicate as they are
     seq = pw.BigIntegerField(unique=True)
     at = UTCDateTimeField(default=utcnow, index=True)
     user_id = pw.IntegerField(null=True)
@@ -257,10 +270,15 @@ class AuditEvent(BaseModel):
 
 
 class AuditHead(BaseModel):
-    """The chain's head: updating it first serializes concurrent appends on both engines."""
+    """The chain's head: updating it first serializes concurrent appends on both engines.
+
+    Entries from ``keyed_from`` on carry an HMAC keyed from the instance's key file; older ones
+    (written before the upgrade that introduced keying) a plain SHA-256.
+    """
 
     seq = pw.BigIntegerField(default=0)
     last_hash = pw.CharField(max_length=64)
+    keyed_from = pw.BigIntegerField(default=1)
 
     class Meta:
         table_name = "core_audit_head"
@@ -322,8 +340,48 @@ class CoreTask(BaseModel):
         return self.status in ("ok", "failed")
 
 
+class RecoveryCode(BaseModel):
+    """A single-use two-factor recovery code, kept as a keyed hash (``medoffice.auth.two_factor``)."""
+
+    user = pw.ForeignKeyField(User, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = pw.CharField(max_length=64)
+    created_at = UTCDateTimeField(default=utcnow)
+    used_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "core_recovery_code"
+        indexes = ((("user", "code_hash"), True),)
+
+
+class UserSession(BaseModel):
+    """A signed-in browser (``medoffice.auth.sessions``). The cookie carries a random token; the row keeps
+    only its SHA-256, so the table alone cannot be used to sign in. Ended rows are kept as history."""
+
+    token_hash = pw.CharField(max_length=64, unique=True)
+    user = pw.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    created_at = UTCDateTimeField(default=utcnow)
+    last_seen_at = UTCDateTimeField(default=utcnow)  # written at most once a minute (sessions.TOUCH_SECONDS)
+    address = pw.CharField(max_length=64, default="")
+    browser = pw.CharField(max_length=80, default="")  # "Firefox 128 on Windows", from the User-Agent
+    emergency_grant = pw.ForeignKeyField(EmergencyAccess, null=True, on_delete="SET NULL")
+    ended_at = UTCDateTimeField(null=True)
+    ended_how = pw.CharField(max_length=20, default="")
+
+    class Meta:
+        table_name = "core_session"
+        indexes = ((("user", "ended_at"), False),)
+
+
+# The services in their own packages keep their models there (imported last: they import this module).
+from .events.models import EVENT_MODELS  # noqa: E402
+from .files.models import FILE_MODELS  # noqa: E402
+from .messages.models import MESSAGE_MODELS  # noqa: E402
+from .deadlines.models import DEADLINE_MODELS  # noqa: E402
+from .documents.models import DOCUMENT_MODELS  # noqa: E402
+
 CORE_MODELS = [
     Setting, Location, StaffMember, Patient, Role, RolePermission, PermissionSeed, User,
     UserRole, LoginAttempt, PluginState, StateVersion, Counter, JobRun, AuditEvent, AuditHead,
-    Backup, EmergencyAccess, CoreTask,
+    Backup, EmergencyAccess, CoreTask, UserSession, RecoveryCode, *EVENT_MODELS, *MESSAGE_MODELS,
+    *DEADLINE_MODELS, *FILE_MODELS, *DOCUMENT_MODELS,
 ]

@@ -15,7 +15,9 @@ from peewee import AutoField, BigAutoField, CompositeKey, Field, sort_models
 from playhouse.migrations import Runner
 
 from . import migrate
+from .auth import access_version
 from .db import db, is_sqlite, open_database
+from .models import StateVersion
 from .runtime import all_models
 
 BATCH = 1000
@@ -81,6 +83,14 @@ def copy_to_postgresql(app, url: str) -> dict[str, int]:
             for plugin in plugins:
                 Runner(target, str(plugin.package_dir / "migrations"),
                        table_name=migrate.history_table(plugin.name)).up()
+            access_version.ensure_triggers(target)
+            # The rows passed every plugin's rules when they were written. A plugin's guard triggers
+            # follow the application's order of work (a journal entry is posted once its lines
+            # exist), which a table-by-table copy cannot follow: they are off for the copy only.
+            # Foreign keys are not user triggers and stay checked.
+            tables = [model._meta.table_name for model in models]
+            for table in tables:
+                target.execute_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
             for model in reversed(models):  # rows a migration may have seeded
                 model.delete().execute(target)
             for model in models:
@@ -102,6 +112,11 @@ def copy_to_postgresql(app, url: str) -> dict[str, int]:
                 if model.select().count(target) != model.select().count(source):
                     raise MoveError(f"{model._meta.table_name}: the row counts differ after the copy")
                 counts[model._meta.table_name] = copied
+            for table in tables:
+                target.execute_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+            # The counters of the access-version triggers take the source's values.
+            for key, version in StateVersion.select(StateVersion.key, StateVersion.version).tuples().execute(source):
+                StateVersion.update(version=version).where(StateVersion.key == key).execute(target)
     except MoveError:
         raise
     except Exception as exc:

@@ -9,14 +9,24 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import audit, migrate
-from .accounts import ensure_roles, seed_permissions
+from flask import g, has_app_context
+
+from . import audit, audit_anchor, migrate, prepared
+from .auth import access_version as access_version_triggers
+from .auth.accounts import ensure_roles, seed_permissions
 from .db import transaction, utcnow
 from .models import CORE_MODELS, AuditHead, PluginState, StateVersion
 from .plugins import CORE, PluginError, PluginHost
 
 log = logging.getLogger("medoffice.runtime")
 STATE_KEY = "state"
+ACCESS_KEY = access_version_triggers.KEY  # bumped by the database itself (medoffice.auth.access_version)
+_VERSIONS = StateVersion.select(StateVersion.key, StateVersion.version).tuples()
+
+
+def access_version() -> int | None:
+    """The access version read by this request's ``Runtime.refresh`` (None outside a request cycle)."""
+    return g.get("medoffice_access_version") if has_app_context() else None
 
 
 @dataclass
@@ -32,8 +42,14 @@ class Runtime:
 
     @property
     def backup_dir(self) -> Path:
-        """Where automatic pre-migration copies and backups go."""
+        """Where backups go unless ``backup_dir`` in medoffice.toml says otherwise."""
         return self.instance / "backups"
+
+    @property
+    def pre_migrate_dir(self) -> Path:
+        """Where the unencrypted copies made before a database upgrade go: a private folder of
+        the instance, never the backups folder (which may be synced off-site)."""
+        return self.instance / "pre-migrate"
 
     # --- start-up ---------------------------------------------------------------------------
 
@@ -42,9 +58,12 @@ class Runtime:
         # Conflicting names must stop start-up before any plugin's migrations create tables.
         self.check_contributions()
         core = self.host.plugins[CORE]
-        migrate.apply([core], self.backup_dir)
+        migrate.move_old_copies(self.backup_dir, self.pre_migrate_dir)
+        migrate.apply([core], self.pre_migrate_dir)
+        access_version_triggers.ensure_triggers()
         if not AuditHead.select().where(AuditHead.id == 1).exists():
             AuditHead.insert(id=1, seq=0, last_hash=audit.GENESIS).on_conflict_ignore().execute()
+        audit_anchor.ensure_anchored(self.instance)
         StateVersion.insert(key=STATE_KEY, version=1).on_conflict_ignore().execute()
         if not PluginState.select().exists():
             self._first_boot()
@@ -52,7 +71,7 @@ class Runtime:
         enabled = [p for p in self.host.ordered() if self.host.is_enabled(p.name) and p.name != CORE]
         for plugin in enabled:
             try:
-                migrate.apply([plugin], self.backup_dir)
+                migrate.apply([plugin], self.pre_migrate_dir)
             except Exception as exc:  # a broken plugin upgrade must not stop the practice
                 log.exception("migrations of plugin %s failed", plugin.name)
                 self.host.mark_failed(plugin.name, f"migration failed: {exc}")
@@ -89,9 +108,14 @@ class Runtime:
     # --- state -----------------------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> bool:
-        """Re-read the enabled set if another process (or this one) changed it. True if changed."""
-        row = StateVersion.get_or_none(StateVersion.key == STATE_KEY)
-        version = row.version if row else 0
+        """Re-read the enabled set if another process (or this one) changed it. True if changed.
+
+        The same single read gives this request the access version (:func:`access_version`).
+        """
+        versions = dict(prepared.run(_VERSIONS, "runtime.versions"))
+        if has_app_context():
+            g.medoffice_access_version = versions.get(ACCESS_KEY)
+        version = versions.get(STATE_KEY, 0)
         if not force and version == self.host.state_version:
             return False
         names = frozenset(
@@ -132,7 +156,7 @@ class Runtime:
         if not wanted:
             return []
         try:
-            migrate.apply([self.host.plugins[n] for n in wanted], self.backup_dir)
+            migrate.apply([self.host.plugins[n] for n in wanted], self.pre_migrate_dir)
         except Exception as exc:
             # Each migration runs in its own transaction: the failed one left nothing behind,
             # and the plugin stays off until its author ships a fix.

@@ -20,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from filelock import FileLock, Timeout
 
 from .db import is_sqlite
+from .filemodes import FILE_MODE
 from .jobs import UnknownJob, build_trigger, close_interrupted_runs, job_specs, run_job
 from .settings import practice_timezone
 from .tasks import app_thread_context
@@ -44,7 +45,7 @@ class SchedulerLock:
 
     def __init__(self, instance: Path, postgres_url: str | None):
         self.path = instance / LOCK_FILE
-        self.file_lock = FileLock(str(self.path), thread_local=False)
+        self.file_lock = FileLock(str(self.path), mode=FILE_MODE, thread_local=False)
         self.postgres_url = postgres_url
         self.connection = None
 

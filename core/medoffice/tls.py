@@ -21,6 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from . import config
 from .contributions import CheckResult
+from .filemodes import create_private_file, private_dir
 
 VALID_DAYS = 825
 RENEW_BEFORE_DAYS = 30
@@ -94,13 +95,14 @@ def generate_self_signed(cert_path: Path, key_path: Path, host: str) -> None:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    cert_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(cert_path.parent)
     key_bytes = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption())
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key_bytes)
     os.chmod(key_path, 0o600)  # also when the file existed with looser permissions
+    create_private_file(cert_path)  # like every file in the instance; its owner copies it to the desks
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 

@@ -54,6 +54,12 @@ def register(main: click.Group) -> None:
         if manifest.get("previous_database"):
             click.echo(f"The database it replaced is kept as {manifest['previous_database']}; "
                        "delete it once you have checked the restored data.")
+        if manifest.get("previous_anchors"):
+            click.echo(f"The audit anchors of the replaced database are kept as {manifest['previous_anchors']}.")
+        if key and config.adopt_backup_key(instance, key):
+            # The restored audit trail is keyed from that key, and its backups are readable with it.
+            click.secho(f"{config.CONFIG_NAME} now holds the backup key of the restored data (the one given with "
+                        "--key); the key it replaced is kept there as a comment.", fg="yellow")
         _record_restore(ctx, archive_path, manifest)
 
     def _record_restore(ctx, archive_path: Path, manifest: dict) -> None:

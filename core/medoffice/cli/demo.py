@@ -48,14 +48,16 @@ def register(main: click.Group) -> None:
                   help="postgresql://... for a new instance (default: SQLite in the instance).")
     @click.option("--url", default="http://127.0.0.1:8400/", show_default=True,
                   help="The address `medoffice serve` will answer on (printed for the login).")
+    @click.option("--without", "without", multiple=True, metavar="PLUGIN",
+                  help="An installed plugin to leave out of the demo practice (turned off; repeatable), "
+                       "such as the example plugin hello.")
     @click.pass_context
-    def demo_instance(ctx, size, seed, admin_user, database_url, url):
+    def demo_instance(ctx, size, seed, admin_user, database_url, url, without):
         """Set up a ready-to-try instance: initialize it if missing, an admin, the demo data."""
-        from .. import audit
-        from ..accounts import create_user
+        from ..auth import privileges
         from ..demo import DEMO_PASSWORD
         from ..models import User
-        from ..passwords import policy_problems
+        from ..auth.passwords import policy_problems
         from ..tasks import app_thread_context
 
         inst = config.instance_path(ctx.find_root().obj.get("instance"))
@@ -65,6 +67,10 @@ def register(main: click.Group) -> None:
         app = build_app(ctx)
         login = f"log in as {admin_user}"
         with app_thread_context(app):
+            runtime = app.extensions["medoffice"]
+            for name in without:
+                if name in runtime.host.plugins:
+                    runtime.disable(name, by="demo-instance")
             if User.select().where(User.username == admin_user).exists():
                 login += " (an existing account: its password was not changed)"
             else:
@@ -80,9 +86,7 @@ def register(main: click.Group) -> None:
                     click.secho(f"WARNING: {admin_user} gets the published demo password {DEMO_PASSWORD}. "
                                 "Use this instance for demonstrations only, never for real patients; "
                                 "set MEDOFFICE_ADMIN_PASSWORD to choose a password.", fg="yellow", err=True)
-                user = create_user(admin_user, "Administrator", password, ["admin"])
-                audit.record("user.create", "user", user.id, username="cli",
-                             detail={"username": admin_user, "roles": ["admin"]})
+                privileges.create_account(privileges.OPERATOR, admin_user, "Administrator", password, ["admin"])
                 click.echo(f"Created admin user {admin_user}.")
             _load(app, size, seed)
         click.echo(f"Open {url} and {login}.")

@@ -1,14 +1,19 @@
-"""``medoffice init`` and ``medoffice users create``."""
+"""``medoffice init`` and ``medoffice users create|set-roles``.
+
+Accounts and roles change through ``medoffice.auth.privileges`` as the instance's operator
+(``privileges.OPERATOR``, audited as ``cli``), under the same rules as the admin pages.
+"""
 from __future__ import annotations
 
 import os
 
 import click
 
-from .. import audit, config
-from ..accounts import SEEDED_ROLES, create_user
+from .. import config
+from ..auth import privileges
+from ..auth.accounts import SEEDED_ROLES
+from ..auth.passwords import policy_problems
 from ..models import User
-from ..passwords import policy_problems
 from .context import build_app, with_app
 
 
@@ -53,9 +58,7 @@ def register(main: click.Group) -> None:
                         click.echo(f"User {admin_user} exists; not changed.")
                     else:
                         password = _password_from_env_or_prompt(admin_user, admin_name)
-                        user = create_user(admin_user, admin_name, password, ["admin"])
-                        audit.record("user.create", "user", user.id, username="cli",
-                                     detail={"username": admin_user, "roles": ["admin"]})
+                        privileges.create_account(privileges.OPERATOR, admin_user, admin_name, password, ["admin"])
                         click.echo(f"Created admin user {admin_user}.")
                 finally:
                     db.close()
@@ -75,7 +78,27 @@ def register(main: click.Group) -> None:
         if User.select().where(User.username == username).exists():
             raise click.ClickException(f"user {username} already exists")
         password = _password_from_env_or_prompt(username, full_name)
-        user = create_user(username, full_name, password, list(roles), email)
-        audit.record("user.create", "user", user.id, username="cli",
-                     detail={"username": username, "roles": list(roles)})
+        try:
+            privileges.create_account(privileges.OPERATOR, username, full_name, password, roles, email=email)
+        except privileges.PrivilegeError as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo(f"Created user {username} ({', '.join(roles)}).")
+
+    @users.command("set-roles")
+    @click.argument("username")
+    @click.option("--role", "roles", multiple=True, help="A role the user is to hold (repeat; none: no roles).")
+    @with_app
+    def users_set_roles(username, roles):
+        """Give a user exactly these roles (for instance when the only administrator needs another
+        role: nobody changes their own roles on the admin pages)."""
+        user = User.get_or_none(User.username == username)
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        try:
+            before, after = privileges.assign_roles(privileges.OPERATOR, user, roles)
+        except privileges.PrivilegeError as exc:
+            raise click.ClickException(str(exc)) from None
+        if before == after:
+            click.echo(f"{username} already holds {', '.join(after) or 'no roles'}.")
+        else:
+            click.echo(f"{username}: {', '.join(before) or 'no roles'} -> {', '.join(after) or 'no roles'}.")

@@ -12,6 +12,7 @@ from wtforms import BooleanField, DateField, Form, IntegerField, SelectField, St
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..contributions import ReportParam, ReportSpec
+from ..limits import DateInRange, WholeNumberInRange
 from ..models import Location, StaffMember
 
 KINDS = ("date", "choice", "text", "int", "location", "provider", "bool")
@@ -61,10 +62,11 @@ def _field(param: ReportParam):
     if param.kind == "date":
         return DateField(param.label, format="%Y-%m-%d", **kwargs,
                          invalid_value_message="Enter a real date as YYYY-MM-DD.",
-                         validators=[InputRequired("Enter a date.") if required else Optional()])
+                         validators=[InputRequired("Enter a date.") if required else Optional(), DateInRange()])
     if param.kind == "int":
         return IntegerField(param.label, **kwargs, invalid_value_message="Enter a whole number.",
-                            validators=[InputRequired("Enter a number.") if required else Optional()])
+                            validators=[InputRequired("Enter a number.") if required else Optional(),
+                                        WholeNumberInRange()])
     if param.kind in ("choice", "location", "provider"):
         return SelectField(param.label, choices=choices(choices_for(param)), **kwargs,
                            invalid_choice_message="Choose one of the listed values.",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from ..access import can
+from ..auth.access import can
 from ..contributions import ReportResult, ReportSpec
 from ..db import utcnow
 

@@ -1,14 +1,14 @@
 """Report output: cell formatting per column kind, CSV, JSON and PDF (WeasyPrint)."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 
 from ..contributions import Column
+from ..csvexport import Cents, to_text
 from ..money import cents_to_decimal, format_cents
-from ..settings import practice_timezone
+from ..dates import format_date
+from ..localtime import local_datetime
 from .params import jsonable
 from .registry import ReportRun
 
@@ -25,8 +25,15 @@ def _iso(value) -> str:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
 
 
+def _shown(value) -> str:
+    if isinstance(value, dt.datetime):
+        return local_datetime(value, zone=False)
+    return format_date(value) if isinstance(value, dt.date) else str(value)
+
+
 def cell_text(column: Column, value) -> str:
-    """A value as shown on screen and in the PDF: "$1,234.56", "1,204", "12.50%", ISO dates."""
+    """A value as shown on screen and in the PDF: "$1,234.56", "1,204", "12.50%", dates in the
+    practice's format (the CSV keeps them ISO: :func:`csv_cell`)."""
     if value is None:
         return ""
     if column.kind == "cents":
@@ -35,16 +42,23 @@ def cell_text(column: Column, value) -> str:
         return f"{int(value):,}"
     if column.kind == "percent":
         return f"{cents_to_decimal(value)}%"
-    return _iso(value)
+    return _shown(value)
 
 
-def csv_cell(column: Column, value) -> str:
-    """A value as written to CSV: money as decimal dollars "1234.56", percent "12.50", ISO dates."""
+def csv_cell(column: Column, value):
+    """A value typed for the CSV writer: money as decimal dollars, percent as a decimal, counts as numbers.
+
+    Text cells are neutralised by :mod:`medoffice.csvexport`; numbers stay numbers.
+    """
     if value is None:
-        return ""
-    if column.kind in ("cents", "percent"):
-        return str(cents_to_decimal(value))
-    return _iso(value)
+        return None
+    if column.kind == "cents":
+        return Cents(value)
+    if column.kind == "percent":
+        return cents_to_decimal(value)
+    if column.kind == "int":
+        return int(value)
+    return value
 
 
 def totals_label(run: ReportRun) -> str | None:
@@ -58,18 +72,15 @@ def totals_label(run: ReportRun) -> str | None:
 def to_csv(run: ReportRun) -> str:
     """The result as CSV: a header row of column labels, the rows, then the totals row if any."""
     columns = run.result.columns
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.label for c in columns])
-    for row in run.rows:
-        writer.writerow([csv_cell(c, row.get(c.key)) for c in columns])
+    rows = [[c.label for c in columns]]
+    rows += [[csv_cell(c, row.get(c.key)) for c in columns] for row in run.rows]
     if run.result.totals:
         cells = [csv_cell(c, run.result.totals.get(c.key)) for c in columns]
         label = totals_label(run)
         if label:
             cells[0] = label
-        writer.writerow(cells)
-    return out.getvalue()
+        rows.append(cells)
+    return to_text(rows)
 
 
 def to_json(run: ReportRun) -> dict:
@@ -91,8 +102,8 @@ def to_json(run: ReportRun) -> dict:
 
 
 def local_timestamp(run: ReportRun) -> str:
-    """When the report ran, in the practice's time zone ("2025-03-04 14:05 EST")."""
-    return run.at.astimezone(practice_timezone()).strftime("%Y-%m-%d %H:%M %Z")
+    """When the report ran, in the practice's time zone and date format ("2025-03-04 14:05 EST")."""
+    return local_datetime(run.at)
 
 
 def to_pdf(html: str) -> bytes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Response, abort, render_template, request, url_for
 
 from .. import audit, settings
-from ..access import require, requires
+from ..auth.access import require, requires
 from ..web import core_blueprint as bp
 from ..web.shell import render_page
 from . import charts, params, registry, render

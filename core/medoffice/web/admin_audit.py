@@ -1,7 +1,6 @@
 """The audit viewer: filter the trail by user, patient, record, action and dates; export CSV (audited)."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -13,14 +12,17 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from .. import audit, prepared
-from ..access import can, requires
+from .. import audit, dates, prepared
+from ..auth.access import can, requires
+from ..csvexport import CsvWriter
 from ..db import db, transaction
+from ..limits import MAX_ID, DateInRange
 from ..models import AuditEvent, Patient
 from ..prepared import slot
 from ..settings import practice_timezone
 from . import core_blueprint as bp
 from .shell import render_page
+from .query import page_number
 from .tables import count_for_page, count_label, url_template
 
 PER_PAGE = 50
@@ -44,8 +46,8 @@ class AuditFilterForm(FlaskForm):
     action = StringField("Action", description="An action or its start, e.g. patient or auth.login_failed",
                          validators=[Optional(), Length(max=60)], render_kw={"list": "audit-actions"})
     emergency = BooleanField("Only what was done under emergency access")
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
+    start = DateField("From", validators=[Optional(), DateInRange()])
+    end = DateField("To", validators=[Optional(), DateInRange()])
 
     def validate_end(self, field):
         """The range must not run backwards."""
@@ -55,13 +57,16 @@ class AuditFilterForm(FlaskForm):
     def validate_patient(self, field):
         """A patient id, or an account number that exists."""
         text = (field.data or "").strip()
-        if text and not text.isdigit() and not Patient.select().where(Patient.account_number == text.upper()).exists():
+        if text.isascii() and text.isdigit():
+            if int(text) > MAX_ID:
+                raise ValidationError("No patient has that id.")
+        elif text and not Patient.select().where(Patient.account_number == text.upper()).exists():
             raise ValidationError("No patient has that account number.")
 
 
 def _patient_id(text: str) -> int:
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     return Patient.get(Patient.account_number == text.upper()).id
 
@@ -144,14 +149,6 @@ def active_filters() -> dict[str, str]:
     return {k: request.args[k] for k in FILTERS if request.args.get(k, "").strip()}
 
 
-def safe_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 SHOWN = (AuditEvent.seq, AuditEvent.at, AuditEvent.username, AuditEvent.address, AuditEvent.action,
          AuditEvent.object_type, AuditEvent.object_id, AuditEvent.patient_id, AuditEvent.detail)
 
@@ -159,7 +156,7 @@ SHOWN = (AuditEvent.seq, AuditEvent.at, AuditEvent.username, AuditEvent.address,
 def rows_html(events: list[tuple]) -> Markup:
     """The entries (``SHOWN`` tuples) as table rows, built here: a template loop costs several times more
     per cell, and the viewer shows 50 entries of 8 cells."""
-    tz = practice_timezone()
+    tz, stamp = practice_timezone(), f"{dates.pattern()} %H:%M:%S"
     patient_url = url_template("core.patient", "patient_id") if can("core.patients.view") else None
     html = []
     for seq, at, username, address, action, object_type, object_id, patient_id, detail in events:
@@ -172,7 +169,7 @@ def rows_html(events: list[tuple]) -> Markup:
             if emergency else ("", "")
         html.append(
             f'<tr{row_class}><td class="num">{seq}</td>'
-            f'<td>{at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")}</td><td>{escape(username or "—")}</td>'
+            f'<td>{at.astimezone(tz).strftime(stamp)}</td><td>{escape(username or "—")}</td>'
             f'<td>{escape(address)}</td><td><code>{escape(action)}</code>{chip}</td>'
             f'<td>{record}</td><td>{patient}</td>'
             f'<td><code class="audit-detail">{escape(detail if detail != "{}" else "")}</code></td></tr>')
@@ -206,10 +203,7 @@ def audit_trail():
     valid = form.validate()
     events, total, more, page, pages = [], 0, False, 1, 1
     if valid:
-        try:
-            page = max(1, int(request.args.get("page", 1)))
-        except ValueError:
-            page = 1
+        page = page_number()
         events, total, more, page, pages = _page_of_events(filter_values(form), page)
     filters = active_filters()
     return render_page("admin/audit.html", title="Audit trail", form=form, rows=events,
@@ -237,12 +231,11 @@ def audit_export():
 
     def generate():
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = CsvWriter(buffer)
         writer.writerow(CSV_COLUMNS)
         for e in query.iterator():
-            writer.writerow([e.seq, e.at.astimezone(dt.timezone.utc).isoformat(), e.user_id, safe_cell(e.username),
-                             e.address, e.action, safe_cell(e.object_type), safe_cell(e.object_id), e.patient_id,
-                             safe_cell(e.detail), e.hash])
+            writer.writerow([e.seq, e.at.astimezone(dt.timezone.utc), e.user_id, e.username, e.address, e.action,
+                             e.object_type, e.object_id, e.patient_id, e.detail, e.hash])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)

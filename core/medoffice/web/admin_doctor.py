@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..access import requires
+from ..auth.access import requires
 from ..doctor import has_failures, run_checks
 from . import core_blueprint as bp
 from .shell import render_page

@@ -7,13 +7,14 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from .. import audit
-from ..access import can, requires
+from ..auth.access import can, requires
 from ..jobs import describe_schedule, job_specs, latest_runs, next_run, run_job
 from ..models import JobRun
 from ..scheduler import running_scheduler
 from ..settings import practice_timezone
 from ..tasks import Failed, current_status, start_task
 from . import core_blueprint as bp
+from .query import page_number, record_id
 from .shell import render_page
 
 
@@ -55,7 +56,7 @@ def run_history(job_id: str | None, page: int) -> dict:
 
 def _overview_context() -> dict:
     rows = job_rows()
-    history = run_history(request.args.get("job") or None, request.args.get("page", 1, type=int))
+    history = run_history(request.args.get("job") or None, page_number())
     return {"rows": rows, "titles": {r["id"]: r["title"] for r in rows}, "history": history,
             "timezone": practice_timezone()}
 
@@ -65,7 +66,7 @@ def _overview_context() -> dict:
 def jobs():
     """The jobs of enabled modules with their last runs, the run history and any task being watched."""
     task = None
-    task_id = request.args.get("task", type=int)
+    task_id = record_id("task")
     if task_id is not None:
         task = current_status(task_id)
         if task is not None and not can(task.permission):

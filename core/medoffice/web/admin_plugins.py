@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import current_app, redirect, url_for
 from flask_login import current_user
 
-from ..access import requires
+from ..auth.access import requires
+from ..plugin_states import LABELS, NOT_ENABLED, plugin_states
 from ..plugins import CORE, PluginError
 from ..models import PluginState
 from . import core_blueprint as bp
@@ -16,6 +17,7 @@ def plugin_rows() -> list[dict]:
     runtime = current_app.extensions["medoffice"]
     host = runtime.host
     changed = {s.name: s for s in PluginState.select()}
+    states = plugin_states(host)
     rows = []
     for name, plugin in sorted(host.plugins.items(), key=lambda kv: (kv[0] != CORE, kv[0])):
         info = plugin.info
@@ -28,6 +30,8 @@ def plugin_rows() -> list[dict]:
             "requires": info.requires if info else (),
             "uses": info.uses if info else (),
             "enabled": host.is_enabled(name),
+            "state": states[name],
+            "state_label": LABELS[states[name]],
             "ok": plugin.ok,
             "error": plugin.error,
             "core": name == CORE,
@@ -41,7 +45,9 @@ def plugin_rows() -> list[dict]:
 @requires("core.plugins.manage")
 def plugins():
     """List plugins with their state."""
-    return render_page("admin/plugins.html", title="Modules", rows=plugin_rows(),
+    rows = plugin_rows()
+    waiting = [r["title"] for r in rows if r["state"] == NOT_ENABLED]
+    return render_page("admin/plugins.html", title="Modules", rows=rows, waiting=waiting,
                        breadcrumbs=[("Admin", None), ("Modules", None)])
 
 

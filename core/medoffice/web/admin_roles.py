@@ -2,22 +2,26 @@
 
 The admin role holds every permission and is not editable. Only the permissions of enabled
 plugins are shown, and saving never touches grants of permissions not shown, so turning a
-plugin off and on again keeps what its roles were granted.
+plugin off and on again keeps what its roles were granted. Who may change which role is decided
+by ``medoffice.auth.privileges``: nobody edits a role they hold or grants what they do not hold.
 """
 from __future__ import annotations
 
 import peewee as pw
 from flask import current_app, redirect, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from .. import audit
-from ..access import requires
-from ..accounts import ADMIN
+from ..auth import privileges
+from ..auth.access import requires
+from ..auth.accounts import ADMIN
+from ..auth.privileges import grants_by_role
 from ..db import transaction
-from ..models import Role, RolePermission, UserRole
+from ..models import Role, UserRole
 from . import core_blueprint as bp
 from .shell import notify, render_page
 
@@ -49,41 +53,19 @@ def permission_groups() -> list[tuple[str, list]]:
     return groups
 
 
-def grants_by_role() -> dict[int, set[str]]:
-    """Every granted permission per role id (one query)."""
-    found: dict[int, set[str]] = {}
-    for role_id, permission in RolePermission.select(RolePermission.role, RolePermission.permission).tuples():
-        found.setdefault(role_id, set()).add(permission)
-    return found
+def save_matrix(actor, checked: set[tuple[str, str]], shown: set[str]) -> list[dict]:
+    """Make the editable roles' grants of ``shown`` permissions equal ``checked``, for ``actor``.
 
-
-def save_matrix(checked: set[tuple[str, str]], shown: set[str]) -> list[dict]:
-    """Make the editable roles' grants of ``shown`` permissions equal ``checked``; audit each change.
-
-    :param checked: (role name, permission) pairs ticked in the form.
+    :param checked: (role name, permission) pairs ticked in the form; a role with none ticked loses
+        every shown permission.
     :return: the audit details written, one per changed role.
+    :raises PrivilegeError: the privilege rules refuse a change; nothing is written.
     """
-    roles = [r for r in Role.select().order_by(Role.id) if r.name != ADMIN]
-    grants = grants_by_role()
-    changes = []
-    with transaction():
-        for role in roles:
-            before = grants.get(role.id, set())
-            wanted = {p for (name, p) in checked if name == role.name and p in shown}
-            after = (before - shown) | wanted
-            if after == before:
-                continue
-            added, removed = sorted(after - before), sorted(before - after)
-            if removed:
-                RolePermission.delete().where((RolePermission.role == role)
-                                              & RolePermission.permission.in_(removed)).execute()
-            if added:
-                RolePermission.insert_many([{"role": role, "permission": p} for p in added]).execute()
-            detail = {"role": role.name, "before": sorted(before), "after": sorted(after),
-                      "added": added, "removed": removed}
-            audit.record("role.permissions", "role", role.id, detail=detail)
-            changes.append(detail)
-    return changes
+    wanted: dict[str, set[str]] = {r.name: set() for r in Role.select(Role.name) if r.name != ADMIN}
+    for name, permission in checked:
+        if name in wanted:
+            wanted[name].add(permission)
+    return privileges.set_role_permissions(actor, wanted, shown)
 
 
 def matrix_html(groups: list[tuple[str, list]], roles: list, grants: dict[int, set[str]]) -> Markup:
@@ -110,11 +92,11 @@ def matrix_html(groups: list[tuple[str, list]], roles: list, grants: dict[int, s
     return Markup("\n".join(html))
 
 
-def _page(form, new_form, groups):
+def _page(form, new_form, groups, refused: str = ""):
     members = dict(UserRole.select(UserRole.role, pw.fn.COUNT(UserRole.id)).group_by(UserRole.role).tuples())
     roles = list(Role.select().order_by(Role.id))
     return render_page("admin/roles.html", title="Roles", form=form, new_form=new_form, roles=roles,
-                       matrix=matrix_html(groups, roles, grants_by_role()), members=members,
+                       matrix=matrix_html(groups, roles, grants_by_role()), members=members, refused=refused,
                        breadcrumbs=[("Admin", None), ("Roles", None)])
 
 
@@ -127,7 +109,10 @@ def roles():
     if form.validate_on_submit():
         shown = {p.name for _, perms in groups for p in perms}
         checked = {tuple(v.split("|", 1)) for v in request.form.getlist("grant") if "|" in v}
-        changes = save_matrix(checked, shown)
+        try:
+            changes = save_matrix(current_user, checked, shown)
+        except privileges.PrivilegeError as exc:
+            return _page(form, NewRoleForm(), groups, refused=str(exc)), 403
         notify(f"Saved changes to {', '.join(c['role'] for c in changes)}." if changes else "Nothing changed.")
         return redirect(url_for("core.roles"))
     return _page(form, NewRoleForm(), groups)

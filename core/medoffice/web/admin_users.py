@@ -10,12 +10,14 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import audit, emergency, security
-from ..access import requires
-from ..accounts import ADMIN, active_admin_count, create_user, hash_password, role_names, set_roles
+from .. import audit
+from ..auth import privileges, security, session_store, sessions
+from ..auth.access import requires
+from ..auth.accounts import ADMIN, active_admin_count, deactivate_account, hash_password, role_names
+from ..auth.passwords import MIN_LENGTH, policy_problems
 from ..db import transaction, utcnow
-from ..models import AuditEvent, EmergencyAccess, LoginAttempt, Role, User, UserRole
-from ..passwords import MIN_LENGTH, policy_problems
+from ..localtime import local_datetime
+from ..models import AuditEvent, LoginAttempt, Role, User, UserRole
 from . import core_blueprint as bp
 from .forms import choices, form_values
 from .shell import notify, render_page
@@ -100,7 +102,7 @@ def _status(user: User, now) -> str:
     if not user.active:
         return "Deactivated"
     if user.locked_until is not None and user.locked_until > now:
-        return f"Locked until {user.locked_until.strftime('%Y-%m-%d %H:%M')} UTC"
+        return f"Locked until {local_datetime(user.locked_until)}"
     return "Active"
 
 
@@ -124,7 +126,7 @@ def users():
             TableColumn("roles", "Roles", value=lambda u: ", ".join(roles.get(u.id, [])) or "No roles"),
             TableColumn("status", "Status", sort=User.active, value=lambda u: _status(u, now)),
             TableColumn("last_login_at", "Last login", sort=User.last_login_at,
-                        value=lambda u: u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "Never"),
+                        value=lambda u: local_datetime(u.last_login_at, zone=False, empty="Never")),
         ],
         search=search, default_sort="username", endpoint="core.users",
         noun="user", noun_plural="users", search_placeholder="User name, name or e-mail",
@@ -149,18 +151,17 @@ def user_new():
             form.username.errors.append("That user name is taken (user names are never reused).")
         if values["email"] and User.select().where(User.email == values["email"]).exists():
             form.email.errors.append("Another account uses that e-mail address: one account per person.")
-        if ADMIN in (values["roles"] or []) and not current_user.is_admin:
-            form.roles.errors.append("Only an administrator can make another administrator.")
         form.password.errors.extend(policy_problems(form.password.data, username, values["full_name"]))
         if not has_errors(form):
-            with transaction():
-                user = create_user(username, values["full_name"], form.password.data, values["roles"] or [],
-                                   email=values["email"], must_change_password=values["must_change_password"])
-                audit.record("user.create", "user", user.id,
-                             detail={"username": username, "roles": role_names(user.id),
-                                     "must_change_password": values["must_change_password"]})
-            notify(f"Created {username}.")
-            return redirect(url_for("core.user_edit", user_id=user.id))
+            try:
+                user = privileges.create_account(
+                    current_user, username, values["full_name"], form.password.data, values["roles"] or [],
+                    email=values["email"], must_change_password=values["must_change_password"])
+            except privileges.PrivilegeError as exc:
+                form.roles.errors.append(str(exc))
+            else:
+                notify(f"Created {username}.")
+                return redirect(url_for("core.user_edit", user_id=user.id))
     return render_page("admin/user_form.html", title="New user", form=form, user=None,
                        breadcrumbs=[("Users", url_for("core.users")), ("New user", None)]), \
         (422 if has_errors(form) else 200)
@@ -181,13 +182,13 @@ def user_edit(user_id: int):
         values = form_values(form)
         # None only when nothing at all was posted (an HTML form always sends its fields).
         wanted = sorted(set(before_roles if values["roles"] is None else values["roles"]))
-        if (ADMIN in wanted) != (ADMIN in before_roles):
-            if not current_user.is_admin:
-                form.roles.errors.append("Only an administrator can grant or remove the administrator role.")
-            elif ADMIN not in wanted and user.active and active_admin_count() <= 1:
-                form.roles.errors.append("This is the last active administrator; make someone else one first.")
         if values["email"] and User.select().where((User.email == values["email"]) & (User.id != user.id)).exists():
             form.email.errors.append("Another account uses that e-mail address: one account per person.")
+        if not has_errors(form):
+            try:  # checked (and a refusal recorded) before anything is written
+                privileges.check_role_assignment(current_user, user, wanted)
+            except privileges.PrivilegeError as exc:
+                form.roles.errors.append(str(exc))
         if not has_errors(form):
             changes = {f: {"before": getattr(user, f), "after": values[f]}
                        for f in ("full_name", "email") if getattr(user, f) != values[f]}
@@ -195,10 +196,7 @@ def user_edit(user_id: int):
                 if changes:
                     User.update(full_name=values["full_name"], email=values["email"]).where(User.id == user.id).execute()
                     audit.record("user.update", "user", user.id, detail={"username": user.username, "changes": changes})
-                before, after = set_roles(user.id, wanted)
-                if before != after:
-                    audit.record("user.roles", "user", user.id,
-                                 detail={"username": user.username, "before": before, "after": after})
+                before, after = privileges.assign_roles(current_user, user, wanted)
             notify("Saved." if changes or before != after else "Nothing changed.")
             return redirect(url_for("core.user_edit", user_id=user.id))
     attempts = list(LoginAttempt.select().where(LoginAttempt.username == user.username)
@@ -227,6 +225,9 @@ def user_password(user_id: int):
                 User.update(password_hash=hash_password(form.password.data), password_changed_at=utcnow(),
                             must_change_password=True).where(User.id == user.id).execute()
                 audit.record("user.password_reset", "user", user.id, detail={"username": user.username})
+                current = sessions.current() if user.id == current_user.id else None
+                session_store.end_for_user(user.id, session_store.PASSWORD_CHANGE,
+                                           keep=current.id if current is not None else None)
             notify(f"Temporary password set; {user.username} must choose a new one at the next login.")
             return redirect(url_for("core.user_edit", user_id=user.id))
     return render_page("admin/user_password.html", title=f"Reset password of {user.username}", form=form, user=user,
@@ -247,11 +248,7 @@ def user_deactivate(user_id: int):
         notify("This is the last active administrator; make someone else one first.", "error")
     elif user.active:
         with transaction():
-            User.update(active=False).where(User.id == user.id).execute()
-            audit.record("user.deactivate", "user", user.id, detail={"username": user.username})
-            for grant in EmergencyAccess.select().where((EmergencyAccess.user == user.id)
-                                                        & EmergencyAccess.ended_at.is_null()):
-                emergency.end(grant, "revoked")
+            deactivate_account(user.id)
         notify(f"Deactivated {user.username}. The account's history is kept.")
     return redirect(url_for("core.user_edit", user_id=user.id))
 

@@ -1,20 +1,24 @@
-"""Login (throttled, locked after repeated failures), logout and password change."""
+"""Login (throttled, locked after repeated failures; a second step with a code when the user has
+two-factor sign-in), logout and password change."""
 from __future__ import annotations
 
 import math
+import time
 
-from flask import redirect, request, url_for
+from flask import redirect, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from .. import audit, security, sessions
-from ..access import public, requires
-from ..accounts import hash_password, password_matches
+from .. import audit
+from ..auth import security, session_store, sessions, two_factor
+from ..auth.access import public, requires
+from ..auth.accounts import hash_password, password_matches
+from ..auth.passwords import MIN_LENGTH, policy_problems
+from ..auth.redirect_target import same_site_path
 from ..db import transaction, utcnow
 from ..models import User
-from ..passwords import MIN_LENGTH, policy_problems
 from . import core_blueprint as bp
 from .shell import notify, render_page
 
@@ -26,6 +30,14 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
+class CodeForm(FlaskForm):
+    """The second step of a login."""
+
+    code = StringField("Code", validators=[DataRequired(), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autofocus": True},
+                       description="The 6-digit code your authenticator app shows now, or one of your recovery codes.")
+
+
 class ChangePasswordForm(FlaskForm):
     """Current password and the new one twice."""
 
@@ -35,10 +47,15 @@ class ChangePasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("new", "The two new passwords differ.")])
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("core.dashboard")
+PENDING_KEY = "login_pending"  # {user, until, next}: the password was right, the code step is due
+PENDING_SECONDS = 300
+OUTSIDE_WITHOUT_2FA = ("Logging in from outside the office needs two-factor sign-in, which this account has not set up. "
+                       "Set it up from a computer in the office (Two-factor sign-in, under your password page).")
+
+
+def _after_login_target() -> str:
+    """The ``next`` page when it is a path on this site (see ``redirect_target``), else the dashboard."""
+    return same_site_path(request.args.get("next")) or url_for("core.dashboard")
 
 
 def _minutes(outcome: security.LoginOutcome) -> int:
@@ -63,24 +80,94 @@ def idle_context():
     return {"idle_minutes": sessions.idle_minutes()}
 
 
+def _finish_login(user: User, target: str):
+    """Sign in on a fresh session (every factor checked) and go on to ``target``."""
+    sessions.start(user.id)
+    if user.must_change_password:
+        notify("Choose a new password before you continue.", "warning")
+        return redirect(url_for("core.change_password"))
+    return redirect(target)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    """Show the login form and sign the user in on a fresh session."""
+    """Show the login form and sign the user in on a fresh session (or go on to the code step)."""
     form = LoginForm()
     error, status = None, 200
     if form.validate_on_submit():
-        outcome = security.authenticate(form.username.data, form.password.data, request.remote_addr or "")
+        address = request.remote_addr or ""
+        step: dict[str, str | None] = {}
+
+        def needs_second_factor(user: User) -> bool:
+            step["needed"] = two_factor.login_step(user, address)
+            return step["needed"] is not None
+
+        outcome = security.authenticate(form.username.data, form.password.data, address, needs_second_factor)
         if outcome.ok:
-            sessions.start(outcome.user.id)
-            if outcome.user.must_change_password:
-                notify("Choose a new password before you continue.", "warning")
-                return redirect(url_for("core.change_password"))
-            return redirect(_safe_next(request.args.get("next")))
-        error, status = _refusal(outcome)
+            return _finish_login(outcome.user, _after_login_target())
+        if outcome.status == security.SECOND_FACTOR and step["needed"] == "refuse":
+            with transaction():
+                audit.record("auth.login_refused", "user", outcome.user.id,
+                             detail={"username": outcome.user.username, "reason": "outside the office without 2FA"})
+            error, status = OUTSIDE_WITHOUT_2FA, 403
+        elif outcome.status == security.SECOND_FACTOR:
+            session[PENDING_KEY] = {"user": outcome.user.id, "until": int(time.time()) + PENDING_SECONDS,
+                                    "next": same_site_path(request.args.get("next"))}
+            return redirect(url_for("core.login_code"))
+        else:
+            error, status = _refusal(outcome)
     elif form.errors:
         status = 422
     return render_page("core/login.html", title="Log in", form=form, error=error), status
+
+
+def _pending_login() -> dict | None:
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or pending.get("until", 0) < time.time():
+        session.pop(PENDING_KEY, None)
+        return None
+    return pending
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+def login_code():
+    """The login's second step: a code of the user's authenticator app, or a recovery code.
+    Wrong codes count as failed logins (the same lock as wrong passwords)."""
+    pending = _pending_login()
+    if pending is None:
+        notify("Enter your user name and password first.", "info")
+        return redirect(url_for("core.login"))
+    form = CodeForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        used: dict[str, str | None] = {}
+
+        def check(user: User, code: str) -> str | None:
+            try:
+                used["method"] = two_factor.verify(user, code)
+            except two_factor.TwoFactorError as exc:
+                used["problem"] = str(exc)
+                return None
+            return used["method"]
+
+        outcome = security.authenticate_second_factor(pending["user"], form.code.data, request.remote_addr or "", check)
+        if outcome.ok:
+            response = _finish_login(outcome.user, pending.get("next") or url_for("core.dashboard"))
+            if used.get("method") == two_factor.RECOVERY:
+                left = two_factor.recovery_codes_left(outcome.user)
+                notify(f"You signed in with a recovery code; {left} left. Make new ones on the two-factor page.",
+                       "warning")
+            return response
+        if outcome.status != security.INVALID:  # locked or throttled: back to the start
+            session.pop(PENDING_KEY, None)
+            error, status = _refusal(outcome)
+        else:
+            error, status = used.get("problem") or "That code is not valid, or it was used already.", 401
+    elif form.errors:
+        status = 422
+    return render_page("core/login_code.html", title="Two-factor sign-in", form=form, error=error), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -111,11 +198,17 @@ def change_password():
             if problems:
                 form.new.errors.extend(problems)
             else:
+                current = sessions.current()
                 with transaction():
                     User.update(password_hash=hash_password(form.new.data), password_changed_at=utcnow(),
                                 must_change_password=False).where(User.id == user.id).execute()
                     audit.record("auth.password_change", "user", user.id)
-                notify("Your password was changed.")
+                    # Whoever else holds a session (a copied cookie, a forgotten computer) is out.
+                    others = session_store.end_for_user(user.id, session_store.PASSWORD_CHANGE,
+                                                        keep=current.id if current is not None else None)
+                notify("Your password was changed." + (f" Your {len(others)} other session"
+                                                       f"{'s were' if len(others) != 1 else ' was'} ended."
+                                                       if others else ""))
                 return redirect(url_for("core.dashboard"))
     return render_page("core/change_password.html", title="Change password", form=form, forced=user.must_change_password,
                        min_length=MIN_LENGTH, breadcrumbs=[("Change password", None)]), (422 if form.errors else 200)

@@ -1,20 +1,24 @@
-"""Break-glass pages: start emergency access with a reason, end it, and see recent grants."""
+"""Break-glass pages: start emergency access with a reason, end it, and see recent grants.
+
+Emergency access widens the reading of patient records only (the permissions declared
+``break_glass``); it never allows administration or any change.
+"""
 from __future__ import annotations
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .. import emergency
-from ..access import can, requires
+from ..auth import emergency, sessions
+from ..auth.access import can, requires
 from ..models import EmergencyAccess, User
 from ..settings import practice_timezone
 from . import core_blueprint as bp
 from .shell import notify, render_page
 
-SESSION_KEY = emergency.SESSION_KEY
+READING_METHODS = frozenset({"GET", "HEAD"})
 
 
 class EmergencyForm(FlaskForm):
@@ -27,18 +31,26 @@ class EmergencyForm(FlaskForm):
                            message=f"Describe the emergency in {emergency.MIN_REASON_LENGTH} to 2000 characters.")])
 
 
+def break_glass_permissions() -> frozenset[str]:
+    """The enabled plugins' permissions declared ``break_glass`` (reading patient records)."""
+    runtime = current_app.extensions["medoffice"]
+    return runtime.derived(("break_glass_permissions",), lambda: frozenset(
+        p.name for p in runtime.host.call("medoffice_permissions") if p.break_glass))
+
+
 def elevate() -> None:
-    """Give this request admin-equivalent access when its session holds an active grant."""
-    grant_id = session.get(SESSION_KEY)
-    if grant_id is None:
-        return
-    grant = emergency.grant_in_force(grant_id, current_user.id)
+    """Widen this request's reading of patient records when its session holds an active grant.
+
+    The grant adds only the ``break_glass`` permissions, and only to a reading request: a POST
+    under emergency access runs with the user's own permissions (it is still marked emergency,
+    so its audit entries say so).
+    """
+    grant = sessions.emergency_grant()  # the grant tied to this server-side session, if in force
     if grant is None:
-        session.pop(SESSION_KEY, None)
-        notify("Emergency access has ended.", "info")
         return
     g.emergency_grant = grant
-    current_user.emergency = True
+    reading = request.method in READING_METHODS
+    current_user.use_emergency_access(break_glass_permissions() if reading else frozenset())
 
 
 @bp.app_context_processor
@@ -70,7 +82,7 @@ def emergency_access():
         except emergency.EmergencyAccessError as exc:
             form.reason.errors.append(str(exc))
         else:
-            session[SESSION_KEY] = grant.id
+            sessions.hold_emergency_grant(grant.id)
             notify("Emergency access is on. Everything you do is recorded and will be reviewed.", "warning")
             return redirect(url_for("core.dashboard"))
     if _can_review():
@@ -89,7 +101,7 @@ def emergency_access_end():
     if grant is not None:
         emergency.end(grant, "ended")
         notify("Emergency access is off.")
-    session.pop(SESSION_KEY, None)
+    sessions.hold_emergency_grant(None)
     return redirect(url_for("core.dashboard"))
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from flask_login import current_user
 
-from ..access import can, public, requires
+from .. import assets
+from ..auth.access import can, public, requires
 from ..db import db
 from ..settings import today
 from . import core_blueprint as bp
@@ -39,10 +40,16 @@ def today_queue():
 @bp.route("/healthz")
 @public
 def healthz():
-    """Liveness and database reachability, for monitoring (no data, no login)."""
+    """Liveness, database reachability and the layout's front-end files, for monitoring (no data, no login).
+
+    A missing or altered front-end file is a 503 too: pages would still answer 200 with htmx dead.
+    """
     try:
         db.execute_sql("SELECT 1")
-        return jsonify(status="ok")
     except Exception:
         return jsonify(status="database unreachable"), 503
+    report = assets.verify()
+    if not report.ok:
+        return jsonify(status="front-end files missing or altered", problems=report.problems), 503
+    return jsonify(status="ok")
 

@@ -12,7 +12,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from .. import audit
-from ..access import can, requires
+from ..auth.access import can, requires
 from ..db import transaction
 from ..identifiers import npi_is_valid, taxonomy_is_valid
 from ..models import Location, StaffMember
@@ -66,8 +66,11 @@ def _location_id(value):
 class StaffForm(FlaskForm):
     """A staff member; providers also need an NPI and a NUCC taxonomy code."""
 
-    first_name = StringField("First name", validators=[DataRequired(), Length(max=60)])
-    last_name = StringField("Last name", validators=[DataRequired(), Length(max=60)])
+    first_name = StringField("Legal first name", validators=[DataRequired(), Length(max=60)])
+    middle_name = StringField("Middle name", validators=[Optional(), Length(max=60)])
+    last_name = StringField("Legal last name", validators=[DataRequired(), Length(max=60)])
+    preferred_name = StringField("Preferred first name", validators=[Optional(), Length(max=60)],
+                                 description="What colleagues call them, if not their legal first name.")
     credentials = StringField("Credentials", validators=[Optional(), Length(max=30)],
                               description="MD, DO, NP, PA-C, RN...")
     job_title = StringField("Job title", validators=[Optional(), Length(max=80)])
@@ -205,6 +208,7 @@ def staff_list():
         for term in text.replace(",", " ").split():
             like = f"%{term}%"
             part = ((StaffMember.last_name ** like) | (StaffMember.first_name ** like)
+                    | (StaffMember.preferred_name ** like)
                     | (StaffMember.job_title ** like) | (StaffMember.email ** like)
                     | (StaffMember.npi == term))
             expr = part if expr is None else expr & part

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g, request
 from flask_login import current_user
 
-from .. import sessions
-from ..access import can, view_is_public, view_permission
+from ..auth import sessions
+from ..auth.access import can, view_is_public, view_permission
 from . import break_glass
 
 log = logging.getLogger("medoffice.access")
@@ -19,12 +19,8 @@ def enforce_access():
     if view is None or view_is_public(view):
         return None
     if not current_user.is_authenticated:
-        target = url_for("core.login", next=request.full_path if request.method == "GET" else None)
-        if request.headers.get("HX-Request") == "true":
-            response = current_app.response_class(status=401)
-            response.headers["HX-Redirect"] = target
-            return response
-        return redirect(target)
+        # A cookie naming a session that has ended says why (logged out elsewhere, password changed...).
+        return sessions.to_login(sessions.ended_message())
     ended = sessions.enforce()  # idle logoff, absolute lifetime, must-change-password
     if ended is not None:
         return ended

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import re
 
-from flask import request
+from flask import current_app, request
 
 from . import core_blueprint as bp
 from .shell import render_page
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+READS_OWN_BODY = "_medoffice_reads_own_body"
+
+
+def reads_own_body(view):
+    """Mark a view that parses its request body itself, after the access check (file uploads: see
+    ``medoffice.files.upload``); it calls :func:`first_bad_field` once it has."""
+    setattr(view, READS_OWN_BODY, True)
+    return view
 
 
 def first_bad_field() -> str | None:
@@ -28,6 +36,9 @@ def first_bad_field() -> str | None:
 @bp.before_app_request
 def refuse_control_characters():
     """Answer 422 with the field's name instead of letting the value reach a view."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, READS_OWN_BODY, False):
+        return None
     field = first_bad_field()
     if field is None:
         return None

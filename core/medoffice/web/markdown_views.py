@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from ..access import requires
+from ..auth.access import requires
 from ..markdown_service import MAX_LENGTH, render
 from . import core_blueprint as bp
 

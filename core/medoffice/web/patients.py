@@ -1,15 +1,20 @@
 """The patient directory: search, register, view (audited) and edit demographics."""
 from __future__ import annotations
 
-from flask import current_app, redirect, url_for
+from flask import Response, current_app, redirect, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from .. import audit
-from ..access import requires
+from .. import audit, dates
+from ..auth.access import requires
 from ..db import transaction, utcnow
+from ..messages import consent
 from ..models import Counter, Patient
+from ..patient_duplicates import possible_duplicates
+from ..patient_search import exact_account, search_expression
+from ..patients import load_for_display
 from ..settings import today
 from . import core_blueprint as bp
 from .shell import notify, render_page
@@ -39,14 +44,30 @@ class PatientForm(FlaskForm):
     mobile = StringField("Mobile", validators=[Optional(), PHONE])
     email = EmailField("E-mail", validators=[Optional(), Email(message="Enter an e-mail address such as name@example.com."), Length(max=120)])
     preferred_contact = SelectField("Preferred contact", choices=choices(CONTACT_CHOICES), default="phone")
-    ok_to_text = BooleanField("OK to send text messages")
-    ok_to_email = BooleanField("OK to send e-mail")
-    marketing_opt_out = BooleanField("No marketing messages")
 
     def validate_date_of_birth(self, field):
         """No future birthdays and nothing before 1900."""
         if field.data and (field.data > today() or field.data.year < 1900):
             raise ValidationError("The date of birth must be between 1900 and today.")
+
+
+class RegisterPatientForm(PatientForm):
+    """Registration also asks what the patient agrees to be contacted about; the answers go to the
+    consent register (later changes are made on the patient's Contact consent card)."""
+
+    text_ok = BooleanField("OK to text about appointments and recalls")
+    email_ok = BooleanField("OK to e-mail about appointments, recalls and bills")
+    marketing_ok = BooleanField("OK to send news and offers (marketing)")
+
+    CONSENTS = {
+        "text_ok": [("text", "appointments_recalls")],
+        "email_ok": [("email", "appointments_recalls"), ("email", "billing")],
+        "marketing_ok": [("email", "marketing"), ("post", "marketing")],
+    }
+
+    def consents(self) -> list[tuple[str, str]]:
+        """The (channel, purpose) pairs the patient agreed to."""
+        return [pair for name, pairs in self.CONSENTS.items() if self[name].data for pair in pairs]
 
 
 def next_account_number() -> str:
@@ -60,17 +81,15 @@ def next_account_number() -> str:
 @bp.route("/patients")
 @requires("core.patients.view")
 def patients():
-    """Search the patient list by name, account number or date of birth."""
-    def search(text):
-        terms = [t for t in text.replace(",", " ").split() if t]
-        expr = None
-        for term in terms:
-            like = f"%{term}%"
-            part = (Patient.last_name ** like) | (Patient.first_name ** like) | (Patient.account_number ** like)
-            if len(term) == 10 and term[4] == "-":
-                part = part | (Patient.date_of_birth == term)
-            expr = part if expr is None else expr & part
-        return expr
+    """Search the patient list by name, account number, phone or date of birth; an exact account
+    number opens that patient."""
+    wanted = exact_account(request.args.get("q") or "")
+    if wanted is not None:
+        target = url_for("core.patient", patient_id=wanted.id)
+        if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+            # The type-ahead box: tell htmx to load the patient's page as a navigation.
+            return Response(status=200, headers={"HX-Location": target})
+        return redirect(target)
 
     table = paginate(
         Patient.select().where(Patient.active == True),  # noqa: E712
@@ -79,11 +98,11 @@ def patients():
             TableColumn("name", "Name", sort=Patient.last_name, value=lambda p: p.display_name,
                         link=lambda p: url_for("core.patient", patient_id=p.id)),
             TableColumn("account_number", "Account", sort=Patient.account_number),
-            TableColumn("date_of_birth", "Date of birth", sort=Patient.date_of_birth),
+            TableColumn("date_of_birth", "Date of birth", sort=Patient.date_of_birth, kind="date"),
             TableColumn("phone", "Phone", value=lambda p: p.mobile or p.phone),
         ],
-        search=search, default_sort="name", endpoint="core.patients",
-        noun="patient", noun_plural="patients", search_placeholder="Name, account or YYYY-MM-DD",
+        search=search_expression, default_sort="name", endpoint="core.patients",
+        noun="patient", noun_plural="patients", search_placeholder=f"Name, account, phone or {dates.hint()}",
         empty_message="No patients match. Register a new patient, or load the demo data.",
     )
     audit.record_list("patient.list", (p.id for p in table.rows))
@@ -95,16 +114,24 @@ def patients():
 @requires("core.patients.edit")
 def patient_new():
     """Register a patient."""
-    form = PatientForm()
-    if form.validate_on_submit():
-        values = form_values(form)
+    form = RegisterPatientForm()
+    duplicates = []
+    if form.validate_on_submit() and not request.form.get("create_anyway"):
+        duplicates = possible_duplicates(form.first_name.data, form.last_name.data, form.date_of_birth.data,
+                                         (form.phone.data, form.mobile.data))
+        if duplicates:
+            audit.record_list("patient.duplicates.list", (c.patient.id for c in duplicates))
+    if form.validate_on_submit() and not duplicates:
+        values = {k: v for k, v in form_values(form).items() if k not in RegisterPatientForm.CONSENTS}
         values["state"] = (values["state"] or "").upper()
         with transaction():
             patient = Patient.create(account_number=next_account_number(), **values)
             audit.record("patient.create", "patient", patient.id, patient_id=patient.id)
+            for channel, purpose in form.consents():
+                consent.record(patient.id, channel, purpose, "granted", "in_person", by=current_user.username)
         notify(f"Registered {patient.display_name} ({patient.account_number}).")
         return redirect(url_for("core.patient", patient_id=patient.id))
-    return render_page("core/patient_form.html", title="Register a patient", form=form,
+    return render_page("core/patient_form.html", title="Register a patient", form=form, duplicates=duplicates,
                        breadcrumbs=[("Patients", url_for("core.patients")), ("Register", None)]), (422 if form.errors else 200)
 
 
@@ -112,11 +139,7 @@ def patient_new():
 @requires("core.patients.view")
 def patient(patient_id: int):
     """A patient's page: demographics plus the panels of enabled plugins. The view is audited."""
-    record = Patient.get_or_none(Patient.id == patient_id)
-    if record is None:
-        return render_page("core/error.html", title="Patient not found", code=404,
-                           hint="The patient does not exist.", detail="", permission=None), 404
-    audit.record_read("patient.view", "patient", record.id, patient_id=record.id)
+    record = load_for_display(patient_id, "patient.view")
     host = current_app.extensions["medoffice"].host
     panels = [p for p in host.call("medoffice_patient_panels")]
     return render_page("core/patient.html", title=record.display_name, patient=record, panels=panels,
@@ -126,10 +149,8 @@ def patient(patient_id: int):
 @bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
 @requires("core.patients.edit")
 def patient_edit(patient_id: int):
-    """Edit demographics; the audit entry keeps the fields' before and after values' names."""
-    record = Patient.get_or_none(Patient.id == patient_id)
-    if record is None:
-        return redirect(url_for("core.patients"))
+    """Edit demographics (the form's view is an audited read); the change's audit entry names the changed fields."""
+    record = load_for_display(patient_id, "patient.edit.view")
     form = PatientForm(obj=record)
     if form.validate_on_submit():
         values = form_values(form)

@@ -1,7 +1,9 @@
-"""The practice settings page: one form built from the ``SettingSpec``s of enabled plugins.
+"""The practice settings page: a form per section, built from the ``SettingSpec``s of enabled plugins.
 
-Each spec becomes a typed field (text, int, bool, choice, cents, markdown), grouped under
-its plugin. Besides its kind, a setting is checked by what its name says it holds, so
+Each spec becomes a typed field (text, int, bool, choice, cents, markdown), in its section (the
+spec's ``section``, else its plugin's title), which is saved on its own; a number or amount must
+lie in the spec's declared range (``minimum``..``maximum``).
+Besides its kind, a setting is checked by what its name says it holds, so
 plugins get the same rules by naming alone:
 
 - ``<plugin>.npi`` or ``<plugin>.<x>_npi``: a valid NPI (10 digits, CMS check digit);
@@ -16,17 +18,20 @@ process on its next request (the state version is bumped).
 """
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cache
-from itertools import groupby
 
-from flask import current_app, redirect, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
 from .. import audit, settings, themes
-from ..access import requires
+from ..auth.access import requires
+from ..contributions import NUMERIC_SETTING_KINDS
 from ..db import transaction
 from ..identifiers import normalize_ein, npi_is_valid, timezone_is_valid, timezone_names
 from ..money import format_cents, parse_cents
@@ -34,13 +39,10 @@ from . import core_blueprint as bp
 from .field_html import TextArea
 from .forms import choices
 from .patients import PHONE
-from .shell import notify, render_page
+from .shell import notify, render_page, wants_fragment
 
 THEME_SETTING = "core.theme"
 REQUIRED = {"core.practice_name"}
-EXTRA_VALIDATORS = {
-    "core.idle_timeout_minutes": [NumberRange(min=1, max=480, message="Use 1 to 480 minutes.")],
-}
 
 
 def _whole_number(form, field):
@@ -74,6 +76,19 @@ def _cents(form, field):
         parse_cents(field.data)
     except ValueError as exc:
         raise ValidationError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+
+
+def _in_range(spec):
+    """The spec's declared range and own ``check``, on the value as it would be stored (cents for an amount)."""
+    def check(form, field):
+        try:
+            value = _stored_value(spec, field.data)
+        except ValueError:
+            return  # not a number at all: the field's own validator said so
+        found = spec.problem(value)
+        if found:
+            raise ValidationError(found)
+    return check
 
 
 def _strip(value):
@@ -111,9 +126,10 @@ def _theme_label(name: str) -> str:
 def _field(spec, theme_names):
     """The unbound WTForms field for one setting spec."""
     kw = {"label": spec.label, "description": spec.help}
-    rules = [*_name_rules(spec.name), *EXTRA_VALIDATORS.get(spec.name, [])]
+    rules = [*_name_rules(spec.name), *([_in_range(spec)] if spec.kind in NUMERIC_SETTING_KINDS or spec.check else [])]
     if spec.kind == "int":
-        return IntegerField(validators=[_whole_number, *rules], **kw)
+        return IntegerField(validators=[_whole_number, *rules], render_kw={"min": spec.minimum, "max": spec.maximum},
+                            **kw)
     if spec.kind == "bool":
         return BooleanField(**kw)
     if spec.kind == "choice":
@@ -130,11 +146,13 @@ def _field(spec, theme_names):
     return StringField(filters=[_strip], validators=[*required, Length(max=500), *rules], render_kw=render_kw, **kw)
 
 
-def _form_class(specs: dict, instance):
-    """The settings form class: one field per spec, built once per plugin state and set of installed themes."""
+def _form_class(specs: dict, instance, key: str = ""):
+    """The form class of these settings (one section's, ``key``; or every setting): one field per spec,
+    built once per plugin state and set of installed themes."""
     runtime = current_app.extensions["medoffice"]
-    theme_names = tuple(themes.available(instance))
-    return runtime.derived(("settings form", theme_names), lambda: type("SettingsForm", (FlaskForm,), {
+    # Only the section holding the theme reads the theme folders: the page has a form per section.
+    theme_names = tuple(themes.available(instance)) if THEME_SETTING in specs else ()
+    return runtime.derived(("settings form", key, theme_names), lambda: type("SettingsForm", (FlaskForm,), {
         name: _field(spec, theme_names) for name, spec in specs.items()}))
 
 
@@ -178,45 +196,156 @@ def _plugin_of(name: str) -> str:
     return name.split(".", 1)[0]
 
 
-def _groups(form, specs: dict) -> list[tuple[str, list]]:
-    """[(plugin title, [(field, spec)])] in plugin order (core first)."""
+@dataclass(frozen=True)
+class Section:
+    """A part of the settings page with its own form and Save: ``key`` names it in the URL and ids."""
+
+    key: str
+    title: str
+    specs: dict
+
+
+def _sections(specs: dict) -> list[Section]:
+    """The settings in sections (a spec's ``section``, else its plugin's title), in plugin order (core
+    first) and, within a plugin, in the order its sections are first declared."""
     host = current_app.extensions["medoffice"].host
     order = {p.name: i for i, p in enumerate(host.ordered())}
     ordered = sorted(specs.values(), key=lambda s: order.get(_plugin_of(s.name), len(order)))
-    groups = []
-    for plugin, items in groupby(ordered, key=lambda s: _plugin_of(s.name)):
+    titles = {}
+    for plugin in dict.fromkeys(_plugin_of(s.name) for s in ordered):
         loaded = host.plugins.get(plugin)
-        title = "Practice" if plugin == "core" else (loaded.info.title if loaded and loaded.info else plugin)
-        groups.append((title, [(form[s.name], s) for s in items]))
-    return groups
+        titles[plugin] = "Practice" if plugin == "core" else (loaded.info.title if loaded and loaded.info else plugin)
+    grouped: dict[str, dict] = {}
+    for spec in ordered:
+        grouped.setdefault(spec.section or titles[_plugin_of(spec.name)], {})[spec.name] = spec
+    keys: set[str] = set()
+    sections = []
+    for title, members in grouped.items():
+        key = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "settings"
+        while key in keys:
+            key += "-x"
+        keys.add(key)
+        sections.append(Section(key, title, members))
+    return sections
+
+
+def _section_form(section: Section, runtime, formdata=None):
+    """The section's form: bound to the request's data when posted, else showing the stored values."""
+    current = {name: _current(spec) for name, spec in section.specs.items()}
+    form = _form_class(section.specs, runtime.instance, section.key)(
+        formdata=formdata, data={name: _initial(section.specs[name], value) for name, value in current.items()})
+    return form, current
+
+
+def _shown(section: Section, form) -> dict:
+    """What the section template needs: the section, its form and its (field, spec) pairs."""
+    return {"section": section, "form": form, "fields": [(form[name], spec) for name, spec in section.specs.items()]}
 
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
 @requires("core.settings.edit")
 def settings_page():
-    """Edit the practice profile, theme and every enabled plugin's settings."""
+    """Edit the practice profile, theme and every enabled plugin's settings, one section at a time.
+
+    Each section is its own form (``?section=<key>``): saving it validates and writes only its
+    settings, so a value elsewhere that the rules would now refuse never blocks it. From the page,
+    htmx swaps just the section back in (its errors, or its saved values and a toast); without
+    script the page redirects to the section. A POST without a section saves every setting at once.
+    """
     runtime = current_app.extensions["medoffice"]
     specs = settings.specs()
-    current = {name: _current(spec) for name, spec in specs.items()}
-    form_class = _form_class(specs, runtime.instance)
-    form = form_class(data={name: _initial(specs[name], value) for name, value in current.items()})
-    if form.validate_on_submit():
-        new = {name: _stored_value(spec, form[name].data) for name, spec in specs.items()}
-        changed = {name: value for name, value in new.items() if value != current[name]}
-        if changed:
-            with transaction():
-                settings.set_many(changed)
-                audit.record("settings.update", "settings", "practice", detail={"changed": {
-                    name: {"before": current[name], "after": value} for name, value in changed.items()}})
-                if THEME_SETTING in changed:
-                    runtime.bump()
-            if THEME_SETTING in changed:
-                runtime.refresh()
-        notify(f"Saved {len(changed)} setting{'s' if len(changed) != 1 else ''}." if changed else "Nothing changed.")
-        return redirect(url_for("core.settings_page"))
-    needs_zones = any(_timezone in form[name].validators for name in specs)
+    sections = _sections(specs)
+    posted = request.args.get("section") if request.method == "POST" else None
+    if posted is not None and posted not in {s.key for s in sections}:
+        abort(404)
+    chosen = [s for s in sections if s.key == posted] or ([Section("", "", specs)] if request.method == "POST" else [])
+    status = 200
+    bound = {}
+    for section in chosen:
+        form, current = _section_form(section, runtime, request.form)
+        if form.validate_on_submit():
+            changed = _save(section.specs, current, form)
+            notify(f"Saved {len(changed)} setting{'s' if len(changed) != 1 else ''}." if changed else "Nothing changed.")
+            target = url_for("core.settings_page") + (f"#settings-{section.key}" if section.key else "")
+            if not wants_fragment():
+                return redirect(target)
+            if THEME_SETTING in changed:  # the whole page changes: load it again, the toast with it
+                return "", 204, {"HX-Refresh": "true"}
+            form, _ = _section_form(section, runtime)  # the stored values, as a fresh page would show them
+        else:
+            status = 422
+        if wants_fragment() and section.key:
+            return render_template("core/_settings_section_swap.html", **_shown(section, form)), status
+        bound[section.key] = form
+    shown = []
+    for section in sections:
+        form = bound.get(section.key)
+        if form is None and "" in bound:  # every setting was posted at once: each section shows what was sent
+            form, _ = _section_form(section, runtime, request.form)
+            form.validate()
+        shown.append(_shown(section, form if form is not None else _section_form(section, runtime)[0]))
+    needs_zones = any(spec.kind == "text" and _holds(spec.name, "timezone") for spec in specs.values())
     return render_page(
-        "core/settings.html", title="Settings", form=form, groups=_groups(form, specs),
+        "core/settings.html", title="Settings", sections=shown,
         timezones=timezone_datalist() if needs_zones else None,
         breadcrumbs=[("Admin", None), ("Settings", None)],
-    ), (422 if form.errors else 200)
+    ), status
+
+
+def _save(specs: dict, current: dict, form, username: str | None = None) -> dict:
+    """Store what a validated settings form changed, audited with before and after; returns {name: value}."""
+    runtime = current_app.extensions["medoffice"]
+    new = {name: _stored_value(spec, form[name].data) for name, spec in specs.items()}
+    changed = {name: value for name, value in new.items() if value != current[name]}
+    if changed:
+        with transaction():
+            settings.set_many(changed)
+            audit.record("settings.update", "settings", "practice", username=username, detail={"changed": {
+                name: {"before": current[name], "after": value} for name, value in changed.items()}})
+            if THEME_SETTING in changed:
+                runtime.bump()
+        if THEME_SETTING in changed:
+            runtime.refresh()
+    return changed
+
+
+class SettingsInputError(ValueError):
+    """Values the settings page would refuse: ``problems`` maps each setting to its messages."""
+
+    def __init__(self, problems: dict[str, list[str]]):
+        super().__init__("; ".join(f"{name}: {' '.join(messages)}" for name, messages in problems.items()))
+        self.problems = problems
+
+
+TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on", "y"}, {"0", "false", "no", "off", "n", ""}
+
+
+def save_typed(typed: dict[str, str], username: str) -> dict:
+    """Validate settings given as text, exactly as the settings page would had they been typed
+    there (same fields, rules and ranges), and store them audited as ``username``.
+
+    Needs a request context (the page's form is a Flask-WTF form); the CLI opens a bare one.
+    :return: {name: stored value} of what changed.
+    :raises SettingsInputError: an unknown setting, or a value the page would refuse; nothing is written.
+    """
+    specs = settings.specs()
+    unknown = sorted(set(typed) - set(specs))
+    if unknown:
+        raise SettingsInputError({name: ["There is no such setting (see `medoffice settings list`)."]
+                                  for name in unknown})
+    current = {name: _current(spec) for name, spec in specs.items()}
+    formdata = MultiDict()
+    for name, spec in specs.items():
+        text = typed[name].strip() if name in typed else None
+        if spec.kind == "bool":
+            if text is not None and text.lower() not in TRUE_WORDS | FALSE_WORDS:
+                raise SettingsInputError({name: ["Use true or false."]})
+            if (text.lower() in TRUE_WORDS) if text is not None else bool(current[name]):
+                formdata.add(name, "y")
+            continue
+        shown = _initial(spec, current[name])
+        formdata.add(name, text if text is not None else "" if shown is None else str(shown))
+    form = _form_class(specs, current_app.extensions["medoffice"].instance)(formdata=formdata, meta={"csrf": False})
+    if not form.validate():
+        raise SettingsInputError({name: list(messages) for name, messages in form.errors.items()})
+    return _save(specs, current, form, username=username)

@@ -9,8 +9,11 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from ..access import can
+from ..auth.access import can
 from ..money import format_cents
+from ..localtime import local_date, local_datetime, zone_abbreviation
+from ..people import person_name
+from .tables import TablePage, csv_response
 
 log = logging.getLogger("medoffice.shell")
 CURRENT = ' aria-current="page"'
@@ -28,7 +31,13 @@ def render_page(template: str, *, title: str, breadcrumbs: list[tuple[str, str |
     """Render a page: the full layout, or just its content block for an htmx request.
 
     :param breadcrumbs: (label, url) pairs after "Home"; the last one's url may be None.
+
+    A list page asked for as CSV (``?format=csv``, its ``table`` fetched whole by ``paginate``) answers
+    with the table's rows as a CSV file instead.
     """
+    table = context.get("table")
+    if isinstance(table, TablePage) and table.exported:
+        return csv_response(table, title)
     return render_template(template, title=title, breadcrumbs=list(breadcrumbs), **context)
 
 
@@ -43,7 +52,7 @@ def navigation_html() -> Markup:
     path = request.path
     current = tuple(href for _group, entries in groups for _item, href in entries
                     if path == href or (href != "/" and path.startswith(href)))
-    grants = "all" if user.is_admin or user.emergency else user.permissions
+    grants = "all" if user.is_admin else (user.permissions, user.break_glass)
     runtime = current_app.extensions["medoffice"]
     return runtime.derived(("navigation_html", request.script_root, grants, current),
                            lambda: _navigation_markup(groups, user, current))
@@ -108,4 +117,8 @@ def register_shell(app) -> None:
         }
 
     app.jinja_env.filters["cents"] = format_cents
+    app.jinja_env.filters["person"] = person_name  # a user name shown as the person's name
+    app.jinja_env.filters["localtime"] = local_datetime  # a timestamp in the practice's zone
+    app.jinja_env.filters["localdate"] = local_date  # a date in the practice's format
+    app.jinja_env.globals["zone_abbreviation"] = zone_abbreviation
     app.jinja_env.globals["url_for"] = url_for

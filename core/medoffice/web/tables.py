@@ -6,18 +6,26 @@ a hundred thousand claims, they search or sort.
 """
 from __future__ import annotations
 
+import datetime as dt
+import io
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from flask import request, url_for
+from flask import Response, request, url_for
 from markupsafe import Markup, escape
 
-from .. import prepared
+from .. import dates, prepared
+from ..csvexport import Cents, CsvWriter
+from ..money import format_cents
+from ..settings import practice_timezone, today
+from .query import page_number
 
 COUNT_AHEAD = 1000
+EXPORT_LIMIT = 10_000  # rows in a list's CSV
 QUERY_SAFE = "!$'()*,/:;?@"  # what url_for leaves unescaped in a query string (werkzeug's choice)
 _URL_SENTINEL = 987_654_321_012
 
@@ -60,9 +68,22 @@ def count_label(total: int, more: bool, noun: str, noun_plural: str) -> str:
     return f"{total:,} {noun if total == 1 else noun_plural}"
 
 
+KINDS = ("text", "date", "datetime", "money", "number", "status", "boolean")
+NUMERIC_KINDS = ("money", "number")
+
+
 @dataclass
 class TableColumn:
-    """A column: ``sort`` is the SQL expression to order by (None: not sortable)."""
+    """A column: ``sort`` is the SQL expression to order by (None: not sortable).
+
+    ``kind`` formats the value the way core's tables do: ``text`` (as it is), ``date`` (in the
+    practice's date format, ``medoffice.dates``; a timestamp shows the practice's date), ``datetime``
+    (practice time, "2026-03-01 14:05" with the date so formatted; a list's CSV has both in ISO),
+    ``money`` (integer cents as "$1,234.50"), ``number`` ("12,345"), ``status`` (a chip, as
+    ``ui.chip``) or ``boolean`` ("Yes"/"No"). ``money`` and ``number`` align right, as ``numeric``
+    does. ``value(row)`` gives the value (default: the row's attribute ``key``); ``link(row)``
+    the URL the cell links to.
+    """
 
     key: str
     label: str
@@ -70,6 +91,14 @@ class TableColumn:
     numeric: bool = False
     value: Callable[[Any], Any] | None = None
     link: Callable[[Any], str] | None = None
+    kind: str = "text"
+    export: bool = True  # False: left out of the list's CSV (a checkbox, an action link)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"TableColumn {self.key!r}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.kind in NUMERIC_KINDS:
+            self.numeric = True  # the header and cells align right
 
     @property
     def sortable(self) -> bool:
@@ -77,19 +106,49 @@ class TableColumn:
         return self.sort is not None
 
     def cell_html(self) -> Callable[[Any], str]:
-        """A function of a row giving the column's ``<td>``: the value, escaped, in a link when one is
-        given. The column's choices are made once per table, not once per cell (a page has hundreds)."""
+        """A function of a row giving the column's ``<td>``: the value, formatted for its kind and
+        escaped, in a link when one is given. The column's choices are made once per table, not once
+        per cell (a page has hundreds)."""
         opener = '<td class="num">' if self.numeric else "<td>"
         value = self.value or (lambda row, key=self.key: getattr(row, key, ""))
         link = self.link
+        shown = _formatter(self.kind)
 
         def text(row) -> str:
             found = value(row)
-            return "" if found is None else escape(found)
+            return "" if found is None else escape(shown(found))
 
         if link:
             return lambda row: f'{opener}<a href="{escape(link(row))}">{text(row)}</a></td>'
         return lambda row: f"{opener}{text(row)}</td>"
+
+
+def _formatter(kind: str, date_pattern: str | None = None) -> Callable[[Any], Any]:
+    """How a column of ``kind`` shows a value that is not None (chosen once per table); dates in
+    ``date_pattern`` (default: the practice's format)."""
+    if kind == "money":
+        return format_cents
+    if kind == "number":
+        return lambda n: f"{n:,}"
+    if kind == "boolean":
+        return lambda flag: "Yes" if flag else "No"
+    if kind == "status":
+        return lambda status: Markup('<span class="chip chip-{}">{}</span>').format(
+            str(status).replace(" ", "-").lower(), str(status).replace("_", " ").capitalize())
+    if kind in ("date", "datetime"):
+        zone = practice_timezone()
+        day = date_pattern or dates.pattern()
+        stamp = f"{day} %H:%M"
+
+        def local(moment):
+            if not isinstance(moment, dt.datetime):
+                return moment.strftime(day)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.timezone.utc)  # stored timestamps are UTC
+            moment = moment.astimezone(zone)
+            return moment.strftime(day if kind == "date" else stamp)
+        return local
+    return lambda found: found
 
 
 @dataclass
@@ -112,6 +171,7 @@ class TablePage:
     search_placeholder: str = "Search"
     empty_message: str = "Nothing here yet."
     more: bool = False
+    exported: bool = False  # every row (up to EXPORT_LIMIT), fetched for the list's CSV
 
     @property
     def pages(self) -> int:
@@ -146,6 +206,41 @@ class TablePage:
         return url_for(self.endpoint, **self.endpoint_args)
 
 
+def csv_cell(column: TableColumn) -> Callable[[Any], Any]:
+    """A function of a row giving the column's CSV cell, typed by its kind (money as ``Cents``, numbers as
+    numbers, dates in the practice's zone in ISO whatever the practice's date format, markup as its text)."""
+    value = column.value or (lambda row, key=column.key: getattr(row, key, ""))
+    shown = _formatter(column.kind, dates.FORMATS["iso"])
+    if column.kind == "money":
+        return lambda row: None if (found := value(row)) is None else Cents(int(found))
+    if column.kind == "number":
+        return value
+    if column.kind in ("date", "datetime", "boolean"):
+        return lambda row: None if (found := value(row)) is None else shown(found)
+
+    def text(row):
+        found = value(row)
+        if isinstance(found, Markup):
+            return found.striptags()
+        return "" if found is None else str(found)
+    return text
+
+
+def csv_response(table: TablePage, title: str) -> Response:
+    """The table's rows as a CSV download, written by ``medoffice.csvexport`` (formula-safe text, typed
+    numbers), with the columns the page shows but those marked ``export=False``."""
+    buffer = io.StringIO()
+    writer = CsvWriter(buffer)
+    columns = [c for c in table.columns if c.export]
+    writer.writerow([c.label for c in columns])
+    cells = [csv_cell(c) for c in columns]
+    for row in table.rows:
+        writer.writerow([cell(row) for cell in cells])
+    name = "-".join(re.findall(r"[a-z0-9]+", title.lower()))[:60] or "list"
+    return Response(buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{name}-{today().isoformat()}.csv"'})
+
+
 def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[str], Any] | None,
              default_sort: str, endpoint: str, per_page: int = 25, endpoint_args: dict | None = None,
              key=None, values: dict | None = None, **labels) -> TablePage:
@@ -156,6 +251,9 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         placeholders filled from ``values``, and ``key`` names its shape (what else changes its SQL,
         such as the tab): the page and count queries are then compiled once per sort, not per request.
         A search runs unprepared (its pattern is part of the expression).
+
+    With ``?format=csv`` it fetches every row (up to ``EXPORT_LIMIT``) in the same order instead of a
+    page, and ``render_page`` answers with them as CSV (``csv_response``): every list can be exported.
     """
     text = (request.args.get("q") or "").strip()[:100]
     by_key = {c.key: c for c in columns}
@@ -163,10 +261,7 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
     if sort not in by_key or not by_key[sort].sortable:
         sort = default_sort
     desc = request.args.get("desc") == "1"
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number()
     is_prepared, values = key is not None, dict(values or {})
     if text and search is not None:
         query = query.where(search(text))
@@ -174,13 +269,18 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
     expr = by_key[sort].sort
     ordered = query.order_by(expr.desc() if desc else expr.asc())
 
-    def fetch(number: int) -> list:
+    def fetch(number: int, size: int = per_page) -> list:
         if not is_prepared:
-            return list(ordered.paginate(number, per_page))
+            return list(ordered.paginate(number, size))
         paged = ordered.limit(prepared.slot("_limit")).offset(prepared.slot("_offset"))
-        return list(prepared.run(paged, key and (key, sort, desc), _limit=per_page,
-                                 _offset=(number - 1) * per_page, **values))
+        return list(prepared.run(paged, key and (key, sort, desc), _limit=size,
+                                 _offset=(number - 1) * size, **values))
 
+    if request.args.get("format") == "csv":
+        rows = fetch(1, EXPORT_LIMIT)
+        return TablePage(id=id, columns=columns, rows=rows, total=len(rows), page=1, per_page=EXPORT_LIMIT,
+                         sort=sort, desc=desc, query=text, endpoint=endpoint, endpoint_args=endpoint_args or {},
+                         exported=True, **labels)
     rows = fetch(1) if page == 1 else None
     if rows is not None and len(rows) < per_page:
         total, more = len(rows), False  # a first page that is not full has counted itself

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, render_template
 
-from ..access import require, requires
+from ..auth.access import require, requires
 from ..tasks import current_status
 from . import core_blueprint as bp
 

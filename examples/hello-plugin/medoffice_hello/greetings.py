@@ -6,16 +6,25 @@ import datetime as dt
 from medoffice import audit
 from medoffice.app import medoffice_runtime
 from medoffice.db import transaction, utcnow
+from medoffice.events import EventType, publish
 from medoffice.settings import practice_timezone
 
 from .models import Greeting
 
+# The durable event a greeting publishes: it exists exactly when the greeting does, and reaches
+# every subscribing plugin in order, even one turned on later (see docs/plugins.md, "Durable events").
+GREETING_ADDED = EventType("hello.greeting_added", 1, {"greeting_id": "int", "message": "str",
+                                                       "created_at": "timestamp"}, "Someone left a greeting.")
+
 
 def add_greeting(message: str) -> Greeting:
-    """Save a greeting (audited), then tell the plugins that listen to ``hello_greeting_added``."""
+    """Save a greeting (audited) and publish ``hello.greeting_added`` with it, then tell the plugins that
+    listen to ``hello_greeting_added``."""
     with transaction():
         greeting = Greeting.create(message=message)
         audit.record("hello.greeting.create", "hello_greeting", greeting.id)
+        publish("hello.greeting_added", {"greeting_id": greeting.id, "message": greeting.message,
+                                         "created_at": greeting.created_at})
     medoffice_runtime().host.call(
         "hello_greeting_added", greeting_id=greeting.id, message=greeting.message)
     return greeting

@@ -13,10 +13,12 @@ from medoffice import (
 
 from . import hookspecs
 from .cli import hello
+from .deadlines import TIDY_UP, plan_tidy_up
 from .demo import create_demo_greetings
-from .greetings import count_future, count_since, start_of_day
+from .greetings import GREETING_ADDED, count_future, count_since, start_of_day
 from .jobs import COUNT_JOB
 from .models import Greeting
+from .pictures import PICTURE
 from .reports import PER_DAY
 from .views import bp
 
@@ -31,6 +33,11 @@ PLUGIN = PluginInfo(
 @hookimpl
 def medoffice_add_hookspecs(pm):
     pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def medoffice_event_types():
+    return [GREETING_ADDED]
 
 
 @hookimpl
@@ -60,7 +67,8 @@ def medoffice_nav_items():
 
 @hookimpl
 def medoffice_settings():
-    return [SettingSpec("hello.max_length", "Longest greeting (characters)", kind="int", default=280)]
+    return [SettingSpec("hello.max_length", "Longest greeting (characters)", kind="int", default=280,
+                        minimum=1, maximum=2000)]
 
 
 @hookimpl
@@ -87,13 +95,24 @@ def medoffice_reports():
 
 
 @hookimpl
+def medoffice_attachment_kinds():
+    return [PICTURE]
+
+
+@hookimpl
 def medoffice_cli_commands():
     return [hello]
 
 
 @hookimpl
+def medoffice_deadline_kinds():
+    return [TIDY_UP]
+
+
+@hookimpl
 def medoffice_demo_data(ctx):
     create_demo_greetings(ctx)
+    plan_tidy_up(ctx.today)
 
 
 @hookimpl

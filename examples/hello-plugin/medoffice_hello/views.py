@@ -7,13 +7,14 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from medoffice import settings
-from medoffice.access import requires
+from medoffice.auth import requires
 from medoffice.web.forms import form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
 
 from .greetings import add_greeting, count_since, latest, start_of_day
 from .models import Greeting
+from .pictures import BOARD
 
 # The blueprint is named after the plugin: its endpoints are "hello.<view>".
 bp = Blueprint("hello", __name__, url_prefix="/hello")
@@ -45,7 +46,7 @@ def _page(form: GreetingForm):
         noun="greeting", noun_plural="greetings", search_placeholder="Search greetings",
         empty_message="No greetings yet. Leave the first one.",
     )
-    return render_page("hello/greetings.html", title="Greetings", table=table, form=form,
+    return render_page("hello/greetings.html", title="Greetings", table=table, form=form, board=BOARD,
                        breadcrumbs=[("Greetings", None)])
 
 

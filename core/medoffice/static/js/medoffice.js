@@ -63,6 +63,35 @@
     }
   });
 
+  // Narrow screens: the Menu button shows and hides the navigation (CSS hides it below 900 px).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-menu-toggle]");
+    if (!button) return;
+    var box = document.getElementById(button.getAttribute("aria-controls"));
+    var open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (box) box.classList.toggle("open", open);
+  });
+
+  // Toasts: any can be closed; success and info ones go by themselves after a few seconds
+  // (errors and warnings stay until read and closed).
+  var TOAST_SECONDS = 6;
+  function dismiss(toast) { if (toast && toast.parentNode) toast.parentNode.removeChild(toast); }
+  function scheduleToasts(root) {
+    var toasts = (root && root.querySelectorAll) ? root.querySelectorAll(".toast[data-autodismiss]") : [];
+    Array.prototype.forEach.call(toasts, function (toast) {
+      if (toast.dataset.scheduled) return;
+      toast.dataset.scheduled = "1";
+      setTimeout(function () { dismiss(toast); }, TOAST_SECONDS * 1000);
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-dismiss-toast]");
+    if (button) dismiss(button.closest(".toast"));
+  });
+  document.addEventListener("DOMContentLoaded", function () { scheduleToasts(document); });
+  document.addEventListener("htmx:load", function () { scheduleToasts(document); });
+
   // Idle logoff: warn a minute before the server-side timeout, then log out.
   var idleTimer = null, warnTimer = null, countdown = null;
   function resetIdle() {

@@ -12,16 +12,18 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import peewee as pw
 from werkzeug.security import check_password_hash
 
-from . import audit, settings
+from .. import audit, settings
+from ..db import transaction, utcnow
+from ..models import LoginAttempt, User
 from .accounts import hash_password, password_matches
-from .db import transaction, utcnow
-from .models import LoginAttempt, User
 
 OK, INVALID, LOCKED, THROTTLED = "ok", "invalid", "locked", "throttled"
+SECOND_FACTOR = "second_factor"  # the password was right; the login needs its second step
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def login_policy() -> LoginPolicy:
 
 @dataclass(frozen=True)
 class LoginOutcome:
-    """The answer to a login attempt: ``status`` is ok, invalid, locked or throttled."""
+    """The answer to a login attempt: ``status`` is ok, invalid, locked, throttled or second_factor."""
 
     status: str
     user: User | None = None
@@ -140,14 +142,17 @@ def failures_counted(user: User, now: dt.datetime | None = None, policy: LoginPo
     return _failures(max(since, reset) if reset else since, username=user.username).count()
 
 
-def authenticate(username: str, password: str, address: str) -> LoginOutcome:
+def authenticate(username: str, password: str, address: str,
+                 needs_second_factor: Callable[[User], bool] | None = None) -> LoginOutcome:
     """Check a login and record it (attempt row, audit entries, lock when due).
 
     Never says whether the user name exists: unknown names, wrong passwords and deactivated
     accounts all answer ``invalid``, and unknown names lock like real ones. While a user name
     is locked its password is not checked at all; each refused try counts as a failure, so
     the lock lasts ``lock_minutes`` after the last try. Tries from a throttled address are
-    refused without being counted.
+    refused without being counted. When the password is right and ``needs_second_factor(user)``,
+    nothing is recorded yet: the answer is ``second_factor``, and :func:`authenticate_second_factor`
+    completes the login.
     """
     username = (username or "").strip()[:60]
     address = (address or "")[:64]
@@ -162,16 +167,75 @@ def authenticate(username: str, password: str, address: str) -> LoginOutcome:
         if user is None:
             password_matches_dummy(password)
         elif user.active and password_matches(user, password):
-            with transaction():
-                LoginAttempt.create(at=now, username=username, address=address, success=True)
-                User.update(last_login_at=now, failed_logins=0, locked_until=None).where(User.id == user.id).execute()
-                audit.record("auth.login", "user", user.id, user_id=user.id, username=user.username)
-            return LoginOutcome(OK, user=User.get_by_id(user.id))
+            if needs_second_factor is not None and needs_second_factor(user):
+                return LoginOutcome(SECOND_FACTOR, user=user)
+            return _succeeded(user, address, now)
+    return _failed(username, user, address, now, policy, was_locked, "invalid")
 
+
+def _signed_in_step(user_id: int, address: str):
+    """What a step after the password (a second factor, a re-entered password) checks first: the
+    address not throttled and the user active. Returns the refusal, or ``(user, address, now, policy,
+    lock end or None)`` for the step to go on with."""
+    address = (address or "")[:64]
+    policy = login_policy()
+    now = utcnow()
+    blocked = address_blocked_until(address, now, policy)
+    if blocked is not None:
+        return LoginOutcome(THROTTLED, retry_after=blocked - now)
+    user = User.get_or_none(User.id == user_id)
+    if user is None or not user.active:
+        return LoginOutcome(INVALID)
+    return user, address, now, policy, lock_ends(user.username, user, now, policy)
+
+
+def authenticate_second_factor(user_id: int, code: str, address: str,
+                               verify: Callable[[User, str], str | None]) -> LoginOutcome:
+    """Complete a login whose password was right with its second factor (``verify(user, code)``
+    returns how it matched, or None). Throttled and locked like the password step: a wrong code
+    counts as a failed login of the user name, and a locked name's codes are not checked."""
+    step = _signed_in_step(user_id, address)
+    if isinstance(step, LoginOutcome):
+        return step
+    user, address, now, policy, was_locked = step
+    if was_locked is None:
+        method = verify(user, code)
+        if method is not None:
+            return _succeeded(user, address, now, {"second_factor": method})
+    return _failed(user.username, user, address, now, policy, was_locked, "invalid code")
+
+
+def confirm_password(user_id: int, password: str, address: str, purpose: str) -> LoginOutcome:
+    """Check the password a signed-in user re-entered to confirm ``purpose`` (an electronic signature).
+
+    Throttled and locked like a login: a wrong password counts as a failed login of the user name
+    (toward the lockout, audited with ``purpose``), and while the name is locked or the address
+    throttled the password is not checked. A right password is ``ok`` and records nothing here: the
+    caller records what it confirms.
+    """
+    step = _signed_in_step(user_id, address)
+    if isinstance(step, LoginOutcome):
+        return step
+    user, address, now, policy, was_locked = step
+    if was_locked is None and password_matches(user, password):
+        return LoginOutcome(OK, user=user)
+    return _failed(user.username, user, address, now, policy, was_locked, f"wrong password to confirm {purpose}")
+
+
+def _succeeded(user: User, address: str, now: dt.datetime, detail: dict | None = None) -> LoginOutcome:
+    with transaction():
+        LoginAttempt.create(at=now, username=user.username, address=address, success=True)
+        User.update(last_login_at=now, failed_logins=0, locked_until=None).where(User.id == user.id).execute()
+        audit.record("auth.login", "user", user.id, user_id=user.id, username=user.username, detail=detail)
+    return LoginOutcome(OK, user=User.get_by_id(user.id))
+
+
+def _failed(username: str, user: User | None, address: str, now: dt.datetime, policy: LoginPolicy,
+            was_locked: dt.datetime | None, reason: str) -> LoginOutcome:
     with transaction():
         LoginAttempt.create(at=now, username=username, address=address, success=False)
         audit.record("auth.login_failed", "user", user.id if user else "",
-                     detail={"username": username, "reason": "locked" if was_locked else "invalid"})
+                     detail={"username": username, "reason": "locked" if was_locked else reason})
         locked = lock_ends(username, user, now, policy)
         if user is not None:
             User.update(failed_logins=failures_counted(user, now, policy),

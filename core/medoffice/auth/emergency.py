@@ -1,5 +1,6 @@
-"""Break-glass access: a user with ``core.emergency_access`` states a reason and gets
-admin-equivalent access for a limited time.
+"""Break-glass access: a user with ``core.emergency_access`` states a reason and may read every
+patient's record for a limited time (the permissions declared ``break_glass``, on reading
+requests only). It never allows administration or any change: those need the user's own roles.
 
 Every step is loud: the start and the end are audited with the reason, every audit entry
 made meanwhile carries ``"emergency": true``, and each page shows a red banner. The grant
@@ -10,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import audit, settings
-from .db import transaction, utcnow
-from .models import EmergencyAccess, User
+from .. import audit, settings
+from ..db import transaction, utcnow
+from ..models import EmergencyAccess, User
 
 PERMISSION = "core.emergency_access"
-SESSION_KEY = "emergency_grant"  # the grant id, in the session that took it
 MIN_REASON_LENGTH = 20
 DEFAULT_MINUTES = 60
 
@@ -31,18 +31,6 @@ def duration() -> dt.timedelta:
     except (TypeError, ValueError):
         minutes = DEFAULT_MINUTES
     return dt.timedelta(minutes=minutes)
-
-
-def grant_in_force(grant_id: int, user_id: int, now: dt.datetime | None = None) -> EmergencyAccess | None:
-    """The user's grant ``grant_id`` if it is still in force (one found expired is closed and audited)."""
-    now = now or utcnow()
-    grant = EmergencyAccess.get_or_none((EmergencyAccess.id == grant_id) & (EmergencyAccess.user == user_id))
-    if grant is None or grant.ended_at is not None:
-        return None
-    if grant.expires_at <= now:
-        end(grant, "expired", now=now)
-        return None
-    return grant
 
 
 def start(user: User, reason: str, address: str = "") -> EmergencyAccess:

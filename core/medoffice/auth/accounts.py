@@ -1,12 +1,14 @@
 """Users, roles and permissions: hashing, role grants and the seeded roles."""
 from __future__ import annotations
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .contributions import Permission
-from .db import transaction
-from .models import PermissionSeed, Role, RolePermission, User, UserRole
+from ..contributions import Permission
+from ..db import transaction
+from ..models import PermissionSeed, Role, RolePermission, User, UserRole
+from . import session_store
 
 SEEDED_ROLES = {
     "admin": ("Administrator", "Everything, including users, roles, plugins and settings."),
@@ -19,9 +21,18 @@ SEEDED_ROLES = {
 ADMIN = "admin"
 
 
+PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's scrypt: N=2**15, r=8, p=1 (64 MiB, a sixth of a second)
+
+
 def hash_password(password: str) -> str:
-    """A memory-hard (scrypt) hash of ``password``."""
-    return generate_password_hash(password, method="scrypt")
+    """A memory-hard (scrypt) hash of ``password``.
+
+    The cost comes from the app's ``PASSWORD_HASH_METHOD`` (default :data:`PASSWORD_HASH_METHOD`);
+    test suites lower it, since every test user's password is hashed and checked. A hash records
+    its own cost, so hashes made at any cost keep verifying.
+    """
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return generate_password_hash(password, method=method or PASSWORD_HASH_METHOD)
 
 
 def password_matches(user: User, password: str) -> bool:
@@ -40,6 +51,7 @@ class SessionUser(UserMixin):
         self.roles = roles
         self.permissions = permissions
         self.emergency = False  # set by the access guard while a break-glass grant is active
+        self.break_glass: frozenset[str] = frozenset()  # what that grant adds to this request
 
     def get_id(self) -> str:
         """The session key: the user id."""
@@ -55,9 +67,20 @@ class SessionUser(UserMixin):
         """Admins hold every permission."""
         return ADMIN in self.roles
 
+    def use_emergency_access(self, permissions: frozenset[str]) -> None:
+        """Mark this request as made under a break-glass grant that adds ``permissions`` (the
+        permissions declared ``break_glass``: reading patient records, never administration)."""
+        self.emergency = True
+        self.break_glass = permissions
+
+    def holds(self, permission: str) -> bool:
+        """True when the user's own roles grant ``permission``: what they may pass on to others.
+        Emergency access never counts."""
+        return self.is_admin or permission in self.permissions
+
     def has_permission(self, permission: str) -> bool:
-        """True when one of the user's roles grants ``permission`` (or break-glass access is on)."""
-        return self.is_admin or self.emergency or permission in self.permissions
+        """True when the user's roles grant ``permission``, or an active break-glass grant adds it."""
+        return self.is_admin or permission in self.permissions or permission in self.break_glass
 
 
 def load_session_user(user_id: int) -> SessionUser | None:
@@ -105,7 +128,11 @@ def seed_permissions(permissions: list[Permission]) -> list[str]:
 
 def create_user(username: str, full_name: str, password: str, roles: list[str],
                 email: str = "", must_change_password: bool = False) -> User:
-    """Create a user with the given roles (the password must already satisfy the policy)."""
+    """Create a user with the given roles (the password must already satisfy the policy).
+
+    Unchecked: only seeding (demo data, test fixtures) calls it directly; a person's request goes
+    through ``medoffice.auth.privileges.create_account``, which applies the privilege rules.
+    """
     with transaction():
         user = User.create(username=username, full_name=full_name, email=email,
                            password_hash=hash_password(password), must_change_password=must_change_password)
@@ -120,16 +147,42 @@ def role_names(user_id: int) -> list[str]:
 
 
 def set_roles(user_id: int, roles: list[str]) -> tuple[list[str], list[str]]:
-    """Make the user hold exactly ``roles`` (unknown names ignored); returns (before, after)."""
+    """Make the user hold exactly ``roles`` (unknown names ignored); returns (before, after).
+
+    Unchecked: callers acting for a person use ``medoffice.auth.privileges.assign_roles``.
+    """
     before = role_names(user_id)
     with transaction():
         UserRole.delete().where(UserRole.user == user_id).execute()
         for role in Role.select().where(Role.name.in_(list(roles))):
             UserRole.create(user=user_id, role=role)
-    return before, role_names(user_id)
+        after = role_names(user_id)
+        if after != before:
+            # Whatever the change, the person signs in again under the new roles.
+            session_store.end_for_user(user_id, session_store.ROLE_CHANGE)
+    return before, after
 
 
 def active_admin_count() -> int:
     """How many active accounts hold the admin role."""
     return (User.select().join(UserRole).join(Role)
             .where((Role.name == ADMIN) & (User.active == True)).count())  # noqa: E712
+
+
+def deactivate_account(user_id: int) -> bool:
+    """Deactivate a login (it can no longer sign in; its sessions and emergency grants end; its
+    history stays), audited; False when it was already inactive. The caller decides who may (the
+    admin page, HR's separation job); run it inside ``transaction()``."""
+    from .. import audit
+    from ..models import EmergencyAccess
+    from . import emergency
+
+    user = User.get_or_none(User.id == user_id)
+    if user is None or not user.active:
+        return False
+    User.update(active=False).where(User.id == user.id).execute()
+    audit.record("user.deactivate", "user", user.id, detail={"username": user.username})
+    for grant in EmergencyAccess.select().where((EmergencyAccess.user == user.id) & EmergencyAccess.ended_at.is_null()):
+        emergency.end(grant, "revoked")
+    session_store.end_for_user(user.id, session_store.DEACTIVATED)
+    return True

@@ -1,0 +1,245 @@
+"""The deadlines pages: a month calendar and a list with the same filters (module, kind, assignee,
+state), the iCalendar file of what the filters select, and one deadline's page where it is marked
+done with its evidence or waived with a reason. Every route needs ``core.deadlines.view``; waiving
+needs ``core.deadlines.manage``; a person sees only the deadlines ``queries.visible`` allows."""
+from __future__ import annotations
+
+import calendar as month_grid
+import datetime as dt
+import json
+import re
+
+from flask import Response, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.routing import BuildError
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from .. import audit
+from ..auth.access import can, requires
+from ..limits import EARLIEST_DATE, LATEST_DATE
+from ..models import Role, User
+from ..settings import practice_timezone, today
+from ..web import core_blueprint as bp
+from ..web.shell import notify, render_page
+from ..web.tables import TableColumn, paginate, url_template
+from . import ical
+from .api import MAX_NOTE, DeadlineError, complete, waive
+from .kinds import EVIDENCE, kind_title, kinds
+from .models import STATES, Deadline, DeadlineHistory, DeadlineNotice
+from .queries import STATE_FILTERS, WHEN, FilterError, Filters, filtered, may_complete, parse_filters, visible
+from .stages import stage_label, thresholds
+
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+CALENDAR_LIMIT = 1000  # deadlines drawn in one month; a month holding more says so
+ICS_LIMIT = 5000
+
+
+class DoneForm(FlaskForm):
+    """Marking a deadline done: the note is the evidence when the kind asks for one."""
+
+    note = TextAreaField("Note", validators=[Length(max=MAX_NOTE)])
+
+
+class WaiveForm(FlaskForm):
+    """Waiving a deadline needs a reason."""
+
+    reason = TextAreaField("Reason", validators=[DataRequired("Give the reason this deadline is waived."),
+                                                 Length(max=MAX_NOTE)])
+
+
+def _filters() -> Filters:
+    try:
+        return parse_filters(request.args)
+    except FilterError as exc:
+        abort(400, description=str(exc))
+
+
+def _month() -> dt.date:
+    """The first day of the month asked for (``?month=2027-01``), default this month."""
+    text = (request.args.get("month") or "").strip()
+    if not text:
+        return today().replace(day=1)
+    found = MONTH.fullmatch(text)
+    if not found or not 1 <= int(found[2]) <= 12:
+        abort(400, description="month: use the form 2027-01.")
+    first = dt.date(int(found[1]), int(found[2]), 1)
+    if not EARLIEST_DATE <= first <= LATEST_DATE.replace(day=1):
+        abort(400, description=f"month: use a month from {EARLIEST_DATE:%Y-%m} to {LATEST_DATE:%Y-%m}.")
+    return first
+
+
+def filter_choices(filters: Filters) -> dict:
+    """The choices of the filter form's selects (modules on, kinds, assignees, states)."""
+    host = current_app.extensions["medoffice"].host
+    owners = [(p.name, p.info.title if p.info else p.name) for p in host.ordered() if host.is_enabled(p.name)]
+    kind_list = sorted(((k.name, k.title) for k in kinds().values()), key=lambda pair: pair[1].lower())
+    assignees = [("me", "Me or my roles")]
+    assignees += [(f"role:{r.name}", f"Role: {r.title}")
+                  for r in Role.select(Role.name, Role.title).order_by(Role.title)]
+    assignees += [(f"user:{u.id}", u.full_name) for u in User.select(User.id, User.full_name)
+                  .where(User.active == True).order_by(User.full_name)]  # noqa: E712
+    known = {value for value, _label in assignees}
+    if filters.assignee and filters.assignee not in known:
+        assignees.append((filters.assignee, filters.assignee))
+    return {"owners": owners, "kinds": kind_list, "assignees": assignees, "states": list(STATE_FILTERS.items()),
+            "when": WHEN}
+
+
+def assignee_label(deadline: Deadline) -> str:
+    """The person, or "Role: ..." (one query per call for a person: used on short lists)."""
+    if deadline.assignee_user_id:
+        return deadline.assignee_user.full_name
+    return f"Role: {deadline.assignee_role.replace('_', ' ')}"
+
+
+def concerns_url(deadline: Deadline) -> str | None:
+    """The page of the object a deadline concerns, when that page still exists."""
+    if not deadline.concerns_endpoint or deadline.concerns_endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(deadline.concerns_endpoint, **deadline.concerns_values)
+    except (BuildError, ValueError, TypeError):
+        return None
+
+
+@bp.route("/deadlines")
+@requires("core.deadlines.view")
+def deadlines():
+    """The month calendar of the deadlines the filters select."""
+    filters, first, day = _filters(), _month(), today()
+    weeks = month_grid.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    query = (filtered(filters, current_user, day)
+             .where(Deadline.due.between(weeks[0][0], weeks[-1][-1]))
+             .order_by(Deadline.due, Deadline.title).limit(CALENDAR_LIMIT + 1))
+    by_day: dict[dt.date, list] = {}
+    rows = list(query)
+    for deadline in rows[:CALENDAR_LIMIT]:
+        by_day.setdefault(deadline.due, []).append(deadline)
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return render_page("deadlines/calendar.html", title="Deadlines", filters=filters, first=first, weeks=weeks,
+                       by_day=by_day, today=day, truncated=len(rows) > CALENDAR_LIMIT,
+                       previous=previous.strftime("%Y-%m") if previous >= EARLIEST_DATE else None,
+                       following=following.strftime("%Y-%m") if following <= LATEST_DATE else None,
+                       choices=filter_choices(filters), stage_label=stage_label,
+                       breadcrumbs=[("Deadlines", None)])
+
+
+@bp.route("/deadlines/list")
+@requires("core.deadlines.view")
+def deadlines_list():
+    """The deadlines the filters select as a list (Today's groups link here)."""
+    filters, day = _filters(), today()
+    link = url_template("core.deadline", "deadline_id")
+    users = {u.id: u.full_name for u in User.select(User.id, User.full_name)}
+    columns = [
+        TableColumn("due", "Due", Deadline.due, kind="date"),
+        TableColumn("title", "Deadline", Deadline.title, link=lambda d: link(d.id)),
+        TableColumn("kind", "Kind", Deadline.kind, value=lambda d: kind_title(d.kind)),
+        TableColumn("owner", "Module", Deadline.owner),
+        TableColumn("assignee", "Assigned to", None, value=lambda d: users.get(d.assignee_user_id)
+                    or f"Role: {d.assignee_role.replace('_', ' ')}"),
+        TableColumn("stage", "Stage", None, value=lambda d: stage_label(d.stage_on(day))
+                    if d.state == "open" else STATES.get(d.state, d.state)),
+    ]
+    table = paginate(filtered(filters, current_user, day), id="deadlines-table", columns=columns,
+                     search=lambda text: Deadline.title.contains(text), default_sort="due",
+                     endpoint="core.deadlines_list", endpoint_args=filters.args(), noun="deadline",
+                     noun_plural="deadlines", search_placeholder="Search titles",
+                     empty_message="No deadlines match these filters.")
+    return render_page("deadlines/list.html", title="Deadlines", table=table, filters=filters,
+                       choices=filter_choices(filters), breadcrumbs=[("Deadlines", url_for("core.deadlines")),
+                                                                     ("List", None)])
+
+
+@bp.route("/deadlines/deadlines.ics")
+@requires("core.deadlines.view")
+def deadlines_ics():
+    """The deadlines the filters select as an iCalendar file (audited: it leaves the application)."""
+    filters, day = _filters(), today()
+    rows = list(filtered(filters, current_user, day).order_by(Deadline.due, Deadline.id).limit(ICS_LIMIT))
+    link = url_template("core.deadline", "deadline_id")
+    root = request.host_url.rstrip("/")
+    body = ical.calendar(rows, today=day, name="Deadlines", domain=request.host.split(":")[0] or "medoffice",
+                         link=lambda d: root + link(d.id))
+    audit.record("deadlines.export_ics", "core_deadline", "", detail={"count": len(rows), **filters.args()})
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": 'attachment; filename="deadlines.ics"'})
+
+
+def _visible_or_404(deadline_id: int) -> Deadline:
+    deadline = Deadline.get_or_none((Deadline.id == deadline_id) & visible(current_user))
+    if deadline is None:
+        abort(404)
+    return deadline
+
+
+def _detail(deadline: Deadline, done_form=None, waive_form=None, status: int = 200, problem: str = ""):
+    day = today()
+    history = list(DeadlineHistory.select().where(DeadlineHistory.deadline == deadline)
+                   .order_by(DeadlineHistory.at.desc(), DeadlineHistory.id.desc()))
+    notices = list(DeadlineNotice.select().where(DeadlineNotice.deadline == deadline)
+                   .order_by(DeadlineNotice.sent_at.desc()))
+    done_form = done_form or DoneForm()
+    done_form.note.label.text = "Evidence note" if deadline.evidence in ("note", "note_or_file") else "Note (optional)"
+    body = render_page("deadlines/deadline.html", title=deadline.title, d=deadline, today=day,
+                       stage=deadline.stage_on(day), stage_label=stage_label,
+                       reminders=thresholds(deadline.lead_tuple), kind=kind_title(deadline.kind),
+                       evidence=EVIDENCE.get(deadline.evidence, deadline.evidence),
+                       assignee=assignee_label(deadline), concerns=concerns_url(deadline),
+                       history=[(h, json.loads(h.detail)) for h in history],
+                       notices=[(n, json.loads(n.recipients)) for n in notices], timezone=practice_timezone(),
+                       states=STATES, problem=problem, done_form=done_form, waive_form=waive_form or WaiveForm(),
+                       may_complete=deadline.state == "open" and may_complete(current_user, deadline),
+                       may_waive=deadline.state == "open" and can("core.deadlines.manage"),
+                       breadcrumbs=[("Deadlines", url_for("core.deadlines")), (deadline.title, None)])
+    return body, status
+
+
+@bp.route("/deadlines/<int:deadline_id>")
+@requires("core.deadlines.view")
+def deadline(deadline_id: int):
+    """One deadline: what it concerns, its dates and stage, its history and reminders; done and waive."""
+    return _detail(_visible_or_404(deadline_id))
+
+
+@bp.route("/deadlines/<int:deadline_id>/done", methods=["POST"])
+@requires("core.deadlines.view")
+def deadline_done(deadline_id: int):
+    """Mark a deadline done with the evidence its kind asks for (its assignee or a manager)."""
+    row = _visible_or_404(deadline_id)
+    if not may_complete(current_user, row):
+        abort(403)
+    form = DoneForm()
+    if form.validate_on_submit():
+        try:
+            complete(row.id, note=form.note.data or "")
+        except DeadlineError as exc:
+            if Deadline.get_by_id(row.id).state != "open":  # closed meanwhile: the form is gone
+                return _detail(Deadline.get_by_id(row.id), status=422, problem=str(exc))
+            form.note.errors = [str(exc)]
+        else:
+            notify(f"Marked done: {row.title}.")
+            return redirect(url_for("core.deadline", deadline_id=row.id))
+    return _detail(row, done_form=form, status=422)
+
+
+@bp.route("/deadlines/<int:deadline_id>/waive", methods=["POST"])
+@requires("core.deadlines.manage")
+def deadline_waive(deadline_id: int):
+    """Waive a deadline: it no longer needs doing, for the reason given."""
+    row = _visible_or_404(deadline_id)
+    form = WaiveForm()
+    if form.validate_on_submit():
+        try:
+            waive(row.id, form.reason.data or "")
+        except DeadlineError as exc:
+            if Deadline.get_by_id(row.id).state != "open":  # closed meanwhile: the form is gone
+                return _detail(Deadline.get_by_id(row.id), status=422, problem=str(exc))
+            form.reason.errors = [str(exc)]
+        else:
+            notify(f"Waived: {row.title}.")
+            return redirect(url_for("core.deadline", deadline_id=row.id))
+    return _detail(row, waive_form=form, status=422)

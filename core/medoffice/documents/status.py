@@ -1,0 +1,150 @@
+"""Where a document stands with each person it is addressed to: ``acknowledged`` (a signature on the
+version asking for acknowledgment or a later one), ``pending``, or ``overdue`` (past their due date:
+the grace period after that version took effect, as their reminder deadline holds it). Counted in
+SQL for Today; per person for the document's status page."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import peewee as pw
+
+from .. import prepared
+
+from ..deadlines.models import Deadline
+from ..models import User
+from ..prepared import slot
+from .audience import addressed_to, members
+from .kinds import enabled_kinds
+from .models import Acknowledgment, Document, DocumentVersion
+from .reminders import grace_days, owner_of
+
+STATUSES = {"acknowledged": "Acknowledged", "pending": "Pending", "overdue": "Overdue",
+            "not_required": "No acknowledgment asked"}
+
+
+def _acknowledged_from(document: Document) -> pw.SelectQuery:
+    """Users holding a signature that counts for ``document`` (on version ``ack_from`` or later)."""
+    return (Acknowledgment.select(Acknowledgment.user).join(DocumentVersion)
+            .where((DocumentVersion.document == document.id) & (DocumentVersion.number >= document.ack_from)))
+
+
+def pending_users(document: Document) -> list[int]:
+    """Ids of the active users the document is addressed to who still have to acknowledge it."""
+    if document.state != "published" or document.ack_from is None:
+        return []
+    query = members(document.id).select(User.id).where(~User.id.in_(_acknowledged_from(document)))
+    return [user_id for (user_id,) in query.order_by(User.id).tuples()]
+
+
+def _fallback_due(document: Document) -> dt.date | None:
+    """The due date of someone not yet reminded: the grace period after the version asking took effect."""
+    effective = DocumentVersion.select(DocumentVersion.effective_on).where(
+        (DocumentVersion.document == document) & (DocumentVersion.number == document.ack_from)).scalar()
+    if effective is None:
+        return None
+    if isinstance(effective, str):  # SQLite returns the column's text through scalar()
+        effective = dt.date.fromisoformat(effective)
+    return effective + dt.timedelta(days=grace_days())
+
+
+def due_dates(document: Document) -> dict[int, dt.date]:
+    """{user id: due date} of the open acknowledgment deadlines of the document."""
+    rows = (Deadline.select(Deadline.assignee_user, Deadline.due)
+            .where((Deadline.owner == owner_of(document)) & (Deadline.state == "open")
+                   & Deadline.key.startswith(f"document:{document.id}:")).tuples())
+    return {user_id: due for user_id, due in rows}
+
+
+@dataclass(frozen=True)
+class PersonStatus:
+    """One person of a document's audience: their status, latest signature on it, and due date."""
+
+    user: User
+    status: str
+    signature: Acknowledgment | None
+    signed_version: int | None
+    due: dt.date | None
+
+
+def people(document: Document, today: dt.date) -> list[PersonStatus]:
+    """Everyone the document is addressed to, by name, with their status (a few queries)."""
+    users = list(members(document.id).order_by(User.full_name, User.id))
+    latest: dict[int, tuple[Acknowledgment, int]] = {}
+    for ack in (Acknowledgment.select(Acknowledgment, DocumentVersion).join(DocumentVersion)
+                .where(DocumentVersion.document == document.id).order_by(DocumentVersion.number, Acknowledgment.at)):
+        latest[ack.user_id] = (ack, ack.version.number)
+    due = due_dates(document)
+    fallback = _fallback_due(document) if document.ack_from is not None else None
+    result = []
+    for user in users:
+        signature, number = latest.get(user.id, (None, None))
+        if document.state != "published" or document.ack_from is None:
+            result.append(PersonStatus(user, "not_required", signature, number, None))
+            continue
+        if number is not None and number >= document.ack_from:
+            result.append(PersonStatus(user, "acknowledged", signature, number, None))
+            continue
+        when = due.get(user.id, fallback)
+        status = "overdue" if when is not None and today > when else "pending"
+        result.append(PersonStatus(user, status, signature, number, when))
+    return result
+
+
+def counts(statuses: list[PersonStatus]) -> dict[str, int]:
+    """How many people are in each status."""
+    found = {name: 0 for name in STATUSES}
+    for entry in statuses:
+        found[entry.status] += 1
+    return found
+
+
+def _pending_for(user_id, kinds: list[str]) -> pw.SelectQuery:
+    """Published documents of ``kinds`` addressed to the user (an id or a slot) and not yet
+    acknowledged by them."""
+    signed = (Acknowledgment.select(pw.SQL("1")).join(DocumentVersion)
+              .where((DocumentVersion.document == Document.id) & (DocumentVersion.number >= Document.ack_from)
+                     & (Acknowledgment.user == user_id)))
+    return (Document.select().where((Document.state == "published") & Document.ack_from.is_null(False)
+                                    & Document.kind.in_(kinds) & addressed_to(user_id)
+                                    & ~pw.fn.EXISTS(signed)))
+
+
+def _enabled_kind_names() -> list[str]:
+    return [k.name for k in enabled_kinds()]
+
+
+def pending_documents(user_id: int) -> list[Document]:
+    """The documents the user has to acknowledge, by title."""
+    return list(_pending_for(user_id, _enabled_kind_names()).order_by(Document.title, Document.id))
+
+
+def addressed_documents(user_id: int) -> list[Document]:
+    """Every published document of an enabled module addressed to the user, by title."""
+    return list(Document.select().where((Document.state == "published") & Document.kind.in_(_enabled_kind_names())
+                                        & addressed_to(user_id)).order_by(Document.title, Document.id))
+
+
+def my_due_dates(user_id: int) -> dict[int, dt.date]:
+    """{document id: due date} of the user's open acknowledgment deadlines."""
+    rows = prepared.run(_MY_DUE_DATES, "documents.my_due_dates", user_id=user_id)
+    return {int(key.split(":")[1]): due for key, due in rows}
+
+
+_MY_DUE_DATES = (Deadline.select(Deadline.key, Deadline.due)
+                 .where((Deadline.assignee_user == slot("user_id")) & (Deadline.state == "open")
+                        & (Deadline.kind == "core.document_acknowledgment")).tuples())
+
+
+def today_summary(user_id: int, today: dt.date) -> tuple[int, int, dt.date | None]:
+    """(documents to acknowledge, how many overdue, earliest due date) for the user's Today queue.
+    Two queries, each compiled once per set of enabled kinds (``medoffice.prepared``)."""
+    kinds = _enabled_kind_names()
+    query = _pending_for(slot("user_id"), kinds).select(Document.id).tuples()
+    pending = [d for (d,) in prepared.run(query, ("documents.pending_ids", tuple(kinds)), user_id=user_id)]
+    if not pending:
+        return 0, 0, None
+    dues = my_due_dates(user_id)
+    known = sorted(dues[d] for d in pending if d in dues)
+    overdue = sum(1 for due in known if due < today)
+    return len(pending), overdue, known[0] if known else None

@@ -1,0 +1,110 @@
+"""Publishing: events are written inside the publisher's transaction and numbered as it commits.
+
+The commit-order trap: ids from a sequence are handed out at insert time, so on PostgreSQL a
+transaction holding id 5 can commit after another one's id 6; a reader that remembers "the
+last id I delivered" would then skip 5 for ever. Here an event gets its ``position`` only in
+the last moment of its transaction (a ``before_commit`` callback): the transaction locks one
+counter row, reserves a range of positions and commits. The next publisher waits on that row
+until the first committed, so positions are in commit order and whatever a reader sees is a
+whole prefix of the log. Publishers wait on each other only for that last step.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any, Iterable, Mapping
+
+from flask import has_app_context
+from peewee import fn
+
+from .. import bulk
+from ..db import after_commit, before_commit, in_managed_transaction, utcnow
+from ..models import Counter
+from .models import EventRecord
+from .registry import event_types
+from .schema import encode
+
+log = logging.getLogger("medoffice.events")
+
+POSITION_COUNTER = "core.event_position"
+_state = threading.local()
+
+
+def publish(name: str, payload: Mapping[str, Any], version: int | None = None) -> None:
+    """Record that ``name`` happened, inside the caller's ``transaction()``.
+
+    The event exists if and only if that transaction commits; subscribers get it after the
+    commit (in this process at once, else from the delivery job).
+    :param payload: plain values matching the declared type (see ``medoffice.events.schema``).
+    :param version: the declared version to publish (default: the latest).
+    :raises EventSchemaError: the type is not declared or the payload does not match it.
+    :raises RuntimeError: outside ``with transaction():``.
+    """
+    _write([(name, payload)], version)
+
+
+def publish_all(events: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+    """Publish many ``(name, payload)`` events (latest versions) in a few statements, in this order."""
+    _write(list(events), None)
+
+
+def _write(items: list[tuple[str, Mapping[str, Any]]], version: int | None) -> None:
+    if not in_managed_transaction():
+        raise RuntimeError("events are published inside `with medoffice.db.transaction():`, "
+                           "so that they exist only if the fact they report commits")
+    if not items:
+        return
+    types = event_types()
+    now = utcnow()
+    rows = []
+    for name, payload in items:
+        event_type = types.get(name, version)
+        rows.append({"name": name, "version": event_type.version, "published_at": now,
+                     "payload": json.dumps(encode(event_type, payload), sort_keys=True, separators=(",", ":"))})
+    bulk.insert_rows(EventRecord, rows)  # plain multi-row statements: peewee's insert_many builds a tree per value
+    names = getattr(_state, "names", None)
+    if names is None:
+        names = _state.names = set()
+    names.update(name for name, _payload in items)
+    before_commit(assign_positions)
+    after_commit(_deliver_published)
+
+
+def _reserve(count: int) -> int:
+    """Add ``count`` to the position counter (locking its row until commit); returns the new value."""
+    bump = Counter.update(value=Counter.value + count).where(Counter.name == POSITION_COUNTER)
+    if not bump.execute():
+        Counter.insert(name=POSITION_COUNTER, value=0).on_conflict_ignore().execute()
+        bump.execute()
+    return Counter.select(Counter.value).where(Counter.name == POSITION_COUNTER).scalar()
+
+
+def assign_positions() -> None:
+    """Number this transaction's events after every event committed before (a before-commit callback).
+
+    Only this transaction's own rows lack a position: others' uncommitted rows are invisible to
+    it, and every committed row has one. The range reserved spans this transaction's ids, so
+    ``position = id + offset`` keeps their order in one statement.
+    """
+    low, high = (EventRecord.select(fn.MIN(EventRecord.id), fn.MAX(EventRecord.id))
+                 .where(EventRecord.position.is_null()).tuples().get())
+    if low is None:  # every event of this transaction was rolled back with a savepoint
+        return
+    last = _reserve(high - low + 1)
+    offset = last - high
+    EventRecord.update(position=EventRecord.id + offset).where(EventRecord.position.is_null()).execute()
+
+
+def _deliver_published() -> None:
+    """After the commit: deliver this thread's new events to their enabled subscribers now."""
+    names, _state.names = getattr(_state, "names", None) or set(), set()
+    if not names or not has_app_context():
+        return  # the delivery job picks them up
+    from ..tasks import failure_text
+    from .delivery import deliver_names
+
+    try:
+        deliver_names(names)
+    except Exception as exc:  # the fact is committed: its publisher must not see an error now
+        log.error("delivering events after a commit failed (the delivery job will): %s", failure_text(exc)[0])
