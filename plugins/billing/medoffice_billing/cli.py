@@ -4,10 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from medoffice import settings
 from medoffice.cli.context import echo_json, with_app
 from medoffice.money import format_cents
 
+from .acknowledgments import AckRefused, import_ack
+from .clearinghouse import sync
 from .collections import export_placements
+from .eligibility import EligibilityRefused, export_270, import_271, upcoming_coverages
 from .export837 import ExportError, export
 from .models import Payer
 from .posting import RemitRefused, import_835
@@ -17,12 +21,13 @@ from .statements import run_statements
 
 @click.group("billing")
 def billing():
-    """Billing: code lists, 837P claim files out, 835 remittances in."""
+    """Billing: code lists, 837P claims out, 835 remittances and acknowledgments in, eligibility, the clearinghouse."""
 
 
 @billing.command("import-codes")
-@click.option("--kind", type=click.Choice(CODE_KINDS), required=True,
-              help="icd10 (ICD-10-CM diagnoses) or cpt (CPT/HCPCS procedures).")
+@click.option("--kind", type=click.Choice(CODE_KINDS), default="cpt", show_default=True,
+              help="The code list: cpt (CPT/HCPCS procedures). Diagnoses need no import: "
+                   "ICD-10-CM ships whole with medoffice.")
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_app
@@ -120,8 +125,8 @@ def import_835_command(file, as_json):
                    f"{format_cents(totals['patient_responsibility_cents'])} patient responsibility, "
                    f"{format_cents(totals['plb_cents'])} provider-level adjustments.")
         if totals["claims_unmatched"]:
-            click.echo(f"{totals['claims_unmatched']} claim payments matched no claim: "
-                       "they wait in the exceptions queue.")
+            click.echo(f"{totals['claims_unmatched']} claim payments were not posted (no claim matched, or held): "
+                       "they wait in the exceptions queue with the reason.")
 
 
 @billing.group("statements")
@@ -174,3 +179,116 @@ def export_placements_command(out, include_all):
     with path.open("w", newline="", encoding="utf-8") as stream:
         count = export_placements(stream, include_all=include_all)
     click.echo(f"Wrote {count} placement{'s' if count != 1 else ''} to {path}.")
+
+
+def _read_x12(file: str, what: str) -> tuple[str, str]:
+    """(text, name) of an X12 file given on the command line, refusing anything but ASCII."""
+    path = Path(file)
+    try:
+        return path.read_bytes().decode("ascii"), path.name
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path.name} is not {what}: X12 files hold plain ASCII text only") from None
+
+
+@billing.command("import-ack")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_app
+def import_ack_command(file, as_json):
+    """Import a 999 or 277CA acknowledgment: rejected claims go to the rejected worklist with the reason.
+
+    A file that is neither, or names no batch or claim we sent, is refused with the reason and
+    nothing changes. Importing a file again changes nothing and says so.
+    """
+    text, name = _read_x12(file, "an acknowledgment")
+    try:
+        result = import_ack(text, name)
+    except AckRefused as exc:
+        raise click.ClickException("the file was refused; nothing changed:\n  " + "\n  ".join(exc.problems)) from None
+    if as_json:
+        echo_json(result.as_dict())
+    elif result.duplicate:
+        click.echo(f"Nothing changed: this {result.kind} was imported before.")
+    else:
+        click.echo(f"{result.kind}: {result.accepted} claim(s) accepted, {result.rejected} rejected; "
+                   f"{result.claims_updated} claim(s) changed state.")
+
+
+@billing.group("eligibility")
+def eligibility_group():
+    """Eligibility inquiries (270) out and answers (271) in."""
+
+
+@eligibility_group.command("export-270")
+@click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="Where to write the 270 file.")
+@click.option("--days", type=click.IntRange(0, 60), default=3, show_default=True,
+              help="Ask about the primary policy of every patient with a visit from today to this many days ahead.")
+@click.option("--coverage", "coverage_ids", type=int, multiple=True,
+              help="Ask about this policy (its number in medoffice) instead; repeat for more.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_app
+def export_270_command(out, days, coverage_ids, as_json):
+    """Write a 270 asking the payers whether these patients' policies are active (for today)."""
+    ids = list(coverage_ids) or upcoming_coverages(settings.today(), days)
+    try:
+        result = export_270(ids, out=Path(out))
+    except ExportError as exc:
+        raise click.ClickException("nothing was written:\n  " + "\n  ".join(exc.problems)) from None
+    for problem in result.skipped:
+        click.echo(f"Left out: {problem}", err=True)
+    written = str(Path(out)) if result.batch else None
+    if as_json:
+        echo_json({"inquiries": result.batch.inquiries if result.batch else 0, "skipped": len(result.skipped),
+                   "file": written})
+    elif result.batch is None:
+        click.echo("No policy to ask about; no file was written.")
+    else:
+        click.echo(f"Wrote {written}: {result.batch.inquiries} inquir{'ies' if result.batch.inquiries != 1 else 'y'}.")
+
+
+@eligibility_group.command("import-271")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_app
+def import_271_command(file, as_json):
+    """Import the payers' 271 answers: each is kept on the policy asked about, dated."""
+    text, name = _read_x12(file, "a 271 file")
+    try:
+        result = import_271(text, name)
+    except EligibilityRefused as exc:
+        raise click.ClickException("the file was refused; nothing changed:\n  " + "\n  ".join(exc.problems)) from None
+    if as_json:
+        echo_json(result.as_dict())
+    elif result.duplicate:
+        click.echo("Nothing changed: this 271 was imported before.")
+    else:
+        click.echo(f"{result.answered} answer(s): {result.active} active, {result.inactive} inactive, "
+                   f"{result.unknown} without an answer.")
+
+
+@billing.group("clearinghouse")
+def clearinghouse_group():
+    """The SFTP connection to the clearinghouse."""
+
+
+@clearinghouse_group.command("sync")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_app
+def clearinghouse_sync_command(as_json):
+    """Send the ready claims and queued files, fetch and import new responses (835, 999, 277CA, 271).
+
+    Exits non-zero when the sync failed (the reason is also shown on Today).
+    """
+    result = sync()
+    if as_json:
+        echo_json(result.as_dict())
+    else:
+        summary = result.as_dict()
+        click.echo(f"Sent {summary['sent']} file(s); fetched {summary['fetched']}: {summary['imported']} imported, "
+                   f"{summary['duplicates']} seen before, {summary['refused']} refused.")
+        for problem in result.problems:
+            click.echo(problem, err=True)
+    if result.error:
+        if not as_json:
+            click.echo(f"The sync failed: {result.error}", err=True)
+        click.get_current_context().exit(1)

@@ -8,21 +8,21 @@ last stage, not placed, not on a payment plan and not held, is on the pre-collec
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from medoffice import SettingSpec, audit, prepared, settings
+from medoffice.csvexport import Cents, CsvWriter
 from medoffice.db import db, transaction, utcnow
+from medoffice.events import publish_all
 from medoffice.models import Patient
-from medoffice.money import cents_to_decimal, format_cents
+from medoffice.money import format_cents
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, fn
 
 from . import aging, ledger
 from .actor import acting_user
-from .models import (AgingSnapshot, CollectionPlacement, DunningStage, LineTransaction, PatientAccount, PatientAging,
-                     PatientPayment, PaymentPlan, Statement, StatementHold)
-from .payments import publish
+from .models import (AgingSnapshot, CollectionPlacement, DunningStage, GoodFaithEstimate, LineTransaction,
+                     PatientAccount, PatientAging, PatientPayment, PaymentPlan, Statement, StatementHold)
 
 DEFAULT_STAGES = ((30, "Reminder"), (60, "Second notice"), (90, "Final notice"), (120, "Pre-collections"))
 WRITE_OFF_REASONS = {
@@ -110,32 +110,48 @@ def _past_due(minimum, since, *columns):
                                                & (PatientAging.oldest_on <= since))
 
 
+def _not_arranged(query):
+    # Placements and plans are stored on the aging row (kept current by placements and plans).
+    return query.where(PatientAging.placed_or_planned == False)  # noqa: E712  (SQL, not Python)
+
+
+def _disputed(patient_id):
+    """An open Good Faith Estimate dispute flag: the account may not go to an agency."""
+    return GoodFaithEstimate.select(SQL("1")).where((GoodFaithEstimate.patient_id == patient_id)
+                                                    & GoodFaithEstimate.dispute_flagged_on.is_null(False)
+                                                    & GoodFaithEstimate.dispute_closed_on.is_null())
+
+
 def _not_collecting(query, today):
-    # Placements and plans are stored on the aging row; holds (few, and ending by date) are looked up
-    # per listed account with a correlated NOT EXISTS.
-    return query.where((PatientAging.placed_or_planned == False)  # noqa: E712  (SQL, not Python)
-                       & ~fn.EXISTS(_held(PatientAging.patient_id, today)))
+    # Holds and disputes (few) are looked up per listed account with a correlated NOT EXISTS.
+    return _not_arranged(query).where(~fn.EXISTS(_held(PatientAging.patient_id, today))
+                                      & ~fn.EXISTS(_disputed(PatientAging.patient_id)))
 
 
 def _minimum_cents() -> int:
     return max(int(settings.get("billing.statement_min_balance_cents", 500) or 0), 1)
 
 
-def past_due_query(today: dt.date, min_days: int):
-    """Stored aging of the patients owing at least the statement minimum for ``min_days`` days or more."""
-    return _past_due(_minimum_cents(), today - dt.timedelta(days=min_days))
+def past_due_query(today: dt.date, min_days: int, arranged: bool = False):
+    """Stored aging of the patients owing at least the statement minimum for ``min_days`` days or more,
+    leaving out accounts on an active payment plan or with an agency (``arranged``: those too)."""
+    query = _past_due(_minimum_cents(), today - dt.timedelta(days=min_days))
+    return query if arranged else _not_arranged(query)
 
 
 def precollections_query(today: dt.date, stage_list: list[tuple[int, str]] | None = None):
     """The pre-collections list: at the last dunning stage, not placed, not on a plan, not held."""
     last = (stage_list or stages())[-1][0]
-    return _not_collecting(past_due_query(today, last), today)
+    return _not_collecting(past_due_query(today, last, arranged=True), today)
 
 
 # What the aging lists show: selecting only these lets the count read the aging index alone.
 _LIST_COLUMNS = (PatientAging.patient_id, PatientAging.patient_cents, PatientAging.oldest_on)
 AGING_LISTS = {
-    "past_due": _past_due(slot("minimum"), slot("since"), *_LIST_COLUMNS),
+    # Past due: being dunned. An account on a payment plan or with an agency is not (the plan or the
+    # agency deals with it): it shows only when asked for, with its plan and agency.
+    "past_due": _not_arranged(_past_due(slot("minimum"), slot("since"), *_LIST_COLUMNS)),
+    "past_due_arranged": _past_due(slot("minimum"), slot("since"), *_LIST_COLUMNS, PatientAging.placed_or_planned),
     "precollections": _not_collecting(_past_due(slot("minimum"), slot("since"), *_LIST_COLUMNS), slot("today")),
 }
 
@@ -144,6 +160,29 @@ def aging_list_values(tab: str, today: dt.date, stage_list: list[tuple[int, str]
     """The values for ``AGING_LISTS[tab]``'s slots: past due from the first stage, pre-collections from the last."""
     days = stage_list[-1 if tab == "precollections" else 0][0]
     return {"minimum": _minimum_cents(), "since": today - dt.timedelta(days=days), "today": today}
+
+
+def _arranged_queries(placeholders: list):
+    plans = (PaymentPlan.select(PaymentPlan.id, PaymentPlan.patient_id, PaymentPlan.installment_cents,
+                                PaymentPlan.frequency)
+             .where((PaymentPlan.status == "active") & PaymentPlan.patient_id.in_(placeholders)))
+    placed = (CollectionPlacement.select(CollectionPlacement.id, CollectionPlacement.patient_id,
+                                         CollectionPlacement.agency, CollectionPlacement.placed_on)
+              .where((CollectionPlacement.status == "placed") & CollectionPlacement.patient_id.in_(placeholders)))
+    return plans, placed
+
+
+def arrangements(patient_ids) -> tuple[dict[int, PaymentPlan], dict[int, CollectionPlacement]]:
+    """The active payment plan and the current agency placement of each of ``patient_ids`` that has one
+    (two prepared queries, whatever the number of patients)."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}, {}
+    placeholders, values = ledger.id_slots(ids)
+    plans_query, placed_query = _arranged_queries(placeholders)
+    found_plans = {p.patient_id: p for p in prepared.run(plans_query, ("billing.arranged_plans", len(ids)), **values)}
+    placed = {p.patient_id: p for p in prepared.run(placed_query, ("billing.arranged_placements", len(ids)), **values)}
+    return found_plans, placed
 
 
 def placements_query(status: str | None = "placed", *columns):
@@ -179,6 +218,10 @@ def place(patient_id: int, agency: str, note: str = "") -> CollectionPlacement:
     with transaction():
         if current_placement(patient_id) is not None:
             raise CollectionsError("agency", "The account is already with an agency.")
+        if _disputed(patient_id).exists():
+            raise CollectionsError("agency", "The charges exceed the patient's Good Faith Estimate by $400 or more: the "
+                                             "patient may dispute them, so the account cannot go to an agency until "
+                                             "the dispute flag is closed.")
         owed = ledger.patient_balances(patient_id).patient_cents
         if owed <= 0:
             raise CollectionsError("agency", "The patient owes nothing: there is nothing to place.")
@@ -210,21 +253,20 @@ def recall(placement: CollectionPlacement, reason: str) -> CollectionPlacement:
 def write_off(patient_id: int, reason: str, note: str = "") -> int:
     """Write off everything the patient owes as bad debt, line by line, with the reason; audited.
 
-    One transaction; ``billing_adjustment_posted`` (kind writeoff, party patient) fires per entry
-    after it committed.
+    One transaction, which publishes ``billing.adjustment_posted`` (kind writeoff, party patient) per entry.
     :return: the cents written off.
     :raises CollectionsError: an unknown reason, or nothing owed.
     """
     if db.in_transaction():
-        raise RuntimeError("write_off commits its own transaction (events fire after it); call it outside one")
+        raise RuntimeError("write_off commits its own transaction; call it outside one")
     with transaction():
         total, events = record_write_off(patient_id, reason, note)
-    publish(events)
+        publish_all(events)
     return total
 
 
 def record_write_off(patient_id: int, reason: str, note: str = "") -> tuple[int, list[tuple[str, dict]]]:
-    """``write_off`` inside the caller's transaction: returns the cents and the events to publish after it."""
+    """``write_off`` inside the caller's transaction: returns the cents and the events to publish in it."""
     if reason not in WRITE_OFF_REASONS:
         raise CollectionsError("reason", "Choose the reason for the write-off.")
     note = (note or "").strip()[:120]
@@ -245,10 +287,11 @@ def record_write_off(patient_id: int, reason: str, note: str = "") -> tuple[int,
         stored = (LineTransaction.insert_many(rows)
                   .returning(LineTransaction.id, LineTransaction.amount_cents).tuples().execute())
         for tx_id, amount in stored:
-            events.append(("billing_adjustment_posted", {
+            events.append(("billing.adjustment_posted", {
                 "transaction_id": tx_id, "patient_id": patient_id, "payer_id": None, "claim_id": None,
                 "amount_cents": amount, "kind": "writeoff", "group_code": "", "carc": "", "effective_date": day,
-                "posted_at": now, "reference": f"bad-debt:{reason}"[:60], "party": "patient"}))
+                "posted_at": now, "reference": f"bad-debt:{reason}"[:60], "party": "patient",
+                "reverses_transaction_id": None}))
         audit.record("billing.collections.writeoff", "patient", patient_id, patient_id=patient_id,
                      detail={"reason": reason, "note": note, "amount_cents": total, "lines": len(rows)})
         aging.refresh_patient(patient_id, day)
@@ -285,12 +328,6 @@ def _export_query(include_all: bool):
     return query.dicts()
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    return value.isoformat() if isinstance(value, dt.date) else str(value)
-
-
 def _guarantor(row: dict) -> tuple[str, str]:
     if not row["guarantor_relationship"] or row["guarantor_relationship"] == "18":
         return "", ""
@@ -306,19 +343,19 @@ def export_placements(stream, include_all: bool = False) -> int:
     :param include_all: every account with the agency now, not only those never sent before.
     :return: the number of placements written.
     """
-    writer = csv.writer(stream)
+    writer = CsvWriter(stream)
     writer.writerow(EXPORT_COLUMNS)
     ids = []
     with transaction():
         for row in _export_query(include_all):
             guarantor, guarantor_address = _guarantor(row)
             writer.writerow([row["placement_id"], row["account_number"], row["last_name"], row["first_name"],
-                             _text(ledger.as_date(row["date_of_birth"])), row["address1"], row["address2"],
+                             ledger.as_date(row["date_of_birth"]), row["address1"], row["address2"],
                              row["city"], row["state"], row["zip"], row["phone"] or row["mobile"], guarantor,
-                             guarantor_address, str(cents_to_decimal(row["balance_cents"])),
-                             _text(ledger.as_date(row["placed_on"])), _text(ledger.as_date(row["oldest_on"])),
-                             _text(ledger.as_date(row["last_payment_on"])),
-                             _text(ledger.as_date(row["last_statement_on"])), row["agency"]])
+                             guarantor_address, Cents(row["balance_cents"]),
+                             ledger.as_date(row["placed_on"]), ledger.as_date(row["oldest_on"]),
+                             ledger.as_date(row["last_payment_on"]),
+                             ledger.as_date(row["last_statement_on"]), row["agency"]])
             ids.append(row["placement_id"])
         if ids:
             CollectionPlacement.update(exported_at=utcnow()).where(CollectionPlacement.id.in_(ids)).execute()

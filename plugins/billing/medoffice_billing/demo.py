@@ -12,10 +12,11 @@ from pathlib import Path
 
 from medoffice import audit, settings
 from medoffice.db import UTCDateTimeField, db, is_sqlite, transaction, utcnow
+from medoffice.events import publish_all
 from medoffice.models import Patient, StaffMember, User
 from peewee import Case, fn
 
-from . import aging, claims, collections, encounters, ledger, numbering, payments, plans, statements
+from . import aging, claims, collections, encounters, estimates, ledger, numbering, payments, plans, statements
 from .claims import ClaimError
 from .coverage import save_coverage, save_guarantor
 from .models import (Claim, ClaimDiagnosis, ClaimEvent, ClaimLine, CollectionPlacement, Coverage, Diagnosis,
@@ -76,8 +77,7 @@ def create_demo_data(ctx) -> None:
     with transaction():
         payers = _payers()
         _fees(payers)
-        for kind, name in (("icd10", "icd10_demo.csv"), ("cpt", "cpt_demo.csv")):
-            import_codes(kind, read_code_file(kind, (DATA / name).read_text(encoding="utf-8")))
+        import_codes("cpt", read_code_file("cpt", (DATA / "cpt_demo.csv").read_text(encoding="utf-8")))
         practice = {k: v for k, v in PRACTICE.items() if not settings.get(k)}
         zip_code = str(settings.get("core.zip") or "")
         if len(zip_code) == 5 and zip_code.isdigit():
@@ -91,6 +91,22 @@ def create_demo_data(ctx) -> None:
         demo = SmallDemo(ctx, payers)
         demo.run()
         SmallPatientSide(demo).run()
+        _estimates(ctx.today)
+
+
+def _estimates(today: dt.date) -> None:
+    """Two Good Faith Estimates for patients without insurance: one to deliver, one delivered."""
+    insured = Coverage.select(Coverage.patient_id)
+    patients = list(Patient.select().where((Patient.active == True) & Patient.id.not_in(insured))  # noqa: E712
+                    .order_by(Patient.id).limit(2))
+    provider = StaffMember.select().where(StaffMember.is_provider == True).order_by(StaffMember.id).first()  # noqa: E712
+    for index, patient in enumerate(patients):
+        estimate = estimates.create_estimate(patient.id, {
+            "provider_id": provider.id if provider else None, "service_date": today + dt.timedelta(days=12 + index),
+            "scheduled_on": today - dt.timedelta(days=index), "diagnosis_codes": "M54.50"},
+            [("99214", 1), ("20610", 1), ("J1030", 1)])
+        if index:
+            estimates.deliver(estimate, "paper")
 
 
 def _payers() -> list[Payer]:
@@ -487,7 +503,8 @@ class SmallPatientSide:
     """A few of everything on the patient side, made with the real functions: older self-pay balances
     (every aging bucket), desk payments with receipts, a payment plan, a manual statement hold, an
     account placed with the agency and one recalled, a bad-debt write-off, a statement run, and the
-    stored aging. Events are not published for demo data."""
+    stored aging. Their events are published as the desk's are (the insurance payments the demo writes
+    straight into the ledger publish none, like a ledger kept before events existed)."""
 
     def __init__(self, demo: SmallDemo):
         self.demo, self.rng, self.today = demo, demo.rng, demo.ctx.today
@@ -510,7 +527,9 @@ class SmallPatientSide:
             method = DESK_METHODS[index % len(DESK_METHODS)][0]
             amount = owing[pid] if index % 2 == 0 else max(100, owing[pid] // 2)
             day = self.today - dt.timedelta(days=0 if index < 4 else self.rng.randint(2, 20))
-            payment, _events = payments.record_payment(pid, amount, method, _reference(self.rng, method), day)
+            with transaction():
+                payment, events = payments.record_payment(pid, amount, method, _reference(self.rng, method), day)
+                publish_all(events)
             receipts.append((payment.id, desk[index % len(desk)]))
         for payment_id, (user_id, username) in receipts:  # taken by the demo's desk logins
             PatientPayment.update(user_id=user_id, username=username).where(PatientPayment.id == payment_id).execute()
@@ -521,7 +540,8 @@ class SmallPatientSide:
         collections.place(placed.id, AGENCY, "Three statements unanswered (demo)")
         back = collections.place(recalled.id, AGENCY, "Placed in error (demo)")
         collections.recall(back, "Paid in full at the desk after placement (demo)")
-        collections.record_write_off(written_off.id, "hardship", "demo")
+        with transaction():
+            publish_all(collections.record_write_off(written_off.id, "hardship", "demo")[1])
         statements.record_run(self.today, trigger="job", username="system")
         aging.refresh_patient_aging(self.today)
         aging.take_snapshot(self.today)

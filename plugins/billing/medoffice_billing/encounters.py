@@ -2,19 +2,22 @@
 
 Every change is audited with the patient id. Charges reach the ledger when the encounter is
 posted (a claim is created, or the visit is billed to the patient); after that each change to
-a line posts the difference, so the ledger's charges for a line always equal the line.
+a line posts the difference, so the ledger's charges for a line always equal the line. Each
+charge entry publishes ``billing.charge_posted`` (``billing.charge_voided`` for a removed line)
+in the same transaction.
 """
 from __future__ import annotations
 
 from medoffice import audit
 from medoffice.db import transaction, utcnow
-from peewee import fn
+from medoffice.events import publish_all
+from peewee import Case, fn
 
-from . import numbering
+from . import icd10, numbering
 from .actor import acting_user
 from .models import (OPEN_STATES, SENT_STATES, Claim, Diagnosis, Encounter, LineTransaction,
                      ServiceLine)
-from .reference import default_charge_cents
+from .reference import default_charge_cents, display_icd10
 from .validators import icd10_is_valid_format, normalize_icd10
 
 MAX_DIAGNOSES = 12
@@ -107,6 +110,9 @@ def add_diagnosis(encounter: Encounter, code: str) -> Diagnosis:
         raise ChargeError("diagnosis", f"{code!r} is not an ICD-10-CM code: use a letter, two characters, "
                           "then up to four more, such as E11.9 or J06.9.")
     code = normalize_icd10(code)
+    if icd10.find(code) is None:
+        raise ChargeError("diagnosis", f"{display_icd10(code)} is not an ICD-10-CM code: search by code or words "
+                          "and pick one from the list.")
     current = diagnoses(encounter)
     if any(d.code == code for d in current):
         raise ChargeError("diagnosis", f"{code} is already on this encounter.")
@@ -247,11 +253,15 @@ def charge_party(encounter: Encounter) -> str:
 
 
 def sync_charges(encounter: Encounter) -> int:
-    """Post charge entries so each line's posted charges equal its charge (removed lines: zero).
+    """Post charge entries so each line's posted charges equal its charge (removed lines: zero),
+    each with its event; call it inside a transaction.
 
     Runs only once the encounter is posted. :return: the number of entries written.
     """
-    if Encounter.select(Encounter.status).where(Encounter.id == encounter.id).scalar() != "posted":
+    status, location_id, provider_id = (Encounter.select(Encounter.status, Encounter.location_id,
+                                                         Encounter.rendering_provider_id)
+                                        .where(Encounter.id == encounter.id).tuples().get())
+    if status != "posted":
         return 0
     all_lines = list(ServiceLine.select().where(ServiceLine.encounter == encounter))
     posted = dict(LineTransaction.select(LineTransaction.service_line, fn.SUM(LineTransaction.amount_cents))
@@ -272,7 +282,15 @@ def sync_charges(encounter: Encounter) -> int:
                 "memo": "charge" if line.id not in posted else "charge changed",
             })
     if rows:
-        LineTransaction.insert_many(rows).execute()
+        removed = {line.id for line in all_lines if not line.active}
+        stored = (LineTransaction.insert_many(rows).returning(
+            LineTransaction.id, LineTransaction.service_line, LineTransaction.amount_cents,
+            LineTransaction.effective_date, LineTransaction.posted_at).tuples().execute())
+        publish_all(("billing.charge_voided" if line_id in removed else "billing.charge_posted", {
+            "transaction_id": tx_id, "patient_id": encounter.patient_id, "encounter_id": encounter.id,
+            "service_line_id": line_id, "amount_cents": amount, "party": party, "effective_date": day,
+            "posted_at": posted_at, "location_id": location_id, "rendering_provider_id": provider_id})
+            for tx_id, line_id, amount, day, posted_at in stored)
     return len(rows)
 
 
@@ -287,6 +305,40 @@ def post_charges(encounter: Encounter) -> int:
         written = sync_charges(encounter)
         audit.record("billing.encounter.post", "billing_encounter", encounter.id,
                      patient_id=encounter.patient_id, detail={"entries": written})
+    return written
+
+
+def post_charges_many(billed: list[Encounter]) -> int:
+    """``post_charges`` for many encounters (claims made in bulk): those already posted with every charge on
+    the ledger cost a few queries for all of them; any other is posted on its own. :return: entries written."""
+    ids = sorted({e.id for e in billed})
+    status, targets, posted = {}, {}, {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        status.update(Encounter.select(Encounter.id, Encounter.status).where(Encounter.id.in_(chunk)).tuples())
+        for line_id, encounter_id, charge, active in (
+                ServiceLine.select(ServiceLine.id, ServiceLine.encounter, ServiceLine.charge_cents, ServiceLine.active)
+                .where(ServiceLine.encounter.in_(chunk)).tuples()):
+            targets.setdefault(encounter_id, {})[line_id] = charge if active else 0
+        lines = [line_id for encounter_id in chunk for line_id in targets.get(encounter_id, {})]
+        charged = fn.SUM(Case(None, [(LineTransaction.kind == "charge", LineTransaction.amount_cents)], 0))
+        for line_start in range(0, len(lines), 500):
+            # The lines alone in the WHERE: with the kind there too, a database without statistics may
+            # read every charge ever posted through the kind's index instead.
+            posted.update(LineTransaction.select(LineTransaction.service_line, charged)
+                          .where(LineTransaction.service_line.in_(lines[line_start:line_start + 500]))
+                          .group_by(LineTransaction.service_line).tuples())
+    written, in_step = 0, []
+    with transaction():
+        for encounter in {e.id: e for e in billed}.values():
+            behind = status.get(encounter.id) != "posted" or any(
+                target != (posted.get(line_id) or 0) for line_id, target in targets.get(encounter.id, {}).items())
+            if behind:
+                written += post_charges(encounter)
+            else:
+                in_step.append(encounter)
+        audit.record_many([{"action": "billing.encounter.post", "object_type": "billing_encounter",
+                            "object_id": e.id, "patient_id": e.patient_id, "detail": {"entries": 0}} for e in in_step])
     return written
 
 

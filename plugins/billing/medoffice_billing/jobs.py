@@ -1,4 +1,5 @@
-"""Billing's nightly jobs: the aging snapshot, the statement cycle and follow-up flagging."""
+"""Billing's scheduled jobs: the aging snapshot, the statement cycle, follow-up flagging, the clearinghouse sync
+and the Good Faith Estimate dispute check."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,13 +8,13 @@ from medoffice import JobSpec, SettingSpec, audit, settings
 from medoffice.db import transaction, utcnow
 from medoffice.money import format_cents
 
-from . import aging, plans, statements
+from . import aging, clearinghouse, estimates, plans, statements
 from .models import Claim, ClaimEvent
 
 FOLLOW_UP_STATES = ("submitted", "accepted")
 JOB_SETTINGS = [
     SettingSpec("billing.follow_up_days", "Follow up on claims a payer has not answered after this many days",
-                kind="int", default=30),
+                kind="int", default=30, minimum=1, maximum=365),
     SettingSpec("billing.statement_cycle_job", "Run the statement cycle every night (one PDF per patient into the "
                 "instance's statements folder)", kind="bool", default=False),
 ]
@@ -100,5 +101,12 @@ def billing_jobs() -> list[JobSpec]:
                             "when turned on in the settings."),
         JobSpec("billing.follow_up", "Follow-up flagging", follow_up, trigger="cron", schedule={"hour": 6, "minute": 0},
                 description="Flags claims the payers have not answered and payment plans with a missed payment."),
+        JobSpec("billing.clearinghouse_sync", "Clearinghouse sync", clearinghouse.sync_job, trigger="interval",
+                schedule={"minutes": 30},
+                description="Sends ready claims and queued files to the clearinghouse over SFTP and imports its "
+                            "responses (835, 999, 277CA, 271), when the connection is turned on."),
+        JobSpec("billing.estimates", "Good Faith Estimate disputes", estimates.estimates_job, trigger="cron",
+                schedule={"hour": 6, "minute": 20},
+                description="Flags Good Faith Estimates the billed charges exceed by $400 or more (dispute process)."),
     ]
 

@@ -64,7 +64,7 @@ class ExpectedAmount(BaseModel):
 
 
 class CodeEntry(BaseModel):
-    """A code from a list the practice imported: ``kind`` icd10 (stored without the dot) or cpt."""
+    """A code from a list the practice imported: ``kind`` cpt (diagnoses come from the ICD-10-CM code set)."""
 
     kind = pw.CharField(max_length=10)
     code = pw.CharField(max_length=8)
@@ -470,7 +470,7 @@ class RemitClaim(BaseModel):
     patient_control_number = pw.CharField(max_length=50)  # CLP01
     payer_claim_number = pw.CharField(max_length=50, default="")  # CLP07
     status_code = pw.CharField(max_length=2)  # CLP02
-    outcome = pw.CharField(max_length=16, default="")  # paid, partially_paid, denied, reversed, unmatched
+    outcome = pw.CharField(max_length=16, default="")  # paid, partially_paid, denied, reversed, unmatched, held
     patient_name = pw.CharField(max_length=120, default="")  # as the payer wrote it
     member_id = pw.CharField(max_length=80, default="")
     service_date = pw.DateField(null=True)
@@ -736,3 +736,251 @@ class AgingSnapshot(BaseModel):
 
 BILLING_MODELS.extend([PaymentPlan, PlanInstallment, PatientPayment, StatementRun, Statement, StatementHold,
                        DunningStage, CollectionPlacement, PatientAging, AgingSnapshot])
+
+
+class ProviderFavorite(BaseModel):
+    """An ICD-10-CM code (without the dot) a provider uses often: charge entry offers it first on the
+    encounters they render."""
+
+    staff_id = pw.IntegerField()
+    code = pw.CharField(max_length=8)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_provider_favorite"
+        indexes = ((("staff_id", "code"), True),)
+
+
+BILLING_MODELS.append(ProviderFavorite)
+
+
+class SavedFilter(BaseModel):
+    """A list view a user saved by name: which list (``page``) and its query string (filters, sort, search)."""
+
+    user_id = pw.IntegerField()
+    page = pw.CharField(max_length=40)
+    name = pw.CharField(max_length=60)
+    query = pw.CharField(max_length=500, default="")
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_saved_filter"
+        indexes = ((("user_id", "page", "name"), True),)
+
+
+BILLING_MODELS.append(SavedFilter)
+
+
+class AccountNote(BaseModel):
+    """A note on a patient's billing account; an ``alert`` is shown wherever staff take the patient's
+    payments. A removed note is kept (``removed_at``) for the record."""
+
+    patient_id = pw.IntegerField(index=True)
+    text = pw.CharField(max_length=500)
+    alert = pw.BooleanField(default=False)
+    created_by = pw.CharField(max_length=60, default="")
+    created_at = UTCDateTimeField(default=utcnow)
+    removed_at = UTCDateTimeField(null=True)
+    removed_by = pw.CharField(max_length=60, default="")
+
+    class Meta:
+        table_name = "billing_account_note"
+
+
+BILLING_MODELS.append(AccountNote)
+
+
+# --- The clearinghouse connection, acknowledgments, eligibility and Good Faith Estimates ------------
+
+class Clearinghouse(BaseModel):
+    """The practice's SFTP connection to its clearinghouse (one row).
+
+    ``secret_sealed`` is the password or private key, sealed under a key derived from the instance's
+    ``backup_key`` (``clearinghouse_secrets``). ``host_key`` is the server's public key the manager
+    confirmed (OpenSSH form); ``host_key_seen`` a key the server offered that nobody confirmed yet.
+    ``after_fetch``: leave, move (to ``archive_dir``) or delete the remote copy of a fetched file.
+    """
+
+    host = pw.CharField(max_length=255, default="")
+    port = pw.IntegerField(default=22)
+    username = pw.CharField(max_length=100, default="")
+    auth_kind = pw.CharField(max_length=8, default="password")  # password, key
+    secret_sealed = pw.TextField(default="")
+    host_key = pw.TextField(default="")
+    host_key_seen = pw.TextField(default="")
+    outbound_dir = pw.CharField(max_length=255, default="outbound")
+    inbound_dir = pw.CharField(max_length=255, default="inbound")
+    inbound_pattern = pw.CharField(max_length=60, default="*")
+    name_pattern = pw.CharField(max_length=120, default="{kind}-{control}-{date}.x12")
+    after_fetch = pw.CharField(max_length=8, default="leave")
+    archive_dir = pw.CharField(max_length=255, default="archive")
+    enabled = pw.BooleanField(default=False)
+    updated_by = pw.CharField(max_length=60, default="")
+    updated_at = UTCDateTimeField(default=utcnow)
+    last_sync_at = UTCDateTimeField(null=True)
+    last_error = pw.TextField(default="")
+    last_error_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "billing_clearinghouse"
+
+
+class ClearinghouseFile(BaseModel):
+    """A file sent to (``direction`` out) or fetched from (in) the clearinghouse, and what became of it.
+
+    ``status``: queued and sent (out); imported, duplicate or refused (in). A fetched file is imported
+    once: its name and its SHA-256 are remembered.
+    """
+
+    direction = pw.CharField(max_length=3)
+    name = pw.CharField(max_length=200)
+    sha256 = pw.CharField(max_length=64, default="")
+    kind = pw.CharField(max_length=8, default="")  # 837P, 270, 999, 277CA, 835, 271
+    status = pw.CharField(max_length=10)
+    message = pw.TextField(default="")
+    batch_id = pw.IntegerField(null=True)  # the claim batch (837P) or eligibility batch (270) sent
+    at = UTCDateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "billing_clearinghouse_file"
+        indexes = ((("direction", "name"), False), (("direction", "sha256"), False), (("status",), False))
+
+
+class Acknowledgment(BaseModel):
+    """One imported acknowledgment transaction: a 999 (about a batch we sent) or a 277CA (about claims).
+
+    ``status`` is the 999's AK901 (A, E, P, R...); ``reasons`` the errors in plain words, one a line.
+    """
+
+    file_sha256 = pw.CharField(max_length=64)
+    position = pw.SmallIntegerField(default=1)
+    kind = pw.CharField(max_length=6)
+    file_name = pw.CharField(max_length=200, default="")
+    batch = pw.ForeignKeyField(ClaimBatch, null=True, backref="acknowledgments", on_delete="RESTRICT")
+    reference = pw.CharField(max_length=50, default="")
+    status = pw.CharField(max_length=2, default="")
+    payer_name = pw.CharField(max_length=120, default="")
+    accepted = pw.IntegerField(default=0)
+    rejected = pw.IntegerField(default=0)
+    claims_updated = pw.IntegerField(default=0)
+    reasons = pw.TextField(default="")
+    imported_by = pw.CharField(max_length=60, default="")
+    imported_at = UTCDateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "billing_acknowledgment"
+        indexes = ((("file_sha256", "position"), True),)
+
+
+class ClaimAcknowledgment(BaseModel):
+    """What an acknowledgment said about one claim (``claim`` None: a claim number we never sent)."""
+
+    acknowledgment = pw.ForeignKeyField(Acknowledgment, backref="claims", on_delete="CASCADE")
+    claim = pw.ForeignKeyField(Claim, null=True, backref="acknowledgments", on_delete="RESTRICT")
+    claim_number = pw.CharField(max_length=50)
+    outcome = pw.CharField(max_length=10)  # accepted, rejected, pending, unmatched (a claim number not ours)
+    statuses = pw.CharField(max_length=60, default="")  # "A7:21:QC A7:164:IL"
+    payer_claim_number = pw.CharField(max_length=50, default="")
+    reason = pw.TextField(default="")
+
+    class Meta:
+        table_name = "billing_claim_ack"
+        indexes = ((("claim",), False),)
+
+
+class EligibilityBatch(BaseModel):
+    """A 270 file we wrote: its control number (ISA13, GS06, ST02) and the file itself."""
+
+    control_number = pw.BigIntegerField(unique=True)
+    file_name = pw.CharField(max_length=120)
+    sha256 = pw.CharField(max_length=64)
+    inquiries = pw.IntegerField()
+    content = pw.BlobField()
+    created_by = pw.CharField(max_length=60, default="")
+    created_at = UTCDateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "billing_eligibility_batch"
+
+
+class EligibilityCheck(BaseModel):
+    """One eligibility question about a policy (a 270 inquiry) and the payer's answer (271).
+
+    ``active`` None: not answered, or the payer could not say (``rejections`` tells why).
+    ``benefits`` is the 271's EB segments as JSON (``x12.eligibility.Benefit.as_dict``).
+    """
+
+    coverage = pw.ForeignKeyField(Coverage, backref="eligibility_checks", on_delete="CASCADE")
+    patient_id = pw.IntegerField(index=True)
+    batch = pw.ForeignKeyField(EligibilityBatch, null=True, backref="checks", on_delete="CASCADE")
+    trace_number = pw.CharField(max_length=50, unique=True)
+    service_date = pw.DateField()
+    requested_at = UTCDateTimeField(default=utcnow)
+    answered_at = UTCDateTimeField(null=True)
+    answer_sha256 = pw.CharField(max_length=64, default="")
+    active = pw.BooleanField(null=True)
+    plan_name = pw.CharField(max_length=80, default="")
+    plan_begin = pw.DateField(null=True)
+    plan_end = pw.DateField(null=True)
+    benefits = pw.TextField(default="[]")
+    rejections = pw.TextField(default="")
+
+    class Meta:
+        table_name = "billing_eligibility"
+        indexes = ((("coverage", "answered_at"), False),)
+
+
+class GoodFaithEstimate(BaseModel):
+    """A No Surprises Act Good Faith Estimate for an uninsured or self-pay patient.
+
+    ``due_by`` is when it must reach the patient (from ``scheduled_on`` and ``service_date``, or the
+    request; None when the service is too close for one to be required). A delivered estimate is not
+    edited. ``dispute_flagged_on`` is set when the billed charges of its provider exceed the estimate by
+    $400 or more: the patient may use the dispute process, and statements and collections hold until
+    the manager closes the flag (``dispute_closed_on``, ``dispute_note``).
+    """
+
+    number = pw.CharField(max_length=12, unique=True)
+    patient_id = pw.IntegerField(index=True)
+    provider_id = pw.IntegerField(null=True)
+    location_id = pw.IntegerField(null=True)
+    service_date = pw.DateField(null=True)
+    scheduled_on = pw.DateField()
+    requested = pw.BooleanField(default=False)
+    due_by = pw.DateField(null=True)
+    diagnosis_codes = pw.CharField(max_length=120, default="")
+    notes = pw.TextField(default="")
+    total_cents = pw.IntegerField(default=0)
+    status = pw.CharField(max_length=10, default="draft")  # draft, delivered, void
+    delivered_at = UTCDateTimeField(null=True)
+    delivered_how = pw.CharField(max_length=10, default="")  # paper, email, portal
+    delivered_by = pw.CharField(max_length=60, default="")
+    billed_cents = pw.IntegerField(null=True)
+    dispute_flagged_on = pw.DateField(null=True)
+    dispute_closed_on = pw.DateField(null=True)
+    dispute_note = pw.CharField(max_length=200, default="")
+    created_by = pw.CharField(max_length=60, default="")
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_gfe"
+        indexes = ((("status", "due_by"), False),)
+
+
+class GoodFaithEstimateItem(BaseModel):
+    """One item or service of an estimate, priced from the fee schedule."""
+
+    estimate = pw.ForeignKeyField(GoodFaithEstimate, backref="items", on_delete="CASCADE")
+    position = pw.SmallIntegerField()
+    code = pw.CharField(max_length=5)
+    description = pw.CharField(max_length=120, default="")
+    units = pw.IntegerField(default=1)
+    unit_cents = pw.IntegerField()
+
+    class Meta:
+        table_name = "billing_gfe_item"
+        indexes = ((("estimate", "position"), True),)
+
+
+BILLING_MODELS.extend([Clearinghouse, ClearinghouseFile, Acknowledgment, ClaimAcknowledgment, EligibilityBatch,
+                       EligibilityCheck, GoodFaithEstimate, GoodFaithEstimateItem])

@@ -3,17 +3,17 @@
 A payment is applied to the patient's open charges, oldest responsibility first; what is left
 stays on the account as credit (an entry without a service line). Each posting is one database
 transaction (the receipt, its ledger entries, the audit entry and the account's refreshed
-aging); the published events fire only after it committed.
+aging); its events are published in that transaction (``medoffice.events``), so they exist
+exactly when the posting does.
 """
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 
-from flask import current_app
 from medoffice import audit, prepared, settings
 from medoffice.db import db, transaction, utcnow
+from medoffice.events import publish_all
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.prepared import slot
@@ -22,8 +22,6 @@ from peewee import JOIN, Case, fn
 from . import aging, ledger, numbering, plans
 from .actor import acting_user
 from .models import LineTransaction, PatientPayment, ServiceLine
-
-log = logging.getLogger("medoffice.billing.payments")
 
 METHODS = {"cash": "Cash", "check": "Check", "card": "Card"}
 RECEIPT_COUNTER = "billing.receipt_number"
@@ -43,18 +41,6 @@ class PaymentError(ValueError):
 def receipt_number(value: int) -> str:
     """The printed receipt number for counter value ``value``."""
     return f"R{value:07d}"
-
-
-def publish(events: list[tuple[str, dict]]) -> None:
-    """Call billing's published hooks (after the commit); a failing subscriber does not stop the others."""
-    if not events:
-        return
-    host = current_app.extensions["medoffice"].host
-    for hook, kwargs in events:
-        try:
-            host.call(hook, **kwargs)
-        except Exception:
-            log.exception("a subscriber of %s failed (entry %s)", hook, kwargs.get("transaction_id"))
 
 
 def check_reference(method: str, reference: str) -> str:
@@ -117,35 +103,36 @@ def allocate(amount_cents: int, open_lines: list[tuple[int, int]]) -> tuple[list
     return parts, left
 
 
-_EVENT_COLUMNS = (LineTransaction.id, LineTransaction.kind, LineTransaction.amount_cents, LineTransaction.patient_id)
+_EVENT_COLUMNS = (LineTransaction.id, LineTransaction.amount_cents, LineTransaction.patient_id,
+                  LineTransaction.reverses)
 
 
-def _insert(rows: list[dict], events: list, hook: str, method: str, day: dt.date, now: dt.datetime,
+def _insert(rows: list[dict], events: list, name: str, method: str, day: dt.date, now: dt.datetime,
             reference: str, sign: int) -> None:
     """Write ledger entries and queue one event per entry; ``sign`` turns the entry into the event's amount."""
     stored = LineTransaction.insert_many(rows).returning(*_EVENT_COLUMNS).tuples().execute()
-    for tx_id, _kind, amount, patient_id in stored:
+    for tx_id, amount, patient_id, reverses in stored:
         payload = {"transaction_id": tx_id, "patient_id": patient_id, "payer_id": None, "amount_cents": sign * amount,
                    "party": "patient", "method": method, "effective_date": day, "posted_at": now,
                    "reference": reference}
-        if hook == "billing_payment_posted":
-            payload["claim_id"] = None
-        events.append((hook, payload))
+        if name == "billing.payment_posted":
+            payload.update(claim_id=None, reverses_transaction_id=reverses)
+        events.append((name, payload))
 
 
 def post_payment(patient_id: int, amount_cents: int, method: str, reference: str = "",
                  received_on: dt.date | None = None, memo: str = "", toward_plan: bool = True) -> PatientPayment:
     """Take a patient's payment: apply it to the oldest open charges, keep the rest as credit.
 
-    One transaction; the events fire after it committed.
+    One transaction, its events published in it.
     :param toward_plan: count it toward the patient's active payment plan (when there is one).
     :raises PaymentError: a bad amount, method, reference or date, or no such patient.
     """
     if db.in_transaction():
-        raise RuntimeError("post_payment commits its own transaction (events fire after it); call it outside one")
+        raise RuntimeError("post_payment commits its own transaction; call it outside one")
     with transaction():
         payment, events = record_payment(patient_id, amount_cents, method, reference, received_on, memo, toward_plan)
-    publish(events)
+        publish_all(events)
     return PatientPayment.get_by_id(payment.id)
 
 
@@ -153,7 +140,7 @@ def record_payment(patient_id: int, amount_cents: int, method: str, reference: s
                    received_on: dt.date | None = None, memo: str = "",
                    toward_plan: bool = True) -> tuple[PatientPayment, list[tuple[str, dict]]]:
     """``post_payment`` inside the caller's transaction: returns the receipt and the events, which the
-    caller publishes once its transaction committed (demo data does not publish them)."""
+    caller publishes in that transaction (``medoffice.events.publish_all``)."""
     _patient(patient_id)
     amount_cents = _check_amount(amount_cents)
     reference = check_reference(method, reference)
@@ -178,7 +165,7 @@ def record_payment(patient_id: int, amount_cents: int, method: str, reference: s
                 for line_id, share in parts]
         if credit:
             rows.append({**base, "service_line": None, "amount_cents": -credit, "memo": "credit on account"})
-        _insert(rows, events, "billing_payment_posted", method, day, now, number, -1)
+        _insert(rows, events, "billing.payment_posted", method, day, now, number, -1)
         audit.record("billing.payment.post", "billing_patient_payment", payment.id, patient_id=patient_id,
                      detail={"receipt": number, "amount_cents": amount_cents, "method": method,
                              "applied_cents": amount_cents - credit, "credit_cents": credit,
@@ -222,12 +209,12 @@ def void_payment(payment: PatientPayment, reason: str) -> PatientPayment:
                  "posted_by_user_id": user_id, "reverses": row.id, "memo": f"void: {reason}"[:200]}
                 for row in originals]
         if rows:
-            _insert(rows, events, "billing_payment_posted", payment.method, day, now, payment.receipt_number, -1)
+            _insert(rows, events, "billing.payment_posted", payment.method, day, now, payment.receipt_number, -1)
         audit.record("billing.payment.void", "billing_patient_payment", payment.id, patient_id=payment.patient_id,
                      detail={"receipt": payment.receipt_number, "amount_cents": payment.amount_cents,
                              "reason": reason[:200]})
         aging.refresh_patient(payment.patient_id, day)
-    publish(events)
+        publish_all(events)
     return PatientPayment.get_by_id(payment.id)
 
 
@@ -261,18 +248,18 @@ def refund(patient_id: int, amount_cents: int, method: str, reference: str, reas
                   "amount_cents": amount_cents, "method": method, "source": "desk", "reference": number,
                   "effective_date": day, "posted_at": now, "posted_by_user_id": user_id,
                   "memo": f"refund: {reason}"[:200]}],
-                events, "billing_refund_posted", method, day, now, number, 1)
+                events, "billing.refund_posted", method, day, now, number, 1)
         audit.record("billing.refund.post", "billing_patient_payment", payment.id, patient_id=patient_id,
                      detail={"receipt": number, "amount_cents": amount_cents, "method": method, "reason": reason[:200]})
         aging.refresh_patient(patient_id, day)
-    publish(events)
+        publish_all(events)
     return PatientPayment.get_by_id(payment.id)
 
 
 def apply_credit(patient_id: int) -> int:
     """Apply the account's unapplied credit to its open charges, oldest first; returns the cents applied.
 
-    No money moves, so no event fires; the move is two entries per line (credit used, charge paid).
+    No money moves, so no event is published; the move is two entries per line (credit used, charge paid).
     """
     user_id, _ = acting_user()
     now, day = utcnow(), settings.today()

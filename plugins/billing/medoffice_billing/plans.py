@@ -27,7 +27,7 @@ STATUS_LABELS = {"active": "Active", "completed": "Paid off", "cancelled": "Canc
 MAX_INSTALLMENTS = 60
 PLAN_SETTINGS = [
     SettingSpec("billing.plan_grace_days", "Payment plans: days after a due date before a payment counts as missed",
-                kind="int", default=5),
+                kind="int", default=5, minimum=0, maximum=90),
 ]
 
 

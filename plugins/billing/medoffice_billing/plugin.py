@@ -1,13 +1,16 @@
 """The billing plugin's metadata and its thin hook implementations."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from medoffice import JobSpec, NavItem, Permission, PluginInfo, SettingSpec, Widget, hookimpl
 
-from . import hookspecs
+from . import appeals, clearinghouse, estimates
 from .claims import rescrub_open_claims
 from .collections import COLLECTION_SETTINGS
 from .cli import billing
 from .demo import create_demo_data
+from .event_types import EVENT_TYPES
 from .export837 import X12_SETTINGS
 from .jobs import JOB_SETTINGS, billing_jobs
 from .models import BILLING_MODELS
@@ -32,8 +35,8 @@ DESK = (*BILLERS, "front_desk")
 
 
 @hookimpl
-def medoffice_add_hookspecs(pm):
-    pm.add_hookspecs(hookspecs)
+def medoffice_event_types():
+    return list(EVENT_TYPES)
 
 
 @hookimpl
@@ -50,8 +53,10 @@ def medoffice_blueprints():
 def medoffice_permissions():
     return [
         Permission("billing.view", "See claims, encounters, payers, fees and patients' insurance",
-                   default_roles=(*DESK, "auditor")),
+                   default_roles=(*DESK, "auditor"), break_glass=True),
         Permission("billing.charges.edit", "Enter encounters, diagnoses and service lines", default_roles=DESK),
+        Permission("billing.lists.save", "Save named filters of the billing lists (one's own)",
+                   default_roles=(*DESK, "auditor")),
         Permission("billing.coverage.edit", "Enter patients' insurance policies and guarantors", default_roles=DESK),
         Permission("billing.claims.edit", "Create, correct, hold and void claims; record their outcome",
                    default_roles=BILLERS),
@@ -69,6 +74,11 @@ def medoffice_permissions():
                    "bad debt and edit the dunning stages", default_roles=BILLERS),
         Permission("billing.reports.view", "Run the billing reports (AR, collections, denials, payments)",
                    default_roles=(*BILLERS, "auditor")),
+        Permission("billing.clearinghouse.manage", "Set up the clearinghouse connection and confirm its server's key",
+                   default_roles=("admin", "office_manager")),
+        Permission("billing.eligibility.check", "Ask payers whether patients' policies are active (270/271)",
+                   default_roles=DESK),
+        Permission("billing.estimates.edit", "Write and deliver Good Faith Estimates", default_roles=DESK),
     ]
 
 
@@ -83,11 +93,20 @@ def medoffice_nav_items():
         NavItem("Remittances", "billing.remittances", "billing.view", group="Billing", order=14),
         NavItem("Denials", "billing.denials", "billing.view", group="Billing", order=16),
         NavItem("Worklists", "billing.worklists", "billing.view", group="Billing", order=18),
+        NavItem("Underpayments", "billing.underpayments_page", "billing.view", group="Billing", order=19),
         NavItem("Desk payments", "billing.desk_payments", "billing.view", group="Billing", order=50),
         NavItem("Statements", "billing.statements_page", "billing.view", group="Billing", order=52),
         NavItem("Payment plans", "billing.plans_page", "billing.view", group="Billing", order=54),
         NavItem("Collections", "billing.collections_page", "billing.view", group="Billing", order=56),
+        NavItem("Clearinghouse", "billing.clearinghouse_page", "billing.claims.submit", group="Billing", order=13),
+        NavItem("Eligibility", "billing.eligibility_page", "billing.view", group="Billing", order=22),
+        NavItem("Good Faith Estimates", "billing.estimates", "billing.view", group="Billing", order=58),
     ]
+
+
+@hookimpl
+def medoffice_message_templates():
+    return list(appeals.TEMPLATES)
 
 
 @hookimpl
@@ -109,21 +128,23 @@ def medoffice_reports():
 
 @hookimpl
 def medoffice_work_items(user, today):
-    return work_items() + remittance_work_items() + account_work_items(today, user)
+    return (work_items() + remittance_work_items() + account_work_items(today, user)
+            + clearinghouse.work_items() + estimates.work_items(today))
 
 
 @hookimpl
 def medoffice_settings():
-    return [
-        SettingSpec("billing.timely_filing_warn_days", "Warn this many days before a payer's filing limit",
-                    kind="int", default=30),
-        *X12_SETTINGS,
-        *POSTING_SETTINGS,
-        *STATEMENT_SETTINGS,
-        *PLAN_SETTINGS,
-        *COLLECTION_SETTINGS,
-        *JOB_SETTINGS,
-    ]
+    sections = {
+        "Billing: claims and 837P files": [
+            SettingSpec("billing.timely_filing_warn_days", "Warn this many days before a payer's filing limit",
+                        kind="int", default=30, minimum=0, maximum=365),
+            *X12_SETTINGS],
+        "Billing: payments and plans": [*POSTING_SETTINGS, *PLAN_SETTINGS],
+        "Billing: statements": STATEMENT_SETTINGS,
+        "Billing: collections": COLLECTION_SETTINGS,
+        "Billing: follow-up and nightly jobs": JOB_SETTINGS,
+    }
+    return [replace(spec, section=title) for title, specs in sections.items() for spec in specs]
 
 
 @hookimpl

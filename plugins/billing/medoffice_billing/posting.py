@@ -7,8 +7,9 @@ date and charge) and each service line to a claim line (REF*6R, then code, date 
 Then, in one database transaction, it posts payments and adjustments per line: CO and PI are
 contractual adjustments, PR moves to the next payer when the patient has one, else to the
 patient, OA is written off (or billed to the patient, as configured). Reversals undo the
-earlier posting. Claim payments that match nothing wait in the exceptions queue; denials in
-the denial queue (``remit_queues``). The published events fire after the transaction commits.
+earlier posting. Claim payments that match nothing, and those carrying a negative charge or
+payment without being a reversal (``negative_amounts_problem``), wait in the exceptions queue;
+denials in the denial queue (``remit_queues``). Its events are published in that same transaction.
 Matching lives in ``remit_matching``.
 """
 from __future__ import annotations
@@ -16,13 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import logging
 from dataclasses import dataclass, field, is_dataclass
 from decimal import Decimal
 
-from flask import current_app, url_for
+from flask import url_for
 from medoffice import SettingSpec, WorkItem, audit, bulk, settings
 from medoffice.db import db, transaction, utcnow
+from medoffice.events import publish_all
 from medoffice.money import format_cents
 from peewee import Case, IntegrityError, fn
 
@@ -30,14 +31,14 @@ from . import claims as claim_service
 from . import x12
 from .actor import acting_user
 from .claims import ClaimError
-from .models import Claim, Coverage, Encounter, LineTransaction, Payer, ProviderAdjustment, RemitClaim, Remittance
+from .denials import claim_count as denial_claim_count
+from .models import Claim, Coverage, LineTransaction, Payer, ProviderAdjustment, RemitClaim, Remittance
 from .remit_matching import ClaimRef, LineRef, Match, Matcher, chunks, payment_label, service_dates
 from .x12.codes import ADJUSTMENT_REASONS, CLAIM_STATUS, REMARK_CODES
 from .x12.remit835 import ClaimPayment, Party
 from .x12.remit835 import ServiceLine as RemitLine
 
-log = logging.getLogger("medoffice.billing.posting")
-
+REVERSAL = "22"  # CLP02 of a claim payment that takes back an earlier one
 FORWARDED = ("19", "20", "21")  # processed, and the payer sent the claim on to the next payer itself
 NEXT_RANK = {"P": 2, "S": 3}
 REVERSIBLE = ("paid", "partially_paid", "denied")  # outcomes a later reversal (CLP02 22) undoes
@@ -164,6 +165,32 @@ def _plan(payment: ClaimPayment, pairs: list[tuple[RemitLine, LineRef]], lines: 
     return plans
 
 
+def negative_amounts_problem(match: Match) -> str:
+    """Why a claim payment may not post because it carries a negative charge or payment outside a
+    reversal (CLP02 22), in plain words; '' when it may post.
+
+    Only a reversal takes money back, and it undoes a posting it can find. A negative amount on an
+    ordinary claim payment would double the insurance balance and credit the patient instead, so it
+    waits in the exceptions queue. Negative adjustments (CAS) are ordinary and not looked at here.
+    """
+    payment = match.payment
+    if payment.status_code == REVERSAL:
+        return ""
+    found = [f"{what} of {format_cents(cents)}" for what, cents in (
+        ("claim charge", payment.charge_cents), ("claim payment", payment.paid_cents)) if cents < 0]
+    for number, line in enumerate(payment.lines, start=1):
+        found += [f"line {number} {what} of {format_cents(cents)}" for what, cents in (
+            ("charge", line.charge_cents), ("payment", line.paid_cents)) if cents < 0]
+    if not found:
+        return ""
+    claim = f" (claim {match.claim.claim_number})" if match.claim is not None else ""
+    status = CLAIM_STATUS.get(payment.status_code, "an unknown status").lower()
+    return (f"{payment_label(payment)}{claim} was not posted: it carries a negative " + ", a negative ".join(found)
+            + f", but the payer marked it {status} (status {payment.status_code or 'missing'}), not as a reversal "
+            "(status 22). Only a reversal may take money back. Ask the payer what it corrects, then post it by "
+            "hand or dismiss it with the reason.")
+
+
 def _outcome(payment: ClaimPayment) -> str:
     """paid, partially_paid (some lines denied) or denied, as the claim's state will say."""
     patient_share = payment.patient_responsibility_cents
@@ -216,7 +243,7 @@ _ENTRY_COLUMNS = (LineTransaction.id, LineTransaction.service_line, LineTransact
                   LineTransaction.method)
 _RETURNED = (LineTransaction.id, LineTransaction.kind, LineTransaction.party, LineTransaction.patient_id,
              LineTransaction.payer, LineTransaction.claim, LineTransaction.amount_cents, LineTransaction.group_code,
-             LineTransaction.carc, LineTransaction.method, LineTransaction.reference)
+             LineTransaction.carc, LineTransaction.method, LineTransaction.reference, LineTransaction.reverses)
 
 
 class Poster:
@@ -224,7 +251,7 @@ class Poster:
 
     Ledger entries, remittance claims and claim states are written a few statements at a time;
     each claim gets its history entry and one audit entry. The events are queued in ``events``
-    for the caller to fire once the transaction has committed.
+    for the caller to publish before its transaction commits.
     """
 
     def __init__(self, remittance: Remittance, events: list[tuple[str, dict]]):
@@ -250,10 +277,14 @@ class Poster:
         posted: dict[int, list[dict]] = {}  # this posting's rows by claim, for a reversal later in the file
         for position, match in enumerate(matches, start=first_position):
             values = self._remit_values(match.payment, position)
+            held = negative_amounts_problem(match)
+            if held:
+                rows.append(self._exception(values, held, outcome="held"))
+                continue
             if match.claim is None:
                 rows.append(self._exception(values, match.problem))
                 continue
-            reversal = match.payment.status_code == "22"
+            reversal = match.payment.status_code == REVERSAL
             result = self._reverse(match) if reversal else self._post_payment(match)
             if isinstance(result, str):
                 label = f"{payment_label(match.payment)} (claim {match.claim.claim_number})"
@@ -274,9 +305,8 @@ class Poster:
         for row in rows:
             if row["claim"] in refused:
                 row["problem"] = f"The claim kept its state: {refused[row['claim']]}"
-        for claim, values in follow_ups:
-            if claim.id not in refused and values["outcome"] != "reversed":
-                values["problem"] = self._next_claim(claim)
+        self._next_claims([(claim, values) for claim, values in follow_ups
+                           if claim.id not in refused and values["outcome"] != "reversed"])
         return rows
 
     def _apply(self, moves: list, claims: dict[int, ClaimRef]) -> dict[int, str]:
@@ -304,7 +334,7 @@ class Poster:
                 fiscal_period_end=item.fiscal_period_end, reason_code=item.reason_code[:2],
                 reference=item.reference[:50], amount_cents=item.amount_cents, effective_date=self.effective_date,
                 posted_at=self.now)
-            self.events.append(("billing_provider_adjustment_posted", {
+            self.events.append(("billing.provider_adjustment_posted", {
                 "adjustment_id": row.id, "payer_id": row.payer_id, "amount_cents": row.amount_cents,
                 "reason_code": row.reason_code, "reference": row.reference,
                 "provider_identifier": row.provider_identifier, "effective_date": row.effective_date,
@@ -336,14 +366,16 @@ class Poster:
         """Write the pending ledger entries and queue one event per entry (from what the database stored)."""
         stored = bulk.insert_rows(LineTransaction, self.pending, returning=_RETURNED)
         self.pending = []
-        for (tx_id, kind, party, patient_id, payer_id, claim_id, amount, group, carc, method, reference) in stored:
+        for (tx_id, kind, party, patient_id, payer_id, claim_id, amount, group, carc, method, reference,
+             reverses) in stored:
             common = {"transaction_id": tx_id, "patient_id": patient_id, "payer_id": payer_id, "claim_id": claim_id,
-                      "effective_date": self.effective_date, "posted_at": self.now, "reference": reference}
+                      "effective_date": self.effective_date, "posted_at": self.now, "reference": reference,
+                      "reverses_transaction_id": reverses}
             if kind == "payment":
-                self.events.append(("billing_payment_posted", {**common, "amount_cents": -amount, "party": party,
+                self.events.append(("billing.payment_posted", {**common, "amount_cents": -amount, "party": party,
                                                                "method": method}))
             else:
-                self.events.append(("billing_adjustment_posted", {**common, "amount_cents": amount, "kind": kind,
+                self.events.append(("billing.adjustment_posted", {**common, "amount_cents": amount, "kind": kind,
                                                                   "group_code": group, "carc": carc,
                                                                   "party": party}))
 
@@ -381,8 +413,8 @@ class Poster:
         }
 
     @staticmethod
-    def _exception(values: dict, problem: str) -> dict:
-        return {**values, "outcome": "unmatched", "queue": "exception", "problem": problem}
+    def _exception(values: dict, problem: str, outcome: str = "unmatched") -> dict:
+        return {**values, "outcome": outcome, "queue": "exception", "problem": problem}
 
     def _standing(self, claim: ClaimRef, line_ids) -> list[Entry]:
         """This claim's entries posted from 835s on these lines that nothing has reversed yet."""
@@ -513,14 +545,15 @@ class Poster:
                 "adjustment_cents": values["adjustment_cents"], "patient_cents": values["patient_cents"],
                 "next_payer_cents": values["next_payer_cents"]}
 
-    def _next_claim(self, claim: ClaimRef) -> str:
-        """Start the next payer's claim for review; returns what happened, for the posting report."""
-        try:
-            follow = claim_service.create_claim(Encounter.get_by_id(claim.encounter_id),
-                                                NEXT_RANK[claim.responsibility])
-        except ClaimError as exc:
-            return f"No claim to the next payer was created: {exc}"
-        return f"Claim {follow.claim_number} to the next payer was created for review ({follow.status})."
+    @staticmethod
+    def _next_claims(follow_ups: list[tuple[ClaimRef, dict]]) -> None:
+        """Start the next payer's claims for review, all in one go; each posting report says what happened."""
+        made = claim_service.create_claims([(claim.encounter_id, NEXT_RANK[claim.responsibility])
+                                            for claim, _values in follow_ups])
+        for (_claim, values), result in zip(follow_ups, made):
+            values["problem"] = (f"No claim to the next payer was created: {result}" if isinstance(result, ClaimError)
+                                 else f"Claim {result.claim_number} to the next payer was created for review "
+                                      f"({result.status}).")
 
     def _reason(self, payment: ClaimPayment, values: dict) -> str:
         status = CLAIM_STATUS.get(payment.status_code, f"status {payment.status_code}")
@@ -556,31 +589,13 @@ def _resolve_payer(remittance: x12.Remittance) -> Payer | None:
     return Payer.get_by_id(payers.pop()) if len(payers) == 1 else None
 
 
-def fire_events(events: list[tuple[str, dict]]) -> None:
-    """Call the published hooks, each enabled subscriber on its own: one that fails is logged
-    (hook and entry id only) and neither stops the others nor undoes the committed posting."""
-    if not events:
-        return
-    host = current_app.extensions["medoffice"].host
-    subscribers = {hook: [impl.plugin_name for impl in getattr(host.pm.hook, hook).get_hookimpls()
-                          if host.is_enabled(impl.plugin_name)]
-                   for hook in {hook for hook, _ in events}}
-    for hook, kwargs in events:
-        for name in subscribers[hook]:
-            try:
-                host.call_for(name, hook, **kwargs)
-            except Exception:
-                log.exception("plugin %s failed on %s (entry %s)", name, hook,
-                              kwargs.get("transaction_id", kwargs.get("adjustment_id")))
-
-
 def file_digest(text: str) -> str:
     """The SHA-256 an imported file is remembered by."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def import_835(text: str, file_name: str = "") -> ImportResult:
-    """Import an 835 file: check it, post what is new in one transaction, then fire the events.
+    """Import an 835 file: check it, post what is new and publish its events in one transaction.
 
     :raises RemitRefused: the file fails a check (nothing is posted), or names a payer that is
         not set up and none of its claims match.
@@ -621,10 +636,10 @@ def import_835(text: str, file_name: str = "") -> ImportResult:
             audit.record("billing.remit.import", "billing_remittance", result.remittances[0].id,
                          detail={"file": file_name[:120], "sha256": digest,
                                  "traces": [r.trace_number for r in result.remittances], **totals})
+            publish_all(events)
     except IntegrityError:
         # Another import of the same file or trace number committed first.
         return ImportResult(duplicate=True, skipped=[r.trace_number for _p, r, _y, _m in plans])
-    fire_events(events)
     return result
 
 
@@ -682,8 +697,9 @@ def queue_counts() -> tuple[int, int]:
 
 
 def work_items() -> list[WorkItem]:
-    """Today items: denied claims to work, and 835 claim payments that matched no claim."""
-    denials, exceptions = queue_counts()
+    """Today items: denied claims to work (those of the Denials page), and 835 claim payments that matched
+    no claim."""
+    denials, exceptions = denial_claim_count(), queue_counts()[1]
     items = []
     if denials:
         items.append(WorkItem(f"Denied claim{'s' if denials != 1 else ''} to work", url_for("billing.denials"),

@@ -1,7 +1,8 @@
 """Reference data: payers, the fee schedule, imported code lists and the public code tables.
 
 CPT is licensed by the AMA, so no CPT description ships here: the practice imports its own
-code file (``medoffice billing import-codes``) and writes its own fee descriptions.
+code file (``medoffice billing import-codes``) and writes its own fee descriptions. Diagnoses need
+no import: they are checked against the whole ICD-10-CM code set (``icd10.py``).
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from medoffice.db import transaction, utcnow
 from peewee import EXCLUDED, chunked
 
 from .models import CodeEntry, ExpectedAmount, Fee, Payer
-from .validators import icd10_is_valid_format, normalize_icd10
 
 # CMS place-of-service code set (codes not listed are unassigned).
 PLACES_OF_SERVICE = {
@@ -53,7 +53,7 @@ FILING_INDICATORS = {
     "11": "Other non-federal program", "ZZ": "Mutually defined",
 }
 
-CODE_KINDS = ("icd10", "cpt")
+CODE_KINDS = ("cpt",)
 PROCEDURE_CODE = re.compile(r"^(?:\d{4}[0-9FTU]|[A-V]\d{4})$")  # CPT I/II/III/PLA or HCPCS II
 MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 
@@ -194,12 +194,11 @@ class ImportResult:
 def read_code_file(kind: str, text: str) -> list[tuple[str, str]]:
     """Parse and check a ``code,description`` CSV (a header row is optional).
 
-    ICD-10-CM codes are stored without the dot. Every row is checked before anything is
-    returned; all problems are reported at once.
+    Every row is checked before anything is returned; all problems are reported at once.
     :raises CodeFileError: listing each bad row by line number.
     """
     if kind not in CODE_KINDS:
-        raise CodeFileError([f"unknown code kind {kind!r}; use icd10 or cpt"])
+        raise CodeFileError([f"unknown code kind {kind!r}; use cpt"])
     rows: list[tuple[str, str]] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -213,12 +212,7 @@ def read_code_file(kind: str, text: str) -> list[tuple[str, str]]:
         if len(record) > 2:
             problems.append(f"line {number}: expected 2 columns (code,description), found {len(record)}")
             continue
-        if kind == "icd10":
-            if not icd10_is_valid_format(code):
-                problems.append(f"line {number}: {code!r} is not an ICD-10-CM code")
-                continue
-            code = normalize_icd10(code)
-        elif not procedure_code_is_valid_format(code):
+        if not procedure_code_is_valid_format(code):
             problems.append(f"line {number}: {code!r} is not a CPT or HCPCS code")
             continue
         if len(description) > 255:

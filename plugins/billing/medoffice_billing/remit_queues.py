@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from medoffice import audit
 from medoffice.db import db, transaction, utcnow
+from medoffice.events import publish_all
 
 from .actor import acting_user
 from .claims import ClaimError
 from .models import Claim, RemitClaim, Remittance
-from .posting import Poster, claim_from_json, fire_events, refresh_totals
+from .posting import Poster, claim_from_json, refresh_totals
 from .remit_matching import check_match, claim_lines, claim_ref
 
 
 def match_exception(entry: RemitClaim, claim: Claim) -> RemitClaim:
-    """Post an unmatched claim payment against the claim a person chose; audited, events fired after commit.
+    """Post an unmatched claim payment against the claim a person chose; audited, its events published with it.
 
     :raises ClaimError: the entry is not an open exception, or the payment does not fit the claim.
     """
@@ -40,7 +41,7 @@ def match_exception(entry: RemitClaim, claim: Claim) -> RemitClaim:
         audit.record("billing.remit.exception.match", "billing_remit_claim", entry.id, patient_id=claim.patient_id,
                      detail={"claim_id": claim.id, "remittance_id": remittance.id})
         refresh_totals(remittance)
-    fire_events(events)
+        publish_all(events)
     return RemitClaim.get_by_id(entry.id)
 
 

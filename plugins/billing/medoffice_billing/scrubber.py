@@ -15,8 +15,10 @@ from medoffice.db import utcnow
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
 
+from . import icd10
 from .coverage import RANK_RESPONSIBILITY
-from .models import Claim, ClaimDiagnosis, ClaimLine, CodeEntry, Coverage, Encounter, Fee, Payer, ServiceLine
+from .models import (Claim, ClaimDiagnosis, ClaimLine, CodeEntry, Coverage, EligibilityCheck, Encounter, Fee, Payer,
+                     ServiceLine)
 from .reference import (FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, modifier_is_valid_format,
                         procedure_code_is_valid_format)
 from .validators import icd10_is_valid_format, npi_is_valid
@@ -66,6 +68,7 @@ class Facts:
     fees: dict[tuple[str, str], int]
     duplicates: list[str] = field(default_factory=list)
     other_coverages: list[Coverage] = field(default_factory=list)  # the patient's other policies in force (2320)
+    eligibility: EligibilityCheck | None = None  # the payer's latest answer (271) about the policy
 
 
 def _digits(text: str) -> str:
@@ -108,8 +111,8 @@ def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
     for diagnosis in (ClaimDiagnosis.select().where(ClaimDiagnosis.claim.in_(ids))
                       .order_by(ClaimDiagnosis.claim, ClaimDiagnosis.position)):
         diagnoses[diagnosis.claim_id].append(diagnosis)
-    wanted = {"icd10": {d.code for found in diagnoses.values() for d in found},
-              "cpt": {l.code for found in lines.values() for l in found}}
+    # Diagnoses are checked against the whole ICD-10-CM code set (icd10), not an imported list.
+    wanted = {"cpt": {l.code for found in lines.values() for l in found}}
     known = {}
     for kind, codes in wanted.items():
         if codes and kind not in imported:
@@ -131,6 +134,12 @@ def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
     for policy in (Coverage.select(Coverage, Payer).join(Payer)
                    .where(Coverage.patient_id.in_({c.patient_id for c in claims})).order_by(Coverage.rank)):
         policies[policy.patient_id].append(policy)
+    answers: dict[int, EligibilityCheck] = {}
+    for check in (EligibilityCheck.select()
+                  .where(EligibilityCheck.coverage.in_({c.coverage_id for c in claims})
+                         & EligibilityCheck.answered_at.is_null(False))
+                  .order_by(EligibilityCheck.coverage, EligibilityCheck.answered_at.desc(), EligibilityCheck.id.desc())):
+        answers.setdefault(check.coverage_id, check)
     gathered = {}
     for claim in claims:
         encounter, claim_lines, claim_diagnoses = claim.encounter, lines[claim.id], diagnoses[claim.id]
@@ -147,6 +156,7 @@ def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
             duplicates=duplicates.get(claim.id, []),
             other_coverages=[p for p in policies[claim.patient_id]
                              if p.id != claim.coverage_id and p.covers(encounter.service_date)],
+            eligibility=answers.get(claim.coverage_id),
         )
     return gathered
 
@@ -232,6 +242,12 @@ def _coverage(f: Facts) -> list[Problem]:
                            "Check the policy dates, or bill the policy that was in force."))
     if not c.member_id.strip():
         out.append(Problem("coverage.member_id", "The member id is missing.", fix))
+    answer = f.eligibility
+    if answer is not None and answer.active is False:
+        out.append(Problem("coverage.eligibility", f"{f.payer.name} answered an eligibility check for "
+                           f"{answer.service_date.isoformat()} that this policy is not active.",
+                           "Check the patient's insurance card and ask again, or bill the policy in force.",
+                           severity="warning"))
     if c.relationship != "18":
         if not (c.subscriber_first_name and c.subscriber_last_name):
             out.append(Problem("coverage.subscriber", "The subscriber's name is missing (the patient is not the subscriber).", fix))
@@ -330,14 +346,18 @@ def _diagnoses(f: Facts) -> list[Problem]:
     if len(f.diagnoses) > MAX_DIAGNOSES:
         out.append(Problem("diagnoses", f"A claim carries at most {MAX_DIAGNOSES} diagnoses.", fix))
     seen = set()
-    known = f.known_codes.get("icd10")
     for dx in f.diagnoses:
         key = f"diagnoses.{dx.position}"
+        found = icd10.find(dx.code) if icd10_is_valid_format(dx.code) else None
         if not icd10_is_valid_format(dx.code):
             out.append(Problem(key, f"{dx.code!r} is not an ICD-10-CM code.", fix))
-        elif known is not None and dx.code not in known:
-            out.append(Problem(key, f"{display_icd10(dx.code)} is not in the imported ICD-10-CM list.",
-                               "Check the code, or import the current code list.", "warning"))
+        elif found is None:
+            out.append(Problem(key, f"{display_icd10(dx.code)} is not in the ICD-10-CM code set.", fix))
+        elif not found.billable:
+            below = ", ".join(f"{c.dotted} ({c.description})" for c in icd10.billable_below(found.code))
+            out.append(Problem(key, f"{found.dotted} ({found.description}) is a category, not a billable code: "
+                                    "a claim needs its most specific code.",
+                               f"Choose a code under it on the charge entry page, such as {below}."))
         if dx.code in seen:
             out.append(Problem(key, f"{display_icd10(dx.code)} is listed twice.", fix))
         seen.add(dx.code)
@@ -427,3 +447,14 @@ def record(claim: Claim, problems: list[Problem]) -> int:
     errors = sum(1 for p in problems if p.severity == "error")
     Claim.update(scrub_errors=errors, scrubbed_at=utcnow()).where(Claim.id == claim.id).execute()
     return errors
+
+
+def record_many(problems: dict[int, list[Problem]]) -> dict[int, int]:
+    """Store the error counts of many scrubs (by claim id), one statement per distinct count; returns them."""
+    counts = {claim_id: sum(1 for p in found if p.severity == "error") for claim_id, found in problems.items()}
+    now = utcnow()
+    for errors in sorted(set(counts.values())):
+        ids = [claim_id for claim_id, count in counts.items() if count == errors]
+        for start in range(0, len(ids), GATHER_CHUNK):
+            Claim.update(scrub_errors=errors, scrubbed_at=now).where(Claim.id.in_(ids[start:start + GATHER_CHUNK])).execute()
+    return counts

@@ -27,6 +27,7 @@ from pathlib import Path
 from flask import current_app
 from medoffice import SettingSpec, audit, prepared, settings
 from medoffice.db import transaction, utcnow
+from medoffice.filemodes import private_dir
 from medoffice.markdown_service import render as render_markdown
 from medoffice.models import Patient
 from medoffice.prepared import slot
@@ -35,7 +36,7 @@ from peewee import SQL, Select, fn
 from . import aging, collections, ledger
 from .actor import acting_user
 from .ledger import LT, sum_if
-from .models import (Claim, CollectionPlacement, Fee, PatientAccount, PatientPayment, PaymentPlan, ServiceLine, Statement,
+from .models import (Claim, CollectionPlacement, Fee, GoodFaithEstimate, PatientAccount, PatientPayment, PaymentPlan, ServiceLine, Statement,
                      StatementHold, StatementRun)
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "statement.css"
@@ -52,10 +53,11 @@ DEFAULT_MESSAGES = {
 }
 STATEMENT_SETTINGS = [
     SettingSpec("billing.statement_cycle_days", "Statements: days between two statements to the same patient",
-                kind="int", default=30),
+                kind="int", default=30, minimum=1, maximum=365),
     SettingSpec("billing.statement_min_balance_cents", "Statements: smallest balance that gets a statement",
-                kind="cents", default=500),
-    SettingSpec("billing.statement_due_days", "Statements: days the patient has to pay", kind="int", default=21),
+                kind="cents", default=500, minimum=1, maximum=100_000_00),
+    SettingSpec("billing.statement_due_days", "Statements: days the patient has to pay", kind="int", default=21,
+                minimum=0, maximum=365),
     *(SettingSpec(f"billing.statement_message_{key}", f"Statement message when the oldest amount is "
                   f"{aging.BUCKET_LABELS[key].lower()} old", kind="markdown", default=text)
       for key, text in DEFAULT_MESSAGES.items()),
@@ -63,6 +65,7 @@ STATEMENT_SETTINGS = [
 HOLD_REASONS = {
     "collections": "With a collection agency", "manual": "Held by hand", "plan": "On a payment plan",
     "insurance": "Insurance still pending",
+    "dispute": "Billed $400 or more over a Good Faith Estimate (dispute process)",
 }
 
 
@@ -108,6 +111,8 @@ def _holds(as_of: dt.date) -> dict:
         "manual": (StatementHold, StatementHold.until.is_null() | (StatementHold.until >= as_of)),
         "plan": (PaymentPlan, PaymentPlan.status == "active"),
         "insurance": (Claim, Claim.status.in_(ledger.PENDING_CLAIM_STATES) & (Claim.frequency_code != "8")),
+        "dispute": (GoodFaithEstimate, GoodFaithEstimate.dispute_flagged_on.is_null(False)
+                    & GoodFaithEstimate.dispute_closed_on.is_null()),
     }
 
 
@@ -155,10 +160,10 @@ def last_statement_dates(patient_ids=None) -> dict[int, dt.date]:
     return {pid: ledger.as_date(day) for pid, day in query.tuples()}
 
 
-def sort_patients(as_of: dt.date, rows: list[dict] | None = None) -> Sorting:
-    """Sort every patient who owes something (live aging from the ledger) into the run's groups."""
-    if rows is None:
-        rows = [r for r in aging.patient_aging_query(as_of).dicts() if r["patient_cents"] > 0]
+def sort_patients(as_of: dt.date) -> Sorting:
+    """Sort every patient who owes something (live aging from the ledger) into the run's groups: what a
+    run does, and what the statements page previews."""
+    rows = [r for r in aging.patient_aging_query(as_of).dicts() if r["patient_cents"] > 0]
     minimum, cycle = minimum_cents(), cycle_days()
     holds = hold_sets(as_of)
     last = last_statement_dates()
@@ -406,7 +411,7 @@ def file_name(statement: Statement, content: dict | None = None) -> str:
 
 def write_pdfs(run: StatementRun, folder: Path, progress=None) -> int:
     """Write each statement of the run to its own PDF in ``folder``; returns how many were written."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)  # patients' statements: private to the account, as the instance folder is
     total = run.statements or 1
     written = 0
     query = Statement.select().where(Statement.run == run.id).order_by(Statement.id)

@@ -3,22 +3,26 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
-from medoffice import audit, prepared
-from medoffice.access import can, require, requires
+from medoffice import prepared
+from medoffice.auth import can, require, requires
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
+from medoffice.patients import load_record_for_display
+from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
 from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import claims as claim_service
-from .. import scrubber
+from .. import adjudication, claim_bulk, denials, posting, scrubber, underpayments
 from ..claims import STATE_LABELS, ClaimError
 from ..coverage import RELATIONSHIPS
 from ..models import OPEN_STATES, Claim, Payer
 from ..reference import FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, expected_allowed
 from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
+from ..x12.codes import ADJUSTMENT_REASONS, REMARK_CODES
 from . import bp
+from .bulk import saved_context, select_box
 from .ledger import attach_patients, audit_list, needs_patient_join
 
 FILTERS = {
@@ -73,6 +77,7 @@ def claims():
     table = paginate(
         query, id="claims-table",
         columns=[
+            *([TableColumn("select", "Select", value=select_box, export=False)] if can("billing.claims.edit") else []),
             TableColumn("claim_number", "Claim", sort=Claim.claim_number,
                         link=lambda c: claim_url(c.id)),
             TableColumn("patient", "Patient", sort=Patient.last_name,
@@ -94,8 +99,11 @@ def claims():
     )
     attach_patients(table.rows)
     audit_list("billing.claims.list", table.rows, filter=key)
+    users = list(User.select(User.id, User.full_name).where(User.active == True)  # noqa: E712
+                 .order_by(User.full_name).tuples()) if can("billing.claims.edit") else []
     return render_page("billing/claims.html", title="Claims", table=table, filters=FILTERS, current=key,
-                       mine=mine, breadcrumbs=[("Claims", None)])
+                       mine=mine, users=users, bulk_actions=claim_bulk.ACTIONS, **saved_context("claims"),
+                       breadcrumbs=[("Claims", None)])
 
 
 FIX_ENDPOINTS = {
@@ -125,8 +133,13 @@ def _fix_links(facts: scrubber.Facts) -> dict[str, str]:
 @requires("billing.view")
 def claim(claim_id: int):
     """The claim: its data with each scrubber problem beside its field, the history and the actions. Audited."""
-    record = _claim(claim_id)
-    audit.record_read("billing.claim.view", "billing_claim", record.id, patient_id=record.patient_id)
+    record, _patient = load_record_for_display(Claim, claim_id, "billing.claim.view")
+    return claim_page(record)
+
+
+def claim_page(record: Claim, denial_errors: dict[int, str] | None = None) -> str:
+    """The claim page of a claim loaded (and its read audited) by the caller; ``denial_errors`` are
+    messages beside its open denials' "mark worked" forms."""
     facts = scrubber.gather(record)
     problems = scrubber.check(facts) if record.status in OPEN_STATES else []
     if problems or record.status in OPEN_STATES:
@@ -135,6 +148,7 @@ def claim(claim_id: int):
     for problem in problems:
         by_field.setdefault(problem.field, []).append(problem)
     expected = expected_allowed(record.payer_id, [(l.code, (l.modifiers.split(":") or [""])[0]) for l in facts.lines])
+    answers = adjudication.claim_answers(record.id, record.payer_id)
     users = list(User.select().where(User.active == True).order_by(User.full_name))  # noqa: E712
     original = Claim.get_or_none(Claim.id == record.original_claim_id) if record.original_claim_id else None
     follow_ups = list(Claim.select().where(Claim.original_claim == record).order_by(Claim.id))
@@ -150,6 +164,11 @@ def claim(claim_id: int):
         relationships=RELATIONSHIPS, places=PLACES_OF_SERVICE, filing=FILING_INDICATORS, display_icd10=display_icd10,
         msp_types=MEDICARE_SECONDARY_TYPES,
         open_states=OPEN_STATES, correctable=claim_service.CORRECTABLE,
+        open_denials=denials.open_entries(record.id), denial_errors=denial_errors or {},
+        answers=answers, shortfalls=underpayments.line_shortfalls(record, answers, facts.lines, expected),
+        adjustment_reasons=ADJUSTMENT_REASONS,
+        remark_codes=REMARK_CODES,
+        reason_text=posting.reason_text, remark_text=posting.remark_text,
         breadcrumbs=[("Claims", url_for("billing.claims")), (record.claim_number, None)],
     )
 
@@ -231,9 +250,12 @@ def claim_void(claim_id: int):
 def claim_assign(claim_id: int):
     """Assign the claim to a user's worklist (or nobody)."""
     record = _claim(claim_id)
-    user = request.form.get("user_id", "")
-    return _act(record, lambda: claim_service.assign(record, int(user) if user.isdigit() and user != "0" else None),
-                "Saved the assignment.")
+    user = request.form.get("user_id", "").strip()
+    user_id = parse_id(user) if user not in ("", "0") else None
+    if user not in ("", "0") and user_id is None:
+        notify("Choose an active user to assign the claim to.", "error")
+        return _back(record)
+    return _act(record, lambda: claim_service.assign(record, user_id), "Saved the assignment.")
 
 
 @bp.route("/claims/<int:claim_id>/payer-number", methods=["POST"])

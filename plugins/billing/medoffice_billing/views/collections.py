@@ -7,12 +7,16 @@ import io
 from flask import Response, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from medoffice import audit, settings
-from medoffice.access import requires
+from medoffice.localtime import local_date
+from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
+from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.tasks import current_status, start_task
 from medoffice.web.forms import choices
+from medoffice.web.query import record_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
@@ -23,7 +27,7 @@ from .. import aging, collections, ledger
 from ..collections import WRITE_OFF_REASONS, CollectionsError
 from ..models import AgingSnapshot, CollectionPlacement, PatientAging
 from . import bp
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
 from .payments import ReasonForm, act_with_reason
 
 TABS = {"precollections": "Pre-collections", "past_due": "Past due", "placed": "With the agency",
@@ -70,43 +74,76 @@ def _patient_columns(ledger_url) -> list[TableColumn]:
                         value=lambda r: r.patient.account_number)]
 
 
-def _list_table(query, joined_on, key: str, columns: list[TableColumn], values: dict, **options):
-    """One page of a collections list, its queries compiled once per tab and sort (joining the
+def _list_table(query, joined_on, key: str, columns: list[TableColumn], values: dict, args: dict | None = None,
+                **options):
+    """One page of a collections list, its queries compiled once per list and sort (joining the
     patients only to search or sort by them), with the page's patients attached."""
     joined = needs_patient_join("patient", "account")
     if joined:
         query = query.join(Patient, on=(Patient.id == joined_on))
     table = paginate(query, id="collections-table", columns=columns, endpoint="billing.collections_page",
-                     endpoint_args={"tab": key}, noun="account", noun_plural="accounts",
+                     endpoint_args=args or {"tab": key}, noun="account", noun_plural="accounts",
                      key=("billing.collections", key, joined), values=values, **options)
     attach_patients(table.rows)
     return table
 
 
-def _aging_table(key: str, stage_list: list[tuple[int, str]], ledger_url):
+def _arranged_columns() -> list[TableColumn]:
+    """The plan and agency of accounts on a payment plan or with an agency (set by ``_attach_arrangements``)."""
+    plan_url = url_template("billing.plan", "plan_id")
+
+    def plan(row):
+        if row.plan is None:
+            return ""
+        return Markup('<a href="{}">{} {}</a>').format(plan_url(row.plan.id), format_cents(row.plan.installment_cents),
+                                                       row.plan.frequency)
+
+    return [TableColumn("plan", "Payment plan", value=plan),
+            TableColumn("agency", "Agency", value=lambda r: (f"{r.placement.agency} since "
+                                                             f"{r.placement.placed_on.isoformat()}")
+                        if r.placement else "")]
+
+
+def _attach_arrangements(rows: list) -> None:
+    """Set ``plan`` and ``placement`` on each row (None when it has none): two queries for the page."""
+    found_plans, placed = collections.arrangements(r.patient_id for r in rows if r.placed_or_planned)
+    for row in rows:
+        row.plan, row.placement = found_plans.get(row.patient_id), placed.get(row.patient_id)
+
+
+def _aging_table(key: str, stage_list: list[tuple[int, str]], ledger_url, arranged: bool = False):
     today = settings.today()
     place_url = url_template("billing.collections_place", "patient_id")
 
     def days(row):
         return (today - row.oldest_on).days if row.oldest_on else None
 
+    def stage(row):
+        # a plan or an agency deals with the account: no dunning stage applies to it
+        return "" if getattr(row, "placed_or_planned", False) else collections.stage_for(days(row), stage_list)
+
     columns = [
         *_patient_columns(ledger_url),
         TableColumn("owed", "Patient owes", sort=PatientAging.patient_cents, numeric=True,
                     value=lambda r: format_cents(r.patient_cents)),
         TableColumn("oldest", "Owed since", sort=PatientAging.oldest_on,
-                    value=lambda r: r.oldest_on.isoformat() if r.oldest_on else ""),
+                    kind="date", value=lambda r: r.oldest_on),
         TableColumn("days", "Days past due", sort=PatientAging.oldest_on, numeric=True, value=days),
-        TableColumn("stage", "Stage", value=lambda r: collections.stage_for(days(r), stage_list)),
+        TableColumn("stage", "Stage", value=stage),
         *([TableColumn("place", "Place", value=lambda r: "Place with the agency",
-                       link=lambda r: place_url(r.patient_id))]
+                       link=lambda r: place_url(r.patient_id), export=False)]
           if key == "precollections" else []),
+        *(_arranged_columns() if arranged else []),
     ]
-    return _list_table(
-        collections.AGING_LISTS[key], PatientAging.patient_id, key, columns,
-        collections.aging_list_values(key, today, stage_list), search=patient_search, default_sort="oldest",
+    table = _list_table(
+        collections.AGING_LISTS["past_due_arranged" if arranged else key], PatientAging.patient_id,
+        "past_due_arranged" if arranged else key, columns, collections.aging_list_values(key, today, stage_list),
+        args={"tab": key, "arranged": 1} if arranged else None, search=patient_search, default_sort="oldest",
         search_placeholder="Patient or account",
         empty_message="No account here." if key == "past_due" else "No account has reached the last dunning stage.")
+    if arranged:
+        _attach_arrangements(table.rows)
+    return table
 
 
 _PLACEMENT_COLUMNS = (CollectionPlacement.id, CollectionPlacement.patient_id, CollectionPlacement.agency,
@@ -125,18 +162,19 @@ def _placement_table(status: str, ledger_url):
     columns = [
         *_patient_columns(ledger_url),
         TableColumn("agency", "Agency", sort=CollectionPlacement.agency),
-        TableColumn("placed_on", "Placed", sort=CollectionPlacement.placed_on, value=lambda r: r.placed_on.isoformat()),
+        TableColumn("placed_on", "Placed", sort=CollectionPlacement.placed_on, kind="date"),
         TableColumn("balance", "Owed when placed", sort=CollectionPlacement.balance_cents, numeric=True,
                     value=lambda r: format_cents(r.balance_cents)),
     ]
     if status == "placed":
         recall_url = url_template("billing.placement_recall", "placement_id")
         columns += [TableColumn("exported", "Sent to the agency",
-                                value=lambda r: r.exported_at.strftime("%Y-%m-%d") if r.exported_at else "not yet"),
-                    TableColumn("recall", "Recall", value=lambda r: "Recall", link=lambda r: recall_url(r.id))]
+                                value=lambda r: local_date(r.exported_at, empty="not yet")),
+                    TableColumn("recall", "Recall", value=lambda r: "Recall", link=lambda r: recall_url(r.id),
+                                export=False)]
     else:
         columns += [TableColumn("recalled", "Recalled", sort=CollectionPlacement.recalled_at,
-                                value=lambda r: r.recalled_at.strftime("%Y-%m-%d") if r.recalled_at else ""),
+                                kind="date", value=lambda r: r.recalled_at),
                     TableColumn("reason", "Why", value=lambda r: r.recall_reason)]
     return _list_table(_PLACEMENTS[status], CollectionPlacement.patient_id, status, columns, {}, search=search,
                        default_sort="placed_on", search_placeholder="Patient, account or agency",
@@ -151,13 +189,16 @@ def collections_page():
     key = key if key in TABS else "precollections"
     stage_list = collections.stages()
     ledger_url = url_template("billing.ledger_page", "patient_id")
+    arranged = key == "past_due" and request.args.get("arranged") == "1"
     if key in collections.AGING_LISTS:
-        table = _aging_table(key, stage_list, ledger_url)
+        table = _aging_table(key, stage_list, ledger_url, arranged)
     else:
         table = _placement_table(key, ledger_url)
     audit_list("billing.collections.list", table.rows, tab=key)
-    task = current_status(int(request.args["task"])) if request.args.get("task", "").isdigit() else None
+    task_id = record_id("task")
+    task = current_status(task_id) if task_id is not None else None
     return render_page("billing/collections.html", title="Collections", table=table, tabs=TABS, current=key,
+                       arranged=arranged,
                        summary=collections.summary(stage_list), task=task,
                        export_form=ExportForm() if key == "placed" else None,
                        breadcrumbs=[("Collections", None)])
@@ -185,7 +226,7 @@ def collections_refresh():
 @requires("billing.collections.manage")
 def collections_place(patient_id: int):
     """Place the patient's account with an outside collection agency."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_display(patient_id, "billing.collections.place.view")
     form = PlaceForm(data={"agency": settings.get("billing.collection_agency", "") or ""}
                      if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -206,8 +247,7 @@ def collections_place(patient_id: int):
 @requires("billing.collections.manage")
 def placement_recall(placement_id: int):
     """Take an account back from the agency, with the reason."""
-    placement = CollectionPlacement.get_or_none(CollectionPlacement.id == placement_id) or abort(404)
-    patient = Patient.get_by_id(placement.patient_id)
+    placement, patient = load_record_for_display(CollectionPlacement, placement_id, "billing.placement.recall.view")
     form = ReasonForm()
     if act_with_reason(form, lambda reason: collections.recall(placement, reason), CollectionsError)[0]:
         notify(f"The account is recalled from {placement.agency}.")
@@ -226,7 +266,7 @@ def placement_recall(placement_id: int):
 @requires("billing.collections.manage")
 def write_off(patient_id: int):
     """Write off what the patient owes as bad debt, with the reason."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_display(patient_id, "billing.write_off.view")
     form = WriteOffForm()
     done, amount = act_with_reason(form, lambda reason: collections.write_off(patient.id, reason, form.note.data),
                                    CollectionsError)

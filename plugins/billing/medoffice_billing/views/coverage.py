@@ -1,11 +1,11 @@
 """A patient's insurance and guarantor, and the "Insurance and balance" panel on the patient page."""
 from __future__ import annotations
 
-from flask import abort, redirect, url_for
+from flask import redirect, url_for
 from flask_wtf import FlaskForm
-from medoffice import audit
-from medoffice.access import requires
+from medoffice.auth import requires
 from medoffice.models import Patient
+from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.settings import today
 from medoffice.web.forms import choices, form_values
 from medoffice.web.shell import notify, render_page
@@ -14,6 +14,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from ..claims import STATE_LABELS
+from ..eligibility import desk_view
 from ..coverage import COVERAGE_FIELDS, RANKS, RELATIONSHIPS, CoverageError, account, policies, save_coverage, save_guarantor
 from ..models import Claim, Coverage, LineTransaction, Payer
 from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
@@ -72,10 +73,6 @@ class GuarantorForm(FlaskForm):
                                                         Length(max=120)])
 
 
-def _patient(patient_id: int) -> Patient:
-    return Patient.get_or_none(Patient.id == patient_id) or abort(404)
-
-
 def _payer_choices(current: int | None = None) -> list:
     query = Payer.select().where((Payer.active == True) | (Payer.id == (current or 0))).order_by(Payer.name)  # noqa: E712
     return choices([(0, "Choose a payer")] + [(p.id, p.name) for p in query])
@@ -90,10 +87,10 @@ def _crumbs(patient: Patient, *tail):
 @requires("billing.view")
 def insurance(patient_id: int):
     """A patient's policies (current first) and guarantor. The view is audited."""
-    patient = _patient(patient_id)
-    audit.record_read("billing.insurance.view", "patient", patient.id, patient_id=patient.id)
+    patient = load_for_display(patient_id, "billing.insurance.view")
     return render_page("billing/insurance.html", title=f"Insurance: {patient.display_name}", patient=patient,
                        policies=policies(patient.id), account=account(patient.id), today=today(),
+                       eligibility=desk_view(patient.id, today()),
                        relationships=RELATIONSHIPS,
                        breadcrumbs=_crumbs(patient, ("Insurance", None)))
 
@@ -116,7 +113,7 @@ def _coverage_form_page(form, patient, title, coverage=None):
 @requires("billing.coverage.edit")
 def coverage_new(patient_id: int):
     """Add a policy for a patient."""
-    patient = _patient(patient_id)
+    patient = load_for_display(patient_id, "billing.coverage.new.view")
     form = CoverageForm()
     form.payer.choices = _payer_choices()
     if form.validate_on_submit():
@@ -134,8 +131,7 @@ def coverage_new(patient_id: int):
 @requires("billing.coverage.edit")
 def coverage_edit(coverage_id: int):
     """Edit a policy (end it by entering its end date)."""
-    coverage = Coverage.get_or_none(Coverage.id == coverage_id) or abort(404)
-    patient = _patient(coverage.patient_id)
+    coverage, patient = load_record_for_display(Coverage, coverage_id, "billing.coverage.edit.view")
     data = {name: getattr(coverage, name) for name in COVERAGE_FIELDS if name != "payer"}
     form = CoverageForm(data={**data, "payer": coverage.payer_id, "copay": coverage.copay_cents})
     form.payer.choices = _payer_choices(coverage.payer_id)
@@ -154,7 +150,7 @@ def coverage_edit(coverage_id: int):
 @requires("billing.coverage.edit")
 def guarantor(patient_id: int):
     """Set who guarantees the patient's balance."""
-    patient = _patient(patient_id)
+    patient = load_for_display(patient_id, "billing.guarantor.view")
     form = GuarantorForm(obj=account(patient.id))
     if form.validate_on_submit():
         values = form_values(form)
@@ -175,8 +171,7 @@ def guarantor(patient_id: int):
 @requires("billing.view")
 def patient_panel(patient_id: int):
     """The patient page's panel: policies in force, open claims and balances (sums in SQL). Audited."""
-    patient = _patient(patient_id)
-    audit.record_read("billing.account.view", "patient", patient.id, patient_id=patient.id)
+    patient = load_for_display(patient_id, "billing.account.view")
     day = today()
     current = [c for c in policies(patient.id) if c.covers(day)]
     open_claims = list(Claim.select(Claim, Payer).join(Payer)
@@ -185,5 +180,5 @@ def patient_panel(patient_id: int):
     balances = dict(LineTransaction.select(LineTransaction.party, fn.SUM(LineTransaction.amount_cents))
                     .where(LineTransaction.patient_id == patient.id).group_by(LineTransaction.party).tuples())
     return render_page("billing/_patient_panel.html", title="Insurance and balance", patient=patient,
-                       current=current, open_claims=open_claims, state_labels=STATE_LABELS,
+                       current=current, eligibility=desk_view(patient.id, day), open_claims=open_claims, state_labels=STATE_LABELS,
                        insurance_balance=balances.get("insurance", 0), patient_balance=balances.get("patient", 0))

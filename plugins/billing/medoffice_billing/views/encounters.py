@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from medoffice import audit, prepared
-from medoffice.access import can, requires
+from medoffice import prepared
+from medoffice.auth import can, requires
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
+from medoffice.patients import load_for_display
 from medoffice.settings import today
 from medoffice.web.forms import choices
+from medoffice.web.query import record_id
 from medoffice.web.shell import notify, render_page, wants_fragment
 from medoffice.prepared import slot
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -17,6 +19,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import encounters as charges
+from .. import favorites, icd10
 from ..claims import STATE_LABELS, ClaimError, create_claim
 from ..coverage import RANKS, in_force
 from ..ledger import id_slots
@@ -174,10 +177,10 @@ def encounter_new():
     """Start charge entry for a patient's visit."""
     form = _with_options(NewEncounterForm())
     patient = None
-    if request.method == "GET" and request.args.get("patient_id", "").isdigit():
-        patient = Patient.get_or_none(Patient.id == int(request.args["patient_id"]))
-        if patient is not None:
-            form.account_number.data = patient.account_number
+    patient_id = record_id("patient_id") if request.method == "GET" else None
+    if patient_id is not None:
+        patient = load_for_display(patient_id, "billing.encounter.new.view")
+        form.account_number.data = patient.account_number
     if request.method == "GET" and form.service_date.data is None:
         form.service_date.data = today()
     if form.validate_on_submit():
@@ -206,11 +209,15 @@ def _charges_context(encounter: Encounter, *, new_line: LineForm | None = None, 
     diagnoses = charges.diagnoses(encounter)
     lines = charges.lines(encounter)
     descriptions = {}
-    wanted = [("icd10", d.code) for d in diagnoses] + [("cpt", l.code) for l in lines]
-    if wanted:
+    if lines:
         rows = CodeEntry.select(CodeEntry.kind, CodeEntry.code, CodeEntry.description).where(
-            CodeEntry.code.in_({c for _, c in wanted})).tuples()
+            (CodeEntry.kind == "cpt") & CodeEntry.code.in_({l.code for l in lines})).tuples()
         descriptions = {(kind, code): text for kind, code, text in rows}
+    for d in diagnoses:  # the code set's own words
+        found = icd10.find(d.code)
+        descriptions[("icd10", d.code)] = found.description if found else "not an ICD-10-CM code"
+    provider = (StaffMember.get_or_none(StaffMember.id == encounter.rendering_provider_id)
+                if encounter.rendering_provider_id else None)
     line_forms = []
     for line in lines:
         form = failed_line[1] if failed_line and failed_line[0] == line.id else _line_form(line, formdata=None)
@@ -220,12 +227,14 @@ def _charges_context(encounter: Encounter, *, new_line: LineForm | None = None, 
         "diagnoses": diagnoses, "line_forms": line_forms, "descriptions": descriptions,
         "new_line": new_line or _line_form(formdata=None), "dx_form": dx_form or DiagnosisForm(prefix="dx", formdata=None),
         "total": sum(l.charge_cents for l in lines), "message": message, "display_icd10": display_icd10,
+        "provider": provider, "favorites": favorites.favorites(encounter.rendering_provider_id),
         "row_input": row_input,
     }
 
 
 def _encounter_page(encounter: Encounter, status: int = 200, header: EncounterForm | None = None, **forms):
-    patient = Patient.get_or_none(Patient.id == encounter.patient_id)
+    """The whole charge entry page (an audited read of the encounter and its patient)."""
+    patient = load_for_display(encounter.patient_id, "billing.encounter.view", about=encounter)
     context = _charges_context(encounter, **forms)
     if header is None:
         header = _with_options(EncounterForm(formdata=None, obj=encounter))
@@ -261,9 +270,7 @@ def _respond(encounter: Encounter, status: int = 200, **forms):
 @requires("billing.view")
 def encounter(encounter_id: int):
     """The charge entry page. The view is audited."""
-    record = _encounter(encounter_id)
-    audit.record_read("billing.encounter.view", "billing_encounter", record.id, patient_id=record.patient_id)
-    return _encounter_page(record)
+    return _encounter_page(_encounter(encounter_id))
 
 
 @bp.route("/encounters/<int:encounter_id>", methods=["POST"])
@@ -373,7 +380,8 @@ def fee_lookup(encounter_id: int):
     code = (request.args.get("new-code") or "").strip().upper()
     modifiers = [m for m in (request.args.get("new-modifiers") or "").upper().replace(",", " ").split() if m]
     units_text = request.args.get("new-units") or "1"
-    units = int(units_text) if units_text.isdigit() and 0 < int(units_text) <= charges.MAX_UNITS else 1
+    units = int(units_text) if units_text.isascii() and units_text.isdigit() else 1  # "²".isdigit() too
+    units = units if 0 < units <= charges.MAX_UNITS else 1
     cents = default_charge_cents(code, modifiers, units) if procedure_code_is_valid_format(code) else None
     form = LineForm(prefix="new", formdata=None, data={"charge": cents})
     return render_template("billing/_fee_input.html", form=form, cents=cents, code=code, units=units,

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Response, abort, redirect, request, url_for
-from medoffice import audit
-from medoffice.access import requires
+from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
+from medoffice.patients import load_record_for_display, record_shown
+from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
 from peewee import JOIN
@@ -26,9 +27,10 @@ def _payers() -> list[Payer]:
 def _chosen_payer(value: str | None) -> Payer | None:
     if not value:
         return None
-    if not value.isdigit():
-        abort(400)
-    return Payer.get_or_none(Payer.id == int(value)) or abort(404)
+    payer_id = parse_id(value)
+    if payer_id is None:
+        abort(400, description="payer: use a payer's number from the list.")
+    return Payer.get_or_none(Payer.id == payer_id) or abort(404)
 
 
 def _batches_table(payer: Payer | None):
@@ -36,7 +38,7 @@ def _batches_table(payer: Payer | None):
         ClaimBatch.select(ClaimBatch, Payer.name).join(Payer, join_type=JOIN.LEFT_OUTER), id="batches-table",
         columns=[
             TableColumn("created_at", "Created", sort=ClaimBatch.created_at,
-                        value=lambda b: b.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                        kind="datetime",
                         link=lambda b: url_for("billing.claim_batch", batch_id=b.id)),
             TableColumn("kind", "Kind", sort=ClaimBatch.kind, value=lambda b: KINDS.get(b.kind, b.kind)),
             TableColumn("payer", "Payer", value=lambda b: b.payer.name if b.payer_id else "All payers"),
@@ -106,7 +108,7 @@ def claim_batch(batch_id: int):
                   .join(ClaimBatchItem).switch(Claim).join(Payer).switch(Claim)
                   .join(Patient, on=(Claim.patient_id == Patient.id), attr="patient")
                   .where(ClaimBatchItem.batch == batch).order_by(Claim.claim_number))
-    audit.record_read("billing.batch.view", "billing_claim_batch", batch.id, detail={"claims": len(claims)})
+    record_shown("billing.batch.view", batch, (c.patient_id for c in claims), claims=len(claims))
     return render_page("billing/export_batch.html", title=batch.file_name, batch=batch, claims=claims,
                        kinds=KINDS, state_labels=STATE_LABELS,
                        breadcrumbs=[("Send claims", url_for("billing.claims_export")), (batch.file_name, None)])
@@ -117,7 +119,8 @@ def claim_batch(batch_id: int):
 def claim_batch_download(batch_id: int):
     """The batch's file exactly as it was created (837P text or the CMS-1500 PDF). Audited."""
     batch = ClaimBatch.get_or_none(ClaimBatch.id == batch_id) or abort(404)
-    audit.record("billing.batch.download", "billing_claim_batch", batch.id, detail={"sha256": batch.sha256})
+    shown = Claim.select(Claim.patient_id).join(ClaimBatchItem).where(ClaimBatchItem.batch == batch).tuples()
+    record_shown("billing.batch.download", batch, (pid for (pid,) in shown), export=True, sha256=batch.sha256)
     return Response(bytes(batch.content), mimetype=MIMETYPES.get(batch.kind, "application/octet-stream"),
                     headers={"Content-Disposition": f'attachment; filename="{batch.file_name}"'})
 
@@ -126,7 +129,6 @@ def claim_batch_download(batch_id: int):
 @requires("billing.view")
 def claim_cms1500(claim_id: int):
     """The claim on a CMS-1500 (02/12) form as a PDF, as it stands now (nothing changes). Audited."""
-    claim = Claim.get_or_none(Claim.id == claim_id) or abort(404)
-    audit.record("billing.claim.cms1500", "billing_claim", claim.id, patient_id=claim.patient_id)
+    claim, _patient = load_record_for_display(Claim, claim_id, "billing.claim.cms1500", export=True)
     return Response(cms1500.claim_pdf(claim), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="CMS1500-{claim.claim_number}.pdf"'})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, redirect, url_for
 from flask_wtf import FlaskForm
-from medoffice.access import can, requires
+from medoffice.auth import can, requires
 from medoffice.money import format_cents
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate

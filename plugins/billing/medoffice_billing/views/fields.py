@@ -22,6 +22,7 @@ class MoneyField(Field):
 
     def process_formdata(self, valuelist):
         text = (valuelist[0] if valuelist else "").strip()
+        self.raw_data = [text] if valuelist else valuelist  # spaces alone are blank, also for InputRequired
         self.data = None
         if text:
             try:

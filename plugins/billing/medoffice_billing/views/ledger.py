@@ -5,25 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from itertools import groupby
 
-from flask import abort, redirect, request, url_for
+from flask import redirect, request, url_for
 from medoffice import audit, prepared, settings
-from medoffice.access import requires
+from medoffice.auth import requires
 from medoffice.models import Patient, StaffMember
 from medoffice.money import format_cents
+from medoffice.patients import load_for_change, load_for_display
 from medoffice.prepared import slot
 from medoffice.web.shell import notify, render_page
 
-from .. import aging, collections, ledger, payments, plans, statements
+from .. import account_notes, aging, collections, ledger, payments, plans, statements
 from ..models import PatientPayment, Statement
 from . import bp
-
-
-_PATIENT = Patient.select().where(Patient.id == slot("patient_id")).limit(1)
-
-
-def patient_or_404(patient_id: int) -> Patient:
-    """The patient, or a 404."""
-    return next(iter(prepared.run(_PATIENT, "billing.patient", patient_id=patient_id)), None) or abort(404)
 
 
 def patient_crumbs(patient: Patient, *tail):
@@ -111,8 +104,11 @@ def account_context(patient: Patient) -> dict:
     today = settings.today()
     plan = plans.active_plan(patient.id)
     holds = statements.hold_flags(patient.id, today)
+    account = account_aging(patient.id)
+    if plan is not None or holds["collections"]:
+        account["stage"] = ""  # the plan or the agency deals with the account: no dunning stage applies
     return {
-        "balances": ledger.patient_balances(patient.id), "account": account_aging(patient.id),
+        "balances": ledger.patient_balances(patient.id), "account": account,
         "plan": plan, "plan_paid": plans.paid_toward([plan.id]).get(plan.id, 0) if plan else 0,
         # the collections hold is exactly a current placement; most accounts have neither row to fetch
         "placement": collections.current_placement(patient.id) if holds["collections"] else None,
@@ -148,8 +144,7 @@ def _provider_names(ids: set) -> dict[int, str]:
 @requires("billing.view")
 def ledger_page(patient_id: int):
     """The patient ledger: every line with what was charged, paid and adjusted, and who owes the rest."""
-    patient = patient_or_404(patient_id)
-    audit.record_read("billing.ledger.view", "patient", patient.id, patient_id=patient.id)
+    patient = load_for_display(patient_id, "billing.ledger.view")
     lines = ledger.line_balances(patient.id)
     providers = _provider_names({l.rendering_provider_id for l in lines if l.rendering_provider_id})
     visits = [(encounter_id, list(group)) for encounter_id, group in groupby(lines, key=lambda l: l.encounter_id)]
@@ -162,6 +157,7 @@ def ledger_page(patient_id: int):
         "billing/ledger.html", title=f"Ledger: {patient.display_name}", patient=patient, visits=visits,
         totals=totals, providers=providers, account_entries=ledger.account_entries(patient.id), receipts=receipts,
         statements_sent=sent, methods=payments.METHODS, kind_labels=ledger.KIND_LABELS, **account_context(patient),
+        notes=account_notes.current(patient.id),
         breadcrumbs=patient_crumbs(patient, ("Ledger", None)))
 
 
@@ -169,8 +165,7 @@ def ledger_page(patient_id: int):
 @requires("billing.view")
 def account_panel(patient_id: int):
     """The patient page's "Account" panel: balances, aging, plan, holds and collections."""
-    patient = patient_or_404(patient_id)
-    audit.record_read("billing.account.view", "patient", patient.id, patient_id=patient.id)
+    patient = load_for_display(patient_id, "billing.account.view")
     return render_page("billing/_account_panel.html", title="Account", patient=patient, **account_context(patient))
 
 
@@ -178,7 +173,7 @@ def account_panel(patient_id: int):
 @requires("billing.payments.post")
 def apply_credit(patient_id: int):
     """Apply the account's unapplied credit to its open charges."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_change(patient_id)
     applied = payments.apply_credit(patient.id)
     if applied:
         notify(f"Applied {format_cents(applied)} of credit to open charges.")

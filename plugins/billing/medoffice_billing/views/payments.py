@@ -6,10 +6,13 @@ import datetime as dt
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from medoffice import audit, settings
-from medoffice.access import requires
+from medoffice import settings
+from medoffice.limits import date_problem
+from medoffice.people import person_name
+from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
+from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
@@ -17,12 +20,13 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from .. import ledger, payments, plans, statements
+from .. import account_notes, ledger, payments, plans, statements
 from ..models import PatientPayment
+from ..eligibility import desk_view
 from ..payments import METHODS, PaymentError
 from . import bp
 from .fields import MoneyField
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
 
 
 class PaymentForm(FlaskForm):
@@ -67,10 +71,6 @@ def act_with_reason(form, act, refusal: type[Exception]) -> tuple[bool, object]:
         return False, None
 
 
-def _payment(payment_id: int) -> PatientPayment:
-    return PatientPayment.get_or_none(PatientPayment.id == payment_id) or abort(404)
-
-
 def _field_error(form, exc: PaymentError) -> None:
     target = getattr(form, exc.field, None) or form.amount
     target.errors = [*target.errors, str(exc)]
@@ -80,7 +80,7 @@ def _field_error(form, exc: PaymentError) -> None:
 @requires("billing.payments.post")
 def payment_new(patient_id: int):
     """Take a payment; it goes to the oldest open charges and the receipt opens."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_display(patient_id, "billing.payment.new.view")
     form = PaymentForm(data={"received_on": settings.today(), "toward_plan": True} if request.method == "GET" else None)
     plan = plans.active_plan(patient.id)
     if form.validate_on_submit():
@@ -94,13 +94,13 @@ def payment_new(patient_id: int):
             return redirect(url_for("billing.receipt", payment_id=payment.id))
     balances = ledger.patient_balances(patient.id)
     return render_page("billing/payment_form.html", title="Take a payment", form=form, patient=patient, plan=plan,
-                       balances=balances, breadcrumbs=patient_crumbs(
+                       balances=balances, notes=account_notes.current(patient.id),
+                       eligibility=desk_view(patient.id, settings.today()), breadcrumbs=patient_crumbs(
                            patient, ("Ledger", url_for("billing.ledger_page", patient_id=patient.id)),
                            ("Take a payment", None))), (422 if form.errors else 200)
 
 
-def _receipt_context(payment: PatientPayment) -> dict:
-    patient = Patient.get_by_id(payment.patient_id)
+def _receipt_context(payment: PatientPayment, patient: Patient) -> dict:
     return {"payment": payment, "patient": patient, "allocations": payments.allocations(payment),
             "balances": ledger.patient_balances(patient.id), "methods": METHODS,
             "practice": statements.practice_details()}
@@ -110,9 +110,8 @@ def _receipt_context(payment: PatientPayment) -> dict:
 @requires("billing.view")
 def receipt(payment_id: int):
     """A printable receipt (print stylesheet: the receipt only). Audited."""
-    payment = _payment(payment_id)
-    audit.record_read("billing.receipt.view", "billing_patient_payment", payment.id, patient_id=payment.patient_id)
-    context = _receipt_context(payment)
+    payment, patient = load_record_for_display(PatientPayment, payment_id, "billing.receipt.view")
+    context = _receipt_context(payment, patient)
     return render_page("billing/receipt.html", title=f"Receipt {payment.receipt_number}", **context,
                        breadcrumbs=patient_crumbs(context["patient"], ("Ledger", url_for(
                            "billing.ledger_page", patient_id=payment.patient_id)), (payment.receipt_number, None)))
@@ -122,9 +121,8 @@ def receipt(payment_id: int):
 @requires("billing.view")
 def receipt_pdf(payment_id: int):
     """The receipt as a PDF. Audited."""
-    payment = _payment(payment_id)
-    data = statements.to_pdf(render_template("billing/receipt_pdf.html", **_receipt_context(payment)))
-    audit.record("billing.receipt.pdf", "billing_patient_payment", payment.id, patient_id=payment.patient_id)
+    payment, patient = load_record_for_display(PatientPayment, payment_id, "billing.receipt.pdf", export=True)
+    data = statements.to_pdf(render_template("billing/receipt_pdf.html", **_receipt_context(payment, patient)))
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="receipt-{payment.receipt_number}.pdf"'})
 
@@ -133,12 +131,11 @@ def receipt_pdf(payment_id: int):
 @requires("billing.payments.void")
 def receipt_void(payment_id: int):
     """Void a payment taken by mistake (its entries are reversed), with the reason."""
-    payment = _payment(payment_id)
+    payment, patient = load_record_for_display(PatientPayment, payment_id, "billing.receipt.void.view")
     form = ReasonForm()
     if act_with_reason(form, lambda reason: payments.void_payment(payment, reason), PaymentError)[0]:
         notify(f"Receipt {payment.receipt_number} is void; the payment came off the ledger.")
         return redirect(url_for("billing.receipt", payment_id=payment.id))
-    patient = Patient.get_by_id(payment.patient_id)
     return render_page("billing/reason_form.html", title=f"Void receipt {payment.receipt_number}", form=form,
                        patient=patient, submit="Void the payment", danger=True,
                        intro=f"The payment of {format_cents(payment.amount_cents)} comes off the ledger; the "
@@ -152,7 +149,7 @@ def receipt_void(payment_id: int):
 @requires("billing.payments.void")
 def refund_new(patient_id: int):
     """Pay a patient's credit back."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_display(patient_id, "billing.refund.new.view")
     balances = ledger.patient_balances(patient.id)
     form = RefundForm(data={"amount": balances.credit_cents or None} if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -173,9 +170,13 @@ def refund_new(patient_id: int):
 def _day_arg(name: str, default: dt.date) -> dt.date:
     text = request.args.get(name, "")
     try:
-        return dt.date.fromisoformat(text) if text else default
+        day = dt.date.fromisoformat(text) if text else default
     except ValueError:
         abort(400, description="Dates are written YYYY-MM-DD.")
+    problem = date_problem(day)
+    if problem:
+        abort(400, description=problem)
+    return day
 
 
 @bp.route("/payments")
@@ -207,7 +208,7 @@ def desk_payments():
                         link=lambda p: ledger_url(p.patient_id)),
             TableColumn("method", "Method", sort=PatientPayment.method, value=lambda p: METHODS.get(p.method, p.method)),
             TableColumn("reference", "Reference", value=lambda p: p.reference),
-            TableColumn("user", "Taken by", sort=PatientPayment.username, value=lambda p: p.username),
+            TableColumn("user", "Taken by", sort=PatientPayment.username, value=lambda p: person_name(p.username)),
             TableColumn("amount", "Amount", sort=PatientPayment.amount_cents, numeric=True,
                         value=lambda p: format_cents(-p.amount_cents if p.kind == "refund" else p.amount_cents)),
         ],

@@ -1,12 +1,14 @@
 """Payment plans: the list (active, missed, paid off, cancelled), setting one up, its installments, cancelling."""
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_wtf import FlaskForm
-from medoffice import audit, settings
-from medoffice.access import requires
+from medoffice import settings
+from medoffice.dates import format_date
+from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
+from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
@@ -19,7 +21,7 @@ from ..models import PaymentPlan
 from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
 from . import bp
 from .fields import MoneyField
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
 from .payments import ReasonForm, act_with_reason
 
 FILTERS = {"active": "Active", "missed": "Missed a payment", "completed": "Paid off", "cancelled": "Cancelled",
@@ -39,10 +41,6 @@ class PlanForm(FlaskForm):
 # what the list shows of a plan (the patient's name and account come from attach_patients)
 _LIST_COLUMNS = (PaymentPlan.id, PaymentPlan.patient_id, PaymentPlan.start_date, PaymentPlan.installment_cents,
                  PaymentPlan.frequency, PaymentPlan.total_cents, PaymentPlan.status, PaymentPlan.missed_flagged_on)
-
-
-def _plan(plan_id: int) -> PaymentPlan:
-    return PaymentPlan.get_or_none(PaymentPlan.id == plan_id) or abort(404)
 
 
 @bp.route("/plans")
@@ -71,13 +69,13 @@ def plans_page():
                         value=lambda p: f"{p.patient.last_name}, {p.patient.first_name}",
                         link=lambda p: plan_url(p.id)),
             TableColumn("account", "Account", sort=Patient.account_number, value=lambda p: p.patient.account_number),
-            TableColumn("start", "Since", sort=PaymentPlan.start_date, value=lambda p: p.start_date.isoformat()),
+            TableColumn("start", "Since", sort=PaymentPlan.start_date, kind="date", value=lambda p: p.start_date),
             TableColumn("installment", "Installment", sort=PaymentPlan.installment_cents, numeric=True,
                         value=lambda p: f"{format_cents(p.installment_cents)} {p.frequency}"),
             TableColumn("total", "Total", sort=PaymentPlan.total_cents, numeric=True,
                         value=lambda p: format_cents(p.total_cents)),
             TableColumn("status", "Status", sort=PaymentPlan.status, value=lambda p: STATUS_LABELS.get(p.status, p.status)
-                        + (f" (missed {p.missed_flagged_on.isoformat()})" if p.missed_flagged_on and p.status == "active"
+                        + (f" (missed {format_date(p.missed_flagged_on)})" if p.missed_flagged_on and p.status == "active"
                            else "")),
         ],
         search=patient_search, default_sort="start", endpoint="billing.plans_page", endpoint_args={"status": key},
@@ -94,7 +92,7 @@ def plans_page():
 @requires("billing.plans.edit")
 def plan_new(patient_id: int):
     """Set up a payment plan for (part of) what the patient owes."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_display(patient_id, "billing.plan.new.view")
     owed = ledger.patient_balances(patient.id).patient_cents
     form = PlanForm(data={"total": owed if owed > 0 else None, "frequency": "monthly"}
                     if request.method == "GET" else None)
@@ -117,9 +115,7 @@ def plan_new(patient_id: int):
 @requires("billing.view")
 def plan(plan_id: int):
     """A plan: its installments and what each has received. Audited."""
-    record = _plan(plan_id)
-    audit.record_read("billing.plan.view", "billing_payment_plan", record.id, patient_id=record.patient_id)
-    patient = Patient.get_by_id(record.patient_id)
+    record, patient = load_record_for_display(PaymentPlan, plan_id, "billing.plan.view")
     paid, installments = plans.progress(record)
     return render_page("billing/plan.html", title="Payment plan", plan=record, patient=patient, paid=paid,
                        installments=installments, frequencies=FREQUENCIES, status_labels=STATUS_LABELS,
@@ -132,8 +128,7 @@ def plan(plan_id: int):
 @requires("billing.plans.edit")
 def plan_cancel(plan_id: int):
     """Cancel an active plan, with the reason (the patient's statements resume)."""
-    record = _plan(plan_id)
-    patient = Patient.get_by_id(record.patient_id)
+    record, patient = load_record_for_display(PaymentPlan, plan_id, "billing.plan.cancel.view")
     form = ReasonForm()
     if act_with_reason(form, lambda reason: plans.end_plan(record, "cancelled", reason), PlanError)[0]:
         notify("The payment plan is cancelled; statements resume.")

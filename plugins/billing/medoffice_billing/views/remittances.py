@@ -6,24 +6,27 @@ from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from medoffice import audit
-from medoffice.access import can, requires
-from medoffice.accounts import load_session_user
+from medoffice.auth import can, load_session_user, requires
 from medoffice.models import CoreTask, Patient
 from medoffice.money import format_cents
+from medoffice.patients import record_shown
 from medoffice.tasks import Failed, current_status, start_task
 from medoffice.web.shell import notify, render_page
+from medoffice.web.query import record_id
 from medoffice.web.tables import TableColumn, paginate
 from peewee import JOIN
 
-from .. import posting, remit_queues, x12
-from ..claims import STATE_LABELS, ClaimError
+from .. import posting, remit_candidates, remit_queues, x12
+from ..claims import ClaimError
 from ..models import Claim, Payer, ProviderAdjustment, RemitClaim, Remittance
+from ..remit_matching import service_dates
 from ..x12.codes import CLAIM_STATUS, PROVIDER_ADJUSTMENT_REASONS
 from . import bp
 
 MAX_BYTES = 20 * 1024 * 1024
 OUTCOMES = {"paid": "Paid", "partially_paid": "Partly paid", "denied": "Denied", "reversal": "Reversal",
-            "reversed": "Reversed later", "unmatched": "No claim matched", "dismissed": "Dismissed"}
+            "reversed": "Reversed later", "unmatched": "No claim matched", "held": "Not posted",
+            "dismissed": "Dismissed"}
 
 
 class UploadForm(FlaskForm):
@@ -38,7 +41,7 @@ def _remittances_table():
         Remittance.select(Remittance, Payer.name).join(Payer), id="remits-table",
         columns=[
             TableColumn("imported_at", "Imported", sort=Remittance.imported_at,
-                        value=lambda r: r.imported_at.strftime("%Y-%m-%d %H:%M UTC"),
+                        kind="datetime",
                         link=lambda r: url_for("billing.remittance", remittance_id=r.id)),
             TableColumn("payer", "Payer", sort=Payer.name, value=lambda r: r.payer.name),
             TableColumn("trace_number", "Check / EFT", sort=Remittance.trace_number),
@@ -66,9 +69,8 @@ def remittances():
     """Imported 835s, newest first, the upload form and the progress of a running import."""
     if "sort" not in request.args:
         return redirect(url_for("billing.remittances", **{**request.args.to_dict(), "sort": "imported_at", "desc": 1}))
-    task = None
-    if request.args.get("task", "").isdigit():
-        task = current_status(int(request.args["task"]))
+    task_id = record_id("task")
+    task = current_status(task_id) if task_id is not None else None
     return _list_page(UploadForm(), task=task)
 
 
@@ -90,7 +92,7 @@ def _summary(result: posting.ImportResult) -> str:
             f"{format_cents(totals['paid_cents'])} paid, {format_cents(totals['adjustment_cents'])} adjusted, "
             f"{format_cents(totals['patient_responsibility_cents'])} patient responsibility.")
     if totals["claims_unmatched"]:
-        text += f" {totals['claims_unmatched']} matched no claim: see the exceptions queue."
+        text += f" {totals['claims_unmatched']} not posted (no claim matched, or held): see the exceptions queue."
     if result.skipped:
         text += " Already imported before, skipped: trace " + ", ".join(result.skipped) + "."
     return text
@@ -160,7 +162,7 @@ def remittance(remittance_id: int):
     by_outcome: dict[str, int] = {}
     for row in rows:
         by_outcome[row.outcome] = by_outcome.get(row.outcome, 0) + 1
-    audit.record_read("billing.remit.view", "billing_remittance", record.id, detail={"claims": len(rows)})
+    record_shown("billing.remit.view", record, (r.claim.patient_id for r in rows if r.claim_id), claims=len(rows))
     return render_page("billing/remittance.html", title=f"835 {record.trace_number}", remittance=record, rows=rows,
                        plb=plb, totals=totals, by_outcome=by_outcome, outcomes=OUTCOMES,
                        next_payer=sum(r.next_payer_cents for r in rows), claim_status=CLAIM_STATUS,
@@ -168,7 +170,7 @@ def remittance(remittance_id: int):
                        breadcrumbs=[("Remittances", url_for("billing.remittances")), (record.trace_number, None)])
 
 
-# --- The denial queue ------------------------------------------------------------------------------------
+# --- The queues (the denial queue's claims are worked from the Denials page: views/denials.py) -----------
 
 def _queue(queue: str):
     return (RemitClaim.select(RemitClaim, Remittance, Payer, Claim, Patient)
@@ -179,42 +181,20 @@ def _queue(queue: str):
             .order_by(Remittance.imported_at, RemitClaim.position))
 
 
-def _denials_page(errors: dict[int, str] | None = None, status: int = 200):
-    rows = list(_queue("denial"))
-    audit.record_read("billing.denials.view", "billing_remit_claim", "", detail={"open": len(rows)})
-    return render_page("billing/denials.html", title="Denials", rows=rows, errors=errors or {},
-                       reason_text=posting.reason_text, remark_text=posting.remark_text, state_labels=STATE_LABELS,
-                       outcomes=OUTCOMES, breadcrumbs=[("Denials", None)]), status
-
-
-@bp.route("/denials")
-@requires("billing.view")
-def denials():
-    """Denied claims (and claims with denied lines) waiting to be worked, with the payer's reasons in words."""
-    return _denials_page()
-
-
-@bp.route("/denials/<int:entry_id>/close", methods=["POST"])
-@requires("billing.claims.edit")
-def denial_close(entry_id: int):
-    """Mark a denial worked (appealed, corrected, written off...), saying what was done."""
-    entry = RemitClaim.get_or_none(RemitClaim.id == entry_id) or abort(404)
-    try:
-        remit_queues.close_entry(entry, "denial", request.form.get("reason", ""))
-    except ClaimError as exc:
-        return _denials_page({entry.id: str(exc)}, 422)
-    notify("The denial is marked worked.")
-    return redirect(url_for("billing.denials"))
-
-
 # --- The exceptions queue ---------------------------------------------------------------------------------
 
 def _exceptions_page(errors: dict[int, str] | None = None, status: int = 200):
     rows = list(_queue("exception"))
-    audit.record_read("billing.exceptions.view", "billing_remit_claim", "", detail={"open": len(rows)})
-    paid = {row.id: posting.claim_from_json(row.raw).paid_cents for row in rows}
+    payments = {row.id: posting.claim_from_json(row.raw) for row in rows}
+    paid = {entry_id: payment.paid_cents for entry_id, payment in payments.items()}
+    ranked = remit_candidates.candidates(rows, {entry_id: service_dates(payment)
+                                                for entry_id, payment in payments.items()})
+    # the candidates name patients: the read names them (the payments themselves name no patient of ours)
+    audit.record_list("billing.exceptions.view", (c.patient_id for found in ranked.values() for c in found),
+                      open=len(rows))
     return render_page("billing/exceptions.html", title="835 exceptions", rows=rows, errors=errors or {}, paid=paid,
-                       claim_status=CLAIM_STATUS, reason_text=posting.reason_text, can_post=can("billing.remits.post"),
+                       candidates=ranked, claim_status=CLAIM_STATUS, reason_text=posting.reason_text,
+                       can_post=can("billing.remits.post"),
                        breadcrumbs=[("Remittances", url_for("billing.remittances")), ("Exceptions", None)]), status
 
 

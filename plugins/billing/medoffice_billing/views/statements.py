@@ -8,22 +8,23 @@ from flask import Response, abort, current_app, redirect, request, send_file, ur
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from medoffice import audit, settings
-from medoffice.access import requires
+from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
+from medoffice.patients import load_for_change, load_for_display, load_record_for_display, record_shown
 from medoffice.tasks import current_status, start_task
 from medoffice.web.shell import notify, render_page
+from medoffice.web.query import record_id
 from medoffice.prepared import slot
 from medoffice.web.tables import TableColumn, paginate, url_template
-from peewee import fn
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import statements
-from ..models import AgingSnapshot, PatientAging, Statement, StatementRun
+from ..models import Statement, StatementRun
 from ..statements import HOLD_REASONS, StatementError
 from . import bp
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_or_404, patient_search
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
 
 TRIGGERS = {"web": "Web", "cli": "Command line", "job": "Nightly job", "patient": "One patient"}
 
@@ -46,14 +47,13 @@ def statements_page():
     """Statement runs, newest first, with a button to run statements now."""
     if "sort" not in request.args:  # newest run first unless the user chose an order
         return redirect(url_for("billing.statements_page", **{**request.args.to_dict(), "sort": "id", "desc": 1}))
-    task = None
-    if request.args.get("task", "").isdigit():
-        task = current_status(int(request.args["task"]))
+    task_id = record_id("task")
+    task = current_status(task_id) if task_id is not None else None
     table = paginate(
         StatementRun.select(), id="runs-table",
         columns=[
             TableColumn("id", "Run", sort=StatementRun.id, link=lambda r: url_for("billing.statement_run", run_id=r.id)),
-            TableColumn("run_date", "Date", sort=StatementRun.run_date, value=lambda r: r.run_date.isoformat()),
+            TableColumn("run_date", "Date", sort=StatementRun.run_date, kind="date"),
             TableColumn("trigger", "Started from", value=lambda r: TRIGGERS.get(r.trigger, r.trigger)),
             TableColumn("username", "By", value=lambda r: r.username),
             TableColumn("statements", "Statements", sort=StatementRun.statements, numeric=True),
@@ -72,14 +72,11 @@ def statements_page():
 @bp.route("/statements/preview")
 @requires("billing.view")
 def statements_preview():
-    """What a run would do now, from each patient's stored aging (a fragment loaded by the statements page)."""
-    today = settings.today()
-    rows = list(PatientAging.select(PatientAging.patient_id, PatientAging.patient_cents).where(
-        PatientAging.patient_cents > 0).dicts())
-    sorting = statements.sort_patients(today, rows)
+    """What a run would do now (a fragment loaded by the statements page): sorted out from the ledger by
+    the very function a run uses, so the preview and the run that follows it agree."""
+    sorting = statements.sort_patients(settings.today())
     return render_page("billing/_statements_preview.html", title="Statements", sorting=sorting,
-                       hold_labels=HOLD_REASONS, refreshed=AgingSnapshot.select(fn.MAX(AgingSnapshot.snapshot_date)).scalar(),
-                       due_cents=sum(r["patient_cents"] for r in sorting.due))
+                       hold_labels=HOLD_REASONS, due_cents=sum(r["patient_cents"] for r in sorting.due))
 
 
 @bp.route("/statements/run", methods=["POST"])
@@ -142,7 +139,8 @@ def statement_run_zip(run_id: int):
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
     count = statements.zip_run(run, spool)
     spool.seek(0)
-    audit.record("billing.statement_run.download", "billing_statement_run", run.id, detail={"files": count})
+    shown = Statement.select(Statement.patient_id).where(Statement.run == run.id).tuples()
+    record_shown("billing.statement_run.download", run, (pid for (pid,) in shown), export=True, files=count)
     return send_file(spool, mimetype="application/zip", as_attachment=True,
                      download_name=f"statements-{run.run_date.isoformat()}-run{run.id}.zip")
 
@@ -151,9 +149,8 @@ def statement_run_zip(run_id: int):
 @requires("billing.view")
 def statement_pdf(statement_id: int):
     """One statement as it was sent (a PDF). Audited."""
-    statement = Statement.get_or_none(Statement.id == statement_id) or abort(404)
+    statement, _patient = load_record_for_display(Statement, statement_id, "billing.statement.pdf", export=True)
     data = statements.statement_pdf(statement)
-    audit.record("billing.statement.pdf", "billing_statement", statement.id, patient_id=statement.patient_id)
     return _pdf_response(data, statements.file_name(statement))
 
 
@@ -161,13 +158,12 @@ def statement_pdf(statement_id: int):
 @requires("billing.view")
 def statement_preview(patient_id: int):
     """What the patient's statement would say today, as a PDF; nothing is recorded. Audited."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_display(patient_id, "billing.statement.preview", export=True)
     content = statements.preview_content(patient.id)
     if content is None:
         notify("The patient owes nothing: there is no statement to show.", "info")
         return redirect(url_for("billing.ledger_page", patient_id=patient.id))
     data = statements.to_pdf(statements.statement_html(content))
-    audit.record("billing.statement.preview", "patient", patient.id, patient_id=patient.id)
     return _pdf_response(data, f"statement-preview-{patient.account_number}.pdf")
 
 
@@ -175,7 +171,7 @@ def statement_preview(patient_id: int):
 @requires("billing.statements.run")
 def statement_record(patient_id: int):
     """Send the patient a statement now (recorded, whatever holds it) and download its PDF."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_change(patient_id)
     try:
         statement = statements.patient_statement(patient.id)
     except StatementError as exc:
@@ -189,7 +185,7 @@ def statement_record(patient_id: int):
 @requires("billing.statements.run")
 def statement_hold(patient_id: int):
     """Hold a patient's statements by hand, with the reason (and until when)."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_display(patient_id, "billing.statement_hold.view")
     form = HoldForm(obj=statements.manual_hold(patient.id))
     if form.validate_on_submit():
         try:
@@ -211,7 +207,7 @@ def statement_hold(patient_id: int):
 @requires("billing.statements.run")
 def statement_release(patient_id: int):
     """Release a manual statement hold."""
-    patient = patient_or_404(patient_id)
+    patient = load_for_change(patient_id)
     try:
         statements.release_hold(patient.id)
     except StatementError as exc:

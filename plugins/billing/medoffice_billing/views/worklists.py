@@ -6,20 +6,22 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import prepared, settings
-from medoffice.access import requires
+from medoffice.auth import requires
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.prepared import slot
+from medoffice.web.query import parse_id, record_id, whole_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
 
 from .. import claims as claim_service
-from .. import ledger
+from .. import denials, ledger
 from ..claims import STATE_LABELS, ClaimError
 from ..jobs import follow_up_days, unanswered_condition
 from ..models import Claim, Payer, RemitClaim, Remittance
 from . import bp
+from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join
 
 TABS = {"unpaid": "Not answered", "rejected": "Rejected", "denied": "Denied", "exceptions": "835 exceptions"}
@@ -27,10 +29,7 @@ MAX_DAYS = 3650
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    text = request.args.get(name, "")
-    if text.isdigit() and low <= int(text) <= high:
-        return int(text)
-    return default
+    return whole_number(name, default, minimum=low, maximum=high)
 
 
 def _checkbox(claim) -> Markup:
@@ -75,13 +74,12 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
     table = paginate(
         query, id="worklist-table",
         columns=[
-            TableColumn("select", "Select", value=_checkbox),
+            TableColumn("select", "Select", value=_checkbox, export=False),
             TableColumn("claim_number", "Claim", sort=Claim.claim_number, link=lambda c: claim_url(c.id)),
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda c: f"{c.patient.last_name}, {c.patient.first_name}"),
             TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: payer_names.get(c.payer_id, "")),
-            TableColumn("service_date", "Service date", sort=Claim.service_date,
-                        value=lambda c: c.service_date.isoformat()),
+            TableColumn("service_date", "Service date", sort=Claim.service_date, kind="date"),
             TableColumn("age", "Days since sent", sort=Claim.submitted_at, numeric=True,
                         value=lambda c: (today - c.submitted_at.date()).days if c.submitted_at else ""),
             TableColumn("status", "Status", sort=Claim.status, value=lambda c: STATE_LABELS[c.status]),
@@ -135,7 +133,9 @@ def _tab_filter(key: str, days: int) -> tuple:
     if key == "unpaid":
         today = settings.today()
         return unanswered_condition(today, days), {}, (key, today, days)
-    return Claim.status == slot("status"), {"status": key}, (key,)  # "rejected" or "denied"
+    if key == "denied":  # the Denials page's claims, whatever their state
+        return denials.on_worklist(), {}, (key,)
+    return Claim.status == slot("status"), {"status": key}, (key,)  # "rejected"
 
 
 def _totals_by_payer(key: str, days: int) -> list[dict]:
@@ -157,7 +157,7 @@ def worklists():
     key = request.args.get("tab", "unpaid")
     key = key if key in TABS else "unpaid"
     days = _int_arg("days", follow_up_days(), 1, MAX_DAYS)
-    payer_id = _int_arg("payer", None, 1, 2**31)
+    payer_id = record_id("payer")
     who = request.args.get("who", "all")
     who = who if who in ("all", "mine", "unassigned") else "all"
     args = {"tab": key, "days": days if key == "unpaid" else None, "payer": payer_id,
@@ -182,6 +182,7 @@ def worklists():
     audit_list("billing.worklist.list", table.rows, tab=key)
     return render_page("billing/worklists.html", title="Worklists", table=table, tabs=TABS, current=key, days=days,
                        payer_id=payer_id, who=who, payers=payers, users=[u for u in staff if u.active], args=args,
+                       **saved_context("worklists"),
                        breadcrumbs=[("Worklists", None)])
 
 
@@ -201,12 +202,15 @@ def worklist_totals():
 @requires("billing.claims.edit")
 def worklist_assign():
     """Assign the selected claims to a user (or to nobody); each claim's history records it."""
-    ids = [int(v) for v in request.form.getlist("claim_id") if v.isdigit()]
-    target = request.form.get("user_id", "")
-    user_id = int(target) if target.isdigit() and target != "0" else None
+    ids = [claim_id for v in request.form.getlist("claim_id") if (claim_id := parse_id(v)) is not None]
+    target = request.form.get("user_id", "").strip()
+    user_id = parse_id(target) if target not in ("", "0") else None
     back = {k: request.form[k] for k in ("tab", "days", "payer", "who") if request.form.get(k)}
     if not ids:
         notify("Select the claims to assign first.", "error")
+        return redirect(url_for("billing.worklists", **back))
+    if target not in ("", "0") and user_id is None:
+        notify("Choose an active user to assign the claims to.", "error")
         return redirect(url_for("billing.worklists", **back))
     done = 0
     try:

@@ -38,7 +38,7 @@ MEDICARE_SECONDARY_TYPES = {
     "43": "Medicare Secondary Disabled Beneficiary Under Age 65 with Large Group Health Plan (LGHP)",
     "47": "Medicare Secondary, Other Liability Insurance is Primary",
 }
-_FORBIDDEN = set("*:^~") | {"\r", "\n", "\t"}
+_FORBIDDEN = set("*:^~") | {chr(code) for code in range(32)} | {"\x7f"}  # delimiters and control characters
 
 Segment = list[Element]
 _Item = TypeVar("_Item")

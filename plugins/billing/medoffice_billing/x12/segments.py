@@ -3,15 +3,23 @@
 Delimiters are always taken from the ISA header, so a file can be a single
 line, one segment per line (``\\n`` or ``\\r\\n``), with or without a trailing
 newline. A segment is a list of strings whose first item is the segment ID.
+
+Every X12 reader of the plugin (835 import, and the envelope check run on 837 files) splits text
+here, so this is where a control character inside a segment (NUL, a stray line break within an
+element...) refuses the file, naming the segment and element. Whitespace between segments is
+allowed; so is a control character the ISA itself declares as a delimiter.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 ISA_LENGTH = 106  # fixed width of the ISA segment, terminator included
 _WHITESPACE = " \t\r\n\f\v\ufeff"
+_CONTROLS = "\x00-\x1f\x7f-\x9f"  # C0, DEL and C1: never data in X12
+_CONTROL_NAMES = {"\x00": "NUL", "\t": "tab", "\n": "line feed", "\r": "carriage return", "\x7f": "DEL"}
 
 Element = str | Sequence[str]
 
@@ -97,14 +105,20 @@ def tokenize(text: str) -> tuple[list[list[str]], Delimiters]:
 
     Whitespace around segments (line breaks, indentation, a trailing newline)
     is ignored, and empty segments are skipped. Raises ``X12SyntaxError`` when
-    the text has no usable ISA header or a segment has no valid segment ID.
+    the text has no usable ISA header, a segment has no valid segment ID, or a
+    segment holds a control character that is not one of the declared separators
+    (the message names the segment, the element and the character's position).
     """
     delimiters = detect_delimiters(text)
+    control = _control_pattern(delimiters)
     segments: list[list[str]] = []
     for raw in text.split(delimiters.segment):
         raw = raw.strip(_WHITESPACE)
         if not raw:
             continue
+        found = control.search(raw)
+        if found:
+            raise _control_error(len(segments) + 1, raw, found.start(), delimiters.element)
         elements = raw.split(delimiters.element)
         tag = elements[0]
         if not (2 <= len(tag) <= 3 and tag.isascii() and tag.isalnum() and tag.isupper()):
@@ -113,6 +127,28 @@ def tokenize(text: str) -> tuple[list[list[str]], Delimiters]:
             )
         segments.append(elements)
     return segments, delimiters
+
+
+def _control_pattern(delimiters: Delimiters) -> re.Pattern:
+    """Control characters that may not appear inside a segment; the ISA's own separators excepted
+    (a few senders declare control characters as separators)."""
+    declared = "".join(sorted({delimiters.element, delimiters.component, delimiters.repetition} - {""}))
+    return re.compile(f"(?![{re.escape(declared)}])[{_CONTROLS}]")
+
+
+def _control_error(number: int, raw: str, index: int, separator: str) -> X12SyntaxError:
+    """The refusal of a segment holding a control character at ``index``, naming segment and element."""
+    char = raw[index]
+    element = raw.count(separator, 0, index)
+    offset = index - raw.rfind(separator, 0, index)
+    tag = raw.split(separator, 1)[0]
+    where = (f"Segment {number} ({tag}), element {tag}{element:02d}" if element
+             else f"Segment {number}, in its segment ID")
+    code = f"U+{ord(char):04X}"
+    name = f"{_CONTROL_NAMES[char]}, {code}" if char in _CONTROL_NAMES else code
+    return X12SyntaxError(
+        f"{where}, character {offset}: a control character ({name}) inside the data. "
+        f"X12 values hold printable text only, so the file was refused; ask the sender for a clean copy.")
 
 
 def join_segments(

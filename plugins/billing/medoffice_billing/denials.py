@@ -1,0 +1,126 @@
+"""Denials: the claims to work after a payer refused to pay, and what it refused, line by line.
+
+A claim is on the denial worklist when it is in the denied state (however it got there: an 835 or
+a person recording the payer's answer), or when an 835 left a denial for it in the denial queue
+that nobody has marked worked yet (a claim paid with some lines denied). The Denials page, the
+Worklists "Denied" tab and the Today count all read ``on_worklist``, so they always agree.
+
+The page lists each denied line of those claims: an adjustment an 835 posted against the payer
+(groups CO, OA and PI) that no later 835 reversed, leaving out the routine ones that are not
+denials: ``ROUTINE`` (the contractual reduction to the fee schedule, sequestration, what a prior
+payer already settled) and every patient-responsibility (PR) amount, which is billed on to the
+patient or the next payer. A claim on the list without such a line shows as one row for the
+whole claim.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import reduce
+from operator import or_
+
+from medoffice import prepared
+from medoffice.prepared import slot
+from peewee import JOIN, SQL, fn
+
+from .models import Claim, ClaimLine, LineTransaction, RemitClaim, Remittance
+
+LT = LineTransaction
+# (group, CARC) adjustments every paid claim carries; they are not denials.
+ROUTINE = (("CO", "45"), ("CO", "253"), ("OA", "23"))
+
+
+def _open_entries():
+    return RemitClaim.select(RemitClaim.claim).where((RemitClaim.queue == "denial")
+                                                     & (RemitClaim.resolved == False)  # noqa: E712
+                                                     & RemitClaim.claim.is_null(False))
+
+
+def on_worklist():
+    """The condition on ``Claim`` of the denial worklist: denied, or with a denial not yet marked worked.
+
+    Written as an id list (a UNION of two index searches) rather than an OR, which would read every claim.
+    """
+    denied = Claim.select(Claim.id).where(Claim.status == "denied")
+    return Claim.id.in_(denied.union(_open_entries()))
+
+
+def denied_line(entry=LT):
+    """The condition on a ledger entry that it records a denial: an adjustment an 835 posted against the
+    payer, not patient responsibility, not routine, and neither a reversal nor reversed."""
+    routine = reduce(or_, [(entry.group_code == group) & (entry.carc == carc) for group, carc in ROUTINE])
+    reversal = LT.alias("reversal")
+    return (entry.kind.in_(("adjustment", "writeoff")) & (entry.party == "insurance") & (entry.source == "era")
+            & (entry.group_code != "PR") & ~routine & entry.reverses.is_null()
+            & ~fn.EXISTS(reversal.select(SQL("1")).where(reversal.reverses == entry.id)))
+
+
+# The columns of a worklist row (LT and ClaimLine are None on a claim without a denied line).
+ROW_COLUMNS = (Claim.id.alias("claim_id"), Claim.claim_number, Claim.patient_id, Claim.payer.alias("payer_id"),
+               Claim.service_date, Claim.status, Claim.total_charge_cents, Claim.assigned_user_id,
+               Claim.status_changed_at, LT.id.alias("entry_id"), LT.group_code, LT.carc, LT.remark_codes,
+               LT.amount_cents, LT.posted_at, ClaimLine.line_number, ClaimLine.code)
+AMOUNT = fn.COALESCE(0 - LT.amount_cents, Claim.total_charge_cents)  # the line's denied amount, or the claim's
+DENIED_AT = fn.COALESCE(LT.posted_at, Claim.status_changed_at)  # when the 835 posted it, or the claim was denied
+
+
+def worklist_query(payer: bool = False, reason: bool = False, age: bool = False):
+    """A row per denied line of the claims on the worklist (one for a claim without one), with slots for the
+    filters asked for: ``payer`` (a payer id), ``reason`` (a CARC) and ``age`` (``denied_before``, a time)."""
+    query = (Claim.select(*ROW_COLUMNS)
+             .join(LT, JOIN.LEFT_OUTER, on=((LT.claim == Claim.id) & denied_line()))
+             .join(ClaimLine, JOIN.LEFT_OUTER, on=((ClaimLine.claim == Claim.id)
+                                                   & (ClaimLine.service_line == LT.service_line)))
+             .where(on_worklist()))
+    if payer:
+        query = query.where(Claim.payer == slot("payer"))
+    if reason:
+        query = query.where(LT.carc == slot("reason"))
+    if age:
+        query = query.where(DENIED_AT < slot("denied_before"))
+    return query
+
+
+def _reasons():
+    """The distinct CARCs of the worklist's denied lines, read claim by claim (the CROSS JOIN keeps SQLite
+    from starting at the ledger's index on ``reverses``, which holds nearly every entry, and scanning it)."""
+    worklist = Claim.select(Claim.id).where(Claim.status == "denied").union(_open_entries()).alias("worklist")
+    return (worklist.select_from(LT.carc).join(LT, JOIN.CROSS)
+            .where((LT.claim == worklist.c.id) & denied_line() & (LT.carc != ""))
+            .distinct().order_by(LT.carc).tuples())
+
+
+def _count():
+    """How many claims are on the worklist: the denied ones (counted on the status index) plus the others
+    with a denial waiting in the queue, without building the union of their ids."""
+    waiting = (RemitClaim.select(fn.COUNT(RemitClaim.claim.distinct())).join(Claim, on=(Claim.id == RemitClaim.claim))
+               .where((RemitClaim.queue == "denial") & (RemitClaim.resolved == False)  # noqa: E712
+                      & (Claim.status != "denied")))
+    return Claim.select(fn.COUNT(SQL("1")) + waiting).where(Claim.status == "denied").tuples()
+
+
+_REASONS = _reasons()
+_COUNT = _count()
+
+
+def reasons() -> list[str]:
+    """The reason codes (CARC) of the worklist's denied lines, for its filter."""
+    return [carc for (carc,) in prepared.run(_REASONS, "billing.denials.reasons")]
+
+
+def claim_count() -> int:
+    """How many claims are on the denial worklist."""
+    return int(next(iter(prepared.run(_COUNT, "billing.denials.count")))[0] or 0)
+
+
+def denied_before(today: dt.date, days: int):
+    """A denial posted before this time is at least ``days`` old on ``today`` (ages count UTC days, as shown),
+    as the database stores it (the slot sits in a COALESCE, which passes no column conversion on)."""
+    return LT.posted_at.db_value(dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), dt.timezone.utc))
+
+
+def open_entries(claim_id: int) -> list[RemitClaim]:
+    """The claim's denials waiting in the denial queue, oldest first (the claim page marks them worked)."""
+    return list(RemitClaim.select(RemitClaim, Remittance).join(Remittance)
+                .where((RemitClaim.claim == claim_id) & (RemitClaim.queue == "denial")
+                       & (RemitClaim.resolved == False))  # noqa: E712
+                .order_by(RemitClaim.id))
