@@ -1,0 +1,1 @@
+"""medoffice-finance: the practice's books (issue 13)."""

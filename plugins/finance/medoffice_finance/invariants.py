@@ -1,0 +1,131 @@
+"""The invariants that keep the books from drifting from billing, each one or two SQL aggregates.
+
+Billing's side is read from the durable event log itself (``core_event``: what billing published, in
+its own words, in the transactions that changed its ledger), never from billing's tables:
+
+- the journal balances: all posted debits equal all posted credits;
+- nothing unbooked: every billing event finance books has its booked-event row;
+- money received: what billing says it received (payments, less payers' provider-level adjustments)
+  equals what the books hold in the money-in-transit accounts (undeposited funds, EFTs and card
+  settlements in transit) plus what was deposited out of them;
+- receivables (accrual basis): billing's receivables (charges, less payments and adjustments, plus
+  refunds) equal the receivable accounts in the books.
+
+Shown on the finance dashboard, run by ``medoffice doctor`` and by the daily ``finance.invariants`` job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from medoffice.db import is_sqlite
+from medoffice.events.models import EventRecord
+from medoffice.money import format_cents
+from peewee import JOIN, SQL, fn
+
+from .balances import account_balances, journal_totals
+from .books import basis
+from .models import Account, BookedEvent, JournalEntry, JournalLine
+from .rules import BOOKED_EVENTS
+
+MONEY_ROLES = ("undeposited_funds", "eft_in_transit", "card_in_transit")
+RECEIVABLE_ROLES = ("ar_patient", "ar_insurance")  # the transfers clearing account is in transit
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """One check's outcome: ``status`` ok, warn or fail, and the sentence that explains it."""
+
+    name: str
+    title: str
+    status: str
+    message: str
+
+
+def event_sums() -> dict[str, int]:
+    """The sum of ``amount_cents`` per billing event type in the log (committed events only)."""
+    if is_sqlite():
+        amount = fn.json_extract(EventRecord.payload, "$.amount_cents")
+    else:
+        amount = SQL("CAST((payload::jsonb ->> 'amount_cents') AS BIGINT)")
+    rows = (EventRecord.select(EventRecord.name, fn.COALESCE(fn.SUM(amount), 0))
+            .where(EventRecord.name.in_(list(BOOKED_EVENTS)) & EventRecord.position.is_null(False))
+            .group_by(EventRecord.name).tuples())
+    return {name: int(total) for name, total in rows}
+
+
+def _role_ids(roles) -> list[int]:
+    return [a.id for a in Account.select(Account.id).where(Account.role.in_(list(roles)))]
+
+
+def check_balanced() -> Invariant:
+    """All posted debits equal all posted credits."""
+    debits, credits = journal_totals()
+    if debits == credits:
+        return Invariant("finance.balanced", "The journal balances", "ok",
+                         f"Debits and credits are both {format_cents(debits)}.")
+    return Invariant("finance.balanced", "The journal balances", "fail",
+                     f"Debits {format_cents(debits)} and credits {format_cents(credits)} differ.")
+
+
+def check_unbooked() -> Invariant:
+    """Every billing event of the log that finance books has been booked."""
+    logged = (EventRecord.select().where(EventRecord.name.in_(list(BOOKED_EVENTS))
+                                         & EventRecord.position.is_null(False)).count())
+    booked = BookedEvent.select().count()
+    title = "Every billing event is booked"
+    if logged == booked:
+        return Invariant("finance.unbooked", title, "ok", f"{booked:,} billing events booked, none waiting.")
+    return Invariant("finance.unbooked", title, "fail",
+                     f"{logged - booked:,} of {logged:,} billing events are not booked: see Admin, Events.")
+
+
+def money_held() -> int:
+    """Net debits on the money-in-transit accounts from every entry except deposits out of them (and their
+    reversals): what billing's money came to in the books, wherever it has gone since."""
+    reversed_entry = JournalEntry.alias()
+    net = fn.COALESCE(fn.SUM(JournalLine.debit_cents - JournalLine.credit_cents), 0)
+    query = (JournalLine.select(net)
+             .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
+             .join(reversed_entry, on=(JournalEntry.reverses == reversed_entry.id), join_type=JOIN.LEFT_OUTER)
+             .where((JournalEntry.status == "posted") & JournalLine.account.in_(_role_ids(MONEY_ROLES))
+                    & (JournalEntry.kind != "deposit")
+                    & (reversed_entry.kind.is_null() | (reversed_entry.kind != "deposit"))))
+    return int(query.scalar())
+
+
+def check_money(sums: dict[str, int]) -> Invariant:
+    """Money billing received equals undeposited and in-transit money plus what was deposited of it."""
+    received = sums.get("billing.payment_posted", 0) - sums.get("billing.provider_adjustment_posted", 0)
+    held = money_held()
+    title = "Money billing received is in the books"
+    if received == held:
+        return Invariant("finance.money", title, "ok",
+                         f"Billing received {format_cents(received)}; undeposited and in-transit money plus "
+                         f"deposits of it come to the same.")
+    return Invariant("finance.money", title, "fail",
+                     f"Billing received {format_cents(received)}, the books hold {format_cents(held)} in "
+                     f"undeposited and in-transit money and deposits of it (a difference of "
+                     f"{format_cents(received - held)}). Look for a manual entry on those accounts or an edited "
+                     f"posting rule.")
+
+
+def check_receivables(sums: dict[str, int]) -> Invariant:
+    """On accrual basis, the receivable accounts equal billing's receivables."""
+    title = "Receivables equal billing's"
+    if basis() != "accrual":
+        return Invariant("finance.receivables", title, "ok", "Cash basis: the books keep no receivables.")
+    billing_ar = (sums.get("billing.charge_posted", 0) + sums.get("billing.charge_voided", 0)
+                  + sums.get("billing.adjustment_posted", 0) - sums.get("billing.payment_posted", 0)
+                  + sums.get("billing.refund_posted", 0))
+    books_ar = sum(row.balance_cents for row in account_balances(account_ids=_role_ids(RECEIVABLE_ROLES)))
+    if billing_ar == books_ar:
+        return Invariant("finance.receivables", title, "ok", f"Both are {format_cents(books_ar)}.")
+    return Invariant("finance.receivables", title, "fail",
+                     f"Billing's receivables are {format_cents(billing_ar)}, the books' {format_cents(books_ar)} "
+                     f"(a difference of {format_cents(billing_ar - books_ar)}).")
+
+
+def run_all() -> list[Invariant]:
+    """Every invariant, in the order the dashboard shows them."""
+    sums = event_sums()
+    return [check_balanced(), check_unbooked(), check_money(sums), check_receivables(sums)]

@@ -1,0 +1,103 @@
+"""The chart of accounts: the list with balances, add, edit (deactivate) and delete while unused."""
+from __future__ import annotations
+
+from flask import abort, redirect, url_for
+from flask_wtf import FlaskForm
+from medoffice.auth import can, requires
+from medoffice.web.forms import choices, form_values
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate, url_template
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..balances import account_balances
+from ..chart import ChartError, delete_account, is_used, save_account
+from ..models import ACCOUNT_TYPES, Account
+from . import bp
+
+
+class AccountForm(FlaskForm):
+    """An account's number, name, type and whether it takes postings."""
+
+    number = StringField("Number", validators=[DataRequired(), Length(max=10)],
+                         description="3 to 6 digits: 1xxx assets, 2xxx liabilities, 3xxx equity, 4xxx revenue, "
+                                     "5xxx-9xxx expenses.")
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    type = SelectField("Type", choices=choices(ACCOUNT_TYPES.items()), default="expense")
+    description = TextAreaField("Description", validators=[Optional(), Length(max=1000)])
+    active = BooleanField("Active (takes postings)", default=True)
+
+
+@bp.route("/accounts")
+@requires("finance.view")
+def accounts():
+    """The chart: number, name, type, status and each account's balance."""
+    edit = url_template("finance.account_edit", "account_id") if can("finance.accounts.edit") else None
+    table = paginate(
+        Account.select(), id="accounts-table", per_page=100,
+        columns=[
+            TableColumn("number", "Number", sort=Account.number, link=(lambda a: edit(a.id)) if edit else None),
+            TableColumn("name", "Name", sort=Account.name),
+            TableColumn("type", "Type", sort=Account.type, value=lambda a: ACCOUNT_TYPES.get(a.type, a.type)),
+            TableColumn("balance", "Balance", kind="money", value=lambda a: a.balance_cents),
+            TableColumn("active", "Status", value=lambda a: "active" if a.active else "inactive"),
+        ],
+        search=lambda text: (Account.number ** f"{text}%") | (Account.name ** f"%{text}%"),
+        default_sort="number", endpoint="finance.accounts", noun="account", noun_plural="accounts",
+        search_placeholder="Number or name", empty_message="No accounts yet. Add one.")
+    balances = {b.account_id: b.balance_cents for b in account_balances(account_ids=[a.id for a in table.rows])}
+    for account in table.rows:
+        account.balance_cents = balances.get(account.id, 0)
+    return render_page("finance/accounts.html", title="Chart of accounts", table=table,
+                       breadcrumbs=[("Chart of accounts", None)])
+
+
+def _save(form: AccountForm, account: Account | None):
+    try:
+        return save_account(form_values(form), account)
+    except ChartError as exc:
+        getattr(form, exc.field or "number").errors.append(str(exc))
+        return None
+
+
+def _form_page(form, title, account=None):
+    return render_page("finance/account_form.html", title=title, form=form, account=account,
+                       deletable=account is not None and not account.role and not is_used(account),
+                       breadcrumbs=[("Chart of accounts", url_for("finance.accounts")), (title, None)])
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@requires("finance.accounts.edit")
+def account_new():
+    """Add an account."""
+    form = AccountForm()
+    if form.validate_on_submit() and (account := _save(form, None)):
+        notify(f"Added account {account.label}.")
+        return redirect(url_for("finance.accounts"))
+    return _form_page(form, "New account"), (422 if form.errors else 200)
+
+
+@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@requires("finance.accounts.edit")
+def account_edit(account_id: int):
+    """Edit an account; unticking Active deactivates it."""
+    account = Account.get_or_none(Account.id == account_id) or abort(404)
+    form = AccountForm(obj=account)
+    if form.validate_on_submit() and (saved := _save(form, account)):
+        notify(f"Saved account {saved.label}.")
+        return redirect(url_for("finance.accounts"))
+    return _form_page(form, f"Account {account.label}", account), (422 if form.errors else 200)
+
+
+@bp.route("/accounts/<int:account_id>/delete", methods=["POST"])
+@requires("finance.accounts.edit")
+def account_delete(account_id: int):
+    """Delete an account that was never used."""
+    account = Account.get_or_none(Account.id == account_id) or abort(404)
+    try:
+        delete_account(account)
+    except ChartError as exc:
+        notify(str(exc), "error")
+        return redirect(url_for("finance.account_edit", account_id=account.id)), 303
+    notify(f"Deleted account {account.label}.")
+    return redirect(url_for("finance.accounts")), 303

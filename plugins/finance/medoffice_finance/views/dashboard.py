@@ -1,0 +1,63 @@
+"""The finance overview: the checks against billing, the books' setup, and the dashboard card."""
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from medoffice.auth import can, requires
+from medoffice.limits import DateInRange
+from medoffice.web.forms import choices
+from medoffice.web.shell import notify, render_page
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional
+
+from ..books import BASES, BooksError, anything_posted, books, set_up
+from ..invariants import run_all
+from ..models import BookedEvent, JournalEntry, Period
+from . import bp
+
+
+class BooksForm(FlaskForm):
+    """The basis of the books and the day they open."""
+
+    basis = SelectField("Basis", choices=choices(BASES.items()))
+    opened_on = DateField("Books open on", validators=[Optional(), DateInRange()])
+
+
+def _page(form: BooksForm, status: int = 200):
+    setup = books()
+    return render_page("finance/dashboard.html", title="Finance", checks=run_all(), books=setup, bases=BASES,
+                       basis_fixed=anything_posted(), form=form if can("finance.accounts.edit") else None,
+                       entries=JournalEntry.select().where(JournalEntry.status == "posted").count(),
+                       booked=BookedEvent.select().count(),
+                       closed=Period.select().where(Period.status == "closed").order_by(Period.start_date.desc()).first(),
+                       breadcrumbs=[("Finance", None)]), status
+
+
+@bp.route("/")
+@requires("finance.view")
+def dashboard():
+    """The overview."""
+    return _page(BooksForm(obj=books()))
+
+
+@bp.route("/setup", methods=["POST"])
+@requires("finance.accounts.edit")
+def setup():
+    """Choose the basis (before anything is posted) and the opening day."""
+    form = BooksForm()
+    if form.validate_on_submit():
+        try:
+            set_up(form.basis.data, form.opened_on.data)
+        except BooksError as exc:
+            form.basis.errors.append(str(exc))
+        else:
+            notify("The books' setup is saved.")
+            return redirect(url_for("finance.dashboard"), 303)
+    return _page(form, 422)
+
+
+@bp.route("/widget")
+@requires("finance.view")
+def checks_widget():
+    """The dashboard card: whether the books agree with billing (an htmx fragment)."""
+    return render_template("finance/_checks.html", checks=run_all())

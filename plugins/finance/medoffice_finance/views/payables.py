@@ -1,0 +1,368 @@
+"""Payables pages: vendors (with their W-9), bills (entered, approved, voided, with the invoice), paying the
+bills due, and recurring bills."""
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+from flask_wtf import FlaskForm
+from medoffice.auth import can, requires
+from medoffice.limits import DateInRange
+from medoffice.models import Location
+from medoffice.money import parse_cents
+from medoffice.settings import today
+from medoffice.web.forms import choices
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate, url_template
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..bank import bank_accounts
+from ..models import Account, Bill, BillLine, BillPayment, RecurringBill, Vendor
+from ..payables import (FREQUENCIES, METHODS, BillLineInput, PayablesError, approve_bill, create_bill, pay_bill,
+                        save_recurring, save_vendor, void_bill)
+from . import bp
+
+STATUSES = {"awaiting": "Awaiting approval", "approved": "Approved", "void": "Void"}
+
+
+def _accounts(types=("expense", "asset")):
+    return [("", "")] + [(str(a.id), a.label) for a in Account.select().where(
+        Account.active & Account.type.in_(list(types))).order_by(Account.number)]
+
+
+def _locations():
+    return [("", "")] + [(str(loc.id), loc.name) for loc in Location.select().where(Location.active).order_by(Location.name)]
+
+
+def _vendors():
+    return [("", "")] + [(str(v.id), v.name) for v in Vendor.select().where(Vendor.active).order_by(Vendor.name)]
+
+
+class VendorForm(FlaskForm):
+    """A vendor."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    is_1099 = BooleanField("Gets a 1099-NEC (attach the W-9 on the vendor's page)")
+    default_account = SelectField("Default expense account", validators=[Optional()])
+    terms_days = IntegerField("Terms (days to pay)", default=30, validators=[InputRequired(), NumberRange(0, 365)])
+    email = StringField("E-mail", validators=[Optional(), Length(max=200)])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=1000)])
+    active = BooleanField("Active", default=True)
+
+
+@bp.route("/vendors")
+@requires("finance.view")
+def vendors():
+    """The vendors."""
+    link = url_template("finance.vendor", "vendor_id")
+    table = paginate(
+        Vendor.select(), id="vendors-table",
+        columns=[TableColumn("name", "Name", sort=Vendor.name, link=lambda v: link(v.id)),
+                 TableColumn("is_1099", "1099", kind="boolean"), TableColumn("terms_days", "Terms", numeric=True),
+                 TableColumn("active", "Active", kind="boolean")],
+        search=lambda text: Vendor.name ** f"%{text}%", default_sort="name", endpoint="finance.vendors",
+        noun="vendor", noun_plural="vendors", search_placeholder="Name", empty_message="No vendors yet. Add one.")
+    return render_page("finance/vendors.html", title="Vendors", table=table, breadcrumbs=[("Vendors", None)])
+
+
+def _vendor_form(form: VendorForm, vendor: Vendor | None):
+    form.default_account.choices = choices(_accounts())
+    if form.validate_on_submit():
+        values = {"name": form.name.data, "is_1099": form.is_1099.data,
+                  "default_account": int(form.default_account.data) if form.default_account.data else None,
+                  "terms_days": form.terms_days.data, "email": (form.email.data or "").strip(),
+                  "address": (form.address.data or "").strip(), "active": form.active.data}
+        try:
+            saved = save_vendor(values, vendor)
+        except PayablesError as exc:
+            getattr(form, exc.field or "name").errors.append(str(exc))
+        else:
+            notify(f"Saved vendor {saved.name}.")
+            return redirect(url_for("finance.vendor", vendor_id=saved.id), 303)
+    title = vendor.name if vendor else "New vendor"
+    return render_page("finance/vendor.html", title=title, form=form, vendor=vendor,
+                       bills=list(Bill.select().where(Bill.vendor == vendor.id).order_by(Bill.bill_date.desc())
+                                  .limit(50)) if vendor else [],
+                       breadcrumbs=[("Vendors", url_for("finance.vendors")), (title, None)]), \
+        (422 if form.errors else 200)
+
+
+@bp.route("/vendors/new", methods=["GET", "POST"])
+@requires("finance.bills.edit")
+def vendor_new():
+    """Add a vendor."""
+    return _vendor_form(VendorForm(), None)
+
+
+@bp.route("/vendors/<int:vendor_id>")
+@requires("finance.view")
+def vendor(vendor_id: int):
+    """A vendor: details, W-9, recent bills."""
+    found = Vendor.get_or_none(Vendor.id == vendor_id) or abort(404)
+    form = VendorForm(obj=found, default_account=str(found.default_account_id or ""))
+    form.default_account.choices = choices(_accounts())
+    return render_page("finance/vendor.html", title=found.name, form=form if can("finance.bills.edit") else None,
+                       vendor=found, bills=list(Bill.select().where(Bill.vendor == found.id)
+                                                .order_by(Bill.bill_date.desc()).limit(50)),
+                       breadcrumbs=[("Vendors", url_for("finance.vendors")), (found.name, None)])
+
+
+@bp.route("/vendors/<int:vendor_id>", methods=["POST"])
+@requires("finance.bills.edit")
+def vendor_edit(vendor_id: int):
+    """Save a vendor."""
+    found = Vendor.get_or_none(Vendor.id == vendor_id) or abort(404)
+    return _vendor_form(VendorForm(), found)
+
+
+class BillLineForm(Form):
+    """One line of a bill; blank rows are ignored."""
+
+    account = SelectField("Account", validators=[Optional()])
+    amount = StringField("Amount", validators=[Optional(), Length(max=20)])
+    memo = StringField("Line memo", validators=[Optional(), Length(max=200)])
+    location = SelectField("Location", validators=[Optional()])
+
+
+class BillForm(FlaskForm):
+    """A vendor's bill."""
+
+    vendor = SelectField("Vendor", validators=[DataRequired(message="Choose the vendor.")])
+    number = StringField("Vendor's invoice number", validators=[Optional(), Length(max=60)])
+    bill_date = DateField("Bill date", validators=[DataRequired(), DateInRange()])
+    due_date = DateField("Due date", validators=[Optional(), DateInRange()],
+                         description="Blank: the bill date plus the vendor's terms.")
+    memo = StringField("Memo", validators=[Optional(), Length(max=200)])
+    lines = FieldList(FormField(BillLineForm), min_entries=4, max_entries=30)
+
+
+@bp.route("/bills")
+@requires("finance.view")
+def bills():
+    """Bills, by due date."""
+    link = url_template("finance.bill", "bill_id")
+    table = paginate(
+        Bill.select(Bill, Vendor).join(Vendor), id="bills-table",
+        columns=[TableColumn("number", "Bill", sort=Bill.number, link=lambda b: link(b.id)),
+                 TableColumn("vendor", "Vendor", sort=Vendor.name, value=lambda b: b.vendor.name),
+                 TableColumn("bill_date", "Date", sort=Bill.bill_date, kind="date"),
+                 TableColumn("due_date", "Due", sort=Bill.due_date, kind="date"),
+                 TableColumn("status", "Status", kind="status", value=lambda b: STATUSES.get(b.status, b.status)),
+                 TableColumn("total", "Total", sort=Bill.total_cents, kind="money", value=lambda b: b.total_cents),
+                 TableColumn("open", "Open", kind="money", value=lambda b: b.open_cents)],
+        search=lambda text: (Bill.number ** f"%{text}%") | (Vendor.name ** f"%{text}%"), default_sort="due_date",
+        endpoint="finance.bills", noun="bill", noun_plural="bills", search_placeholder="Bill number or vendor",
+        empty_message="No bills yet. Enter one from a vendor's invoice.")
+    return render_page("finance/bills.html", title="Bills", table=table, breadcrumbs=[("Bills", None)])
+
+
+def _bill_lines(form: BillForm) -> list[BillLineInput] | None:
+    lines, ok = [], True
+    for row in form.lines:
+        sub = row.form
+        if not sub.account.data and not (sub.amount.data or "").strip():
+            continue
+        if not sub.account.data:
+            sub.account.errors.append("Choose the account.")
+            ok = False
+            continue
+        try:
+            cents = parse_cents((sub.amount.data or "").strip())
+        except ValueError as exc:
+            sub.amount.errors.append(str(exc)[:1].upper() + str(exc)[1:] + ".")
+            ok = False
+            continue
+        lines.append(BillLineInput(int(sub.account.data), cents, (sub.memo.data or "").strip(),
+                                   int(sub.location.data) if sub.location.data else None))
+    return lines if ok else None
+
+
+@bp.route("/bills/new", methods=["GET", "POST"])
+@requires("finance.bills.edit")
+def bill_new():
+    """Enter a bill: approved at once at or under the threshold, else waiting for approval."""
+    form = BillForm()
+    form.vendor.choices = choices(_vendors())
+    for row in form.lines:
+        row.form.account.choices = choices(_accounts())
+        row.form.location.choices = choices(_locations())
+    if request.method == "GET":
+        form.bill_date.data = today()
+    status = 200
+    if form.validate_on_submit():
+        lines = _bill_lines(form)
+        if lines is not None:
+            try:
+                bill = create_bill(int(form.vendor.data), form.number.data or "", form.bill_date.data, lines,
+                                   due_date=form.due_date.data, memo=(form.memo.data or "").strip())
+            except PayablesError as exc:
+                target = getattr(form, exc.field, None) if exc.field else None
+                (target.errors if target is not None else form.form_errors).append(str(exc))
+            else:
+                notify(f"Bill {bill.number} entered" + (": it waits for approval." if bill.status == "awaiting"
+                                                        else " and approved."))
+                return redirect(url_for("finance.bill", bill_id=bill.id), 303)
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    return render_page("finance/bill_form.html", title="New bill", form=form,
+                       breadcrumbs=[("Bills", url_for("finance.bills")), ("New bill", None)]), status
+
+
+def _bill_page(found: Bill, error: str = "", status: int = 200):
+    lines = list(BillLine.select(BillLine, Account).join(Account).where(BillLine.bill == found.id).order_by(BillLine.id))
+    payments = list(BillPayment.select().where(BillPayment.bill == found.id).order_by(BillPayment.paid_on))
+    return render_page("finance/bill.html", title=f"Bill {found.number}", bill=found, lines=lines, payments=payments,
+                       vendor=Vendor.get_by_id(found.vendor_id), statuses=STATUSES, error=error,
+                       banks=[(a.id, a.label) for a in bank_accounts()], methods=METHODS, today=today(),
+                       breadcrumbs=[("Bills", url_for("finance.bills")), (f"Bill {found.number}", None)]), status
+
+
+def _bill(bill_id: int) -> Bill:
+    return Bill.get_or_none(Bill.id == bill_id) or abort(404)
+
+
+@bp.route("/bills/<int:bill_id>")
+@requires("finance.view")
+def bill(bill_id: int):
+    """A bill: its lines, status, payments and invoice."""
+    return _bill_page(_bill(bill_id))
+
+
+@bp.route("/bills/<int:bill_id>/approve", methods=["POST"])
+@requires("finance.bills.approve")
+def bill_approve(bill_id: int):
+    """Approve a bill waiting for approval."""
+    found = _bill(bill_id)
+    try:
+        approve_bill(found.id)
+    except PayablesError as exc:
+        return _bill_page(found, str(exc), 422)
+    notify(f"Bill {found.number} approved.")
+    return redirect(url_for("finance.bill", bill_id=found.id), 303)
+
+
+@bp.route("/bills/<int:bill_id>/void", methods=["POST"])
+@requires("finance.bills.edit")
+def bill_void(bill_id: int):
+    """Void a bill nothing was paid on."""
+    found = _bill(bill_id)
+    try:
+        void_bill(found.id, (request.form.get("reason") or "")[:500], today())
+    except PayablesError as exc:
+        return _bill_page(found, str(exc), 422)
+    notify(f"Bill {found.number} voided.")
+    return redirect(url_for("finance.bill", bill_id=found.id), 303)
+
+
+class PayForm(FlaskForm):
+    """How the chosen bills are paid."""
+
+    paid_on = DateField("Payment date", validators=[DataRequired(), DateInRange()])
+    bank_account = SelectField("From bank account", validators=[DataRequired(message="Choose the bank account.")])
+    method = SelectField("Method", choices=choices(METHODS.items()))
+    first_check = StringField("First check number", validators=[Optional(), Length(max=20)],
+                              description="Checks are numbered from it, one per bill, in the order listed.")
+
+
+@bp.route("/bills/pay", methods=["GET", "POST"])
+@requires("finance.bills.pay")
+def bills_pay():
+    """Pay bills due: tick them, adjust the amounts (partial payments), record checks or ACH."""
+    due = list(Bill.select(Bill, Vendor).join(Vendor).where((Bill.status == "approved")
+                                                           & (Bill.paid_cents < Bill.total_cents))
+               .order_by(Bill.due_date, Vendor.name, Bill.id).limit(200))
+    form = PayForm()
+    form.bank_account.choices = choices([(str(a.id), a.label) for a in bank_accounts()])
+    if request.method == "GET":
+        form.paid_on.data = today()
+    errors = []
+    if form.validate_on_submit():
+        chosen = {int(v) for v in request.form.getlist("bills") if v.isdecimal() and len(v) < 12}
+        picked = [b for b in due if b.id in chosen]
+        if not picked:
+            errors.append("Tick the bills to pay.")
+        check = (form.first_check.data or "").strip()
+        if form.method.data == "check" and picked and not check.isdecimal():
+            errors.append("Enter the first check number (digits).")
+        amounts = {}
+        for found in picked:
+            try:
+                amounts[found.id] = parse_cents((request.form.get(f"amount-{found.id}") or "")[:20].strip())
+            except ValueError as exc:
+                errors.append(f"Bill {found.number}: {exc}.")
+        if not errors:
+            paid = 0
+            try:
+                for number, found in enumerate(picked):
+                    check_number = str(int(check) + number) if form.method.data == "check" else ""
+                    pay_bill(found.id, amounts[found.id], form.paid_on.data, int(form.bank_account.data),
+                             form.method.data, check_number)
+                    paid += 1
+            except PayablesError as exc:
+                errors.append(f"Bill {found.number}: {exc}" + (f" ({paid} paid before it.)" if paid else ""))
+            else:
+                notify(f"{paid} bill(s) paid. The check register is under Reports.")
+                return redirect(url_for("finance.bills_pay"), 303)
+    elif request.method == "POST":
+        errors.extend(message for messages in form.errors.values() for message in messages)
+    return render_page("finance/bills_pay.html", title="Pay bills", form=form, due=due, errors=errors,
+                       breadcrumbs=[("Bills", url_for("finance.bills")), ("Pay bills", None)]), \
+        (422 if errors else 200)
+
+
+class RecurringForm(FlaskForm):
+    """A recurring bill."""
+
+    vendor = SelectField("Vendor", validators=[DataRequired(message="Choose the vendor.")])
+    memo = StringField("What for", validators=[DataRequired(), Length(max=200)])
+    account = SelectField("Account", validators=[DataRequired(message="Choose the account.")])
+    amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
+    frequency = SelectField("How often", choices=choices(FREQUENCIES.items()))
+    interval = IntegerField("Every how many weeks", default=1, validators=[InputRequired(), NumberRange(1, 52)])
+    starts_on = DateField("First date", validators=[DataRequired(), DateInRange()])
+    ends_on = DateField("Last date", validators=[Optional(), DateInRange()])
+    days_ahead = IntegerField("Enter it this many days ahead", default=14, validators=[InputRequired(),
+                                                                                      NumberRange(0, 90)])
+
+
+def _recurring_form() -> RecurringForm:
+    form = RecurringForm()
+    form.vendor.choices = choices(_vendors())
+    form.account.choices = choices(_accounts())
+    return form
+
+
+def _recurring_page(form: RecurringForm, status: int = 200):
+    rows = list(RecurringBill.select(RecurringBill, Vendor).join(Vendor).order_by(Vendor.name))
+    return render_page("finance/recurring.html", title="Recurring bills", form=form, rows=rows,
+                       frequencies=FREQUENCIES,
+                       breadcrumbs=[("Bills", url_for("finance.bills")), ("Recurring bills", None)]), status
+
+
+@bp.route("/bills/recurring")
+@requires("finance.view")
+def recurring():
+    """Recurring bills, and the form to add one."""
+    return _recurring_page(_recurring_form())
+
+
+@bp.route("/bills/recurring", methods=["POST"])
+@requires("finance.bills.edit")
+def recurring_new():
+    """Add a recurring bill."""
+    form = _recurring_form()
+    if form.validate_on_submit():
+        try:
+            cents = parse_cents(form.amount.data.strip())
+            save_recurring({"vendor": int(form.vendor.data), "memo": form.memo.data.strip(),
+                            "account": int(form.account.data), "location": None, "amount_cents": cents,
+                            "frequency": form.frequency.data, "interval": form.interval.data,
+                            "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
+                            "days_ahead": form.days_ahead.data})
+        except (ValueError, PayablesError) as exc:
+            form.amount.errors.append(str(exc))
+        else:
+            notify("The recurring bill is saved: the daily job enters each one ahead of its date.")
+            return redirect(url_for("finance.recurring"), 303)
+    return _recurring_page(form, 422)

@@ -1,0 +1,113 @@
+"""Posting rules: the settings page that says how each kind of billing event is booked."""
+from __future__ import annotations
+
+from flask import abort, redirect, url_for
+from flask_wtf import FlaskForm
+from medoffice.auth import requires
+from medoffice.web.forms import choices, form_values
+from medoffice.web.shell import notify, render_page
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from ..books import BASES, anything_posted, books
+from ..models import Account, PostingRule
+from ..rule_service import RuleError, delete_rule, save_rule
+from ..rules import EVENT_TITLES, specificity
+from . import bp
+
+ANY = [("", "Any")]
+
+
+class RuleForm(FlaskForm):
+    """A rule's event, conditions and accounts."""
+
+    event_name = SelectField("Billing event", choices=choices(EVENT_TITLES.items()))
+    basis = SelectField("Basis of the books", choices=choices([("any", "Any"), ("accrual", "Accrual"),
+                                                               ("cash", "Cash")]))
+    party = SelectField("Party", choices=choices(ANY + [("insurance", "Insurance"), ("patient", "Patient")]))
+    method = SelectField("Payment method", choices=choices(ANY + [(m, m.upper() if m == "eft" else m.capitalize())
+                                                                 for m in ("cash", "check", "card", "eft")]))
+    kind = SelectField("Adjustment kind", choices=choices(ANY + [("adjustment", "Adjustment"),
+                                                               ("writeoff", "Write-off"), ("transfer", "Transfer")]))
+    group_code = SelectField("CAS group code", choices=choices(ANY + [(c, c) for c in ("CO", "PR", "OA", "PI", "CR")]))
+    books = BooleanField("Book these events (untick: matched and deliberately not booked)", default=True)
+    debit_account = SelectField("Debit", validators=[Optional()])
+    credit_account = SelectField("Credit", validators=[Optional()])
+    description = StringField("Description", validators=[Optional(), Length(max=200)])
+
+
+def _form(rule: PostingRule | None = None) -> RuleForm:
+    form = RuleForm(obj=rule)
+    accounts = choices([("", "")] + [(str(a.id), a.label) for a in
+                                     Account.select().where(Account.active).order_by(Account.number)])
+    form.debit_account.choices = accounts
+    form.credit_account.choices = accounts
+    if rule is not None and not form.is_submitted():
+        form.debit_account.data = str(rule.debit_account_id or "")
+        form.credit_account.data = str(rule.credit_account_id or "")
+    return form
+
+
+def _values(form: RuleForm) -> dict:
+    values = form_values(form)
+    for side in ("debit_account", "credit_account"):
+        values[side] = int(values[side]) if values[side] else None
+    return values
+
+
+@bp.route("/rules")
+@requires("finance.view")
+def rules():
+    """Every rule by event, the most specific first, and the books' basis."""
+    labels = {a.id: a.label for a in Account.select(Account.id, Account.number, Account.name)}
+    rows = sorted(PostingRule.select(), key=lambda r: (list(EVENT_TITLES).index(r.event_name), -specificity(r), r.id))
+    return render_page("finance/rules.html", title="Posting rules", rules=rows, labels=labels, titles=EVENT_TITLES,
+                       books=books(), bases=BASES, basis_fixed=anything_posted(), breadcrumbs=[("Posting rules", None)])
+
+
+def _rule_page(form, title, rule=None, status=200):
+    return render_page("finance/rule_form.html", title=title, form=form, rule=rule,
+                       breadcrumbs=[("Posting rules", url_for("finance.rules")), (title, None)]), status
+
+
+@bp.route("/rules/new", methods=["GET", "POST"])
+@requires("finance.rules.edit")
+def rule_new():
+    """Add a rule."""
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            save_rule(_values(form))
+        except RuleError as exc:
+            getattr(form, exc.field or "event_name").errors.append(str(exc))
+        else:
+            notify("Rule added: it books events from now on.")
+            return redirect(url_for("finance.rules"))
+    return _rule_page(form, "New posting rule", status=422 if form.errors else 200)
+
+
+@bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
+@requires("finance.rules.edit")
+def rule_edit(rule_id: int):
+    """Edit a rule; events already booked keep their entries."""
+    rule = PostingRule.get_or_none(PostingRule.id == rule_id) or abort(404)
+    form = _form(rule)
+    if form.validate_on_submit():
+        try:
+            save_rule(_values(form), rule)
+        except RuleError as exc:
+            getattr(form, exc.field or "event_name").errors.append(str(exc))
+        else:
+            notify("Rule saved: it books events from now on.")
+            return redirect(url_for("finance.rules"))
+    return _rule_page(form, f"Posting rule {rule.id}", rule, 422 if form.errors else 200)
+
+
+@bp.route("/rules/<int:rule_id>/delete", methods=["POST"])
+@requires("finance.rules.edit")
+def rule_delete(rule_id: int):
+    """Delete a rule."""
+    rule = PostingRule.get_or_none(PostingRule.id == rule_id) or abort(404)
+    delete_rule(rule)
+    notify(f"Rule {rule.id} deleted.")
+    return redirect(url_for("finance.rules"), 303)
