@@ -1,0 +1,1 @@
+"""medoffice's HR plugin: employee files on core's staff records and the employee manual."""

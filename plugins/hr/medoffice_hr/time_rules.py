@@ -1,0 +1,164 @@
+"""Pure rules of time and leave: pay periods, FLSA workweeks, worked minutes per local day,
+overtime (weekly over 40 hours at 1.5x, optionally daily), and leave accrual with caps, carry-over
+limits and waiting periods. No database, no Flask: minutes and dates in, minutes out."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+FREQUENCIES = (("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("semimonthly", "Twice a month (1st and 16th)"),
+               ("monthly", "Monthly"))
+PERIODS_PER_YEAR = {"weekly": 52, "biweekly": 26, "semimonthly": 24, "monthly": 12}
+WEEKDAYS = (("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursday"), ("4", "Friday"),
+            ("5", "Saturday"), ("6", "Sunday"))
+WEEKLY_OVERTIME_AFTER = 40 * 60  # FLSA: hours over 40 in the workweek
+ACCRUAL_METHODS = (("per_hour_worked", "Per hour worked"), ("per_pay_period", "Per pay period"),
+                   ("yearly", "Granted each year"))
+APPLIES_TO = (("all", "Every employee"), ("full_and_part_time", "Full- and part-time (not contractors)"),
+              ("full_time", "Full-time only"))
+LEAVE_STATUSES = (("pending", "Waiting for approval"), ("approved", "Approved"), ("denied", "Denied"),
+                  ("cancelled", "Cancelled"))
+
+
+def pay_period(day: dt.date, frequency: str, anchor: dt.date) -> tuple[dt.date, dt.date]:
+    """The pay period (first day, last day) that holds ``day``. Weekly and biweekly periods are
+    counted from ``anchor`` (the first day of any one period); semi-monthly is the 1st-15th and the
+    16th-end; monthly the calendar month."""
+    if frequency in ("weekly", "biweekly"):
+        length = 7 if frequency == "weekly" else 14
+        start = anchor + dt.timedelta(days=((day - anchor).days // length) * length)
+        return start, start + dt.timedelta(days=length - 1)
+    last = calendar.monthrange(day.year, day.month)[1]
+    if frequency == "semimonthly":
+        if day.day <= 15:
+            return day.replace(day=1), day.replace(day=15)
+        return day.replace(day=16), day.replace(day=last)
+    if frequency == "monthly":
+        return day.replace(day=1), day.replace(day=last)
+    raise ValueError(f"unknown pay frequency {frequency!r}")
+
+
+def workweek_start(day: dt.date, first_weekday: int) -> dt.date:
+    """The first day of the FLSA workweek (a fixed, recurring 7 days) that holds ``day``."""
+    return day - dt.timedelta(days=(day.weekday() - first_weekday) % 7)
+
+
+def minutes_by_day(intervals, zone) -> dict[dt.date, int]:
+    """Whole minutes worked on each local date from (start, end) aware intervals; an interval that
+    crosses midnight is split there."""
+    days: dict[dt.date, int] = {}
+    for start, end in intervals:
+        start, end = start.astimezone(zone), end.astimezone(zone)
+        while start < end:
+            midnight = dt.datetime.combine(start.date() + dt.timedelta(days=1), dt.time(), zone)
+            piece_end = min(end, midnight)
+            # Subtract in UTC: aware datetimes sharing a zone subtract by wall clock, wrong across DST.
+            seconds = (piece_end.astimezone(dt.timezone.utc) - start.astimezone(dt.timezone.utc)).total_seconds()
+            days[start.date()] = days.get(start.date(), 0) + int(seconds // 60)
+            start = piece_end
+    return days
+
+
+@dataclass(frozen=True)
+class DayHours:
+    """One day's worked minutes split into regular and overtime."""
+
+    regular: int
+    overtime: int
+
+
+def overtime_by_day(day_minutes: dict[dt.date, int], first_weekday: int, daily_after: int = 0,
+                    exempt: bool = False) -> dict[dt.date, DayHours]:
+    """Split each day's minutes into regular and overtime. Within each workweek, in date order: a day's
+    minutes over ``daily_after`` (when set) are overtime; the rest count toward the week, and what
+    passes 40 hours in the week is overtime. An exempt employee's time is all regular. Feed the whole
+    workweek up to the period's end: a workweek that spans two pay periods then gives each period the
+    overtime its own days earned."""
+    result = {}
+    week_totals: dict[dt.date, int] = {}
+    for day in sorted(day_minutes):
+        minutes = day_minutes[day]
+        if exempt:
+            result[day] = DayHours(minutes, 0)
+            continue
+        daily_ot = max(0, minutes - daily_after) if daily_after else 0
+        counted = minutes - daily_ot
+        week = workweek_start(day, first_weekday)
+        before = week_totals.get(week, 0)
+        weekly_ot = max(0, before + counted - WEEKLY_OVERTIME_AFTER) - max(0, before - WEEKLY_OVERTIME_AFTER)
+        week_totals[week] = before + counted
+        result[day] = DayHours(counted - weekly_ot, daily_ot + weekly_ot)
+    return result
+
+
+def totals(hours: dict[dt.date, DayHours], start: dt.date, end: dt.date) -> tuple[int, int]:
+    """(regular, overtime) minutes of the days from ``start`` to ``end``."""
+    regular = sum(h.regular for d, h in hours.items() if start <= d <= end)
+    overtime = sum(h.overtime for d, h in hours.items() if start <= d <= end)
+    return regular, overtime
+
+
+def capped(earned: int, balance: int, cap: int) -> int:
+    """What of ``earned`` minutes may be added to ``balance`` under a cap (0: no cap)."""
+    if earned <= 0:
+        return 0
+    if not cap:
+        return earned
+    return max(0, min(earned, cap - balance))
+
+
+def accrual_for_hours(worked_minutes: int, earn_minutes: int, per_worked_minutes: int) -> int:
+    """Minutes of leave earned for ``worked_minutes`` at ``earn_minutes`` per ``per_worked_minutes``
+    worked (1 hour per 30: 60 per 1800), rounded down to the minute."""
+    if per_worked_minutes <= 0:
+        return 0
+    return worked_minutes * earn_minutes // per_worked_minutes
+
+
+def forfeited_at_year_end(balance: int, carryover_limit: int | None) -> int:
+    """Minutes lost at the turn of the year when at most ``carryover_limit`` carry over (None: all)."""
+    if carryover_limit is None or balance <= carryover_limit:
+        return 0
+    return balance - carryover_limit
+
+
+def eligible_from(hire_date: dt.date, waiting_days: int) -> dt.date:
+    """The first day a new employee earns and uses leave under a policy with a waiting period."""
+    return hire_date + dt.timedelta(days=waiting_days)
+
+
+def applies(applies_to: str, employment_type: str) -> bool:
+    """Whether a policy for ``applies_to`` covers an employee of ``employment_type``."""
+    if applies_to == "all":
+        return True
+    if applies_to == "full_and_part_time":
+        return employment_type in ("full_time", "part_time")
+    return employment_type == "full_time"
+
+
+def parse_hours(text: str) -> int:
+    """Hours typed as "7.5" or "7:30" in whole minutes; ValueError for anything else or not above zero."""
+    text = (text or "").strip()
+    if ":" in text:
+        hours, _, minutes = text.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and int(minutes) < 60):
+            raise ValueError("Give hours as 7.5 or 7:30.")
+        total = int(hours) * 60 + int(minutes)
+    else:
+        whole, _, fraction = text.partition(".")
+        if not whole.isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > 2:
+            raise ValueError("Give hours as 7.5 or 7:30.")
+        total = int(whole) * 60 + (int(fraction.ljust(2, "0")) * 60 // 100 if fraction else 0)
+    if total <= 0:
+        raise ValueError("Give more than zero hours.")
+    if total > 24 * 60 * 366:
+        raise ValueError("That is more hours than a year holds.")
+    return total
+
+
+def hours_text(minutes: int) -> str:
+    """Minutes as hours and minutes ("7:30")."""
+    sign = "-" if minutes < 0 else ""
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60}:{minutes % 60:02d}"

@@ -1,0 +1,128 @@
+"""Timesheets: each employee's pay period, its worked minutes split into regular and overtime
+(FLSA workweek, optional daily overtime, exempt staff never overtime), approved by the supervisor
+or HR. Approval records the minutes payroll pays and earns leave; reopening undoes the leave."""
+from __future__ import annotations
+
+import datetime as dt
+
+from medoffice import audit, settings
+from medoffice.db import transaction, utcnow
+from medoffice.settings import practice_timezone
+
+from . import time_rules
+from .employees import HrError
+from .models import Employment
+from .time_models import TimeEntry, Timesheet
+
+FREQUENCY_SETTING = "hr.pay_frequency"
+ANCHOR_SETTING = "hr.pay_period_anchor"
+WORKWEEK_SETTING = "hr.workweek_start"
+DAILY_OVERTIME_SETTING = "hr.daily_overtime_hours"
+DEFAULT_ANCHOR = "2026-01-04"
+
+
+def anchor_problem(value: str) -> str | None:
+    """Why a pay period anchor is refused (the setting's check)."""
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return "Give the first day of any one pay period as YYYY-MM-DD."
+    return None
+
+
+def frequency() -> str:
+    """The practice's pay frequency (a setting)."""
+    return settings.get(FREQUENCY_SETTING)
+
+
+def period_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The pay period holding ``day`` under the practice's settings."""
+    return time_rules.pay_period(day, frequency(), dt.date.fromisoformat(settings.get(ANCHOR_SETTING)))
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), practice_timezone())
+
+
+def hours_of(employments: list[Employment], start: dt.date, end: dt.date) -> dict[int, tuple[int, int]]:
+    """Employment id -> (regular, overtime) minutes worked from ``start`` to ``end``, reading the
+    whole workweek that holds ``start`` so overtime earned across the period's start is right. One
+    query for every employee; time still clocked in is not counted."""
+    first_weekday = int(settings.get(WORKWEEK_SETTING))
+    daily_after = int(settings.get(DAILY_OVERTIME_SETTING)) * 60
+    since = _local_midnight(time_rules.workweek_start(start, first_weekday))
+    until = _local_midnight(end + dt.timedelta(days=1))
+    by_employment: dict[int, list] = {e.id: [] for e in employments}
+    rows = (TimeEntry.select(TimeEntry.employment, TimeEntry.started_at, TimeEntry.ended_at)
+            .where(TimeEntry.employment.in_(list(by_employment)) & (TimeEntry.kind == "work")
+                   & TimeEntry.ended_at.is_null(False) & (TimeEntry.started_at < until) & (TimeEntry.ended_at > since))
+            .tuples())
+    for employment_id, started, ended in rows:
+        by_employment[employment_id].append((max(started, since), min(ended, until)))
+    zone = practice_timezone()
+    result = {}
+    for employment in employments:
+        days = time_rules.minutes_by_day(by_employment[employment.id], zone)
+        hours = time_rules.overtime_by_day(days, first_weekday, daily_after, exempt=employment.flsa_exempt)
+        result[employment.id] = time_rules.totals(hours, start, end)
+    return result
+
+
+def sheet(employment: Employment, start: dt.date) -> Timesheet | None:
+    """The recorded timesheet of the period starting ``start``, if any."""
+    return Timesheet.get_or_none((Timesheet.employment == employment) & (Timesheet.period_start == start))
+
+
+def is_approved(employment: Employment, day: dt.date) -> bool:
+    """Whether the period holding ``day`` is approved for the employee."""
+    start, _end = period_of(day)
+    found = sheet(employment, start)
+    return found is not None and found.status == "approved"
+
+
+def approve(employment: Employment, start: dt.date, by: str) -> Timesheet:
+    """Approve the employee's period starting ``start``: its minutes are recorded for payroll and
+    leave is earned on them. Refused while time in the period is still clocked in."""
+    period_start, period_end = period_of(start)
+    if period_start != start:
+        raise HrError("That is not the first day of a pay period.")
+    if period_start > settings.today():
+        raise HrError("A period that has not begun is not approved.")
+    still_in = TimeEntry.select().where((TimeEntry.employment == employment) & TimeEntry.ended_at.is_null()
+                                        & (TimeEntry.started_at < _local_midnight(period_end + dt.timedelta(days=1))))
+    if still_in.exists():
+        raise HrError("Someone is still clocked in in this period: clock them out or correct the time first.")
+    from . import leave  # leave earns on approved timesheets; it reads timesheets too
+
+    regular, overtime = hours_of([employment], period_start, period_end)[employment.id]
+    with transaction():
+        row = sheet(employment, period_start) or Timesheet(employment=employment, period_start=period_start,
+                                                            period_end=period_end)
+        if row.status == "approved":
+            raise HrError("This timesheet is already approved.")
+        if row.status == "paid":
+            raise HrError("This timesheet is paid: a correction goes through a correcting pay run.")
+        row.status, row.regular_minutes, row.overtime_minutes = "approved", regular, overtime
+        row.approved_by, row.approved_at = by, utcnow()
+        row.save()
+        earned = leave.accrue_for_timesheet(row)
+        audit.record("hr.timesheet.approve", "hr_timesheet", row.id,
+                     detail={"staff_id": employment.staff_id, "period_start": period_start.isoformat(),
+                             "regular_minutes": regular, "overtime_minutes": overtime, "leave_earned": earned})
+    return row
+
+
+def reopen(row: Timesheet, reason: str, by: str) -> None:
+    """Open an approved timesheet again for corrections (the leave it earned is taken back)."""
+    from . import leave
+
+    if row.status != "approved":
+        raise HrError("Only an approved, unpaid timesheet is reopened.")
+    if not reason.strip():
+        raise HrError("Say why the timesheet is reopened.", "reason")
+    with transaction():
+        row.status, row.approved_by, row.approved_at = "open", "", None
+        row.save()
+        leave.undo_timesheet_accrual(row)
+        audit.record("hr.timesheet.reopen", "hr_timesheet", row.id,
+                     detail={"staff_id": row.employment.staff_id, "reason": reason.strip()[:200], "by": by})

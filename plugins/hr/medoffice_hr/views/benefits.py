@@ -1,0 +1,158 @@
+"""Benefits pages: plans with tiers and open enrollment windows (HR), a person's enrollments and
+benefits summary (HR changes them any time; the employee during open enrollment)."""
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from medoffice import audit, settings
+from medoffice.auth import can, requires
+from medoffice.db import transaction
+from medoffice.money import parse_cents
+from medoffice.web.forms import choices
+from medoffice.web.shell import notify, render_page
+
+from .. import benefits
+from ..access import FULL, my_staff_id, require_relation
+from ..benefits_models import BenefitPlan, BenefitTier, EnrollmentWindow
+from ..employees import HrError, employment_of
+from . import bp
+from .payroll_forms import EnrollForm, PlanForm, TierForm, WindowForm, percent_bp
+
+
+@bp.route("/benefits", methods=["GET", "POST"])
+@requires("hr.benefits.manage")
+def benefits_page():
+    """Plans, their tiers and the open enrollment windows; forms for a new plan and window."""
+    plan_form, window_form = PlanForm(formdata=None), WindowForm(formdata=None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if request.form.get("form") == "plan":
+            plan_form = PlanForm()
+            if plan_form.validate_on_submit():
+                if BenefitPlan.select().where(BenefitPlan.name == plan_form.name.data.strip()).exists():
+                    plan_form.name.errors = ["Another plan has that name."]
+                else:
+                    with transaction():
+                        plan = BenefitPlan.create(name=plan_form.name.data.strip(), kind=plan_form.kind.data,
+                                                  pretax=bool(plan_form.pretax.data), active=bool(plan_form.active.data))
+                        audit.record("hr.benefit_plan.create", "hr_benefit_plan", plan.id)
+                    notify("Plan added: give it its tiers.")
+                    return redirect(url_for("hr.benefit_plan", plan_id=plan.id))
+        else:
+            window_form = WindowForm()
+            if window_form.validate_on_submit():
+                if window_form.closes_on.data < window_form.opens_on.data:
+                    window_form.closes_on.errors = ["It closes after it opens."]
+                else:
+                    with transaction():
+                        window = EnrollmentWindow.create(name=window_form.name.data.strip(),
+                                                         opens_on=window_form.opens_on.data,
+                                                         closes_on=window_form.closes_on.data,
+                                                         effective_on=window_form.effective_on.data)
+                        audit.record("hr.enrollment_window.create", "hr_enrollment_window", window.id)
+                    notify("Open enrollment scheduled.")
+                    return redirect(url_for("hr.benefits_page"))
+    return render_page("hr/benefits.html", title="Benefits", plans=list(BenefitPlan.select().order_by(BenefitPlan.name)),
+                       windows=list(EnrollmentWindow.select().order_by(EnrollmentWindow.opens_on.desc())),
+                       plan_form=plan_form, window_form=window_form, kinds=dict(benefits.KINDS)), status
+
+
+@bp.route("/benefits/plans/<int:plan_id>", methods=["GET", "POST"])
+@requires("hr.benefits.manage")
+def benefit_plan(plan_id: int):
+    """A plan's tiers and a form for another."""
+    plan = BenefitPlan.get_or_none(BenefitPlan.id == plan_id)
+    if plan is None:
+        abort(404)
+    form = TierForm() if request.method == "POST" else TierForm(formdata=None)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            employee, employer = parse_cents(form.employee_monthly.data), parse_cents(form.employer_monthly.data or "0")
+        except ValueError as bad:
+            form.employee_monthly.errors = [str(bad)]
+        else:
+            if BenefitTier.select().where((BenefitTier.plan == plan) & (BenefitTier.name == form.name.data.strip())).exists():
+                form.name.errors = ["The plan has a tier of that name."]
+            else:
+                with transaction():
+                    tier = BenefitTier.create(plan=plan, name=form.name.data.strip(), employee_monthly_cents=employee,
+                                              employer_monthly_cents=employer)
+                    audit.record("hr.benefit_tier.create", "hr_benefit_tier", tier.id, detail={"plan_id": plan.id})
+                notify("Tier added.")
+                return redirect(url_for("hr.benefit_plan", plan_id=plan.id))
+    return render_page("hr/benefit_plan.html", title=plan.name, breadcrumbs=[("Benefits", url_for("hr.benefits_page"))],
+                       plan=plan, tiers=list(plan.tiers.order_by(BenefitTier.employee_monthly_cents)), form=form,
+                       kinds=dict(benefits.KINDS)), (422 if request.method == "POST" else 200)
+
+
+def _enroll_form(form: EnrollForm | None = None) -> EnrollForm:
+    form = form or EnrollForm(formdata=None)
+    plans = list(BenefitPlan.select().where(BenefitPlan.active == True).order_by(BenefitPlan.name))  # noqa: E712
+    form.plan.choices = choices([(str(p.id), p.name) for p in plans])
+    form.tier.choices = choices([("", "None (waive or retirement)")] + [
+        (str(t.id), f"{t.plan.name}: {t.name}") for t in BenefitTier.select(BenefitTier, BenefitPlan).join(BenefitPlan)
+        .where(BenefitPlan.active == True).order_by(BenefitPlan.name, BenefitTier.name)])  # noqa: E712
+    return form
+
+
+def _benefits_page(staff_id: int, status: int = 200, form=None, error=None):
+    employment = employment_of(staff_id)
+    if employment is None:
+        abort(404)
+    relation = require_relation(staff_id, employment.supervisor_id, allowed=(FULL, "self"))
+    today = settings.today()
+    window = benefits.window_open(today)
+    may_change = (relation == FULL and can("hr.benefits.manage")) or (relation == "self" and window is not None)
+    return render_page("hr/employee_benefits.html", title=f"Benefits of {employment.staff.display_name}",
+                       breadcrumbs=[(employment.staff.display_name, url_for("hr.employee", staff_id=staff_id))],
+                       staff=employment.staff, rows=benefits.summary(employment, today), window=window,
+                       may_change=may_change, form=_enroll_form(form), error=error, kinds=dict(benefits.KINDS)), status
+
+
+@bp.route("/employees/<int:staff_id>/benefits")
+@requires("hr.self.view")
+def employee_benefits(staff_id: int):
+    """A person's benefits summary: HR, or the employee their own."""
+    return _benefits_page(staff_id)
+
+
+@bp.route("/employees/<int:staff_id>/benefits", methods=["POST"])
+@requires("hr.self.view")
+def employee_enroll(staff_id: int):
+    """Enroll or change: HR any time, from the date given; the employee during open enrollment,
+    effective when the window says."""
+    employment = employment_of(staff_id)
+    if employment is None:
+        abort(404)
+    relation = require_relation(staff_id, employment.supervisor_id, allowed=(FULL, "self"))
+    window = benefits.window_open(settings.today())
+    if not ((relation == FULL and can("hr.benefits.manage")) or (relation == "self" and window is not None)):
+        abort(403)
+    form = _enroll_form(EnrollForm())
+    if form.validate_on_submit():
+        plan = BenefitPlan.get_or_none(BenefitPlan.id == int(form.plan.data))
+        tier = BenefitTier.get_or_none(BenefitTier.id == int(form.tier.data)) if form.tier.data else None
+        starts_on = form.starts_on.data if relation == FULL else window.effective_on
+        try:
+            if starts_on is None:
+                raise HrError("Give the date the change takes effect.")
+            percent = percent_bp(form.percent.data) if form.percent.data else 0
+            benefits.enroll(employment, plan, tier, percent, starts_on, current_user.username)
+        except HrError as refused:
+            return _benefits_page(staff_id, 422, form, str(refused))
+        except ValueError:
+            return _benefits_page(staff_id, 422, form, "Give the percent as a number.")
+        notify("Enrollment saved: payroll deducts it from its effective date.")
+        return redirect(url_for("hr.employee_benefits", staff_id=staff_id))
+    return _benefits_page(staff_id, 422, form, "Choose the plan.")
+
+
+@bp.route("/me/benefits")
+@requires("hr.self.view")
+def my_benefits():
+    """One's own benefits summary."""
+    mine = my_staff_id()
+    if mine is None or employment_of(mine) is None:
+        return render_page("hr/no_file.html", title="My benefits")
+    return redirect(url_for("hr.employee_benefits", staff_id=mine))

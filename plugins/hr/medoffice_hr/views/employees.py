@@ -1,0 +1,362 @@
+"""Employee files: the list, one person's file (HR in full, the person their own, a supervisor
+their reports'), its forms, the sensitive fields' reveal and the org chart."""
+from __future__ import annotations
+
+from flask import Response, abort, redirect, request, url_for
+from flask_login import current_user
+from medoffice import documents, files
+from medoffice.auth import can, requires
+from medoffice.models import Location, StaffMember
+from medoffice.money import parse_cents
+from medoffice.web.forms import choices, form_values
+from medoffice.web.query import parse_id
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate, url_template
+from peewee import JOIN
+
+from .. import employees as service
+from .. import rules
+from ..checklists import progress as checklist_progress
+from ..hiring_models import Checklist
+from ..access import FULL, SELF, my_staff_id, require_relation
+from ..models import Department, EmergencyContact, EmployeeDocument, Employment
+from . import bp
+from .forms import ContactForm, DocumentForm, EmploymentForm, PayRateForm, RemoveForm, RevealForm, SensitiveForm
+
+
+def _staff_or_404(staff_id: int) -> StaffMember:
+    staff = StaffMember.get_or_none(StaffMember.id == staff_id)
+    if staff is None:
+        abort(404)
+    return staff
+
+
+@bp.route("/")
+@requires("hr.employees.view")
+def employees():
+    """Every staff member with their employment (or none yet)."""
+    link = url_template("hr.employee", "staff_id")
+    query = (StaffMember.select(StaffMember, Employment, Department)
+             .join(Employment, JOIN.LEFT_OUTER, on=(Employment.staff == StaffMember.id), attr="emp")
+             .join(Department, JOIN.LEFT_OUTER, on=(Employment.department == Department.id), attr="dept"))
+
+    def emp(s):
+        found = getattr(s, "emp", None)
+        return found if found is not None and found.id else None
+
+    table = paginate(
+        query, id="employees-table",
+        columns=[
+            TableColumn("name", "Name", sort=StaffMember.last_name, value=lambda s: s.display_name,
+                        link=lambda s: link(s.id)),
+            TableColumn("job_title", "Job title", sort=Employment.job_title,
+                        value=lambda s: emp(s).job_title if emp(s) else s.job_title),
+            TableColumn("department", "Department", sort=Department.name,
+                        value=lambda s: emp(s).dept.name if emp(s) and getattr(emp(s), "dept", None) else ""),
+            TableColumn("status", "Status", sort=Employment.status, kind="status",
+                        value=lambda s: emp(s).status if emp(s) else "no_file"),
+            TableColumn("type", "Type", value=lambda s: rules.label(rules.TYPES, emp(s).employment_type) if emp(s) else ""),
+            TableColumn("hire_date", "Hired", sort=Employment.hire_date, kind="date",
+                        value=lambda s: emp(s).hire_date if emp(s) else None),
+        ],
+        search=lambda text: (StaffMember.last_name ** f"%{text}%") | (StaffMember.first_name ** f"%{text}%"),
+        default_sort="name", endpoint="hr.employees", noun="person", noun_plural="people",
+        search_placeholder="Name", empty_message="No staff yet: add people on Admin → Staff first.",
+    )
+    return render_page("hr/employees.html", title="Employees", table=table)
+
+
+@bp.route("/me")
+@requires("hr.self.view")
+def me():
+    """The logged-in person's own file, when their login is linked to a staff record."""
+    mine = my_staff_id()
+    if mine is None:
+        return render_page("hr/no_file.html", title="My HR file")
+    return redirect(url_for("hr.employee", staff_id=mine))
+
+
+def _employee_page(staff: StaffMember, status: int = 200, **forms):
+    employment = service.employment_of(staff.id)
+    relation = require_relation(staff.id, employment.supervisor_id if employment else None)
+    context = {"staff": staff, "employment": employment, "relation": relation}
+    if employment is not None:
+        context["contacts"] = list(employment.contacts.order_by(EmergencyContact.name))
+        context["reports"] = list(Employment.select(Employment, StaffMember).join(
+            StaffMember, on=(Employment.staff == StaffMember.id)).where(Employment.supervisor == staff.id)
+            .order_by(StaffMember.last_name))
+        if relation == FULL:
+            context["checklists"] = list(Checklist.select().where(Checklist.employment == employment)
+                                         .order_by(Checklist.created_at))
+            context["progress"] = checklist_progress(c.id for c in context["checklists"])
+        if relation in (FULL, SELF):
+            context["rates"] = service.pay_rates(employment)
+            context["documents"] = service.documents(employment)
+            context["masked"] = service.masked(employment)
+        if relation == SELF:
+            context["contact_form"] = forms.get("contact_form") or ContactForm(formdata=None)
+            context["contact_add_url"] = url_for("hr.my_contact_add")
+            context["contact_delete_url"] = lambda c: url_for("hr.my_contact_delete", contact_id=c.id)
+        if relation == FULL and can("hr.employees.edit"):
+            context["rate_form"] = forms.get("rate_form") or PayRateForm(formdata=None)
+            context["contact_form"] = forms.get("contact_form") or ContactForm(formdata=None)
+            context["contact_add_url"] = url_for("hr.contact_add", staff_id=staff.id)
+            context["contact_delete_url"] = lambda c: url_for("hr.contact_delete", staff_id=staff.id, contact_id=c.id)
+            context["document_form"] = forms.get("document_form") or DocumentForm(formdata=None)
+            context["remove_form"] = RemoveForm(formdata=None)
+        if relation == SELF:
+            context["to_acknowledge"] = documents.pending_documents(current_user.id)
+        context["reveal_form"] = RevealForm(formdata=None)
+        context["revealed"] = forms.get("revealed")
+    crumbs = [("Employees", url_for("hr.employees"))] if relation == FULL else []
+    return render_page("hr/employee.html", title=staff.display_name, breadcrumbs=crumbs,
+                       kind_title=lambda k: rules.KIND_BY_KEY[k].title if k in rules.KIND_BY_KEY else k,
+                       label=rules.label, rules=rules, **context), status
+
+
+@bp.route("/employees/<int:staff_id>")
+@requires("hr.self.view")
+def employee(staff_id: int):
+    """One person's file: what the viewer may see of it."""
+    return _employee_page(_staff_or_404(staff_id))
+
+
+def _id_or_none(text: str) -> int | None:
+    return parse_id(text) if text else None
+
+
+@bp.route("/employees/<int:staff_id>/employment", methods=["GET", "POST"])
+@requires("hr.employees.edit")
+def employment_edit(staff_id: int):
+    """Start or change the person's employment; bad input comes back with 422."""
+    staff = _staff_or_404(staff_id)
+    employment = service.employment_of(staff.id)
+    form = EmploymentForm(obj=employment) if request.method == "GET" and employment else EmploymentForm()
+    form.department.choices = choices([("", "—")] + [(str(d.id), d.name) for d in
+                                      Department.select().where(Department.active == True).order_by(Department.name)])  # noqa: E712
+    form.location.choices = choices([("", "—")] + [(str(loc.id), loc.name) for loc in
+                                    Location.select().where(Location.active == True).order_by(Location.name)])  # noqa: E712
+    form.supervisor.choices = choices([("", "Nobody")] + [(str(s.id), s.display_name) for s in
+                                      StaffMember.select().where((StaffMember.active == True) & (StaffMember.id != staff.id))  # noqa: E712
+                                      .order_by(StaffMember.last_name, StaffMember.first_name)])
+    if request.method == "GET":
+        if employment:
+            for name in ("department", "location", "supervisor"):
+                value = getattr(employment, f"{name}_id")
+                getattr(form, name).data = str(value) if value else ""
+        else:
+            form.job_title.data = staff.job_title
+            form.location.data = str(staff.location_id) if staff.location_id else ""
+    elif form.validate_on_submit():
+        values = form_values(form)
+        values["hire_date"], values["end_date"] = form.hire_date.data, form.end_date.data
+        values["flsa_exempt"] = bool(form.flsa_exempt.data)
+        for name in ("department", "location", "supervisor"):
+            values[name] = _id_or_none(values[name])
+        try:
+            service.save_employment(staff, values)
+        except service.HrError as refused:
+            getattr(form, refused.field, form.hire_date).errors = [str(refused)]
+        else:
+            notify("Employment saved.")
+            return redirect(url_for("hr.employee", staff_id=staff.id))
+    status = 422 if request.method == "POST" else 200
+    return render_page("hr/employment_form.html", title=f"Employment of {staff.display_name}",
+                       breadcrumbs=[("Employees", url_for("hr.employees")),
+                                    (staff.display_name, url_for("hr.employee", staff_id=staff.id))],
+                       form=form, staff=staff), status
+
+
+def _employment_or_404(staff_id: int) -> tuple[StaffMember, Employment]:
+    staff = _staff_or_404(staff_id)
+    employment = service.employment_of(staff.id)
+    if employment is None:
+        abort(404)
+    return staff, employment
+
+
+@bp.route("/employees/<int:staff_id>/pay-rates", methods=["POST"])
+@requires("hr.employees.edit")
+def pay_rate_add(staff_id: int):
+    """Add a pay rate from a date on."""
+    staff, employment = _employment_or_404(staff_id)
+    form = PayRateForm()
+    if form.validate_on_submit():
+        try:
+            cents = parse_cents(form.amount.data)
+            service.add_pay_rate(employment, form.effective_on.data, form.basis.data, cents,
+                                 (form.reason.data or "").strip(), current_user.username)
+        except service.HrError as refused:
+            getattr(form, refused.field, form.amount).errors = [str(refused)]
+        except ValueError as bad:
+            form.amount.errors = [str(bad)]
+        else:
+            notify("Pay rate added.")
+            return redirect(url_for("hr.employee", staff_id=staff.id))
+    return _employee_page(staff, 422, rate_form=form)
+
+
+def _add_contact(staff: StaffMember, employment: Employment):
+    """Add the posted emergency contact to ``employment`` (the page again with 422 on bad input)."""
+    form = ContactForm()
+    if form.validate_on_submit():
+        values = form_values(form)
+        service.add_contact(employment, values["name"], values["relationship"], values["phone"], values["email"])
+        notify("Emergency contact added.")
+        return redirect(url_for("hr.employee", staff_id=staff.id))
+    return _employee_page(staff, 422, contact_form=form)
+
+
+def _remove_contact(staff: StaffMember, employment: Employment, contact_id: int):
+    """Remove one of ``employment``'s emergency contacts (404 when it is not theirs)."""
+    if not service.remove_contact(employment, contact_id):
+        abort(404)
+    notify("Emergency contact removed.")
+    return redirect(url_for("hr.employee", staff_id=staff.id))
+
+
+@bp.route("/employees/<int:staff_id>/contacts", methods=["POST"])
+@requires("hr.employees.edit")
+def contact_add(staff_id: int):
+    """Add an emergency contact."""
+    staff, employment = _employment_or_404(staff_id)
+    return _add_contact(staff, employment)
+
+
+@bp.route("/employees/<int:staff_id>/contacts/<int:contact_id>/delete", methods=["POST"])
+@requires("hr.employees.edit")
+def contact_delete(staff_id: int, contact_id: int):
+    """Remove an emergency contact."""
+    staff, employment = _employment_or_404(staff_id)
+    return _remove_contact(staff, employment, contact_id)
+
+
+def _my_employment() -> tuple[StaffMember, Employment]:
+    mine = my_staff_id()
+    if mine is None:
+        abort(404)
+    return _employment_or_404(mine)
+
+
+@bp.route("/me/contacts", methods=["POST"])
+@requires("hr.self.view")
+def my_contact_add():
+    """An employee adds an emergency contact to their own file."""
+    staff, employment = _my_employment()
+    return _add_contact(staff, employment)
+
+
+@bp.route("/me/contacts/<int:contact_id>/delete", methods=["POST"])
+@requires("hr.self.view")
+def my_contact_delete(contact_id: int):
+    """An employee removes one of their own emergency contacts."""
+    staff, employment = _my_employment()
+    return _remove_contact(staff, employment, contact_id)
+
+
+@bp.route("/employees/<int:staff_id>/documents", methods=["POST"])
+@requires("hr.employees.edit")
+def document_add(staff_id: int):
+    """File a document (checked by core's files service); bad input answers 422, nothing kept."""
+    staff, employment = _employment_or_404(staff_id)
+    form = DocumentForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            service.add_document(employment, form.kind.data, form.expires_on.data, (form.note.data or "").strip(),
+                                 upload.stream, upload.filename or "document", current_user.username)
+        except service.HrError as refused:
+            getattr(form, refused.field, form.file).errors = [str(refused)]
+        else:
+            notify("Document filed.")
+            return redirect(url_for("hr.employee", staff_id=staff.id))
+    return _employee_page(staff, 422, document_form=form)
+
+
+def _document_or_404(employment: Employment, document_id: int) -> EmployeeDocument:
+    document = EmployeeDocument.get_or_none((EmployeeDocument.id == document_id)
+                                            & (EmployeeDocument.employment == employment)
+                                            & EmployeeDocument.removed_at.is_null())
+    if document is None or not document.attachment_id:
+        abort(404)
+    return document
+
+
+@bp.route("/employees/<int:staff_id>/documents/<int:document_id>")
+@requires("hr.self.view")
+def document_download(staff_id: int, document_id: int):
+    """Download a document of the file: HR, or the employee their own (the read is audited by core)."""
+    staff, employment = _employment_or_404(staff_id)
+    require_relation(staff.id, employment.supervisor_id, allowed=(FULL, SELF))
+    document = _document_or_404(employment, document_id)
+    stored = files.get(document.attachment_id)
+    with files.open(stored.id, purpose="hr.document.open") as fh:
+        content = fh.read()
+    response = Response(content, mimetype=stored.mime)
+    response.headers["Content-Disposition"] = f'attachment; filename="hr-document-{document.id}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/employees/<int:staff_id>/documents/<int:document_id>/remove", methods=["POST"])
+@requires("hr.employees.edit")
+def document_remove(staff_id: int, document_id: int):
+    """Take a document out of the file, with the reason."""
+    staff, employment = _employment_or_404(staff_id)
+    document = _document_or_404(employment, document_id)
+    form = RemoveForm()
+    if not form.validate_on_submit():
+        notify("Say why the document is removed.", "error")
+        return _employee_page(staff, 422)
+    service.remove_document(document, form.reason.data.strip())
+    notify("Document removed.")
+    return redirect(url_for("hr.employee", staff_id=staff.id))
+
+
+@bp.route("/employees/<int:staff_id>/sensitive", methods=["GET", "POST"])
+@requires("hr.sensitive.edit")
+def sensitive_edit(staff_id: int):
+    """Enter or change the sealed fields; the values already kept are never put in the form."""
+    staff, employment = _employment_or_404(staff_id)
+    form = SensitiveForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                changed = service.set_sensitive(employment, {f: form[f].data for f in
+                                                             ("ssn", "date_of_birth", "bank_routing", "bank_account")
+                                                             if form[f].data or request.form.get(f"clear_{f}")})
+            except service.HrError as refused:
+                form[refused.field].errors = [str(refused)] if refused.field else []
+            else:
+                notify(f"{len(changed)} field{'s' if len(changed) != 1 else ''} saved." if changed
+                       else "Nothing changed.")
+                return redirect(url_for("hr.employee", staff_id=staff.id))
+        status = 422
+    return render_page("hr/sensitive_form.html", title=f"Sensitive details of {staff.display_name}",
+                       breadcrumbs=[("Employees", url_for("hr.employees")),
+                                    (staff.display_name, url_for("hr.employee", staff_id=staff.id))],
+                       form=form, staff=staff, masked=service.masked(employment)), status
+
+
+@bp.route("/employees/<int:staff_id>/reveal", methods=["POST"])
+@requires("hr.sensitive.view")
+def reveal(staff_id: int):
+    """Show the sealed fields in plaintext once, the read audited."""
+    staff, employment = _employment_or_404(staff_id)
+    if not RevealForm().validate_on_submit():
+        abort(400)
+    response, status = _employee_page(staff, revealed=service.reveal(employment))
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/org-chart")
+@requires("hr.self.view")
+def org_chart():
+    """Who reports to whom, drawn from the supervisors on the employment records."""
+    rows = (Employment.select(StaffMember.id, StaffMember.first_name, StaffMember.last_name, Employment.job_title,
+                              Employment.supervisor)
+            .join(StaffMember, on=(Employment.staff == StaffMember.id))
+            .where(Employment.status != "ended").tuples())
+    tree = rules.org_tree([(sid, f"{first} {last}", title, sup) for sid, first, last, title, sup in rows])
+    return render_page("hr/org_chart.html", title="Org chart", tree=tree)

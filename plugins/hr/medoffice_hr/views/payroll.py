@@ -1,0 +1,368 @@
+"""Payroll pages: runs (a draft's blocking problems, bonuses, posting, correcting runs), the
+register, the CSV export for an outside provider, the direct-deposit (NACHA) file, pay stub PDFs
+(HR, and each employee their own), one's own pay stubs, a person's W-4 and deductions, and the
+Form 941 and W-2 figures."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from medoffice import audit, settings
+from medoffice.auth import can, requires
+from medoffice.db import transaction, utcnow
+from medoffice.models import StaffMember
+from medoffice.money import parse_cents
+from medoffice.web.forms import choices
+from medoffice.web.shell import notify, render_page
+
+from .. import nacha, paycheck, payroll, payroll_reports, sealing
+from ..access import FULL, my_staff_id, require_relation
+from ..employees import HrError, employment_of, reveal_value
+from ..models import Employment
+from ..payroll_models import Deduction, PayRun, PayStub
+from ..pdf import html_to_pdf
+from . import bp
+from .payroll_forms import BonusForm, DeductionForm, RunActionForm, RunForm, W4Form, percent_bp
+
+ACH_SETTINGS = ("hr.ach_immediate_destination", "hr.ach_destination_name", "hr.ach_immediate_origin",
+                "hr.ach_company_id", "hr.ach_originating_dfi")
+
+
+@bp.route("/payroll", methods=["GET", "POST"])
+@requires("hr.payroll.view")
+def payroll_runs():
+    """The pay runs, newest first, and a form for the next one."""
+    form = RunForm()
+    status = 200
+    if request.method == "POST":
+        if not can("hr.payroll.run"):
+            abort(403)
+        status = 422
+        if form.validate_on_submit():
+            try:
+                run = payroll.create_run(form.period_day.data, form.pay_date.data, current_user.username)
+            except (HrError, ValueError) as refused:
+                form.period_day.errors = [str(refused)]
+            else:
+                return redirect(url_for("hr.payroll_run", run_id=run.id))
+    runs = list(PayRun.select().order_by(PayRun.pay_date.desc(), PayRun.id.desc()).limit(100))
+    return render_page("hr/payroll.html", title="Payroll", runs=runs, form=form, today=settings.today()), status
+
+
+def _run_or_404(run_id: int) -> PayRun:
+    run = PayRun.get_or_none(PayRun.id == run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+def _run_page(run: PayRun, status: int = 200, problems=None, bonus_form=None, error=None):
+    if run.status == "draft" and problems is None:
+        problems = payroll.compute(run)
+    stubs = list(PayStub.select(PayStub, Employment, StaffMember).join(Employment)
+                 .join(StaffMember, on=(Employment.staff == StaffMember.id)).where(PayStub.run == run)
+                 .order_by(StaffMember.last_name, StaffMember.first_name))
+    bonus_form = bonus_form or BonusForm(formdata=None)
+    bonus_form.employment.choices = choices([(str(e.id), e.staff.display_name) for e in Employment.select(
+        Employment, StaffMember).join(StaffMember, on=(Employment.staff == StaffMember.id))
+        .where(Employment.status != "ended").order_by(StaffMember.last_name)])
+    return render_page("hr/payroll_run.html", title=f"Pay run {run.id}", breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))],
+                       run=run, stubs=stubs, problems=problems or [], totals=payroll_reports.run_totals(run),
+                       bonus_form=bonus_form, action_form=RunActionForm(formdata=None), error=error), status
+
+
+
+
+@bp.route("/payroll/<int:run_id>")
+@requires("hr.payroll.view")
+def payroll_run(run_id: int):
+    """A run: its blocking problems while a draft, and its register (every stub and the totals)."""
+    return _run_page(_run_or_404(run_id))
+
+
+@bp.route("/payroll/<int:run_id>/bonus", methods=["POST"])
+@requires("hr.payroll.run")
+def payroll_bonus(run_id: int):
+    """Add a bonus to a draft run."""
+    run = _run_or_404(run_id)
+    form = BonusForm()
+    form.employment.choices = choices([(str(e.id), "") for e in Employment.select(Employment.id)])
+    if form.validate_on_submit():
+        try:
+            payroll.add_bonus(run, Employment.get_by_id(int(form.employment.data)), parse_cents(form.amount.data),
+                              (form.note.data or "").strip())
+        except HrError as refused:
+            return _run_page(run, 422, error=str(refused))
+        except ValueError as bad:
+            form.amount.errors = [str(bad)]
+        else:
+            notify("Bonus added.")
+            return redirect(url_for("hr.payroll_run", run_id=run.id))
+    return _run_page(run, 422, bonus_form=form)
+
+
+@bp.route("/payroll/<int:run_id>/post", methods=["POST"])
+@requires("hr.payroll.run")
+def payroll_post(run_id: int):
+    """Post the run (refused while anything blocks it)."""
+    run = _run_or_404(run_id)
+    if not RunActionForm().validate_on_submit():
+        abort(400)
+    try:
+        payroll.post(run, current_user.username)
+    except HrError as refused:
+        return _run_page(run, 422, error=str(refused))
+    notify("Pay run posted: stubs are in each employee's self-service and the journal is published.")
+    return redirect(url_for("hr.payroll_run", run_id=run.id))
+
+
+@bp.route("/payroll/<int:run_id>/delete", methods=["POST"])
+@requires("hr.payroll.run")
+def payroll_delete(run_id: int):
+    """Throw away a draft run."""
+    run = _run_or_404(run_id)
+    if not RunActionForm().validate_on_submit():
+        abort(400)
+    try:
+        payroll.delete_draft(run)
+    except HrError as refused:
+        return _run_page(run, 422, error=str(refused))
+    notify("Draft run deleted.")
+    return redirect(url_for("hr.payroll_runs"))
+
+
+@bp.route("/payroll/<int:run_id>/correct", methods=["POST"])
+@requires("hr.payroll.run")
+def payroll_correct(run_id: int):
+    """Start a correcting run for a posted run's period."""
+    run = _run_or_404(run_id)
+    if not RunActionForm().validate_on_submit():
+        abort(400)
+    try:
+        correcting = payroll.create_run(run.period_start, max(settings.today(), run.pay_date), current_user.username,
+                                        corrects=run)
+    except HrError as refused:
+        return _run_page(run, 422, error=str(refused))
+    notify("Correcting run started: add the pay that was missed, then post it.")
+    return redirect(url_for("hr.payroll_run", run_id=correcting.id))
+
+
+def _posted_or_404(run_id: int) -> PayRun:
+    run = _run_or_404(run_id)
+    if run.status != "posted":
+        abort(404)
+    return run
+
+
+@bp.route("/payroll/<int:run_id>/export.csv")
+@requires("hr.payroll.view")
+def payroll_csv(run_id: int):
+    """The run for a payroll provider: hours, rates and earnings per employee, as CSV."""
+    run = _posted_or_404(run_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["employee_id", "last_name", "first_name", "period_start", "period_end", "pay_date", "basis",
+                     "rate", "regular_hours", "overtime_hours", "leave_hours", "regular_pay", "overtime_pay",
+                     "leave_pay", "bonus", "gross", "pretax_401k", "pretax_section_125", "post_tax_deductions"])
+
+    def money(cents):
+        return f"{cents // 100}.{cents % 100:02d}" if cents >= 0 else f"-{(-cents) // 100}.{(-cents) % 100:02d}"
+
+    for stub in PayStub.select(PayStub, Employment, StaffMember).join(Employment).join(
+            StaffMember, on=(Employment.staff == StaffMember.id)).where(PayStub.run == run).order_by(StaffMember.last_name):
+        writer.writerow([stub.employment.staff_id, stub.employment.staff.last_name, stub.employment.staff.first_name,
+                         run.period_start.isoformat(), run.period_end.isoformat(), run.pay_date.isoformat(), stub.basis,
+                         money(stub.rate_cents), f"{stub.regular_minutes / 60:.2f}", f"{stub.overtime_minutes / 60:.2f}",
+                         f"{stub.leave_minutes / 60:.2f}", money(stub.regular_cents), money(stub.overtime_cents),
+                         money(stub.leave_cents), money(stub.bonus_cents), money(stub.gross_cents),
+                         money(stub.pretax_401k_cents), money(stub.pretax_125_cents), money(stub.posttax_cents)])
+    with transaction():
+        audit.record("hr.pay_run.export", "hr_pay_run", run.id, detail={"format": "csv"})
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="pay-run-{run.id}.csv"'
+    return response
+
+
+@bp.route("/payroll/<int:run_id>/direct-deposit.ach")
+@requires("hr.payroll.run")
+def payroll_ach(run_id: int):
+    """The NACHA direct-deposit file of a posted run (it opens the sealed bank numbers: audited)."""
+    run = _posted_or_404(run_id)
+    values = {name: (settings.get(name) or "").strip() for name in ACH_SETTINGS}
+    if not all(values.values()):
+        return _run_page(run, 422, error="Fill in the direct-deposit settings (Settings → HR: direct deposit) first.")
+    originator = nacha.Originator(values["hr.ach_immediate_destination"], values["hr.ach_destination_name"],
+                                  values["hr.ach_immediate_origin"], settings.get("core.practice_name") or "Practice",
+                                  values["hr.ach_company_id"], values["hr.ach_originating_dfi"])
+    credits, missing = [], []
+    stubs = list(PayStub.select(PayStub, Employment, StaffMember).join(Employment)
+                 .join(StaffMember, on=(Employment.staff == StaffMember.id)).where(PayStub.run == run))
+    try:
+        for stub in stubs:
+            routing = reveal_value(stub.employment, "bank_routing")
+            account = reveal_value(stub.employment, "bank_account")
+            if not (routing and account):
+                missing.append(stub.employment.staff.display_name)
+                continue
+            if stub.net_cents > 0:
+                credits.append(nacha.Credit(routing, account, stub.net_cents, str(stub.employment.staff_id),
+                                            f"{stub.employment.staff.first_name} {stub.employment.staff.last_name}"))
+        text = nacha.build(originator, credits, run.pay_date, utcnow())
+    except (nacha.NachaError, sealing.SealError) as refused:
+        return _run_page(run, 422, error=str(refused))
+    with transaction():
+        audit.record("hr.pay_run.ach", "hr_pay_run", run.id,
+                     detail={"credits": len(credits), "paper_checks": len(missing)})
+    response = Response(text, mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'attachment; filename="pay-run-{run.id}.ach"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _stub_or_404(stub_id: int) -> PayStub:
+    stub = PayStub.get_or_none(PayStub.id == stub_id)
+    if stub is None or stub.run.status != "posted":
+        abort(404)
+    if not can("hr.payroll.view"):
+        require_relation(stub.employment.staff_id, None, allowed=(FULL, "self"))
+    return stub
+
+
+@bp.route("/pay-stubs/<int:stub_id>.pdf")
+@requires("hr.self.view")
+def pay_stub_pdf(stub_id: int):
+    """A pay stub (current and year to date) as a PDF: payroll staff, or the employee their own."""
+    stub = _stub_or_404(stub_id)
+    html = render_template("hr/pay_stub_pdf.html", stub=stub, run=stub.run, staff=stub.employment.staff,
+                           ytd=payroll_reports.year_to_date(stub), practice=settings.get("core.practice_name"))
+    with transaction():
+        audit.record("hr.pay_stub.open", "hr_pay_stub", stub.id, detail={"staff_id": stub.employment.staff_id})
+    response = Response(html_to_pdf(html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="pay-stub-{stub.id}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/me/pay")
+@requires("hr.self.view")
+def my_pay():
+    """One's own pay stubs of posted runs."""
+    mine = my_staff_id()
+    employment = employment_of(mine) if mine else None
+    if employment is None:
+        return render_page("hr/no_file.html", title="My pay")
+    stubs = list(PayStub.select(PayStub, PayRun).join(PayRun).where((PayStub.employment == employment)
+                                                                    & (PayRun.status == "posted"))
+                 .order_by(PayRun.pay_date.desc()).limit(60))
+    return render_page("hr/my_pay.html", title="My pay", stubs=stubs)
+
+
+@bp.route("/employees/<int:staff_id>/payroll", methods=["GET", "POST"])
+@requires("hr.payroll.view")
+def employee_payroll(staff_id: int):
+    """A person's W-4 and standing deductions (changes need hr.payroll.run)."""
+    employment = employment_of(staff_id)
+    if employment is None:
+        abort(404)
+    current = payroll.w4_of(employment)
+    form = W4Form(formdata=None) if request.method == "GET" else W4Form()
+    deduction_form = DeductionForm(formdata=None)
+    status = 200
+    if request.method == "GET" and current:
+        form.filing_status.data, form.step2.data = current.filing_status, current.step2
+        for name in ("step3", "step4a", "step4b", "step4c"):
+            cents = getattr(current, f"{name}_cents")
+            getattr(form, name).data = f"{cents // 100}.{cents % 100:02d}"
+        form.state_allowances.data = current.state_allowances
+    if request.method == "POST":
+        if not can("hr.payroll.run"):
+            abort(403)
+        status = 422
+        if form.validate_on_submit():
+            try:
+                amounts = {name: parse_cents(getattr(form, name).data or "0") for name in ("step3", "step4a", "step4b",
+                                                                                            "step4c")}
+                payroll.save_w4(employment, paycheck.W4(form.filing_status.data, bool(form.step2.data),
+                                                        amounts["step3"], amounts["step4a"], amounts["step4b"],
+                                                        amounts["step4c"], form.state_allowances.data or 0))
+            except HrError as refused:
+                getattr(form, refused.field, form.filing_status).errors = [str(refused)]
+            except ValueError as bad:
+                form.step3.errors = [f"Amounts are in dollars and cents, not below zero: {bad}"]
+            else:
+                notify("W-4 saved.")
+                return redirect(url_for("hr.employee_payroll", staff_id=staff_id))
+    deductions = list(Deduction.select().where(Deduction.employment == employment).order_by(Deduction.starts_on.desc()))
+    return render_page("hr/employee_payroll.html", title=f"Payroll of {employment.staff.display_name}",
+                       breadcrumbs=[(employment.staff.display_name, url_for("hr.employee", staff_id=staff_id))],
+                       staff=employment.staff, form=form, deduction_form=deduction_form, deductions=deductions,
+                       has_w4=current is not None, kinds=dict(payroll.DEDUCTION_KINDS)), status
+
+
+@bp.route("/employees/<int:staff_id>/deductions", methods=["POST"])
+@requires("hr.payroll.run")
+def deduction_add(staff_id: int):
+    """Add a standing deduction."""
+    employment = employment_of(staff_id)
+    if employment is None:
+        abort(404)
+    form = DeductionForm()
+    if form.validate_on_submit():
+        try:
+            amount = parse_cents(form.amount.data) if form.amount.data else 0
+            percent = percent_bp(form.percent.data) if form.percent.data else 0
+            payroll.add_deduction(employment, form.kind.data, (form.description.data or "").strip(), amount, percent,
+                                  form.starts_on.data, form.ends_on.data)
+        except HrError as refused:
+            notify(str(refused), "error")
+        except ValueError:
+            notify("Give the amount in dollars and cents, or the percent as a number.", "error")
+        else:
+            notify("Deduction added.")
+            return redirect(url_for("hr.employee_payroll", staff_id=staff_id))
+    return render_page("hr/form_error.html", title="Deduction refused",
+                       message="Check the kind, the amount or percent and the dates.",
+                       back=url_for("hr.employee_payroll", staff_id=staff_id)), 422
+
+
+@bp.route("/payroll/reports/941")
+@requires("hr.payroll.view")
+def report_941():
+    """Form 941 figures for a quarter."""
+    today = settings.today()
+    try:
+        year = int(request.args.get("year", today.year))
+        quarter = int(request.args.get("quarter", (today.month - 1) // 3 + 1))
+    except ValueError:
+        abort(400)
+    if not (2000 <= year <= 2100 and 1 <= quarter <= 4):
+        abort(400)
+    try:
+        figures = payroll_reports.form_941(year, quarter)
+    except ValueError as missing:
+        return render_page("hr/form_error.html", title="Form 941", message=str(missing),
+                           back=url_for("hr.payroll_runs")), 404
+    return render_page("hr/report_941.html", title=f"Form 941: {year} Q{quarter}",
+                       breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))], f=figures, year=year, quarter=quarter)
+
+
+@bp.route("/payroll/reports/w2")
+@requires("hr.payroll.view")
+def report_w2():
+    """W-2 box totals per employee for a year."""
+    try:
+        year = int(request.args.get("year", settings.today().year))
+    except ValueError:
+        abort(400)
+    if not 2000 <= year <= 2100:
+        abort(400)
+    try:
+        rows = payroll_reports.w2_boxes(year)
+    except ValueError as missing:
+        return render_page("hr/form_error.html", title="W-2", message=str(missing),
+                           back=url_for("hr.payroll_runs")), 404
+    return render_page("hr/report_w2.html", title=f"W-2 totals: {year}",
+                       breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))], rows=rows, year=year)
+

@@ -1,0 +1,202 @@
+"""Performance reviews and the private notes (coaching, written warnings). HR sees all; a
+supervisor their reports'; the employee their own review and warnings. Every read is audited."""
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from medoffice.auth import can, requires
+from medoffice.models import StaffMember
+from medoffice.web.shell import notify, render_page
+
+from .. import reviews
+from ..access import my_staff_id
+from ..employees import HrError, employment_of
+from ..models import Employment
+from ..training_models import EmployeeNote, Review, ReviewCycle
+from . import bp
+from .training_forms import AcknowledgeForm, CycleForm, NoteForm, SelfReviewForm, SupervisorReviewForm
+
+
+def _role(employment: Employment) -> str | None:
+    """"hr", "supervisor", "self" or None: how the viewer stands to the employee's reviews and notes."""
+    mine = my_staff_id()
+    if mine is not None and employment.staff_id == mine:
+        return "self"  # HR staff too: nobody manages their own review
+    if can("hr.reviews.manage"):
+        return "hr"
+    if mine is not None and employment.supervisor_id == mine:
+        return "supervisor"
+    return None
+
+
+@bp.route("/reviews", methods=["GET", "POST"])
+@requires("hr.self.view")
+def reviews_page():
+    """HR's cycles (and a new one); everyone's reviews to write: their own and their reports'."""
+    form = CycleForm()
+    status = 200
+    if request.method == "POST":
+        if not can("hr.reviews.manage"):
+            abort(403)
+        status = 422
+        if form.validate_on_submit():
+            try:
+                reviews.start_cycle(form.name.data.strip(), form.period_start.data, form.period_end.data,
+                                    form.due_on.data, current_user.username)
+            except HrError as refused:
+                getattr(form, refused.field, form.name).errors = [str(refused)]
+            else:
+                notify("Review cycle started: every employee and supervisor has a deadline.")
+                return redirect(url_for("hr.reviews_page"))
+    mine = my_staff_id() or 0
+    query = (Review.select(Review, ReviewCycle, Employment, StaffMember).join(ReviewCycle).switch(Review)
+             .join(Employment).join(StaffMember, on=(Employment.staff == StaffMember.id)))
+    if not can("hr.reviews.manage"):
+        query = query.where((Employment.supervisor == mine) | (Employment.staff == mine))
+    rows = list(query.order_by(ReviewCycle.due_on.desc(), StaffMember.last_name).limit(500))
+    return render_page("hr/reviews.html", title="Performance reviews", rows=rows, form=form, mine=mine,
+                       cycles=list(ReviewCycle.select().order_by(ReviewCycle.due_on.desc())) if can(
+                           "hr.reviews.manage") else []), status
+
+
+def _review_or_404(review_id: int) -> tuple[Review, str]:
+    review = Review.get_or_none(Review.id == review_id)
+    if review is None:
+        abort(404)
+    role = _role(review.employment)
+    if role is None:
+        abort(404)
+    return review, role
+
+
+def _review_page(review: Review, role: str, status: int = 200, **forms):
+    reviews.record_read("hr.review.view", "hr_review", review.id, review.employment.staff_id)
+    self_form = forms.get("self_form") or SelfReviewForm(formdata=None, obj=review)
+    supervisor_form = forms.get("supervisor_form") or SupervisorReviewForm(formdata=None, obj=review)
+    response = render_page("hr/review.html", title=f"{review.cycle.name}: {review.employment.staff.display_name}",
+                           breadcrumbs=[("Performance reviews", url_for("hr.reviews_page"))], review=review, role=role,
+                           self_form=self_form, supervisor_form=supervisor_form,
+                           ack_form=AcknowledgeForm(formdata=None), problem=forms.get("problem"))
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/reviews/<int:review_id>")
+@requires("hr.self.view")
+def review(review_id: int):
+    """A review: what the viewer may read and write of it (the read is audited)."""
+    return _review_page(*_review_or_404(review_id))
+
+
+@bp.route("/reviews/<int:review_id>/self", methods=["POST"])
+@requires("hr.self.view")
+def review_self(review_id: int):
+    """The employee saves or submits their self-review."""
+    found, role = _review_or_404(review_id)
+    if role != "self":
+        abort(404)
+    form = SelfReviewForm()
+    if form.validate_on_submit():
+        try:
+            reviews.save_self(found, form.self_text.data or "", bool(form.submit_review.data))
+        except HrError as refused:
+            form.self_text.errors = [str(refused)]
+        else:
+            notify("Self-review submitted." if form.submit_review.data else "Self-review saved.")
+            return redirect(url_for("hr.review", review_id=found.id))
+    return _review_page(found, role, 422, self_form=form)
+
+
+@bp.route("/reviews/<int:review_id>/supervisor", methods=["POST"])
+@requires("hr.self.view")
+def review_supervisor(review_id: int):
+    """The supervisor (or HR) saves or submits the review."""
+    found, role = _review_or_404(review_id)
+    if role not in ("hr", "supervisor"):
+        abort(404)
+    form = SupervisorReviewForm()
+    if form.validate_on_submit():
+        try:
+            reviews.save_supervisor(found, form.supervisor_text.data or "", form.rating.data,
+                                    bool(form.submit_review.data), current_user.username)
+        except HrError as refused:
+            getattr(form, refused.field, form.supervisor_text).errors = [str(refused)]
+        else:
+            notify("Review submitted." if form.submit_review.data else "Review saved.")
+            return redirect(url_for("hr.review", review_id=found.id))
+    return _review_page(found, role, 422, supervisor_form=form)
+
+
+@bp.route("/reviews/<int:review_id>/acknowledge", methods=["POST"])
+@requires("hr.self.view")
+def review_acknowledge(review_id: int):
+    """The employee acknowledges having read the submitted review."""
+    found, role = _review_or_404(review_id)
+    if role != "self" or not AcknowledgeForm().validate_on_submit():
+        abort(404)
+    try:
+        reviews.acknowledge_review(found)
+    except HrError as refused:
+        return _review_page(found, role, 422, problem=str(refused))
+    notify("Acknowledged.")
+    return redirect(url_for("hr.review", review_id=found.id))
+
+
+def _notes_page(staff: StaffMember, employment: Employment, role: str, status: int = 200, form=None):
+    query = EmployeeNote.select().where(EmployeeNote.employment == employment)
+    if role == "self":
+        query = query.where(EmployeeNote.kind == "warning")
+    reviews.record_read("hr.notes.view", "hr_employment", employment.id, staff.id)
+    response = render_page("hr/notes.html", title=f"Coaching and warnings: {staff.display_name}",
+                           breadcrumbs=[(staff.display_name, url_for("hr.employee", staff_id=staff.id))],
+                           staff=staff, notes=list(query.order_by(EmployeeNote.created_at.desc())), role=role,
+                           form=form or NoteForm(formdata=None), ack_form=AcknowledgeForm(formdata=None),
+                           kinds=dict(reviews.NOTE_KINDS))
+    return response, status, {"Cache-Control": "no-store"}
+
+
+def _notes_access(staff_id: int) -> tuple[StaffMember, Employment, str]:
+    staff = StaffMember.get_or_none(StaffMember.id == staff_id)
+    employment = employment_of(staff_id) if staff else None
+    role = _role(employment) if employment else None
+    if role is None:
+        abort(404)
+    return staff, employment, role
+
+
+@bp.route("/employees/<int:staff_id>/notes")
+@requires("hr.self.view")
+def notes(staff_id: int):
+    """Coaching notes and written warnings: HR and the supervisor; the employee their warnings."""
+    return _notes_page(*_notes_access(staff_id))
+
+
+@bp.route("/employees/<int:staff_id>/notes", methods=["POST"])
+@requires("hr.self.view")
+def note_add(staff_id: int):
+    """HR or the supervisor writes a coaching note or a written warning."""
+    staff, employment, role = _notes_access(staff_id)
+    if role not in ("hr", "supervisor"):
+        abort(404)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            reviews.add_note(employment, form.kind.data, form.text.data, current_user.username)
+        except HrError as refused:
+            form.text.errors = [str(refused)]
+        else:
+            notify("Saved.")
+            return redirect(url_for("hr.notes", staff_id=staff.id))
+    return _notes_page(staff, employment, role, 422, form)
+
+
+@bp.route("/employees/<int:staff_id>/notes/<int:note_id>/acknowledge", methods=["POST"])
+@requires("hr.self.view")
+def note_acknowledge(staff_id: int, note_id: int):
+    """The employee acknowledges a written warning."""
+    staff, employment, role = _notes_access(staff_id)
+    note = EmployeeNote.get_or_none((EmployeeNote.id == note_id) & (EmployeeNote.employment == employment))
+    if role != "self" or note is None or note.kind != "warning" or not AcknowledgeForm().validate_on_submit():
+        abort(404)
+    reviews.acknowledge_warning(note)
+    notify("Warning acknowledged.")
+    return redirect(url_for("hr.notes", staff_id=staff.id))

@@ -1,0 +1,387 @@
+"""Time and leave pages: one's own clock, timesheet, PIN, balances and requests; the front-desk
+kiosk; timesheets for supervisors and HR (corrections with reasons, approval); leave requests to
+decide and the team calendar."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from medoffice.auth import can, requires
+from medoffice.limits import date_problem
+from medoffice.models import StaffMember
+from medoffice.settings import practice_timezone, today
+from medoffice.web.forms import choices
+from medoffice.web.shell import notify, render_page
+
+from .. import leave, time_rules, timeclock, timesheets
+from ..access import my_staff_id
+from ..employees import HrError, employment_of
+from ..models import Employment
+from ..time_models import KioskPin, LeavePolicy, LeaveRequest, TimeEntry, Timesheet
+from . import bp
+from .time_forms import (AddTimeForm, ApproveForm, CorrectForm, DecideForm, KioskForm, LeaveRequestForm, PinForm,
+                         PunchForm, ReasonForm)
+
+
+def _my_employment() -> Employment:
+    mine = my_staff_id()
+    employment = employment_of(mine) if mine else None
+    if employment is None:
+        abort(404)
+    return employment
+
+
+def _supervises(employment: Employment) -> bool:
+    """HR with the time permission, or the employee's supervisor."""
+    return can("hr.time.manage") or (my_staff_id() is not None and employment.supervisor_id == my_staff_id())
+
+
+def _period_entries(employment: Employment, start: dt.date, end: dt.date) -> list[TimeEntry]:
+    zone = practice_timezone()
+    since = dt.datetime.combine(start, dt.time(), zone)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone)
+    return list(TimeEntry.select().where((TimeEntry.employment == employment) & (TimeEntry.started_at >= since)
+                                         & (TimeEntry.started_at < until)).order_by(TimeEntry.started_at))
+
+
+def _leave_form(employment: Employment, form: LeaveRequestForm | None = None) -> LeaveRequestForm:
+    form = form or LeaveRequestForm(formdata=None)
+    form.policy.choices = choices([(str(p.id), p.name) for p in leave.policies_for(employment)])
+    return form
+
+
+def _my_time_page(status: int = 200, **forms):
+    employment = _my_employment()
+    start, end = timesheets.period_of(today())
+    regular, overtime = timesheets.hours_of([employment], start, end)[employment.id]
+    return render_page("hr/my_time.html", title="My time and leave", employment=employment,
+                       state=timeclock.state(employment), punch_form=PunchForm(formdata=None),
+                       pin_form=forms.get("pin_form") or PinForm(formdata=None),
+                       has_pin=KioskPin.select().where(KioskPin.employment == employment).exists(),
+                       period=(start, end), entries=_period_entries(employment, start, end), regular=regular,
+                       overtime=overtime, sheets=list(employment.timesheets.order_by(Timesheet.period_start.desc()).limit(12)),
+                       balances=leave.balances(employment), leave_form=_leave_form(employment, forms.get("leave_form")),
+                       requests=list(employment.leave_requests.order_by(LeaveRequest.starts_on.desc()).limit(20)),
+                       hours=time_rules.hours_text, statuses=time_rules.LEAVE_STATUSES,
+                       cancel_form=ApproveForm(formdata=None)), status
+
+
+@bp.route("/me/time")
+@requires("hr.self.view")
+def my_time():
+    """One's own clock, this period's time, timesheets, leave balances and requests."""
+    mine = my_staff_id()
+    if mine is None or employment_of(mine) is None:
+        return render_page("hr/no_file.html", title="My time and leave")
+    return _my_time_page()
+
+
+@bp.route("/me/time/punch", methods=["POST"])
+@requires("hr.self.view")
+def my_punch():
+    """Clock in, out or a break from one's own login."""
+    employment = _my_employment()
+    form = PunchForm()
+    if not form.validate_on_submit():
+        notify("Choose clock in, a break, back from a break, or clock out.", "error")
+        return _my_time_page(422)
+    try:
+        timeclock.punch(employment, form.action.data, "self")
+    except HrError as refused:
+        notify(str(refused), "error")
+        return _my_time_page(422)
+    notify(dict(timeclock.ACTIONS)[form.action.data] + ": recorded.")
+    return redirect(url_for("hr.my_time"))
+
+
+@bp.route("/me/time/pin", methods=["POST"])
+@requires("hr.self.view")
+def my_pin():
+    """Set one's own kiosk PIN."""
+    employment = _my_employment()
+    form = PinForm()
+    if form.validate_on_submit():
+        try:
+            timeclock.set_pin(employment, form.pin.data)
+        except HrError as refused:
+            form.pin.errors = [str(refused)]
+        else:
+            notify("Kiosk PIN set.")
+            return redirect(url_for("hr.my_time"))
+    return _my_time_page(422, pin_form=form)
+
+
+@bp.route("/me/leave", methods=["POST"])
+@requires("hr.self.view")
+def my_leave_request():
+    """Ask for leave."""
+    employment = _my_employment()
+    form = _leave_form(employment, LeaveRequestForm())
+    if form.validate_on_submit():
+        policy = LeavePolicy.get_or_none(LeavePolicy.id == int(form.policy.data))
+        try:
+            minutes = time_rules.parse_hours(form.hours.data)
+            leave.request_leave(employment, policy, form.starts_on.data, form.ends_on.data, minutes,
+                                (form.note.data or "").strip())
+        except HrError as refused:
+            getattr(form, refused.field, form.hours).errors = [str(refused)]
+        except ValueError as bad:
+            form.hours.errors = [str(bad)]
+        else:
+            notify("Leave requested: your supervisor decides.")
+            return redirect(url_for("hr.my_time"))
+    return _my_time_page(422, leave_form=form)
+
+
+def _request_or_404(request_id: int) -> LeaveRequest:
+    found = LeaveRequest.get_or_none(LeaveRequest.id == request_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/leave/<int:request_id>/cancel", methods=["POST"])
+@requires("hr.self.view")
+def leave_cancel(request_id: int):
+    """Cancel a request: the employee their own pending one; HR or the supervisor any."""
+    found = _request_or_404(request_id)
+    own = found.employment.staff_id == my_staff_id()
+    if not (_supervises(found.employment) or (own and found.status == "pending")):
+        abort(404)
+    if not ApproveForm().validate_on_submit():
+        abort(400)
+    try:
+        leave.cancel(found, current_user.username)
+    except HrError as refused:
+        notify(str(refused), "error")
+    else:
+        notify("Request cancelled.")
+    return redirect(url_for("hr.my_time") if own else url_for("hr.leave_requests"))
+
+
+@bp.route("/kiosk", methods=["GET", "POST"])
+@requires("hr.kiosk.use")
+def kiosk():
+    """The shared front-desk clock: a person picks their name, types their PIN and punches."""
+    form = KioskForm()
+    people = list(Employment.select(Employment, StaffMember).join(StaffMember, on=(Employment.staff == StaffMember.id))
+                  .join(KioskPin, on=(KioskPin.employment == Employment.id))
+                  .where(Employment.status != "ended").order_by(StaffMember.last_name, StaffMember.first_name))
+    form.staff.choices = choices([("", "—")] + [(str(e.id), e.staff.display_name) for e in people])
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit() and form.staff.data:
+            employment = Employment.get_by_id(int(form.staff.data))
+            try:
+                if timeclock.check_pin(employment, form.pin.data):
+                    timeclock.punch(employment, form.action.data, "kiosk")
+                    notify(f"{employment.staff.first_name}: {dict(timeclock.ACTIONS)[form.action.data].lower()} "
+                           "recorded.")
+                    return redirect(url_for("hr.kiosk"))
+                form.pin.errors = ["That PIN is not right."]
+            except HrError as refused:
+                form.pin.errors = [str(refused)]
+        elif not form.staff.data:
+            form.staff.errors = ["Choose your name."]
+    form.pin.data = ""
+    return render_page("hr/kiosk.html", title="Time clock", form=form), status
+
+
+@bp.route("/timesheets")
+@requires("hr.self.view")
+def timesheets_page():
+    """Timesheets of a pay period: HR's for everyone, a supervisor's for their reports."""
+    try:
+        day = dt.date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else today()
+    except ValueError:
+        abort(400)
+    if date_problem(day):
+        abort(400)
+    start, end = timesheets.period_of(day)
+    query = (Employment.select(Employment, StaffMember).join(StaffMember, on=(Employment.staff == StaffMember.id))
+             .where(Employment.status != "ended").order_by(StaffMember.last_name, StaffMember.first_name))
+    if not can("hr.time.manage"):
+        query = query.where(Employment.supervisor == (my_staff_id() or 0))
+    people = list(query)
+    hours = timesheets.hours_of(people, start, end)
+    sheets = {s.employment_id: s for s in Timesheet.select().where(
+        (Timesheet.period_start == start) & Timesheet.employment.in_([p.id for p in people]))}
+    return render_page("hr/timesheets.html", title="Timesheets", people=people, hours=hours, sheets=sheets,
+                       period=(start, end), previous=start - dt.timedelta(days=1), following=end + dt.timedelta(days=1),
+                       fmt=time_rules.hours_text)
+
+
+def _employment_and_period(staff_id: int, start_text: str) -> tuple[Employment, dt.date, dt.date]:
+    employment = employment_of(staff_id)
+    if employment is None or not _supervises(employment):
+        abort(404)
+    try:
+        start = dt.date.fromisoformat(start_text)
+    except ValueError:
+        abort(404)
+    if date_problem(start):
+        abort(404)
+    period = timesheets.period_of(start)
+    if period[0] != start:
+        abort(404)
+    return employment, period[0], period[1]
+
+
+def _timesheet_page(employment: Employment, start: dt.date, end: dt.date, status: int = 200, **forms):
+    regular, overtime = timesheets.hours_of([employment], start, end)[employment.id]
+    return render_page("hr/timesheet.html", title=f"Timesheet of {employment.staff.display_name}",
+                       breadcrumbs=[("Timesheets", url_for("hr.timesheets_page", day=start.isoformat()))],
+                       employment=employment, period=(start, end), entries=_period_entries(employment, start, end),
+                       sheet=timesheets.sheet(employment, start), regular=regular, overtime=overtime,
+                       fmt=time_rules.hours_text, approve_form=ApproveForm(formdata=None),
+                       reopen_form=forms.get("reopen_form") or ReasonForm(formdata=None),
+                       add_form=forms.get("add_form") or AddTimeForm(formdata=None),
+                       correct_form=CorrectForm(formdata=None), problem=forms.get("problem")), status
+
+
+@bp.route("/timesheets/<int:staff_id>/<start>")
+@requires("hr.self.view")
+def timesheet(staff_id: int, start: str):
+    """One employee's period: entries, totals, corrections, approval."""
+    return _timesheet_page(*_employment_and_period(staff_id, start))
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=practice_timezone()).astimezone(dt.timezone.utc)
+
+
+@bp.route("/timesheets/<int:staff_id>/<start>/approve", methods=["POST"])
+@requires("hr.self.view")
+def timesheet_approve(staff_id: int, start: str):
+    """Approve the period (the supervisor or HR)."""
+    employment, first, last = _employment_and_period(staff_id, start)
+    if not ApproveForm().validate_on_submit():
+        abort(400)
+    try:
+        timesheets.approve(employment, first, current_user.username)
+    except HrError as refused:
+        return _timesheet_page(employment, first, last, 422, problem=str(refused))
+    notify("Timesheet approved.")
+    return redirect(url_for("hr.timesheet", staff_id=staff_id, start=start))
+
+
+@bp.route("/timesheets/<int:staff_id>/<start>/reopen", methods=["POST"])
+@requires("hr.self.view")
+def timesheet_reopen(staff_id: int, start: str):
+    """Reopen an approved period for corrections, with the reason."""
+    employment, first, last = _employment_and_period(staff_id, start)
+    form = ReasonForm()
+    sheet = timesheets.sheet(employment, first)
+    if sheet is None:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            timesheets.reopen(sheet, form.reason.data, current_user.username)
+        except HrError as refused:
+            return _timesheet_page(employment, first, last, 422, problem=str(refused))
+        notify("Timesheet reopened.")
+        return redirect(url_for("hr.timesheet", staff_id=staff_id, start=start))
+    return _timesheet_page(employment, first, last, 422, reopen_form=form)
+
+
+@bp.route("/timesheets/<int:staff_id>/<start>/entries", methods=["POST"])
+@requires("hr.self.view")
+def time_add(staff_id: int, start: str):
+    """Enter forgotten time by hand, with the reason (audited)."""
+    employment, first, last = _employment_and_period(staff_id, start)
+    form = AddTimeForm()
+    if form.validate_on_submit():
+        try:
+            timeclock.add_missing(employment, form.kind.data, _aware(form.started_at.data), _aware(form.ended_at.data),
+                                  form.reason.data, current_user.username)
+        except HrError as refused:
+            getattr(form, refused.field, form.started_at).errors = [str(refused)]
+        else:
+            notify("Time added.")
+            return redirect(url_for("hr.timesheet", staff_id=staff_id, start=start))
+    return _timesheet_page(employment, first, last, 422, add_form=form)
+
+
+@bp.route("/timesheets/<int:staff_id>/<start>/entries/<int:entry_id>", methods=["POST"])
+@requires("hr.self.view")
+def time_correct(staff_id: int, start: str, entry_id: int):
+    """Correct an entry, with the reason (audited with the before and after)."""
+    employment, first, last = _employment_and_period(staff_id, start)
+    entry = TimeEntry.get_or_none((TimeEntry.id == entry_id) & (TimeEntry.employment == employment))
+    if entry is None:
+        abort(404)
+    form = CorrectForm()
+    if form.validate_on_submit():
+        try:
+            timeclock.correct(entry, _aware(form.started_at.data), _aware(form.ended_at.data), form.reason.data,
+                              current_user.username)
+        except HrError as refused:
+            return _timesheet_page(employment, first, last, 422, problem=str(refused))
+        notify("Time corrected.")
+        return redirect(url_for("hr.timesheet", staff_id=staff_id, start=start))
+    return _timesheet_page(employment, first, last, 422,
+                           problem="Give the start, the end and the reason for the correction.")
+
+
+def _month(text: str | None) -> dt.date:
+    if not text:
+        return today().replace(day=1)
+    try:
+        month = dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        abort(400)
+    if date_problem(month):
+        abort(400)
+    return month
+
+
+@bp.route("/leave")
+@requires("hr.self.view")
+def leave_requests():
+    """Requests waiting for the viewer's decision and the team calendar of a month."""
+    first = _month(request.args.get("month"))
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    query = (LeaveRequest.select(LeaveRequest, Employment, StaffMember, LeavePolicy).join(Employment)
+             .join(StaffMember, on=(Employment.staff == StaffMember.id)).switch(LeaveRequest).join(LeavePolicy))
+    if not can("hr.leave.manage"):
+        mine = my_staff_id() or 0
+        query = query.where((Employment.supervisor == mine) | (Employment.staff == mine))
+    pending = list(query.where(LeaveRequest.status == "pending").order_by(LeaveRequest.starts_on))
+    month = list(query.where(LeaveRequest.status.in_(("pending", "approved")) & (LeaveRequest.starts_on <= last)
+                             & (LeaveRequest.ends_on >= first)).order_by(LeaveRequest.starts_on))
+    days = {}
+    for found in month:
+        day = max(found.starts_on, first)
+        while day <= min(found.ends_on, last):
+            days.setdefault(day, []).append(found)
+            day += dt.timedelta(days=1)
+    weeks = calendar.Calendar(firstweekday=6).monthdatescalendar(first.year, first.month)
+    mine = my_staff_id()
+    return render_page("hr/leave.html", title="Leave", pending=[p for p in pending if p.employment.staff_id != mine],
+                       weeks=weeks, days=days, month=first, previous=(first - dt.timedelta(days=1)).strftime("%Y-%m"),
+                       following=(last + dt.timedelta(days=1)).strftime("%Y-%m"), decide_form=DecideForm(formdata=None),
+                       hours=time_rules.hours_text)
+
+
+@bp.route("/leave/<int:request_id>/decide", methods=["POST"])
+@requires("hr.self.view")
+def leave_decide(request_id: int):
+    """Approve or deny a request: the employee's supervisor or HR, never the employee themselves."""
+    found = _request_or_404(request_id)
+    mine = my_staff_id()
+    if found.employment.staff_id == mine or not (can("hr.leave.manage") or (
+            mine is not None and found.employment.supervisor_id == mine)):
+        abort(404)
+    form = DecideForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        leave.decide(found, form.decision.data == "approve", (form.note.data or "").strip(), current_user.username)
+    except HrError as refused:
+        notify(str(refused), "error")
+    else:
+        notify("Request approved." if form.decision.data == "approve" else "Request denied.")
+    return redirect(url_for("hr.leave_requests"))

@@ -1,0 +1,174 @@
+"""Training and certifications: the courses, who is due or overdue, one person's training (HR
+records completions and certifications; the person sees their own), certificates."""
+from __future__ import annotations
+
+from flask import Response, abort, redirect, url_for
+from flask_login import current_user
+from medoffice import files
+from medoffice.auth import can, requires
+from medoffice.models import StaffMember
+from medoffice.settings import today
+from medoffice.web.crud import CrudPages
+from medoffice.web.forms import choices, form_values
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn
+
+from .. import training
+from ..access import FULL, require_relation
+from ..employees import HrError, employment_of
+from ..models import Employment
+from ..training_models import Certification, Course, CourseCompletion
+from . import bp
+from .training_forms import AcknowledgeForm, CertificationForm, CompletionForm, CourseForm
+
+COURSES = CrudPages(bp, Course, CourseForm, name="course", noun="course", view_permission="hr.training.manage",
+                    edit_permission="hr.training.manage",
+                    columns=[TableColumn("name", "Course", sort=Course.name,
+                                         link=lambda c: url_for("hr.course_detail", record_id=c.id)),
+                             TableColumn("job_title", "For", value=lambda c: c.job_title or "Everyone"),
+                             TableColumn("due_days_after_hire", "Days after hire", kind="number"),
+                             TableColumn("repeat_months", "Repeat (months)", value=lambda c: c.repeat_months or "Once"),
+                             TableColumn("active", "Active", kind="boolean")],
+                    default_sort="name", search=lambda text: Course.name ** f"%{text}%", title_of=lambda c: c.name)
+COURSES.register()
+
+
+@bp.route("/training")
+@requires("hr.training.manage")
+def training_overview():
+    """Every current employee's courses that are overdue or due within 30 days, and expiring certifications."""
+    employments = list(Employment.select(Employment, StaffMember).join(StaffMember, on=(Employment.staff == StaffMember.id))
+                       .where(Employment.status != "ended").order_by(StaffMember.last_name, StaffMember.first_name))
+    rows = training.status(employments)
+    horizon = today().toordinal() + 30
+    due = [(e, row) for e in employments for row in rows[e.id] if row["due"] and row["due"].toordinal() <= horizon]
+    due.sort(key=lambda pair: pair[1]["due"])
+    expiring = list(Certification.select(Certification, Employment, StaffMember).join(Employment)
+                    .join(StaffMember, on=(Employment.staff == StaffMember.id))
+                    .where(Certification.removed_at.is_null() & Certification.expires_on.is_null(False)
+                           & (Employment.status != "ended"))
+                    .order_by(Certification.expires_on).limit(50))
+    return render_page("hr/training.html", title="Training and certifications", due=due, expiring=expiring,
+                       today=today())
+
+
+def _training_page(staff: StaffMember, status: int = 200, **forms):
+    employment = employment_of(staff.id)
+    if employment is None:
+        abort(404)
+    relation = require_relation(staff.id, employment.supervisor_id)
+    manage = relation == FULL and can("hr.training.manage")
+    completion_form = forms.get("completion_form") or CompletionForm(formdata=None)
+    completion_form.course.choices = choices([(str(c.id), c.name) for c in Course.select().where(
+        Course.active == True).order_by(Course.name)])  # noqa: E712
+    return render_page("hr/employee_training.html", title=f"Training of {staff.display_name}",
+                       breadcrumbs=[(staff.display_name, url_for("hr.employee", staff_id=staff.id))],
+                       staff=staff, employment=employment, rows=training.status([employment])[employment.id],
+                       completions=list(CourseCompletion.select(CourseCompletion, Course).join(Course)
+                                        .where(CourseCompletion.employment == employment)
+                                        .order_by(CourseCompletion.completed_on.desc())),
+                       certifications=list(Certification.select().where((Certification.employment == employment)
+                                                                        & Certification.removed_at.is_null())
+                                           .order_by(Certification.expires_on)),
+                       manage=manage, completion_form=completion_form,
+                       certification_form=forms.get("certification_form") or CertificationForm(formdata=None),
+                       remove_form=AcknowledgeForm(formdata=None), today=today()), status
+
+
+def _staff_or_404(staff_id: int) -> StaffMember:
+    staff = StaffMember.get_or_none(StaffMember.id == staff_id)
+    if staff is None:
+        abort(404)
+    return staff
+
+
+@bp.route("/employees/<int:staff_id>/training")
+@requires("hr.self.view")
+def employee_training(staff_id: int):
+    """One person's courses (due and done) and certifications: HR in full, the person their own,
+    their supervisor read-only."""
+    return _training_page(_staff_or_404(staff_id))
+
+
+def _managed_employment(staff_id: int) -> tuple[StaffMember, Employment]:
+    staff = _staff_or_404(staff_id)
+    employment = employment_of(staff.id)
+    if employment is None:
+        abort(404)
+    return staff, employment
+
+
+@bp.route("/employees/<int:staff_id>/training/completions", methods=["POST"])
+@requires("hr.training.manage")
+def completion_add(staff_id: int):
+    """Record a completed course with its certificate."""
+    staff, employment = _managed_employment(staff_id)
+    form = CompletionForm()
+    form.course.choices = choices([(str(c.id), c.name) for c in Course.select().where(Course.active == True)])  # noqa: E712
+    if form.validate_on_submit():
+        upload = form.certificate.data
+        has_file = upload is not None and getattr(upload, "filename", "")
+        try:
+            training.record_completion(employment, Course.get_by_id(int(form.course.data)), form.completed_on.data,
+                                       upload.stream if has_file else None, upload.filename if has_file else "",
+                                       current_user.username)
+        except HrError as refused:
+            getattr(form, refused.field, form.completed_on).errors = [str(refused)]
+        else:
+            notify("Completion recorded.")
+            return redirect(url_for("hr.employee_training", staff_id=staff.id))
+    return _training_page(staff, 422, completion_form=form)
+
+
+@bp.route("/employees/<int:staff_id>/certifications", methods=["POST"])
+@requires("hr.training.manage")
+def certification_add(staff_id: int):
+    """Add a certification or licence; its expiry becomes deadlines for the person and for HR."""
+    staff, employment = _managed_employment(staff_id)
+    form = CertificationForm()
+    if form.validate_on_submit():
+        values = form_values(form)
+        try:
+            training.save_certification(employment, values)
+        except HrError as refused:
+            getattr(form, refused.field, form.name).errors = [str(refused)]
+        else:
+            notify("Certification recorded.")
+            return redirect(url_for("hr.employee_training", staff_id=staff.id))
+    return _training_page(staff, 422, certification_form=form)
+
+
+@bp.route("/employees/<int:staff_id>/certifications/<int:certification_id>/remove", methods=["POST"])
+@requires("hr.training.manage")
+def certification_remove(staff_id: int, certification_id: int):
+    """Take a certification off the file."""
+    staff, employment = _managed_employment(staff_id)
+    certification = Certification.get_or_none((Certification.id == certification_id)
+                                              & (Certification.employment == employment))
+    if certification is None or not AcknowledgeForm().validate_on_submit():
+        abort(404)
+    training.remove_certification(certification)
+    notify("Certification removed.")
+    return redirect(url_for("hr.employee_training", staff_id=staff.id))
+
+
+@bp.route("/employees/<int:staff_id>/training/completions/<int:completion_id>/certificate")
+@requires("hr.self.view")
+def certificate_download(staff_id: int, completion_id: int):
+    """A completion's certificate: HR or the person (the read is audited by core)."""
+    staff, employment = _managed_employment(staff_id)
+    require_relation(staff.id, employment.supervisor_id, allowed=("full", "self"))
+    completion = CourseCompletion.get_or_none((CourseCompletion.id == completion_id)
+                                              & (CourseCompletion.employment == employment))
+    stored = files.get(completion.certificate_attachment_id) if completion and completion.certificate_attachment_id \
+        else None
+    if stored is None or stored.deleted_at is not None:
+        abort(404)
+    with files.open(stored.id, purpose="hr.certificate.open") as fh:
+        content = fh.read()
+    response = Response(content, mimetype=stored.mime)
+    response.headers["Content-Disposition"] = f'attachment; filename="certificate-{completion.id}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+

@@ -1,0 +1,159 @@
+"""Training, certifications and reviews through the pages: courses by job title fall due after
+hire and again at their repeat interval (core deadlines, closed and reopened by completions with a
+certificate), certification expiries reach the employee and HR, reviews and private notes are
+readable only by HR, the supervisor and (for their own) the employee, every read audited."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from medoffice import deadlines
+from medoffice.models import AuditEvent, StaffMember, User
+from medoffice.testing import connected, login
+
+from medoffice_hr.jobs import sync_training
+from medoffice_hr.models import Employment
+from medoffice_hr.training import add_months, next_due
+from medoffice_hr.training_models import Certification, Course, CourseCompletion, Review
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_due_dates_follow_hire_and_repeat():
+    hired = dt.date(2026, 1, 31)
+    assert next_due(hired, 30, None, 12) == dt.date(2026, 3, 2)
+    assert next_due(hired, 30, dt.date(2026, 2, 10), 12) == dt.date(2027, 2, 10)
+    assert next_due(hired, 30, dt.date(2026, 2, 10), None) is None
+    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+
+
+@pytest.fixture
+def hr_app(make_app):
+    return make_app(plugins=["hr"], csrf=True)
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _person(app, hr, username, first, supervisor=None, role="front_desk", hired="2026-01-05"):
+    client = login(app.test_client(), role, username=username)
+    with connected(app):
+        staff = StaffMember.create(first_name=first, last_name="Test", job_title="Medical assistant")
+        User.update(staff=staff.id).where(User.username == username).execute()
+    assert hr.post(f"/hr/employees/{staff.id}/employment", data={
+        "hire_date": hired, "end_date": "", "status": "active", "employment_type": "full_time",
+        "job_title": "Medical assistant", "department": "", "location": "",
+        "supervisor": str(supervisor or "")}).status_code == 302
+    return client, staff.id
+
+
+def test_courses_fall_due_and_completions_move_the_deadline(hr_app):
+    hr = login(hr_app.test_client(), "hr", username="hana")
+    ann, ann_id = _person(hr_app, hr, "ann", "Ann")
+    assert hr.post("/hr/course/new", data={"name": "HIPAA privacy and security", "job_title": "",
+                                           "due_days_after_hire": "30", "repeat_months": "12",
+                                           "active": "y"}).status_code == 302
+    assert hr.post("/hr/course/new", data={"name": "Phlebotomy", "job_title": "Phlebotomist",
+                                           "due_days_after_hire": "10", "active": "y"}).status_code == 302
+    with connected(hr_app):
+        assert sync_training() == "Training and certifications of 1 employee checked."
+        employment = Employment.get(Employment.staff == ann_id)
+        hipaa = Course.get(Course.name.startswith("HIPAA"))
+        key = f"training:{employment.id}:{hipaa.id}"
+        deadline = deadlines.find("hr", key)
+        assert deadline.due == dt.date(2026, 2, 4) and deadline.assignee_user_id == User.get(User.username == "ann").id
+        assert deadline.escalation_role == "hr"
+        other = Course.get(Course.name == "Phlebotomy")
+        assert deadlines.find("hr", f"training:{employment.id}:{other.id}") is None  # not her job title
+    assert "Overdue" in _text(hr.get("/hr/training"))
+    bad = hr.post(f"/hr/employees/{ann_id}/training/completions", data={
+        "course": str(hipaa.id), "completed_on": "2026-02-01", "certificate": (io.BytesIO(b"<html>"), "c.pdf")},
+        content_type="multipart/form-data")
+    assert bad.status_code == 422
+    with connected(hr_app):
+        assert CourseCompletion.select().count() == 0
+    assert hr.post(f"/hr/employees/{ann_id}/training/completions", data={
+        "course": str(hipaa.id), "completed_on": "2026-02-01", "certificate": (io.BytesIO(PDF), "c.pdf")},
+        content_type="multipart/form-data").status_code == 302
+    with connected(hr_app):
+        deadline = deadlines.find("hr", key)
+        assert deadline.due == dt.date(2027, 2, 1) and deadline.state == "open"  # the next cycle
+        completion = CourseCompletion.get().id
+    own = _text(ann.get(f"/hr/employees/{ann_id}/training"))
+    assert "HIPAA privacy and security" in own and "Record a completion" not in own
+    assert ann.get(f"/hr/employees/{ann_id}/training/completions/{completion}/certificate").data == PDF
+    assert ann.post(f"/hr/employees/{ann_id}/training/completions", data={
+        "course": str(hipaa.id), "completed_on": "2026-02-01"}).status_code == 403
+
+
+def test_a_certification_expiry_reaches_the_employee_and_hr(hr_app):
+    hr = login(hr_app.test_client(), "hr", username="hana")
+    _ann, ann_id = _person(hr_app, hr, "ann", "Ann")
+    assert hr.post(f"/hr/employees/{ann_id}/certifications", data={
+        "name": "BLS", "number": "", "issuer": "AHA", "issued_on": "2026-05-01",
+        "expires_on": "2026-04-01"}).status_code == 422
+    assert hr.post(f"/hr/employees/{ann_id}/certifications", data={
+        "name": "BLS", "number": "B-1", "issuer": "AHA", "issued_on": "2025-05-01",
+        "expires_on": "2027-05-01"}).status_code == 302
+    with connected(hr_app):
+        certification = Certification.get()
+        mine = deadlines.find("hr", f"certification:{certification.id}")
+        hrs = deadlines.find("hr", f"certification-hr:{certification.id}")
+        assert mine.assignee_user_id == User.get(User.username == "ann").id and mine.escalation_role == "hr"
+        assert hrs.assignee_role == "hr" and hrs.escalation_role == "office_manager"
+        assert mine.due == hrs.due == dt.date(2027, 5, 1)
+    assert hr.post(f"/hr/employees/{ann_id}/certifications/{certification.id}/remove").status_code == 302
+    with connected(hr_app):
+        assert deadlines.find("hr", f"certification:{certification.id}").state == "superseded"
+        assert deadlines.find("hr", f"certification-hr:{certification.id}").state == "superseded"
+
+
+def test_reviews_and_notes_are_private_and_every_read_is_audited(hr_app):
+    hr = login(hr_app.test_client(), "hr", username="hana")
+    sam, sam_id = _person(hr_app, hr, "sam", "Sam")
+    ann, ann_id = _person(hr_app, hr, "ann", "Ann", supervisor=sam_id)
+    bob, _bob_id = _person(hr_app, hr, "bob", "Bob")
+    assert hr.post("/hr/reviews", data={"name": "2026", "period_start": "2026-01-01", "period_end": "2025-12-31",
+                                        "due_on": "2027-01-31"}).status_code == 422
+    assert sam.post("/hr/reviews", data={"name": "2026", "period_start": "2026-01-01", "period_end": "2026-12-31",
+                                         "due_on": "2027-01-31"}).status_code == 403
+    assert hr.post("/hr/reviews", data={"name": "2026", "period_start": "2026-01-01", "period_end": "2026-12-31",
+                                        "due_on": "2027-01-31"}).status_code == 302
+    with connected(hr_app):
+        review = Review.get(Review.employment == Employment.get(Employment.staff == ann_id))
+        assert Review.select().count() == 3
+        sup = deadlines.find("hr", f"review-supervisor:{review.id}")
+        assert sup.assignee_user_id == User.get(User.username == "sam").id
+    url = f"/hr/reviews/{review.id}"
+    assert bob.get(url).status_code == 404
+    assert ann.post(f"{url}/supervisor", data={"supervisor_text": "Great", "rating": "5"}).status_code == 404
+    assert ann.post(f"{url}/self", data={"self_text": "", "submit_review": "y"}).status_code == 422
+    assert ann.post(f"{url}/self", data={"self_text": "I learned the new schedule.", "submit_review": "y"}).status_code == 302
+    assert sam.post(f"{url}/supervisor", data={"supervisor_text": "Reliable.", "rating": "9",
+                                               "submit_review": "y"}).status_code == 422
+    assert "Not submitted yet" in _text(ann.get(url))
+    assert sam.post(f"{url}/supervisor", data={"supervisor_text": "Reliable and kind.", "rating": "4",
+                                               "submit_review": "y"}).status_code == 302
+    page = _text(ann.get(url))
+    assert "Reliable and kind." in page and "Rating: 4 of 5" in page
+    assert ann.post(f"{url}/acknowledge").status_code == 302
+    with connected(hr_app):
+        assert Review.get_by_id(review.id).acknowledged_at is not None
+        assert deadlines.find("hr", f"review-self:{review.id}").state == "done"
+        assert deadlines.find("hr", f"review-supervisor:{review.id}").state == "done"
+    assert sam.post(f"/hr/employees/{ann_id}/notes", data={"kind": "coaching", "text": "Talk about phones."}).status_code == 302
+    assert sam.post(f"/hr/employees/{ann_id}/notes", data={"kind": "warning", "text": "Late three times."}).status_code == 302
+    assert ann.post(f"/hr/employees/{ann_id}/notes", data={"kind": "warning", "text": "x"}).status_code == 404
+    own = _text(ann.get(f"/hr/employees/{ann_id}/notes"))
+    assert "Late three times." in own and "Talk about phones." not in own
+    assert bob.get(f"/hr/employees/{ann_id}/notes").status_code == 404
+    with connected(hr_app):
+        from medoffice_hr.training_models import EmployeeNote
+        warning = EmployeeNote.get(EmployeeNote.kind == "warning").id
+    assert ann.post(f"/hr/employees/{ann_id}/notes/{warning}/acknowledge").status_code == 302
+    assert "Acknowledged" in _text(sam.get(f"/hr/employees/{ann_id}/notes"))
+    with connected(hr_app):
+        reads = AuditEvent.select().where(AuditEvent.action.in_(("hr.review.view", "hr.notes.view"))).count()
+        assert reads >= 5
