@@ -1,0 +1,1 @@
+"""The compliance plugin: credentialing, the HIPAA program, privacy rights, breaches and screening."""

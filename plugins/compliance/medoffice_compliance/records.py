@@ -1,0 +1,157 @@
+"""Medical-records rules: the retention schedule by record type and state (data the practice
+edits), patients' last dates of service (from billing's charge events, so retention counts from
+the last visit), the records due for destruction, the destruction log with method, witness and
+certificate, and legal holds that stop destruction."""
+from __future__ import annotations
+
+import datetime as dt
+
+from medoffice import audit, files
+from medoffice.db import transaction
+from medoffice.events import Subscription
+from medoffice.models import Patient
+from peewee import fn
+
+from . import rules
+from .models import Destruction, LastService, LegalHold, RetentionRule
+
+OWNER = "compliance"
+CERTIFICATE_KIND = "compliance.destruction_certificate"
+MEDICAL_RECORD = "medical_record"
+
+
+class RecordsError(ValueError):
+    """Input refused, with the field it concerns ("" for the whole form)."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+def save_rule(record_type: str, state: str, adult_years: int, majority_age: int, minor_years: int,
+              note: str = "") -> RetentionRule:
+    """Add or change the rule for a record type in a state ("" for the default)."""
+    record_type = record_type.strip().lower().replace(" ", "_")
+    if not record_type or len(record_type) > 60:
+        raise RecordsError("Name the type of record.", "record_type")
+    if state and state not in rules.STATES:
+        raise RecordsError("Choose a state, or none for the default.", "state")
+    if not 1 <= adult_years <= 100:
+        raise RecordsError("Keep records 1 to 100 years.", "adult_years")
+    if not 14 <= majority_age <= 25 or not 0 <= minor_years <= 100:
+        raise RecordsError("Majority is 14 to 25; years after it 0 to 100.", "majority_age")
+    with transaction():
+        rule, created = RetentionRule.get_or_create(record_type=record_type, state=state,
+                                                    defaults={"adult_years": adult_years})
+        before = {} if created else {"adult_years": rule.adult_years, "majority_age": rule.majority_age,
+                                     "minor_years": rule.minor_years}
+        rule.adult_years, rule.majority_age, rule.minor_years, rule.note = (adult_years, majority_age, minor_years,
+                                                                            note.strip()[:200])
+        rule.save()
+        audit.record("compliance.retention_rule.save", "compliance_retention_rule", rule.id,
+                     detail={"before": before, "after": {"adult_years": adult_years, "majority_age": majority_age,
+                                                         "minor_years": minor_years}})
+    return rule
+
+
+def rule_for(record_type: str, state: str) -> RetentionRule | None:
+    """The state's rule for the record type, else the default one."""
+    found = {r.state: r for r in RetentionRule.select().where((RetentionRule.record_type == record_type)
+                                                              & RetentionRule.state.in_([state or "", ""]))}
+    return found.get(state) or found.get("")
+
+
+def note_service(event) -> None:
+    """Keep the patient's latest date of service from a billing charge event (idempotent)."""
+    patient_id, day = event.data["patient_id"], event.data["effective_date"]
+    updated = (LastService.update(last_service_on=day)
+               .where((LastService.patient == patient_id) & (LastService.last_service_on < day)).execute())
+    if not updated and not LastService.select().where(LastService.patient == patient_id).exists():
+        if Patient.select().where(Patient.id == patient_id).exists():
+            LastService.create(patient=patient_id, last_service_on=day)
+
+
+SUBSCRIPTION = Subscription("compliance.last_service", ["billing.charge_posted"], note_service,
+                            title="Last dates of service for records retention")
+
+
+def patient_of_destruction(destruction_id: int) -> int | None:
+    """The patient a destruction certificate concerns (for core's files service)."""
+    row = Destruction.get_or_none(Destruction.id == destruction_id)
+    return row.patient_id if row else None
+
+
+def held_patients():
+    """Ids of patients under a legal hold now."""
+    return LegalHold.select(LegalHold.patient).where(LegalHold.released_on.is_null())
+
+
+def due_for_destruction(today: dt.date, record_type: str = MEDICAL_RECORD) -> list[dict]:
+    """Patients whose records of ``record_type`` may be destroyed by ``today`` under the schedule
+    (their state's rule, else the default): not under a hold, not yet destroyed. The adult cut-off
+    narrows the rows in SQL; the minors' rule is applied to those rows only."""
+    rows = []
+    for rule in RetentionRule.select().where(RetentionRule.record_type == record_type):
+        others = [r.state for r in RetentionRule.select(RetentionRule.state)
+                  .where((RetentionRule.record_type == record_type) & (RetentionRule.state != ""))]
+        state = fn.UPPER(fn.COALESCE(Patient.state, ""))
+        in_scope = (state == rule.state) if rule.state else (
+            state.not_in(others) if others else Patient.id.is_null(False))
+        cutoff = rules.add_years(today, -rule.adult_years)
+        query = (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number,
+                                Patient.date_of_birth, Patient.state, LastService.last_service_on)
+                 .join(LastService, on=(LastService.patient == Patient.id))
+                 .where(in_scope & (LastService.last_service_on <= cutoff)
+                        & Patient.id.not_in(held_patients())
+                        & Patient.id.not_in(Destruction.select(Destruction.patient)
+                                            .where(Destruction.record_type == record_type)))
+                 .order_by(LastService.last_service_on).dicts())
+        for row in query:
+            after = rules.destroy_after(row["last_service_on"], row["date_of_birth"], rule.adult_years,
+                                        rule.majority_age, rule.minor_years)
+            if after <= today:
+                rows.append({**row, "destroy_after": after, "rule_state": rule.state or "default"})
+    return rows
+
+
+def place_hold(patient_id: int, reason: str, placed_on: dt.date, *, by: str) -> LegalHold:
+    """Put a patient's records under a legal hold."""
+    if not reason.strip():
+        raise RecordsError("Give the reason (the matter, the request).", "reason")
+    with transaction():
+        hold = LegalHold.create(patient=patient_id, reason=reason.strip()[:300], placed_on=placed_on, placed_by=by)
+        audit.record("compliance.legal_hold.place", "compliance_legal_hold", hold.id, patient_id=patient_id)
+    return hold
+
+
+def release_hold(hold: LegalHold, on: dt.date, *, by: str) -> None:
+    """Release a legal hold."""
+    if hold.released_on is not None:
+        raise RecordsError("The hold was already released.")
+    with transaction():
+        hold.released_on, hold.released_by = on, by
+        hold.save()
+        audit.record("compliance.legal_hold.release", "compliance_legal_hold", hold.id, patient_id=hold.patient_id)
+
+
+def record_destruction(patient_id: int, record_type: str, destroyed_on: dt.date, method: str, witness: str, *,
+                       by: str, certificate=None, filename: str = "") -> Destruction:
+    """Log a destruction with its method, witness and certificate; refused while a legal hold stands."""
+    if LegalHold.select().where((LegalHold.patient == patient_id) & LegalHold.released_on.is_null()).exists():
+        raise RecordsError("These records are under a legal hold: they may not be destroyed.")
+    if not method.strip() or not witness.strip():
+        raise RecordsError("Give the method and the witness.", "method")
+    if destroyed_on > dt.date.today():
+        raise RecordsError("A destruction cannot be dated in the future.", "destroyed_on")
+    with transaction():
+        row = Destruction.create(patient=patient_id, record_type=record_type.strip()[:60] or MEDICAL_RECORD,
+                                 destroyed_on=destroyed_on, method=method.strip()[:120], witness=witness.strip()[:150],
+                                 recorded_by=by)
+        if certificate is not None:
+            try:
+                files.attach(OWNER, "destruction", row.id, CERTIFICATE_KIND, certificate, filename or "certificate")
+            except files.FileError as refused:
+                raise RecordsError(str(refused), "certificate") from None
+        audit.record("compliance.destruction.create", "compliance_destruction", row.id, patient_id=patient_id,
+                     detail={"record_type": row.record_type, "destroyed_on": destroyed_on.isoformat()})
+    return row

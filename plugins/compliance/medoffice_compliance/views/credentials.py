@@ -1,0 +1,183 @@
+"""Credentialing pages: the board, a credential with its document and verifications, the form,
+and "ready to bill payer X on date D"."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from medoffice.auth import requires
+from medoffice.models import Location, StaffMember
+from medoffice.money import parse_cents
+from medoffice.settings import today
+from medoffice.web.forms import choices
+from medoffice.web.query import parse_id, record_id
+from medoffice.web.shell import notify, render_page
+
+from .. import credentials as service
+from .. import rules
+from ..models import Credential
+from . import bp
+from .forms import CredentialForm, ReasonForm, VerificationForm
+
+
+def _providers():
+    return list(StaffMember.select().where((StaffMember.is_provider == True) & (StaffMember.active == True))  # noqa: E712
+                .order_by(StaffMember.last_name, StaffMember.first_name))
+
+
+def _choice_arg(name: str, allowed) -> str:
+    value = request.args.get(name, "").strip()
+    if value and value not in allowed:
+        abort(400, description=f"{name}: not one of the choices.")
+    return value
+
+
+@bp.route("/")
+@requires("compliance.credentials.view")
+def board():
+    """The credentialing board: provider x credential kind, red/amber/green, filterable."""
+    staff_id = record_id("staff_id")
+    state = _choice_arg("state", rules.STATES)
+    colour = _choice_arg("colour", rules.COLOUR_RANK)
+    rows = service.board(today(), staff_id=staff_id, state=state, colour=colour)
+    return render_page("compliance/board.html", title="Credentialing", rows=rows, providers=_providers(),
+                       provider_kinds=rules.PROVIDER_KINDS, practice_kinds=rules.PRACTICE_KINDS, states=rules.STATES,
+                       filters={"staff_id": staff_id, "state": state, "colour": colour},
+                       colour_of=lambda c: service.item_colour(c, today()))
+
+
+def _form_choices(form: CredentialForm) -> None:
+    form.staff_id.choices = choices([("", "The practice")] + [(str(p.id), p.display_name) for p in _providers()])
+
+
+def _values(form: CredentialForm) -> service.CredentialValues:
+    limits = {}
+    for name in ("limit_per_claim", "limit_aggregate"):
+        text = (getattr(form, name).data or "").strip()
+        try:
+            limits[name] = parse_cents(text) if text else None
+        except ValueError as bad:
+            raise service.CredentialError(str(bad), name) from None
+    return service.CredentialValues(
+        kind=form.kind.data, staff_id=parse_id(form.staff_id.data), state=form.state.data or "",
+        number=(form.number.data or "").strip(), issuer=(form.issuer.data or "").strip(),
+        payer_id=(form.payer_id.data or "").strip(), status=form.status.data or "",
+        effective_on=form.effective_on.data, expires_on=form.expires_on.data,
+        limit_per_claim_cents=limits["limit_per_claim"], limit_aggregate_cents=limits["limit_aggregate"],
+        note=(form.note.data or "").strip())
+
+
+FIELD_FOR = {"limit_per_claim_cents": "limit_per_claim", "limit_aggregate_cents": "limit_aggregate"}
+
+
+@bp.route("/credentials/new", methods=["GET", "POST"])
+@requires("compliance.credentials.edit")
+def credential_new():
+    """Add a credential with its document; bad input comes back with 422 and nothing saved."""
+    form = CredentialForm()
+    _form_choices(form)
+    if request.method == "GET":
+        staff_id = record_id("staff_id")
+        form.staff_id.data = str(staff_id) if staff_id else ""
+    elif form.validate_on_submit():
+        upload = form.document.data
+        try:
+            credential = service.save(_values(form), current_user.username,
+                                      document=upload.stream if upload and upload.filename else None,
+                                      filename=upload.filename if upload else "")
+        except service.CredentialError as refused:
+            target = getattr(form, FIELD_FOR.get(refused.field, refused.field), form.kind)
+            target.errors = [str(refused)]
+        else:
+            notify("Credential saved.")
+            return redirect(url_for("compliance.credential", credential_id=credential.id))
+    status = 422 if request.method == "POST" else 200
+    return render_page("compliance/credential_form.html", title="Add a credential", form=form,
+                       breadcrumbs=[("Credentialing", url_for("compliance.board"))]), status
+
+
+def _credential_or_404(credential_id: int) -> Credential:
+    credential = Credential.get_or_none(Credential.id == credential_id)
+    if credential is None:
+        abort(404)
+    return credential
+
+
+def _page(credential: Credential, status: int = 200, **forms):
+    owner = StaffMember.get_by_id(credential.staff_id) if credential.staff_id else None
+    location = Location.get_or_none(Location.id == credential.location_id) if credential.location_id else None
+    return render_page(
+        "compliance/credential.html", title=rules.KIND_BY_KEY[credential.kind].title,
+        breadcrumbs=[("Credentialing", url_for("compliance.board"))], credential=credential, owner=owner,
+        location=location, kind=rules.KIND_BY_KEY[credential.kind], colour=service.item_colour(credential, today()),
+        verifications=list(credential.verifications.order_by(-service.Verification.verified_on)),
+        verification_form=forms.get("verification_form") or VerificationForm(formdata=None),
+        remove_form=forms.get("remove_form") or ReasonForm(formdata=None), rules=rules), status
+
+
+@bp.route("/credentials/<int:credential_id>")
+@requires("compliance.credentials.view")
+def credential(credential_id: int):
+    """One credential: its dates, document, due-date colour and verification log."""
+    return _page(_credential_or_404(credential_id))
+
+
+@bp.route("/credentials/<int:credential_id>/verifications", methods=["POST"])
+@requires("compliance.credentials.edit")
+def verification_add(credential_id: int):
+    """Log a primary-source verification with its evidence."""
+    credential = _credential_or_404(credential_id)
+    form = VerificationForm()
+    if form.validate_on_submit():
+        upload = form.evidence.data
+        try:
+            service.add_verification(credential, form.verified_on.data, form.source.data, form.result.data or "",
+                                     current_user.username,
+                                     evidence=upload.stream if upload and upload.filename else None,
+                                     filename=upload.filename if upload else "")
+        except service.CredentialError as refused:
+            getattr(form, refused.field, form.source).errors = [str(refused)]
+        else:
+            notify("Verification logged.")
+            return redirect(url_for("compliance.credential", credential_id=credential.id))
+    return _page(credential, 422, verification_form=form)
+
+
+@bp.route("/credentials/<int:credential_id>/remove", methods=["POST"])
+@requires("compliance.credentials.edit")
+def credential_remove(credential_id: int):
+    """Take a credential off the board, with the reason (it is kept)."""
+    credential = _credential_or_404(credential_id)
+    form = ReasonForm()
+    if not form.validate_on_submit() or credential.removed_at is not None:
+        form.reason.errors = form.reason.errors or ["Already removed."]
+        return _page(credential, 422, remove_form=form)
+    service.remove(credential, form.reason.data)
+    notify("Credential removed from the board.")
+    return redirect(url_for("compliance.board"))
+
+
+@bp.route("/ready")
+@requires("compliance.credentials.view")
+def ready():
+    """Is a provider ready to bill a payer on a date? The reasons when not."""
+    staff_id = record_id("staff_id")
+    payer_id = request.args.get("payer_id", "").strip()[:40]
+    on_text = request.args.get("on", "").strip()
+    answer = None
+    if staff_id and payer_id:
+        try:
+            on = dt.date.fromisoformat(on_text) if on_text else today()
+        except ValueError:
+            abort(400, description="on: give a date as YYYY-MM-DD.")
+        if not dt.date(1900, 1, 1) <= on <= dt.date(2199, 12, 31):
+            abort(400, description="on: a date from 1900 to 2199.")
+        provider = StaffMember.get_or_none(StaffMember.id == staff_id)
+        if provider is None:
+            abort(404)
+        answer = {"on": on, "reasons": service.billing_holds(staff_id, payer_id, on,
+                                                             service.state_of_practice(provider))}
+    return render_page("compliance/ready.html", title="Ready to bill?", providers=_providers(), answer=answer,
+                       staff_id=staff_id, payer_id=payer_id, on=on_text,
+                       breadcrumbs=[("Credentialing", url_for("compliance.board"))])

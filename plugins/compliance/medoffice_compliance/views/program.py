@@ -1,0 +1,215 @@
+"""HIPAA program pages: the overview (policies, training), risk assessments with their register
+and remediation tasks, and the business associates register."""
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from medoffice.auth import requires
+from medoffice.models import StaffMember, User
+from medoffice.settings import today
+from medoffice.web.forms import choices
+from medoffice.web.query import parse_id
+from medoffice.web.shell import notify, render_page
+
+from .. import program as service
+from ..models import BusinessAssociate, RiskAssessment, RiskItem
+from . import bp
+from .forms import BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm
+
+
+def _training_form(form=None) -> TrainingForm:
+    form = form or TrainingForm(formdata=None)
+    form.staff_id.choices = choices([(str(s.id), s.display_name) for s in StaffMember.select()
+                                     .where(StaffMember.active == True)  # noqa: E712
+                                     .order_by(StaffMember.last_name, StaffMember.first_name)])
+    return form
+
+
+def _overview(status: int = 200, **forms):
+    return render_page("compliance/program.html", title="HIPAA program", policies=service.policy_library(today()),
+                       training=service.training_status(today()), training_form=_training_form(forms.get("training_form")),
+                       assessments=list(RiskAssessment.select().order_by(RiskAssessment.started_on.desc())),
+                       assessment_form=forms.get("assessment_form") or NewAssessmentForm(formdata=None),
+                       associates=list(BusinessAssociate.select().order_by(BusinessAssociate.name))), status
+
+
+@bp.route("/program")
+@requires("compliance.program.view")
+def program():
+    """The program at a glance: policies and their acknowledgments, training by person, risk
+    assessments and business associates."""
+    return _overview()
+
+
+@bp.route("/program/training", methods=["POST"])
+@requires("compliance.program.manage")
+def training_add():
+    """Log a completed training."""
+    form = _training_form(TrainingForm())
+    if form.validate_on_submit():
+        try:
+            service.record_training(parse_id(form.staff_id.data) or 0, form.course.data, form.completed_on.data,
+                                    by=current_user.username)
+        except service.ProgramError as refused:
+            getattr(form, refused.field, form.course).errors = [str(refused)]
+        else:
+            notify("Training logged.")
+            return redirect(url_for("compliance.program"))
+    return _overview(422, training_form=form)
+
+
+@bp.route("/program/assessments", methods=["POST"])
+@requires("compliance.program.manage")
+def assessment_new():
+    """Start a security risk assessment with the whole questionnaire."""
+    form = NewAssessmentForm()
+    if form.validate_on_submit():
+        assessment = service.start_assessment(form.title.data, form.started_on.data, by=current_user.username)
+        return redirect(url_for("compliance.assessment", assessment_id=assessment.id))
+    return _overview(422, assessment_form=form)
+
+
+def _assessment_or_404(assessment_id: int) -> RiskAssessment:
+    assessment = RiskAssessment.get_or_none(RiskAssessment.id == assessment_id)
+    if assessment is None:
+        abort(404)
+    return assessment
+
+
+def _owners():
+    return choices([("", "—")] + [(str(u.id), u.full_name or u.username) for u in
+                                  User.select().where(User.active == True).order_by(User.full_name)])  # noqa: E712
+
+
+def _assessment_page(assessment: RiskAssessment, status: int = 200, errors: dict | None = None):
+    forms = {}
+    owners = _owners()
+    for item in assessment.items:
+        form = RiskItemForm(formdata=None, prefix=f"q{item.id}", obj=item)
+        form.owner.choices = owners
+        form.likelihood.data, form.impact.data = str(item.likelihood), str(item.impact)
+        form.owner.data = str(item.owner_user_id or "")
+        form.due_on.data = item.remediation_due_on
+        forms[item.id] = form
+    return render_page("compliance/assessment.html", title=assessment.title, assessment=assessment,
+                       rows=service.comparison(assessment), previous=service.previous_assessment(assessment),
+                       forms=forms, errors=errors or {}, done_form=RemediatedForm(formdata=None),
+                       breadcrumbs=[("HIPAA program", url_for("compliance.program"))]), status
+
+
+@bp.route("/program/assessments/<int:assessment_id>")
+@requires("compliance.program.view")
+def assessment(assessment_id: int):
+    """An assessment: every question, its rating, remediation and last year's answer beside it."""
+    return _assessment_page(_assessment_or_404(assessment_id))
+
+
+def _item_or_404(assessment: RiskAssessment, item_id: int) -> RiskItem:
+    item = RiskItem.get_or_none((RiskItem.id == item_id) & (RiskItem.assessment == assessment))
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/program/assessments/<int:assessment_id>/items/<int:item_id>", methods=["POST"])
+@requires("compliance.program.manage")
+def assessment_answer(assessment_id: int, item_id: int):
+    """Answer one question (a gap rated, with its remediation task)."""
+    assessment = _assessment_or_404(assessment_id)
+    item = _item_or_404(assessment, item_id)
+    form = RiskItemForm(prefix=f"q{item.id}")
+    form.owner.choices = _owners()
+    if form.validate_on_submit():
+        try:
+            service.answer(item, answer_value=form.answer.data, likelihood=int(form.likelihood.data),
+                           impact=int(form.impact.data), note=form.note.data or "",
+                           remediation=form.remediation.data or "", owner_user_id=parse_id(form.owner.data),
+                           due_on=form.due_on.data)
+        except service.ProgramError as refused:
+            return _assessment_page(assessment, 422, {item.id: str(refused)})
+        notify("Answer saved.")
+        return redirect(url_for("compliance.assessment", assessment_id=assessment.id) + f"#q{item.id}")
+    return _assessment_page(assessment, 422, {item.id: "Check the answer's fields."})
+
+
+@bp.route("/program/assessments/<int:assessment_id>/items/<int:item_id>/done", methods=["POST"])
+@requires("compliance.program.manage")
+def remediation_done(assessment_id: int, item_id: int):
+    """Mark a remediation task done."""
+    assessment = _assessment_or_404(assessment_id)
+    item = _item_or_404(assessment, item_id)
+    form = RemediatedForm()
+    if form.validate_on_submit():
+        try:
+            service.remediate(item, form.done_on.data, form.note.data)
+        except service.ProgramError as refused:
+            return _assessment_page(assessment, 422, {item.id: str(refused)})
+        notify("Remediation recorded.")
+        return redirect(url_for("compliance.assessment", assessment_id=assessment.id))
+    return _assessment_page(assessment, 422, {item.id: "Give the date and what was done."})
+
+
+@bp.route("/program/assessments/<int:assessment_id>/complete", methods=["POST"])
+@requires("compliance.program.manage")
+def assessment_complete(assessment_id: int):
+    """Close the assessment once every question is answered."""
+    assessment = _assessment_or_404(assessment_id)
+    try:
+        service.complete_assessment(assessment, today())
+    except service.ProgramError as refused:
+        return _assessment_page(assessment, 422, {0: str(refused)})
+    notify("Assessment completed.")
+    return redirect(url_for("compliance.assessment", assessment_id=assessment.id))
+
+
+@bp.route("/program/business-associates")
+@requires("compliance.program.view")
+def business_associates():
+    """The business associates register."""
+    return render_page("compliance/business_associates.html", title="Business associates",
+                       associates=list(BusinessAssociate.select().order_by(BusinessAssociate.name)),
+                       breadcrumbs=[("HIPAA program", url_for("compliance.program"))])
+
+
+def _associate_form_page(form, associate, status):
+    return render_page("compliance/business_associate_form.html",
+                       title=associate.name if associate else "Add a business associate", form=form,
+                       associate=associate,
+                       breadcrumbs=[("Business associates", url_for("compliance.business_associates"))]), status
+
+
+def _save_associate(associate: BusinessAssociate | None):
+    form = BusinessAssociateForm(obj=associate) if request.method == "GET" else BusinessAssociateForm()
+    if request.method == "POST" and form.validate_on_submit():
+        upload = form.baa.data
+        values = {name: getattr(form, name).data for name in ("name", "services", "contact", "npi", "signed_on",
+                                                              "review_on", "terminated_on",
+                                                              "return_destroy_confirmed_on")}
+        values["npi"] = (values["npi"] or "").strip()
+        try:
+            saved = service.save_business_associate(values, by=current_user.username, associate=associate,
+                                                    baa=upload.stream if upload and upload.filename else None,
+                                                    filename=upload.filename if upload else "")
+        except service.ProgramError as refused:
+            getattr(form, refused.field, form.name).errors = [str(refused)]
+        else:
+            notify("Business associate saved.")
+            return redirect(url_for("compliance.business_associate_edit", associate_id=saved.id))
+    return _associate_form_page(form, associate, 422 if request.method == "POST" else 200)
+
+
+@bp.route("/program/business-associates/new", methods=["GET", "POST"])
+@requires("compliance.program.manage")
+def business_associate_new():
+    """Add a business associate with its BAA."""
+    return _save_associate(None)
+
+
+@bp.route("/program/business-associates/<int:associate_id>", methods=["GET", "POST"])
+@requires("compliance.program.manage")
+def business_associate_edit(associate_id: int):
+    """Change a business associate: review date, termination, return-or-destroy, its files."""
+    associate = BusinessAssociate.get_or_none(BusinessAssociate.id == associate_id)
+    if associate is None:
+        abort(404)
+    return _save_associate(associate)

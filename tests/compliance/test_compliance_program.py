@@ -1,0 +1,159 @@
+"""The HIPAA program: policies as core documents with acknowledgments and a yearly review deadline,
+training by person, a risk assessment taken to a remediation task (a deadline for its owner) and
+compared with the previous one, and business associates with their BAA and review date."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import types
+
+import pytest
+from medoffice import PluginInfo, deadlines, documents, files, hookimpl
+from medoffice.models import Role, StaffMember, User
+from medoffice.testing import connected, login
+
+from medoffice_compliance import jobs, program
+from medoffice_compliance.models import BusinessAssociate, RiskAssessment, RiskItem
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(plugins=["compliance"], csrf=True)
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_policies_are_core_documents_reviewed_yearly(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        owner = User.select().order_by(User.id.desc()).first()
+        audience = documents.Audience.of(roles=[Role.get(Role.name == "office_manager").id])
+        policy = documents.create(program.POLICY_KIND, "Privacy policy", owner=owner.id, audience=audience,
+                                  body="We protect PHI.")
+        documents.publish(policy, effective_on=dt.date(2026, 2, 28), summary="First.", requires_acknowledgment=True)
+        assert jobs.sync_deadlines() == "0 credential(s) and 1 policy review(s) checked."
+        review = deadlines.find("compliance", f"policy-review:{policy.id}")
+        assert review.due == dt.date(2027, 2, 28) and review.kind == program.POLICY_REVIEW_KIND
+    page = _text(manager.get("/compliance/program"))
+    assert "Privacy policy" in page and "2027" in page
+
+
+def test_training_shows_who_is_overdue(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        ann = StaffMember.create(first_name="Ann", last_name="Able").id
+        bob = StaffMember.create(first_name="Bob", last_name="Baker").id
+        program.record_training(bob, "HIPAA basics", TODAY - dt.timedelta(days=400), by="t")
+    assert manager.post("/compliance/program/training", data={"staff_id": str(ann), "course": "",
+                                                              "completed_on": TODAY.isoformat()}).status_code == 422
+    assert manager.post("/compliance/program/training", data={"staff_id": str(ann), "course": "HIPAA basics",
+                                                              "completed_on": TODAY.isoformat()}).status_code == 302
+    with connected(app):
+        status = {row["staff_id"]: row for row in program.training_status(TODAY)}
+    assert not status[ann]["overdue"] and status[ann]["due"] == TODAY + dt.timedelta(days=365)
+    assert status[bob]["overdue"]
+
+
+def _answer(client, assessment_id, item_id, **values):
+    form = {f"q{item_id}-{k}": v for k, v in {"answer": "yes", "likelihood": "0", "impact": "0", "note": "",
+                                               "remediation": "", "owner": "", "due_on": "", **values}.items()}
+    return client.post(f"/compliance/program/assessments/{assessment_id}/items/{item_id}", data=form)
+
+
+def test_a_risk_assessment_becomes_remediation_tasks_and_compares_with_last_year(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        owner_id = User.select().order_by(User.id.desc()).first().id
+        last_year = program.start_assessment("SRA 2025", TODAY - dt.timedelta(days=365), by="t")
+        old = RiskItem.get((RiskItem.assessment == last_year) & (RiskItem.question_key == "tec_encryption"))
+        program.answer(old, answer_value="no", likelihood=3, impact=3, note="", remediation="", owner_user_id=None,
+                       due_on=None)
+    started = manager.post("/compliance/program/assessments", data={"title": "SRA 2026",
+                                                                   "started_on": TODAY.isoformat()})
+    assert started.status_code == 302
+    with connected(app):
+        assessment = RiskAssessment.get(RiskAssessment.title == "SRA 2026")
+        items = {i.question_key: i.id for i in assessment.items}
+    assert len(items) == len(program.QUESTIONS)
+    unrated = _answer(manager, assessment.id, items["tec_encryption"], answer="partly")
+    assert unrated.status_code == 422 and "likelihood" in _text(unrated)
+    no_owner = _answer(manager, assessment.id, items["tec_encryption"], answer="partly", likelihood="2", impact="3",
+                       remediation="Encrypt the laptops")
+    assert no_owner.status_code == 422 and "owner and a due date" in _text(no_owner)
+    due = (TODAY + dt.timedelta(days=30)).isoformat()
+    saved = _answer(manager, assessment.id, items["tec_encryption"], answer="partly", likelihood="2", impact="3",
+                    remediation="Encrypt the laptops", owner=str(owner_id), due_on=due)
+    assert saved.status_code == 302
+    with connected(app):
+        task = deadlines.find("compliance", f"remediation:{items['tec_encryption']}")
+    assert task.due.isoformat() == due and task.assignee_user_id == owner_id and "Encrypt the laptops" in task.title
+    page = _text(manager.get(f"/compliance/program/assessments/{assessment.id}"))
+    assert "6 high" in page and "no / 9" in page and "(better)" in page
+    refused = manager.post(f"/compliance/program/assessments/{assessment.id}/complete")
+    assert refused.status_code == 422 and "unanswered" in _text(refused)
+    done = manager.post(f"/compliance/program/assessments/{assessment.id}/items/{items['tec_encryption']}/done",
+                        data={"done_on": TODAY.isoformat(), "note": "BitLocker on all four laptops"})
+    assert done.status_code == 302
+    with connected(app):
+        assert deadlines.find("compliance", f"remediation:{items['tec_encryption']}").state == "done"
+        for item in RiskItem.select().where((RiskItem.assessment == assessment) & (RiskItem.answer == "")):
+            program.answer(item, answer_value="yes", likelihood=0, impact=0, note="", remediation="",
+                           owner_user_id=None, due_on=None)
+    assert manager.post(f"/compliance/program/assessments/{assessment.id}/complete").status_code == 302
+    with connected(app):
+        assert RiskAssessment.get_by_id(assessment.id).completed_on == TODAY
+
+
+def test_business_associates_keep_their_baa_and_review_date(app):
+    manager = login(app.test_client(), "office_manager")
+    form = {"name": "Shred-It", "services": "Paper destruction", "contact": "", "npi": "123", "signed_on": "2025-01-01",
+            "review_on": "2027-01-01", "terminated_on": "", "return_destroy_confirmed_on": "",
+            "baa": (io.BytesIO(PDF), "baa.pdf")}
+    assert manager.post("/compliance/program/business-associates/new", data=form,
+                        content_type="multipart/form-data").status_code == 422  # bad NPI
+    saved = manager.post("/compliance/program/business-associates/new", data={**form, "npi": "",
+                         "baa": (io.BytesIO(PDF), "baa.pdf")}, content_type="multipart/form-data")
+    assert saved.status_code == 302
+    with connected(app):
+        associate = BusinessAssociate.get()
+        assert files.list_for("compliance", "business_associate", associate.id)[0].name == "baa.pdf"
+        assert deadlines.find("compliance", f"baa-review:{associate.id}").due == dt.date(2027, 1, 1)
+    ended = manager.post(f"/compliance/program/business-associates/{associate.id}", data={
+        **form, "npi": "", "terminated_on": "2026-06-30", "return_destroy_confirmed_on": "2026-07-15", "baa": ""})
+    assert ended.status_code == 302
+    with connected(app):
+        assert deadlines.find("compliance", f"baa-review:{associate.id}").state == "superseded"
+    assert "Shred-It" in _text(manager.get("/compliance/program/business-associates"))
+
+
+def _training_plugin(completions):
+    """A module keeping training records (as HR would) that answers compliance's hook."""
+    module = types.ModuleType("trainingtest_plugin")
+    module.__file__ = __file__
+    module.PLUGIN = PluginInfo(name="trainingtest", title="Training test")
+
+    @hookimpl(optionalhook=True)
+    def compliance_training_completions(since):
+        return [row for row in completions() if row[2] >= since]
+
+    module.compliance_training_completions = compliance_training_completions
+    return module
+
+
+def test_another_modules_training_records_count(make_app):
+    found = {}
+    app = make_app(plugins=["compliance"], extra=[_training_plugin(lambda: found.get("rows", []))])
+    with connected(app):
+        ann = StaffMember.create(first_name="Ann", last_name="Able").id
+        bob = StaffMember.create(first_name="Bob", last_name="Baker").id
+        program.record_training(bob, "HIPAA basics", TODAY - dt.timedelta(days=300), by="t")
+        found["rows"] = [(ann, "HIPAA in HR", TODAY - dt.timedelta(days=20)),
+                         (bob, "HIPAA in HR", TODAY - dt.timedelta(days=500))]  # too old to count
+        status = {row["staff_id"]: row for row in program.training_status(TODAY)}
+    assert status[ann]["latest"] == TODAY - dt.timedelta(days=20) and not status[ann]["overdue"]
+    assert status[bob]["latest"] == TODAY - dt.timedelta(days=300)

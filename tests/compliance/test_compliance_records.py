@@ -1,0 +1,86 @@
+"""Medical-records rules: the schedule edited as data, last dates of service from billing's charge
+events, records due for destruction (adults and minors, state rules over the default), legal
+holds that stop destruction, and the destruction log with its certificate."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from types import SimpleNamespace
+
+import pytest
+from medoffice import files
+from medoffice.models import Patient
+from medoffice.testing import connected, login
+
+from medoffice_compliance import records, rules
+from medoffice_compliance.models import Destruction, LastService, LegalHold, RetentionRule
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(plugins=["compliance"], csrf=True)
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _charge(patient_id: int, day: dt.date):
+    return SimpleNamespace(data={"patient_id": patient_id, "effective_date": day})
+
+
+def test_records_due_for_destruction_holds_and_the_log(app):
+    manager = login(app.test_client(), "office_manager")
+    bad = manager.post("/compliance/records/rules", data={"record_type": "medical_record", "state": "",
+                                                          "adult_years": "seven", "majority_age": "18",
+                                                          "minor_years": "0"})
+    assert bad.status_code == 422
+    for state, years in (("", "7"), ("NY", "10")):
+        saved = manager.post("/compliance/records/rules", data={"record_type": "medical_record", "state": state,
+                                                                "adult_years": years, "majority_age": "18",
+                                                                "minor_years": "3", "note": "statute"})
+        assert saved.status_code == 302
+    with connected(app):
+        assert RetentionRule.select().count() == 2
+
+        def patient(account, born, state, last):
+            row = Patient.create(first_name="P", last_name=account, date_of_birth=born, account_number=account,
+                                 state=state)
+            records.note_service(_charge(row.id, last))
+            return row.id
+
+        adult = patient("ADULT", dt.date(1960, 1, 1), "NV", rules.add_years(TODAY, -8))
+        recent = patient("RECENT", dt.date(1960, 1, 1), "NV", rules.add_years(TODAY, -6))
+        minor = patient("MINOR", rules.add_years(TODAY, -19), "NV", rules.add_years(TODAY, -8))
+        new_york = patient("NYADULT", dt.date(1960, 1, 1), "NY", rules.add_years(TODAY, -8))
+        held = patient("HELD", dt.date(1960, 1, 1), "nv", rules.add_years(TODAY, -9))
+        records.note_service(_charge(recent, rules.add_years(TODAY, -9)))  # an older charge changes nothing
+        assert LastService.get(LastService.patient == recent).last_service_on == rules.add_years(TODAY, -6)
+        records.place_hold(held, "Malpractice claim 2026-14", TODAY, by="t")
+        due = {row["account_number"] for row in records.due_for_destruction(TODAY)}
+    assert due == {"ADULT"}  # not the recent visit, the minor (majority + 3), New York's 10 years or the hold
+    page = _text(manager.get("/compliance/records"))
+    assert "ADULT" in page and "Malpractice claim 2026-14" in page
+    refused = manager.post("/compliance/records/destructions", data={
+        "patient_id": "HELD", "record_type": "medical_record", "destroyed_on": TODAY.isoformat(),
+        "method": "Cross-cut shredding", "witness": "Mia Moss"})
+    assert refused.status_code == 422 and "legal hold" in _text(refused)
+    logged = manager.post("/compliance/records/destructions", data={
+        "patient_id": "ADULT", "record_type": "medical_record", "destroyed_on": TODAY.isoformat(),
+        "method": "Cross-cut shredding", "witness": "Mia Moss", "certificate": (io.BytesIO(PDF), "cert.pdf")},
+        content_type="multipart/form-data")
+    assert logged.status_code == 302
+    with connected(app):
+        destruction = Destruction.get()
+        assert destruction.patient_id == adult and Destruction.select().count() == 1
+        assert files.list_for("compliance", "destruction", destruction.id)[0].name == "cert.pdf"
+        assert records.due_for_destruction(TODAY) == []
+        hold = LegalHold.get()
+    assert manager.post(f"/compliance/records/holds/{hold.id}/release").status_code == 302
+    with connected(app):
+        assert {r["account_number"] for r in records.due_for_destruction(TODAY)} == {"HELD"}
+        assert minor and new_york  # kept past their own periods
+    assert login(app.test_client(), "front_desk").get("/compliance/records").status_code == 403
