@@ -1,0 +1,1 @@
+"""Marketing and patient experience: a medoffice plugin."""

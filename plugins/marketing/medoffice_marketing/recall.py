@@ -1,0 +1,211 @@
+"""Recall and reactivation: who is due (from visits, in SQL), the lists kept for follow-up, outreach
+through core's message gate (consent, quiet hours, the patient's preferred contact), outcomes and
+each list's conversion."""
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee as pw
+from dateutil.relativedelta import relativedelta
+from medoffice import audit, messages
+from medoffice.bulk import insert_rows
+from medoffice.db import transaction, utcnow
+from medoffice.messages import MessageTemplate, TemplateField
+from medoffice.models import Patient
+
+from .models import RecallEntry, RecallList, RecallRule, Visit
+
+KINDS = {"recall": "Recall (due again after a visit)", "reactivation": "Reactivation (no visit for a while)"}
+OUTCOMES = {"booked": "Booked", "declined": "Declined", "unreachable": "Unreachable", "moved": "Moved away"}
+SEND_CHANNELS = {"preferred": "Each patient's preferred contact", "email": "E-mail", "letter": "Letter"}
+DUE_AHEAD_DAYS = 30          # a recall list includes those due within the next month
+RECALL_LOOKBACK_MONTHS = 12  # and those overdue up to a year; older ones are reactivation's
+
+RECALL_TEMPLATE = MessageTemplate(
+    "marketing.recall", "Recall reminder", "appointments_recalls",
+    subject="Time to book your {{ visit_label }} with {{ practice_name }}",
+    body="Dear {{ first_name }},\n\nOur records show you are due for your **{{ visit_label }}** around "
+         "{{ due_on }}. Call us at {{ practice_phone }} to book a time that suits you.\n\n{{ practice_name }}\n",
+    fields=(TemplateField("visit_label", "What is due, in plain words", example="yearly check-up"),
+            TemplateField("due_on", "When it is due", example="March 2027")),
+    description="Sent from a recall list: a visit of the kind the rule follows is due again.")
+
+REACTIVATION_TEMPLATE = MessageTemplate(
+    "marketing.reactivation", "We would like to see you again", "marketing",
+    subject="We would like to see you again at {{ practice_name }}",
+    body="Dear {{ first_name }},\n\nIt has been a while since your last visit. We are here when you need us: "
+         "call {{ practice_phone }} to book.\n\n{{ practice_name }}\n",
+    description="Sent from a reactivation list to patients who have not visited for a while (marketing consent).")
+
+
+class RecallError(ValueError):
+    """A recall value was refused."""
+
+
+def _cutoffs(rule: RecallRule, as_of: dt.date) -> tuple[dt.date | None, dt.date]:
+    """The (oldest, newest) last-visit dates a rule puts on a list as of a day."""
+    due_point = as_of - relativedelta(months=rule.interval_months)
+    if rule.kind == "reactivation":
+        return None, due_point - dt.timedelta(days=1)
+    return due_point - relativedelta(months=RECALL_LOOKBACK_MONTHS), due_point + dt.timedelta(days=DUE_AHEAD_DAYS)
+
+
+def due_query(rule: RecallRule, as_of: dt.date):
+    """Patients due under ``rule`` as of a day: rows of (patient id, last visit), one SQL statement."""
+    last = pw.fn.MAX(Visit.visit_on)
+    visits = Visit.select(Visit.patient.alias("patient_id"), last.alias("last_visit_on"))
+    if rule.kind == "recall" and rule.visit_type:
+        visits = visits.where(Visit.visit_type == rule.visit_type)
+    oldest, newest = _cutoffs(rule, as_of)
+    having = last <= newest if oldest is None else last.between(oldest, newest)
+    visits = visits.group_by(Visit.patient).having(having).alias("due")
+    return (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number,
+                           Patient.preferred_contact, visits.c.last_visit_on.alias("last_visit_on"))
+            .join(visits, on=(visits.c.patient_id == Patient.id))
+            .where((Patient.active == True) & Patient.merged_into_id.is_null())  # noqa: E712
+            .objects())  # the subquery's last_visit_on on each row
+
+
+def as_date(value) -> dt.date:
+    """A date from a query (SQLite's MAX over dates answers with text)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def due_on(rule: RecallRule, last_visit_on) -> dt.date:
+    """When the next visit is due after the last one."""
+    return as_date(last_visit_on) + relativedelta(months=rule.interval_months)
+
+
+def save_rule(values: dict, rule: RecallRule | None = None) -> RecallRule:
+    """Create or change a rule (audited)."""
+    if values["kind"] not in KINDS:
+        raise RecallError("Choose recall or reactivation.")
+    if not 1 <= int(values["interval_months"]) <= 120:
+        raise RecallError("The interval is 1 to 120 months.")
+    fields = {"name": values["name"].strip(), "kind": values["kind"], "interval_months": int(values["interval_months"]),
+              "visit_type": (values.get("visit_type") or "").strip() if values["kind"] == "recall" else "",
+              "message_label": (values.get("message_label") or "").strip() or values["name"].strip(),
+              "active": bool(values.get("active", True))}
+    with transaction():
+        if rule is None:
+            rule = RecallRule.create(**fields)
+            audit.record("marketing.recall_rule.create", "marketing_recall_rule", rule.id, detail=fields)
+        else:
+            RecallRule.update(**fields).where(RecallRule.id == rule.id).execute()
+            audit.record("marketing.recall_rule.update", "marketing_recall_rule", rule.id, detail=fields)
+            rule = RecallRule.get_by_id(rule.id)
+    return rule
+
+
+def create_list(rule: RecallRule, as_of: dt.date, by: str) -> RecallList:
+    """Keep today's due patients as a list to work (audited with the patients it names)."""
+    due = list(due_query(rule, as_of).tuples())
+    with transaction():
+        kept = RecallList.create(rule=rule, as_of=as_of, created_by=by)
+        insert_rows(RecallEntry, [{"recall_list": kept.id, "patient": row[0], "last_visit_on": as_date(row[5]),
+                                   "due_on": due_on(rule, row[5])} for row in due])
+        audit.record("marketing.recall_list.create", "marketing_recall_list", kept.id,
+                     detail={"rule_id": rule.id, "patients": sorted(row[0] for row in due)})
+    return kept
+
+
+def _channel_for(choice: str, preferred: str) -> str | None:
+    """The core channel to use, or None when the patient is to be phoned instead."""
+    if choice == "email":
+        return "core.email"
+    if choice == "letter":
+        return "core.letter"
+    return {"email": "core.email", "mail": "core.letter"}.get(preferred)
+
+
+def send(recall_list: RecallList, choice: str, by: str) -> dict[str, int]:
+    """Queue the list's message to every entry not yet contacted (a refusal is tried again, say by letter
+    after e-mail), through core's gate.
+
+    A patient who asked not to be contacted is skipped; one who prefers the phone (with ``preferred``)
+    is marked to call; a refusal (no consent, an opt-out, no address) is noted with its reason.
+    Quiet hours hold what is queued until they end. Returns counts by what happened.
+    """
+    if choice not in SEND_CHANNELS:
+        raise RecallError("Choose how to send.")
+    rule = recall_list.rule
+    template = RECALL_TEMPLATE.key if rule.kind == "recall" else REACTIVATION_TEMPLATE.key
+    counts = {"queued": 0, "refused": 0, "call": 0, "do_not_contact": 0}
+    entries = list(RecallEntry.select(RecallEntry, Patient.id, Patient.preferred_contact).join(Patient)
+                   .where((RecallEntry.recall_list == recall_list) & RecallEntry.contact.in_(("", "refused"))))
+    for entry in entries:
+        preferred = entry.patient.preferred_contact
+        if preferred == "none":
+            counts["do_not_contact"] += 1
+            _note(entry, "do_not_contact", "The patient asked not to be contacted.")
+            continue
+        channel = _channel_for(choice, preferred)
+        if channel is None:
+            counts["call"] += 1
+            _note(entry, "call", f"Prefers {preferred}: call them.")
+            continue
+        fields = {"visit_label": rule.message_label, "due_on": entry.due_on.strftime("%B %Y")} \
+            if rule.kind == "recall" else {}
+        try:
+            with transaction():
+                message = messages.queue(messages.patient(entry.patient_id), template, fields, channel=channel, by=by)
+                _note(entry, "email" if channel == "core.email" else "letter", message.note, message.id)
+            counts["queued"] += 1
+        except messages.Refused as refused:
+            counts["refused"] += 1
+            _note(entry, "refused", refused.reason)
+    return counts
+
+
+def _note(entry: RecallEntry, contact: str, note: str, message_id: int | None = None) -> None:
+    RecallEntry.update(contact=contact, contact_note=note[:300], message_id=message_id).where(
+        RecallEntry.id == entry.id).execute()
+    audit.record("marketing.recall_entry.contact", "marketing_recall_entry", entry.id, patient_id=entry.patient_id,
+                 detail={"contact": contact})
+
+
+def set_outcome(entry: RecallEntry, outcome: str, on: dt.date) -> None:
+    """Record what came of contacting one patient (audited)."""
+    if outcome not in OUTCOMES and outcome != "":
+        raise RecallError("Choose an outcome from the list.")
+    with transaction():
+        RecallEntry.update(outcome=outcome, outcome_on=on if outcome else None).where(
+            RecallEntry.id == entry.id).execute()
+        audit.record("marketing.recall_entry.outcome", "marketing_recall_entry", entry.id,
+                     patient_id=entry.patient_id, detail={"outcome": {"before": entry.outcome, "after": outcome}})
+
+
+def conversion(list_ids: list[int]) -> dict[int, dict]:
+    """Per list: patients, contacted, each outcome, who came back (a visit since the list) and the
+    conversion in basis points (booked or came back, over patients); one grouped query."""
+    if not list_ids:
+        return {}
+    came_back = pw.fn.EXISTS(Visit.select(pw.SQL("1")).where(
+        (Visit.patient == RecallEntry.patient) & (Visit.visit_on >= RecallList.as_of)))
+    converted = pw.Case(None, [((RecallEntry.outcome == "booked") | came_back, 1)], 0)
+
+    def count(condition):
+        return pw.fn.SUM(pw.Case(None, [(condition, 1)], 0))
+
+    rows = (RecallEntry.select(RecallEntry.recall_list.alias("list_id"), pw.fn.COUNT(RecallEntry.id).alias("patients"),
+                               count(RecallEntry.contact.in_(("email", "letter", "call"))).alias("contacted"),
+                               count(RecallEntry.contact == "refused").alias("refused"),
+                               *[count(RecallEntry.outcome == o).alias(o) for o in OUTCOMES],
+                               count(came_back).alias("came_back"), pw.fn.SUM(converted).alias("converted"))
+            .join(RecallList).where(RecallEntry.recall_list.in_(list_ids)).group_by(RecallEntry.recall_list).dicts())
+    result = {}
+    for row in rows:
+        row = {k: int(v or 0) for k, v in row.items()}
+        row["conversion_bp"] = row["converted"] * 10000 // row["patients"] if row["patients"] else 0
+        result[row["list_id"]] = row
+    return result
+
+
+def add_visit(patient: Patient, visit_on: dt.date, visit_type: str) -> Visit:
+    """A visit entered by hand (when billing does not post them), audited."""
+    with transaction():
+        visit = Visit.create(patient=patient, visit_on=visit_on, visit_type=visit_type.strip()[:60], source="manual",
+                             created_at=utcnow())
+        audit.record("marketing.visit.create", "marketing_visit", visit.id, patient_id=patient.id,
+                     detail={"visit_on": visit_on.isoformat()})
+    return visit

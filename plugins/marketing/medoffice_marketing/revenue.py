@@ -1,0 +1,40 @@
+"""Billing's durable events, kept as marketing's visits and revenue lines.
+
+A posted charge is a visit (one per encounter, dated the date of service) and a charge line; a voided
+charge takes its amount back; a payment (or its reversal) and a refund are collections. Each line
+remembers the event's position, so the one repeat delivery after a crash changes nothing.
+"""
+from __future__ import annotations
+
+from medoffice.events import Subscription
+from medoffice.models import Patient
+
+from .models import RevenueLine, Visit
+
+BILLING_EVENTS = ("billing.charge_posted", "billing.charge_voided", "billing.payment_posted", "billing.refund_posted")
+
+
+def _line(event, kind: str, amount: int) -> None:
+    RevenueLine.insert(position=event.position, patient=event.data["patient_id"], kind=kind, amount_cents=amount,
+                       effective_date=event.data["effective_date"]).on_conflict_ignore().execute()
+
+
+def take_billing_event(event) -> None:
+    """Book one billing event (the subscription's handler)."""
+    data = event.data
+    if not Patient.select().where(Patient.id == data["patient_id"]).exists():
+        return
+    if event.name == "billing.charge_posted":
+        Visit.insert(patient=data["patient_id"], visit_on=data["effective_date"], source="billing",
+                     encounter_id=data["encounter_id"]).on_conflict_ignore().execute()
+        _line(event, "charge", data["amount_cents"])
+    elif event.name == "billing.charge_voided":
+        _line(event, "charge", data["amount_cents"])
+    elif event.name == "billing.payment_posted":
+        _line(event, "payment", data["amount_cents"])
+    elif event.name == "billing.refund_posted":  # money given back, to the patient or a payer
+        _line(event, "payment", -data["amount_cents"])
+
+
+BILLING_SUBSCRIPTION = Subscription("marketing.billing", list(BILLING_EVENTS), take_billing_event,
+                                    title="Visits and revenue for marketing")

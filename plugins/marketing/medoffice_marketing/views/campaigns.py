@@ -1,0 +1,226 @@
+"""Campaigns with their spend and return, and referring providers with their thank-you e-mail."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, redirect, request, url_for
+from medoffice import files, messages, settings
+from medoffice.auth import can, requires
+from medoffice.db import transaction
+from medoffice.settings import today
+from medoffice.web.forms import form_values
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate, url_template
+from peewee import Case, fn
+
+from .. import returns
+from ..models import CHANNELS, Campaign, PatientSource, ReferringProvider, SpendEntry
+from ..sources import SourceError, add_spend, save_campaign, save_provider
+from . import bp
+from .common import form_page, username
+from .forms import CampaignForm, ReferrerForm, SpendForm
+
+EARLIEST = dt.date(1900, 1, 1)
+
+
+def _crumbs():
+    return [("Campaigns", url_for("marketing.campaigns"))]
+
+
+@bp.route("/campaigns")
+@requires("marketing.view")
+def campaigns():
+    """Every campaign, and this year's cost per new patient by channel."""
+    link = url_template("marketing.campaign", "campaign_id")
+    table = paginate(
+        Campaign.select(), id="campaigns-table",
+        columns=[TableColumn("name", "Campaign", sort=Campaign.name, link=lambda c: link(c.id)),
+                 TableColumn("code", "Code", sort=Campaign.code),
+                 TableColumn("channel", "Channel", sort=Campaign.channel, value=lambda c: CHANNELS.get(c.channel)),
+                 TableColumn("starts_on", "Starts", sort=Campaign.starts_on, kind="date"),
+                 TableColumn("ends_on", "Ends", sort=Campaign.ends_on, kind="date"),
+                 TableColumn("budget_cents", "Budget", sort=Campaign.budget_cents, kind="money")],
+        search=lambda text: (Campaign.name ** f"%{text}%") | (Campaign.code ** f"%{text}%"),
+        default_sort="starts_on", endpoint="marketing.campaigns", noun="campaign", noun_plural="campaigns",
+        search_placeholder="Name or code", empty_message="No campaigns yet.")
+    day = today()
+    channels = returns.by_channel(day.replace(month=1, day=1), day)
+    return render_page("marketing/campaigns.html", title="Campaigns", table=table, channels=channels,
+                       breadcrumbs=[("Campaigns", None)])
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@requires("marketing.edit")
+def campaign_new():
+    """Add a campaign."""
+    form = CampaignForm()
+    if form.validate_on_submit():
+        try:
+            campaign = save_campaign(form_values(form))
+        except SourceError as exc:
+            getattr(form, exc.field, form.name).errors.append(str(exc))
+        else:
+            notify(f"Added campaign {campaign.name}.")
+            return redirect(url_for("marketing.campaign", campaign_id=campaign.id))
+    return form_page(form, "New campaign", _crumbs(), cancel=url_for("marketing.campaigns"))
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    return Campaign.get_or_none(Campaign.id == campaign_id) or abort(404)
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@requires("marketing.edit")
+def campaign_edit(campaign_id: int):
+    """Change a campaign."""
+    campaign = _campaign(campaign_id)
+    form = CampaignForm(obj=campaign)
+    if form.validate_on_submit():
+        try:
+            save_campaign(form_values(form), campaign)
+        except SourceError as exc:
+            getattr(form, exc.field, form.name).errors.append(str(exc))
+        else:
+            notify("Saved the campaign.")
+            return redirect(url_for("marketing.campaign", campaign_id=campaign.id))
+    return form_page(form, f"Edit {campaign.name}", _crumbs(),
+                     cancel=url_for("marketing.campaign", campaign_id=campaign.id))
+
+
+def _figures(campaign: Campaign) -> dict:
+    rows = [r for r in returns.by_campaign(EARLIEST, max(today(), campaign.ends_on or today())) if r["key"] == campaign.id]
+    return rows[0] if rows else {"spend_cents": 0, "new_patients": 0, "cost_per_new_cents": None,
+                                 "charges_cents": 0, "collections_cents": 0, "return_bp": None}
+
+
+def _campaign_page(campaign: Campaign, form: SpendForm, status: int = 200):
+    spend = list(campaign.spend.order_by(SpendEntry.spent_on.desc(), SpendEntry.id.desc()))
+    return render_page("marketing/campaign.html", title=campaign.name, campaign=campaign, spend=spend, form=form,
+                       figures=_figures(campaign), channel=CHANNELS.get(campaign.channel, campaign.channel),
+                       breadcrumbs=[*_crumbs(), (campaign.name, None)]), status
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@requires("marketing.view")
+def campaign(campaign_id: int):
+    """A campaign: its spend with invoices, new patients, cost per new patient and return."""
+    return _campaign_page(_campaign(campaign_id), SpendForm(formdata=None, spent_on=today()))
+
+
+@bp.route("/campaigns/<int:campaign_id>/spend", methods=["POST"])
+@requires("marketing.edit")
+def spend_add(campaign_id: int):
+    """Record spend on the campaign, with its invoice when one is attached (all or nothing)."""
+    campaign = _campaign(campaign_id)
+    form = SpendForm()
+    if not form.validate_on_submit():
+        return _campaign_page(campaign, form, 422)
+    upload = request.files.get("invoice")
+    try:
+        with transaction():
+            entry = add_spend(campaign, form.spent_on.data, form.amount.data, form.vendor.data,
+                              form.description.data or "", username())
+            if upload and upload.filename:
+                files.attach("marketing", "spend", entry.id, "marketing.invoice", upload.stream, upload.filename)
+    except SourceError as exc:
+        getattr(form, exc.field, form.amount).errors.append(str(exc))
+        return _campaign_page(campaign, form, 422)
+    except files.FileError as exc:
+        form.invoice.errors.append(str(exc))
+        return _campaign_page(campaign, form, getattr(exc, "status", 422))
+    notify("Recorded the spend.")
+    return redirect(url_for("marketing.campaign", campaign_id=campaign.id))
+
+
+# --- referring providers -------------------------------------------------------------------------
+
+@bp.route("/referrers")
+@requires("marketing.view")
+def referrers():
+    """Referring providers with how many new patients each sent this year and in all."""
+    year_start = today().replace(month=1, day=1)
+    edit = url_template("marketing.referrer_edit", "provider_id") if can("marketing.edit") else None
+    table = paginate(
+        ReferringProvider.select(), id="referrers-table",
+        columns=[TableColumn("name", "Name", sort=ReferringProvider.name, link=(lambda p: edit(p.id)) if edit else None),
+                 TableColumn("practice", "Practice", sort=ReferringProvider.practice),
+                 TableColumn("this_year", "This year", kind="number", value=lambda p: p.counts[0]),
+                 TableColumn("all_time", "In all", kind="number", value=lambda p: p.counts[1])],
+        search=lambda text: (ReferringProvider.name ** f"%{text}%") | (ReferringProvider.practice ** f"%{text}%"),
+        default_sort="name", endpoint="marketing.referrers", noun="referring provider",
+        noun_plural="referring providers", search_placeholder="Name or practice", empty_message="No referrers yet.")
+    ids = [p.id for p in table.rows]
+    this_year = fn.SUM(Case(None, [(PatientSource.new_on >= year_start, 1)], 0))
+    counts = {row[0]: (int(row[1] or 0), int(row[2])) for row in
+              PatientSource.select(PatientSource.referring_provider, this_year, fn.COUNT(PatientSource.id))
+              .where(PatientSource.referring_provider.in_(ids)).group_by(PatientSource.referring_provider).tuples()} \
+        if ids else {}
+    for provider in table.rows:
+        provider.counts = counts.get(provider.id, (0, 0))
+    return render_page("marketing/referrers.html", title="Referring providers", table=table,
+                       breadcrumbs=[("Referring providers", None)])
+
+
+@bp.route("/referrers/new", methods=["GET", "POST"])
+@requires("marketing.edit")
+def referrer_new():
+    """Add a referring provider."""
+    form = ReferrerForm()
+    if form.validate_on_submit():
+        try:
+            save_provider(form_values(form))
+        except SourceError as exc:
+            getattr(form, exc.field, form.name).errors.append(str(exc))
+        else:
+            notify("Added the referring provider.")
+            return redirect(url_for("marketing.referrers"))
+    return form_page(form, "New referring provider", [("Referring providers", url_for("marketing.referrers"))],
+                     cancel=url_for("marketing.referrers"))
+
+
+@bp.route("/referrers/<int:provider_id>/edit", methods=["GET", "POST"])
+@requires("marketing.edit")
+def referrer_edit(provider_id: int):
+    """Change a referring provider; send them a thank-you e-mail."""
+    provider = ReferringProvider.get_or_none(ReferringProvider.id == provider_id) or abort(404)
+    form = ReferrerForm(obj=provider)
+    if form.validate_on_submit():
+        try:
+            save_provider(form_values(form), provider)
+        except SourceError as exc:
+            getattr(form, exc.field, form.name).errors.append(str(exc))
+        else:
+            notify("Saved the referring provider.")
+            return redirect(url_for("marketing.referrers"))
+    sent = PatientSource.select().where((PatientSource.referring_provider == provider.id)
+                                        & (PatientSource.new_on >= today().replace(month=1, day=1))).count()
+    return render_page("marketing/referrer.html", title=provider.name, form=form, provider=provider, sent=sent,
+                       breadcrumbs=[("Referring providers", url_for("marketing.referrers")), (provider.name, None)]), \
+        (422 if form.errors else 200)
+
+
+def thank_you_text(provider: ReferringProvider, sent: int, practice: str) -> tuple[str, str]:
+    """The thank-you e-mail's subject and body: a count, never a patient."""
+    subject = f"Thank you from {practice or 'our practice'}"
+    body = (f"Dear {provider.name},\n\nThank you for the trust you have shown us: you referred {sent} "
+            f"patient{'' if sent == 1 else 's'} to us this year. We are glad to work with you.\n\n"
+            f"With our thanks,\n\n{practice}\n")
+    return subject, body
+
+
+@bp.route("/referrers/<int:provider_id>/thank", methods=["POST"])
+@requires("marketing.edit")
+def referrer_thank(provider_id: int):
+    """Queue a thank-you e-mail through core's messages (it names how many patients, never who)."""
+    provider = ReferringProvider.get_or_none(ReferringProvider.id == provider_id) or abort(404)
+    sent = PatientSource.select().where((PatientSource.referring_provider == provider.id)
+                                        & (PatientSource.new_on >= today().replace(month=1, day=1))).count()
+    subject, body = thank_you_text(provider, sent, settings.get("core.practice_name") or "")
+    try:
+        messages.queue_staff(messages.address(provider.email, provider.name), subject, body)
+    except messages.Refused as refused:
+        notify(refused.reason, "error")
+    else:
+        notify("The thank-you e-mail is in the outbox.")
+    return redirect(url_for("marketing.referrer_edit", provider_id=provider.id))
+

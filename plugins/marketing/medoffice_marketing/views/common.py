@@ -1,0 +1,38 @@
+"""What marketing's views share: who is acting, finding a patient by account number, the form page."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_login import current_user
+from medoffice.models import Patient
+from medoffice.sqldates import days_between
+from medoffice.web.shell import render_page
+
+
+def username() -> str:
+    """The logged-in user's name, for ``created_by`` columns."""
+    return current_user.username
+
+
+def patient_by_account(account: str) -> Patient | None:
+    """The active, unmerged patient with this account number, or None."""
+    account = (account or "").strip()
+    if not account:
+        return None
+    return Patient.get_or_none((Patient.account_number == account) & Patient.merged_into_id.is_null())
+
+
+def form_page(form, title: str, crumbs: list, *, submit: str = "Save", cancel: str | None = None, intro: str = "",
+              status: int | None = None):
+    """A page holding one form; 422 when it has errors."""
+    page = render_page("marketing/form.html", title=title, form=form, submit=submit, cancel=cancel, intro=intro,
+                       breadcrumbs=[*crumbs, (title, None)])
+    return page, status or (422 if form.errors else 200)
+
+
+FAR_FUTURE = dt.date(2199, 12, 31)
+
+
+def newest_first(date_column):
+    """A sort expression that lists the newest dates first when sorted ascending (the lists' default)."""
+    return days_between(date_column, FAR_FUTURE)

@@ -1,0 +1,385 @@
+"""Patient experience: the dashboard and widget, surveys (staff entry, CSV import), service recovery
+and the complaints log."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from flask import abort, redirect, request, url_for
+from medoffice import ChartSpec, Column, audit, settings
+from medoffice.auth import requires
+from medoffice.models import Patient, StaffMember, User
+from medoffice.patients import load_record_for_display
+from medoffice.reports.charts import chart_svg
+from medoffice.settings import today
+from medoffice.sqldates import days_between
+from medoffice.web.forms import choices, form_values
+from medoffice.web.query import parse_id
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate, url_template
+from peewee import JOIN, Case, fn
+
+from .. import experience, returns
+from ..experience import CATEGORIES, COMPLAINT_CHANNELS, RECOVERY_OUTCOMES, SOURCES, ExperienceError
+from ..models import Complaint, ContactAttempt, RecoveryItem, SurveyResponse
+from ..reports import nps_rows
+from . import bp
+from .common import form_page, newest_first, patient_by_account, username
+from .forms import AssignForm, AttemptForm, CloseForm, ComplaintForm, ImportForm, ResolveForm, SurveyForm
+
+
+def _chart_uri(spec: ChartSpec, columns, rows) -> str | None:
+    if not rows:
+        return None
+    svg = chart_svg(spec, columns, rows)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _summary(day: dt.date) -> dict:
+    """The dashboard's figures for the 12 months to ``day``, each one grouped query."""
+    start = day - relativedelta(months=12) + dt.timedelta(days=1)
+    months = nps_rows(start, day)
+    responses = sum(m["responses"] for m in months)
+    nps = round((sum(m["promoters"] for m in months) - sum(m["detractors"] for m in months)) * 100 / responses) \
+        if responses else None
+    open_items = recovery_counts(day)
+    themes = list(Complaint.select(Complaint.category, fn.COUNT(Complaint.id).alias("n"))
+                  .where(Complaint.received_on >= start).group_by(Complaint.category).order_by(fn.COUNT(Complaint.id).desc())
+                  .tuples())
+    closed_days = RecoveryItem.select(fn.AVG(days_between(RecoveryItem.opened_on, RecoveryItem.closed_on))).where(
+        (RecoveryItem.state == "closed") & (RecoveryItem.closed_on >= start)).scalar()
+    ack_days = Complaint.select(fn.AVG(days_between(Complaint.received_on, Complaint.acknowledged_on))).where(
+        Complaint.acknowledged_on.is_null(False) & (Complaint.received_on >= start)).scalar()
+    return {"months": months, "responses": responses, "nps": nps, "open": open_items, "themes": themes,
+            "recovery_days": round(float(closed_days), 1) if closed_days is not None else None,
+            "ack_days": round(float(ack_days), 1) if ack_days is not None else None,
+            "channels": returns.by_channel(start, day), "start": start}
+
+
+def recovery_counts(day: dt.date) -> dict:
+    """Open recovery items, and how many of them are due or overdue."""
+    row = RecoveryItem.select(fn.COUNT(RecoveryItem.id), fn.SUM(Case(None, [(RecoveryItem.due_on <= day, 1)], 0))).where(
+        RecoveryItem.state == "open").tuples().first()
+    return {"open": int(row[0] or 0), "due": int(row[1] or 0)}
+
+
+@bp.route("/")
+@requires("marketing.experience.view")
+def dashboard():
+    """NPS trend, open recovery items, complaint themes, response times and cost per new patient by channel."""
+    summary = _summary(today())
+    chart = _chart_uri(ChartSpec("line", x="month", series=("nps",), title="Net Promoter Score by month"),
+                       [Column("month", "Month"), Column("nps", "NPS", "int")], summary["months"])
+    return render_page("marketing/dashboard.html", title="Patient experience", s=summary, chart=chart,
+                       categories=CATEGORIES, breadcrumbs=[("Patient experience", None)])
+
+
+@bp.route("/widget")
+@requires("marketing.experience.view")
+def widget():
+    """The dashboard card: NPS over 12 months and open recovery items (an htmx fragment)."""
+    day = today()
+    months = nps_rows(day - relativedelta(months=12) + dt.timedelta(days=1), day)
+    responses = sum(m["responses"] for m in months)
+    nps = round((sum(m["promoters"] for m in months) - sum(m["detractors"] for m in months)) * 100 / responses) \
+        if responses else None
+    return render_page("marketing/_widget.html", title="Patient experience", nps=nps, responses=responses,
+                       counts=recovery_counts(day))
+
+
+# --- surveys ---------------------------------------------------------------------------------------
+
+@bp.route("/surveys")
+@requires("marketing.experience.view")
+def surveys():
+    """Every survey answer, newest first (the patients shown are audited)."""
+    query = SurveyResponse.select(SurveyResponse, Patient).join(Patient, JOIN.LEFT_OUTER)
+    table = paginate(
+        query, id="surveys-table",
+        columns=[TableColumn("answered_on", "Answered", sort=newest_first(SurveyResponse.answered_on), kind="date"),
+                 TableColumn("patient", "Patient", value=lambda s: s.patient.display_name if s.patient_id else "Anonymous",
+                             link=lambda s: url_for("core.patient", patient_id=s.patient_id) if s.patient_id else None),
+                 TableColumn("source", "Source", sort=SurveyResponse.source, value=lambda s: SOURCES.get(s.source)),
+                 TableColumn("nps", "Score", sort=SurveyResponse.nps, kind="number"),
+                 TableColumn("comment", "Comment")],
+        search=lambda text: SurveyResponse.comment ** f"%{text}%", default_sort="answered_on",
+        endpoint="marketing.surveys", noun="answer", noun_plural="answers", search_placeholder="Words in the comment",
+        empty_message="No survey answers yet.")
+    audit.record_list("marketing.surveys.list", (s.patient_id for s in table.rows))
+    return render_page("marketing/surveys.html", title="Surveys", table=table, breadcrumbs=[("Surveys", None)])
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+@requires("marketing.experience.edit")
+def survey_new():
+    """Enter a survey from paper or the phone; a score of 6 or less opens a service-recovery item."""
+    form = SurveyForm(answered_on=today())
+    if form.validate_on_submit():
+        values = form_values(form)
+        patient = patient_by_account(values["account_number"])
+        if values["account_number"] and patient is None:
+            form.account_number.errors.append("No patient has this account number.")
+        else:
+            try:
+                answers = experience.clean_answers(values)
+                experience.record_survey(answers, source=values["source"], patient_id=patient.id if patient else None,
+                                         answered_on=values["answered_on"], visit_on=values["visit_on"], by=username())
+            except ExperienceError as exc:
+                getattr(form, exc.field, form.nps).errors.append(str(exc))
+            else:
+                notify("Saved the survey." + (" A service-recovery item is open for it." if answers["nps"] <= 6 else ""))
+                return redirect(url_for("marketing.surveys"))
+    return form_page(form, "Enter a survey", [("Surveys", url_for("marketing.surveys"))],
+                     cancel=url_for("marketing.surveys"))
+
+
+@bp.route("/surveys/import", methods=["GET", "POST"])
+@requires("marketing.experience.edit")
+def survey_import():
+    """Import a survey tool's CSV: the whole file is checked first; any problem refuses it with nothing written."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        raw = form.file.data.read(8 * 1024 * 1024 + 1)
+        if len(raw) > 8 * 1024 * 1024:
+            form.file.errors.append("The file is larger than 8 MB: split it.")
+        else:
+            try:
+                added, skipped = experience.import_surveys(raw.decode("utf-8-sig"), username())
+            except UnicodeDecodeError:
+                form.file.errors.append("The file is not UTF-8 text: export it again as CSV (UTF-8).")
+            except ExperienceError as exc:
+                form.file.errors.append(str(exc))
+            else:
+                notify(f"Imported {added} answer{'' if added == 1 else 's'}; {skipped} were already here.")
+                return redirect(url_for("marketing.surveys"))
+    page = render_page("marketing/survey_import.html", title="Import surveys", form=form,
+                       columns=experience.IMPORT_COLUMNS,
+                       breadcrumbs=[("Surveys", url_for("marketing.surveys")), ("Import", None)])
+    return page, (422 if form.errors else 200)
+
+
+# --- service recovery ------------------------------------------------------------------------------
+
+@bp.route("/recovery")
+@requires("marketing.experience.view")
+def recovery():
+    """Open service-recovery items by due date (the patients shown are audited); closed ones with ?state=closed."""
+    state = "closed" if request.args.get("state") == "closed" else "open"
+    link = url_template("marketing.recovery_item", "item_id")
+    query = (RecoveryItem.select(RecoveryItem, Patient).join(Patient, JOIN.LEFT_OUTER)
+             .where(RecoveryItem.state == state))
+    owners = dict(User.select(User.id, User.full_name).tuples())
+    table = paginate(
+        query, id="recovery-table",
+        columns=[TableColumn("due_on", "Due", sort=RecoveryItem.due_on, kind="date"),
+                 TableColumn("patient", "Patient", value=lambda i: i.patient.display_name if i.patient_id else "Unknown",
+                             link=lambda i: link(i.id)),
+                 TableColumn("reason", "Why", sort=RecoveryItem.reason),
+                 TableColumn("owner", "Owner", value=lambda i: owners.get(i.owner_user_id) or "Office manager"),
+                 TableColumn("outcome", "Outcome", value=lambda i: RECOVERY_OUTCOMES.get(i.outcome, ""))],
+        search=lambda text: (RecoveryItem.reason ** f"%{text}%") | RecoveryItem.survey.in_(
+            SurveyResponse.select(SurveyResponse.id).where(SurveyResponse.comment ** f"%{text}%")),
+        default_sort="due_on",
+        endpoint="marketing.recovery", endpoint_args={"state": state}, noun="item", noun_plural="items",
+        search_placeholder="Why, or words in the survey comment",
+        empty_message="Nothing to recover: no unhappy patient is waiting.")
+    audit.record_list("marketing.recovery.list", (i.patient_id for i in table.rows))
+    return render_page("marketing/recovery.html", title="Service recovery", table=table, state=state,
+                       breadcrumbs=[("Service recovery", None)])
+
+
+def _item_page(item_id: int, attempt: AttemptForm | None = None, close: CloseForm | None = None, status: int = 200):
+    item = RecoveryItem.get_or_none(RecoveryItem.id == item_id) or abort(404)
+    patient = None
+    if item.patient_id:
+        item, patient = load_record_for_display(RecoveryItem, item_id, "marketing.recovery.view")
+    attempts = list(item.attempts.order_by(ContactAttempt.attempted_at))
+    assign = AssignForm(owner=str(item.owner_user_id or ""))
+    users = User.select(User.id, User.full_name).where(User.active == True).order_by(User.full_name)  # noqa: E712
+    assign.owner.choices = choices([("", "Office manager (role)"), *[(str(u.id), u.full_name) for u in users]])
+    survey = item.survey if item.survey_id else None
+    return render_page("marketing/recovery_item.html", title=f"Service recovery #{item.id}", item=item, patient=patient,
+                       attempts=attempts, survey=survey, complaint=item.complaint if item.complaint_id else None,
+                       attempt_form=attempt or AttemptForm(formdata=None), close_form=close or CloseForm(formdata=None),
+                       assign_form=assign, outcomes=RECOVERY_OUTCOMES, channels=experience.CONTACT_CHANNELS,
+                       owner=User.get_or_none(User.id == item.owner_user_id) if item.owner_user_id else None,
+                       breadcrumbs=[("Service recovery", url_for("marketing.recovery")), (f"#{item.id}", None)]), status
+
+
+@bp.route("/recovery/<int:item_id>")
+@requires("marketing.experience.view")
+def recovery_item(item_id: int):
+    """One item: why, the patient, contact attempts, the outcome."""
+    return _item_page(item_id)
+
+
+@bp.route("/recovery/<int:item_id>/attempts", methods=["POST"])
+@requires("marketing.experience.edit")
+def recovery_attempt(item_id: int):
+    """Log a contact attempt."""
+    item = RecoveryItem.get_or_none(RecoveryItem.id == item_id) or abort(404)
+    form = AttemptForm()
+    if form.validate_on_submit():
+        try:
+            experience.add_attempt(item, form.channel.data, form.reached.data, form.note.data or "", username())
+        except ExperienceError as exc:
+            form.channel.errors.append(str(exc))
+        else:
+            notify("Logged the contact attempt.")
+            return redirect(url_for("marketing.recovery_item", item_id=item.id))
+    return _item_page(item_id, attempt=form, status=422)
+
+
+@bp.route("/recovery/<int:item_id>/close", methods=["POST"])
+@requires("marketing.experience.edit")
+def recovery_close(item_id: int):
+    """Close the item with its outcome (the deadline is marked done)."""
+    item = RecoveryItem.get_or_none(RecoveryItem.id == item_id) or abort(404)
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            experience.close_recovery(item, form.outcome.data, form.outcome_note.data, today(), username())
+        except ExperienceError as exc:
+            getattr(form, {"note": "outcome_note"}.get(exc.field, exc.field), form.outcome).errors.append(str(exc))
+        else:
+            notify("Closed the service-recovery item.")
+            return redirect(url_for("marketing.recovery_item", item_id=item.id))
+    return _item_page(item_id, close=form, status=422)
+
+
+@bp.route("/recovery/<int:item_id>/owner", methods=["POST"])
+@requires("marketing.experience.edit")
+def recovery_assign(item_id: int):
+    """Give the item to someone; the deadline's assignee follows."""
+    item = RecoveryItem.get_or_none(RecoveryItem.id == item_id) or abort(404)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        experience.assign_recovery(item, parse_id(form.owner.data))
+    except ExperienceError as exc:
+        notify(str(exc), "error")
+    else:
+        notify("Changed the owner.")
+    return redirect(url_for("marketing.recovery_item", item_id=item.id))
+
+
+# --- complaints --------------------------------------------------------------------------------------
+
+@bp.route("/complaints")
+@requires("marketing.experience.view")
+def complaints():
+    """The complaints log (the patients shown are audited)."""
+    link = url_template("marketing.complaint", "complaint_id")
+    table = paginate(
+        Complaint.select(Complaint, Patient).join(Patient, JOIN.LEFT_OUTER), id="complaints-table",
+        columns=[TableColumn("received_on", "Received", sort=newest_first(Complaint.received_on), kind="date",
+                             link=lambda c: link(c.id)),
+                 TableColumn("patient", "Patient", value=lambda c: c.patient.display_name if c.patient_id else "Unknown"),
+                 TableColumn("category", "Category", sort=Complaint.category, value=lambda c: CATEGORIES.get(c.category)),
+                 TableColumn("channel", "Came in by", value=lambda c: COMPLAINT_CHANNELS.get(c.channel)),
+                 TableColumn("acknowledge_by", "Acknowledge by", sort=Complaint.acknowledge_by, kind="date"),
+                 TableColumn("resolved_on", "Resolved", sort=Complaint.resolved_on, kind="date")],
+        search=lambda text: Complaint.summary ** f"%{text}%", default_sort="received_on",
+        endpoint="marketing.complaints", noun="complaint", noun_plural="complaints",
+        search_placeholder="Words in the complaint", empty_message="No complaints logged.")
+    audit.record_list("marketing.complaints.list", (c.patient_id for c in table.rows))
+    return render_page("marketing/complaints.html", title="Complaints and grievances", table=table,
+                       breadcrumbs=[("Complaints", None)])
+
+
+def _providers():
+    rows = StaffMember.select(StaffMember.id, StaffMember.first_name, StaffMember.last_name, StaffMember.credentials) \
+        .where((StaffMember.is_provider == True) & (StaffMember.active == True)).order_by(StaffMember.last_name)  # noqa: E712
+    return choices([("", "None"), *[(str(s.id), s.display_name) for s in rows]])
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@requires("marketing.experience.edit")
+def complaint_new():
+    """Log a complaint: its clocks start and a service-recovery item opens."""
+    form = ComplaintForm(received_on=today())
+    form.provider.choices = _providers()
+    if form.validate_on_submit():
+        values = form_values(form)
+        patient = patient_by_account(values["account_number"])
+        if values["account_number"] and patient is None:
+            form.account_number.errors.append("No patient has this account number.")
+        else:
+            values["patient_id"] = patient.id if patient else None
+            values["provider"] = parse_id(values["provider"])
+            try:
+                complaint = experience.log_complaint(values, username())
+            except ExperienceError as exc:
+                getattr(form, exc.field, form.summary).errors.append(str(exc))
+            else:
+                notify("Logged the complaint.")
+                return redirect(url_for("marketing.complaint", complaint_id=complaint.id))
+    return form_page(form, "Log a complaint", [("Complaints", url_for("marketing.complaints"))],
+                     cancel=url_for("marketing.complaints"))
+
+
+def _complaint(complaint_id: int, action: str):
+    complaint = Complaint.get_or_none(Complaint.id == complaint_id) or abort(404)
+    if complaint.patient_id:
+        complaint, _ = load_record_for_display(Complaint, complaint_id, action)
+    return complaint
+
+
+def _complaint_page(complaint: Complaint, form: ResolveForm, status: int = 200):
+    item = RecoveryItem.get_or_none(RecoveryItem.complaint == complaint.id)
+    return render_page("marketing/complaint.html", title=f"Complaint #{complaint.id}", c=complaint, form=form,
+                       item=item, categories=CATEGORIES, channels=COMPLAINT_CHANNELS,
+                       breadcrumbs=[("Complaints", url_for("marketing.complaints")), (f"#{complaint.id}", None)]), status
+
+
+@bp.route("/complaints/<int:complaint_id>")
+@requires("marketing.experience.view")
+def complaint(complaint_id: int):
+    """A complaint: its clocks, the recovery item, the root cause and resolution letter."""
+    c = _complaint(complaint_id, "marketing.complaint.view")
+    return _complaint_page(c, ResolveForm(formdata=None, obj=c))
+
+
+@bp.route("/complaints/<int:complaint_id>/acknowledge", methods=["POST"])
+@requires("marketing.experience.edit")
+def complaint_acknowledge(complaint_id: int):
+    """Record that the complaint was acknowledged today."""
+    c = Complaint.get_or_none(Complaint.id == complaint_id) or abort(404)
+    experience.acknowledge_complaint(c, today(), username())
+    notify("Recorded the acknowledgment.")
+    return redirect(url_for("marketing.complaint", complaint_id=c.id))
+
+
+@bp.route("/complaints/<int:complaint_id>/resolve", methods=["POST"])
+@requires("marketing.experience.edit")
+def complaint_resolve(complaint_id: int):
+    """Resolve with a root cause and the letter."""
+    c = Complaint.get_or_none(Complaint.id == complaint_id) or abort(404)
+    form = ResolveForm()
+    if form.validate_on_submit():
+        try:
+            experience.resolve_complaint(c, form.root_cause.data, form.resolution_letter.data, today(), username())
+        except ExperienceError as exc:
+            getattr(form, exc.field, form.root_cause).errors.append(str(exc))
+        else:
+            notify("Resolved the complaint.")
+            return redirect(url_for("marketing.complaint", complaint_id=c.id))
+    return _complaint_page(_complaint(complaint_id, "marketing.complaint.view"), form, 422)
+
+
+@bp.route("/complaints/<int:complaint_id>/letter")
+@requires("marketing.experience.view")
+def complaint_letter(complaint_id: int):
+    """The resolution letter, to print and post (audited as leaving the application)."""
+    c = Complaint.get_or_none(Complaint.id == complaint_id) or abort(404)
+    patient = None
+    if c.patient_id:
+        c, patient = load_record_for_display(Complaint, complaint_id, "marketing.complaint.letter", export=True)
+    if not c.resolution_letter:
+        abort(404)
+    return render_page("marketing/letter.html", title="Resolution letter", c=c, patient=patient,
+                       practice=settings.get("core.practice_name") or "",
+                       breadcrumbs=[("Complaints", url_for("marketing.complaints")),
+                                    (f"#{c.id}", url_for("marketing.complaint", complaint_id=c.id)), ("Letter", None)])

@@ -1,0 +1,164 @@
+"""Recall and reactivation: rules, who is due now, the lists kept, sending and outcomes."""
+from __future__ import annotations
+
+from flask import abort, redirect, url_for
+from medoffice import audit
+from medoffice.auth import requires
+from medoffice.models import Patient
+from medoffice.patients import load_record_for_display, record_shown
+from medoffice.settings import today
+from medoffice.web.forms import form_values
+from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate, url_template
+
+from .. import recall
+from ..models import RecallEntry, RecallList, RecallRule
+from . import bp
+from .common import form_page, username
+from .forms import OutcomeForm, RuleForm, SendForm
+
+
+def _crumbs():
+    return [("Recall lists", url_for("marketing.recall_rules"))]
+
+
+@bp.route("/recall")
+@requires("marketing.view")
+def recall_rules():
+    """The rules, and the lists kept with their conversion."""
+    rules = list(RecallRule.select().order_by(RecallRule.active.desc(), RecallRule.name))
+    lists = list(RecallList.select(RecallList, RecallRule).join(RecallRule)
+                 .order_by(RecallList.as_of.desc(), RecallList.id.desc()).limit(30))
+    return render_page("marketing/recall_rules.html", title="Recall and reactivation", rules=rules, lists=lists,
+                       conversion=recall.conversion([lst.id for lst in lists]), kinds=recall.KINDS,
+                       breadcrumbs=[("Recall lists", None)])
+
+
+def _save_rule(form, rule=None):
+    try:
+        return recall.save_rule(form_values(form), rule)
+    except recall.RecallError as exc:
+        form.interval_months.errors.append(str(exc))
+        return None
+
+
+@bp.route("/recall/rules/new", methods=["GET", "POST"])
+@requires("marketing.edit")
+def recall_rule_new():
+    """Add a recall or reactivation rule."""
+    form = RuleForm()
+    if form.validate_on_submit() and _save_rule(form):
+        notify("Added the rule.")
+        return redirect(url_for("marketing.recall_rules"))
+    return form_page(form, "New recall rule", _crumbs(), cancel=url_for("marketing.recall_rules"))
+
+
+def _rule(rule_id: int) -> RecallRule:
+    return RecallRule.get_or_none(RecallRule.id == rule_id) or abort(404)
+
+
+@bp.route("/recall/rules/<int:rule_id>/edit", methods=["GET", "POST"])
+@requires("marketing.edit")
+def recall_rule_edit(rule_id: int):
+    """Change a rule (lists already kept keep their patients)."""
+    rule = _rule(rule_id)
+    form = RuleForm(obj=rule)
+    if form.validate_on_submit() and _save_rule(form, rule):
+        notify("Saved the rule.")
+        return redirect(url_for("marketing.recall_rules"))
+    return form_page(form, f"Edit {rule.name}", _crumbs(), cancel=url_for("marketing.recall_rules"))
+
+
+@bp.route("/recall/rules/<int:rule_id>")
+@requires("marketing.view")
+def recall_due(rule_id: int):
+    """Who the rule finds due today (computed in SQL from visits); keep them as a list to work."""
+    rule = _rule(rule_id)
+    query = recall.due_query(rule, today())
+    table = paginate(
+        query, id="due-table",
+        columns=[TableColumn("name", "Patient", sort=Patient.last_name, value=lambda p: f"{p.last_name}, {p.first_name}",
+                             link=lambda p: url_for("core.patient", patient_id=p.id)),
+                 TableColumn("account_number", "Account", sort=Patient.account_number),
+                 TableColumn("last_visit_on", "Last visit", kind="date", value=lambda p: recall.as_date(p.last_visit_on)),
+                 TableColumn("due", "Due", kind="date", value=lambda p: recall.due_on(rule, p.last_visit_on)),
+                 TableColumn("preferred_contact", "Prefers", sort=Patient.preferred_contact)],
+        search=lambda text: (Patient.last_name ** f"{text}%") | (Patient.account_number ** f"{text}%"),
+        default_sort="name", endpoint="marketing.recall_due", endpoint_args={"rule_id": rule.id},
+        noun="patient", noun_plural="patients", search_placeholder="Last name or account",
+        empty_message="Nobody is due under this rule today.")
+    audit.record_list("marketing.recall_due.list", (p.id for p in table.rows))
+    return render_page("marketing/recall_due.html", title=rule.name, rule=rule, table=table, kinds=recall.KINDS,
+                       breadcrumbs=[*_crumbs(), (rule.name, None)])
+
+
+@bp.route("/recall/rules/<int:rule_id>/lists", methods=["POST"])
+@requires("marketing.edit")
+def recall_list_create(rule_id: int):
+    """Keep today's due patients as a list."""
+    rule = _rule(rule_id)
+    kept = recall.create_list(rule, today(), username())
+    notify("Kept today's list.")
+    return redirect(url_for("marketing.recall_list", list_id=kept.id))
+
+
+def _list(list_id: int) -> RecallList:
+    return (RecallList.select(RecallList, RecallRule).join(RecallRule).where(RecallList.id == list_id).first()
+            or abort(404))
+
+
+@bp.route("/recall/lists/<int:list_id>")
+@requires("marketing.view")
+def recall_list(list_id: int):
+    """A kept list: each patient, what was sent, the outcome; the list's conversion."""
+    kept = _list(list_id)
+    outcome_link = url_template("marketing.recall_outcome", "entry_id")
+    entries = (RecallEntry.select(RecallEntry, Patient).join(Patient).where(RecallEntry.recall_list == kept.id))
+    table = paginate(
+        entries, id="entries-table", per_page=50,
+        columns=[TableColumn("name", "Patient", sort=Patient.last_name,
+                             value=lambda e: e.patient.display_name,
+                             link=lambda e: url_for("core.patient", patient_id=e.patient_id)),
+                 TableColumn("due_on", "Due", sort=RecallEntry.due_on, kind="date"),
+                 TableColumn("contact", "Contact", sort=RecallEntry.contact, kind="status"),
+                 TableColumn("contact_note", "Note"),
+                 TableColumn("outcome", "Outcome", sort=RecallEntry.outcome,
+                             value=lambda e: recall.OUTCOMES.get(e.outcome, "Record the outcome"),
+                             link=lambda e: outcome_link(e.id))],
+        search=lambda text: (Patient.last_name ** f"{text}%") | (Patient.account_number ** f"{text}%"),
+        default_sort="name", endpoint="marketing.recall_list", endpoint_args={"list_id": kept.id},
+        noun="patient", noun_plural="patients", search_placeholder="Last name or account")
+    record_shown("marketing.recall_list.view", kept, (e.patient_id for e in table.rows))
+    return render_page("marketing/recall_list.html", title=f"{kept.rule.name}, {kept.as_of.isoformat()}", kept=kept,
+                       table=table, figures=recall.conversion([kept.id]).get(kept.id), send_form=SendForm(),
+                       outcomes=recall.OUTCOMES, breadcrumbs=[*_crumbs(), (f"List of {kept.as_of.isoformat()}", None)])
+
+
+@bp.route("/recall/lists/<int:list_id>/send", methods=["POST"])
+@requires("marketing.edit")
+def recall_send(list_id: int):
+    """Send the list's message to everyone not yet contacted, through the consent gate."""
+    kept = _list(list_id)
+    form = SendForm()
+    if not form.validate_on_submit():
+        abort(400)
+    counts = recall.send(kept, form.channel.data, username())
+    notify(f"{counts['queued']} queued, {counts['refused']} refused by the consent gate (reasons on the list), "
+           f"{counts['call']} to call, {counts['do_not_contact']} asked not to be contacted.")
+    return redirect(url_for("marketing.recall_list", list_id=kept.id))
+
+
+@bp.route("/recall/entries/<int:entry_id>/outcome", methods=["GET", "POST"])
+@requires("marketing.edit")
+def recall_outcome(entry_id: int):
+    """Record what came of one patient on a list."""
+    entry, patient = load_record_for_display(RecallEntry, entry_id, "marketing.recall_entry.view")
+    form = OutcomeForm(obj=entry)
+    if form.validate_on_submit():
+        recall.set_outcome(entry, form.outcome.data, today())
+        notify("Saved the outcome.")
+        return redirect(url_for("marketing.recall_list", list_id=entry.recall_list_id))
+    return form_page(form, f"Outcome for {patient.display_name}",
+                     [*_crumbs(), ("List", url_for("marketing.recall_list", list_id=entry.recall_list_id))],
+                     cancel=url_for("marketing.recall_list", list_id=entry.recall_list_id),
+                     intro=f"Due {entry.due_on.isoformat()}; contact: {entry.contact or 'not yet'}.")

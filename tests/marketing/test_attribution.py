@@ -1,0 +1,119 @@
+"""Where patients come from: attribution by campaign code, spend, and cost per new patient and return
+computed in SQL to the cent, with charges and collections from billing's events in the 12 months after."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from medoffice import events
+from medoffice.db import transaction
+from medoffice.events.models import EventRecord
+from medoffice.testing import connected, login
+
+from medoffice_marketing import returns, sources
+from medoffice_marketing.models import Campaign, RevenueLine, Visit
+from medoffice_marketing.revenue import take_billing_event
+
+from marketing_setup import billing_event, new_patient
+
+D = dt.date
+
+
+def _campaign(code="FLU27", channel="social", name="Flu shots"):
+    return sources.save_campaign({"name": name, "channel": channel, "code": code, "starts_on": D(2026, 1, 1),
+                                  "ends_on": None, "budget_cents": 50_000})
+
+
+def test_cost_per_new_patient_and_return_to_the_cent(mk_app):
+    with connected(mk_app):
+        flu = _campaign()
+        web = _campaign("WEB27", "web_search", "Search ads")
+        sources.add_spend(flu, D(2026, 2, 1), 10_000, "Metro Print", "Flyers", "tester")
+        sources.add_spend(flu, D(2026, 3, 1), 3_333, "Metro Print", "More flyers", "tester")
+        sources.add_spend(flu, D(2025, 12, 31), 99_999, "Metro Print", "Before the period", "tester")
+        sources.add_spend(web, D(2026, 2, 10), 5_000, "AdWorks", "", "tester")
+        patients = [new_patient() for _ in range(4)]
+        for patient in patients[:3]:  # lower case and spaces: codes are matched as typed at the desk
+            sources.record_source(patient, channel="", campaign_code=" flu27 ", new_on=D(2026, 3, 15))
+        sources.record_source(patients[3], channel="web_search", new_on=D(2026, 4, 1))
+        first = patients[0].id
+        for event in (billing_event("billing.charge_posted", first, 20_000, D(2026, 3, 20)),
+                      billing_event("billing.charge_voided", first, -5_000, D(2026, 3, 21)),
+                      billing_event("billing.payment_posted", first, 12_345, D(2026, 4, 2)),
+                      billing_event("billing.payment_posted", first, 999, D(2027, 3, 15)),  # day 365: after the window
+                      billing_event("billing.payment_posted", first, 777, D(2026, 3, 14)),  # before they were new
+                      billing_event("billing.refund_posted", patients[1].id, 45, D(2026, 5, 1))):
+            take_billing_event(event)
+        rows = {r["label"]: r for r in returns.by_campaign(D(2026, 1, 1), D(2026, 12, 31))}
+        channels = {r["key"]: r for r in returns.by_channel(D(2026, 1, 1), D(2026, 12, 31))}
+    flu_row = rows["Flu shots"]
+    assert flu_row["spend_cents"] == 13_333 and flu_row["new_patients"] == 3
+    assert flu_row["cost_per_new_cents"] == 4_444  # 133.33 / 3 = 44.443...
+    assert flu_row["charges_cents"] == 15_000 and flu_row["collections_cents"] == 12_345 - 45
+    assert flu_row["return_bp"] == (12_300 * 10_000 + 6_666) // 13_333  # 92.25%
+    assert rows["Search ads"]["new_patients"] == 0 and rows["Search ads"]["cost_per_new_cents"] is None
+    assert channels["social"]["new_patients"] == 3 and channels["web_search"]["new_patients"] == 1
+    assert channels["web_search"]["cost_per_new_cents"] == 5_000
+
+
+def test_a_billing_event_delivered_twice_is_booked_once_and_a_charge_is_a_visit(mk_app):
+    with connected(mk_app):
+        patient = new_patient()
+        event = billing_event("billing.charge_posted", patient.id, 8_000, D(2026, 6, 1))
+        take_billing_event(event)
+        take_billing_event(event)
+        assert RevenueLine.select().count() == 1
+        assert [(v.visit_on, v.source) for v in Visit.select()] == [(D(2026, 6, 1), "billing")]
+
+
+def test_billings_published_charge_reaches_marketing_through_the_event_log(make_app):
+    app = make_app(plugins=["billing", "marketing"])
+    with connected(app):
+        patient = new_patient()
+        with transaction():
+            events.publish("billing.charge_posted", {
+                "transaction_id": 1, "patient_id": patient.id, "encounter_id": 77, "service_line_id": 1,
+                "amount_cents": 12_500, "party": "insurance", "effective_date": D(2026, 5, 4),
+                "posted_at": dt.datetime(2026, 5, 4, 15, tzinfo=dt.timezone.utc), "location_id": None,
+                "rendering_provider_id": None})
+        assert EventRecord.select().count() >= 1
+        assert Visit.get(Visit.encounter_id == 77).visit_on == D(2026, 5, 4)
+        assert RevenueLine.get().amount_cents == 12_500
+
+
+def test_bad_source_values_are_refused_naming_the_field(mk_app):
+    with connected(mk_app):
+        patient = new_patient()
+        with pytest.raises(sources.SourceError) as refused:
+            sources.record_source(patient, channel="", campaign_code="NOPE", new_on=D(2026, 1, 1))
+        assert refused.value.field == "campaign_code"
+        with pytest.raises(sources.SourceError, match="referring provider"):
+            sources.record_source(patient, channel="referring_provider", new_on=D(2026, 1, 1))
+        _campaign()
+        with pytest.raises(sources.SourceError, match="already uses the code"):
+            _campaign()
+        with pytest.raises(sources.SourceError, match="above zero"):
+            sources.add_spend(Campaign.get(), D(2026, 1, 1), 0, "X", "", "tester")
+
+
+def test_campaign_page_records_spend_with_its_invoice_and_shows_cost_per_new_patient(mk_app):
+    manager = login(mk_app.test_client(), "office_manager")
+    with connected(mk_app):
+        flu = _campaign()
+        for _ in range(2):
+            sources.record_source(new_patient(), channel="", campaign_code="FLU27", new_on=D(2026, 2, 1))
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    answer = manager.post(f"/marketing/campaigns/{flu.id}/spend", data={
+        "spent_on": "2026-02-01", "amount": "250.01", "vendor": "Metro Print", "description": "Flyers",
+        "invoice": (io.BytesIO(pdf), "invoice.pdf")}, content_type="multipart/form-data")
+    assert answer.status_code == 302
+    page = manager.get(f"/marketing/campaigns/{flu.id}").get_data(as_text=True)
+    assert "$250.01" in page and "$125.01" in page  # 250.01 / 2, rounded half up
+    assert "invoice.pdf" in page
+    refused = manager.post(f"/marketing/campaigns/{flu.id}/spend", data={
+        "spent_on": "2026-02-01", "amount": "-3", "vendor": "Metro Print"}, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    with connected(mk_app):
+        assert flu.spend.count() == 1
+    assert login(mk_app.test_client(), "billing").get("/marketing/campaigns").status_code == 403

@@ -1,0 +1,53 @@
+"""Marketing's list pages run as many statements with three times the rows (no query per row)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from medoffice.models import User
+from medoffice.settings import today
+from medoffice.testing import connected, login, page_queries
+
+from medoffice_marketing import experience, materials, recall, reviews, sources
+from medoffice_marketing.models import ReferringProvider, RecallList
+
+from marketing_setup import new_patient
+
+BODY = "Bring your pills. Bring your card. Come ten minutes early. We will check your weight and ask how you are."
+
+
+def _add(batch: int, owner_id: int) -> None:
+    for n in range(batch):
+        patient = new_patient()
+        provider = ReferringProvider.create(name=f"Dr {n}")
+        campaign = sources.save_campaign({"name": f"C{patient.id}", "channel": "sign", "code": f"C{patient.id}",
+                                          "starts_on": dt.date(2026, 1, 1), "budget_cents": 100})
+        sources.add_spend(campaign, dt.date(2026, 1, 2), 1000, "Vendor", "", "t")
+        sources.record_source(patient, channel="referring_provider", referring_provider_id=provider.id,
+                              new_on=today())
+        recall.add_visit(patient, today() - dt.timedelta(days=400), "")
+        experience.record_survey(experience.clean_answers({"nps": 2}), source="paper",
+                                          patient_id=patient.id, answered_on=today())
+        experience.log_complaint({"patient_id": patient.id, "received_on": today(), "channel": "phone",
+                                  "category": "staff", "summary": "Rude"}, "t")
+        reviews.log_review({"site": "Google", "rating": 3, "reviewed_on": today(), "text": "Fine"})
+        materials.create(f"Handout {patient.id}", "handout", False, None, BODY, owner_id)
+
+
+def test_list_pages_do_not_query_per_row(mk_app):
+    admin = login(mk_app.test_client(), "admin", username="owner")
+    with connected(mk_app):
+        owner = User.get(User.username == "owner").id
+        rule = recall.save_rule({"name": "Lapsed", "kind": "reactivation", "interval_months": 12})
+    urls = ["/marketing/campaigns", "/marketing/referrers", "/marketing/surveys", "/marketing/recovery",
+            "/marketing/complaints", "/marketing/reviews", "/marketing/materials", f"/marketing/recall/rules/{rule.id}",
+            "/marketing/recall", "/marketing/", "/marketing/testimonials"]
+    counts = {}
+    for batch in (2, 4):
+        with connected(mk_app):
+            _add(batch, owner)
+            kept = recall.create_list(rule, today(), "t")
+        pages = [*urls, f"/marketing/recall/lists/{kept.id}"]
+        counts[batch] = [len(page_queries(admin, url)) for url in pages]
+    assert counts[2] == counts[4], list(zip([*urls, "list"], counts[2], counts[4]))
+    with connected(mk_app):
+        assert RecallList.select().count() == 2

@@ -1,0 +1,178 @@
+"""Recall and reactivation: lists computed from visits, outreach through core's gate (consent, quiet
+hours, preferred contact) delivered to a real SMTP server on the loopback, outcomes and conversion."""
+from __future__ import annotations
+
+import datetime as dt
+import email
+import socket
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from medoffice import settings
+from medoffice.db import utcnow
+from medoffice.messages import consent, gate, outbox, smtp
+from medoffice.messages.models import OutboxMessage
+from medoffice.models import AuditEvent
+from medoffice.testing import connected, login
+
+from medoffice_marketing import recall
+from medoffice_marketing.models import RecallEntry, RecallRule
+
+from marketing_setup import new_patient
+
+D = dt.date
+AS_OF = D(2026, 6, 15)
+
+
+class Inbox:
+    """What the loopback SMTP server received."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((list(envelope.rcpt_tos),
+                              email.message_from_bytes(envelope.original_content or envelope.content,
+                                                       policy=default_policy)))
+        return "250 2.0.0 Ok: queued"
+
+
+@pytest.fixture
+def inbox():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.port = port
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def _server(port: int) -> None:
+    smtp.save(smtp.ServerSettings(host="127.0.0.1", port=port, security="none", from_address="office@practice.example",
+                                  from_name="Test Practice"), None, "test")
+
+
+def _no_quiet_hours() -> None:
+    settings.set_many({gate.QUIET_START: 0, gate.QUIET_END: 0})
+
+
+def _grant(patient, purpose: str, channel: str = "email", decision: str = "granted") -> None:
+    consent.record(patient.id, channel, purpose, decision, "form", by="tester")
+
+
+def _rule(**values) -> RecallRule:
+    return recall.save_rule({"name": "Annual physical", "kind": "recall", "visit_type": "Annual physical",
+                             "interval_months": 12, "message_label": "yearly check-up", **values})
+
+
+def test_recall_list_follows_the_last_visit_of_the_type(mk_app):
+    with connected(mk_app):
+        rule = _rule()
+        due = new_patient(last_name="Due")
+        recall.add_visit(due, D(2025, 6, 1), "Annual physical")
+        recall.add_visit(due, D(2026, 2, 1), "Office visit")  # another type does not reset the recall
+        soon = new_patient(last_name="Soon")
+        recall.add_visit(soon, D(2025, 7, 10), "Annual physical")  # due within the next month
+        recent = new_patient(last_name="Recent")
+        recall.add_visit(recent, D(2025, 6, 1), "Annual physical")
+        recall.add_visit(recent, D(2026, 1, 5), "Annual physical")
+        lost = new_patient(last_name="Lost")
+        recall.add_visit(lost, D(2023, 1, 1), "Annual physical")  # reactivation's, not recall's
+        gone = new_patient(last_name="Gone", active=False)
+        recall.add_visit(gone, D(2025, 6, 1), "Annual physical")
+        found = {row.last_name: row for row in recall.due_query(rule, AS_OF)}
+        assert sorted(found) == ["Due", "Soon"]
+        assert recall.due_on(rule, found["Due"].last_visit_on) == D(2026, 6, 1)
+        lapsed = recall.save_rule({"name": "Lapsed", "kind": "reactivation", "interval_months": 18})
+        assert sorted(r.last_name for r in recall.due_query(lapsed, AS_OF)) == ["Lost"]
+        kept = recall.create_list(rule, AS_OF, "tester")
+        assert RecallEntry.select().where(RecallEntry.recall_list == kept).count() == 2
+        entry = RecallEntry.get((RecallEntry.recall_list == kept) & (RecallEntry.patient == soon.id))
+        assert entry.due_on == D(2026, 7, 10) and entry.last_visit_on == D(2025, 7, 10)
+
+
+def test_outreach_reaches_a_real_mail_server_only_with_consent(mk_app, inbox):
+    with connected(mk_app):
+        _server(inbox.port)
+        _no_quiet_hours()
+        rule = recall.save_rule({"name": "Lapsed", "kind": "reactivation", "interval_months": 18,
+                                 "message_label": "visit"})
+        agreed = new_patient(first_name="Agreed")
+        opted_out = new_patient(first_name="Optedout")
+        never_asked = new_patient(first_name="Neverasked")
+        by_phone = new_patient(first_name="Phone", preferred_contact="phone")
+        do_not = new_patient(first_name="Donot", preferred_contact="none")
+        for patient in (agreed, opted_out, never_asked, by_phone, do_not):
+            recall.add_visit(patient, D(2024, 1, 1), "")
+        _grant(agreed, "marketing")
+        _grant(opted_out, "marketing")
+        _grant(opted_out, "marketing", decision="refused")  # the latest answer holds
+        _grant(do_not, "marketing")
+        kept = recall.create_list(rule, AS_OF, "tester")
+        counts = recall.send(kept, "preferred", "tester")
+        assert counts == {"queued": 1, "refused": 2, "call": 1, "do_not_contact": 1}
+        assert recall.send(kept, "preferred", "tester")["queued"] == 0  # each patient is contacted once
+        notes = {e.patient_id: (e.contact, e.contact_note) for e in RecallEntry.select()}
+        assert notes[opted_out.id][0] == "refused" and "refused e-mail about marketing" in notes[opted_out.id][1]
+        assert notes[never_asked.id][0] == "refused" and "No consent on record" in notes[never_asked.id][1]
+        assert notes[by_phone.id][0] == "call" and notes[do_not.id][0] == "do_not_contact"
+        assert outbox.deliver_due()["sent"] == 1
+        figures = recall.conversion([kept.id])[kept.id]
+        assert figures["patients"] == 5 and figures["contacted"] == 2 and figures["refused"] == 2
+    [(rcpt, arrived)] = inbox.received
+    assert rcpt == [agreed.email]
+    assert arrived["Subject"].startswith("We would like to see you again")
+    assert arrived["List-Unsubscribe"] is not None  # marketing: the opt-out travels with it
+    assert "Dear Agreed" in arrived.get_body(("plain",)).get_content()
+
+
+def test_a_quiet_hours_send_waits_and_a_recall_letter_goes_to_the_outbox(mk_app, inbox):
+    with connected(mk_app):
+        _server(inbox.port)
+        rule = _rule()
+        patient = new_patient(first_name="Night")
+        letter = new_patient(first_name="Paper", preferred_contact="mail")
+        for p in (patient, letter):
+            recall.add_visit(p, D(2025, 6, 10), "Annual physical")
+        _grant(patient, "appointments_recalls")
+        _grant(letter, "appointments_recalls", channel="post")
+        hour = utcnow().astimezone(settings.practice_timezone()).hour
+        settings.set_many({gate.QUIET_START: hour, gate.QUIET_END: (hour + 2) % 24})
+        kept = recall.create_list(rule, AS_OF, "tester")
+        assert recall.send(kept, "preferred", "tester")["queued"] == 2
+        held = OutboxMessage.get(OutboxMessage.patient == patient.id)
+        assert held.channel == "core.email" and held.next_attempt_at > utcnow()
+        assert "yearly check-up" in held.body_text and "June 2026" in held.body_text
+        assert RecallEntry.get(RecallEntry.patient == patient.id).contact_note.startswith("Held for quiet hours")
+        assert OutboxMessage.get(OutboxMessage.patient == letter.id).channel == "core.letter"
+        outbox.deliver_due()
+    assert inbox.received == []  # nothing goes out during quiet hours
+
+
+def test_the_list_page_records_outcomes_and_shows_conversion(mk_app):
+    desk = login(mk_app.test_client(), "front_desk")
+    with connected(mk_app):
+        rule = _rule()
+        patients = [new_patient() for _ in range(4)]
+        for p in patients:
+            recall.add_visit(p, D(2025, 6, 1), "Annual physical")
+        kept = recall.create_list(rule, settings.today(), "tester")
+        entries = {e.patient_id: e.id for e in RecallEntry.select()}
+        recall.add_visit(patients[1], settings.today(), "Annual physical")  # came back without a recorded outcome
+    assert desk.post(f"/marketing/recall/entries/{entries[patients[0].id]}/outcome",
+                     data={"outcome": "booked"}).status_code == 302
+    assert desk.post(f"/marketing/recall/entries/{entries[patients[2].id]}/outcome",
+                     data={"outcome": "teleported"}).status_code == 422
+    page = desk.get(f"/marketing/recall/lists/{kept.id}").get_data(as_text=True)
+    assert "50.0%" in page  # booked one, one came back: 2 of 4
+    with connected(mk_app):
+        shown = AuditEvent.select().where(AuditEvent.action == "marketing.recall_list.view").order_by(
+            AuditEvent.seq.desc()).first()
+        assert shown is not None and str(patients[3].id) in shown.detail
+        assert RecallEntry.get_by_id(entries[patients[0].id]).outcome == "booked"
