@@ -1,13 +1,13 @@
 """Authentication and sessions: login, lockout and throttling, idle logoff, lifetime, cookies, passwords."""
 import datetime as dt
-import time
 
 import pytest
 
 from medoffice import settings
+from medoffice.auth import sessions
 from medoffice.db import db, utcnow
-from medoffice.models import AuditEvent, LoginAttempt, User
-from medoffice.passwords import policy_problems
+from medoffice.models import AuditEvent, LoginAttempt, User, UserSession
+from medoffice.auth.passwords import policy_problems
 from medoffice.testing import TEST_PASSWORD, create_test_user, login
 
 INVALID = "That user name and password do not match an active account."
@@ -50,7 +50,7 @@ def test_login_starts_a_fresh_session_and_is_audited(app):
     assert after.value != before
     with client.session_transaction() as sess:
         assert "planted" not in sess  # nothing of the pre-login session survives (no fixation)
-        assert sess["login_at"] <= time.time() and sess["last_seen"] <= time.time()
+        assert sess[sessions.TOKEN_KEY]  # the server-side session's token
     assert client.get("/").status_code == 200
     assert actions(app, action="auth.login", username=name) == ["auth.login"]
 
@@ -131,11 +131,16 @@ def test_client_address_is_throttled_across_user_names(app):
     assert post_login(app.test_client(), name, address="192.0.2.8").status_code == 302
 
 
-def test_idle_session_is_logged_off_on_the_server(app):
+def later(monkeypatch, **delta):
+    """Move the sessions' clock forward (the session row says when it was last active)."""
+    moved = utcnow() + dt.timedelta(**delta)
+    monkeypatch.setattr(sessions, "utcnow", lambda: moved)
+
+
+def test_idle_session_is_logged_off_on_the_server(app, monkeypatch):
     client = login(app.test_client(), "front_desk")
     assert client.get("/").status_code == 200
-    with client.session_transaction() as sess:
-        sess["last_seen"] = time.time() - 16 * 60
+    later(monkeypatch, minutes=17)  # the limit, plus the minute "last seen" may lag behind
     response = client.get("/patients")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert "without activity" in client.get("/login").get_data(as_text=True)
@@ -144,41 +149,37 @@ def test_idle_session_is_logged_off_on_the_server(app):
     assert ends == ['{"reason":"idle"}']
 
 
-def test_idle_limit_follows_the_practice_setting_and_is_shown_to_the_page(app):
+def test_idle_limit_follows_the_practice_setting_and_is_shown_to_the_page(app, monkeypatch):
     client = login(app.test_client(), "front_desk")
     assert 'data-idle-minutes="15"' in client.get("/").get_data(as_text=True)
     in_db(app, lambda: settings.set_many({"core.idle_timeout_minutes": 30}))
     assert 'data-idle-minutes="30"' in client.get("/").get_data(as_text=True)
-    with client.session_transaction() as sess:
-        sess["last_seen"] = time.time() - 20 * 60
+    later(monkeypatch, minutes=20)
     assert client.get("/").status_code == 200
 
 
-def test_background_polling_does_not_keep_a_session_alive(app):
+def test_background_polling_does_not_keep_a_session_alive(app, monkeypatch):
     client = login(app.test_client(), "front_desk")
-    with client.session_transaction() as sess:
-        sess["last_seen"] = stale = time.time() - 10 * 60
+    last_seen = lambda: in_db(app, lambda: UserSession.get().last_seen_at)  # noqa: E731
+    stale = last_seen()
+    later(monkeypatch, minutes=10)
     assert client.get("/today", headers={"HX-Request": "true", "X-Medoffice-Background": "1"}).status_code == 200
-    with client.session_transaction() as sess:
-        assert sess["last_seen"] == stale
+    assert last_seen() == stale
     client.get("/today", headers={"HX-Request": "true"})
-    with client.session_transaction() as sess:
-        assert sess["last_seen"] > stale
+    assert last_seen() > stale
 
 
-def test_expired_htmx_request_gets_401_with_a_redirect_header(app):
+def test_expired_htmx_request_gets_401_with_a_redirect_header(app, monkeypatch):
     client = login(app.test_client(), "front_desk")
-    with client.session_transaction() as sess:
-        sess["last_seen"] = time.time() - 60 * 60
+    later(monkeypatch, minutes=60)
     response = client.get("/today", headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/patients?q=a"})
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == "/login?next=/patients?q%3Da"
 
 
-def test_absolute_lifetime_ends_even_an_active_session(app):
+def test_absolute_lifetime_ends_even_an_active_session(app, monkeypatch):
     client = login(app.test_client(), "front_desk")
-    with client.session_transaction() as sess:
-        sess["login_at"] = time.time() - 13 * 3600
+    later(monkeypatch, hours=13)
     assert client.get("/").status_code == 302
     assert actions(app, action="auth.session_end") == ["auth.session_end"]
 
@@ -270,3 +271,19 @@ def test_login_redirect_target_must_stay_on_this_site(app):
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
         response = app.test_client().post(f"/login?next={target}", data={"username": name, "password": TEST_PASSWORD})
         assert response.headers["Location"] == "/"
+
+
+def test_passwords_are_hashed_at_full_scrypt_cost_unless_the_app_says_otherwise(make_app):
+    from medoffice.auth.accounts import hash_password, password_matches
+
+    production = make_app(PASSWORD_HASH_METHOD=None)
+    with production.app_context():
+        full = hash_password("a long office passphrase")
+    assert full.startswith("scrypt:32768:8:1$")
+    cheap_app = make_app()  # the test suite's lower cost
+    with cheap_app.app_context():
+        cheap = hash_password("a long office passphrase")
+        assert cheap.startswith("scrypt:1024:8:1$")
+        # a hash keeps its own cost: one made at full cost still verifies in an app set lower
+        assert password_matches(User(password_hash=full), "a long office passphrase")
+        assert not password_matches(User(password_hash=full), "another passphrase")

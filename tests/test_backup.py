@@ -142,8 +142,13 @@ def test_backup_then_restore_brings_back_exactly_the_data(make_app, tmp_path):
         _add_patients(["Dee"])
         assert _all_rows() != before
         _release_connections()
+        staging = Path(db.obj.database).parent if is_sqlite() else instance
+        killed_restore = staging / ".restore-killed"  # what a restore killed mid-way leaves (plaintext)
+        killed_restore.write_bytes(b"SQLite format 3\x00")
 
         manifest = backup.restore_archive(archive, instance, app.config["BACKUP_KEY"], app.config["DATABASE_URL"])
+
+        assert not killed_restore.exists()
 
         assert manifest["engine"] == ("sqlite" if is_sqlite() else "postgresql")
         db.connect(reuse_if_open=True)
@@ -302,22 +307,23 @@ def test_last_backup_check(app):
         db.close()
 
 
-def test_leftovers_of_a_killed_backup_are_removed(app):
+def test_leftovers_in_the_archive_folder_are_removed(app):
+    """Plain snapshots that older versions kept beside the archives go at once; partial (encrypted)
+    archives once they are old, since a folder shared by several instances may hold a running one."""
     folder = Path(app.instance_path) / "backups"
     folder.mkdir(parents=True, exist_ok=True)
-    stale_snapshot = folder / ".snapshot-abc"
-    stale_snapshot.mkdir()
-    (stale_snapshot / "database").write_bytes(b"plain copy")
+    old_version_snapshot = folder / ".snapshot-abc"
+    old_version_snapshot.mkdir()
+    (old_version_snapshot / "database").write_bytes(b"plain copy")
     stale_partial = folder / f".partial-xyz{backup.ARCHIVE_SUFFIX}"
     stale_partial.write_bytes(b"half")
     day_ago = (utcnow() - dt.timedelta(days=1)).timestamp()
-    for path in (stale_snapshot, stale_partial):
-        os.utime(path, (day_ago, day_ago))
-    running = folder / ".snapshot-now"  # a backup in progress elsewhere keeps its files
-    running.mkdir()
+    os.utime(stale_partial, (day_ago, day_ago))
+    running = folder / f".partial-now{backup.ARCHIVE_SUFFIX}"  # perhaps another instance's backup
+    running.write_bytes(b"half")
     with app.app_context():
         db.connect(reuse_if_open=True)
         backup.create_backup("manual")
         db.close()
-    assert not stale_snapshot.exists() and not stale_partial.exists()
+    assert not old_version_snapshot.exists() and not stale_partial.exists()
     assert running.exists()

@@ -69,7 +69,7 @@ BILLING_CODES = PROLOGUE + textwrap.dedent("""
 
     from medoffice_billing import reference
 
-    reference.import_codes("icd10", [(f"A{{i:05d}}", "Committed") for i in range({committed})])
+    reference.import_codes("cpt", [(f"A{{i:05d}}", "Committed") for i in range({committed})])
     print("committed", flush=True)
 
     def reporting_chunked(rows, size):
@@ -78,7 +78,7 @@ BILLING_CODES = PROLOGUE + textwrap.dedent("""
             print(f"partial {{number * size}}", flush=True)
 
     reference.chunked = reporting_chunked
-    reference.import_codes("icd10", [(f"Z{{i:05d}}", "Partial") for i in range(600000)], batch=250)
+    reference.import_codes("cpt", [(f"Z{{i:05d}}", "Partial") for i in range(600000)], batch=250)
     print("finished", flush=True)
 """).format(committed=COMMITTED)
 
@@ -109,7 +109,7 @@ SCENARIOS = {
 
 def _run_and_kill(instance, env, script_text: str, rows_before_kill: int) -> int:
     """Start the writer, SIGKILL it once it has written ``rows_before_kill`` uncommitted rows."""
-    script = instance / "writer.py"
+    script = instance.parent / "writer.py"  # the test's own file, not the instance's (doctor checks those)
     script.write_text(script_text)
     process = subprocess.Popen([sys.executable, str(script), str(instance)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=env)

@@ -17,7 +17,7 @@ from medoffice.db import db
 from medoffice.demo import (DEMO_PASSWORD, MARKER, AlreadyLoaded, DemoRefused, create_patients,
                             load_demo, npi_with_check_digit)
 from medoffice.models import Location, Patient, Setting, StaffMember, User
-from medoffice.passwords import policy_problems
+from medoffice.auth.passwords import policy_problems
 
 SEEN_BY_PLUGIN = []
 

@@ -243,3 +243,14 @@ def test_navigation_shows_directory_by_role(admin_client, client_as):
 @pytest.mark.parametrize("field", ["phone", "email"])
 def test_inline_edit_of_unknown_staff_is_404(admin_client, field):
     assert admin_client.get(f"/staff/999/{field}/edit").status_code == 404
+
+
+def test_staff_record_keeps_the_legal_and_the_preferred_name(admin_client, app):
+    created = admin_client.post("/staff/new", data=staff_data(first_name="Margarita", middle_name="Ines",
+                                                               preferred_name="Rita"))
+    assert created.status_code == 302
+    member = query(app, lambda: StaffMember.get(StaffMember.last_name == "Ortiz"))
+    assert (member.first_name, member.middle_name, member.preferred_name) == ("Margarita", "Ines", "Rita")
+    assert member.display_name.startswith("Ortiz, Margarita") and member.known_as == "Rita Ortiz"
+    found = admin_client.get("/staff?q=Rita", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Ortiz, Margarita" in found

@@ -96,7 +96,8 @@ def _is_submodule(package: str, name: str) -> bool:
 def test_documented_fixtures_exist():
     import medoffice.testing as testing
 
-    for name in re.findall(r"^\| `(\w+)", GUIDE, re.MULTILINE):
+    testing_section = GUIDE.split("## Testing your plugin", 1)[1].split("\n## ", 1)[0]
+    for name in re.findall(r"^\| `(\w+)", testing_section, re.MULTILINE):
         assert hasattr(testing, name), f"docs/plugins.md documents a fixture {name} that does not exist"
 
 
@@ -104,3 +105,21 @@ def test_paths_named_in_the_docs_exist():
     for text in (GUIDE, ARCHITECTURE):
         for path in re.findall(r"`((?:core/medoffice|examples|tests|docs)/[\w./-]+)`", text):
             assert (ROOT / path.rstrip("/")).exists(), f"the docs name {path}, which does not exist"
+
+
+def test_the_hook_reference_is_the_one_the_hookspec_docstrings_give():
+    from medoffice import hook_reference
+
+    assert hook_reference.current_block(GUIDE) == hook_reference.block(), \
+        "the hook reference in docs/plugins.md is stale: run python -m medoffice.hook_reference docs/plugins.md"
+    assert all(f"| `{hook}(" in GUIDE for hook in hookspec_names())
+
+
+def test_the_hook_reference_rewrites_a_stale_table_and_keeps_the_rest(tmp_path):
+    from medoffice import hook_reference
+
+    guide = tmp_path / "plugins.md"
+    guide.write_text(f"Before\n{hook_reference.START}\n| old |\n{hook_reference.END}\nAfter\n", encoding="utf-8")
+    assert hook_reference.rewrite(guide) is True
+    assert guide.read_text(encoding="utf-8") == f"Before\n{hook_reference.block()}\nAfter\n"
+    assert hook_reference.rewrite(guide) is False

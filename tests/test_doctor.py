@@ -9,6 +9,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from click.testing import CliRunner
+from fixtures_plugins import write_instance_config
 
 from medoffice import CheckResult, PluginInfo, audit, config, hookimpl
 from medoffice.cli import main
@@ -45,7 +46,7 @@ raising_plugin = checks_plugin("doctorboom", _unmounted)
 def run_cli(app, *args):
     instance = Path(app.instance_path)
     if not (instance / config.CONFIG_NAME).exists():
-        config.write_new(instance)
+        write_instance_config(app)  # the app's own keys: the audit trail is keyed from the backup key
     env = {"MEDOFFICE_DATABASE_URL": app.config["DATABASE_URL"]} if app.config.get("DATABASE_URL") else {}
     return CliRunner().invoke(main, ["--instance", str(instance), *args], env=env)
 

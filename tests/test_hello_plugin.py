@@ -233,3 +233,24 @@ def test_a_theme_overrides_the_plugin_template(hello_app, admin):
         settings.set_many({"core.theme": "plain"})
         hello_app.extensions["medoffice"].bump()
     assert "Plain greetings" in admin.get("/hello/").get_data(as_text=True)
+
+
+def test_a_greeting_publishes_its_durable_event_to_subscribers(make_app):
+    import types
+
+    from medoffice import PluginInfo, hookimpl
+    from medoffice.events import Subscription
+    from medoffice_hello.models import Greeting
+
+    heard = []
+    board = types.ModuleType("board")
+    board.__file__ = __file__
+    board.PLUGIN = PluginInfo("board", "Notice board")
+    board.medoffice_event_subscriptions = hookimpl(lambda: [
+        Subscription("board.greetings", ["hello.greeting_added"], lambda event: heard.append(event.data))])
+    app = make_app(plugins=["hello"], extra=[board])
+    admin = login(app.test_client(), "admin")
+    assert admin.post("/hello/", data={"message": "Good morning!"}).status_code == 302
+    with connected(app):
+        greeting = Greeting.get()
+    assert heard == [{"greeting_id": greeting.id, "message": "Good morning!", "created_at": greeting.created_at}]

@@ -51,6 +51,51 @@ def test_same_origin_images_are_kept():
     assert "src=" not in str(render("![x](//evil.example/x.png)"))
 
 
+ROUTE_IMAGES = [
+    "![x](/patients/7)", "![x](/admin/settings)", '<img src="/patients/7">', "![x](patients/7)",
+    "![x](/static/../patients/7)", "![x](/static/%2e%2e/patients/7)", "![x](/static/./../patients/7)",
+    "![x](/static/x.png?/../../patients/7)", "![x](/static\\..\\patients\\7)",
+    "![x](data:image/png;base64,iVBORw0KGgo=)",
+]
+
+
+@pytest.mark.parametrize("source", ROUTE_IMAGES)
+def test_images_never_point_at_application_routes(source):
+    """A browser loads an image with the reader's session: an image of /patients/7 in a setting
+    would make every reader open patient 7 (issue 9, item 9)."""
+    html = str(render(source))
+    assert "<img" in html and "src=" not in html, (source, html)
+
+
+def test_links_to_application_routes_stay_links_and_theme_images_stay():
+    html = str(render("[chart](/patients/7) ![logo](/static/theme/logo.png) "
+                      "![wave](/static/plugins/hello/wave.svg)"))
+    assert 'href="/patients/7"' in html and 'src="/static/theme/logo.png"' in html
+    assert 'src="/static/plugins/hello/wave.svg"' in html
+
+
+URL_BYPASSES = [
+    "[x](/&#9;/evil.example/phish)", "[x](/&#10;/evil.example/phish)", "[x](/&#13;/evil.example/phish)",
+    '<a href="/&#9;/evil.example/phish">x</a>', '<a href="/&#x0A;/evil.example/phish">x</a>',
+    "[x](/\\evil.example/phish)", '<a href=" //evil.example/phish">x</a>', "[x](//evil.example/phish)",
+    "![x](/&#9;/evil.example/x.png)", "![x](/&#10;/evil.example/x.png)", '<img src="/&#9;/evil.example/x.png">',
+    "[x](java&#10;script:alert(1))",
+]
+
+
+@pytest.mark.parametrize("source", URL_BYPASSES)
+def test_urls_are_checked_as_the_browser_reads_them(source):
+    """Tab, newline and carriage return vanish and backslashes become slashes in the browser's URL
+    parser, so "/&#9;/evil.example" would be "//evil.example" there (issue 9, item 11)."""
+    html = str(render(source))
+    assert "evil.example" not in html and "href=" not in html and "src=" not in html, (source, html)
+
+
+def test_the_page_gets_the_url_as_checked():
+    assert 'src="/static/img/map.png"' in str(render("![map](/stat&#9;ic/img/map.png)"))
+    assert 'href="https://example.org/a?x=1&amp;copy=2"' in str(render("[a](https://example.org/a?x=1&copy=2)"))
+
+
 def test_tables_code_and_lists_render():
     html = str(render(
         "| Code | Fee |\n|:-----|----:|\n| 99213 | 95.00 |\n\n"
@@ -114,3 +159,17 @@ def test_preview_needs_the_csrf_token_sent_in_hx_headers(make_app):
     accepted = client.post("/markdown/preview", data={"text": "*hi*"},
                            headers={"HX-Request": "true", "X-CSRFToken": header_token})
     assert accepted.status_code == 200 and "<em>hi</em>" in accepted.get_data(as_text=True)
+
+
+def test_a_setting_cannot_make_its_readers_open_a_patient(app, client_as):
+    """The review's case: a manager put an image of /patients/7 in a statement message; the admin
+    opening the settings page made an audited read of patient 7 (issue 9, item 9)."""
+    from medoffice import settings
+    from medoffice.db import db
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        settings.set_many({"billing.statement_message_b0": "Thanks! ![x](/patients/7) [record](/patients/7)"})
+        db.close()
+    page = client_as("admin").get("/admin/settings").get_data(as_text=True)
+    assert 'src="/patients/7"' not in page and 'href="/patients/7"' in page

@@ -5,7 +5,9 @@ import contextlib
 import importlib.metadata
 import importlib.util
 import sqlite3
+import stat
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -117,13 +119,13 @@ def load_temp_plugin(folder):
     return module, package
 
 
-def test_sqlite_is_copied_to_instance_backups_before_pending_migrations_run(
+def test_sqlite_is_copied_to_a_private_folder_before_pending_migrations_run(
         make_app, medoffice_database_url, tmp_path):
     if medoffice_database_url:
         pytest.skip("the automatic copy is for the embedded SQLite database")
     tempo, package = load_temp_plugin(tmp_path / "src")
     app = make_app(plugins=[], extra=[tempo])
-    backups = tmp_path / "instance0" / "backups"
+    backups = tmp_path / "instance0" / "pre-migrate"
     with connected(app):
         tempo.Note.create(text="written before the upgrade")
     before = set(backups.glob("*.sqlite3"))
@@ -144,3 +146,22 @@ def test_sqlite_is_copied_to_instance_backups_before_pending_migrations_run(
         assert db.table_exists("tempo_tag")
         assert [r[0] for r in db.execute_sql("SELECT name FROM tempo_migration_history ORDER BY id")] == [
             "0001_notes", "0002_tags"]
+
+
+def test_upgrade_copies_never_land_in_the_backups_folder(make_app, medoffice_database_url, tmp_path):
+    if medoffice_database_url:
+        pytest.skip("the automatic copy is for the embedded SQLite database")
+    tempo, package = load_temp_plugin(tmp_path / "src")
+    app = make_app(plugins=[], extra=[tempo])
+    instance = Path(app.instance_path)
+    left_by_old_version = instance / "backups" / "pre-migrate-20250101T000000000000Z.sqlite3"
+    left_by_old_version.parent.mkdir(exist_ok=True)
+    left_by_old_version.write_bytes(b"SQLite format 3\x00")
+    (package / "migrations" / "0002_tags.py").write_text(textwrap.dedent(SECOND))
+    make_app(plugins=[], extra=[tempo], instance=app.instance_path)
+    assert list((instance / "backups").glob("pre-migrate-*")) == []
+    private = instance / "pre-migrate"
+    assert (private / left_by_old_version.name).exists()
+    made_now = set(private.glob("pre-migrate-*.sqlite3")) - {private / left_by_old_version.name}
+    assert made_now and all(stat.S_IMODE(copy.stat().st_mode) == 0o600 for copy in made_now)
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700

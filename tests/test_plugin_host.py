@@ -14,7 +14,7 @@ from flask_login import login_user
 from fixtures_plugins import (
     alpha, beta, clash, gamma, misspelled, setup_fails, sloppy, write_instance_config,
 )
-from medoffice.accounts import load_session_user
+from medoffice.auth.accounts import load_session_user
 from medoffice.cli import main as cli
 from medoffice.db import db
 from medoffice.plugins import ENTRY_POINT_GROUP, PluginError
@@ -41,8 +41,8 @@ def enabled_names(app) -> set[str]:
 
 
 def user_can(app, username: str, permission: str) -> bool:
-    """``medoffice.access.can`` for ``username`` as a request would see it right now."""
-    from medoffice.access import can
+    """``medoffice.auth.access.can`` for ``username`` as a request would see it right now."""
+    from medoffice.auth.access import can
     from medoffice.models import User
 
     with app.test_request_context():
@@ -387,6 +387,7 @@ def test_the_contract_passes_for_hello_and_lists_every_broken_rule(make_app):
         "widget 'shoddy.card': endpoint 'shoddy.card_view' does not exist",
         "route /shoddy/open (shoddy.open_view) declares no permission",
         "route /shoddy/secret uses undeclared permission 'shoddy.secret.view'",
+        "route /shoddy/peek changes data but its permission 'shoddy.things.peek' is break_glass",
         "template page.html is not under templates/shoddy/",
         "job 'shoddy.nightly': func is not callable",
         "job 'shoddy.nightly': trigger must be 'cron' or 'interval'",

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from medoffice.access import public
+from medoffice.auth.access import public
 from medoffice.testing import login
 
 
@@ -57,6 +57,17 @@ def test_every_response_kind_has_the_headers_and_no_hsts_without_tls(make_app):
         assert headers.get("Referrer-Policy") in ("same-origin", "no-referrer", "strict-origin"), kind
         assert headers.get("X-Frame-Options") == "DENY", kind
         assert "Strict-Transport-Security" not in headers, kind
+
+
+def test_a_header_the_view_set_is_kept_and_never_doubled(make_app):
+    app = _app(make_app)
+    app.add_url_rule("/test-own-headers", "test_own_headers", public(
+        lambda: ("ok", 200, {"Cache-Control": "private, max-age=60", "x-frame-options": "SAMEORIGIN"})))
+    headers = app.test_client().get("/test-own-headers").headers
+    assert headers.getlist("Cache-Control") == ["private, max-age=60"]
+    assert headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert app.test_client().get("/static/css/medoffice.css").headers.get("Cache-Control") != "no-store"
 
 
 def test_hsts_and_secure_cookies_under_tls(make_app):

@@ -88,11 +88,11 @@ def probe_plugin(tmp_path) -> types.ModuleType:
     @hookimpl
     def medoffice_settings():
         return [
-            SettingSpec("settingsprobe.copay", "Default copay", kind="cents", default=2500),
+            SettingSpec("settingsprobe.copay", "Default copay", kind="cents", default=2500, minimum=0, maximum=50000),
             SettingSpec("settingsprobe.reminders", "Send reminders", kind="bool", default=True),
             SettingSpec("settingsprobe.channel", "Channel", kind="choice", default="sms",
                         choices=[("sms", "Text message"), ("email", "E-mail")]),
-            SettingSpec("settingsprobe.days_ahead", "Days ahead", kind="int", default=2),
+            SettingSpec("settingsprobe.days_ahead", "Days ahead", kind="int", default=2, minimum=1, maximum=14),
             SettingSpec("settingsprobe.handout", "New patient handout", kind="markdown", default=""),
             SettingSpec("settingsprobe.billing_npi", "Billing NPI"),
         ]
@@ -160,7 +160,7 @@ def test_idle_timeout_has_a_sane_range(admin_client):
     form = current_form(admin_client)
     form["core.idle_timeout_minutes"] = "0"
     response = admin_client.post("/admin/settings", data=form)
-    assert response.status_code == 422 and "1 to 480 minutes" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Use a whole number from 1 to 480." in response.get_data(as_text=True)
 
 
 def test_saving_stores_typed_values_and_audits_before_and_after(probe_app):
@@ -241,7 +241,7 @@ PROBE_PLUGIN = '''
 from flask import Blueprint, render_template
 
 from medoffice import Permission, PluginInfo, hookimpl
-from medoffice.access import requires
+from medoffice.auth.access import requires
 
 PLUGIN = PluginInfo("themeprobe", "Theme probe")
 bp = Blueprint("themeprobe", __name__)

@@ -10,8 +10,9 @@ import itertools
 import types
 
 from billing_setup import encounter_with_charges
-from medoffice import PluginInfo, hookimpl, settings
-from medoffice.db import db, utcnow
+from event_setup import committed, subscriber_module
+from medoffice import settings
+from medoffice.db import utcnow
 from medoffice.models import Patient
 
 from medoffice_billing import claims, encounters
@@ -87,36 +88,29 @@ def deny_line(claim: Claim, line_number: int, carc: str, day: dt.date) -> None:
                            reference=f"DEN{claim.id}", effective_date=day)
 
 
-def subscriber(name: str = "finance") -> types.ModuleType:
+def subscriber(name: str = "books") -> types.ModuleType:
     """A plugin module that records billing's events, noting whether the posting was committed by then."""
-    module = types.ModuleType(f"test_{name}")
-    module.__file__ = __file__
-    module.PLUGIN = PluginInfo(name, f"Subscriber {name}")
-    module.heard = []
+    heard = []
 
     def record(event, values):
-        entry = values.get("transaction_id")
-        committed = not db.in_transaction() and LineTransaction.get_or_none(LineTransaction.id == entry) is not None
-        module.heard.append({"event": event, "committed": committed, **values})
+        heard.append({"event": event, "committed": committed(LineTransaction, values["transaction_id"]), **values})
 
-    @hookimpl
     def billing_payment_posted(transaction_id, patient_id, payer_id, claim_id, amount_cents, party, method,
                                effective_date, posted_at, reference):
         record("payment", dict(transaction_id=transaction_id, patient_id=patient_id, payer_id=payer_id,
                                claim_id=claim_id, amount_cents=amount_cents, party=party, method=method,
                                effective_date=effective_date, reference=reference))
 
-    @hookimpl
     def billing_adjustment_posted(transaction_id, patient_id, amount_cents, kind, party, reference):
         record("adjustment", dict(transaction_id=transaction_id, patient_id=patient_id, amount_cents=amount_cents,
                                   kind=kind, party=party, reference=reference))
 
-    @hookimpl
     def billing_refund_posted(transaction_id, patient_id, payer_id, amount_cents, party, method, reference):
         record("refund", dict(transaction_id=transaction_id, patient_id=patient_id, payer_id=payer_id,
                               amount_cents=amount_cents, party=party, method=method, reference=reference))
 
-    module.billing_payment_posted = billing_payment_posted
-    module.billing_adjustment_posted = billing_adjustment_posted
-    module.billing_refund_posted = billing_refund_posted
+    module = subscriber_module(name, {"billing.payment_posted": billing_payment_posted,
+                                      "billing.adjustment_posted": billing_adjustment_posted,
+                                      "billing.refund_posted": billing_refund_posted})
+    module.heard = heard
     return module

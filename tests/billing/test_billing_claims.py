@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-import pluggy
 import pytest
 from billing_setup import database, encounter_with_charges, practice
-from medoffice import DemoContext, settings
+from event_setup import subscriber_module
+from medoffice import DemoContext, events, settings
+from medoffice.db import transaction, utcnow
+from medoffice.events.registry import event_types
 from medoffice.models import AuditEvent, Patient, StaffMember
 
-from medoffice_billing import claims, encounters, hookspecs, scrubber
+from medoffice_billing import claims, encounters, scrubber
+from medoffice_billing import event_types as event_types_module
 from medoffice_billing.claims import ClaimError
 from medoffice_billing.encounters import ChargeError
 from medoffice_billing.models import (Claim, ClaimDiagnosis, ClaimEvent, ClaimLine, Coverage, Diagnosis, Encounter,
@@ -366,32 +369,24 @@ def test_submitting_needs_the_submit_permission(app, client_as):
 
 # --- Events for other plugins ---------------------------------------------------------------------
 
-def test_billing_publishes_its_event_hookspecs():
-    from medoffice_billing import plugin
-
-    pm = pluggy.PluginManager("medoffice")
-    from medoffice import hookspecs as core_specs
-
-    pm.add_hookspecs(core_specs)
-    pm.register(plugin, name="billing")
-    pm.hook.medoffice_add_hookspecs.call_historic(kwargs={"pm": pm})
+def test_billing_publishes_its_event_types(make_app):
     received = []
 
-    class Finance:
-        @pluggy.HookimplMarker("medoffice")
-        def billing_payment_posted(self, amount_cents, patient_id, reference):
-            received.append((amount_cents, patient_id, reference))
+    def billing_payment_posted(amount_cents, patient_id, reference):
+        received.append((amount_cents, patient_id, reference))
 
-    pm.register(Finance(), name="finance")
-    pm.check_pending()
-    pm.hook.billing_payment_posted(
-        transaction_id=1, patient_id=7, payer_id=2, claim_id=3, amount_cents=4500, party="insurance",
-        method="eft", effective_date=dt.date(2026, 1, 5), posted_at=None, reference="EFT123")
-    assert received == [(4500, 7, "EFT123")]
-    for name in ("billing_payment_posted", "billing_adjustment_posted", "billing_refund_posted"):
-        spec = getattr(pm.hook, name).spec
-        assert spec is not None and spec.function.__doc__
-    assert hookspecs.billing_refund_posted.__doc__
+    app = make_app(extra=[subscriber_module("books", {"billing.payment_posted": billing_payment_posted})])
+    with database(app):
+        with transaction():
+            events.publish("billing.payment_posted", dict(
+                transaction_id=1, patient_id=7, payer_id=2, claim_id=3, amount_cents=4500, party="insurance",
+                method="eft", effective_date=dt.date(2026, 1, 5), posted_at=utcnow(), reference="EFT123",
+                reverses_transaction_id=None))
+        assert received == [(4500, 7, "EFT123")]
+        types = event_types()
+        for name in ("billing.payment_posted", "billing.adjustment_posted", "billing.refund_posted"):
+            assert types.get(name).description
+    assert event_types_module.REFUND_POSTED.description
 
 
 # --- Demo data ---------------------------------------------------------------------------------------------

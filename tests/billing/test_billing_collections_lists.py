@@ -3,12 +3,19 @@ links and stages however it is sorted or searched, and the header reads the plac
 nightly snapshot."""
 from __future__ import annotations
 
+import re
+
 from accounts_setup import days_ago, new_patient, self_pay_visit
 from billing_setup import database, practice
 from medoffice import settings
 from medoffice.testing import login
 
 from medoffice_billing import aging, collections, plans
+
+
+def header(page: str, label: str) -> bool:
+    """Whether the page's table has a column headed ``label``."""
+    return re.search(rf"<th[^>]*>\s*(<a[^>]*>)?{re.escape(label)}(</a>)?\s*</th>", page) is not None
 
 
 def test_aging_tabs_sorted_and_searched_list_the_same_accounts(app):
@@ -34,7 +41,7 @@ def test_aging_tabs_sorted_and_searched_list_the_same_accounts(app):
         assert f"/billing/patients/{old[1].id}/ledger" in pre
         assert "Pre-collections" in pre and f"last nightly refresh: {today.isoformat()}" in pre
         past_due = biller.get(f"/billing/collections?tab=past_due{query}").get_data(as_text=True)
-        expected = [old[1]] if "Okafor" in query else [*old, planned, recent]
+        expected = [old[1]] if "Okafor" in query else [*old, recent]  # the plan deals with the planner
         assert [p for p in [*old, planned, recent] if p.account_number in past_due] == expected, query
         assert "Place with the agency" not in past_due
     assert "Reminder" in biller.get("/billing/collections?tab=past_due&q=Recent").get_data(as_text=True)
@@ -62,3 +69,33 @@ def test_placement_tabs_sorted_and_searched(app):
         assert second.account_number in page and first.account_number not in page and "Paid us directly" in page
         assert "Download the agency file" not in page
     assert "No account here." in biller.get("/billing/collections?tab=recalled&q=Nobody").get_data(as_text=True)
+
+
+def test_past_due_leaves_out_plans_and_agencies_and_shows_them_with_plan_and_agency_on_request(app):
+    """Issue 17 item 10: an account on a payment plan showed "Final notice" among the past-due accounts;
+    one with the agency was listed too."""
+    with database(app):
+        records = practice()
+        dunned, planned, placed = records["patient"], new_patient(last="Planner"), new_patient(last="Placed")
+        for person in (dunned, planned, placed):
+            self_pay_visit(records, days_ago(100), patient=person)
+        today = settings.today()
+        aging.refresh_patient_aging(today)
+        plan = plans.create_plan(planned.id, 12000, 3000, "monthly", today)
+        collections.place(placed.id, "Acme Recovery")
+    biller = login(app.test_client(), "billing")
+    page = biller.get("/billing/collections?tab=past_due").get_data(as_text=True)
+    assert dunned.account_number in page and "<td>Final notice</td>" in page
+    assert planned.account_number not in page and placed.account_number not in page
+    assert "Show them too" in page and not header(page, "Payment plan")
+    for query in ("", "&sort=owed&desc=1", "&q=Pla"):
+        page = biller.get(f"/billing/collections?tab=past_due&arranged=1{query}").get_data(as_text=True)
+        assert planned.account_number in page and placed.account_number in page, query
+        assert header(page, "Payment plan") and header(page, "Agency")
+        assert f'<a href="/billing/plans/{plan.id}">$30.00 monthly</a>' in page
+        assert f"Acme Recovery since {today.isoformat()}" in page
+        assert page.count("<td>Final notice</td>") == (0 if "Pla" in query else 1)  # only the account dunned
+        assert "arranged=1" in page  # sorting and paging keep the choice
+    panel = biller.get(f"/billing/patients/{planned.id}/account").get_data(as_text=True)
+    assert "Final notice" not in panel and "$30.00 monthly" in panel
+    assert "Final notice" in biller.get(f"/billing/patients/{dunned.id}/account").get_data(as_text=True)

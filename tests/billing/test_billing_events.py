@@ -7,56 +7,49 @@ import datetime as dt
 import types
 
 import pytest
-from billing_setup import database
-from medoffice import PluginInfo, hookimpl
-from medoffice.db import db
+from billing_setup import database, encounter_with_charges, practice
+from event_setup import committed, subscriber_module
 from remit_setup import claims_from_remittance, read_sample, reversal_835
 
-from medoffice_billing import posting, x12
+from medoffice_billing import encounters, posting, x12
 from medoffice_billing.models import LineTransaction, Payer, ProviderAdjustment
 
 TWO = "835_two_claims_claim_and_line_cas.x12"
 
 
 def subscriber(name: str, fail: bool = False) -> types.ModuleType:
-    """A plugin module implementing billing's hookspecs that records what it hears (or fails)."""
-    module = types.ModuleType(f"test_{name}")
-    module.__file__ = __file__  # the host looks beside it for templates and migrations (there are none)
-    module.PLUGIN = PluginInfo(name, f"Subscriber {name}")
-    module.heard = []
+    """A plugin module subscribing to billing's events that records what it hears (or fails)."""
+    heard = []
 
     def record(event, **values):
         if fail:
             raise RuntimeError("subscriber bug")
-        entry = values.get("transaction_id")
+        entry, adjustment = values.get("transaction_id"), values.get("adjustment_id")
         # The posting is committed before anyone hears of it, and the entry is there as announced.
-        committed = not db.in_transaction() and (entry is None or LineTransaction.get_or_none(
-            LineTransaction.id == entry) is not None)
-        module.heard.append({"event": event, "committed": committed, **values})
+        seen = committed(LineTransaction, entry) if entry is not None else committed(ProviderAdjustment, adjustment)
+        heard.append({"event": event, "committed": seen, **values})
 
-    @hookimpl
     def billing_payment_posted(transaction_id, patient_id, payer_id, claim_id, amount_cents, party, method,
                                effective_date, posted_at, reference):
         record("payment", transaction_id=transaction_id, patient_id=patient_id, payer_id=payer_id,
                claim_id=claim_id, amount_cents=amount_cents, party=party, method=method,
                effective_date=effective_date, posted_at=posted_at, reference=reference)
 
-    @hookimpl
     def billing_adjustment_posted(transaction_id, patient_id, payer_id, claim_id, amount_cents, kind, group_code,
                                   carc, effective_date, reference, party):
         record("adjustment", transaction_id=transaction_id, patient_id=patient_id, payer_id=payer_id,
                claim_id=claim_id, amount_cents=amount_cents, kind=kind, group_code=group_code, carc=carc,
                effective_date=effective_date, reference=reference, party=party)
 
-    @hookimpl
     def billing_provider_adjustment_posted(adjustment_id, payer_id, amount_cents, reason_code, reference,
                                            effective_date):
         record("plb", adjustment_id=adjustment_id, payer_id=payer_id, amount_cents=amount_cents,
                reason_code=reason_code, reference=reference, effective_date=effective_date)
 
-    module.billing_payment_posted = billing_payment_posted
-    module.billing_adjustment_posted = billing_adjustment_posted
-    module.billing_provider_adjustment_posted = billing_provider_adjustment_posted
+    module = subscriber_module(name, {"billing.payment_posted": billing_payment_posted,
+                                      "billing.adjustment_posted": billing_adjustment_posted,
+                                      "billing.provider_adjustment_posted": billing_provider_adjustment_posted})
+    module.heard = heard
     return module
 
 
@@ -69,7 +62,7 @@ def build(app, name=TWO):
 
 
 def test_payments_and_adjustments_are_announced_after_commit_including_a_reversal(make_app):
-    finance = subscriber("finance")
+    finance = subscriber("books")
     app = make_app(extra=[finance])
     built = build(app)
     with app.app_context():
@@ -113,7 +106,7 @@ def test_payments_and_adjustments_are_announced_after_commit_including_a_reversa
 
 
 def test_provider_level_adjustments_are_announced(make_app):
-    finance = subscriber("finance")
+    finance = subscriber("books")
     app = make_app(extra=[finance])
     build(app, "835_plb_provider_adjustment_institutional.x12")
     with app.app_context():
@@ -129,7 +122,7 @@ def test_provider_level_adjustments_are_announced(make_app):
 
 
 def test_nothing_is_announced_for_a_refused_file_and_a_failing_subscriber_stops_nobody(make_app):
-    finance, broken = subscriber("finance"), subscriber("broken", fail=True)
+    finance, broken = subscriber("books"), subscriber("broken", fail=True)
     app = make_app(extra=[broken, finance])
     build(app)
     tampered = read_sample(TWO).replace("BPR*I*945*", "BPR*I*946*")
@@ -140,3 +133,34 @@ def test_nothing_is_announced_for_a_refused_file_and_a_failing_subscriber_stops_
         result = posting.import_835(read_sample(TWO))
     assert result.totals()["paid_cents"] == 94500
     assert sum(e["amount_cents"] for e in finance.heard if e["event"] == "payment") == 94500
+
+
+def test_charges_posted_changed_and_voided_are_announced_for_accrual_books(make_app):
+    heard = []
+
+    def charge(transaction_id, patient_id, encounter_id, service_line_id, amount_cents, party, effective_date,
+               posted_at, location_id, rendering_provider_id, event_name):
+        heard.append((event_name, service_line_id, amount_cents, party, effective_date, location_id,
+                      rendering_provider_id, committed(LineTransaction, transaction_id), posted_at.tzinfo is not None))
+
+    finance = subscriber_module("books", {
+        "billing.charge_posted": lambda **values: charge(event_name="posted", **values),
+        "billing.charge_voided": lambda **values: charge(event_name="voided", **values)})
+    app = make_app(extra=[finance])
+    day = dt.date.today() - dt.timedelta(days=3)
+    with database(app):
+        records = practice()
+        encounter = encounter_with_charges(records, day, codes=("99213", "36415"))
+        assert heard == []  # nothing reaches the ledger before the encounter is posted
+        encounters.post_charges(encounter)
+        visit, draw = encounters.lines(encounter)
+        who = (records["location"].id, records["provider"].id)
+        assert heard == [("posted", visit.id, 12000, "patient", day, *who, True, True),
+                         ("posted", draw.id, 1500, "patient", day, *who, True, True)]
+        heard.clear()
+        encounters.update_line(visit, {"code": "99213", "modifiers": [], "units": 1, "charge_cents": 10000,
+                                       "pointers": [1]})
+        encounters.remove_line(draw)
+        assert heard == [("posted", visit.id, -2000, "patient", day, *who, True, True),
+                         ("voided", draw.id, -1500, "patient", day, *who, True, True)]
+        assert sum(e.amount_cents for e in LineTransaction.select().where(LineTransaction.kind == "charge")) == 10000

@@ -244,17 +244,19 @@ def test_denial_queue_shows_reasons_in_words_and_is_worked_with_a_note(app, clie
     biller = client_as("billing")
     page = biller.get("/billing/denials")
     html = page.get_data(as_text=True)
-    assert "CO-16" in html and "Claim is missing information or has billing errors" in html
+    assert "<strong>16</strong> Claim is missing information or has billing errors" in html
     assert "N14" in html and "Paid under a contract" in html
     with database(app):
         entry = RemitClaim.get(RemitClaim.queue == "denial")
+    claim_page = f"/billing/claims/{entry.claim_id}"
+    assert "CO-16" in biller.get(claim_page).get_data(as_text=True)  # marked worked from the claim's page
     empty = biller.post(f"/billing/denials/{entry.id}/close", data={"reason": ""})
     assert empty.status_code == 422
     done = biller.post(f"/billing/denials/{entry.id}/close", data={"reason": "Corrected the NPI and resubmitted."})
     assert done.status_code == 302
     with database(app):
         assert RemitClaim.get_by_id(entry.id).resolved and posting.queue_counts() == (0, 0)
-    assert "No denial is waiting." in biller.get("/billing/denials").get_data(as_text=True)
+    assert "Denial to work" not in biller.get(claim_page).get_data(as_text=True)
 
 
 def test_today_counts_exceptions(app):

@@ -245,5 +245,7 @@ def test_a_refused_undo_shows_why_beside_the_reason_and_changes_nothing(app):
                            data={"reason": "uncollectible", "note": ""})
     assert settled.status_code == 422 and 'id="reason-error"' in settled.get_data(as_text=True)
     with database(app):
-        voids = AuditEvent.select().where(AuditEvent.action.contains("void")).count()
+        voids = AuditEvent.select().where(AuditEvent.action == "billing.payment.void").count()
         assert voids == 1 and ledger.patient_balances(records["patient"].id).patient_cents == 0
+        # The void form loads the payment for display on every request: one audited read per POST.
+        assert AuditEvent.select().where(AuditEvent.action == "billing.receipt.void.view").count() == 2

@@ -94,29 +94,30 @@ def test_fee_schedule_with_expected_amounts(app, client_as):
 
 def test_code_files_are_checked_whole_before_anything_is_imported():
     with pytest.raises(CodeFileError) as error:
-        read_code_file("icd10", "code,description\nE11.9,Diabetes\n1234,Bad\nE11.9,Again\nI10,x,extra\n")
-    assert error.value.problems == ["line 3: '1234' is not an ICD-10-CM code", "line 4: E119 is already on line 2",
+        read_code_file("cpt", "code,description\n99213,Visit\nABCDE,Nope\n99213,Again\n99214,x,extra\n")
+    assert error.value.problems == ["line 3: 'ABCDE' is not a CPT or HCPCS code", "line 4: 99213 is already on line 2",
                                     "line 5: expected 2 columns (code,description), found 3"]
     with pytest.raises(CodeFileError, match="1 problem"):
         read_code_file("cpt", "99213,Visit\nABCDE,Nope\n")
-    assert read_code_file("icd10", "e11.9,Diabetes\n\nZ23 ,Vaccine\n") == [("E119", "Diabetes"), ("Z23", "Vaccine")]
-    assert read_code_file("cpt", "0001U,Lab\n1234F,Measure\n0042T,Emerging\nG0438,Wellness\n") == [
+    assert read_code_file("cpt", "0001U,Lab\n\n1234F,Measure\n0042T,Emerging\ng0438 ,Wellness\n") == [
         ("0001U", "Lab"), ("1234F", "Measure"), ("0042T", "Emerging"), ("G0438", "Wellness")]
     with pytest.raises(CodeFileError) as empty:
         read_code_file("cpt", "code,description\n")
     assert empty.value.problems == ["the file holds no codes"]
+    with pytest.raises(CodeFileError) as diagnoses:  # ICD-10-CM is not imported: the whole code set ships
+        read_code_file("icd10", "E11.9,Diabetes\n")
+    assert diagnoses.value.problems == ["unknown code kind 'icd10'; use cpt"]
 
 
 def test_import_is_an_idempotent_upsert(db_session):
-    first = import_codes("icd10", [("E119", "Diabetes"), ("I10", "Hypertension")])
+    first = import_codes("cpt", [("99213", "Visit"), ("99214", "Longer visit")])
     assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
-    again = import_codes("icd10", [("E119", "Diabetes"), ("I10", "Hypertension")])
+    again = import_codes("cpt", [("99213", "Visit"), ("99214", "Longer visit")])
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
-    changed = import_codes("icd10", [("E119", "Type 2 diabetes"), ("J069", "URI")])
+    changed = import_codes("cpt", [("99213", "Office visit"), ("36415", "Venipuncture")])
     assert (changed.inserted, changed.updated, changed.unchanged) == (1, 1, 0)
     assert dict(CodeEntry.select(CodeEntry.code, CodeEntry.description).tuples()) == {
-        "E119": "Type 2 diabetes", "I10": "Hypertension", "J069": "URI"}
-    assert import_codes("cpt", [("99213", "Visit")]).inserted == 1
+        "99213": "Office visit", "99214": "Longer visit", "36415": "Venipuncture"}
 
 
 def _cli_instance(tmp_path, database_url):
@@ -127,16 +128,19 @@ def _cli_instance(tmp_path, database_url):
 
 def test_import_codes_command(tmp_path, medoffice_database_url):
     instance = _cli_instance(tmp_path, medoffice_database_url)
-    good = tmp_path / "icd.csv"
-    good.write_text("code,description\nE11.9,Diabetes\nI10,Hypertension\n", encoding="utf-8")
+    good = tmp_path / "codes.csv"
+    good.write_text("code,description\n99213,Visit\n99214,Longer visit\n", encoding="utf-8")
     runner = CliRunner()
-    result = runner.invoke(main, ["--instance", str(instance), "billing", "import-codes", "--kind", "icd10",
-                                  str(good), "--json"])
+    result = runner.invoke(main, ["--instance", str(instance), "billing", "import-codes", str(good), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"ok": True, "kind": "icd10", "rows": 2, "inserted": 2, "updated": 0,
+    assert json.loads(result.output) == {"ok": True, "kind": "cpt", "rows": 2, "inserted": 2, "updated": 0,
                                          "unchanged": 0}
+    result = runner.invoke(main, ["--instance", str(instance), "billing", "import-codes", "--kind", "cpt", str(good)])
+    assert result.exit_code == 0 and "Imported 2 cpt codes: 0 new, 0 updated, 2 unchanged." in result.output
     result = runner.invoke(main, ["--instance", str(instance), "billing", "import-codes", "--kind", "icd10", str(good)])
-    assert result.exit_code == 0 and "Imported 2 icd10 codes: 0 new, 0 updated, 2 unchanged." in result.output
+    assert result.exit_code == 2 and "'icd10' is not 'cpt'" in result.output
+    diagnoses = tmp_path / "icd.csv"
+    diagnoses.write_text("code,description\nE11.9,Diabetes\n", encoding="utf-8")
     bad = tmp_path / "cpt.csv"
     bad.write_text("99213,Visit\nXX,Bad\n", encoding="utf-8")
     result = runner.invoke(main, ["--instance", str(instance), "billing", "import-codes", "--kind", "cpt", str(bad),
@@ -144,9 +148,9 @@ def test_import_codes_command(tmp_path, medoffice_database_url):
     assert result.exit_code == 1
     assert json.loads(result.output) == {"ok": False, "kind": "cpt", "problems": ["line 2: 'XX' is not a CPT or HCPCS code"]}
     result = runner.invoke(main, ["--instance", str(instance), "billing", "import-codes", "--kind", "cpt",
-                                  str(good), "--json"])
+                                  str(diagnoses), "--json"])
     assert result.exit_code == 1 and "is not a CPT or HCPCS code" in result.output
-    result = runner.invoke(main, ["--instance", str(instance), "billing", "import-codes", "--kind", "cpt", str(good)])
+    result = runner.invoke(main, ["--instance", str(instance), "billing", "import-codes", "--kind", "cpt", str(diagnoses)])
     assert result.exit_code == 1 and "nothing was imported" in result.output
 
 

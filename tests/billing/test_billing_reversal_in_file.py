@@ -180,7 +180,7 @@ def test_a_reversal_with_no_original_in_the_file_or_before_waits_as_an_exception
 
 
 def test_finance_hears_the_payment_its_reversal_and_the_correction_of_one_check(make_app):
-    finance = subscriber("finance")
+    finance = subscriber("books")
     app = make_app(extra=[finance])
     claim = build(app, *PAYMENT)["5554555444"]
     with app.app_context():

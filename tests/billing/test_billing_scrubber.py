@@ -98,15 +98,28 @@ def test_diagnosis_codes_and_pointers(billed):
     assert errors(billed["claim"])["diagnoses"] == "The claim has no diagnosis."
 
 
-def test_imported_code_lists_flag_unknown_codes_as_warnings(billed):
-    assert "diagnoses.1" not in warnings(billed["claim"])  # no list imported: nothing to compare with
-    import_codes("icd10", [("I10", "Blood pressure")])
+def test_an_imported_procedure_code_list_flags_unknown_codes_as_warnings(billed):
     import_codes("cpt", [("99214", "Visit")])
-    flagged = warnings(billed["claim"])
-    assert flagged["diagnoses.1"] == "E11.9 is not in the imported ICD-10-CM list."
-    assert flagged["lines.1.code"] == "99213 is not in the imported procedure code list."
-    import_codes("icd10", [("E119", "Diabetes")])
-    assert "diagnoses.1" not in warnings(billed["claim"])
+    assert warnings(billed["claim"])["lines.1.code"] == "99213 is not in the imported procedure code list."
+
+
+def test_a_diagnosis_must_be_a_billable_icd10_cm_code_from_the_whole_code_set(billed):
+    """Issue 17 item 12: the category E11 passed with a warning; the demo's code list knew 20 codes."""
+    assert "diagnoses.1" not in errors(billed["claim"]) and "diagnoses.1" not in warnings(billed["claim"])
+    ClaimDiagnosis.update(code="E11").execute()
+    problem = found(billed["claim"])["diagnoses.1"][0]
+    assert problem.severity == "error"
+    assert problem.message == ("E11 (Type 2 diabetes mellitus) is a category, not a billable code: a claim needs its "
+                               "most specific code.")
+    assert "such as E11.00 (" in problem.fix
+    ClaimDiagnosis.update(code="S72001").execute()  # a subcategory that needs its seventh character
+    assert "is a category" in errors(billed["claim"])["diagnoses.1"]
+    ClaimDiagnosis.update(code="S72001A").execute()
+    assert "diagnoses.1" not in errors(billed["claim"])
+    ClaimDiagnosis.update(code="E1199").execute()  # the shape of a code, but no such code
+    assert errors(billed["claim"])["diagnoses.1"] == "E11.99 is not in the ICD-10-CM code set."
+    ClaimDiagnosis.update(code="M5450").execute()  # a code the demo list never had
+    assert "diagnoses.1" not in errors(billed["claim"])
 
 
 def test_place_of_service_and_future_dates(billed):

@@ -195,3 +195,27 @@ def test_statements_run_command(make_app, tmp_path):
     assert len(list(out.glob("*.pdf"))) == 1
     again = run_cli(app, "billing", "statements", "run", "--out", str(tmp_path / "second"))
     assert again.exit_code == 0 and "Run 2: 0 statements" in again.output and "1 not due yet" in again.output
+
+
+def test_the_preview_counts_what_a_run_then_sends_and_no_server_path_is_shown(app):
+    """Issue 17 item 17: the preview read the nightly stored aging and said 0 while the run sent 1 (a
+    charge posted since the refresh); the run page printed the server's folder."""
+    with database(app):
+        records = practice()
+        aging.refresh_patient_aging(settings.today())  # the nightly refresh, before today's charges
+        self_pay_visit(records, days_ago(35))
+        held = new_patient(last="Planned", first="Pat")
+        self_pay_visit(records, days_ago(35), patient=held)
+        plans.create_plan(held.id, 12000, 4000, "monthly", settings.today())
+    biller = login(app.test_client(), "billing")
+    preview = biller.get("/billing/statements/preview").get_data(as_text=True)
+    assert "<dt>Statements</dt><dd>1 <small>($120.00)</small>" in preview
+    assert "<dt>Held: on a payment plan</dt><dd>1</dd>" in preview
+    with database(app):
+        run = statements.run_statements(trigger="web")
+        assert (run.statements, run.total_cents, run.held_plan) == (1, 12000, 1)
+        folder = run.output
+    assert folder.startswith(app.instance_path)
+    page = biller.get(f"/billing/statements/runs/{run.id}").get_data(as_text=True)
+    assert app.instance_path not in page
+    assert f"-run{run.id}" not in page.replace(f"/runs/{run.id}.zip", "")  # the folder's name either

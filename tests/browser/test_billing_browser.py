@@ -136,7 +136,7 @@ def test_collections_placement_and_recall(admin_page):
 def test_a_scrubber_error_shown_and_fixed(admin_page):
     page = admin_page
     page.goto("/billing/claims?status=problems")
-    claims = page.locator("#claims-table tbody td:first-child a")
+    claims = page.locator("#claims-table tbody a[href^='/billing/claims/']")
     expect(claims.first).to_be_visible()
     for href in [claims.nth(i).get_attribute("href") for i in range(claims.count())]:
         page.goto(href)

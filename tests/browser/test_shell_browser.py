@@ -85,7 +85,7 @@ def test_switch_theme_without_restart(admin_page):
     page.goto("/admin/settings")
     theme = page.get_by_label("Theme")
     theme.select_option("high-contrast")
-    page.get_by_role("button", name="Save settings").click()
+    page.locator("#settings-time-dates-and-theme").get_by_role("button", name="Save").click()
     expect(page.locator(".toast").first).to_contain_text("Saved")
     css = page.request.get("/static/theme/theme.css").text()
     assert "--focus" in css or "--text" in css
@@ -94,7 +94,7 @@ def test_switch_theme_without_restart(admin_page):
     # Back to the default theme, also live.
     page.goto("/admin/settings")
     page.get_by_label("Theme").select_option("default")
-    page.get_by_role("button", name="Save settings").click()
+    page.locator("#settings-time-dates-and-theme").get_by_role("button", name="Save").click()
     expect(page.locator(".toast").first).to_contain_text("Saved")
     page.goto("/")
     assert page.locator("link[data-theme]").get_attribute("data-theme") == "default"

@@ -18,4 +18,5 @@ def write_instance_config(app) -> Path:
     if app.config.get("DATABASE_URL"):
         lines.append(f'database_url = "{app.config["DATABASE_URL"]}"')
     (instance / "medoffice.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (instance / "medoffice.toml").chmod(0o600)  # as `medoffice init` writes it (doctor checks)
     return instance

@@ -3,7 +3,7 @@ import peewee as pw
 from flask import Blueprint
 
 from medoffice import NavItem, Permission, PluginInfo, hookimpl
-from medoffice.access import requires
+from medoffice.auth import requires
 from medoffice.db import BaseModel
 
 from . import hookspecs

@@ -5,7 +5,7 @@ from flask import Blueprint
 from medoffice import (
     JobSpec, NavItem, Permission, PluginInfo, ReportParam, ReportSpec, Widget, hookimpl,
 )
-from medoffice.access import requires
+from medoffice.auth import requires
 from medoffice.db import BaseModel
 
 PLUGIN = PluginInfo("shoddy", "Shoddy")
@@ -34,6 +34,13 @@ def secret():
     return "secret"
 
 
+@bp.route("/peek", methods=["GET", "POST"])
+@requires("shoddy.things.peek")
+def peek():
+    """Changes data under a permission declared break_glass (emergency access only reads)."""
+    return "peeked"
+
+
 @hookimpl
 def medoffice_models():
     return [Record]
@@ -46,7 +53,8 @@ def medoffice_blueprints():
 
 @hookimpl
 def medoffice_permissions():
-    return [Permission("shoddy.things.view", "See things")]
+    return [Permission("shoddy.things.view", "See things"),
+            Permission("shoddy.things.peek", "Peek at things", break_glass=True)]
 
 
 @hookimpl
