@@ -1,14 +1,18 @@
 """837P export and 835 import throughput, against pyx12 merely validating the same 835, in one run.
 
-    python benchmarks/billing_x12.py [--claims 5000] [--instance PATH] [--database-url URL]
+    python benchmarks/billing_x12.py [--claims 5000] [--from-instance PATH] [--instance PATH] [--database-url URL]
 
-Builds a scratch instance (a temporary folder unless ``--instance`` is given; it must be new)
-with ``--claims`` ready claims written in bulk, then times:
+Builds a scratch instance (a temporary folder unless ``--instance`` is given; it must be new) with
+``--claims`` ready claims written in bulk, one patient in five with a secondary policy as in the demo
+data. ``--from-instance`` starts the scratch instance from a copy of an existing SQLite instance (the
+large demo: claims must cost the same on a five-year database as on an empty one); with
+``--database-url`` the claims go into that PostgreSQL database, which must be a scratch one. Then times:
 - the 837P export of all of them (scrub, build, write, record the batch, move to submitted);
-- the import of an 835 paying every one of them (check, parse, match, post, commit);
+- the import of an 835 paying every one of them (check, parse, match, post, commit), which starts a
+  claim to the secondary payer for every patient who has one;
 - pyx12 validating that same 835 through its API (no posting at all).
 Prints claims per second for each and the ratio of the import's time to the validation's; exits 1
-when that ratio is above ``--max-ratio`` (0.6: the import must clearly beat merely validating).
+when that ratio is above ``--max-ratio`` (0.25: the import at least 4x as fast as merely validating).
 """
 from __future__ import annotations
 
@@ -16,10 +20,12 @@ import argparse
 import datetime as dt
 import io
 import logging
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
+import figures
 from medoffice import create_app, settings
 from medoffice.db import db, transaction
 from medoffice.models import Patient, StaffMember
@@ -38,14 +44,18 @@ PRACTICE = {
 }
 LINES = (("99213", 12000), ("36415", 1500))
 CHUNK = 500
+SECONDARY_EVERY = 5  # one patient in five has a secondary policy, as in the demo data
 
 
 def seed(count: int) -> Payer:
-    """``count`` ready claims (two lines each) for as many patients, with their charges posted, in bulk."""
+    """``count`` ready claims (two lines each) for as many patients, with their charges posted, in bulk;
+    every fifth patient also has a secondary policy."""
     settings.set_many(PRACTICE)
     provider = StaffMember.create(first_name="Ada", last_name="Quill", is_provider=True, npi="1234567893",
                                   taxonomy="207Q00000X")
     payer = Payer.create(name="Bench Health", payer_id="BENCH1", filing_indicator="CI", timely_filing_days=365)
+    second = Payer.create(name="Bench Supplemental", payer_id="BENCH2", filing_indicator="CI",
+                          timely_filing_days=365)
     day = settings.today() - dt.timedelta(days=10)
     first_line = numbering.allocate(numbering.LINE_COUNTER, count * len(LINES))
     first_claim = numbering.allocate(numbering.CLAIM_COUNTER, count)
@@ -56,15 +66,20 @@ def seed(count: int) -> Payer:
                 "account_number": f"B{start + i:07d}", "first_name": "Pat", "last_name": f"Bench{start + i}",
                 "date_of_birth": dt.date(1970, 1, 1), "sex": "F", "address1": "1 Main Street",
                 "city": "Springfield", "state": "IL", "zip": "62701"} for i in range(size)]).execute()
-        patients = [p for (p,) in Patient.select(Patient.id).order_by(Patient.id).tuples()]
+        patients = [p for (p,) in Patient.select(Patient.id).where(Patient.account_number.startswith("B"))
+                    .order_by(Patient.id).tuples()]
         for start in range(0, count, CHUNK):
             chunk = patients[start:start + CHUNK]
             Coverage.insert_many([{"patient_id": p, "payer": payer.id, "rank": 1, "member_id": f"M{p:08d}",
                                    "effective_date": dt.date(2000, 1, 1)} for p in chunk]).execute()
+            Coverage.insert_many([{"patient_id": p, "payer": second.id, "rank": 2, "member_id": f"S{p:08d}",
+                                   "effective_date": dt.date(2000, 1, 1)}
+                                  for i, p in enumerate(chunk, start=start) if i % SECONDARY_EVERY == 0]).execute()
             Encounter.insert_many([{"patient_id": p, "service_date": day, "rendering_provider_id": provider.id,
                                     "status": "posted"} for p in chunk]).execute()
-        coverages = dict(Coverage.select(Coverage.patient_id, Coverage.id).tuples())
-        encounters = list(Encounter.select(Encounter.id, Encounter.patient_id).order_by(Encounter.id).tuples())
+        coverages = dict(Coverage.select(Coverage.patient_id, Coverage.id).where(Coverage.payer == payer.id).tuples())
+        encounters = list(Encounter.select(Encounter.id, Encounter.patient_id)
+                          .where(Encounter.patient_id.in_(patients)).order_by(Encounter.id).tuples())
         for start in range(0, count, CHUNK):
             chunk = encounters[start:start + CHUNK]
             Diagnosis.insert_many([{"encounter": e, "position": 1, "code": "E119"} for e, _ in chunk]).execute()
@@ -78,13 +93,14 @@ def seed(count: int) -> Payer:
                 "coverage": coverages[p], "payer": payer.id, "service_date": day,
                 "total_charge_cents": sum(c for _, c in LINES), "status": "ready"}
                 for i, (e, p) in enumerate(chunk)]).execute()
-        claims = dict(Claim.select(Claim.encounter, Claim.id).tuples())
+        claims = dict(Claim.select(Claim.encounter, Claim.id).where(Claim.payer == payer.id).tuples())
         claim_ids = list(claims.values())
         for start in range(0, count, CHUNK):
             ClaimDiagnosis.insert_many([{"claim": c, "position": 1, "code": "E119"}
                                         for c in claim_ids[start:start + CHUNK]]).execute()
         lines = list(ServiceLine.select(ServiceLine.id, ServiceLine.encounter, ServiceLine.patient_id,
-                                        ServiceLine.line_number, ServiceLine.code, ServiceLine.charge_cents).tuples())
+                                        ServiceLine.line_number, ServiceLine.code, ServiceLine.charge_cents)
+                     .where(ServiceLine.encounter.in_(list(claims))).tuples())
         for start in range(0, len(lines), CHUNK):
             chunk = lines[start:start + CHUNK]
             ClaimLine.insert_many([{"claim": claims[e], "service_line": s, "line_number": n, "code": code,
@@ -96,13 +112,15 @@ def seed(count: int) -> Payer:
     return payer
 
 
-def remittance_835(count: int) -> str:
-    """An 835 paying every submitted claim: 80% of the visit (20.00 copay), the blood draw in full."""
+def remittance_835(payer: Payer) -> str:
+    """An 835 paying every submitted claim of ``payer``: 80% of the visit (20.00 copay: the secondary payer's,
+    when the patient has one), the blood draw in full."""
+    sent = (Claim.status == "submitted") & (Claim.payer == payer.id)
     rows = (Claim.select(Claim.claim_number, Claim.service_date, Claim.total_charge_cents, Coverage.member_id)
-            .join(Coverage).where(Claim.status == "submitted").order_by(Claim.id).tuples())
+            .join(Coverage).where(sent).order_by(Claim.id).tuples())
     controls: dict[str, list[str]] = {}
     for claim_number, control in (ClaimLine.select(Claim.claim_number, ServiceLine.control_number)
-                                  .join(Claim).switch(ClaimLine).join(ServiceLine)
+                                  .join(Claim).switch(ClaimLine).join(ServiceLine).where(sent)
                                   .order_by(ClaimLine.claim, ClaimLine.line_number).tuples()):
         controls.setdefault(claim_number, []).append(control)
     body, total = [], 0
@@ -138,52 +156,86 @@ def pyx12_seconds(text: str) -> tuple[float, bool]:
     return time.perf_counter() - started, bool(ok)
 
 
+def scratch_instance(args) -> tuple[Path, dict]:
+    """The scratch instance folder and the app's configuration (a copy of ``--from-instance`` when given)."""
+    instance = args.instance or Path(tempfile.mkdtemp(prefix="medoffice-x12-bench-"))
+    if args.from_instance:
+        source = Path(args.from_instance)
+        instance.mkdir(parents=True, exist_ok=True)
+        for name in ("medoffice.toml", "medoffice.sqlite3"):
+            shutil.copy2(source / name, instance / name)
+        return instance, {}
+    config = {"SECRET_KEY": "benchmark", "BACKUP_KEY": "benchmark-backup-key-0123456789abcdefghij"}
+    if args.database_url:
+        config["DATABASE_URL"] = args.database_url
+    return instance, config
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=5000)
     parser.add_argument("--instance", type=Path, help="a new folder for the scratch instance")
-    parser.add_argument("--database-url", help="postgresql://... (default: SQLite in the instance)")
-    parser.add_argument("--max-ratio", type=float, default=0.6,
+    parser.add_argument("--from-instance", help="start from a copy of this SQLite instance (e.g. the large demo)")
+    parser.add_argument("--database-url", help="postgresql://... of a scratch database (default: SQLite)")
+    parser.add_argument("--max-ratio", type=float, default=0.25,
                         help="exit 1 when the import takes longer than this times pyx12's validation")
+    parser.add_argument("--figures", help="append the goal's figure to this JSON lines file (make bench)")
     args = parser.parse_args()
-    instance = args.instance or Path(tempfile.mkdtemp(prefix="medoffice-x12-bench-"))
-    config = {"SECRET_KEY": "benchmark", "BACKUP_KEY": "benchmark-backup-key-0123456789abcdefghij"}
-    if args.database_url:
-        config["DATABASE_URL"] = args.database_url
+    if args.from_instance and args.database_url:
+        parser.error("--from-instance copies a SQLite instance; with --database-url, load the data there first")
+    instance, config = scratch_instance(args)
+    try:
+        measure(args, instance, config)
+    finally:
+        if not args.instance:  # a temporary scratch instance (a copy of the large demo is most of a gigabyte)
+            shutil.rmtree(instance, ignore_errors=True)
+
+
+def measure(args, instance: Path, config: dict) -> None:
+    """Seed, export, import and validate; print the figures (and append them with ``--figures``)."""
     app = create_app(instance, **config)
     with app.test_request_context():
         db.connect(reuse_if_open=True)
         started = time.perf_counter()
-        seed(args.claims)
+        payer = seed(args.claims)
         print(f"seeded {args.claims} ready claims in {time.perf_counter() - started:.1f} s ({instance})")
 
         out = instance / "bench.x12"
         started = time.perf_counter()
-        result = export(out=out)
+        result = export(payer, out=out)
         export_s = time.perf_counter() - started
         assert result.claim_count == args.claims, f"only {result.claim_count} claims went out: {result.skipped[:3]}"
 
-        text = remittance_835(args.claims)
+        text = remittance_835(payer)
+        secondaries = Claim.select().where(Claim.responsibility == "S").count()
         started = time.perf_counter()
         imported = posting.import_835(text, "bench.835")
         import_s = time.perf_counter() - started
         totals = imported.totals()
         assert totals["claims_matched"] == args.claims and totals["claims_unmatched"] == 0, totals
+        started_secondary = Claim.select().where(Claim.responsibility == "S").count() - secondaries
+        expected = len(range(0, args.claims, SECONDARY_EVERY))
+        assert started_secondary == expected, f"{started_secondary} secondary claims started, {expected} expected"
 
     validate_s, ok = pyx12_seconds(text)
     assert ok, "pyx12 refused the benchmark's 835: the comparison would mean nothing"
     ratio = import_s / validate_s
     print(f"{'':48}{'claims':>8}{'seconds':>10}{'claims/s':>10}")
     for label, seconds in (("837P export (scrub, build, write, record)", export_s),
-                           ("835 import (check, parse, match, post, commit)", import_s),
+                           (f"835 import (with {expected} secondary claims)", import_s),
                            ("pyx12 only validating that 835", validate_s)):
         print(f"{label:48}{args.claims:>8}{seconds:>10.2f}{args.claims / seconds:>10,.0f}")
     verdict = "met" if ratio <= args.max_ratio else "MISSED"
     pace = (f"the import is {validate_s / import_s:.1f}x as fast as pyx12 only validating" if ratio < 1
             else "the import is SLOWER than pyx12 only validating")
     print(f"ratio import / pyx12 validation: {ratio:.2f} (target at most {args.max_ratio:.2f}: {verdict}); {pace}")
+    if args.figures:
+        figures.append(args.figures, figures.Figure(
+            "4", f"835 import / pyx12 validating ({args.claims} claims, {expected} secondary)", ratio,
+            args.max_ratio, f"import {import_s:.2f} s, pyx12 {validate_s:.2f} s"))
     if ratio > args.max_ratio:
         raise SystemExit(1)
+
 
 if __name__ == "__main__":
     main()

@@ -79,7 +79,7 @@ def _add_patients(instance: Path, count: int) -> None:
 def create_users(instance: Path, count: int) -> tuple[list[str], str]:
     """``count`` users with the load role and one fresh password; returns (usernames, password)."""
     from medoffice import create_app
-    from medoffice.accounts import create_user
+    from medoffice.auth import create_user
     from medoffice.db import db
 
     password = "Load-" + secrets.token_urlsafe(18)
