@@ -195,6 +195,9 @@ class SettingSpec:
     section: str = ""  # the settings page's section (its own form and Save); default: the plugin's title
 
     def __post_init__(self):
+        if isinstance(self.default, str) and self.default != self.default.strip():
+            # the settings form saves text stripped: an untouched form must not differ from the default
+            object.__setattr__(self, "default", self.default.strip())
         if self.kind in NUMERIC_SETTING_KINDS:
             if not (isinstance(self.minimum, int) and isinstance(self.maximum, int) and self.minimum <= self.maximum):
                 raise ValueError(f"setting {self.name!r} is numeric ({self.kind}): declare its range with "

@@ -21,7 +21,7 @@ _TAXONOMY = re.compile(r"[0-9A-Z]{9}X")
 
 def npi_is_valid(npi: str) -> bool:
     """True when ``npi`` is exactly 10 digits ending in the CMS (Luhn) check digit."""
-    if not isinstance(npi, str) or len(npi) != 10 or not (npi.isascii() and npi.isdigit()):
+    if not isinstance(npi, str) or len(npi) != 10 or not (npi.isascii() and npi.isdecimal()):
         return False
     return luhn.is_valid(NPI_PREFIX + npi)
 
@@ -38,7 +38,7 @@ def normalize_ein(text: str) -> str:
         two-digit prefix was never issued by the IRS.
     """
     digits = ein.compact(text or "")
-    if not (len(digits) == 9 and digits.isascii() and digits.isdigit()):
+    if not (len(digits) == 9 and digits.isascii() and digits.isdecimal()):
         raise ValueError("A tax id has 9 digits, such as 12-3456789.")
     try:
         return ein.validate(digits)

@@ -131,7 +131,7 @@ def describe_schedule(spec: JobSpec) -> str:
         return "every " + " ".join(parts) if parts else "interval"
     clock = {"hour", "minute", "second"}
     keys = set(schedule)
-    if keys <= clock | {"day_of_week"} and all(str(schedule.get(k, 0)).isdigit() for k in clock):
+    if keys <= clock | {"day_of_week"} and all(str(schedule.get(k, 0)).isdecimal() for k in clock):
         time = f"{int(schedule.get('hour', 0)):02d}:{int(schedule.get('minute', 0)):02d}"
         days = schedule.get("day_of_week")
         return f"{days} at {time}" if days is not None else f"daily at {time}"

@@ -22,7 +22,7 @@ MIN_PHONE_DIGITS = 4  # fewer digits would match half the directory
 
 def digits(text: str) -> str:
     """Only the digits of ``text``."""
-    return "".join(ch for ch in text or "" if ch.isdigit())
+    return "".join(ch for ch in text or "" if ch.isdecimal())
 
 
 def phone_digits(column):

@@ -1,4 +1,4 @@
-"""Every GET route of the app (core and billing) that takes a patient-bearing id records an audit entry naming
+"""Every GET route of the app (core and every duty plugin) that takes a patient-bearing id records an audit entry naming
 that patient. The routes come from the url map: each route argument is classified below by its name, and a
 route with an argument this test does not know fails it, so a new page cannot slip past unclassified. A
 missing patient or record answers 404 and records no read."""
@@ -16,6 +16,9 @@ from medoffice.models import AuditEvent, Patient
 from peewee import fn
 from remit_setup import claims_from_remittance, read_sample
 
+from medoffice_compliance.models import Incident, IncidentPatient, PrivacyRequest
+from medoffice_marketing.models import Complaint, RecallEntry, RecallList, RecoveryItem
+
 from medoffice_billing import eligibility, estimates, export837, posting, x12
 from medoffice_billing.acknowledgments import import_ack
 from medoffice_billing.models import (Acknowledgment, Claim, ClaimAcknowledgment, ClaimBatch, ClaimBatchItem,
@@ -30,6 +33,8 @@ ONE_PATIENT = {
     "statement_id": Statement, "estimate_id": GoodFaithEstimate,
     "file_id": Attachment,  # the demo's first files are patient documents (insurance cards)
     "message_id": OutboxMessage,  # a message in the outbox to a patient (a letter in demo_data)
+    "request_id": PrivacyRequest,  # compliance: a patient's privacy-rights request
+    "complaint_id": Complaint, "item_id": RecoveryItem,  # marketing: a patient's complaint, its service recovery
 }
 # Route arguments naming an object that shows many patients: its model and a query of those patients' ids.
 MANY_PATIENTS = {
@@ -42,6 +47,10 @@ MANY_PATIENTS = {
                .where(ClaimAcknowledgment.acknowledgment == ack)),
     "inquiry_batch_id": (EligibilityBatch, lambda batch: EligibilityCheck.select(EligibilityCheck.patient_id)
                          .where(EligibilityCheck.batch == batch)),
+    "incident_id": (Incident, lambda incident: IncidentPatient.select(IncidentPatient.patient_id)
+                    .where(IncidentPatient.incident == incident)),
+    "list_id": (RecallList, lambda recall: RecallEntry.select(RecallEntry.patient_id)
+                .where(RecallEntry.recall_list == recall)),
 }
 # Route arguments that name nothing of a patient.
 NOT_PATIENT_DATA = {
@@ -52,6 +61,12 @@ NOT_PATIENT_DATA = {
     "deadline_id",  # an obligation of the office; titles never carry patient data (docs/plugins.md, Deadlines)
     "account_id", "entry_id", "rule_id", "deposit_id",  # finance's books: amounts, accounts, check numbers, no patient
     "record_id",  # core's CRUD pages (finance's budget lines); a patient-bearing model's pages audit themselves
+    "bill_id", "budget_id", "vendor_id", "bank_statement_id",  # finance: payables, budgets, the bank's statements
+    "credential_id", "assessment_id", "associate_id",  # compliance: providers' licenses, risk, business associates
+    # hr: employees' and candidates' files (personnel records, not patient data)
+    "candidate_id", "opening_id", "pay_run_id", "benefit_plan_id", "template_id", "checklist_id", "completion_id", "stub_id", "start",
+    "review_id",  # hr's performance reviews; marketing's online reviews (public posts, logged by hand)
+    "campaign_id", "material_id", "provider_id",  # marketing: campaigns, handouts, referring clinicians
 }
 # Routes with a patient-bearing argument that show nothing of the patient, and why.
 SHOW_NO_PATIENT_DATA = {

@@ -54,7 +54,7 @@ def record(deadline: Deadline, action: str, by: str, **detail) -> None:
 
 
 def _audit(action: str, deadline: Deadline, detail: dict) -> None:
-    patient = int(deadline.concerns_id) if deadline.concerns_kind == "patient" and deadline.concerns_id.isdigit() \
+    patient = int(deadline.concerns_id) if deadline.concerns_kind == "patient" and deadline.concerns_id.isdecimal() \
         else None
     audit.record(action, "core_deadline", deadline.id, patient_id=patient,
                  detail={"owner": deadline.owner, "key": deadline.key, **detail})

@@ -360,7 +360,7 @@ def _number_arg(name: str, default: int | None) -> int | None:
     text = (request.args.get(name) or "").strip()
     if not text:
         return default
-    if not text.isdigit() or len(text) > 6:
+    if not text.isdecimal() or len(text) > 6:
         abort(400, description=f"{name}: a version number.")
     return int(text)
 
@@ -474,7 +474,7 @@ def document_paper(document_id: int):
             form.version.data = doc.current_number or published[0].number
             form.signed_on.data = today()
             wanted = request.args.get("person", "")
-            form.person.data = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
+            form.person.data = int(wanted) if wanted.isdecimal() and len(wanted) < 10 else None
         elif not problem and form.validate_on_submit():
             if not uploads:
                 form.scan.errors = ["Attach the scanned page of the signature."]

@@ -13,7 +13,7 @@ EVERYONE = ("admin", "office_manager", "billing", "front_desk", "hr", "auditor")
 
 def _patient(object_id: str) -> int | None:
     """The patient a patient page's files belong to: the patient itself (DoesNotExist when there is none)."""
-    return Patient.get_by_id(int(object_id)).id if object_id.isdigit() else None
+    return Patient.get_by_id(int(object_id)).id if object_id.isdecimal() else None
 
 
 PATIENT_DOCUMENT = AttachmentKind(

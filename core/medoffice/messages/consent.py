@@ -116,7 +116,7 @@ def unsubscribe_code(patient_id: int) -> str:
 def patient_for_code(code: str) -> int | None:
     """The patient an unsubscribe code belongs to, or None when the code is not genuine."""
     head, _, mac = code.strip().partition("-")
-    if not (head.isascii() and head.isdigit() and int(head) <= MAX_ID) or not hmac.compare_digest(
+    if not (head.isascii() and head.isdecimal() and int(head) <= MAX_ID) or not hmac.compare_digest(
             mac.lower(), _mac(int(head))):
         return None
     return int(head)

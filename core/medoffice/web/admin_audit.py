@@ -57,7 +57,7 @@ class AuditFilterForm(FlaskForm):
     def validate_patient(self, field):
         """A patient id, or an account number that exists."""
         text = (field.data or "").strip()
-        if text.isascii() and text.isdigit():
+        if text.isascii() and text.isdecimal():
             if int(text) > MAX_ID:
                 raise ValidationError("No patient has that id.")
         elif text and not Patient.select().where(Patient.account_number == text.upper()).exists():
@@ -66,7 +66,7 @@ class AuditFilterForm(FlaskForm):
 
 def _patient_id(text: str) -> int:
     text = text.strip()
-    if text.isascii() and text.isdigit():
+    if text.isascii() and text.isdecimal():
         return int(text)
     return Patient.get(Patient.account_number == text.upper()).id
 

@@ -74,7 +74,7 @@ def export_837_command(out, payer_ref, as_json):
     payer = None
     if payer_ref:
         payer = Payer.select().where(Payer.payer_id == payer_ref).order_by(Payer.id).first()
-        if payer is None and payer_ref.isdigit():
+        if payer is None and payer_ref.isdecimal():
             payer = Payer.get_or_none(Payer.id == int(payer_ref))
         if payer is None:
             raise click.ClickException(f"no payer has the payer ID or number {payer_ref!r}")

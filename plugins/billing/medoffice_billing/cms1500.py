@@ -93,7 +93,7 @@ def form_pages(claim: x12.Claim, provider: x12.BillingProvider, payer_address: l
         "12": "SIGNATURE ON FILE", "13": "SIGNATURE ON FILE",
         "21ind": "0", "22code": claim.frequency_code if claim.frequency_code != "1" else "",
         "22ref": claim.original_claim_number, "23": claim.prior_authorization,
-        "25": "".join(ch for ch in provider.tax_id if ch.isdigit()), "26": claim.patient_control_number,
+        "25": "".join(ch for ch in provider.tax_id if ch.isdecimal()), "26": claim.patient_control_number,
         "31": "SIGNATURE ON FILE", "33": provider.name.upper(), "33a": provider.npi, "33b": provider.taxonomy,
         "33phone": phone,
     }

@@ -80,7 +80,7 @@ def create_demo_data(ctx) -> None:
         import_codes("cpt", read_code_file("cpt", (DATA / "cpt_demo.csv").read_text(encoding="utf-8")))
         practice = {k: v for k, v in PRACTICE.items() if not settings.get(k)}
         zip_code = str(settings.get("core.zip") or "")
-        if len(zip_code) == 5 and zip_code.isdigit():
+        if len(zip_code) == 5 and zip_code.isdecimal():
             practice["core.zip"] = f"{zip_code}-1234"  # electronic claims need the billing ZIP+4
         if practice:
             settings.set_many(practice)

@@ -93,7 +93,7 @@ def _inquiry(coverage: Coverage, patient: Patient, trace: str, day: dt.date) -> 
 
 def _originator() -> str:
     """TRN03: 1 and the practice's 9-digit EIN."""
-    digits = "".join(ch for ch in str(settings.get("core.tax_id", "") or "") if ch.isdigit())
+    digits = "".join(ch for ch in str(settings.get("core.tax_id", "") or "") if ch.isdecimal())
     if len(digits) != 9:
         raise ExportError(["Enter the practice's 9-digit tax ID (EIN) in the settings: eligibility inquiries carry it."])
     return "1" + digits

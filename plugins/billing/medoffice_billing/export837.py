@@ -136,7 +136,7 @@ def _setting(name: str) -> str:
 
 def _address(line1: str, line2: str, city: str, state: str, postal_code: str) -> x12.Address:
     return x12.Address(line1=line1 or "", line2=line2 or "", city=city or "", state=state or "",
-                       postal_code="".join(ch for ch in (postal_code or "") if ch.isdigit()))
+                       postal_code="".join(ch for ch in (postal_code or "") if ch.isdecimal()))
 
 
 def billing_provider() -> x12.BillingProvider:

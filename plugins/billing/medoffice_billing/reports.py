@@ -236,7 +236,7 @@ def _era_lines(start: dt.date, end: dt.date, payer_id: int | None):
 
 def denial_rate(start: dt.date, end: dt.date, payer: str | None = None) -> ReportResult:
     """Denied lines per payer, reason (CARC) and procedure code, against the lines that payer adjudicated."""
-    payer_id = int(payer) if payer and payer.isdigit() else None
+    payer_id = int(payer) if payer and payer.isdecimal() else None
     era = _era_lines(start, end, payer_id).cte("era", columns=("claim_id", "line_id", "payer_id", "paid"))
     per_code = (ServiceLine.select(era.c.payer_id.alias("payer_id"), ServiceLine.code.alias("code"),
                                    fn.COUNT(era.c.line_id).alias("lines"))

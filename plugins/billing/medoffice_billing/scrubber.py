@@ -72,7 +72,7 @@ class Facts:
 
 
 def _digits(text: str) -> str:
-    return "".join(ch for ch in (text or "") if ch.isdigit())
+    return "".join(ch for ch in (text or "") if ch.isdecimal())
 
 
 def gather(claim: Claim) -> Facts:

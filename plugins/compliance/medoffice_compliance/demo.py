@@ -98,6 +98,8 @@ def create_demo_data(ctx) -> None:
                                 "factor_acquired": "The recipient confirmed it read the page",
                                 "factor_mitigation": "The recipient shredded it and attested so"},
                      "breach", "The result was viewed by an outside party; we notify.", by=BY, today=ctx.today)
+    if patient is not None:
+        incidents.add_patients(incident, [patient.id])
 
 
 def _policies(ctx, owner_id: int) -> None:

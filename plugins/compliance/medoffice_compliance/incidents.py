@@ -51,7 +51,7 @@ def parse_affected(text: str) -> dict[str, int]:
         if not words:
             continue
         if len(words) != 2 or words[0].upper() not in rules.STATES or not words[1].isascii() \
-                or not words[1].isdigit() or len(words[1]) > 9:
+                or not words[1].isdecimal() or len(words[1]) > 9:
             raise IncidentError(f"Write each state as its code and a count, like \"CA 120\" (not {part.strip()!r}).",
                                 "affected")
         state = words[0].upper()

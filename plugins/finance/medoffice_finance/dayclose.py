@@ -145,7 +145,7 @@ def day_view(day: dt.date) -> dict:
             differences.append(Difference(f"Bank line \u201c{line['description'][:60]}\u201d not matched"
                                           + ("" if left == line["amount_cents"] else " in full"), left,
                                           "Match it to a deposit or entry, or book it (a bank fee) on its statement.",
-                                          url_for("finance.statement", statement_id=line["statement"])))
+                                          url_for("finance.statement", bank_statement_id=line["statement"])))
     if closed is not None and closed.desk_cents != desk_cents:
         differences.append(Difference("Billing's desk payments of this day changed after it was closed",
                                       desk_cents - closed.desk_cents, "Find the payment posted or voided for this "

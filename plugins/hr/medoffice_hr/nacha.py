@@ -62,9 +62,9 @@ def build(originator: Originator, credits: list[Credit], effective: dt.date, cre
     if not credits:
         raise NachaError("There is nothing to deposit.")
     for credit in credits:
-        if not (credit.routing.isdigit() and len(credit.routing) == 9):
+        if not (credit.routing.isdecimal() and len(credit.routing) == 9):
             raise NachaError(f"{credit.name}: the routing number is nine digits")
-        if not (credit.account.isdigit() and 1 <= len(credit.account) <= 17):
+        if not (credit.account.isdecimal() and 1 <= len(credit.account) <= 17):
             raise NachaError(f"{credit.name}: the account number is 1 to 17 digits")
         if credit.amount_cents <= 0:
             raise NachaError(f"{credit.name}: a direct deposit is more than zero")

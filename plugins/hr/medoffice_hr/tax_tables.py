@@ -99,7 +99,7 @@ def shipped(year: int) -> dict | None:
 def shipped_years() -> list[int]:
     """The years a table is shipped for."""
     folder = resources.files("medoffice_hr") / "tax_tables"
-    return sorted(int(p.name[:4]) for p in folder.iterdir() if p.name.endswith(".json") and p.name[:4].isdigit())
+    return sorted(int(p.name[:4]) for p in folder.iterdir() if p.name.endswith(".json") and p.name[:4].isdecimal())
 
 
 def for_year(year: int) -> dict:

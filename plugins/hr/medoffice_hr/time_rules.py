@@ -142,12 +142,12 @@ def parse_hours(text: str) -> int:
     text = (text or "").strip()
     if ":" in text:
         hours, _, minutes = text.partition(":")
-        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and int(minutes) < 60):
+        if not (hours.isdecimal() and minutes.isdecimal() and len(minutes) == 2 and int(minutes) < 60):
             raise ValueError("Give hours as 7.5 or 7:30.")
         total = int(hours) * 60 + int(minutes)
     else:
         whole, _, fraction = text.partition(".")
-        if not whole.isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > 2:
+        if not whole.isdecimal() or (fraction and not fraction.isdecimal()) or len(fraction) > 2:
             raise ValueError("Give hours as 7.5 or 7:30.")
         total = int(whole) * 60 + (int(fraction.ljust(2, "0")) * 60 // 100 if fraction else 0)
     if total <= 0:

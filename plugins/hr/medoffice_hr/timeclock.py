@@ -70,7 +70,7 @@ def punch(employment: Employment, action: str, source: str, now: dt.datetime | N
 
 def set_pin(employment: Employment, pin: str) -> None:
     """Set the employee's kiosk PIN (4 to 8 digits), stored hashed; unlocks it."""
-    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+    if not (pin.isdecimal() and 4 <= len(pin) <= 8):
         raise HrError("A PIN is 4 to 8 digits.", "pin")
     with transaction():
         row = KioskPin.get_or_none(KioskPin.employment == employment) or KioskPin(employment=employment)

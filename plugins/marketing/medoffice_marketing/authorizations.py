@@ -20,7 +20,7 @@ class AuthorizationError(ValueError):
 
 def patient_of(object_id: str) -> int | None:
     """The patient an authorization's files concern (for core's audit of file reads)."""
-    row = Authorization.get_or_none(Authorization.id == int(object_id)) if str(object_id).isdigit() else None
+    row = Authorization.get_or_none(Authorization.id == int(object_id)) if str(object_id).isdecimal() else None
     return row.patient_id if row else None
 
 

@@ -60,7 +60,7 @@ def _score(value, low: int, high: int, name: str, required: bool = False):
             raise ExperienceError(f"{name} is required.", name)
         return None
     text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdecimal()) or not low <= int(text) <= high:
         raise ExperienceError(f"{name} must be a whole number from {low} to {high}.", name)
     return int(text)
 

@@ -380,7 +380,7 @@ def fee_lookup(encounter_id: int):
     code = (request.args.get("new-code") or "").strip().upper()
     modifiers = [m for m in (request.args.get("new-modifiers") or "").upper().replace(",", " ").split() if m]
     units_text = request.args.get("new-units") or "1"
-    units = int(units_text) if units_text.isascii() and units_text.isdigit() else 1  # "²".isdigit() too
+    units = int(units_text) if units_text.isascii() and units_text.isdecimal() else 1
     units = units if 0 < units <= charges.MAX_UNITS else 1
     cents = default_charge_cents(code, modifiers, units) if procedure_code_is_valid_format(code) else None
     form = LineForm(prefix="new", formdata=None, data={"charge": cents})

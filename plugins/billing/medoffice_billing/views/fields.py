@@ -67,7 +67,7 @@ class PointersField(Field):
     def process_formdata(self, valuelist):
         text = valuelist[0] if valuelist else ""
         items = [p for p in re.split(r"[\s,]+", text) if p]
-        if not all(p.isdigit() for p in items):
+        if not all(p.isdecimal() for p in items):
             self.data = []
             raise ValueError("Enter diagnosis numbers separated by commas, such as 1 or 1,2.")
         self.data = [int(p) for p in items]

@@ -212,7 +212,7 @@ def _transactions(segments: list[list[str]]):
 
 
 def _int(value: str) -> int:
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isdecimal() else 0
 
 
 def _read_999(segments: list[list[str]]) -> tuple[list[Ack999], list[str]]:
@@ -251,7 +251,7 @@ def _read_999(segments: list[list[str]]) -> tuple[list[Ack999], list[str]]:
         status = get_element(ak9, 1)
         if status not in ACK_CODES:
             problems.append(f"999 transaction {get_element(body[0], 2)}: AK901 {status!r} is not an acknowledgment code.")
-        if not get_element(ak1, 2).isdigit():
+        if not get_element(ak1, 2).isdecimal():
             problems.append(f"999 transaction {get_element(body[0], 2)}: AK102 {get_element(ak1, 2)!r} is not a "
                             "group control number.")
         acks.append(Ack999(get_element(ak1, 1), get_element(ak1, 2).lstrip("0") or "0", get_element(ak1, 3), status,
@@ -270,7 +270,7 @@ def _cents(value: str) -> int | None:
 
 
 def _d8(value: str) -> date | None:
-    if len(value) == 8 and value.isdigit():
+    if len(value) == 8 and value.isdecimal():
         try:
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:

@@ -309,7 +309,7 @@ def _claim_problems(claim: Claim) -> list[str]:
         problems.append(f"frequency code {claim.frequency_code!r} must be 1 (original), 7 (replacement) or 8 (void).")
     elif claim.frequency_code != "1" and not claim.original_claim_number:
         problems.append("a replacement or void claim needs the payer's original claim number (REF*F8).")
-    if not (len(claim.place_of_service) == 2 and claim.place_of_service.isdigit()):
+    if not (len(claim.place_of_service) == 2 and claim.place_of_service.isdecimal()):
         problems.append(f"place of service {claim.place_of_service!r} must be a 2-digit code.")
     for role, provider in (("referring", claim.referring_provider), ("rendering", claim.rendering_provider)):
         if provider is not None and not npi_is_valid(provider.npi):

@@ -363,7 +363,7 @@ def _rejection(segment: list[str]) -> str:
 
 
 def _date(value: str) -> date | None:
-    if len(value) == 8 and value.isdigit():
+    if len(value) == 8 and value.isdecimal():
         try:
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:

@@ -305,7 +305,7 @@ class _FileParser:
 def _interchange_info(isa: list[str], gs: list[str]) -> InterchangeInfo:
     created = None
     stamp = get_element(gs, 4) + get_element(gs, 5)[:4]
-    if len(stamp) == 12 and stamp.isdigit():
+    if len(stamp) == 12 and stamp.isdecimal():
         try:
             created = datetime.strptime(stamp, "%Y%m%d%H%M")
         except ValueError:
@@ -492,7 +492,7 @@ class _TransactionParser:
                              f"in dollars and cents.")
 
     def _date(self, text: str, what: str) -> date | None:
-        if len(text) == 8 and text.isdigit():
+        if len(text) == 8 and text.isdecimal():
             try:
                 return date(int(text[:4]), int(text[4:6]), int(text[6:]))
             except ValueError:

@@ -217,7 +217,7 @@ def _isa_problems(text: str, isa: list[str], delimiters: Delimiters) -> list[str
     if len(isa) != 17:
         problems.append(f"The ISA segment has {len(isa) - 1} elements; it must have 16.")
         return problems
-    if not (len(isa[13]) == 9 and isa[13].isdigit()):
+    if not (len(isa[13]) == 9 and isa[13].isdecimal()):
         problems.append(f"ISA13 control number {isa[13]!r} must be exactly 9 digits.")
     if isa[12] != "00501":
         problems.append(f"ISA12 version {isa[12]!r} is not 00501 (X12 5010).")
@@ -331,4 +331,4 @@ def get_element(segment: Sequence[str], index: int) -> str:
 
 def _as_int(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    return int(text) if text.isascii() and text.isdecimal() else None

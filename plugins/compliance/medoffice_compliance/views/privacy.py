@@ -28,7 +28,7 @@ def _patient_id(text: str) -> int | None:
     if not text or len(text) > 40:
         return None
     found = Patient.select(Patient.id).where(Patient.account_number == text).first()
-    if found is None and text.isascii() and text.isdigit() and len(text) < 10:
+    if found is None and text.isascii() and text.isdecimal() and len(text) < 10:
         found = Patient.select(Patient.id).where(Patient.id == int(text)).first()
     return found.id if found else None
 

@@ -77,7 +77,7 @@ def _account_choices():
 
 
 def _statements_table():
-    link = url_template("finance.statement", "statement_id")
+    link = url_template("finance.statement", "bank_statement_id")
     return paginate(
         BankStatement.select(BankStatement, Account).join(Account), id="statements-table",
         columns=[TableColumn("id", "Statement", sort=BankStatement.id, numeric=True, link=lambda s: link(s.id)),
@@ -131,7 +131,7 @@ def bank_import():
         return redirect(url_for("finance.bank"), 303)
     notify(f"Imported {result.lines} lines ({result.duplicates} imported before, skipped); "
            f"{result.matched} matched.")
-    return redirect(url_for("finance.statement", statement_id=result.statement.id), 303)
+    return redirect(url_for("finance.statement", bank_statement_id=result.statement.id), 303)
 
 
 def _statement(statement_id: int) -> BankStatement:
@@ -165,11 +165,11 @@ def _statement_page(statement: BankStatement, error: str = "", status: int = 200
                        breadcrumbs=[("Bank", url_for("finance.bank")), (f"Statement {statement.id}", None)]), status
 
 
-@bp.route("/bank/statements/<int:statement_id>")
+@bp.route("/bank/statements/<int:bank_statement_id>")
 @requires("finance.view")
-def statement(statement_id: int):
+def statement(bank_statement_id: int):
     """A statement: its lines and what each matched, what to do with the rest, and its reconciliation."""
-    return _statement_page(_statement(statement_id))
+    return _statement_page(_statement(bank_statement_id))
 
 
 def _act(statement: BankStatement, action, done: str):
@@ -178,7 +178,7 @@ def _act(statement: BankStatement, action, done: str):
     except BankError as exc:
         return _statement_page(statement, str(exc), 422)
     notify(done)
-    return redirect(url_for("finance.statement", statement_id=statement.id), 303)
+    return redirect(url_for("finance.statement", bank_statement_id=statement.id), 303)
 
 
 def _line_of(line_id: int) -> BankLine:
@@ -231,32 +231,32 @@ def bank_line_unmatch(line_id: int):
     return _act(BankStatement.get_by_id(line.statement_id), lambda: unmatch(line.id), "The line's matches are undone.")
 
 
-@bp.route("/bank/statements/<int:statement_id>/auto-match", methods=["POST"])
+@bp.route("/bank/statements/<int:bank_statement_id>/auto-match", methods=["POST"])
 @requires("finance.bank.reconcile")
-def statement_auto_match(statement_id: int):
+def statement_auto_match(bank_statement_id: int):
     """Run the matching rules again (after deposits or entries were made)."""
-    found = _statement(statement_id)
+    found = _statement(bank_statement_id)
     if found.reconciled_at is not None:
         return _statement_page(found, "The statement is reconciled: its matches are final.", 422)
     count = auto_match(found)
     notify(f"{count} more line(s) matched.")
-    return redirect(url_for("finance.statement", statement_id=found.id), 303)
+    return redirect(url_for("finance.statement", bank_statement_id=found.id), 303)
 
 
-@bp.route("/bank/statements/<int:statement_id>/tick", methods=["POST"])
+@bp.route("/bank/statements/<int:bank_statement_id>/tick", methods=["POST"])
 @requires("finance.bank.reconcile")
-def statement_tick(statement_id: int):
+def statement_tick(bank_statement_id: int):
     """Count a book entry as cleared before this statement (the opening balance)."""
-    found = _statement(statement_id)
+    found = _statement(bank_statement_id)
     ids = _ids("entry")
     return _act(found, lambda: tick_cleared(found.id, ids[0] if ids else 0), "Counted as cleared.")
 
 
-@bp.route("/bank/statements/<int:statement_id>/reconcile", methods=["POST"])
+@bp.route("/bank/statements/<int:bank_statement_id>/reconcile", methods=["POST"])
 @requires("finance.bank.reconcile")
-def statement_reconcile(statement_id: int):
+def statement_reconcile(bank_statement_id: int):
     """Reconcile: every line matched and the cleared balance equal to the bank's ending balance."""
-    found = _statement(statement_id)
+    found = _statement(bank_statement_id)
     text = (request.form.get("ending_balance") or "").strip()
     ending = None
     if text:
@@ -267,11 +267,11 @@ def statement_reconcile(statement_id: int):
     return _act(found, lambda: reconcile(found.id, ending), "The statement is reconciled.")
 
 
-@bp.route("/bank/statements/<int:statement_id>.pdf")
+@bp.route("/bank/statements/<int:bank_statement_id>.pdf")
 @requires("finance.view")
-def statement_pdf(statement_id: int):
+def statement_pdf(bank_statement_id: int):
     """The reconciliation report as a PDF (audited: it leaves the application)."""
-    found = _statement(statement_id)
+    found = _statement(bank_statement_id)
     data = slip_pdf(render_template("finance/reconciliation_pdf.html", r=reconciliation(found)))
     audit.record("finance.bank.reconciliation_pdf", "finance_bank_statement", found.id)
     return Response(data, mimetype="application/pdf",

@@ -38,7 +38,7 @@ def benefits_page():
                                                   pretax=bool(plan_form.pretax.data), active=bool(plan_form.active.data))
                         audit.record("hr.benefit_plan.create", "hr_benefit_plan", plan.id)
                     notify("Plan added: give it its tiers.")
-                    return redirect(url_for("hr.benefit_plan", plan_id=plan.id))
+                    return redirect(url_for("hr.benefit_plan", benefit_plan_id=plan.id))
         else:
             window_form = WindowForm()
             if window_form.validate_on_submit():
@@ -58,11 +58,11 @@ def benefits_page():
                        plan_form=plan_form, window_form=window_form, kinds=dict(benefits.KINDS)), status
 
 
-@bp.route("/benefits/plans/<int:plan_id>", methods=["GET", "POST"])
+@bp.route("/benefits/plans/<int:benefit_plan_id>", methods=["GET", "POST"])
 @requires("hr.benefits.manage")
-def benefit_plan(plan_id: int):
+def benefit_plan(benefit_plan_id: int):
     """A plan's tiers and a form for another."""
-    plan = BenefitPlan.get_or_none(BenefitPlan.id == plan_id)
+    plan = BenefitPlan.get_or_none(BenefitPlan.id == benefit_plan_id)
     if plan is None:
         abort(404)
     form = TierForm() if request.method == "POST" else TierForm(formdata=None)
@@ -80,7 +80,7 @@ def benefit_plan(plan_id: int):
                                               employer_monthly_cents=employer)
                     audit.record("hr.benefit_tier.create", "hr_benefit_tier", tier.id, detail={"plan_id": plan.id})
                 notify("Tier added.")
-                return redirect(url_for("hr.benefit_plan", plan_id=plan.id))
+                return redirect(url_for("hr.benefit_plan", benefit_plan_id=plan.id))
     return render_page("hr/benefit_plan.html", title=plan.name, breadcrumbs=[("Benefits", url_for("hr.benefits_page"))],
                        plan=plan, tiers=list(plan.tiers.order_by(BenefitTier.employee_monthly_cents)), form=form,
                        kinds=dict(benefits.KINDS)), (422 if request.method == "POST" else 200)

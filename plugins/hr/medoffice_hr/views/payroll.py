@@ -46,7 +46,7 @@ def payroll_runs():
             except (HrError, ValueError) as refused:
                 form.period_day.errors = [str(refused)]
             else:
-                return redirect(url_for("hr.payroll_run", run_id=run.id))
+                return redirect(url_for("hr.payroll_run", pay_run_id=run.id))
     runs = list(PayRun.select().order_by(PayRun.pay_date.desc(), PayRun.id.desc()).limit(100))
     return render_page("hr/payroll.html", title="Payroll", runs=runs, form=form, today=settings.today()), status
 
@@ -75,18 +75,18 @@ def _run_page(run: PayRun, status: int = 200, problems=None, bonus_form=None, er
 
 
 
-@bp.route("/payroll/<int:run_id>")
+@bp.route("/payroll/<int:pay_run_id>")
 @requires("hr.payroll.view")
-def payroll_run(run_id: int):
+def payroll_run(pay_run_id: int):
     """A run: its blocking problems while a draft, and its register (every stub and the totals)."""
-    return _run_page(_run_or_404(run_id))
+    return _run_page(_run_or_404(pay_run_id))
 
 
-@bp.route("/payroll/<int:run_id>/bonus", methods=["POST"])
+@bp.route("/payroll/<int:pay_run_id>/bonus", methods=["POST"])
 @requires("hr.payroll.run")
-def payroll_bonus(run_id: int):
+def payroll_bonus(pay_run_id: int):
     """Add a bonus to a draft run."""
-    run = _run_or_404(run_id)
+    run = _run_or_404(pay_run_id)
     form = BonusForm()
     form.employment.choices = choices([(str(e.id), "") for e in Employment.select(Employment.id)])
     if form.validate_on_submit():
@@ -99,15 +99,15 @@ def payroll_bonus(run_id: int):
             form.amount.errors = [str(bad)]
         else:
             notify("Bonus added.")
-            return redirect(url_for("hr.payroll_run", run_id=run.id))
+            return redirect(url_for("hr.payroll_run", pay_run_id=run.id))
     return _run_page(run, 422, bonus_form=form)
 
 
-@bp.route("/payroll/<int:run_id>/post", methods=["POST"])
+@bp.route("/payroll/<int:pay_run_id>/post", methods=["POST"])
 @requires("hr.payroll.run")
-def payroll_post(run_id: int):
+def payroll_post(pay_run_id: int):
     """Post the run (refused while anything blocks it)."""
-    run = _run_or_404(run_id)
+    run = _run_or_404(pay_run_id)
     if not RunActionForm().validate_on_submit():
         abort(400)
     try:
@@ -115,14 +115,14 @@ def payroll_post(run_id: int):
     except HrError as refused:
         return _run_page(run, 422, error=str(refused))
     notify("Pay run posted: stubs are in each employee's self-service and the journal is published.")
-    return redirect(url_for("hr.payroll_run", run_id=run.id))
+    return redirect(url_for("hr.payroll_run", pay_run_id=run.id))
 
 
-@bp.route("/payroll/<int:run_id>/delete", methods=["POST"])
+@bp.route("/payroll/<int:pay_run_id>/delete", methods=["POST"])
 @requires("hr.payroll.run")
-def payroll_delete(run_id: int):
+def payroll_delete(pay_run_id: int):
     """Throw away a draft run."""
-    run = _run_or_404(run_id)
+    run = _run_or_404(pay_run_id)
     if not RunActionForm().validate_on_submit():
         abort(400)
     try:
@@ -133,11 +133,11 @@ def payroll_delete(run_id: int):
     return redirect(url_for("hr.payroll_runs"))
 
 
-@bp.route("/payroll/<int:run_id>/correct", methods=["POST"])
+@bp.route("/payroll/<int:pay_run_id>/correct", methods=["POST"])
 @requires("hr.payroll.run")
-def payroll_correct(run_id: int):
+def payroll_correct(pay_run_id: int):
     """Start a correcting run for a posted run's period."""
-    run = _run_or_404(run_id)
+    run = _run_or_404(pay_run_id)
     if not RunActionForm().validate_on_submit():
         abort(400)
     try:
@@ -146,7 +146,7 @@ def payroll_correct(run_id: int):
     except HrError as refused:
         return _run_page(run, 422, error=str(refused))
     notify("Correcting run started: add the pay that was missed, then post it.")
-    return redirect(url_for("hr.payroll_run", run_id=correcting.id))
+    return redirect(url_for("hr.payroll_run", pay_run_id=correcting.id))
 
 
 def _posted_or_404(run_id: int) -> PayRun:
@@ -156,11 +156,11 @@ def _posted_or_404(run_id: int) -> PayRun:
     return run
 
 
-@bp.route("/payroll/<int:run_id>/export.csv")
+@bp.route("/payroll/<int:pay_run_id>/export.csv")
 @requires("hr.payroll.view")
-def payroll_csv(run_id: int):
+def payroll_csv(pay_run_id: int):
     """The run for a payroll provider: hours, rates and earnings per employee, as CSV."""
-    run = _posted_or_404(run_id)
+    run = _posted_or_404(pay_run_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["employee_id", "last_name", "first_name", "period_start", "period_end", "pay_date", "basis",
@@ -185,11 +185,11 @@ def payroll_csv(run_id: int):
     return response
 
 
-@bp.route("/payroll/<int:run_id>/direct-deposit.ach")
+@bp.route("/payroll/<int:pay_run_id>/direct-deposit.ach")
 @requires("hr.payroll.run")
-def payroll_ach(run_id: int):
+def payroll_ach(pay_run_id: int):
     """The NACHA direct-deposit file of a posted run (it opens the sealed bank numbers: audited)."""
-    run = _posted_or_404(run_id)
+    run = _posted_or_404(pay_run_id)
     values = {name: (settings.get(name) or "").strip() for name in ACH_SETTINGS}
     if not all(values.values()):
         return _run_page(run, 422, error="Fill in the direct-deposit settings (Settings → HR: direct deposit) first.")
