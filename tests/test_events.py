@@ -29,7 +29,7 @@ from medoffice.events.monitor import status
 from medoffice.events.schema import decode, encode
 from medoffice.plugins import PluginError
 from medoffice.tasks import app_thread_context
-from medoffice.testing import login
+from medoffice.testing import login, practice_today
 
 TESTS = Path(__file__).resolve().parent
 DAY = dt.date(2026, 3, 2)
@@ -206,7 +206,7 @@ def test_a_new_subscriber_starts_from_the_beginning_or_from_a_date(events_app, m
         module = types.ModuleType("late")
         module.__file__ = __file__
         module.PLUGIN = PluginInfo("late", "Late subscriber")
-        opening = dt.date.today() - dt.timedelta(days=10)
+        opening = practice_today() - dt.timedelta(days=10)
         module.medoffice_event_subscriptions = hookimpl(lambda: [
             Subscription("late.all", ["shop.sale_recorded"], lambda e: heard["all"].append(e.data["sale_id"])),
             Subscription("late.opening", ["shop.sale_recorded"],

@@ -14,7 +14,7 @@ from medoffice import DemoContext
 from medoffice.cli import main as cli
 from medoffice.db import db
 from medoffice.plugins import ENTRY_POINT_GROUP, PluginHost
-from medoffice.testing import login, plugin_contract_test
+from medoffice.testing import login, plugin_contract_test, practice_today
 
 test_hello_contract = plugin_contract_test("hello", plugins=["hello"])
 
@@ -193,7 +193,7 @@ def test_job_reports_counts_and_demo_data_and_doctor(hello_app):
     (job,) = [j for j in host.call("medoffice_jobs") if j.id == "hello.count"]
     with connected(hello_app):
         assert job.func() == "0 greetings in all, 0 in the last 24 hours."
-        host.call("medoffice_demo_data", ctx=DemoContext("small", random.Random(7), dt.date.today()))
+        host.call("medoffice_demo_data", ctx=DemoContext("small", random.Random(7), practice_today()))
         assert Greeting.select().count() == 12
         Greeting.create(message="old", created_at=utcnow() - dt.timedelta(days=60))
         recent = Greeting.select().where(Greeting.created_at >= utcnow() - dt.timedelta(hours=24)).count()

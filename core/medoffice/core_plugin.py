@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from flask import current_app
 
-from . import dates, hookimpl
+from . import dates, hookimpl, settings
 from .audit_anchor import anchor_job
 from .auth import two_factor
 from .auth.emergency import close_expired_job as close_expired_emergency_access
@@ -115,7 +115,7 @@ def medoffice_settings():
         SettingSpec("core.zip", "ZIP code"),
         SettingSpec("core.phone", "Phone"),
     ]), *_section("Time, dates and theme", [
-        SettingSpec("core.timezone", "Time zone", default="America/New_York"),
+        SettingSpec("core.timezone", "Time zone", default=settings.DEFAULT_TIMEZONE),
         *dates.settings(),
         SettingSpec("core.theme", "Theme", kind="choice", default="default"),
     ]), *_section("Sign-in and security", [

@@ -41,3 +41,13 @@ def local_date(value: dt.date | dt.datetime | None, empty: str = "") -> str:
     if isinstance(value, dt.datetime):
         value = to_local(value)
     return format_date(value, empty)
+
+
+def day_start_utc(day: dt.date) -> dt.datetime:
+    """Midnight of ``day`` where the practice is, in UTC: the lower bound of that day's stored timestamps."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=practice_timezone()).astimezone(dt.timezone.utc)
+
+
+def days_utc(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC bounds of the practice-local days ``start`` to ``end`` (both included): ``low <= at < high``."""
+    return day_start_utc(start), day_start_utc(end + dt.timedelta(days=1))

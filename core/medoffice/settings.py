@@ -17,6 +17,7 @@ from .db import db, transaction
 from .identifiers import timezone_is_valid
 from .models import Setting
 
+DEFAULT_TIMEZONE = "America/New_York"  # core.timezone until the practice sets its own
 
 class SettingError(ValueError):
     """A value a setting's spec refuses; the message names the setting and says what is allowed."""
@@ -123,7 +124,7 @@ def set_many(values: dict) -> dict:
 
 def practice_timezone() -> zoneinfo.ZoneInfo:
     """The practice's time zone (setting ``core.timezone``)."""
-    return zoneinfo.ZoneInfo(get("core.timezone", "America/New_York"))
+    return zoneinfo.ZoneInfo(get("core.timezone", DEFAULT_TIMEZONE))
 
 
 def today() -> dt.date:

@@ -24,8 +24,10 @@ suite runs it with ``test_contract = plugin_contract_test("myplugin")``.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
+import zoneinfo
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +36,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from .db import db
+from .settings import DEFAULT_TIMEZONE
 from .testing_databases import TemplateInstances, create_empty_database, worker_database_url
 
 TEST_PASSWORD = "Medoffice-test-passphrase-42"
@@ -433,3 +436,9 @@ def plugin_contract_test(plugin_name: str, plugins: list[str] | None = None):
 def repository_root() -> Path:
     """The source checkout's root (for tests that read docs or samples)."""
     return Path(__file__).resolve().parents[2]
+
+
+def practice_today() -> dt.date:
+    """Today where a test practice is: its time zone is core.timezone's default unless a test sets one. The
+    machine's date (``dt.date.today()``) is a different day for hours each night."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(DEFAULT_TIMEZONE)).date()

@@ -12,6 +12,7 @@ from medoffice import DemoContext, events, settings
 from medoffice.db import transaction, utcnow
 from medoffice.events.registry import event_types
 from medoffice.models import AuditEvent, Patient, StaffMember
+from medoffice.testing import practice_today
 
 from medoffice_billing import claims, encounters, scrubber
 from medoffice_billing import event_types as event_types_module
@@ -35,7 +36,7 @@ def test_charge_entry_through_the_pages(app, client_as):
         records = practice()
         patient_id = records["patient"].id
     desk = client_as("front_desk")
-    day = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    day = (practice_today() - dt.timedelta(days=2)).isoformat()
     bad = desk.post("/billing/encounters/new", data={"account_number": "NOPE", "service_date": day,
                                                     "place_of_service": "11", "rendering_provider_id": "0"})
     assert bad.status_code == 422

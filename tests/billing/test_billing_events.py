@@ -9,6 +9,7 @@ import types
 import pytest
 from billing_setup import database, encounter_with_charges, practice
 from event_setup import committed, subscriber_module
+from medoffice.testing import practice_today
 from remit_setup import claims_from_remittance, read_sample, reversal_835
 
 from medoffice_billing import encounters, posting, x12
@@ -147,7 +148,7 @@ def test_charges_posted_changed_and_voided_are_announced_for_accrual_books(make_
         "billing.charge_posted": lambda **values: charge(event_name="posted", **values),
         "billing.charge_voided": lambda **values: charge(event_name="voided", **values)})
     app = make_app(extra=[finance])
-    day = dt.date.today() - dt.timedelta(days=3)
+    day = practice_today() - dt.timedelta(days=3)
     with database(app):
         records = practice()
         encounter = encounter_with_charges(records, day, codes=("99213", "36415"))

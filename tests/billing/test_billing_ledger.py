@@ -2,12 +2,11 @@
 buckets aged from the day an amount became the patient's, the stored aging, and the ledger page."""
 from __future__ import annotations
 
-import datetime as dt
-
 from accounts_setup import adjudicate, days_ago, insured_visit, new_patient, self_pay_visit
 from billing_setup import database, practice
 from medoffice import settings
 from medoffice.models import AuditEvent
+from medoffice.testing import practice_today
 
 from medoffice_billing import aging, ledger
 from medoffice_billing.models import Claim, PatientAging
@@ -125,4 +124,4 @@ def test_a_patient_without_entries_has_zero_balances(app):
         patient = new_patient()
         assert ledger.patient_balances(patient.id) == ledger.Balances(0, 0)
         assert ledger.line_balances(patient.id) == [] and ledger.open_patient_lines(patient.id) == []
-        assert list(aging.patient_aging_query(dt.date.today(), patient.id).dicts()) == []
+        assert list(aging.patient_aging_query(practice_today(), patient.id).dicts()) == []

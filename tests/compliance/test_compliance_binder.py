@@ -9,12 +9,12 @@ import zipfile
 from click.testing import CliRunner
 from medoffice.cli import main
 from medoffice.models import AuditEvent, Patient, StaffMember
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, practice_today
 
 from medoffice_compliance import credentials, incidents, privacy, program, screening
 from medoffice_compliance.credentials import CredentialValues
 
-TODAY = dt.date.today()
+TODAY = practice_today()
 FACTORS = {"factor_nature": "n", "factor_recipient": "r", "factor_acquired": "a", "factor_mitigation": "m"}
 EXPECTED = {"summary.pdf", "policies.csv", "policy_acknowledgments.csv", "training.csv", "risk_register.csv",
             "business_associates.csv", "incidents.csv", "privacy_requests.csv", "credentials.csv", "screening.csv",

@@ -9,14 +9,14 @@ import io
 import pytest
 from medoffice import deadlines, files
 from medoffice.models import AuditEvent, StaffMember
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, practice_today
 
 from medoffice_compliance import credentials, plugin
 from medoffice_compliance.credentials import CredentialValues
 from medoffice_compliance.models import Credential, Verification
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-TODAY = dt.date.today()
+TODAY = practice_today()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from medoffice import documents
 from medoffice.contributions import DemoContext
 from medoffice.deadlines.models import Deadline
 from medoffice.models import Location, Patient, StaffMember
-from medoffice.testing import connected, create_test_user
+from medoffice.testing import connected, create_test_user, practice_today
 
 from medoffice_compliance import credentials, program
 from medoffice_compliance.demo import create_demo_data
@@ -20,7 +20,7 @@ from medoffice_compliance.models import (BusinessAssociate, Credential, Incident
 def test_demo_credentials_include_a_lapsed_licence_and_a_year_of_the_program(make_app):
     app = make_app(plugins=["compliance"])
     create_test_user(app, roles=("office_manager",))
-    today = dt.date.today()
+    today = practice_today()
     with connected(app):
         home = Location.create(name="Main", state="NV")
         first = StaffMember.create(first_name="Ann", last_name="Able", is_provider=True, npi="1234567893",

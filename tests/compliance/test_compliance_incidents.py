@@ -10,12 +10,12 @@ import pytest
 from medoffice import deadlines
 from medoffice.messages.models import OutboxMessage
 from medoffice.models import AuditEvent, Patient
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, practice_today
 
 from medoffice_compliance import incidents
 from medoffice_compliance.models import Incident, IncidentPatient
 
-TODAY = dt.date.today()
+TODAY = practice_today()
 FACTORS = {"factor_nature": "Names and dates of birth", "factor_recipient": "Unknown thief",
            "factor_acquired": "Unknown", "factor_mitigation": "Remote wipe failed"}
 

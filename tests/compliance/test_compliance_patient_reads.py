@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from medoffice.models import AuditEvent, Patient
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, practice_today
 
 from medoffice_compliance import incidents, privacy
 
@@ -18,9 +18,9 @@ def test_compliance_pages_that_show_patients_audit_the_read(make_app):
     with connected(app):
         patient = Patient.create(first_name="Rita", last_name="Rowe", date_of_birth=dt.date(1980, 5, 1),
                                  account_number="R1").id
-        request = privacy.receive(patient, "access", dt.date.today(), identity_verified=True, access_format="paper",
+        request = privacy.receive(patient, "access", practice_today(), identity_verified=True, access_format="paper",
                                   by="t")
-        incident = incidents.log(title="Lost chart", description="", occurred_on=None, discovered_on=dt.date.today(),
+        incident = incidents.log(title="Lost chart", description="", occurred_on=None, discovered_on=practice_today(),
                                  reported_by="", phi_involved=True, affected_by_state={"NV": 1}, by="t")
         incidents.add_patients(incident, [patient])
     ids = {"request_id": request.id, "incident_id": incident.id}

@@ -10,12 +10,12 @@ import pytest
 from medoffice import deadlines, messages
 from medoffice.messages.models import OutboxMessage
 from medoffice.models import AuditEvent, Patient
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, practice_today
 
 from medoffice_compliance import privacy
 from medoffice_compliance.models import PrivacyRequest
 
-TODAY = dt.date.today()
+TODAY = practice_today()
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ import types
 import pytest
 from medoffice import PluginInfo, deadlines, documents, files, hookimpl
 from medoffice.models import Role, StaffMember, User
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, practice_today
 
 from medoffice_compliance import jobs, program
 from medoffice_compliance.models import BusinessAssociate, RiskAssessment, RiskItem
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-TODAY = dt.date.today()
+TODAY = practice_today()
 
 
 @pytest.fixture

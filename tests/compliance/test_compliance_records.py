@@ -10,13 +10,13 @@ from types import SimpleNamespace
 import pytest
 from medoffice import files
 from medoffice.models import Patient
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, practice_today
 
 from medoffice_compliance import records, rules
 from medoffice_compliance.models import Destruction, LastService, LegalHold, RetentionRule
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-TODAY = dt.date.today()
+TODAY = practice_today()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from finance_setup import DAY, account, payment, publish_events
 from medoffice.events.models import EventRecord
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, practice_today
 
 from medoffice_finance.bank import import_statement
 from medoffice_finance.dayclose import DayCloseError, close_day, day_view, reopen_day
@@ -75,7 +75,7 @@ def test_closing_the_day_records_who_and_locks_its_deposits(day_app):
         assert DayClose.select().count() == 0
         void_deposit(Deposit.get_by_id(deposit.id), DAY, "bank refused")
         with pytest.raises(DayCloseError, match="happened"):
-            close_day(dt.date.today() + dt.timedelta(days=400), "future")
+            close_day(practice_today() + dt.timedelta(days=400), "future")
 
 
 def test_the_daily_close_page(day_app):

@@ -10,13 +10,10 @@ import peewee as pw
 from ..contributions import Column, ReportParam, ReportResult, ReportSpec
 from ..models import User
 from ..reports.core_reports import check_date_range
+from ..localtime import day_start_utc
 from ..settings import practice_timezone, today
 from .kinds import kind_title, kinds
 from .models import METHODS, Acknowledgment, Document, DocumentVersion
-
-
-def _local_midnight_utc(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=practice_timezone()).astimezone(dt.timezone.utc)
 
 
 def acknowledgments(start: dt.date, end: dt.date, kind: str | None = None) -> ReportResult:
@@ -32,8 +29,8 @@ def acknowledgments(start: dt.date, end: dt.date, kind: str | None = None) -> Re
              .join(DocumentVersion).join(Document)
              .switch(Acknowledgment).join(signer, on=(Acknowledgment.user == signer.id))
              .switch(Acknowledgment).join(recorder, pw.JOIN.LEFT_OUTER, on=(Acknowledgment.recorded_by == recorder.id))
-             .where((Acknowledgment.at >= _local_midnight_utc(start))
-                    & (Acknowledgment.at < _local_midnight_utc(end + dt.timedelta(days=1)))))
+             .where((Acknowledgment.at >= day_start_utc(start))
+                    & (Acknowledgment.at < day_start_utc(end + dt.timedelta(days=1)))))
     if kind:
         query = query.where(Document.kind == kind)
     zone = practice_timezone()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..db import is_sqlite, transaction, utcnow
-from ..settings import practice_timezone
+from ..localtime import day_start_utc
 from ..tasks import Failed, failure_text
 from .models import EventRecord, EventSubscriber
 from .registry import event_types, subscriptions
@@ -58,7 +58,7 @@ def start_time(start) -> dt.datetime | None:
     if start == "beginning":
         return None
     if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
-        return dt.datetime.combine(start, dt.time.min, tzinfo=practice_timezone()).astimezone(dt.timezone.utc)
+        return day_start_utc(start)
     raise ValueError(f"a subscription starts at 'beginning' or at a date, not {start!r}")
 
 

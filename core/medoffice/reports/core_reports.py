@@ -7,7 +7,8 @@ from peewee import JOIN, fn
 
 from ..contributions import ChartSpec, Column, ReportParam, ReportResult, ReportSpec
 from ..models import AuditEvent, Location, Patient
-from ..settings import practice_timezone, today
+from ..localtime import day_start_utc
+from ..settings import today
 
 NO_LOCATION = "(no location)"
 
@@ -48,10 +49,6 @@ def patients_by_location(provider: int | None = None) -> ReportResult:
     )
 
 
-def _local_midnight_utc(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=practice_timezone()).astimezone(dt.timezone.utc)
-
-
 def check_date_range(start: dt.date, end: dt.date, **_) -> dict[str, str]:
     """The end date may not come before the start date."""
     return {"end": "The end date must be on or after the start date."} if end < start else {}
@@ -61,8 +58,8 @@ def audit_activity(start: dt.date, end: dt.date, action: str | None = None) -> R
     """Audit entries per user and action between two practice-local dates (inclusive)."""
     entries = fn.COUNT(AuditEvent.id)
     query = (AuditEvent.select(AuditEvent.username, AuditEvent.action, entries.alias("entries"))
-             .where(AuditEvent.at >= _local_midnight_utc(start),
-                    AuditEvent.at < _local_midnight_utc(end + dt.timedelta(days=1))))
+             .where(AuditEvent.at >= day_start_utc(start),
+                    AuditEvent.at < day_start_utc(end + dt.timedelta(days=1))))
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     query = (query.group_by(AuditEvent.username, AuditEvent.action)

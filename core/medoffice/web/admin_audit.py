@@ -17,6 +17,7 @@ from ..auth.access import can, requires
 from ..csvexport import CsvWriter
 from ..db import db, transaction
 from ..limits import MAX_ID, DateInRange
+from ..localtime import day_start_utc
 from ..models import AuditEvent, Patient
 from ..prepared import slot
 from ..settings import practice_timezone
@@ -71,11 +72,6 @@ def _patient_id(text: str) -> int:
     return Patient.get(Patient.account_number == text.upper()).id
 
 
-def _day_start_utc(day: dt.date) -> dt.datetime:
-    """Midnight of ``day`` where the practice is, as UTC."""
-    return dt.datetime.combine(day, dt.time(), practice_timezone()).astimezone(dt.timezone.utc)
-
-
 def filter_values(form: AuditFilterForm) -> dict:
     """The (validated) filters given, as the query compares them: by filter name."""
     data = form.data
@@ -90,9 +86,9 @@ def filter_values(form: AuditFilterForm) -> dict:
     if data.get("emergency"):
         values["emergency"] = True
     if data.get("start"):
-        values["start"] = _day_start_utc(data["start"])
+        values["start"] = day_start_utc(data["start"])
     if data.get("end"):
-        values["end"] = _day_start_utc(data["end"] + dt.timedelta(days=1))
+        values["end"] = day_start_utc(data["end"] + dt.timedelta(days=1))
     return values
 
 

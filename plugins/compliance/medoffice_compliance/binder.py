@@ -14,6 +14,7 @@ from flask import current_app
 from medoffice import audit, documents
 from medoffice.csvexport import CsvWriter
 from medoffice.db import transaction, utcnow
+from medoffice.localtime import days_utc
 from medoffice.models import AuditEvent, StaffMember, User
 from peewee import JOIN, fn
 
@@ -31,11 +32,6 @@ class Section:
     header: list[str]
     rows: list[list] = field(default_factory=list)
     summary: str = ""
-
-
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    return (dt.datetime.combine(start, dt.time.min, tzinfo=dt.timezone.utc),
-            dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.timezone.utc))
 
 
 def _policies(today: dt.date) -> tuple[Section, Section]:
@@ -164,7 +160,7 @@ def _screening(start: dt.date, end: dt.date) -> Section:
     section = Section("screening.csv", "Exclusion screening history",
                       ["run_at", "run_by", "lists", "screened", "possible_matches", "person", "list_entry", "source",
                        "list_date", "matched_on", "status", "note", "reviewed_by"])
-    low, high = _bounds(start, end)
+    low, high = days_utc(start, end)
     runs = list(ScreeningRun.select().where((ScreeningRun.run_at >= low) & (ScreeningRun.run_at < high))
                 .order_by(ScreeningRun.run_at))
     matches: dict[int, list] = {}
@@ -185,7 +181,7 @@ def _screening(start: dt.date, end: dt.date) -> Section:
 
 def _audit(start: dt.date, end: dt.date) -> Section:
     section = Section("audit_log_summary.csv", "Audit log summary", ["action", "entries"])
-    low, high = _bounds(start, end)
+    low, high = days_utc(start, end)
     count = fn.COUNT(AuditEvent.id)
     for action, entries in (AuditEvent.select(AuditEvent.action, count)
                             .where((AuditEvent.at >= low) & (AuditEvent.at < high))

@@ -42,7 +42,7 @@ def _import(source: str, file: str, list_date: dt.datetime | None, as_json: bool
     path = Path(file)
     try:
         result = screening.import_list(source, path.read_bytes(), list_date=(list_date.date() if list_date
-                                                                            else dt.date.today()),
+                                                                            else today()),
                                        file_name=path.name, by="cli")
     except screening.ImportRefused as refused:
         if as_json:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from medoffice import audit, deadlines, files
+from medoffice import audit, deadlines, files, settings
 from medoffice.db import transaction, utcnow
 from medoffice.models import Location, StaffMember, User
 
@@ -168,7 +168,7 @@ def add_verification(credential: Credential, verified_on: dt.date, source: str, 
     """Log a primary-source verification (with its evidence file when given)."""
     if not source.strip():
         raise CredentialError("Say where it was verified (the board's site, the NPPES registry...).", "source")
-    if verified_on > dt.date.today() + dt.timedelta(days=1):
+    if verified_on > settings.today() + dt.timedelta(days=1):
         raise CredentialError("A verification cannot be dated in the future.", "verified_on")
     with transaction():
         verification = Verification.create(credential=credential, verified_on=verified_on, verified_by=by,

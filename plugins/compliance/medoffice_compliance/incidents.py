@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from medoffice import audit, deadlines, messages
+from medoffice import audit, deadlines, messages, settings
 from medoffice.db import transaction, utcnow
 from medoffice.messages import MessageTemplate, TemplateField
 from peewee import JOIN, fn
@@ -69,7 +69,7 @@ def affected(incident: Incident) -> dict[str, int]:
 def log(*, title: str, description: str, occurred_on: dt.date | None, discovered_on: dt.date, reported_by: str,
         phi_involved: bool, affected_by_state: dict[str, int], by: str, today: dt.date | None = None) -> Incident:
     """Log an incident (validated first; nothing written when refused)."""
-    today = today or dt.date.today()
+    today = today or settings.today()
     if not title.strip():
         raise IncidentError("Give the incident a short title (no patient names).", "title")
     if discovered_on > today:
@@ -129,7 +129,7 @@ def sync_deadlines(incident: Incident) -> None:
 def assess(incident: Incident, factors: dict[str, str], decision: str, reasoning: str, *, by: str,
            today: dt.date | None = None) -> Incident:
     """Record the four-factor risk assessment and its decision; a breach starts its clocks."""
-    today = today or dt.date.today()
+    today = today or settings.today()
     if decision not in dict(rules.DECISIONS):
         raise IncidentError("Choose the decision.", "decision")
     missing = [name for name, _ in rules.FACTORS if not (factors.get(name) or "").strip()]
@@ -167,7 +167,7 @@ def add_patients(incident: Incident, patient_ids: list[int]) -> int:
 def send_notices(incident: Incident, wording: dict[str, str], *, by: str, today: dt.date | None = None) -> int:
     """Queue the breach notice letter to every named patient not yet sent one; records the day
     the individuals were notified. Nothing is queued unless the incident is a breach."""
-    today = today or dt.date.today()
+    today = today or settings.today()
     if incident.decision != "breach":
         raise IncidentError("Notices go out once the assessment decided the incident is a breach.")
     for name in ("what_happened", "information", "our_steps", "your_steps"):
@@ -205,7 +205,7 @@ def record_notice(incident: Incident, what: str, on: dt.date) -> None:
         raise IncidentError("Unknown notice.")
     if incident.decision != "breach":
         raise IncidentError("Only a breach owes notices.")
-    if on > dt.date.today() or on < incident.discovered_on:
+    if on > settings.today() or on < incident.discovered_on:
         raise IncidentError("The notice date lies between the discovery and today.", "on")
     with transaction():
         setattr(incident, f"{what}_notified_on", on)

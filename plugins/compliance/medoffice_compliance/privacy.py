@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from medoffice import audit, deadlines, messages
+from medoffice import audit, deadlines, messages, settings
 from medoffice.db import transaction
 from medoffice.messages import MessageTemplate, TemplateField
 
@@ -90,7 +90,7 @@ def sync_deadline(request: PrivacyRequest) -> None:
 def receive(patient_id: int, kind: str, received_on: dt.date, *, identity_verified: bool, details: str = "",
             access_format: str = "", fee_cents: int = 0, by: str, today: dt.date | None = None) -> PrivacyRequest:
     """Log a request the day it was received; its clock starts then."""
-    today = today or dt.date.today()
+    today = today or settings.today()
     if kind not in rules.REQUEST_BY_KEY:
         raise PrivacyError("Choose the kind of request.", "kind")
     if received_on > today:
@@ -116,7 +116,7 @@ def extend(request: PrivacyRequest, reason: str, *, by: str, today: dt.date | No
     """Take the one extension: the written notice (a letter through core's messages) is queued in
     the same transaction, so there is no extension without its notice, and none after the first
     period ended."""
-    today = today or dt.date.today()
+    today = today or settings.today()
     if request.status != "open":
         raise PrivacyError("The request is already answered.")
     problem = rules.extension_problem(_kind(request), request.received_on, request.extended_on is not None, today)
@@ -168,7 +168,7 @@ def decide(request: PrivacyRequest, decision: str, reason: str, *, by: str, send
            today: dt.date | None = None) -> PrivacyRequest:
     """Answer the request (completed/granted or denied with its reason) and queue the answer as a
     letter; an accounting of disclosures answers with the six years' disclosures."""
-    today = today or dt.date.today()
+    today = today or settings.today()
     if request.status != "open":
         raise PrivacyError("The request is already answered.")
     if decision not in dict(DECISIONS):
@@ -219,7 +219,7 @@ def log_disclosure(patient_id: int, disclosed_on: dt.date, recipient: str, descr
     """Log a disclosure an accounting must list."""
     if not recipient.strip() or not description.strip() or not purpose.strip():
         raise PrivacyError("Give to whom, what and why.", "recipient")
-    if disclosed_on > dt.date.today():
+    if disclosed_on > settings.today():
         raise PrivacyError("A disclosure cannot be dated in the future.", "disclosed_on")
     with transaction():
         row = Disclosure.create(patient=patient_id, disclosed_on=disclosed_on, recipient=recipient.strip()[:200],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from medoffice import audit, deadlines, documents, files
+from medoffice import audit, deadlines, documents, files, settings
 from medoffice.db import transaction
 from medoffice.models import StaffMember
 from peewee import JOIN, fn
@@ -84,7 +84,7 @@ def record_training(staff_id: int, course: str, completed_on: dt.date, *, by: st
     """Log a completed HIPAA training."""
     if not course.strip():
         raise ProgramError("Name the course.", "course")
-    if completed_on > dt.date.today():
+    if completed_on > settings.today():
         raise ProgramError("Training cannot be completed in the future.", "completed_on")
     if StaffMember.get_or_none(StaffMember.id == staff_id) is None:
         raise ProgramError("Choose a staff member.", "staff_id")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from medoffice import audit, files
+from medoffice import audit, files, settings
 from medoffice.db import transaction
 from medoffice.events import Subscription
 from medoffice.models import Patient
-from peewee import fn
+from peewee import EXCLUDED, Value, fn
 
 from . import rules
 from .models import Destruction, LastService, LegalHold, RetentionRule
@@ -62,13 +62,15 @@ def rule_for(record_type: str, state: str) -> RetentionRule | None:
 
 
 def note_service(event) -> None:
-    """Keep the patient's latest date of service from a billing charge event (idempotent)."""
-    patient_id, day = event.data["patient_id"], event.data["effective_date"]
-    updated = (LastService.update(last_service_on=day)
-               .where((LastService.patient == patient_id) & (LastService.last_service_on < day)).execute())
-    if not updated and not LastService.select().where(LastService.patient == patient_id).exists():
-        if Patient.select().where(Patient.id == patient_id).exists():
-            LastService.create(patient=patient_id, last_service_on=day)
+    """Keep the patient's latest date of service from a billing charge event (idempotent): one upsert, so a
+    charge costs the same statements whether the patient is new here, later or earlier than what is kept."""
+    patient_id, day = event.data["patient_id"], dt.date.fromisoformat(str(event.data["effective_date"]))
+    (LastService.insert_from(Patient.select(Patient.id, Value(day)).where(Patient.id == patient_id),
+                             [LastService.patient, LastService.last_service_on])
+     .on_conflict(conflict_target=[LastService.patient],
+                  update={LastService.last_service_on: EXCLUDED.last_service_on},
+                  where=LastService.last_service_on < EXCLUDED.last_service_on)
+     .execute())
 
 
 SUBSCRIPTION = Subscription("compliance.last_service", ["billing.charge_posted"], note_service,
@@ -141,7 +143,7 @@ def record_destruction(patient_id: int, record_type: str, destroyed_on: dt.date,
         raise RecordsError("These records are under a legal hold: they may not be destroyed.")
     if not method.strip() or not witness.strip():
         raise RecordsError("Give the method and the witness.", "method")
-    if destroyed_on > dt.date.today():
+    if destroyed_on > settings.today():
         raise RecordsError("A destruction cannot be dated in the future.", "destroyed_on")
     with transaction():
         row = Destruction.create(patient=patient_id, record_type=record_type.strip()[:60] or MEDICAL_RECORD,

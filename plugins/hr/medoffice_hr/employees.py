@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from medoffice import audit, deadlines, files
+from medoffice import audit, deadlines, files, settings
 from medoffice.db import transaction, utcnow
 from medoffice.models import StaffMember, User
 
@@ -194,7 +194,7 @@ def set_sensitive(employment: Employment, values: dict[str, str]) -> list[str]:
                 born = dt.date.fromisoformat(value)
             except ValueError:
                 raise HrError("Give the date of birth as YYYY-MM-DD.", field) from None
-            if not dt.date(1900, 1, 1) <= born <= dt.date.today():
+            if not dt.date(1900, 1, 1) <= born <= settings.today():
                 raise HrError("That date of birth is not possible.", field)
         clean[field] = value
     changed = [f for f, v in clean.items() if v != _readable(employment, f)]
