@@ -9,8 +9,9 @@ import re
 import pytest
 from accounts_setup import days_ago, insured_visit
 from billing_setup import database, practice
-from medoffice.db import utcnow
+from medoffice.localtime import day_start_utc
 from medoffice.models import AuditEvent
+from medoffice.testing import practice_today
 from remit_setup import claims_from_remittance, make_835
 
 from medoffice_billing import claims, posting, x12
@@ -85,7 +86,7 @@ def test_each_denied_line_with_its_reasons_in_words_and_no_routine_lines(app, cl
 
 def test_filters_by_payer_reason_and_age_and_every_sort(app, client_as, denied_claims):
     with database(app):
-        old = utcnow() - dt.timedelta(days=40)
+        old = day_start_utc(practice_today() - dt.timedelta(days=40)) + dt.timedelta(hours=12)
         LineTransaction.update(posted_at=old).where(LineTransaction.claim == denied_claims["DENA"].id).execute()
         rushmore = Payer.get(Payer.name == "RUSHMORE LIFE").id
     biller = client_as("billing")

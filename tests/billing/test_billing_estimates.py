@@ -116,6 +116,19 @@ def test_today_lists_estimates_due_and_disputes(app):
         assert titles == {"Good Faith Estimate to deliver": 1}
 
 
+def test_on_a_friday_today_lists_the_estimates_due_on_monday(app):
+    friday, monday = dt.date(2026, 12, 4), dt.date(2026, 12, 7)
+    with database(app):
+        records = practice()
+        self_pay(records)
+        made = create_estimate(records["patient"].id, {"service_date": friday + dt.timedelta(days=7),
+                                                       "scheduled_on": friday}, [("99213", 1)])
+        assert made.due_by == monday
+        with app.test_request_context():
+            assert [item.count for item in estimates.work_items(friday)] == [1]
+            assert estimates.work_items(friday - dt.timedelta(days=1)) == []  # Thursday: not due by Friday
+
+
 def test_the_estimate_pages(app, client_as):
     with database(app):
         records = practice()

@@ -19,6 +19,7 @@ from functools import reduce
 from operator import or_
 
 from medoffice import prepared
+from medoffice.localtime import day_start_utc
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, fn
 
@@ -113,9 +114,9 @@ def claim_count() -> int:
 
 
 def denied_before(today: dt.date, days: int):
-    """A denial posted before this time is at least ``days`` old on ``today`` (ages count UTC days, as shown),
-    as the database stores it (the slot sits in a COALESCE, which passes no column conversion on)."""
-    return LT.posted_at.db_value(dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), dt.timezone.utc))
+    """A denial posted before this time is at least ``days`` old on ``today`` (ages count the practice's days, as
+    shown), as the database stores it (the slot sits in a COALESCE, which passes no column conversion on)."""
+    return LT.posted_at.db_value(day_start_utc(today - dt.timedelta(days=days - 1)))
 
 
 def open_entries(claim_id: int) -> list[RemitClaim]:

@@ -270,8 +270,9 @@ def estimates_job() -> str:
 
 
 def work_items(today: dt.date) -> list[WorkItem]:
-    """Today: estimates to deliver by tomorrow, and accounts open to the patient-provider dispute process."""
-    to_deliver = (GoodFaithEstimate.status == "draft") & (GoodFaithEstimate.due_by <= today + dt.timedelta(days=1))
+    """Today: estimates to deliver by the next business day (on a Friday, those due Monday), and accounts open to
+    the patient-provider dispute process."""
+    to_deliver = (GoodFaithEstimate.status == "draft") & (GoodFaithEstimate.due_by <= add_business_days(today, 1))
     due, flagged = (GoodFaithEstimate.select(fn.SUM(Case(None, [(to_deliver, 1)], 0)),
                                              fn.SUM(Case(None, [(OPEN_DISPUTE, 1)], 0))).tuples().get())
     items = []

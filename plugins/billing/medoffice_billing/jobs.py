@@ -6,6 +6,7 @@ import datetime as dt
 
 from medoffice import JobSpec, SettingSpec, audit, settings
 from medoffice.db import transaction, utcnow
+from medoffice.localtime import day_start_utc, to_local
 from medoffice.money import format_cents
 
 from . import aging, clearinghouse, estimates, plans, statements
@@ -47,9 +48,9 @@ def follow_up_days() -> int:
 
 
 def unanswered_condition(today: dt.date, days: int):
-    """Claims submitted ``days`` or more ago that no payer has answered (still submitted or accepted)."""
-    cutoff = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(23, 59, 59), dt.timezone.utc)
-    return Claim.status.in_(FOLLOW_UP_STATES) & (Claim.submitted_at <= cutoff)
+    """Claims submitted ``days`` or more of the practice's days ago that no payer has answered (still submitted
+    or accepted)."""
+    return Claim.status.in_(FOLLOW_UP_STATES) & (Claim.submitted_at < day_start_utc(today - dt.timedelta(days=days - 1)))
 
 
 def flag_follow_ups(today: dt.date | None = None) -> int:
@@ -69,7 +70,7 @@ def flag_follow_ups(today: dt.date | None = None) -> int:
             ClaimEvent.insert_many([{
                 "claim": c.id, "at": now, "username": "system", "action": "follow_up", "from_status": c.status,
                 "to_status": c.status,
-                "reason": f"No answer from the payer {(today - c.submitted_at.date()).days} days after submission: "
+                "reason": f"No answer from the payer {(today - to_local(c.submitted_at).date()).days} days after submission: "
                           "check the claim's status with the payer."} for c in due[start:start + 500]]).execute()
         audit.record_many([{"action": "billing.claim.follow_up", "object_type": "billing_claim", "object_id": claim.id,
                             "patient_id": claim.patient_id,

@@ -9,6 +9,7 @@ from flask import abort, redirect, request, url_for
 from markupsafe import Markup
 from medoffice import prepared, settings
 from medoffice.auth import requires
+from medoffice.localtime import to_local
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import notify, render_page
@@ -45,7 +46,7 @@ def _columns(payer_names: dict[int, str], user_names: dict[int, str]) -> list[Ta
 
     def age(row):
         at = row.posted_at or row.status_changed_at
-        return (today - at.date()).days if at else None
+        return (today - to_local(at).date()).days if at else None
 
     def amount(row):
         return -row.amount_cents if row.entry_id else row.total_charge_cents

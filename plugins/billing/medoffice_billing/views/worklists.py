@@ -7,6 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import prepared, settings
 from medoffice.auth import requires
+from medoffice.localtime import to_local
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.prepared import slot
@@ -81,7 +82,7 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
             TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: payer_names.get(c.payer_id, "")),
             TableColumn("service_date", "Service date", sort=Claim.service_date, kind="date"),
             TableColumn("age", "Days since sent", sort=Claim.submitted_at, numeric=True,
-                        value=lambda c: (today - c.submitted_at.date()).days if c.submitted_at else ""),
+                        value=lambda c: (today - to_local(c.submitted_at).date()).days if c.submitted_at else ""),
             TableColumn("status", "Status", sort=Claim.status, value=lambda c: STATE_LABELS[c.status]),
             TableColumn("total", "Charges", sort=Claim.total_charge_cents, numeric=True,
                         value=lambda c: format_cents(c.total_charge_cents)),

@@ -4,13 +4,14 @@ register, the CSV export for an outside provider, the direct-deposit (NACHA) fil
 Form 941 and W-2 figures."""
 from __future__ import annotations
 
-import csv
 import io
+from decimal import Decimal
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from medoffice import audit, settings
 from medoffice.auth import can, requires
+from medoffice.csvexport import Cents, CsvWriter
 from medoffice.db import transaction, utcnow
 from medoffice.models import StaffMember
 from medoffice.money import parse_cents
@@ -162,22 +163,22 @@ def payroll_csv(pay_run_id: int):
     """The run for a payroll provider: hours, rates and earnings per employee, as CSV."""
     run = _posted_or_404(pay_run_id)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = CsvWriter(out)
     writer.writerow(["employee_id", "last_name", "first_name", "period_start", "period_end", "pay_date", "basis",
                      "rate", "regular_hours", "overtime_hours", "leave_hours", "regular_pay", "overtime_pay",
                      "leave_pay", "bonus", "gross", "pretax_401k", "pretax_section_125", "post_tax_deductions"])
 
-    def money(cents):
-        return f"{cents // 100}.{cents % 100:02d}" if cents >= 0 else f"-{(-cents) // 100}.{(-cents) % 100:02d}"
+    def hours(minutes: int) -> Decimal:
+        return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
 
     for stub in PayStub.select(PayStub, Employment, StaffMember).join(Employment).join(
             StaffMember, on=(Employment.staff == StaffMember.id)).where(PayStub.run == run).order_by(StaffMember.last_name):
         writer.writerow([stub.employment.staff_id, stub.employment.staff.last_name, stub.employment.staff.first_name,
-                         run.period_start.isoformat(), run.period_end.isoformat(), run.pay_date.isoformat(), stub.basis,
-                         money(stub.rate_cents), f"{stub.regular_minutes / 60:.2f}", f"{stub.overtime_minutes / 60:.2f}",
-                         f"{stub.leave_minutes / 60:.2f}", money(stub.regular_cents), money(stub.overtime_cents),
-                         money(stub.leave_cents), money(stub.bonus_cents), money(stub.gross_cents),
-                         money(stub.pretax_401k_cents), money(stub.pretax_125_cents), money(stub.posttax_cents)])
+                         run.period_start, run.period_end, run.pay_date, stub.basis, Cents(stub.rate_cents),
+                         hours(stub.regular_minutes), hours(stub.overtime_minutes), hours(stub.leave_minutes),
+                         *(Cents(c) for c in (stub.regular_cents, stub.overtime_cents, stub.leave_cents,
+                                              stub.bonus_cents, stub.gross_cents, stub.pretax_401k_cents,
+                                              stub.pretax_125_cents, stub.posttax_cents))])
     with transaction():
         audit.record("hr.pay_run.export", "hr_pay_run", run.id, detail={"format": "csv"})
     response = Response(out.getvalue(), mimetype="text/csv")
