@@ -1,22 +1,11 @@
 """Marketing in a real browser against a served demo instance: a kiosk survey answered and its detractor
 worked to closed; a campaign with spend and its cost per new patient; a recall list sent by e-mail and
-by letter through the consent gate. The served instance and chromium fixtures are the browser suite's."""
+by letter through the consent gate."""
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
-
-_spec = importlib.util.spec_from_file_location("browser_fixtures", Path(__file__).parent.parent / "browser" / "conftest.py")
-_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_fixtures)
-live_server, browser, page, admin_page = _fixtures.live_server, _fixtures.browser, _fixtures.page, _fixtures.admin_page
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(_fixtures.CHROMIUM).exists(), reason=f"{_fixtures.CHROMIUM} is not installed")]
 
 
 def test_a_kiosk_survey_is_answered_and_its_detractor_worked_to_closed(admin_page):
