@@ -1,4 +1,4 @@
-"""Booking billing's events: the durable-event handler that turns each one into a journal entry.
+"""Booking billing's and payroll's events: the durable-event handler that turns each one into a journal entry.
 
 Idempotent twice over: core delivers an event once per cursor move (the handler's writes commit with
 it), and the booked-event row, unique by the event's position, makes a repeat a no-op even so.
@@ -13,14 +13,15 @@ from .books import basis
 from .journal import JournalError, LineInput, post_entry
 from .models import BookedEvent, PostingRule
 from .periods import closed_months, first_open_day
-from .rules import BOOKED_EVENTS, EVENT_TITLES, choose, posting
+from .rules import BILLING_EVENTS, EVENT_TITLES, PAYROLL_EVENTS, choose, posting
 
 SUBSCRIPTION_NAME = "finance.billing"
+PAYROLL_SUBSCRIPTION_NAME = "finance.payroll"
 
 
 def _memo(event: Event, booked_on) -> str:
     data = event.data
-    parts = [data.get("party") or "", data.get("kind") or "", data.get("method") or "",
+    parts = [data.get("party") or "", (data.get("kind") or "").replace("_", " "), data.get("method") or "",
              data.get("group_code") or "", data.get("carc") or data.get("reason_code") or "",
              data.get("reference") or ""]
     memo = EVENT_TITLES[event.name] + ": " + ", ".join(p for p in parts if p)
@@ -30,7 +31,8 @@ def _memo(event: Event, booked_on) -> str:
 
 
 def book_event(event: Event) -> BookedEvent | None:
-    """Book one billing event by its posting rule; returns its booked-event row (None when already booked).
+    """Book one billing or payroll event by its posting rule; returns its booked-event row (None when already
+    booked).
 
     :raises Failed: no rule matches, or the rule's accounts refuse the posting (an inactive account):
         the subscriber stops at this event and the message shows on Admin → Events until it is fixed.
@@ -53,7 +55,7 @@ def book_event(event: Event) -> BookedEvent | None:
         lines = [LineInput(booking.debit_account_id, debit_cents=booking.amount_cents, location_id=location),
                  LineInput(booking.credit_account_id, credit_cents=booking.amount_cents, location_id=location)]
         try:
-            entry = post_entry(day, _memo(event, day), lines, kind="billing",
+            entry = post_entry(day, _memo(event, day), lines, kind=event.name.split(".")[0],
                                audit_detail={"event": event.position, "event_name": event.name})
         except JournalError as exc:
             raise Failed(f"Event {event.position} ({event.name}) by rule {rule.id}: {exc}") from None
@@ -65,5 +67,7 @@ def book_event(event: Event) -> BookedEvent | None:
                               payer_id=data.get("payer_id"))
 
 
-BILLING_SUBSCRIPTION = Subscription(SUBSCRIPTION_NAME, BOOKED_EVENTS, book_event,
+BILLING_SUBSCRIPTION = Subscription(SUBSCRIPTION_NAME, BILLING_EVENTS, book_event,
                                     title="Finance books billing's money")
+PAYROLL_SUBSCRIPTION = Subscription(PAYROLL_SUBSCRIPTION_NAME, PAYROLL_EVENTS, book_event,
+                                    title="Finance books payroll")

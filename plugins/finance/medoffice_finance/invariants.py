@@ -4,7 +4,8 @@ Billing's side is read from the durable event log itself (``core_event``: what b
 its own words, in the transactions that changed its ledger), never from billing's tables:
 
 - the journal balances: all posted debits equal all posted credits;
-- nothing unbooked: every billing event finance books has its booked-event row;
+- nothing unbooked: every billing and payroll event finance books, and every marketing spend it enters as
+  a bill, has its booked-event row;
 - money received: what billing says it received (payments, less payers' provider-level adjustments)
   equals what the books hold in the money-in-transit accounts (undeposited funds, EFTs and card
   settlements in transit) plus what was deposited out of them;
@@ -26,6 +27,9 @@ from .balances import account_balances, journal_totals
 from .books import basis
 from .models import Account, BookedEvent, JournalEntry, JournalLine
 from .rules import BOOKED_EVENTS
+from .spend import SPEND_EVENT
+
+HANDLED_EVENTS = (*BOOKED_EVENTS, SPEND_EVENT)
 
 MONEY_ROLES = ("undeposited_funds", "eft_in_transit", "card_in_transit")
 RECEIVABLE_ROLES = ("ar_patient", "ar_insurance")  # the transfers clearing account is in transit
@@ -68,15 +72,15 @@ def check_balanced() -> Invariant:
 
 
 def check_unbooked() -> Invariant:
-    """Every billing event of the log that finance books has been booked."""
-    logged = (EventRecord.select().where(EventRecord.name.in_(list(BOOKED_EVENTS))
+    """Every event of the log that finance books (billing's, payroll's, marketing's spend) has been booked."""
+    logged = (EventRecord.select().where(EventRecord.name.in_(list(HANDLED_EVENTS))
                                          & EventRecord.position.is_null(False)).count())
     booked = BookedEvent.select().count()
-    title = "Every billing event is booked"
+    title = "Every event finance books is booked"
     if logged == booked:
-        return Invariant("finance.unbooked", title, "ok", f"{booked:,} billing events booked, none waiting.")
+        return Invariant("finance.unbooked", title, "ok", f"{booked:,} events booked, none waiting.")
     return Invariant("finance.unbooked", title, "fail",
-                     f"{logged - booked:,} of {logged:,} billing events are not booked: see Admin, Events.")
+                     f"{logged - booked:,} of {logged:,} events are not booked: see Admin, Events.")
 
 
 def money_held() -> int:

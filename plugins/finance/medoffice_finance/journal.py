@@ -23,7 +23,7 @@ from .periods import closed_period_of, ensure_periods
 
 KINDS = {"manual": "Manual", "opening": "Opening balances", "billing": "Billing", "reversal": "Reversal",
          "closing": "Year-end close", "deposit": "Deposit", "bank": "Bank line", "bill": "Bill",
-         "bill_payment": "Bill payment"}
+         "bill_payment": "Bill payment", "hr": "Payroll"}
 
 
 class JournalError(ValueError):
@@ -127,6 +127,8 @@ def post_entry(entry_date: dt.date, memo: str, lines: list[LineInput], *, kind: 
 OWNED_KINDS = {
     "billing": "This entry was booked from billing's event: correct it in billing (a void or reversal there "
                "books its reversal here), or the books would drift from billing's figures.",
+    "hr": "This entry was booked from a posted pay run: correct it with a correcting run in HR (its lines book "
+          "the reversal here).",
     "deposit": "This entry is a deposit slip's: void the slip on its page, so its payments wait for the bank again.",
     "closing": "This entry closed a year: reopen the year on the periods page instead.",
     "bill": "This entry booked a bill: void the bill on its page, so payables and the bill agree.",

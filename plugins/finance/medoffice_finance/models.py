@@ -57,7 +57,7 @@ class BudgetLine(BaseModel):
 class JournalEntry(BaseModel):
     """A journal entry: balanced lines on one date. Immutable once posted; undone by a reversing entry.
 
-    ``kind``: manual, opening, billing (booked from an event), reversal, closing (year end), deposit.
+    ``kind``: manual, opening, billing or hr (booked from an event), reversal, closing (year end), deposit.
     """
 
     entry_date = pw.DateField()
@@ -159,7 +159,7 @@ class PostingRule(BaseModel):
     basis = pw.CharField(max_length=8, default="any")
     party = pw.CharField(max_length=10, default="")
     method = pw.CharField(max_length=10, default="")
-    kind = pw.CharField(max_length=12, default="")
+    kind = pw.CharField(max_length=40, default="")
     group_code = pw.CharField(max_length=2, default="")
     books = pw.BooleanField(default=True)
     debit_account = pw.ForeignKeyField(Account, null=True, backref="+", on_delete="RESTRICT")

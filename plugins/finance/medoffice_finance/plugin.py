@@ -6,7 +6,7 @@ from medoffice.deadlines import DeadlineKind
 from medoffice.files import DOCUMENTS, AttachmentKind
 from medoffice import CheckResult, NavItem, Permission, PluginInfo, SettingSpec, Widget, WorkItem, hookimpl
 
-from .booking import BILLING_SUBSCRIPTION
+from .booking import BILLING_SUBSCRIPTION, PAYROLL_SUBSCRIPTION
 from .cli import finance
 from .dayclose import DAY_CLOSED, DAY_REOPENED
 from .payables import DEADLINE_KIND
@@ -16,15 +16,16 @@ from .invariants import run_all
 from .jobs import finance_jobs
 from .models import FINANCE_MODELS
 from .reports import finance_reports
+from .spend import SPEND_SUBSCRIPTION
 from .views import bp
 
 PLUGIN = PluginInfo(
     name="finance",
     title="Finance",
     version="0.1.0",
-    description="The practice's books: chart of accounts, double-entry journal, month and year close, and "
-                "billing's money booked from its events.",
-    uses=("billing",),
+    description="The practice's books: chart of accounts, double-entry journal, month and year close, "
+                "billing's money and payroll booked from their events, marketing's spend as bills to pay.",
+    uses=("billing", "hr"),
 )
 
 MANAGERS = ("admin", "office_manager")
@@ -131,7 +132,7 @@ def medoffice_event_types():
 
 @hookimpl
 def medoffice_event_subscriptions():
-    return [BILLING_SUBSCRIPTION]
+    return [BILLING_SUBSCRIPTION, PAYROLL_SUBSCRIPTION, SPEND_SUBSCRIPTION]
 
 
 @hookimpl

@@ -22,7 +22,7 @@ FIELDS = ("event_name", "basis", "party", "method", "kind", "group_code", "books
 
 def _check(values: dict, rule: PostingRule | None) -> None:
     if values["event_name"] not in BOOKED_EVENTS:
-        raise RuleError("Choose one of billing's events.", "event_name")
+        raise RuleError("Choose one of the events finance books.", "event_name")
     if values["books"]:
         for side in ("debit_account", "credit_account"):
             account = Account.get_or_none(Account.id == values[side]) if values[side] else None

@@ -1,4 +1,4 @@
-"""Posting rules: which accounts one billing event is booked to (pure logic; the rules are data).
+"""Posting rules: which accounts one billing or payroll event is booked to (pure logic; the rules are data).
 
 A rule names an event type and conditions on its fields (basis of the books, party, method, kind,
 CAS group code), each blank for "any". The matching rule with the most conditions set wins (ties: the
@@ -20,8 +20,11 @@ NORMAL_SIGN = {
     "billing.provider_adjustment_posted": 1,  # positive reduced the payer's payment
     "billing.charge_posted": 1,
     "billing.charge_voided": 1,  # its amount is negative: it swaps the charge's accounts
+    "hr.payroll_journal_line": 1,  # a correcting run's negative lines swap the accounts
 }
 BOOKED_EVENTS = tuple(NORMAL_SIGN)
+BILLING_EVENTS = tuple(name for name in BOOKED_EVENTS if name.startswith("billing."))
+PAYROLL_EVENTS = ("hr.payroll_journal_line",)
 CONDITIONS = ("party", "method", "kind", "group_code")
 EVENT_TITLES = {
     "billing.payment_posted": "Payment received",
@@ -30,6 +33,18 @@ EVENT_TITLES = {
     "billing.provider_adjustment_posted": "Provider-level adjustment (PLB)",
     "billing.charge_posted": "Charge",
     "billing.charge_voided": "Charge removed",
+    "hr.payroll_journal_line": "Payroll",
+}
+# What a rule's "kind" condition can name: billing's adjustment kinds and the payroll journal's lines.
+KIND_TITLES = {
+    "adjustment": "Adjustment", "writeoff": "Write-off", "transfer": "Transfer",
+    "net_pay": "Payroll: net pay", "employee_federal_income_tax": "Payroll: federal income tax withheld",
+    "employee_social_security": "Payroll: social security withheld",
+    "employee_medicare": "Payroll: Medicare withheld", "employee_additional_medicare": "Payroll: additional Medicare withheld",
+    "employee_state_income_tax": "Payroll: state income tax withheld", "employee_401k": "Payroll: 401(k) deferral",
+    "employee_section_125": "Payroll: section 125 deduction", "employee_post_tax": "Payroll: after-tax deduction",
+    "employer_social_security": "Payroll: employer social security", "employer_medicare": "Payroll: employer Medicare",
+    "employer_futa": "Payroll: federal unemployment (FUTA)", "employer_suta": "Payroll: state unemployment (SUTA)",
 }
 
 

@@ -1,4 +1,4 @@
-"""Posting rules: the settings page that says how each kind of billing event is booked."""
+"""Posting rules: the settings page that says how each kind of billing or payroll event is booked."""
 from __future__ import annotations
 
 from flask import abort, redirect, url_for
@@ -12,7 +12,7 @@ from wtforms.validators import Length, Optional
 from ..books import BASES, anything_posted, books
 from ..models import Account, PostingRule
 from ..rule_service import RuleError, delete_rule, save_rule
-from ..rules import EVENT_TITLES, specificity
+from ..rules import EVENT_TITLES, KIND_TITLES, specificity
 from . import bp
 
 ANY = [("", "Any")]
@@ -21,14 +21,13 @@ ANY = [("", "Any")]
 class RuleForm(FlaskForm):
     """A rule's event, conditions and accounts."""
 
-    event_name = SelectField("Billing event", choices=choices(EVENT_TITLES.items()))
+    event_name = SelectField("Event", choices=choices(EVENT_TITLES.items()))
     basis = SelectField("Basis of the books", choices=choices([("any", "Any"), ("accrual", "Accrual"),
                                                                ("cash", "Cash")]))
     party = SelectField("Party", choices=choices(ANY + [("insurance", "Insurance"), ("patient", "Patient")]))
     method = SelectField("Payment method", choices=choices(ANY + [(m, m.upper() if m == "eft" else m.capitalize())
                                                                  for m in ("cash", "check", "card", "eft")]))
-    kind = SelectField("Adjustment kind", choices=choices(ANY + [("adjustment", "Adjustment"),
-                                                               ("writeoff", "Write-off"), ("transfer", "Transfer")]))
+    kind = SelectField("Kind (of adjustment or payroll line)", choices=choices(ANY + list(KIND_TITLES.items())))
     group_code = SelectField("CAS group code", choices=choices(ANY + [(c, c) for c in ("CO", "PR", "OA", "PI", "CR")]))
     books = BooleanField("Book these events (untick: matched and deliberately not booked)", default=True)
     debit_account = SelectField("Debit", validators=[Optional()])
