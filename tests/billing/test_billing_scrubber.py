@@ -217,3 +217,34 @@ def test_rescrub_job_demotes_ready_claims_whose_deadline_passed(app):
         assert claims.rescrub_open_claims() == "Checked 1 open claim: 1 with errors, 1 moved back to draft."
         claim = Claim.get_by_id(claim.id)
         assert (claim.status, claim.scrub_errors) == ("draft", 1)
+
+
+def test_a_claim_is_held_while_compliance_says_its_provider_may_not_bill_it(make_app):
+    from medoffice.testing import set_plugin_enabled
+
+    from medoffice_compliance import credentials
+    from medoffice_compliance.credentials import CredentialValues
+
+    app = make_app(plugins=["billing", "compliance"])
+    with database(app):
+        records = practice()
+        Location.update(state="IL").where(Location.id == records["location"].id).execute()
+        claim = claims.create_claim(encounter_with_charges(records))
+        service_date = Encounter.get_by_id(claim.encounter_id).service_date
+        provider = records["provider"].id
+        credentials.save(CredentialValues("state_licence", provider, state="IL", effective_on=dt.date(2020, 1, 1),
+                                          expires_on=service_date - dt.timedelta(days=1)), "test")
+        problems = errors(claim)
+        assert problems["providers.credentials"] == (
+            f"Quill, Ada, MD: No IL state licence in force on {service_date.isoformat()}.")
+        with pytest.raises(claims.ClaimError):
+            claims.mark_ready(Claim.get_by_id(claim.id))
+
+        set_plugin_enabled(app, "compliance", False)  # no compliance, no hold
+        assert "providers.credentials" not in errors(claim)
+        set_plugin_enabled(app, "compliance", True)
+
+        credentials.save(CredentialValues("state_licence", provider, state="IL", effective_on=service_date,
+                                          expires_on=service_date + dt.timedelta(days=700)), "test")
+        assert scrubber.scrub(Claim.get_by_id(claim.id)) == []
+        assert claims.mark_ready(Claim.get_by_id(claim.id)).status == "ready"

@@ -41,6 +41,12 @@ def _licence(client, staff_id, **extra):
     return client.post("/compliance/credentials/new", data=form, content_type="multipart/form-data")
 
 
+def _claim(claim_id: int, rendering_npi: str, payer_id: str, service_date: dt.date, service_state: str = "") -> dict:
+    """One claim as billing's scrubber describes it to ``billing_claim_holds``."""
+    return {"claim_id": claim_id, "rendering_npi": rendering_npi, "billing_npi": "1999999984", "payer_id": payer_id,
+            "service_date": service_date, "service_state": service_state}
+
+
 def test_a_licence_with_its_scan_shows_on_the_board_and_the_deadlines(app):
     manager = login(app.test_client(), "office_manager")
     ann = _provider(app)
@@ -134,11 +140,13 @@ def test_a_provider_is_ready_to_bill_only_with_everything_current(app):
         assert credentials.billing_holds(ann, "bs001", dt.date(2026, 7, 1)) == []
         assert credentials.billing_holds(ann, "AETNA", dt.date(2026, 7, 1)) == [
             "Not enrolled with payer AETNA on 2026-07-01."]
-        # Billing's scrubber asks through its hook with plain values: the rendering NPI, payer and date.
-        held = plugin.billing_claim_holds("1234567893", "1999999984", "BS001", "2026-06-20")
-        assert held == ["Able, Ann, MD: Not enrolled with payer BS001 on 2026-06-20."]
-        assert plugin.billing_claim_holds("1234567893", "", "BS001", dt.date(2026, 7, 2)) == []
-        assert plugin.billing_claim_holds("1111111111", "", "BS001", dt.date(2026, 7, 2)) == []
+        # Billing's scrubber asks through its hook, a batch at a time, with plain values.
+        # It holds for what is on file and not current, not for what was never entered (no AETNA enrollment).
+        held = plugin.billing_claim_holds([_claim(1, "1234567893", "BS001", dt.date(2026, 6, 20)),
+                                           _claim(2, "1234567893", "BS001", dt.date(2026, 7, 2)),
+                                           _claim(3, "1111111111", "BS001", dt.date(2026, 6, 20)),
+                                           _claim(4, "1234567893", "AETNA", dt.date(2026, 7, 2))])
+        assert held == [(1, "Able, Ann, MD: Not enrolled with payer BS001 on 2026-06-20.")]
     manager = login(app.test_client(), "office_manager")
     page = _text(manager.get(f"/compliance/ready?staff_id={ann}&payer_id=BS001&on=2026-06-20"))
     assert "Not ready" in page and "Not enrolled with payer BS001" in page
@@ -168,7 +176,10 @@ def test_the_licence_must_be_for_the_state_the_provider_practises_in(app):
         _save(bob, "malpractice", issuer="TDC", effective_on=dt.date(2024, 1, 1), expires_on=dt.date(2030, 1, 1))
         _save(bob, "payer_enrollment", issuer="Aetna", payer_id="60054", status="enrolled",
               effective_on=dt.date(2024, 1, 1))
-        assert plugin.billing_claim_holds("1999999984", "", "60054", "2026-06-01") == [
-            "Baker, Bob: No NV state licence in force on 2026-06-01."]
+        june = dt.date(2026, 6, 1)
+        assert plugin.billing_claim_holds([_claim(5, "1999999984", "60054", june)]) == [
+            (5, "Baker, Bob: No NV state licence in force on 2026-06-01.")]
+        # A visit in California (the encounter's location says so) needs the California licence only.
+        assert plugin.billing_claim_holds([_claim(6, "1999999984", "60054", june, "CA")]) == []
         _save(bob, "state_licence", state="NV", effective_on=dt.date(2024, 1, 1), expires_on=dt.date(2030, 1, 1))
-        assert plugin.billing_claim_holds("1999999984", "", "60054", "2026-06-01") == []
+        assert plugin.billing_claim_holds([_claim(5, "1999999984", "60054", june)]) == []

@@ -9,7 +9,7 @@ from medoffice import documents
 from medoffice.contributions import DemoContext
 from medoffice.deadlines.models import Deadline
 from medoffice.models import Location, Patient, StaffMember
-from medoffice.testing import connected, create_test_user, practice_today
+from medoffice.testing import connected, create_test_user, login, practice_today
 
 from medoffice_compliance import credentials, program
 from medoffice_compliance.demo import create_demo_data
@@ -46,3 +46,22 @@ def test_demo_credentials_include_a_lapsed_licence_and_a_year_of_the_program(mak
         assert RetentionRule.select().count() == 1
         assert len(documents.published(program.POLICY_KIND)) == len(program.DEFAULT_POLICIES)
         assert Deadline.select().where(Deadline.kind == program.POLICY_REVIEW_KIND).count() == len(program.DEFAULT_POLICIES)
+
+
+def test_on_the_small_demo_billing_holds_the_claims_of_the_provider_whose_licence_lapsed(make_app):
+    from medoffice.demo import load_demo
+
+    from medoffice_billing.models import Claim, Encounter
+
+    app = make_app(plugins=["billing", "compliance"])
+    load_demo(app, "small")
+    with connected(app):
+        lapsed = credentials.active().where(Credential.due_on < practice_today()).get()
+        after_lapse = list(Claim.select(Claim).join(Encounter).where(
+            (Encounter.rendering_provider_id == lapsed.staff_id) & (Encounter.service_date >= lapsed.due_on)
+            & Claim.status.in_(("draft", "ready"))))
+        assert after_lapse, "the demo bills a visit by that provider after the licence lapsed"
+        assert all(c.status == "draft" and c.scrub_errors > 0 for c in after_lapse)
+    manager = login(app.test_client(), "office_manager")
+    page = manager.get(f"/billing/claims/{after_lapse[0].id}").get_data(as_text=True)
+    assert f"No {lapsed.state} state licence in force" in page

@@ -10,7 +10,7 @@ import io
 import pytest
 from medoffice import deadlines
 from medoffice.models import AuditEvent, StaffMember, User
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, practice_today
 
 from medoffice_hr.jobs import sync_training
 from medoffice_hr.models import Employment
@@ -157,3 +157,26 @@ def test_reviews_and_notes_are_private_and_every_read_is_audited(hr_app):
     with connected(hr_app):
         reads = AuditEvent.select().where(AuditEvent.action.in_(("hr.review.view", "hr.notes.view"))).count()
         assert reads >= 5
+
+
+def test_a_hipaa_course_completed_in_hr_counts_for_compliances_training_log(make_app):
+    from medoffice_compliance import program
+
+    app = make_app(plugins=["hr", "compliance"], csrf=True)
+    hr = login(app.test_client(), "hr", username="hana")
+    _ann, ann_id = _person(app, hr, "ann", "Ann")
+    _bob, bob_id = _person(app, hr, "bob", "Bob")
+    for name in ("HIPAA privacy and security", "OSHA bloodborne pathogens"):
+        assert hr.post("/hr/course/new", data={"name": name, "job_title": "", "due_days_after_hire": "30",
+                                               "repeat_months": "12", "active": "y"}).status_code == 302
+    with connected(app):
+        hipaa, osha = Course.get(Course.name.startswith("HIPAA")), Course.get(Course.name.startswith("OSHA"))
+        today = practice_today()
+    for staff_id, course in ((ann_id, hipaa), (bob_id, osha)):  # Bob's course is not HIPAA training
+        assert hr.post(f"/hr/employees/{staff_id}/training/completions", data={
+            "course": str(course.id), "completed_on": (today - dt.timedelta(days=20)).isoformat(),
+            "certificate": (io.BytesIO(PDF), "c.pdf")}, content_type="multipart/form-data").status_code == 302
+    with connected(app):
+        status = {row["staff_id"]: row for row in program.training_status(today)}
+        assert status[ann_id]["latest"] == today - dt.timedelta(days=20) and not status[ann_id]["overdue"]
+        assert status[bob_id]["latest"] is None and status[bob_id]["overdue"]

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from medoffice import JobSpec, NavItem, Permission, PluginInfo, SettingSpec, Widget, hookimpl
 
-from . import appeals, clearinghouse, estimates
+from . import appeals, clearinghouse, estimates, hookspecs
 from .claims import rescrub_open_claims
 from .collections import COLLECTION_SETTINGS
 from .cli import billing
@@ -28,10 +28,16 @@ PLUGIN = PluginInfo(
     title="Billing and collections",
     version="0.1.0",
     description="Payers, patients' insurance, fee schedule, charge entry, claims with a scrubber and their history.",
+    uses=("compliance",),  # its billing_claim_holds answers the scrubber (its demo credentials come first)
 )
 
 BILLERS = ("admin", "office_manager", "billing")
 DESK = (*BILLERS, "front_desk")
+
+
+@hookimpl
+def medoffice_add_hookspecs(pm):
+    pm.add_hookspecs(hookspecs)
 
 
 @hookimpl

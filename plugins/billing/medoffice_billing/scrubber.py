@@ -3,6 +3,8 @@
 ``scrub(claim)`` gathers the claim's facts in a fixed number of queries (``gather_many`` does
 the same for a whole batch) and returns ``Problem`` records; errors block a claim from becoming
 ready or being submitted, warnings are shown but let it go. ``record`` stores the error count on the claim for the worklists.
+Other plugins add holds through the ``billing_claim_holds`` hook (compliance: a provider's lapsed licence),
+asked once per batch of claims.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from medoffice import settings
+from medoffice.app import medoffice_runtime
 from medoffice.db import utcnow
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
@@ -69,6 +72,7 @@ class Facts:
     duplicates: list[str] = field(default_factory=list)
     other_coverages: list[Coverage] = field(default_factory=list)  # the patient's other policies in force (2320)
     eligibility: EligibilityCheck | None = None  # the payer's latest answer (271) about the policy
+    holds: list[str] = field(default_factory=list)  # why other plugins hold the claim (billing_claim_holds)
 
 
 def _digits(text: str) -> str:
@@ -158,7 +162,24 @@ def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
                              if p.id != claim.coverage_id and p.covers(encounter.service_date)],
             eligibility=answers.get(claim.coverage_id),
         )
+    for claim_id, reason in _holds(gathered.values()):
+        if claim_id in gathered:
+            gathered[claim_id].holds.append(reason)
     return gathered
+
+
+def _holds(facts) -> list[tuple[int, str]]:
+    """Ask the plugins that implement ``billing_claim_holds`` about these claims, in one call."""
+    questions = []
+    for f in facts:
+        rendering = f.staff.get(f.encounter.rendering_provider_id)
+        questions.append({"claim_id": f.claim.id, "rendering_npi": (rendering.npi or "") if rendering else "",
+                          "billing_npi": f.practice["practice_npi"], "payer_id": f.payer.payer_id,
+                          "service_date": f.encounter.service_date,
+                          "service_state": ((f.location.state or "") if f.location else "").upper()})
+    if not questions:
+        return []
+    return medoffice_runtime().host.call("billing_claim_holds", claims=questions)
 
 
 def _by_id(model, ids: set[int]) -> dict:
@@ -317,6 +338,12 @@ def _providers(f: Facts) -> list[Problem]:
     return out
 
 
+def _held(f: Facts) -> list[Problem]:
+    return [Problem("providers.credentials", reason, "Bring the credential up to date (Compliance, Credentials), "
+                    "or bill the visit under a provider who may bill it; then scrub the claim again.")
+            for reason in f.holds]
+
+
 def _encounter(f: Facts) -> list[Problem]:
     out, enc = [], f.encounter
     if enc.place_of_service not in PLACES_OF_SERVICE:
@@ -428,7 +455,7 @@ def _claim(f: Facts) -> list[Problem]:
     return out
 
 
-CHECKS = (_practice, _patient, _coverage, _payer, _providers, _encounter, _diagnoses, _lines, _claim)
+CHECKS = (_practice, _patient, _coverage, _payer, _providers, _held, _encounter, _diagnoses, _lines, _claim)
 
 
 def check(facts: Facts) -> list[Problem]:

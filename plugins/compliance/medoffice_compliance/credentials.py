@@ -236,29 +236,77 @@ def item_colour(credential: Credential, today: dt.date) -> str:
     return rules.colour(credential.due_on, today, effective_on=credential.effective_on, status=credential.status)
 
 
+HOLDING_KINDS = ("state_licence", "dea", "malpractice", "payer_enrollment")
+
+
 def billing_holds(staff_id: int, payer_id: str, service_date: dt.date, state: str = "") -> list[str]:
     """Why a claim by this provider to this payer for this date of service must be held (empty
     when the provider is ready to bill it): a licence (for ``state``, the state of service, when
     given), malpractice cover and the payer's enrollment current on that date, and a DEA
     registration when the provider holds one."""
+    rows = list(active().where((Credential.staff == staff_id) & Credential.kind.in_(HOLDING_KINDS)))
+    return holds_from(rows, payer_id, service_date, state)
+
+
+def holds_from(rows: list[Credential], payer_id: str, service_date: dt.date, state: str = "", *,
+               on_file_only: bool = False) -> list[str]:
+    """``billing_holds`` over the provider's credentials already loaded (``rows``). With ``on_file_only``
+    a kind is checked only when the provider has one on file (for enrollment: with this payer), so
+    claims are held for what lapsed, not for what the practice never entered."""
     held = []
-    rows = list(active().where((Credential.staff == staff_id)
-                               & Credential.kind.in_(("state_licence", "dea", "malpractice", "payer_enrollment"))))
+    payer = (payer_id or "").strip().lower()
+
+    def checked(kind, extra=lambda c: True):
+        return not on_file_only or any(c.kind == kind and extra(c) for c in rows)
 
     def current(kind, extra=lambda c: True):
         return any(c.kind == kind and extra(c) and rules.current_on(service_date, c.effective_on, c.due_on)
                    for c in rows)
 
+    def with_payer(c):
+        return c.payer_id.strip().lower() == payer
+
     on = service_date.isoformat()
-    if not current("state_licence", lambda c: not state or c.state == state):
+    if checked("state_licence") and not current("state_licence", lambda c: not state or c.state == state):
         held.append(f"No {state + ' ' if state else ''}state licence in force on {on}.")
     if any(c.kind == "dea" for c in rows) and not current("dea"):
         held.append(f"The DEA registration had lapsed on {on}.")
-    if not current("malpractice"):
+    if checked("malpractice") and not current("malpractice"):
         held.append(f"No malpractice cover in force on {on}.")
-    if not current("payer_enrollment", lambda c: c.payer_id.strip().lower() == (payer_id or "").strip().lower()
-                   and c.status == "enrolled"):
+    if checked("payer_enrollment", with_payer) and not current(
+            "payer_enrollment", lambda c: with_payer(c) and c.status == "enrolled"):
         held.append(f"Not enrolled with payer {payer_id} on {on}.")
+    return held
+
+
+def claim_holds(claims: list[dict]) -> list[tuple[int, str]]:
+    """Answer billing's ``billing_claim_holds`` for a batch of claims in three queries: the providers
+    by rendering NPI, their credentials, their locations' states (the state of service when billing
+    does not know it). Claims by an NPI that is not a provider here are not held, and a claim is held
+    only for credentials on file that are not current (see ``holds_from``): turning compliance on before
+    entering every credential does not stop billing."""
+    npis = {c["rendering_npi"] for c in claims if c["rendering_npi"]}
+    if not npis:
+        return []
+    providers = {p.npi: p for p in StaffMember.select().where(StaffMember.npi.in_(npis)
+                                                              & (StaffMember.is_provider == True))}  # noqa: E712
+    if not providers:
+        return []
+    rows: dict[int, list[Credential]] = {p.id: [] for p in providers.values()}
+    for credential in active().where(Credential.staff.in_(list(rows)) & Credential.kind.in_(HOLDING_KINDS)):
+        rows[credential.staff_id].append(credential)
+    location_ids = {p.location_id for p in providers.values() if p.location_id}
+    states = {location.id: (location.state or "").upper()
+              for location in Location.select().where(Location.id.in_(location_ids or {0}))}
+    held = []
+    for claim in claims:
+        provider = providers.get(claim["rendering_npi"])
+        if provider is None:
+            continue
+        state = claim.get("service_state") or states.get(provider.location_id, "")
+        held.extend((claim["claim_id"], f"{provider.display_name}: {reason}")
+                    for reason in holds_from(rows[provider.id], claim["payer_id"], claim["service_date"], state,
+                                             on_file_only=True))
     return held
 
 
@@ -266,10 +314,3 @@ def state_of_practice(provider: StaffMember) -> str:
     """The state of the provider's location (where they see patients), "" when unknown."""
     location = Location.get_or_none(Location.id == provider.location_id) if provider.location_id else None
     return (location.state or "").upper() if location else ""
-
-
-def provider_by_npi(npi: str) -> StaffMember | None:
-    """The provider with this NPI, or None."""
-    if not npi:
-        return None
-    return StaffMember.get_or_none((StaffMember.npi == npi) & (StaffMember.is_provider == True))  # noqa: E712

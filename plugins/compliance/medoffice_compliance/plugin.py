@@ -1,8 +1,6 @@
 """The compliance plugin's metadata and its thin hook implementations."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import url_for
 from medoffice import NavItem, Permission, PluginInfo, WorkItem, hookimpl
 from medoffice.deadlines import DeadlineKind
@@ -192,14 +190,8 @@ def medoffice_demo_data(ctx):
 
 
 @hookimpl(optionalhook=True)
-def billing_claim_holds(rendering_npi, billing_npi, payer_id, service_date):
-    """Billing's scrubber asks, with plain values, why a claim must be held: compliance answers for
-    a rendering provider whose licence, DEA, malpractice cover or enrollment with the payer is
-    not current on the date of service."""
-    provider = credentials.provider_by_npi(rendering_npi or "")
-    if provider is None:
-        return []
-    when = service_date if isinstance(service_date, dt.date) else dt.date.fromisoformat(str(service_date))
-    state = credentials.state_of_practice(provider)
-    return [f"{provider.display_name}: {reason}"
-            for reason in credentials.billing_holds(provider.id, payer_id, when, state)]
+def billing_claim_holds(claims):
+    """Billing's scrubber asks, with plain values, why claims must be held: compliance answers for
+    a rendering provider whose licence (in the state of service), DEA, malpractice cover or
+    enrollment with the payer is not current on the date of service."""
+    return credentials.claim_holds(claims)

@@ -17,7 +17,7 @@ from .payroll import JOURNAL_LINE, STATE_SETTING, SUTA_BASE_SETTING, SUTA_RATE_S
 from .payroll_models import PAYROLL_MODELS
 from .reviews import REVIEW_KIND
 from .time_models import TIME_MODELS
-from .training import CERTIFICATE_KIND, CERTIFICATION_HR_KIND, CERTIFICATION_KIND, TRAINING_KIND
+from .training import CERTIFICATE_KIND, CERTIFICATION_HR_KIND, CERTIFICATION_KIND, TRAINING_KIND, hipaa_completions
 from .training_models import TRAINING_MODELS
 from .time_rules import FREQUENCIES, WEEKDAYS
 from .timesheets import (ANCHOR_SETTING, DAILY_OVERTIME_SETTING, DEFAULT_ANCHOR, FREQUENCY_SETTING, WORKWEEK_SETTING,
@@ -224,3 +224,9 @@ def medoffice_doctor_checks():
                             f"{unreadable} employee record(s) hold sensitive fields this instance's backup_key cannot "
                             "open: restore the key from medoffice.toml's backup copy, or enter the values again")]
     return [CheckResult("hr.sealed_fields", "ok", "every sealed HR field opens with this instance's key")]
+
+
+@hookimpl(optionalhook=True)
+def compliance_training_completions(since):
+    """Compliance counts HR's HIPAA course completions with its own training log."""
+    return hipaa_completions(since)
