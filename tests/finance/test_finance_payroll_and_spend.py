@@ -141,3 +141,19 @@ def test_spend_in_a_closed_month_is_billed_on_the_first_open_day(make_app):
         bill = Bill.get(Bill.number == "MKT-7")
         assert bill.bill_date == today.replace(day=1)
         assert "in a closed month" in bill.memo
+
+
+def test_the_small_demos_pay_run_is_booked_as_a_balanced_entry(make_app):
+    from medoffice.demo import load_demo
+
+    from medoffice_finance.models import JournalLine
+
+    app = make_app(plugins=["hr", "finance"])
+    load_demo(app, "small")
+    with connected(app):
+        entries = list(JournalEntry.select().where(JournalEntry.kind == "hr"))
+        assert entries, "the demo posts a pay run"
+        for entry in entries:
+            lines = list(JournalLine.select().where(JournalLine.entry == entry.id))
+            assert sum(line.debit_cents for line in lines) == sum(line.credit_cents for line in lines) > 0
+        assert set(_statuses().values()) == {"ok"}
