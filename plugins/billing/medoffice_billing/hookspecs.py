@@ -17,3 +17,15 @@ def billing_claim_holds(claims):
     :returns: a list of ``(claim_id, reason)`` pairs; each reason shows on the claim as an error that keeps it
         from becoming ready or being sent, until the cause is fixed and the claim is scrubbed again.
     """
+
+
+@hookspec
+def billing_expected_collections(as_of, horizon_days):
+    """Say what billing expects to collect within ``horizon_days`` after ``as_of`` (finance's cash
+    forecast asks; billing answers it itself).
+
+    :returns: a list of dicts of plain values, one per party (insurance, patient) and aging bucket:
+        ``party``, ``bucket`` ("0-30" ... "120+"), ``balance_cents`` owed on ``as_of``, ``rate_bp``
+        (the share of such balances collected over the same span last time, in basis points) and
+        ``expected_cents``.
+    """

@@ -11,6 +11,7 @@ from .collections import COLLECTION_SETTINGS
 from .cli import billing
 from .demo import create_demo_data
 from .event_types import EVENT_TYPES
+from .expected_collections import expected_collections
 from .export837 import X12_SETTINGS
 from .jobs import JOB_SETTINGS, billing_jobs
 from .models import BILLING_MODELS
@@ -38,6 +39,11 @@ DESK = (*BILLERS, "front_desk")
 @hookimpl
 def medoffice_add_hookspecs(pm):
     pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def billing_expected_collections(as_of, horizon_days):
+    return expected_collections(as_of, horizon_days)
 
 
 @hookimpl

@@ -8,6 +8,8 @@ from peewee import fn
 
 from .models import DEBIT_NORMAL, Account, JournalEntry, JournalLine
 
+CASH_BELOW = "1200"  # asset accounts numbered below are cash: bank, petty cash, money on its way to the bank
+
 
 @dataclass(frozen=True)
 class AccountBalance:

@@ -1,17 +1,21 @@
-"""Demo books: an opening balance, then each month's rent, payroll, supplies and other bills paid from the
-bank, for two years (small) or five (large); a few vendors and this month's bills, and this year's budget. Billing's demo money reaches the books through its events,
-delivered at the end so the books are caught up when the demo is done."""
+"""Demo books: an opening balance, then each month's deposits of the practice's collections (a summary by payer
+class), rent, payroll, supplies and other bills paid from the bank, for two years (small) or five (large); a few
+vendors and this month's bills, and this year's budget. Billing's demo money and HR's demo pay runs reach the
+books through their events, delivered at the end so the books are caught up when the demo is done; when HR's pay
+runs are there, the monthly summary leaves payroll to them."""
 from __future__ import annotations
 
 import datetime as dt
 
 from medoffice.db import transaction
 from medoffice.events import deliver_all
+from medoffice.events.models import EventRecord
 
 from .budget import create_budget, set_control
 from .journal import LineInput, post_entry
 from .models import Account, JournalEntry
 from .payables import BillLineInput, create_bill, create_recurring_bills, pay_bill, save_recurring, save_vendor
+from .rules import PAYROLL_EVENTS
 
 # account number, monthly amount in dollars (before the demo's variation), memo
 MONTHLY = [("6300", 4800, "Rent"), ("6000", 21000, "Staff payroll"), ("6010", 26000, "Provider compensation"),
@@ -19,6 +23,9 @@ MONTHLY = [("6300", 4800, "Rent"), ("6000", 21000, "Staff payroll"), ("6010", 26
            ("6400", 1900, "Medical supplies"), ("6410", 420, "Office supplies"), ("6500", 1250, "Malpractice insurance"),
            ("6600", 1100, "EHR and IT services"), ("6610", 310, "Phones and internet"), ("6700", 500, "Marketing"),
            ("6800", 280, "Card processing fees"), ("6810", 390, "Clearinghouse")]
+PAYROLL_ACCOUNTS = ("6000", "6010", "6100")  # left to HR's pay runs when HR published them
+# account number, monthly collections in dollars: commercial, Medicare, Medicaid, self-pay
+COLLECTIONS = [("4000", 62000), ("4010", 34000), ("4020", 9000), ("4030", 7000)]
 
 
 def _month_starts(today: dt.date, months: int) -> list[dt.date]:
@@ -38,14 +45,21 @@ def create_demo_data(ctx) -> None:
         return
     ids = {a.number: a.id for a in Account.select(Account.id, Account.number)}
     months = _month_starts(ctx.today, 24 if ctx.size == "small" else 60)
+    hr_books_payroll = EventRecord.select().where(EventRecord.name.in_(list(PAYROLL_EVENTS))).exists()
+    monthly = [item for item in MONTHLY if not (hr_books_payroll and item[0] in PAYROLL_ACCOUNTS)]
     with transaction():
         post_entry(months[0], "Opening balances", [
             LineInput(ids["1000"], debit_cents=18_500_000), LineInput(ids["1500"], debit_cents=9_200_000),
             LineInput(ids["1510"], debit_cents=2_600_000), LineInput(ids["2500"], credit_cents=7_500_000),
             LineInput(ids["3900"], credit_cents=22_800_000)], kind="opening")
         for start in months:
+            deposits = [LineInput(ids[number], credit_cents=dollars * 100 + ctx.rng.randint(-dollars * 6, dollars * 6))
+                        for number, dollars in COLLECTIONS]
+            deposits.append(LineInput(ids["1000"], debit_cents=sum(line.credit_cents for line in deposits)))
+            post_entry(start + dt.timedelta(days=ctx.rng.randint(25, 27)), "Deposits of the month's collections",
+                       deposits)
             lines = []
-            for number, dollars, memo in MONTHLY:
+            for number, dollars, memo in monthly:
                 cents = dollars * 100 + ctx.rng.randint(-dollars * 8, dollars * 8)  # within about 8 %
                 lines.append(LineInput(ids[number], debit_cents=cents, memo=memo))
             lines.append(LineInput(ids["1000"], credit_cents=sum(line.debit_cents for line in lines),

@@ -1,6 +1,6 @@
 """Finance reports: the trial balance, profit and loss (over a range, and by month against last year or the
-budget), the balance sheet, cash flow, the general ledger, aged payables, 1099-NEC totals, the check register
-and budget against actual."""
+budget), the balance sheet, cash flow, the 90-day cash forecast, the general ledger, aged payables, 1099-NEC
+totals, the check register and budget against actual."""
 from __future__ import annotations
 
 import calendar
@@ -12,7 +12,8 @@ from medoffice.settings import today
 
 from peewee import Case, fn
 
-from .balances import account_balances
+from .balances import CASH_BELOW, account_balances
+from .forecast import forecast, receivables_note
 from .budget import actuals, amounts, budget_vs_actual
 from .models import DEBIT_NORMAL, Account, Bill, BillPayment, Budget, JournalEntry, JournalLine, Vendor
 
@@ -314,9 +315,6 @@ PNL_BY_MONTH = ReportSpec(
                         choices=[("last_year", "Last year"), ("budget", "The budget")]),
             ReportParam("location", "Location", "location")])
 
-CASH_BELOW = "1200"  # accounts numbered below are cash: bank, petty cash, money on its way to the bank
-
-
 def cash_flow(start: dt.date, end: dt.date) -> ReportResult:
     """The statement of cash flows, indirect method: the result, then the change of every other balance sheet
     account by section, adding up to the change in cash (accounts numbered below 1200) over the range."""
@@ -357,7 +355,34 @@ CASH_FLOW = ReportSpec(id="finance.cash_flow", title="Cash flow (indirect)", per
                                ReportParam("end", "To", "date", required=True, default=today)])
 
 
+def cash_forecast(as_of: dt.date) -> ReportResult:
+    """The 13 weeks from ``as_of``: collections, bills, payroll and the cash at each week's end."""
+    result = forecast(as_of)
+    rows = [{"week": w.starts_on, "collections_cents": w.collections_cents, "bills_cents": -w.bills_cents,
+             "payroll_cents": -w.payroll_cents, "net_cents": w.net_cents, "closing_cents": w.closing_cents}
+            for w in result.weeks]
+    keys = ("collections_cents", "bills_cents", "payroll_cents", "net_cents")
+    lowest = min(result.weeks, key=lambda w: w.closing_cents)
+    return ReportResult(
+        columns=[Column("week", "Week of", "date"), Column("collections_cents", "Collections", "cents"),
+                 Column("bills_cents", "Bills due", "cents"), Column("payroll_cents", "Payroll", "cents"),
+                 Column("net_cents", "Net", "cents"), Column("closing_cents", "Cash at the week's end", "cents")],
+        rows=rows, totals={k: sum(r[k] for r in rows) for k in keys},
+        chart=ChartSpec("line", x="week", series=("closing_cents",), title="Cash at each week's end"),
+        notes=f"Cash on hand {format_cents(result.opening_cents)} (accounts below {CASH_BELOW}); lowest "
+              f"{format_cents(lowest.closing_cents)} in the week of {lowest.starts_on.isoformat()}. "
+              f"{receivables_note(result)} Bills: unpaid ones by due date (overdue ones in the first week) and "
+              f"recurring bills' coming dates plus the vendor's terms. Payroll: the last 13 weeks' pay runs "
+              f"(wages and employer taxes), per week.")
+
+
+CASH_FORECAST = ReportSpec(id="finance.cash_forecast", title="Cash forecast (90 days)", permission="finance.view",
+                           run=cash_forecast, category="Finance",
+                           description="Cash week by week: billing's expected collections in, bills and payroll out.",
+                           params=[ReportParam("as_of", "From", "date", required=True, default=today)])
+
+
 def finance_reports() -> list[ReportSpec]:
     """The reports finance contributes."""
     return [TRIAL_BALANCE, PROFIT_AND_LOSS, BALANCE_SHEET, GENERAL_LEDGER, AGED_PAYABLES, NEC_TOTALS, CHECK_REGISTER,
-            BUDGET_VS_ACTUAL, PNL_BY_MONTH, CASH_FLOW]
+            BUDGET_VS_ACTUAL, PNL_BY_MONTH, CASH_FLOW, CASH_FORECAST]
