@@ -984,3 +984,20 @@ class GoodFaithEstimateItem(BaseModel):
 
 BILLING_MODELS.extend([Clearinghouse, ClearinghouseFile, Acknowledgment, ClaimAcknowledgment, EligibilityBatch,
                        EligibilityCheck, GoodFaithEstimate, GoodFaithEstimateItem])
+
+
+# --- Days the books closed (from finance's durable events) ---------------------------------------
+
+class ClosedDay(BaseModel):
+    """A day finance closed (its desk payments counted and deposited): no payment is taken dated that day
+    and none of that day's is voided, until finance reopens it. Kept from ``finance.day_closed`` and
+    ``finance.day_reopened`` events; billing never reads finance's tables."""
+
+    day = pw.DateField(unique=True)
+    closed_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "billing_closed_day"
+
+
+BILLING_MODELS.append(ClosedDay)

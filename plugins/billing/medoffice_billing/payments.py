@@ -19,7 +19,7 @@ from medoffice.money import format_cents
 from medoffice.prepared import slot
 from peewee import JOIN, Case, fn
 
-from . import aging, ledger, numbering, plans
+from . import aging, closed_days, ledger, numbering, plans
 from .actor import acting_user
 from .models import LineTransaction, PatientPayment, ServiceLine
 
@@ -126,7 +126,7 @@ def post_payment(patient_id: int, amount_cents: int, method: str, reference: str
 
     One transaction, its events published in it.
     :param toward_plan: count it toward the patient's active payment plan (when there is one).
-    :raises PaymentError: a bad amount, method, reference or date, or no such patient.
+    :raises PaymentError: a bad amount, method, reference or date (or a day finance closed), or no such patient.
     """
     if db.in_transaction():
         raise RuntimeError("post_payment commits its own transaction; call it outside one")
@@ -145,6 +145,9 @@ def record_payment(patient_id: int, amount_cents: int, method: str, reference: s
     amount_cents = _check_amount(amount_cents)
     reference = check_reference(method, reference)
     day = _check_date(received_on)
+    if closed_days.is_closed(day):
+        raise PaymentError("received_on", f"Finance closed {day.isoformat()}: its desk payments were counted and "
+                                          "deposited. Date the payment today, or ask for the day to be reopened.")
     memo = (memo or "").strip()[:200]
     user_id, username = acting_user()
     events: list[tuple[str, dict]] = []
@@ -179,7 +182,7 @@ def record_payment(patient_id: int, amount_cents: int, method: str, reference: s
 def void_payment(payment: PatientPayment, reason: str) -> PatientPayment:
     """Undo a payment taken by mistake: its ledger entries are reversed and the receipt marked void.
 
-    :raises PaymentError: no reason, a refund, or a receipt voided already.
+    :raises PaymentError: no reason, a refund, a receipt voided already, or one of a day finance closed.
     """
     if db.in_transaction():
         raise RuntimeError("void_payment commits its own transaction; call it outside one")
@@ -191,6 +194,9 @@ def void_payment(payment: PatientPayment, reason: str) -> PatientPayment:
         raise PaymentError("reason", f"Receipt {payment.receipt_number} was voided already.")
     if not reason:
         raise PaymentError("reason", "Say why the payment is voided.")
+    if closed_days.is_closed(payment.received_on):
+        raise PaymentError("reason", f"Finance closed {payment.received_on.isoformat()}: this payment was counted and "
+                                     "deposited. Refund the patient instead, or ask for the day to be reopened.")
     user_id, username = acting_user()
     events: list[tuple[str, dict]] = []
     with transaction():

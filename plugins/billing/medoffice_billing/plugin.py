@@ -7,6 +7,7 @@ from medoffice import JobSpec, NavItem, Permission, PluginInfo, SettingSpec, Wid
 
 from . import appeals, clearinghouse, estimates, hookspecs
 from .claims import rescrub_open_claims
+from .closed_days import CLOSED_DAYS
 from .collections import COLLECTION_SETTINGS
 from .cli import billing
 from .demo import create_demo_data
@@ -44,6 +45,11 @@ def medoffice_add_hookspecs(pm):
 @hookimpl
 def billing_expected_collections(as_of, horizon_days):
     return expected_collections(as_of, horizon_days)
+
+
+@hookimpl
+def medoffice_event_subscriptions():
+    return [CLOSED_DAYS]
 
 
 @hookimpl
