@@ -9,7 +9,7 @@ import io
 import pytest
 from medoffice import deadlines, files
 from medoffice.models import AuditEvent, StaffMember
-from medoffice.testing import connected, login, practice_today
+from medoffice.testing import connected, count_queries, login, practice_today
 
 from medoffice_compliance import credentials, plugin
 from medoffice_compliance.credentials import CredentialValues
@@ -183,3 +183,18 @@ def test_the_licence_must_be_for_the_state_the_provider_practises_in(app):
         assert plugin.billing_claim_holds([_claim(6, "1999999984", "60054", june, "CA")]) == []
         _save(bob, "state_licence", state="NV", effective_on=dt.date(2024, 1, 1), expires_on=dt.date(2030, 1, 1))
         assert plugin.billing_claim_holds([_claim(5, "1999999984", "60054", june)]) == []
+
+
+def test_a_batch_of_claims_costs_the_same_statements_as_one(app):
+    ann, bob = _provider(app), _provider(app, "Bob", "Baker", "1999999984")
+    with connected(app):
+        for staff in (ann, bob):
+            _save(staff, "state_licence", state="CA", effective_on=dt.date(2024, 1, 1), expires_on=dt.date(2026, 1, 1))
+        one = [_claim(1, "1234567893", "BS001", dt.date(2026, 6, 1))]
+        many = [_claim(n, ("1234567893", "1999999984")[n % 2], "BS001", dt.date(2026, 6, 1) + dt.timedelta(days=n))
+                for n in range(200)]
+        with count_queries() as single:
+            assert len(plugin.billing_claim_holds(one)) == 1
+        with count_queries() as batch:
+            assert len(plugin.billing_claim_holds(many)) == 200  # every one held: the licences lapsed
+        assert len(batch) == len(single)
