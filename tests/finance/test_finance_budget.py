@@ -145,7 +145,7 @@ def test_the_budget_grid_is_edited_cell_by_cell_and_whole(books):
         assert not BudgetAmount.select().where(BudgetAmount.account == rent).exists()
         assert BudgetAmount.get((BudgetAmount.account == supplies) & (BudgetAmount.month == 4)).amount_cents == 125050
     assert manager.post(f"/finance/budgets/{budget_id}/grid", data={f"cell-{rent}-1": "4800"}).status_code == 303
-    assert manager.post(f"/finance/budgets/{budget_id}/control", data={"account": str(rent),
-                                                                       "action": "warn"}).status_code == 303
+    assert manager.post(f"/finance/budgets/{budget_id}/control", data={  # the grid's other selects come along
+        "account": str(rent), f"control-{rent}": "warn", f"control-{supplies}": "ignore"}).status_code == 303
     assert login(books.test_client(), "front_desk").post(f"/finance/budgets/{budget_id}/cell", data={
         "account": str(rent), "month": "1", f"cell-{rent}-1": "1"}).status_code == 403

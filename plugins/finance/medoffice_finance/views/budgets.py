@@ -167,8 +167,10 @@ def budget_control(budget_id: int):
     account = request.form.get("account", "")
     if not account.isdecimal() or len(account) > 11:
         abort(400, "Say which account.")
+    # htmx posts the whole grid form with the select, so each account's select has its own name.
+    action = request.form.get(f"control-{account}", "")
     try:
-        set_control(found.id, int(account), request.form.get("action", ""))
+        set_control(found.id, int(account), action)
     except BudgetError as exc:
         abort(422, str(exc))
     if request.headers.get("HX-Request"):
