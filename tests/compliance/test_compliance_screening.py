@@ -86,9 +86,10 @@ def test_screening_matches_and_the_review_queue(app):
     with connected(app):
         match = ScreeningMatch.get(ScreeningMatch.subject_name == "Able, Ann")
     assert manager.post(f"/compliance/screening/matches/{match.id}/review",
-                        data={"decision": "cleared", "note": ""}).status_code == 422
+                        data={f"match-{match.id}-decision": "cleared", f"match-{match.id}-note": ""}).status_code == 422
     cleared = manager.post(f"/compliance/screening/matches/{match.id}/review",
-                           data={"decision": "cleared", "note": "Typo in the LEIE NPI; different DOB and state"})
+                           data={f"match-{match.id}-decision": "cleared",
+                                 f"match-{match.id}-note": "Typo in the LEIE NPI; different DOB and state"})
     assert cleared.status_code == 302
     with connected(app):
         second = screening.run(by="t")

@@ -13,16 +13,26 @@ from . import bp
 from .forms import ImportForm, ReviewForm, RunForm
 
 
-def _page(status: int = 200, **forms):
+def _review_form(match_id: int, submitted: bool = False) -> ReviewForm:
+    """One match's review form; its prefix keeps each row's field ids (and so its labels) its own."""
+    prefix = f"match-{match_id}"
+    return ReviewForm(prefix=prefix) if submitted else ReviewForm(formdata=None, prefix=prefix)
+
+
+def _page(status: int = 200, reviewed: tuple[int, ReviewForm] | None = None, **forms):
+    queue = list(service.open_matches().order_by(ScreeningMatch.id))
+    review_forms = {m.id: _review_form(m.id) for m in queue}
+    if reviewed is not None:  # the form just refused, with its errors
+        review_forms[reviewed[0]] = reviewed[1]
     return render_page(
         "compliance/screening.html", title="Exclusion screening", sources=service.SOURCES,
         lists=list(ExclusionList.select().order_by(ExclusionList.imported_at.desc()).limit(12)),
-        queue=list(service.open_matches().order_by(ScreeningMatch.id)),
+        queue=queue,
         reviewed=list(ScreeningMatch.select().where(ScreeningMatch.status != "open")
                       .order_by(ScreeningMatch.reviewed_at.desc()).limit(50)),
         runs=list(ScreeningRun.select().order_by(ScreeningRun.run_at.desc()).limit(24)),
         import_form=forms.get("import_form") or ImportForm(formdata=None), run_form=RunForm(formdata=None),
-        review_form=forms.get("review_form") or ReviewForm(formdata=None),
+        review_forms=review_forms,
         problems=forms.get("problems", [])), status
 
 
@@ -68,7 +78,7 @@ def screening_review(match_id: int):
     match = ScreeningMatch.get_or_none(ScreeningMatch.id == match_id)
     if match is None:
         abort(404)
-    form = ReviewForm()
+    form = _review_form(match.id, submitted=True)
     if form.validate_on_submit():
         try:
             service.review(match, form.decision.data, form.note.data, by=current_user.username)
@@ -77,4 +87,4 @@ def screening_review(match_id: int):
         else:
             notify("Match " + ("cleared." if form.decision.data == "cleared" else "confirmed: act on it now."))
             return redirect(url_for("compliance.screening"))
-    return _page(422, review_form=form)
+    return _page(422, reviewed=(match.id, form))
