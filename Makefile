@@ -75,7 +75,9 @@ bench: setup
 	-$(BIN)/python benchmarks/pages.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/billing_reports.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/billing_x12.py --from-instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
-	$(BIN)/python benchmarks/summary.py $(BENCH_FIGURES) --goals 1,2,3,4,5
+	-$(BIN)/python benchmarks/finance_reports.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
+	-$(BIN)/python benchmarks/marketing_reports.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
+	$(BIN)/python benchmarks/summary.py $(BENCH_FIGURES) --goals 1,2,3,4,5,13,16
 
 bench-postgres: setup
 	@test -n "$(BENCH_DATABASE_URL)" || { echo "set BENCH_DATABASE_URL=postgresql://..."; exit 2; }
@@ -88,7 +90,11 @@ bench-postgres: setup
 	  --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/billing_reports.py --instance $(BENCH_PG_INSTANCE) --database-url $(BENCH_DATABASE_URL) \
 	  --figures $(BENCH_FIGURES)
-	$(BIN)/python benchmarks/summary.py $(BENCH_FIGURES) --goals 6
+	-$(BIN)/python benchmarks/finance_reports.py --instance $(BENCH_PG_INSTANCE) --database-url $(BENCH_DATABASE_URL) \
+	  --figures $(BENCH_FIGURES)
+	-$(BIN)/python benchmarks/marketing_reports.py --instance $(BENCH_PG_INSTANCE) --database-url $(BENCH_DATABASE_URL) \
+	  --figures $(BENCH_FIGURES)
+	$(BIN)/python benchmarks/summary.py $(BENCH_FIGURES) --goals 6,13,16
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) dist
