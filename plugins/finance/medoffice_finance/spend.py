@@ -3,10 +3,9 @@
 The bill is entered as a person would enter it on the bills page (approved at once under the approval
 threshold, booked to the vendor's default account or else the marketing account, dated the first open
 day when the spend falls in a closed month), so payables, aged payables and the 1099s see it; finance
-pays it like any other bill. The vendor is found by name or
-added. Idempotent like the booking of billing's events: the booked-event row, unique by the event's
-position, makes a second delivery a no-op, and the bill's number (``MKT-`` and the spend's id) is unique
-for its vendor.
+pays it like any other bill. The vendor is found by name or added. Idempotent like the booking of
+billing's events: the booked-event row, unique by the event's position, makes a second delivery a
+no-op, and the bill's number (``MKT-`` and the spend's id) is unique for its vendor.
 """
 from __future__ import annotations
 
