@@ -77,7 +77,9 @@ bench: setup
 	-$(BIN)/python benchmarks/billing_x12.py --from-instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/finance_reports.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/marketing_reports.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
-	$(BIN)/python benchmarks/summary.py $(BENCH_FIGURES) --goals 1,2,3,4,5,13,16
+	-$(BIN)/python benchmarks/hr_payroll.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
+	-$(BIN)/python benchmarks/compliance_screening.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
+	$(BIN)/python benchmarks/summary.py $(BENCH_FIGURES) --goals 1,2,3,4,5,13,14,15,16
 
 bench-postgres: setup
 	@test -n "$(BENCH_DATABASE_URL)" || { echo "set BENCH_DATABASE_URL=postgresql://..."; exit 2; }
