@@ -22,8 +22,8 @@ posted biweekly payroll) with HR on. Three parts:
    when they differ). The issue sets no bound: the figure is printed and recorded, never over.
 2. Payroll register over five years, on the same copy: when it holds less than five years of posted
    runs, its earliest year of runs and stubs (HR's own figures) is copied back a year at a time until
-   five years are covered. HR's register is per run (``payroll_reports.run_totals``, as the run's
-   page shows it): the report is every posted run paid in the five years up to today with its totals,
+   five years are covered. HR's register over a range (``payroll_reports.runs_register``, the
+   payroll register report's query): every posted run paid in the five years up to today with its totals,
    timed against one hand-written SQL query returning the same numbers (compared first; exit 1 when
    they disagree), alternately, best of ``--repeat``, at most 1.5x (``finance_reports.time_against_sql``).
 3. List pages: HR's nav pages (as ``pages.py`` finds them) and the latest posted run's register page,
@@ -267,14 +267,12 @@ def five_years_of_runs(today: dt.date) -> int:
 def time_register(today: dt.date, repeat: int, number: str, prefix: str) -> list[figures.Figure]:
     """Every posted run of the five years up to today with its register totals, against one query."""
     from medoffice_hr import payroll_reports
-    from medoffice_hr.payroll_models import PayRun
 
     start = today - relativedelta(years=YEARS)
 
     def register():
-        runs = (PayRun.select().where((PayRun.status == "posted") & (PayRun.pay_date >= start)
-                                      & (PayRun.pay_date <= today)).order_by(PayRun.pay_date, PayRun.id))
-        return [(run.id, run.pay_date, *payroll_reports.run_totals(run).values()) for run in runs]
+        return [(run["id"], run["pay_date"], *(run[a] for a in payroll_reports.AMOUNTS))
+                for run in payroll_reports.runs_register(start, today)]
 
     sums = ", ".join(f"COALESCE(SUM(s.{a}), 0)" for a in payroll_reports.AMOUNTS)
     sql = f"""SELECT r.id, r.pay_date, {sums}

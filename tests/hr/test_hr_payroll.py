@@ -115,6 +115,16 @@ def test_a_pay_run_from_checks_to_posting_stubs_exports_and_correction(hr_app):
     assert ann.get(f"/hr/pay-stubs/{stubs[sam_id].id}.pdf").status_code == 404
     assert hr.get(f"/hr/pay-stubs/{stubs[sam_id].id}.pdf").status_code == 200
     assert "Pay stub (PDF)" in _text(ann.get("/hr/me/pay"))
+    manager = login(hr_app.test_client(), "office_manager", username="mona")
+    register = manager.get(f"/reports/hr.payroll_register.csv?start={pay_date.isoformat()}&end={pay_date.isoformat()}")
+    assert register.status_code == 200
+    lines = _text(register).splitlines()
+    gross, withheld, deductions, net = lines[1].split(",")[4:8]  # one run, then the totals line
+    assert len(lines) == 3 and gross == "3050.00" and deductions == "60.00"  # section 125: 130 a month x 12 / 26
+    assert net == f"{sum(s.net_cents for s in stubs.values()) / 100:.2f}"
+    assert f"{float(gross) - float(withheld) - float(deductions):.2f}" == net
+    assert ann.get(f"/reports/hr.payroll_register?start={pay_date.isoformat()}&end={pay_date.isoformat()}"
+                   ).status_code == 403  # pay is for payroll staff
     exported = _text(hr.get(f"/hr/payroll/{run_id}/export.csv"))
     assert "hourly,20.00,40.00,5.00,0.00,800.00,150.00,0.00,0.00,950.00" in exported
     assert hr.get(f"/hr/payroll/{run_id}/direct-deposit.ach").status_code == 422  # no bank settings yet

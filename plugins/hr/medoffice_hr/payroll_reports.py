@@ -1,12 +1,15 @@
-"""Payroll figures from posted runs, summed in SQL: the register of a run, Form 941 figures for a
-quarter, W-2 box totals per employee for a year, and year-to-date amounts for a pay stub."""
+"""Payroll figures from posted runs, summed in SQL: the register of a run and of every run paid in a range
+(a core report), Form 941 figures for a quarter, W-2 box totals per employee for a year, and year-to-date
+amounts for a pay stub."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from medoffice import Column, ReportParam, ReportResult, ReportSpec
 from medoffice.models import StaffMember
-from peewee import fn
+from medoffice.settings import today
+from peewee import JOIN, fn
 
 from . import tax_tables
 from .models import Employment
@@ -26,6 +29,54 @@ def _sums(query) -> dict[str, int]:
 def run_totals(run: PayRun) -> dict[str, int]:
     """Every amount of a run, summed."""
     return _sums(PayStub.select().where(PayStub.run == run))
+
+
+def runs_register(start: dt.date, end: dt.date) -> list[dict]:
+    """Every posted run paid from ``start`` to ``end`` with its summed amounts (one grouped query), by pay date."""
+    sums = [fn.COALESCE(fn.SUM(getattr(PayStub, a)), 0).alias(a) for a in AMOUNTS]
+    rows = (PayRun.select(PayRun.id, PayRun.pay_date, PayRun.period_start, PayRun.period_end, PayRun.kind,
+                          fn.COUNT(PayStub.id).alias("paid"), *sums)
+            .join(PayStub, JOIN.LEFT_OUTER, on=(PayStub.run == PayRun.id))
+            .where((PayRun.status == "posted") & (PayRun.pay_date >= start) & (PayRun.pay_date <= end))
+            .group_by(PayRun.id, PayRun.pay_date, PayRun.period_start, PayRun.period_end, PayRun.kind)
+            .order_by(PayRun.pay_date, PayRun.id).dicts())
+    return [{**row, **{a: int(row[a]) for a in AMOUNTS}} for row in rows]
+
+
+def _register_report(start: dt.date, end: dt.date) -> ReportResult:
+    rows = []
+    for run in runs_register(start, end):
+        withheld = sum(run[a] for a in ("federal_income_tax_cents", "social_security_cents", "medicare_cents",
+                                        "additional_medicare_cents", "state_income_tax_cents"))
+        employer = sum(run[a] for a in ("employer_social_security_cents", "employer_medicare_cents",
+                                        "employer_futa_cents", "employer_suta_cents"))
+        rows.append({"pay_date": run["pay_date"], "period": f"{run['period_start']} to {run['period_end']}",
+                     "kind": run["kind"], "paid": run["paid"], "gross_cents": run["gross_cents"],
+                     "withheld_cents": withheld, "deductions_cents": run["pretax_401k_cents"]
+                     + run["pretax_125_cents"] + run["posttax_cents"], "net_cents": run["net_cents"],
+                     "employer_cents": employer})
+    keys = ("gross_cents", "withheld_cents", "deductions_cents", "net_cents", "employer_cents")
+    return ReportResult(
+        columns=[Column("pay_date", "Pay date", "date"), Column("period", "Period", "text"),
+                 Column("kind", "Run", "text"), Column("paid", "People paid", "int"),
+                 Column("gross_cents", "Gross", "cents"), Column("withheld_cents", "Taxes withheld", "cents"),
+                 Column("deductions_cents", "Deductions", "cents"), Column("net_cents", "Net pay", "cents"),
+                 Column("employer_cents", "Employer taxes", "cents")],
+        rows=rows, totals={k: sum(r[k] for r in rows) for k in keys},
+        notes="Posted runs paid in the range (a correcting run on its own line); gross less taxes withheld and "
+              "deductions is net pay.")
+
+
+def _range_problems(start: dt.date, end: dt.date) -> dict[str, str]:
+    return {"end": "The end is before the start."} if end < start else {}
+
+
+PAYROLL_REGISTER = ReportSpec(
+    id="hr.payroll_register", title="Payroll register", permission="hr.payroll.view", run=_register_report,
+    check=_range_problems, category="HR", description="Every posted pay run in a range: gross, taxes withheld, deductions, net pay and "
+                              "the employer's taxes.",
+    params=[ReportParam("start", "From", "date", required=True, default=lambda: today().replace(month=1, day=1)),
+            ReportParam("end", "To", "date", required=True, default=today)])
 
 
 def year_to_date(stub: PayStub) -> dict[str, int]:

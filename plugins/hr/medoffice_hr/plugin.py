@@ -15,6 +15,7 @@ from .hiring import DEFAULT_OFFER_TEMPLATE, OFFER_TEMPLATE_SETTING, RESUME_KIND,
 from .hiring_models import HIRING_MODELS
 from .payroll import JOURNAL_LINE, STATE_SETTING, SUTA_BASE_SETTING, SUTA_RATE_SETTING
 from .payroll_models import PAYROLL_MODELS
+from .payroll_reports import PAYROLL_REGISTER
 from .reviews import REVIEW_KIND
 from .time_models import TIME_MODELS
 from .training import CERTIFICATE_KIND, CERTIFICATION_HR_KIND, CERTIFICATION_KIND, TRAINING_KIND, hipaa_completions
@@ -230,3 +231,8 @@ def medoffice_doctor_checks():
 def compliance_training_completions(since):
     """Compliance counts HR's HIPAA course completions with its own training log."""
     return hipaa_completions(since)
+
+
+@hookimpl
+def medoffice_reports():
+    return [PAYROLL_REGISTER]
