@@ -418,3 +418,40 @@ def test_idle_logoff_ends_the_grant_and_a_new_grant_supersedes_an_old_one(app, m
         return emergency.close_expired_job()
     assert in_db(app, expire_and_run) == "closed 1 expired emergency access grant"
     assert [d["how"] for d in audit_details(app, "emergency_access.end")][-1] == "expired"
+
+
+def test_a_login_is_linked_to_its_person_in_the_staff_directory_once(app):
+    from medoffice.models import StaffMember
+    from medoffice.testing import connected
+
+    admin = login(app.test_client())
+    with connected(app):
+        ana = StaffMember.create(first_name="Ana", last_name="Reyes", job_title="Medical assistant").id
+    created = admin.post("/admin/users/new", data={**NEW_USER, "staff": str(ana)})
+    assert created.status_code == 302
+    with connected(app):
+        maria = User.get(User.username == NEW_USER["username"])
+        assert maria.staff_id == ana
+    second = admin.post("/admin/users/new", data={**NEW_USER, "username": "ana2", "email": "ana2@example.com",
+                                                  "staff": str(ana)})
+    assert second.status_code == 422 and "already the login of that person" in second.get_data(as_text=True)
+    unlinked = admin.post(f"/admin/users/{maria.id}", data={"full_name": maria.full_name, "email": maria.email,
+                                                            "roles": ["front_desk"], "staff": ""})
+    assert unlinked.status_code == 302
+    with connected(app):
+        assert User.get_by_id(maria.id).staff_id is None
+        change = AuditEvent.select().where(AuditEvent.action == "user.update").order_by(AuditEvent.seq.desc()).first()
+        assert "staff_id" in change.detail
+
+
+def test_nobody_links_their_own_login_to_a_person(app):
+    from medoffice.models import StaffMember
+    from medoffice.testing import connected
+
+    admin = login(app.test_client(), username="selfadmin")
+    with connected(app):
+        boss = StaffMember.create(first_name="Bo", last_name="Boss", job_title="Practice owner").id
+        me = User.get(User.username == "selfadmin")
+    refused = admin.post(f"/admin/users/{me.id}", data={"full_name": me.full_name, "email": "", "roles": ["admin"],
+                                                        "staff": str(boss)})
+    assert refused.status_code == 422 and "Another administrator links your own login" in refused.get_data(as_text=True)

@@ -139,10 +139,11 @@ def check_new_user_roles(actor, username: str, roles: Iterable[str]) -> None:
 
 
 def create_account(actor, username: str, full_name: str, password: str, roles: Iterable[str], *,
-                   email: str = "", must_change_password: bool = False) -> User:
+                   email: str = "", must_change_password: bool = False, staff_id: int | None = None) -> User:
     """Create an account with ``roles`` for ``actor``, after the checks; audited.
 
-    The password must already satisfy the policy and the user name be free.
+    The password must already satisfy the policy and the user name be free; ``staff_id``, when given, is
+    the person in the staff directory the login is (checked free by the caller).
     :raises PrivilegeError: the rules refuse the roles (nothing is written but the refusal's record).
     """
     roles = sorted(set(roles))
@@ -150,9 +151,12 @@ def create_account(actor, username: str, full_name: str, password: str, roles: I
     with transaction():
         user = create_user(username, full_name, password, roles, email=email,
                            must_change_password=must_change_password)
+        if staff_id is not None:
+            User.update(staff=staff_id).where(User.id == user.id).execute()
         audit.record("user.create", "user", user.id, username=_audit_name(actor),
                      detail={"username": username, "roles": role_names(user.id),
-                             "must_change_password": must_change_password})
+                             "must_change_password": must_change_password,
+                             **({"staff_id": staff_id} if staff_id is not None else {})})
     return user
 
 

@@ -1,12 +1,13 @@
-"""User administration: create (password policy), edit and assign roles, reset passwords,
-deactivate (never delete), and unlock accounts locked by failed logins. Every change is audited.
+"""User administration: create (password policy), edit and assign roles, link the login to its person
+in the staff directory, reset passwords, deactivate (never delete), and unlock accounts locked by failed
+logins. Every change is audited.
 """
 from __future__ import annotations
 
-from flask import abort, redirect, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -17,7 +18,7 @@ from ..auth.accounts import ADMIN, active_admin_count, deactivate_account, hash_
 from ..auth.passwords import MIN_LENGTH, policy_problems
 from ..db import transaction, utcnow
 from ..localtime import local_datetime
-from ..models import AuditEvent, LoginAttempt, Role, User, UserRole
+from ..models import AuditEvent, LoginAttempt, Role, StaffMember, User, UserRole
 from . import core_blueprint as bp
 from .forms import choices, form_values
 from .shell import notify, render_page
@@ -41,6 +42,9 @@ class UserForm(FlaskForm):
     email = EmailField("E-mail", validators=[Optional(), Email(message="Enter an e-mail address such as name@example.com."),
                                              Length(max=120)])
     roles = CheckboxesField("Roles", coerce=str, validate_choice=True)
+    staff = SelectField("Staff member", coerce=str, validate_choice=True, default="",
+                        description="The person in the staff directory this login is: their HR self-service "
+                                    "(pay stubs, time, documents), the team they supervise, the visits they see.")
 
 
 class NewUserForm(UserForm):
@@ -70,6 +74,23 @@ def has_errors(form) -> bool:
 
 def _role_choices() -> list[tuple[str, str]]:
     return [(r.name, r.title) for r in Role.select().order_by(Role.id)]
+
+
+def _staff_choices(current: int | None) -> list[tuple[str, str]]:
+    """Active staff (and the one linked now, active or not), by name."""
+    people = (StaffMember.select(StaffMember.id, StaffMember.first_name, StaffMember.last_name,
+                                 StaffMember.credentials)
+              .where((StaffMember.active == True) | (StaffMember.id == (current or 0)))  # noqa: E712
+              .order_by(StaffMember.last_name, StaffMember.first_name))
+    return [("", "Not in the staff directory")] + [(str(s.id), s.display_name) for s in people]
+
+
+def _staff_problem(staff: str, user_id: int | None) -> str:
+    """Why ``staff`` cannot be this account's person ("" when it can): one login per person."""
+    if not staff:
+        return ""
+    other = User.get_or_none((User.staff == int(staff)) & (User.id != (user_id or 0)))
+    return f"{other.username} is already the login of that person: one login per person." if other else ""
 
 
 def _roles_by_user(user_ids: list[int]) -> dict[int, list[str]]:
@@ -144,9 +165,12 @@ def user_new():
     """Create an account; the password must meet the policy."""
     form = NewUserForm()
     form.roles.choices = choices(_role_choices())
+    form.staff.choices = choices(_staff_choices(None))
     if form.validate_on_submit():
         values = form_values(form)
         username = values["username"].lower()
+        if problem := _staff_problem(values["staff"], None):
+            form.staff.errors.append(problem)
         if User.select().where(User.username == username).exists():
             form.username.errors.append("That user name is taken (user names are never reused).")
         if values["email"] and User.select().where(User.email == values["email"]).exists():
@@ -156,7 +180,8 @@ def user_new():
             try:
                 user = privileges.create_account(
                     current_user, username, values["full_name"], form.password.data, values["roles"] or [],
-                    email=values["email"], must_change_password=values["must_change_password"])
+                    email=values["email"], must_change_password=values["must_change_password"],
+                    staff_id=int(values["staff"]) if values["staff"] else None)
             except privileges.PrivilegeError as exc:
                 form.roles.errors.append(str(exc))
             else:
@@ -175,8 +200,11 @@ def user_edit(user_id: int):
     before_roles = role_names(user.id)
     form = UserForm(obj=user)
     form.roles.choices = choices(_role_choices())
+    form.staff.choices = choices(_staff_choices(user.staff_id))
     if not form.is_submitted():
         form.roles.data = before_roles
+    if "staff" not in request.form:  # shown, or a post without the field: the link as it is
+        form.staff.data = str(user.staff_id or "")
     if form.validate_on_submit():
         _guard_admin_account(user)
         values = form_values(form)
@@ -184,17 +212,26 @@ def user_edit(user_id: int):
         wanted = sorted(set(before_roles if values["roles"] is None else values["roles"]))
         if values["email"] and User.select().where((User.email == values["email"]) & (User.id != user.id)).exists():
             form.email.errors.append("Another account uses that e-mail address: one account per person.")
+        if problem := _staff_problem(values["staff"], user.id):
+            form.staff.errors.append(problem)
+        elif user.id == current_user.id and values["staff"] != str(user.staff_id or ""):
+            # Who a login is decides what it sees of others (a supervisor's team, a provider's visits).
+            form.staff.errors.append("Another administrator links your own login to a person.")
         if not has_errors(form):
             try:  # checked (and a refusal recorded) before anything is written
                 privileges.check_role_assignment(current_user, user, wanted)
             except privileges.PrivilegeError as exc:
                 form.roles.errors.append(str(exc))
         if not has_errors(form):
+            staff = int(values["staff"]) if values["staff"] else None
             changes = {f: {"before": getattr(user, f), "after": values[f]}
                        for f in ("full_name", "email") if getattr(user, f) != values[f]}
+            if user.staff_id != staff:
+                changes["staff_id"] = {"before": user.staff_id, "after": staff}
             with transaction():
                 if changes:
-                    User.update(full_name=values["full_name"], email=values["email"]).where(User.id == user.id).execute()
+                    User.update(full_name=values["full_name"], email=values["email"], staff=staff).where(
+                        User.id == user.id).execute()
                     audit.record("user.update", "user", user.id, detail={"username": user.username, "changes": changes})
                 before, after = privileges.assign_roles(current_user, user, wanted)
             notify("Saved." if changes or before != after else "Nothing changed.")
