@@ -92,6 +92,11 @@ def test_own_clock_in_break_and_out(hr_app, team):
     with connected(hr_app):
         assert [e.kind for e in TimeEntry.select().order_by(TimeEntry.id)] == ["work", "break", "work"]
         assert TimeEntry.select().where(TimeEntry.ended_at.is_null()).count() == 0
+        start, end = timesheets.period_of(settings.today())
+        Timesheet.create(employment=Employment.get(Employment.staff == team["ann_id"]), period_start=start,
+                         period_end=end, status="paid")  # as a posted pay run leaves it
+    refused = ann.post("/hr/me/time/punch", data={"action": "in"})
+    assert refused.status_code == 422 and "That pay period was paid" in _text(refused)
 
 
 def test_supervisor_corrects_with_reasons_and_approves_overtime_that_earns_capped_leave(hr_app, team):

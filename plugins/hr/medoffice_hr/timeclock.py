@@ -1,6 +1,7 @@
 """The time clock: clocking in and out and taking breaks from one's own login or the front-desk
 kiosk (a personal PIN, locked after repeated wrong tries), and a supervisor's corrections, each
-audited with its reason. Time in an approved timesheet cannot change until it is reopened."""
+audited with its reason. Time in an approved timesheet cannot change until it is reopened; in a paid one,
+never (a correcting pay run fixes the pay)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -35,9 +36,12 @@ def state(employment: Employment) -> str:
     return "working" if entry.kind == "work" else "on_break"
 
 
-def _refuse_if_approved(employment: Employment, when: dt.datetime) -> None:
-    if timesheets.is_approved(employment, to_local(when).date()):
+def _refuse_if_settled(employment: Employment, when: dt.datetime) -> None:
+    status = timesheets.settled_status(employment, to_local(when).date())
+    if status == "approved":
         raise HrError("That pay period's timesheet is approved: ask the supervisor to reopen it.")
+    if status == "paid":
+        raise HrError("That pay period was paid: its time no longer changes (HR corrects pay with a correcting run).")
 
 
 def punch(employment: Employment, action: str, source: str, now: dt.datetime | None = None) -> TimeEntry | None:
@@ -54,7 +58,7 @@ def punch(employment: Employment, action: str, source: str, now: dt.datetime | N
     if not expected[action]:
         raise HrError({"in": "You are already clocked in.", "break": "You are not working now.",
                        "back": "You are not on a break.", "out": "You are not clocked in."}[action])
-    _refuse_if_approved(employment, now)
+    _refuse_if_settled(employment, now)
     with transaction():
         if current is not None:
             current.ended_at = now
@@ -113,7 +117,7 @@ def _check_times(employment: Employment, started_at: dt.datetime, ended_at: dt.d
     if overlapping.exists():
         raise HrError("That overlaps other time of this person.", "started_at")
     for moment in (started_at, ended_at):
-        _refuse_if_approved(employment, moment)
+        _refuse_if_settled(employment, moment)
 
 
 def _stamp(entry: TimeEntry) -> dict:
@@ -126,7 +130,7 @@ def correct(entry: TimeEntry, started_at: dt.datetime, ended_at: dt.datetime, re
     if not reason.strip():
         raise HrError("Say why the time is corrected.", "reason")
     _check_times(entry.employment, started_at, ended_at, entry.id)
-    _refuse_if_approved(entry.employment, entry.started_at)
+    _refuse_if_settled(entry.employment, entry.started_at)
     with transaction():
         before = _stamp(entry)
         entry.started_at, entry.ended_at = started_at, ended_at

@@ -73,11 +73,12 @@ def sheet(employment: Employment, start: dt.date) -> Timesheet | None:
     return Timesheet.get_or_none((Timesheet.employment == employment) & (Timesheet.period_start == start))
 
 
-def is_approved(employment: Employment, day: dt.date) -> bool:
-    """Whether the period holding ``day`` is approved for the employee."""
+def settled_status(employment: Employment, day: dt.date) -> str | None:
+    """"approved" or "paid" when the employee's period holding ``day`` is so (its time no longer changes),
+    else None."""
     start, _end = period_of(day)
     found = sheet(employment, start)
-    return found is not None and found.status == "approved"
+    return found.status if found is not None and found.status in ("approved", "paid") else None
 
 
 def approve(employment: Employment, start: dt.date, by: str) -> Timesheet:
