@@ -61,7 +61,7 @@ def medoffice_permissions():
         Permission("core.roles.manage", "Edit roles and their permissions", default_roles=("admin",)),
         Permission("core.jobs.view", "See scheduled jobs and their runs", default_roles=MANAGERS),
         Permission("core.jobs.run", "Run a scheduled job now", default_roles=MANAGERS),
-        Permission("core.reports.view", "Open the reports list", default_roles=(*MANAGERS, "billing", "auditor")),
+        Permission("core.reports.view", "Open the reports list", default_roles=(*MANAGERS, "billing", "hr", "auditor")),
         Permission("core.audit.view", "Read and export the audit trail", default_roles=("admin", "auditor")),
         Permission("core.events.view", "See event subscribers and whether they are up to date", default_roles=MANAGERS),
         Permission("core.events.manage", "Retry a stuck event subscriber", default_roles=("admin",)),
