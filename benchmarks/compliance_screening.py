@@ -23,7 +23,7 @@ parts:
    sets no bound: the ratio is printed and recorded, never over.
 2. Pages: compliance's nav pages (as ``pages.py`` finds them), in-process p95 against the reference
    list page (``reference.py``), interleaved with it and core's bare route, at most 3x
-   (``finance_reports.run_list_pages``), on the instance as given.
+   (``billing_reports.run_list_pages``), on the instance as given.
 
 With ``--database-url`` the data is in PostgreSQL, which is not copied: part 1 is skipped. Figures
 count for goal "15" (PostgreSQL's prefixed so). Prints one line per measurement with its ratio, and a

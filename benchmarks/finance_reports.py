@@ -20,13 +20,12 @@ parts, measured as ``billing_reports.py`` measures billing's:
 
 Figures count for goal "13" (PostgreSQL's prefixed so with ``--database-url``). Prints one line per
 report and page with the ratio, and a summary of those over their bound. ``marketing_reports.py``
-uses the helpers below (``time_against_sql``, ``run_list_pages``, ``main``).
+uses the helpers below (``time_against_sql``, ``main``) and ``billing_reports.run_list_pages``.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import sys
 from pathlib import Path
 
@@ -34,14 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import figures  # noqa: E402
 import pages  # noqa: E402
-from billing_reports import PAGE_BOUND, REPORT_BOUND, TIMING_FLOOR, best_of_alternating, plain  # noqa: E402
-from pages import (CORE_FLOOR_URL, benchmark_user, database_of, interleaved, ms, percentile, resolve,  # noqa: E402
-                   serving_app)
-from reference import reference_app  # noqa: E402
+from billing_reports import (PAGE_BOUND, REPORT_BOUND, TIMING_FLOOR, best_of_alternating, plain,  # noqa: E402
+                             run_list_pages)
+from pages import database_of, serving_app  # noqa: E402
 
 from medoffice import settings  # noqa: E402
 from medoffice.db import db, is_sqlite  # noqa: E402
-from medoffice.testing import TEST_PASSWORD  # noqa: E402
 
 GOAL = "13"
 NORMAL = "CASE WHEN a.type IN ('asset', 'expense') THEN {d} - {c} ELSE {c} - {d} END"
@@ -243,32 +240,6 @@ def page_urls(app) -> list[str]:
     if deposit:
         urls.append(f"/finance/deposits/{deposit}")
     return urls
-
-
-def run_list_pages(app, urls: list[str], requests: int, rounds: int, number: str,
-                   prefix: str) -> list[figures.Figure]:
-    """Time pages against the reference list page and core's bare route, interleaved (as billing's list
-    pages); returns their figures, each p95 against the reference's."""
-    username = benchmark_user(app)
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": TEST_PASSWORD})
-    urls = [resolve(client, url) for url in urls]
-    targets = [("core's bare route", client, CORE_FLOOR_URL),
-               ("reference list page", reference_app(database_of(app)).test_client(), "/")]
-    samples = interleaved(targets + [(url, client, url) for url in urls], requests, rounds)
-    ref_p95 = percentile(samples["reference list page"], 95)
-    for label, _client, _url in targets:
-        print(f"\n{label}: {ms(samples[label])}", end="")
-    print(f"\n{'page':<48} {'p50 ms':>8} {'p95 ms':>8} {'p95/ref':>8}")
-    found = []
-    for url in urls:
-        p95 = percentile(samples[url], 95)
-        ratio = p95 / ref_p95
-        found.append(figures.Figure(number, f"{prefix}{url} / reference page (p95)", ratio, PAGE_BOUND,
-                                    ms(samples[url])))
-        print(f"{url:<48} {statistics.median(samples[url]) * 1000:>8.2f} {p95 * 1000:>8.2f} {ratio:>8.1f}"
-              + ("  OVER" if ratio > PAGE_BOUND else ""))
-    return found
 
 
 def main(description: str, number: str, reports, urls) -> None:

@@ -28,7 +28,7 @@ posted biweekly payroll) with HR on. Three parts:
    they disagree), alternately, best of ``--repeat``, at most 1.5x (``finance_reports.time_against_sql``).
 3. List pages: HR's nav pages (as ``pages.py`` finds them) and the latest posted run's register page,
    in-process p95 against the reference list page (``reference.py``), interleaved with it and core's
-   bare route, at most 3x (``finance_reports.run_list_pages``), on the instance as given.
+   bare route, at most 3x (``billing_reports.run_list_pages``), on the instance as given.
 
 With ``--database-url`` the instance's data is in PostgreSQL, which is not copied: parts 1 and the
 seeding of part 2 are skipped (the register is timed on the data as it is). Figures count for goal
