@@ -530,3 +530,34 @@ def test_the_daily_job_gives_newcomers_their_reminder(doc_app):
         assert reminders.sync_all().startswith("1 acknowledgment reminder")
         row = Deadline.get(Deadline.assignee_user == newcomer)
         assert row.key == reminders.key_for(document.id, 1, newcomer) and row.kind == "core.document_acknowledgment"
+
+
+def test_status_counts_of_many_documents_equal_each_documents_people_in_fixed_queries(doc_app):
+    from medoffice.documents.status import counts, status_counts
+    from medoffice.testing import count_queries
+
+    with app_thread_context(doc_app):
+        main = Location.create(name="Main Street")
+        owner = person(doc_app, "owner", ("office_manager",))
+        desk, biller = person(doc_app, "desk", ("front_desk",)), person(doc_app, "biller", ("billing",), location=main.id)
+        late = person(doc_app, "late", ("front_desk",))
+        everyone = documents.Audience.of(roles=[role_id("front_desk")], locations=[main.id])
+        first = policy(owner, everyone, title="Clean desk policy", effective=practice_today() - dt.timedelta(days=90))
+        second = policy(owner, documents.Audience.of(users=[desk, biller]), title="Sharps policy")
+        third = policy(owner, everyone, title="Retired draft", publish=False)
+        fourth = policy(owner, everyone, title="For information", requires=False)
+    for username in ("desk", "biller"):
+        assert sign(client_for(doc_app, username), first.id).status_code == 302
+    with app_thread_context(doc_app):
+        docs = [Document.get_by_id(d.id) for d in (first, second, third, fourth)]
+        status_counts(docs, practice_today())  # settings read once, then cached
+        with count_queries() as two:
+            status_counts(docs[:2], practice_today())
+        with count_queries() as four:
+            found = status_counts(docs, practice_today())
+        assert len(four) == len(two)
+        for document in docs:
+            assert found[document.id] == counts(people(document, practice_today()))
+        assert (found[first.id]["acknowledged"], found[first.id]["pending"]) == (2, 1)  # late has not signed
+        assert found[fourth.id]["not_required"] == 3 and sum(found[third.id].values()) == 3
+        assert late in [u.id for u in documents.members(first.id)]

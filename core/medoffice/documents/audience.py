@@ -75,6 +75,29 @@ def members(document_id: int) -> pw.SelectQuery:
            | User.id.in_(_lines(document_id, DocumentAudience.user))))
 
 
+def members_of_many(document_ids: list[int]) -> dict[int, set[int]]:
+    """``members`` of many documents at once: {document id: active user ids}, one query per way of being
+    addressed (role, location, named staff, named user), the same rules as ``members``."""
+    found: dict[int, set[int]] = {document_id: set() for document_id in document_ids}
+    if not document_ids:
+        return found
+    line = DocumentAudience.document.in_(document_ids)
+    active = User.active == True  # noqa: E712
+    queries = (
+        DocumentAudience.select(DocumentAudience.document, User.id)
+        .join(UserRole, on=(UserRole.role == DocumentAudience.role)).join(User, on=(User.id == UserRole.user)),
+        DocumentAudience.select(DocumentAudience.document, User.id)
+        .join(StaffMember, on=((StaffMember.location == DocumentAudience.location) & (StaffMember.active == True)))  # noqa: E712
+        .join(User, on=(User.staff == StaffMember.id)),
+        DocumentAudience.select(DocumentAudience.document, User.id).join(User, on=(User.staff == DocumentAudience.staff)),
+        DocumentAudience.select(DocumentAudience.document, User.id).join(User, on=(User.id == DocumentAudience.user)),
+    )
+    for query in queries:
+        for document_id, user_id in query.where(line & active).tuples():
+            found[document_id].add(user_id)
+    return found
+
+
 def addressed_to(user_id) -> pw.Expression:
     """A condition on ``Document``: it is addressed to the user ``user_id`` (an id, or a
     ``medoffice.prepared`` slot): an audience line names them, one of their roles, their staff

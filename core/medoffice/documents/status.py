@@ -14,7 +14,7 @@ from .. import prepared
 from ..deadlines.models import Deadline
 from ..models import User
 from ..prepared import slot
-from .audience import addressed_to, members
+from .audience import addressed_to, members, members_of_many
 from .kinds import enabled_kinds
 from .models import Acknowledgment, Document, DocumentVersion
 from .reminders import grace_days, owner_of
@@ -79,15 +79,55 @@ def people(document: Document, today: dt.date) -> list[PersonStatus]:
     result = []
     for user in users:
         signature, number = latest.get(user.id, (None, None))
-        if document.state != "published" or document.ack_from is None:
-            result.append(PersonStatus(user, "not_required", signature, number, None))
-            continue
-        if number is not None and number >= document.ack_from:
-            result.append(PersonStatus(user, "acknowledged", signature, number, None))
-            continue
-        when = due.get(user.id, fallback)
-        status = "overdue" if when is not None and today > when else "pending"
+        status, when = _status(document, number, due.get(user.id, fallback), today)
         result.append(PersonStatus(user, status, signature, number, when))
+    return result
+
+
+def _status(document: Document, signed_number: int | None, due: dt.date | None,
+            today: dt.date) -> tuple[str, dt.date | None]:
+    """A person's status on the document (and their due date while they owe a signature), from the latest
+    version they signed and their reminder's due date."""
+    if document.state != "published" or document.ack_from is None:
+        return "not_required", None
+    if signed_number is not None and signed_number >= document.ack_from:
+        return "acknowledged", None
+    return ("overdue" if due is not None and today > due else "pending"), due
+
+
+def status_counts(documents: list[Document], today: dt.date) -> dict[int, dict[str, int]]:
+    """``counts(people(document, today))`` of many documents (a policy library) in a fixed number of queries,
+    by document id."""
+    ids = [document.id for document in documents]
+    audiences = members_of_many(ids)
+    signed = {(document_id, user_id): number for document_id, user_id, number in (
+        Acknowledgment.select(DocumentVersion.document, Acknowledgment.user, pw.fn.MAX(DocumentVersion.number))
+        .join(DocumentVersion).where(DocumentVersion.document.in_(ids or [0]))
+        .group_by(DocumentVersion.document, Acknowledgment.user).tuples())}
+    owners = {document.id: owner_of(document) for document in documents}
+    due: dict[tuple[int, int], dt.date] = {}
+    for owner, key, user_id, when in (Deadline.select(Deadline.owner, Deadline.key, Deadline.assignee_user, Deadline.due)
+                                      .where((Deadline.state == "open") & Deadline.key.startswith("document:")
+                                             & Deadline.owner.in_(set(owners.values()) or {""})).tuples()):
+        document_id = int(key.split(":")[1])
+        if owners.get(document_id) == owner:
+            due[(document_id, user_id)] = when
+    fallback = {}
+    for document_id, effective in (DocumentVersion.select(DocumentVersion.document, DocumentVersion.effective_on)
+                                   .join(Document, on=((Document.id == DocumentVersion.document)
+                                                       & (DocumentVersion.number == Document.ack_from)))
+                                   .where(Document.id.in_(ids or [0])).tuples()):
+        if isinstance(effective, str):
+            effective = dt.date.fromisoformat(effective)
+        fallback[document_id] = effective + dt.timedelta(days=grace_days())
+    result = {}
+    for document in documents:
+        found = {name: 0 for name in STATUSES}
+        for user_id in audiences[document.id]:
+            status, _when = _status(document, signed.get((document.id, user_id)),
+                                    due.get((document.id, user_id), fallback.get(document.id)), today)
+            found[status] += 1
+        result[document.id] = found
     return result
 
 
