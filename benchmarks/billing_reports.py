@@ -319,22 +319,24 @@ def run_pages(app, requests: int, rounds: int, postgres: bool) -> list[figures.F
     return run_list_pages(app, page_urls(app), requests, rounds, number, prefix)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_command(description: str, reports, pages) -> None:
+    """The command line every report benchmark shares: ``reports(app, repeat, postgres)`` and
+    ``pages(app, requests, rounds, postgres)`` each return their figures; exit 1 when any is over."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--instance", required=True)
-    parser.add_argument("--database-url", help="postgresql://... holding the instance's data (goal 6)")
+    parser.add_argument("--database-url", help="postgresql://... holding the instance's data")
     parser.add_argument("--repeat", type=int, default=5, help="runs per report and query (the best counts)")
     parser.add_argument("--requests", type=int, default=100, help="requests per page")
     parser.add_argument("--rounds", type=int, default=10, help="rounds the page requests are spread over")
     parser.add_argument("--skip-pages", action="store_true", help="time the reports only")
     parser.add_argument("--skip-reports", action="store_true", help="time the list pages only")
-    parser.add_argument("--figures", help="append the goals' figures to this JSON lines file (make bench)")
+    parser.add_argument("--figures", help="append the figures to this JSON lines file (make bench)")
     args = parser.parse_args()
     app = serving_app(args.instance, args.database_url)
     postgres = not database_of(app).endswith(".sqlite3")
-    found = [] if args.skip_reports else run_reports(app, args.repeat, postgres)
+    found = [] if args.skip_reports else reports(app, args.repeat, postgres)
     if not args.skip_pages:
-        found += run_pages(app, args.requests, args.rounds, postgres)
+        found += pages(app, args.requests, args.rounds, postgres)
     over = [f for f in found if f.over]
     print("\n" + (f"Over their bound: {', '.join(f.name for f in over)}" if over else
                   f"Every report within {REPORT_BOUND}x its hand-written query; every page within {PAGE_BOUND}x "
@@ -346,4 +348,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(__doc__.splitlines()[0], run_reports, run_pages)

@@ -24,7 +24,6 @@ uses the helpers below (``time_against_sql``, ``main``) and ``billing_reports.ru
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 from pathlib import Path
@@ -33,9 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import figures  # noqa: E402
 import pages  # noqa: E402
-from billing_reports import (PAGE_BOUND, REPORT_BOUND, TIMING_FLOOR, best_of_alternating, plain,  # noqa: E402
+from billing_reports import (REPORT_BOUND, TIMING_FLOOR, best_of_alternating, plain, run_command,  # noqa: E402
                              run_list_pages)
-from pages import database_of, serving_app  # noqa: E402
 
 from medoffice import settings  # noqa: E402
 from medoffice.db import db, is_sqlite  # noqa: E402
@@ -243,30 +241,15 @@ def page_urls(app) -> list[str]:
 
 
 def main(description: str, number: str, reports, urls) -> None:
-    """The command line both scripts share: ``reports(app, repeat, number, prefix)`` and ``urls(app)``."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--instance", required=True)
-    parser.add_argument("--database-url", help="postgresql://... holding the instance's data")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per report and query (the best counts)")
-    parser.add_argument("--requests", type=int, default=100, help="requests per page")
-    parser.add_argument("--rounds", type=int, default=10, help="rounds the page requests are spread over")
-    parser.add_argument("--skip-pages", action="store_true", help="time the reports only")
-    parser.add_argument("--skip-reports", action="store_true", help="time the pages only")
-    parser.add_argument("--figures", help="append the figures to this JSON lines file (make bench)")
-    args = parser.parse_args()
-    app = serving_app(args.instance, args.database_url)
-    prefix = "" if database_of(app).endswith(".sqlite3") else "PostgreSQL: "
-    found = [] if args.skip_reports else reports(app, args.repeat, number, prefix)
-    if not args.skip_pages:
-        found += run_list_pages(app, urls(app), args.requests, args.rounds, number, prefix)
-    over = [f for f in found if f.over]
-    print("\n" + (f"Over their bound: {', '.join(f.name for f in over)}" if over else
-                  f"Every report within {REPORT_BOUND}x its hand-written query; every page within {PAGE_BOUND}x "
-                  "the reference list page."))
-    if args.figures:
-        figures.append(args.figures, *found)
-    if over:
-        raise SystemExit(1)
+    """The command line of the plugins' scripts: ``reports(app, repeat, number, prefix)`` and ``urls(app)``,
+    their figures under goal ``number`` (PostgreSQL's names prefixed)."""
+    def prefix(postgres: bool) -> str:
+        return "PostgreSQL: " if postgres else ""
+
+    run_command(description,
+                lambda app, repeat, postgres: reports(app, repeat, number, prefix(postgres)),
+                lambda app, requests, rounds, postgres: run_list_pages(app, urls(app), requests, rounds, number,
+                                                                       prefix(postgres)))
 
 
 if __name__ == "__main__":
