@@ -9,7 +9,7 @@ from billing_setup import database
 from medoffice.models import AuditEvent
 from remit_setup import claims_from_remittance, make_835
 
-from medoffice_billing import posting, x12
+from medoffice_billing import posting, reference, x12
 from medoffice_billing.models import ClaimLine, ExpectedAmount, Fee, Payer
 
 RUSHMORE = [
@@ -82,3 +82,39 @@ def test_underpaid_lines_by_payer_with_the_difference(app, client_as):
         listed = AuditEvent.select().where(AuditEvent.action == "billing.underpayments.list").order_by(
             AuditEvent.id.desc()).get()
         assert str(built[1].patient_id) in listed.detail
+
+
+def test_the_kept_list_follows_fee_edits_and_reversals(app, client_as):
+    """The list is kept by posting and by fee edits: raising what a payer is expected to allow puts a line on
+    it, lowering takes it off, and an 835 reversing the claim takes its line off."""
+    first = make_835(RUSHMORE[:11], total="186", trace="UPK1")
+    reversal = make_835(["CLP*UNDER*22*-120*-86*-10*12*I1", "NM1*QC*1*ALDER*ANN****MI*M1",
+                         "SVC*HC:99213*-120*-86", "DTM*472*20240102", "CAS*CO*45*-24", "CAS*PR*3*-10"],
+                        total="-86", trace="UPK2", control="000000903")
+    with database(app):
+        claims_from_remittance(x12.parse_835(first)[0])
+        visit = Fee.create(code="99213", charge_cents=12000)
+        rushmore = Payer.get(Payer.name == "RUSHMORE LIFE")
+        ExpectedAmount.create(fee=visit, payer=rushmore, allowed_cents=10000)
+    with app.test_request_context():
+        posting.import_835(first, "upk1.835")
+    biller = client_as("billing")
+
+    def listed() -> list[str]:
+        page = biller.get("/billing/underpayments?days=3650&sort=claim").get_data(as_text=True)
+        return [] if "No line was paid below" in page else [r.split()[0] for r in rows(page)]
+
+    assert listed() == ["UNDER"]  # allowed $96 of $100; FULL was allowed $100
+    with app.test_request_context():
+        reference.save_fee({"code": "99213", "modifier": "", "charge_cents": 12000, "description": ""},
+                           {rushmore.id: 10500}, Fee.get_by_id(visit.id))
+    assert listed() == ["FULL", "UNDER"]
+    with app.test_request_context():
+        reference.save_fee({"code": "99213", "modifier": "", "charge_cents": 12000, "description": ""},
+                           {rushmore.id: 9000}, Fee.get_by_id(visit.id))
+    assert listed() == []
+    with app.test_request_context():
+        reference.save_fee({"code": "99213", "modifier": "", "charge_cents": 12000, "description": ""},
+                           {rushmore.id: 10000}, Fee.get_by_id(visit.id))
+        posting.import_835(reversal, "upk2.835")
+    assert listed() == []

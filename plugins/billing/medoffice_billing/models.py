@@ -1001,3 +1001,28 @@ class ClosedDay(BaseModel):
 
 
 BILLING_MODELS.append(ClosedDay)
+
+
+class UnderpaidLine(BaseModel):
+    """A claim line its payer allowed less for than the fee schedule expects (``underpayments``), kept by
+    posting and by fee schedule edits so the Underpayments page reads these few rows, not the ledger."""
+
+    claim = pw.ForeignKeyField(Claim, on_delete="CASCADE")
+    service_line_id = pw.IntegerField()
+    payer_id = pw.IntegerField()
+    line_number = pw.SmallIntegerField()
+    code = pw.CharField(max_length=5, index=True)
+    modifiers = pw.CharField(max_length=11, default="")
+    units = pw.IntegerField()
+    expected_cents = pw.IntegerField()
+    allowed_cents = pw.IntegerField()
+    paid_cents = pw.IntegerField()
+    difference_cents = pw.IntegerField()
+    answered_on = pw.DateField(index=True)
+
+    class Meta:
+        table_name = "billing_underpaid_line"
+        indexes = ((("claim", "service_line_id"), True),)
+
+
+BILLING_MODELS.append(UnderpaidLine)

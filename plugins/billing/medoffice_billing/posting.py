@@ -28,7 +28,7 @@ from medoffice.money import format_cents
 from peewee import Case, IntegrityError, fn
 
 from . import claims as claim_service
-from . import x12
+from . import underpayments, x12
 from .actor import acting_user
 from .claims import ClaimError
 from .denials import claim_count as denial_claim_count
@@ -301,6 +301,7 @@ class Poster:
             if values["next_payer_cents"] > 0 and match.payment.status_code not in FORWARDED:
                 follow_ups.append((match.claim, values))
         self._flush()
+        underpayments.refresh_claims(c.id for c in claims)
         refused = self._apply(moves, {c.id: c for c in claims})
         for row in rows:
             if row["claim"] in refused:

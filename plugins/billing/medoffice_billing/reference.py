@@ -15,6 +15,7 @@ from medoffice import audit
 from medoffice.db import transaction, utcnow
 from peewee import EXCLUDED, chunked
 
+from . import underpayments
 from .models import CodeEntry, ExpectedAmount, Fee, Payer
 
 # CMS place-of-service code set (codes not listed are unassigned).
@@ -150,6 +151,7 @@ def save_fee(values: dict, allowed: dict[int, int | None], fee: Fee | None = Non
     if clash.exists():
         label = values["code"] + (f"-{values['modifier']}" if values["modifier"] else "")
         raise ReferenceDataError("code", f"The fee schedule already has {label}; edit that entry instead.")
+    codes = {values["code"]} | ({fee.code} if fee is not None else set())
     with transaction():
         if fee is None:
             fee = Fee.create(**values)
@@ -167,6 +169,7 @@ def save_fee(values: dict, allowed: dict[int, int | None], fee: Fee | None = Non
             ExpectedAmount.insert_many(rows).execute()
         audit.record(action, "billing_fee", fee.id, detail={"code": fee.code, "modifier": fee.modifier,
                                                             "charge_cents": fee.charge_cents})
+        underpayments.refresh_codes(codes)
     return fee
 
 

@@ -6,54 +6,60 @@ underpaid when the payer's 835 answer that stands (entries no later 835 reversed
 that times the units: allowed is what it paid plus what it moved to the patient (or the next payer)
 as patient responsibility. Only primary claims count (a secondary payer allows against what the
 primary left), and only lines the payer allowed something for: a line it paid nothing on is a
-denial, worked on the Denials page. The answers looked at are those of the last ``days`` days, so the
-list reads the ledger's recent payments and transfers by their index, not every entry ever posted.
+denial, worked on the Denials page.
+
+The underpaid lines are kept in ``billing_underpaid_line``: posting an 835 refreshes the claims it
+answered (``refresh_claims``), saving a fee refreshes the lines billed with its code
+(``refresh_codes``), so the page reads those few rows by the day of the answer instead of summing the
+ledger's 835 entries on every request.
 """
 from __future__ import annotations
 
 import datetime as dt
 
 from medoffice import prepared
+from medoffice.db import transaction
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, fn
 
 from .ledger import sum_if
-from .models import Claim, ClaimLine, ExpectedAmount, Fee, LineTransaction
+from .models import Claim, ClaimLine, ExpectedAmount, Fee, LineTransaction, UnderpaidLine
 
 LT = LineTransaction
+UL = UnderpaidLine
 DEFAULT_DAYS = 365
 _MODIFIED_FEE, _PLAIN_FEE = Fee.alias("modified_fee"), Fee.alias("plain_fee")
 _MODIFIED, _PLAIN = ExpectedAmount.alias("modified_expected"), ExpectedAmount.alias("plain_expected")
+_COLUMNS = (UL.claim, UL.service_line_id, UL.payer_id, UL.line_number, UL.code, UL.modifiers, UL.units,
+            UL.expected_cents, UL.allowed_cents, UL.paid_cents, UL.difference_cents, UL.answered_on)
 
 
-def _answers():
-    """Per (claim, service line): what the payer paid and moved to the patient, from 835 entries since ``since``."""
+def _answers(claims):
+    """Per (claim, service line) of the claims selected by ``claims`` (a query of claim ids): what the payer
+    paid and moved to the patient in the 835 entries that stand, and the day of the last."""
     reversal = LT.alias("reversal")
     moved_off = (LT.kind == "transfer") & (LT.party == "insurance") & (LT.amount_cents < 0)
     return (LT.select(LT.claim.alias("claim_id"), LT.service_line.alias("line_id"),
                       sum_if(LT.kind == "payment", 0 - LT.amount_cents).alias("paid"),
                       sum_if(moved_off, 0 - LT.amount_cents).alias("patient"),
                       fn.MAX(LT.effective_date).alias("answered_on"))
-            .where(LT.kind.in_(("payment", "transfer")) & (LT.effective_date >= slot("since"))
-                   & (LT.source == "era") & LT.claim.is_null(False) & LT.reverses.is_null()
-                   & ~fn.EXISTS(reversal.select(SQL("1")).where(reversal.reverses == LT.id)))
+            .where(LT.kind.in_(("payment", "transfer")) & (LT.source == "era") & LT.claim.in_(claims)
+                   & LT.reverses.is_null() & ~fn.EXISTS(reversal.select(SQL("1")).where(reversal.reverses == LT.id)))
             .group_by(LT.claim, LT.service_line)).alias("answers")
 
 
-ANSWERS = _answers()
-EXPECTED_UNIT = fn.COALESCE(_MODIFIED.allowed_cents, _PLAIN.allowed_cents)
-EXPECTED = EXPECTED_UNIT * ClaimLine.units
-ALLOWED = ANSWERS.c.paid + ANSWERS.c.patient
-DIFFERENCE = EXPECTED - ALLOWED
-PAYER = Claim.payer
-
-
-def _underpaid(query):
-    """``query`` (over claim lines) joined to the answers, the claims and the expected amounts, keeping the
-    underpaid lines of primary claims."""
+def _underpaid_rows(claims):
+    """The underpaid lines of the primary claims among ``claims``, as ``billing_underpaid_line`` rows."""
+    answers = _answers(claims)
+    expected_unit = fn.COALESCE(_MODIFIED.allowed_cents, _PLAIN.allowed_cents)
+    expected = expected_unit * ClaimLine.units
+    allowed = answers.c.paid + answers.c.patient
     first_modifier = fn.SUBSTR(ClaimLine.modifiers, 1, 2)
-    return (query
-            .join(ANSWERS, on=((ANSWERS.c.claim_id == ClaimLine.claim) & (ANSWERS.c.line_id == ClaimLine.service_line)))
+    return (ClaimLine
+            .select(ClaimLine.claim, ClaimLine.service_line, Claim.payer, ClaimLine.line_number, ClaimLine.code,
+                    ClaimLine.modifiers, ClaimLine.units, expected, allowed, answers.c.paid, expected - allowed,
+                    answers.c.answered_on)
+            .join(answers, on=((answers.c.claim_id == ClaimLine.claim) & (answers.c.line_id == ClaimLine.service_line)))
             .switch(ClaimLine).join(Claim, on=(Claim.id == ClaimLine.claim))
             .switch(ClaimLine).join(_MODIFIED_FEE, join_type=JOIN.LEFT_OUTER,
                                     on=((_MODIFIED_FEE.code == ClaimLine.code) & (_MODIFIED_FEE.modifier != "")
@@ -63,23 +69,48 @@ def _underpaid(query):
             .switch(ClaimLine).join(_PLAIN_FEE, join_type=JOIN.LEFT_OUTER,
                                     on=((_PLAIN_FEE.code == ClaimLine.code) & (_PLAIN_FEE.modifier == "")))
             .join(_PLAIN, join_type=JOIN.LEFT_OUTER, on=((_PLAIN.fee == _PLAIN_FEE.id) & (_PLAIN.payer == Claim.payer)))
-            .where((Claim.responsibility == "P") & EXPECTED_UNIT.is_null(False) & (ALLOWED > 0) & (ALLOWED < EXPECTED)))
+            .where((Claim.responsibility == "P") & expected_unit.is_null(False) & (allowed > 0) & (allowed < expected)))
+
+
+def _replace(claims, stale) -> None:
+    """Drop the kept rows matching ``stale`` and store the underpaid lines of ``claims`` afresh."""
+    with transaction():
+        UL.delete().where(stale).execute()
+        UL.insert_from(_underpaid_rows(claims), _COLUMNS).execute()
+
+
+def refresh_claims(claim_ids) -> None:
+    """Recompute the kept underpaid lines of these claims (after posting their payers' answers)."""
+    claim_ids = sorted(set(claim_ids))
+    for start in range(0, len(claim_ids), 500):
+        chunk = claim_ids[start:start + 500]
+        _replace(Claim.select(Claim.id).where(Claim.id.in_(chunk)), UL.claim.in_(chunk))
+
+
+def refresh_codes(codes) -> None:
+    """Recompute the kept underpaid lines billed with these codes (after their fees' expected amounts changed)."""
+    codes = sorted(set(codes))
+    billed = ClaimLine.select(ClaimLine.claim).where(ClaimLine.code.in_(codes))
+    _replace(billed, UL.code.in_(codes))
+
+
+def rebuild() -> None:
+    """Recompute every kept underpaid line from the ledger (after the migration that added them, and the demo)."""
+    _replace(Claim.select(Claim.id).where(Claim.responsibility == "P"), SQL("1 = 1"))
 
 
 def lines_query(payer: bool = False):
-    """The underpaid lines (claim, patient, payer, line, expected, allowed, paid, difference), with slots
-    ``since`` and, when ``payer``, ``payer``."""
-    query = _underpaid(ClaimLine.select(
-        Claim.id.alias("claim_id"), Claim.claim_number, Claim.patient_id, Claim.payer.alias("payer_id"),
-        Claim.service_date, Claim.assigned_user_id, ClaimLine.line_number, ClaimLine.code, ClaimLine.modifiers,
-        ClaimLine.units, EXPECTED.alias("expected_cents"), ALLOWED.alias("allowed_cents"),
-        ANSWERS.c.paid.alias("paid_cents"), DIFFERENCE.alias("difference_cents"),
-        ANSWERS.c.answered_on.alias("answered_on")))
-    return query.where(Claim.payer == slot("payer")) if payer else query
+    """The underpaid lines answered since the slot ``since`` (claim, patient, payer, line, expected, allowed,
+    paid, difference), and of the slot ``payer`` when ``payer``."""
+    query = (UL.select(Claim.id.alias("claim_id"), Claim.claim_number, Claim.patient_id, UL.payer_id,
+                       Claim.service_date, Claim.assigned_user_id, UL.line_number, UL.code, UL.modifiers, UL.units,
+                       UL.expected_cents, UL.allowed_cents, UL.paid_cents, UL.difference_cents, UL.answered_on)
+             .join(Claim, on=(Claim.id == UL.claim)).where(UL.answered_on >= slot("since")))
+    return query.where(UL.payer_id == slot("payer")) if payer else query
 
 
-_BY_PAYER = (_underpaid(ClaimLine.select(Claim.payer, fn.COUNT(SQL("1")), fn.SUM(DIFFERENCE)))
-             .group_by(Claim.payer).tuples())
+_BY_PAYER = (UL.select(UL.payer_id, fn.COUNT(SQL("1")), fn.SUM(UL.difference_cents))
+             .where(UL.answered_on >= slot("since")).group_by(UL.payer_id).tuples())
 
 
 def by_payer(since: dt.date) -> list[tuple[int, int, int]]:

@@ -14,7 +14,7 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import underpayments
 from ..ledger import as_date
-from ..models import Claim, ClaimLine, Payer
+from ..models import Claim, Payer, UnderpaidLine
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_search
@@ -65,15 +65,15 @@ def underpayments_page():
             TableColumn("payer", "Payer", sort=Payer.name, value=lambda r: names.get(r.payer_id, "")),
             TableColumn("service_date", "Date of service", sort=Claim.service_date, kind="date",
                         value=lambda r: r.service_date),
-            TableColumn("line", "Line and code", sort=ClaimLine.code, value=line),
-            TableColumn("expected", "Expected", sort=underpayments.EXPECTED, kind="money",
+            TableColumn("line", "Line and code", sort=UnderpaidLine.code, value=line),
+            TableColumn("expected", "Expected", sort=UnderpaidLine.expected_cents, kind="money",
                         value=lambda r: r.expected_cents),
-            TableColumn("allowed", "Allowed", sort=underpayments.ALLOWED, kind="money",
+            TableColumn("allowed", "Allowed", sort=UnderpaidLine.allowed_cents, kind="money",
                         value=lambda r: r.allowed_cents),
-            TableColumn("paid", "Paid", sort=underpayments.ANSWERS.c.paid, kind="money", value=lambda r: r.paid_cents),
-            TableColumn("difference", "Short by", sort=underpayments.DIFFERENCE, kind="money",
+            TableColumn("paid", "Paid", sort=UnderpaidLine.paid_cents, kind="money", value=lambda r: r.paid_cents),
+            TableColumn("difference", "Short by", sort=UnderpaidLine.difference_cents, kind="money",
                         value=lambda r: r.difference_cents),
-            TableColumn("answered", "Answered on", sort=underpayments.ANSWERS.c.answered_on, kind="date",
+            TableColumn("answered", "Answered on", sort=UnderpaidLine.answered_on, kind="date",
                         value=lambda r: as_date(r.answered_on)),
             TableColumn("assignee", "Assigned to", value=lambda r: staff.get(r.assigned_user_id, "")),
         ],
