@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from medoffice import audit, deadlines, files, settings
+from medoffice import audit, deadlines, files, prepared, settings
 from medoffice.db import transaction, utcnow
 from medoffice.models import Location, StaffMember, User
+from medoffice.prepared import slot
 
 from . import rules
 from .models import Credential, Verification
@@ -201,19 +202,22 @@ class BoardRow:
         return rules.worst(self.colours.values())
 
 
-def board(today: dt.date, *, staff_id: int | None = None, state: str = "", colour: str = "") -> list[BoardRow]:
-    """The credentialing board: every active provider x kind (and the practice's row), coloured;
-    filtered by provider, state and worst colour. One query for the credentials."""
-    providers = list(StaffMember.select().where((StaffMember.is_provider == True) & (StaffMember.active == True))  # noqa: E712
-                     .order_by(StaffMember.last_name, StaffMember.first_name))
-    query = active()
+def board(today: dt.date, providers: list[StaffMember], *, staff_id: int | None = None, state: str = "",
+          colour: str = "") -> list[BoardRow]:
+    """The credentialing board: every one of ``providers`` (the active ones) x kind and the practice's row,
+    coloured; filtered by provider, state and worst colour. One query for the credentials."""
+    query = (Credential.select(Credential.id, Credential.staff, Credential.kind, Credential.state, Credential.issuer,
+                               Credential.status, Credential.effective_on, Credential.due_on)
+             .where(Credential.removed_at.is_null()))
     if staff_id is not None:
         providers = [p for p in providers if p.id == staff_id]
-        query = query.where(Credential.staff == staff_id)
+        query = query.where(Credential.staff == slot("staff_id"))
     if state:
-        query = query.where((Credential.state == state) | (Credential.state == ""))
+        query = query.where((Credential.state == slot("state")) | (Credential.state == ""))
     by_owner: dict[int | None, list[Credential]] = {}
-    for credential in query.order_by(Credential.kind, Credential.state):
+    for credential in prepared.run(query.order_by(Credential.kind, Credential.state),
+                                   ("compliance.board", staff_id is not None, bool(state)),
+                                   staff_id=staff_id, state=state):
         by_owner.setdefault(credential.staff_id, []).append(credential)
     rows = []
     owners = [(p, rules.PROVIDER_KINDS) for p in providers]

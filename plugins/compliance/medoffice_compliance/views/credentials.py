@@ -6,13 +6,16 @@ import datetime as dt
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from medoffice import prepared
 from medoffice.auth import requires
+from medoffice.localtime import local_date
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.settings import today
 from medoffice.web.forms import choices
 from medoffice.web.query import parse_id, record_id
 from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import url_template
 
 from .. import credentials as service
 from .. import rules
@@ -21,9 +24,13 @@ from . import bp
 from .forms import CredentialForm, ReasonForm, VerificationForm
 
 
+_PROVIDERS = (StaffMember.select().where((StaffMember.is_provider == True) & (StaffMember.active == True))  # noqa: E712
+              .order_by(StaffMember.last_name, StaffMember.first_name))
+
+
 def _providers():
-    return list(StaffMember.select().where((StaffMember.is_provider == True) & (StaffMember.active == True))  # noqa: E712
-                .order_by(StaffMember.last_name, StaffMember.first_name))
+    """The active providers, by name."""
+    return list(prepared.run(_PROVIDERS, "compliance.providers"))
 
 
 def _choice_arg(name: str, allowed) -> str:
@@ -40,11 +47,30 @@ def board():
     staff_id = record_id("staff_id")
     state = _choice_arg("state", rules.STATES)
     colour = _choice_arg("colour", rules.COLOUR_RANK)
-    rows = service.board(today(), staff_id=staff_id, state=state, colour=colour)
-    return render_page("compliance/board.html", title="Credentialing", rows=rows, providers=_providers(),
+    providers = _providers()
+    day = today()
+    rows = service.board(day, providers, staff_id=staff_id, state=state, colour=colour)
+    return render_page("compliance/board.html", title="Credentialing", rows=rows, providers=providers,
                        provider_kinds=rules.PROVIDER_KINDS, practice_kinds=rules.PRACTICE_KINDS, states=rules.STATES,
-                       filters={"staff_id": staff_id, "state": state, "colour": colour},
-                       colour_of=lambda c: service.item_colour(c, today()))
+                       filters={"staff_id": staff_id, "state": state, "colour": colour}, chips=_chips(rows, day))
+
+
+STANDING = {"red": "lapsed or denied", "amber": "due soon or pending", "green": "current"}
+
+
+def _chips(rows: list[service.BoardRow], day: dt.date) -> dict[int, tuple[str, str, str]]:
+    """Each credential on the board as its chip: (link, colour, words), built here once rather than by a macro
+    and ``url_for`` per cell."""
+    link = url_template("compliance.credential", "credential_id")
+    chips = {}
+    for row in rows:
+        for items in row.cells.values():
+            for c in items:
+                colour = service.item_colour(c, day)
+                due = f" {local_date(c.due_on)}" if c.due_on else ""
+                chips[c.id] = (link(c.id), colour, f"{c.state or c.issuer or 'on file'}{due}, "
+                                                   f"{STANDING.get(colour, colour)}")
+    return chips
 
 
 def _form_choices(form: CredentialForm) -> None:
