@@ -41,17 +41,17 @@ PRACTICE = {
     "core.address1": "1200 River Road",
     "core.address2": "Suite 100",
     "core.city": "Riverside",
-    "core.state": "OH",
-    "core.zip": "45431",
-    "core.phone": "937-555-0100",
+    "core.state": "PA",
+    "core.zip": "17868",
+    "core.phone": "570-555-0100",
     "core.timezone": "America/New_York",
 }
 
 LOCATIONS = [
     {"name": "Riverside Main Clinic", "address1": "1200 River Road", "address2": "Suite 100",
-     "city": "Riverside", "state": "OH", "zip": "45431", "phone": "937-555-0100"},
+     "city": "Riverside", "state": "PA", "zip": "17868", "phone": "570-555-0100"},
     {"name": "Riverside North Clinic", "address1": "88 Harbor Street", "address2": "",
-     "city": "Huber Heights", "state": "OH", "zip": "45424", "phone": "937-555-0150"},
+     "city": "Danville", "state": "PA", "zip": "17821", "phone": "570-555-0150"},
 ]
 
 # (first, last, credentials, job title, provider taxonomy or "", demo login, its role)
@@ -81,9 +81,9 @@ LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "D
 STREETS = ["Maple Avenue", "Oak Street", "Cedar Lane", "Elm Street", "Pine Road", "Walnut Drive",
            "Lakeview Court", "Hillcrest Road", "Meadow Lane", "Sunset Boulevard", "Park Place",
            "Chestnut Street", "Willow Way", "Birch Drive", "Orchard Road", "Spring Street"]
-TOWNS = [("Riverside", "45431"), ("Huber Heights", "45424"), ("Fairborn", "45324"),
-         ("Beavercreek", "45434"), ("Kettering", "45429"), ("Dayton", "45402")]
-AREA_CODES = ["937", "513"]
+TOWNS = [("Riverside", "17868"), ("Danville", "17821"), ("Sunbury", "17801"),
+         ("Bloomsburg", "17815"), ("Lewisburg", "17837"), ("Milton", "17847")]
+AREA_CODES = ["570", "272"]
 
 
 class DemoRefused(RuntimeError):
@@ -166,7 +166,7 @@ def create_staff(rng: random.Random, locations: list[Location]) -> list[StaffMem
     for index, (first, last, credentials, title, taxonomy, _login, _role) in enumerate(STAFF):
         staff.append(StaffMember.create(
             first_name=first, last_name=last, credentials=credentials, job_title=title,
-            email=f"{first}.{last}@example.com".lower(), phone=f"937-555-01{10 + index:02d}",
+            email=f"{first}.{last}@example.com".lower(), phone=f"570-555-01{10 + index:02d}",
             is_provider=bool(taxonomy), npi=_random_npi(rng, "1") if taxonomy else "",
             taxonomy=taxonomy, location=locations[index % len(locations)],
         ))
@@ -256,7 +256,7 @@ def _patient_row(rng: random.Random, number: int, today: dt.date, location_ids, 
         "address1": f"{rng.randrange(1, 9999)} {rng.choice(STREETS)}",
         "address2": f"Apt {rng.randrange(1, 40)}" if rng.random() < 0.15 else "",
         "city": town,
-        "state": "OH",
+        "state": "PA",
         "zip": zip_code,
         "phone": f"{area}-555-01{rng.randrange(100):02d}",
         "mobile": mobile,

@@ -261,3 +261,13 @@ def test_a_net_below_zero_blocks_the_run_and_deductions_are_checked(hr_app):
     with connected(hr_app):
         assert PayRun.get_by_id(run_id).status == "draft"
         assert EventRecord.select().where(EventRecord.name == "hr.payroll_journal_line").count() == 0
+
+
+def test_state_tax_is_withheld_by_the_practices_state_unless_payroll_names_another(hr_app):
+    from medoffice_hr import payroll
+
+    with connected(hr_app):
+        settings.set_many({"core.state": "pa", "hr.payroll_state": ""})
+        assert payroll.payroll_state() == "PA"
+        settings.set_many({"hr.payroll_state": "TX"})
+        assert payroll.payroll_state() == "TX"

@@ -19,7 +19,6 @@ from .payroll_models import PayRun
 from .time_models import LeavePolicy, TimeEntry
 from .training_models import Course
 
-DEMO_STATE = "PA"  # the demo practice's own state (Ohio) has no shipped table; PA shows state withholding
 ONBOARDING = (("Form I-9 section 2: examine documents", "hr", 3, True), ("Set up the login and kiosk PIN", "admin", 1, True),
               ("HIPAA privacy and security training", "employee", 30, False), ("First week check-in", "supervisor", 5, True))
 SEPARATION = (("Collect keys and badge", "supervisor", 0, False), ("Final pay and benefits end", "hr", 0, False),
@@ -29,8 +28,7 @@ COURSES = (("HIPAA privacy and security", "", 30, 12), ("OSHA bloodborne pathoge
 
 
 def _setup(ctx, anchor: dt.date) -> None:
-    settings.set_many({timesheets.FREQUENCY_SETTING: "biweekly", timesheets.ANCHOR_SETTING: anchor.isoformat(),
-                       payroll.STATE_SETTING: DEMO_STATE})
+    settings.set_many({timesheets.FREQUENCY_SETTING: "biweekly", timesheets.ANCHOR_SETTING: anchor.isoformat()})
     LeavePolicy.create(name="Paid time off", accrual_method="per_hour_worked", earn_minutes=60, per_worked_minutes=1800,
                        cap_minutes=80 * 60, carryover_minutes=40 * 60, applies_to="full_and_part_time")
     LeavePolicy.create(name="Sick leave", accrual_method="yearly", earn_minutes=40 * 60, cap_minutes=40 * 60,
@@ -95,7 +93,7 @@ def _pay(start: dt.date, end: dt.date) -> None:
 def create_history(ctx, employments: list[Employment], years: int) -> None:
     """Policies, plans and ``years`` of time, leave and posted biweekly payroll up to the last pay
     period that has ended (payroll from the first year a tax table exists for)."""
-    if PayRun.select().exists():
+    if PayRun.select().exists() or LeavePolicy.select().exists():
         return
     anchor = time_rules.workweek_start(ctx.today, 6) - dt.timedelta(days=7 * 2 * 26 * years)
     with transaction():
@@ -136,7 +134,7 @@ def create_history(ctx, employments: list[Employment], years: int) -> None:
                                              "department": None, "location": None}, "demo")
         for first, last, stage in (("Jordan", "Reyes", "interview"), ("Casey", "Nguyen", "applied"),
                                    ("Riley", "Okoro", "screening")):
-            candidate = hiring.add_candidate(opening, {"first_name": first, "last_name": last, "phone": "937-555-0199",
+            candidate = hiring.add_candidate(opening, {"first_name": first, "last_name": last, "phone": "570-555-0199",
                                                        "email": f"{first.lower()}@example.org", "note": ""})
             hiring.move_candidate(candidate, stage)
         reviews.start_cycle(f"{ctx.today.year} annual review", dt.date(ctx.today.year, 1, 1),

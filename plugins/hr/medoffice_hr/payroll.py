@@ -202,13 +202,19 @@ def add_bonus(run: PayRun, employment: Employment, amount_cents: int, note: str)
                                                                        "amount_cents": amount_cents, "bonus_id": row.id})
 
 
+def payroll_state() -> str:
+    """The state whose tax table entry withholds state income tax: the payroll state setting, else the
+    practice's own state."""
+    return (settings.get(STATE_SETTING) or settings.get("core.state") or "").strip().upper()
+
+
 def compute(run: PayRun) -> list[tuple[str, str]]:
     """Recompute a draft run's stubs; returns the problems that block posting (name, what)."""
     if run.status != "draft":
         raise HrError("A posted run does not change: make a correcting run.")
     table = tax_tables.for_year(run.tax_year)
     periods = table["federal"]["pay_periods"][run.frequency]
-    state = settings.get(STATE_SETTING) or ""
+    state = payroll_state()
     suta_rate = Decimal(int(settings.get(SUTA_RATE_SETTING))) / 10_000
     suta_base = int(settings.get(SUTA_BASE_SETTING))
     problems: list[tuple[str, str]] = []

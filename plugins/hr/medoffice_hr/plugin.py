@@ -171,7 +171,7 @@ def medoffice_settings():
                     maximum=24, section="HR: time and pay",
                     help="Some states also pay overtime for hours over 8 in a day; leave 0 where only the week counts."),
         SettingSpec(STATE_SETTING, "Payroll state (two letters, as in the tax table)", default="",
-                    section="HR: time and pay", help="State income tax is withheld by this state's entry in the tax table."),
+                    section="HR: time and pay", help="State income tax is withheld by this state's entry in the tax table; left empty, the practice's state."),
         SettingSpec(SUTA_RATE_SETTING, "State unemployment rate (hundredths of a percent)", kind="int", default=270,
                     minimum=0, maximum=2000, section="HR: time and pay", help="270 is 2.70%."),
         SettingSpec(SUTA_BASE_SETTING, "State unemployment wage base", kind="cents", default=700000, minimum=0,
