@@ -382,7 +382,7 @@ def test_billing_publishes_its_event_types(make_app):
             events.publish("billing.payment_posted", dict(
                 transaction_id=1, patient_id=7, payer_id=2, claim_id=3, amount_cents=4500, party="insurance",
                 method="eft", effective_date=dt.date(2026, 1, 5), posted_at=utcnow(), reference="EFT123",
-                reverses_transaction_id=None))
+                reverses_transaction_id=None, location_id=None))
         assert received == [(4500, 7, "EFT123")]
         types = event_types()
         for name in ("billing.payment_posted", "billing.adjustment_posted", "billing.refund_posted"):

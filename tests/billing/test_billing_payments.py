@@ -3,6 +3,7 @@ refunds of credit, events after commit, card numbers refused, end-of-day totals 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 
 import pytest
@@ -11,7 +12,8 @@ from billing_setup import database, practice
 from hypothesis import given
 from hypothesis import strategies as st
 from medoffice import settings
-from medoffice.models import AuditEvent, User
+from medoffice.events.models import EventRecord
+from medoffice.models import AuditEvent, Location, StaffMember, User
 from medoffice.testing import login, practice_today
 
 from medoffice_billing import ledger, payments
@@ -249,3 +251,29 @@ def test_a_refused_undo_shows_why_beside_the_reason_and_changes_nothing(app):
         assert voids == 1 and ledger.patient_balances(records["patient"].id).patient_cents == 0
         # The void form loads the payment for display on every request: one audited read per POST.
         assert AuditEvent.select().where(AuditEvent.action == "billing.receipt.void.view").count() == 2
+
+
+def test_with_two_offices_the_desk_says_which_took_the_payment_and_its_event_carries_it(app):
+    pid = owing_patient(app)
+    with database(app):
+        main = Location.select().order_by(Location.id).first()
+        north = Location.create(name="North Clinic")
+        today = settings.today().isoformat()
+    desk = login(app.test_client(), "front_desk", username="dee")
+    with database(app):
+        User.update(staff=StaffMember.create(first_name="Dee", last_name="Desk", location=north.id)).where(
+            User.username == "dee").execute()
+    form = desk.get(f"/billing/patients/{pid}/payments/new").get_data(as_text=True)
+    assert "Office" in form and f'<option selected value="{north.id}">North Clinic' in form  # the desk's own office
+    done = desk.post(f"/billing/patients/{pid}/payments/new", data={
+        "amount": "10.00", "method": "cash", "received_on": today, "location": str(main.id)})
+    assert done.status_code == 302
+    unknown = desk.post(f"/billing/patients/{pid}/payments/new", data={
+        "amount": "10.00", "method": "cash", "received_on": today, "location": "999"})
+    assert unknown.status_code == 422 and "one of the practice&#39;s offices" in unknown.get_data(as_text=True)
+    with database(app):
+        taken = PatientPayment.select().order_by(PatientPayment.id.desc()).get()
+        assert taken.location_id == main.id and PatientPayment.select().count() == 1
+        event = EventRecord.select().where(EventRecord.name == "billing.payment_posted").order_by(
+            EventRecord.id.desc()).get()
+        assert event.version == 2 and json.loads(event.payload)["location_id"] == main.id

@@ -35,9 +35,11 @@ def _ledger(party: str, day: dt.date, reverses: int | None = None) -> dict:
             "reverses_transaction_id": reverses}
 
 
-def payment(amount: int, party: str = "patient", method: str = "cash", day: dt.date = DAY) -> tuple[str, dict]:
-    """A billing.payment_posted event."""
-    return "billing.payment_posted", {**_ledger(party, day), "amount_cents": amount, "method": method}
+def payment(amount: int, party: str = "patient", method: str = "cash", day: dt.date = DAY,
+            location_id: int | None = None) -> tuple[str, dict]:
+    """A billing.payment_posted event (``location_id``: the office whose desk took it)."""
+    return "billing.payment_posted", {**_ledger(party, day), "amount_cents": amount, "method": method,
+                                      "location_id": location_id}
 
 
 def adjustment(amount: int, kind: str = "adjustment", party: str = "insurance", group: str = "CO",

@@ -4,10 +4,12 @@ reason."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from finance_setup import DAY, account, payment, publish_events
 from medoffice.events.models import EventRecord
+from medoffice.models import Location
 from medoffice.testing import connected, login, practice_today
 
 from medoffice_finance.bank import import_statement
@@ -93,3 +95,40 @@ def test_the_daily_close_page(day_app):
     assert manager.post("/finance/day/reopen", data={"day": DAY.isoformat(), "reason": "x"}).status_code == 403
     admin = login(day_app.test_client(), "admin")
     assert admin.post("/finance/day/reopen", data={"day": DAY.isoformat(), "reason": "late receipt"}).status_code == 303
+
+
+def test_each_office_closes_its_own_desk_and_the_whole_practice_closes_the_rest(make_app):
+    app = make_app(plugins=["billing", "finance"], csrf=True)
+    with connected(app):
+        north, south = Location.create(name="North Clinic"), Location.create(name="South Clinic")
+        eft = payment(70000, "insurance", "eft")
+        eft[1]["reference"] = "5550001"
+        publish_events(payment(12000, "patient", "check", location_id=north.id),
+                       payment(2000, "patient", "cash", location_id=north.id),
+                       payment(4550, "patient", "check", location_id=south.id), eft)
+    with connected(app), app.test_request_context():
+        at_north = day_view(DAY, north.id)
+        assert (at_north["taken_cents"], at_north["desk_cents"]) == (14000, 14000)
+        assert [w["cents"] for w in at_north["waiting"]] == [14000]  # the EFT is the whole practice's
+        assert day_view(DAY)["taken_cents"] == 88550
+        slip = make_deposit([w.booked_event_id for w in undeposited() if w.amount_cents in (12000, 2000)], DAY,
+                            account("1000"))
+        closed = close_day(DAY, "The slip goes to the bank tomorrow", north.id)
+        assert (closed.location_id, closed.desk_cents, closed.deposited_cents) == (north.id, 14000, 14000)
+        announced = EventRecord.select().where(EventRecord.name == "finance.day_closed").get()
+        assert announced.version == 2 and json.loads(announced.payload)["location_id"] == north.id
+        with pytest.raises(DepositError, match="closed day"):
+            void_deposit(Deposit.get_by_id(slip.id), DAY, "bank refused")
+        assert day_view(DAY, south.id)["closed"] is None
+        assert day_view(DAY)["offices_closed"] == [north.id]
+        close_day(DAY, "South's check and the EFT come tomorrow")
+        with pytest.raises(DayCloseError, match="whole practice"):
+            close_day(DAY, "too late", south.id)
+        assert day_view(DAY, south.id)["practice_closed"] is not None
+        reopen_day(DAY, "the North slip was short", north.id)
+        assert [c.location_id for c in DayClose.select()] == [0]
+    manager = login(app.test_client(), "office_manager")
+    page = manager.get(f"/finance/day?day={DAY.isoformat()}&location={south.id}").get_data(as_text=True)
+    assert "South Clinic" in page and "$45.50" in page and "$700.00" not in page
+    assert "Closed</span> with the whole practice" in page
+    assert manager.get(f"/finance/day?day={DAY.isoformat()}&location=999").status_code == 400

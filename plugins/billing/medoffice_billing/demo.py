@@ -13,7 +13,7 @@ from pathlib import Path
 from medoffice import audit, settings
 from medoffice.db import UTCDateTimeField, db, is_sqlite, transaction, utcnow
 from medoffice.events import publish_all
-from medoffice.models import Patient, StaffMember, User
+from medoffice.models import Location, Patient, StaffMember, User
 from peewee import Case, fn
 
 from . import (aging, claims, collections, encounters, estimates, ledger, numbering, payments, plans, statements,
@@ -531,13 +531,16 @@ class SmallPatientSide:
         owing = {pid: b.patient_cents for pid, b in ledger.balances_for([p.id for p in patients]).items()
                  if b.patient_cents > 0}
         desk = _desk_users()
+        offices = [i for (i,) in Location.select(Location.id).where(Location.active == True)  # noqa: E712
+                   .order_by(Location.id).tuples()] or [None]
         receipts = []
         for index, pid in enumerate(sorted(pid for pid in owing if pid not in {p.id for p in old})[:6]):
             method = DESK_METHODS[index % len(DESK_METHODS)][0]
             amount = owing[pid] if index % 2 == 0 else max(100, owing[pid] // 2)
             day = self.today - dt.timedelta(days=0 if index < 4 else self.rng.randint(2, 20))
             with transaction():
-                payment, events = payments.record_payment(pid, amount, method, _reference(self.rng, method), day)
+                payment, events = payments.record_payment(pid, amount, method, _reference(self.rng, method), day,
+                                                          location_id=offices[index % len(offices)])
                 publish_all(events)
             receipts.append((payment.id, desk[index % len(desk)]))
         for payment_id, (user_id, username) in receipts:  # taken by the demo's desk logins

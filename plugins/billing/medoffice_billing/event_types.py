@@ -27,10 +27,14 @@ _LEDGER = {"transaction_id": "int", "patient_id": "int", "payer_id": "int?", "cl
            "effective_date": "date", "posted_at": "timestamp", "reference": "str", "party": "str",
            "reverses_transaction_id": "int?"}
 
-PAYMENT_POSTED = EventType("billing.payment_posted", 1, {**_LEDGER, "amount_cents": "cents", "method": "str"}, (
-    "Money was received: a payer's payment (835) or a patient's payment at the desk was posted. "
-    "amount_cents is the amount received, negative when a payment is taken back (an 835 reversal, "
-    "a voided receipt); method is cash, check, card or eft ('' when unknown)."))
+_PAYMENT = {**_LEDGER, "amount_cents": "cents", "method": "str"}
+_RECEIVED = ("Money was received: a payer's payment (835) or a patient's payment at the desk was posted. "
+             "amount_cents is the amount received, negative when a payment is taken back (an 835 reversal, "
+             "a voided receipt); method is cash, check, card or eft ('' when unknown).")
+PAYMENT_POSTED_V1 = EventType("billing.payment_posted", 1, _PAYMENT, _RECEIVED)
+PAYMENT_POSTED = EventType("billing.payment_posted", 2, {**_PAYMENT, "location_id": "int?"}, _RECEIVED + (
+    " location_id is the core location (office) whose desk took a patient's payment, or None (a payer's "
+    "payment; version 1, before desks kept their office, had no location_id)."))
 
 ADJUSTMENT_POSTED = EventType("billing.adjustment_posted", 1, {
     **_LEDGER, "amount_cents": "cents", "kind": "str", "group_code": "str", "carc": "str"}, (
@@ -71,5 +75,5 @@ CHARGE_VOIDED = EventType("billing.charge_voided", 1, _CHARGE, (
     "A posted service line was removed: its charge came off the ledger. amount_cents is the negative "
     "entry that cancels what was charged; the other fields as for billing.charge_posted."))
 
-EVENT_TYPES = [PAYMENT_POSTED, ADJUSTMENT_POSTED, REFUND_POSTED, PROVIDER_ADJUSTMENT_POSTED, CHARGE_POSTED,
-               CHARGE_VOIDED]
+EVENT_TYPES = [PAYMENT_POSTED_V1, PAYMENT_POSTED, ADJUSTMENT_POSTED, REFUND_POSTED, PROVIDER_ADJUSTMENT_POSTED,
+               CHARGE_POSTED, CHARGE_VOIDED]

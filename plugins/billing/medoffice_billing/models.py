@@ -575,6 +575,7 @@ class PatientPayment(BaseModel):
     method = pw.CharField(max_length=10)  # cash, check, card
     reference = pw.CharField(max_length=60, default="")  # check number, card authorization or last four
     received_on = pw.DateField()
+    location_id = pw.IntegerField(null=True)  # the office whose desk took it (None: before offices were kept)
     memo = pw.CharField(max_length=200, default="")
     plan = pw.ForeignKeyField(PaymentPlan, null=True, backref="payments", on_delete="RESTRICT")
     user_id = pw.IntegerField(null=True)
@@ -989,15 +990,18 @@ BILLING_MODELS.extend([Clearinghouse, ClearinghouseFile, Acknowledgment, ClaimAc
 # --- Days the books closed (from finance's durable events) ---------------------------------------
 
 class ClosedDay(BaseModel):
-    """A day finance closed (its desk payments counted and deposited): no payment is taken dated that day
-    and none of that day's is voided, until finance reopens it. Kept from ``finance.day_closed`` and
-    ``finance.day_reopened`` events; billing never reads finance's tables."""
+    """A day finance closed (its desk payments counted and deposited) for one office, or for the whole
+    practice (``location_id`` 0): no payment is taken there dated that day and none of that day's is voided,
+    until finance reopens it. Kept from ``finance.day_closed`` and ``finance.day_reopened`` events; billing
+    never reads finance's tables."""
 
-    day = pw.DateField(unique=True)
+    day = pw.DateField()
+    location_id = pw.IntegerField(default=0)
     closed_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
         table_name = "billing_closed_day"
+        indexes = ((("day", "location_id"), True),)
 
 
 BILLING_MODELS.append(ClosedDay)

@@ -14,7 +14,7 @@ import re
 from medoffice import audit, prepared, settings
 from medoffice.db import db, transaction, utcnow
 from medoffice.events import publish_all
-from medoffice.models import Patient, User
+from medoffice.models import Location, Patient, User
 from medoffice.money import format_cents
 from medoffice.prepared import slot
 from peewee import JOIN, Case, fn
@@ -84,6 +84,18 @@ def _check_date(day: dt.date | None) -> dt.date:
     return day
 
 
+def check_location(location_id: int | None) -> int | None:
+    """The office that took the payment: an active core location, or None (the practice as a whole).
+
+    :raises PaymentError: no such active location.
+    """
+    if location_id is None:
+        return None
+    if not Location.select().where((Location.id == location_id) & (Location.active == True)).exists():  # noqa: E712
+        raise PaymentError("location", "Choose one of the practice's offices.")
+    return location_id
+
+
 def _patient(patient_id: int) -> Patient:
     patient = Patient.get_or_none(Patient.id == patient_id)
     if patient is None:
@@ -108,44 +120,50 @@ _EVENT_COLUMNS = (LineTransaction.id, LineTransaction.amount_cents, LineTransact
 
 
 def _insert(rows: list[dict], events: list, name: str, method: str, day: dt.date, now: dt.datetime,
-            reference: str, sign: int) -> None:
-    """Write ledger entries and queue one event per entry; ``sign`` turns the entry into the event's amount."""
+            reference: str, sign: int, location_id: int | None = None) -> None:
+    """Write ledger entries and queue one event per entry; ``sign`` turns the entry into the event's amount and
+    ``location_id`` is the office whose desk it was (payments' events carry it)."""
     stored = LineTransaction.insert_many(rows).returning(*_EVENT_COLUMNS).tuples().execute()
     for tx_id, amount, patient_id, reverses in stored:
         payload = {"transaction_id": tx_id, "patient_id": patient_id, "payer_id": None, "amount_cents": sign * amount,
                    "party": "patient", "method": method, "effective_date": day, "posted_at": now,
                    "reference": reference}
         if name == "billing.payment_posted":
-            payload.update(claim_id=None, reverses_transaction_id=reverses)
+            payload.update(claim_id=None, reverses_transaction_id=reverses, location_id=location_id)
         events.append((name, payload))
 
 
 def post_payment(patient_id: int, amount_cents: int, method: str, reference: str = "",
-                 received_on: dt.date | None = None, memo: str = "", toward_plan: bool = True) -> PatientPayment:
+                 received_on: dt.date | None = None, memo: str = "", toward_plan: bool = True,
+                 location_id: int | None = None) -> PatientPayment:
     """Take a patient's payment: apply it to the oldest open charges, keep the rest as credit.
 
     One transaction, its events published in it.
     :param toward_plan: count it toward the patient's active payment plan (when there is one).
-    :raises PaymentError: a bad amount, method, reference or date (or a day finance closed), or no such patient.
+    :param location_id: the office whose desk took it (None: the practice as a whole).
+    :raises PaymentError: a bad amount, method, reference, office or date (or a day finance closed), or no such
+        patient.
     """
     if db.in_transaction():
         raise RuntimeError("post_payment commits its own transaction; call it outside one")
     with transaction():
-        payment, events = record_payment(patient_id, amount_cents, method, reference, received_on, memo, toward_plan)
+        payment, events = record_payment(patient_id, amount_cents, method, reference, received_on, memo, toward_plan,
+                                         location_id)
         publish_all(events)
     return PatientPayment.get_by_id(payment.id)
 
 
 def record_payment(patient_id: int, amount_cents: int, method: str, reference: str = "",
-                   received_on: dt.date | None = None, memo: str = "",
-                   toward_plan: bool = True) -> tuple[PatientPayment, list[tuple[str, dict]]]:
+                   received_on: dt.date | None = None, memo: str = "", toward_plan: bool = True,
+                   location_id: int | None = None) -> tuple[PatientPayment, list[tuple[str, dict]]]:
     """``post_payment`` inside the caller's transaction: returns the receipt and the events, which the
     caller publishes in that transaction (``medoffice.events.publish_all``)."""
     _patient(patient_id)
     amount_cents = _check_amount(amount_cents)
     reference = check_reference(method, reference)
     day = _check_date(received_on)
-    if closed_days.is_closed(day):
+    location_id = check_location(location_id)
+    if closed_days.is_closed(day, location_id):
         raise PaymentError("received_on", f"Finance closed {day.isoformat()}: its desk payments were counted and "
                                           "deposited. Date the payment today, or ask for the day to be reopened.")
     memo = (memo or "").strip()[:200]
@@ -159,8 +177,8 @@ def record_payment(patient_id: int, amount_cents: int, method: str, reference: s
         plan = plans.active_plan(patient_id) if toward_plan else None
         payment = PatientPayment.create(
             receipt_number=number, kind="payment", patient_id=patient_id, amount_cents=amount_cents,
-            applied_cents=amount_cents - credit, method=method, reference=reference, received_on=day, memo=memo,
-            plan=plan, user_id=user_id, username=username, posted_at=now)
+            applied_cents=amount_cents - credit, method=method, reference=reference, received_on=day,
+            location_id=location_id, memo=memo, plan=plan, user_id=user_id, username=username, posted_at=now)
         base = {"kind": "patient_payment", "party": "patient", "patient_id": patient_id, "method": method,
                 "source": "desk", "reference": number, "effective_date": day, "posted_at": now,
                 "posted_by_user_id": user_id}
@@ -168,7 +186,7 @@ def record_payment(patient_id: int, amount_cents: int, method: str, reference: s
                 for line_id, share in parts]
         if credit:
             rows.append({**base, "service_line": None, "amount_cents": -credit, "memo": "credit on account"})
-        _insert(rows, events, "billing.payment_posted", method, day, now, number, -1)
+        _insert(rows, events, "billing.payment_posted", method, day, now, number, -1, location_id)
         audit.record("billing.payment.post", "billing_patient_payment", payment.id, patient_id=patient_id,
                      detail={"receipt": number, "amount_cents": amount_cents, "method": method,
                              "applied_cents": amount_cents - credit, "credit_cents": credit,
@@ -194,7 +212,7 @@ def void_payment(payment: PatientPayment, reason: str) -> PatientPayment:
         raise PaymentError("reason", f"Receipt {payment.receipt_number} was voided already.")
     if not reason:
         raise PaymentError("reason", "Say why the payment is voided.")
-    if closed_days.is_closed(payment.received_on):
+    if closed_days.is_closed(payment.received_on, payment.location_id):
         raise PaymentError("reason", f"Finance closed {payment.received_on.isoformat()}: this payment was counted and "
                                      "deposited. Refund the patient instead, or ask for the day to be reopened.")
     user_id, username = acting_user()
@@ -215,7 +233,8 @@ def void_payment(payment: PatientPayment, reason: str) -> PatientPayment:
                  "posted_by_user_id": user_id, "reverses": row.id, "memo": f"void: {reason}"[:200]}
                 for row in originals]
         if rows:
-            _insert(rows, events, "billing.payment_posted", payment.method, day, now, payment.receipt_number, -1)
+            _insert(rows, events, "billing.payment_posted", payment.method, day, now, payment.receipt_number, -1,
+                    payment.location_id)
         audit.record("billing.payment.void", "billing_patient_payment", payment.id, patient_id=payment.patient_id,
                      detail={"receipt": payment.receipt_number, "amount_cents": payment.amount_cents,
                              "reason": reason[:200]})

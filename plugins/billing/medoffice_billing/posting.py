@@ -374,7 +374,7 @@ class Poster:
                       "reverses_transaction_id": reverses}
             if kind == "payment":
                 self.events.append(("billing.payment_posted", {**common, "amount_cents": -amount, "party": party,
-                                                               "method": method}))
+                                                               "method": method, "location_id": None}))
             else:
                 self.events.append(("billing.adjustment_posted", {**common, "amount_cents": amount, "kind": kind,
                                                                   "group_code": group, "carc": carc,

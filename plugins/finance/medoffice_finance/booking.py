@@ -64,7 +64,7 @@ def book_event(event: Event) -> BookedEvent | None:
                               reverses_transaction_id=data.get("reverses_transaction_id"),
                               party=data.get("party") or "", method=data.get("method") or "",
                               reference=(data.get("reference") or "")[:80], effective_date=data["effective_date"],
-                              payer_id=data.get("payer_id"))
+                              payer_id=data.get("payer_id"), location_id=data.get("location_id"))
 
 
 BILLING_SUBSCRIPTION = Subscription(SUBSCRIPTION_NAME, BILLING_EVENTS, book_event,

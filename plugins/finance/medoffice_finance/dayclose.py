@@ -8,7 +8,10 @@ the desk had taken and what was deposited of it, and a note for differences left
 holding that day's payments cannot be voided, a payment billing books later for that day shows as a
 difference, and ``finance.day_closed`` tells other plugins (billing may lock the day's desk payments).
 
-Billing's payment events carry no location, so the close covers the whole practice's day.
+A practice with several offices closes each office's desk on its own (billing's payment events name the
+office that took a patient's payment): its payments, their deposit slips and the slips' bank lines. The
+whole practice's close (office 0) takes in everything: every desk, the insurance EFTs by trace number and
+the day's bank lines nobody matched.
 """
 from __future__ import annotations
 
@@ -20,19 +23,26 @@ from medoffice import audit
 from medoffice.db import transaction, utcnow
 from medoffice.events import EventType, publish
 from medoffice.settings import today
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 
 from .actor import acting_user
 from .deposits import PAYMENT, SOURCES
 from .models import BankLine, BankMatch, BookedEvent, DayClose, Deposit, DepositItem
 
-DAY_CLOSED = EventType("finance.day_closed", 1, {"day": "date", "closed_at": "timestamp", "desk_cents": "cents",
-                                                 "deposited_cents": "cents"}, (
-    "Finance closed a day: the desk's payments dated that day were counted and deposited (differences "
-    "explained in finance). A plugin that takes desk payments may stop their edits dated that day."))
-DAY_REOPENED = EventType("finance.day_reopened", 1, {"day": "date", "reopened_at": "timestamp"}, (
-    "Finance reopened a closed day (with a reason, in finance's audit trail): its desk payments may be "
-    "corrected again."))
+_CLOSED = {"day": "date", "closed_at": "timestamp", "desk_cents": "cents", "deposited_cents": "cents"}
+_CLOSED_TEXT = ("Finance closed a day: the desk's payments dated that day were counted and deposited (differences "
+                "explained in finance). A plugin that takes desk payments may stop their edits dated that day.")
+_REOPENED = {"day": "date", "reopened_at": "timestamp"}
+_REOPENED_TEXT = ("Finance reopened a closed day (with a reason, in finance's audit trail): its desk payments may be "
+                  "corrected again.")
+_OFFICE_TEXT = (" location_id is the core location (office) whose desk it was, or None for the whole practice "
+                "(version 1 always meant the whole practice).")
+DAY_CLOSED_V1 = EventType("finance.day_closed", 1, _CLOSED, _CLOSED_TEXT)
+DAY_CLOSED = EventType("finance.day_closed", 2, {**_CLOSED, "location_id": "int?"}, _CLOSED_TEXT + _OFFICE_TEXT)
+DAY_REOPENED_V1 = EventType("finance.day_reopened", 1, _REOPENED, _REOPENED_TEXT)
+DAY_REOPENED = EventType("finance.day_reopened", 2, {**_REOPENED, "location_id": "int?"},
+                         _REOPENED_TEXT + _OFFICE_TEXT)
+WHOLE_PRACTICE = 0
 
 
 class DayCloseError(ValueError):
@@ -54,22 +64,28 @@ def _source_of(method: str) -> str:
     return method if method in ("eft", "card") else "desk"
 
 
-def taken(day: dt.date) -> list[dict]:
-    """Billing's payments dated ``day`` as booked: by party and method, the amount and how many."""
+def _of_office(office: int):
+    """The condition on booked payments that they are the office's (every payment for the whole practice)."""
+    return (BookedEvent.location_id == office) if office else SQL("TRUE")
+
+
+def taken(day: dt.date, office: int = WHOLE_PRACTICE) -> list[dict]:
+    """Billing's payments dated ``day`` (taken at ``office``) as booked: by party and method, the amount and how
+    many."""
     rows = (BookedEvent.select(BookedEvent.party, BookedEvent.method, fn.SUM(BookedEvent.amount_cents).alias("cents"),
                                fn.COUNT(BookedEvent.id).alias("count"))
-            .where((BookedEvent.event_name == PAYMENT) & (BookedEvent.effective_date == day))
+            .where((BookedEvent.event_name == PAYMENT) & (BookedEvent.effective_date == day) & _of_office(office))
             .group_by(BookedEvent.party, BookedEvent.method).order_by(BookedEvent.party, BookedEvent.method).dicts())
     return [{**r, "cents": int(r["cents"]), "source": _source_of(r["method"])} for r in rows]
 
 
-def deposits_of(day: dt.date) -> list[dict]:
-    """The deposits holding payments of ``day`` (voided ones left out): each with the day's part of it, its
-    total, and the bank lines it is matched to."""
+def deposits_of(day: dt.date, office: int = WHOLE_PRACTICE) -> list[dict]:
+    """The deposits holding payments of ``day`` (taken at ``office``; voided deposits left out): each with that
+    part of it, its total, and the bank lines it is matched to."""
     part = fn.SUM(DepositItem.amount_cents)
     rows = list(Deposit.select(Deposit, part.alias("part"))
                 .join(DepositItem).join(BookedEvent)
-                .where((BookedEvent.effective_date == day) & Deposit.voided_at.is_null())
+                .where((BookedEvent.effective_date == day) & Deposit.voided_at.is_null() & _of_office(office))
                 .group_by(Deposit.id).order_by(Deposit.deposit_date, Deposit.id))
     banked = {}
     if rows:
@@ -82,14 +98,14 @@ def deposits_of(day: dt.date) -> list[dict]:
             for d in rows]
 
 
-def waiting_of(day: dt.date) -> list[dict]:
-    """What of the day's payments no deposit holds yet, by source (desk, EFT, card)."""
+def waiting_of(day: dt.date, office: int = WHOLE_PRACTICE) -> list[dict]:
+    """What of the day's payments (taken at ``office``) no deposit holds yet, by source (desk, EFT, card)."""
     waiting_rows = (BookedEvent.select(BookedEvent.method, BookedEvent.party, BookedEvent.reference,
                                        fn.SUM(BookedEvent.amount_cents).alias("cents"),
                                        fn.COUNT(BookedEvent.id).alias("count"))
                     .join(DepositItem, JOIN.LEFT_OUTER, on=(DepositItem.booked_event == BookedEvent.id))
                     .where((BookedEvent.event_name == PAYMENT) & (BookedEvent.effective_date == day)
-                           & DepositItem.id.is_null() & BookedEvent.entry.is_null(False))
+                           & DepositItem.id.is_null() & BookedEvent.entry.is_null(False) & _of_office(office))
                     .group_by(BookedEvent.method, BookedEvent.party, BookedEvent.reference).dicts())
     out: dict[tuple, dict] = {}
     for r in waiting_rows:
@@ -113,10 +129,18 @@ def bank_lines_of(day: dt.date) -> list[dict]:
                 .order_by(BankLine.id).dicts())
 
 
-def day_view(day: dt.date) -> dict:
-    """Everything the daily close screen shows for ``day``, with its differences."""
-    payments, deposits, waiting, lines = taken(day), deposits_of(day), waiting_of(day), bank_lines_of(day)
-    closed = DayClose.get_or_none(DayClose.day == day)
+def closes_of(day: dt.date) -> dict[int, DayClose]:
+    """The closes recorded for ``day``, by office (0: the whole practice)."""
+    return {c.location_id: c for c in DayClose.select().where(DayClose.day == day)}
+
+
+def day_view(day: dt.date, office: int = WHOLE_PRACTICE) -> dict:
+    """Everything the daily close screen shows for ``day`` and ``office`` (0: the whole practice), with its
+    differences. An office's view leaves the day's unmatched bank lines to the whole practice's close."""
+    payments, deposits, waiting = taken(day, office), deposits_of(day, office), waiting_of(day, office)
+    lines = [] if office else bank_lines_of(day)
+    closes = closes_of(day)
+    closed = closes.get(office)
     desk_cents = sum(r["cents"] for r in payments if r["source"] == "desk")
     differences = []
     for row in waiting:
@@ -150,40 +174,50 @@ def day_view(day: dt.date) -> dict:
         differences.append(Difference("Billing's desk payments of this day changed after it was closed",
                                       desk_cents - closed.desk_cents, "Find the payment posted or voided for this "
                                       "day in billing; reopen the day to deposit it."))
-    return {"day": day, "payments": payments, "deposits": deposits, "waiting": waiting, "lines": lines,
-            "differences": differences, "closed": closed, "desk_cents": desk_cents,
+    return {"day": day, "office": office, "payments": payments, "deposits": deposits, "waiting": waiting,
+            "lines": lines, "differences": differences, "closed": closed, "desk_cents": desk_cents,
+            "practice_closed": closes.get(WHOLE_PRACTICE) if office else None,
+            "offices_closed": sorted(k for k in closes if k) if not office else [],
             "taken_cents": sum(r["cents"] for r in payments),
             "deposited_cents": sum(r["part_cents"] for r in deposits)}
 
 
-def close_day(day: dt.date, note: str = "") -> DayClose:
-    """Close a day (audited, ``finance.day_closed`` published); differences left need a note saying why.
+def close_day(day: dt.date, note: str = "", office: int = WHOLE_PRACTICE) -> DayClose:
+    """Close a day of one office, or of the whole practice (audited, ``finance.day_closed`` published);
+    differences left need a note saying why.
 
-    :raises DayCloseError: a day still to come, one closed already, or differences without a note.
+    :raises DayCloseError: a day still to come, one closed already (an office's, also when the whole practice's
+        day is), or differences without a note.
     """
     note = (note or "").strip()
     if day > today():
         raise DayCloseError("A day can be closed once it has happened.")
     with transaction():
-        if DayClose.select().where(DayClose.day == day).exists():
+        closes = closes_of(day)
+        if office in closes:
             raise DayCloseError(f"{day.isoformat()} is closed already.")
-        view = day_view(day)
+        if office and WHOLE_PRACTICE in closes:
+            raise DayCloseError(f"The whole practice's {day.isoformat()} is closed, this office's with it.")
+        view = day_view(day, office)
         if view["differences"] and not note:
             raise DayCloseError(f"{len(view['differences'])} difference(s) remain: resolve them, or say in the note "
                                 "why the day closes with them.")
         user_id, _name = acting_user()
-        closed = DayClose.create(day=day, desk_cents=view["desk_cents"], deposited_cents=view["deposited_cents"],
-                                 differences=len(view["differences"]), note=note[:1000], closed_by_user_id=user_id)
+        closed = DayClose.create(day=day, location_id=office, desk_cents=view["desk_cents"],
+                                 deposited_cents=view["deposited_cents"], differences=len(view["differences"]),
+                                 note=note[:1000], closed_by_user_id=user_id)
         audit.record("finance.day.close", "finance_day_close", closed.id,
-                     detail={"day": day.isoformat(), "differences": len(view["differences"]),
-                             "desk_cents": view["desk_cents"], "deposited_cents": view["deposited_cents"]})
+                     detail={"day": day.isoformat(), "location_id": office or None,
+                             "differences": len(view["differences"]), "desk_cents": view["desk_cents"],
+                             "deposited_cents": view["deposited_cents"]})
         publish("finance.day_closed", {"day": day, "closed_at": closed.closed_at, "desk_cents": closed.desk_cents,
-                                       "deposited_cents": closed.deposited_cents})
+                                       "deposited_cents": closed.deposited_cents, "location_id": office or None})
     return closed
 
 
-def reopen_day(day: dt.date, reason: str) -> None:
-    """Reopen a closed day, with the reason (audited, ``finance.day_reopened`` published).
+def reopen_day(day: dt.date, reason: str, office: int = WHOLE_PRACTICE) -> None:
+    """Reopen a closed day of one office or of the whole practice, with the reason (audited,
+    ``finance.day_reopened`` published).
 
     :raises DayCloseError: no reason, or the day is not closed.
     """
@@ -191,11 +225,11 @@ def reopen_day(day: dt.date, reason: str) -> None:
     if not reason:
         raise DayCloseError("Give the reason for reopening the day.")
     with transaction():
-        closed = DayClose.get_or_none(DayClose.day == day)
+        closed = DayClose.get_or_none((DayClose.day == day) & (DayClose.location_id == office))
         if closed is None:
             raise DayCloseError(f"{day.isoformat()} is not closed.")
         closed.delete_instance()
         audit.record("finance.day.reopen", "finance_day_close", closed.id,
-                     detail={"day": day.isoformat(), "reason": reason[:500],
+                     detail={"day": day.isoformat(), "location_id": office or None, "reason": reason[:500],
                              "closed_by_user_id": closed.closed_by_user_id, "closed_note": closed.note})
-        publish("finance.day_reopened", {"day": day, "reopened_at": utcnow()})
+        publish("finance.day_reopened", {"day": day, "reopened_at": utcnow(), "location_id": office or None})

@@ -184,10 +184,15 @@ def deposit_eft(trace: str, payer_id: int | None, deposit_date: dt.date, bank_ac
 
 
 def closed_days_of(deposit_id: int) -> list[dt.date]:
-    """The closed days whose payments the deposit holds."""
-    days = (BookedEvent.select(BookedEvent.effective_date).join(DepositItem)
-            .where(DepositItem.deposit == deposit_id).distinct())
-    return [row.day for row in DayClose.select(DayClose.day).where(DayClose.day.in_(days)).order_by(DayClose.day)]
+    """The closed days whose payments the deposit holds: closed for the whole practice, or for the office that
+    took a payment it holds."""
+    held = (BookedEvent.select(BookedEvent.effective_date, BookedEvent.location_id).join(DepositItem)
+            .where(DepositItem.deposit == deposit_id).distinct().alias("held"))
+    query = (DayClose.select(DayClose.day).distinct()
+             .join(held, on=((held.c.effective_date == DayClose.day)
+                             & ((DayClose.location_id == 0) | (DayClose.location_id == held.c.location_id))))
+             .order_by(DayClose.day))
+    return [row.day for row in query]
 
 
 def void_deposit(deposit: Deposit, void_date: dt.date, reason: str) -> None:

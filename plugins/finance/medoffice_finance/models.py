@@ -190,6 +190,7 @@ class BookedEvent(BaseModel):
     reference = pw.CharField(max_length=80, default="")
     effective_date = pw.DateField(null=True)
     payer_id = pw.BigIntegerField(null=True)
+    location_id = pw.IntegerField(null=True)  # the office whose desk took a patient's payment
 
     class Meta:
         table_name = "finance_booked_event"
@@ -315,10 +316,11 @@ class BankRule(BaseModel):
 
 
 class DayClose(BaseModel):
-    """A closed day: who closed it, what the desk took and what was deposited of it then, and how many
-    differences were left (explained in ``note``)."""
+    """A closed day of one office (``location_id``), or of the whole practice (0): who closed it, what the
+    desk took and what was deposited of it then, and how many differences were left (explained in ``note``)."""
 
-    day = pw.DateField(unique=True)
+    day = pw.DateField()
+    location_id = pw.IntegerField(default=0)
     desk_cents = pw.BigIntegerField()
     deposited_cents = pw.BigIntegerField()
     differences = pw.IntegerField()
@@ -328,6 +330,7 @@ class DayClose(BaseModel):
 
     class Meta:
         table_name = "finance_day_close"
+        indexes = ((("day", "location_id"), True),)
 
 
 class Vendor(BaseModel):

@@ -8,7 +8,7 @@ from medoffice import CheckResult, NavItem, Permission, PluginInfo, SettingSpec,
 
 from .booking import BILLING_SUBSCRIPTION, PAYROLL_SUBSCRIPTION
 from .cli import finance
-from .dayclose import DAY_CLOSED, DAY_REOPENED
+from .dayclose import DAY_CLOSED, DAY_CLOSED_V1, DAY_REOPENED, DAY_REOPENED_V1
 from .payables import DEADLINE_KIND
 from .demo import create_demo_data
 from .deposits import waiting_before
@@ -127,7 +127,7 @@ def medoffice_attachment_kinds():
 
 @hookimpl
 def medoffice_event_types():
-    return [DAY_CLOSED, DAY_REOPENED]
+    return [DAY_CLOSED_V1, DAY_CLOSED, DAY_REOPENED_V1, DAY_REOPENED]
 
 
 @hookimpl

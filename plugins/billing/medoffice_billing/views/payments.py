@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from medoffice import settings
 from medoffice.limits import date_problem
 from medoffice.people import person_name
 from medoffice.auth import requires
-from medoffice.models import Patient
+from medoffice.models import Location, Patient, StaffMember, User
 from medoffice.money import format_cents
 from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.web.forms import choices
@@ -38,8 +39,29 @@ class PaymentForm(FlaskForm):
                             description="A check's number; for a card, the last four digits or the authorization "
                                         "code (never the whole card number).")
     received_on = DateField("Date received", validators=[InputRequired(message="Enter the date (YYYY-MM-DD).")])
+    location = SelectField("Office", choices=[], validate_choice=False,
+                           description="The office whose desk took it: its day is closed and deposited apart.")
     memo = StringField("Note", validators=[Optional(), Length(max=200)])
     toward_plan = BooleanField("Count it toward the payment plan", default=True)
+
+
+def _offices(form: PaymentForm) -> list[tuple[int, str]]:
+    """The active offices as the form's choices, the user's own office (their staff record's) first chosen."""
+    offices = list(Location.select(Location.id, Location.name).where(Location.active == True)  # noqa: E712
+                   .order_by(Location.name).tuples())
+    form.location.choices = choices((str(i), name) for i, name in offices)
+    if not form.is_submitted() and offices:
+        own = (StaffMember.select(StaffMember.location).join(User, on=(User.staff == StaffMember.id))
+               .where(User.id == current_user.id).scalar())
+        form.location.data = str(own if own in {i for i, _ in offices} else offices[0][0])
+    return offices
+
+
+def _chosen_office(form: PaymentForm, offices: list[tuple[int, str]]) -> int | None:
+    """The office the payment was taken at: the one chosen, the only one, or None when the practice has none."""
+    if len(offices) == 1:
+        return offices[0][0]
+    return int(form.location.data) if (form.location.data or "").isdecimal() else None
 
 
 class RefundForm(FlaskForm):
@@ -82,11 +104,15 @@ def payment_new(patient_id: int):
     """Take a payment; it goes to the oldest open charges and the receipt opens."""
     patient = load_for_display(patient_id, "billing.payment.new.view")
     form = PaymentForm(data={"received_on": settings.today(), "toward_plan": True} if request.method == "GET" else None)
+    offices = _offices(form)
     plan = plans.active_plan(patient.id)
     if form.validate_on_submit():
         try:
+            if len(offices) > 1 and _chosen_office(form, offices) is None:
+                raise PaymentError("location", "Choose the office that took the payment.")
             payment = payments.post_payment(patient.id, form.amount.data, form.method.data, form.reference.data,
-                                            form.received_on.data, form.memo.data, bool(form.toward_plan.data))
+                                            form.received_on.data, form.memo.data, bool(form.toward_plan.data),
+                                            _chosen_office(form, offices))
         except PaymentError as exc:
             _field_error(form, exc)
         else:
@@ -94,6 +120,7 @@ def payment_new(patient_id: int):
             return redirect(url_for("billing.receipt", payment_id=payment.id))
     balances = ledger.patient_balances(patient.id)
     return render_page("billing/payment_form.html", title="Take a payment", form=form, patient=patient, plan=plan,
+                       offices=offices,
                        balances=balances, notes=account_notes.current(patient.id),
                        eligibility=desk_view(patient.id, settings.today()), breadcrumbs=patient_crumbs(
                            patient, ("Ledger", url_for("billing.ledger_page", patient_id=patient.id)),

@@ -1,4 +1,5 @@
-"""The daily close screen: a day's desk payments, deposits, ERA trace numbers and bank lines side by side."""
+"""The daily close screen: a day's desk payments, deposits, ERA trace numbers and bank lines side by side, for
+one office or the whole practice."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,11 +7,11 @@ import datetime as dt
 from flask import abort, redirect, request, url_for
 from medoffice.auth import can, requires
 from medoffice.limits import EARLIEST_DATE, LATEST_DATE
-from medoffice.models import User
+from medoffice.models import Location, User
 from medoffice.settings import today
 from medoffice.web.shell import notify, render_page
 
-from ..dayclose import DayCloseError, close_day, day_view, reopen_day
+from ..dayclose import WHOLE_PRACTICE, DayCloseError, close_day, day_view, reopen_day
 from . import bp
 
 
@@ -26,45 +27,68 @@ def _day(text: str | None) -> dt.date:
     return day
 
 
-def _page(day: dt.date, error: str = "", status: int = 200):
-    view = day_view(day)
+def _offices() -> dict[int, str]:
+    """The practice's offices by id, by name."""
+    return dict(Location.select(Location.id, Location.name).order_by(Location.name).tuples())
+
+
+def _office(text: str | None, offices: dict[int, str]) -> int:
+    """The office asked for (0, or nothing: the whole practice)."""
+    if not text or text == str(WHOLE_PRACTICE):
+        return WHOLE_PRACTICE
+    if not text.isdecimal() or int(text) not in offices:
+        abort(400, "The office must be one of the practice's locations.")
+    return int(text)
+
+
+def _page(day: dt.date, office: int, offices: dict[int, str], error: str = "", status: int = 200):
+    view = day_view(day, office)
     closer = None
     if view["closed"] is not None and view["closed"].closed_by_user_id:
         closer = User.get_or_none(User.id == view["closed"].closed_by_user_id)
-    return render_page("finance/day.html", title=f"Daily close {day.isoformat()}", v=view, error=error,
-                       closer=closer, previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),
+    place = offices.get(office, "")
+    return render_page("finance/day.html", title=f"Daily close {day.isoformat()}" + (f", {place}" if place else ""),
+                       v=view, error=error, closer=closer, offices=offices, place=place,
+                       previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),
                        can_close=can("finance.deposits.make") and day <= today(),
                        breadcrumbs=[("Daily close", None)]), status
+
+
+def _redirect(day: dt.date, office: int):
+    return redirect(url_for("finance.day", day=day.isoformat(), **({"location": office} if office else {})), 303)
 
 
 @bp.route("/day")
 @requires("finance.view")
 def day():
-    """One day's close (today unless ``day`` says which)."""
-    return _page(_day(request.args.get("day")))
+    """One day's close (today unless ``day`` says which) of one office (``location``) or the whole practice."""
+    offices = _offices()
+    return _page(_day(request.args.get("day")), _office(request.args.get("location"), offices), offices)
 
 
 @bp.route("/day/close", methods=["POST"])
 @requires("finance.deposits.make")
 def day_close():
     """Close the day: who closed it and what was left, recorded; its deposits locked."""
-    chosen = _day(request.form.get("day"))
+    offices = _offices()
+    chosen, office = _day(request.form.get("day")), _office(request.form.get("location"), offices)
     try:
-        close_day(chosen, (request.form.get("note") or "")[:1000])
+        close_day(chosen, (request.form.get("note") or "")[:1000], office)
     except DayCloseError as exc:
-        return _page(chosen, str(exc), 422)
-    notify(f"{chosen.isoformat()} is closed.")
-    return redirect(url_for("finance.day", day=chosen.isoformat()), 303)
+        return _page(chosen, office, offices, str(exc), 422)
+    notify(f"{chosen.isoformat()} is closed" + (f" for {offices[office]}." if office else "."))
+    return _redirect(chosen, office)
 
 
 @bp.route("/day/reopen", methods=["POST"])
 @requires("finance.periods.reopen")
 def day_reopen():
     """Reopen a closed day, with the reason."""
-    chosen = _day(request.form.get("day"))
+    offices = _offices()
+    chosen, office = _day(request.form.get("day")), _office(request.form.get("location"), offices)
     try:
-        reopen_day(chosen, (request.form.get("reason") or "")[:500])
+        reopen_day(chosen, (request.form.get("reason") or "")[:500], office)
     except DayCloseError as exc:
-        return _page(chosen, str(exc), 422)
-    notify(f"{chosen.isoformat()} is reopened.")
-    return redirect(url_for("finance.day", day=chosen.isoformat()), 303)
+        return _page(chosen, office, offices, str(exc), 422)
+    notify(f"{chosen.isoformat()} is reopened" + (f" for {offices[office]}." if office else "."))
+    return _redirect(chosen, office)
