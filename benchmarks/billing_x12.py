@@ -28,6 +28,7 @@ from pathlib import Path
 import figures
 from medoffice import create_app, settings
 from medoffice.db import db, transaction
+from medoffice.events import wait_for_background_delivery
 from medoffice.models import Patient, StaffMember
 
 from medoffice_billing import numbering, posting
@@ -211,6 +212,9 @@ def measure(args, instance: Path, config: dict) -> None:
         started = time.perf_counter()
         imported = posting.import_835(text, "bench.835")
         import_s = time.perf_counter() - started
+        started = time.perf_counter()
+        wait_for_background_delivery()  # the subscribers (finance's books) get the import's events in a thread
+        delivery_s = time.perf_counter() - started
         totals = imported.totals()
         assert totals["claims_matched"] == args.claims and totals["claims_unmatched"] == 0, totals
         started_secondary = Claim.select().where(Claim.responsibility == "S").count() - secondaries
@@ -223,7 +227,8 @@ def measure(args, instance: Path, config: dict) -> None:
     print(f"{'':48}{'claims':>8}{'seconds':>10}{'claims/s':>10}")
     for label, seconds in (("837P export (scrub, build, write, record)", export_s),
                            (f"835 import (with {expected} secondary claims)", import_s),
-                           ("pyx12 only validating that 835", validate_s)):
+                           ("pyx12 only validating that 835", validate_s),
+                           ("then delivering its events (finance books them)", delivery_s)):
         print(f"{label:48}{args.claims:>8}{seconds:>10.2f}{args.claims / seconds:>10,.0f}")
     verdict = "met" if ratio <= args.max_ratio else "MISSED"
     pace = (f"the import is {validate_s / import_s:.1f}x as fast as pyx12 only validating" if ratio < 1

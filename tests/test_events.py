@@ -23,7 +23,8 @@ from medoffice import PluginInfo, hookimpl
 from medoffice.cli import main as cli
 from medoffice.db import db, is_sqlite, transaction, utcnow
 from medoffice.doctor import run_checks
-from medoffice.events import EventSchemaError, EventType, Subscription, deliver_all, publish, retry
+from medoffice.events import (EventSchemaError, EventType, Subscription, deliver_all, publish, retry,
+                              wait_for_background_delivery)
 from medoffice.events.models import EventRecord, EventSubscriber
 from medoffice.events.monitor import status
 from medoffice.events.schema import decode, encode
@@ -128,6 +129,21 @@ def test_an_event_exists_only_if_its_transaction_commits_and_is_delivered_once_a
         assert shop.tally == [(records[0].position, 2), (records[1].position, 4)]
         assert cursor().delivered_position == records[1].position and cursor().delivered_count == 2
         assert deliver_all() and booked() == [(2, records[0].position), (4, records[1].position)]  # at least once, not twice
+
+
+def test_a_request_committing_many_events_answers_first_and_a_thread_delivers_them(make_app):
+    app = make_app(plugins=[], extra=[shop, bookkeeper], EVENTS_INLINE_LIMIT=2)
+    with app.test_request_context(), app_thread_context(app):
+        with transaction():
+            shop.record_sale(1, 100, DAY)
+            shop.record_sale(2, 200, DAY)
+        assert [sale for sale, _position in booked()] == [1, 2]  # as many as the limit: delivered before it returns
+        with transaction():
+            for sale in (3, 4, 5):
+                shop.record_sale(sale, 100, DAY)
+        assert wait_for_background_delivery(timeout=30)
+        assert [sale for sale, _position in booked()] == [1, 2, 3, 4, 5]
+        assert cursor().delivered_count == 5
 
 
 def test_a_handler_failing_twice_then_succeeding_books_the_event_once_and_stops_nobody_else(events_app):

@@ -24,7 +24,7 @@ from .schema import Event, EventSchemaError, EventType, Subscription
 # Imported on first use: core's models import this package (for its models) before the modules
 # that delivery and publishing need are ready.
 _LAZY = {"Outcome": "delivery", "UnknownSubscriber": "delivery", "deliver_all": "delivery", "retry": "delivery",
-         "publish": "publishing", "publish_all": "publishing"}
+         "publish": "publishing", "publish_all": "publishing", "wait_for_background_delivery": "publishing"}
 
 
 def __getattr__(name: str):
@@ -34,4 +34,4 @@ def __getattr__(name: str):
 
 
 __all__ = ["Event", "EventSchemaError", "EventType", "Outcome", "Subscription", "UnknownSubscriber",
-           "deliver_all", "publish", "publish_all", "retry"]
+           "deliver_all", "publish", "publish_all", "retry", "wait_for_background_delivery"]

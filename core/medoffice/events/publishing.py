@@ -15,7 +15,7 @@ import logging
 import threading
 from typing import Any, Iterable, Mapping
 
-from flask import has_app_context
+from flask import current_app, has_app_context, has_request_context
 from peewee import fn
 
 from .. import bulk
@@ -28,7 +28,9 @@ from .schema import encode
 log = logging.getLogger("medoffice.events")
 
 POSITION_COUNTER = "core.event_position"
+INLINE_LIMIT = 500  # events one request commits that are delivered before it answers
 _state = threading.local()
+_background: list[threading.Thread] = []
 
 
 def publish(name: str, payload: Mapping[str, Any], version: int | None = None) -> None:
@@ -67,6 +69,7 @@ def _write(items: list[tuple[str, Mapping[str, Any]]], version: int | None) -> N
     if names is None:
         names = _state.names = set()
     names.update(name for name, _payload in items)
+    _state.count = getattr(_state, "count", 0) + len(items)
     before_commit(assign_positions)
     after_commit(_deliver_published)
 
@@ -97,10 +100,23 @@ def assign_positions() -> None:
 
 
 def _deliver_published() -> None:
-    """After the commit: deliver this thread's new events to their enabled subscribers now."""
+    """After the commit: deliver this thread's new events to their enabled subscribers now, or, when a page
+    committed more than ``EVENTS_INLINE_LIMIT`` of them (an 835 of thousands of claims), from a background
+    thread started now, so the page answers once its own work is committed."""
     names, _state.names = getattr(_state, "names", None) or set(), set()
+    count, _state.count = getattr(_state, "count", 0), 0
     if not names or not has_app_context():
         return  # the delivery job picks them up
+    app = current_app._get_current_object()
+    if has_request_context() and count > app.config.get("EVENTS_INLINE_LIMIT", INLINE_LIMIT):
+        thread = threading.Thread(target=_deliver_in_thread, args=(app, names), name="medoffice-events", daemon=True)
+        _background[:] = [t for t in _background if t.is_alive()] + [thread]
+        thread.start()
+        return
+    _deliver(names)
+
+
+def _deliver(names: set[str]) -> None:
     from ..tasks import failure_text
     from .delivery import deliver_names
 
@@ -108,3 +124,22 @@ def _deliver_published() -> None:
         deliver_names(names)
     except Exception as exc:  # the fact is committed: its publisher must not see an error now
         log.error("delivering events after a commit failed (the delivery job will): %s", failure_text(exc)[0])
+
+
+def _deliver_in_thread(app, names: set[str]) -> None:
+    from ..tasks import app_thread_context
+
+    with app_thread_context(app):
+        _deliver(names)
+
+
+def wait_for_background_delivery(timeout: float | None = None) -> bool:
+    """Wait until the deliveries started in background threads are done (tests, benchmarks, shutdown); returns
+    True when none is still running. An interrupted one is finished by the delivery job."""
+    while _background:
+        thread = _background[0]
+        thread.join(timeout)
+        if thread.is_alive():
+            return False
+        _background.remove(thread)
+    return True
