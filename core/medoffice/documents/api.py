@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import audit
+from .. import audit, prepared
 from ..db import transaction, utcnow
+from ..prepared import slot
 from ..limits import date_problem
 from ..markdown_service import MAX_LENGTH
 from ..models import User
@@ -85,10 +86,13 @@ def version_of(document: Document, number: int) -> DocumentVersion | None:
     return DocumentVersion.get_or_none((DocumentVersion.document == document) & (DocumentVersion.number == number))
 
 
+_PUBLISHED = (Document.select().where((Document.kind == slot("kind")) & (Document.state == "published"))
+              .order_by(Document.title, Document.id))
+
+
 def published(kind: str) -> list[Document]:
     """The published documents of ``kind`` (retired ones and those never published left out), by title."""
-    return list(Document.select().where((Document.kind == kind) & (Document.state == "published"))
-                .order_by(Document.title, Document.id))
+    return list(prepared.run(_PUBLISHED, "documents.published", kind=kind))
 
 
 def create(kind: str, title: str, *, owner, audience: Audience = Audience(), body: str = "", by=None) -> Document:

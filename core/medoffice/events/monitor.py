@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import current_app, url_for
 from ..contributions import CheckResult, JobSpec, WorkItem
+from .. import prepared
 from ..db import utcnow
 from .delivery import deliver_all, start_time
 from .models import EventRecord, EventSubscriber
@@ -83,8 +84,10 @@ def work_items(user) -> list[WorkItem]:
     names = {s.name: s.title or s.name for _plugin, s in subscriptions()}
     if not names:
         return []
-    stuck = (EventSubscriber.select(EventSubscriber.name, EventSubscriber.failing_position, EventSubscriber.error)
-             .where(EventSubscriber.failing_position.is_null(False) & EventSubscriber.name.in_(list(names))))
+    stuck = prepared.run(EventSubscriber.select(EventSubscriber.name, EventSubscriber.failing_position,
+                                                EventSubscriber.error)
+                         .where(EventSubscriber.failing_position.is_null(False) & EventSubscriber.name.in_(sorted(names))),
+                         ("events.stuck", tuple(sorted(names))))
     return [WorkItem(f"Event subscriber stuck: {names[row.name]}", url_for("core.events", _anchor=f"sub-{row.name}"),
                      "core.events.manage", urgency=10, source="Events",
                      detail=f"Stopped at event {row.failing_position}: {row.error} Fix the cause, then retry it.")

@@ -17,7 +17,7 @@ import string
 from dataclasses import dataclass, field
 
 from flask import url_for
-from medoffice import WorkItem, audit, settings
+from medoffice import WorkItem, audit, prepared, settings
 from medoffice.db import transaction, utcnow
 
 from . import acknowledgments, eligibility, export837, posting
@@ -358,9 +358,12 @@ def sync_job() -> str:
             f"{summary['duplicates']} seen before, {summary['refused']} refused.")
 
 
+_SYNC_STATE = Clearinghouse.select(Clearinghouse.last_error, Clearinghouse.host_key_seen).limit(1)
+
+
 def work_items() -> list[WorkItem]:
     """Today: a failed sync (with the server's words), and a server host key waiting for confirmation."""
-    row = Clearinghouse.select(Clearinghouse.last_error, Clearinghouse.host_key_seen).first()
+    row = next(iter(prepared.run(_SYNC_STATE, "billing.clearinghouse.sync_state")), None)
     if row is None:
         return []
     items = []

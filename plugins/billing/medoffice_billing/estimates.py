@@ -17,7 +17,8 @@ from functools import lru_cache
 
 import holidays
 from flask import current_app, url_for
-from medoffice import WorkItem, audit, settings
+from medoffice import WorkItem, audit, prepared, settings
+from medoffice.prepared import slot
 from medoffice.db import transaction, utcnow
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
@@ -269,12 +270,16 @@ def estimates_job() -> str:
     return f"{flagged} Good Faith Estimate{'s' if flagged != 1 else ''} newly eligible for the dispute process."
 
 
+_TO_DELIVER = (GoodFaithEstimate.status == "draft") & (GoodFaithEstimate.due_by <= slot("due_by"))
+_TODAY_COUNTS = GoodFaithEstimate.select(fn.SUM(Case(None, [(_TO_DELIVER, 1)], 0)),
+                                         fn.SUM(Case(None, [(OPEN_DISPUTE, 1)], 0))).tuples()
+
+
 def work_items(today: dt.date) -> list[WorkItem]:
     """Today: estimates to deliver by the next business day (on a Friday, those due Monday), and accounts open to
     the patient-provider dispute process."""
-    to_deliver = (GoodFaithEstimate.status == "draft") & (GoodFaithEstimate.due_by <= add_business_days(today, 1))
-    due, flagged = (GoodFaithEstimate.select(fn.SUM(Case(None, [(to_deliver, 1)], 0)),
-                                             fn.SUM(Case(None, [(OPEN_DISPUTE, 1)], 0))).tuples().get())
+    due, flagged = next(iter(prepared.run(_TODAY_COUNTS, "billing.estimates.today",
+                                          due_by=add_business_days(today, 1))))
     items = []
     if due:
         items.append(WorkItem(f"Good Faith Estimate{'s' if due != 1 else ''} to deliver", url_for("billing.estimates"),

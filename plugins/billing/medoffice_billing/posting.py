@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, is_dataclass
 from decimal import Decimal
 
 from flask import url_for
-from medoffice import SettingSpec, WorkItem, audit, bulk, settings
+from medoffice import SettingSpec, WorkItem, audit, bulk, prepared, settings
 from medoffice.db import db, transaction, utcnow
 from medoffice.events import publish_all
 from medoffice.money import format_cents
@@ -688,12 +688,15 @@ def remittance_totals(remittance_ids: list[int]) -> dict:
 
 # --- The queues' counts for Today ------------------------------------------------------------------------
 
+_QUEUE_COUNTS = (RemitClaim.select(fn.SUM(Case(None, [(RemitClaim.queue == "denial", 1)], 0)),
+                                   fn.SUM(Case(None, [(RemitClaim.queue == "exception", 1)], 0)))
+                 .where((RemitClaim.resolved == False) & RemitClaim.queue.in_(("denial", "exception")))  # noqa: E712
+                 .tuples())
+
+
 def queue_counts() -> tuple[int, int]:
     """(open denials, open exceptions) in one query."""
-    open_entry = RemitClaim.resolved == False  # noqa: E712
-    denials, exceptions = (RemitClaim.select(fn.SUM(Case(None, [(RemitClaim.queue == "denial", 1)], 0)),
-                                             fn.SUM(Case(None, [(RemitClaim.queue == "exception", 1)], 0)))
-                           .where(open_entry & RemitClaim.queue.in_(("denial", "exception"))).tuples().get())
+    denials, exceptions = next(iter(prepared.run(_QUEUE_COUNTS, "billing.remit.queue_counts")))
     return int(denials or 0), int(exceptions or 0)
 
 

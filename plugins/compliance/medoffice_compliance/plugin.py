@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask import url_for
-from medoffice import NavItem, Permission, PluginInfo, WorkItem, hookimpl
+from medoffice import NavItem, Permission, PluginInfo, WorkItem, hookimpl, prepared
 from medoffice.deadlines import DeadlineKind
 from medoffice.documents import DocumentKind
 from medoffice.files import DOCUMENTS, SCANS, AttachmentKind
+from medoffice.prepared import slot
+from peewee import SQL, fn
 
 from . import credentials, hookspecs, incidents, privacy, program, records, screening
 from .cli import compliance as compliance_cli
@@ -88,16 +90,21 @@ def medoffice_nav_items():
     ]
 
 
+_LAPSED = Credential.select(fn.COUNT(Credential.id)).where(Credential.removed_at.is_null()
+                                                           & (Credential.due_on < slot("today")))
+_OPEN_MATCHES = screening.open_matches().select(fn.COUNT(SQL("1")))
+
+
 @hookimpl
 def medoffice_work_items(user, today):
     items = []
     if user.has_permission("compliance.credentials.view"):
-        lapsed = credentials.active().where(Credential.due_on < today).count()
+        lapsed = prepared.scalar(_LAPSED, "compliance.today.lapsed", today=today)
         if lapsed:
             items.append(WorkItem("Credentials lapsed", url_for("compliance.board", colour="red"),
                                   "compliance.credentials.view", urgency=0, count=lapsed, source="Compliance"))
     if user.has_permission("compliance.screening.run"):
-        waiting = screening.open_matches().count()
+        waiting = prepared.scalar(_OPEN_MATCHES, "compliance.today.open_matches")
         if waiting:
             items.append(WorkItem("Exclusion screening: possible matches to review", url_for("compliance.screening"),
                                   "compliance.screening.run", urgency=5, count=waiting, source="Compliance"))

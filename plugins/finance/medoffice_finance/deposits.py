@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from medoffice import audit
+from medoffice import audit, prepared
 from medoffice.db import transaction, utcnow
-from peewee import JOIN, fn
+from medoffice.prepared import slot
+from peewee import JOIN, SQL, fn
 
 from .actor import acting_user
 from .journal import JournalError, LineInput, post_entry, reverse_entry
@@ -69,9 +70,12 @@ class ExpectedEft:
     booked_event_ids: tuple[int, ...]
 
 
+_BY_ROLE = Account.select().where(Account.role == slot("role")).limit(1)
+
+
 def source_account(source: str = "desk") -> Account:
     """The account a source's money waits in (by its role)."""
-    account = Account.get_or_none(Account.role == SOURCES[source].role)
+    account = next(iter(prepared.run(_BY_ROLE, "finance.account_by_role", role=SOURCES[source].role)), None)
     if account is None:
         raise DepositError(f"The chart has no account for {SOURCES[source].title.lower()}s.")
     return account
@@ -82,10 +86,12 @@ def undeposited_account() -> Account:
     return source_account("desk")
 
 
-def _waiting(source: str, *fields):
-    """Booked events of the source with a line on its account that no deposit holds."""
+def _waiting(source: str, *fields, account=None):
+    """Booked events of the source with a line on its account (``account``: its id, or a slot for it) that no
+    deposit holds."""
     spec = SOURCES[source]
-    where = (BookedEvent.event_name.in_(list(spec.events)) & (JournalLine.account == source_account(source).id)
+    account = source_account(source).id if account is None else account
+    where = (BookedEvent.event_name.in_(list(spec.events)) & (JournalLine.account == account)
              & DepositItem.id.is_null())
     if spec.methods is not None:
         where &= BookedEvent.method.in_(list(spec.methods))
@@ -95,10 +101,16 @@ def _waiting(source: str, *fields):
             .where(where))
 
 
-def waiting_before(day: dt.date, limit: int = 100) -> int:
-    """How many desk payments received before ``day`` still wait for the bank (counted up to ``limit``)."""
-    query = _waiting("desk", BookedEvent.id).where((BookedEvent.effective_date < day) & (JournalLine.debit_cents > 0))
-    return query.order_by().limit(limit).count()
+WAITING_LIMIT = 100
+
+
+def waiting_before(day: dt.date) -> int:
+    """How many desk payments received before ``day`` still wait for the bank (counted up to ``WAITING_LIMIT``)."""
+    query = (_waiting("desk", BookedEvent.id, account=slot("account"))
+             .where((BookedEvent.effective_date < slot("day")) & (JournalLine.debit_cents > 0))
+             .order_by().limit(WAITING_LIMIT))
+    counted = Account.select(fn.COUNT(SQL("1"))).from_(query.alias("waiting"))
+    return int(prepared.scalar(counted, "finance.waiting_before", account=source_account("desk").id, day=day) or 0)
 
 
 def undeposited(ids: list[int] | None = None, source: str = "desk") -> list[Undeposited]:
