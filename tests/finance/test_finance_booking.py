@@ -21,10 +21,10 @@ from medoffice_finance import periods
 from medoffice_finance.balances import account_balances, journal_totals
 from medoffice_finance.booking import SUBSCRIPTION_NAME, book_event
 from medoffice_finance.books import anything_posted, set_up
-from medoffice_finance.invariants import run_all
+from medoffice_finance.invariants import keep_tally, log_totals, run_all
 from medoffice_finance.jobs import check_invariants
 from medoffice_finance.journal import JournalError, post_entry, reverse_entry
-from medoffice_finance.models import BookedEvent, JournalEntry, PostingRule
+from medoffice_finance.models import BookedEvent, JournalEntry, LogTally, PostingRule
 
 
 @pytest.fixture
@@ -160,3 +160,22 @@ def test_an_entry_booked_from_billing_is_corrected_in_billing_not_reversed_in_th
         reverse_entry(entry, DAY, "wrong")
     publish_events(payment(-2500))  # billing's void books the reversal
     assert _balances()["1100"] == 0 and set(_statuses().values()) == {"ok"}
+
+
+def test_the_checks_read_the_kept_tally_and_only_what_the_log_holds_after_it(both):
+    publish_events(charge(20000), payment(12000, "insurance", "eft"), adjustment(-5000))
+    kept = keep_tally()
+    assert kept.events["billing.charge_posted"] == 1 and kept.sums["billing.payment_posted"] == 12000
+    publish_events(charge(3000, party="patient"), payment(1000, "patient", "cash"))
+    totals = log_totals()
+    assert totals.through_position > kept.through_position
+    assert (totals.events["billing.charge_posted"], totals.sums["billing.charge_posted"]) == (2, 23000)
+    assert totals.sums["billing.payment_posted"] == 13000
+    assert set(_statuses().values()) == {"ok"}
+    LogTally.update(amount_cents=LogTally.amount_cents + 1).where(
+        LogTally.name == "billing.payment_posted").execute()  # the tally is what the checks trust
+    assert _statuses()["finance.money"] == "fail"
+    keep_tally()  # each morning counts the whole log afresh
+    assert set(_statuses().values()) == {"ok"}
+    LogTally.delete().where(LogTally.name == "billing.refund_posted").execute()
+    assert log_totals().sums["billing.payment_posted"] == 13000  # a tally short of a name is not trusted

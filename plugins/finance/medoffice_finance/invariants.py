@@ -12,20 +12,21 @@ its own words, in the transactions that changed its ledger), never from billing'
 - receivables (accrual basis): billing's receivables (charges, less payments and adjustments, plus
   refunds) equal the receivable accounts in the books.
 
-Shown on the finance dashboard, run by ``medoffice doctor`` and by the daily ``finance.invariants`` job.
+Shown on the finance dashboard, run by ``medoffice doctor`` and by the daily ``finance.invariants`` job, which
+also keeps a tally of the log (``keep_tally``) so the checks read only the events committed since.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medoffice.db import is_sqlite
+from medoffice.db import is_sqlite, transaction
 from medoffice.events.models import EventRecord
 from medoffice.money import format_cents
 from peewee import JOIN, SQL, fn
 
 from .balances import account_balances, journal_totals
 from .books import basis
-from .models import Account, BookedEvent, JournalEntry, JournalLine
+from .models import Account, BookedEvent, JournalEntry, JournalLine, LogTally
 from .rules import BOOKED_EVENTS
 from .spend import SPEND_EVENT
 
@@ -45,16 +46,53 @@ class Invariant:
     message: str
 
 
-def event_sums() -> dict[str, int]:
-    """The sum of ``amount_cents`` per billing event type in the log (committed events only)."""
+@dataclass(frozen=True)
+class LogTotals:
+    """Per event name finance handles: how many the log holds and the sum of their ``amount_cents``; and the
+    last position read."""
+
+    events: dict[str, int]
+    sums: dict[str, int]
+    through_position: int
+
+
+def _amount():
     if is_sqlite():
-        amount = fn.json_extract(EventRecord.payload, "$.amount_cents")
-    else:
-        amount = SQL("CAST((payload::jsonb ->> 'amount_cents') AS BIGINT)")
-    rows = (EventRecord.select(EventRecord.name, fn.COALESCE(fn.SUM(amount), 0))
-            .where(EventRecord.name.in_(list(BOOKED_EVENTS)) & EventRecord.position.is_null(False))
-            .group_by(EventRecord.name).tuples())
-    return {name: int(total) for name, total in rows}
+        return fn.json_extract(EventRecord.payload, "$.amount_cents")
+    return SQL("CAST((payload::jsonb ->> 'amount_cents') AS BIGINT)")
+
+
+def log_totals(whole_log: bool = False) -> LogTotals:
+    """The log's counts and sums of the events finance handles (committed events only): the kept tally plus
+    what was committed after it, read in one statement by the position index (``whole_log``: the whole log)."""
+    kept = [] if whole_log else list(LogTally.select())
+    if {row.name for row in kept} != set(HANDLED_EVENTS):
+        kept = []  # kept before finance handled another event: count the whole log once more
+    through = min((row.through_position for row in kept), default=0)
+    events = {row.name: int(row.events) for row in kept}
+    sums = {row.name: int(row.amount_cents) for row in kept}
+    last = through
+    for name, count, total, highest in (
+            EventRecord.select(EventRecord.name, fn.COUNT(EventRecord.id), fn.COALESCE(fn.SUM(_amount()), 0),
+                               fn.MAX(EventRecord.position))
+            .where(EventRecord.name.in_(list(HANDLED_EVENTS)) & (EventRecord.position > through))
+            .group_by(EventRecord.name).tuples()):
+        events[name] = events.get(name, 0) + int(count)
+        sums[name] = sums.get(name, 0) + int(total)
+        last = max(last, int(highest))
+    return LogTotals(events, sums, last)
+
+
+def keep_tally() -> LogTotals:
+    """Count the whole log afresh and keep its totals, so the day's checks read only newer events (the morning
+    job). Positions are handed out in commit order, so every event up to the last one read was in that read."""
+    totals = log_totals(whole_log=True)
+    with transaction():
+        LogTally.delete().execute()
+        LogTally.insert_many([{"name": name, "events": totals.events.get(name, 0),
+                               "amount_cents": totals.sums.get(name, 0), "through_position": totals.through_position}
+                              for name in HANDLED_EVENTS]).execute()
+    return totals
 
 
 def _role_ids(roles) -> list[int]:
@@ -71,10 +109,9 @@ def check_balanced() -> Invariant:
                      f"Debits {format_cents(debits)} and credits {format_cents(credits)} differ.")
 
 
-def check_unbooked() -> Invariant:
+def check_unbooked(totals: LogTotals) -> Invariant:
     """Every event of the log that finance books (billing's, payroll's, marketing's spend) has been booked."""
-    logged = (EventRecord.select().where(EventRecord.name.in_(list(HANDLED_EVENTS))
-                                         & EventRecord.position.is_null(False)).count())
+    logged = sum(totals.events.values())
     booked = BookedEvent.select().count()
     title = "Every event finance books is booked"
     if logged == booked:
@@ -131,5 +168,5 @@ def check_receivables(sums: dict[str, int]) -> Invariant:
 
 def run_all() -> list[Invariant]:
     """Every invariant, in the order the dashboard shows them."""
-    sums = event_sums()
-    return [check_balanced(), check_unbooked(), check_money(sums), check_receivables(sums)]
+    totals = log_totals()
+    return [check_balanced(), check_unbooked(totals), check_money(totals.sums), check_receivables(totals.sums)]

@@ -7,12 +7,13 @@ from medoffice.tasks import Failed
 
 from medoffice.settings import today
 
-from .invariants import run_all
+from .invariants import keep_tally, run_all
 from .payables import PayablesError, create_recurring_bills
 
 
 def check_invariants() -> str:
-    """Run every invariant; fail the run (a Today item for admins) when one fails."""
+    """Keep the log's tally, then run every invariant; fail the run (a Today item for admins) when one fails."""
+    keep_tally()
     results = run_all()
     failed = [r for r in results if r.status == "fail"]
     if failed:

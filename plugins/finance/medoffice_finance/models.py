@@ -473,7 +473,21 @@ class BudgetControl(BaseModel):
         indexes = ((("budget", "account"), True),)
 
 
+class LogTally(BaseModel):
+    """What the event log held of one event finance books, up to ``through_position`` (the same on every row):
+    how many and the sum of their ``amount_cents``. Kept each morning so the invariants read only the events
+    after it, not years of the log."""
+
+    name = pw.CharField(max_length=120, unique=True)
+    events = pw.BigIntegerField(default=0)
+    amount_cents = pw.BigIntegerField(default=0)
+    through_position = pw.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "finance_log_tally"
+
+
 FINANCE_MODELS = [Account, BudgetLine, JournalEntry, JournalLine, Period, PeriodEvent, YearClose, Books,
                   PostingRule, BookedEvent, Deposit, DepositItem, BankCsvMapping, BankStatement, BankLine, BankMatch,
                   BankRule, DayClose, Vendor, RecurringBill, Bill, BillLine, BillPayment, Budget, BudgetAmount,
-                  BudgetControl]
+                  BudgetControl, LogTally]
