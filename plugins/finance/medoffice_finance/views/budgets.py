@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, get_template_attribute, redirect, request, url_for
 from flask_wtf import FlaskForm
 from medoffice.auth import can, requires
 from medoffice.models import Location
@@ -94,7 +94,11 @@ def _grid_accounts(budget: Budget, cells: dict) -> list[Account]:
 def _grid(budget: Budget, errors: dict | None = None, typed: dict | None = None, status: int = 200):
     cells = amounts(budget.id)
     controls = {c.account_id: c.action for c in BudgetControl.select().where(BudgetControl.budget == budget.id)}
+    year_totals: dict[int, int] = {}
+    for (account, _month), cents in cells.items():
+        year_totals[account] = year_totals.get(account, 0) + cents
     return render_page("finance/budget.html", title=f"{budget.year} {budget.name}", budget=budget, cells=cells,
+                       year_totals=year_totals, cell_url=url_for("finance.budget_cell", budget_id=budget.id),
                        accounts=_grid_accounts(budget, cells), months=MONTHS, controls=controls, control_names=CONTROLS,
                        editable=can("finance.budget.edit"), errors=errors or {}, typed=typed or {},
                        breadcrumbs=[("Budgets", url_for("finance.budgets")), (budget.name, None)]), status
@@ -126,9 +130,9 @@ def budget_cell(budget_id: int):
         set_amount(found.id, int(account), int(month), _cents(text))
     except (ValueError, BudgetError) as exc:
         error = str(exc)
-    return render_template("finance/_budget_cell.html", budget=found, account_id=int(account), month=int(month),
-                           value=text if error else format_cents(_cents(text)).replace("$", ""), error=error), \
-        (422 if error else 200)
+    cell = get_template_attribute("finance/_budget_cell.html", "budget_cell")
+    return cell(url_for("finance.budget_cell", budget_id=found.id), int(account), int(month),
+                text if error else format_cents(_cents(text)).replace("$", ""), error), (422 if error else 200)
 
 
 @bp.route("/budgets/<int:budget_id>/grid", methods=["POST"])
