@@ -29,6 +29,21 @@ def test_minutes_are_split_at_local_midnight_and_count_real_time_across_dst():
     assert days == {dt.date(2026, 3, 7): 120, dt.date(2026, 3, 8): 300}  # clocks sprang forward: 7 real hours
 
 
+@pytest.mark.parametrize("first", [dt.date(2026, 3, 1), dt.date(2026, 10, 25)])  # across each DST change
+def test_minutes_by_local_day_from_looked_up_midnights_match_minutes_by_day(first):
+    starts = tr.day_starts(first, first + dt.timedelta(days=13), NY)
+    assert len(starts) == 15
+    utc = dt.timezone.utc
+    intervals = []
+    for n in range(14):  # a night shift across midnight and a short day shift, every day
+        day = dt.datetime.combine(first + dt.timedelta(days=n), dt.time(21, 30), NY)
+        intervals += [(day, day + dt.timedelta(hours=8, minutes=17)),
+                      (day - dt.timedelta(hours=12), day - dt.timedelta(hours=8, seconds=30))]
+    inside = [(max(a, starts[0].replace(tzinfo=utc)), min(b, starts[-1].replace(tzinfo=utc))) for a, b in intervals]
+    naive = [(a.astimezone(utc).replace(tzinfo=None), b.astimezone(utc).replace(tzinfo=None)) for a, b in inside]
+    assert tr.minutes_by_local_day(naive, first, starts) == tr.minutes_by_day(inside, NY)
+
+
 def test_weekly_overtime_over_forty_hours():
     week = {dt.date(2026, 1, 4) + dt.timedelta(days=n): 9 * 60 for n in range(1, 6)}  # Mon-Fri, 9 h a day
     hours = tr.overtime_by_day(week, SUNDAY)

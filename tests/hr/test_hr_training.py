@@ -180,3 +180,32 @@ def test_a_hipaa_course_completed_in_hr_counts_for_compliances_training_log(make
         status = {row["staff_id"]: row for row in program.training_status(today)}
         assert status[ann_id]["latest"] == today - dt.timedelta(days=20) and not status[ann_id]["overdue"]
         assert status[bob_id]["latest"] is None and status[bob_id]["overdue"]
+
+
+def test_the_list_pages_read_as_many_queries_for_more_people(hr_app):
+    from medoffice.testing import page_queries
+
+    hr = login(hr_app.test_client(), "hr", username="hana")
+    assert hr.post("/hr/course/new", data={"name": "HIPAA privacy and security", "job_title": "",
+                                           "due_days_after_hire": "30", "repeat_months": "12",
+                                           "active": "y"}).status_code == 302
+    _sam, sam_id = _person(hr_app, hr, "sam", "Sam")
+    _person(hr_app, hr, "ann", "Ann", supervisor=sam_id)
+    with connected(hr_app):
+        Certification.create(employment=Employment.get(Employment.staff == sam_id), name="BLS",
+                             expires_on=practice_today() + dt.timedelta(days=20))
+    urls = ("/hr/", "/hr/training", "/hr/reviews", "/hr/org-chart", "/hr/timesheets", "/hr/leave", "/hr/payroll")
+
+    def counts(cycle: str) -> dict[str, int]:
+        assert hr.post("/hr/reviews", data={"name": cycle, "period_start": "2026-01-01", "period_end": "2026-12-31",
+                                            "due_on": "2027-01-31"}).status_code == 302
+        return {url: len(page_queries(hr, url)) for url in urls}
+
+    two = counts("2026")
+    for n in range(3):
+        _person(hr_app, hr, f"p{n}", f"P{n}", supervisor=sam_id)
+    five = counts("2026 again")
+    assert five == two  # no query per person on any of them
+    for url, shown in (("/hr/training", "Test, P2"), ("/hr/reviews", "Test, P2"), ("/hr/org-chart", "P2 Test"),
+                       ("/hr/timesheets", "Test, P2"), ("/hr/", "Test, P2")):
+        assert shown in _text(hr.get(url)), url  # the counts above were of pages listing everyone

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from medoffice import audit, settings
 from medoffice.db import transaction
+from peewee import JOIN
 
 from .benefits_models import BenefitPlan, BenefitTier, Enrollment, EnrollmentWindow
 from .employees import HrError
@@ -42,19 +44,40 @@ def active_on(employment: Employment, day: dt.date):
 def payroll_deductions(employment: Employment, pay_date: dt.date, gross_cents: int) -> PlanDeductions:
     """The paycheck's deductions for the plans in effect on the pay date: a tier's monthly cost spread
     over the year's pay periods, a retirement percent of gross."""
+    return plan_deductions(enrollments_on([employment.id], pay_date).get(employment.id, []), gross_cents)
+
+
+def enrollments_on(employment_ids, day: dt.date) -> dict[int, list[SimpleNamespace]]:
+    """Employment id -> what payroll reads of the enrollments in effect on ``day`` (the plan's kind and
+    tax treatment, the percent, the tier and its monthly cost), for the employments in
+    ``employment_ids`` (ids, or a query of them) in one query."""
+    found: dict[int, list[SimpleNamespace]] = {}
+    rows = (Enrollment.select(Enrollment.employment, BenefitPlan.kind, BenefitPlan.pretax, Enrollment.percent_bp,
+                              Enrollment.tier, BenefitTier.employee_monthly_cents)
+            .join(BenefitPlan).switch(Enrollment).join(BenefitTier, JOIN.LEFT_OUTER)
+            .where(Enrollment.employment.in_(employment_ids) & (Enrollment.starts_on <= day)
+                   & (Enrollment.ends_on.is_null() | (Enrollment.ends_on >= day)))
+            .objects(SimpleNamespace))
+    for row in rows:
+        found.setdefault(row.employment, []).append(row)
+    return found
+
+
+def plan_deductions(enrollments: list[SimpleNamespace], gross_cents: int) -> PlanDeductions:
+    """What a paycheck of ``gross_cents`` takes for ``enrollments`` (from :func:`enrollments_on`): a
+    tier's monthly cost spread over the year's pay periods, a retirement percent of gross."""
     from .timesheets import frequency
 
     periods = PERIODS[frequency()]
     k401 = pre = post = 0
-    for enrollment in active_on(employment, pay_date):
-        plan = enrollment.plan
-        if plan.kind == "retirement":
+    for enrollment in enrollments:
+        if enrollment.kind == "retirement":
             k401 += _cents(Decimal(gross_cents) * enrollment.percent_bp / 10_000)
             continue
-        if enrollment.tier_id is None:
+        if enrollment.tier is None:
             continue
-        amount = _cents(Decimal(enrollment.tier.employee_monthly_cents) * 12 / periods)
-        if plan.pretax:
+        amount = _cents(Decimal(enrollment.employee_monthly_cents) * 12 / periods)
+        if enrollment.pretax:
             pre += amount
         else:
             post += amount

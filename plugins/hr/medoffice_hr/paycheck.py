@@ -7,7 +7,7 @@ year to date, the state's withholding, the employer's Social Security, Medicare,
 unemployment, and post-tax deductions. Integer cents throughout; rates are exact decimals."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 
 FILING_STATUSES = (("single", "Single or married filing separately"), ("married", "Married filing jointly"),
@@ -72,8 +72,9 @@ class Paycheck:
     employer_suta_cents: int
 
     def as_dict(self) -> dict:
-        """The breakdown as plain values (the preview command's JSON)."""
-        return asdict(self)
+        """The breakdown as plain values (the preview command's JSON); every field is an int, so no deep
+        copy as ``dataclasses.asdict`` makes (a pay run asks once per person)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _cents(value: Decimal) -> int:

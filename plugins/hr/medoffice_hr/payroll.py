@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from medoffice import audit, settings
+from medoffice.bulk import insert_rows
 from medoffice.db import transaction, utcnow
 from medoffice.events import EventType, publish
 from medoffice.models import StaffMember
 from peewee import fn
 
-from . import paycheck, rules, tax_tables, timesheets
+from . import benefits, paycheck, rules, tax_tables, timesheets
 from .employees import HrError
 from .models import Employment, PayRate
 from .payroll_models import Deduction, PayRun, PayRunBonus, PayStub, W4Record
@@ -56,10 +58,16 @@ def _cents(value: Decimal) -> int:
 def w4_of(employment: Employment) -> paycheck.W4 | None:
     """The employee's W-4 as the paycheck computation takes it, or None when none is on file."""
     row = W4Record.get_or_none(W4Record.employment == employment)
-    if row is None:
-        return None
-    return paycheck.W4(row.filing_status, row.step2, row.step3_cents, row.step4a_cents, row.step4b_cents,
-                       row.step4c_cents, row.state_allowances)
+    return None if row is None else _w4(row)
+
+
+# A W-4 record's columns in the order paycheck.W4 takes them.
+_W4_FIELDS = (W4Record.filing_status, W4Record.step2, W4Record.step3_cents, W4Record.step4a_cents,
+              W4Record.step4b_cents, W4Record.step4c_cents, W4Record.state_allowances)
+
+
+def _w4(row: W4Record) -> paycheck.W4:
+    return paycheck.W4(*(getattr(row, field.name) for field in _W4_FIELDS))
 
 
 def save_w4(employment: Employment, w4: paycheck.W4) -> None:
@@ -103,6 +111,10 @@ def add_deduction(employment: Employment, kind: str, description: str, amount_ce
 
 
 def _in_run(run: PayRun) -> list[Employment]:
+    return list(_run_query(run))
+
+
+def _run_query(run: PayRun):
     query = (Employment.select(Employment, StaffMember).join(StaffMember, on=(Employment.staff == StaffMember.id))
              .where((Employment.hire_date <= run.period_end)
                     & (Employment.end_date.is_null() | (Employment.end_date >= run.period_start))
@@ -110,11 +122,12 @@ def _in_run(run: PayRun) -> list[Employment]:
              .order_by(StaffMember.last_name, StaffMember.first_name))
     if run.kind == "correcting":
         query = query.where(Employment.id.in_(PayRunBonus.select(PayRunBonus.employment).where(PayRunBonus.run == run)))
-    return list(query)
+    return query
 
 
-def _ytd(run: PayRun, employment_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Employment id -> (gross, FICA wages) of the year's posted runs paid before this one."""
+def _ytd(run: PayRun, employment_ids) -> dict[int, tuple[int, int]]:
+    """Employment id -> (gross, FICA wages) of the year's posted runs paid before this one, for the
+    employments in ``employment_ids`` (ids, or a query of them)."""
     rows = (PayStub.select(PayStub.employment, fn.SUM(PayStub.gross_cents), fn.SUM(PayStub.fica_wages_cents))
             .join(PayRun).where((PayRun.status == "posted") & (PayRun.tax_year == run.tax_year)
                                 & (PayRun.id != run.id) & PayStub.employment.in_(employment_ids))
@@ -122,13 +135,49 @@ def _ytd(run: PayRun, employment_ids: list[int]) -> dict[int, tuple[int, int]]:
     return {e: (int(g or 0), int(f or 0)) for e, g, f in rows}
 
 
-def _deductions(employment: Employment, pay_date: dt.date, gross: int) -> tuple[int, int, int]:
-    """(401(k), section 125 and HSA, post-tax) for the paycheck, from standing deductions and benefits."""
-    from . import benefits
+def _grouped(rows, key) -> dict[int, list]:
+    found: dict[int, list] = {}
+    for row in rows:
+        found.setdefault(key(row), []).append(row)
+    return found
 
+
+def _inputs(run: PayRun, ids) -> SimpleNamespace:
+    """What the run's paychecks read (W-4s, pay rates, bonuses, timesheets, paid leave, deductions and
+    benefits), for every employee in ``ids`` (a query of their ids) at once: a query per kind, not per
+    person."""
+    pay_date = run.pay_date
+    leave = (LeaveRequest.select(LeaveRequest.employment, fn.SUM(LeaveRequest.minutes)).join(LeavePolicy)
+             .where(LeaveRequest.employment.in_(ids) & (LeaveRequest.status == "approved") & LeavePolicy.paid
+                    & (LeaveRequest.starts_on >= run.period_start) & (LeaveRequest.starts_on <= run.period_end))
+             .group_by(LeaveRequest.employment).tuples())
+    bonuses = (PayRunBonus.select(PayRunBonus.employment, fn.SUM(PayRunBonus.amount_cents))
+               .where((PayRunBonus.run == run) & PayRunBonus.employment.in_(ids))
+               .group_by(PayRunBonus.employment).tuples())
+    deductions = (Deduction.select(Deduction.employment, Deduction.kind, Deduction.amount_cents, Deduction.percent_bp)
+                  .where(Deduction.employment.in_(ids) & (Deduction.starts_on <= pay_date)
+                         & (Deduction.ends_on.is_null() | (Deduction.ends_on >= pay_date))).objects(SimpleNamespace))
+    rates = PayRate.select(PayRate.employment, PayRate.effective_on, PayRate.basis, PayRate.amount_cents).where(
+        PayRate.employment.in_(ids)).objects(SimpleNamespace)
+    sheets = (Timesheet.select(Timesheet.employment, Timesheet.status, Timesheet.regular_minutes,
+                               Timesheet.overtime_minutes)
+              .where((Timesheet.period_start == run.period_start) & Timesheet.employment.in_(ids))
+              .objects(SimpleNamespace))
+    w4s = W4Record.select(W4Record.employment, *_W4_FIELDS).where(W4Record.employment.in_(ids)).tuples()
+    return SimpleNamespace(
+        w4s={employment_id: paycheck.W4(*w4) for employment_id, *w4 in w4s},
+        rates=_grouped(rates, lambda r: r.employment),
+        bonuses={e: int(total) for e, total in bonuses},
+        sheets={s.employment: s for s in sheets},
+        leave={e: int(minutes) for e, minutes in leave},
+        deductions=_grouped(deductions, lambda d: d.employment),
+        plans=benefits.enrollments_on(ids, pay_date))
+
+
+def _deductions(employment_id: int, inputs: SimpleNamespace, gross: int) -> tuple[int, int, int]:
+    """(401(k), section 125 and HSA, post-tax) for the paycheck, from standing deductions and benefits."""
     k401 = s125 = post = 0
-    for row in Deduction.select().where((Deduction.employment == employment) & (Deduction.starts_on <= pay_date)
-                                        & (Deduction.ends_on.is_null() | (Deduction.ends_on >= pay_date))):
+    for row in inputs.deductions.get(employment_id, []):
         amount = row.amount_cents or _cents(Decimal(gross) * row.percent_bp / 10_000)
         if row.kind == "401k":
             k401 += amount
@@ -136,33 +185,29 @@ def _deductions(employment: Employment, pay_date: dt.date, gross: int) -> tuple[
             s125 += amount
         else:
             post += amount
-    from_plans = benefits.payroll_deductions(employment, pay_date, gross)
+    from_plans = benefits.plan_deductions(inputs.plans.get(employment_id, []), gross)
     return k401 + from_plans.k401, s125 + from_plans.section125, post + from_plans.posttax
 
 
-def _gross(run: PayRun, employment: Employment, periods: int, problems: list) -> dict | None:
+def _gross(run: PayRun, employment: Employment, periods: int, problems: list, inputs: SimpleNamespace) -> dict | None:
     name = employment.staff.display_name
-    rate = rules.rate_in_effect(list(PayRate.select().where(PayRate.employment == employment)), run.period_end)
+    rate = rules.rate_in_effect(inputs.rates.get(employment.id, []), run.period_end)
     if rate is None:
         problems.append((name, "has no pay rate in effect."))
         return None
     parts = {"basis": rate.basis, "rate_cents": rate.amount_cents, "regular_minutes": 0, "overtime_minutes": 0,
              "leave_minutes": 0, "regular_cents": 0, "overtime_cents": 0, "leave_cents": 0}
-    bonus = int(PayRunBonus.select(fn.COALESCE(fn.SUM(PayRunBonus.amount_cents), 0))
-                .where((PayRunBonus.run == run) & (PayRunBonus.employment == employment)).scalar())
-    parts["bonus_cents"] = bonus
+    parts["bonus_cents"] = inputs.bonuses.get(employment.id, 0)
     if run.kind == "correcting":
         return parts
     if rate.basis == "salary":
         parts["regular_cents"] = _cents(Decimal(rate.amount_cents) / periods)
         return parts
-    sheet = timesheets.sheet(employment, run.period_start)
+    sheet = inputs.sheets.get(employment.id)
     if sheet is None or sheet.status not in ("approved", "paid"):
         problems.append((name, "has time in this period that is not approved."))
         return None
-    leave_minutes = int(LeaveRequest.select(fn.COALESCE(fn.SUM(LeaveRequest.minutes), 0)).join(LeavePolicy).where(
-        (LeaveRequest.employment == employment) & (LeaveRequest.status == "approved") & LeavePolicy.paid
-        & (LeaveRequest.starts_on >= run.period_start) & (LeaveRequest.starts_on <= run.period_end)).scalar())
+    leave_minutes = inputs.leave.get(employment.id, 0)
     hourly = Decimal(rate.amount_cents) / 60
     parts.update(regular_minutes=sheet.regular_minutes, overtime_minutes=sheet.overtime_minutes,
                  leave_minutes=leave_minutes, regular_cents=_cents(hourly * sheet.regular_minutes),
@@ -221,20 +266,23 @@ def compute(run: PayRun) -> list[tuple[str, str]]:
     if state not in table["states"]:
         problems.append(("Settings", f"the payroll state {state or '(none)'} has no entry in the {run.tax_year} tax table."))
         state = ""
-    people = _in_run(run)
-    ytd = _ytd(run, [e.id for e in people])
+    query = _run_query(run)
+    people = list(query)
+    ids = query.select(Employment.id).order_by()  # the same people as a subquery, not a list of ids
+    ytd = _ytd(run, ids)
+    inputs = _inputs(run, ids)
     stubs = []
     for employment in people:
         name = employment.staff.display_name
-        w4 = w4_of(employment)
+        w4 = inputs.w4s.get(employment.id)
         if w4 is None:
             problems.append((name, "has no W-4 on file."))
             continue
-        parts = _gross(run, employment, periods, problems)
+        parts = _gross(run, employment, periods, problems, inputs)
         if parts is None:
             continue
         gross = parts["regular_cents"] + parts["overtime_cents"] + parts["leave_cents"] + parts["bonus_cents"]
-        k401, s125, post = _deductions(employment, run.pay_date, gross) if run.kind == "regular" else (0, 0, 0)
+        k401, s125, post = _deductions(employment.id, inputs, gross) if run.kind == "regular" else (0, 0, 0)
         gross_ytd, fica_ytd = ytd.get(employment.id, (0, 0))
         try:
             check = paycheck.compute(table, paycheck.PaycheckInput(
@@ -251,8 +299,7 @@ def compute(run: PayRun) -> list[tuple[str, str]]:
         stubs.append({"run": run.id, "employment": employment.id, **parts, **values})
     with transaction():
         PayStub.delete().where(PayStub.run == run).execute()
-        for stub in stubs:
-            PayStub.create(**stub)
+        insert_rows(PayStub, stubs)
     return problems
 
 

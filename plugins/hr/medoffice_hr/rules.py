@@ -1,5 +1,5 @@
 """HR's pure rules: choices, document kinds, pay rates in effect, masking and validation of the
-sensitive fields, and the org chart's tree. No database, no Flask."""
+sensitive fields, the org chart's tree and names as lists show them. No database, no Flask."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +9,13 @@ from dataclasses import dataclass
 STATUSES = (("active", "Active"), ("on_leave", "On leave"), ("ended", "Employment ended"))
 TYPES = (("full_time", "Full-time"), ("part_time", "Part-time"), ("contractor", "Contractor"))
 BASES = (("hourly", "Hourly"), ("salary", "Salary (a year)"))
+
+
+def display_name(last_name: str, first_name: str, credentials: str) -> str:
+    """'Last, First, Credentials' as core's ``StaffMember.display_name`` writes it, for lists that read
+    the columns rather than whole staff records."""
+    name = f"{last_name}, {first_name}"
+    return f"{name}, {credentials}" if credentials else name
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ overtime (weekly over 40 hours at 1.5x, optionally daily), and leave accrual wit
 limits and waiting periods. No database, no Flask: minutes and dates in, minutes out."""
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 from dataclasses import dataclass
@@ -57,6 +58,28 @@ def minutes_by_day(intervals, zone) -> dict[dt.date, int]:
             seconds = (piece_end.astimezone(dt.timezone.utc) - start.astimezone(dt.timezone.utc)).total_seconds()
             days[start.date()] = days.get(start.date(), 0) + int(seconds // 60)
             start = piece_end
+    return days
+
+
+def day_starts(first: dt.date, last: dt.date, zone) -> list[dt.datetime]:
+    """The UTC instants (naive) at which each local date from ``first`` to ``last`` begins, and the day
+    after ``last`` (so ``last``'s end)."""
+    days = (last - first).days + 2
+    return [dt.datetime.combine(first + dt.timedelta(days=n), dt.time(), zone).astimezone(dt.timezone.utc)
+            .replace(tzinfo=None) for n in range(days)]
+
+
+def minutes_by_local_day(intervals, first: dt.date, starts: list[dt.datetime]) -> dict[dt.date, int]:
+    """As :func:`minutes_by_day` for naive UTC intervals within ``starts[0]`` to ``starts[-1]`` (from
+    :func:`day_starts` of ``first``): the day boundaries are looked up, not worked out per interval."""
+    days: dict[dt.date, int] = {}
+    for start, end in intervals:
+        index = bisect.bisect_right(starts, start) - 1
+        while start < end:
+            piece_end = min(end, starts[index + 1])
+            day = first + dt.timedelta(days=index)
+            days[day] = days.get(day, 0) + int((piece_end - start).total_seconds() // 60)
+            start, index = piece_end, index + 1
     return days
 
 

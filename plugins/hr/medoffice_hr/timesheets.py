@@ -4,14 +4,18 @@ or HR. Approval records the minutes payroll pays and earns leave; reopening undo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from medoffice import audit, settings
+from medoffice import audit, prepared, settings
 from medoffice.db import transaction, utcnow
+from medoffice.prepared import slot
 from medoffice.settings import practice_timezone
+from peewee import fn
 
-from . import time_rules
+from . import raw, time_rules
 from .employees import HrError
 from .models import Employment
+from .slots import id_slots, id_values
 from .time_models import TimeEntry, Timesheet
 
 FREQUENCY_SETTING = "hr.pay_frequency"
@@ -44,28 +48,54 @@ def _local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), practice_timezone())
 
 
-def hours_of(employments: list[Employment], start: dt.date, end: dt.date) -> dict[int, tuple[int, int]]:
+def hours_of(employments, start: dt.date, end: dt.date) -> dict[int, tuple[int, int]]:
     """Employment id -> (regular, overtime) minutes worked from ``start`` to ``end``, reading the
     whole workweek that holds ``start`` so overtime earned across the period's start is right. One
-    query for every employee; time still clocked in is not counted."""
+    query for every employee (each with ``id`` and ``flsa_exempt``); time still clocked in is not
+    counted."""
+    if not employments:
+        return {}
     first_weekday = int(settings.get(WORKWEEK_SETTING))
     daily_after = int(settings.get(DAILY_OVERTIME_SETTING)) * 60
-    since = _local_midnight(time_rules.workweek_start(start, first_weekday))
-    until = _local_midnight(end + dt.timedelta(days=1))
+    first_day = time_rules.workweek_start(start, first_weekday)
+    day_starts = time_rules.day_starts(first_day, end, practice_timezone())
+    since, until = day_starts[0], day_starts[-1]  # naive UTC, as the rows are read
+    aware = {"since": since.replace(tzinfo=dt.timezone.utc), "until": until.replace(tzinfo=dt.timezone.utc)}
     by_employment: dict[int, list] = {e.id: [] for e in employments}
-    rows = (TimeEntry.select(TimeEntry.employment, TimeEntry.started_at, TimeEntry.ended_at)
-            .where(TimeEntry.employment.in_(list(by_employment)) & (TimeEntry.kind == "work")
-                   & TimeEntry.ended_at.is_null(False) & (TimeEntry.started_at < until) & (TimeEntry.ended_at > since))
-            .tuples())
-    for employment_id, started, ended in rows:
+    found = prepared.run(_worked_query(len(by_employment)), ("hr.hours_of", len(by_employment)),
+                         since_stored=_STARTED.db_value(aware["since"]), **aware, **id_values(list(by_employment)))
+    for employment_id, started, ended in found.cursor.fetchall():  # raw rows: no per-row conversion
+        started, ended = raw.naive_utc(started), raw.naive_utc(ended)
         by_employment[employment_id].append((max(started, since), min(ended, until)))
-    zone = practice_timezone()
     result = {}
     for employment in employments:
-        days = time_rules.minutes_by_day(by_employment[employment.id], zone)
+        days = time_rules.minutes_by_local_day(by_employment[employment.id], first_day, day_starts)
         hours = time_rules.overtime_by_day(days, first_weekday, daily_after, exempt=employment.flsa_exempt)
         result[employment.id] = time_rules.totals(hours, start, end)
     return result
+
+
+_STARTED = TimeEntry.started_at
+
+
+@functools.lru_cache(maxsize=64)
+def _worked_query(count: int):
+    """Finished work of ``count`` employments (:func:`id_slots`) overlapping [since, until): (employment
+    id, started, ended) rows. Each employee's entries are read from their last start before ``since``
+    on: the clock never lets one person's entries overlap, so no earlier entry can reach into the
+    window, and the index on (employment, started_at) then reads only the window instead of every
+    entry before it. Built once per count: the alias's converters must be the same objects for the
+    compiled statement to be reused."""
+    earlier = TimeEntry.alias()
+    last_start = (earlier.select(fn.MAX(earlier.started_at))
+                  .where((earlier.employment == Employment.id) & (earlier.started_at < slot("since"))))
+    bounds = (Employment.select(Employment.id.alias("employment_id"),
+                                fn.COALESCE(last_start, slot("since_stored")).alias("first_start"))
+              .where(Employment.id.in_(id_slots(count))).alias("bounds"))
+    return (TimeEntry.select(TimeEntry.employment, _STARTED, TimeEntry.ended_at)
+            .join(bounds, on=((TimeEntry.employment == bounds.c.employment_id) & (_STARTED >= bounds.c.first_start)))
+            .where((TimeEntry.kind == "work") & TimeEntry.ended_at.is_null(False) & (_STARTED < slot("until"))
+                   & (TimeEntry.ended_at > slot("since"))))
 
 
 def sheet(employment: Employment, start: dt.date) -> Timesheet | None:

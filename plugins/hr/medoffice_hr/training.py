@@ -7,13 +7,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from medoffice import audit, deadlines, files, settings
+from medoffice import audit, deadlines, files, prepared, settings
 from medoffice.db import transaction, utcnow
 from medoffice.models import User
 from peewee import fn
 
 from .employees import HrError
 from .models import Employment
+from .slots import id_slots, id_values
 from .training_models import Certification, Course, CourseCompletion
 
 TRAINING_KIND = "hr.training"
@@ -46,11 +47,14 @@ def courses_for(job_title: str, courses: list[Course]) -> list[Course]:
 
 def status(employments: list[Employment]) -> dict[int, list[dict]]:
     """Employment id -> each required course with its last completion and next due date (three queries)."""
-    courses = list(Course.select().where(Course.active == True).order_by(Course.name))  # noqa: E712
-    last = {(e, c): d for e, c, d in CourseCompletion.select(
+    courses = list(prepared.run(Course.select().where(Course.active == True).order_by(Course.name),  # noqa: E712
+                                "hr.courses.active"))
+    ids = [e.id for e in employments]
+    last = {(e, c): d for e, c, d in prepared.run(CourseCompletion.select(
         CourseCompletion.employment, CourseCompletion.course, fn.MAX(CourseCompletion.completed_on))
-        .where(CourseCompletion.employment.in_([e.id for e in employments]))
-        .group_by(CourseCompletion.employment, CourseCompletion.course).tuples()}
+        .where(CourseCompletion.employment.in_(id_slots(len(ids))))
+        .group_by(CourseCompletion.employment, CourseCompletion.course).tuples(), ("hr.training.last", len(ids)),
+        **id_values(ids))}
     result = {}
     for employment in employments:
         rows = []

@@ -2,9 +2,12 @@
 their reports'), its forms, the sensitive fields' reveal and the org chart."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user
-from medoffice import documents, files
+from markupsafe import Markup, escape
+from medoffice import documents, files, prepared
 from medoffice.auth import can, requires
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
@@ -36,31 +39,30 @@ def _staff_or_404(staff_id: int) -> StaffMember:
 def employees():
     """Every staff member with their employment (or none yet)."""
     link = url_template("hr.employee", "staff_id")
-    query = (StaffMember.select(StaffMember, Employment, Department)
-             .join(Employment, JOIN.LEFT_OUTER, on=(Employment.staff == StaffMember.id), attr="emp")
-             .join(Department, JOIN.LEFT_OUTER, on=(Employment.department == Department.id), attr="dept"))
-
-    def emp(s):
-        found = getattr(s, "emp", None)
-        return found if found is not None and found.id else None
-
+    query = (StaffMember.select(StaffMember.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials,
+                                StaffMember.job_title.alias("staff_job_title"), Employment.id.alias("employment_id"),
+                                Employment.job_title, Employment.status, Employment.employment_type,
+                                Employment.hire_date, Department.name.alias("department"))
+             .join(Employment, JOIN.LEFT_OUTER, on=(Employment.staff == StaffMember.id))
+             .join(Department, JOIN.LEFT_OUTER, on=(Employment.department == Department.id))
+             .objects(SimpleNamespace))
     table = paginate(
         query, id="employees-table",
         columns=[
-            TableColumn("name", "Name", sort=StaffMember.last_name, value=lambda s: s.display_name,
+            TableColumn("name", "Name", sort=StaffMember.last_name,
+                        value=lambda s: rules.display_name(s.last_name, s.first_name, s.credentials),
                         link=lambda s: link(s.id)),
             TableColumn("job_title", "Job title", sort=Employment.job_title,
-                        value=lambda s: emp(s).job_title if emp(s) else s.job_title),
-            TableColumn("department", "Department", sort=Department.name,
-                        value=lambda s: emp(s).dept.name if emp(s) and getattr(emp(s), "dept", None) else ""),
+                        value=lambda s: s.job_title if s.employment_id else s.staff_job_title),
+            TableColumn("department", "Department", sort=Department.name, value=lambda s: s.department or ""),
             TableColumn("status", "Status", sort=Employment.status, kind="status",
-                        value=lambda s: emp(s).status if emp(s) else "no_file"),
-            TableColumn("type", "Type", value=lambda s: rules.label(rules.TYPES, emp(s).employment_type) if emp(s) else ""),
-            TableColumn("hire_date", "Hired", sort=Employment.hire_date, kind="date",
-                        value=lambda s: emp(s).hire_date if emp(s) else None),
+                        value=lambda s: s.status if s.employment_id else "no_file"),
+            TableColumn("type", "Type",
+                        value=lambda s: rules.label(rules.TYPES, s.employment_type) if s.employment_id else ""),
+            TableColumn("hire_date", "Hired", sort=Employment.hire_date, kind="date"),
         ],
         search=lambda text: (StaffMember.last_name ** f"%{text}%") | (StaffMember.first_name ** f"%{text}%"),
-        default_sort="name", endpoint="hr.employees", noun="person", noun_plural="people",
+        default_sort="name", endpoint="hr.employees", key="hr.employees", noun="person", noun_plural="people",
         search_placeholder="Name", empty_message="No staff yet: add people on Admin → Staff first.",
     )
     return render_page("hr/employees.html", title="Employees", table=table)
@@ -358,5 +360,17 @@ def org_chart():
                               Employment.supervisor)
             .join(StaffMember, on=(Employment.staff == StaffMember.id))
             .where(Employment.status != "ended").tuples())
-    tree = rules.org_tree([(sid, f"{first} {last}", title, sup) for sid, first, last, title, sup in rows])
-    return render_page("hr/org_chart.html", title="Org chart", tree=tree)
+    tree = rules.org_tree([(sid, f"{first} {last}", title, sup)
+                           for sid, first, last, title, sup in prepared.run(rows, "hr.org_chart")])
+    return render_page("hr/org_chart.html", title="Org chart", tree=Markup(_branch(tree)) if tree else None)
+
+
+def _branch(nodes: list[dict]) -> str:
+    """A level of the org chart as a nested list, built here: a recursive template macro costs a call
+    per person."""
+    items = []
+    for node in nodes:
+        title = f" · {escape(node['title'])}" if node["title"] else ""
+        reports = _branch(node["reports"]) if node["reports"] else ""
+        items.append(f"<li><strong>{escape(node['name'])}</strong>{title}\n{reports}</li>")
+    return f'<ul class="org-chart">\n{"".join(items)}\n</ul>'

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from types import SimpleNamespace
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.limits import date_problem
 from medoffice.models import StaffMember
+from medoffice.prepared import slot
 from medoffice.settings import practice_timezone, today
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import TableColumn, paginate, url_template
+from peewee import JOIN
 
-from .. import leave, time_rules, timeclock, timesheets
+from .. import leave, rules, time_rules, timeclock, timesheets
 from ..access import my_staff_id
 from ..employees import HrError, employment_of
 from ..models import Employment
@@ -201,17 +206,37 @@ def timesheets_page():
     if date_problem(day):
         abort(400)
     start, end = timesheets.period_of(day)
-    query = (Employment.select(Employment, StaffMember).join(StaffMember, on=(Employment.staff == StaffMember.id))
-             .where(Employment.status != "ended").order_by(StaffMember.last_name, StaffMember.first_name))
-    if not can("hr.time.manage"):
-        query = query.where(Employment.supervisor == (my_staff_id() or 0))
-    people = list(query)
-    hours = timesheets.hours_of(people, start, end)
-    sheets = {s.employment_id: s for s in Timesheet.select().where(
-        (Timesheet.period_start == start) & Timesheet.employment.in_([p.id for p in people]))}
-    return render_page("hr/timesheets.html", title="Timesheets", people=people, hours=hours, sheets=sheets,
-                       period=(start, end), previous=start - dt.timedelta(days=1), following=end + dt.timedelta(days=1),
-                       fmt=time_rules.hours_text)
+    everyone = can("hr.time.manage")
+    query = (Employment.select(Employment.id, Employment.flsa_exempt, StaffMember.id.alias("staff_id"),
+                               StaffMember.first_name, StaffMember.last_name, StaffMember.credentials,
+                               Timesheet.status)
+             .join(StaffMember, on=(Employment.staff == StaffMember.id))
+             .join(Timesheet, JOIN.LEFT_OUTER, on=((Timesheet.employment == Employment.id)
+                                                   & (Timesheet.period_start == slot("start"))))
+             .where(Employment.status != "ended").objects(SimpleNamespace))
+    if not everyone:
+        query = query.where(Employment.supervisor == slot("supervisor"))
+    link = url_template("hr.timesheet", "staff_id", start=start.isoformat())
+    hours: dict[int, tuple[int, int]] = {}  # filled for the page's rows once they are read
+    table = paginate(
+        query, id="timesheets-table",
+        columns=[
+            TableColumn("name", "Employee", sort=StaffMember.last_name,
+                        value=lambda p: rules.display_name(p.last_name, p.first_name, p.credentials),
+                        link=lambda p: link(p.staff_id)),
+            TableColumn("regular", "Regular", numeric=True, value=lambda p: time_rules.hours_text(hours[p.id][0])),
+            TableColumn("overtime", "Overtime", numeric=True, value=lambda p: time_rules.hours_text(hours[p.id][1])),
+            TableColumn("status", "Status", sort=Timesheet.status, kind="status", value=lambda p: p.status or "open"),
+        ],
+        search=lambda text: (StaffMember.last_name ** f"%{text}%") | (StaffMember.first_name ** f"%{text}%"),
+        default_sort="name", endpoint="hr.timesheets_page",
+        endpoint_args={"day": request.args["day"]} if request.args.get("day") else {},
+        key=("hr.timesheets", everyone), values={"start": start, "supervisor": my_staff_id() or 0},
+        noun="employee", noun_plural="employees", search_placeholder="Name",
+        empty_message="Nobody whose time you approve.")
+    hours.update(timesheets.hours_of(table.rows, start, end))
+    return render_page("hr/timesheets.html", title="Timesheets", table=table, period=(start, end),
+                       previous=start - dt.timedelta(days=1), following=end + dt.timedelta(days=1))
 
 
 def _employment_and_period(staff_id: int, start_text: str) -> tuple[Employment, dt.date, dt.date]:
@@ -344,14 +369,21 @@ def leave_requests():
     """Requests waiting for the viewer's decision and the team calendar of a month."""
     first = _month(request.args.get("month"))
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    query = (LeaveRequest.select(LeaveRequest, Employment, StaffMember, LeavePolicy).join(Employment)
-             .join(StaffMember, on=(Employment.staff == StaffMember.id)).switch(LeaveRequest).join(LeavePolicy))
-    if not can("hr.leave.manage"):
-        mine = my_staff_id() or 0
-        query = query.where((Employment.supervisor == mine) | (Employment.staff == mine))
-    pending = list(query.where(LeaveRequest.status == "pending").order_by(LeaveRequest.starts_on))
-    month = list(query.where(LeaveRequest.status.in_(("pending", "approved")) & (LeaveRequest.starts_on <= last)
-                             & (LeaveRequest.ends_on >= first)).order_by(LeaveRequest.starts_on))
+    manage = can("hr.leave.manage")
+    query = (LeaveRequest.select(LeaveRequest.id, LeaveRequest.starts_on, LeaveRequest.ends_on, LeaveRequest.minutes,
+                                 LeaveRequest.note, LeaveRequest.status, Employment.staff.alias("staff_id"),
+                                 StaffMember.first_name, StaffMember.last_name, StaffMember.credentials,
+                                 LeavePolicy.name.alias("policy"))
+             .join(Employment).join(StaffMember, on=(Employment.staff == StaffMember.id)).switch(LeaveRequest)
+             .join(LeavePolicy).order_by(LeaveRequest.starts_on).objects(SimpleNamespace))
+    if not manage:
+        query = query.where((Employment.supervisor == slot("mine")) | (Employment.staff == slot("mine")))
+    mine = my_staff_id()
+    pending = prepared.run(query.where(LeaveRequest.status == "pending"), ("hr.leave.pending", manage), mine=mine or 0)
+    in_month = (LeaveRequest.status.in_(("pending", "approved")) & (LeaveRequest.starts_on <= slot("last"))
+                & (LeaveRequest.ends_on >= slot("first")))
+    month = list(prepared.run(query.where(in_month), ("hr.leave.month", manage), mine=mine or 0, first=first,
+                              last=last))
     days = {}
     for found in month:
         day = max(found.starts_on, first)
@@ -359,11 +391,10 @@ def leave_requests():
             days.setdefault(day, []).append(found)
             day += dt.timedelta(days=1)
     weeks = calendar.Calendar(firstweekday=6).monthdatescalendar(first.year, first.month)
-    mine = my_staff_id()
-    return render_page("hr/leave.html", title="Leave", pending=[p for p in pending if p.employment.staff_id != mine],
+    return render_page("hr/leave.html", title="Leave", pending=[p for p in pending if p.staff_id != mine],
                        weeks=weeks, days=days, month=first, previous=(first - dt.timedelta(days=1)).strftime("%Y-%m"),
                        following=(last + dt.timedelta(days=1)).strftime("%Y-%m"), decide_form=DecideForm(formdata=None),
-                       hours=time_rules.hours_text)
+                       hours=time_rules.hours_text, display_name=rules.display_name)
 
 
 @bp.route("/leave/<int:request_id>/decide", methods=["POST"])
