@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from medoffice import deadlines
@@ -182,3 +183,14 @@ def test_the_dashboard_shows_nps_open_items_and_themes(mk_app):
     assert '<strong id="nps">40</strong>' in page  # 3 promoters, 1 detractor of 5
     assert '<strong id="open-items">2</strong>' in page and "Billing: 1" in page
     assert "Net Promoter Score" in manager.get("/marketing/widget").get_data(as_text=True)
+
+
+def test_newest_first_lists_sort_by_the_date_both_ways(mk_app):
+    desk = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        for day, score in ((D(2026, 3, 1), 3), (D(2026, 5, 1), 5), (D(2026, 4, 1), 4)):
+            SurveyResponse.create(source="paper", answered_on=day, nps=score)
+    ascending = desk.get("/marketing/surveys").get_data(as_text=True)
+    descending = desk.get("/marketing/surveys?desc=1").get_data(as_text=True)
+    shown = [re.findall(r'<td class="num">(\d)</td>', page) for page in (ascending, descending)]
+    assert shown == [["5", "4", "3"], ["3", "4", "5"]]

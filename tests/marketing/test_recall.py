@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import re
 import socket
 from email.policy import default as default_policy
 
+import peewee
 import pytest
 from aiosmtpd.controller import Controller
 from medoffice import settings
@@ -14,12 +16,14 @@ from medoffice.db import utcnow
 from medoffice.messages import consent, gate, outbox, smtp
 from medoffice.messages.models import OutboxMessage
 from medoffice.models import AuditEvent
+from medoffice.patient_merge import merge_patients
 from medoffice.testing import connected, login
 
 from medoffice_marketing import recall
-from medoffice_marketing.models import RecallEntry, RecallRule
+from medoffice_marketing.models import MARKETING_MODELS, LastVisit, RecallEntry, RecallRule, Visit
+from medoffice_marketing.revenue import take_billing_event
 
-from marketing_setup import new_patient
+from marketing_setup import billing_event, new_patient
 
 D = dt.date
 AS_OF = D(2026, 6, 15)
@@ -176,3 +180,54 @@ def test_the_list_page_records_outcomes_and_shows_conversion(mk_app):
             AuditEvent.seq.desc()).first()
         assert shown is not None and str(patients[3].id) in shown.detail
         assert RecallEntry.get_by_id(entries[patients[0].id]).outcome == "booked"
+
+
+def _due_by_grouping(rule: RecallRule) -> list[tuple[int, dt.date]]:
+    """(patient, last visit) as grouping every visit says: what the kept last visits must agree with."""
+    rows = [(r.id, recall.as_date(r.last_visit_on)) for r in recall.due_query(rule, AS_OF)]
+    last = peewee.fn.MAX(Visit.visit_on)
+    visits = Visit.select(Visit.patient, last).group_by(Visit.patient)
+    if rule.visit_type:
+        visits = visits.where(Visit.visit_type == rule.visit_type)
+    grouped = {patient: recall.as_date(on) for patient, on in visits.tuples()}
+    assert all(grouped[patient] == on for patient, on in rows)
+    return sorted(rows)
+
+
+def test_kept_last_visits_follow_every_writer_of_visits_and_a_merge(mk_app):
+    with connected(mk_app):
+        rule = _rule()
+        any_visit = _rule(name="Any visit", visit_type="")
+        first, duplicate = new_patient(last_name="First"), new_patient(last_name="Twin")
+        recall.add_visit(first, D(2025, 6, 1), "Annual physical")
+        recall.add_visit(first, D(2023, 1, 1), "Annual physical")  # an older visit entered late changes nothing
+        assert _due_by_grouping(rule) == _due_by_grouping(any_visit) == [(first.id, D(2025, 6, 1))]
+        take_billing_event(billing_event("billing.charge_posted", first.id, 8_000, D(2026, 2, 1)))
+        assert _due_by_grouping(any_visit) == [] and _due_by_grouping(rule) == [(first.id, D(2025, 6, 1))]
+        recall.add_visit(duplicate, D(2025, 7, 1), "Annual physical")
+        merge_patients(first.id, duplicate.id, MARKETING_MODELS)
+        assert _due_by_grouping(rule) == [(first.id, D(2025, 7, 1))]  # the survivor's latest, once
+        recall.add_visit(first, D(2026, 3, 1), "Annual physical")
+        assert _due_by_grouping(rule) == []
+        assert LastVisit.select().where(LastVisit.visit_type == "").count() == 2
+
+
+def test_a_dense_due_list_page_shows_the_same_patients_in_the_same_order(mk_app, monkeypatch):
+    desk = login(mk_app.test_client(), "front_desk")
+    with connected(mk_app):
+        rule = _rule()
+        a_year_ago = settings.today() - dt.timedelta(days=365)
+        for name in ("Young", "Abbot", "Miller", "Baker", "Zane"):
+            recall.add_visit(new_patient(last_name=name), a_year_ago, "Annual physical")
+        recall.add_visit(new_patient(last_name="Carter"), settings.today(), "Annual physical")  # not due
+        recall.add_visit(new_patient(last_name="Dunn"), a_year_ago, "Office visit")  # another type
+
+    def names(url: str) -> list[str]:
+        page = desk.get(url).get_data(as_text=True)
+        return re.findall(r">(\w+), ", page)
+
+    url = f"/marketing/recall/rules/{rule.id}"
+    sparse = names(url), names(url + "?desc=1"), names(url + "?sort=account_number")
+    monkeypatch.setattr(recall, "DENSE_LIST", 2)  # walks the patients first (on SQLite)
+    assert (names(url), names(url + "?desc=1"), names(url + "?sort=account_number")) == sparse
+    assert sparse[0] == ["Abbot", "Baker", "Miller", "Young", "Zane"] and sparse[1] == sparse[0][::-1]

@@ -11,6 +11,7 @@ from medoffice.db import transaction
 from medoffice.models import Patient, StaffMember, User
 
 from . import experience, materials, recall, reviews
+from .lastvisits import refresh_last_visits
 from .models import (Campaign, PatientSource, RecallEntry, RecallRule, RecoveryItem, ReferringProvider,
                      SpendEntry, SurveyResponse, Visit)
 
@@ -83,6 +84,7 @@ def _visits(ctx, start: dt.date, patients: list[int]) -> None:
                            "visit_type": ctx.rng.choice(("Annual physical", "Office visit", "Office visit"))})
             day += dt.timedelta(days=ctx.rng.randint(150, 520))
     insert_rows(Visit, visits)
+    refresh_last_visits()
 
 
 def _recall(ctx) -> None:

@@ -72,7 +72,8 @@ class PatientSource(BaseModel):
     patient = pw.ForeignKeyField(Patient, unique=True)
     channel = pw.CharField(max_length=30, index=True)
     campaign = pw.ForeignKeyField(Campaign, null=True, on_delete="SET NULL", index=True)
-    referring_provider = pw.ForeignKeyField(ReferringProvider, null=True, on_delete="SET NULL", index=True)
+    # Indexed with new_on: the referrers list counts each one's patients from the index alone.
+    referring_provider = pw.ForeignKeyField(ReferringProvider, null=True, on_delete="SET NULL", index=False)
     referring_patient = pw.ForeignKeyField(Patient, null=True, on_delete="SET NULL", backref="referrals")
     new_on = pw.DateField(index=True)
     detail = pw.CharField(max_length=200, default="")
@@ -81,6 +82,7 @@ class PatientSource(BaseModel):
 
     class Meta:
         table_name = "marketing_patient_source"
+        indexes = ((("referring_provider", "new_on"), False),)
 
 
 class Visit(BaseModel):
@@ -96,6 +98,20 @@ class Visit(BaseModel):
     class Meta:
         table_name = "marketing_visit"
         indexes = ((("patient", "visit_on"), False),)
+
+
+class LastVisit(BaseModel):
+    """Kept: a patient's last visit of a type ("" for a visit of any type), refreshed by every writer of
+    visits (``recall.keep_last_visit``) so a recall list reads a row per patient instead of grouping every
+    visit. A patient merge can leave the survivor two rows of a type: the latest (then the highest id) counts."""
+
+    patient = pw.ForeignKeyField(Patient, index=False)  # the first column of the first index
+    visit_type = pw.CharField(max_length=60)
+    last_visit_on = pw.DateField()
+
+    class Meta:
+        table_name = "marketing_last_visit"
+        indexes = ((("patient", "visit_type", "last_visit_on"), False), (("visit_type", "last_visit_on"), False))
 
 
 class RevenueLine(BaseModel):
@@ -325,6 +341,6 @@ class Testimonial(BaseModel):
         table_name = "marketing_testimonial"
 
 
-MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, Visit, RevenueLine, RecallRule,
-                    RecallList, RecallEntry, KioskDevice, KioskHandoff, SurveyResponse, Complaint, RecoveryItem,
-                    ContactAttempt, Review, Material, Authorization, Testimonial)
+MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, Visit, LastVisit, RevenueLine,
+                    RecallRule, RecallList, RecallEntry, KioskDevice, KioskHandoff, SurveyResponse, Complaint,
+                    RecoveryItem, ContactAttempt, Review, Material, Authorization, Testimonial)

@@ -4,22 +4,26 @@ each list's conversion."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
+from functools import lru_cache
 
 import peewee as pw
 from dateutil.relativedelta import relativedelta
 from medoffice import audit, messages
 from medoffice.bulk import insert_rows
-from medoffice.db import transaction, utcnow
+from medoffice.db import is_sqlite, transaction, utcnow
 from medoffice.messages import MessageTemplate, TemplateField
 from medoffice.models import Patient
 
-from .models import RecallEntry, RecallList, RecallRule, Visit
+from .lastvisits import ANY_TYPE, keep_last_visit
+from .models import LastVisit, RecallEntry, RecallList, RecallRule, Visit
 
 KINDS = {"recall": "Recall (due again after a visit)", "reactivation": "Reactivation (no visit for a while)"}
 OUTCOMES = {"booked": "Booked", "declined": "Declined", "unreachable": "Unreachable", "moved": "Moved away"}
 SEND_CHANNELS = {"preferred": "Each patient's preferred contact", "email": "E-mail", "letter": "Letter"}
 DUE_AHEAD_DAYS = 30          # a recall list includes those due within the next month
 RECALL_LOOKBACK_MONTHS = 12  # and those overdue up to a year; older ones are reactivation's
+DENSE_LIST = 1000            # kept last visits in a rule's window from which a page walks the patients first
 
 RECALL_TEMPLATE = MessageTemplate(
     "marketing.recall", "Recall reminder", "appointments_recalls",
@@ -50,30 +54,80 @@ def _cutoffs(rule: RecallRule, as_of: dt.date) -> tuple[dt.date | None, dt.date]
     return due_point - relativedelta(months=RECALL_LOOKBACK_MONTHS), due_point + dt.timedelta(days=DUE_AHEAD_DAYS)
 
 
-def due_query(rule: RecallRule, as_of: dt.date):
-    """Patients due under ``rule`` as of a day: rows of (patient id, last visit), one SQL statement."""
-    last = pw.fn.MAX(Visit.visit_on)
-    visits = Visit.select(Visit.patient.alias("patient_id"), last.alias("last_visit_on"))
-    if rule.kind == "recall" and rule.visit_type:
-        visits = visits.where(Visit.visit_type == rule.visit_type)
+DueRow = namedtuple("DueRow", "id first_name last_name account_number preferred_contact last_visit_on")
+
+
+class _DueRows(pw.CursorWrapper):
+    """A due list's rows as ``DueRow``, fetched at once: a list runs to thousands of rows, and peewee's
+    row-by-row fetch and model rows cost several times the query itself."""
+
+    def __iter__(self):
+        self.fill_cache()
+        return iter(self.row_cache)
+
+    def fill_cache(self, n=0):
+        """Fetch every row (the cursor's values need no conversion: ids, text and the last visit)."""
+        if not self.populated:
+            self.row_cache = list(map(DueRow._make, self.cursor.fetchall()))
+            self.count, self.populated = len(self.row_cache), True
+            self.cursor.close()
+
+
+class _DueSelect(pw.ModelSelect):
+    """A due query: plain ``DueRow`` rows unless ``.tuples()``/``.dicts()`` asks otherwise."""
+
+    def _get_cursor_wrapper(self, cursor):
+        if self._row_type is None:
+            return _DueRows(cursor)
+        return super()._get_cursor_wrapper(cursor)
+
+
+def _dense(visit_type: str, in_window) -> bool:
+    """True when the rule's window holds at least ``DENSE_LIST`` kept last visits (read from the index alone)."""
+    window = LastVisit.select(pw.SQL("1")).where((LastVisit.visit_type == visit_type) & in_window)
+    return window.limit(DENSE_LIST).count() >= DENSE_LIST
+
+
+def due_query(rule: RecallRule, as_of: dt.date, paged: bool = False):
+    """Patients due under ``rule`` as of a day: ``DueRow`` rows (patient id, name, account, preferred
+    contact, last visit), one SQL statement over the kept last visits.
+
+    :param paged: the query is for a page of a list sorted by patient: when many are due, SQLite is
+        made to walk the patients in order and look up each one's last visit (CROSS JOIN fixes its
+        join order), which stops after a page, instead of sorting everyone due.
+    """
+    visit_type = rule.visit_type if rule.kind == "recall" and rule.visit_type else ANY_TYPE
     oldest, newest = _cutoffs(rule, as_of)
-    having = last <= newest if oldest is None else last.between(oldest, newest)
-    visits = visits.group_by(Visit.patient).having(having).alias("due")
-    return (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number,
-                           Patient.preferred_contact, visits.c.last_visit_on.alias("last_visit_on"))
-            .join(visits, on=(visits.c.patient_id == Patient.id))
-            .where((Patient.active == True) & Patient.merged_into_id.is_null())  # noqa: E712
-            .objects())  # the subquery's last_visit_on on each row
+    last = LastVisit.last_visit_on
+    later = LastVisit.alias("later")
+    superseded = later.select(pw.SQL("1")).where(
+        (later.patient == LastVisit.patient) & (later.visit_type == LastVisit.visit_type)
+        & ((later.last_visit_on > last) | ((later.last_visit_on == last) & (later.id > LastVisit.id))))
+    in_window = last <= newest if oldest is None else last.between(oldest, newest)
+    query = _DueSelect(Patient, (Patient.id, Patient.first_name, Patient.last_name, Patient.account_number,
+                                 Patient.preferred_contact, last.alias("last_visit_on")))
+    if paged and is_sqlite() and _dense(visit_type, in_window):
+        query = query.join(LastVisit, pw.JOIN.CROSS).where(LastVisit.patient == Patient.id)
+    else:
+        query = query.join(LastVisit, on=(LastVisit.patient == Patient.id))
+    return query.where((LastVisit.visit_type == visit_type) & in_window & ~pw.fn.EXISTS(superseded)
+                       & (Patient.active == True) & Patient.merged_into_id.is_null())  # noqa: E712
 
 
 def as_date(value) -> dt.date:
-    """A date from a query (SQLite's MAX over dates answers with text)."""
+    """A date from a query (SQLite answers a date column read without conversion with text)."""
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def due_on(rule: RecallRule, last_visit_on) -> dt.date:
     """When the next visit is due after the last one."""
-    return as_date(last_visit_on) + relativedelta(months=rule.interval_months)
+    return _months_after(last_visit_on, rule.interval_months)
+
+
+@lru_cache(maxsize=8192)
+def _months_after(last_visit_on, months: int) -> dt.date:
+    # Cached: a due list asks for the same few hundred days thousands of times, and relativedelta is slow.
+    return as_date(last_visit_on) + relativedelta(months=months)
 
 
 def save_rule(values: dict, rule: RecallRule | None = None) -> RecallRule:
@@ -206,6 +260,7 @@ def add_visit(patient: Patient, visit_on: dt.date, visit_type: str) -> Visit:
     with transaction():
         visit = Visit.create(patient=patient, visit_on=visit_on, visit_type=visit_type.strip()[:60], source="manual",
                              created_at=utcnow())
+        keep_last_visit(patient.id, visit_on, visit.visit_type)
         audit.record("marketing.visit.create", "marketing_visit", visit.id, patient_id=patient.id,
                      detail={"visit_on": visit_on.isoformat()})
     return visit

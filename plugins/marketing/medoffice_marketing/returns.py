@@ -24,34 +24,39 @@ def _int(expression):
     return pw.Cast(pw.fn.COALESCE(expression, 0), "BIGINT")
 
 
-def _spend(key, start: dt.date, end: dt.date):
+def _in_range(column, start: dt.date, end: dt.date, only=None):
+    """``column`` in the range, and the condition ``only`` when there is one."""
+    return column.between(start, end) if only is None else column.between(start, end) & only
+
+
+def _spend(key, start: dt.date, end: dt.date, only=None):
     return (SpendEntry.select(key.alias("k"), pw.fn.SUM(SpendEntry.amount_cents).alias("spend"))
             .join(Campaign, on=(SpendEntry.campaign == Campaign.id))
-            .where(SpendEntry.spent_on.between(start, end)).group_by(key))
+            .where(_in_range(SpendEntry.spent_on, start, end, only)).group_by(key))
 
 
-def _patients(key, start: dt.date, end: dt.date, join_campaign: bool):
+def _patients(key, start: dt.date, end: dt.date, only=None):
+    """Per ``key`` (a column of the patient's source): new patients in the range (and ``only``) and their
+    charges and collections in their first year."""
+    counted = _in_range(PatientSource.new_on, start, end, only)
     revenue = RevenueLine.alias("r")
     follow = ((revenue.patient == PatientSource.patient) & (revenue.effective_date >= PatientSource.new_on)
               & (revenue.effective_date < add_days(PatientSource.new_on, FOLLOW_DAYS)))
     charges = pw.fn.SUM(pw.Case(None, [(revenue.kind == "charge", revenue.amount_cents)], 0))
     collections = pw.fn.SUM(pw.Case(None, [(revenue.kind == "payment", revenue.amount_cents)], 0))
-    per_patient = (PatientSource.select(PatientSource.id.alias("source_id"), charges.alias("charges"),
-                                        collections.alias("collections"))
+    # One row per new patient carrying its key, so the grouping by key needs no second pass over the sources.
+    per_patient = (PatientSource.select(key.alias("k"), charges.alias("charges"), collections.alias("collections"))
                    .join(revenue, pw.JOIN.LEFT_OUTER, on=follow)
-                   .where(PatientSource.new_on.between(start, end)).group_by(PatientSource.id)).alias("pp")
-    query = (PatientSource.select(key.alias("k"), pw.fn.COUNT(PatientSource.id).alias("new_patients"),
-                                  pw.fn.SUM(per_patient.c.charges).alias("charges"),
-                                  pw.fn.SUM(per_patient.c.collections).alias("collections"))
-             .join(per_patient, on=(per_patient.c.source_id == PatientSource.id)))
-    if join_campaign:
-        query = query.switch(PatientSource).join(Campaign, pw.JOIN.LEFT_OUTER,
-                                                 on=(PatientSource.campaign == Campaign.id))
-    return query.where(PatientSource.new_on.between(start, end)).group_by(key)
+                   .where(counted).group_by(key, PatientSource.id)).alias("pp")
+    figures = [per_patient.c.k.alias("k"), pw.fn.COUNT(pw.SQL("*")).alias("new_patients"),
+               pw.fn.SUM(per_patient.c.charges).alias("charges"),
+               pw.fn.SUM(per_patient.c.collections).alias("collections")]
+    return pw.Select([per_patient], figures).group_by(per_patient.c.k)
 
 
-def _combine(keys_query, spend, patients):
-    """Join the keys with spend and patient figures and compute the ratios in SQL."""
+def _combine(keys_query, spend, patients, with_figures: bool = False):
+    """Join the keys with spend and patient figures and compute the ratios in SQL; with ``with_figures``,
+    only the keys that spent or brought patients."""
     s, p = spend.alias("s"), patients.alias("p")
     spent, new, charged, collected = _int(s.c.spend), _int(p.c.new_patients), _int(p.c.charges), \
         _int(p.c.collections)
@@ -59,31 +64,33 @@ def _combine(keys_query, spend, patients):
     cost_per = pw.Case(None, [(new > 0, (spent * 2 + new) / (new * 2))], None)
     return_bp = pw.Case(None, [(spent > 0, (collected * 20000 + spent) / (spent * 2))], None)
     keys = keys_query.alias("keys")
-    return (pw.Select(from_list=[keys], columns=[
+    query = (pw.Select(from_list=[keys], columns=[
         keys.c.k.alias("key"), keys.c.label.alias("label"), spent.alias("spend_cents"), new.alias("new_patients"),
         cost_per.alias("cost_per_new_cents"), charged.alias("charges_cents"), collected.alias("collections_cents"),
         return_bp.alias("return_bp")])
         .join(s, pw.JOIN.LEFT_OUTER, on=(s.c.k == keys.c.k))
         .join(p, pw.JOIN.LEFT_OUTER, on=(p.c.k == keys.c.k))
         .order_by(keys.c.label))
+    return query.where(s.c.k.is_null(False) | p.c.k.is_null(False)) if with_figures else query
 
 
-def by_campaign(start: dt.date, end: dt.date) -> list[dict]:
-    """One row per campaign that spent or brought patients in the period (ids as ``key``)."""
-    key = Campaign.id
-    spend = _spend(key, start, end)
-    patients = _patients(key, start, end, join_campaign=True).where(PatientSource.campaign.is_null(False))
-    active = (Campaign.select(Campaign.id.alias("k"), Campaign.name.alias("label"))
-              .where(Campaign.id.in_(SpendEntry.select(SpendEntry.campaign).where(SpendEntry.spent_on.between(start, end)))
-                     | Campaign.id.in_(PatientSource.select(PatientSource.campaign)
-                                       .where(PatientSource.new_on.between(start, end)))))
-    return list(_combine(active, spend, patients).dicts().execute(Campaign._meta.database))
+def by_campaign(start: dt.date, end: dt.date, campaign_id: int | None = None) -> list[dict]:
+    """One row per campaign that spent or brought patients in the period (ids as ``key``); only the
+    campaign ``campaign_id`` when given."""
+    brought = PatientSource.campaign.is_null(False) if campaign_id is None else PatientSource.campaign == campaign_id
+    spent = None if campaign_id is None else SpendEntry.campaign == campaign_id
+    spend = _spend(Campaign.id, start, end, spent)
+    patients = _patients(PatientSource.campaign, start, end, brought)
+    campaigns = Campaign.select(Campaign.id.alias("k"), Campaign.name.alias("label"))
+    if campaign_id is not None:
+        campaigns = campaigns.where(Campaign.id == campaign_id)
+    return list(_combine(campaigns, spend, patients, with_figures=True).dicts().execute(Campaign._meta.database))
 
 
 def by_channel(start: dt.date, end: dt.date) -> list[dict]:
     """One row per channel: spend of its campaigns against every new patient who came by it."""
     spend = _spend(Campaign.channel, start, end)
-    patients = _patients(PatientSource.channel, start, end, join_campaign=False)
+    patients = _patients(PatientSource.channel, start, end)
     keys = (SpendEntry.select(Campaign.channel.alias("k"), Campaign.channel.alias("label"))
             .join(Campaign, on=(SpendEntry.campaign == Campaign.id)).where(SpendEntry.spent_on.between(start, end))
             .union(PatientSource.select(PatientSource.channel, PatientSource.channel)
@@ -97,7 +104,7 @@ def by_channel(start: dt.date, end: dt.date) -> list[dict]:
 def by_month(start: dt.date, end: dt.date) -> list[dict]:
     """Spend and new patients per month of the period (months with neither are left out)."""
     spend = _spend(month_of(SpendEntry.spent_on), start, end)
-    patients = _patients(month_of(PatientSource.new_on), start, end, join_campaign=False)
+    patients = _patients(month_of(PatientSource.new_on), start, end)
     months = (SpendEntry.select(month_of(SpendEntry.spent_on).alias("k"), month_of(SpendEntry.spent_on).alias("label"))
               .where(SpendEntry.spent_on.between(start, end))
               .union(PatientSource.select(month_of(PatientSource.new_on), month_of(PatientSource.new_on))

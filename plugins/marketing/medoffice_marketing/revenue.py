@@ -9,6 +9,7 @@ from __future__ import annotations
 from medoffice.events import Subscription
 from medoffice.models import Patient
 
+from .lastvisits import keep_last_visit
 from .models import RevenueLine, Visit
 
 BILLING_EVENTS = ("billing.charge_posted", "billing.charge_voided", "billing.payment_posted", "billing.refund_posted")
@@ -27,6 +28,7 @@ def take_billing_event(event) -> None:
     if event.name == "billing.charge_posted":
         Visit.insert(patient=data["patient_id"], visit_on=data["effective_date"], source="billing",
                      encounter_id=data["encounter_id"]).on_conflict_ignore().execute()
+        keep_last_visit(data["patient_id"], data["effective_date"], "")
         _line(event, "charge", data["amount_cents"])
     elif event.name == "billing.charge_voided":
         _line(event, "charge", data["amount_cents"])

@@ -88,7 +88,7 @@ def campaign_edit(campaign_id: int):
 
 
 def _figures(campaign: Campaign) -> dict:
-    rows = [r for r in returns.by_campaign(EARLIEST, max(today(), campaign.ends_on or today())) if r["key"] == campaign.id]
+    rows = returns.by_campaign(EARLIEST, max(today(), campaign.ends_on or today()), campaign.id)
     return rows[0] if rows else {"spend_cents": 0, "new_patients": 0, "cost_per_new_cents": None,
                                  "charges_cents": 0, "collections_cents": 0, "return_bp": None}
 

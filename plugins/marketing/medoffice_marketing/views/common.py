@@ -1,11 +1,8 @@
 """What marketing's views share: who is acting, finding a patient by account number, the form page."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_login import current_user
 from medoffice.models import Patient
-from medoffice.sqldates import days_between
 from medoffice.web.shell import render_page
 
 
@@ -30,9 +27,22 @@ def form_page(form, title: str, crumbs: list, *, submit: str = "Save", cancel: s
     return page, status or (422 if form.errors else 200)
 
 
-FAR_FUTURE = dt.date(2199, 12, 31)
+class _NewestFirst:
+    """A table sort on a (not null) date column, reversed: ascending lists the newest first. It orders by the
+    column itself, so the column's index serves a page without sorting every row."""
+
+    def __init__(self, date_column):
+        self.column = date_column
+
+    def asc(self):
+        """Newest first."""
+        return self.column.desc()
+
+    def desc(self):
+        """Oldest first."""
+        return self.column.asc()
 
 
-def newest_first(date_column):
-    """A sort expression that lists the newest dates first when sorted ascending (the lists' default)."""
-    return days_between(date_column, FAR_FUTURE)
+def newest_first(date_column) -> _NewestFirst:
+    """A sort that lists the newest dates first when sorted ascending (the lists' default)."""
+    return _NewestFirst(date_column)

@@ -74,11 +74,12 @@ def recall_rule_edit(rule_id: int):
 def recall_due(rule_id: int):
     """Who the rule finds due today (computed in SQL from visits); keep them as a list to work."""
     rule = _rule(rule_id)
-    query = recall.due_query(rule, today())
+    query = recall.due_query(rule, today(), paged=True)
+    patient_link = url_template("core.patient", "patient_id")
     table = paginate(
         query, id="due-table",
         columns=[TableColumn("name", "Patient", sort=Patient.last_name, value=lambda p: f"{p.last_name}, {p.first_name}",
-                             link=lambda p: url_for("core.patient", patient_id=p.id)),
+                             link=lambda p: patient_link(p.id)),
                  TableColumn("account_number", "Account", sort=Patient.account_number),
                  TableColumn("last_visit_on", "Last visit", kind="date", value=lambda p: recall.as_date(p.last_visit_on)),
                  TableColumn("due", "Due", kind="date", value=lambda p: recall.due_on(rule, p.last_visit_on)),
@@ -113,12 +114,16 @@ def recall_list(list_id: int):
     """A kept list: each patient, what was sent, the outcome; the list's conversion."""
     kept = _list(list_id)
     outcome_link = url_template("marketing.recall_outcome", "entry_id")
-    entries = (RecallEntry.select(RecallEntry, Patient).join(Patient).where(RecallEntry.recall_list == kept.id))
+    patient_link = url_template("core.patient", "patient_id")
+    entries = (RecallEntry.select(RecallEntry.id, RecallEntry.patient, RecallEntry.due_on, RecallEntry.contact,
+                                  RecallEntry.contact_note, RecallEntry.outcome, Patient.id, Patient.first_name,
+                                  Patient.last_name)
+               .join(Patient).where(RecallEntry.recall_list == kept.id))
     table = paginate(
         entries, id="entries-table", per_page=50,
         columns=[TableColumn("name", "Patient", sort=Patient.last_name,
                              value=lambda e: e.patient.display_name,
-                             link=lambda e: url_for("core.patient", patient_id=e.patient_id)),
+                             link=lambda e: patient_link(e.patient_id)),
                  TableColumn("due_on", "Due", sort=RecallEntry.due_on, kind="date"),
                  TableColumn("contact", "Contact", sort=RecallEntry.contact, kind="status"),
                  TableColumn("contact_note", "Note"),
