@@ -14,8 +14,8 @@ from medoffice.models import AuditEvent
 from medoffice.testing import practice_today
 from remit_setup import claims_from_remittance, make_835
 
-from medoffice_billing import claims, posting, x12
-from medoffice_billing.models import Claim, LineTransaction, Payer, RemitClaim
+from medoffice_billing import claims, denials, posting, x12
+from medoffice_billing.models import Claim, DenialLine, LineTransaction, Payer, RemitClaim
 
 DENIED = ["CLP*DENA*4*135*0**12*ICNA", "NM1*QC*1*ALDER*ANN****MI*MA1",
           "SVC*HC:99213*120*0", "DTM*472*20240102", "CAS*CO*197*120", "LQ*HE*N14",
@@ -88,6 +88,7 @@ def test_filters_by_payer_reason_and_age_and_every_sort(app, client_as, denied_c
     with database(app):
         old = day_start_utc(practice_today() - dt.timedelta(days=40)) + dt.timedelta(hours=12)
         LineTransaction.update(posted_at=old).where(LineTransaction.claim == denied_claims["DENA"].id).execute()
+        denials.refresh_claims([denied_claims["DENA"].id])  # kept as an 835 posted 40 days ago would have left it
         rushmore = Payer.get(Payer.name == "RUSHMORE LIFE").id
     biller = client_as("billing")
     hand = denied_claims["hand"].claim_number
@@ -140,3 +141,34 @@ def test_a_denial_is_marked_worked_on_its_claim_and_a_denied_claim_stays_until_i
                        ).status_code == 302
     assert claim_numbers(biller.get("/billing/denials").get_data(as_text=True)) == {denied_claims["hand"].claim_number}
     assert client_as("front_desk").post(f"/billing/denials/{entry.id}/close", data={"reason": "x"}).status_code == 403
+
+
+def _kept_rows_agree_with_the_claims() -> bool:
+    """The kept worklist rows are what computing them afresh from the claims, ledger and queue gives."""
+    columns = (DenialLine.claim, DenialLine.entry_id, DenialLine.carc, DenialLine.denied_at)
+    kept = sorted(DenialLine.select(*columns).tuples())
+    denials.rebuild()
+    return kept == sorted(DenialLine.select(*columns).tuples())
+
+
+def test_a_reversing_835_takes_the_denied_lines_off_and_the_kept_rows_stay_true(app, client_as, denied_claims):
+    """The page reads kept rows: an 835 reversing DENA's denial and paying it takes its lines off, and every
+    writer on the way (posting, reversal, moves) left the kept rows equal to a fresh computation."""
+    reversal = make_835(["CLP*DENA*22*-135*0**12*ICNA", "NM1*QC*1*ALDER*ANN****MI*MA1",
+                         "SVC*HC:99213*-120*0", "DTM*472*20240102", "CAS*CO*197*-120",
+                         "SVC*HC:36415*-15*0", "DTM*472*20240102", "CAS*CO*16*-15",
+                         "CLP*DENA*1*135*108**12*ICNA", "NM1*QC*1*ALDER*ANN****MI*MA1",
+                         "SVC*HC:99213*120*96", "DTM*472*20240102", "CAS*CO*45*24",
+                         "SVC*HC:36415*15*12", "DTM*472*20240102", "CAS*CO*45*3"],
+                        total="108", trace="DEN2", control="000000904")
+    biller = client_as("billing")
+    before = rows(biller.get("/billing/denials?sort=claim").get_data(as_text=True))
+    assert sum("DENA" in row for row in before) == 2
+    with app.test_request_context():
+        posting.import_835(reversal, "denials-reversed.835")
+    after = rows(biller.get("/billing/denials?sort=claim").get_data(as_text=True))
+    assert not any("DENA" in row for row in after) and any("PART" in row for row in after)
+    assert "CO-197" not in biller.get("/billing/denials").get_data(as_text=True)
+    with database(app):
+        assert Claim.get_by_id(denied_claims["DENA"].id).status == "paid"
+        assert _kept_rows_agree_with_the_claims()

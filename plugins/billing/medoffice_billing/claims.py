@@ -16,7 +16,7 @@ from medoffice.db import transaction, utcnow
 from medoffice.models import User
 from peewee import Case, ValuesList, fn
 
-from . import encounters, numbering, scrubber
+from . import denials, encounters, numbering, scrubber
 from .actor import acting_user
 from .coverage import RANK_RESPONSIBILITY, RANKS
 from .models import (OPEN_STATES, Claim, ClaimDiagnosis, ClaimEvent, ClaimLine, Coverage, Diagnosis, Encounter,
@@ -365,6 +365,7 @@ def _move(claim: Claim, to_status: str, reason: str) -> None:
     Claim.update(**changes).where(Claim.id == claim.id).execute()
     _event(claim, "status", reason, claim.status, to_status)
     claim.status = to_status
+    denials.refresh_claims([claim.id])
 
 
 def transition(claim: Claim, to_status: str, reason: str = "", payer_claim_number: str | None = None) -> Claim:
@@ -451,6 +452,7 @@ def record_sent(claims: list[Claim], reason: str) -> int:
             Claim.update(submitted_at=now).where(Claim.id.in_(chunk) & Claim.submitted_at.is_null()).execute()
         for chunk in _chunks(closed):
             Claim.update(status="closed", status_changed_at=now, updated_at=now).where(Claim.id.in_(chunk)).execute()
+        denials.refresh_claims(closed)
         _record_moves(moves, now)
     return len(ids)
 
@@ -499,6 +501,7 @@ def record_outcomes(moves: list[tuple[int, str, str, str | None, dict]]) -> list
             values = ValuesList(chunk, alias="moved")
             Claim.update(status=values.c.column2, payer_claim_number=values.c.column3, status_changed_at=now,
                          updated_at=now).from_(values).where(Claim.id == values.c.column1).execute()
+        denials.refresh_claims(claim_id for claim_id, _status, _number in moved)
     return results
 
 

@@ -16,8 +16,8 @@ from medoffice.events import publish_all
 from medoffice.models import Location, Patient, StaffMember, User
 from peewee import Case, fn
 
-from . import (aging, claims, collections, encounters, estimates, ledger, numbering, payments, plans, statements,
-               underpayments)
+from . import (aging, claims, collections, denials, encounters, estimates, ledger, numbering, payments, plans,
+               statements, underpayments)
 from .claims import ClaimError
 from .coverage import save_coverage, save_guarantor
 from .models import (Claim, ClaimDiagnosis, ClaimEvent, ClaimLine, CollectionPlacement, Coverage, Diagnosis,
@@ -556,6 +556,7 @@ class SmallPatientSide:
             publish_all(collections.record_write_off(written_off.id, "hardship", "demo")[1])
         statements.record_run(self.today, trigger="job", username="system")
         underpayments.rebuild()
+        denials.rebuild()
         aging.refresh_patient_aging(self.today)
         aging.take_snapshot(self.today)
 
@@ -586,6 +587,7 @@ class LargePatientSide:
         with transaction():
             statements.record_run(self.today, trigger="job", username="system")
             underpayments.rebuild()
+            denials.rebuild()
             aging.refresh_patient_aging(self.today)
             aging.take_snapshot(self.today)
 

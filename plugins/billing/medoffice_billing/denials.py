@@ -11,6 +11,10 @@ denials: ``ROUTINE`` (the contractual reduction to the fee schedule, sequestrati
 payer already settled) and every patient-responsibility (PR) amount, which is billed on to the
 patient or the next payer. A claim on the list without such a line shows as one row for the
 whole claim.
+
+The worklist's rows are kept in ``billing_denial_line`` (``refresh_claims``): moving a claim's state, posting an
+835 and working the denial queue refresh the claims they touch, so the page reads a page of kept rows by age
+instead of joining every denied claim's 835 entries on each request.
 """
 from __future__ import annotations
 
@@ -19,13 +23,15 @@ from functools import reduce
 from operator import or_
 
 from medoffice import prepared
+from medoffice.db import transaction
 from medoffice.localtime import day_start_utc
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, fn
 
-from .models import Claim, ClaimLine, LineTransaction, RemitClaim, Remittance
+from .models import Claim, ClaimLine, DenialLine, LineTransaction, RemitClaim, Remittance
 
 LT = LineTransaction
+DL = DenialLine
 # (group, CARC) adjustments every paid claim carries; they are not denials.
 ROUTINE = (("CO", "45"), ("CO", "253"), ("OA", "23"))
 
@@ -55,39 +61,66 @@ def denied_line(entry=LT):
             & ~fn.EXISTS(reversal.select(SQL("1")).where(reversal.reverses == entry.id)))
 
 
+AMOUNT = fn.COALESCE(0 - LT.amount_cents, Claim.total_charge_cents)  # the line's denied amount, or the claim's
+DENIED_AT = fn.COALESCE(LT.posted_at, Claim.status_changed_at)  # when the 835 posted it, or the claim was denied
+KEPT_COLUMNS = (DL.claim, DL.entry_id, DL.carc, DL.denied_at)
+
+
+def _worklist_rows(claims):
+    """The worklist's rows of the claims selected by ``claims`` (a query of claim ids), as ``billing_denial_line``
+    rows: each denied line, or the claim alone when it has none."""
+    return (Claim.select(Claim.id, LT.id, fn.COALESCE(LT.carc, ""), DENIED_AT)
+            .join(LT, JOIN.LEFT_OUTER, on=((LT.claim == Claim.id) & denied_line()))
+            .where(on_worklist() & Claim.id.in_(claims)))
+
+
+def _replace(claims, stale) -> None:
+    """Drop the kept rows matching ``stale`` and store the worklist rows of ``claims`` afresh."""
+    with transaction():
+        DL.delete().where(stale).execute()
+        DL.insert_from(_worklist_rows(claims), KEPT_COLUMNS).execute()
+
+
+def refresh_claims(claim_ids) -> None:
+    """Recompute the kept worklist rows of these claims (after their state, 835 entries or denial queue entries
+    changed)."""
+    claim_ids = sorted(set(claim_ids))
+    for start in range(0, len(claim_ids), 500):
+        chunk = claim_ids[start:start + 500]
+        _replace(Claim.select(Claim.id).where(Claim.id.in_(chunk)), DL.claim.in_(chunk))
+
+
+def rebuild() -> None:
+    """Recompute every kept worklist row (after the migration that added them, and the demo's bulk data)."""
+    _replace(Claim.select(Claim.id), SQL("1 = 1"))
+
+
 # The columns of a worklist row (LT and ClaimLine are None on a claim without a denied line).
 ROW_COLUMNS = (Claim.id.alias("claim_id"), Claim.claim_number, Claim.patient_id, Claim.payer.alias("payer_id"),
                Claim.service_date, Claim.status, Claim.total_charge_cents, Claim.assigned_user_id,
                Claim.status_changed_at, LT.id.alias("entry_id"), LT.group_code, LT.carc, LT.remark_codes,
                LT.amount_cents, LT.posted_at, ClaimLine.line_number, ClaimLine.code)
-AMOUNT = fn.COALESCE(0 - LT.amount_cents, Claim.total_charge_cents)  # the line's denied amount, or the claim's
-DENIED_AT = fn.COALESCE(LT.posted_at, Claim.status_changed_at)  # when the 835 posted it, or the claim was denied
 
 
 def worklist_query(payer: bool = False, reason: bool = False, age: bool = False):
-    """A row per denied line of the claims on the worklist (one for a claim without one), with slots for the
-    filters asked for: ``payer`` (a payer id), ``reason`` (a CARC) and ``age`` (``denied_before``, a time)."""
-    query = (Claim.select(*ROW_COLUMNS)
-             .join(LT, JOIN.LEFT_OUTER, on=((LT.claim == Claim.id) & denied_line()))
-             .join(ClaimLine, JOIN.LEFT_OUTER, on=((ClaimLine.claim == Claim.id)
-                                                   & (ClaimLine.service_line == LT.service_line)))
-             .where(on_worklist()))
+    """A row per denied line of the claims on the worklist (one for a claim without one), read from the kept rows,
+    with slots for the filters asked for: ``payer`` (a payer id), ``reason`` (a CARC) and ``age``
+    (``denied_before``, a time)."""
+    query = (DL.select(*ROW_COLUMNS)
+             .join(Claim, on=(Claim.id == DL.claim))
+             .switch(DL).join(LT, JOIN.LEFT_OUTER, on=(LT.id == DL.entry_id))
+             .join(ClaimLine, JOIN.LEFT_OUTER, on=((ClaimLine.claim == DL.claim)
+                                                   & (ClaimLine.service_line == LT.service_line))))
     if payer:
         query = query.where(Claim.payer == slot("payer"))
     if reason:
-        query = query.where(LT.carc == slot("reason"))
+        query = query.where(DL.carc == slot("reason"))
     if age:
-        query = query.where(DENIED_AT < slot("denied_before"))
+        query = query.where(DL.denied_at < slot("denied_before"))
     return query
 
 
-def _reasons():
-    """The distinct CARCs of the worklist's denied lines, read claim by claim (the CROSS JOIN keeps SQLite
-    from starting at the ledger's index on ``reverses``, which holds nearly every entry, and scanning it)."""
-    worklist = Claim.select(Claim.id).where(Claim.status == "denied").union(_open_entries()).alias("worklist")
-    return (worklist.select_from(LT.carc).join(LT, JOIN.CROSS)
-            .where((LT.claim == worklist.c.id) & denied_line() & (LT.carc != ""))
-            .distinct().order_by(LT.carc).tuples())
+_REASONS = DL.select(DL.carc).where(DL.carc != "").distinct().order_by(DL.carc).tuples()
 
 
 def _count():
@@ -99,7 +132,6 @@ def _count():
     return Claim.select(fn.COUNT(SQL("1")) + waiting).where(Claim.status == "denied").tuples()
 
 
-_REASONS = _reasons()
 _COUNT = _count()
 
 
@@ -113,10 +145,10 @@ def claim_count() -> int:
     return int(next(iter(prepared.run(_COUNT, "billing.denials.count")))[0] or 0)
 
 
-def denied_before(today: dt.date, days: int):
+def denied_before(today: dt.date, days: int) -> dt.datetime:
     """A denial posted before this time is at least ``days`` old on ``today`` (ages count the practice's days, as
-    shown), as the database stores it (the slot sits in a COALESCE, which passes no column conversion on)."""
-    return LT.posted_at.db_value(day_start_utc(today - dt.timedelta(days=days - 1)))
+    shown)."""
+    return day_start_utc(today - dt.timedelta(days=days - 1))
 
 
 def open_entries(claim_id: int) -> list[RemitClaim]:

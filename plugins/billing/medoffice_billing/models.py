@@ -1030,3 +1030,21 @@ class UnderpaidLine(BaseModel):
 
 
 BILLING_MODELS.append(UnderpaidLine)
+
+
+class DenialLine(BaseModel):
+    """A row of the denial worklist (``denials``): a denied line of a claim on it, or the whole claim when it has
+    none, with when it was denied and its reason. Kept by whatever moves a claim's state, posts an 835 or works
+    the denial queue, so the Denials page reads a page of these by age instead of joining every denied claim's
+    835 entries on each request."""
+
+    claim = pw.ForeignKeyField(Claim, on_delete="CASCADE")
+    entry_id = pw.IntegerField(null=True)  # the ledger entry of the denied line; none for a whole claim
+    carc = pw.CharField(max_length=5, default="", index=True)
+    denied_at = UTCDateTimeField(index=True)
+
+    class Meta:
+        table_name = "billing_denial_line"
+
+
+BILLING_MODELS.append(DenialLine)

@@ -28,7 +28,7 @@ from medoffice.money import format_cents
 from peewee import Case, IntegrityError, fn
 
 from . import claims as claim_service
-from . import underpayments, x12
+from . import denials, underpayments, x12
 from .actor import acting_user
 from .claims import ClaimError
 from .denials import claim_count as denial_claim_count
@@ -656,6 +656,7 @@ def _post_remittance(digest: str, position: int, file_name: str, remittance: x12
         imported_by_user_id=user_id, imported_by=username)
     poster = Poster(row, events)
     bulk.insert_rows(RemitClaim, poster.post_all(matches))
+    denials.refresh_claims(match.claim.id for match in matches if match.claim is not None)
     poster.post_provider_adjustments(remittance.provider_adjustments)
     refresh_totals(row)
     return Remittance.get_by_id(row.id)

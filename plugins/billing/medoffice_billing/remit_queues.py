@@ -6,6 +6,7 @@ from medoffice import audit
 from medoffice.db import db, transaction, utcnow
 from medoffice.events import publish_all
 
+from . import denials
 from .actor import acting_user
 from .claims import ClaimError
 from .models import Claim, RemitClaim, Remittance
@@ -38,6 +39,7 @@ def match_exception(entry: RemitClaim, claim: Claim) -> RemitClaim:
         changes.update(resolution=f"Matched by hand to claim {claim.claim_number}.", resolved_by=username,
                        resolved_at=utcnow())
         RemitClaim.update(**changes).where(RemitClaim.id == entry.id).execute()
+        denials.refresh_claims([claim.id])
         audit.record("billing.remit.exception.match", "billing_remit_claim", entry.id, patient_id=claim.patient_id,
                      detail={"claim_id": claim.id, "remittance_id": remittance.id})
         refresh_totals(remittance)
@@ -58,6 +60,8 @@ def close_entry(entry: RemitClaim, queue: str, reason: str) -> RemitClaim:
         RemitClaim.update(resolved=True, resolution=reason[:2000], resolved_by=username, resolved_at=utcnow(),
                           outcome="dismissed" if queue == "exception" else entry.outcome).where(
             RemitClaim.id == entry.id).execute()
+        if entry.claim_id:
+            denials.refresh_claims([entry.claim_id])
         claim = Claim.get_or_none(Claim.id == entry.claim_id) if entry.claim_id else None
         audit.record(f"billing.remit.{queue}.close", "billing_remit_claim", entry.id,
                      patient_id=claim.patient_id if claim else None, detail={"reason": reason[:500]})

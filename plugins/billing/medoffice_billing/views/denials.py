@@ -67,7 +67,7 @@ def _columns(payer_names: dict[int, str], user_names: dict[int, str]) -> list[Ta
                     value=lambda r: _codes(r.carc or "", ADJUSTMENT_REASONS) if r.carc else ""),
         TableColumn("rarc", "Remarks (RARC)", value=lambda r: _codes(r.remark_codes or "", REMARK_CODES)),
         TableColumn("amount", "Amount", sort=denials.AMOUNT, kind="money", value=amount),
-        TableColumn("age", "Age (days)", sort=denials.DENIED_AT, kind="number", value=age),
+        TableColumn("age", "Age (days)", sort=denials.DL.denied_at, kind="number", value=age),
         TableColumn("assignee", "Assigned to", value=lambda r: user_names.get(r.assigned_user_id, "")),
     ]
 
