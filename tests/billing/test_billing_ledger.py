@@ -9,7 +9,7 @@ from medoffice.models import AuditEvent
 from medoffice.testing import practice_today
 
 from medoffice_billing import aging, ledger
-from medoffice_billing.models import Claim, PatientAging
+from medoffice_billing.models import PatientAging
 
 
 def test_balances_split_insurance_and_patient_per_patient_line_and_claim(app):
@@ -24,8 +24,8 @@ def test_balances_split_insurance_and_patient_per_patient_line_and_claim(app):
         adjudicate(claim, paid=8000, contractual=2000, patient=2000, day=days_ago(5))
         balances = ledger.patient_balances(pid)
         assert (balances.insurance_cents, balances.patient_cents, balances.total_cents) == (1500, 14000, 15500)
-        owed = Claim.select(ledger.claim_owed(Claim.id, "insurance"), ledger.claim_owed(Claim.id, "patient"))
-        assert owed.where(Claim.id == claim.id).tuples().get() == (1500, 2000)
+        assert (ledger.claims_owed([claim.id], "insurance"), ledger.claims_owed([claim.id], "patient")) == (
+            {claim.id: 1500}, {claim.id: 2000})
         assert ledger.patient_balances(pid, as_of=days_ago(10)) == ledger.Balances(13500, 12000)
 
         lines = ledger.line_balances(pid)

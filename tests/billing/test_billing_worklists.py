@@ -40,6 +40,7 @@ def test_worklist_rows_filters_sorts_and_search(app):
     assert f'<a href="/billing/claims/{recent.id}">{recent.claim_number}</a>' in row
     assert all(cell in row for cell in ("<td>Diaz, Rosa</td>", "<td>Zeta Mutual</td>", '<td class="num">39</td>',
                                         '<td class="num">$120.00</td>'))
+    assert row.count('<td class="num">$120.00</td>') == 2  # charged, and all of it still owed by the payer
     assert shown() == [older.claim_number, recent.claim_number]  # by service date
     assert shown("?days=60") == [older.claim_number]
     assert shown("?sort=payer") == [older.claim_number, recent.claim_number]  # Acme, then Zeta

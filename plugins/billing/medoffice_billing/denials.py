@@ -2,8 +2,8 @@
 
 A claim is on the denial worklist when it is in the denied state (however it got there: an 835 or
 a person recording the payer's answer), or when an 835 left a denial for it in the denial queue
-that nobody has marked worked yet (a claim paid with some lines denied). The Denials page, the
-Worklists "Denied" tab and the Today count all read ``on_worklist``, so they always agree.
+that nobody has marked worked yet (a claim paid with some lines denied): ``on_worklist``. The Denials page and
+the Worklists "Denied" tab read the rows kept from it, the Today count counts it, so they always agree.
 
 The page lists each denied line of those claims: an adjustment an 835 posted against the payer
 (groups CO, OA and PI) that no later 835 reversed, leaving out the routine ones that are not
@@ -49,6 +49,12 @@ def on_worklist():
     """
     denied = Claim.select(Claim.id).where(Claim.status == "denied")
     return Claim.id.in_(denied.union(_open_entries()))
+
+
+def kept_claims():
+    """The condition on ``Claim`` of the denial worklist, read from the kept rows (a claim is on the worklist when
+    it has any)."""
+    return Claim.id.in_(DL.select(DL.claim))
 
 
 def denied_line(entry=LT):

@@ -57,8 +57,7 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
                   payer_names: dict[int, str]):
     """The page of claims matching ``condition`` (built with slots filled from ``values``; ``shape`` names
     what else changes its SQL)."""
-    query = Claim.select(*_SHOWN_CLAIM_COLUMNS, ledger.claim_owed(Claim.id, "insurance").alias("insurance_owed")
-                         ).where(condition)
+    query = Claim.select(*_SHOWN_CLAIM_COLUMNS).where(condition)
     patient_joined = needs_patient_join("patient")
     if patient_joined:
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
@@ -67,6 +66,7 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
         query = query.switch(Claim).join(Payer)
     today = settings.today()
     claim_url = url_template("billing.claim", "claim_id")
+    owed: dict[int, int] = {}  # filled for the page's claims once they are read
 
     def search(text):
         like = f"%{text}%"
@@ -87,13 +87,14 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
             TableColumn("total", "Charges", sort=Claim.total_charge_cents, numeric=True,
                         value=lambda c: format_cents(c.total_charge_cents)),
             TableColumn("owed", "Payer still owes", numeric=True,
-                        value=lambda c: format_cents(c.insurance_owed or 0)),
+                        value=lambda c: format_cents(owed.get(c.id, 0))),
             TableColumn("assignee", "Assigned to", value=lambda c: user_names.get(c.assigned_user_id, "")),
         ],
         search=search, default_sort="service_date", endpoint="billing.worklists", endpoint_args=args, noun="claim",
         noun_plural="claims", search_placeholder="Claim number or patient", empty_message="Nothing to work here.",
         key=("billing.worklist", *shape, patient_joined, payer_joined), values=values)
     attach_patients(table.rows)
+    owed.update(ledger.claims_owed([claim.id for claim in table.rows], "insurance"))
     return table
 
 
@@ -135,7 +136,7 @@ def _tab_filter(key: str, days: int) -> tuple:
         today = settings.today()
         return unanswered_condition(today, days), {}, (key, today, days)
     if key == "denied":  # the Denials page's claims, whatever their state
-        return denials.on_worklist(), {}, (key,)
+        return denials.kept_claims(), {}, (key,)
     return Claim.status == slot("status"), {"status": key}, (key,)  # "rejected"
 
 
