@@ -12,8 +12,9 @@ from medoffice.events.models import EventRecord
 from medoffice.testing import connected, login
 
 from medoffice_marketing import returns, sources
-from medoffice_marketing.models import Campaign, RevenueLine, Visit
+from medoffice_marketing.models import Campaign, RevenueLine, SourceDay, Visit
 from medoffice_marketing.revenue import take_billing_event
+from medoffice_marketing.sourcedays import refresh_source_days
 
 from marketing_setup import billing_event, new_patient
 
@@ -117,3 +118,38 @@ def test_campaign_page_records_spend_with_its_invoice_and_shows_cost_per_new_pat
     with connected(mk_app):
         assert flu.spend.count() == 1
     assert login(mk_app.test_client(), "billing").get("/marketing/campaigns").status_code == 403
+
+
+def _figures() -> tuple[list, list, list]:
+    year = (D(2025, 1, 1), D(2027, 12, 31))
+    return returns.by_campaign(*year), returns.by_channel(*year), returns.by_month(*year)
+
+
+def test_kept_new_patients_follow_sources_corrections_and_revenue_and_agree_with_a_recount(mk_app):
+    with connected(mk_app):
+        flu = _campaign()
+        _campaign("WEB27", "web_search", "Search ads")
+        early, late, moved = new_patient(), new_patient(), new_patient()
+        # Revenue booked before the source is recorded counts once the patient has one.
+        take_billing_event(billing_event("billing.charge_posted", early.id, 4_000, D(2026, 3, 20)))
+        sources.record_source(early, channel="", campaign_code="FLU27", new_on=D(2026, 3, 15))
+        sources.record_source(late, channel="sign", new_on=D(2026, 5, 1))
+        sources.record_source(moved, channel="", campaign_code="FLU27", new_on=D(2026, 3, 15))
+        for event in (billing_event("billing.payment_posted", early.id, 2_500, D(2026, 4, 2)),
+                      billing_event("billing.payment_posted", early.id, 999, D(2027, 3, 15)),  # day 365: after
+                      billing_event("billing.charge_posted", moved.id, 7_000, D(2026, 6, 1)),
+                      billing_event("billing.refund_posted", late.id, 300, D(2026, 5, 1))):
+            take_billing_event(event)
+            take_billing_event(event)  # the repeat delivery counts nothing
+        # Corrected to another campaign and a later day: the charge of June 1 is now before they were new.
+        sources.record_source(moved, channel="", campaign_code="WEB27", new_on=D(2026, 6, 2))
+        kept = _figures()
+        assert refresh_source_days() == SourceDay.select().count()
+        assert _figures() == kept
+    by_campaign = {r["label"]: r for r in kept[0]}
+    assert (by_campaign["Flu shots"]["new_patients"], by_campaign["Flu shots"]["charges_cents"],
+            by_campaign["Flu shots"]["collections_cents"]) == (1, 4_000, 2_500)
+    assert (by_campaign["Search ads"]["new_patients"], by_campaign["Search ads"]["charges_cents"]) == (1, 0)
+    assert {r["key"]: r["new_patients"] for r in kept[1]} == {"social": 1, "sign": 1, "web_search": 1}
+    assert {r["key"]: r["collections_cents"] for r in kept[2]} == {"2026-03": 2_500, "2026-05": -300, "2026-06": 0}
+    assert flu.id in {r["key"] for r in kept[0]}

@@ -20,6 +20,7 @@ from medoffice.patient_merge import merge_patients
 from medoffice.testing import connected, login
 
 from medoffice_marketing import recall
+from medoffice_marketing.listfigures import recount_lists
 from medoffice_marketing.models import MARKETING_MODELS, LastVisit, RecallEntry, RecallRule, Visit
 from medoffice_marketing.revenue import take_billing_event
 
@@ -231,3 +232,57 @@ def test_a_dense_due_list_page_shows_the_same_patients_in_the_same_order(mk_app,
     monkeypatch.setattr(recall, "DENSE_LIST", 2)  # walks the patients first (on SQLite)
     assert (names(url), names(url + "?desc=1"), names(url + "?sort=account_number")) == sparse
     assert sparse[0] == ["Abbot", "Baker", "Miller", "Young", "Zane"] and sparse[1] == sparse[0][::-1]
+
+
+def _figures_and_recount(list_id: int) -> tuple[dict, dict]:
+    """(the list's figures as kept, as counted afresh from its entries and the visits)."""
+    kept = recall.conversion([list_id])[list_id]
+    recount_lists([list_id])
+    return kept, recall.conversion([list_id])[list_id]
+
+
+def test_kept_list_figures_follow_contacts_outcomes_and_visits_and_agree_with_a_recount(mk_app):
+    with connected(mk_app):
+        rule = _rule()
+        patients = [new_patient(preferred_contact="phone") for _ in range(5)]
+        for patient in patients:
+            recall.add_visit(patient, D(2025, 6, 1), "Annual physical")
+        recall.add_visit(patients[4], AS_OF + dt.timedelta(days=3), "Office visit")  # back before the list was kept
+        kept = recall.create_list(rule, AS_OF, "tester")
+        entries = {e.patient_id: e for e in RecallEntry.select()}
+        first = _figures_and_recount(kept.id)
+        assert first[0] == first[1] and (first[0]["patients"], first[0]["came_back"]) == (5, 1)
+        assert recall.send(kept, "preferred", "tester")["call"] == 5
+        recall.set_outcome(RecallEntry.get_by_id(entries[patients[0].id].id), "booked", AS_OF)
+        recall.set_outcome(RecallEntry.get_by_id(entries[patients[1].id].id), "declined", AS_OF)
+        recall.set_outcome(RecallEntry.get_by_id(entries[patients[1].id].id), "", AS_OF)  # taken back
+        recall.add_visit(patients[2], AS_OF, "Office visit")  # came back the day the list was kept
+        recall.add_visit(patients[0], AS_OF + dt.timedelta(days=9), "Office visit")  # booked and came
+        take_billing_event(billing_event("billing.charge_posted", patients[3].id, 8_000, AS_OF - dt.timedelta(days=1)))
+        kept_figures, counted = _figures_and_recount(kept.id)
+    assert kept_figures == counted
+    assert {k: kept_figures[k] for k in ("patients", "contacted", "booked", "declined", "came_back", "converted")} == \
+        {"patients": 5, "contacted": 5, "booked": 1, "declined": 0, "came_back": 3, "converted": 3}
+    assert kept_figures["conversion_bp"] == 6000
+
+
+def test_a_long_kept_list_page_shows_the_same_patients_in_the_same_order(mk_app, monkeypatch):
+    desk = login(mk_app.test_client(), "front_desk")
+    with connected(mk_app):
+        rule = _rule()
+        a_year_ago = settings.today() - dt.timedelta(days=365)
+        for name in ("Young", "Abbot", "Miller", "Baker", "Zane"):
+            recall.add_visit(new_patient(last_name=name), a_year_ago, "Annual physical")
+        recall.add_visit(new_patient(last_name="Carter"), a_year_ago, "Office visit")  # not on the list
+        kept = recall.create_list(rule, settings.today(), "tester")
+
+    def names(url: str) -> list[str]:
+        page = desk.get(url).get_data(as_text=True)
+        return re.findall(r">(\w+), ", page)
+
+    url = f"/marketing/recall/lists/{kept.id}"
+    short = names(url), names(url + "?desc=1"), names(url + "?sort=due_on"), names(url + "?q=Mil")
+    monkeypatch.setattr(recall, "DENSE_LIST", 2)  # walks the patients by name first (on SQLite)
+    assert (names(url), names(url + "?desc=1"), names(url + "?sort=due_on"), names(url + "?q=Mil")) == short
+    assert short[0] == ["Abbot", "Baker", "Miller", "Young", "Zane"] and short[1] == short[0][::-1]
+    assert short[3] == ["Miller"]

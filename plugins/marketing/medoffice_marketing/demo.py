@@ -12,8 +12,10 @@ from medoffice.models import Patient, StaffMember, User
 
 from . import experience, materials, recall, reviews
 from .lastvisits import refresh_last_visits
+from .listfigures import recount_lists
 from .models import (Campaign, PatientSource, RecallEntry, RecallRule, RecoveryItem, ReferringProvider,
                      SpendEntry, SurveyResponse, Visit)
+from .sourcedays import refresh_source_days
 
 YEARS = {"small": 2, "large": 5}
 REFERRERS = (("Dana Whitfield, MD", "Lakeside Cardiology"), ("Omar Haddad, DO", "Riverside Orthopedics"),
@@ -73,6 +75,7 @@ def _spend_and_sources(ctx, start: dt.date, patients: list[int]) -> None:
             row.update(channel=ctx.rng.choice(("web_search", "insurance_directory", "sign", "other")))
         sources.append(row)
     insert_rows(PatientSource, sources)
+    refresh_source_days()
 
 
 def _visits(ctx, start: dt.date, patients: list[int]) -> None:
@@ -98,6 +101,7 @@ def _recall(ctx) -> None:
         outcome = ctx.rng.choice(("booked", "booked", "declined", "unreachable", ""))
         RecallEntry.update(contact=contact, outcome=outcome, outcome_on=ctx.today - dt.timedelta(days=30) if outcome
                            else None).where(RecallEntry.id == entry.id).execute()
+    recount_lists([kept.id])
 
 
 def _surveys(ctx, start: dt.date, patients: list[int]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from medoffice.settings import today
 
 from .authorizations import withdraw_expired
+from .listfigures import recount_lists
+from .sourcedays import refresh_source_days
 
 
 def withdraw_expired_authorizations() -> str:
@@ -11,3 +13,11 @@ def withdraw_expired_authorizations() -> str:
     count = withdraw_expired(today())
     return f"{count} testimonial{'' if count == 1 else 's'} withdrawn: authorization expired." if count \
         else "Every usable testimonial's authorization holds."
+
+
+def recount_kept_figures() -> str:
+    """Recount the new patients and their first year's revenue kept per day and each recall list's figures
+    (a patient merge moves revenue lines, visits and list entries between patients without marketing
+    taking part); the text is the run's message."""
+    days, lists = refresh_source_days(), recount_lists()
+    return f"{days} days of new patients and {lists} recall list{'' if lists == 1 else 's'} recounted."

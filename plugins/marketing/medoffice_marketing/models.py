@@ -114,6 +114,24 @@ class LastVisit(BaseModel):
         indexes = ((("patient", "visit_type", "last_visit_on"), False), (("visit_type", "last_visit_on"), False))
 
 
+class SourceDay(BaseModel):
+    """Kept: the new patients of a day, channel and campaign (0 for none) with their charges and
+    collections in their first 12 months, refreshed by every writer of sources and revenue lines
+    (``sourcedays``) so the return figures add up a row per day instead of following every new patient's
+    revenue."""
+
+    new_on = pw.DateField()
+    channel = pw.CharField(max_length=30)
+    campaign_id = pw.IntegerField()
+    new_patients = pw.IntegerField(default=0)
+    charges_cents = pw.BigIntegerField(default=0)
+    collections_cents = pw.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "marketing_source_day"
+        indexes = ((("new_on", "channel", "campaign_id"), True), (("campaign_id", "new_on"), False))
+
+
 class RevenueLine(BaseModel):
     """A charge or a collection for a patient, copied from one billing event (``position`` is unique)."""
 
@@ -144,12 +162,25 @@ class RecallRule(BaseModel):
 
 
 class RecallList(BaseModel):
-    """The patients one rule found on a day, kept so outcomes and conversion can be counted."""
+    """The patients one rule found on a day, kept so outcomes and conversion can be counted.
+
+    Kept with it: its entries counted by contact and outcome, those who came back (a visit since the
+    list) and those converted (booked or came back), refreshed by every change to an entry and every
+    visit (``recall``) so a page reads one row instead of following every patient on the list."""
 
     rule = pw.ForeignKeyField(RecallRule, backref="lists", on_delete="CASCADE")
     as_of = pw.DateField()
     created_by = pw.CharField(max_length=150, default="")
     created_at = UTCDateTimeField(default=utcnow)
+    patients = pw.IntegerField(default=0)
+    contacted = pw.IntegerField(default=0)
+    refused = pw.IntegerField(default=0)
+    booked = pw.IntegerField(default=0)
+    declined = pw.IntegerField(default=0)
+    unreachable = pw.IntegerField(default=0)
+    moved = pw.IntegerField(default=0)
+    came_back = pw.IntegerField(default=0)
+    converted = pw.IntegerField(default=0)
 
     class Meta:
         table_name = "marketing_recall_list"
@@ -167,6 +198,7 @@ class RecallEntry(BaseModel):
     message_id = pw.BigIntegerField(null=True)
     outcome = pw.CharField(max_length=15, default="")
     outcome_on = pw.DateField(null=True)
+    came_back = pw.BooleanField(default=False)  # kept: a visit on or after the list's day
 
     class Meta:
         table_name = "marketing_recall_entry"
@@ -341,6 +373,6 @@ class Testimonial(BaseModel):
         table_name = "marketing_testimonial"
 
 
-MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, Visit, LastVisit, RevenueLine,
-                    RecallRule, RecallList, RecallEntry, KioskDevice, KioskHandoff, SurveyResponse, Complaint,
-                    RecoveryItem, ContactAttempt, Review, Material, Authorization, Testimonial)
+MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, SourceDay, Visit, LastVisit,
+                    RevenueLine, RecallRule, RecallList, RecallEntry, KioskDevice, KioskHandoff, SurveyResponse,
+                    Complaint, RecoveryItem, ContactAttempt, Review, Material, Authorization, Testimonial)

@@ -10,7 +10,7 @@ from medoffice.files import DOCUMENTS, IMAGES, SCANS, AttachmentKind
 
 from . import authorizations, experience, materials, recall
 from .demo import create_demo_data
-from .jobs import withdraw_expired_authorizations
+from .jobs import recount_kept_figures, withdraw_expired_authorizations
 from .models import MARKETING_MODELS, RecoveryItem
 from .reports import marketing_reports
 from .revenue import BILLING_SUBSCRIPTION
@@ -179,7 +179,12 @@ def medoffice_message_templates():
 def medoffice_jobs():
     return [JobSpec(id="marketing.authorizations", title="Withdraw testimonials whose authorization expired",
                     func=withdraw_expired_authorizations, trigger="cron", schedule={"hour": 5, "minute": 40},
-                    description="A testimonial or photo is usable only while its HIPAA authorization holds.")]
+                    description="A testimonial or photo is usable only while its HIPAA authorization holds."),
+            JobSpec(id="marketing.kept_figures", title="Recount new patients' revenue and recall lists' figures",
+                    func=recount_kept_figures, trigger="cron", schedule={"hour": 5, "minute": 45},
+                    description="Return figures and recall lists read counts kept as work is done; a patient "
+                                "merge moves revenue, visits and list entries between patients, so each "
+                                "morning they are counted afresh.")]
 
 
 @hookimpl

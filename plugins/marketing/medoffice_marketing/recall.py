@@ -16,10 +16,10 @@ from medoffice.messages import MessageTemplate, TemplateField
 from medoffice.models import Patient
 
 from .lastvisits import ANY_TYPE, keep_last_visit
+from .listfigures import OUTCOMES, count_change, figures, recount_lists
 from .models import LastVisit, RecallEntry, RecallList, RecallRule, Visit
 
 KINDS = {"recall": "Recall (due again after a visit)", "reactivation": "Reactivation (no visit for a while)"}
-OUTCOMES = {"booked": "Booked", "declined": "Declined", "unreachable": "Unreachable", "moved": "Moved away"}
 SEND_CHANNELS = {"preferred": "Each patient's preferred contact", "email": "E-mail", "letter": "Letter"}
 DUE_AHEAD_DAYS = 30          # a recall list includes those due within the next month
 RECALL_LOOKBACK_MONTHS = 12  # and those overdue up to a year; older ones are reactivation's
@@ -158,6 +158,7 @@ def create_list(rule: RecallRule, as_of: dt.date, by: str) -> RecallList:
         kept = RecallList.create(rule=rule, as_of=as_of, created_by=by)
         insert_rows(RecallEntry, [{"recall_list": kept.id, "patient": row[0], "last_visit_on": as_date(row[5]),
                                    "due_on": due_on(rule, row[5])} for row in due])
+        recount_lists([kept.id])
         audit.record("marketing.recall_list.create", "marketing_recall_list", kept.id,
                      detail={"rule_id": rule.id, "patients": sorted(row[0] for row in due)})
     return kept
@@ -212,10 +213,13 @@ def send(recall_list: RecallList, choice: str, by: str) -> dict[str, int]:
 
 
 def _note(entry: RecallEntry, contact: str, note: str, message_id: int | None = None) -> None:
-    RecallEntry.update(contact=contact, contact_note=note[:300], message_id=message_id).where(
-        RecallEntry.id == entry.id).execute()
-    audit.record("marketing.recall_entry.contact", "marketing_recall_entry", entry.id, patient_id=entry.patient_id,
-                 detail={"contact": contact})
+    with transaction():
+        RecallEntry.update(contact=contact, contact_note=note[:300], message_id=message_id).where(
+            RecallEntry.id == entry.id).execute()
+        count_change(entry.recall_list_id, (entry.contact, entry.outcome, entry.came_back),
+                     (contact, entry.outcome, entry.came_back))
+        audit.record("marketing.recall_entry.contact", "marketing_recall_entry", entry.id,
+                     patient_id=entry.patient_id, detail={"contact": contact})
 
 
 def set_outcome(entry: RecallEntry, outcome: str, on: dt.date) -> None:
@@ -225,34 +229,19 @@ def set_outcome(entry: RecallEntry, outcome: str, on: dt.date) -> None:
     with transaction():
         RecallEntry.update(outcome=outcome, outcome_on=on if outcome else None).where(
             RecallEntry.id == entry.id).execute()
+        count_change(entry.recall_list_id, (entry.contact, entry.outcome, entry.came_back),
+                     (entry.contact, outcome, entry.came_back))
         audit.record("marketing.recall_entry.outcome", "marketing_recall_entry", entry.id,
                      patient_id=entry.patient_id, detail={"outcome": {"before": entry.outcome, "after": outcome}})
 
 
 def conversion(list_ids: list[int]) -> dict[int, dict]:
-    """Per list: patients, contacted, each outcome, who came back (a visit since the list) and the
-    conversion in basis points (booked or came back, over patients); one grouped query."""
+    """Per list (one with patients on it): patients, contacted, each outcome, who came back (a visit since
+    the list) and the conversion in basis points (booked or came back, over patients), as kept."""
     if not list_ids:
         return {}
-    came_back = pw.fn.EXISTS(Visit.select(pw.SQL("1")).where(
-        (Visit.patient == RecallEntry.patient) & (Visit.visit_on >= RecallList.as_of)))
-    converted = pw.Case(None, [((RecallEntry.outcome == "booked") | came_back, 1)], 0)
-
-    def count(condition):
-        return pw.fn.SUM(pw.Case(None, [(condition, 1)], 0))
-
-    rows = (RecallEntry.select(RecallEntry.recall_list.alias("list_id"), pw.fn.COUNT(RecallEntry.id).alias("patients"),
-                               count(RecallEntry.contact.in_(("email", "letter", "call"))).alias("contacted"),
-                               count(RecallEntry.contact == "refused").alias("refused"),
-                               *[count(RecallEntry.outcome == o).alias(o) for o in OUTCOMES],
-                               count(came_back).alias("came_back"), pw.fn.SUM(converted).alias("converted"))
-            .join(RecallList).where(RecallEntry.recall_list.in_(list_ids)).group_by(RecallEntry.recall_list).dicts())
-    result = {}
-    for row in rows:
-        row = {k: int(v or 0) for k, v in row.items()}
-        row["conversion_bp"] = row["converted"] * 10000 // row["patients"] if row["patients"] else 0
-        result[row["list_id"]] = row
-    return result
+    found = (figures(lst) for lst in RecallList.select().where(RecallList.id.in_(list_ids)))
+    return {row["list_id"]: row for row in found if row is not None}
 
 
 def add_visit(patient: Patient, visit_on: dt.date, visit_type: str) -> Visit:

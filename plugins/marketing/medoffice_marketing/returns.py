@@ -1,18 +1,16 @@
 """What marketing returned: spend, new patients attributed, their charges and collections in the 12
 months after each became a patient, cost per new patient and return on spend, all computed in SQL
-(one statement per report, grouped by campaign, channel or month)."""
+(one statement per report, grouped by campaign, channel or month) from the spend and the new patients
+kept per day (``sourcedays``)."""
 from __future__ import annotations
 
 import datetime as dt
 
 import peewee as pw
 from medoffice.db import is_sqlite
-from medoffice.sqldates import add_days
 
-from .models import CHANNELS, Campaign, PatientSource, RevenueLine, SpendEntry
-
-FOLLOW_DAYS = 365
-NO_CAMPAIGN = 0
+from .models import CHANNELS, Campaign, SourceDay, SpendEntry
+from .sourcedays import NO_CAMPAIGN
 
 
 def month_of(column):
@@ -36,22 +34,13 @@ def _spend(key, start: dt.date, end: dt.date, only=None):
 
 
 def _patients(key, start: dt.date, end: dt.date, only=None):
-    """Per ``key`` (a column of the patient's source): new patients in the range (and ``only``) and their
-    charges and collections in their first year."""
-    counted = _in_range(PatientSource.new_on, start, end, only)
-    revenue = RevenueLine.alias("r")
-    follow = ((revenue.patient == PatientSource.patient) & (revenue.effective_date >= PatientSource.new_on)
-              & (revenue.effective_date < add_days(PatientSource.new_on, FOLLOW_DAYS)))
-    charges = pw.fn.SUM(pw.Case(None, [(revenue.kind == "charge", revenue.amount_cents)], 0))
-    collections = pw.fn.SUM(pw.Case(None, [(revenue.kind == "payment", revenue.amount_cents)], 0))
-    # One row per new patient carrying its key, so the grouping by key needs no second pass over the sources.
-    per_patient = (PatientSource.select(key.alias("k"), charges.alias("charges"), collections.alias("collections"))
-                   .join(revenue, pw.JOIN.LEFT_OUTER, on=follow)
-                   .where(counted).group_by(key, PatientSource.id)).alias("pp")
-    figures = [per_patient.c.k.alias("k"), pw.fn.COUNT(pw.SQL("*")).alias("new_patients"),
-               pw.fn.SUM(per_patient.c.charges).alias("charges"),
-               pw.fn.SUM(per_patient.c.collections).alias("collections")]
-    return pw.Select([per_patient], figures).group_by(per_patient.c.k)
+    """Per ``key`` (a column of the kept days): new patients in the range (and ``only``) and their charges
+    and collections in their first year."""
+    counted = _in_range(SourceDay.new_on, start, end, only) & (SourceDay.new_patients > 0)
+    return (SourceDay.select(key.alias("k"), pw.fn.SUM(SourceDay.new_patients).alias("new_patients"),
+                             pw.fn.SUM(SourceDay.charges_cents).alias("charges"),
+                             pw.fn.SUM(SourceDay.collections_cents).alias("collections"))
+            .where(counted).group_by(key))
 
 
 def _combine(keys_query, spend, patients, with_figures: bool = False):
@@ -77,10 +66,10 @@ def _combine(keys_query, spend, patients, with_figures: bool = False):
 def by_campaign(start: dt.date, end: dt.date, campaign_id: int | None = None) -> list[dict]:
     """One row per campaign that spent or brought patients in the period (ids as ``key``); only the
     campaign ``campaign_id`` when given."""
-    brought = PatientSource.campaign.is_null(False) if campaign_id is None else PatientSource.campaign == campaign_id
+    brought = SourceDay.campaign_id != NO_CAMPAIGN if campaign_id is None else SourceDay.campaign_id == campaign_id
     spent = None if campaign_id is None else SpendEntry.campaign == campaign_id
     spend = _spend(Campaign.id, start, end, spent)
-    patients = _patients(PatientSource.campaign, start, end, brought)
+    patients = _patients(SourceDay.campaign_id, start, end, brought)
     campaigns = Campaign.select(Campaign.id.alias("k"), Campaign.name.alias("label"))
     if campaign_id is not None:
         campaigns = campaigns.where(Campaign.id == campaign_id)
@@ -90,11 +79,11 @@ def by_campaign(start: dt.date, end: dt.date, campaign_id: int | None = None) ->
 def by_channel(start: dt.date, end: dt.date) -> list[dict]:
     """One row per channel: spend of its campaigns against every new patient who came by it."""
     spend = _spend(Campaign.channel, start, end)
-    patients = _patients(PatientSource.channel, start, end)
+    patients = _patients(SourceDay.channel, start, end)
     keys = (SpendEntry.select(Campaign.channel.alias("k"), Campaign.channel.alias("label"))
             .join(Campaign, on=(SpendEntry.campaign == Campaign.id)).where(SpendEntry.spent_on.between(start, end))
-            .union(PatientSource.select(PatientSource.channel, PatientSource.channel)
-                   .where(PatientSource.new_on.between(start, end))))
+            .union(SourceDay.select(SourceDay.channel, SourceDay.channel)
+                   .where(SourceDay.new_on.between(start, end) & (SourceDay.new_patients > 0))))
     rows = list(_combine(keys, spend, patients).dicts().execute(Campaign._meta.database))
     for row in rows:
         row["label"] = CHANNELS.get(row["key"], row["key"])
@@ -104,9 +93,9 @@ def by_channel(start: dt.date, end: dt.date) -> list[dict]:
 def by_month(start: dt.date, end: dt.date) -> list[dict]:
     """Spend and new patients per month of the period (months with neither are left out)."""
     spend = _spend(month_of(SpendEntry.spent_on), start, end)
-    patients = _patients(month_of(PatientSource.new_on), start, end)
+    patients = _patients(month_of(SourceDay.new_on), start, end)
     months = (SpendEntry.select(month_of(SpendEntry.spent_on).alias("k"), month_of(SpendEntry.spent_on).alias("label"))
               .where(SpendEntry.spent_on.between(start, end))
-              .union(PatientSource.select(month_of(PatientSource.new_on), month_of(PatientSource.new_on))
-                     .where(PatientSource.new_on.between(start, end))))
+              .union(SourceDay.select(month_of(SourceDay.new_on), month_of(SourceDay.new_on))
+                     .where(SourceDay.new_on.between(start, end) & (SourceDay.new_patients > 0))))
     return list(_combine(months, spend, patients).dicts().execute(Campaign._meta.database))

@@ -6,18 +6,22 @@ remembers the event's position, so the one repeat delivery after a crash changes
 """
 from __future__ import annotations
 
+from medoffice.db import db
 from medoffice.events import Subscription
 from medoffice.models import Patient
 
 from .lastvisits import keep_last_visit
 from .models import RevenueLine, Visit
+from .sourcedays import keep_revenue
 
 BILLING_EVENTS = ("billing.charge_posted", "billing.charge_voided", "billing.payment_posted", "billing.refund_posted")
 
 
 def _line(event, kind: str, amount: int) -> None:
-    RevenueLine.insert(position=event.position, patient=event.data["patient_id"], kind=kind, amount_cents=amount,
-                       effective_date=event.data["effective_date"]).on_conflict_ignore().execute()
+    insert = RevenueLine.insert(position=event.position, patient=event.data["patient_id"], kind=kind,
+                                amount_cents=amount, effective_date=event.data["effective_date"]).on_conflict_ignore()
+    if db.execute(insert).rowcount:  # not the repeat delivery of a line already booked
+        keep_revenue(event.data["patient_id"], kind, amount, event.data["effective_date"])
 
 
 def take_billing_event(event) -> None:

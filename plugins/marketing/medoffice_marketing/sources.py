@@ -12,6 +12,7 @@ from medoffice.events import publish
 from medoffice.models import Patient
 
 from .models import CHANNELS, Campaign, PatientSource, ReferringProvider, SpendEntry
+from .sourcedays import NO_CAMPAIGN, keep_source, source_key
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,29}$")
 
@@ -145,12 +146,14 @@ def record_source(patient: Patient, *, channel: str, new_on: dt.date, campaign_c
               "recorded_by": by}
     with transaction():
         row = source_of(patient.id)
+        before = source_key(row)
         if row is None:
             row = PatientSource.create(patient=patient, **fields)
             action = "marketing.source.create"
         else:
             PatientSource.update(**fields).where(PatientSource.id == row.id).execute()
             action = "marketing.source.update"
+        keep_source(patient.id, before, (new_on, channel, campaign.id if campaign else NO_CAMPAIGN))
         audit.record(action, "marketing_patient_source", row.id, patient_id=patient.id,
                      detail={"channel": channel, "campaign_id": campaign.id if campaign else None,
                              "referring_provider_id": referrer.id if referrer else None})

@@ -1,15 +1,17 @@
 """Recall and reactivation: rules, who is due now, the lists kept, sending and outcomes."""
 from __future__ import annotations
 
-from flask import abort, redirect, url_for
+from flask import abort, redirect, request, url_for
 from medoffice import audit
 from medoffice.auth import requires
+from medoffice.db import is_sqlite
 from medoffice.models import Patient
 from medoffice.patients import load_record_for_display, record_shown
 from medoffice.settings import today
 from medoffice.web.forms import form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
+from peewee import JOIN
 
 from .. import recall
 from ..models import RecallEntry, RecallList, RecallRule
@@ -30,7 +32,7 @@ def recall_rules():
     lists = list(RecallList.select(RecallList, RecallRule).join(RecallRule)
                  .order_by(RecallList.as_of.desc(), RecallList.id.desc()).limit(30))
     return render_page("marketing/recall_rules.html", title="Recall and reactivation", rules=rules, lists=lists,
-                       conversion=recall.conversion([lst.id for lst in lists]), kinds=recall.KINDS,
+                       conversion={lst.id: recall.figures(lst) or {} for lst in lists}, kinds=recall.KINDS,
                        breadcrumbs=[("Recall lists", None)])
 
 
@@ -115,14 +117,19 @@ def recall_list(list_id: int):
     kept = _list(list_id)
     outcome_link = url_template("marketing.recall_outcome", "entry_id")
     patient_link = url_template("core.patient", "patient_id")
-    entries = (RecallEntry.select(RecallEntry.id, RecallEntry.patient, RecallEntry.due_on, RecallEntry.contact,
-                                  RecallEntry.contact_note, RecallEntry.outcome, Patient.id, Patient.first_name,
-                                  Patient.last_name)
-               .join(Patient).where(RecallEntry.recall_list == kept.id))
+    entries = Patient.select(RecallEntry.id, RecallEntry.patient, RecallEntry.due_on, RecallEntry.contact,
+                             RecallEntry.contact_note, RecallEntry.outcome, Patient.first_name, Patient.last_name)
+    if is_sqlite() and kept.patients >= recall.DENSE_LIST and request.args.get("sort", "name") == "name":
+        # A long list in name order: SQLite walks the patients by name and looks each one up on the list
+        # (CROSS JOIN fixes the order), which stops after a page, instead of sorting the whole list.
+        entries = entries.join(RecallEntry, JOIN.CROSS).where(RecallEntry.patient == Patient.id)
+    else:
+        entries = entries.join(RecallEntry, on=(RecallEntry.patient == Patient.id))
+    entries = entries.where(RecallEntry.recall_list == kept.id).objects(RecallEntry)
     table = paginate(
         entries, id="entries-table", per_page=50,
         columns=[TableColumn("name", "Patient", sort=Patient.last_name,
-                             value=lambda e: e.patient.display_name,
+                             value=lambda e: f"{e.last_name}, {e.first_name}",
                              link=lambda e: patient_link(e.patient_id)),
                  TableColumn("due_on", "Due", sort=RecallEntry.due_on, kind="date"),
                  TableColumn("contact", "Contact", sort=RecallEntry.contact, kind="status"),
@@ -135,7 +142,7 @@ def recall_list(list_id: int):
         noun="patient", noun_plural="patients", search_placeholder="Last name or account")
     record_shown("marketing.recall_list.view", kept, (e.patient_id for e in table.rows))
     return render_page("marketing/recall_list.html", title=f"{kept.rule.name}, {kept.as_of.isoformat()}", kept=kept,
-                       table=table, figures=recall.conversion([kept.id]).get(kept.id), send_form=SendForm(),
+                       table=table, figures=recall.figures(kept), send_form=SendForm(),
                        outcomes=recall.OUTCOMES, breadcrumbs=[*_crumbs(), (f"List of {kept.as_of.isoformat()}", None)])
 
 

@@ -1,0 +1,93 @@
+"""New patients per day, channel and campaign with their first year's charges and collections, kept in
+``marketing_source_day`` for the return figures (campaigns, channels, months).
+
+Recording or correcting a patient's source calls :func:`keep_source` and booking a revenue line calls
+:func:`keep_revenue`, so the kept rows always say what following every new patient's revenue would.
+:func:`refresh_source_days` recounts them all: after sources are inserted in bulk, and each morning,
+since a patient merge moves revenue lines from one patient to another without marketing taking part.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee as pw
+from medoffice.db import transaction
+from medoffice.sqldates import add_days
+
+from .models import PatientSource, RevenueLine, SourceDay
+
+FOLLOW_DAYS = 365   # a new patient's charges and collections count for a year
+NO_CAMPAIGN = 0     # the campaign id kept for a new patient who came by no campaign
+
+
+def source_key(source: PatientSource | None) -> tuple | None:
+    """The kept row a source is counted in, (new on, channel, campaign id or NO_CAMPAIGN); None for no source."""
+    if source is None:
+        return None
+    return source.new_on, source.channel, source.campaign_id or NO_CAMPAIGN
+
+
+def _first_year(patient_id: int, new_on: dt.date) -> tuple[int, int]:
+    """The patient's (charges, collections) dated in the year from ``new_on``."""
+    revenue = RevenueLine.select(RevenueLine.kind, pw.fn.SUM(RevenueLine.amount_cents)).where(
+        (RevenueLine.patient == patient_id) & (RevenueLine.effective_date >= new_on)
+        & (RevenueLine.effective_date < new_on + dt.timedelta(days=FOLLOW_DAYS))).group_by(RevenueLine.kind)
+    sums = {kind: int(total or 0) for kind, total in revenue.tuples()}
+    return sums.get("charge", 0), sums.get("payment", 0)
+
+
+def _add(key: tuple, patients: int, charges: int, collections: int) -> None:
+    new_on, channel, campaign_id = key
+    SourceDay.insert(new_on=new_on, channel=channel, campaign_id=campaign_id, new_patients=patients,
+                     charges_cents=charges, collections_cents=collections).on_conflict(
+        conflict_target=[SourceDay.new_on, SourceDay.channel, SourceDay.campaign_id],
+        update={SourceDay.new_patients: SourceDay.new_patients + pw.EXCLUDED.new_patients,
+                SourceDay.charges_cents: SourceDay.charges_cents + pw.EXCLUDED.charges_cents,
+                SourceDay.collections_cents: SourceDay.collections_cents + pw.EXCLUDED.collections_cents}).execute()
+
+
+def keep_source(patient_id: int, before: tuple | None, after: tuple | None) -> None:
+    """Move a patient (and their first year's revenue) from the kept row of their source ``before`` to that
+    of ``after`` (either None when there is no such source); inside the writer's transaction."""
+    if before == after:
+        return
+    if before is not None:
+        charges, collections = _first_year(patient_id, before[0])
+        _add(before, -1, -charges, -collections)
+    if after is not None:
+        _add(after, 1, *_first_year(patient_id, after[0]))
+
+
+def keep_revenue(patient_id: int, kind: str, amount_cents: int, effective_date: dt.date) -> None:
+    """Count a new revenue line in the kept row of the patient's source, when it falls in their first year."""
+    column = SourceDay.charges_cents if kind == "charge" else SourceDay.collections_cents
+    source = PatientSource.select(PatientSource.new_on, PatientSource.channel,
+                                  pw.fn.COALESCE(PatientSource.campaign, NO_CAMPAIGN)).where(
+        (PatientSource.patient == patient_id) & (PatientSource.new_on <= effective_date)
+        & (PatientSource.new_on > effective_date - dt.timedelta(days=FOLLOW_DAYS)))
+    SourceDay.update({column: column + amount_cents}).where(
+        pw.Tuple(SourceDay.new_on, SourceDay.channel, SourceDay.campaign_id).in_(source)).execute()
+
+
+def refresh_source_days() -> int:
+    """Recount every kept row from the sources and revenue lines; the number of rows kept."""
+    revenue = RevenueLine.alias("r")
+    follow = ((revenue.patient == PatientSource.patient) & (revenue.effective_date >= PatientSource.new_on)
+              & (revenue.effective_date < add_days(PatientSource.new_on, FOLLOW_DAYS)))
+    campaign = pw.fn.COALESCE(PatientSource.campaign, NO_CAMPAIGN)
+    per_patient = (PatientSource.select(
+        PatientSource.new_on.alias("new_on"), PatientSource.channel.alias("channel"), campaign.alias("campaign_id"),
+        pw.fn.SUM(pw.Case(None, [(revenue.kind == "charge", revenue.amount_cents)], 0)).alias("charges"),
+        pw.fn.SUM(pw.Case(None, [(revenue.kind == "payment", revenue.amount_cents)], 0)).alias("collections"))
+        .join(revenue, pw.JOIN.LEFT_OUTER, on=follow)
+        .group_by(PatientSource.id, PatientSource.new_on, PatientSource.channel, PatientSource.campaign)).alias("pp")
+    day = (pw.Select([per_patient], [per_patient.c.new_on, per_patient.c.channel, per_patient.c.campaign_id,
+                                     pw.fn.COUNT(pw.SQL("*")), pw.fn.SUM(per_patient.c.charges),
+                                     pw.fn.SUM(per_patient.c.collections)])
+           .group_by(per_patient.c.new_on, per_patient.c.channel, per_patient.c.campaign_id))
+    with transaction():
+        SourceDay.delete().execute()
+        SourceDay.insert_from(day, [SourceDay.new_on, SourceDay.channel, SourceDay.campaign_id,
+                                    SourceDay.new_patients, SourceDay.charges_cents,
+                                    SourceDay.collections_cents]).execute()
+    return SourceDay.select().count()
