@@ -61,6 +61,10 @@ def test_a_licence_with_its_scan_shows_on_the_board_and_the_deadlines(app):
     assert deadline.assignee_role == "office_manager" and "State licence (CA) of Ann Able" in deadline.title
     board = _text(manager.get("/compliance/"))
     assert "<tr><td>Able, Ann, MD" in board and "chip-amber" in board  # due within 90 days
+    due = (TODAY + dt.timedelta(days=45)).isoformat()
+    assert (f'<td><a href="/compliance/credentials/{licence.id}"><span class="chip chip-amber">CA {due}, '
+            'due soon or pending</span></a> </td>') in board
+    assert "<option >AL</option>" in board and "<option selected>CA</option>" in _text(manager.get("/compliance/?state=CA"))
     assert "<tr><td>Able, Ann, MD" not in _text(manager.get("/compliance/?colour=green"))
     page = _text(manager.get(f"/compliance/credentials/{licence.id}"))
     assert "A12345" in page and "licence.pdf" in page and "check digit valid" in page

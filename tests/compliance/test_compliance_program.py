@@ -10,7 +10,7 @@ import types
 import pytest
 from medoffice import PluginInfo, deadlines, documents, files, hookimpl
 from medoffice.models import Role, StaffMember, User
-from medoffice.testing import connected, login, practice_today
+from medoffice.testing import connected, count_queries, login, practice_today
 
 from medoffice_compliance import jobs, program
 from medoffice_compliance.models import BusinessAssociate, RiskAssessment, RiskItem
@@ -57,6 +57,34 @@ def test_training_shows_who_is_overdue(app):
         status = {row["staff_id"]: row for row in program.training_status(TODAY)}
     assert not status[ann]["overdue"] and status[ann]["due"] == TODAY + dt.timedelta(days=365)
     assert status[bob]["overdue"]
+
+
+
+def test_program_page_shows_training_policies_and_associates_in_a_fixed_number_of_queries(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        owner = User.select().order_by(User.id.desc()).first()
+        audience = documents.Audience.of(roles=[Role.get(Role.name == "office_manager").id])
+        policy = documents.create(program.POLICY_KIND, "Privacy policy", owner=owner.id, audience=audience, body="PHI.")
+        documents.publish(policy, effective_on=dt.date(2026, 2, 28), summary="First.", requires_acknowledgment=True)
+        ann = StaffMember.create(first_name="Ann", last_name="Able", credentials="RN").id
+        StaffMember.create(first_name="Bob", last_name="Baker")
+        program.record_training(ann, "HIPAA basics", dt.date(2026, 3, 2), by="t")
+        BusinessAssociate.create(name="Shred-It", services="Shredding", signed_on=dt.date(2025, 1, 1))
+    page = _text(manager.get("/compliance/program"))
+    assert "Privacy policy</a></td><td>1</td>" in page
+    assert "<td>Baker, Bob</td><td>Never</td><td>Now</td><td><span class=\"chip chip-overdue\">Overdue</span></td>" in page
+    assert f'<option value="{ann}">Able, Ann, RN</option>' in page and "1 on the register." in page
+    with count_queries() as before:
+        manager.get("/compliance/program")
+    with connected(app):
+        for n in range(5):
+            more = StaffMember.create(first_name=f"P{n}", last_name="Extra").id
+            program.record_training(more, "HIPAA basics", TODAY, by="t")
+        BusinessAssociate.create(name="Cloud backup", services="Backups", signed_on=dt.date(2025, 1, 1))
+    with count_queries() as after:
+        page = _text(manager.get("/compliance/program"))
+    assert len(after) == len(before) and "2 on the register." in page and "Extra, P4" in page
 
 
 def _answer(client, assessment_id, item_id, **values):

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from medoffice import files
 from medoffice.models import Patient
-from medoffice.testing import connected, login, practice_today
+from medoffice.testing import connected, count_queries, login, practice_today
 
 from medoffice_compliance import records, rules
 from medoffice_compliance.models import Destruction, LastService, LegalHold, RetentionRule
@@ -84,3 +84,26 @@ def test_records_due_for_destruction_holds_and_the_log(app):
         assert {r["account_number"] for r in records.due_for_destruction(TODAY)} == {"HELD"}
         assert minor and new_york  # kept past their own periods
     assert login(app.test_client(), "front_desk").get("/compliance/records").status_code == 403
+
+
+def test_records_page_reads_in_a_fixed_number_of_queries(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        RetentionRule.create(record_type="medical_record", state="", adult_years=7)
+        RetentionRule.create(record_type="medical_record", state="NY", adult_years=10)
+
+        def held(account):
+            row = Patient.create(first_name="P", last_name=account, date_of_birth=dt.date(1960, 1, 1),
+                                 account_number=account, state="NV")
+            records.place_hold(row.id, f"Claim {account}", TODAY, by="t")
+
+        held("H1")
+    manager.get("/compliance/records")  # the session's first request writes its own rows
+    with count_queries() as before:
+        manager.get("/compliance/records")
+    with connected(app):
+        for account in ("H2", "H3", "H4"):
+            held(account)
+    with count_queries() as after:
+        page = _text(manager.get("/compliance/records"))
+    assert len(after) == len(before) and all(f"Claim {a}" in page for a in ("H1", "H2", "H3", "H4"))

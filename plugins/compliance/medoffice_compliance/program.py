@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from medoffice import audit, deadlines, documents, files, settings
+from medoffice import audit, deadlines, documents, files, prepared, settings
 from medoffice.db import transaction
-from medoffice.documents.models import DocumentVersion
+from medoffice.documents.models import Document, DocumentVersion
 from medoffice.models import StaffMember
+from medoffice.prepared import slot
 from peewee import JOIN, fn
 
 from . import rules
@@ -65,20 +66,24 @@ class PolicyRow:
     counts: dict[str, int]
 
 
+_IN_FORCE = (DocumentVersion.select(DocumentVersion.document, DocumentVersion.number, DocumentVersion.effective_on)
+             .join(Document).where((Document.kind == slot("kind")) & (Document.state == "published")
+                                   & (DocumentVersion.state == "published")).tuples())
+
+
 def policy_library(today: dt.date) -> list[PolicyRow]:
     """The published policies with who has acknowledged them (counted for all of them at once)."""
     from medoffice.documents.status import status_counts
 
     policies = documents.published(POLICY_KIND)
     counted = status_counts(policies, today)
-    in_force = {v.document_id: v for v in DocumentVersion.select().where(
-        DocumentVersion.document.in_([p.id for p in policies] or [0]) & (DocumentVersion.state == "published"))}
+    in_force = {document_id: (number, effective) for document_id, number, effective
+                in prepared.run(_IN_FORCE, "compliance.policies_in_force", kind=POLICY_KIND)}
     rows = []
     for document in policies:
-        version = in_force.get(document.id)
-        effective = version.effective_on if version else None
-        rows.append(PolicyRow(document, version.number if version else None, effective,
-                              rules.add_years(effective, 1) if effective else None, counted[document.id]))
+        number, effective = in_force.get(document.id, (None, None))
+        rows.append(PolicyRow(document, number, effective, rules.add_years(effective, 1) if effective else None,
+                              counted[document.id]))
     return rows
 
 
@@ -113,27 +118,30 @@ def _training_elsewhere(since: dt.date) -> dict[int, dt.date]:
     return latest
 
 
+_LATEST_TRAINING = (StaffMember.select(StaffMember.id, StaffMember.first_name, StaffMember.last_name,
+                                        fn.MAX(TrainingCompletion.completed_on))
+                    .join(TrainingCompletion, join_type=JOIN.LEFT_OUTER,
+                          on=(TrainingCompletion.staff == StaffMember.id))
+                    .where(StaffMember.active == True)  # noqa: E712
+                    .group_by(StaffMember.id, StaffMember.first_name, StaffMember.last_name)
+                    .order_by(StaffMember.last_name, StaffMember.first_name).tuples())
+
+
 def training_status(today: dt.date) -> list[dict]:
     """Every active staff member with their latest HIPAA training (compliance's log, and other
     modules' records through a hook) and whether they are overdue (none in the last year): one
-    grouped query."""
-    latest = fn.MAX(TrainingCompletion.completed_on)
-    rows = (StaffMember.select(StaffMember.id, StaffMember.first_name, StaffMember.last_name, latest.alias("latest"))
-            .join(TrainingCompletion, join_type=JOIN.LEFT_OUTER, on=(TrainingCompletion.staff == StaffMember.id))
-            .where(StaffMember.active == True)  # noqa: E712
-            .group_by(StaffMember.id, StaffMember.first_name, StaffMember.last_name)
-            .order_by(StaffMember.last_name, StaffMember.first_name).dicts())
+    grouped query, compiled once."""
     elsewhere = _training_elsewhere(today - dt.timedelta(days=TRAINING_VALID_DAYS))
+    valid = dt.timedelta(days=TRAINING_VALID_DAYS)
     result = []
-    for row in rows:
-        done = row["latest"]
-        if isinstance(done, str):
+    for staff_id, first_name, last_name, done in prepared.run(_LATEST_TRAINING, "compliance.training_status"):
+        if isinstance(done, str):  # SQLite gives MAX() of a date column as its text
             done = dt.date.fromisoformat(done)
-        other = elsewhere.get(row["id"])
+        other = elsewhere.get(staff_id)
         if other is not None and (done is None or other > done):
             done = other
-        due = done + dt.timedelta(days=TRAINING_VALID_DAYS) if done else None
-        result.append({"staff_id": row["id"], "name": f"{row['last_name']}, {row['first_name']}",
+        due = done + valid if done else None
+        result.append({"staff_id": staff_id, "name": f"{last_name}, {first_name}",
                        "latest": done, "due": due, "overdue": due is None or due < today})
     return result
 

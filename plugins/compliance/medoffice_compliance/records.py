@@ -5,11 +5,13 @@ certificate, and legal holds that stop destruction."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from medoffice import audit, files, settings
+from medoffice import audit, files, prepared, settings
 from medoffice.db import transaction
 from medoffice.events import Subscription
 from medoffice.models import Patient
+from medoffice.prepared import slot
 from peewee import EXCLUDED, Value, fn
 
 from . import rules
@@ -88,27 +90,39 @@ def held_patients():
     return LegalHold.select(LegalHold.patient).where(LegalHold.released_on.is_null())
 
 
+_RULES_OF_TYPE = RetentionRule.select().where(RetentionRule.record_type == slot("record_type"))
+
+
+@functools.lru_cache(maxsize=64)
+def _due_query(rule_state: bool, others: int):
+    """The patients past a rule's adult cut-off (its state's, or the default's: every state without a rule
+    of its own, ``others`` of them), not held and not destroyed, with slots for the values."""
+    state = fn.UPPER(fn.COALESCE(Patient.state, ""))
+    in_scope = (state == slot("state")) if rule_state else (
+        state.not_in([slot(f"other{i}") for i in range(others)]) if others else Patient.id.is_null(False))
+    return (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number,
+                           Patient.date_of_birth, Patient.state, LastService.last_service_on)
+            .join(LastService, on=(LastService.patient == Patient.id))
+            .where(in_scope & (LastService.last_service_on <= slot("cutoff"))
+                   & Patient.id.not_in(held_patients())
+                   & Patient.id.not_in(Destruction.select(Destruction.patient)
+                                       .where(Destruction.record_type == slot("record_type"))))
+            .order_by(LastService.last_service_on).dicts())
+
+
 def due_for_destruction(today: dt.date, record_type: str = MEDICAL_RECORD) -> list[dict]:
     """Patients whose records of ``record_type`` may be destroyed by ``today`` under the schedule
     (their state's rule, else the default): not under a hold, not yet destroyed. The adult cut-off
-    narrows the rows in SQL; the minors' rule is applied to those rows only."""
+    narrows the rows in SQL; the minors' rule is applied to those rows only. The queries are
+    compiled once per shape (a state's rule, or the default with so many other states)."""
     rows = []
-    for rule in RetentionRule.select().where(RetentionRule.record_type == record_type):
-        others = [r.state for r in RetentionRule.select(RetentionRule.state)
-                  .where((RetentionRule.record_type == record_type) & (RetentionRule.state != ""))]
-        state = fn.UPPER(fn.COALESCE(Patient.state, ""))
-        in_scope = (state == rule.state) if rule.state else (
-            state.not_in(others) if others else Patient.id.is_null(False))
-        cutoff = rules.add_years(today, -rule.adult_years)
-        query = (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number,
-                                Patient.date_of_birth, Patient.state, LastService.last_service_on)
-                 .join(LastService, on=(LastService.patient == Patient.id))
-                 .where(in_scope & (LastService.last_service_on <= cutoff)
-                        & Patient.id.not_in(held_patients())
-                        & Patient.id.not_in(Destruction.select(Destruction.patient)
-                                            .where(Destruction.record_type == record_type)))
-                 .order_by(LastService.last_service_on).dicts())
-        for row in query:
+    type_rules = list(prepared.run(_RULES_OF_TYPE, "compliance.retention_rules_of_type", record_type=record_type))
+    others = [r.state for r in type_rules if r.state != ""]
+    for rule in type_rules:
+        shape = (bool(rule.state), 0 if rule.state else len(others))
+        values = {"state": rule.state, "cutoff": rules.add_years(today, -rule.adult_years),
+                  "record_type": record_type, **{f"other{i}": other for i, other in enumerate(others)}}
+        for row in prepared.run(_due_query(*shape), ("compliance.due_for_destruction", *shape), **values):
             after = rules.destroy_after(row["last_service_on"], row["date_of_birth"], rule.adult_years,
                                         rule.majority_age, rule.minor_years)
             if after <= today:

@@ -6,9 +6,9 @@ import datetime as dt
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from medoffice import prepared
+from markupsafe import Markup, escape
+from medoffice import dates, prepared
 from medoffice.auth import requires
-from medoffice.localtime import local_date
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.settings import today
@@ -50,27 +50,37 @@ def board():
     providers = _providers()
     day = today()
     rows = service.board(day, providers, staff_id=staff_id, state=state, colour=colour)
-    return render_page("compliance/board.html", title="Credentialing", rows=rows, providers=providers,
-                       provider_kinds=rules.PROVIDER_KINDS, practice_kinds=rules.PRACTICE_KINDS, states=rules.STATES,
-                       filters={"staff_id": staff_id, "state": state, "colour": colour}, chips=_chips(rows, day))
+    return render_page("compliance/board.html", title="Credentialing", board=list(zip(rows, _cells(rows, day))),
+                       providers=providers, provider_kinds=rules.PROVIDER_KINDS, practice_kinds=rules.PRACTICE_KINDS,
+                       state_options=_state_options(state),
+                       filters={"staff_id": staff_id, "state": state, "colour": colour})
 
 
 STANDING = {"red": "lapsed or denied", "amber": "due soon or pending", "green": "current"}
 
 
-def _chips(rows: list[service.BoardRow], day: dt.date) -> dict[int, tuple[str, str, str]]:
-    """Each credential on the board as its chip: (link, colour, words), built here once rather than by a macro
-    and ``url_for`` per cell."""
-    link = url_template("compliance.credential", "credential_id")
-    chips = {}
+def _cells(rows: list[service.BoardRow], day: dt.date) -> list[dict[str, Markup]]:
+    """Each board row's cells by kind: its credentials as chips linking to them, built here in one pass rather
+    than by a macro per cell and ``url_for`` per chip."""
+    link, pattern = url_template("compliance.credential", "credential_id"), dates.pattern()
+    cells = []
     for row in rows:
-        for items in row.cells.values():
+        by_kind = {}
+        for kind, items in row.cells.items():
+            html = []
             for c in items:
                 colour = service.item_colour(c, day)
-                due = f" {local_date(c.due_on)}" if c.due_on else ""
-                chips[c.id] = (link(c.id), colour, f"{c.state or c.issuer or 'on file'}{due}, "
-                                                   f"{STANDING.get(colour, colour)}")
-    return chips
+                due = f" {c.due_on.strftime(pattern)}" if c.due_on else ""
+                words = escape(f"{c.state or c.issuer or 'on file'}{due}, {STANDING.get(colour, colour)}")
+                html.append(f'<a href="{link(c.id)}"><span class="chip chip-{colour}">{words}</span></a> ')
+            by_kind[kind] = Markup("".join(html))
+        cells.append(by_kind)
+    return cells
+
+
+def _state_options(chosen: str) -> Markup:
+    """The state filter's options, the chosen one selected."""
+    return Markup("".join(f"<option {'selected' if s == chosen else ''}>{s}</option>" for s in rules.STATES))
 
 
 def _form_choices(form: CredentialForm) -> None:

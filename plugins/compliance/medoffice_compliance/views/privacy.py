@@ -8,6 +8,7 @@ from medoffice import audit
 from medoffice.models import Patient
 from medoffice.money import parse_cents
 from medoffice.patients import load_record_for_display
+from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -33,6 +34,9 @@ def _patient_id(text: str) -> int | None:
     return found.id if found else None
 
 
+_REQUESTS = PrivacyRequest.select(PrivacyRequest, Patient).join(Patient).where(PrivacyRequest.status == slot("status"))
+
+
 @bp.route("/privacy")
 @requires("compliance.privacy.view")
 def privacy_requests():
@@ -43,8 +47,7 @@ def privacy_requests():
     link = url_template("compliance.privacy_request", "request_id")
     current = today()
     table = paginate(
-        PrivacyRequest.select(PrivacyRequest, Patient).join(Patient).where(PrivacyRequest.status == status),
-        id="privacy-table",
+        _REQUESTS, id="privacy-table",
         columns=[
             TableColumn("id", "#", sort=PrivacyRequest.id, link=lambda r: link(r.id)),
             TableColumn("kind", "Kind", sort=PrivacyRequest.kind, value=lambda r: rules.REQUEST_BY_KEY[r.kind].title),
@@ -57,7 +60,8 @@ def privacy_requests():
             TableColumn("extended", "Extended", kind="boolean", value=lambda r: r.extended_on is not None),
         ],
         search=None, default_sort="due_on", endpoint="compliance.privacy_requests", endpoint_args={"status": status},
-        noun="request", noun_plural="requests", empty_message="No request here.")
+        key=("compliance.privacy_requests",), values={"status": status}, noun="request", noun_plural="requests",
+        empty_message="No request here.")
     audit.record_list("compliance.privacy_requests.list", (r.patient_id for r in table.rows))
     return render_page("compliance/privacy_requests.html", title="Privacy requests", table=table, status=status,
                        tabs=STATUS_TABS, disclosure_form=DisclosureForm(formdata=None))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
+from medoffice import dates, prepared
 from medoffice.auth import requires
 from medoffice.models import StaffMember, User
 from medoffice.settings import today
 from medoffice.web.forms import choices
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
+from peewee import fn
 
 from .. import program as service
 from ..models import BusinessAssociate, RiskAssessment, RiskItem
@@ -17,20 +20,45 @@ from . import bp
 from .forms import BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm
 
 
+_ACTIVE_STAFF = (StaffMember.select(StaffMember.id, StaffMember.last_name, StaffMember.first_name,
+                                    StaffMember.credentials)
+                 .where(StaffMember.active == True)  # noqa: E712
+                 .order_by(StaffMember.last_name, StaffMember.first_name).tuples())
+_ASSESSMENTS = (RiskAssessment.select(RiskAssessment.id, RiskAssessment.title, RiskAssessment.started_on,
+                                      RiskAssessment.completed_on).order_by(RiskAssessment.started_on.desc()))
+_ASSOCIATE_COUNT = BusinessAssociate.select(fn.COUNT(BusinessAssociate.id))
+
+
 def _training_form(form=None) -> TrainingForm:
     form = form or TrainingForm(formdata=None)
-    form.staff_id.choices = choices([(str(s.id), s.display_name) for s in StaffMember.select()
-                                     .where(StaffMember.active == True)  # noqa: E712
-                                     .order_by(StaffMember.last_name, StaffMember.first_name)])
+    people = prepared.run(_ACTIVE_STAFF, "compliance.active_staff_choices")
+    # each person's display_name ('Last, First, Credentials'), read without building the rows
+    form.staff_id.choices = choices([(str(staff_id), f"{last}, {first}, {credentials}" if credentials
+                                      else f"{last}, {first}") for staff_id, last, first, credentials in people])
     return form
 
 
+def _training_rows(training: list[dict]) -> Markup:
+    """The training table's ``<tr>`` rows (name, last trained or "Never", due or "Now", an overdue chip), built
+    here in one pass: a template loop with two filters a row cost several times more over a staff of a hundred."""
+    day = dates.pattern()
+    html = []
+    for row in training:
+        latest = row["latest"].strftime(day) if row["latest"] else "Never"
+        due = row["due"].strftime(day) if row["due"] else "Now"
+        chip = '<span class="chip chip-overdue">Overdue</span>' if row["overdue"] else ""
+        html.append(f"<tr><td>{escape(row['name'])}</td><td>{latest}</td><td>{due}</td><td>{chip}</td></tr>")
+    return Markup("".join(html))
+
+
 def _overview(status: int = 200, **forms):
-    return render_page("compliance/program.html", title="HIPAA program", policies=service.policy_library(today()),
-                       training=service.training_status(today()), training_form=_training_form(forms.get("training_form")),
-                       assessments=list(RiskAssessment.select().order_by(RiskAssessment.started_on.desc())),
+    day = today()
+    return render_page("compliance/program.html", title="HIPAA program", policies=service.policy_library(day),
+                       training=_training_rows(service.training_status(day)),
+                       training_form=_training_form(forms.get("training_form")),
+                       assessments=list(prepared.run(_ASSESSMENTS, "compliance.assessments")),
                        assessment_form=forms.get("assessment_form") or NewAssessmentForm(formdata=None),
-                       associates=list(BusinessAssociate.select().order_by(BusinessAssociate.name))), status
+                       associate_count=prepared.scalar(_ASSOCIATE_COUNT, "compliance.associate_count")), status
 
 
 @bp.route("/program")

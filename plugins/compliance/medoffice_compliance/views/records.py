@@ -6,7 +6,7 @@ import re
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from medoffice import audit
+from medoffice import audit, prepared
 from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.settings import today
@@ -29,17 +29,22 @@ def _form_page(form, title: str, endpoint: str, submit: str, attrs: str = ""):
                        breadcrumbs=[("Records retention", url_for("compliance.records"))]), 422
 
 
+_HOLDS = (LegalHold.select(LegalHold, Patient).join(Patient).where(LegalHold.released_on.is_null())
+          .order_by(LegalHold.placed_on))
+_DESTROYED = (Destruction.select(Destruction, Patient).join(Patient)
+              .order_by(Destruction.destroyed_on.desc()).limit(100))
+_RULES = RetentionRule.select().order_by(RetentionRule.record_type, RetentionRule.state)
+
+
 def _page():
     due = service.due_for_destruction(today())
-    holds = list(LegalHold.select(LegalHold, Patient).join(Patient).where(LegalHold.released_on.is_null())
-                 .order_by(LegalHold.placed_on))
-    destroyed = list(Destruction.select(Destruction, Patient).join(Patient)
-                     .order_by(Destruction.destroyed_on.desc()).limit(100))
+    holds = list(prepared.run(_HOLDS, "compliance.holds"))
+    destroyed = list(prepared.run(_DESTROYED, "compliance.destroyed"))
     audit.record_list("compliance.records.list", [r["id"] for r in due] + [h.patient_id for h in holds]
                       + [d.patient_id for d in destroyed])
     return render_page(
         "compliance/records.html", title="Records retention", due=due, holds=holds, destroyed=destroyed,
-        rules=list(RetentionRule.select().order_by(RetentionRule.record_type, RetentionRule.state)),
+        rules=list(prepared.run(_RULES, "compliance.retention_rules")),
         rule_form=RetentionRuleForm(formdata=None), hold_form=HoldForm(formdata=None),
         destruction_form=DestructionForm(formdata=None))
 
