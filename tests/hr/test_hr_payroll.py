@@ -11,6 +11,7 @@ import pytest
 from medoffice import settings
 from medoffice.events.models import EventRecord
 from medoffice.models import StaffMember, User
+from medoffice.money import format_cents
 from medoffice.testing import connected, login
 
 from medoffice_hr import tax_tables, timesheets
@@ -107,6 +108,13 @@ def test_a_pay_run_from_checks_to_posting_stubs_exports_and_correction(hr_app):
                                + s.employer_suta_cents for s in stubs.values())
         assert Timesheet.get().status == "paid"
     assert hr.post(f"/hr/payroll/{run_id}/post").status_code == 422  # posted once
+    page = _text(hr.get(f"/hr/payroll/{run_id}"))
+    with connected(hr_app):
+        poster = User.get(User.username == "hana")
+        sam_row = (f'<td class="numeric">{stubs[sam_id].regular_minutes / 60:.2f}</td>'
+                   f'<td class="numeric">{format_cents(stubs[sam_id].gross_cents)}</td>'
+                   f'<td class="numeric">{format_cents(stubs[sam_id].pretax_401k_cents + stubs[sam_id].pretax_125_cents)}</td>')
+    assert sam_row in page and "$2,100.00" in page and f"by {poster.full_name or 'hana'}</p>" in page
     assert hr.post(f"/hr/payroll/{run_id}/bonus", data={"employment": str(sam_employment),
                                                         "amount": "1.00"}).status_code == 422  # immutable
     assert sam.post(f"{url}/reopen", data={"reason": "late change"}).status_code == 422  # paid time stays
@@ -271,3 +279,10 @@ def test_state_tax_is_withheld_by_the_practices_state_unless_payroll_names_anoth
         assert payroll.payroll_state() == "PA"
         settings.set_many({"hr.payroll_state": "TX"})
         assert payroll.payroll_state() == "TX"
+
+
+def test_the_registers_money_cells_read_as_format_cents():
+    from medoffice_hr.views.payroll import _money_cells
+
+    amounts = [0, 5, 99, 100, 99_999, 100_000, 123_456_789, -1, -99_999, -100_000, -123_456]
+    assert _money_cells(amounts) == "".join(f'<td class="numeric">{format_cents(a)}</td>' for a in amounts)

@@ -67,6 +67,16 @@ def test_a_workweek_spanning_two_pay_periods_gives_each_its_own_overtime():
     assert tr.totals(hours, dt.date(2026, 1, 16), dt.date(2026, 1, 31)) == (0, 10 * 60)
 
 
+
+@pytest.mark.parametrize("daily_after, exempt", [(0, False), (8 * 60, False), (0, True)])
+def test_period_totals_are_the_totals_of_the_split_days(daily_after, exempt):
+    days = {dt.date(2026, 1, 4) + dt.timedelta(days=n): (n * 97) % 700 for n in range(21)}  # three workweeks
+    for start, end in ((dt.date(2026, 1, 1), dt.date(2026, 1, 15)), (dt.date(2026, 1, 16), dt.date(2026, 1, 31)),
+                       (dt.date(2026, 1, 11), dt.date(2026, 1, 24))):
+        split = tr.overtime_by_day(days, SUNDAY, daily_after, exempt)
+        assert tr.period_totals(days, SUNDAY, daily_after, exempt, start, end) == tr.totals(split, start, end)
+
+
 def test_accrual_caps_carry_over_and_waiting_period():
     assert tr.accrual_for_hours(80 * 60, 60, 30 * 60) == 160  # 1 hour per 30 worked: 2:40 for 80 hours
     assert tr.capped(160, 40 * 60 - 100, 40 * 60) == 100  # only up to the cap

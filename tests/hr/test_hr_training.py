@@ -88,6 +88,36 @@ def test_courses_fall_due_and_completions_move_the_deadline(hr_app):
         "course": str(hipaa.id), "completed_on": "2026-02-01"}).status_code == 403
 
 
+
+def test_the_overview_lists_what_each_persons_training_status_says_is_due(hr_app):
+    from medoffice_hr import training
+
+    hr = login(hr_app.test_client(), "hr", username="hana")
+    for name, title, days, repeat in (("HIPAA privacy and security", "", "30", "12"), ("BLS", "Medical assistant",
+                                                                                    "60", "24"),
+                                      ("Phlebotomy", "Phlebotomist", "10", "")):
+        assert hr.post("/hr/course/new", data={"name": name, "job_title": title, "due_days_after_hire": days,
+                                               "repeat_months": repeat, "active": "y"}).status_code == 302
+    _ann, ann_id = _person(hr_app, hr, "ann", "Ann", hired="2025-01-06")
+    _bob, bob_id = _person(hr_app, hr, "bob", "Bob", hired=practice_today().isoformat())
+    with connected(hr_app):
+        ann = Employment.get(Employment.staff == ann_id)
+        hipaa = Course.get(Course.name.startswith("HIPAA"))
+        CourseCompletion.create(employment=ann, course=hipaa, completed_on=practice_today() - dt.timedelta(days=350))
+        people = list(Employment.select().where(Employment.status != "ended").order_by(Employment.id))
+        horizon = practice_today() + dt.timedelta(days=30)
+        status = training.status(people)
+        expected = sorted([(e.id, row["course"].name, row["last"], row["due"]) for e in people for row in status[e.id]
+                           if row["due"] and row["due"] <= horizon], key=lambda row: row[3])
+        assert [(e.id, *rest) for e, *rest in training.due_by(people, horizon)] == expected
+        assert [row[1] for row in expected if row[0] != ann.id] == ["HIPAA privacy and security"]  # not Bob's BLS
+    page = _text(hr.get("/hr/training"))
+    last = (practice_today() - dt.timedelta(days=350)).isoformat()
+    assert f'>Test, Ann</a></td><td>HIPAA privacy and security</td><td>{last}</td>' in page
+    assert ">Test, Ann</a></td><td>BLS</td><td>Never</td>" in page and "Overdue" in page
+    assert ">Test, Bob</a></td><td>HIPAA" in page and ">Test, Bob</a></td><td>BLS" not in page
+
+
 def test_a_certification_expiry_reaches_the_employee_and_hr(hr_app):
     hr = login(hr_app.test_client(), "hr", username="hana")
     _ann, ann_id = _person(hr_app, hr, "ann", "Ann")

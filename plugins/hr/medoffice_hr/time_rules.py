@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 FREQUENCIES = (("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("semimonthly", "Twice a month (1st and 16th)"),
@@ -91,19 +92,14 @@ class DayHours:
     overtime: int
 
 
-def overtime_by_day(day_minutes: dict[dt.date, int], first_weekday: int, daily_after: int = 0,
-                    exempt: bool = False) -> dict[dt.date, DayHours]:
-    """Split each day's minutes into regular and overtime. Within each workweek, in date order: a day's
-    minutes over ``daily_after`` (when set) are overtime; the rest count toward the week, and what
-    passes 40 hours in the week is overtime. An exempt employee's time is all regular. Feed the whole
-    workweek up to the period's end: a workweek that spans two pay periods then gives each period the
-    overtime its own days earned."""
-    result = {}
+def _split_days(day_minutes: dict[dt.date, int], first_weekday: int, daily_after: int,
+                exempt: bool) -> Iterator[tuple[dt.date, int, int]]:
+    """(day, regular, overtime) minutes of each day in date order, by the rules of :func:`overtime_by_day`."""
     week_totals: dict[dt.date, int] = {}
     for day in sorted(day_minutes):
         minutes = day_minutes[day]
         if exempt:
-            result[day] = DayHours(minutes, 0)
+            yield day, minutes, 0
             continue
         daily_ot = max(0, minutes - daily_after) if daily_after else 0
         counted = minutes - daily_ot
@@ -111,14 +107,36 @@ def overtime_by_day(day_minutes: dict[dt.date, int], first_weekday: int, daily_a
         before = week_totals.get(week, 0)
         weekly_ot = max(0, before + counted - WEEKLY_OVERTIME_AFTER) - max(0, before - WEEKLY_OVERTIME_AFTER)
         week_totals[week] = before + counted
-        result[day] = DayHours(counted - weekly_ot, daily_ot + weekly_ot)
-    return result
+        yield day, counted - weekly_ot, daily_ot + weekly_ot
+
+
+def overtime_by_day(day_minutes: dict[dt.date, int], first_weekday: int, daily_after: int = 0,
+                    exempt: bool = False) -> dict[dt.date, DayHours]:
+    """Split each day's minutes into regular and overtime. Within each workweek, in date order: a day's
+    minutes over ``daily_after`` (when set) are overtime; the rest count toward the week, and what
+    passes 40 hours in the week is overtime. An exempt employee's time is all regular. Feed the whole
+    workweek up to the period's end: a workweek that spans two pay periods then gives each period the
+    overtime its own days earned."""
+    return {day: DayHours(regular, overtime)
+            for day, regular, overtime in _split_days(day_minutes, first_weekday, daily_after, exempt)}
 
 
 def totals(hours: dict[dt.date, DayHours], start: dt.date, end: dt.date) -> tuple[int, int]:
     """(regular, overtime) minutes of the days from ``start`` to ``end``."""
     regular = sum(h.regular for d, h in hours.items() if start <= d <= end)
     overtime = sum(h.overtime for d, h in hours.items() if start <= d <= end)
+    return regular, overtime
+
+
+def period_totals(day_minutes: dict[dt.date, int], first_weekday: int, daily_after: int, exempt: bool,
+                  start: dt.date, end: dt.date) -> tuple[int, int]:
+    """``totals(overtime_by_day(...), start, end)`` without keeping each day's split: what a list of
+    everyone's timesheets needs, for a hundred people at a time."""
+    regular = overtime = 0
+    for day, day_regular, day_overtime in _split_days(day_minutes, first_weekday, daily_after, exempt):
+        if start <= day <= end:
+            regular += day_regular
+            overtime += day_overtime
     return regular, overtime
 
 

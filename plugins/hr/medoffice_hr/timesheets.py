@@ -70,8 +70,8 @@ def hours_of(employments, start: dt.date, end: dt.date) -> dict[int, tuple[int, 
     result = {}
     for employment in employments:
         days = time_rules.minutes_by_local_day(by_employment[employment.id], first_day, day_starts)
-        hours = time_rules.overtime_by_day(days, first_weekday, daily_after, exempt=employment.flsa_exempt)
-        result[employment.id] = time_rules.totals(hours, start, end)
+        result[employment.id] = time_rules.period_totals(days, first_weekday, daily_after, employment.flsa_exempt,
+                                                         start, end)
     return result
 
 

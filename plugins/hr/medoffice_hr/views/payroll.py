@@ -14,8 +14,8 @@ from medoffice import audit, dates, prepared, settings
 from medoffice.auth import can, requires
 from medoffice.csvexport import Cents, CsvWriter
 from medoffice.db import transaction, utcnow
-from medoffice.models import StaffMember
-from medoffice.money import format_cents, parse_cents
+from medoffice.models import StaffMember, User
+from medoffice.money import parse_cents
 from medoffice.prepared import slot
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
@@ -91,6 +91,7 @@ def _run_page(run: PayRun, status: int = 200, problems=None, bonus_form=None, er
     return render_page("hr/payroll_run.html", title=f"Pay run {run.id}",
                        breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))], run=run, register=_register_rows(run),
                        problems=problems or [], totals=payroll_reports.run_totals(run), bonus_form=bonus_form,
+                       posted_by=_posted_by(run),
                        action_form=RunActionForm(formdata=None), error=error), status
 
 
@@ -111,11 +112,33 @@ def _register_rows(run: PayRun) -> Markup:
     rows = []
     found = prepared.run(query, "hr.register", run=run.id).cursor.fetchall()  # raw rows: plain numbers and text
     for stub_id, last, first, credentials, minutes, *amounts in found:
-        cells = "".join([f'<td class="numeric">{format_cents(a)}</td>' for a in amounts])
         link = f'<a href="{stub(stub_id)}" hx-boost="false">Stub</a>' if stub else ""
         rows.append(f'<tr><td>{escape(rules.display_name(last, first, credentials))}</td>'
-                    f'<td class="numeric">{minutes / 60:.2f}</td>{cells}<td>{link}</td></tr>')
+                    f'<td class="numeric">{minutes / 60:.2f}</td>{_money_cells(amounts)}<td>{link}</td></tr>')
     return Markup("".join(rows))
+
+
+def _money_cells(amounts) -> str:
+    """Numeric cells of cent amounts, each as ``format_cents`` writes it ("-$1,234.50"), formatted inline:
+    a register of a hundred people has a thousand of them and the call per amount was a third of the page."""
+    cells = []
+    for cents in amounts:
+        if 0 <= cents < 100000:  # most of a stub's amounts: no sign, no thousands to group
+            cells.append(f'<td class="numeric">${cents // 100}.{cents % 100:02d}</td>')
+        else:
+            sign, cents = ("-", -cents) if cents < 0 else ("", cents)
+            cells.append(f'<td class="numeric">{sign}${cents // 100:,}.{cents % 100:02d}</td>')
+    return "".join(cells)
+
+
+_USER_NAME = User.select(User.full_name).where(User.username == slot("username"))
+
+
+def _posted_by(run: PayRun) -> str:
+    """Who posted the run, by name as ``person_name`` shows it, in one compiled query (not every user's name)."""
+    if not run.posted_by:
+        return ""
+    return prepared.scalar(_USER_NAME, "hr.user_full_name", username=run.posted_by) or run.posted_by
 
 
 @bp.route("/payroll/<int:pay_run_id>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask import Response, abort, redirect, url_for
 from flask_login import current_user
@@ -17,7 +18,7 @@ from medoffice.web.forms import choices, form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, url_template
 
-from .. import rules, training
+from .. import raw, rules, training
 from ..access import FULL, require_relation
 from ..employees import HrError, employment_of
 from ..models import Employment
@@ -43,7 +44,7 @@ _CURRENT = (Employment.select(Employment.id, Employment.hire_date, Employment.jo
                               StaffMember.id.alias("staff_id"), StaffMember.last_name, StaffMember.first_name,
                               StaffMember.credentials)
             .join(StaffMember, on=(Employment.staff == StaffMember.id)).where(Employment.status != "ended")
-            .order_by(StaffMember.last_name, StaffMember.first_name).objects(SimpleNamespace))
+            .order_by(StaffMember.last_name, StaffMember.first_name).tuples())
 _EXPIRING = (Certification.select(Certification.name, Certification.expires_on, StaffMember.id.alias("staff_id"),
                                   StaffMember.last_name, StaffMember.first_name, StaffMember.credentials)
              .join(Employment).join(StaffMember, on=(Employment.staff == StaffMember.id))
@@ -52,20 +53,30 @@ _EXPIRING = (Certification.select(Certification.name, Certification.expires_on, 
              .order_by(Certification.expires_on).limit(50).objects(SimpleNamespace))
 
 
+class _Current(NamedTuple):
+    """A current employee as the overview reads them."""
+
+    id: int
+    hire_date: dt.date
+    job_title: str
+    staff_id: int
+    last_name: str
+    first_name: str
+    credentials: str
+
+
 @bp.route("/training")
 @requires("hr.training.manage")
 def training_overview():
     """Every current employee's courses that are overdue or due within 30 days, and expiring certifications."""
-    employments = list(prepared.run(_CURRENT, "hr.training.people"))
-    rows = training.status(employments)
-    horizon = today().toordinal() + 30
-    due = [(e, row) for e in employments for row in rows[e.id] if row["due"] and row["due"].toordinal() <= horizon]
-    due.sort(key=lambda pair: pair[1]["due"])
+    found = prepared.run(_CURRENT, "hr.training.people").cursor.fetchall()  # raw rows: a hundred people
+    employments = [_Current(i, raw.day(hired), *rest) for i, hired, *rest in found]
+    now = today()
+    due = training.due_by(employments, now + dt.timedelta(days=30))
     expiring = prepared.run(_EXPIRING, "hr.training.expiring")
-    link, day, now = url_template("hr.employee_training", "staff_id"), dates.pattern(), today()
+    link, day = url_template("hr.employee_training", "staff_id"), dates.pattern()
     return render_page("hr/training.html", title="Training and certifications",
-                       due=_rows(link, day, now, [(e, row["course"].name, row["last"], row["due"]) for e, row in due],
-                                 "Overdue", with_last=True),
+                       due=_rows(link, day, now, due, "Overdue", with_last=True),
                        expiring=_rows(link, day, now, [(c, c.name, None, c.expires_on) for c in expiring], "Expired"))
 
 
@@ -76,11 +87,22 @@ def _rows(link, day: str, now: dt.date, rows: list, late: str, with_last: bool =
     template loop with a filter and a macro per row costs several times more over hundreds of rows."""
     chip = f' <span class="chip chip-overdue">{late}</span>'
     html = []
+    people: dict[int, str] = {}  # a person's cell and a date's text are made once: most people have several courses
+    shown: dict[dt.date, str] = {}
+
+    def date_text(value: dt.date) -> str:
+        text = shown.get(value)
+        if text is None:
+            text = shown[value] = value.strftime(day)
+        return text
+
     for person, what, last, when in rows:
-        name = rules.display_name(person.last_name, person.first_name, person.credentials)
-        done = f"<td>{last.strftime(day) if last else 'Never'}</td>" if with_last else ""
-        html.append(f'<tr><td><a href="{link(person.staff_id)}">{escape(name)}</a></td><td>{escape(what)}</td>{done}'
-                    f'<td>{when.strftime(day)}{chip if when < now else ""}</td></tr>')
+        cell = people.get(person.staff_id)
+        if cell is None:
+            name = rules.display_name(person.last_name, person.first_name, person.credentials)
+            cell = people[person.staff_id] = f'<td><a href="{link(person.staff_id)}">{escape(name)}</a></td>'
+        done = f"<td>{date_text(last) if last else 'Never'}</td>" if with_last else ""
+        html.append(f'<tr>{cell}<td>{escape(what)}</td>{done}<td>{date_text(when)}{chip if when < now else ""}</td></tr>')
     return Markup("".join(html))
 
 
