@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 import peewee as pw
-from medoffice import ChartSpec, Column, ReportParam, ReportResult, ReportSpec
+from medoffice import ChartSpec, Column, ReportParam, ReportResult, ReportSpec, prepared
+from medoffice.db import is_sqlite
+from medoffice.prepared import slot
 from medoffice.settings import today
 
 from . import returns
@@ -64,17 +67,23 @@ def monthly_returns(start: dt.date, end: dt.date) -> ReportResult:
                                         title="Spend and collections by month"), notes=NOTES)
 
 
-def nps_rows(start: dt.date, end: dt.date) -> list[dict]:
-    """Per month: responses, promoters (9-10), detractors (0-6) and the NPS (-100 to 100)."""
+@cache
+def _nps_query(sqlite: bool):  # noqa: ARG001 (a month is worded per engine: one statement for each)
     month = returns.month_of(SurveyResponse.answered_on)
 
     def count(condition):
         return pw.fn.SUM(pw.Case(None, [(condition, 1)], 0))
 
-    rows = list(SurveyResponse.select(month.alias("month"), pw.fn.COUNT(SurveyResponse.id).alias("responses"),
-                                      count(SurveyResponse.nps >= 9).alias("promoters"),
-                                      count(SurveyResponse.nps <= DETRACTOR_MAX).alias("detractors"))
-                .where(SurveyResponse.answered_on.between(start, end)).group_by(month).order_by(month).dicts())
+    return (SurveyResponse.select(month.alias("month"), pw.fn.COUNT(SurveyResponse.id).alias("responses"),
+                                  count(SurveyResponse.nps >= 9).alias("promoters"),
+                                  count(SurveyResponse.nps <= DETRACTOR_MAX).alias("detractors"))
+            .where(SurveyResponse.answered_on.between(slot("start"), slot("end"))).group_by(month).order_by(month)
+            .dicts())
+
+
+def nps_rows(start: dt.date, end: dt.date) -> list[dict]:
+    """Per month: responses, promoters (9-10), detractors (0-6) and the NPS (-100 to 100)."""
+    rows = list(prepared.run(_nps_query(is_sqlite()), "marketing.nps_rows", start=start, end=end))
     for row in rows:
         row["promoters"], row["detractors"] = int(row["promoters"]), int(row["detractors"])
         row["nps"] = round((row["promoters"] - row["detractors"]) * 100 / row["responses"]) if row["responses"] else 0

@@ -5,9 +5,12 @@ kept per day (``sourcedays``)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 import peewee as pw
+from medoffice import prepared
 from medoffice.db import is_sqlite
+from medoffice.prepared import slot
 
 from .models import CHANNELS, Campaign, SourceDay, SpendEntry
 from .sourcedays import NO_CAMPAIGN
@@ -22,21 +25,24 @@ def _int(expression):
     return pw.Cast(pw.fn.COALESCE(expression, 0), "BIGINT")
 
 
-def _in_range(column, start: dt.date, end: dt.date, only=None):
-    """``column`` in the range, and the condition ``only`` when there is one."""
-    return column.between(start, end) if only is None else column.between(start, end) & only
+START, END = slot("start"), slot("end")  # the period, bound when a prepared query runs
 
 
-def _spend(key, start: dt.date, end: dt.date, only=None):
+def _in_range(column, only=None):
+    """``column`` in the period, and the condition ``only`` when there is one."""
+    return column.between(START, END) if only is None else column.between(START, END) & only
+
+
+def _spend(key, only=None):
     return (SpendEntry.select(key.alias("k"), pw.fn.SUM(SpendEntry.amount_cents).alias("spend"))
             .join(Campaign, on=(SpendEntry.campaign == Campaign.id))
-            .where(_in_range(SpendEntry.spent_on, start, end, only)).group_by(key))
+            .where(_in_range(SpendEntry.spent_on, only)).group_by(key))
 
 
-def _patients(key, start: dt.date, end: dt.date, only=None):
-    """Per ``key`` (a column of the kept days): new patients in the range (and ``only``) and their charges
+def _patients(key, only=None):
+    """Per ``key`` (a column of the kept days): new patients in the period (and ``only``) and their charges
     and collections in their first year."""
-    counted = _in_range(SourceDay.new_on, start, end, only) & (SourceDay.new_patients > 0)
+    counted = _in_range(SourceDay.new_on, only) & (SourceDay.new_patients > 0)
     return (SourceDay.select(key.alias("k"), pw.fn.SUM(SourceDay.new_patients).alias("new_patients"),
                              pw.fn.SUM(SourceDay.charges_cents).alias("charges"),
                              pw.fn.SUM(SourceDay.collections_cents).alias("collections"))
@@ -60,31 +66,50 @@ def _combine(keys_query, spend, patients, with_figures: bool = False):
         .join(s, pw.JOIN.LEFT_OUTER, on=(s.c.k == keys.c.k))
         .join(p, pw.JOIN.LEFT_OUTER, on=(p.c.k == keys.c.k))
         .order_by(keys.c.label))
-    return query.where(s.c.k.is_null(False) | p.c.k.is_null(False)) if with_figures else query
+    return (query.where(s.c.k.is_null(False) | p.c.k.is_null(False)) if with_figures else query).dicts()
+
+
+# Each report's statement is built once with the period (and campaign) as slots, and compiled once.
+
+@cache
+def _campaigns_query(one: bool):
+    brought = SourceDay.campaign_id == slot("campaign") if one else SourceDay.campaign_id != NO_CAMPAIGN
+    spend = _spend(Campaign.id, SpendEntry.campaign == slot("campaign") if one else None)
+    campaigns = Campaign.select(Campaign.id.alias("k"), Campaign.name.alias("label"))
+    if one:
+        campaigns = campaigns.where(Campaign.id == slot("campaign"))
+    return _combine(campaigns, spend, _patients(SourceDay.campaign_id, brought), with_figures=True)
+
+
+@cache
+def _channels_query():
+    keys = (SpendEntry.select(Campaign.channel.alias("k"), Campaign.channel.alias("label"))
+            .join(Campaign, on=(SpendEntry.campaign == Campaign.id)).where(_in_range(SpendEntry.spent_on))
+            .union(SourceDay.select(SourceDay.channel, SourceDay.channel)
+                   .where(_in_range(SourceDay.new_on) & (SourceDay.new_patients > 0))))
+    return _combine(keys, _spend(Campaign.channel), _patients(SourceDay.channel))
+
+
+@cache
+def _months_query(sqlite: bool):  # noqa: ARG001 (a month is worded per engine: one statement for each)
+    months = (SpendEntry.select(month_of(SpendEntry.spent_on).alias("k"), month_of(SpendEntry.spent_on).alias("label"))
+              .where(_in_range(SpendEntry.spent_on))
+              .union(SourceDay.select(month_of(SourceDay.new_on), month_of(SourceDay.new_on))
+                     .where(_in_range(SourceDay.new_on) & (SourceDay.new_patients > 0))))
+    return _combine(months, _spend(month_of(SpendEntry.spent_on)), _patients(month_of(SourceDay.new_on)))
 
 
 def by_campaign(start: dt.date, end: dt.date, campaign_id: int | None = None) -> list[dict]:
     """One row per campaign that spent or brought patients in the period (ids as ``key``); only the
     campaign ``campaign_id`` when given."""
-    brought = SourceDay.campaign_id != NO_CAMPAIGN if campaign_id is None else SourceDay.campaign_id == campaign_id
-    spent = None if campaign_id is None else SpendEntry.campaign == campaign_id
-    spend = _spend(Campaign.id, start, end, spent)
-    patients = _patients(SourceDay.campaign_id, start, end, brought)
-    campaigns = Campaign.select(Campaign.id.alias("k"), Campaign.name.alias("label"))
-    if campaign_id is not None:
-        campaigns = campaigns.where(Campaign.id == campaign_id)
-    return list(_combine(campaigns, spend, patients, with_figures=True).dicts().execute(Campaign._meta.database))
+    one = campaign_id is not None
+    return list(prepared.run(_campaigns_query(one), ("marketing.returns.by_campaign", one), start=start, end=end,
+                             campaign=campaign_id))
 
 
 def by_channel(start: dt.date, end: dt.date) -> list[dict]:
     """One row per channel: spend of its campaigns against every new patient who came by it."""
-    spend = _spend(Campaign.channel, start, end)
-    patients = _patients(SourceDay.channel, start, end)
-    keys = (SpendEntry.select(Campaign.channel.alias("k"), Campaign.channel.alias("label"))
-            .join(Campaign, on=(SpendEntry.campaign == Campaign.id)).where(SpendEntry.spent_on.between(start, end))
-            .union(SourceDay.select(SourceDay.channel, SourceDay.channel)
-                   .where(SourceDay.new_on.between(start, end) & (SourceDay.new_patients > 0))))
-    rows = list(_combine(keys, spend, patients).dicts().execute(Campaign._meta.database))
+    rows = list(prepared.run(_channels_query(), "marketing.returns.by_channel", start=start, end=end))
     for row in rows:
         row["label"] = CHANNELS.get(row["key"], row["key"])
     return sorted(rows, key=lambda r: r["label"])
@@ -92,10 +117,4 @@ def by_channel(start: dt.date, end: dt.date) -> list[dict]:
 
 def by_month(start: dt.date, end: dt.date) -> list[dict]:
     """Spend and new patients per month of the period (months with neither are left out)."""
-    spend = _spend(month_of(SpendEntry.spent_on), start, end)
-    patients = _patients(month_of(SourceDay.new_on), start, end)
-    months = (SpendEntry.select(month_of(SpendEntry.spent_on).alias("k"), month_of(SpendEntry.spent_on).alias("label"))
-              .where(SpendEntry.spent_on.between(start, end))
-              .union(SourceDay.select(month_of(SourceDay.new_on), month_of(SourceDay.new_on))
-                     .where(SourceDay.new_on.between(start, end) & (SourceDay.new_patients > 0))))
-    return list(_combine(months, spend, patients).dicts().execute(Campaign._meta.database))
+    return list(prepared.run(_months_query(is_sqlite()), "marketing.returns.by_month", start=start, end=end))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from functools import cache, lru_cache
 
 from dateutil.relativedelta import relativedelta
 from flask import abort, redirect, request, url_for
-from medoffice import ChartSpec, Column, audit, settings
+from medoffice import ChartSpec, Column, audit, prepared, settings
 from medoffice.auth import requires
+from medoffice.db import is_sqlite
 from medoffice.models import Patient, StaffMember, User
 from medoffice.patients import load_record_for_display
+from medoffice.prepared import slot
 from medoffice.reports.charts import chart_svg
 from medoffice.settings import today
 from medoffice.sqldates import days_between
@@ -18,7 +21,7 @@ from medoffice.web.forms import choices, form_values
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
-from peewee import JOIN, Case, fn
+from peewee import JOIN, Case, Select, fn
 
 from .. import experience, returns
 from ..experience import CATEGORIES, COMPLAINT_CHANNELS, RECOVERY_OUTCOMES, SOURCES, ExperienceError
@@ -29,28 +32,48 @@ from .common import form_page, newest_first, patient_by_account, username
 from .forms import AssignForm, AttemptForm, CloseForm, ComplaintForm, ImportForm, ResolveForm, SurveyForm
 
 
-def _chart_uri(spec: ChartSpec, columns, rows) -> str | None:
-    if not rows:
+NPS_CHART = ChartSpec("line", x="month", series=("nps",), title="Net Promoter Score by month")
+NPS_COLUMNS = (Column("month", "Month"), Column("nps", "NPS", "int"))
+
+
+@lru_cache(maxsize=32)
+def _nps_chart(points: tuple[tuple[str, int], ...]) -> str | None:
+    """The NPS chart of (month, NPS) points as a data URI. Kept per points: drawing it costs several times
+    the rest of the dashboard, and the points change only when a survey comes in."""
+    if not points:
         return None
-    svg = chart_svg(spec, columns, rows)
+    svg = chart_svg(NPS_CHART, NPS_COLUMNS, [{"month": month, "nps": nps} for month, nps in points])
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
+SINCE = slot("since")
+_THEMES = (Complaint.select(Complaint.category, fn.COUNT(Complaint.id).alias("n"))
+           .where(Complaint.received_on >= SINCE).group_by(Complaint.category).order_by(fn.COUNT(Complaint.id).desc())
+           .tuples())
+_OPEN_ITEMS = RecoveryItem.select(fn.COUNT(RecoveryItem.id), fn.SUM(Case(None, [(RecoveryItem.due_on <= slot("day"), 1)], 0))
+                                  ).where(RecoveryItem.state == "open").tuples()
+
+
+@cache
+def _response_days(sqlite: bool):  # noqa: ARG001 (days are counted per engine: one statement for each)
+    """(average days to close a recovery item, average days to acknowledge a complaint) since a day."""
+    closed = RecoveryItem.select(fn.AVG(days_between(RecoveryItem.opened_on, RecoveryItem.closed_on))).where(
+        (RecoveryItem.state == "closed") & (RecoveryItem.closed_on >= SINCE))
+    acknowledged = Complaint.select(fn.AVG(days_between(Complaint.received_on, Complaint.acknowledged_on))).where(
+        Complaint.acknowledged_on.is_null(False) & (Complaint.received_on >= SINCE))
+    return Select(columns=[closed.alias("closed"), acknowledged.alias("acknowledged")]).tuples()
+
+
 def _summary(day: dt.date) -> dict:
-    """The dashboard's figures for the 12 months to ``day``, each one grouped query."""
+    """The dashboard's figures for the 12 months to ``day``, each one grouped query compiled once."""
     start = day - relativedelta(months=12) + dt.timedelta(days=1)
     months = nps_rows(start, day)
     responses = sum(m["responses"] for m in months)
     nps = round((sum(m["promoters"] for m in months) - sum(m["detractors"] for m in months)) * 100 / responses) \
         if responses else None
     open_items = recovery_counts(day)
-    themes = list(Complaint.select(Complaint.category, fn.COUNT(Complaint.id).alias("n"))
-                  .where(Complaint.received_on >= start).group_by(Complaint.category).order_by(fn.COUNT(Complaint.id).desc())
-                  .tuples())
-    closed_days = RecoveryItem.select(fn.AVG(days_between(RecoveryItem.opened_on, RecoveryItem.closed_on))).where(
-        (RecoveryItem.state == "closed") & (RecoveryItem.closed_on >= start)).scalar()
-    ack_days = Complaint.select(fn.AVG(days_between(Complaint.received_on, Complaint.acknowledged_on))).where(
-        Complaint.acknowledged_on.is_null(False) & (Complaint.received_on >= start)).scalar()
+    themes = list(prepared.run(_THEMES, "marketing.dashboard.themes", since=start))
+    [(closed_days, ack_days)] = prepared.run(_response_days(is_sqlite()), "marketing.dashboard.days", since=start)
     return {"months": months, "responses": responses, "nps": nps, "open": open_items, "themes": themes,
             "recovery_days": round(float(closed_days), 1) if closed_days is not None else None,
             "ack_days": round(float(ack_days), 1) if ack_days is not None else None,
@@ -59,8 +82,7 @@ def _summary(day: dt.date) -> dict:
 
 def recovery_counts(day: dt.date) -> dict:
     """Open recovery items, and how many of them are due or overdue."""
-    row = RecoveryItem.select(fn.COUNT(RecoveryItem.id), fn.SUM(Case(None, [(RecoveryItem.due_on <= day, 1)], 0))).where(
-        RecoveryItem.state == "open").tuples().first()
+    [row] = prepared.run(_OPEN_ITEMS, "marketing.recovery_counts", day=day)
     return {"open": int(row[0] or 0), "due": int(row[1] or 0)}
 
 
@@ -69,8 +91,7 @@ def recovery_counts(day: dt.date) -> dict:
 def dashboard():
     """NPS trend, open recovery items, complaint themes, response times and cost per new patient by channel."""
     summary = _summary(today())
-    chart = _chart_uri(ChartSpec("line", x="month", series=("nps",), title="Net Promoter Score by month"),
-                       [Column("month", "Month"), Column("nps", "NPS", "int")], summary["months"])
+    chart = _nps_chart(tuple((m["month"], m["nps"]) for m in summary["months"]))
     return render_page("marketing/dashboard.html", title="Patient experience", s=summary, chart=chart,
                        categories=CATEGORIES, breadcrumbs=[("Patient experience", None)])
 
