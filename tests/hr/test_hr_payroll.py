@@ -114,7 +114,10 @@ def test_a_pay_run_from_checks_to_posting_stubs_exports_and_correction(hr_app):
         sam_row = (f'<td class="numeric">{stubs[sam_id].regular_minutes / 60:.2f}</td>'
                    f'<td class="numeric">{format_cents(stubs[sam_id].gross_cents)}</td>'
                    f'<td class="numeric">{format_cents(stubs[sam_id].pretax_401k_cents + stubs[sam_id].pretax_125_cents)}</td>')
+        gross, net = (sum(s.gross_cents for s in stubs.values()), sum(s.net_cents for s in stubs.values()))
     assert sam_row in page and "$2,100.00" in page and f"by {poster.full_name or 'hana'}</p>" in page
+    assert f'<tfoot><tr><th>Total</th><td></td><td class="numeric">{format_cents(gross)}</td>' in page
+    assert f'<td class="numeric">{format_cents(net)}</td><td class="numeric">' in page.split("<tfoot>")[1]
     assert hr.post(f"/hr/payroll/{run_id}/bonus", data={"employment": str(sam_employment),
                                                         "amount": "1.00"}).status_code == 422  # immutable
     assert sam.post(f"{url}/reopen", data={"reason": "late change"}).status_code == 422  # paid time stays

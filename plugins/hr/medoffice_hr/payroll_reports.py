@@ -1,14 +1,13 @@
-"""Payroll figures from posted runs, summed in SQL: the register of a run and of every run paid in a range
-(a core report), Form 941 figures for a quarter, W-2 box totals per employee for a year, and year-to-date
+"""Payroll figures from posted runs, summed in SQL: the register of every run paid in a range (a core
+report), Form 941 figures for a quarter, W-2 box totals per employee for a year, and year-to-date
 amounts for a pay stub."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from medoffice import Column, ReportParam, ReportResult, ReportSpec, prepared
+from medoffice import Column, ReportParam, ReportResult, ReportSpec
 from medoffice.models import StaffMember
-from medoffice.prepared import slot
 from medoffice.settings import today
 from peewee import JOIN, fn
 
@@ -24,16 +23,6 @@ AMOUNTS = ("gross_cents", "pretax_401k_cents", "pretax_125_cents", "federal_wage
 
 def _sums(query) -> dict[str, int]:
     row = query.select(*[fn.COALESCE(fn.SUM(getattr(PayStub, a)), 0) for a in AMOUNTS]).tuples().first()
-    return {a: int(v) for a, v in zip(AMOUNTS, row or [0] * len(AMOUNTS))}
-
-
-_RUN_TOTALS = PayStub.select(*[fn.COALESCE(fn.SUM(getattr(PayStub, a)), 0) for a in AMOUNTS]).where(
-    PayStub.run == slot("run")).tuples()
-
-
-def run_totals(run: PayRun) -> dict[str, int]:
-    """Every amount of a run, summed (compiled once: the register page asks on every view)."""
-    row = next(iter(prepared.run(_RUN_TOTALS, "hr.run_totals", run=run.id)), None)
     return {a: int(v) for a, v in zip(AMOUNTS, row or [0] * len(AMOUNTS))}
 
 

@@ -88,34 +88,39 @@ def _run_page(run: PayRun, status: int = 200, problems=None, bonus_form=None, er
                   .join(StaffMember, on=(Employment.staff == StaffMember.id))
                   .where(Employment.status != "ended").order_by(StaffMember.last_name).tuples())
         bonus_form.employment.choices = choices([(str(i), rules.display_name(*names)) for i, *names in people])
+    register, totals = _register(run)
     return render_page("hr/payroll_run.html", title=f"Pay run {run.id}",
-                       breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))], run=run, register=_register_rows(run),
-                       problems=problems or [], totals=payroll_reports.run_totals(run), bonus_form=bonus_form,
-                       posted_by=_posted_by(run),
+                       breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))], run=run, register=register,
+                       problems=problems or [], totals=totals, bonus_form=bonus_form, posted_by=_posted_by(run),
                        action_form=RunActionForm(formdata=None), error=error), status
 
 
-def _register_rows(run: PayRun) -> Markup:
-    """The register's ``<tr>`` rows, one per stub by name: built here in one pass, as a template loop
-    with a filter per cell costs several times more over a run of a hundred people."""
-    columns = [PayStub.gross_cents, PayStub.pretax_401k_cents + PayStub.pretax_125_cents,
-               PayStub.federal_income_tax_cents, PayStub.social_security_cents,
-               PayStub.medicare_cents + PayStub.additional_medicare_cents, PayStub.state_income_tax_cents,
-               PayStub.posttax_cents, PayStub.net_cents,
-               PayStub.employer_social_security_cents + PayStub.employer_medicare_cents
-               + PayStub.employer_futa_cents + PayStub.employer_suta_cents]
-    query = (PayStub.select(PayStub.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials,
-                            PayStub.regular_minutes + PayStub.overtime_minutes, *columns)
+_REGISTER_AMOUNTS = [PayStub.gross_cents, PayStub.pretax_401k_cents + PayStub.pretax_125_cents,
+                     PayStub.federal_income_tax_cents, PayStub.social_security_cents,
+                     PayStub.medicare_cents + PayStub.additional_medicare_cents, PayStub.state_income_tax_cents,
+                     PayStub.posttax_cents, PayStub.net_cents,
+                     PayStub.employer_social_security_cents + PayStub.employer_medicare_cents
+                     + PayStub.employer_futa_cents + PayStub.employer_suta_cents]
+_REGISTER = (PayStub.select(PayStub.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials,
+                            PayStub.regular_minutes + PayStub.overtime_minutes, *_REGISTER_AMOUNTS)
              .join(Employment).join(StaffMember, on=(Employment.staff == StaffMember.id))
              .where(PayStub.run == slot("run")).order_by(StaffMember.last_name, StaffMember.first_name))
+
+
+def _register(run: PayRun) -> tuple[Markup, Markup]:
+    """The register's ``<tr>`` rows, one per stub by name, and its totals' cells (the columns summed): built
+    here in one pass, as a template loop with a filter per cell costs several times more over a run of a
+    hundred people."""
     stub = url_template("hr.pay_stub_pdf", "stub_id") if run.status == "posted" else None
     rows = []
-    found = prepared.run(query, "hr.register", run=run.id).cursor.fetchall()  # raw rows: plain numbers and text
+    totals = [0] * len(_REGISTER_AMOUNTS)
+    found = prepared.run(_REGISTER, "hr.register", run=run.id).cursor.fetchall()  # raw rows: plain numbers and text
     for stub_id, last, first, credentials, minutes, *amounts in found:
         link = f'<a href="{stub(stub_id)}" hx-boost="false">Stub</a>' if stub else ""
         rows.append(f'<tr><td>{escape(rules.display_name(last, first, credentials))}</td>'
                     f'<td class="numeric">{minutes / 60:.2f}</td>{_money_cells(amounts)}<td>{link}</td></tr>')
-    return Markup("".join(rows))
+        totals = [total + amount for total, amount in zip(totals, amounts)]
+    return Markup("".join(rows)), Markup(_money_cells(totals))
 
 
 def _money_cells(amounts) -> str:

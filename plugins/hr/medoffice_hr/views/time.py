@@ -166,15 +166,19 @@ def leave_cancel(request_id: int):
     return redirect(url_for("hr.my_time") if own else url_for("hr.leave_requests"))
 
 
+_KIOSK_PEOPLE = (Employment.select(Employment.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials)
+                 .join(StaffMember, on=(Employment.staff == StaffMember.id))
+                 .join(KioskPin, on=(KioskPin.employment == Employment.id))
+                 .where(Employment.status != "ended").order_by(StaffMember.last_name, StaffMember.first_name).tuples())
+
+
 @bp.route("/kiosk", methods=["GET", "POST"])
 @requires("hr.kiosk.use")
 def kiosk():
     """The shared front-desk clock: a person picks their name, types their PIN and punches."""
     form = KioskForm()
-    people = list(Employment.select(Employment, StaffMember).join(StaffMember, on=(Employment.staff == StaffMember.id))
-                  .join(KioskPin, on=(KioskPin.employment == Employment.id))
-                  .where(Employment.status != "ended").order_by(StaffMember.last_name, StaffMember.first_name))
-    form.staff.choices = choices([("", "—")] + [(str(e.id), e.staff.display_name) for e in people])
+    people = prepared.run(_KIOSK_PEOPLE, "hr.kiosk_people")
+    form.staff.choices = choices([("", "—")] + [(str(i), rules.display_name(*names)) for i, *names in people])
     status = 200
     if request.method == "POST":
         status = 422
