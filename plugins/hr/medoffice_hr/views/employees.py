@@ -34,20 +34,22 @@ def _staff_or_404(staff_id: int) -> StaffMember:
     return staff
 
 
+_DIRECTORY = (StaffMember.select(StaffMember.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials,
+                                 StaffMember.job_title.alias("staff_job_title"), Employment.id.alias("employment_id"),
+                                 Employment.job_title, Employment.status, Employment.employment_type,
+                                 Employment.hire_date, Department.name.alias("department"))
+              .join(Employment, JOIN.LEFT_OUTER, on=(Employment.staff == StaffMember.id))
+              .join(Department, JOIN.LEFT_OUTER, on=(Employment.department == Department.id))
+              .objects(SimpleNamespace))
+
+
 @bp.route("/")
 @requires("hr.employees.view")
 def employees():
     """Every staff member with their employment (or none yet)."""
     link = url_template("hr.employee", "staff_id")
-    query = (StaffMember.select(StaffMember.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials,
-                                StaffMember.job_title.alias("staff_job_title"), Employment.id.alias("employment_id"),
-                                Employment.job_title, Employment.status, Employment.employment_type,
-                                Employment.hire_date, Department.name.alias("department"))
-             .join(Employment, JOIN.LEFT_OUTER, on=(Employment.staff == StaffMember.id))
-             .join(Department, JOIN.LEFT_OUTER, on=(Employment.department == Department.id))
-             .objects(SimpleNamespace))
     table = paginate(
-        query, id="employees-table",
+        _DIRECTORY, id="employees-table",
         columns=[
             TableColumn("name", "Name", sort=StaffMember.last_name,
                         value=lambda s: rules.display_name(s.last_name, s.first_name, s.credentials),

@@ -34,6 +34,15 @@ def _role(employment: Employment) -> str | None:
     return None
 
 
+_REVIEWS = (Review.select(Review.id, ReviewCycle.name, StaffMember.last_name, StaffMember.first_name,
+                          StaffMember.credentials, Review.self_submitted_at.is_null(False),
+                          Review.supervisor_submitted_at.is_null(False), Review.acknowledged_at, ReviewCycle.due_on)
+            .join(ReviewCycle).switch(Review).join(Employment)
+            .join(StaffMember, on=(Employment.staff == StaffMember.id))
+            .order_by(ReviewCycle.due_on.desc(), StaffMember.last_name).limit(500))
+_MY_REVIEWS = _REVIEWS.where((Employment.supervisor == slot("mine")) | (Employment.staff == slot("mine")))
+
+
 @bp.route("/reviews", methods=["GET", "POST"])
 @requires("hr.self.view")
 def reviews_page():
@@ -54,14 +63,7 @@ def reviews_page():
                 notify("Review cycle started: every employee and supervisor has a deadline.")
                 return redirect(url_for("hr.reviews_page"))
     manage = can("hr.reviews.manage")
-    query = (Review.select(Review.id, ReviewCycle.name, StaffMember.last_name, StaffMember.first_name,
-                           StaffMember.credentials, Review.self_submitted_at.is_null(False),
-                           Review.supervisor_submitted_at.is_null(False), Review.acknowledged_at, ReviewCycle.due_on)
-             .join(ReviewCycle).switch(Review).join(Employment)
-             .join(StaffMember, on=(Employment.staff == StaffMember.id))
-             .order_by(ReviewCycle.due_on.desc(), StaffMember.last_name).limit(500))
-    if not manage:
-        query = query.where((Employment.supervisor == slot("mine")) | (Employment.staff == slot("mine")))
+    query = _REVIEWS if manage else _MY_REVIEWS
     rows = prepared.run(query, ("hr.reviews", manage), mine=my_staff_id() or 0).cursor.fetchall()
     return render_page("hr/reviews.html", title="Performance reviews", rows=_review_rows(rows), form=form), status
 

@@ -199,6 +199,16 @@ def kiosk():
     return render_page("hr/kiosk.html", title="Time clock", form=form), status
 
 
+_PERIOD_SHEETS = (Employment.select(Employment.id, Employment.flsa_exempt, StaffMember.id.alias("staff_id"),
+                                    StaffMember.first_name, StaffMember.last_name, StaffMember.credentials,
+                                    Timesheet.status)
+                  .join(StaffMember, on=(Employment.staff == StaffMember.id))
+                  .join(Timesheet, JOIN.LEFT_OUTER, on=((Timesheet.employment == Employment.id)
+                                                        & (Timesheet.period_start == slot("start"))))
+                  .where(Employment.status != "ended").objects(SimpleNamespace))
+_PERIOD_SHEETS_OF_REPORTS = _PERIOD_SHEETS.where(Employment.supervisor == slot("supervisor"))
+
+
 @bp.route("/timesheets")
 @requires("hr.self.view")
 def timesheets_page():
@@ -211,15 +221,7 @@ def timesheets_page():
         abort(400)
     start, end = timesheets.period_of(day)
     everyone = can("hr.time.manage")
-    query = (Employment.select(Employment.id, Employment.flsa_exempt, StaffMember.id.alias("staff_id"),
-                               StaffMember.first_name, StaffMember.last_name, StaffMember.credentials,
-                               Timesheet.status)
-             .join(StaffMember, on=(Employment.staff == StaffMember.id))
-             .join(Timesheet, JOIN.LEFT_OUTER, on=((Timesheet.employment == Employment.id)
-                                                   & (Timesheet.period_start == slot("start"))))
-             .where(Employment.status != "ended").objects(SimpleNamespace))
-    if not everyone:
-        query = query.where(Employment.supervisor == slot("supervisor"))
+    query = _PERIOD_SHEETS if everyone else _PERIOD_SHEETS_OF_REPORTS
     link = url_template("hr.timesheet", "staff_id", start=start.isoformat())
     hours: dict[int, tuple[int, int]] = {}  # filled for the page's rows once they are read
     table = paginate(
