@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import namedtuple
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import peewee as pw
 from dateutil.relativedelta import relativedelta
-from medoffice import audit, messages
+from medoffice import audit, messages, prepared
 from medoffice.bulk import insert_rows
 from medoffice.db import is_sqlite, transaction, utcnow
 from medoffice.messages import MessageTemplate, TemplateField
 from medoffice.models import Patient
+from medoffice.prepared import slot
 
 from .lastvisits import ANY_TYPE, keep_last_visit
 from .listfigures import OUTCOMES, count_change, figures, recount_lists
@@ -82,36 +83,62 @@ class _DueSelect(pw.ModelSelect):
         return super()._get_cursor_wrapper(cursor)
 
 
-def _dense(visit_type: str, in_window) -> bool:
-    """True when the rule's window holds at least ``DENSE_LIST`` kept last visits (read from the index alone)."""
-    window = LastVisit.select(pw.SQL("1")).where((LastVisit.visit_type == visit_type) & in_window)
-    return window.limit(DENSE_LIST).count() >= DENSE_LIST
+def _followed(rule: RecallRule) -> str:
+    """The kept last visit a rule reads: of its visit type, or of any type."""
+    return rule.visit_type if rule.kind == "recall" and rule.visit_type else ANY_TYPE
 
 
-def due_query(rule: RecallRule, as_of: dt.date, paged: bool = False):
-    """Patients due under ``rule`` as of a day: ``DueRow`` rows (patient id, name, account, preferred
-    contact, last visit), one SQL statement over the kept last visits.
+def _in_window(oldest, newest):
+    last = LastVisit.last_visit_on
+    return last <= newest if oldest is None else last.between(oldest, newest)
 
-    :param paged: the query is for a page of a list sorted by patient: when many are due, SQLite is
-        made to walk the patients in order and look up each one's last visit (CROSS JOIN fixes its
-        join order), which stops after a page, instead of sorting everyone due.
-    """
-    visit_type = rule.visit_type if rule.kind == "recall" and rule.visit_type else ANY_TYPE
-    oldest, newest = _cutoffs(rule, as_of)
+
+def _due_select(visit_type, oldest, newest, walk: bool = False):
+    """The due query over the kept last visits (values or slots); ``walk``: SQLite walks the patients in
+    order and looks up each one's last visit (CROSS JOIN fixes its join order)."""
     last = LastVisit.last_visit_on
     later = LastVisit.alias("later")
     superseded = later.select(pw.SQL("1")).where(
         (later.patient == LastVisit.patient) & (later.visit_type == LastVisit.visit_type)
         & ((later.last_visit_on > last) | ((later.last_visit_on == last) & (later.id > LastVisit.id))))
-    in_window = last <= newest if oldest is None else last.between(oldest, newest)
     query = _DueSelect(Patient, (Patient.id, Patient.first_name, Patient.last_name, Patient.account_number,
                                  Patient.preferred_contact, last.alias("last_visit_on")))
-    if paged and is_sqlite() and _dense(visit_type, in_window):
+    if walk:
         query = query.join(LastVisit, pw.JOIN.CROSS).where(LastVisit.patient == Patient.id)
     else:
         query = query.join(LastVisit, on=(LastVisit.patient == Patient.id))
-    return query.where((LastVisit.visit_type == visit_type) & in_window & ~pw.fn.EXISTS(superseded)
+    return query.where((LastVisit.visit_type == visit_type) & _in_window(oldest, newest) & ~pw.fn.EXISTS(superseded)
                        & (Patient.active == True) & Patient.merged_into_id.is_null())  # noqa: E712
+
+
+def due_query(rule: RecallRule, as_of: dt.date):
+    """Patients due under ``rule`` as of a day: ``DueRow`` rows (patient id, name, account, preferred
+    contact, last visit), one SQL statement over the kept last visits."""
+    return _due_select(_followed(rule), *_cutoffs(rule, as_of))
+
+
+@cache
+def _window_query(reactivation: bool):
+    window = _in_window(None if reactivation else slot("oldest"), slot("newest"))
+    return LastVisit.select(pw.SQL("1")).where((LastVisit.visit_type == slot("visit_type")) & window)
+
+
+@cache
+def _due_page_query(reactivation: bool, walk: bool):
+    return _due_select(slot("visit_type"), None if reactivation else slot("oldest"), slot("newest"), walk)
+
+
+def due_page(rule: RecallRule, as_of: dt.date) -> tuple:
+    """The due query for a page of the list sorted by patient, as (query, key, values) for a prepared
+    ``paginate``: when the rule's window holds at least ``DENSE_LIST`` kept last visits (counted from the
+    index alone), SQLite walks the patients in order, which stops after a page, instead of sorting everyone
+    due."""
+    oldest, newest = _cutoffs(rule, as_of)
+    reactivation = oldest is None
+    values = {"visit_type": _followed(rule), "oldest": oldest, "newest": newest}
+    walk = is_sqlite() and prepared.count_upto(_window_query(reactivation), ("marketing.recall_window", reactivation),
+                                               DENSE_LIST, **values) >= DENSE_LIST
+    return _due_page_query(reactivation, walk), ("marketing.recall_due", reactivation, walk), values
 
 
 def as_date(value) -> dt.date:

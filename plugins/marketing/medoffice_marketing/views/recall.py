@@ -1,12 +1,15 @@
 """Recall and reactivation: rules, who is due now, the lists kept, sending and outcomes."""
 from __future__ import annotations
 
+from functools import cache
+
 from flask import abort, redirect, request, url_for
-from medoffice import audit
+from medoffice import audit, prepared
 from medoffice.auth import requires
 from medoffice.db import is_sqlite
 from medoffice.models import Patient
 from medoffice.patients import load_record_for_display, record_shown
+from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import form_values
 from medoffice.web.shell import notify, render_page
@@ -76,7 +79,7 @@ def recall_rule_edit(rule_id: int):
 def recall_due(rule_id: int):
     """Who the rule finds due today (computed in SQL from visits); keep them as a list to work."""
     rule = _rule(rule_id)
-    query = recall.due_query(rule, today(), paged=True)
+    query, key, values = recall.due_page(rule, today())
     patient_link = url_template("core.patient", "patient_id")
     table = paginate(
         query, id="due-table",
@@ -87,8 +90,8 @@ def recall_due(rule_id: int):
                  TableColumn("due", "Due", kind="date", value=lambda p: recall.due_on(rule, p.last_visit_on)),
                  TableColumn("preferred_contact", "Prefers", sort=Patient.preferred_contact)],
         search=lambda text: (Patient.last_name ** f"{text}%") | (Patient.account_number ** f"{text}%"),
-        default_sort="name", endpoint="marketing.recall_due", endpoint_args={"rule_id": rule.id},
-        noun="patient", noun_plural="patients", search_placeholder="Last name or account",
+        default_sort="name", endpoint="marketing.recall_due", endpoint_args={"rule_id": rule.id}, key=key,
+        values=values, noun="patient", noun_plural="patients", search_placeholder="Last name or account",
         empty_message="Nobody is due under this rule today.")
     audit.record_list("marketing.recall_due.list", (p.id for p in table.rows))
     return render_page("marketing/recall_due.html", title=rule.name, rule=rule, table=table, kinds=recall.KINDS,
@@ -105,9 +108,25 @@ def recall_list_create(rule_id: int):
     return redirect(url_for("marketing.recall_list", list_id=kept.id))
 
 
+_LIST = RecallList.select(RecallList, RecallRule).join(RecallRule).where(RecallList.id == slot("id"))
+
+
 def _list(list_id: int) -> RecallList:
-    return (RecallList.select(RecallList, RecallRule).join(RecallRule).where(RecallList.id == list_id).first()
-            or abort(404))
+    return next(iter(prepared.run(_LIST, "marketing.recall_list", id=list_id)), None) or abort(404)
+
+
+@cache
+def _entries_query(walk: bool):
+    """A kept list's entries with their patient's name; ``walk``: SQLite walks the patients by name and looks
+    each one up on the list (CROSS JOIN fixes the order), which stops after a page, instead of sorting the
+    whole list."""
+    entries = Patient.select(RecallEntry.id, RecallEntry.patient, RecallEntry.due_on, RecallEntry.contact,
+                             RecallEntry.contact_note, RecallEntry.outcome, Patient.first_name, Patient.last_name)
+    if walk:
+        entries = entries.join(RecallEntry, JOIN.CROSS).where(RecallEntry.patient == Patient.id)
+    else:
+        entries = entries.join(RecallEntry, on=(RecallEntry.patient == Patient.id))
+    return entries.where(RecallEntry.recall_list == slot("list")).objects(RecallEntry)
 
 
 @bp.route("/recall/lists/<int:list_id>")
@@ -117,17 +136,10 @@ def recall_list(list_id: int):
     kept = _list(list_id)
     outcome_link = url_template("marketing.recall_outcome", "entry_id")
     patient_link = url_template("core.patient", "patient_id")
-    entries = Patient.select(RecallEntry.id, RecallEntry.patient, RecallEntry.due_on, RecallEntry.contact,
-                             RecallEntry.contact_note, RecallEntry.outcome, Patient.first_name, Patient.last_name)
-    if is_sqlite() and kept.patients >= recall.DENSE_LIST and request.args.get("sort", "name") == "name":
-        # A long list in name order: SQLite walks the patients by name and looks each one up on the list
-        # (CROSS JOIN fixes the order), which stops after a page, instead of sorting the whole list.
-        entries = entries.join(RecallEntry, JOIN.CROSS).where(RecallEntry.patient == Patient.id)
-    else:
-        entries = entries.join(RecallEntry, on=(RecallEntry.patient == Patient.id))
-    entries = entries.where(RecallEntry.recall_list == kept.id).objects(RecallEntry)
+    walk = is_sqlite() and kept.patients >= recall.DENSE_LIST and request.args.get("sort", "name") == "name"
     table = paginate(
-        entries, id="entries-table", per_page=50,
+        _entries_query(walk), id="entries-table", per_page=50, key=("marketing.recall_entries", walk),
+        values={"list": kept.id},
         columns=[TableColumn("name", "Patient", sort=Patient.last_name,
                              value=lambda e: f"{e.last_name}, {e.first_name}",
                              link=lambda e: patient_link(e.patient_id)),
