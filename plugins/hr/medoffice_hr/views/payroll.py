@@ -113,13 +113,13 @@ def _register(run: PayRun) -> tuple[Markup, Markup]:
     hundred people."""
     stub = url_template("hr.pay_stub_pdf", "stub_id") if run.status == "posted" else None
     rows = []
-    totals = [0] * len(_REGISTER_AMOUNTS)
     found = prepared.run(_REGISTER, "hr.register", run=run.id).cursor.fetchall()  # raw rows: plain numbers and text
     for stub_id, last, first, credentials, minutes, *amounts in found:
         link = f'<a href="{stub(stub_id)}" hx-boost="false">Stub</a>' if stub else ""
         rows.append(f'<tr><td>{escape(rules.display_name(last, first, credentials))}</td>'
                     f'<td class="numeric">{minutes / 60:.2f}</td>{_money_cells(amounts)}<td>{link}</td></tr>')
-        totals = [total + amount for total, amount in zip(totals, amounts)]
+    # each amount column summed (they follow the stub, the three name columns and the minutes)
+    totals = [sum(column) for column in zip(*(row[5:] for row in found))] if found else [0] * len(_REGISTER_AMOUNTS)
     return Markup("".join(rows)), Markup(_money_cells(totals))
 
 
