@@ -20,6 +20,7 @@ from medoffice.patient_merge import merge_patients
 from medoffice.testing import connected, login
 
 from medoffice_marketing import recall
+from medoffice_marketing.jobs import recount_kept_figures
 from medoffice_marketing.listfigures import recount_lists
 from medoffice_marketing.models import MARKETING_MODELS, LastVisit, RecallEntry, RecallRule, Visit
 from medoffice_marketing.revenue import take_billing_event
@@ -286,3 +287,16 @@ def test_a_long_kept_list_page_shows_the_same_patients_in_the_same_order(mk_app,
     assert (names(url), names(url + "?desc=1"), names(url + "?sort=due_on"), names(url + "?q=Mil")) == short
     assert short[0] == ["Abbot", "Baker", "Miller", "Young", "Zane"] and short[1] == short[0][::-1]
     assert short[3] == ["Miller"]
+
+
+def test_the_morning_recount_takes_up_what_a_merge_moved(mk_app):
+    with connected(mk_app):
+        rule = _rule()
+        survivor, duplicate = new_patient(last_name="Stays"), new_patient(last_name="Twin")
+        recall.add_visit(duplicate, D(2025, 6, 1), "Annual physical")
+        kept = recall.create_list(rule, AS_OF, "tester")
+        recall.add_visit(survivor, AS_OF + dt.timedelta(days=5), "Office visit")  # not on the list: not counted
+        assert recall.conversion([kept.id])[kept.id]["came_back"] == 0
+        merge_patients(survivor.id, duplicate.id, MARKETING_MODELS)  # the entry is now the survivor's, who came
+        assert "1 recall list recounted" in recount_kept_figures()
+        assert recall.conversion([kept.id])[kept.id]["came_back"] == 1

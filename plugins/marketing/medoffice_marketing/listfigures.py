@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import peewee as pw
+from medoffice.db import transaction
 
 from .models import RecallEntry, RecallList, Visit
 
@@ -58,27 +59,29 @@ def figures(recall_list: RecallList) -> dict | None:
 def recount_lists(list_ids: list[int] | None = None) -> int:
     """Count these lists' figures afresh (every list's when None), whether each patient came back
     included; the number of lists counted."""
-    mine = RecallEntry.recall_list.in_(list_ids) if list_ids is not None else pw.SQL("1 = 1")
-    as_of = RecallList.select(RecallList.as_of).where(RecallList.id == RecallEntry.recall_list)
-    came_back = pw.fn.EXISTS(Visit.select(pw.SQL("1")).where(
-        (Visit.patient == RecallEntry.patient) & (Visit.visit_on >= as_of)))
-    RecallEntry.update(came_back=came_back).where(mine).execute()
+    def only(query, column):
+        return query if list_ids is None else query.where(column.in_(list_ids))
 
     def count(condition):
         return pw.fn.SUM(pw.Case(None, [(condition, 1)], 0))
 
-    counted = {row["list_id"]: row for row in RecallEntry.select(
+    as_of = RecallList.select(RecallList.as_of).where(RecallList.id == RecallEntry.recall_list)
+    came_back = pw.fn.EXISTS(Visit.select(pw.SQL("1")).where(
+        (Visit.patient == RecallEntry.patient) & (Visit.visit_on >= as_of)))
+    entries = RecallEntry.select(
         RecallEntry.recall_list.alias("list_id"), pw.fn.COUNT(RecallEntry.id).alias("patients"),
         count(RecallEntry.contact.in_(CONTACTED)).alias("contacted"),
         count(RecallEntry.contact == "refused").alias("refused"),
         *[count(RecallEntry.outcome == o).alias(o) for o in OUTCOMES],
         count(RecallEntry.came_back == True).alias("came_back"),  # noqa: E712
         count((RecallEntry.outcome == "booked") | (RecallEntry.came_back == True)).alias("converted"))  # noqa: E712
-        .where(mine).group_by(RecallEntry.recall_list).dicts()}
-    lists = [lst.id for lst in RecallList.select(RecallList.id).where(
-        RecallList.id.in_(list_ids) if list_ids is not None else pw.SQL("1 = 1"))]
-    for list_id in lists:
-        row = counted.get(list_id, {})
-        RecallList.update({getattr(RecallList, k): int(row.get(k) or 0) for k in FIGURES}).where(
-            RecallList.id == list_id).execute()
+    with transaction():
+        only(RecallEntry.update(came_back=came_back), RecallEntry.recall_list).execute()
+        counted = {row["list_id"]: row for row in
+                   only(entries, RecallEntry.recall_list).group_by(RecallEntry.recall_list).dicts()}
+        lists = [row[0] for row in only(RecallList.select(RecallList.id), RecallList.id).tuples()]
+        for list_id in lists:
+            row = counted.get(list_id, {})
+            RecallList.update({getattr(RecallList, k): int(row.get(k) or 0) for k in FIGURES}).where(
+                RecallList.id == list_id).execute()
     return len(lists)

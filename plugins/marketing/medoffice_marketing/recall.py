@@ -103,7 +103,7 @@ def _due_select(visit_type, oldest, newest, walk: bool = False):
         & ((later.last_visit_on > last) | ((later.last_visit_on == last) & (later.id > LastVisit.id))))
     query = _DueSelect(Patient, (Patient.id, Patient.first_name, Patient.last_name, Patient.account_number,
                                  Patient.preferred_contact, last.alias("last_visit_on")))
-    if walk:
+    if walk:  # counted walking too: the window's rows lead to their patients one by one, slower still
         query = query.join(LastVisit, pw.JOIN.CROSS).where(LastVisit.patient == Patient.id)
     else:
         query = query.join(LastVisit, on=(LastVisit.patient == Patient.id))

@@ -14,7 +14,7 @@ from medoffice.settings import today
 from medoffice.web.forms import form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
-from peewee import JOIN
+from peewee import JOIN, ModelSelect
 
 from .. import recall
 from ..models import RecallEntry, RecallList, RecallRule
@@ -115,18 +115,47 @@ def _list(list_id: int) -> RecallList:
     return next(iter(prepared.run(_LIST, "marketing.recall_list", id=list_id)), None) or abort(404)
 
 
+class _WalkSelect(ModelSelect):
+    """A query that walks the patients in order (a CROSS JOIN fixing SQLite's join order) to fetch a page,
+    and is counted without the walk: unordered, as a list counts its rows, ``counted`` (the same query with
+    a plain join, given by :meth:`counted_as`) returns the same rows and SQLite may start from the side
+    that stops sooner, instead of walking the patients until it has counted enough."""
+
+    counted = None
+
+    def counted_as(self, plain: ModelSelect) -> _WalkSelect:
+        """This query, counted as ``plain``."""
+        query = self.clone()
+        query.counted = plain
+        return query
+
+    def where(self, *expressions):
+        """Narrow the walk and its count alike."""
+        query = super().where(*expressions)
+        if query.counted is not None:
+            query.counted = query.counted.where(*expressions)
+        return query
+
+    def order_by(self, *values):
+        """Ordered: the walk; unordered (to count): the plain join."""
+        if values or self.counted is None:
+            return super().order_by(*values)
+        return self.counted.order_by()
+
+
 @cache
 def _entries_query(walk: bool):
     """A kept list's entries with their patient's name; ``walk``: SQLite walks the patients by name and looks
     each one up on the list (CROSS JOIN fixes the order), which stops after a page, instead of sorting the
-    whole list."""
-    entries = Patient.select(RecallEntry.id, RecallEntry.patient, RecallEntry.due_on, RecallEntry.contact,
-                             RecallEntry.contact_note, RecallEntry.outcome, Patient.first_name, Patient.last_name)
-    if walk:
-        entries = entries.join(RecallEntry, JOIN.CROSS).where(RecallEntry.patient == Patient.id)
-    else:
-        entries = entries.join(RecallEntry, on=(RecallEntry.patient == Patient.id))
-    return entries.where(RecallEntry.recall_list == slot("list")).objects(RecallEntry)
+    whole list (counted without the walk)."""
+    entries = _WalkSelect(Patient, (RecallEntry.id, RecallEntry.patient, RecallEntry.due_on, RecallEntry.contact,
+                                    RecallEntry.contact_note, RecallEntry.outcome, Patient.first_name, Patient.last_name))
+    mine = RecallEntry.recall_list == slot("list")
+    plain = entries.join(RecallEntry, on=(RecallEntry.patient == Patient.id)).where(mine).objects(RecallEntry)
+    if not walk:
+        return plain
+    return (entries.join(RecallEntry, JOIN.CROSS).where((RecallEntry.patient == Patient.id) & mine)
+            .objects(RecallEntry).counted_as(plain))
 
 
 @bp.route("/recall/lists/<int:list_id>")
@@ -136,7 +165,9 @@ def recall_list(list_id: int):
     kept = _list(list_id)
     outcome_link = url_template("marketing.recall_outcome", "entry_id")
     patient_link = url_template("core.patient", "patient_id")
-    walk = is_sqlite() and kept.patients >= recall.DENSE_LIST and request.args.get("sort", "name") == "name"
+    # Walking the patients pays for a long list in name order; a search (no index serves LIKE) walks them all.
+    walk = (is_sqlite() and kept.patients >= recall.DENSE_LIST and request.args.get("sort", "name") == "name"
+            and not (request.args.get("q") or "").strip())
     table = paginate(
         _entries_query(walk), id="entries-table", per_page=50, key=("marketing.recall_entries", walk),
         values={"list": kept.id},
