@@ -15,7 +15,7 @@ from medoffice import settings
 from medoffice.db import utcnow
 from medoffice.models import Patient
 
-from medoffice_billing import claims, encounters
+from medoffice_billing import claims, denials, encounters
 from medoffice_billing.models import Claim, ClaimLine, Coverage, LineTransaction
 
 _accounts = itertools.count(100)
@@ -77,6 +77,7 @@ def adjudicate(claim: Claim, paid: int, contractual: int, patient: int, day: dt.
                   "carc": carc_patient}]
     LineTransaction.insert_many(rows).execute()
     Claim.update(status=status).where(Claim.id == claim.id).execute()
+    denials.refresh_claims([claim.id])  # as posting keeps the denial worklist
 
 
 def deny_line(claim: Claim, line_number: int, carc: str, day: dt.date) -> None:
@@ -86,6 +87,7 @@ def deny_line(claim: Claim, line_number: int, carc: str, day: dt.date) -> None:
                            service_line=line.service_line_id, claim=claim.id, payer=claim.payer_id,
                            amount_cents=-line.charge_cents, group_code="CO", carc=carc, source="era",
                            reference=f"DEN{claim.id}", effective_date=day)
+    denials.refresh_claims([claim.id])
 
 
 def subscriber(name: str = "books") -> types.ModuleType:

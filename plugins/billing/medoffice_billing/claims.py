@@ -501,7 +501,9 @@ def record_outcomes(moves: list[tuple[int, str, str, str | None, dict]]) -> list
             values = ValuesList(chunk, alias="moved")
             Claim.update(status=values.c.column2, payer_claim_number=values.c.column3, status_changed_at=now,
                          updated_at=now).from_(values).where(Claim.id == values.c.column1).execute()
-        denials.refresh_claims(claim_id for claim_id, _status, _number in moved)
+        # A claim's place on the denial worklist follows its state only into or out of "denied" (the 835 posting
+        # that moves claims refreshes every claim it answered anyway).
+        denials.refresh_claims(move[0] for move in applied if "denied" in (move[3], move[4]))
     return results
 
 

@@ -75,9 +75,12 @@ KEPT_COLUMNS = (DL.claim, DL.entry_id, DL.carc, DL.denied_at)
 def _worklist_rows(claims):
     """The worklist's rows of the claims selected by ``claims`` (a query of claim ids), as ``billing_denial_line``
     rows: each denied line, or the claim alone when it has none."""
+    # Each claim's own state and queue entries, not ``on_worklist``'s id list: that lists every claim on the
+    # worklist, and posting refreshes a few hundred claims at a time.
+    waiting = _open_entries().where(RemitClaim.claim == Claim.id)
     return (Claim.select(Claim.id, LT.id, fn.COALESCE(LT.carc, ""), DENIED_AT)
             .join(LT, JOIN.LEFT_OUTER, on=((LT.claim == Claim.id) & denied_line()))
-            .where(on_worklist() & Claim.id.in_(claims)))
+            .where(Claim.id.in_(claims) & ((Claim.status == "denied") | fn.EXISTS(waiting))))
 
 
 def _replace(claims, stale) -> None:
