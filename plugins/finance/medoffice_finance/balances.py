@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from medoffice import prepared
 from peewee import fn
 
 from .models import DEBIT_NORMAL, Account, JournalEntry, JournalLine
@@ -61,10 +62,23 @@ def account_balances(*, start: dt.date | None = None, end: dt.date | None = None
                            int(r["credit_cents"])) for r in query.dicts()]
 
 
-def journal_totals() -> tuple[int, int]:
-    """All posted debits and all posted credits (equal in books that balance)."""
-    row = (JournalLine.select(fn.COALESCE(fn.SUM(JournalLine.debit_cents), 0),
+_TOTALS = (JournalLine.select(fn.COALESCE(fn.SUM(JournalLine.debit_cents), 0),
                               fn.COALESCE(fn.SUM(JournalLine.credit_cents), 0))
            .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
-           .where(JournalEntry.status == "posted").tuples().get())
-    return int(row[0]), int(row[1])
+           .where(JournalEntry.status == "posted").tuples())
+
+
+def journal_totals() -> tuple[int, int]:
+    """All posted debits and all posted credits (equal in books that balance)."""
+    debits, credits = next(iter(prepared.run(_TOTALS, "finance.journal_totals")))
+    return int(debits), int(credits)
+
+
+_NET_BY_ACCOUNT = (JournalLine.select(JournalLine.account, fn.SUM(JournalLine.debit_cents - JournalLine.credit_cents))
+                   .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
+                   .where(JournalEntry.status == "posted").group_by(JournalLine.account).tuples())
+
+
+def posted_balances() -> dict[int, int]:
+    """Every account's posted debits less credits, by account id (accounts without postings left out)."""
+    return {account: int(net) for account, net in prepared.run(_NET_BY_ACCOUNT, "finance.net_by_account").cursor}

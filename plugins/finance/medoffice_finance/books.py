@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from medoffice import audit
+from medoffice import audit, prepared
 from medoffice.db import transaction, utcnow
+from peewee import SQL
 
 from .models import Books, JournalEntry
 
@@ -16,9 +17,15 @@ class BooksError(ValueError):
     """A change to the books' setup that is refused, with the reason."""
 
 
+_BOOKS = Books.select().order_by(Books.id).limit(1)
+_POSTED = JournalEntry.select(SQL("1")).where(JournalEntry.status == "posted").limit(1)
+
+
 def books() -> Books:
     """The setup row (the seed migration writes it)."""
-    return Books.select().order_by(Books.id).get()
+    for row in prepared.run(_BOOKS, "finance.books"):
+        return row
+    raise Books.DoesNotExist("The books' setup row is missing: the finance migrations have not run.")
 
 
 def basis() -> str:
@@ -28,7 +35,7 @@ def basis() -> str:
 
 def anything_posted() -> bool:
     """True once any entry is posted (the basis is then fixed)."""
-    return JournalEntry.select().where(JournalEntry.status == "posted").exists()
+    return prepared.scalar(_POSTED, "finance.anything_posted") is not None
 
 
 def set_up(new_basis: str, opened_on: dt.date | None) -> Books:

@@ -15,9 +15,10 @@ import datetime as dt
 from collections import defaultdict
 
 import peewee as pw
-from medoffice import audit
+from medoffice import audit, prepared
 from medoffice.db import is_sqlite, transaction
 from medoffice.money import format_cents
+from medoffice.prepared import slot
 from peewee import fn
 
 from .books import basis
@@ -78,11 +79,14 @@ def committed(year: int, location_id: int | None = None, account_ids=None) -> di
     return dict(out)
 
 
+_AMOUNTS = (BudgetAmount.select(BudgetAmount.account, BudgetAmount.month, BudgetAmount.amount_cents)
+            .where(BudgetAmount.budget == slot("budget")).tuples())
+
+
 def amounts(budget_id: int) -> dict[tuple[int, int], int]:
     """A budget's cells: {(account, month): cents}."""
-    return {(a, m): c for a, m, c in BudgetAmount.select(BudgetAmount.account, BudgetAmount.month,
-                                                         BudgetAmount.amount_cents)
-            .where(BudgetAmount.budget == budget_id).tuples()}
+    rows = prepared.run(_AMOUNTS, "finance.budget_amounts", budget=budget_id).cursor  # integers: read raw
+    return {(a, m): c for a, m, c in rows}
 
 
 def create_budget(year: int, name: str, *, location_id: int | None = None, method: str = "blank", percent: int = 0,

@@ -19,15 +19,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import url_for
-from medoffice import audit
+from medoffice import audit, prepared
 from medoffice.db import transaction, utcnow
 from medoffice.events import EventType, publish
+from medoffice.prepared import slot
 from medoffice.settings import today
 from peewee import JOIN, SQL, fn
 
 from .actor import acting_user
 from .deposits import PAYMENT, SOURCES
 from .models import BankLine, BankMatch, BookedEvent, DayClose, Deposit, DepositItem
+from .slots import id_slots
 
 _CLOSED = {"day": "date", "closed_at": "timestamp", "desk_cents": "cents", "deposited_cents": "cents"}
 _CLOSED_TEXT = ("Finance closed a day: the desk's payments dated that day were counted and deposited (differences "
@@ -65,17 +67,20 @@ def _source_of(method: str) -> str:
 
 
 def _of_office(office: int):
-    """The condition on booked payments that they are the office's (every payment for the whole practice)."""
-    return (BookedEvent.location_id == office) if office else SQL("TRUE")
+    """The condition on booked payments that they are the office's (every payment for the whole practice), the
+    office a slot: queries using it are keyed by ``bool(office)``."""
+    return (BookedEvent.location_id == slot("office")) if office else SQL("TRUE")
 
 
 def taken(day: dt.date, office: int = WHOLE_PRACTICE) -> list[dict]:
     """Billing's payments dated ``day`` (taken at ``office``) as booked: by party and method, the amount and how
     many."""
-    rows = (BookedEvent.select(BookedEvent.party, BookedEvent.method, fn.SUM(BookedEvent.amount_cents).alias("cents"),
-                               fn.COUNT(BookedEvent.id).alias("count"))
-            .where((BookedEvent.event_name == PAYMENT) & (BookedEvent.effective_date == day) & _of_office(office))
-            .group_by(BookedEvent.party, BookedEvent.method).order_by(BookedEvent.party, BookedEvent.method).dicts())
+    query = (BookedEvent.select(BookedEvent.party, BookedEvent.method, fn.SUM(BookedEvent.amount_cents).alias("cents"),
+                                fn.COUNT(BookedEvent.id).alias("count"))
+             .where((BookedEvent.event_name == PAYMENT) & (BookedEvent.effective_date == slot("day"))
+                    & _of_office(office))
+             .group_by(BookedEvent.party, BookedEvent.method).order_by(BookedEvent.party, BookedEvent.method).dicts())
+    rows = prepared.run(query, ("finance.day_taken", bool(office)), day=day, office=office)
     return [{**r, "cents": int(r["cents"]), "source": _source_of(r["method"])} for r in rows]
 
 
@@ -83,16 +88,19 @@ def deposits_of(day: dt.date, office: int = WHOLE_PRACTICE) -> list[dict]:
     """The deposits holding payments of ``day`` (taken at ``office``; voided deposits left out): each with that
     part of it, its total, and the bank lines it is matched to."""
     part = fn.SUM(DepositItem.amount_cents)
-    rows = list(Deposit.select(Deposit, part.alias("part"))
-                .join(DepositItem).join(BookedEvent)
-                .where((BookedEvent.effective_date == day) & Deposit.voided_at.is_null() & _of_office(office))
-                .group_by(Deposit.id).order_by(Deposit.deposit_date, Deposit.id))
+    query = (Deposit.select(Deposit, part.alias("part"))
+             .join(DepositItem).join(BookedEvent)
+             .where((BookedEvent.effective_date == slot("day")) & Deposit.voided_at.is_null() & _of_office(office))
+             .group_by(Deposit.id).order_by(Deposit.deposit_date, Deposit.id))
+    rows = list(prepared.run(query, ("finance.day_deposits", bool(office)), day=day, office=office))
     banked = {}
     if rows:
-        for match in (BankMatch.select(BankMatch.deposit, BankLine.id, BankLine.posted_date, BankLine.amount_cents,
-                                       BankLine.description, BankLine.statement)
-                      .join(BankLine, on=(BankMatch.bank_line == BankLine.id))
-                      .where(BankMatch.deposit.in_([d.id for d in rows])).dicts()):
+        slots, values = id_slots([d.id for d in rows])
+        matches = (BankMatch.select(BankMatch.deposit, BankLine.id, BankLine.posted_date, BankLine.amount_cents,
+                                    BankLine.description, BankLine.statement)
+                   .join(BankLine, on=(BankMatch.bank_line == BankLine.id))
+                   .where(BankMatch.deposit.in_(slots)).dicts())
+        for match in prepared.run(matches, ("finance.day_deposit_lines", len(rows)), **values):
             banked.setdefault(match["deposit"], []).append(match)
     return [{"deposit": d, "source": SOURCES[d.source].title, "part_cents": int(d.part), "lines": banked.get(d.id, [])}
             for d in rows]
@@ -100,13 +108,14 @@ def deposits_of(day: dt.date, office: int = WHOLE_PRACTICE) -> list[dict]:
 
 def waiting_of(day: dt.date, office: int = WHOLE_PRACTICE) -> list[dict]:
     """What of the day's payments (taken at ``office``) no deposit holds yet, by source (desk, EFT, card)."""
-    waiting_rows = (BookedEvent.select(BookedEvent.method, BookedEvent.party, BookedEvent.reference,
-                                       fn.SUM(BookedEvent.amount_cents).alias("cents"),
-                                       fn.COUNT(BookedEvent.id).alias("count"))
-                    .join(DepositItem, JOIN.LEFT_OUTER, on=(DepositItem.booked_event == BookedEvent.id))
-                    .where((BookedEvent.event_name == PAYMENT) & (BookedEvent.effective_date == day)
-                           & DepositItem.id.is_null() & BookedEvent.entry.is_null(False) & _of_office(office))
-                    .group_by(BookedEvent.method, BookedEvent.party, BookedEvent.reference).dicts())
+    query = (BookedEvent.select(BookedEvent.method, BookedEvent.party, BookedEvent.reference,
+                                fn.SUM(BookedEvent.amount_cents).alias("cents"),
+                                fn.COUNT(BookedEvent.id).alias("count"))
+             .join(DepositItem, JOIN.LEFT_OUTER, on=(DepositItem.booked_event == BookedEvent.id))
+             .where((BookedEvent.event_name == PAYMENT) & (BookedEvent.effective_date == slot("day"))
+                    & DepositItem.id.is_null() & BookedEvent.entry.is_null(False) & _of_office(office))
+             .group_by(BookedEvent.method, BookedEvent.party, BookedEvent.reference).dicts())
+    waiting_rows = prepared.run(query, ("finance.day_waiting", bool(office)), day=day, office=office)
     out: dict[tuple, dict] = {}
     for r in waiting_rows:
         source = _source_of(r["method"])
@@ -118,20 +127,26 @@ def waiting_of(day: dt.date, office: int = WHOLE_PRACTICE) -> list[dict]:
     return [row for row in out.values() if row["cents"] or row["count"]]
 
 
+_MATCHED = fn.COALESCE(fn.SUM(BankMatch.amount_cents), 0)
+_BANK_LINES = (BankLine.select(BankLine.id, BankLine.statement, BankLine.amount_cents, BankLine.description,
+                               _MATCHED.alias("matched"))
+               .join(BankMatch, JOIN.LEFT_OUTER, on=(BankMatch.bank_line == BankLine.id))
+               .where(BankLine.posted_date == slot("day"))
+               .group_by(BankLine.id, BankLine.statement, BankLine.amount_cents, BankLine.description)
+               .order_by(BankLine.id).dicts())
+
+
 def bank_lines_of(day: dt.date) -> list[dict]:
     """The bank lines posted on ``day`` with the cents matched of each."""
-    matched = fn.COALESCE(fn.SUM(BankMatch.amount_cents), 0)
-    return list(BankLine.select(BankLine.id, BankLine.statement, BankLine.amount_cents, BankLine.description,
-                                matched.alias("matched"))
-                .join(BankMatch, JOIN.LEFT_OUTER, on=(BankMatch.bank_line == BankLine.id))
-                .where(BankLine.posted_date == day)
-                .group_by(BankLine.id, BankLine.statement, BankLine.amount_cents, BankLine.description)
-                .order_by(BankLine.id).dicts())
+    return list(prepared.run(_BANK_LINES, "finance.day_bank_lines", day=day))
+
+
+_CLOSES = DayClose.select().where(DayClose.day == slot("day"))
 
 
 def closes_of(day: dt.date) -> dict[int, DayClose]:
     """The closes recorded for ``day``, by office (0: the whole practice)."""
-    return {c.location_id: c for c in DayClose.select().where(DayClose.day == day)}
+    return {c.location_id: c for c in prepared.run(_CLOSES, "finance.day_closes", day=day)}
 
 
 def day_view(day: dt.date, office: int = WHOLE_PRACTICE) -> dict:

@@ -118,12 +118,15 @@ def undeposited(ids: list[int] | None = None, source: str = "desk") -> list[Unde
     amount = fn.SUM(JournalLine.debit_cents - JournalLine.credit_cents)
     keys = (BookedEvent.id, BookedEvent.effective_date, BookedEvent.method, BookedEvent.reference,
             BookedEvent.party, BookedEvent.payer_id, BookedEvent.event_name)
-    query = (_waiting(source, *keys, amount.alias("amount")).group_by(*keys)
-             .order_by(BookedEvent.effective_date, BookedEvent.id))
-    if ids is not None:
-        query = query.where(BookedEvent.id.in_(ids))
+    account = source_account(source).id
+    query = (_waiting(source, *keys, amount.alias("amount"), account=slot("account")).group_by(*keys)
+             .order_by(BookedEvent.effective_date, BookedEvent.id).dicts())
+    if ids is None:  # the deposits page and the new slip's: compiled once per source
+        rows = prepared.run(query, ("finance.undeposited", source), account=account)
+    else:
+        rows = prepared.run(query.where(BookedEvent.id.in_(ids)), None, account=account)
     return [Undeposited(r["id"], r["effective_date"], r["method"], r["reference"], r["party"], int(r["amount"]),
-                        r["payer_id"], r["event_name"]) for r in query.dicts()]
+                        r["payer_id"], r["event_name"]) for r in rows]
 
 
 def expected_efts(items: list[Undeposited] | None = None) -> list[ExpectedEft]:

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from medoffice import prepared
 from medoffice.db import is_sqlite, transaction
 from medoffice.events.models import EventRecord
 from medoffice.money import format_cents
+from medoffice.prepared import slot
 from peewee import JOIN, SQL, fn
 
-from .balances import account_balances, journal_totals
+from .balances import journal_totals
 from .books import basis
-from .models import Account, BookedEvent, JournalEntry, JournalLine, LogTally
+from .models import DEBIT_NORMAL, Account, BookedEvent, JournalEntry, JournalLine, LogTally
 from .rules import BOOKED_EVENTS
 from .spend import SPEND_EVENT
 
@@ -62,21 +64,24 @@ def _amount():
     return SQL("CAST((payload::jsonb ->> 'amount_cents') AS BIGINT)")
 
 
+_TALLY = LogTally.select()
+
+
 def log_totals(whole_log: bool = False) -> LogTotals:
     """The log's counts and sums of the events finance handles (committed events only): the kept tally plus
     what was committed after it, read in one statement by the position index (``whole_log``: the whole log)."""
-    kept = [] if whole_log else list(LogTally.select())
+    kept = [] if whole_log else list(prepared.run(_TALLY, "finance.log_tally"))
     if {row.name for row in kept} != set(HANDLED_EVENTS):
         kept = []  # kept before finance handled another event: count the whole log once more
     through = min((row.through_position for row in kept), default=0)
     events = {row.name: int(row.events) for row in kept}
     sums = {row.name: int(row.amount_cents) for row in kept}
     last = through
-    for name, count, total, highest in (
-            EventRecord.select(EventRecord.name, fn.COUNT(EventRecord.id), fn.COALESCE(fn.SUM(_amount()), 0),
-                               fn.MAX(EventRecord.position))
-            .where(EventRecord.name.in_(list(HANDLED_EVENTS)) & (EventRecord.position > through))
-            .group_by(EventRecord.name).tuples()):
+    since = (EventRecord.select(EventRecord.name, fn.COUNT(EventRecord.id), fn.COALESCE(fn.SUM(_amount()), 0),
+                                fn.MAX(EventRecord.position))
+             .where(EventRecord.name.in_(list(HANDLED_EVENTS)) & (EventRecord.position > slot("through")))
+             .group_by(EventRecord.name).tuples())
+    for name, count, total, highest in prepared.run(since, "finance.log_since", through=through):
         events[name] = events.get(name, 0) + int(count)
         sums[name] = sums.get(name, 0) + int(total)
         last = max(last, int(highest))
@@ -95,8 +100,9 @@ def keep_tally() -> LogTotals:
     return totals
 
 
-def _role_ids(roles) -> list[int]:
-    return [a.id for a in Account.select(Account.id).where(Account.role.in_(list(roles)))]
+def _role_accounts(roles):
+    """The ids of the accounts with these roles, as a subquery."""
+    return Account.select(Account.id).where(Account.role.in_(list(roles)))
 
 
 def check_balanced() -> Invariant:
@@ -112,7 +118,7 @@ def check_balanced() -> Invariant:
 def check_unbooked(totals: LogTotals) -> Invariant:
     """Every event of the log that finance books (billing's, payroll's, marketing's spend) has been booked."""
     logged = sum(totals.events.values())
-    booked = BookedEvent.select().count()
+    booked = booked_count()
     title = "Every event finance books is booked"
     if logged == booked:
         return Invariant("finance.unbooked", title, "ok", f"{booked:,} events booked, none waiting.")
@@ -120,18 +126,40 @@ def check_unbooked(totals: LogTotals) -> Invariant:
                      f"{logged - booked:,} of {logged:,} events are not booked: see Admin, Events.")
 
 
+_REVERSED = JournalEntry.alias()
+_MONEY_HELD = (JournalLine.select(fn.COALESCE(fn.SUM(JournalLine.debit_cents - JournalLine.credit_cents), 0))
+               .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
+               .join(_REVERSED, on=(JournalEntry.reverses == _REVERSED.id), join_type=JOIN.LEFT_OUTER)
+               .where((JournalEntry.status == "posted") & JournalLine.account.in_(_role_accounts(MONEY_ROLES))
+                      & (JournalEntry.kind != "deposit")
+                      & (_REVERSED.kind.is_null() | (_REVERSED.kind != "deposit"))))
+
+
 def money_held() -> int:
     """Net debits on the money-in-transit accounts from every entry except deposits out of them (and their
     reversals): what billing's money came to in the books, wherever it has gone since."""
-    reversed_entry = JournalEntry.alias()
-    net = fn.COALESCE(fn.SUM(JournalLine.debit_cents - JournalLine.credit_cents), 0)
-    query = (JournalLine.select(net)
-             .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
-             .join(reversed_entry, on=(JournalEntry.reverses == reversed_entry.id), join_type=JOIN.LEFT_OUTER)
-             .where((JournalEntry.status == "posted") & JournalLine.account.in_(_role_ids(MONEY_ROLES))
-                    & (JournalEntry.kind != "deposit")
-                    & (reversed_entry.kind.is_null() | (reversed_entry.kind != "deposit"))))
-    return int(query.scalar())
+    return int(prepared.scalar(_MONEY_HELD, "finance.money_held"))
+
+
+_RECEIVABLES = (JournalLine.select(Account.type, fn.SUM(JournalLine.debit_cents - JournalLine.credit_cents))
+                .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
+                .switch(JournalLine).join(Account, on=(JournalLine.account == Account.id))
+                .where((JournalEntry.status == "posted") & Account.role.in_(list(RECEIVABLE_ROLES)))
+                .group_by(Account.type).tuples())
+
+
+def receivables_held() -> int:
+    """The receivable accounts' posted balances on their normal side, summed."""
+    return sum(int(net) if kind in DEBIT_NORMAL else -int(net)
+               for kind, net in prepared.run(_RECEIVABLES, "finance.receivables_held"))
+
+
+_BOOKED = BookedEvent.select(fn.COUNT(BookedEvent.id))
+
+
+def booked_count() -> int:
+    """How many events finance has handled (booked or deliberately not)."""
+    return int(prepared.scalar(_BOOKED, "finance.booked_count"))
 
 
 def check_money(sums: dict[str, int]) -> Invariant:
@@ -158,7 +186,7 @@ def check_receivables(sums: dict[str, int]) -> Invariant:
     billing_ar = (sums.get("billing.charge_posted", 0) + sums.get("billing.charge_voided", 0)
                   + sums.get("billing.adjustment_posted", 0) - sums.get("billing.payment_posted", 0)
                   + sums.get("billing.refund_posted", 0))
-    books_ar = sum(row.balance_cents for row in account_balances(account_ids=_role_ids(RECEIVABLE_ROLES)))
+    books_ar = receivables_held()
     if billing_ar == books_ar:
         return Invariant("finance.receivables", title, "ok", f"Both are {format_cents(books_ar)}.")
     return Invariant("finance.receivables", title, "fail",

@@ -71,7 +71,7 @@ class JournalEntry(BaseModel):
 
     class Meta:
         table_name = "finance_journal_entry"
-        indexes = ((("status", "entry_date"), False),)
+        indexes = ((("status", "entry_date"), False), (("status", "id"), False))
 
 
 class JournalLine(BaseModel):

@@ -10,9 +10,9 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..balances import account_balances
+from ..balances import posted_balances
 from ..chart import ChartError, delete_account, is_used, save_account
-from ..models import ACCOUNT_TYPES, Account
+from ..models import ACCOUNT_TYPES, DEBIT_NORMAL, Account
 from . import bp
 
 
@@ -34,7 +34,8 @@ def accounts():
     """The chart: number, name, type, status and each account's balance."""
     edit = url_template("finance.account_edit", "account_id") if can("finance.accounts.edit") else None
     table = paginate(
-        Account.select(), id="accounts-table", per_page=100,
+        Account.select(Account.id, Account.number, Account.name, Account.type, Account.active), id="accounts-table",
+        per_page=100, key="finance.accounts",
         columns=[
             TableColumn("number", "Number", sort=Account.number, link=(lambda a: edit(a.id)) if edit else None),
             TableColumn("name", "Name", sort=Account.name),
@@ -45,9 +46,10 @@ def accounts():
         search=lambda text: (Account.number ** f"{text}%") | (Account.name ** f"%{text}%"),
         default_sort="number", endpoint="finance.accounts", noun="account", noun_plural="accounts",
         search_placeholder="Number or name", empty_message="No accounts yet. Add one.")
-    balances = {b.account_id: b.balance_cents for b in account_balances(account_ids=[a.id for a in table.rows])}
+    balances = posted_balances()
     for account in table.rows:
-        account.balance_cents = balances.get(account.id, 0)
+        net = balances.get(account.id, 0)
+        account.balance_cents = net if account.type in DEBIT_NORMAL else -net
     return render_page("finance/accounts.html", title="Chart of accounts", table=table,
                        breadcrumbs=[("Chart of accounts", None)])
 

@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from medoffice import audit
+from medoffice import audit, prepared
 from medoffice.auth import can, requires
 from medoffice.money import parse_cents
 from medoffice.web.forms import choices
@@ -68,18 +68,25 @@ class BookForm(FlaskForm):
     memo = StringField("Memo", validators=[Optional(), Length(max=200)])
 
 
+_BANK_ACCOUNTS = bank_accounts().select(Account.id, Account.number, Account.name).tuples()
+_ACTIVE_ACCOUNTS = Account.select(Account.id, Account.number, Account.name).where(Account.active).order_by(
+    Account.number).tuples()
+
+
 def _bank_choices():
-    return choices([(str(a.id), a.label) for a in bank_accounts()])
+    rows = prepared.run(_BANK_ACCOUNTS, "finance.bank_account_choices").cursor
+    return choices([(str(id_), f"{number} {name}") for id_, number, name in rows])
 
 
 def _account_choices():
-    return choices([(str(a.id), a.label) for a in Account.select().where(Account.active).order_by(Account.number)])
+    rows = prepared.run(_ACTIVE_ACCOUNTS, "finance.active_account_choices").cursor
+    return choices([(str(id_), f"{number} {name}") for id_, number, name in rows])
 
 
 def _statements_table():
     link = url_template("finance.statement", "bank_statement_id")
     return paginate(
-        BankStatement.select(BankStatement, Account).join(Account), id="statements-table",
+        BankStatement.select(BankStatement, Account).join(Account), id="statements-table", key="finance.statements",
         columns=[TableColumn("id", "Statement", sort=BankStatement.id, numeric=True, link=lambda s: link(s.id)),
                  TableColumn("account", "Account", value=lambda s: s.account.label),
                  TableColumn("start", "From", sort=BankStatement.start_date, value=lambda s: s.start_date, kind="date"),
@@ -306,8 +313,11 @@ def bank_csv_columns():
         (422 if form.errors else 200)
 
 
+_BANK_RULES = BankRule.select(BankRule, Account).join(Account).order_by(BankRule.id)
+
+
 def _rules_page(form: RuleForm, status: int = 200):
-    rules = list(BankRule.select(BankRule, Account).join(Account).order_by(BankRule.id))
+    rules = list(prepared.run(_BANK_RULES, "finance.bank_rules"))
     return render_page("finance/bank_rules.html", title="Bank rules", form=form, rules=rules,
                        breadcrumbs=[("Bank", url_for("finance.bank")), ("Bank rules", None)]), status
 

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 from flask_wtf import FlaskForm
+from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.limits import DateInRange
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
+from peewee import fn
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
 from ..books import BASES, BooksError, anything_posted, books, set_up
-from ..invariants import run_all
-from ..models import BookedEvent, JournalEntry, Period
+from ..invariants import booked_count, run_all
+from ..models import Books, JournalEntry, Period
 from . import bp
 
 
@@ -23,13 +25,15 @@ class BooksForm(FlaskForm):
     opened_on = DateField("Books open on", validators=[Optional(), DateInRange()])
 
 
-def _page(form: BooksForm, status: int = 200):
-    setup = books()
+_POSTED_ENTRIES = JournalEntry.select(fn.COUNT(JournalEntry.id)).where(JournalEntry.status == "posted")
+_LATEST_CLOSED = Period.select().where(Period.status == "closed").order_by(Period.start_date.desc()).limit(1)
+
+
+def _page(form: BooksForm, setup: Books, status: int = 200):
     return render_page("finance/dashboard.html", title="Finance", checks=run_all(), books=setup, bases=BASES,
                        basis_fixed=anything_posted(), form=form if can("finance.accounts.edit") else None,
-                       entries=JournalEntry.select().where(JournalEntry.status == "posted").count(),
-                       booked=BookedEvent.select().count(),
-                       closed=Period.select().where(Period.status == "closed").order_by(Period.start_date.desc()).first(),
+                       entries=prepared.scalar(_POSTED_ENTRIES, "finance.posted_entries"), booked=booked_count(),
+                       closed=next(iter(prepared.run(_LATEST_CLOSED, "finance.latest_closed")), None),
                        breadcrumbs=[("Finance", None)]), status
 
 
@@ -37,7 +41,8 @@ def _page(form: BooksForm, status: int = 200):
 @requires("finance.view")
 def dashboard():
     """The overview."""
-    return _page(BooksForm(obj=books()))
+    setup = books()
+    return _page(BooksForm(obj=setup), setup)
 
 
 @bp.route("/setup", methods=["POST"])
@@ -53,7 +58,7 @@ def setup():
         else:
             notify("The books' setup is saved.")
             return redirect(url_for("finance.dashboard"), 303)
-    return _page(form, 422)
+    return _page(form, books(), 422)
 
 
 @bp.route("/widget")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, redirect, request, url_for
+from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.limits import EARLIEST_DATE, LATEST_DATE
 from medoffice.models import Location, User
@@ -27,9 +28,12 @@ def _day(text: str | None) -> dt.date:
     return day
 
 
+_OFFICES = Location.select(Location.id, Location.name).order_by(Location.name).tuples()
+
+
 def _offices() -> dict[int, str]:
     """The practice's offices by id, by name."""
-    return dict(Location.select(Location.id, Location.name).order_by(Location.name).tuples())
+    return dict(prepared.run(_OFFICES, "finance.offices"))
 
 
 def _office(text: str | None, offices: dict[int, str]) -> int:

@@ -50,7 +50,7 @@ def deposits():
         return redirect(url_for("finance.deposits", **{**request.args.to_dict(), "sort": "date", "desc": 1}))
     link = url_template("finance.deposit", "deposit_id")
     table = paginate(
-        Deposit.select(), id="deposits-table",
+        Deposit.select(), id="deposits-table", key="finance.deposits",
         columns=[TableColumn("id", "Slip", sort=Deposit.id, numeric=True, link=lambda d: link(d.id)),
                  TableColumn("date", "Date", sort=Deposit.deposit_date, value=lambda d: d.deposit_date, kind="date"),
                  TableColumn("memo", "Memo", sort=Deposit.memo),

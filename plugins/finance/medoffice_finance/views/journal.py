@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
 from flask_wtf import FlaskForm
+from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.limits import DateInRange
 from medoffice.models import Location, User
@@ -19,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..budget import BudgetError, enforce
 from ..journal import KINDS, OWNED_KINDS, JournalError, LineInput, post_entry, reverse_entry
 from ..models import Account, BudgetLine, JournalEntry, JournalLine
+from ..slots import id_slots
 from . import bp
 
 
@@ -92,6 +94,16 @@ def _lines(form: EntryForm) -> tuple[list[LineInput], list]:
     return lines, rows
 
 
+def _entry_totals(ids: list[int]) -> dict[int, int]:
+    """Each entry's total debits, for the given entries (one prepared query per number of entries)."""
+    if not ids:
+        return {}
+    slots, values = id_slots(ids)
+    query = (JournalLine.select(JournalLine.entry, fn.SUM(JournalLine.debit_cents))
+             .where(JournalLine.entry.in_(slots)).group_by(JournalLine.entry).tuples())
+    return dict(prepared.run(query, ("finance.entry_totals", len(ids)), **values).cursor)
+
+
 @bp.route("/journal")
 @requires("finance.view")
 def journal():
@@ -100,7 +112,7 @@ def journal():
         return redirect(url_for("finance.journal", **{**request.args.to_dict(), "sort": "id", "desc": 1}))
     link = url_template("finance.entry", "entry_id")
     table = paginate(
-        JournalEntry.select().where(JournalEntry.status == "posted"), id="journal-table",
+        JournalEntry.select().where(JournalEntry.status == "posted"), id="journal-table", key="finance.journal",
         columns=[
             TableColumn("id", "Entry", sort=JournalEntry.id, numeric=True, link=lambda e: link(e.id)),
             TableColumn("entry_date", "Date", sort=JournalEntry.entry_date, kind="date"),
@@ -111,9 +123,7 @@ def journal():
         search=lambda text: JournalEntry.memo ** f"%{text}%", default_sort="id",
         endpoint="finance.journal", noun="entry", noun_plural="entries", search_placeholder="Words in the memo",
         empty_message="No entries yet. Post one, or turn billing on: its payments are booked here.")
-    ids = [e.id for e in table.rows]
-    totals = dict(JournalLine.select(JournalLine.entry, fn.SUM(JournalLine.debit_cents))
-                  .where(JournalLine.entry.in_(ids)).group_by(JournalLine.entry).tuples()) if ids else {}
+    totals = _entry_totals([e.id for e in table.rows])
     for entry in table.rows:
         entry.total_cents = int(totals.get(entry.id, 0))
     return render_page("finance/journal.html", title="Journal", table=table, breadcrumbs=[("Journal", None)])

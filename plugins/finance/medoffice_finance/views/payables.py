@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
 from flask_wtf import FlaskForm
+from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.limits import DateInRange
 from medoffice.models import Location
@@ -25,17 +26,24 @@ from . import bp
 STATUSES = {"awaiting": "Awaiting approval", "approved": "Approved", "void": "Void"}
 
 
-def _accounts(types=("expense", "asset")):
-    return [("", "")] + [(str(a.id), a.label) for a in Account.select().where(
-        Account.active & Account.type.in_(list(types))).order_by(Account.number)]
+_ACCOUNTS = (Account.select(Account.id, Account.number, Account.name)
+             .where(Account.active & Account.type.in_(["expense", "asset"])).order_by(Account.number)
+             .tuples())
+_LOCATIONS = Location.select(Location.id, Location.name).where(Location.active).order_by(Location.name).tuples()
+_VENDORS = Vendor.select(Vendor.id, Vendor.name).where(Vendor.active).order_by(Vendor.name).tuples()
+
+
+def _accounts():
+    rows = prepared.run(_ACCOUNTS, "finance.payable_accounts").cursor
+    return [("", "")] + [(str(id_), f"{number} {name}") for id_, number, name in rows]
 
 
 def _locations():
-    return [("", "")] + [(str(loc.id), loc.name) for loc in Location.select().where(Location.active).order_by(Location.name)]
+    return [("", "")] + [(str(id_), name) for id_, name in prepared.run(_LOCATIONS, "finance.active_locations")]
 
 
 def _vendors():
-    return [("", "")] + [(str(v.id), v.name) for v in Vendor.select().where(Vendor.active).order_by(Vendor.name)]
+    return [("", "")] + [(str(id_), name) for id_, name in prepared.run(_VENDORS, "finance.active_vendors")]
 
 
 class VendorForm(FlaskForm):
@@ -56,7 +64,7 @@ def vendors():
     """The vendors."""
     link = url_template("finance.vendor", "vendor_id")
     table = paginate(
-        Vendor.select(), id="vendors-table",
+        Vendor.select(), id="vendors-table", key="finance.vendors",
         columns=[TableColumn("name", "Name", sort=Vendor.name, link=lambda v: link(v.id)),
                  TableColumn("is_1099", "1099", kind="boolean"), TableColumn("terms_days", "Terms", numeric=True),
                  TableColumn("active", "Active", kind="boolean")],
@@ -142,7 +150,7 @@ def bills():
     """Bills, by due date."""
     link = url_template("finance.bill", "bill_id")
     table = paginate(
-        Bill.select(Bill, Vendor).join(Vendor), id="bills-table",
+        Bill.select(Bill, Vendor).join(Vendor), id="bills-table", key="finance.bills",
         columns=[TableColumn("number", "Bill", sort=Bill.number, link=lambda b: link(b.id)),
                  TableColumn("vendor", "Vendor", sort=Vendor.name, value=lambda b: b.vendor.name),
                  TableColumn("bill_date", "Date", sort=Bill.bill_date, kind="date"),
@@ -333,8 +341,11 @@ def _recurring_form() -> RecurringForm:
     return form
 
 
+_RECURRING = RecurringBill.select(RecurringBill, Vendor).join(Vendor).order_by(Vendor.name)
+
+
 def _recurring_page(form: RecurringForm, status: int = 200):
-    rows = list(RecurringBill.select(RecurringBill, Vendor).join(Vendor).order_by(Vendor.name))
+    rows = list(prepared.run(_RECURRING, "finance.recurring_bills"))
     return render_page("finance/recurring.html", title="Recurring bills", form=form, rows=rows,
                        frequencies=FREQUENCIES,
                        breadcrumbs=[("Bills", url_for("finance.bills")), ("Recurring bills", None)]), status

@@ -5,7 +5,10 @@ import datetime as dt
 
 from flask import redirect, request, url_for
 from flask_wtf import FlaskForm
-from medoffice.auth import requires
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+from medoffice import prepared
+from medoffice.auth import can, requires
 from medoffice.models import User
 from medoffice.settings import today
 from medoffice.web.shell import notify, render_page
@@ -14,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..models import Period, PeriodEvent, YearClose
 from ..periods import PeriodError, close_month, reopen_month
+from ..slots import id_slots
 from ..yearend import close_year, reopen_year
 from . import bp
 
@@ -55,18 +59,64 @@ def _recent_months(day: dt.date) -> list[dt.date]:
     return months
 
 
+_STORED = Period.select().order_by(Period.start_date.desc()).limit(SHOWN_MONTHS * 3)
+_HISTORY = (PeriodEvent.select(PeriodEvent, Period).join(Period)
+            .order_by(PeriodEvent.at.desc(), PeriodEvent.id.desc()).limit(20))
+_YEARS_CLOSED = YearClose.select()
+
+
+def _user_names(ids: list[int]) -> dict[int, str]:
+    """Usernames of the given users (one prepared query per number of ids)."""
+    if not ids:
+        return {}
+    slots, values = id_slots(ids)
+    query = User.select(User.id, User.username).where(User.id.in_(slots))
+    return {u.id: u.username for u in prepared.run(query, ("finance.period_users", len(ids)), **values)}
+
+
+def _month_rows(periods: list[Period], closed_years: dict) -> list[Markup]:
+    """The months' rows: each month's status and its close (or reopen, with a reason) button as the user may.
+
+    Written here rather than in the template: two years and more of months, each with its form, made the
+    template's loop most of the page's time.
+    """
+    token, may_close, may_reopen = generate_csrf(), can("finance.periods.close"), can("finance.periods.reopen")
+    close_url, reopen_url = url_for("finance.period_close"), url_for("finance.period_reopen")
+    rows = []
+    for p in periods:
+        label, year, month = escape(p.label), int(p.year), int(p.month)
+        closed = p.status == "closed"
+        action = ""
+        if not closed and may_close:
+            action = (f'<form method="post" action="{close_url}"><input type="hidden" name="csrf_token" '
+                      f'value="{token}">\n'
+                      f'        <input type="hidden" name="year" value="{year}"><input type="hidden" name="month" '
+                      f'value="{month}">\n        <button type="submit">Close {label}</button></form>')
+        elif closed and may_reopen and year not in closed_years:
+            action = (f'<form method="post" action="{reopen_url}"><input type="hidden" name="csrf_token" '
+                      f'value="{token}">\n'
+                      f'        <input type="hidden" name="year" value="{year}"><input type="hidden" name="month" '
+                      f'value="{month}">\n        <label for="reason-{year}-{month}">Reason</label> <input '
+                      f'id="reason-{year}-{month}" name="reason" required maxlength="500">\n'
+                      f'        <button type="submit">Reopen {label}</button></form>')
+        state = "closed" if closed else "open"
+        rows.append(Markup(f'<tr><td>{label}</td><td><span class="chip chip-{state}">{escape(p.status.capitalize())}'
+                           f'</span></td>\n    <td>{action}</td></tr>'))
+    return rows
+
+
 def _page(error: str = "", status: int = 200):
-    stored = {(p.year, p.month): p for p in Period.select().order_by(Period.start_date.desc()).limit(SHOWN_MONTHS * 3)}
+    stored = {(p.year, p.month): p for p in prepared.run(_STORED, "finance.periods_stored")}
     for day in _recent_months(today()):  # months nothing was posted in yet have no row: shown open
-        stored.setdefault((day.year, day.month), Period(year=day.year, month=day.month, status="open"))
+        if (day.year, day.month) not in stored:
+            stored[(day.year, day.month)] = Period(year=day.year, month=day.month, status="open")
     periods = [stored[key] for key in sorted(stored, reverse=True)]
-    history = list(PeriodEvent.select(PeriodEvent, Period).join(Period)
-                   .order_by(PeriodEvent.at.desc(), PeriodEvent.id.desc()).limit(20))
-    ids = {e.user_id for e in history if e.user_id}
-    names = {u.id: u.username for u in User.select(User.id, User.username).where(User.id.in_(list(ids)))} if ids else {}
+    history = list(prepared.run(_HISTORY, "finance.period_history"))
+    names = _user_names(sorted({e.user_id for e in history if e.user_id}))
     years = sorted({p.year for p in periods}, reverse=True)
-    closed_years = {y.year: y for y in YearClose.select()}
-    return render_page("finance/periods.html", title="Periods", periods=periods, history=history, years=years,
+    closed_years = {y.year: y for y in prepared.run(_YEARS_CLOSED, "finance.years_closed")}
+    return render_page("finance/periods.html", title="Periods", rows=_month_rows(periods, closed_years),
+                       history=history, years=years,
                        closed_years=closed_years, error=error, names=names, breadcrumbs=[("Periods", None)]), status
 
 

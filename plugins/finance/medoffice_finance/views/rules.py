@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from flask import abort, redirect, url_for
 from flask_wtf import FlaskForm
-from medoffice.auth import requires
+from medoffice import prepared
+from medoffice.auth import can, requires
 from medoffice.web.forms import choices, form_values
 from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import url_template
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ..books import BASES, anything_posted, books
 from ..models import Account, PostingRule
 from ..rule_service import RuleError, delete_rule, save_rule
-from ..rules import EVENT_TITLES, KIND_TITLES, specificity
+from ..rules import CONDITIONS, EVENT_TITLES, KIND_TITLES, specificity
 from . import bp
 
 ANY = [("", "Any")]
@@ -54,14 +56,27 @@ def _values(form: RuleForm) -> dict:
     return values
 
 
+_LABELS = Account.select(Account.id, Account.number, Account.name).tuples()
+_RULES = PostingRule.select()
+
+
+def _conditions(rule: PostingRule) -> str:
+    """The conditions a rule sets, as "party insurance; method check"."""
+    return "; ".join(f"{name.replace('_', ' ')} {getattr(rule, name)}" for name in CONDITIONS if getattr(rule, name))
+
+
 @bp.route("/rules")
 @requires("finance.view")
 def rules():
     """Every rule by event, the most specific first, and the books' basis."""
-    labels = {a.id: a.label for a in Account.select(Account.id, Account.number, Account.name)}
-    rows = sorted(PostingRule.select(), key=lambda r: (list(EVENT_TITLES).index(r.event_name), -specificity(r), r.id))
+    labels = {id_: f"{number} {name}" for id_, number, name in prepared.run(_LABELS, "finance.account_labels").cursor}
+    order = {name: i for i, name in enumerate(EVENT_TITLES)}
+    rows = sorted(prepared.run(_RULES, "finance.posting_rules"),
+                  key=lambda r: (order[r.event_name], -specificity(r), r.id))
+    edit = url_template("finance.rule_edit", "rule_id") if can("finance.rules.edit") else None
     return render_page("finance/rules.html", title="Posting rules", rules=rows, labels=labels, titles=EVENT_TITLES,
-                       books=books(), bases=BASES, basis_fixed=anything_posted(), breadcrumbs=[("Posting rules", None)])
+                       conditions={r.id: _conditions(r) for r in rows}, edit=edit, books=books(), bases=BASES,
+                       basis_fixed=anything_posted(), breadcrumbs=[("Posting rules", None)])
 
 
 def _rule_page(form, title, rule=None, status=200):

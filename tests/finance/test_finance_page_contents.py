@@ -1,0 +1,149 @@
+"""What the busiest finance pages show, row by row, and that their queries do not grow with the rows: the budget
+grid (cells, year totals, controls; inputs or plain amounts), the periods (close and reopen as the user may),
+the overview's counts and checks, the chart's balances, the posting rules' conditions and the journal's totals."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from finance_setup import account, lines
+from medoffice.testing import connected, login, page_queries
+
+from medoffice_finance.budget import create_budget, set_amount, set_control
+from medoffice_finance.journal import post_entry
+from medoffice_finance.models import Account
+from medoffice_finance.periods import close_month
+
+
+@pytest.fixture
+def finance_app(make_app):
+    """Finance alone (billing off), CSRF on."""
+    return make_app(plugins=["finance"], csrf=True)
+
+
+def _text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_the_budget_grid_shows_each_cell_its_year_and_control_as_inputs_or_amounts(finance_app):
+    with connected(finance_app):
+        budget = create_budget(2026, "Plan")
+        supplies, rent, fees = account("6400"), account("6300"), account("4000")
+        set_amount(budget.id, supplies, 1, 125050)
+        set_amount(budget.id, supplies, 12, 100)
+        set_amount(budget.id, rent, 3, 480000)
+        set_control(budget.id, rent, "stop")
+        Account.update(active=False).where(Account.id == rent).execute()  # still shown: it has cells
+        Account.update(active=False).where(Account.id == fees).execute()  # not shown: no cell, inactive
+    url = f"/finance/budgets/{budget.id}"
+    page = _text(login(finance_app.test_client(), "office_manager").get(url))
+    assert f'name="cell-{supplies}-1" value="1250.50"' in page and f'name="cell-{supplies}-12" value="1.00"' in page
+    assert f'name="cell-{supplies}-2" value="0.00"' in page and f'name="cell-{rent}-3" value="4800.00"' in page
+    assert f'hx-post="/finance/budgets/{budget.id}/cell"' in page and "$1,251.50" in page and "$4,800.00" in page
+    assert f'hx-vals=\'{{"account": "{supplies}", "month": "7"}}\'' in page
+    assert f'<select name="control-{rent}"' in page and '<option value="stop" selected>Stop</option>' in page
+    assert f'name="cell-{fees}-1"' not in page
+    read_only = _text(login(finance_app.test_client(), "auditor").get(url))
+    assert "<input" not in read_only.split("<tbody>")[1] and "<td>$1,250.50</td>" in read_only
+    assert "<td>Stop</td>" in read_only and "<td>Ignore</td>" in read_only
+
+
+def test_a_refused_grid_keeps_what_was_typed_marked_and_escaped(finance_app):
+    with connected(finance_app):
+        budget = create_budget(2026, "Plan")
+        rent = account("6300")
+    manager = login(finance_app.test_client(), "office_manager")
+    refused = manager.post(f"/finance/budgets/{budget.id}/grid", data={f"cell-{rent}-1": "<b>12x"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and f'name="cell-{rent}-1" value="&lt;b&gt;12x"' in page
+    assert 'class="budget-cell invalid"' in page and 'aria-invalid="true" title="' in page and "<b>12x" not in page
+
+
+def test_the_budget_grid_reads_the_same_queries_whatever_its_size(finance_app):
+    manager = login(finance_app.test_client(), "office_manager")
+    with connected(finance_app):
+        budget = create_budget(2026, "Plan")
+        set_amount(budget.id, account("6400"), 1, 100)
+    few = len(page_queries(manager, f"/finance/budgets/{budget.id}"))
+    with connected(finance_app):
+        for number in ("6300", "6410", "4000"):
+            for month in range(1, 13):
+                set_amount(budget.id, account(number), month, 1000 + month)
+            set_control(budget.id, account(number), "warn")
+    assert len(page_queries(manager, f"/finance/budgets/{budget.id}")) == few
+
+
+def test_the_periods_offer_close_and_reopen_as_the_user_may(finance_app):
+    with connected(finance_app):
+        post_entry(dt.date(2026, 1, 5), "rent", lines(("6300", 100), ("1000", -100)))
+        close_month(2026, 1)
+    manager = _text(login(finance_app.test_client(), "office_manager").get("/finance/periods"))
+    assert '<span class="chip chip-closed">Closed</span>' in manager and "Close February 2026</button>" in manager
+    assert "Reopen January 2026" not in manager  # reopening is the admin's
+    admin = _text(login(finance_app.test_client(), "admin").get("/finance/periods"))
+    assert ('<label for="reason-2026-1">Reason</label> <input id="reason-2026-1" name="reason" required '
+            'maxlength="500">') in admin and "Reopen January 2026</button>" in admin
+    assert 'name="year" value="2026"><input type="hidden" name="month" value="2">' in admin
+    auditor = _text(login(finance_app.test_client(), "auditor").get("/finance/periods"))
+    assert "January 2026" in auditor and "<form" not in auditor.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_the_periods_page_reads_the_same_queries_however_many_months_are_closed(finance_app):
+    admin = login(finance_app.test_client(), "admin")
+    with connected(finance_app):
+        close_month(2025, 1)
+    few = len(page_queries(admin, "/finance/periods"))
+    with connected(finance_app):
+        for month in range(2, 13):
+            close_month(2025, month)
+    assert len(page_queries(admin, "/finance/periods")) == few
+
+
+def test_the_overview_counts_entries_and_checks_the_books_in_a_fixed_number_of_queries(finance_app):
+    manager = login(finance_app.test_client(), "office_manager")
+    with connected(finance_app):
+        post_entry(dt.date(2026, 1, 5), "rent", lines(("6300", 100), ("1000", -100)))
+    page = _text(manager.get("/finance/"))
+    assert "1 posted entries; 0 billing events handled." in page and "No month closed yet." in page
+    assert "Debits and credits are both $1.00." in page
+    few = len(page_queries(manager, "/finance/"))
+    with connected(finance_app):
+        for day in range(6, 16):
+            post_entry(dt.date(2026, 1, day), "supplies", lines(("6400", 250), ("1000", -250)))
+        close_month(2026, 1)
+    page = _text(manager.get("/finance/"))
+    assert "11 posted entries" in page and "Latest closed month: January 2026." in page
+    assert "Debits and credits are both $26.00." in page
+    assert len(page_queries(manager, "/finance/")) == few
+
+
+def test_the_chart_shows_balances_on_each_accounts_normal_side(finance_app):
+    with connected(finance_app):
+        post_entry(dt.date(2026, 1, 5), "fees", lines(("1000", 50000), ("4900", -50000)))
+        post_entry(dt.date(2026, 1, 6), "rent", lines(("6300", 20000), ("1000", -20000)))
+    page = _text(login(finance_app.test_client(), "office_manager").get("/finance/accounts"))
+    rows = {row.split("</a>")[0].split(">")[-1]: row for row in page.split("<tr><td><a ")[1:]}
+    assert "$300.00" in rows["1000"] and "$500.00" in rows["4900"] and "$200.00" in rows["6300"]
+    assert "$0.00" in rows["6400"] and "-$" not in page
+
+
+def test_the_posting_rules_show_their_conditions(finance_app):
+    page = _text(login(finance_app.test_client(), "office_manager").get("/finance/rules"))
+    assert "<td>party insurance; method eft</td>" in page and "<td>party patient; method card</td>" in page
+    assert '<a href="/finance/rules/' in page
+
+
+def test_the_journal_shows_each_entrys_total_in_a_fixed_number_of_queries(finance_app):
+    manager = login(finance_app.test_client(), "office_manager")
+    with connected(finance_app):
+        post_entry(dt.date(2026, 1, 5), "rent", lines(("6300", 12345), ("1000", -12345)))
+    page = _text(manager.get("/finance/journal?sort=id&desc=1"))
+    assert "$123.45" in page and "rent" in page
+    few = len(page_queries(manager, "/finance/journal?sort=id&desc=1"))
+    with connected(finance_app):
+        for day in range(6, 20):
+            post_entry(dt.date(2026, 1, day), "supplies", lines(("6400", 250 + day), ("1000", -250 - day)))
+    page = _text(manager.get("/finance/journal?sort=id&desc=1"))
+    assert "$2.69" in page and "$123.45" in page
+    assert len(page_queries(manager, "/finance/journal?sort=id&desc=1")) == few
