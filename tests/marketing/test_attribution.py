@@ -153,3 +153,34 @@ def test_kept_new_patients_follow_sources_corrections_and_revenue_and_agree_with
     assert {r["key"]: r["new_patients"] for r in kept[1]} == {"social": 1, "sign": 1, "web_search": 1}
     assert {r["key"]: r["collections_cents"] for r in kept[2]} == {"2026-03": 2_500, "2026-05": -300, "2026-06": 0}
     assert flu.id in {r["key"] for r in kept[0]}
+
+
+def _by_channel_from_days(start: dt.date, end: dt.date) -> dict:
+    """New patients and collections per channel summed from the kept days alone."""
+    found: dict = {}
+    for row in SourceDay.select().where(SourceDay.new_on.between(start, end) & (SourceDay.new_patients > 0)):
+        patients, collections = found.get(row.channel, (0, 0))
+        found[row.channel] = (patients + row.new_patients, collections + row.collections_cents)
+    return found
+
+
+@pytest.mark.parametrize("start, end", [
+    (D(2025, 12, 6), D(2026, 12, 5)), (D(2026, 1, 1), D(2026, 12, 31)), (D(2026, 3, 5), D(2026, 3, 20)),
+    (D(2026, 3, 5), D(2026, 4, 20)), (D(2026, 3, 1), D(2026, 3, 31)), (D(2026, 2, 28), D(2026, 5, 1))])
+def test_a_period_adds_up_whole_months_and_the_days_around_them_as_the_days_would(mk_app, start, end):
+    with connected(mk_app):
+        _campaign()
+        days = [D(2026, 2, 28), D(2026, 3, 1), D(2026, 3, 5), D(2026, 3, 20), D(2026, 3, 31), D(2026, 4, 1),
+                D(2026, 4, 20), D(2026, 4, 21), D(2026, 5, 1), D(2026, 12, 5), D(2025, 12, 6), D(2025, 12, 5)]
+        for n, day in enumerate(days):
+            patient = new_patient()
+            sources.record_source(patient, channel="" if n % 2 else "sign", campaign_code="FLU27" if n % 2 else "",
+                                  new_on=day)
+            take_billing_event(billing_event("billing.payment_posted", patient.id, 100 + n, day))
+        channels = {r["key"]: (r["new_patients"], r["collections_cents"]) for r in returns.by_channel(start, end)}
+        months = {r["key"]: r["new_patients"] for r in returns.by_month(start, end)}
+        flu = sum(r["new_patients"] for r in returns.by_campaign(start, end))
+        expected = _by_channel_from_days(start, end)
+    assert channels == expected
+    assert sum(months.values()) == sum(n for n, _ in expected.values())
+    assert flu == expected.get("social", (0, 0))[0]

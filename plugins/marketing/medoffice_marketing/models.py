@@ -85,6 +85,22 @@ class PatientSource(BaseModel):
         indexes = ((("referring_provider", "new_on"), False),)
 
 
+class SourceMonth(BaseModel):
+    """Kept: the ``SourceDay`` rows of a month added up (``month`` is its first day), kept by the same writers,
+    so a year's figures add up a dozen months and the days of the months it only partly covers."""
+
+    month = pw.DateField()
+    channel = pw.CharField(max_length=30)
+    campaign_id = pw.IntegerField()
+    new_patients = pw.IntegerField(default=0)
+    charges_cents = pw.BigIntegerField(default=0)
+    collections_cents = pw.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "marketing_source_month"
+        indexes = ((("month", "channel", "campaign_id"), True), (("campaign_id", "month"), False))
+
+
 class Visit(BaseModel):
     """A visit: from billing's posted encounters (``encounter_id``) or entered by hand."""
 
@@ -377,6 +393,7 @@ class Testimonial(BaseModel):
         table_name = "marketing_testimonial"
 
 
-MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, SourceDay, Visit, LastVisit,
-                    RevenueLine, RecallRule, RecallList, RecallEntry, KioskDevice, KioskHandoff, SurveyResponse,
-                    Complaint, RecoveryItem, ContactAttempt, Review, Material, Authorization, Testimonial)
+MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, SourceDay, SourceMonth, Visit,
+                    LastVisit, RevenueLine, RecallRule, RecallList, RecallEntry, KioskDevice, KioskHandoff,
+                    SurveyResponse, Complaint, RecoveryItem, ContactAttempt, Review, Material, Authorization,
+                    Testimonial)

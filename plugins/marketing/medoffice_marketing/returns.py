@@ -8,11 +8,12 @@ import datetime as dt
 from functools import cache
 
 import peewee as pw
+from dateutil.relativedelta import relativedelta
 from medoffice import prepared
 from medoffice.db import is_sqlite
 from medoffice.prepared import slot
 
-from .models import CHANNELS, Campaign, SourceDay, SpendEntry
+from .models import CHANNELS, Campaign, SourceDay, SourceMonth, SpendEntry
 from .sourcedays import NO_CAMPAIGN
 
 
@@ -26,6 +27,22 @@ def _int(expression):
 
 
 START, END = slot("start"), slot("end")  # the period, bound when a prepared query runs
+# The kept months the period covers whole, and the days before and after them.
+FIRST_MONTH, LAST_MONTH, HEAD_END, TAIL_START = slot("first_month"), slot("last_month"), slot("head_end"), \
+    slot("tail_start")
+
+
+def _period(start: dt.date, end: dt.date) -> dict:
+    """The values of the period's slots: its first and last day, the first days of the first and last
+    months it covers whole, and the last day before them and the first after them (the days read from the
+    kept days; an empty range where there are none)."""
+    first = start if start.day == 1 else start.replace(day=1) + relativedelta(months=1)
+    after = (end + dt.timedelta(days=1)).replace(day=1)  # the first day after the months covered whole
+    if first >= after:  # no month covered whole: every day from the kept days
+        return {"start": start, "end": end, "first_month": first, "last_month": first - dt.timedelta(days=1),
+                "head_end": end, "tail_start": end + dt.timedelta(days=1)}
+    return {"start": start, "end": end, "first_month": first, "last_month": after - relativedelta(months=1),
+            "head_end": first - dt.timedelta(days=1), "tail_start": after}
 
 
 def _in_range(column, only=None):
@@ -39,14 +56,31 @@ def _spend(key, only=None):
             .where(_in_range(SpendEntry.spent_on, only)).group_by(key))
 
 
+def _kept(columns, only=None) -> list:
+    """The kept rows counting the period's new patients, selecting ``columns(model, date column)`` where
+    ``only(model)`` holds (when given): the days of the months the period covers in part, and the months
+    it covers whole."""
+    parts = []
+    for model, date_column, within in (
+            (SourceDay, SourceDay.new_on, SourceDay.new_on.between(START, HEAD_END)
+             | SourceDay.new_on.between(TAIL_START, END)),
+            (SourceMonth, SourceMonth.month, SourceMonth.month.between(FIRST_MONTH, LAST_MONTH))):
+        where = within & (model.new_patients > 0)
+        parts.append(model.select(*columns(model, date_column)).where(where if only is None else where & only(model)))
+    return parts
+
+
 def _patients(key, only=None):
-    """Per ``key`` (a column of the kept days): new patients in the period (and ``only``) and their charges
-    and collections in their first year."""
-    counted = _in_range(SourceDay.new_on, only) & (SourceDay.new_patients > 0)
-    return (SourceDay.select(key.alias("k"), pw.fn.SUM(SourceDay.new_patients).alias("new_patients"),
-                             pw.fn.SUM(SourceDay.charges_cents).alias("charges"),
-                             pw.fn.SUM(SourceDay.collections_cents).alias("collections"))
-            .where(counted).group_by(key))
+    """Per ``key(model, date column)`` of the kept rows: new patients in the period (and ``only``) and their
+    charges and collections in their first year."""
+    days, months = _kept(lambda model, day: [key(model, day).alias("k"), model.new_patients.alias("n"),
+                                             model.charges_cents.alias("charges"),
+                                             model.collections_cents.alias("collections")], only)
+    kept = days.union_all(months).alias("kept")
+    return (pw.Select([kept], [kept.c.k.alias("k"), pw.fn.SUM(kept.c.n).alias("new_patients"),
+                               pw.fn.SUM(kept.c.charges).alias("charges"),
+                               pw.fn.SUM(kept.c.collections).alias("collections")])
+            .group_by(kept.c.k))
 
 
 def _combine(keys_query, spend, patients, with_figures: bool = False):
@@ -73,43 +107,52 @@ def _combine(keys_query, spend, patients, with_figures: bool = False):
 
 @cache
 def _campaigns_query(one: bool):
-    brought = SourceDay.campaign_id == slot("campaign") if one else SourceDay.campaign_id != NO_CAMPAIGN
+    def brought(model):
+        return model.campaign_id == slot("campaign") if one else model.campaign_id != NO_CAMPAIGN
+
     spend = _spend(Campaign.id, SpendEntry.campaign == slot("campaign") if one else None)
     campaigns = Campaign.select(Campaign.id.alias("k"), Campaign.name.alias("label"))
     if one:
         campaigns = campaigns.where(Campaign.id == slot("campaign"))
-    return _combine(campaigns, spend, _patients(SourceDay.campaign_id, brought), with_figures=True)
+    return _combine(campaigns, spend, _patients(lambda model, day: model.campaign_id, brought), with_figures=True)
+
+
+def _keys(key, spent):
+    """The keys that spent or brought patients in the period, each as its own label."""
+    days, months = _kept(lambda model, day: [key(model, day), key(model, day)])
+    return (SpendEntry.select(spent.alias("k"), spent.alias("label"))
+            .join(Campaign, on=(SpendEntry.campaign == Campaign.id)).where(_in_range(SpendEntry.spent_on))
+            .union(days).union(months))
 
 
 @cache
 def _channels_query():
-    keys = (SpendEntry.select(Campaign.channel.alias("k"), Campaign.channel.alias("label"))
-            .join(Campaign, on=(SpendEntry.campaign == Campaign.id)).where(_in_range(SpendEntry.spent_on))
-            .union(SourceDay.select(SourceDay.channel, SourceDay.channel)
-                   .where(_in_range(SourceDay.new_on) & (SourceDay.new_patients > 0))))
-    return _combine(keys, _spend(Campaign.channel), _patients(SourceDay.channel))
+    def channel(model, day):
+        return model.channel
+
+    return _combine(_keys(channel, Campaign.channel), _spend(Campaign.channel), _patients(channel))
 
 
 @cache
 def _months_query(sqlite: bool):  # noqa: ARG001 (a month is worded per engine: one statement for each)
-    months = (SpendEntry.select(month_of(SpendEntry.spent_on).alias("k"), month_of(SpendEntry.spent_on).alias("label"))
-              .where(_in_range(SpendEntry.spent_on))
-              .union(SourceDay.select(month_of(SourceDay.new_on), month_of(SourceDay.new_on))
-                     .where(_in_range(SourceDay.new_on) & (SourceDay.new_patients > 0))))
-    return _combine(months, _spend(month_of(SpendEntry.spent_on)), _patients(month_of(SourceDay.new_on)))
+    def month(model, day):
+        return month_of(day)
+
+    return _combine(_keys(month, month_of(SpendEntry.spent_on)), _spend(month_of(SpendEntry.spent_on)),
+                    _patients(month))
 
 
 def by_campaign(start: dt.date, end: dt.date, campaign_id: int | None = None) -> list[dict]:
     """One row per campaign that spent or brought patients in the period (ids as ``key``); only the
     campaign ``campaign_id`` when given."""
     one = campaign_id is not None
-    return list(prepared.run(_campaigns_query(one), ("marketing.returns.by_campaign", one), start=start, end=end,
-                             campaign=campaign_id))
+    return list(prepared.run(_campaigns_query(one), ("marketing.returns.by_campaign", one), campaign=campaign_id,
+                             **_period(start, end)))
 
 
 def by_channel(start: dt.date, end: dt.date) -> list[dict]:
     """One row per channel: spend of its campaigns against every new patient who came by it."""
-    rows = list(prepared.run(_channels_query(), "marketing.returns.by_channel", start=start, end=end))
+    rows = list(prepared.run(_channels_query(), "marketing.returns.by_channel", **_period(start, end)))
     for row in rows:
         row["label"] = CHANNELS.get(row["key"], row["key"])
     return sorted(rows, key=lambda r: r["label"])
@@ -117,4 +160,4 @@ def by_channel(start: dt.date, end: dt.date) -> list[dict]:
 
 def by_month(start: dt.date, end: dt.date) -> list[dict]:
     """Spend and new patients per month of the period (months with neither are left out)."""
-    return list(prepared.run(_months_query(is_sqlite()), "marketing.returns.by_month", start=start, end=end))
+    return list(prepared.run(_months_query(is_sqlite()), "marketing.returns.by_month", **_period(start, end)))

@@ -1,5 +1,6 @@
 """New patients per day, channel and campaign with their first year's charges and collections, kept in
-``marketing_source_day`` for the return figures (campaigns, channels, months).
+``marketing_source_day`` and added up per month in ``marketing_source_month``, for the return figures
+(campaigns, channels, months).
 
 Recording or correcting a patient's source calls :func:`keep_source` and booking a revenue line calls
 :func:`keep_revenue`, so the kept rows always say what following every new patient's revenue would.
@@ -11,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 import peewee as pw
-from medoffice.db import transaction
+from medoffice.db import is_sqlite, transaction
 from medoffice.sqldates import add_days
 
-from .models import PatientSource, RevenueLine, SourceDay
+from .models import PatientSource, RevenueLine, SourceDay, SourceMonth
 
 FOLLOW_DAYS = 365   # a new patient's charges and collections count for a year
 NO_CAMPAIGN = 0     # the campaign id kept for a new patient who came by no campaign
@@ -36,14 +37,21 @@ def _first_year(patient_id: int, new_on: dt.date) -> tuple[int, int]:
     return sums.get("charge", 0), sums.get("payment", 0)
 
 
+def _kept_rows(new_on: dt.date) -> tuple:
+    """(model, its date column, that column's value) of the kept rows counting a source of ``new_on``."""
+    return (SourceDay, SourceDay.new_on, new_on), (SourceMonth, SourceMonth.month, new_on.replace(day=1))
+
+
 def _add(key: tuple, patients: int, charges: int, collections: int) -> None:
     new_on, channel, campaign_id = key
-    SourceDay.insert(new_on=new_on, channel=channel, campaign_id=campaign_id, new_patients=patients,
-                     charges_cents=charges, collections_cents=collections).on_conflict(
-        conflict_target=[SourceDay.new_on, SourceDay.channel, SourceDay.campaign_id],
-        update={SourceDay.new_patients: SourceDay.new_patients + pw.EXCLUDED.new_patients,
-                SourceDay.charges_cents: SourceDay.charges_cents + pw.EXCLUDED.charges_cents,
-                SourceDay.collections_cents: SourceDay.collections_cents + pw.EXCLUDED.collections_cents}).execute()
+    for model, date_column, day in _kept_rows(new_on):
+        model.insert({date_column: day, model.channel: channel, model.campaign_id: campaign_id,
+                      model.new_patients: patients, model.charges_cents: charges,
+                      model.collections_cents: collections}).on_conflict(
+            conflict_target=[date_column, model.channel, model.campaign_id],
+            update={model.new_patients: model.new_patients + pw.EXCLUDED.new_patients,
+                    model.charges_cents: model.charges_cents + pw.EXCLUDED.charges_cents,
+                    model.collections_cents: model.collections_cents + pw.EXCLUDED.collections_cents}).execute()
 
 
 def keep_source(patient_id: int, before: tuple | None, after: tuple | None) -> None:
@@ -59,14 +67,18 @@ def keep_source(patient_id: int, before: tuple | None, after: tuple | None) -> N
 
 
 def keep_revenue(patient_id: int, kind: str, amount_cents: int, effective_date: dt.date) -> None:
-    """Count a new revenue line in the kept row of the patient's source, when it falls in their first year."""
-    column = SourceDay.charges_cents if kind == "charge" else SourceDay.collections_cents
-    source = PatientSource.select(PatientSource.new_on, PatientSource.channel,
-                                  pw.fn.COALESCE(PatientSource.campaign, NO_CAMPAIGN)).where(
+    """Count a new revenue line in the kept rows of the patient's source, when it falls in their first year."""
+    source = PatientSource.select(PatientSource.new_on, PatientSource.channel, PatientSource.campaign).where(
         (PatientSource.patient == patient_id) & (PatientSource.new_on <= effective_date)
-        & (PatientSource.new_on > effective_date - dt.timedelta(days=FOLLOW_DAYS)))
-    SourceDay.update({column: column + amount_cents}).where(
-        pw.Tuple(SourceDay.new_on, SourceDay.channel, SourceDay.campaign_id).in_(source)).execute()
+        & (PatientSource.new_on > effective_date - dt.timedelta(days=FOLLOW_DAYS))).tuples().first()
+    if source is None:
+        return
+    new_on, channel, campaign_id = source
+    for model, date_column, day in _kept_rows(new_on):
+        column = model.charges_cents if kind == "charge" else model.collections_cents
+        model.update({column: column + amount_cents}).where(
+            (date_column == day) & (model.channel == channel)
+            & (model.campaign_id == (campaign_id or NO_CAMPAIGN))).execute()
 
 
 def refresh_source_days() -> int:
@@ -85,9 +97,24 @@ def refresh_source_days() -> int:
                                      pw.fn.COUNT(pw.SQL("*")), pw.fn.SUM(per_patient.c.charges),
                                      pw.fn.SUM(per_patient.c.collections)])
            .group_by(per_patient.c.new_on, per_patient.c.channel, per_patient.c.campaign_id))
+    month = month_start(SourceDay.new_on)
+    months = (SourceDay.select(month, SourceDay.channel, SourceDay.campaign_id, pw.fn.SUM(SourceDay.new_patients),
+                               pw.fn.SUM(SourceDay.charges_cents), pw.fn.SUM(SourceDay.collections_cents))
+              .group_by(month, SourceDay.channel, SourceDay.campaign_id))
     with transaction():
         SourceDay.delete().execute()
         SourceDay.insert_from(day, [SourceDay.new_on, SourceDay.channel, SourceDay.campaign_id,
                                     SourceDay.new_patients, SourceDay.charges_cents,
                                     SourceDay.collections_cents]).execute()
+        SourceMonth.delete().execute()
+        SourceMonth.insert_from(months, [SourceMonth.month, SourceMonth.channel, SourceMonth.campaign_id,
+                                         SourceMonth.new_patients, SourceMonth.charges_cents,
+                                         SourceMonth.collections_cents]).execute()
     return SourceDay.select().count()
+
+
+def month_start(column):
+    """The first day of a date column's month, on either database."""
+    if is_sqlite():
+        return pw.fn.date(column, pw.SQL("'start of month'"))
+    return pw.Cast(pw.fn.date_trunc(pw.SQL("'month'"), column), "date")
