@@ -94,6 +94,16 @@ def is_sqlite(database: peewee.Database | None = None) -> bool:
     return isinstance(target, peewee.SqliteDatabase)
 
 
+def refresh_statistics(database: peewee.Database | None = None) -> None:
+    """After a bulk load (the demo data, a move from SQLite), have PostgreSQL read its tables' statistics now,
+    so it plans with the rows there are rather than an empty table's guesses (hash-joining a whole table to
+    read 25 rows), whether or not autovacuum runs on that server. SQLite is left without statistics: its
+    queries are written for its planner without them."""
+    target = database or db.obj
+    if not is_sqlite(target):
+        target.execute_sql("ANALYZE")
+
+
 _commit_hooks = threading.local()  # per thread, like peewee's connections
 
 

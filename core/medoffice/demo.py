@@ -19,7 +19,7 @@ from stdnum import luhn
 from . import audit, settings
 from .auth.accounts import create_user
 from .contributions import DemoContext
-from .db import transaction, utcnow
+from .db import refresh_statistics, transaction, utcnow
 from .messages.models import Consent
 from .models import Counter, Location, Patient, Setting, StaffMember, User
 from .tasks import app_thread_context
@@ -130,6 +130,7 @@ def load_demo(app, size: str = "small", seed: int = DEFAULT_SEED, today: dt.date
             Setting.insert(name=MARKER, value=json.dumps(
                 {"size": size, "seed": seed, "at": utcnow().isoformat(), "plugins": names})).execute()
             audit.record("demo.load", "demo", size, detail={"size": size, "plugins": names})
+        refresh_statistics()
         return names
 
 

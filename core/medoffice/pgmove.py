@@ -16,7 +16,7 @@ from playhouse.migrations import Runner
 
 from . import migrate
 from .auth import access_version
-from .db import db, is_sqlite, open_database
+from .db import db, is_sqlite, open_database, refresh_statistics
 from .models import StateVersion
 from .runtime import all_models
 
@@ -117,6 +117,7 @@ def copy_to_postgresql(app, url: str) -> dict[str, int]:
             # The counters of the access-version triggers take the source's values.
             for key, version in StateVersion.select(StateVersion.key, StateVersion.version).tuples().execute(source):
                 StateVersion.update(version=version).where(StateVersion.key == key).execute(target)
+        refresh_statistics(target)
     except MoveError:
         raise
     except Exception as exc:
