@@ -111,16 +111,23 @@ def widget():
 
 # --- surveys ---------------------------------------------------------------------------------------
 
+# The lists read only the columns they show (the patient's name, not the whole record), compiled once.
+_SURVEYS = (SurveyResponse.select(SurveyResponse.id, SurveyResponse.patient, SurveyResponse.answered_on,
+                                  SurveyResponse.source, SurveyResponse.nps, SurveyResponse.comment, Patient.id,
+                                  Patient.first_name, Patient.last_name)
+            .join(Patient, JOIN.LEFT_OUTER))
+
+
 @bp.route("/surveys")
 @requires("marketing.experience.view")
 def surveys():
     """Every survey answer, newest first (the patients shown are audited)."""
-    query = SurveyResponse.select(SurveyResponse, Patient).join(Patient, JOIN.LEFT_OUTER)
+    patient_link = url_template("core.patient", "patient_id")
     table = paginate(
-        query, id="surveys-table",
+        _SURVEYS, id="surveys-table", key="marketing.surveys",
         columns=[TableColumn("answered_on", "Answered", sort=newest_first(SurveyResponse.answered_on), kind="date"),
                  TableColumn("patient", "Patient", value=lambda s: s.patient.display_name if s.patient_id else "Anonymous",
-                             link=lambda s: url_for("core.patient", patient_id=s.patient_id) if s.patient_id else None),
+                             link=lambda s: patient_link(s.patient_id) if s.patient_id else None),
                  TableColumn("source", "Source", sort=SurveyResponse.source, value=lambda s: SOURCES.get(s.source)),
                  TableColumn("nps", "Score", sort=SurveyResponse.nps, kind="number"),
                  TableColumn("comment", "Comment")],
@@ -182,17 +189,21 @@ def survey_import():
 
 # --- service recovery ------------------------------------------------------------------------------
 
+_RECOVERY = (RecoveryItem.select(RecoveryItem.id, RecoveryItem.patient, RecoveryItem.reason, RecoveryItem.owner_user_id,
+                                  RecoveryItem.due_on, RecoveryItem.outcome, Patient.id, Patient.first_name, Patient.last_name)
+             .join(Patient, JOIN.LEFT_OUTER).where(RecoveryItem.state == slot("state")))
+_OWNERS = User.select(User.id, User.full_name).tuples()
+
+
 @bp.route("/recovery")
 @requires("marketing.experience.view")
 def recovery():
     """Open service-recovery items by due date (the patients shown are audited); closed ones with ?state=closed."""
     state = "closed" if request.args.get("state") == "closed" else "open"
     link = url_template("marketing.recovery_item", "item_id")
-    query = (RecoveryItem.select(RecoveryItem, Patient).join(Patient, JOIN.LEFT_OUTER)
-             .where(RecoveryItem.state == state))
-    owners = dict(User.select(User.id, User.full_name).tuples())
+    owners = dict(prepared.run(_OWNERS, "marketing.recovery.owners"))
     table = paginate(
-        query, id="recovery-table",
+        _RECOVERY, id="recovery-table", key="marketing.recovery", values={"state": state},
         columns=[TableColumn("due_on", "Due", sort=RecoveryItem.due_on, kind="date"),
                  TableColumn("patient", "Patient", value=lambda i: i.patient.display_name if i.patient_id else "Unknown",
                              link=lambda i: link(i.id)),
@@ -288,13 +299,19 @@ def recovery_assign(item_id: int):
 
 # --- complaints --------------------------------------------------------------------------------------
 
+_COMPLAINTS = (Complaint.select(Complaint.id, Complaint.patient, Complaint.received_on, Complaint.category,
+                                Complaint.channel, Complaint.acknowledge_by, Complaint.resolved_on, Patient.id, Patient.first_name,
+                                Patient.last_name)
+               .join(Patient, JOIN.LEFT_OUTER))
+
+
 @bp.route("/complaints")
 @requires("marketing.experience.view")
 def complaints():
     """The complaints log (the patients shown are audited)."""
     link = url_template("marketing.complaint", "complaint_id")
     table = paginate(
-        Complaint.select(Complaint, Patient).join(Patient, JOIN.LEFT_OUTER), id="complaints-table",
+        _COMPLAINTS, id="complaints-table", key="marketing.complaints",
         columns=[TableColumn("received_on", "Received", sort=newest_first(Complaint.received_on), kind="date",
                              link=lambda c: link(c.id)),
                  TableColumn("patient", "Patient", value=lambda c: c.patient.display_name if c.patient_id else "Unknown"),
