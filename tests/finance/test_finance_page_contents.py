@@ -4,15 +4,19 @@ the overview's counts and checks, the chart's balances, the posting rules' condi
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from finance_setup import account, lines
+from medoffice.db import db
 from medoffice.testing import connected, login, page_queries
+from peewee import fn
 
 from medoffice_finance.budget import create_budget, set_amount, set_control
-from medoffice_finance.journal import post_entry
-from medoffice_finance.models import Account
+from medoffice_finance.journal import post_entry, reverse_entry
+from medoffice_finance.models import Account, AccountTotal, JournalEntry, JournalLine
 from medoffice_finance.periods import close_month
+from medoffice_finance.yearend import close_year
 
 
 @pytest.fixture
@@ -126,6 +130,31 @@ def test_the_chart_shows_balances_on_each_accounts_normal_side(finance_app):
     rows = {row.split("</a>")[0].split(">")[-1]: row for row in page.split("<tr><td><a ")[1:]}
     assert "$300.00" in rows["1000"] and "$500.00" in rows["4900"] and "$200.00" in rows["6300"]
     assert "$0.00" in rows["6400"] and "-$" not in page
+
+
+def _summed() -> dict[int, tuple[int, int]]:
+    return {a: (int(d), int(c)) for a, d, c in
+            JournalLine.select(JournalLine.account, fn.SUM(JournalLine.debit_cents), fn.SUM(JournalLine.credit_cents))
+            .join(JournalEntry).where(JournalEntry.status == "posted").group_by(JournalLine.account).tuples()}
+
+
+def _kept() -> dict[int, tuple[int, int]]:
+    return {a: (d, c) for a, d, c in AccountTotal.select(AccountTotal.account, AccountTotal.debit_cents,
+                                                         AccountTotal.credit_cents).tuples()}
+
+
+def test_the_kept_account_totals_follow_every_posting_and_the_migration_fills_them(finance_app):
+    with connected(finance_app):
+        post_entry(dt.date(2025, 1, 5), "fees", lines(("1000", 50000), ("4900", -50000)))
+        rent = post_entry(dt.date(2025, 1, 6), "rent", lines(("6300", 20000), ("6300", 500), ("1000", -20500)))
+        reverse_entry(rent, dt.date(2025, 1, 7), "entered twice")
+        close_year(2025)  # the closing entry moves the year's result to retained earnings
+        post_entry(dt.date(2026, 2, 1), "supplies", lines(("6400", 999), ("1000", -999)))
+        assert _kept() == _summed() and _kept()[account("6300")] == (20500, 20500)
+        db.execute_sql("DROP TABLE finance_account_total")
+        migration = importlib.import_module("medoffice_finance.migrations.0012_kept_account_totals")
+        migration.up(None, db.obj)
+        assert _kept() == _summed()
 
 
 def test_the_posting_rules_show_their_conditions(finance_app):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from medoffice import prepared
 from peewee import fn
 
-from .models import DEBIT_NORMAL, Account, JournalEntry, JournalLine
+from .models import DEBIT_NORMAL, Account, AccountTotal, JournalEntry, JournalLine
 
 CASH_BELOW = "1200"  # asset accounts numbered below are cash: bank, petty cash, money on its way to the bank
 
@@ -74,11 +74,10 @@ def journal_totals() -> tuple[int, int]:
     return int(debits), int(credits)
 
 
-_NET_BY_ACCOUNT = (JournalLine.select(JournalLine.account, fn.SUM(JournalLine.debit_cents - JournalLine.credit_cents))
-                   .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
-                   .where(JournalEntry.status == "posted").group_by(JournalLine.account).tuples())
+_KEPT_NET = AccountTotal.select(AccountTotal.account, AccountTotal.debit_cents - AccountTotal.credit_cents).tuples()
 
 
 def posted_balances() -> dict[int, int]:
-    """Every account's posted debits less credits, by account id (accounts without postings left out)."""
-    return {account: int(net) for account, net in prepared.run(_NET_BY_ACCOUNT, "finance.net_by_account").cursor}
+    """Every account's posted debits less credits, by account id (accounts without postings left out), from the
+    totals ``post_entry`` keeps."""
+    return {account: int(net) for account, net in prepared.run(_KEPT_NET, "finance.kept_net").cursor}

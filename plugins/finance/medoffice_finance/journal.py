@@ -18,7 +18,7 @@ from medoffice.limits import EARLIEST_DATE, LATEST_DATE
 from medoffice.money import format_cents
 
 from .actor import acting_user
-from .models import Account, JournalEntry, JournalLine
+from .models import Account, AccountTotal, JournalEntry, JournalLine
 from .periods import closed_period_of, ensure_periods
 
 KINDS = {"manual": "Manual", "opening": "Opening balances", "billing": "Billing", "reversal": "Reversal",
@@ -86,6 +86,22 @@ def guard_message(exc: pw.IntegrityError) -> str:
     return "The database refused the entry: " + text.split("\n", 1)[0]
 
 
+def _keep_totals(lines: list[LineInput]) -> None:
+    """Add a posted entry's lines to its accounts' kept totals (finance_account_total), in the posting's
+    transaction; concurrent postings on one account wait for each other on its row."""
+    sums: dict[int, list[int]] = {}
+    for line in lines:
+        found = sums.setdefault(line.account_id, [0, 0])
+        found[0] += line.debit_cents
+        found[1] += line.credit_cents
+    (AccountTotal.insert_many([{"account": account, "debit_cents": debit, "credit_cents": credit}
+                               for account, (debit, credit) in sorted(sums.items())])
+     .on_conflict(conflict_target=[AccountTotal.account],
+                  update={AccountTotal.debit_cents: AccountTotal.debit_cents + pw.EXCLUDED.debit_cents,
+                          AccountTotal.credit_cents: AccountTotal.credit_cents + pw.EXCLUDED.credit_cents})
+     .execute())
+
+
 def post_entry(entry_date: dt.date, memo: str, lines: list[LineInput], *, kind: str = "manual",
                reverses: JournalEntry | None = None, audit_detail: dict | None = None) -> JournalEntry:
     """Post a balanced entry dated ``entry_date``; returns it (audited as ``finance.entry.post``).
@@ -115,6 +131,7 @@ def post_entry(entry_date: dt.date, memo: str, lines: list[LineInput], *, kind: 
             JournalEntry.update(status="posted", posted_at=posted_at, posted_by_user_id=user_id).where(
                 JournalEntry.id == entry.id).execute()
             entry.status, entry.posted_at, entry.posted_by_user_id = "posted", posted_at, user_id
+            _keep_totals(lines)
             audit.record("finance.entry.post", "finance_journal_entry", entry.id,
                          detail={"kind": kind, "date": entry_date.isoformat(), "total_cents": total,
                                  **(audit_detail or {})})

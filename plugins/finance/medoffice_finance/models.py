@@ -91,6 +91,18 @@ class JournalLine(BaseModel):
         constraints = [pw.SQL("CHECK ((debit_cents > 0 AND credit_cents = 0) OR (debit_cents = 0 AND credit_cents > 0))")]
 
 
+class AccountTotal(BaseModel):
+    """An account's posted debits and credits, all time: kept by ``post_entry`` in the transaction that posts (the
+    only way an entry becomes posted), so the chart's balances read one row an account instead of every line."""
+
+    account = pw.ForeignKeyField(Account, primary_key=True, backref="+", on_delete="CASCADE")
+    debit_cents = pw.BigIntegerField(default=0)
+    credit_cents = pw.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "finance_account_total"
+
+
 class Period(BaseModel):
     """A calendar month of the books; a closed one takes no postings until reopened."""
 
@@ -490,4 +502,4 @@ class LogTally(BaseModel):
 FINANCE_MODELS = [Account, BudgetLine, JournalEntry, JournalLine, Period, PeriodEvent, YearClose, Books,
                   PostingRule, BookedEvent, Deposit, DepositItem, BankCsvMapping, BankStatement, BankLine, BankMatch,
                   BankRule, DayClose, Vendor, RecurringBill, Bill, BillLine, BillPayment, Budget, BudgetAmount,
-                  BudgetControl, LogTally]
+                  BudgetControl, LogTally, AccountTotal]

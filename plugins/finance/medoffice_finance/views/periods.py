@@ -1,6 +1,7 @@
 """Periods: close a month, reopen one with a reason, close and reopen a year."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from flask import redirect, request, url_for
@@ -59,7 +60,9 @@ def _recent_months(day: dt.date) -> list[dt.date]:
     return months
 
 
-_STORED = Period.select().order_by(Period.start_date.desc()).limit(SHOWN_MONTHS * 3)
+_STORED = (Period.select(Period.year, Period.month, Period.status).order_by(Period.start_date.desc())
+           .limit(SHOWN_MONTHS * 3).tuples())
+MONTH_NAMES = list(calendar.month_name)  # calendar formats the name afresh on each lookup
 _HISTORY = (PeriodEvent.select(PeriodEvent, Period).join(Period)
             .order_by(PeriodEvent.at.desc(), PeriodEvent.id.desc()).limit(20))
 _YEARS_CLOSED = YearClose.select()
@@ -74,7 +77,7 @@ def _user_names(ids: list[int]) -> dict[int, str]:
     return {u.id: u.username for u in prepared.run(query, ("finance.period_users", len(ids)), **values)}
 
 
-def _month_rows(periods: list[Period], closed_years: dict) -> list[Markup]:
+def _month_rows(periods: list[tuple[int, int, str]], closed_years: dict) -> list[Markup]:
     """The months' rows: each month's status and its close (or reopen, with a reason) button as the user may.
 
     Written here rather than in the template: two years and more of months, each with its form, made the
@@ -83,9 +86,9 @@ def _month_rows(periods: list[Period], closed_years: dict) -> list[Markup]:
     token, may_close, may_reopen = generate_csrf(), can("finance.periods.close"), can("finance.periods.reopen")
     close_url, reopen_url = url_for("finance.period_close"), url_for("finance.period_reopen")
     rows = []
-    for p in periods:
-        label, year, month = escape(p.label), int(p.year), int(p.month)
-        closed = p.status == "closed"
+    for year, month, status in periods:
+        label = escape(f"{MONTH_NAMES[month]} {year}")
+        closed = status == "closed"
         action = ""
         if not closed and may_close:
             action = (f'<form method="post" action="{close_url}"><input type="hidden" name="csrf_token" '
@@ -100,20 +103,19 @@ def _month_rows(periods: list[Period], closed_years: dict) -> list[Markup]:
                       f'id="reason-{year}-{month}" name="reason" required maxlength="500">\n'
                       f'        <button type="submit">Reopen {label}</button></form>')
         state = "closed" if closed else "open"
-        rows.append(Markup(f'<tr><td>{label}</td><td><span class="chip chip-{state}">{escape(p.status.capitalize())}'
+        rows.append(Markup(f'<tr><td>{label}</td><td><span class="chip chip-{state}">{escape(status.capitalize())}'
                            f'</span></td>\n    <td>{action}</td></tr>'))
     return rows
 
 
 def _page(error: str = "", status: int = 200):
-    stored = {(p.year, p.month): p for p in prepared.run(_STORED, "finance.periods_stored")}
+    stored = {(year, month): status for year, month, status in prepared.run(_STORED, "finance.periods_stored").cursor}
     for day in _recent_months(today()):  # months nothing was posted in yet have no row: shown open
-        if (day.year, day.month) not in stored:
-            stored[(day.year, day.month)] = Period(year=day.year, month=day.month, status="open")
-    periods = [stored[key] for key in sorted(stored, reverse=True)]
+        stored.setdefault((day.year, day.month), "open")
+    periods = [(year, month, stored[(year, month)]) for year, month in sorted(stored, reverse=True)]
     history = list(prepared.run(_HISTORY, "finance.period_history"))
     names = _user_names(sorted({e.user_id for e in history if e.user_id}))
-    years = sorted({p.year for p in periods}, reverse=True)
+    years = sorted({year for year, _month in stored}, reverse=True)
     closed_years = {y.year: y for y in prepared.run(_YEARS_CLOSED, "finance.years_closed")}
     return render_page("finance/periods.html", title="Periods", rows=_month_rows(periods, closed_years),
                        history=history, years=years,
