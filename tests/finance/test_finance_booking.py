@@ -179,3 +179,23 @@ def test_the_checks_read_the_kept_tally_and_only_what_the_log_holds_after_it(bot
     assert set(_statuses().values()) == {"ok"}
     LogTally.delete().where(LogTally.name == "billing.refund_posted").execute()
     assert log_totals().sums["billing.payment_posted"] == 13000  # a tally short of a name is not trusted
+
+
+def test_the_tally_migration_fills_the_tally_from_the_log_as_the_morning_job_would(both):
+    import importlib
+
+    from medoffice.db import db
+
+    publish_events(charge(20000), payment(12000, "insurance", "eft"), adjustment(-5000))
+    def counted(totals):  # the tally keeps a row, maybe of zero, for every event handled
+        return ({k: v for k, v in totals.events.items() if v}, {k: v for k, v in totals.sums.items() if v},
+                totals.through_position)
+
+    migration = importlib.import_module("medoffice_finance.migrations.0013_log_tally_filled")
+    migration.up(None, db.obj)
+    filled = log_totals()
+    assert counted(filled) == counted(log_totals(whole_log=True)) and filled.sums["billing.payment_posted"] == 12000
+    assert LogTally.select().count() == len(migration.HANDLED)
+    publish_events(payment(1000, "patient", "cash"))
+    migration.up(None, db.obj)  # a tally kept already is left alone
+    assert counted(log_totals()) == counted(log_totals(whole_log=True))
