@@ -112,7 +112,8 @@ def journal():
         return redirect(url_for("finance.journal", **{**request.args.to_dict(), "sort": "id", "desc": 1}))
     link = url_template("finance.entry", "entry_id")
     table = paginate(
-        JournalEntry.select().where(JournalEntry.status == "posted"), id="journal-table", key="finance.journal",
+        JournalEntry.select(JournalEntry.id, JournalEntry.entry_date, JournalEntry.kind, JournalEntry.memo)
+        .where(JournalEntry.status == "posted"), id="journal-table", key="finance.journal",
         columns=[
             TableColumn("id", "Entry", sort=JournalEntry.id, numeric=True, link=lambda e: link(e.id)),
             TableColumn("entry_date", "Date", sort=JournalEntry.entry_date, kind="date"),
