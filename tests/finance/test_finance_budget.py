@@ -8,12 +8,14 @@ import datetime as dt
 import pytest
 from finance_setup import account, lines
 from medoffice import settings
-from medoffice.testing import connected, login
+from medoffice.models import Location
+from medoffice.testing import connected, count_queries, login
 
+from medoffice_finance.books import set_up
 from medoffice_finance.budget import BudgetError, check_spending, create_budget, set_amount, set_control
-from medoffice_finance.journal import post_entry
+from medoffice_finance.journal import LineInput, post_entry
 from medoffice_finance.models import BudgetAmount
-from medoffice_finance.payables import BillLineInput, PayablesError, create_bill, save_vendor
+from medoffice_finance.payables import BillLineInput, PayablesError, create_bill, pay_bill, save_vendor
 from medoffice_finance.reports import budget_report, cash_flow, pnl_by_month
 
 
@@ -149,3 +151,40 @@ def test_the_budget_grid_is_edited_cell_by_cell_and_whole(books):
         "account": str(rent), f"control-{rent}": "warn", f"control-{supplies}": "ignore"}).status_code == 303
     assert login(books.test_client(), "front_desk").post(f"/finance/budgets/{budget_id}/cell", data={
         "account": str(rent), "month": "1", f"cell-{rent}-1": "1"}).status_code == 403
+
+
+def test_a_locations_budget_on_cash_basis_counts_its_own_lines_and_the_unpaid_share_of_its_bills(make_app):
+    app = make_app(plugins=["finance"])
+    with connected(app):
+        set_up("cash", None)
+        north, south = Location.create(name="North").id, Location.create(name="South").id
+        bank, supplies, rent = account("1000"), account("6400"), account("6300")
+
+        def spend(day, number, cents, location):
+            post_entry(day, "spend", [LineInput(account(number), debit_cents=cents, location_id=location),
+                                      LineInput(bank, credit_cents=cents)])
+
+        spend(dt.date(2026, 1, 5), "6400", 5000, north)
+        spend(dt.date(2026, 4, 5), "6400", 3000, north)
+        spend(dt.date(2026, 2, 5), "6400", 7000, south)
+        post_entry(dt.date(2026, 6, 1), "grant", [LineInput(bank, debit_cents=2000),
+                                                  LineInput(account("4900"), credit_cents=2000, location_id=north)])
+        budget = create_budget(2026, "North plan", location_id=north)
+        for month in range(1, 13):
+            set_amount(budget.id, supplies, month, 1000)
+        set_amount(budget.id, rent, 4, 500)
+        vendor = save_vendor({"name": "Supply", "is_1099": False, "default_account": None, "terms_days": 30,
+                              "address": "", "email": "", "active": True})
+        bill = create_bill(vendor.id, "S1", dt.date(2026, 4, 10), [BillLineInput(supplies, 200, location_id=north),
+                                                                    BillLineInput(rent, 133, location_id=north)])
+        pay_bill(bill.id, 100, dt.date(2026, 5, 2), bank, "ach")  # cash basis: books 60 to supplies, 40 to rent
+        create_bill(vendor.id, "S2", dt.date(2026, 5, 3), [BillLineInput(supplies, 900, location_id=south)])
+        with count_queries() as seen:
+            report = budget_report(2026, 5, "quarter", north)
+    assert len(seen) == 2  # the budget, then one aggregate
+    rows = {r["number"]: (r["budget_cents"], r["actual_cents"], r["committed_cents"], r["available_cents"],
+                          r["year_budget_cents"], r["forecast_cents"]) for r in report.rows}
+    assert rows == {"4900": (0, 0, 0, 0, 0, 0),  # booked after May: listed, nothing used yet
+                    "6300": (500, 40, 93, 367, 500, 96),  # unpaid share 133 * 233 // 333
+                    "6400": (2000, 3060, 139, -1199, 12000, 19344)}  # April and May; forecast 8060 * 12 // 5
+    assert report.totals["actual_cents"] == 3100 and report.notes.startswith("North plan, the quarter to May.")

@@ -1,5 +1,5 @@
-"""The trial balance (report and ``medoffice finance trial-balance --json``), the list pages' query counts,
-and the app with one of billing and finance turned off."""
+"""The trial balance (report and ``medoffice finance trial-balance --json``), the list pages' and the statements'
+query counts, and the app with one of billing and finance turned off."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,10 +9,11 @@ from click.testing import CliRunner
 from finance_setup import account, adjustment, charge, lines, payment, publish_events
 from medoffice.cli import main
 from medoffice.models import Location
-from medoffice.testing import connected, login, page_queries, set_plugin_enabled
+from medoffice.testing import connected, count_queries, login, page_queries, set_plugin_enabled
 
+from medoffice_finance.budget import create_budget, set_amount
 from medoffice_finance.journal import LineInput, post_entry
-from medoffice_finance.reports import balance_sheet, general_ledger, profit_and_loss, trial_balance
+from medoffice_finance.reports import balance_sheet, budget_report, general_ledger, profit_and_loss, trial_balance
 from medoffice_finance.yearend import close_year
 
 
@@ -165,3 +166,30 @@ def test_the_general_ledger_brings_the_balance_forward_and_runs_it(make_app):
     admin = login(app.test_client(), "admin")
     page = admin.get("/reports/finance.general_ledger?account=1000&start=2026-02-01&end=2026-02-28")
     assert page.status_code == 200 and "$5,600.00" in page.get_data(as_text=True)
+
+
+def test_the_four_statements_each_read_one_aggregate_however_many_accounts_and_lines(make_app):
+    app = make_app(plugins=["finance"])
+    reports = {"trial balance": lambda: trial_balance(dt.date(2026, 12, 31)),
+               "profit and loss": lambda: profit_and_loss(dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+               "balance sheet": lambda: balance_sheet(dt.date(2026, 12, 31)),
+               "budget vs actual": lambda: budget_report(2026, 12, "ytd")}
+
+    def statements():
+        counts = {}
+        for name, run in reports.items():
+            with count_queries() as seen:
+                run()
+            counts[name] = len(seen)
+        return counts
+
+    with connected(app):
+        budget = create_budget(2026, "Plan")
+        set_amount(budget.id, account("6300"), 1, 1000)
+        post_entry(dt.date(2026, 1, 2), "rent", lines(("6300", 1000), ("1000", -1000)))
+        few = statements()
+        for n, number in enumerate(("6400", "6410", "4000", "4030", "2500")):
+            post_entry(dt.date(2026, 2, 1 + n), f"entry {n}", lines((number, 100 + n), ("1000", -100 - n)))
+        assert len(budget_report(2026, 12, "ytd").rows) == 5
+        assert statements() == few == {"trial balance": 1, "profit and loss": 1, "balance sheet": 1,
+                                       "budget vs actual": 2}

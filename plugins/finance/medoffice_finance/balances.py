@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from medoffice import prepared
+from medoffice.prepared import slot
 from peewee import fn
 
 from .models import DEBIT_NORMAL, Account, AccountTotal, JournalEntry, JournalLine
@@ -30,36 +32,45 @@ class AccountBalance:
         return net if self.type in DEBIT_NORMAL else -net
 
 
+@functools.lru_cache(maxsize=32)
+def _balances_query(since: bool, until: bool, types: tuple, exclude_kinds: tuple, by_location: bool):
+    """The per-account totals query of one shape, the dates and location as slots (built once per shape)."""
+    debit = fn.COALESCE(fn.SUM(JournalLine.debit_cents), 0)
+    credit = fn.COALESCE(fn.SUM(JournalLine.credit_cents), 0)
+    query = (JournalLine.select(Account.id, Account.number, Account.name, Account.type, debit, credit)
+             .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
+             .switch(JournalLine).join(Account, on=(JournalLine.account == Account.id))
+             .where(JournalEntry.status == "posted")
+             .group_by(Account.id, Account.number, Account.name, Account.type).order_by(Account.number).tuples())
+    if since:
+        query = query.where(JournalEntry.entry_date >= slot("start"))
+    if until:
+        query = query.where(JournalEntry.entry_date <= slot("end"))
+    if types:
+        query = query.where(Account.type.in_(list(types)))
+    if exclude_kinds:
+        query = query.where(JournalEntry.kind.not_in(list(exclude_kinds)))
+    if by_location:
+        query = query.where(JournalLine.location == slot("location"))
+    return query
+
+
 def account_balances(*, start: dt.date | None = None, end: dt.date | None = None, types=None,
                      exclude_kinds=(), account_ids=None, location_id: int | None = None) -> list[AccountBalance]:
-    """Posted totals per account with any activity, in account-number order.
+    """Posted totals per account with any activity, in account-number order (one GROUP BY, compiled once per
+    shape).
 
     :param start: first entry date counted (None: from the beginning); ``end`` the last (included).
     :param types: only accounts of these types; ``exclude_kinds`` leaves out entries of these kinds.
     :param location_id: only lines carrying this location.
     """
-    debit = fn.COALESCE(fn.SUM(JournalLine.debit_cents), 0)
-    credit = fn.COALESCE(fn.SUM(JournalLine.credit_cents), 0)
-    query = (JournalLine.select(Account.id, Account.number, Account.name, Account.type,
-                                debit.alias("debit_cents"), credit.alias("credit_cents"))
-             .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
-             .switch(JournalLine).join(Account, on=(JournalLine.account == Account.id))
-             .where(JournalEntry.status == "posted")
-             .group_by(Account.id, Account.number, Account.name, Account.type).order_by(Account.number))
-    if start is not None:
-        query = query.where(JournalEntry.entry_date >= start)
-    if end is not None:
-        query = query.where(JournalEntry.entry_date <= end)
-    if types:
-        query = query.where(Account.type.in_(list(types)))
-    if exclude_kinds:
-        query = query.where(JournalEntry.kind.not_in(list(exclude_kinds)))
+    shape = (start is not None, end is not None, tuple(types or ()), tuple(exclude_kinds), location_id is not None)
+    query, key = _balances_query(*shape), ("finance.account_balances", *shape)
     if account_ids is not None:
-        query = query.where(Account.id.in_(list(account_ids)))
-    if location_id is not None:
-        query = query.where(JournalLine.location == location_id)
-    return [AccountBalance(r["id"], r["number"], r["name"], r["type"], int(r["debit_cents"]),
-                           int(r["credit_cents"])) for r in query.dicts()]
+        query, key = query.where(Account.id.in_(list(account_ids))), None
+    rows = prepared.run(query, key, start=start, end=end, location=location_id).cursor  # plain values: read raw
+    return [AccountBalance(account, number, name, type_, int(debit), int(credit))
+            for account, number, name, type_, debit, credit in rows]
 
 
 _TOTALS = (JournalLine.select(fn.COALESCE(fn.SUM(JournalLine.debit_cents), 0),

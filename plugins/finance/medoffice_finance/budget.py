@@ -12,6 +12,7 @@ its budget for the month (the months so far when unused amounts carry forward) o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 
 import peewee as pw
@@ -22,8 +23,9 @@ from medoffice.prepared import slot
 from peewee import fn
 
 from .books import basis
-from .models import (DEBIT_NORMAL, Account, Bill, BillLine, Budget, BudgetAmount, BudgetControl, JournalEntry,
+from .models import (DEBIT_NORMAL, Account, Bill, BillLine, Books, Budget, BudgetAmount, BudgetControl, JournalEntry,
                      JournalLine)
+from .periods import month_bounds
 
 CONTROLS = {"ignore": "Ignore", "warn": "Warn", "stop": "Stop"}
 METHODS = {"blank": "Blank", "last_year": "From last year's actuals, changed by a percentage",
@@ -210,32 +212,67 @@ def enforce(spending, day: dt.date) -> list[str]:
     return warns
 
 
-def budget_vs_actual(budget: Budget, through_month: int, period: str = "ytd") -> list[dict]:
-    """Each budgeted or used account: budget, consumed (actual), committed, variance (budget less consumed),
-    available (budget less consumed and committed) over the period (``month``, ``quarter`` to
-    ``through_month``, or ``ytd``), and a year-end forecast from the run rate of the year so far."""
-    if period == "month":
-        months = [through_month]
-    elif period == "quarter":
-        first = (through_month - 1) // 3 * 3 + 1
-        months = list(range(first, through_month + 1))
-    else:
-        months = list(range(1, through_month + 1))
-    plan = amounts(budget.id)
-    actual = actuals(budget.year, budget.location_id)
-    bills = committed(budget.year, budget.location_id)
-    ids = {a for a, _m in plan} | {a for a, _m in actual}
-    accounts = {a.id: a for a in Account.select().where(Account.id.in_(list(ids) or [0]))}
-    rows = []
-    for account_id in sorted(ids, key=lambda i: accounts[i].number):
-        account = accounts[account_id]
-        pick = lambda source, ms: sum(source.get((account_id, m), 0) for m in ms)  # noqa: E731
-        budgeted, used, owed = pick(plan, months), pick(actual, months), pick(bills, months)
-        so_far = pick(actual, range(1, through_month + 1))
-        rows.append({"number": account.number, "name": account.name,
-                     "type": "Revenue" if account.type == "revenue" else "Expense",
-                     "budget_cents": budgeted, "actual_cents": used, "committed_cents": owed,
-                     "variance_cents": budgeted - used, "available_cents": budgeted - used - owed,
-                     "year_budget_cents": pick(plan, range(1, 13)),
-                     "forecast_cents": so_far * 12 // through_month})
-    return rows
+@functools.lru_cache(maxsize=2)
+def _against_actual_query(by_location: bool):
+    """Budget against actual of one budget in one statement: per account, the budget over the period and the
+    year, what was booked over the period and over the year so far, and what bills commit over the period;
+    every value a slot (built and compiled once per shape)."""
+    in_period = BudgetAmount.month.between(slot("first"), slot("through"))
+    plan = (BudgetAmount.select(BudgetAmount.account.alias("account_id"),
+                                fn.SUM(pw.Case(None, [(in_period, BudgetAmount.amount_cents)], 0)).alias("budget"),
+                                fn.SUM(BudgetAmount.amount_cents).alias("year_budget"))
+            .where(BudgetAmount.budget == slot("budget")).group_by(BudgetAmount.account).cte("plan"))
+    net = JournalLine.debit_cents - JournalLine.credit_cents
+    to_end = JournalEntry.entry_date <= slot("end")
+    booked = (JournalLine.select(
+        JournalLine.account.alias("account_id"),
+        fn.SUM(pw.Case(None, [((JournalEntry.entry_date >= slot("start")) & to_end, net)], 0)).alias("used"),
+        fn.SUM(pw.Case(None, [(to_end, net)], 0)).alias("so_far"))
+        .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
+        .switch(JournalLine).join(Account, on=(JournalLine.account == Account.id))
+        .where((JournalEntry.status == "posted") & (JournalEntry.kind != "closing")
+               & (JournalEntry.entry_date >= slot("jan")) & (JournalEntry.entry_date <= slot("dec"))
+               & Account.type.in_(["revenue", "expense"]))
+        .group_by(JournalLine.account))
+    cash = Books.select(Books.basis).order_by(Books.id).limit(1)
+    waiting = (Bill.status == "awaiting") | ((cash == "cash") & (Bill.status == "approved")
+                                             & (Bill.paid_cents < Bill.total_cents))
+    owed = (BillLine.select(BillLine.account.alias("account_id"),
+                            fn.SUM(BillLine.amount_cents * (Bill.total_cents - Bill.paid_cents) / Bill.total_cents)
+                            .alias("owed"))
+            .join(Bill).where(waiting & (Bill.bill_date >= slot("start")) & (Bill.bill_date <= slot("end"))))
+    if by_location:
+        booked = booked.where(JournalLine.location == slot("location"))
+        owed = owed.where(BillLine.location == slot("location"))
+    booked, owed = booked.cte("booked"), owed.group_by(BillLine.account).cte("owed")
+    return (Account.select(Account.number, Account.name, Account.type, plan.c.budget, plan.c.year_budget,
+                           booked.c.used, booked.c.so_far, owed.c.owed)
+            .join(plan, pw.JOIN.LEFT_OUTER, on=(plan.c.account_id == Account.id))
+            .switch(Account).join(booked, pw.JOIN.LEFT_OUTER, on=(booked.c.account_id == Account.id))
+            .switch(Account).join(owed, pw.JOIN.LEFT_OUTER, on=(owed.c.account_id == Account.id))
+            .where(plan.c.account_id.is_null(False) | booked.c.account_id.is_null(False))
+            .order_by(Account.number).with_cte(plan, booked, owed).tuples())
+
+
+def budget_vs_actual(budget_id: int, year: int, location_id: int | None, through_month: int,
+                     period: str = "ytd") -> list[dict]:
+    """Each account budgeted or used in the year: budget, consumed (actual), committed, variance (budget less
+    consumed), available (budget less consumed and committed) over the period (``month``, ``quarter`` to
+    ``through_month``, or ``ytd``), and a year-end forecast from the run rate of the year so far. One query,
+    aggregated in SQL; a location's budget counts only what was booked or billed to that location."""
+    first = {"month": through_month, "quarter": (through_month - 1) // 3 * 3 + 1, "ytd": 1}[period]
+    end = month_bounds(year, through_month)[1]
+    rows = prepared.run(_against_actual_query(location_id is not None),
+                        ("finance.budget_vs_actual", location_id is not None),
+                        budget=budget_id, first=first, through=through_month, start=dt.date(year, first, 1), end=end,
+                        jan=dt.date(year, 1, 1), dec=dt.date(year, 12, 31), location=location_id).cursor
+    result = []
+    for number, name, type_, budgeted, year_budget, used, so_far, owed in rows:
+        sign = 1 if type_ in DEBIT_NORMAL else -1
+        budgeted, used, owed = int(budgeted or 0), sign * int(used or 0), int(owed or 0)
+        result.append({"number": number, "name": name, "type": "Revenue" if type_ == "revenue" else "Expense",
+                       "budget_cents": budgeted, "actual_cents": used, "committed_cents": owed,
+                       "variance_cents": budgeted - used, "available_cents": budgeted - used - owed,
+                       "year_budget_cents": int(year_budget or 0),
+                       "forecast_cents": sign * int(so_far or 0) * 12 // through_month})
+    return result

@@ -6,8 +6,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from medoffice import ChartSpec, Column, ReportParam, ReportResult, ReportSpec
+from medoffice import ChartSpec, Column, ReportParam, ReportResult, ReportSpec, prepared
 from medoffice.money import format_cents
+from medoffice.prepared import slot
 from medoffice.settings import today
 
 from peewee import Case, fn
@@ -24,21 +25,22 @@ def trial_balance(as_of: dt.date) -> dict:
     Plain values for the CLI's JSON and the report: ``accounts`` (number, name, type, debit_cents,
     credit_cents, balance_cents on the account's normal side) and ``totals``.
     """
-    rows = account_balances(end=as_of)
     accounts = [{"number": r.number, "name": r.name, "type": r.type, "debit_cents": r.debit_cents,
-                 "credit_cents": r.credit_cents, "balance_cents": r.balance_cents} for r in rows]
+                 "credit_cents": r.credit_cents, "balance_cents": r.balance_cents} for r in account_balances(end=as_of)]
     return {"as_of": as_of.isoformat(), "accounts": accounts,
             "totals": {"debit_cents": sum(a["debit_cents"] for a in accounts),
                        "credit_cents": sum(a["credit_cents"] for a in accounts)}}
 
 
+_TRIAL_BALANCE_COLUMNS = (Column("number", "Account", "text"), Column("name", "Name", "text"),
+                          Column("type", "Type", "text"), Column("debit_cents", "Debits", "cents"),
+                          Column("credit_cents", "Credits", "cents"), Column("balance_cents", "Balance", "cents"))
+
+
 def _trial_balance_report(as_of: dt.date) -> ReportResult:
     result = trial_balance(as_of)
     return ReportResult(
-        columns=[Column("number", "Account", "text"), Column("name", "Name", "text"), Column("type", "Type", "text"),
-                 Column("debit_cents", "Debits", "cents"), Column("credit_cents", "Credits", "cents"),
-                 Column("balance_cents", "Balance", "cents")],
-        rows=result["accounts"], totals=result["totals"],
+        columns=_TRIAL_BALANCE_COLUMNS, rows=result["accounts"], totals=result["totals"],
         notes="Posted entries dated up to the day chosen; balances on each account's normal side "
               "(debit for assets and expenses, credit for the others).")
 
@@ -48,6 +50,10 @@ TRIAL_BALANCE = ReportSpec(id="finance.trial_balance", title="Trial balance", pe
                            params=[ReportParam("as_of", "As of", "date", required=True, default=today)])
 
 
+_PROFIT_AND_LOSS_COLUMNS = (Column("number", "Account", "text"), Column("name", "Name", "text"),
+                            Column("type", "Type", "text"), Column("amount_cents", "Amount", "cents"))
+
+
 def profit_and_loss(start: dt.date, end: dt.date, location: int | None = None) -> ReportResult:
     """Revenue and expense accounts over a range (one location's lines when given), the year-end closing
     entries left out; revenue as a credit balance, expenses as a debit balance, and the net result."""
@@ -55,12 +61,10 @@ def profit_and_loss(start: dt.date, end: dt.date, location: int | None = None) -
                             location_id=location)
     result = [{"number": r.number, "name": r.name, "type": "Revenue" if r.type == "revenue" else "Expense",
                "amount_cents": r.balance_cents} for r in rows]
-    revenue = sum(r["amount_cents"] for r in result if r["type"] == "Revenue")
-    expenses = sum(r["amount_cents"] for r in result if r["type"] == "Expense")
+    revenue = sum(r.balance_cents for r in rows if r.type == "revenue")
+    expenses = sum(r.balance_cents for r in rows if r.type != "revenue")
     return ReportResult(
-        columns=[Column("number", "Account", "text"), Column("name", "Name", "text"), Column("type", "Type", "text"),
-                 Column("amount_cents", "Amount", "cents")],
-        rows=result, totals={"amount_cents": revenue - expenses},
+        columns=_PROFIT_AND_LOSS_COLUMNS, rows=result, totals={"amount_cents": revenue - expenses},
         notes=f"Revenue {format_cents(revenue)} less expenses {format_cents(expenses)}: the total is the result "
               "(negative: a loss). Contra-revenue accounts (adjustments) show as negative revenue."
               + (" Only lines booked to the location chosen." if location else ""))
@@ -78,27 +82,32 @@ PROFIT_AND_LOSS = ReportSpec(id="finance.profit_and_loss", title="Profit and los
                                      ReportParam("location", "Location", "location")])
 
 
+_SECTIONS = {"asset": "Assets", "liability": "Liabilities", "equity": "Equity"}
+_BALANCE_SHEET_COLUMNS = (Column("section", "Section", "text"), Column("number", "Account", "text"),
+                          Column("name", "Name", "text"), Column("amount_cents", "Balance", "cents"))
+
+
 def balance_sheet(as_of: dt.date) -> ReportResult:
     """Assets, liabilities and equity as of a day; the result of revenue and expenses not yet closed into
     retained earnings shows as its own equity line, so assets equal liabilities plus equity."""
-    rows = account_balances(end=as_of)
-    sections = {"asset": "Assets", "liability": "Liabilities", "equity": "Equity"}
-    result = [{"section": sections[r.type], "number": r.number, "name": r.name, "amount_cents": r.balance_cents}
-              for r in rows if r.type in sections]
-    unclosed = sum(r.balance_cents if r.type == "revenue" else -r.balance_cents
-                   for r in rows if r.type in ("revenue", "expense"))
+    sections = {"asset": [], "liability": [], "equity": []}
+    total = dict.fromkeys(sections, 0)
+    unclosed = 0
+    for r in account_balances(end=as_of):
+        if r.type in sections:
+            sections[r.type].append({"section": _SECTIONS[r.type], "number": r.number, "name": r.name,
+                                     "amount_cents": r.balance_cents})
+            total[r.type] += r.balance_cents
+        elif r.type in ("revenue", "expense"):
+            unclosed += r.balance_cents if r.type == "revenue" else -r.balance_cents
     if unclosed:
-        result.append({"section": "Equity", "number": "", "name": "Result not yet closed into retained earnings",
-                       "amount_cents": unclosed})
-    order = list(sections.values())
-    result.sort(key=lambda r: (order.index(r["section"]), r["number"] or "~"))
-    total = {name: sum(r["amount_cents"] for r in result if r["section"] == name) for name in order}
+        sections["equity"].append({"section": "Equity", "number": "",
+                                   "name": "Result not yet closed into retained earnings", "amount_cents": unclosed})
+        total["equity"] += unclosed
     return ReportResult(
-        columns=[Column("section", "Section", "text"), Column("number", "Account", "text"),
-                 Column("name", "Name", "text"), Column("amount_cents", "Balance", "cents")],
-        rows=result,
-        notes=f"Assets {format_cents(total['Assets'])}; liabilities {format_cents(total['Liabilities'])} and equity "
-              f"{format_cents(total['Equity'])}, together {format_cents(total['Liabilities'] + total['Equity'])}.")
+        columns=_BALANCE_SHEET_COLUMNS, rows=sections["asset"] + sections["liability"] + sections["equity"],
+        notes=f"Assets {format_cents(total['asset'])}; liabilities {format_cents(total['liability'])} and equity "
+              f"{format_cents(total['equity'])}, together {format_cents(total['liability'] + total['equity'])}.")
 
 
 BALANCE_SHEET = ReportSpec(id="finance.balance_sheet", title="Balance sheet", permission="finance.view",
@@ -225,31 +234,45 @@ CHECK_REGISTER = ReportSpec(id="finance.check_register", title="Check register",
                                     ReportParam("end", "To", "date", required=True, default=today)])
 
 
-def _budget_of(year: int, location: int | None) -> Budget | None:
-    where = Budget.location.is_null() if location is None else Budget.location == location
-    return Budget.select().where((Budget.year == year) & where).order_by(Budget.id).first()
+_BUDGET_OF = {by_location: Budget.select(Budget.id, Budget.name)
+              .where((Budget.year == slot("year"))
+                     & (Budget.location == slot("location") if by_location else Budget.location.is_null()))
+              .order_by(Budget.id).limit(1).tuples() for by_location in (False, True)}
+
+
+def _budget_of(year: int, location: int | None) -> tuple[int, str] | None:
+    """The id and name of the year's budget of the location (None: the practice's), the first when there are
+    several."""
+    by_location = location is not None
+    return next(iter(prepared.run(_BUDGET_OF[by_location], ("finance.budget_of", by_location), year=year,
+                                  location=location).cursor), None)
+
+
+_BUDGET_COLUMNS = (Column("number", "Account", "text"), Column("name", "Name", "text"),
+                   Column("budget_cents", "Budget", "cents"), Column("actual_cents", "Actual (consumed)", "cents"),
+                   Column("committed_cents", "Committed (bills not booked)", "cents"),
+                   Column("variance_cents", "Variance", "cents"), Column("available_cents", "Left", "cents"),
+                   Column("year_budget_cents", "Year's budget", "cents"),
+                   Column("forecast_cents", "Year-end forecast", "cents"))
+_BUDGET_TOTALS = tuple(c.key for c in _BUDGET_COLUMNS[2:])
 
 
 def budget_report(year: int, month: int, period: str = "ytd", location: int | None = None) -> ReportResult:
     """Budget against actual for the year's budget (the practice's, or the location's) over the month, its quarter
     to date, or the year to date: consumed, committed, variance, what is left, and a year-end forecast."""
     budget = _budget_of(year, location)
-    columns = [Column("number", "Account", "text"), Column("name", "Name", "text"),
-               Column("budget_cents", "Budget", "cents"), Column("actual_cents", "Actual (consumed)", "cents"),
-               Column("committed_cents", "Committed (bills not booked)", "cents"),
-               Column("variance_cents", "Variance", "cents"), Column("available_cents", "Left", "cents"),
-               Column("year_budget_cents", "Year's budget", "cents"), Column("forecast_cents", "Year-end forecast", "cents")]
     if budget is None:
-        return ReportResult(columns=columns, rows=[], notes=f"There is no budget for {year} for that location: create "
-                                                              "one on Finance, Budgets.")
-    rows = budget_vs_actual(budget, month, period)
-    keys = [c.key for c in columns[2:]]
+        return ReportResult(columns=_BUDGET_COLUMNS, rows=[], notes=f"There is no budget for {year} for that "
+                                                                      "location: create one on Finance, Budgets.")
+    budget_id, budget_name = budget
+    rows = budget_vs_actual(budget_id, year, location, month, period)
+    expenses = [r for r in rows if r["type"] == "Expense"]
     what = {"month": calendar.month_name[month], "quarter": f"the quarter to {calendar.month_name[month]}",
             "ytd": f"the year to {calendar.month_name[month]}"}[period]
     return ReportResult(
-        columns=columns, rows=rows, totals={k: sum(r[k] for r in rows if r["type"] == "Expense") for k in keys},
+        columns=_BUDGET_COLUMNS, rows=rows, totals={k: sum(r[k] for r in expenses) for k in _BUDGET_TOTALS},
         chart=ChartSpec("bar", x="name", series=("budget_cents", "actual_cents"), title=f"Budget and actual, {what}"),
-        notes=f"{budget.name}, {what}. Variance is the budget less what was booked; Left also takes off bills "
+        notes=f"{budget_name}, {what}. Variance is the budget less what was booked; Left also takes off bills "
               "entered but not booked. The forecast runs the year so far at its pace to December. Totals are the "
               "expense accounts'.")
 
@@ -274,7 +297,7 @@ def pnl_by_month(year: int, compare: str = "last_year", location: int | None = N
     this_year = actuals(year, location)
     if compare == "budget":
         budget = _budget_of(year, location)
-        other = amounts(budget.id) if budget else {}
+        other = amounts(budget[0]) if budget else {}
         other_label = f"Budget {year}"
     else:
         other, other_label = actuals(year - 1, location), f"{year - 1}"
