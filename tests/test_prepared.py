@@ -62,3 +62,20 @@ def test_url_template_matches_url_for(app):
         patient = url_template("core.patient", "patient_id")
         assert [patient(n) for n in (1, 42, 1234567)] == [url_for("core.patient", patient_id=n)
                                                            for n in (1, 42, 1234567)]
+
+
+def test_postgresql_plans_each_run_with_its_values(db_session, medoffice_database_url):
+    if medoffice_database_url is None:
+        pytest.skip("PostgreSQL's plan cache (SQLite plans every statement afresh)")
+    # psycopg prepares a statement run five times; a generic plan would then guess for every status
+    for _ in range(6):
+        prepared.count_upto(Patient.select().where(Patient.last_name == slot("name")), "test.plans", 10, name="Rare")
+    assert db_session.execute_sql("SHOW plan_cache_mode").fetchone()[0] == "force_custom_plan"
+
+
+def test_a_database_urls_own_options_are_kept(tmp_path):
+    from medoffice.db import open_database
+
+    database = open_database("postgresql://office@db.example/medoffice?options=-c%20statement_timeout%3D5000",
+                             tmp_path)
+    assert database.connect_params["options"] == "-c statement_timeout=5000 -c plan_cache_mode=force_custom_plan"
