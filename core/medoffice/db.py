@@ -102,13 +102,15 @@ def is_sqlite(database: peewee.Database | None = None) -> bool:
 
 
 def refresh_statistics(database: peewee.Database | None = None) -> None:
-    """After a bulk load (the demo data, a move from SQLite), have PostgreSQL read its tables' statistics now,
-    so it plans with the rows there are rather than an empty table's guesses (hash-joining a whole table to
-    read 25 rows), whether or not autovacuum runs on that server. SQLite is left without statistics: its
-    queries are written for its planner without them."""
+    """After a bulk load (the demo data, a move from SQLite), have PostgreSQL read its tables' statistics and
+    vacuum them now, whether or not autovacuum runs on that server: it then plans with the rows there are
+    rather than an empty table's guesses (hash-joining a whole table to read 25 rows), and a count answered
+    from an index reads the index alone (counting 11,800 denied claims: 13.7 ms through the table, 2.3 ms
+    once vacuumed). Run outside a transaction. SQLite is left without statistics: its queries are written for
+    its planner without them."""
     target = database or db.obj
     if not is_sqlite(target):
-        target.execute_sql("ANALYZE")
+        target.execute_sql("VACUUM (ANALYZE)")
 
 
 _commit_hooks = threading.local()  # per thread, like peewee's connections
