@@ -1,6 +1,8 @@
 """The patient directory: search, register, view (audited) and edit demographics."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Response, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -19,7 +21,7 @@ from ..settings import today
 from . import core_blueprint as bp
 from .shell import notify, render_page
 from .forms import choices, form_values
-from .tables import TableColumn, paginate
+from .tables import TableColumn, paginate, url_template
 
 SEX_CHOICES = [("F", "Female"), ("M", "Male"), ("U", "Unknown")]
 CONTACT_CHOICES = [("phone", "Phone"), ("text", "Text message"), ("email", "E-mail"), ("mail", "Mail"),
@@ -78,6 +80,10 @@ def next_account_number() -> str:
     return f"P{value:07d}"
 
 
+_LIST_COLUMNS = (Patient.id, Patient.last_name, Patient.first_name, Patient.account_number, Patient.date_of_birth,
+                 Patient.phone, Patient.mobile)
+
+
 @bp.route("/patients")
 @requires("core.patients.view")
 def patients():
@@ -91,12 +97,13 @@ def patients():
             return Response(status=200, headers={"HX-Location": target})
         return redirect(target)
 
+    patient_url = url_template("core.patient", "patient_id")
     table = paginate(
-        Patient.select().where(Patient.active == True),  # noqa: E712
+        Patient.select(*_LIST_COLUMNS).where(Patient.active == True).objects(SimpleNamespace),  # noqa: E712
         id="patients-table",
         columns=[
-            TableColumn("name", "Name", sort=Patient.last_name, value=lambda p: p.display_name,
-                        link=lambda p: url_for("core.patient", patient_id=p.id)),
+            TableColumn("name", "Name", sort=Patient.last_name, value=lambda p: f"{p.last_name}, {p.first_name}",
+                        link=lambda p: patient_url(p.id)),
             TableColumn("account_number", "Account", sort=Patient.account_number),
             TableColumn("date_of_birth", "Date of birth", sort=Patient.date_of_birth, kind="date"),
             TableColumn("phone", "Phone", value=lambda p: p.mobile or p.phone),
@@ -104,6 +111,7 @@ def patients():
         search=search_expression, default_sort="name", endpoint="core.patients",
         noun="patient", noun_plural="patients", search_placeholder=f"Name, account, phone or {dates.hint()}",
         empty_message="No patients match. Register a new patient, or load the demo data.",
+        key=("core.patients",),
     )
     audit.record_list("patient.list", (p.id for p in table.rows))
     return render_page("core/patients.html", title="Patients", table=table,
