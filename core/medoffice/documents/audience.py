@@ -2,11 +2,14 @@
 resolved to the active users who must read it, in SQL."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import peewee as pw
 
+from .. import prepared
 from ..models import Location, Role, StaffMember, User, UserRole
+from ..prepared import slot
 from .models import Document, DocumentAudience
 
 
@@ -75,26 +78,57 @@ def members(document_id: int) -> pw.SelectQuery:
            | User.id.in_(_lines(document_id, DocumentAudience.user))))
 
 
+def list_size(count: int) -> int:
+    """The size of an IN list of slots holding ``count`` values: 8, 16, 32..., so that a prepared query
+    compiles once per size rather than once per number of values."""
+    size = 8
+    while size < count:
+        size *= 2
+    return size
+
+
+def list_slots(name: str, size: int) -> list:
+    """``size`` slots ``name0``, ``name1``... for an IN list (``medoffice.prepared``)."""
+    return [slot(f"{name}{i}") for i in range(size)]
+
+
+def list_values(name: str, values: list, size: int) -> dict:
+    """The values of :func:`list_slots`: ``values`` with the last repeated up to ``size`` (an IN list
+    means the same with a value twice); 0 when there are none, which no row's id or name is."""
+    values = list(values) or [0]
+    return {f"{name}{i}": value for i, value in enumerate(values + [values[-1]] * (size - len(values)))}
+
+
+@functools.lru_cache(maxsize=8)
+def _members_query(size: int) -> pw.SelectQuery:
+    """``members_of_many``'s one query for ``size`` documents: a union of the four ways of being addressed."""
+    line = DocumentAudience.document.in_(list_slots("document", size))
+    active = User.active == True  # noqa: E712
+    by_role = (DocumentAudience.select(DocumentAudience.document, User.id)
+               .join(UserRole, on=(UserRole.role == DocumentAudience.role)).join(User, on=(User.id == UserRole.user)))
+    by_location = (DocumentAudience.select(DocumentAudience.document, User.id)
+                   .join(StaffMember, on=((StaffMember.location == DocumentAudience.location)
+                                          & (StaffMember.active == True)))  # noqa: E712
+                   .join(User, on=(User.staff == StaffMember.id)))
+    by_staff = (DocumentAudience.select(DocumentAudience.document, User.id)
+                .join(User, on=(User.staff == DocumentAudience.staff)))
+    by_user = (DocumentAudience.select(DocumentAudience.document, User.id)
+               .join(User, on=(User.id == DocumentAudience.user)))
+    return (by_role.where(line & active) | by_location.where(line & active) | by_staff.where(line & active)
+            | by_user.where(line & active)).tuples()
+
+
 def members_of_many(document_ids: list[int]) -> dict[int, set[int]]:
-    """``members`` of many documents at once: {document id: active user ids}, one query per way of being
-    addressed (role, location, named staff, named user), the same rules as ``members``."""
+    """``members`` of many documents at once: {document id: active user ids}, the same rules as ``members``
+    in one query (a union of the ways of being addressed: role, location, named staff, named user), compiled
+    once per size of the list and read raw."""
     found: dict[int, set[int]] = {document_id: set() for document_id in document_ids}
     if not document_ids:
         return found
-    line = DocumentAudience.document.in_(document_ids)
-    active = User.active == True  # noqa: E712
-    queries = (
-        DocumentAudience.select(DocumentAudience.document, User.id)
-        .join(UserRole, on=(UserRole.role == DocumentAudience.role)).join(User, on=(User.id == UserRole.user)),
-        DocumentAudience.select(DocumentAudience.document, User.id)
-        .join(StaffMember, on=((StaffMember.location == DocumentAudience.location) & (StaffMember.active == True)))  # noqa: E712
-        .join(User, on=(User.staff == StaffMember.id)),
-        DocumentAudience.select(DocumentAudience.document, User.id).join(User, on=(User.staff == DocumentAudience.staff)),
-        DocumentAudience.select(DocumentAudience.document, User.id).join(User, on=(User.id == DocumentAudience.user)),
-    )
-    for query in queries:
-        for document_id, user_id in query.where(line & active).tuples():
-            found[document_id].add(user_id)
+    size = list_size(len(document_ids))
+    for document_id, user_id in prepared.run(_members_query(size), ("documents.members_of_many", size),
+                                             **list_values("document", document_ids, size)).cursor:
+        found[document_id].add(user_id)
     return found
 
 
