@@ -7,11 +7,12 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
 from medoffice.auth import requires
-from medoffice.models import StaffMember, User
+from medoffice.models import User
 from medoffice.settings import today
 from medoffice.web.forms import choices
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
+from medoffice.web.tables import url_template
 from peewee import fn
 
 from .. import program as service
@@ -20,21 +21,17 @@ from . import bp
 from .forms import BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm
 
 
-_ACTIVE_STAFF = (StaffMember.select(StaffMember.id, StaffMember.last_name, StaffMember.first_name,
-                                    StaffMember.credentials)
-                 .where(StaffMember.active == True)  # noqa: E712
-                 .order_by(StaffMember.last_name, StaffMember.first_name).tuples())
 _ASSESSMENTS = (RiskAssessment.select(RiskAssessment.id, RiskAssessment.title, RiskAssessment.started_on,
                                       RiskAssessment.completed_on).order_by(RiskAssessment.started_on.desc()))
 _ASSOCIATE_COUNT = BusinessAssociate.select(fn.COUNT(BusinessAssociate.id))
 
 
-def _training_form(form=None) -> TrainingForm:
+def _training_form(training: list[dict], form=None) -> TrainingForm:
+    """The form logging a training, its people the active staff of ``training`` (``training_status``'s rows,
+    in its order: by name) shown as their display name ('Last, First, Credentials')."""
     form = form or TrainingForm(formdata=None)
-    people = prepared.run(_ACTIVE_STAFF, "compliance.active_staff_choices")
-    # each person's display_name ('Last, First, Credentials'), read without building the rows
-    form.staff_id.choices = choices([(str(staff_id), f"{last}, {first}, {credentials}" if credentials
-                                      else f"{last}, {first}") for staff_id, last, first, credentials in people])
+    form.staff_id.choices = choices([(str(row["staff_id"]), f"{row['name']}, {row['credentials']}"
+                                      if row["credentials"] else row["name"]) for row in training])
     return form
 
 
@@ -51,11 +48,28 @@ def _training_rows(training: list[dict]) -> Markup:
     return Markup("".join(html))
 
 
+def _policy_rows(policies: list[service.PolicyRow]) -> Markup:
+    """The policy table's ``<tr>`` rows (title linked to the document, version in force, its dates, acknowledgment
+    counts), built here in one pass with the URL and date format looked up once, as the training rows."""
+    link, day = url_template("core.document", "document_id"), dates.pattern()
+    html = []
+    for row in policies:
+        effective = row.effective_on.strftime(day) if row.effective_on else ""
+        review = row.review_due.strftime(day) if row.review_due else ""
+        counts = row.counts
+        html.append(f'<tr><td><a href="{link(row.document.id)}">{escape(row.document.title)}</a></td>'
+                    f"<td>{row.version}</td><td>{effective}</td><td>{review}</td>\n"
+                    f'<td class="numeric">{counts["acknowledged"]}</td><td class="numeric">{counts["pending"]}</td>'
+                    f'<td class="numeric">{counts["overdue"]}</td></tr>')
+    return Markup("".join(html))
+
+
 def _overview(status: int = 200, **forms):
     day = today()
-    return render_page("compliance/program.html", title="HIPAA program", policies=service.policy_library(day),
-                       training=_training_rows(service.training_status(day)),
-                       training_form=_training_form(forms.get("training_form")),
+    training = service.training_status(day)
+    return render_page("compliance/program.html", title="HIPAA program",
+                       policies=_policy_rows(service.policy_library(day)), training=_training_rows(training),
+                       training_form=_training_form(training, forms.get("training_form")),
                        assessments=list(prepared.run(_ASSESSMENTS, "compliance.assessments")),
                        assessment_form=forms.get("assessment_form") or NewAssessmentForm(formdata=None),
                        associate_count=prepared.scalar(_ASSOCIATE_COUNT, "compliance.associate_count")), status
@@ -73,7 +87,7 @@ def program():
 @requires("compliance.program.manage")
 def training_add():
     """Log a completed training."""
-    form = _training_form(TrainingForm())
+    form = _training_form(service.training_status(today()), TrainingForm())
     if form.validate_on_submit():
         try:
             service.record_training(parse_id(form.staff_id.data) or 0, form.course.data, form.completed_on.data,
