@@ -5,6 +5,9 @@ On the staff list the phone and e-mail cells are edited in place (``web/inline_e
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any, Callable
+
 from flask import redirect, request, url_for
 from flask_wtf import FlaskForm
 from peewee import JOIN, fn
@@ -18,10 +21,10 @@ from ..identifiers import npi_is_valid, taxonomy_is_valid
 from ..models import Location, StaffMember
 from . import core_blueprint as bp
 from .forms import choices, form_values
-from .inline_edit import InlineTarget, cell_response, edit_response, render_cell, save_response
+from .inline_edit import InlineTarget, cell_renderer, cell_response, edit_response, save_response
 from .patients import PHONE
 from .shell import notify, render_page
-from .tables import TableColumn, paginate
+from .tables import TableColumn, paginate, url_template
 
 STATUSES = ("active", "inactive")
 
@@ -166,12 +169,16 @@ INLINE_FIELDS = {
 
 
 def _inline_target(member: StaffMember, name: str) -> InlineTarget:
-    return InlineTarget(
-        dom_id=f"staff-{member.id}-{name}",
-        label=f"{INLINE_FIELDS[name][0]} of {member.first_name} {member.last_name}",
-        edit_url=url_for("core.staff_inline_edit", staff_id=member.id, name=name),
-        cell_url=url_for("core.staff_inline_cell", staff_id=member.id, name=name),
-    )
+    return _inline_targets(name)(member)
+
+
+def _inline_targets(name: str) -> Callable[[Any], InlineTarget]:
+    """A function of a staff member giving the in-place editor of its ``name`` cell (URLs built once per list)."""
+    edit_url = url_template("core.staff_inline_edit", "staff_id", name=name)
+    cell_url = url_template("core.staff_inline_cell", "staff_id", name=name)
+    return lambda member: InlineTarget(dom_id=f"staff-{member.id}-{name}",
+                                       label=f"{INLINE_FIELDS[name][0]} of {member.first_name} {member.last_name}",
+                                       edit_url=edit_url(member.id), cell_url=cell_url(member.id))
 
 
 
@@ -196,6 +203,10 @@ def _set_active(row, action: str, object_type: str) -> bool:
             audit.record(f"{object_type}.{action}", object_type, row.id)
     return active
 
+_STAFF_COLUMNS = (StaffMember.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials,
+                  StaffMember.job_title, StaffMember.npi, StaffMember.is_provider, StaffMember.phone, StaffMember.email)
+
+
 @bp.route("/staff")
 @requires("core.staff.view")
 def staff_list():
@@ -214,29 +225,31 @@ def staff_list():
             expr = part if expr is None else expr & part
         return expr
 
-    query = (StaffMember.select(StaffMember, Location)
+    query = (StaffMember.select(*_STAFF_COLUMNS, Location.name.alias("location_name"))
              .join(Location, JOIN.LEFT_OUTER, on=(StaffMember.location == Location.id))
-             .where(StaffMember.active == (status == "active")))
+             .where(StaffMember.active == (status == "active")).objects(SimpleNamespace))
+    edit_url = url_template("core.staff_edit", "staff_id")
+    cell = cell_renderer(editable=editable)
+    phone_target, email_target = _inline_targets("phone"), _inline_targets("email")
     table = paginate(
         query,
         id="staff-table",
         columns=[
-            TableColumn("name", "Name", sort=StaffMember.last_name, value=lambda s: s.display_name,
-                        link=(lambda s: url_for("core.staff_edit", staff_id=s.id)) if editable else None),
+            # the model's own wording of a name, read from the row's columns
+            TableColumn("name", "Name", sort=StaffMember.last_name, value=StaffMember.display_name.fget,
+                        link=(lambda s: edit_url(s.id)) if editable else None),
             TableColumn("job_title", "Job title", sort=StaffMember.job_title),
             TableColumn("npi", "Provider NPI", sort=StaffMember.npi,
                         value=lambda s: s.npi if s.is_provider else ""),
-            TableColumn("location", "Location", sort=Location.name,
-                        value=lambda s: s.location.name if s.location_id else ""),
-            TableColumn("phone", "Phone", value=lambda s: render_cell(
-                _inline_target(s, "phone"), s.phone, editable=editable)),
-            TableColumn("email", "E-mail", sort=StaffMember.email, value=lambda s: render_cell(
-                _inline_target(s, "email"), s.email, editable=editable)),
+            TableColumn("location", "Location", sort=Location.name, value=lambda s: s.location_name or ""),
+            TableColumn("phone", "Phone", value=lambda s: cell(phone_target(s), s.phone)),
+            TableColumn("email", "E-mail", sort=StaffMember.email, value=lambda s: cell(email_target(s), s.email)),
         ],
         search=search, default_sort="name", endpoint="core.staff_list",
         endpoint_args={"status": status} if status != "active" else {},
         noun="staff member", noun_plural="staff members", search_placeholder="Name, title, e-mail or NPI",
         empty_message="No staff members match." if status == "active" else "No inactive staff members.",
+        key=("core.staff", status),
     )
     return render_page("core/staff.html", title="Staff", table=table, status=status,
                        breadcrumbs=[("Staff", None)])

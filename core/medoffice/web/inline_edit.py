@@ -73,6 +73,12 @@ def render_cell(target: InlineTarget, value: Any, *, editable: bool = True, focu
     return Markup(macro(target, value, editable, focus))
 
 
+def cell_renderer(*, editable: bool = True) -> Callable[[InlineTarget, Any], Markup]:
+    """:func:`render_cell` for the many cells of one list: the macro is looked up once per page."""
+    macro = get_template_attribute(TEMPLATE, "cell")
+    return lambda target, value: Markup(macro(target, value, editable, False))
+
+
 def cell_response(target: InlineTarget, value: Any, *, editable: bool = True):
     """Response for ``cell_url``: the display state, focused (Cancel and Escape land here)."""
     return render_cell(target, value, editable=editable, focus=True)
