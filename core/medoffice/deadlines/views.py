@@ -104,13 +104,18 @@ def concerns_url(deadline: Deadline) -> str | None:
         return None
 
 
+# What a calendar entry shows and its stage needs: a month holds dozens, each a model of twenty columns otherwise.
+CALENDAR_COLUMNS = (Deadline.id, Deadline.title, Deadline.due, Deadline.state, Deadline.lead_days,
+                    Deadline.escalate_after_days, Deadline.escalation_role)
+
+
 @bp.route("/deadlines")
 @requires("core.deadlines.view")
 def deadlines():
     """The month calendar of the deadlines the filters select."""
     filters, first, day = _filters(), _month(), today()
     weeks = month_grid.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    query = (filtered(filters, current_user, day)
+    query = (filtered(filters, current_user, day, Deadline.select(*CALENDAR_COLUMNS))
              .where(Deadline.due.between(weeks[0][0], weeks[-1][-1]))
              .order_by(Deadline.due, Deadline.title).limit(CALENDAR_LIMIT + 1))
     by_day: dict[dt.date, list] = {}
@@ -124,7 +129,7 @@ def deadlines():
                        previous=previous.strftime("%Y-%m") if previous >= EARLIEST_DATE else None,
                        following=following.strftime("%Y-%m") if following <= LATEST_DATE else None,
                        choices=filter_choices(filters), stage_label=stage_label,
-                       breadcrumbs=[("Deadlines", None)])
+                       deadline_url=url_template("core.deadline", "deadline_id"), breadcrumbs=[("Deadlines", None)])
 
 
 @bp.route("/deadlines/list")
