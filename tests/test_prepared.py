@@ -71,6 +71,7 @@ def test_postgresql_plans_each_run_with_its_values(db_session, medoffice_databas
     for _ in range(6):
         prepared.count_upto(Patient.select().where(Patient.last_name == slot("name")), "test.plans", 10, name="Rare")
     assert db_session.execute_sql("SHOW plan_cache_mode").fetchone()[0] == "force_custom_plan"
+    assert db_session.execute_sql("SHOW random_page_cost").fetchone()[0] == "1.1"  # a cached database's reads
 
 
 def test_a_database_urls_own_options_are_kept(tmp_path):
@@ -78,4 +79,5 @@ def test_a_database_urls_own_options_are_kept(tmp_path):
 
     database = open_database("postgresql://office@db.example/medoffice?options=-c%20statement_timeout%3D5000",
                              tmp_path)
-    assert database.connect_params["options"] == "-c statement_timeout=5000 -c plan_cache_mode=force_custom_plan"
+    assert database.connect_params["options"] == ("-c plan_cache_mode=force_custom_plan -c random_page_cost=1.1 "
+                                                  "-c statement_timeout=5000")
