@@ -56,3 +56,21 @@ def test_table_links_keep_the_search_sort_and_fixed_arguments(app):
         plain = tables.TablePage(id="t", columns=[], rows=[], total=0, page=1, per_page=25, sort="", desc=False,
                                  query="", endpoint="core.patients")
         assert plain.url() == url_for("core.patients")
+
+
+def test_a_lists_own_count_query_counts_unless_a_search_needs_the_pages_joins(app, db_session):
+    _register(30)
+    page_rows = Patient.select(Patient.id, Patient.last_name)
+    # A count that differs from the page's rows by one, so the figure shows which query was counted.
+    kept_rows = Patient.select(Patient.id).where(Patient.last_name != "Tablerow0000")
+
+    def listed(url: str) -> int:
+        with app.test_request_context(url):
+            table = tables.paginate(
+                page_rows, id="t", columns=[tables.TableColumn("name", "Name", sort=Patient.last_name)],
+                search=lambda text: Patient.last_name.contains(text), default_sort="name", endpoint="core.patients",
+                noun="patient", noun_plural="patients", count_query=kept_rows)
+            return table.total
+
+    assert listed("/patients") == 29
+    assert listed("/patients?q=Tablerow00") == 30

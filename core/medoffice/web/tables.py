@@ -243,7 +243,7 @@ def csv_response(table: TablePage, title: str) -> Response:
 
 def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[str], Any] | None,
              default_sort: str, endpoint: str, per_page: int = 25, endpoint_args: dict | None = None,
-             key=None, values: dict | None = None, **labels) -> TablePage:
+             key=None, values: dict | None = None, count_query=None, **labels) -> TablePage:
     """Apply the request's search, sort and page to ``query`` and fetch one page.
 
     :param search: builds a WHERE expression from the search text (None: no search box).
@@ -251,6 +251,9 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         placeholders filled from ``values``, and ``key`` names its shape (what else changes its SQL,
         such as the tab): the page and count queries are then compiled once per sort, not per request.
         A search runs unprepared (its pattern is part of the expression).
+    :param count_query: what to count instead of ``query`` when nothing is searched: the same rows
+        without the joins that only add columns (a kept worklist table alone, rather than joined to
+        every claim), with the same slots. A search counts ``query``, whose joins it may need.
 
     With ``?format=csv`` it fetches every row (up to ``EXPORT_LIMIT``) in the same order instead of a
     page, and ``render_page`` answers with them as CSV (``csv_response``): every list can be exported.
@@ -263,9 +266,12 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
     desc = request.args.get("desc") == "1"
     page = page_number()
     is_prepared, values = key is not None, dict(values or {})
+    counted, count_key = query, key
     if text and search is not None:
-        query = query.where(search(text))
-        key = None  # the pattern is part of the expression: compiled afresh, not cached
+        query = counted = query.where(search(text))
+        key = count_key = None  # the pattern is part of the expression: compiled afresh, not cached
+    elif count_query is not None:
+        counted, count_key = count_query, key and (key, "count_query")
     expr = by_key[sort].sort
     ordered = query.order_by(expr.desc() if desc else expr.asc())
 
@@ -285,7 +291,7 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
     if rows is not None and len(rows) < per_page:
         total, more = len(rows), False  # a first page that is not full has counted itself
     else:
-        total, more = count_for_page(query, page, per_page, is_prepared, key, values)
+        total, more = count_for_page(counted, page, per_page, is_prepared, count_key, values)
         page = min(page, max(1, math.ceil(total / per_page)))
         if rows is None or page != 1:
             rows = fetch(page)

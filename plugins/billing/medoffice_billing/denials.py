@@ -120,6 +120,19 @@ def worklist_query(payer: bool = False, reason: bool = False, age: bool = False)
              .switch(DL).join(LT, JOIN.LEFT_OUTER, on=(LT.id == DL.entry_id))
              .join(ClaimLine, JOIN.LEFT_OUTER, on=((ClaimLine.claim == DL.claim)
                                                    & (ClaimLine.service_line == LT.service_line))))
+    return _filtered(query, payer, reason, age)
+
+
+def worklist_count_query(payer: bool = False, reason: bool = False, age: bool = False):
+    """The rows of :func:`worklist_query` to count, from the kept rows alone (its other joins only add columns;
+    the claim is joined for the payer filter), with the same slots."""
+    query = DL.select(DL.id)
+    if payer:
+        query = query.join(Claim, on=(Claim.id == DL.claim))
+    return _filtered(query, payer, reason, age)
+
+
+def _filtered(query, payer: bool, reason: bool, age: bool):
     if payer:
         query = query.where(Claim.payer == slot("payer"))
     if reason:

@@ -109,6 +109,12 @@ def lines_query(payer: bool = False):
     return query.where(UL.payer_id == slot("payer")) if payer else query
 
 
+def lines_count_query(payer: bool = False):
+    """The rows of :func:`lines_query` to count, from the kept lines alone (the claim only adds columns)."""
+    query = UL.select(UL.id).where(UL.answered_on >= slot("since"))
+    return query.where(UL.payer_id == slot("payer")) if payer else query
+
+
 _BY_PAYER = (UL.select(UL.payer_id, fn.COUNT(SQL("1")), fn.SUM(UL.difference_cents))
              .where(UL.answered_on >= slot("since")).group_by(UL.payer_id).tuples())
 

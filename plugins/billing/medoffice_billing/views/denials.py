@@ -82,7 +82,8 @@ def denials_page():
     if reason and not CARC.fullmatch(reason):
         abort(400, description="reason: a claim adjustment reason code is one to five letters or digits.")
     days = whole_number("age", None, minimum=1, maximum=MAX_DAYS)
-    query = denials.worklist_query(payer=bool(payer_id), reason=bool(reason), age=bool(days))
+    filters = {"payer": bool(payer_id), "reason": bool(reason), "age": bool(days)}
+    query = denials.worklist_query(**filters)
     patient_joined = needs_patient_join("patient")
     if patient_joined:
         query = query.switch(Claim).join(Patient, on=(Patient.id == Claim.patient_id))
@@ -104,7 +105,7 @@ def denials_page():
         noun_plural="denied lines", search_placeholder="Claim number or patient",
         empty_message="No denial is waiting.",
         key=("billing.denials", bool(payer_id), bool(reason), bool(days), patient_joined, payer_joined),
-        values=values)
+        values=values, count_query=denials.worklist_count_query(**filters))
     attach_patients(table.rows)
     audit_list("billing.denials.list", table.rows)
     return render_page("billing/denials.html", title="Denials", table=table, payers=payers, payer_id=payer_id,

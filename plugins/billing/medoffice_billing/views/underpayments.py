@@ -81,7 +81,7 @@ def underpayments_page():
         noun="underpaid line", noun_plural="underpaid lines", search_placeholder="Claim number or patient",
         empty_message="No line was paid below what its payer is expected to allow.",
         key=("billing.underpayments", bool(payer_id), patient_joined, payer_joined),
-        values={"since": since, "payer": payer_id})
+        values={"since": since, "payer": payer_id}, count_query=underpayments.lines_count_query(payer=bool(payer_id)))
     attach_patients(table.rows)
     audit_list("billing.underpayments.list", table.rows)
     totals = [(payer, names.get(payer, ""), count, cents) for payer, count, cents in underpayments.by_payer(since)]
