@@ -8,13 +8,13 @@ from flask import abort, make_response, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from ... import audit
+from ... import audit, prepared
 from ...auth.access import requires
 from ...localtime import local_datetime
 from ...settings import practice_timezone
 from ...web import core_blueprint as bp
 from ...web.shell import notify, render_page
-from ...web.tables import TableColumn, count_upto, paginate, url_template
+from ...web.tables import TableColumn, paginate, url_template
 from .. import letters, outbox
 from ..channels import registry
 from ..models import OutboxMessage
@@ -69,13 +69,15 @@ def messages_outbox():
         TableColumn("answer", "Server's answer" if tab != "cancelled" else "Why",
                     value=lambda m: m.server_reply if tab == "sent" else (m.last_error or m.note)),
     ]
+    printed = tuple(_printed_channels())  # which channels are letters changes the tabs' SQL
     table = paginate(_outbox_query(tab), id="outbox", columns=columns,
                      search=lambda text: OutboxMessage.to_name.contains(text) | OutboxMessage.subject.contains(text),
                      default_sort="id", endpoint="core.messages_outbox", endpoint_args={"status": tab},
                      noun="message", noun_plural="messages", search_placeholder="Search recipient or subject",
-                     empty_message="No messages here.")
+                     empty_message="No messages here.", key=("messages.outbox", tab, printed))
     audit.record_list("messages.outbox.list", (m.patient_id for m in table.rows), tab=tab)
-    counts = {key: count_upto(_outbox_query(key).select(OutboxMessage.id), 1000) for key in TABS}
+    counts = {key: prepared.count_upto(_outbox_query(key).select(OutboxMessage.id), ("messages.outbox.tab", key, printed),
+                                       1000) for key in TABS}
     return render_page("messages/outbox.html", title="Outbox", table=table, tab=tab, tabs=TABS,
                        counts=counts, breadcrumbs=[("Admin", None), ("Outbox", None)])
 
