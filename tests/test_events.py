@@ -202,6 +202,8 @@ def test_a_disabled_subscriber_catches_up_from_its_cursor_when_enabled(events_ap
         assert deliver_all() and [s for s, _p in booked()] == [1]  # the job leaves a disabled subscriber alone
         (row,) = [r for r in status() if r["name"] == "bookkeeper.books"]
         assert (row["state"], row["waiting"]) == ("disabled", 2)
+        second_sale = EventRecord.select().where(EventRecord.name == "shop.sale_recorded").order_by(EventRecord.position)[1]
+        assert row["oldest_waiting_at"] == second_sale.published_at  # the first it has yet to take
         assert retry("bookkeeper.books").state == "disabled"
         runtime.enable("bookkeeper", by="test")
         assert [s for s, _p in booked()] == [1, 2, 3]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, url_for
+from peewee import SQL, fn
+
 from ..contributions import CheckResult, JobSpec, WorkItem
 from .. import prepared
 from ..db import utcnow
@@ -15,12 +17,18 @@ from .registry import subscriptions
 BEHIND_AFTER = dt.timedelta(minutes=15)  # three delivery-job intervals: more is not a busy moment
 
 
-def _waiting_query(events, delivered_position: int, start_at: dt.datetime | None):
-    query = EventRecord.select().where(EventRecord.name.in_(list(events))
-                                       & (EventRecord.position > delivered_position))
+def _waiting(events, delivered_position: int, start_at: dt.datetime | None) -> tuple[int, dt.datetime | None]:
+    """(how many events a subscriber has yet to take, when the oldest of them was published): one statement,
+    compiled once per subscription, when none wait (the status page asks for every subscriber on each view)."""
+    query = EventRecord.select(fn.COUNT(SQL("1")), fn.MIN(EventRecord.position)).where(
+        EventRecord.name.in_(sorted(events)) & (EventRecord.position > prepared.slot("delivered")))
     if start_at is not None:
-        query = query.where(EventRecord.published_at >= start_at)
-    return query
+        query = query.where(EventRecord.published_at >= prepared.slot("start_at"))
+    count, first = next(iter(prepared.run(query.tuples(), ("events.waiting", tuple(sorted(events)), start_at is None),
+                                          delivered=delivered_position, start_at=start_at)))
+    if not count:
+        return 0, None
+    return count, EventRecord.select(EventRecord.published_at).where(EventRecord.position == first).scalar()
 
 
 def status() -> list[dict]:
@@ -47,9 +55,7 @@ def status() -> list[dict]:
 
 def _status(name, title, plugin, enabled, declared, events, start, row, start_at) -> dict:
     delivered = row.delivered_position if row is not None else 0
-    waiting = _waiting_query(events, delivered, start_at) if events else None
-    count = waiting.count() if waiting is not None else 0
-    oldest = waiting.order_by(EventRecord.position).first().published_at if count else None
+    count, oldest = _waiting(events, delivered, start_at) if events else (0, None)
     failing = row.failing_position if row is not None else None
     failing_event = (EventRecord.select(EventRecord.name).where(EventRecord.position == failing).scalar()
                      if failing is not None else None)
