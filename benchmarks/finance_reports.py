@@ -10,9 +10,11 @@ parts, measured as ``billing_reports.py`` measures billing's:
    report's run: parameters, SQL through peewee, rows built for core) are timed against a
    hand-written SQL query returning the same numbers, which are compared first (exit 1 when they
    disagree); the two are run alternately and the best of ``--repeat`` runs of each counts. The ratio
-   must stay at or below 1.5 (a report done in under 5 ms is not held to it). Parameters: today for
-   "as of", the year up to today for a range, this year's practice budget through this month, year
-   to date.
+   must stay at or below 1.5 however fast the report is: billing's 5 ms floor, under which a report
+   is not held to it, does not apply to these four (on the large demo they take about a millisecond,
+   so anything besides their one aggregate shows in the ratio). Times are printed in milliseconds.
+   Parameters: today for "as of", the year up to today for a range, this year's practice budget
+   through this month, year to date.
 2. List pages: every finance nav page and widget (as ``pages.py`` finds them), recurring bills, bank
    rules, this year's budget grid, the latest bank statement and the largest deposit slip, in-process
    p95 (Flask test client, logged in, read audit included) against the reference list page
@@ -52,12 +54,13 @@ def same(value):
 
 
 def time_against_sql(name: str, run, rows_of, sql: str, params: list, repeat: int, number: str,
-                     prefix: str) -> list[figures.Figure]:
+                     prefix: str, floor: float = TIMING_FLOOR) -> list[figures.Figure]:
     """Time ``run()`` against the hand-written ``sql`` (``?`` placeholders), alternately, best of ``repeat``.
 
     ``rows_of(result)`` gives the run's figures as tuples, in the order of the query's columns; the
     two are compared (sorted, as billing's) and the script exits when they disagree. Prints one line;
-    returns the figure (none when the run is under the timing floor).
+    returns the figure (none when the run is under ``floor`` seconds, billing's timing floor unless
+    given; 0 holds every run to the bound).
     """
     if not is_sqlite():
         sql = sql.replace("?", "%s")
@@ -71,19 +74,19 @@ def time_against_sql(name: str, run, rows_of, sql: str, params: list, repeat: in
                          f"({len(mine)} and {len(hand)} rows; first {mine[:2]} vs {hand[:2]})")
     ratio = ours / max(theirs, 1e-6)
     found = []
-    if ours < TIMING_FLOOR:
+    if ours < floor:
         flag = "  (under the timing floor)"
     else:
         flag = "  OVER" if ratio > REPORT_BOUND else ""
         found.append(figures.Figure(number, f"{prefix}report {name} / hand-written SQL", ratio, REPORT_BOUND,
-                                    f"{ours * 1000:.0f} ms vs {theirs * 1000:.0f} ms"))
-    print(f"{name:<40} {len(mine):>7} {ours:>9.3f} {theirs:>10.3f} {ratio:>6.2f}{flag}")
+                                    f"{ours * 1000:.2f} ms vs {theirs * 1000:.2f} ms"))
+    print(f"{name:<40} {len(mine):>7} {ours * 1000:>10.3f} {theirs * 1000:>11.3f} {ratio:>6.2f}{flag}")
     return found
 
 
 def report_header() -> None:
     """The heading of the lines ``time_against_sql`` prints."""
-    print(f"{'report':<40} {'rows':>7} {'report s':>9} {'hand SQL s':>10} {'ratio':>6}")
+    print(f"{'report':<40} {'rows':>7} {'report ms':>10} {'hand SQL ms':>11} {'ratio':>6}")
 
 
 def month_end(year: int, month: int) -> dt.date:
@@ -191,7 +194,8 @@ def report_values(spec, today: dt.date) -> dict:
 
 
 def run_reports(app, repeat: int, number: str, prefix: str) -> list[figures.Figure]:
-    """Time the four reports against their hand-written queries; returns their figures."""
+    """Time the four reports against their hand-written queries, each held to the bound whatever its time;
+    returns their figures."""
     from medoffice_finance.reports import finance_reports
 
     specs = {spec.id: spec for spec in finance_reports()}
@@ -205,7 +209,7 @@ def run_reports(app, repeat: int, number: str, prefix: str) -> list[figures.Figu
             values = report_values(spec, today)
             sql, params = hand_sql(report_id, values)
             found += time_against_sql(report_id, lambda: spec.run(**values), rows_of(report_id, values), sql,
-                                      params, repeat, number, prefix)
+                                      params, repeat, number, prefix, floor=0)
         db.close()
     return found
 
