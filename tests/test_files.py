@@ -522,3 +522,53 @@ def test_archives_of_format_1_without_files_still_read(tmp_path, monkeypatch):
     read = backup.read_archive(tmp_path / "old.mobackup", "k" * 40, tmp_path / "out.bin", files_out)
     assert read["engine"] == "sqlite" and "files" not in read and files_out.getvalue() == b""
     assert (tmp_path / "out.bin").read_bytes() == payload.read_bytes()
+
+
+def _panels_as(app, username: str, ids: list) -> tuple[dict, dict, list]:
+    """Each case's panel rendered alone, then all of them by the batched call (with the statements it ran),
+    in one request of ``username`` to the page listing them."""
+    from flask_login import login_user
+
+    from medoffice.auth.accounts import load_session_user
+    from medoffice.files.views import render_panel, render_panels
+    from medoffice.models import User
+    from medoffice.testing import count_queries
+
+    with app.test_request_context("/cases"), app_thread_context(app):
+        login_user(load_session_user(User.get(User.username == username).id))
+        alone = {i: render_panel("filetest", "case", i, "filetest.paper", title="Case papers") for i in ids}
+        with count_queries() as seen:
+            many = render_panels("filetest", "case", ids, "filetest.paper", title="Case papers")
+    return alone, many, seen
+
+
+def test_a_page_of_many_objects_reads_their_files_at_once_and_shows_each_panel_as_alone(file_app):
+    from medoffice.testing import create_test_user
+
+    with app_thread_context(file_app):
+        files.attach("filetest", "case", "1", "filetest.paper", PDF_BYTES, "first.pdf")
+        files.attach("filetest", "case", "3", "filetest.paper", PDF_BYTES + b"3", "third.pdf")
+        gone = files.attach("filetest", "case", "3", "filetest.paper", PDF_BYTES + b"old", "old.pdf")
+        files.delete(gone, "Wrong case")
+        files.attach("filetest", "case", "3", "filetest.scan", png_with(b"scan"), "scan.png")  # another kind
+    admin, auditor, front_desk = (create_test_user(file_app, (role,)) for role in ("admin", "auditor", "front_desk"))
+
+    alone, many, seen = _panels_as(file_app, admin, [1, 2, 3])
+    assert many == alone  # the same panels: list, upload form, removed files, ids and URLs
+    assert "first.pdf" in many[1] and "third.pdf" not in many[1] and "No files yet." in many[2]
+    assert "third.pdf" in many[3] and "scan.png" not in many[3] and "Reason: Wrong case" in many[3]
+    assert all('class="file-upload"' in panel for panel in many.values())
+    assert len([s for s in seen if "core_file" in s and s.lstrip().upper().startswith("SELECT")]) == 1
+    with app_thread_context(file_app):
+        listed = [json.loads(e.detail) for e in entries("file.list")]
+        # Each panel showing files is recorded once per rendering, naming its own files (removed ones too).
+        assert sorted((d["object_id"], len(d["files"])) for d in listed) == [("1", 1)] * 2 + [("3", 2)] * 2
+        for case in range(4, 13):
+            files.attach("filetest", "case", str(case), "filetest.paper", PDF_BYTES + bytes([case]), f"{case}.pdf")
+    _alone, more, seen_more = _panels_as(file_app, admin, list(range(1, 13)))
+    assert len(seen_more) == len(seen) and "12.pdf" in more[12]  # four times the files, no more statements
+
+    _alone, viewer, _seen = _panels_as(file_app, auditor, [1, 3])
+    assert "first.pdf" in viewer[1] and 'class="file-upload"' not in viewer[1] and "old.pdf" not in viewer[3]
+    _alone, nothing, _seen = _panels_as(file_app, front_desk, [1, 3])
+    assert nothing == {1: "", 3: ""}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from medoffice import files
 from medoffice.models import User
 from medoffice.settings import today
 from medoffice.testing import connected, login, page_queries
@@ -12,16 +13,20 @@ from medoffice_marketing.models import ReferringProvider, RecallList
 
 from marketing_setup import new_patient
 
+INVOICE = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 BODY = "Bring your pills. Bring your card. Come ten minutes early. We will check your weight and ask how you are."
 
 
-def _add(batch: int, owner_id: int) -> None:
+def _add(batch: int, owner_id: int, mailer) -> None:
     for n in range(batch):
         patient = new_patient()
         provider = ReferringProvider.create(name=f"Dr {n}")
         campaign = sources.save_campaign({"name": f"C{patient.id}", "channel": "sign", "code": f"C{patient.id}",
                                           "starts_on": dt.date(2026, 1, 1), "budget_cents": 100})
         sources.add_spend(campaign, dt.date(2026, 1, 2), 1000, "Vendor", "", "t")
+        printed = sources.add_spend(mailer, dt.date(2026, 1, 2), 500, "Printer", "", "t")
+        files.attach("marketing", "spend", printed.id, "marketing.invoice", INVOICE + str(printed.id).encode(),
+                     f"invoice-{printed.id}.pdf")
         sources.record_source(patient, channel="referring_provider", referring_provider_id=provider.id,
                               new_on=today())
         recall.add_visit(patient, today() - dt.timedelta(days=400), "")
@@ -38,13 +43,16 @@ def test_list_pages_do_not_query_per_row(mk_app):
     with connected(mk_app):
         owner = User.get(User.username == "owner").id
         rule = recall.save_rule({"name": "Lapsed", "kind": "reactivation", "interval_months": 12})
+        mailer = sources.save_campaign({"name": "Mailer", "channel": "sign", "code": "MAIL",
+                                        "starts_on": dt.date(2026, 1, 1), "budget_cents": 100})
     urls = ["/marketing/campaigns", "/marketing/referrers", "/marketing/surveys", "/marketing/recovery",
             "/marketing/complaints", "/marketing/reviews", "/marketing/materials", f"/marketing/recall/rules/{rule.id}",
-            "/marketing/recall", "/marketing/", "/marketing/testimonials"]
+            "/marketing/recall", "/marketing/", "/marketing/testimonials",
+            f"/marketing/campaigns/{mailer.id}"]  # each spend entry with its invoice
     counts = {}
     for batch in (2, 4):
         with connected(mk_app):
-            _add(batch, owner)
+            _add(batch, owner, mailer)
             kept = recall.create_list(rule, today(), "t")
         pages = [*urls, f"/marketing/recall/lists/{kept.id}"]
         counts[batch] = [len(page_queries(admin, url)) for url in pages]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import io
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 
 import filetype
 import peewee as pw
 from flask import current_app, has_request_context
 from flask_login import current_user
 
-from .. import audit, settings
+from .. import audit, prepared, settings
 from ..db import transaction, utcnow
 from ..models import User
 from . import store
@@ -242,6 +243,50 @@ def list_for(plugin: str, object_kind: str, object_id, *, kind: str | None = Non
     if kind is not None:
         query = query.where(Attachment.kind == kind)
     return list(query.order_by(Attachment.uploaded_at.desc(), Attachment.id.desc()))
+
+
+def _list_size(count: int) -> int:
+    """The number of object id slots for ``count`` ids: 8, 16, 32... (a statement compiled per size)."""
+    size = 8
+    while size < count:
+        size *= 2
+    return size
+
+
+@lru_cache(maxsize=32)
+def _lists_query(size: int, removed: bool):
+    """``lists_for``'s one query for ``size`` object ids (slots): the files, the removed ones too when
+    ``removed``, with their uploader and remover."""
+    uploader, remover = User.alias("uploader"), User.alias("remover")
+    query = (Attachment.select(Attachment, FileBlob, uploader, remover).join(FileBlob).switch(Attachment)
+             .join(uploader, pw.JOIN.LEFT_OUTER, on=(Attachment.uploaded_by == uploader.id), attr="uploaded_by")
+             .switch(Attachment)
+             .join(remover, pw.JOIN.LEFT_OUTER, on=(Attachment.deleted_by == remover.id), attr="deleted_by")
+             .where(Attachment.plugin == prepared.slot("plugin"),
+                    Attachment.object_kind == prepared.slot("object_kind"), Attachment.kind == prepared.slot("kind"),
+                    Attachment.object_id.in_([prepared.slot(f"object{i}") for i in range(size)])))
+    if not removed:
+        query = query.where(Attachment.deleted_at.is_null())
+    return query.order_by(Attachment.uploaded_at.desc(), Attachment.id.desc())
+
+
+def lists_for(plugin: str, object_kind: str, object_ids, kind: str, *,
+              removed: bool = False) -> dict[str, tuple[list[Attachment], list[Attachment]]]:
+    """Many objects' attachments of one kind in one query, by object id (as stored, text): each object's
+    (files, removed files), newest first, as :func:`list_for` lists them; removed ones only when
+    ``removed`` (otherwise that list is empty). Only metadata, not audited here (as :func:`list_for`)."""
+    ids = list(dict.fromkeys(check_object(plugin, object_kind, object_id) for object_id in object_ids))
+    found: dict[str, tuple[list, list]] = {object_id: ([], []) for object_id in ids}
+    if not ids:
+        return found
+    size = _list_size(len(ids))
+    padded = ids + ids[-1:] * (size - len(ids))  # the same IN list with the last id repeated
+    values = {f"object{i}": object_id for i, object_id in enumerate(padded)}
+    rows = prepared.run(_lists_query(size, removed), ("files.lists_for", size, removed), plugin=plugin,
+                        object_kind=object_kind, kind=kind, **values)
+    for row in rows:
+        found[row.object_id][row.deleted_at is not None].append(row)
+    return found
 
 
 def get(file_id: int) -> Attachment | None:

@@ -1,7 +1,8 @@
 """The files widget's routes: upload to an object, download, preview (PDF and common images only,
 inline), remove with a reason. Every route needs ``core.files.use`` and then the kind's own ``view``
 or ``manage`` permission; the panel itself is rendered into a plugin's page by the
-``attachments`` macro (``files/widget.html``) through the ``attachments_panel`` template global.
+``attachments`` macro (``files/widget.html``) through the ``attachments_panel`` template global, or
+many objects' panels at once through ``attachments_panels`` (one query for all their files).
 """
 from __future__ import annotations
 
@@ -9,18 +10,20 @@ import hashlib
 import logging
 
 import peewee as pw
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, request, url_for
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.datastructures import Headers
 
 from .. import audit
 from ..auth.access import can, require, requires
 from ..auth.redirect_target import same_site_path
+from ..db import unflushed_transaction
 from ..localtime import local_datetime
 from ..web import core_blueprint as bp
-from ..web.shell import notify, render_page
+from ..web.shell import fixed_url, notify, render_page
 from . import api
-from .api import FileError, check_object, list_for, max_bytes, size_label
+from .api import FileError, check_object, max_bytes, size_label
 from .kinds import INLINE_SAFE, AttachmentKind, kinds, type_extension
 from .sealed import CHUNK_SIZE, FileDamaged
 from .upload import MAX_FILES, check_csrf_early, receive_files, receives_uploads
@@ -54,46 +57,79 @@ def _when(moment) -> str:
     return local_datetime(moment, zone=False)
 
 
-def _record_list_read(kind: AttachmentKind, plugin: str, object_kind: str, object_id: str, shown: list) -> None:
+def _list_read(kind: AttachmentKind, plugin: str, object_kind: str, object_id: str, shown: list) -> dict:
+    """The audit entry of one object's list of files shown (``audit.record_many``'s form)."""
     about = {"kind": kind.name, "plugin": plugin, "object_kind": object_kind, "object_id": object_id,
              "files": [row.id for row in shown]}
     patient = kind.patient_of(object_id) if kind.patient_bearing else None
-    audit.record_read("file.list", "core_file", "", patient_id=patient, detail=about)
+    return {"action": "file.list", "object_type": "core_file", "object_id": "", "patient_id": patient,
+            "detail": about}
+
+
+def _panels(plugin: str, object_kind: str, object_ids, kind_name: str, *, title: str | None,
+            next_url: str | None = None, notice: str = "", error: str = "") -> dict:
+    """The panels of these objects' files of one kind for the current user, by the ids as given: one
+    query for all of them, one audit entry per panel that lists files (as for a panel alone)."""
+    kind = kinds().get(kind_name)
+    if kind is None:
+        raise FileError(f"no installed module declares the attachment kind {kind_name!r}")
+    given = {object_id: check_object(plugin, object_kind, object_id) for object_id in object_ids}
+    if not (can("core.files.use") and can(kind.view)):
+        return {object_id: Markup("") for object_id in given}
+    manage = can(kind.manage)
+    lists = api.lists_for(plugin, object_kind, given.values(), kind.name, removed=manage)
+    # One entry per panel listing files (an empty list shows nothing of anyone), appended together in a
+    # commit that does not wait for the disk, as every read's entry.
+    shown = [_list_read(kind, plugin, object_kind, object_id, files + removed)
+             for object_id, (files, removed) in lists.items() if files or removed]
+    if shown:
+        with unflushed_transaction():
+            audit.record_many(shown)
+    limit = max_bytes(kind)
+    next_url = same_site_path(next_url) or same_site_path(request.full_path.rstrip("?")) or "/"
+    heading = title or kind.title
+    panel = current_app.jinja_env.get_template("files/_panel.html").module.panel
+    common = dict(kind=kind, manage=manage, title=heading, next_url=next_url, max_bytes=limit,
+                  limit_label=size_label(limit), max_files=MAX_FILES, accept=_accept(kind), size_label=size_label,
+                  when=_when, notice=notice, error=error, token=generate_csrf(),
+                  script_url=fixed_url("static", filename="js/files.js"))
+    panels = {}
+    for object_id, stored in given.items():
+        files, removed = lists[stored]
+        panels[object_id] = panel(
+            files=files, removed=removed, panel_id=panel_id(plugin, object_kind, stored, kind.name),
+            # The page and heading travel in the query: answering a refused upload must not read its body.
+            upload_url=url_for("core.files_upload", plugin=plugin, object_kind=object_kind, object_id=stored,
+                               kind=kind.name, next=next_url, title=heading), **common)
+    return panels
 
 
 def render_panel(plugin: str, object_kind: str, object_id, kind_name: str, *, title: str | None = None,
                  next_url: str | None = None, notice: str = "", error: str = "") -> Markup:
     """The panel of one object's files of one kind (list, upload form, remove forms) for the current
     user, with the audit entry of the list shown; empty for a user without the kind's ``view``."""
-    kind = kinds().get(kind_name)
-    if kind is None:
-        raise FileError(f"no installed module declares the attachment kind {kind_name!r}")
-    object_id = check_object(plugin, object_kind, object_id)
-    if not (can("core.files.use") and can(kind.view)):
-        return Markup("")
-    files = list_for(plugin, object_kind, object_id, kind=kind.name)
-    manage = can(kind.manage)
-    removed = list_for(plugin, object_kind, object_id, kind=kind.name, deleted=True) if manage else []
-    if files or removed:  # an empty list shows nothing of anyone
-        _record_list_read(kind, plugin, object_kind, object_id, files + removed)
-    limit = max_bytes(kind)
-    next_url = same_site_path(next_url) or same_site_path(request.full_path.rstrip("?")) or "/"
-    heading = title or kind.title
-    return Markup(render_template(
-        "files/_panel.html", kind=kind, files=files, removed=removed, manage=manage,
-        title=heading, panel_id=panel_id(plugin, object_kind, object_id, kind.name),
-        # The page and heading travel in the query: answering a refused upload must not read its body.
-        upload_url=url_for("core.files_upload", plugin=plugin, object_kind=object_kind, object_id=object_id,
-                           kind=kind.name, next=next_url, title=heading),
-        next_url=next_url,
-        max_bytes=limit, limit_label=size_label(limit), max_files=MAX_FILES, accept=_accept(kind),
-        size_label=size_label, when=_when, notice=notice, error=error))
+    return _panels(plugin, object_kind, [object_id], kind_name, title=title, next_url=next_url, notice=notice,
+                   error=error)[object_id]
+
+
+def render_panels(plugin: str, object_kind: str, object_ids, kind_name: str, *,
+                  title: str | None = None) -> dict:
+    """The panels of many objects' files of one kind, by the object ids as given, each as
+    :func:`render_panel` renders it (permissions, upload form, audit entry), their files read in one
+    query: a page listing many objects (a campaign's spend entries) shows each one's files."""
+    return _panels(plugin, object_kind, list(object_ids), kind_name, title=title)
 
 
 @bp.app_template_global("attachments_panel")
 def attachments_panel(plugin: str, object_kind: str, object_id, kind: str, title: str | None = None) -> Markup:
     """Template global behind the ``attachments`` macro."""
     return render_panel(plugin, object_kind, object_id, kind, title=title)
+
+
+@bp.app_template_global("attachments_panels")
+def attachments_panels(plugin: str, object_kind: str, object_ids, kind: str, title: str | None = None) -> dict:
+    """Template global: :func:`render_panels` (``files/widget.html`` shows its use)."""
+    return render_panels(plugin, object_kind, object_ids, kind, title=title)
 
 
 def _answer(plugin, object_kind, object_id, kind: AttachmentKind, next_url, *, notice="", error="", status=200):
