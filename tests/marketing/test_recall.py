@@ -7,6 +7,7 @@ import email
 import re
 import socket
 from email.policy import default as default_policy
+from types import SimpleNamespace
 
 import peewee
 import pytest
@@ -214,21 +215,29 @@ def test_kept_last_visits_follow_every_writer_of_visits_and_a_merge(mk_app):
         assert LastVisit.select().where(LastVisit.visit_type == "").count() == 2
 
 
-def test_a_dense_due_list_page_shows_the_same_patients_in_the_same_order(mk_app, monkeypatch):
+@pytest.fixture
+def five_due(mk_app):
+    """The annual physical rule, five patients seen for one a year ago (due under it) and ``names(url)``:
+    the patients a list page shows a front desk user, in order."""
     desk = login(mk_app.test_client(), "front_desk")
+    a_year_ago = settings.today() - dt.timedelta(days=365)
     with connected(mk_app):
         rule = _rule()
-        a_year_ago = settings.today() - dt.timedelta(days=365)
         for name in ("Young", "Abbot", "Miller", "Baker", "Zane"):
             recall.add_visit(new_patient(last_name=name), a_year_ago, "Annual physical")
-        recall.add_visit(new_patient(last_name="Carter"), settings.today(), "Annual physical")  # not due
-        recall.add_visit(new_patient(last_name="Dunn"), a_year_ago, "Office visit")  # another type
 
     def names(url: str) -> list[str]:
-        page = desk.get(url).get_data(as_text=True)
-        return re.findall(r">(\w+), ", page)
+        return re.findall(r">(\w+), ", desk.get(url).get_data(as_text=True))
 
-    url = f"/marketing/recall/rules/{rule.id}"
+    return SimpleNamespace(rule=rule, a_year_ago=a_year_ago, names=names)
+
+
+def test_a_dense_due_list_page_shows_the_same_patients_in_the_same_order(mk_app, five_due, monkeypatch):
+    with connected(mk_app):
+        recall.add_visit(new_patient(last_name="Carter"), settings.today(), "Annual physical")  # not due
+        recall.add_visit(new_patient(last_name="Dunn"), five_due.a_year_ago, "Office visit")  # another type
+    names = five_due.names
+    url = f"/marketing/recall/rules/{five_due.rule.id}"
     sparse = names(url), names(url + "?desc=1"), names(url + "?sort=account_number")
     monkeypatch.setattr(recall, "DENSE_LIST", 2)  # walks the patients first (on SQLite)
     assert (names(url), names(url + "?desc=1"), names(url + "?sort=account_number")) == sparse
@@ -267,20 +276,11 @@ def test_kept_list_figures_follow_contacts_outcomes_and_visits_and_agree_with_a_
     assert kept_figures["conversion_bp"] == 6000
 
 
-def test_a_long_kept_list_page_shows_the_same_patients_in_the_same_order(mk_app, monkeypatch):
-    desk = login(mk_app.test_client(), "front_desk")
+def test_a_long_kept_list_page_shows_the_same_patients_in_the_same_order(mk_app, five_due, monkeypatch):
     with connected(mk_app):
-        rule = _rule()
-        a_year_ago = settings.today() - dt.timedelta(days=365)
-        for name in ("Young", "Abbot", "Miller", "Baker", "Zane"):
-            recall.add_visit(new_patient(last_name=name), a_year_ago, "Annual physical")
-        recall.add_visit(new_patient(last_name="Carter"), a_year_ago, "Office visit")  # not on the list
-        kept = recall.create_list(rule, settings.today(), "tester")
-
-    def names(url: str) -> list[str]:
-        page = desk.get(url).get_data(as_text=True)
-        return re.findall(r">(\w+), ", page)
-
+        recall.add_visit(new_patient(last_name="Carter"), five_due.a_year_ago, "Office visit")  # not on the list
+        kept = recall.create_list(five_due.rule, settings.today(), "tester")
+    names = five_due.names
     url = f"/marketing/recall/lists/{kept.id}"
     short = names(url), names(url + "?desc=1"), names(url + "?sort=due_on"), names(url + "?q=Mil")
     monkeypatch.setattr(recall, "DENSE_LIST", 2)  # walks the patients by name first (on SQLite)

@@ -85,16 +85,23 @@ class PatientSource(BaseModel):
         indexes = ((("referring_provider", "new_on"), False),)
 
 
-class SourceMonth(BaseModel):
-    """Kept: the ``SourceDay`` rows of a month added up (``month`` is its first day), kept by the same writers,
-    so a year's figures add up a dozen months and the days of the months it only partly covers."""
+class SourceFigures(BaseModel):
+    """Abstract (no table): the figures kept per period, channel and campaign (0 for none) in ``SourceDay``
+    and ``SourceMonth``: new patients with their charges and collections in their first 12 months. Each
+    subclass adds its period column and says its table."""
 
-    month = pw.DateField()
     channel = pw.CharField(max_length=30)
     campaign_id = pw.IntegerField()
     new_patients = pw.IntegerField(default=0)
     charges_cents = pw.BigIntegerField(default=0)
     collections_cents = pw.BigIntegerField(default=0)
+
+
+class SourceMonth(SourceFigures):
+    """Kept: the ``SourceDay`` rows of a month added up (``month`` is its first day), kept by the same writers,
+    so a year's figures add up a dozen months and the days of the months it only partly covers."""
+
+    month = pw.DateField()
 
     class Meta:
         table_name = "marketing_source_month"
@@ -130,18 +137,13 @@ class LastVisit(BaseModel):
         indexes = ((("patient", "visit_type", "last_visit_on"), False), (("visit_type", "last_visit_on"), False))
 
 
-class SourceDay(BaseModel):
+class SourceDay(SourceFigures):
     """Kept: the new patients of a day, channel and campaign (0 for none) with their charges and
     collections in their first 12 months, refreshed by every writer of sources and revenue lines
     (``sourcedays``) so the return figures add up a row per day instead of following every new patient's
     revenue."""
 
     new_on = pw.DateField()
-    channel = pw.CharField(max_length=30)
-    campaign_id = pw.IntegerField()
-    new_patients = pw.IntegerField(default=0)
-    charges_cents = pw.BigIntegerField(default=0)
-    collections_cents = pw.BigIntegerField(default=0)
 
     class Meta:
         table_name = "marketing_source_day"
