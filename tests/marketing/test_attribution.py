@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from medoffice import events
 from medoffice.db import transaction
 from medoffice.events.models import EventRecord
+from medoffice.settings import today
 from medoffice.testing import connected, login
 
 from medoffice_marketing import returns, sources
-from medoffice_marketing.models import Campaign, RevenueLine, SourceDay, Visit
+from medoffice_marketing.models import Campaign, ReferringProvider, RevenueLine, SourceDay, Visit
 from medoffice_marketing.revenue import take_billing_event
 from medoffice_marketing.sourcedays import refresh_source_days
 
@@ -184,3 +186,18 @@ def test_a_period_adds_up_whole_months_and_the_days_around_them_as_the_days_woul
     assert channels == expected
     assert sum(months.values()) == sum(n for n, _ in expected.values())
     assert flu == expected.get("social", (0, 0))[0]
+
+
+def test_the_referrers_page_counts_each_referrer_s_new_patients_this_year_and_in_all(mk_app):
+    manager = login(mk_app.test_client(), "admin")
+    year_start = today().replace(month=1, day=1)
+    with connected(mk_app):
+        able = ReferringProvider.create(name="Dr Able")
+        ReferringProvider.create(name="Dr Quiet")  # sent nobody
+        for new_on in (year_start, today(), year_start - dt.timedelta(days=1)):  # the last one, last year
+            sources.record_source(new_patient(), channel="referring_provider", referring_provider_id=able.id,
+                                  new_on=new_on)
+    page = manager.get("/marketing/referrers").get_data(as_text=True)
+    rows = re.findall(r">(Dr \w+)</a></td><td[^>]*>[^<]*</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>", page)
+    counts = {name: (this_year, in_all) for name, this_year, in_all in rows}
+    assert counts == {"Dr Able": ("2", "3"), "Dr Quiet": ("0", "0")}

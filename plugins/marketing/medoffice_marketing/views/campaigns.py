@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from flask import abort, redirect, request, url_for
-from medoffice import files, messages, settings
+from medoffice import files, messages, prepared, settings
 from medoffice.auth import can, requires
 from medoffice.db import transaction
+from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
-from peewee import Case, fn
+from peewee import SQL, fn
 
 from .. import returns
 from ..models import CHANNELS, Campaign, PatientSource, ReferringProvider, SpendEntry
@@ -134,6 +136,18 @@ def spend_add(campaign_id: int):
 
 # --- referring providers -------------------------------------------------------------------------
 
+@cache
+def _referred_query(size: int, since: bool):
+    """New patients per referrer of a page of ``size`` referrers (slots ``id0``...), in all or ``since`` a day:
+    counted from the (referrer, day) index alone (a CASE summed over every referral cost more than both)."""
+    referred = PatientSource.referring_provider
+    query = PatientSource.select(referred, fn.COUNT(SQL("*"))).where(
+        referred.in_([slot(f"id{n}") for n in range(size)]))
+    if since:
+        query = query.where(PatientSource.new_on >= slot("since"))
+    return query.group_by(referred).tuples()
+
+
 @bp.route("/referrers")
 @requires("marketing.view")
 def referrers():
@@ -141,7 +155,7 @@ def referrers():
     year_start = today().replace(month=1, day=1)
     edit = url_template("marketing.referrer_edit", "provider_id") if can("marketing.edit") else None
     table = paginate(
-        ReferringProvider.select(), id="referrers-table",
+        ReferringProvider.select(), id="referrers-table", key="marketing.referrers",
         columns=[TableColumn("name", "Name", sort=ReferringProvider.name, link=(lambda p: edit(p.id)) if edit else None),
                  TableColumn("practice", "Practice", sort=ReferringProvider.practice),
                  TableColumn("this_year", "This year", kind="number", value=lambda p: p.counts[0]),
@@ -149,14 +163,13 @@ def referrers():
         search=lambda text: (ReferringProvider.name ** f"%{text}%") | (ReferringProvider.practice ** f"%{text}%"),
         default_sort="name", endpoint="marketing.referrers", noun="referring provider",
         noun_plural="referring providers", search_placeholder="Name or practice", empty_message="No referrers yet.")
-    ids = [p.id for p in table.rows]
-    this_year = fn.SUM(Case(None, [(PatientSource.new_on >= year_start, 1)], 0))
-    counts = {row[0]: (int(row[1] or 0), int(row[2])) for row in
-              PatientSource.select(PatientSource.referring_provider, this_year, fn.COUNT(PatientSource.id))
-              .where(PatientSource.referring_provider.in_(ids)).group_by(PatientSource.referring_provider).tuples()} \
-        if ids else {}
+    ids = {f"id{n}": p.id for n, p in enumerate(table.rows)}
+    in_all, this_year = ({}, {}) if not ids else (
+        dict(prepared.run(_referred_query(len(ids), False), ("marketing.referred", len(ids), False), **ids)),
+        dict(prepared.run(_referred_query(len(ids), True), ("marketing.referred", len(ids), True),
+                          since=year_start, **ids)))
     for provider in table.rows:
-        provider.counts = counts.get(provider.id, (0, 0))
+        provider.counts = (this_year.get(provider.id, 0), in_all.get(provider.id, 0))
     return render_page("marketing/referrers.html", title="Referring providers", table=table,
                        breadcrumbs=[("Referring providers", None)])
 
