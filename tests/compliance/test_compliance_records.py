@@ -63,7 +63,7 @@ def test_records_due_for_destruction_holds_and_the_log(app):
         due = {row["account_number"] for row in records.due_for_destruction(TODAY)}
     assert due == {"ADULT"}  # not the recent visit, the minor (majority + 3), New York's 10 years or the hold
     page = _text(manager.get("/compliance/records"))
-    assert "ADULT" in page and "Malpractice claim 2026-14" in page
+    assert "(ADULT)" in page and "NYADULT" not in page and "Malpractice claim 2026-14" in page
     refused = manager.post("/compliance/records/destructions", data={
         "patient_id": "HELD", "record_type": "medical_record", "destroyed_on": TODAY.isoformat(),
         "method": "Cross-cut shredding", "witness": "Mia Moss"})
@@ -107,3 +107,4 @@ def test_records_page_reads_in_a_fixed_number_of_queries(app):
     with count_queries() as after:
         page = _text(manager.get("/compliance/records"))
     assert len(after) == len(before) and all(f"Claim {a}" in page for a in ("H1", "H2", "H3", "H4"))
+    assert len([sql for sql in after if "compliance_retention_rule" in sql]) == 1  # the schedule and what is due

@@ -110,13 +110,21 @@ def _due_query(rule_state: bool, others: int):
             .order_by(LastService.last_service_on).dicts())
 
 
-def due_for_destruction(today: dt.date, record_type: str = MEDICAL_RECORD) -> list[dict]:
+def due_for_destruction(today: dt.date, record_type: str = MEDICAL_RECORD,
+                        schedule: list[RetentionRule] | None = None) -> list[dict]:
     """Patients whose records of ``record_type`` may be destroyed by ``today`` under the schedule
     (their state's rule, else the default): not under a hold, not yet destroyed. The adult cut-off
     narrows the rows in SQL; the minors' rule is applied to those rows only. The queries are
-    compiled once per shape (a state's rule, or the default with so many other states)."""
+    compiled once per shape (a state's rule, or the default with so many other states).
+
+    :param schedule: every retention rule, when the caller has read them already (the records page
+        shows them): those of ``record_type`` are taken from it instead of being read again.
+    """
     rows = []
-    type_rules = list(prepared.run(_RULES_OF_TYPE, "compliance.retention_rules_of_type", record_type=record_type))
+    if schedule is None:
+        type_rules = list(prepared.run(_RULES_OF_TYPE, "compliance.retention_rules_of_type", record_type=record_type))
+    else:
+        type_rules = [rule for rule in schedule if rule.record_type == record_type]
     others = [r.state for r in type_rules if r.state != ""]
     for rule in type_rules:
         shape = (bool(rule.state), 0 if rule.state else len(others))

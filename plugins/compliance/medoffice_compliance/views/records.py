@@ -37,14 +37,15 @@ _RULES = RetentionRule.select().order_by(RetentionRule.record_type, RetentionRul
 
 
 def _page():
-    due = service.due_for_destruction(today())
+    schedule = list(prepared.run(_RULES, "compliance.retention_rules"))
+    due = service.due_for_destruction(today(), schedule=schedule)
     holds = list(prepared.run(_HOLDS, "compliance.holds"))
     destroyed = list(prepared.run(_DESTROYED, "compliance.destroyed"))
     audit.record_list("compliance.records.list", [r["id"] for r in due] + [h.patient_id for h in holds]
                       + [d.patient_id for d in destroyed])
     return render_page(
         "compliance/records.html", title="Records retention", due=due, holds=holds, destroyed=destroyed,
-        rules=list(prepared.run(_RULES, "compliance.retention_rules")),
+        rules=schedule,
         rule_form=RetentionRuleForm(formdata=None), hold_form=HoldForm(formdata=None),
         destruction_form=DestructionForm(formdata=None))
 
