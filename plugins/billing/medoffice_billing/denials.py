@@ -26,7 +26,7 @@ from medoffice import prepared
 from medoffice.db import transaction
 from medoffice.localtime import day_start_utc
 from medoffice.prepared import slot
-from peewee import JOIN, SQL, fn
+from peewee import JOIN, SQL, Select, fn
 
 from .models import Claim, ClaimLine, DenialLine, LineTransaction, RemitClaim, Remittance
 
@@ -142,7 +142,18 @@ def _filtered(query, payer: bool, reason: bool, age: bool):
     return query
 
 
-_REASONS = DL.select(DL.carc).where(DL.carc != "").distinct().order_by(DL.carc).tuples()
+def _reasons():
+    """The distinct reason codes, one index seek each (the next code after the last found) instead of a
+    DISTINCT over every kept row: a handful of codes among tens of thousands of rows."""
+    first = DL.select(fn.MIN(DL.carc).alias("carc")).where(DL.carc > "")
+    found = first.cte("reasons", recursive=True, columns=("carc",))
+    following = DL.select(fn.MIN(DL.carc)).where(DL.carc > found.c.carc)
+    found = found.union_all(Select([found], [following]).where(found.c.carc.is_null(False)))
+    return Select([found], [found.c.carc]).where(found.c.carc.is_null(False)).order_by(found.c.carc).with_cte(
+        found).tuples()
+
+
+_REASONS = _reasons()
 
 
 def _count():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
+from medoffice import prepared
 from medoffice.db import transaction
+from medoffice.prepared import slot
 
 from .models import SavedFilter
 
@@ -24,10 +26,14 @@ def clean_query(query: str) -> str:
     return urlencode(pairs)[:500]
 
 
+_SAVED = (SavedFilter.select(SavedFilter.id, SavedFilter.name, SavedFilter.query)
+          .where((SavedFilter.user_id == slot("user_id")) & (SavedFilter.page == slot("page")))
+          .order_by(SavedFilter.name))
+
+
 def saved(user_id: int, page: str) -> list[SavedFilter]:
-    """The user's saved views of a list, by name."""
-    return list(SavedFilter.select().where((SavedFilter.user_id == user_id) & (SavedFilter.page == page))
-                .order_by(SavedFilter.name))
+    """The user's saved views of a list, by name (id, name and query: what a list page shows)."""
+    return list(prepared.run(_SAVED, "billing.saved_filters", user_id=user_id, page=page))
 
 
 def save(user_id: int, page: str, name: str, query: str) -> SavedFilter:

@@ -2,6 +2,7 @@
 claim's denial worked from the claim page."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from types import SimpleNamespace
 
@@ -9,7 +10,6 @@ from flask import abort, redirect, request, url_for
 from markupsafe import Markup
 from medoffice import prepared, settings
 from medoffice.auth import requires
-from medoffice.localtime import to_local
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import notify, render_page
@@ -37,16 +37,37 @@ def _codes(text: str, names: dict[str, str]) -> Markup:
                                for code in text.split())
 
 
+def _shown_once(show):
+    """``show`` of a value, worked out once per value on the page (reasons and groups repeat row after row)."""
+    shown: dict = {}
+
+    def cached(value):
+        found = shown.get(value)
+        if found is None:
+            found = shown[value] = show(value)
+        return found
+    return cached
+
+
 def _columns(payer_names: dict[int, str], user_names: dict[int, str]) -> list[TableColumn]:
     today = settings.today()
+    zone = settings.practice_timezone()
     claim_url = url_template("billing.claim", "claim_id")
+    group = _shown_once(lambda code: Markup('<abbr title="{}">{}</abbr>').format(ADJUSTMENT_GROUPS.get(code, ""), code)
+                        if code else "")
+    carc = _shown_once(lambda text: _codes(text, ADJUSTMENT_REASONS) if text else "")
+    rarc = _shown_once(lambda text: _codes(text or "", REMARK_CODES))
 
     def line(row):
         return f"{row.line_number} · {row.code}" if row.line_number else "Whole claim"
 
     def age(row):
         at = row.posted_at or row.status_changed_at
-        return (today - to_local(at).date()).days if at else None
+        if at is None:
+            return None
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.timezone.utc)  # stored timestamps are UTC (as to_local reads them)
+        return (today - at.astimezone(zone).date()).days
 
     def amount(row):
         return -row.amount_cents if row.entry_id else row.total_charge_cents
@@ -60,12 +81,9 @@ def _columns(payer_names: dict[int, str], user_names: dict[int, str]) -> list[Ta
         TableColumn("service_date", "Date of service", sort=Claim.service_date, kind="date",
                     value=lambda r: r.service_date),
         TableColumn("line", "Line and code", sort=ClaimLine.code, value=line),
-        TableColumn("group", "Group", sort=LT.group_code,
-                    value=lambda r: Markup('<abbr title="{}">{}</abbr>').format(
-                        ADJUSTMENT_GROUPS.get(r.group_code, ""), r.group_code) if r.group_code else ""),
-        TableColumn("carc", "Reason (CARC)", sort=LT.carc,
-                    value=lambda r: _codes(r.carc or "", ADJUSTMENT_REASONS) if r.carc else ""),
-        TableColumn("rarc", "Remarks (RARC)", value=lambda r: _codes(r.remark_codes or "", REMARK_CODES)),
+        TableColumn("group", "Group", sort=LT.group_code, value=lambda r: group(r.group_code)),
+        TableColumn("carc", "Reason (CARC)", sort=LT.carc, value=lambda r: carc(r.carc)),
+        TableColumn("rarc", "Remarks (RARC)", value=lambda r: rarc(r.remark_codes)),
         TableColumn("amount", "Amount", sort=denials.AMOUNT, kind="money", value=amount),
         TableColumn("age", "Age (days)", sort=denials.DL.denied_at, kind="number", value=age),
         TableColumn("assignee", "Assigned to", value=lambda r: user_names.get(r.assigned_user_id, "")),

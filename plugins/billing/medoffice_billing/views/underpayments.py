@@ -22,6 +22,7 @@ from .ledger import attach_patients, audit_list, needs_patient_join, patient_sea
 MAX_DAYS = 3650
 _PAYERS = Payer.select(Payer.id, Payer.name).order_by(Payer.name).tuples()
 _STAFF = User.select(User.id, User.full_name).tuples()
+_CLAIM_SORTS = ("claim", "patient", "payer", "service_date")  # the columns sorted by the claim's (or its patient's)
 
 
 @bp.route("/underpayments")
@@ -37,8 +38,10 @@ def underpayments_page():
     payers = list(prepared.run(_PAYERS, "billing.underpayments.payers"))
     names = dict(payers)
     staff = dict(prepared.run(_STAFF, "billing.underpayments.staff"))
-    query = underpayments.lines_query(payer=bool(payer_id))
     patient_joined = needs_patient_join("patient")
+    # the claim is joined only to sort or search by its columns; else a page of lines is read alone
+    claim_joined = patient_joined or request.args.get("sort") in _CLAIM_SORTS
+    query = underpayments.lines_query(payer=bool(payer_id), claim=claim_joined)
     if patient_joined:
         query = query.switch(Claim).join(Patient, on=(Patient.id == Claim.patient_id))
     payer_joined = request.args.get("sort") == "payer"
@@ -80,8 +83,10 @@ def underpayments_page():
         search=search, default_sort="difference", endpoint="billing.underpayments_page", endpoint_args=args,
         noun="underpaid line", noun_plural="underpaid lines", search_placeholder="Claim number or patient",
         empty_message="No line was paid below what its payer is expected to allow.",
-        key=("billing.underpayments", bool(payer_id), patient_joined, payer_joined),
+        key=("billing.underpayments", bool(payer_id), claim_joined, patient_joined, payer_joined),
         values={"since": since, "payer": payer_id}, count_query=underpayments.lines_count_query(payer=bool(payer_id)))
+    if not claim_joined:
+        underpayments.attach_claims(table.rows)
     attach_patients(table.rows)
     audit_list("billing.underpayments.list", table.rows)
     totals = [(payer, names.get(payer, ""), count, cents) for payer, count, cents in underpayments.by_payer(since)]
