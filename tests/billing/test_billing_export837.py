@@ -13,7 +13,7 @@ from medoffice.models import AuditEvent, Patient
 from remit_setup import cli_app, make_835, pyx12_errors, run_cli
 
 from medoffice_billing import claims, encounters, posting
-from medoffice_billing.export837 import ExportError, export, ready_summary
+from medoffice_billing.export837 import ExportError, export, ready_summaries
 from medoffice_billing.models import Claim, ClaimBatch, ClaimBatchItem, ClaimEvent, Coverage, Payer
 from medoffice_billing.x12 import tokenize
 
@@ -50,7 +50,7 @@ def test_patient_is_subscriber_file_validates_and_claims_become_submitted(app, t
     with database(app):
         records = setup_practice()
         claim = ready_claim(records)
-        assert ready_summary() == (1, claim.total_charge_cents)
+        assert ready_summaries()["electronic"] == (1, claim.total_charge_cents)
         out = tmp_path / "claims.x12"
         result = export(out=out)
         text = out.read_text(encoding="ascii")
@@ -240,7 +240,7 @@ def test_cms1500_pdf_for_one_claim_and_a_paper_batch(app, client_as):
     with database(app):
         records = setup_practice(electronic=False)
         claim = ready_claim(records, codes=("99213", "36415"))
-        assert ready_summary() == (0, 0) and ready_summary(paper=True) == (1, 13500)
+        assert ready_summaries() == {"electronic": (0, 0), "paper": (1, 13500)}
     biller = client_as("billing")
     pdf = biller.get(f"/billing/claims/{claim.id}/cms1500.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")

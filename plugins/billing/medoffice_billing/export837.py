@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from medoffice import SettingSpec, audit, settings
+from medoffice import SettingSpec, audit, prepared, settings
 from medoffice.db import transaction, utcnow
-from peewee import fn
+from medoffice.prepared import slot
+from peewee import Case, fn
 
 from . import claims as claim_service
 from . import numbering, scrubber, x12
@@ -121,11 +122,25 @@ def ready_claims(payer_id: int | None = None, paper: bool = False):
     return query
 
 
-def ready_summary(payer_id: int | None = None, paper: bool = False) -> tuple[int, int]:
-    """(count, total charges in cents) of the claims ``ready_claims`` would pick, in one query."""
-    count, total = (ready_claims(payer_id, paper).order_by()
-                    .select(fn.COUNT(Claim.id), fn.SUM(Claim.total_charge_cents)).tuples().get())
-    return int(count or 0), int(total or 0)
+def _ready_totals(payer: bool):
+    electronic = Case(None, [(_channel(_ELECTRONIC), 1)], 0)
+    query = (Claim.select(electronic, fn.COUNT(Claim.id), fn.SUM(Claim.total_charge_cents)).join(Payer)
+             .where((Claim.status == "ready") & (Claim.on_hold == False))  # noqa: E712
+             .group_by(electronic).tuples())
+    return query.where(Claim.payer == slot("payer")) if payer else query
+
+
+_READY_TOTALS = {payer: _ready_totals(payer) for payer in (False, True)}
+
+
+def ready_summaries(payer_id: int | None = None) -> dict[str, tuple[int, int]]:
+    """{"electronic": (count, total charges in cents), "paper": ...} of the claims ``ready_claims`` would pick
+    for each way of sending, in one query compiled once."""
+    found = {kind: (0, 0) for kind in (_ELECTRONIC, _PAPER)}
+    for electronic, count, total in prepared.run(_READY_TOTALS[payer_id is not None],
+                                                 ("billing.export.ready", payer_id is not None), payer=payer_id):
+        found[_ELECTRONIC if electronic else _PAPER] = (int(count or 0), int(total or 0))
+    return found
 
 
 # --- The practice and the clearinghouse -------------------------------------------------------------

@@ -17,8 +17,8 @@ BACK_ARGS = ("status", "mine", "sort", "desc", "q", "page")
 
 def select_box(claim) -> Markup:
     """A row's checkbox for the bulk form of a claims list (``form="bulk-form"``)."""
-    return Markup('<input type="checkbox" name="claim_id" value="{}" form="bulk-form" aria-label="Select claim {}">'
-                  ).format(int(claim.id), escape(claim.claim_number))
+    return Markup(f'<input type="checkbox" name="claim_id" value="{int(claim.id)}" form="bulk-form" '
+                  f'aria-label="Select claim {escape(claim.claim_number)}">')
 
 
 def saved_context(page: str) -> dict:

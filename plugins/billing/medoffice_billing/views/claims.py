@@ -1,6 +1,8 @@
 """Claims: the worklist and the claim page (scrubber results beside the fields, history, actions)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from medoffice import prepared
@@ -37,9 +39,11 @@ FILTERS = {
 
 
 # what the list shows of a claim (the patient's name comes from attach_patients)
-_LIST_COLUMNS = (Claim.id, Claim.claim_number, Claim.patient_id, Claim.service_date, Claim.payer_id, Claim.status,
-                 Claim.on_hold, Claim.scrub_errors, Claim.total_charge_cents)
+_LIST_COLUMNS = (Claim.id, Claim.claim_number, Claim.patient_id, Claim.service_date, Claim.payer.alias("payer_id"),
+                 Claim.status, Claim.on_hold, Claim.scrub_errors, Claim.total_charge_cents)
 _PAYER_NAMES = Payer.select(Payer.id, Payer.name).tuples()
+_ACTIVE_USERS = (User.select(User.id, User.full_name).where(User.active == True)  # noqa: E712
+                 .order_by(User.full_name).tuples())
 
 
 def _claim(claim_id: int) -> Claim:
@@ -55,7 +59,7 @@ def claims():
     key = request.args.get("status", "open")
     key = key if key in FILTERS else "open"
     mine = request.args.get("mine") == "1"
-    query = Claim.select(*_LIST_COLUMNS)
+    query = Claim.select(*_LIST_COLUMNS).objects(SimpleNamespace)
     joined = needs_patient_join("patient")
     if joined:
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
@@ -99,9 +103,11 @@ def claims():
     )
     attach_patients(table.rows)
     audit_list("billing.claims.list", table.rows, filter=key)
-    users = list(User.select(User.id, User.full_name).where(User.active == True)  # noqa: E712
-                 .order_by(User.full_name).tuples()) if can("billing.claims.edit") else []
-    return render_page("billing/claims.html", title="Claims", table=table, filters=FILTERS, current=key,
+    users = list(prepared.run(_ACTIVE_USERS, "billing.claims.users")) if can("billing.claims.edit") else []
+    # the tabs' URLs as url_for writes them (the keys are plain words), built from one url_for, not one each
+    base, mine_arg = url_for("billing.claims"), "&mine=1" if mine else ""
+    tabs = [(tab, label, f"{base}?status={tab}{mine_arg}") for tab, (label, _) in FILTERS.items()]
+    return render_page("billing/claims.html", title="Claims", table=table, tabs=tabs, current=key,
                        mine=mine, users=users, bulk_actions=claim_bulk.ACTIONS, **saved_context("claims"),
                        breadcrumbs=[("Claims", None)])
 

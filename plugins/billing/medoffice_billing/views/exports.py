@@ -1,14 +1,17 @@
 """Sending claims: the 837P export and CMS-1500 printing pages, past batches, one claim's CMS-1500."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Response, abort, redirect, request, url_for
+from medoffice import prepared
 from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.patients import load_record_for_display, record_shown
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import JOIN
 
 from .. import cms1500, export837
@@ -20,8 +23,15 @@ KINDS = {"837p": "837P file", "cms1500": "CMS-1500 forms"}
 MIMETYPES = {"837p": "application/edi-x12", "cms1500": "application/pdf"}
 
 
-def _payers() -> list[Payer]:
-    return list(Payer.select().where(Payer.active == True).order_by(Payer.name))  # noqa: E712
+_ACTIVE_PAYERS = (Payer.select(Payer.id, Payer.name).where(Payer.active == True)  # noqa: E712
+                  .order_by(Payer.name).tuples())
+_BATCH_COLUMNS = (ClaimBatch.id, ClaimBatch.kind, ClaimBatch.payer.alias("payer_id"), ClaimBatch.file_name,
+                  ClaimBatch.claim_count, ClaimBatch.total_charge_cents, ClaimBatch.created_by, ClaimBatch.created_at,
+                  Payer.name.alias("payer_name"))
+
+
+def _payers() -> list[tuple[int, str]]:
+    return list(prepared.run(_ACTIVE_PAYERS, "billing.export.payers"))
 
 
 def _chosen_payer(value: str | None) -> Payer | None:
@@ -34,14 +44,16 @@ def _chosen_payer(value: str | None) -> Payer | None:
 
 
 def _batches_table(payer: Payer | None):
+    batch_url = url_template("billing.claim_batch", "batch_id")
     return paginate(
-        ClaimBatch.select(ClaimBatch, Payer.name).join(Payer, join_type=JOIN.LEFT_OUTER), id="batches-table",
+        ClaimBatch.select(*_BATCH_COLUMNS).join(Payer, join_type=JOIN.LEFT_OUTER).objects(SimpleNamespace),
+        id="batches-table",
         columns=[
             TableColumn("created_at", "Created", sort=ClaimBatch.created_at,
                         kind="datetime",
-                        link=lambda b: url_for("billing.claim_batch", batch_id=b.id)),
+                        link=lambda b: batch_url(b.id)),
             TableColumn("kind", "Kind", sort=ClaimBatch.kind, value=lambda b: KINDS.get(b.kind, b.kind)),
-            TableColumn("payer", "Payer", value=lambda b: b.payer.name if b.payer_id else "All payers"),
+            TableColumn("payer", "Payer", value=lambda b: b.payer_name if b.payer_id else "All payers"),
             TableColumn("file_name", "File", sort=ClaimBatch.file_name),
             TableColumn("claim_count", "Claims", sort=ClaimBatch.claim_count, numeric=True),
             TableColumn("total", "Charges", sort=ClaimBatch.total_charge_cents, numeric=True,
@@ -50,16 +62,16 @@ def _batches_table(payer: Payer | None):
         ],
         search=lambda text: ClaimBatch.file_name ** f"%{text}%", default_sort="created_at",
         endpoint="billing.claims_export", endpoint_args={"payer": payer.id} if payer else {}, noun="batch", noun_plural="batches", search_placeholder="File name",
-        empty_message="No claims have been sent from here yet.",
+        empty_message="No claims have been sent from here yet.", key=("billing.export.batches",),
     )
 
 
 def _export_page(payer: Payer | None, problems: list[str] = (), status: int = 200):
     payer_id = payer.id if payer else None
-    electronic = export837.ready_summary(payer_id)
-    paper = export837.ready_summary(payer_id, paper=True)
+    ready = export837.ready_summaries(payer_id)
     return render_page("billing/export.html", title="Send claims", payers=_payers(), payer=payer,
-                       electronic=electronic, paper=paper, problems=list(problems), table=_batches_table(payer),
+                       electronic=ready["electronic"], paper=ready["paper"], problems=list(problems),
+                       table=_batches_table(payer),
                        breadcrumbs=[("Claims", url_for("billing.claims")), ("Send claims", None)]), status
 
 
