@@ -1,6 +1,8 @@
 """Charge entry: the encounter list, the encounter page with inline diagnoses and service lines (htmx)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from medoffice import prepared
@@ -123,7 +125,7 @@ def encounters():
         return redirect(url_for("billing.encounters", **{**request.args.to_dict(), "sort": "service_date", "desc": 1}))
     status = request.args.get("status", "")
     query = Encounter.select(Encounter.id, Encounter.patient_id, Encounter.service_date, Encounter.place_of_service,
-                             Encounter.status)
+                             Encounter.status).objects(SimpleNamespace)
     joined = needs_patient_join("patient")
     if joined:
         query = query.join(Patient, on=(Encounter.patient_id == Patient.id))
@@ -156,8 +158,10 @@ def encounters():
     attach_patients(table.rows)
     totals = _active_charges([e.id for e in table.rows])
     audit_list("billing.encounters.list", table.rows, status=status)
+    base = url_for("billing.encounters")  # the tabs' URLs as url_for writes them (the keys are plain words)
+    tabs = [(key, label, f"{base}?status={key}") for key, label in ENCOUNTER_STATUSES.items()]
     return render_page("billing/encounters.html", title="Encounters", table=table, status=status,
-                       statuses=ENCOUNTER_STATUSES, breadcrumbs=[("Encounters", None)])
+                       all_url=base, tabs=tabs, breadcrumbs=[("Encounters", None)])
 
 
 def _active_charges(encounter_ids: list[int]) -> dict[int, int]:

@@ -3,6 +3,7 @@ delivery, and closing a dispute flag."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 from flask import Response, abort, redirect, request, url_for
 from flask_wtf import FlaskForm
@@ -12,7 +13,7 @@ from medoffice.models import Location, Patient, StaffMember
 from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -20,7 +21,7 @@ from .. import estimates as estimate_service
 from ..estimates import DELIVERY, OPEN_DISPUTE, EstimateError
 from ..models import GoodFaithEstimate
 from . import bp
-from .ledger import attach_patients, audit_list, patient_crumbs
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs
 
 _ITEM = re.compile(r"^\s*([A-Za-z0-9]{5})\s*(?:[x×*]\s*(\d{1,2}))?\s*$")
 
@@ -77,19 +78,28 @@ def _form_choices(form: EstimateForm) -> None:
         Location.name)])
 
 
+# what the list shows of an estimate (the patient's name comes from attach_patients)
+_LIST_COLUMNS = (GoodFaithEstimate.id, GoodFaithEstimate.number, GoodFaithEstimate.patient_id,
+                 GoodFaithEstimate.service_date, GoodFaithEstimate.due_by, GoodFaithEstimate.status,
+                 GoodFaithEstimate.total_cents, GoodFaithEstimate.billed_cents, GoodFaithEstimate.dispute_flagged_on)
+
+
 @bp.route("/estimates")
 @requires("billing.view")
 def estimates():
     """Every estimate, or only those flagged for the dispute process (``disputes=1``). Audited (lists patients)."""
     disputes = request.args.get("disputes") == "1"
-    query = GoodFaithEstimate.select().join(Patient, on=(GoodFaithEstimate.patient_id == Patient.id))
+    query = GoodFaithEstimate.select(*_LIST_COLUMNS).objects(SimpleNamespace)
+    joined = needs_patient_join("patient")  # else the page's patients are read after it (attach_patients)
+    if joined:
+        query = query.join(Patient, on=(GoodFaithEstimate.patient_id == Patient.id))
     if disputes:
         query = query.where(OPEN_DISPUTE)
+    estimate_url = url_template("billing.estimate", "estimate_id")
     table = paginate(
         query, id="estimates-table",
         columns=[
-            TableColumn("number", "Estimate", sort=GoodFaithEstimate.number,
-                        link=lambda e: url_for("billing.estimate", estimate_id=e.id)),
+            TableColumn("number", "Estimate", sort=GoodFaithEstimate.number, link=lambda e: estimate_url(e.id)),
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda e: f"{e.patient.last_name}, {e.patient.first_name}"),
             TableColumn("service_date", "Service", sort=GoodFaithEstimate.service_date, kind="date"),
@@ -102,7 +112,8 @@ def estimates():
         search=lambda text: (GoodFaithEstimate.number ** f"%{text}%") | (Patient.last_name ** f"%{text}%"),
         default_sort="due_by", endpoint="billing.estimates", endpoint_args={"disputes": 1} if disputes else None,
         noun="estimate", noun_plural="estimates", search_placeholder="Estimate or patient",
-        empty_message="No Good Faith Estimate matches." if disputes else "No Good Faith Estimate yet.")
+        empty_message="No Good Faith Estimate matches." if disputes else "No Good Faith Estimate yet.",
+        key=("billing.estimates", disputes, joined))
     attach_patients(table.rows)
     audit_list("billing.estimates.view", table.rows)
     return render_page("billing/estimates.html", title="Good Faith Estimates", table=table, disputes=disputes,

@@ -1,12 +1,14 @@
 """The fee schedule: list, and the add/edit form with per-payer expected amounts."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import abort, redirect, url_for
 from flask_wtf import FlaskForm
 from medoffice.auth import can, requires
 from medoffice.money import format_cents
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -50,17 +52,20 @@ def _form_for(payers: list[Payer], **kwargs) -> FeeForm:
     return PayerFeeForm(**kwargs)
 
 
+_LIST_COLUMNS = (Fee.id, Fee.code, Fee.modifier, Fee.description, Fee.charge_cents, Fee.active)
+
+
 @bp.route("/fees")
 @requires("billing.view")
 def fees():
     """The fee schedule, searchable by code or description."""
     editable = can("billing.fees.edit")
+    edit_url = url_template("billing.fee_edit", "fee_id")
     table = paginate(
-        Fee.select(),
+        Fee.select(*_LIST_COLUMNS).objects(SimpleNamespace),
         id="fees-table",
         columns=[
-            TableColumn("code", "Code", sort=Fee.code,
-                        link=(lambda f: url_for("billing.fee_edit", fee_id=f.id)) if editable else None),
+            TableColumn("code", "Code", sort=Fee.code, link=(lambda f: edit_url(f.id)) if editable else None),
             TableColumn("modifier", "Modifier", sort=Fee.modifier),
             TableColumn("description", "Description", sort=Fee.description),
             TableColumn("charge", "Charge", sort=Fee.charge_cents, numeric=True,
@@ -70,7 +75,7 @@ def fees():
         search=lambda text: (Fee.code ** f"%{text}%") | (Fee.description ** f"%{text}%"),
         default_sort="code", endpoint="billing.fees", noun="code", noun_plural="codes",
         search_placeholder="Code or description",
-        empty_message="The fee schedule is empty. Add a code, or load the demo data.",
+        empty_message="The fee schedule is empty. Add a code, or load the demo data.", key=("billing.fees",),
     )
     return render_page("billing/fees.html", title="Fee schedule", table=table, breadcrumbs=[("Fee schedule", None)])
 

@@ -3,6 +3,7 @@ payments with end-of-day totals by method and user."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -214,7 +215,7 @@ def desk_payments():
     query = (PatientPayment.select(PatientPayment.id, PatientPayment.receipt_number, PatientPayment.voided_at,
                                    PatientPayment.kind, PatientPayment.patient_id, PatientPayment.method,
                                    PatientPayment.reference, PatientPayment.username, PatientPayment.amount_cents)
-             .where(PatientPayment.received_on == slot("day")))
+             .where(PatientPayment.received_on == slot("day")).objects(SimpleNamespace))
     joined = needs_patient_join("patient")
     if joined:
         query = query.join(Patient, on=(Patient.id == PatientPayment.patient_id))

@@ -1,6 +1,8 @@
 """Payment plans: the list (active, missed, paid off, cancelled), setting one up, its installments, cancelling."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import redirect, request, url_for
 from flask_wtf import FlaskForm
 from medoffice import settings
@@ -49,7 +51,7 @@ def plans_page():
     """Payment plans by state, with what each has received."""
     key = request.args.get("status", "active")
     key = key if key in FILTERS else "active"
-    query = PaymentPlan.select(*_LIST_COLUMNS)
+    query = PaymentPlan.select(*_LIST_COLUMNS).objects(SimpleNamespace)
     joined = needs_patient_join("patient", "account")
     if joined:
         query = query.join(Patient, on=(Patient.id == PaymentPlan.patient_id))
@@ -84,7 +86,9 @@ def plans_page():
         key=("billing.plans", key, joined), values=values)
     attach_patients(table.rows)
     audit_list("billing.plans.list", table.rows, status=key)
-    return render_page("billing/plans.html", title="Payment plans", table=table, filters=FILTERS, current=key,
+    base = url_for("billing.plans_page")  # the tabs' URLs as url_for writes them (the keys are plain words)
+    tabs = [(tab, label, f"{base}?status={tab}") for tab, label in FILTERS.items()]
+    return render_page("billing/plans.html", title="Payment plans", table=table, tabs=tabs, current=key,
                        breadcrumbs=[("Payment plans", None)])
 
 

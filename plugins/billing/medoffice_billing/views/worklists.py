@@ -2,12 +2,14 @@
 claims, denied claims and the 835 payments that matched no claim."""
 from __future__ import annotations
 
+import datetime as dt
+from types import SimpleNamespace
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import prepared, settings
 from medoffice.auth import requires
-from medoffice.localtime import to_local
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.prepared import slot
@@ -42,8 +44,9 @@ def _checkbox(claim) -> Markup:
 # (peewee makes a namedtuple class for each query it runs: ~60 µs).
 _PAYERS = Payer.select(Payer.id, Payer.name).order_by(Payer.name).tuples()
 _STAFF = User.select(User.id, User.full_name, User.active).order_by(User.full_name)
-_SHOWN_CLAIM_COLUMNS = (Claim.id, Claim.claim_number, Claim.patient_id, Claim.payer, Claim.service_date,
-                        Claim.submitted_at, Claim.status, Claim.total_charge_cents, Claim.assigned_user_id)
+_SHOWN_CLAIM_COLUMNS = (Claim.id, Claim.claim_number, Claim.patient_id, Claim.payer.alias("payer_id"),
+                        Claim.service_date, Claim.submitted_at, Claim.status, Claim.total_charge_cents,
+                        Claim.assigned_user_id)
 _SHOWN_EXCEPTION_COLUMNS = (RemitClaim.id, RemitClaim.patient_control_number, RemitClaim.patient_name,
                             RemitClaim.charge_cents, RemitClaim.problem, Payer.name.alias("payer_name"))
 
@@ -57,7 +60,7 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
                   payer_names: dict[int, str]):
     """The page of claims matching ``condition`` (built with slots filled from ``values``; ``shape`` names
     what else changes its SQL)."""
-    query = Claim.select(*_SHOWN_CLAIM_COLUMNS).where(condition)
+    query = Claim.select(*_SHOWN_CLAIM_COLUMNS).where(condition).objects(SimpleNamespace)
     patient_joined = needs_patient_join("patient")
     if patient_joined:
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
@@ -65,8 +68,17 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
     if payer_joined:
         query = query.switch(Claim).join(Payer)
     today = settings.today()
+    zone = settings.practice_timezone()
     claim_url = url_template("billing.claim", "claim_id")
     owed: dict[int, int] = {}  # filled for the page's claims once they are read
+
+    def age(claim):
+        if claim.submitted_at is None:
+            return ""
+        sent = claim.submitted_at
+        if sent.tzinfo is None:
+            sent = sent.replace(tzinfo=dt.timezone.utc)  # stored timestamps are UTC (as to_local reads them)
+        return (today - sent.astimezone(zone).date()).days
 
     def search(text):
         like = f"%{text}%"
@@ -81,8 +93,7 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
                         value=lambda c: f"{c.patient.last_name}, {c.patient.first_name}"),
             TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: payer_names.get(c.payer_id, "")),
             TableColumn("service_date", "Service date", sort=Claim.service_date, kind="date"),
-            TableColumn("age", "Days since sent", sort=Claim.submitted_at, numeric=True,
-                        value=lambda c: (today - to_local(c.submitted_at).date()).days if c.submitted_at else ""),
+            TableColumn("age", "Days since sent", sort=Claim.submitted_at, numeric=True, value=age),
             TableColumn("status", "Status", sort=Claim.status, value=lambda c: STATE_LABELS[c.status]),
             TableColumn("total", "Charges", sort=Claim.total_charge_cents, numeric=True,
                         value=lambda c: format_cents(c.total_charge_cents)),
