@@ -30,7 +30,7 @@ def test_minutes_are_split_at_local_midnight_and_count_real_time_across_dst():
 
 
 @pytest.mark.parametrize("first", [dt.date(2026, 3, 1), dt.date(2026, 10, 25)])  # across each DST change
-def test_minutes_by_local_day_from_looked_up_midnights_match_minutes_by_day(first):
+def test_minutes_by_day_index_from_looked_up_midnights_match_minutes_by_day(first):
     starts = tr.day_starts(first, first + dt.timedelta(days=13), NY)
     assert len(starts) == 15
     utc = dt.timezone.utc
@@ -40,8 +40,12 @@ def test_minutes_by_local_day_from_looked_up_midnights_match_minutes_by_day(firs
         intervals += [(day, day + dt.timedelta(hours=8, minutes=17)),
                       (day - dt.timedelta(hours=12), day - dt.timedelta(hours=8, seconds=30))]
     inside = [(max(a, starts[0].replace(tzinfo=utc)), min(b, starts[-1].replace(tzinfo=utc))) for a, b in intervals]
-    naive = [(a.astimezone(utc).replace(tzinfo=None), b.astimezone(utc).replace(tzinfo=None)) for a, b in inside]
-    assert tr.minutes_by_local_day(naive, first, starts) == tr.minutes_by_day(inside, NY)
+    naive = [("night" if a.hour > 12 else "day", a.astimezone(utc).replace(tzinfo=None),
+              b.astimezone(utc).replace(tzinfo=None)) for a, b in intervals]  # clipped to the days by the function
+    found = tr.minutes_by_day_index(naive, starts)
+    for shift in ("night", "day"):
+        by_date = tr.minutes_by_day([(a, b) for a, b in inside if (a.hour > 12) == (shift == "night")], NY)
+        assert found[shift] == [by_date.get(first + dt.timedelta(days=n), 0) for n in range(14)]
 
 
 def test_weekly_overtime_over_forty_hours():
@@ -69,12 +73,16 @@ def test_a_workweek_spanning_two_pay_periods_gives_each_its_own_overtime():
 
 
 @pytest.mark.parametrize("daily_after, exempt", [(0, False), (8 * 60, False), (0, True)])
-def test_period_totals_are_the_totals_of_the_split_days(daily_after, exempt):
-    days = {dt.date(2026, 1, 4) + dt.timedelta(days=n): (n * 97) % 700 for n in range(21)}  # three workweeks
-    for start, end in ((dt.date(2026, 1, 1), dt.date(2026, 1, 15)), (dt.date(2026, 1, 16), dt.date(2026, 1, 31)),
-                       (dt.date(2026, 1, 11), dt.date(2026, 1, 24))):
+def test_workweek_totals_are_the_totals_of_the_split_days(daily_after, exempt):
+    first = dt.date(2026, 1, 4)  # a Sunday: three workweeks from it
+    for step, most in ((97, 700), (53, 400)):  # weeks over 40 hours and weeks under
+        days = {first + dt.timedelta(days=n): (n * step) % most for n in range(21)}
+        minutes = [days[first + dt.timedelta(days=n)] for n in range(21)]
         split = tr.overtime_by_day(days, SUNDAY, daily_after, exempt)
-        assert tr.period_totals(days, SUNDAY, daily_after, exempt, start, end) == tr.totals(split, start, end)
+        for start in (first, dt.date(2026, 1, 8), dt.date(2026, 1, 11), dt.date(2026, 1, 16)):
+            end = first + dt.timedelta(days=20)
+            assert tr.workweek_totals(minutes, (start - first).days, daily_after, exempt) == tr.totals(split, start,
+                                                                                                       end)
 
 
 def test_accrual_caps_carry_over_and_waiting_period():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -62,26 +63,68 @@ def minutes_by_day(intervals, zone) -> dict[dt.date, int]:
     return days
 
 
-def day_starts(first: dt.date, last: dt.date, zone) -> list[dt.datetime]:
+@functools.lru_cache(maxsize=64)
+def day_starts(first: dt.date, last: dt.date, zone) -> tuple[dt.datetime, ...]:
     """The UTC instants (naive) at which each local date from ``first`` to ``last`` begins, and the day
-    after ``last`` (so ``last``'s end)."""
+    after ``last`` (so ``last``'s end). Kept per period: each list of timesheets asks for the same."""
     days = (last - first).days + 2
-    return [dt.datetime.combine(first + dt.timedelta(days=n), dt.time(), zone).astimezone(dt.timezone.utc)
-            .replace(tzinfo=None) for n in range(days)]
+    return tuple(dt.datetime.combine(first + dt.timedelta(days=n), dt.time(), zone).astimezone(dt.timezone.utc)
+                 .replace(tzinfo=None) for n in range(days))
 
 
-def minutes_by_local_day(intervals, first: dt.date, starts: list[dt.datetime]) -> dict[dt.date, int]:
-    """As :func:`minutes_by_day` for naive UTC intervals within ``starts[0]`` to ``starts[-1]`` (from
-    :func:`day_starts` of ``first``): the day boundaries are looked up, not worked out per interval."""
-    days: dict[dt.date, int] = {}
-    for start, end in intervals:
+MINUTE = dt.timedelta(minutes=1)
+
+
+def minutes_by_day_index(intervals, starts: tuple[dt.datetime, ...]) -> dict:
+    """As :func:`minutes_by_day` for many people at once: from (key, start, end) naive UTC intervals,
+    each key's whole minutes of each local day from :func:`day_starts`, the n-th day running from
+    ``starts[n]`` to ``starts[n + 1]`` (time outside ``starts[0]`` to ``starts[-1]`` is left out). The
+    day boundaries are looked up, not worked out per interval; a key without time has no list."""
+    first, last, count = starts[0], starts[-1], len(starts) - 1
+    by_key: dict = {}
+    for key, start, end in intervals:
+        if start < first:
+            start = first
+        if end > last:
+            end = last
+        if start >= end:
+            continue
+        days = by_key.get(key)
+        if days is None:
+            days = by_key[key] = [0] * count
         index = bisect.bisect_right(starts, start) - 1
-        while start < end:
-            piece_end = min(end, starts[index + 1])
-            day = first + dt.timedelta(days=index)
-            days[day] = days.get(day, 0) + int((piece_end - start).total_seconds() // 60)
-            start, index = piece_end, index + 1
-    return days
+        midnight = starts[index + 1]
+        while end > midnight:  # split at each local midnight it crosses
+            days[index] += (midnight - start) // MINUTE
+            start, index = midnight, index + 1
+            midnight = starts[index + 1]
+        days[index] += (end - start) // MINUTE
+    return by_key
+
+
+def workweek_totals(day_minutes: list[int], first: int, daily_after: int, exempt: bool) -> tuple[int, int]:
+    """(regular, overtime) minutes of the days from index ``first`` on, by the rules of
+    :func:`overtime_by_day`, for minutes per day (:func:`minutes_by_day_index`) whose day 0 begins a
+    workweek: each 7 days are a workweek, so no date is worked out. What a list of everyone's
+    timesheets needs, for a hundred people at a time."""
+    if exempt:
+        return sum(day_minutes[first:]), 0
+    regular = overtime = 0
+    for week_start in range(0, len(day_minutes), 7):
+        week = day_minutes[week_start:week_start + 7]
+        if not daily_after and sum(week) <= WEEKLY_OVERTIME_AFTER:  # most weeks: no overtime to split
+            regular += sum(week[max(0, first - week_start):])
+            continue
+        worked = 0
+        for index, minutes in enumerate(week, week_start):
+            daily_ot = max(0, minutes - daily_after) if daily_after else 0
+            counted = minutes - daily_ot
+            weekly_ot = max(0, worked + counted - WEEKLY_OVERTIME_AFTER) - max(0, worked - WEEKLY_OVERTIME_AFTER)
+            worked += counted
+            if index >= first:
+                regular += counted - weekly_ot
+                overtime += daily_ot + weekly_ot
+    return regular, overtime
 
 
 @dataclass(frozen=True)
@@ -125,18 +168,6 @@ def totals(hours: dict[dt.date, DayHours], start: dt.date, end: dt.date) -> tupl
     """(regular, overtime) minutes of the days from ``start`` to ``end``."""
     regular = sum(h.regular for d, h in hours.items() if start <= d <= end)
     overtime = sum(h.overtime for d, h in hours.items() if start <= d <= end)
-    return regular, overtime
-
-
-def period_totals(day_minutes: dict[dt.date, int], first_weekday: int, daily_after: int, exempt: bool,
-                  start: dt.date, end: dt.date) -> tuple[int, int]:
-    """``totals(overtime_by_day(...), start, end)`` without keeping each day's split: what a list of
-    everyone's timesheets needs, for a hundred people at a time."""
-    regular = overtime = 0
-    for day, day_regular, day_overtime in _split_days(day_minutes, first_weekday, daily_after, exempt):
-        if start <= day <= end:
-            regular += day_regular
-            overtime += day_overtime
     return regular, overtime
 
 

@@ -12,7 +12,7 @@ from medoffice.prepared import slot
 from medoffice.settings import practice_timezone
 from peewee import fn
 
-from . import raw, time_rules
+from . import time_rules
 from .employees import HrError
 from .models import Employment
 from .slots import id_slots, id_values
@@ -61,18 +61,17 @@ def hours_of(employments, start: dt.date, end: dt.date) -> dict[int, tuple[int, 
     day_starts = time_rules.day_starts(first_day, end, practice_timezone())
     since, until = day_starts[0], day_starts[-1]  # naive UTC, as the rows are read
     aware = {"since": since.replace(tzinfo=dt.timezone.utc), "until": until.replace(tzinfo=dt.timezone.utc)}
-    by_employment: dict[int, list] = {e.id: [] for e in employments}
-    found = prepared.run(_worked_query(len(by_employment)), ("hr.hours_of", len(by_employment)),
-                         since_stored=_STARTED.db_value(aware["since"]), **aware, **id_values(list(by_employment)))
-    for employment_id, started, ended in found.cursor.fetchall():  # raw rows: no per-row conversion
-        started, ended = raw.naive_utc(started), raw.naive_utc(ended)
-        by_employment[employment_id].append((max(started, since), min(ended, until)))
-    result = {}
-    for employment in employments:
-        days = time_rules.minutes_by_local_day(by_employment[employment.id], first_day, day_starts)
-        result[employment.id] = time_rules.period_totals(days, first_weekday, daily_after, employment.flsa_exempt,
-                                                         start, end)
-    return result
+    ids = [e.id for e in employments]
+    found = prepared.run(_worked_query(len(ids)), ("hr.hours_of", len(ids)),
+                         since_stored=_STARTED.db_value(aware["since"]), **aware, **id_values(ids))
+    rows = found.cursor.fetchall()  # raw rows: no per-row conversion
+    if rows and isinstance(rows[0][1], str):  # SQLite's ISO text, parsed in one pass
+        parse = dt.datetime.fromisoformat
+        rows = [(employment_id, parse(started), parse(ended)) for employment_id, started, ended in rows]
+    by_employment = time_rules.minutes_by_day_index(rows, day_starts)
+    first, idle = (start - first_day).days, [0] * (len(day_starts) - 1)  # the period's first day among those read
+    return {e.id: time_rules.workweek_totals(by_employment.get(e.id, idle), first, daily_after, e.flsa_exempt)
+            for e in employments}
 
 
 _STARTED = TimeEntry.started_at

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from types import SimpleNamespace
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.limits import date_problem
@@ -209,6 +211,13 @@ _PERIOD_SHEETS = (Employment.select(Employment.id, Employment.flsa_exempt, Staff
 _PERIOD_SHEETS_OF_REPORTS = _PERIOD_SHEETS.where(Employment.supervisor == slot("supervisor"))
 
 
+@functools.lru_cache(maxsize=None)
+def _status_chip(status: str) -> Markup:
+    """A timesheet's status as ``ui.chip`` shows it, built once per status: core's status cells format
+    their markup per row, a tenth of this list's time."""
+    return Markup('<span class="chip chip-{}">{}</span>').format(status, status.capitalize())
+
+
 @bp.route("/timesheets")
 @requires("hr.self.view")
 def timesheets_page():
@@ -232,7 +241,7 @@ def timesheets_page():
                         link=lambda p: link(p.staff_id)),
             TableColumn("regular", "Regular", numeric=True, value=lambda p: time_rules.hours_text(hours[p.id][0])),
             TableColumn("overtime", "Overtime", numeric=True, value=lambda p: time_rules.hours_text(hours[p.id][1])),
-            TableColumn("status", "Status", sort=Timesheet.status, kind="status", value=lambda p: p.status or "open"),
+            TableColumn("status", "Status", sort=Timesheet.status, value=lambda p: _status_chip(p.status or "open")),
         ],
         search=lambda text: (StaffMember.last_name ** f"%{text}%") | (StaffMember.first_name ** f"%{text}%"),
         default_sort="name", endpoint="hr.timesheets_page",
