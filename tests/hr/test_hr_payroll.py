@@ -216,8 +216,10 @@ def test_the_command_line_previews_a_paycheck_and_imports_a_table(make_app, tmp_
     assert bad.exit_code == 1 and "refused" in bad.output
 
 
-def test_an_unbalanced_run_is_refused_and_the_register_reads_alike_for_more_people(hr_app):
+def test_an_unbalanced_run_is_refused_and_the_register_reads_alike_for_more_people(hr_app, monkeypatch):
     from medoffice.testing import page_queries
+
+    from medoffice_hr.views import payroll as payroll_views
 
     from medoffice_hr import payroll
     from medoffice_hr.employees import HrError
@@ -250,6 +252,17 @@ def test_an_unbalanced_run_is_refused_and_the_register_reads_alike_for_more_peop
         payroll.post(PayRun.get_by_id(second), "hana")
         assert PayStub.select().where(PayStub.run == second).count() == 5
     assert len(page_queries(hr, f"/hr/payroll/{second}")) == one  # the register of five reads as one
+    whole = _text(hr.get(f"/hr/payroll/{second}"))
+    monkeypatch.setattr(payroll_views, "REGISTER_PER_PAGE", 2)  # five stubs: three pages
+    pages = [_text(hr.get(f"/hr/payroll/{second}?page={n}")) for n in (1, 2, 3)]
+    assert len(page_queries(hr, f"/hr/payroll/{second}?page=3")) == one  # a page reads as the whole register
+    for n, page in enumerate(pages):
+        assert f"Page {n + 1} of 3" in page and "Total of all 5" in page
+    shown = [page.split("<tbody>")[1].split("</tbody>")[0] for page in pages]
+    names = ("Test, P0", "Test, P1", "Test, P2", "Test, P3", "Test, Sam")
+    assert [sum(name in rows for name in names) for rows in shown] == [2, 2, 1]  # each stub on one page
+    assert whole.split("<tfoot>")[1].split("</tfoot>")[0] == pages[2].split("<tfoot>")[1].split("</tfoot>")[0] \
+        .replace("Total of all 5", "Total")  # every page's totals are the whole run's
     assert len(page_queries(hr, "/hr/timesheets?day=2025-06-10")) == len(page_queries(hr, "/hr/timesheets?day=2025-06-24"))
 
 

@@ -5,6 +5,8 @@ Form 941 and W-2 figures."""
 from __future__ import annotations
 
 import io
+import math
+from types import SimpleNamespace
 from decimal import Decimal
 
 from flask import Response, abort, redirect, render_template, request, url_for
@@ -18,8 +20,10 @@ from medoffice.models import StaffMember, User
 from medoffice.money import parse_cents
 from medoffice.prepared import slot
 from medoffice.web.forms import choices
+from medoffice.web.query import page_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
+from peewee import fn
 
 from .. import nacha, paycheck, payroll, payroll_reports, rules, sealing
 from ..access import FULL, my_staff_id, require_relation
@@ -88,10 +92,9 @@ def _run_page(run: PayRun, status: int = 200, problems=None, bonus_form=None, er
                   .join(StaffMember, on=(Employment.staff == StaffMember.id))
                   .where(Employment.status != "ended").order_by(StaffMember.last_name).tuples())
         bonus_form.employment.choices = choices([(str(i), rules.display_name(*names)) for i, *names in people])
-    register, totals = _register(run)
     return render_page("hr/payroll_run.html", title=f"Pay run {run.id}",
-                       breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))], run=run, register=register,
-                       problems=problems or [], totals=totals, bonus_form=bonus_form, posted_by=_posted_by(run),
+                       breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))], run=run, register=_register(run),
+                       problems=problems or [], bonus_form=bonus_form, posted_by=_posted_by(run),
                        action_form=RunActionForm(formdata=None), error=error), status
 
 
@@ -104,23 +107,31 @@ _REGISTER_AMOUNTS = [PayStub.gross_cents, PayStub.pretax_401k_cents + PayStub.pr
 _REGISTER = (PayStub.select(PayStub.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials,
                             PayStub.regular_minutes + PayStub.overtime_minutes, *_REGISTER_AMOUNTS)
              .join(Employment).join(StaffMember, on=(Employment.staff == StaffMember.id))
-             .where(PayStub.run == slot("run")).order_by(StaffMember.last_name, StaffMember.first_name))
+             .where(PayStub.run == slot("run")).order_by(StaffMember.last_name, StaffMember.first_name, PayStub.id)
+             .limit(slot("limit")).offset(slot("offset")))
+_REGISTER_TOTALS = PayStub.select(fn.COUNT(PayStub.id), *[fn.COALESCE(fn.SUM(amount), 0) for amount in _REGISTER_AMOUNTS]
+                                  ).where(PayStub.run == slot("run"))
+REGISTER_PER_PAGE = 25
 
 
-def _register(run: PayRun) -> tuple[Markup, Markup]:
-    """The register's ``<tr>`` rows, one per stub by name, and its totals' cells (the columns summed): built
-    here in one pass, as a template loop with a filter per cell costs several times more over a run of a
-    hundred people."""
+def _register(run: PayRun) -> SimpleNamespace:
+    """One page of the register (``REGISTER_PER_PAGE`` stubs by name, the request's ``page``) as ``<tr>``
+    rows, the whole run's totals' cells (summed in SQL), the page and how many pages. The rows are built
+    here in one pass, as a template loop with a filter per cell costs several times more; a page, not the
+    whole run, is formatted (every stub is in the run's CSV)."""
     stub = url_template("hr.pay_stub_pdf", "stub_id") if run.status == "posted" else None
+    count, *totals = prepared.run(_REGISTER_TOTALS, "hr.register_totals", run=run.id).cursor.fetchone()
+    pages = max(1, math.ceil(count / REGISTER_PER_PAGE))
+    page = min(page_number(), pages)
+    found = prepared.run(_REGISTER, "hr.register", run=run.id, limit=REGISTER_PER_PAGE,
+                         offset=(page - 1) * REGISTER_PER_PAGE).cursor.fetchall()  # raw rows: numbers and text
     rows = []
-    found = prepared.run(_REGISTER, "hr.register", run=run.id).cursor.fetchall()  # raw rows: plain numbers and text
     for stub_id, last, first, credentials, minutes, *amounts in found:
         link = f'<a href="{stub(stub_id)}" hx-boost="false">Stub</a>' if stub else ""
         rows.append(f'<tr><td>{escape(rules.display_name(last, first, credentials))}</td>'
                     f'<td class="numeric">{minutes / 60:.2f}</td>{_money_cells(amounts)}<td>{link}</td></tr>')
-    # each amount column summed (they follow the stub, the three name columns and the minutes)
-    totals = [sum(column) for column in zip(*(row[5:] for row in found))] if found else [0] * len(_REGISTER_AMOUNTS)
-    return Markup("".join(rows)), Markup(_money_cells(totals))
+    return SimpleNamespace(rows=Markup("".join(rows)), totals=Markup(_money_cells(int(t) for t in totals)),
+                           count=count, page=page, pages=pages)
 
 
 def _money_cells(amounts) -> str:
@@ -149,7 +160,7 @@ def _posted_by(run: PayRun) -> str:
 @bp.route("/payroll/<int:pay_run_id>")
 @requires("hr.payroll.view")
 def payroll_run(pay_run_id: int):
-    """A run: its blocking problems while a draft, and its register (every stub and the totals)."""
+    """A run: its blocking problems while a draft, and its register (a page of stubs and the run's totals)."""
     return _run_page(_run_or_404(pay_run_id))
 
 
