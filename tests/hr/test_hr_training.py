@@ -89,8 +89,9 @@ def test_courses_fall_due_and_completions_move_the_deadline(hr_app):
 
 
 
-def test_the_overview_lists_what_each_persons_training_status_says_is_due(hr_app):
+def test_the_overview_lists_what_each_persons_training_status_says_is_due(hr_app, monkeypatch):
     from medoffice_hr import training
+    from medoffice_hr.views import training as training_views
 
     hr = login(hr_app.test_client(), "hr", username="hana")
     for name, title, days, repeat in (("HIPAA privacy and security", "", "30", "12"), ("BLS", "Medical assistant",
@@ -116,6 +117,13 @@ def test_the_overview_lists_what_each_persons_training_status_says_is_due(hr_app
     assert f'>Test, Ann</a></td><td>HIPAA privacy and security</td><td>{last}</td>' in page
     assert ">Test, Ann</a></td><td>BLS</td><td>Never</td>" in page and "Overdue" in page
     assert ">Test, Bob</a></td><td>HIPAA" in page and ">Test, Bob</a></td><td>BLS" not in page
+    monkeypatch.setattr(training_views, "DUE_PER_PAGE", 2)  # a page at a time, soonest first
+    count = len(expected)
+    pages = [_text(hr.get(f"/hr/training?page={n}")) for n in range(1, (count + 1) // 2 + 1)]
+    due = [shown.split("<tbody>")[1].split("</tbody>")[0] for shown in pages]
+    assert [rows.count("<tr>") for rows in due] == [2] * (count // 2) + [1] * (count % 2)
+    assert all(f"of {len(pages)} ({count} courses)" in shown for shown in pages)
+    assert "".join(due) == page.split("<tbody>")[1].split("</tbody>")[0]  # the pages together are the whole list
 
 
 def test_a_certification_expiry_reaches_the_employee_and_hr(hr_app):

@@ -72,6 +72,9 @@ def status(employments: list[Employment]) -> dict[int, list[dict]]:
     return result
 
 
+_ACTIVE_COURSE_ROWS = (Course.select(Course.id, Course.name, Course.job_title, Course.due_days_after_hire,
+                                     Course.repeat_months).where(Course.active == True)  # noqa: E712
+                       .order_by(Course.name).tuples())
 _CURRENT_LAST_DONE = (CourseCompletion.select(CourseCompletion.employment, CourseCompletion.course,
                                               fn.MAX(CourseCompletion.completed_on))
                       .join(Employment).where(Employment.status != "ended")
@@ -83,18 +86,26 @@ def due_by(employments: list, horizon: dt.date) -> list[tuple]:
     ``hire_date``; every current one, in the order to show) that fall due on or before ``horizon``, as
     (employment, course name, last completed or None, due), soonest first: what :func:`status` gives,
     for HR's overview of everyone, in two queries compiled once and without a row per course kept."""
-    courses = [(c.id, c.name, c.job_title, c.due_days_after_hire, c.repeat_months)
-               for c in prepared.run(_ACTIVE_COURSES, "hr.courses.active")]
+    courses = [(course_id, name, job_title, dt.timedelta(days=due_days), repeat_months)
+               for course_id, name, job_title, due_days, repeat_months in prepared.run(_ACTIVE_COURSE_ROWS,
+                                                                                       "hr.courses.active_rows")]
+    by_title: dict[str, list] = {}  # a job title's courses (by name), picked once per title, not per person
     last = {(e, c): raw.day(d) for e, c, d in prepared.run(_CURRENT_LAST_DONE, "hr.training.current_last")}
     found = []
     for employment in employments:
         job_title = employment.job_title or ""
-        for course_id, name, for_title, due_days, repeat_months in courses:
-            if for_title not in ("", job_title):
-                continue
+        required = by_title.get(job_title)
+        if required is None:
+            required = by_title[job_title] = [c for c in courses if c[2] in ("", job_title)]
+        for course_id, name, _title, after_hire, repeat_months in required:
             done = last.get((employment.id, course_id))
-            due = next_due(employment.hire_date, due_days, done, repeat_months)
-            if due is not None and due <= horizon:
+            if done is None:  # never done: due the set days after hire (next_due's first case)
+                due = employment.hire_date + after_hire
+            elif repeat_months:
+                due = add_months(done, repeat_months)
+            else:
+                continue
+            if due <= horizon:
                 found.append((employment, name, done, due))
     found.sort(key=lambda row: row[3])
     return found

@@ -3,6 +3,7 @@ records completions and certifications; the person sees their own), certificates
 from __future__ import annotations
 
 import datetime as dt
+import math
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -15,6 +16,7 @@ from medoffice.models import StaffMember
 from medoffice.settings import today
 from medoffice.web.crud import CrudPages
 from medoffice.web.forms import choices, form_values
+from medoffice.web.query import page_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, url_template
 
@@ -65,18 +67,25 @@ class _Current(NamedTuple):
     credentials: str
 
 
+DUE_PER_PAGE = 25  # each person's training page has all of theirs
+
+
 @bp.route("/training")
 @requires("hr.training.manage")
 def training_overview():
-    """Every current employee's courses that are overdue or due within 30 days, and expiring certifications."""
+    """Every current employee's courses that are overdue or due within 30 days, soonest first, a page
+    (``DUE_PER_PAGE``) at a time, and the certifications that expire first."""
     found = prepared.run(_CURRENT, "hr.training.people").cursor.fetchall()  # raw rows: a hundred people
     employments = [_Current(i, raw.day(hired), *rest) for i, hired, *rest in found]
     now = today()
     due = training.due_by(employments, now + dt.timedelta(days=30))
+    pages = max(1, math.ceil(len(due) / DUE_PER_PAGE))
+    page = min(page_number(), pages)
     expiring = prepared.run(_EXPIRING, "hr.training.expiring")
     link, day = url_template("hr.employee_training", "staff_id"), dates.pattern()
-    return render_page("hr/training.html", title="Training and certifications",
-                       due=_rows(link, day, now, due, "Overdue", with_last=True),
+    shown = due[(page - 1) * DUE_PER_PAGE:page * DUE_PER_PAGE]
+    return render_page("hr/training.html", title="Training and certifications", due_count=len(due), page=page,
+                       pages=pages, due=_rows(link, day, now, shown, "Overdue", with_last=True),
                        expiring=_rows(link, day, now, [(c, c.name, None, c.expires_on) for c in expiring], "Expired"))
 
 
