@@ -22,7 +22,7 @@ from ..x12.codes import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS, REMARK_CODES
 from . import bp
 from .bulk import saved_context
 from .claims import claim_page
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_search
+from .ledger import attach_patients, audit_list, needs_patient_join, once_per_value, patient_search
 
 LT = LineTransaction
 MAX_DAYS = 3650
@@ -37,26 +37,14 @@ def _codes(text: str, names: dict[str, str]) -> Markup:
                                for code in text.split())
 
 
-def _shown_once(show):
-    """``show`` of a value, worked out once per value on the page (reasons and groups repeat row after row)."""
-    shown: dict = {}
-
-    def cached(value):
-        found = shown.get(value)
-        if found is None:
-            found = shown[value] = show(value)
-        return found
-    return cached
-
-
 def _columns(payer_names: dict[int, str], user_names: dict[int, str]) -> list[TableColumn]:
     today = settings.today()
     zone = settings.practice_timezone()
     claim_url = url_template("billing.claim", "claim_id")
-    group = _shown_once(lambda code: Markup('<abbr title="{}">{}</abbr>').format(ADJUSTMENT_GROUPS.get(code, ""), code)
-                        if code else "")
-    carc = _shown_once(lambda text: _codes(text, ADJUSTMENT_REASONS) if text else "")
-    rarc = _shown_once(lambda text: _codes(text or "", REMARK_CODES))
+    group = once_per_value(lambda code: Markup('<abbr title="{}">{}</abbr>').format(
+        ADJUSTMENT_GROUPS.get(code, ""), code) if code else "")
+    carc = once_per_value(lambda text: _codes(text, ADJUSTMENT_REASONS) if text else "")
+    rarc = once_per_value(lambda text: _codes(text or "", REMARK_CODES))
 
     def line(row):
         return f"{row.line_number} · {row.code}" if row.line_number else "Whole claim"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import groupby
+from types import SimpleNamespace
+from typing import Any, Callable
 
 from flask import redirect, request, url_for
 from medoffice import audit, prepared, settings
@@ -51,8 +53,21 @@ def attach_patients(rows: list, attr: str = "patient") -> list:
 
 
 def _patients_query(placeholders: list):
+    # plain rows: models cost a field assignment each, namedtuples would define a class per query
     return (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number)
-            .where(Patient.id.in_(placeholders)))  # models: namedtuples would define a class per query
+            .where(Patient.id.in_(placeholders)).objects(SimpleNamespace))
+
+
+def once_per_value(show: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``show`` of a value, worked out once per value on the page (a list's reasons, groups and users repeat row
+    after row)."""
+    shown: dict = {}
+
+    def cached(value):
+        if value not in shown:
+            shown[value] = show(value)
+        return shown[value]
+    return cached
 
 
 def audit_list(action: str, rows: list, **detail) -> None:

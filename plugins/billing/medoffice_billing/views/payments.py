@@ -28,7 +28,7 @@ from ..eligibility import desk_view
 from ..payments import METHODS, PaymentError
 from . import bp
 from .fields import MoneyField
-from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
+from .ledger import attach_patients, audit_list, needs_patient_join, once_per_value, patient_crumbs, patient_search
 
 
 class PaymentForm(FlaskForm):
@@ -221,6 +221,7 @@ def desk_payments():
         query = query.join(Patient, on=(Patient.id == PatientPayment.patient_id))
     receipt_url = url_template("billing.receipt", "payment_id")
     ledger_url = url_template("billing.ledger_page", "patient_id")
+    taken_by = once_per_value(person_name)  # a day's payments are taken by a few users
 
     def search(text):
         return (PatientPayment.receipt_number ** f"%{text}%") | patient_search(text)
@@ -236,7 +237,7 @@ def desk_payments():
                         link=lambda p: ledger_url(p.patient_id)),
             TableColumn("method", "Method", sort=PatientPayment.method, value=lambda p: METHODS.get(p.method, p.method)),
             TableColumn("reference", "Reference", value=lambda p: p.reference),
-            TableColumn("user", "Taken by", sort=PatientPayment.username, value=lambda p: person_name(p.username)),
+            TableColumn("user", "Taken by", sort=PatientPayment.username, value=lambda p: taken_by(p.username)),
             TableColumn("amount", "Amount", sort=PatientPayment.amount_cents, numeric=True,
                         value=lambda p: format_cents(-p.amount_cents if p.kind == "refund" else p.amount_cents)),
         ],
