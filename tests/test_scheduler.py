@@ -275,6 +275,19 @@ def test_jobs_page_lists_enabled_jobs_with_last_runs(jobs_app):
     assert 'id="job-jobstest.ok"' not in page and 'id="job-core.audit_verify"' in page
 
 
+def test_years_of_job_runs_are_counted_only_a_step_past_the_page(jobs_app, monkeypatch):
+    from medoffice.web import tables
+
+    monkeypatch.setattr(tables, "COUNT_AHEAD", 20)
+    _in_app(jobs_app, lambda: JobRun.insert_many(
+        [{"job_id": "jobstest.ok", "status": "ok", "message": f"Run {n}."} for n in range(50)]).execute())
+    admin = login(jobs_app.test_client(), "admin")
+    first = admin.get("/admin/jobs").get_data(as_text=True)
+    assert "40+ runs" in first and "Page 1 of 2+" in first and "Run 49." in first and "Older</a>" in first
+    last = admin.get("/admin/jobs?page=2").get_data(as_text=True)
+    assert "50 runs" in last and "Page 2 of 2<" in last and "Run 0." in last and "Older</a>" not in last
+
+
 def test_run_now_runs_in_the_background_with_a_progress_fragment(jobs_app):
     manager = login(jobs_app.test_client(), "office_manager")
     response = manager.post("/admin/jobs/jobstest.slow/run")

@@ -16,6 +16,7 @@ from ..tasks import Failed, current_status, start_task
 from . import core_blueprint as bp
 from .query import page_number, record_id
 from .shell import render_page
+from .tables import count_for_page, count_label
 
 
 def job_rows() -> list[dict]:
@@ -47,11 +48,12 @@ def run_history(job_id: str | None, page: int) -> dict:
     query = JobRun.select()
     if job_id:
         query = query.where(JobRun.job_id == job_id)
-    total = query.count()
+    total, more = count_for_page(query, page, PER_PAGE)  # jobs run every few minutes: years of runs pile up
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(1, page), pages)
     runs = list(query.order_by(JobRun.id.desc()).paginate(page, PER_PAGE))
-    return {"runs": runs, "total": total, "page": page, "pages": pages, "job": job_id or ""}
+    return {"runs": runs, "total": total, "label": count_label(total, more, "run", "runs"), "more": more,
+            "page": page, "pages": pages, "job": job_id or ""}
 
 
 def _overview_context() -> dict:
