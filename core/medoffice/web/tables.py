@@ -133,8 +133,15 @@ def _formatter(kind: str, date_pattern: str | None = None) -> Callable[[Any], An
     if kind == "boolean":
         return lambda flag: "Yes" if flag else "No"
     if kind == "status":
-        return lambda status: Markup('<span class="chip chip-{}">{}</span>').format(
-            str(status).replace(" ", "-").lower(), str(status).replace("_", " ").capitalize())
+        chips: dict[Any, Markup] = {}  # a list holds a few statuses over many rows: each chip is built once
+
+        def chip(status) -> Markup:
+            found = chips.get(status)
+            if found is None:
+                found = chips[status] = Markup('<span class="chip chip-{}">{}</span>').format(
+                    str(status).replace(" ", "-").lower(), str(status).replace("_", " ").capitalize())
+            return found
+        return chip
     if kind in ("date", "datetime"):
         zone = practice_timezone()
         day = date_pattern or dates.pattern()
