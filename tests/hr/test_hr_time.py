@@ -192,3 +192,19 @@ def test_leave_is_requested_decided_by_the_supervisor_and_shown_on_the_calendar(
     with connected(hr_app):  # the next year: 64 hours left, 40 carry over
         leave.turn_of_year(dt.date(today.year + 1, 1, 2))
         assert leave.balance(employment, policy, dt.date(today.year + 1, 1, 1)) == 2400 + 4800
+
+
+def test_today_counts_the_last_periods_timesheets_left_to_approve_by_who_approves_them(hr_app, team):
+    def to_approve(client) -> int | None:
+        page = _text(client.get("/today"))
+        marker = "Timesheets of the last pay period to approve"
+        if marker not in page:
+            return None
+        return int(page[:page.index(marker)].rsplit('<span class="count">', 1)[1].split("<", 1)[0])
+
+    assert (to_approve(team["hr"]), to_approve(team["sam"]), to_approve(team["ann"])) == (3, 1, None)
+    start, end = _last_period(hr_app)
+    with connected(hr_app):
+        Timesheet.create(employment=Employment.get(Employment.staff == team["ann_id"]), period_start=start,
+                         period_end=end, status="approved")
+    assert (to_approve(team["hr"]), to_approve(team["sam"])) == (2, None)  # Sam's one report is done

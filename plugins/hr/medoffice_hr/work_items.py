@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import url_for
-from medoffice import WorkItem
+from medoffice import WorkItem, prepared
+from medoffice.prepared import slot
+from peewee import SQL, fn
 
 from . import timesheets
 from .manual import overdue_signatures
@@ -14,34 +16,51 @@ from .models import Employment
 from .time_models import LeaveRequest, Timesheet
 
 
-def _scope(query, user, permission: str):
-    """Everyone for holders of ``permission``; otherwise the user's direct reports."""
+def _supervisor(user, permission: str) -> int | None:
+    """None for holders of ``permission`` (they see everyone); otherwise whose direct reports the user sees
+    (0 when the user is no staff member: nobody's)."""
     if user.has_permission(permission):
-        return query
-    staff_id = user.row.staff_id if hasattr(user, "row") else None
-    return query.where(Employment.supervisor == (staff_id or 0))
+        return None
+    return (user.row.staff_id if hasattr(user, "row") else None) or 0
+
+
+def _leave_to_decide(supervisor: int | None, staff_id: int | None) -> int:
+    """Pending leave requests the user decides (not their own), counted by a statement compiled once per shape."""
+    query = (LeaveRequest.select(fn.COUNT(SQL("1"))).join(Employment)
+             .where(LeaveRequest.status == "pending"))
+    if supervisor is not None:
+        query = query.where(Employment.supervisor == slot("supervisor"))
+    if staff_id:
+        query = query.where(Employment.staff != slot("staff"))
+    return prepared.scalar(query, ("hr.today.leave", supervisor is None, bool(staff_id)),
+                           supervisor=supervisor, staff=staff_id) or 0
+
+
+def _timesheets_to_approve(supervisor: int | None, last_start: dt.date, last_end: dt.date) -> int:
+    """Paid-by-the-hour people (the user's reports, or everyone) without an approved timesheet for the last period."""
+    approved = Timesheet.select(Timesheet.employment).where((Timesheet.period_start == slot("last_start"))
+                                                            & Timesheet.status.in_(("approved", "paid")))
+    query = Employment.select(fn.COUNT(SQL("1"))).where(
+        (Employment.status != "ended") & (Employment.flsa_exempt == False)  # noqa: E712
+        & (Employment.hire_date <= slot("last_end")) & Employment.id.not_in(approved))
+    if supervisor is not None:
+        query = query.where(Employment.supervisor == slot("supervisor"))
+    return prepared.scalar(query, ("hr.today.timesheets", supervisor is None), supervisor=supervisor,
+                           last_start=last_start, last_end=last_end) or 0
 
 
 def hr_work_items(user, today: dt.date) -> list[WorkItem]:
-    """The Today items for ``user``."""
+    """The Today items for ``user`` (the dashboard polls them: their counts are compiled once)."""
     items = []
     if user.has_permission("hr.self.view"):
-        waiting = _scope(LeaveRequest.select().join(Employment).where(LeaveRequest.status == "pending"),
-                         user, "hr.leave.manage")
         staff_id = user.row.staff_id if hasattr(user, "row") else None
-        if staff_id:
-            waiting = waiting.where(Employment.staff != staff_id)
-        count = waiting.count()
+        count = _leave_to_decide(_supervisor(user, "hr.leave.manage"), staff_id)
         if count:
             items.append(WorkItem("Leave requests to decide", url_for("hr.leave_requests"), "hr.self.view", urgency=30,
                                   count=count, source="HR"))
         start, _end = timesheets.period_of(today)
         last_start, last_end = timesheets.period_of(start - dt.timedelta(days=1))
-        people = _scope(Employment.select().where((Employment.status != "ended") & (Employment.flsa_exempt == False)  # noqa: E712
-                                                  & (Employment.hire_date <= last_end)), user, "hr.time.manage")
-        approved = Timesheet.select(Timesheet.employment).where((Timesheet.period_start == last_start)
-                                                                & Timesheet.status.in_(("approved", "paid")))
-        unapproved = people.where(Employment.id.not_in(approved)).count()
+        unapproved = _timesheets_to_approve(_supervisor(user, "hr.time.manage"), last_start, last_end)
         if unapproved:
             items.append(WorkItem("Timesheets of the last pay period to approve",
                                   url_for("hr.timesheets_page", day=last_start.isoformat()), "hr.self.view",
