@@ -77,6 +77,9 @@ def test_each_denied_line_with_its_reasons_in_words_and_no_routine_lines(app, cl
     # The Worklists "Denied" tab and the Today count name the same claims.
     tab = biller.get("/billing/worklists?tab=denied").get_data(as_text=True)
     assert claim_numbers(tab) == claim_numbers(page) == {"DENA", "PART", hand}
+    # a page past the end is counted (from the kept rows: DENA's two denied lines are one claim) and shows the last
+    past_end = biller.get("/billing/worklists?tab=denied&page=2").get_data(as_text=True)
+    assert "3 claims" in past_end and claim_numbers(past_end) == claim_numbers(tab)
     with app.test_request_context(), database(app):
         assert {i.title: i.count for i in posting.work_items()}["Denied claims to work"] == 3
         listed = AuditEvent.select().where(AuditEvent.action == "billing.denials.list").order_by(AuditEvent.id.desc()).get()

@@ -57,6 +57,12 @@ def kept_claims():
     return Claim.id.in_(DL.select(DL.claim))
 
 
+def kept_claim_ids():
+    """The claims on the denial worklist, one row each, from the kept rows alone: what a list of them counts (the
+    claims' index walked in order, stopping at the count's limit, instead of every kept claim looked up first)."""
+    return DL.select(DL.claim).distinct()
+
+
 def denied_line(entry=LT):
     """The condition on a ledger entry that it records a denial: an adjustment an 835 posted against the
     payer, not patient responsibility, not routine, and neither a reversal nor reversed."""

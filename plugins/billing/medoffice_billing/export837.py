@@ -20,7 +20,7 @@ from pathlib import Path
 from medoffice import SettingSpec, audit, prepared, settings
 from medoffice.db import transaction, utcnow
 from medoffice.prepared import slot
-from peewee import Case, fn
+from peewee import SQL, Case, fn
 
 from . import claims as claim_service
 from . import numbering, scrubber, x12
@@ -126,7 +126,7 @@ def _ready_totals(payer: bool):
     electronic = Case(None, [(_channel(_ELECTRONIC), 1)], 0)
     query = (Claim.select(electronic, fn.COUNT(Claim.id), fn.SUM(Claim.total_charge_cents)).join(Payer)
              .where((Claim.status == "ready") & (Claim.on_hold == False))  # noqa: E712
-             .group_by(electronic).tuples())
+             .group_by(SQL("1")).tuples())  # by position: PostgreSQL takes the CASE's bound values for another one
     return query.where(Claim.payer == slot("payer")) if payer else query
 
 
