@@ -26,12 +26,25 @@ _ASSESSMENTS = (RiskAssessment.select(RiskAssessment.id, RiskAssessment.title, R
 _ASSOCIATE_COUNT = BusinessAssociate.select(fn.COUNT(BusinessAssociate.id))
 
 
+def _staff_pairs(training: list[dict]) -> list[tuple[str, str]]:
+    """The training form's people: the active staff of ``training`` (``training_status``'s rows, in its order:
+    by name) as (id, display name 'Last, First, Credentials')."""
+    return [(str(row["staff_id"]), f"{row['name']}, {row['credentials']}" if row["credentials"] else row["name"])
+            for row in training]
+
+
 def _training_form(training: list[dict], form=None) -> TrainingForm:
-    """The form logging a training, its people the active staff of ``training`` (``training_status``'s rows,
-    in its order: by name) shown as their display name ('Last, First, Credentials')."""
+    """The form logging a training, submitted: its people (``_staff_pairs``) are the choices it is checked against."""
+    form = form or TrainingForm()
+    form.staff_id.choices = choices(_staff_pairs(training))
+    return form
+
+
+def _shown_training_form(training: list[dict], form=None) -> TrainingForm:
+    """The form logging a training as the page shows it (a refused one again, or an empty one): its people given
+    as the select's ``option_pairs``, the same options without a SelectChoice built for each person."""
     form = form or TrainingForm(formdata=None)
-    form.staff_id.choices = choices([(str(row["staff_id"]), f"{row['name']}, {row['credentials']}"
-                                      if row["credentials"] else row["name"]) for row in training])
+    form.staff_id.option_pairs = _staff_pairs(training)
     return form
 
 
@@ -69,7 +82,7 @@ def _overview(status: int = 200, **forms):
     training = service.training_status(day)
     return render_page("compliance/program.html", title="HIPAA program",
                        policies=_policy_rows(service.policy_library(day)), training=_training_rows(training),
-                       training_form=_training_form(training, forms.get("training_form")),
+                       training_form=_shown_training_form(training, forms.get("training_form")),
                        assessments=list(prepared.run(_ASSESSMENTS, "compliance.assessments")),
                        assessment_form=forms.get("assessment_form") or NewAssessmentForm(formdata=None),
                        associate_count=prepared.scalar(_ASSOCIATE_COUNT, "compliance.associate_count")), status
@@ -87,7 +100,7 @@ def program():
 @requires("compliance.program.manage")
 def training_add():
     """Log a completed training."""
-    form = _training_form(service.training_status(today()), TrainingForm())
+    form = _training_form(service.training_status(today()))
     if form.validate_on_submit():
         try:
             service.record_training(parse_id(form.staff_id.data) or 0, form.course.data, form.completed_on.data,

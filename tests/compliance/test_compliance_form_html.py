@@ -1,0 +1,66 @@
+"""Compliance's one-pass form HTML is core/ui.html's ``form`` macro, character for character: with and
+without CSRF, with field and form errors, hidden fields, extra hidden inputs and a cancel link; and the
+state select with its options escaped once gives wtforms' HTML, whichever state is chosen."""
+from __future__ import annotations
+
+import pytest
+from flask import render_template_string
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.widgets import Select
+
+from medoffice_compliance.views import forms
+
+MACRO = ('{% import "core/ui.html" as ui %}{{ ui.form(f, action=action, submit=submit, cancel=cancel, attrs=attrs, '
+         'extra_hidden=extra) }}')
+
+
+class _WithHidden(forms.FlaskForm):
+    name = StringField("Name <b>")
+    token = HiddenField(default="a&b")
+    state = SelectField("State", choices=forms.STATE_SELECT_CHOICES, widget=forms.StateSelect())
+
+
+@pytest.mark.parametrize("csrf", [False, True])
+def test_form_html_is_the_macro(make_app, csrf):
+    app = make_app(plugins=["compliance"], csrf=csrf)
+    cases = [(forms.RetentionRuleForm, {}), (forms.HoldForm, {}), (forms.NewAssessmentForm, {}),
+             (forms.DestructionForm, {}), (_WithHidden, {})]
+    with app.test_request_context("/"):
+        for form_class, _ in cases:
+            for options in ({"action": "/x?a=1&b=2", "submit": "Save <it>", "cancel": None, "attrs": "", "extra": {}},
+                            {"action": "/y", "submit": "Go", "cancel": "/back?x=<1>", "attrs": 'data-x="1"',
+                             "extra": {"next": "/a&b", "k": 'v"'}}):
+                form = form_class(formdata=None)
+                expected = render_template_string(MACRO, f=form, **options)
+                got = forms.form_html(form, options["action"], options["submit"], options["cancel"],
+                                      options["attrs"], options["extra"])
+                assert str(got) == expected
+                form.validate()  # field errors, and a form error
+                form.form_errors.append("Refused <here>.")
+                assert str(forms.form_html(form, options["action"], options["submit"], options["cancel"],
+                                           options["attrs"], options["extra"])) \
+                    == render_template_string(MACRO, f=form, **options)
+
+
+def test_state_select_is_the_long_select(make_app):
+    app = make_app(plugins=["compliance"])
+    with app.test_request_context("/"):
+        for chosen in (None, "", "NY", "CA", "zz"):
+            form = forms.RetentionRuleForm(formdata=None, state=chosen)
+            field = form.state
+            assert str(field()) == str(forms.LongSelect()(field)) == str(Select()(field))
+        field.choices = forms.choices([("a", "A & B"), ("b", "")])  # other options: the plain path
+        field.data = "b"
+        assert str(field()) == str(Select()(field))
+
+
+def test_option_pairs_show_the_choices(make_app):
+    app = make_app(plugins=["compliance"])
+    pairs = [("1", "Ames, Al <MD>"), ("2", "Bo & Co"), ("3", "")]
+    with app.test_request_context("/"):
+        for chosen in (None, "2"):
+            shown, checked = forms.TrainingForm(formdata=None), forms.TrainingForm(formdata=None)
+            shown.staff_id.data = checked.staff_id.data = chosen
+            shown.staff_id.option_pairs = pairs
+            checked.staff_id.choices = forms.choices(pairs)
+            assert str(shown.staff_id()) == str(checked.staff_id()) == str(Select()(checked.staff_id))
