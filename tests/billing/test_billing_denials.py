@@ -148,7 +148,7 @@ def test_a_denial_is_marked_worked_on_its_claim_and_a_denied_claim_stays_until_i
 
 def _kept_rows_agree_with_the_claims() -> bool:
     """The kept worklist rows are what computing them afresh from the claims, ledger and queue gives."""
-    columns = (DenialLine.claim, DenialLine.entry_id, DenialLine.carc, DenialLine.denied_at)
+    columns = (DenialLine.claim, DenialLine.entry_id, DenialLine.carc, DenialLine.denied_at, DenialLine.service_date)
     kept = sorted(DenialLine.select(*columns).tuples())
     denials.rebuild()
     return kept == sorted(DenialLine.select(*columns).tuples())

@@ -108,6 +108,11 @@ def test_worklist_totals_each_payer_and_filters_by_one(app, client_as):
         denials.refresh_claims(c.id for c in denied)  # kept as moving them through the state machine would
     biller = client_as("billing")
     page = biller.get("/billing/worklists?tab=denied").get_data(as_text=True)
+    # by date of service (read from the kept rows, one per claim: the second visit's claim has one line here)
+    numbers = [c.claim_number for c in sorted(denied, key=lambda c: c.service_date)]
+    assert [page.index(n) for n in numbers] == sorted(page.index(n) for n in numbers)
+    latest_first = biller.get("/billing/worklists?tab=denied&sort=service_date&desc=1").get_data(as_text=True)
+    assert [latest_first.index(n) for n in reversed(numbers)] == sorted(latest_first.index(n) for n in numbers)
     # The totals are fetched when "By payer" is opened, for the tab shown.
     assert 'hx-get="/billing/worklists/by-payer?tab=denied"' in page and "Zeta Mutual" in page  # the payer filter
     totals = biller.get("/billing/worklists/by-payer?tab=denied").get_data(as_text=True)

@@ -112,6 +112,8 @@ def _rebill(claim: Claim, encounter: Encounter, billed: tuple[list[dict], list[s
     total = _write_billed(claim, *billed)
     Claim.update(total_charge_cents=total, service_date=encounter.service_date, updated_at=utcnow()).where(
         Claim.id == claim.id).execute()
+    if claim.service_date != encounter.service_date:  # the denial worklist's kept row carries it
+        denials.service_date_changed(claim.id, encounter.service_date)
     return scrubber.record(claim, scrubber.scrub(claim))
 
 

@@ -26,7 +26,7 @@ from medoffice import prepared
 from medoffice.db import transaction
 from medoffice.localtime import day_start_utc
 from medoffice.prepared import slot
-from peewee import JOIN, SQL, Select, fn
+from peewee import JOIN, SQL, Case, Select, fn
 
 from .models import Claim, ClaimLine, DenialLine, LineTransaction, RemitClaim, Remittance
 
@@ -57,6 +57,18 @@ def kept_claims():
     return Claim.id.in_(DL.select(DL.claim))
 
 
+def kept_claim_rows():
+    """The kept rows naming each claim on the denial worklist once (those carrying its date of service): what the
+    Denied tab pages, joined to the claims, and sorts by date on their index."""
+    return DL.service_date.is_null(False)
+
+
+def service_date_changed(claim_id: int, service_date: dt.date) -> None:
+    """Keep the date of service the claim's kept row carries (an open claim rebilled after its encounter's date
+    changed)."""
+    DL.update(service_date=service_date).where((DL.claim == claim_id) & DL.service_date.is_null(False)).execute()
+
+
 def kept_claim_ids():
     """The claims on the denial worklist, one row each, from the kept rows alone: what a list of them counts (the
     claims' index walked in order, stopping at the count's limit, instead of every kept claim looked up first)."""
@@ -75,7 +87,10 @@ def denied_line(entry=LT):
 
 AMOUNT = fn.COALESCE(0 - LT.amount_cents, Claim.total_charge_cents)  # the line's denied amount, or the claim's
 DENIED_AT = fn.COALESCE(LT.posted_at, Claim.status_changed_at)  # when the 835 posted it, or the claim was denied
-KEPT_COLUMNS = (DL.claim, DL.entry_id, DL.carc, DL.denied_at)
+# The claim's date of service on its first row only: one row per claim carries it, for the Denied tab's index walk.
+FIRST_ROW_DATE = Case(None, [(fn.ROW_NUMBER().over(partition_by=[Claim.id], order_by=[LT.id]) == 1,
+                              Claim.service_date)], None)
+KEPT_COLUMNS = (DL.claim, DL.entry_id, DL.carc, DL.denied_at, DL.service_date)
 
 
 def _worklist_rows(claims):
@@ -84,7 +99,7 @@ def _worklist_rows(claims):
     # Each claim's own state and queue entries, not ``on_worklist``'s id list: that lists every claim on the
     # worklist, and posting refreshes a few hundred claims at a time.
     waiting = _open_entries().where(RemitClaim.claim == Claim.id)
-    return (Claim.select(Claim.id, LT.id, fn.COALESCE(LT.carc, ""), DENIED_AT)
+    return (Claim.select(Claim.id, LT.id, fn.COALESCE(LT.carc, ""), DENIED_AT, FIRST_ROW_DATE)
             .join(LT, JOIN.LEFT_OUTER, on=((LT.claim == Claim.id) & denied_line()))
             .where(Claim.id.in_(claims) & ((Claim.status == "denied") | fn.EXISTS(waiting))))
 

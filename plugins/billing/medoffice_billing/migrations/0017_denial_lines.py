@@ -18,8 +18,7 @@ def up(migrator, db):
             database = db
             table_name = 'billing_denial_line'
     db.create_tables([DenialLine])
-    from medoffice_billing import denials
-    denials.rebuild()
+    # filled by 0018, which adds a column the kept rows now carry (denials.rebuild writes it)
 
 
 def down(migrator, db):

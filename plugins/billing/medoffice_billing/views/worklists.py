@@ -22,7 +22,7 @@ from .. import claims as claim_service
 from .. import denials, ledger
 from ..claims import STATE_LABELS, ClaimError
 from ..jobs import follow_up_days, unanswered_condition
-from ..models import Claim, Payer, RemitClaim, Remittance
+from ..models import Claim, DenialLine, Payer, RemitClaim, Remittance
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join
@@ -57,10 +57,18 @@ def _payers() -> list[tuple[int, str]]:
 
 
 def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names: dict[int, str],
-                  payer_names: dict[int, str], count_query=None):
+                  payer_names: dict[int, str], count_query=None, kept=None):
     """The page of claims matching ``condition`` (built with slots filled from ``values``; ``shape`` names
-    what else changes its SQL); ``count_query``: the same claims to count, when cheaper (see ``paginate``)."""
-    query = Claim.select(*_SHOWN_CLAIM_COLUMNS).where(condition).objects(SimpleNamespace)
+    what else changes its SQL); ``count_query``: the same claims to count, when cheaper (see ``paginate``).
+    ``kept``: read the claims through these kept rows (one per claim, with the claim's date of service: the
+    denial worklist's), so a page by date walks their index and looks up only the claims it shows."""
+    if kept is None:
+        query = Claim.select(*_SHOWN_CLAIM_COLUMNS).where(condition)
+        by_date = Claim.service_date
+    else:
+        query = kept.select(*_SHOWN_CLAIM_COLUMNS).join(Claim, on=(Claim.id == kept.claim)).where(condition)
+        by_date = kept.service_date
+    query = query.objects(SimpleNamespace)
     patient_joined = needs_patient_join("patient")
     if patient_joined:
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
@@ -92,7 +100,7 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
             TableColumn("patient", "Patient", sort=Patient.last_name,
                         value=lambda c: f"{c.patient.last_name}, {c.patient.first_name}"),
             TableColumn("payer", "Payer", sort=Payer.name, value=lambda c: payer_names.get(c.payer_id, "")),
-            TableColumn("service_date", "Service date", sort=Claim.service_date, kind="date"),
+            TableColumn("service_date", "Service date", sort=by_date, kind="date"),
             TableColumn("age", "Days since sent", sort=Claim.submitted_at, numeric=True, value=age),
             TableColumn("status", "Status", sort=Claim.status, value=lambda c: STATE_LABELS[c.status]),
             TableColumn("total", "Charges", sort=Claim.total_charge_cents, numeric=True,
@@ -182,6 +190,8 @@ def worklists():
         table = _exceptions_table(args)
     else:
         condition, values, shape = _tab_filter(key, days)
+        if key == "denied":  # the page reads the claims through the kept rows themselves
+            condition = denials.kept_claim_rows()
         if payer_id:
             condition &= Claim.payer == slot("payer")
             values["payer"] = payer_id
@@ -193,7 +203,8 @@ def worklists():
         # the denied tab unfiltered counts the kept claim ids alone, not each of them looked up among the claims
         counted = denials.kept_claim_ids() if key == "denied" and not payer_id and who == "all" else None
         table = _claims_table(condition, (*shape, bool(payer_id), who), values, args,
-                              {u.id: u.full_name for u in staff}, dict(payers), counted)
+                              {u.id: u.full_name for u in staff}, dict(payers), counted,
+                              DenialLine if key == "denied" else None)
     audit_list("billing.worklist.list", table.rows, tab=key)
     return render_page("billing/worklists.html", title="Worklists", table=table, tabs=TABS, current=key, days=days,
                        payer_id=payer_id, who=who, payers=payers, users=[u for u in staff if u.active], args=args,
