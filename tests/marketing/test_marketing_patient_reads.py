@@ -57,3 +57,23 @@ def test_each_page_showing_a_patient_audits_the_read(mk_app):
         assert _named(mk_app, patient.id, since), f"{url} left no audit entry naming the patient"
     panel = admin.get(f"/marketing/patients/{patient.id}/panel").get_data(as_text=True)
     assert "Web search" in panel and "Service recovery open" in panel
+
+
+def test_the_panel_names_the_campaign_referrer_and_recall_rule(mk_app):
+    admin = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        patient = new_patient()
+        provider = sources.save_provider({"name": "Dr Lina Park"})
+        sources.save_campaign({"name": "Spring", "channel": "sign", "code": "SPRING26",
+                               "starts_on": today() - dt.timedelta(days=30)})
+        sources.record_source(patient, channel="referring_provider", referring_provider_id=provider.id,
+                              campaign_code="SPRING26", new_on=today())
+        recall.add_visit(patient, today() - dt.timedelta(days=400), "Annual physical")
+        rule = recall.save_rule({"name": "Lapsed a year", "kind": "reactivation", "interval_months": 12})
+        recall.create_list(rule, today(), "tester")
+        bare = new_patient()
+    panel = admin.get(f"/marketing/patients/{patient.id}/panel").get_data(as_text=True)
+    assert "campaign SPRING26" in panel and "Dr Lina Park" in panel and "Lapsed a year: due" in panel
+    assert "(Annual physical)" in panel
+    empty = admin.get(f"/marketing/patients/{bare.id}/panel").get_data(as_text=True)
+    assert "Not recorded" in empty and "None on record" in empty and "Recall lists" not in empty
