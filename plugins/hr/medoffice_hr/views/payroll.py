@@ -75,8 +75,11 @@ def _run_rows(runs) -> Markup:
     return Markup("".join(html))
 
 
+_PAY_RUN = PayRun.select().where(PayRun.id == slot("id"))
+
+
 def _run_or_404(run_id: int) -> PayRun:
-    run = next(iter(prepared.run(PayRun.select().where(PayRun.id == slot("id")), "hr.pay_run", id=run_id)), None)
+    run = next(iter(prepared.run(_PAY_RUN, "hr.pay_run", id=run_id)), None)
     if run is None:
         abort(404)
     return run
@@ -85,8 +88,10 @@ def _run_or_404(run_id: int) -> PayRun:
 def _run_page(run: PayRun, status: int = 200, problems=None, bonus_form=None, error=None):
     if run.status == "draft" and problems is None:
         problems = payroll.compute(run)
-    bonus_form = bonus_form or BonusForm(formdata=None)
-    if run.status == "draft" and can("hr.payroll.run"):  # the form is shown on a draft only
+    if run.status != "draft":
+        bonus_form = None  # the form is shown on a draft only: not built for a posted run's register
+    elif can("hr.payroll.run"):
+        bonus_form = bonus_form or BonusForm(formdata=None)
         people = (Employment.select(Employment.id, StaffMember.last_name, StaffMember.first_name,
                                     StaffMember.credentials)
                   .join(StaffMember, on=(Employment.staff == StaffMember.id))
