@@ -12,7 +12,7 @@ from peewee import fn
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-from ..books import BASES, BooksError, anything_posted, books, set_up
+from ..books import BASES, BooksError, books, set_up
 from ..invariants import booked_count, run_all
 from ..models import Books, JournalEntry, Period
 from . import bp
@@ -30,9 +30,12 @@ _LATEST_CLOSED = Period.select().where(Period.status == "closed").order_by(Perio
 
 
 def _page(form: BooksForm, setup: Books, status: int = 200):
-    return render_page("finance/dashboard.html", title="Finance", checks=run_all(), books=setup, bases=BASES,
-                       basis_fixed=anything_posted(), form=form if can("finance.accounts.edit") else None,
-                       entries=prepared.scalar(_POSTED_ENTRIES, "finance.posted_entries"), booked=booked_count(),
+    booked = booked_count()  # shown, and checked against the log: read once
+    entries = prepared.scalar(_POSTED_ENTRIES, "finance.posted_entries")
+    return render_page("finance/dashboard.html", title="Finance", bases=BASES, books=setup,
+                       checks=run_all(kept=True, booked=booked, books_basis=setup.basis),
+                       basis_fixed=entries > 0,  # anything_posted(), as counted
+                       form=form if can("finance.accounts.edit") else None, entries=entries, booked=booked,
                        closed=next(iter(prepared.run(_LATEST_CLOSED, "finance.latest_closed")), None),
                        breadcrumbs=[("Finance", None)]), status
 
@@ -65,4 +68,4 @@ def setup():
 @requires("finance.view")
 def checks_widget():
     """The dashboard card: whether the books agree with billing (an htmx fragment)."""
-    return render_template("finance/_checks.html", checks=run_all())
+    return render_template("finance/_checks.html", checks=run_all(kept=True))
