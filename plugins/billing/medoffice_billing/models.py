@@ -1026,7 +1026,10 @@ class UnderpaidLine(BaseModel):
 
     class Meta:
         table_name = "billing_underpaid_line"
-        indexes = ((("claim", "service_line_id"), True),)
+        # The page's default order (largest shortfall first) walks the first, checking the day in the index, instead
+        # of sorting a year of lines; its totals per payer read the second alone, in payer order.
+        indexes = ((("claim", "service_line_id"), True), (("difference_cents", "answered_on"), False),
+                   (("payer_id", "answered_on", "difference_cents"), False))
 
 
 BILLING_MODELS.append(UnderpaidLine)

@@ -23,7 +23,7 @@ from medoffice.prepared import slot
 from peewee import JOIN, SQL, fn
 
 from .ledger import id_slots, sum_if
-from .models import Claim, ClaimLine, ExpectedAmount, Fee, LineTransaction, UnderpaidLine
+from .models import Claim, ClaimLine, ExpectedAmount, Fee, LineTransaction, Payer, UnderpaidLine
 
 LT = LineTransaction
 UL = UnderpaidLine
@@ -143,8 +143,11 @@ def lines_count_query(payer: bool = False):
     return query.where(UL.payer_id == slot("payer")) if payer else query
 
 
+# Per payer (every line's payer is one: its claim's) a range of the (payer, day, difference) index, read alone;
+# grouped over the day filter alone, the planner walks the whole index or each line's row.
 _BY_PAYER = (UL.select(UL.payer_id, fn.COUNT(SQL("1")), fn.SUM(UL.difference_cents))
-             .where(UL.answered_on >= slot("since")).group_by(UL.payer_id).tuples())
+             .where(UL.payer_id.in_(Payer.select(Payer.id)) & (UL.answered_on >= slot("since")))
+             .group_by(UL.payer_id).tuples())
 
 
 def by_payer(since: dt.date) -> list[tuple[int, int, int]]:
