@@ -13,6 +13,7 @@ from medoffice.testing import connected, login, page_queries
 from peewee import fn
 
 from medoffice_finance.budget import create_budget, set_amount, set_control
+from medoffice_finance.chart import save_account
 from medoffice_finance.journal import post_entry, reverse_entry
 from medoffice_finance.models import Account, AccountTotal, JournalEntry, JournalLine
 from medoffice_finance.periods import close_month
@@ -130,6 +131,23 @@ def test_the_chart_shows_balances_on_each_accounts_normal_side(finance_app):
     rows = {row.split("</a>")[0].split(">")[-1]: row for row in page.split("<tr><td><a ")[1:]}
     assert "$300.00" in rows["1000"] and "$500.00" in rows["4900"] and "$200.00" in rows["6300"]
     assert "$0.00" in rows["6400"] and "-$" not in page
+
+
+def test_the_chart_reads_one_query_however_many_accounts_and_searches_and_exports_the_same_balances(finance_app):
+    manager = login(finance_app.test_client(), "office_manager")
+    with connected(finance_app):
+        post_entry(dt.date(2026, 1, 6), "rent", lines(("6300", 20000), ("1000", -20000)))
+    few = len(page_queries(manager, "/finance/accounts"))
+    with connected(finance_app):
+        for number in range(10):
+            save_account({"number": f"77{number}0", "name": f"Other {number}", "type": "expense",
+                          "description": "", "active": True})
+    assert len(page_queries(manager, "/finance/accounts")) == few
+    found = _text(manager.get("/finance/accounts?q=630"))
+    assert "Rent" in found and "$200.00" in found and "Other 1" not in found
+    exported = _text(manager.get("/finance/accounts?format=csv")).splitlines()
+    assert any(row.startswith("6300,") and ",200.00," in row and row.endswith(",active") for row in exported), exported
+    assert any(row.startswith("7710,Other 1,Expense,0.00,") for row in exported), exported
 
 
 def _summed() -> dict[int, tuple[int, int]]:
