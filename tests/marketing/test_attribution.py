@@ -14,7 +14,7 @@ from medoffice.settings import today
 from medoffice.testing import connected, login
 
 from medoffice_marketing import returns, sources
-from medoffice_marketing.models import Campaign, ReferringProvider, RevenueLine, SourceDay, Visit
+from medoffice_marketing.models import Campaign, ReferrerYear, ReferringProvider, RevenueLine, SourceDay, Visit
 from medoffice_marketing.revenue import take_billing_event
 from medoffice_marketing.sourcedays import refresh_source_days
 
@@ -201,3 +201,29 @@ def test_the_referrers_page_counts_each_referrer_s_new_patients_this_year_and_in
     rows = re.findall(r">(Dr \w+)</a></td><td[^>]*>[^<]*</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>", page)
     counts = {name: (this_year, in_all) for name, this_year, in_all in rows}
     assert counts == {"Dr Able": ("2", "3"), "Dr Quiet": ("0", "0")}
+
+
+def test_kept_referrer_years_follow_corrections_and_agree_with_a_recount(mk_app):
+    manager = login(mk_app.test_client(), "admin")
+    year_start = today().replace(month=1, day=1)
+    with connected(mk_app):
+        able, baker = ReferringProvider.create(name="Dr Able"), ReferringProvider.create(name="Dr Baker")
+        moved, dropped, kept = new_patient(), new_patient(), new_patient()
+        for patient in (moved, dropped, kept):
+            sources.record_source(patient, channel="referring_provider", referring_provider_id=able.id,
+                                  new_on=today())
+        # To another referrer and last year; then to no referrer at all; one recorded again unchanged.
+        sources.record_source(moved, channel="referring_provider", referring_provider_id=baker.id,
+                              new_on=year_start - dt.timedelta(days=1))
+        sources.record_source(dropped, channel="sign", new_on=today())
+        sources.record_source(kept, channel="referring_provider", referring_provider_id=able.id, new_on=today())
+        rows = sorted(ReferrerYear.select(ReferrerYear.referring_provider_id, ReferrerYear.year,
+                                          ReferrerYear.new_patients).where(ReferrerYear.new_patients != 0).tuples())
+        assert rows == [(able.id, today().year, 1), (baker.id, today().year - 1, 1)]
+        refresh_source_days()
+        assert sorted(ReferrerYear.select(ReferrerYear.referring_provider_id, ReferrerYear.year,
+                                          ReferrerYear.new_patients).tuples()) == rows
+    page = manager.get("/marketing/referrers").get_data(as_text=True)
+    found = re.findall(r">(Dr \w+)</a></td><td[^>]*>[^<]*</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>", page)
+    assert dict((name, (this_year, in_all)) for name, this_year, in_all in found) == {
+        "Dr Able": ("1", "1"), "Dr Baker": ("0", "1")}

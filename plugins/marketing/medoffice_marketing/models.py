@@ -108,6 +108,21 @@ class SourceMonth(SourceFigures):
         indexes = ((("month", "channel", "campaign_id"), True), (("campaign_id", "month"), False))
 
 
+class ReferrerYear(BaseModel):
+    """Kept: how many new patients each referring provider sent per year (of their ``new_on``), kept by every
+    writer of sources (``sourcedays.keep_referrer``) and recounted with the source days, so the referrers
+    list adds up a row per year instead of counting every referral. A merge moves sources between patients
+    without changing their referrer or day: it leaves these counts right."""
+
+    referring_provider_id = pw.IntegerField()
+    year = pw.IntegerField()
+    new_patients = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "marketing_referrer_year"
+        indexes = ((("referring_provider_id", "year"), True),)
+
+
 class Visit(BaseModel):
     """A visit: from billing's posted encounters (``encounter_id``) or entered by hand."""
 
@@ -395,7 +410,7 @@ class Testimonial(BaseModel):
         table_name = "marketing_testimonial"
 
 
-MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, SourceDay, SourceMonth, Visit,
+MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, SourceDay, SourceMonth, ReferrerYear, Visit,
                     LastVisit, RevenueLine, RecallRule, RecallList, RecallEntry, KioskDevice, KioskHandoff,
                     SurveyResponse, Complaint, RecoveryItem, ContactAttempt, Review, Material, Authorization,
                     Testimonial)

@@ -15,7 +15,7 @@ import peewee as pw
 from medoffice.db import is_sqlite, transaction
 from medoffice.sqldates import add_days
 
-from .models import PatientSource, RevenueLine, SourceDay, SourceMonth
+from .models import PatientSource, ReferrerYear, RevenueLine, SourceDay, SourceMonth
 
 FOLLOW_DAYS = 365   # a new patient's charges and collections count for a year
 NO_CAMPAIGN = 0     # the campaign id kept for a new patient who came by no campaign
@@ -81,8 +81,34 @@ def keep_revenue(patient_id: int, kind: str, amount_cents: int, effective_date: 
             & (model.campaign_id == (campaign_id or NO_CAMPAIGN))).execute()
 
 
+def referrer_key(source: PatientSource | None) -> tuple | None:
+    """The kept referrer row a source is counted in, (referring provider id, year); None without a referrer."""
+    if source is None or source.referring_provider_id is None:
+        return None
+    return source.referring_provider_id, source.new_on.year
+
+
+def keep_referrer(before: tuple | None, after: tuple | None) -> None:
+    """Move a new patient from the kept referrer year ``before`` to ``after`` (``referrer_key``; either None);
+    inside the writer's transaction."""
+    if before == after:
+        return
+    for key, change in ((before, -1), (after, 1)):
+        if key is not None:
+            ReferrerYear.insert(referring_provider_id=key[0], year=key[1], new_patients=change).on_conflict(
+                conflict_target=[ReferrerYear.referring_provider_id, ReferrerYear.year],
+                update={ReferrerYear.new_patients: ReferrerYear.new_patients + pw.EXCLUDED.new_patients}).execute()
+
+
+def _source_year():
+    if is_sqlite():
+        return pw.Cast(pw.fn.strftime("%Y", PatientSource.new_on), "INTEGER")
+    return pw.Cast(pw.fn.EXTRACT(pw.NodeList((pw.SQL("YEAR FROM"), PatientSource.new_on))), "INTEGER")
+
+
 def refresh_source_days() -> int:
-    """Recount every kept row from the sources and revenue lines; the number of rows kept."""
+    """Recount every kept row from the sources and revenue lines (and each referrer's years); the number of
+    days kept."""
     revenue = RevenueLine.alias("r")
     follow = ((revenue.patient == PatientSource.patient) & (revenue.effective_date >= PatientSource.new_on)
               & (revenue.effective_date < add_days(PatientSource.new_on, FOLLOW_DAYS)))
@@ -110,6 +136,12 @@ def refresh_source_days() -> int:
         SourceMonth.insert_from(months, [SourceMonth.month, SourceMonth.channel, SourceMonth.campaign_id,
                                          SourceMonth.new_patients, SourceMonth.charges_cents,
                                          SourceMonth.collections_cents]).execute()
+        year = _source_year()
+        ReferrerYear.delete().execute()
+        ReferrerYear.insert_from(
+            PatientSource.select(PatientSource.referring_provider, year, pw.fn.COUNT(pw.SQL("*")))
+            .where(PatientSource.referring_provider.is_null(False)).group_by(PatientSource.referring_provider, year),
+            [ReferrerYear.referring_provider_id, ReferrerYear.year, ReferrerYear.new_patients]).execute()
     return SourceDay.select().count()
 
 

@@ -12,7 +12,7 @@ from medoffice.events import publish
 from medoffice.models import Patient
 
 from .models import CHANNELS, Campaign, PatientSource, ReferringProvider, SpendEntry
-from .sourcedays import NO_CAMPAIGN, keep_source, source_key
+from .sourcedays import NO_CAMPAIGN, keep_referrer, keep_source, referrer_key, source_key
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,29}$")
 
@@ -146,7 +146,7 @@ def record_source(patient: Patient, *, channel: str, new_on: dt.date, campaign_c
               "recorded_by": by}
     with transaction():
         row = source_of(patient.id)
-        before = source_key(row)
+        before, referred = source_key(row), referrer_key(row)
         if row is None:
             row = PatientSource.create(patient=patient, **fields)
             action = "marketing.source.create"
@@ -154,6 +154,7 @@ def record_source(patient: Patient, *, channel: str, new_on: dt.date, campaign_c
             PatientSource.update(**fields).where(PatientSource.id == row.id).execute()
             action = "marketing.source.update"
         keep_source(patient.id, before, (new_on, channel, campaign.id if campaign else NO_CAMPAIGN))
+        keep_referrer(referred, (referrer.id, new_on.year) if referrer else None)
         audit.record(action, "marketing_patient_source", row.id, patient_id=patient.id,
                      detail={"channel": channel, "campaign_id": campaign.id if campaign else None,
                              "referring_provider_id": referrer.id if referrer else None})
