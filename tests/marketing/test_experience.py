@@ -194,3 +194,29 @@ def test_newest_first_lists_sort_by_the_date_both_ways(mk_app):
     descending = desk.get("/marketing/surveys?desc=1").get_data(as_text=True)
     shown = [re.findall(r'<td class="num">(\d)</td>', page) for page in (ascending, descending)]
     assert shown == [["5", "4", "3"], ["3", "4", "5"]]
+
+
+def test_the_widget_adds_up_the_year_as_the_dashboard_does(mk_app):
+    manager = login(mk_app.test_client(), "office_manager")
+    with connected(mk_app):
+        today = experience.settings.today()
+        for score, days_ago in ((10, 0), (9, 40), (7, 200), (2, 300), (1, 364), (10, 366)):  # the last: a year ago
+            experience.record_survey(experience.clean_answers({"nps": score}), source="paper", patient_id=None,
+                                     answered_on=today - dt.timedelta(days=days_ago))
+    widget = manager.get("/marketing/widget").get_data(as_text=True)
+    assert "0 (5 answers)" in widget  # 2 promoters, 2 detractors of 5
+    assert "2 open, 2 due" in widget
+    assert '<strong id="nps">0</strong>' in manager.get("/marketing/").get_data(as_text=True)
+
+
+def test_closed_recovery_items_show_the_patient_or_unknown_and_the_outcome(mk_app):
+    desk = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        today = experience.settings.today()
+        patient = new_patient(last_name="Okafor", first_name="Ada")
+        for patient_id in (patient.id, None):
+            item = experience.open_recovery(patient_id=patient_id, reason=f"Why {patient_id}", opened_on=today)
+            experience.close_recovery(item, "unreachable", "Three calls", today, "t")
+    page = desk.get("/marketing/recovery?state=closed").get_data(as_text=True)
+    assert "Okafor, Ada" in page and "Unknown" in page and page.count("Could not reach the patient") == 2
+    assert "Okafor" not in desk.get("/marketing/recovery").get_data(as_text=True)

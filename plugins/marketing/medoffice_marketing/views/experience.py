@@ -26,7 +26,7 @@ from peewee import JOIN, Case, Select, fn
 from .. import experience, returns
 from ..experience import CATEGORIES, COMPLAINT_CHANNELS, RECOVERY_OUTCOMES, SOURCES, ExperienceError
 from ..models import Complaint, ContactAttempt, RecoveryItem, SurveyResponse
-from ..reports import nps_rows
+from ..reports import nps_rows, nps_total
 from . import bp
 from .common import form_page, newest_first, patient_by_account, username
 from .forms import AssignForm, AttemptForm, CloseForm, ComplaintForm, ImportForm, ResolveForm, SurveyForm
@@ -101,10 +101,7 @@ def dashboard():
 def widget():
     """The dashboard card: NPS over 12 months and open recovery items (an htmx fragment)."""
     day = today()
-    months = nps_rows(day - relativedelta(months=12) + dt.timedelta(days=1), day)
-    responses = sum(m["responses"] for m in months)
-    nps = round((sum(m["promoters"] for m in months) - sum(m["detractors"] for m in months)) * 100 / responses) \
-        if responses else None
+    nps, responses = nps_total(day - relativedelta(months=12) + dt.timedelta(days=1), day)
     return render_page("marketing/_widget.html", title="Patient experience", nps=nps, responses=responses,
                        counts=recovery_counts(day))
 
@@ -189,9 +186,11 @@ def survey_import():
 
 # --- service recovery ------------------------------------------------------------------------------
 
-_RECOVERY = (RecoveryItem.select(RecoveryItem.id, RecoveryItem.patient, RecoveryItem.reason, RecoveryItem.owner_user_id,
-                                  RecoveryItem.due_on, RecoveryItem.outcome, Patient.id, Patient.first_name, Patient.last_name)
-             .join(Patient, JOIN.LEFT_OUTER).where(RecoveryItem.state == slot("state")))
+# Rows as named tuples, not an item model holding a patient model: a page of 25 in a third of the time.
+_RECOVERY = (RecoveryItem.select(RecoveryItem.id, RecoveryItem.patient.alias("patient_id"), RecoveryItem.reason,
+                                  RecoveryItem.owner_user_id, RecoveryItem.due_on, RecoveryItem.outcome,
+                                  Patient.first_name, Patient.last_name)
+             .join(Patient, JOIN.LEFT_OUTER).where(RecoveryItem.state == slot("state")).namedtuples())
 _OWNERS = User.select(User.id, User.full_name).tuples()
 
 
@@ -205,7 +204,7 @@ def recovery():
     table = paginate(
         _RECOVERY, id="recovery-table", key="marketing.recovery", values={"state": state},
         columns=[TableColumn("due_on", "Due", sort=RecoveryItem.due_on, kind="date"),
-                 TableColumn("patient", "Patient", value=lambda i: i.patient.display_name if i.patient_id else "Unknown",
+                 TableColumn("patient", "Patient", value=lambda i: f"{i.last_name}, {i.first_name}" if i.last_name is not None else "Unknown",
                              link=lambda i: link(i.id)),
                  TableColumn("reason", "Why", sort=RecoveryItem.reason),
                  TableColumn("owner", "Owner", value=lambda i: owners.get(i.owner_user_id) or "Office manager"),
