@@ -26,9 +26,10 @@ from peewee import JOIN, Case, Select, fn
 from .. import experience, returns
 from ..experience import CATEGORIES, COMPLAINT_CHANNELS, RECOVERY_OUTCOMES, SOURCES, ExperienceError
 from ..models import Complaint, ContactAttempt, RecoveryItem, SurveyResponse
+from ..recall import as_date
 from ..reports import nps_rows, nps_total
 from . import bp
-from .common import form_page, newest_first, patient_by_account, username
+from .common import form_page, newest_first, patient_by_account, plain_select, username
 from .forms import AssignForm, AttemptForm, CloseForm, ComplaintForm, ImportForm, ResolveForm, SurveyForm
 
 
@@ -186,11 +187,11 @@ def survey_import():
 
 # --- service recovery ------------------------------------------------------------------------------
 
-# Rows as named tuples, not an item model holding a patient model: a page of 25 in a third of the time.
-_RECOVERY = (RecoveryItem.select(RecoveryItem.id, RecoveryItem.patient.alias("patient_id"), RecoveryItem.reason,
-                                  RecoveryItem.owner_user_id, RecoveryItem.due_on, RecoveryItem.outcome,
-                                  Patient.first_name, Patient.last_name)
-             .join(Patient, JOIN.LEFT_OUTER).where(RecoveryItem.state == slot("state")).namedtuples())
+# Rows as plain named tuples, not an item model holding a patient model: a page of 25 in a third of the time.
+_RECOVERY = (plain_select(RecoveryItem, RecoveryItem.id, RecoveryItem.patient.alias("patient_id"), RecoveryItem.reason,
+                          RecoveryItem.owner_user_id, RecoveryItem.due_on, RecoveryItem.outcome,
+                          Patient.first_name, Patient.last_name)
+             .join(Patient, JOIN.LEFT_OUTER).where(RecoveryItem.state == slot("state")))
 _OWNERS = User.select(User.id, User.full_name).tuples()
 
 
@@ -203,7 +204,7 @@ def recovery():
     owners = dict(prepared.run(_OWNERS, "marketing.recovery.owners"))
     table = paginate(
         _RECOVERY, id="recovery-table", key="marketing.recovery", values={"state": state},
-        columns=[TableColumn("due_on", "Due", sort=RecoveryItem.due_on, kind="date"),
+        columns=[TableColumn("due_on", "Due", sort=RecoveryItem.due_on, kind="date", value=lambda i: as_date(i.due_on)),
                  TableColumn("patient", "Patient", value=lambda i: f"{i.last_name}, {i.first_name}" if i.last_name is not None else "Unknown",
                              link=lambda i: link(i.id)),
                  TableColumn("reason", "Why", sort=RecoveryItem.reason),
