@@ -58,8 +58,11 @@ def recall_rule_new():
     return form_page(form, "New recall rule", _crumbs(), cancel=url_for("marketing.recall_rules"))
 
 
+_RULE = RecallRule.select().where(RecallRule.id == slot("id"))
+
+
 def _rule(rule_id: int) -> RecallRule:
-    return RecallRule.get_or_none(RecallRule.id == rule_id) or abort(404)
+    return next(iter(prepared.run(_RULE, "marketing.recall_rule", id=rule_id)), None) or abort(404)
 
 
 @bp.route("/recall/rules/<int:rule_id>/edit", methods=["GET", "POST"])
