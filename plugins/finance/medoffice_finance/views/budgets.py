@@ -93,17 +93,19 @@ _GRID_ACCOUNTS = (Account.select(Account.id, Account.number, Account.name)
                   .where(Account.type.in_(["revenue", "expense"])
                          & (Account.active | Account.id.in_(BudgetAmount.select(BudgetAmount.account)
                                                             .where(BudgetAmount.budget == slot("budget")))))
-                  .order_by(Account.number))
+                  .order_by(Account.number).tuples())
 _CONTROLS = BudgetControl.select(BudgetControl.account, BudgetControl.action).where(
-    BudgetControl.budget == slot("budget"))
+    BudgetControl.budget == slot("budget")).tuples()
 
 
 def _budget(budget_id: int) -> Budget:
     return next(iter(prepared.run(_BUDGET, "finance.budget", budget=budget_id)), None) or abort(404)
 
 
-def _grid_accounts(budget: Budget) -> list[Account]:
-    return list(prepared.run(_GRID_ACCOUNTS, "finance.budget_grid_accounts", budget=budget.id))
+def _grid_accounts(budget: Budget) -> list[tuple[int, str]]:
+    """The grid's rows as plain (account id, label) pairs: a model per account costs a field assignment a column."""
+    rows = prepared.run(_GRID_ACCOUNTS, "finance.budget_grid_accounts", budget=budget.id).cursor
+    return [(account_id, f"{number} {name}") for account_id, number, name in rows]  # Account.label
 
 
 _CELL = ('<input class="budget-cell{invalid}" name="cell-{account}-{month}" value="{value}" inputmode="decimal" '
@@ -122,37 +124,63 @@ def budget_cell_html(cell_url: str, account_id: int, month: int, value: str, err
                                error=Markup(' aria-invalid="true" title="{}"').format(error) if error else ""))
 
 
-def _grid_row(account: Account, cells: dict, year_total: int, control: str, urls: tuple[str, str], editable: bool,
-              errors: dict, typed: dict) -> Markup:
+# Each control's options, the chosen one selected: the same three on every row.
+_CONTROL_OPTIONS = {chosen: "".join(f'<option value="{key}"{" selected" if key == chosen else ""}>{escape(name)}</option>'
+                                    for key, name in CONTROLS.items()) for chosen in CONTROLS}
+_CONTROL_NAMES = {key: str(escape(name)) for key, name in CONTROLS.items()}
+
+
+_CELL_PARTS: dict[tuple[str, int], list[tuple[int, str, str]]] = {}
+
+
+def _cell_parts(cell_url: str, account_id: int) -> list[tuple[int, str, str]]:
+    """Each month of an account's row of inputs: (month, the text before its amount, the text after), as _CELL
+    written out. A pure function of the budget's cell URL and the account, so built once for each and kept (the
+    grid has a dozen cells a row, each a long string of six values)."""
+    key = (str(cell_url), int(account_id))
+    found = _CELL_PARTS.get(key)
+    if found is None:
+        if len(_CELL_PARTS) >= 4096:
+            _CELL_PARTS.clear()
+        found = _CELL_PARTS[key] = [
+            (month, f'<td><input class="budget-cell" name="cell-{account_id}-{month}" value="',
+             f'" inputmode="decimal" maxlength="20"\n  aria-label="Budget {account_id} month {month}"\n'
+             f'  hx-post="{cell_url}" hx-trigger="change" hx-swap="outerHTML"\n'
+             f'  hx-vals=\'{{"account": "{account_id}", "month": "{month}"}}\'></td>') for month, _label in MONTHS]
+    return found
+
+
+def _grid_row(account: tuple[int, str], cells: dict, year_total: int, control: str, urls: tuple[str, str],
+              editable: bool, errors: dict, typed: dict) -> Markup:
     """An account's row of the grid: its twelve months (inputs when ``editable``), the year and its control.
 
     Written here rather than in the template: the grid has a dozen cells and a control a row, which the
     template's loops and a macro call per cell made the most of the page's time.
     """
     cell_url, control_url = urls
-    label, account_id = escape(account.label), account.id
+    account_id, label = account[0], escape(account[1])
     parts = [f'<tr><th scope="row">{label}</th>\n']
-    for month, _label in MONTHS:
-        key = (account_id, month)
-        cents = cells.get(key, 0)
-        if not editable:
-            parts.append(f"<td>{format_cents(cents)}</td>")
-        elif key in typed or key in errors:
-            value = typed.get(key) or "%.2f" % (cents / 100)
-            parts.append(f"<td>{budget_cell_html(cell_url, account_id, month, value, errors.get(key, ''))}</td>")
-        else:  # as _CELL, written out: the amount as saved (digits, a point, a sign) needs no escaping
-            parts.append(f'<td><input class="budget-cell" name="cell-{account_id}-{month}" value="{cents / 100:.2f}" '
-                         f'inputmode="decimal" maxlength="20"\n  aria-label="Budget {account_id} month {month}"\n'
-                         f'  hx-post="{cell_url}" hx-trigger="change" hx-swap="outerHTML"\n'
-                         f'  hx-vals=\'{{"account": "{account_id}", "month": "{month}"}}\'></td>')
+    if not editable:
+        parts.extend(f"<td>{format_cents(cells.get((account_id, month), 0))}</td>" for month, _label in MONTHS)
+    elif not typed and not errors:  # the amounts as saved (digits, a point, a sign) need no escaping
+        parts.extend([f"{before}{cells.get((account_id, month), 0) / 100:.2f}{after}"
+                      for month, before, after in _cell_parts(cell_url, account_id)])
+    else:
+        for month, before, after in _cell_parts(cell_url, account_id):
+            key = (account_id, month)
+            cents = cells.get(key, 0)
+            if key in typed or key in errors:
+                value = typed.get(key) or "%.2f" % (cents / 100)
+                parts.append(f"<td>{budget_cell_html(cell_url, account_id, month, value, errors.get(key, ''))}</td>")
+            else:
+                parts.append(f"{before}{cents / 100:.2f}{after}")
     parts.append(f'\n<td class="num">{format_cents(year_total)}</td>\n<td>')
     if editable:
-        options = "".join(f'<option value="{key}"{" selected" if key == control else ""}>{escape(name)}</option>'
-                          for key, name in CONTROLS.items())
+        options = _CONTROL_OPTIONS[control]
         parts.append(f'<select name="control-{account_id}" aria-label="Control of {label}" hx-post="{control_url}" '
                      f'hx-trigger="change" hx-vals=\'{{"account": "{account_id}"}}\' hx-swap="none">{options}</select>')
     else:
-        parts.append(str(escape(CONTROLS[control])))
+        parts.append(_CONTROL_NAMES[control])
     parts.append("</td></tr>")
     return Markup("".join(parts))
 
@@ -160,15 +188,15 @@ def _grid_row(account: Account, cells: dict, year_total: int, control: str, urls
 def _grid(budget: Budget, errors: dict | None = None, typed: dict | None = None, status: int = 200):
     cells = amounts(budget.id)
     errors, typed = errors or {}, typed or {}
-    controls = dict(prepared.run(_CONTROLS.tuples(), "finance.budget_controls", budget=budget.id))
+    controls = dict(prepared.run(_CONTROLS, "finance.budget_controls", budget=budget.id).cursor)  # raw: id, text
     year_totals: dict[int, int] = {}
     for (account, _month), cents in cells.items():
         year_totals[account] = year_totals.get(account, 0) + cents
     editable = can("finance.budget.edit")
     urls = (escape(url_for("finance.budget_cell", budget_id=budget.id)),
             escape(url_for("finance.budget_control", budget_id=budget.id)))
-    rows = [_grid_row(a, cells, year_totals.get(a.id, 0), controls.get(a.id, "ignore"), urls, editable, errors,
-                      typed) for a in _grid_accounts(budget)]
+    rows = Markup("".join([_grid_row(a, cells, year_totals.get(a[0], 0), controls.get(a[0], "ignore"), urls, editable,
+                                     errors, typed) for a in _grid_accounts(budget)]))  # written out once
     return render_page("finance/budget.html", title=f"{budget.year} {budget.name}", budget=budget, rows=rows,
                        months=MONTHS, editable=editable, errors=errors,
                        breadcrumbs=[("Budgets", url_for("finance.budgets")), (budget.name, None)]), status
@@ -212,19 +240,19 @@ def budget_grid(budget_id: int):
     found = _budget(budget_id)
     cells = amounts(found.id)
     wanted, errors, typed = {}, {}, {}
-    for account in _grid_accounts(found):
-        for month, _label in MONTHS:
-            key = f"cell-{account.id}-{month}"
+    for account_id, _label in _grid_accounts(found):
+        for month, _month_label in MONTHS:
+            key = f"cell-{account_id}-{month}"
             if key not in request.form:
                 continue
             text = request.form[key]
             try:
                 cents = _cents(text)
             except ValueError as exc:
-                errors[(account.id, month)], typed[(account.id, month)] = str(exc), text[:20]
+                errors[(account_id, month)], typed[(account_id, month)] = str(exc), text[:20]
                 continue
-            if cents != cells.get((account.id, month), 0):
-                wanted[(account.id, month)] = cents
+            if cents != cells.get((account_id, month), 0):
+                wanted[(account_id, month)] = cents
     if errors:
         return _grid(found, errors, typed, 422)
     for (account_id, month), cents in wanted.items():
