@@ -105,6 +105,14 @@ def run(query, key, **values):
     return query._get_cursor_wrapper(db.execute_sql(sql, bound))
 
 
+def rows(query, key, **values) -> list[tuple]:
+    """The rows of ``query`` as the database driver gives them (tuples, no column conversion), compiled once per
+    ``key``: for small lookups of ints and text, which both drivers return as Python values already, where
+    peewee's row wrapper costs more than the query (~80 µs a query)."""
+    sql, params = compiled(query, key)
+    return db.execute_sql(sql, _Compiled(sql, params).bind(values)).fetchall()
+
+
 def scalar(query, key, **values):
     """The first column of the first row of ``query`` (None when there is none), compiled once per ``key``."""
     sql, params = compiled(query, key)

@@ -113,7 +113,7 @@ def claims_owed(claim_ids: list[int], party: str) -> dict[int, int]:
     query = (ClaimLine.select(ClaimLine.claim, sum_if(LT.party == party))
              .join(LT, on=(LT.service_line == ClaimLine.service_line))
              .where(ClaimLine.claim.in_(placeholders)).group_by(ClaimLine.claim).tuples())
-    return dict(prepared.run(query, ("billing.claims_owed", party, len(ids)), **values))
+    return dict(prepared.rows(query, ("billing.claims_owed", party, len(ids)), **values))  # ids and sums: no conversion
 
 
 @dataclass(frozen=True)
