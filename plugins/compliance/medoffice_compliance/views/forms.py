@@ -52,9 +52,10 @@ def form_html(form, action: str = "", submit: str = "Save", cancel: str | None =
 class LongSelect(widgets.Select):
     """wtforms' select, the same HTML, for a long list of plain options (``choices()``'s: no groups, no
     option attributes) written in one pass: the whole active staff or every state cost ~2 us an option
-    through a ``Choice`` and an attribute dict each, more than the rest of their form. A field may carry
-    its options as ``option_pairs``, (value, label) text pairs, when it is only shown: no ``SelectChoice``
-    built per option (its ``choices`` are what a submitted form is checked against)."""
+    through a ``Choice`` and an attribute dict each, more than the rest of their form. A field only shown may
+    carry its options as ``option_html``, (value, the option's escaped HTML after ``<option ``: 'value="1">Name
+    </option>') pairs its page built: no ``SelectChoice`` per option (its ``choices`` are what a submitted form
+    is checked against)."""
 
     def __call__(self, field, **kwargs):
         attrs = {clean_key(k): v for k, v in kwargs.items()}
@@ -65,10 +66,9 @@ class LongSelect(widgets.Select):
                 attrs[name] = flags[name]
         attrs["name"] = field.name
         coerce, data = field.coerce, field.data
-        pairs = getattr(field, "option_pairs", None)  # (value, label) text pairs given instead of choices
-        if pairs is not None:
-            options = "".join(f'<option {"selected " if coerce(value) == data else ""}'
-                              f'value="{escape(value)}">{escape(label or value)}</option>' for value, label in pairs)
+        shown = getattr(field, "option_html", None)  # (value, its option's HTML after "<option ") pairs
+        if shown is not None:
+            options = "".join(f'<option {"selected " if coerce(value) == data else ""}{rest}' for value, rest in shown)
         else:
             options = self.options(field.choices, coerce, data)
         return Markup(f"<select {html_attrs(attrs)}>{options}</select>")

@@ -40,25 +40,35 @@ def _training_form(training: list[dict], form=None) -> TrainingForm:
     return form
 
 
-def _shown_training_form(training: list[dict], form=None) -> TrainingForm:
-    """The form logging a training as the page shows it (a refused one again, or an empty one): its people given
-    as the select's ``option_pairs``, the same options without a SelectChoice built for each person."""
-    form = form or TrainingForm(formdata=None)
-    form.staff_id.option_pairs = _staff_pairs(training)
-    return form
-
-
-def _training_rows(training: list[dict]) -> Markup:
-    """The training table's ``<tr>`` rows (name, last trained or "Never", due or "Now", an overdue chip), built
-    here in one pass: a template loop with two filters a row cost several times more over a staff of a hundred."""
+def _training_table(training: list[dict], form=None) -> tuple[Markup, TrainingForm]:
+    """The training table's ``<tr>`` rows (name, last trained or "Never", due or "Now", an overdue chip) and the
+    form logging a training as the page shows it (a refused one again, or an empty one), built together in one
+    pass over the staff: each name is escaped once for its row and its option (escaping goes character by
+    character, so "name, credentials" escaped is the name escaped, ", ", the credentials escaped). The select's
+    options are given as its ``option_html``: the same options without a SelectChoice built for each person. A
+    template loop with two filters a row cost several times more over a staff of a hundred."""
     day = dates.pattern()
-    html = []
+    shown: dict = {}  # a date's text made once: many people trained on the same day
+
+    def date_text(value) -> str:
+        text = shown.get(value)
+        if text is None:
+            text = shown[value] = value.strftime(day)
+        return text
+
+    html, options = [], []
     for row in training:
-        latest = row["latest"].strftime(day) if row["latest"] else "Never"
-        due = row["due"].strftime(day) if row["due"] else "Now"
+        latest, due, credentials = row["latest"], row["due"], row["credentials"]
+        name = escape(row["name"])
         chip = '<span class="chip chip-overdue">Overdue</span>' if row["overdue"] else ""
-        html.append(f"<tr><td>{escape(row['name'])}</td><td>{latest}</td><td>{due}</td><td>{chip}</td></tr>")
-    return Markup("".join(html))
+        html.append(f"<tr><td>{name}</td><td>{date_text(latest) if latest else 'Never'}</td>"
+                    f"<td>{date_text(due) if due else 'Now'}</td><td>{chip}</td></tr>")
+        value = str(row["staff_id"])
+        options.append((value, f'value="{value}">{name}, {escape(credentials)}</option>' if credentials
+                        else f'value="{value}">{name}</option>'))
+    form = form or TrainingForm(formdata=None)
+    form.staff_id.option_html = options
+    return Markup("".join(html)), form
 
 
 def _policy_rows(policies: list[service.PolicyRow]) -> Markup:
@@ -79,10 +89,9 @@ def _policy_rows(policies: list[service.PolicyRow]) -> Markup:
 
 def _overview(status: int = 200, **forms):
     day = today()
-    training = service.training_status(day)
+    rows, training_form = _training_table(service.training_status(day), forms.get("training_form"))
     return render_page("compliance/program.html", title="HIPAA program",
-                       policies=_policy_rows(service.policy_library(day)), training=_training_rows(training),
-                       training_form=_shown_training_form(training, forms.get("training_form")),
+                       policies=_policy_rows(service.policy_library(day)), training=rows, training_form=training_form,
                        assessments=list(prepared.run(_ASSESSMENTS, "compliance.assessments")),
                        assessment_form=forms.get("assessment_form") or NewAssessmentForm(formdata=None),
                        associate_count=prepared.scalar(_ASSOCIATE_COUNT, "compliance.associate_count")), status
