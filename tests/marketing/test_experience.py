@@ -220,3 +220,25 @@ def test_closed_recovery_items_show_the_patient_or_unknown_and_the_outcome(mk_ap
     page = desk.get("/marketing/recovery?state=closed").get_data(as_text=True)
     assert "Okafor, Ada" in page and "Unknown" in page and page.count("Could not reach the patient") == 2
     assert "Okafor" not in desk.get("/marketing/recovery").get_data(as_text=True)
+
+
+def test_survey_and_complaint_lists_show_names_dates_and_nobody(mk_app):
+    desk = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        today = experience.settings.today()
+        patient = new_patient(last_name="Okafor", first_name="Ada")
+        experience.record_survey(experience.clean_answers({"nps": 9}), source="paper", patient_id=patient.id,
+                                 answered_on=today - dt.timedelta(days=3))
+        experience.record_survey(experience.clean_answers({"nps": 8}), source="paper", patient_id=None,
+                                 answered_on=today)
+        named = experience.log_complaint({"patient_id": patient.id, "received_on": today - dt.timedelta(days=9),
+                                          "channel": "phone", "category": "billing", "summary": "Unclear"}, "t")
+        experience.resolve_complaint(named, "Wording", "Dear patient, we rewrote it.", today, "t")
+        experience.log_complaint({"received_on": today, "channel": "phone", "category": "staff",
+                                  "summary": "Rude"}, "t")
+    surveys = desk.get("/marketing/surveys").get_data(as_text=True)
+    assert f"<td>{(today - dt.timedelta(days=3)).isoformat()}</td><td><a href=\"/patients/{patient.id}\">Okafor, Ada</a>" \
+        in surveys and re.search(f"<td>{today.isoformat()}</td><td>(<a [^>]*>)?Anonymous<", surveys)
+    complaints = desk.get("/marketing/complaints").get_data(as_text=True)
+    assert f">{(today - dt.timedelta(days=9)).isoformat()}</a></td><td>Okafor, Ada</td>" in complaints
+    assert f"<td>{today.isoformat()}</td></tr>" in complaints and "<td>Unknown</td>" in complaints

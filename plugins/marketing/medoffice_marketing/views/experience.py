@@ -109,11 +109,22 @@ def widget():
 
 # --- surveys ---------------------------------------------------------------------------------------
 
-# The lists read only the columns they show (the patient's name, not the whole record), compiled once.
-_SURVEYS = (SurveyResponse.select(SurveyResponse.id, SurveyResponse.patient, SurveyResponse.answered_on,
-                                  SurveyResponse.source, SurveyResponse.nps, SurveyResponse.comment, Patient.id,
-                                  Patient.first_name, Patient.last_name)
+# The lists read only the columns they show (the patient's name, not the whole record), compiled once, as
+# plain named tuples (a date column reads as text on SQLite: shown through ``_day``).
+_SURVEYS = (plain_select(SurveyResponse, SurveyResponse.id, SurveyResponse.patient.alias("patient_id"),
+                         SurveyResponse.answered_on, SurveyResponse.source, SurveyResponse.nps, SurveyResponse.comment,
+                         Patient.first_name, Patient.last_name)
             .join(Patient, JOIN.LEFT_OUTER))
+
+
+def _day(value) -> dt.date | None:
+    """A date column's value as read by ``plain_select`` (None stays None)."""
+    return None if value is None else as_date(value)
+
+
+def _name(row) -> str | None:
+    """The row's patient as lists show one, or None when the row names no patient."""
+    return None if row.last_name is None else f"{row.last_name}, {row.first_name}"
 
 
 @bp.route("/surveys")
@@ -123,8 +134,9 @@ def surveys():
     patient_link = url_template("core.patient", "patient_id")
     table = paginate(
         _SURVEYS, id="surveys-table", key="marketing.surveys",
-        columns=[TableColumn("answered_on", "Answered", sort=newest_first(SurveyResponse.answered_on), kind="date"),
-                 TableColumn("patient", "Patient", value=lambda s: s.patient.display_name if s.patient_id else "Anonymous",
+        columns=[TableColumn("answered_on", "Answered", sort=newest_first(SurveyResponse.answered_on), kind="date",
+                             value=lambda s: _day(s.answered_on)),
+                 TableColumn("patient", "Patient", value=lambda s: _name(s) or "Anonymous",
                              link=lambda s: patient_link(s.patient_id) if s.patient_id else None),
                  TableColumn("source", "Source", sort=SurveyResponse.source, value=lambda s: SOURCES.get(s.source)),
                  TableColumn("nps", "Score", sort=SurveyResponse.nps, kind="number"),
@@ -204,8 +216,8 @@ def recovery():
     owners = dict(prepared.run(_OWNERS, "marketing.recovery.owners"))
     table = paginate(
         _RECOVERY, id="recovery-table", key="marketing.recovery", values={"state": state},
-        columns=[TableColumn("due_on", "Due", sort=RecoveryItem.due_on, kind="date", value=lambda i: as_date(i.due_on)),
-                 TableColumn("patient", "Patient", value=lambda i: f"{i.last_name}, {i.first_name}" if i.last_name is not None else "Unknown",
+        columns=[TableColumn("due_on", "Due", sort=RecoveryItem.due_on, kind="date", value=lambda i: _day(i.due_on)),
+                 TableColumn("patient", "Patient", value=lambda i: _name(i) or "Unknown",
                              link=lambda i: link(i.id)),
                  TableColumn("reason", "Why", sort=RecoveryItem.reason),
                  TableColumn("owner", "Owner", value=lambda i: owners.get(i.owner_user_id) or "Office manager"),
@@ -299,9 +311,9 @@ def recovery_assign(item_id: int):
 
 # --- complaints --------------------------------------------------------------------------------------
 
-_COMPLAINTS = (Complaint.select(Complaint.id, Complaint.patient, Complaint.received_on, Complaint.category,
-                                Complaint.channel, Complaint.acknowledge_by, Complaint.resolved_on, Patient.id, Patient.first_name,
-                                Patient.last_name)
+_COMPLAINTS = (plain_select(Complaint, Complaint.id, Complaint.patient.alias("patient_id"), Complaint.received_on,
+                            Complaint.category, Complaint.channel, Complaint.acknowledge_by, Complaint.resolved_on,
+                            Patient.first_name, Patient.last_name)
                .join(Patient, JOIN.LEFT_OUTER))
 
 
@@ -313,12 +325,14 @@ def complaints():
     table = paginate(
         _COMPLAINTS, id="complaints-table", key="marketing.complaints",
         columns=[TableColumn("received_on", "Received", sort=newest_first(Complaint.received_on), kind="date",
-                             link=lambda c: link(c.id)),
-                 TableColumn("patient", "Patient", value=lambda c: c.patient.display_name if c.patient_id else "Unknown"),
+                             value=lambda c: _day(c.received_on), link=lambda c: link(c.id)),
+                 TableColumn("patient", "Patient", value=lambda c: _name(c) or "Unknown"),
                  TableColumn("category", "Category", sort=Complaint.category, value=lambda c: CATEGORIES.get(c.category)),
                  TableColumn("channel", "Came in by", value=lambda c: COMPLAINT_CHANNELS.get(c.channel)),
-                 TableColumn("acknowledge_by", "Acknowledge by", sort=Complaint.acknowledge_by, kind="date"),
-                 TableColumn("resolved_on", "Resolved", sort=Complaint.resolved_on, kind="date")],
+                 TableColumn("acknowledge_by", "Acknowledge by", sort=Complaint.acknowledge_by, kind="date",
+                             value=lambda c: _day(c.acknowledge_by)),
+                 TableColumn("resolved_on", "Resolved", sort=Complaint.resolved_on, kind="date",
+                             value=lambda c: _day(c.resolved_on))],
         search=lambda text: Complaint.summary ** f"%{text}%", default_sort="received_on",
         endpoint="marketing.complaints", noun="complaint", noun_plural="complaints",
         search_placeholder="Words in the complaint", empty_message="No complaints logged.")
