@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from finance_setup import account
 from medoffice import deadlines, settings
-from medoffice.testing import connected, login
+from medoffice.testing import connected, login, page_queries
 
 from medoffice_finance.balances import account_balances
 from medoffice_finance.books import set_up
@@ -160,3 +160,25 @@ def test_bills_are_entered_approved_and_paid_from_the_pages(make_app):
         assert Bill.get_by_id(bill.id).open_cents == 0
     vendors = manager.get("/finance/vendors")
     assert vendors.status_code == 200 and "Acme Medical Supply" in vendors.get_data(as_text=True)
+
+
+def test_the_recurring_bills_page_lists_each_schedule_in_a_fixed_number_of_queries(make_app):
+    app = make_app(plugins=["finance"], csrf=True)
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        landlord, cleaner = _vendor("Landlord LLC"), _vendor("Bright & Clean")
+        base = {"vendor": landlord.id, "memo": "Rent", "account": account("6300"), "location": None,
+                "amount_cents": 480000, "interval": 1, "ends_on": None, "days_ahead": 10}
+        save_recurring({**base, "frequency": "monthly", "starts_on": dt.date(2026, 1, 1)})
+    few = len(page_queries(manager, "/finance/bills/recurring"))
+    with connected(app):
+        save_recurring({**base, "vendor": cleaner.id, "memo": "Cleaning <weekly>", "frequency": "weeks",
+                        "interval": 2, "amount_cents": 15050, "starts_on": dt.date(2026, 1, 5)})
+        create_recurring_bills(dt.date(2026, 1, 25))
+    assert len(page_queries(manager, "/finance/bills/recurring")) == few
+    page = manager.get("/finance/bills/recurring").get_data(as_text=True)
+    rows = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("</tr>")[:2]
+    assert "Bright &amp; Clean" in rows[0] and "Cleaning &lt;weekly&gt;" in rows[0] and "(2)" in rows[0]
+    assert "$150.50" in rows[0] and "Every N weeks (2)" in rows[0], rows[0]
+    assert rows[0].count("</td><td") == 5 and rows[0].endswith("</td>") and not rows[0].endswith("<td></td>")
+    assert "Landlord LLC" in rows[1] and "$4,800.00" in rows[1] and "Add a recurring bill" in page
