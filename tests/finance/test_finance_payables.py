@@ -182,3 +182,13 @@ def test_the_recurring_bills_page_lists_each_schedule_in_a_fixed_number_of_queri
     assert "$150.50" in rows[0] and "Every N weeks (2)" in rows[0], rows[0]
     assert rows[0].count("</td><td") == 5 and rows[0].endswith("</td>") and not rows[0].endswith("<td></td>")
     assert "Landlord LLC" in rows[1] and "$4,800.00" in rows[1] and "Add a recurring bill" in page
+    assert f'<option value="{cleaner.id}">Bright &amp; Clean</option>' in page
+    refused = manager.post("/finance/bills/recurring", data={"vendor": str(cleaner.id), "memo": "", "amount": "12",
+                                                             "account": str(account("6300")), "frequency": "weeks",
+                                                             "interval": "1", "starts_on": "2026-02-01",
+                                                             "days_ahead": "14"})
+    assert refused.status_code == 422
+    form = refused.get_data(as_text=True).split('action="/finance/bills/recurring"', 1)[1]
+    assert f'<select id="vendor" name="vendor" required><option value=""></option>' in form
+    assert f'<option selected value="{cleaner.id}">Bright &amp; Clean</option>' in form
+    assert f'<option selected value="{account("6300")}">6300 ' in form and '<option selected value="weeks">' in form
