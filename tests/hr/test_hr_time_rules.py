@@ -104,3 +104,19 @@ def test_hours_are_read_as_minutes(text, minutes):
 def test_impossible_hours_are_refused(text):
     with pytest.raises(ValueError):
         tr.parse_hours(text)
+
+
+def test_workweek_totals_of_weekly_overtime_match_the_day_by_day_split_on_random_weeks():
+    import random
+
+    randomly = random.Random(14)
+    first = dt.date(2026, 1, 4)
+    for _ in range(300):
+        count = randomly.choice((7, 14, 15, 21))
+        days = {first + dt.timedelta(days=n): randomly.choice((0, 0, 60, 479, 480, 481, 600, 720, 900))
+                for n in range(count)}
+        minutes = [days[first + dt.timedelta(days=n)] for n in range(count)]
+        split = tr.overtime_by_day(days, SUNDAY)
+        start = first + dt.timedelta(days=randomly.randrange(count))
+        assert tr.workweek_totals(minutes, (start - first).days, 0, False) == tr.totals(
+            split, start, first + dt.timedelta(days=count - 1))

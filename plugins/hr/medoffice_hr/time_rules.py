@@ -112,8 +112,14 @@ def workweek_totals(day_minutes: list[int], first: int, daily_after: int, exempt
     regular = overtime = 0
     for week_start in range(0, len(day_minutes), 7):
         week = day_minutes[week_start:week_start + 7]
-        if not daily_after and sum(week) <= WEEKLY_OVERTIME_AFTER:  # most weeks: no overtime to split
-            regular += sum(week[max(0, first - week_start):])
+        if not daily_after:
+            # Weekly overtime only: the days' overtime below adds up to the week's minutes past 40 hours less
+            # those already past 40 before the first day counted (the running total only grows), no day loop.
+            total, skipped = sum(week), max(0, first - week_start)
+            before = sum(week[:skipped]) if skipped else 0
+            weekly_ot = max(0, total - WEEKLY_OVERTIME_AFTER) - max(0, before - WEEKLY_OVERTIME_AFTER)
+            regular += total - before - weekly_ot
+            overtime += weekly_ot
             continue
         worked = 0
         for index, minutes in enumerate(week, week_start):
