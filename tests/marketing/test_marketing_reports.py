@@ -67,3 +67,24 @@ def test_the_thank_you_names_a_count_and_no_patient(mk_app):
         assert message.to_address == "dana@clinic.example" and message.purpose == "staff"
         assert f"referred {this_year} patient{'' if this_year == 1 else 's'} to us this year" in message.body_text
         assert all(p.last_name not in message.body_text for p in patients)
+
+
+def test_nps_months_count_each_month_cut_to_the_period_however_long(mk_app):
+    answers = [(D(2025, 12, 31), 10), (D(2026, 1, 1), 3), (D(2026, 1, 31), 9), (D(2026, 3, 1), 7), (D(2026, 3, 15), 1),
+               (D(2029, 6, 30), 10)]
+    with connected(mk_app):
+        for day, score in answers:
+            experience.record_survey(experience.clean_answers({"nps": score}), source="paper", patient_id=None,
+                                     answered_on=day)
+        for start, end in [(D(2026, 1, 1), D(2026, 3, 1)), (D(2025, 12, 31), D(2026, 12, 30)), (D(2026, 1, 2), D(2026, 1, 30)),
+                           (D(2025, 1, 1), D(2029, 12, 31)), (D(2026, 3, 2), D(2026, 3, 1))]:  # long: grouped; backwards
+            expected = {}
+            for day, score in answers:
+                if start <= day <= end:
+                    month = expected.setdefault(f"{day:%Y-%m}", [0, 0, 0])
+                    month[0] += 1
+                    month[1] += score >= 9
+                    month[2] += score <= 6
+            found = reports.nps_rows(start, end)
+            assert [(r["month"], r["responses"], r["promoters"], r["detractors"]) for r in found] == \
+                [(month, *counts) for month, counts in sorted(expected.items())], (start, end)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+import operator
+from functools import cache, reduce
 
 import peewee as pw
 from medoffice import ChartSpec, Column, ReportParam, ReportResult, ReportSpec, prepared
@@ -81,9 +82,49 @@ def _nps_query(sqlite: bool):  # noqa: ARG001 (a month is worded per engine: one
             .dicts())
 
 
+MONTHS_APART = 36  # up to this many months, each month's answers are counted from its own range of the index
+
+
+def _nps_count(condition):
+    return pw.fn.SUM(pw.Case(None, [(condition, 1)], 0))
+
+
+@cache
+def _nps_months_query(months: int):
+    """Per month ``n`` (slots ``from{n}``, ``to{n}``): n, responses, promoters, detractors; one aggregate per
+    month over its range of the (answered on, score) index, put together with UNION ALL."""
+    answered = SurveyResponse.answered_on
+    parts = [SurveyResponse.select(pw.SQL(str(n)), pw.fn.COUNT(SurveyResponse.id), _nps_count(SurveyResponse.nps >= 9),
+                                   _nps_count(SurveyResponse.nps <= DETRACTOR_MAX))
+             .where((answered >= slot(f"from{n}")) & (answered <= slot(f"to{n}"))) for n in range(months)]
+    return reduce(operator.add, parts).tuples()
+
+
+def _months(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """(YYYY-MM, first day, last day) of each month of a period, cut to the period."""
+    found, first = [], start.replace(day=1)
+    while first <= end:
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        found.append((f"{first:%Y-%m}", max(first, start), min(following - dt.timedelta(days=1), end)))
+        first = following
+    return found
+
+
 def nps_rows(start: dt.date, end: dt.date) -> list[dict]:
-    """Per month: responses, promoters (9-10), detractors (0-6) and the NPS (-100 to 100)."""
-    rows = list(prepared.run(_nps_query(is_sqlite()), "marketing.nps_rows", start=start, end=end))
+    """Per month with answers: responses, promoters (9-10), detractors (0-6) and the NPS (-100 to 100).
+
+    Up to ``MONTHS_APART`` months (the dashboard's year), each month is counted from its own range of the
+    index: grouping every answer by a month computed from its date sorted them all in a temporary tree
+    (1.5 ms for the large demo's year instead of 0.3)."""
+    months = _months(start, end) if end >= start else []
+    if months and len(months) <= MONTHS_APART:
+        bounds = {f"{edge}{n}": day for n, (_, first, last) in enumerate(months)
+                  for edge, day in (("from", first), ("to", last))}
+        found = prepared.run(_nps_months_query(len(months)), ("marketing.nps_months", len(months)), **bounds)
+        rows = [{"month": months[n][0], "responses": responses, "promoters": promoters, "detractors": detractors}
+                for n, responses, promoters, detractors in sorted(found) if responses]
+    else:
+        rows = list(prepared.run(_nps_query(is_sqlite()), "marketing.nps_rows", start=start, end=end))
     for row in rows:
         row["promoters"], row["detractors"] = int(row["promoters"]), int(row["detractors"])
         row["nps"] = round((row["promoters"] - row["detractors"]) * 100 / row["responses"]) if row["responses"] else 0
