@@ -69,3 +69,22 @@ def test_the_program_page_shows_the_staff_options_as_choices_would(make_app):
             shown.staff_id.data = checked.staff_id.data = chosen
             checked.staff_id.choices = forms.choices(pairs)
             assert str(shown.staff_id()) == str(checked.staff_id()) == str(Select()(checked.staff_id))
+
+
+def test_file_inputs_are_wtforms_file_inputs(make_app):
+    from wtforms.widgets import FileInput
+
+    app = make_app(plugins=["compliance"])
+    with app.test_request_context("/"):
+        for form_class in (forms.DestructionForm, forms.CredentialForm, forms.VerificationForm):
+            for field in form_class(formdata=None):
+                if isinstance(field.widget, forms.FileInput):
+                    for kwargs in ({}, {"class_": "x", "aria-describedby": "e", "aria-invalid": "true"},
+                                   {"multiple": True, "accept": ".pdf"}):
+                        assert str(field(**kwargs)) == str(FileInput()(field, **kwargs))
+        screening = [f for f in forms.__dict__.values() if isinstance(f, type) and issubclass(f, forms.FlaskForm)]
+        files = [field for form_class in screening for field in form_class(formdata=None)
+                 if isinstance(field.widget, forms.FileInput)]
+        assert len(files) == 5 and any(field.flags.required for field in files)
+        for field in files:
+            assert str(field()) == str(FileInput()(field))
