@@ -227,3 +227,18 @@ def test_kept_referrer_years_follow_corrections_and_agree_with_a_recount(mk_app)
     found = re.findall(r">(Dr \w+)</a></td><td[^>]*>[^<]*</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>", page)
     assert dict((name, (this_year, in_all)) for name, this_year, in_all in found) == {
         "Dr Able": ("1", "1"), "Dr Baker": ("0", "1")}
+
+
+def test_the_campaigns_list_shows_each_campaign_and_finds_one_by_code(mk_app):
+    manager = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        flu = _campaign()
+        sources.save_campaign({"name": "Spring mailer", "channel": "sign", "code": "MAIL26", "starts_on": D(2026, 3, 1),
+                               "ends_on": D(2026, 4, 30), "budget_cents": 120_050})
+    page = manager.get("/marketing/campaigns").get_data(as_text=True)
+    assert (f'<tr><td><a href="/marketing/campaigns/{flu.id}">Flu shots</a></td><td>FLU27</td><td>Social media</td>'
+            f'<td>2026-01-01</td><td></td><td class="num">$500.00</td></tr>') in page
+    assert ('<td>MAIL26</td><td>Sign or walk-by</td><td>2026-03-01</td><td>2026-04-30</td><td class="num">$1,200.50</td>'
+            in page)
+    found = manager.get("/marketing/campaigns?q=mail26").get_data(as_text=True)
+    assert "Spring mailer" in found and "Flu shots" not in found
