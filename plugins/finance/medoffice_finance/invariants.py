@@ -24,11 +24,11 @@ from medoffice.db import is_sqlite, transaction
 from medoffice.events.models import EventRecord
 from medoffice.money import format_cents
 from medoffice.prepared import slot
-from peewee import JOIN, SQL, fn
+from peewee import JOIN, SQL, Case, Select, fn
 
 from .balances import journal_totals, kept_totals
 from .books import basis
-from .models import DEBIT_NORMAL, Account, BookedEvent, JournalEntry, JournalLine, LogTally
+from .models import DEBIT_NORMAL, Account, AccountTotal, BookedEvent, JournalEntry, JournalLine, LogTally
 from .rules import BOOKED_EVENTS
 from .spend import SPEND_EVENT
 
@@ -64,24 +64,49 @@ def _amount():
     return SQL("CAST((payload::jsonb ->> 'amount_cents') AS BIGINT)")
 
 
-_TALLY = LogTally.select(LogTally.name, LogTally.events, LogTally.amount_cents, LogTally.through_position).tuples()
+def _since(after):
+    """Per event name finance handles, the log's events after position ``after``: (name, how many, the sum of their
+    amounts, the last position, 1)."""
+    return (EventRecord.select(EventRecord.name, fn.COUNT(EventRecord.id), fn.COALESCE(fn.SUM(_amount()), 0),
+                               fn.MAX(EventRecord.position), SQL("1"))
+            .where(EventRecord.name.in_(list(HANDLED_EVENTS)) & (EventRecord.position > after))
+            .group_by(EventRecord.name))
+
+
+_LOG_QUERIES: dict[bool, tuple] = {}
+
+
+def _log_queries() -> tuple:
+    """(the kept tally's rows, marked 0, and the events after it, marked 1, in one statement; the events after a
+    position given as ``through``), built once per kind of database (the amount's expression differs)."""
+    sqlite = is_sqlite()
+    found = _LOG_QUERIES.get(sqlite)
+    if found is None:
+        kept = LogTally.select(LogTally.name, LogTally.events, LogTally.amount_cents, LogTally.through_position,
+                               SQL("0"))
+        through = LogTally.select(fn.COALESCE(fn.MIN(LogTally.through_position), 0))
+        found = _LOG_QUERIES[sqlite] = (kept.union_all(_since(through)).tuples(),
+                                        _since(slot("through")).tuples())
+    return found
 
 
 def log_totals(whole_log: bool = False) -> LogTotals:
     """The log's counts and sums of the events finance handles (committed events only): the kept tally plus
-    what was committed after it, read in one statement by the position index (``whole_log``: the whole log)."""
-    kept = [] if whole_log else list(prepared.run(_TALLY, "finance.log_tally"))
-    if {name for name, *_ in kept} != set(HANDLED_EVENTS):
-        kept = []  # kept before finance handled another event: count the whole log once more
-    through = min((int(position) for *_, position in kept), default=0)
-    events = {name: int(count) for name, count, _, _ in kept}
-    sums = {name: int(cents) for name, _, cents, _ in kept}
+    what was committed after it, read with it in one statement by the position index (``whole_log``: the whole
+    log)."""
+    kept_and_since, since = _log_queries()
+    rows = [] if whole_log else list(prepared.run(kept_and_since, "finance.log_tally_and_since").cursor)
+    kept = [row for row in rows if not row[4]]
+    if {row[0] for row in kept} != set(HANDLED_EVENTS):
+        # kept before finance handled another event (or never): count the whole log once more
+        kept, after = [], list(prepared.run(since, "finance.log_since", through=0).cursor)
+    else:
+        after = [row for row in rows if row[4]]
+    through = min((int(row[3]) for row in kept), default=0)
+    events = {row[0]: int(row[1]) for row in kept}
+    sums = {row[0]: int(row[2]) for row in kept}
     last = through
-    since = (EventRecord.select(EventRecord.name, fn.COUNT(EventRecord.id), fn.COALESCE(fn.SUM(_amount()), 0),
-                                fn.MAX(EventRecord.position))
-             .where(EventRecord.name.in_(list(HANDLED_EVENTS)) & (EventRecord.position > slot("through")))
-             .group_by(EventRecord.name).tuples())
-    for name, count, total, highest in prepared.run(since, "finance.log_since", through=through):
+    for name, count, total, highest, _after in after:
         events[name] = events.get(name, 0) + int(count)
         sums[name] = sums.get(name, 0) + int(total)
         last = max(last, int(highest))
@@ -105,11 +130,11 @@ def _role_accounts(roles):
     return Account.select(Account.id).where(Account.role.in_(list(roles)))
 
 
-def check_balanced(kept: bool = False) -> Invariant:
+def check_balanced(kept: bool = False, totals: tuple[int, int] | None = None) -> Invariant:
     """All posted debits equal all posted credits: summed over every posted line, or (``kept``) over the totals
     ``post_entry`` keeps per account in the posting's transaction (a page's quick read; the database refuses an
-    unbalanced entry either way)."""
-    debits, credits = kept_totals() if kept else journal_totals()
+    unbalanced entry either way); ``totals``: (debits, credits) when the caller has read them."""
+    debits, credits = totals if totals is not None else kept_totals() if kept else journal_totals()
     if debits == credits:
         return Invariant("finance.balanced", "The journal balances", "ok",
                          f"Debits and credits are both {format_cents(debits)}.")
@@ -157,7 +182,7 @@ def receivables_held() -> int:
                for kind, net in prepared.run(_RECEIVABLES, "finance.receivables_held"))
 
 
-_BOOKED = BookedEvent.select(fn.COUNT(BookedEvent.id))
+_BOOKED = BookedEvent.select(fn.COUNT(SQL("*")))  # COUNT(*): SQLite counts the smallest index's entries, reading no column
 
 
 def booked_count() -> int:
@@ -165,10 +190,11 @@ def booked_count() -> int:
     return int(prepared.scalar(_BOOKED, "finance.booked_count"))
 
 
-def check_money(sums: dict[str, int]) -> Invariant:
-    """Money billing received equals undeposited and in-transit money plus what was deposited of it."""
+def check_money(sums: dict[str, int], held: int | None = None) -> Invariant:
+    """Money billing received equals undeposited and in-transit money plus what was deposited of it (``held``:
+    ``money_held()`` when the caller has read it)."""
     received = sums.get("billing.payment_posted", 0) - sums.get("billing.provider_adjustment_posted", 0)
-    held = money_held()
+    held = money_held() if held is None else held
     title = "Money billing received is in the books"
     if received == held:
         return Invariant("finance.money", title, "ok",
@@ -181,16 +207,16 @@ def check_money(sums: dict[str, int]) -> Invariant:
                      f"posting rule.")
 
 
-def check_receivables(sums: dict[str, int], books_basis: str | None = None) -> Invariant:
-    """On accrual basis, the receivable accounts equal billing's receivables (``books_basis``: ``basis()`` when
-    the caller has it already)."""
+def check_receivables(sums: dict[str, int], books_basis: str | None = None, books_ar: int | None = None) -> Invariant:
+    """On accrual basis, the receivable accounts equal billing's receivables (``books_basis``: ``basis()``, and
+    ``books_ar``: ``receivables_held()``, when the caller has read them)."""
     title = "Receivables equal billing's"
     if (books_basis or basis()) != "accrual":
         return Invariant("finance.receivables", title, "ok", "Cash basis: the books keep no receivables.")
     billing_ar = (sums.get("billing.charge_posted", 0) + sums.get("billing.charge_voided", 0)
                   + sums.get("billing.adjustment_posted", 0) - sums.get("billing.payment_posted", 0)
                   + sums.get("billing.refund_posted", 0))
-    books_ar = receivables_held()
+    books_ar = receivables_held() if books_ar is None else books_ar
     if billing_ar == books_ar:
         return Invariant("finance.receivables", title, "ok", f"Both are {format_cents(books_ar)}.")
     return Invariant("finance.receivables", title, "fail",
@@ -198,13 +224,53 @@ def check_receivables(sums: dict[str, int], books_basis: str | None = None) -> I
                      f"(a difference of {format_cents(billing_ar - books_ar)}).")
 
 
-def run_all(*, kept: bool = False, booked: int | None = None, books_basis: str | None = None) -> list[Invariant]:
+@dataclass(frozen=True)
+class BookFigures:
+    """What the overview checks and shows of the books, read in one statement (``book_figures``): posted debits
+    and credits and the receivable accounts' balance from the kept per-account totals, money held (``money_held``),
+    how many events are booked and how many entries posted."""
+
+    debits: int
+    credits: int
+    receivables: int
+    money_held: int
+    booked: int
+    posted_entries: int
+
+
+_KEPT_RECEIVABLES = (AccountTotal.select(fn.COALESCE(fn.SUM(Case(None, [(
+    Account.type.in_(list(DEBIT_NORMAL)), AccountTotal.debit_cents - AccountTotal.credit_cents)],
+    AccountTotal.credit_cents - AccountTotal.debit_cents)), 0))
+    .join(Account, on=(AccountTotal.account == Account.id)).where(Account.role.in_(list(RECEIVABLE_ROLES))))
+_FIGURES = Select(columns=[
+    AccountTotal.select(fn.COALESCE(fn.SUM(AccountTotal.debit_cents), 0)),
+    AccountTotal.select(fn.COALESCE(fn.SUM(AccountTotal.credit_cents), 0)),
+    _KEPT_RECEIVABLES, _MONEY_HELD, _BOOKED,
+    JournalEntry.select(fn.COUNT(SQL("*"))).where(JournalEntry.status == "posted")])
+
+
+def book_figures() -> BookFigures:
+    """The overview's figures of the books in one statement (each a query of its own cost a round trip and
+    ~30 us of driver and peewee work, most of the page's checks)."""
+    row = next(iter(prepared.run(_FIGURES, "finance.book_figures").cursor))
+    return BookFigures(*(int(value) for value in row))
+
+
+def run_all(*, kept: bool = False, figures: BookFigures | None = None,
+            books_basis: str | None = None) -> list[Invariant]:
     """Every invariant, in the order the dashboard shows them.
 
-    :param kept: the journal's balance from the kept per-account totals (the overview and its card, on every
-        view) rather than summed over every posted line (``medoffice doctor`` and the morning job).
-    :param booked: ``booked_count()``, and ``books_basis`` the books' basis, when the caller has read them.
+    :param kept: the journal's balance and the receivable accounts from the kept per-account totals, read with
+        the other figures in one statement (the overview and its card, on every view), rather than summed over
+        every posted line (``medoffice doctor`` and the morning job).
+    :param figures: ``book_figures()`` when the caller has read them (implies ``kept``); ``books_basis`` the
+        books' basis when the caller has read it.
     """
     totals = log_totals()
-    return [check_balanced(kept), check_unbooked(totals, booked), check_money(totals.sums),
-            check_receivables(totals.sums, books_basis)]
+    if figures is None and not kept:
+        return [check_balanced(), check_unbooked(totals), check_money(totals.sums),
+                check_receivables(totals.sums, books_basis)]
+    figures = figures or book_figures()
+    return [check_balanced(totals=(figures.debits, figures.credits)), check_unbooked(totals, figures.booked),
+            check_money(totals.sums, figures.money_held),
+            check_receivables(totals.sums, books_basis, figures.receivables)]

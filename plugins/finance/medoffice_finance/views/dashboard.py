@@ -8,13 +8,12 @@ from medoffice.auth import can, requires
 from medoffice.limits import DateInRange
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
-from peewee import fn
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
 from ..books import BASES, BooksError, books, set_up
-from ..invariants import booked_count, run_all
-from ..models import Books, JournalEntry, Period
+from ..invariants import book_figures, run_all
+from ..models import Books, Period
 from . import bp
 
 
@@ -25,17 +24,16 @@ class BooksForm(FlaskForm):
     opened_on = DateField("Books open on", validators=[Optional(), DateInRange()])
 
 
-_POSTED_ENTRIES = JournalEntry.select(fn.COUNT(JournalEntry.id)).where(JournalEntry.status == "posted")
 _LATEST_CLOSED = Period.select().where(Period.status == "closed").order_by(Period.start_date.desc()).limit(1)
 
 
 def _page(form: BooksForm, setup: Books, status: int = 200):
-    booked = booked_count()  # shown, and checked against the log: read once
-    entries = prepared.scalar(_POSTED_ENTRIES, "finance.posted_entries")
+    figures = book_figures()  # checked, and the counts shown: one statement
     return render_page("finance/dashboard.html", title="Finance", bases=BASES, books=setup,
-                       checks=run_all(kept=True, booked=booked, books_basis=setup.basis),
-                       basis_fixed=entries > 0,  # anything_posted(), as counted
-                       form=form if can("finance.accounts.edit") else None, entries=entries, booked=booked,
+                       checks=run_all(figures=figures, books_basis=setup.basis),
+                       basis_fixed=figures.posted_entries > 0,  # anything_posted(), as counted
+                       form=form if can("finance.accounts.edit") else None, entries=figures.posted_entries,
+                       booked=figures.booked,
                        closed=next(iter(prepared.run(_LATEST_CLOSED, "finance.latest_closed")), None),
                        breadcrumbs=[("Finance", None)]), status
 
