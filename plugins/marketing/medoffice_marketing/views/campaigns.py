@@ -78,8 +78,14 @@ def campaign_new():
     return form_page(form, "New campaign", _crumbs(), cancel=url_for("marketing.campaigns"))
 
 
+# A campaign and its spend, compiled once (peewee built both statements on every view of the page).
+_CAMPAIGN = Campaign.select().where(Campaign.id == slot("id"))
+_SPEND = (SpendEntry.select().where(SpendEntry.campaign == slot("campaign"))
+          .order_by(SpendEntry.spent_on.desc(), SpendEntry.id.desc()))
+
+
 def _campaign(campaign_id: int) -> Campaign:
-    return Campaign.get_or_none(Campaign.id == campaign_id) or abort(404)
+    return next(iter(prepared.run(_CAMPAIGN, "marketing.campaign", id=campaign_id)), None) or abort(404)
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
@@ -107,7 +113,7 @@ def _figures(campaign: Campaign) -> dict:
 
 
 def _campaign_page(campaign: Campaign, form: SpendForm, status: int = 200):
-    spend = list(campaign.spend.order_by(SpendEntry.spent_on.desc(), SpendEntry.id.desc()))
+    spend = list(prepared.run(_SPEND, "marketing.campaign.spend", campaign=campaign.id))
     return render_page("marketing/campaign.html", title=campaign.name, campaign=campaign, spend=spend, form=form,
                        figures=_figures(campaign), channel=CHANNELS.get(campaign.channel, campaign.channel),
                        breadcrumbs=[*_crumbs(), (campaign.name, None)]), status
