@@ -39,6 +39,7 @@ def test_the_budget_grid_shows_each_cell_its_year_and_control_as_inputs_or_amoun
         set_amount(budget.id, supplies, 12, 100)
         set_amount(budget.id, rent, 3, 480000)
         set_control(budget.id, rent, "stop")
+        set_control(create_budget(2027, "Next").id, supplies, "warn")  # another budget's control: not this grid's
         Account.update(active=False).where(Account.id == rent).execute()  # still shown: it has cells
         Account.update(active=False).where(Account.id == fees).execute()  # not shown: no cell, inactive
     url = f"/finance/budgets/{budget.id}"
@@ -51,7 +52,7 @@ def test_the_budget_grid_shows_each_cell_its_year_and_control_as_inputs_or_amoun
     assert f'name="cell-{fees}-1"' not in page
     read_only = _text(login(finance_app.test_client(), "auditor").get(url))
     assert "<input" not in read_only.split("<tbody>")[1] and "<td>$1,250.50</td>" in read_only
-    assert "<td>Stop</td>" in read_only and "<td>Ignore</td>" in read_only
+    assert "<td>Stop</td>" in read_only and "<td>Ignore</td>" in read_only and "<td>Warn</td>" not in read_only
 
 
 def test_a_refused_grid_keeps_what_was_typed_marked_and_escaped(finance_app):

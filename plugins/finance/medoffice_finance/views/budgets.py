@@ -15,6 +15,7 @@ from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
+from peewee import JOIN, fn
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -88,24 +89,26 @@ def budget_new():
 
 
 _BUDGET = Budget.select().where(Budget.id == slot("budget")).limit(1)
-# The grid's rows: active revenue and expense accounts, and inactive ones the budget still has cells for.
-_GRID_ACCOUNTS = (Account.select(Account.id, Account.number, Account.name)
+# The grid's rows: active revenue and expense accounts, and inactive ones the budget still has cells for, each
+# with its control in the budget (read in the same statement: a query of its own costs more than its SQL).
+_GRID_ACCOUNTS = (Account.select(Account.id, Account.number, Account.name, fn.COALESCE(BudgetControl.action, "ignore"))
+                  .join(BudgetControl, JOIN.LEFT_OUTER, on=((BudgetControl.account == Account.id)
+                                                            & (BudgetControl.budget == slot("budget"))))
                   .where(Account.type.in_(["revenue", "expense"])
                          & (Account.active | Account.id.in_(BudgetAmount.select(BudgetAmount.account)
                                                             .where(BudgetAmount.budget == slot("budget")))))
                   .order_by(Account.number).tuples())
-_CONTROLS = BudgetControl.select(BudgetControl.account, BudgetControl.action).where(
-    BudgetControl.budget == slot("budget")).tuples()
 
 
 def _budget(budget_id: int) -> Budget:
     return next(iter(prepared.run(_BUDGET, "finance.budget", budget=budget_id)), None) or abort(404)
 
 
-def _grid_accounts(budget: Budget) -> list[tuple[int, str]]:
-    """The grid's rows as plain (account id, label) pairs: a model per account costs a field assignment a column."""
+def _grid_accounts(budget: Budget) -> list[tuple[int, str, str]]:
+    """The grid's rows as plain (account id, label, control) rows: a model per account costs a field assignment a
+    column."""
     rows = prepared.run(_GRID_ACCOUNTS, "finance.budget_grid_accounts", budget=budget.id).cursor
-    return [(account_id, f"{number} {name}") for account_id, number, name in rows]  # Account.label
+    return [(account_id, f"{number} {name}", control) for account_id, number, name, control in rows]  # Account.label
 
 
 _CELL = ('<input class="budget-cell{invalid}" name="cell-{account}-{month}" value="{value}" inputmode="decimal" '
@@ -150,15 +153,15 @@ def _cell_parts(cell_url: str, account_id: int) -> list[tuple[int, str, str]]:
     return found
 
 
-def _grid_row(account: tuple[int, str], cells: dict, year_total: int, control: str, urls: tuple[str, str],
-              editable: bool, errors: dict, typed: dict) -> Markup:
+def _grid_row(account: tuple[int, str, str], cells: dict, year_total: int, urls: tuple[str, str], editable: bool,
+              errors: dict, typed: dict) -> Markup:
     """An account's row of the grid: its twelve months (inputs when ``editable``), the year and its control.
 
     Written here rather than in the template: the grid has a dozen cells and a control a row, which the
     template's loops and a macro call per cell made the most of the page's time.
     """
     cell_url, control_url = urls
-    account_id, label = account[0], escape(account[1])
+    account_id, label, control = account[0], escape(account[1]), account[2]
     parts = [f'<tr><th scope="row">{label}</th>\n']
     if not editable:
         parts.extend(f"<td>{format_cents(cells.get((account_id, month), 0))}</td>" for month, _label in MONTHS)
@@ -188,15 +191,14 @@ def _grid_row(account: tuple[int, str], cells: dict, year_total: int, control: s
 def _grid(budget: Budget, errors: dict | None = None, typed: dict | None = None, status: int = 200):
     cells = amounts(budget.id)
     errors, typed = errors or {}, typed or {}
-    controls = dict(prepared.run(_CONTROLS, "finance.budget_controls", budget=budget.id).cursor)  # raw: id, text
     year_totals: dict[int, int] = {}
     for (account, _month), cents in cells.items():
         year_totals[account] = year_totals.get(account, 0) + cents
     editable = can("finance.budget.edit")
     urls = (escape(url_for("finance.budget_cell", budget_id=budget.id)),
             escape(url_for("finance.budget_control", budget_id=budget.id)))
-    rows = Markup("".join([_grid_row(a, cells, year_totals.get(a[0], 0), controls.get(a[0], "ignore"), urls, editable,
-                                     errors, typed) for a in _grid_accounts(budget)]))  # written out once
+    rows = Markup("".join([_grid_row(a, cells, year_totals.get(a[0], 0), urls, editable, errors, typed)
+                           for a in _grid_accounts(budget)]))  # written out once
     return render_page("finance/budget.html", title=f"{budget.year} {budget.name}", budget=budget, rows=rows,
                        months=MONTHS, editable=editable, errors=errors,
                        breadcrumbs=[("Budgets", url_for("finance.budgets")), (budget.name, None)]), status
@@ -240,7 +242,7 @@ def budget_grid(budget_id: int):
     found = _budget(budget_id)
     cells = amounts(found.id)
     wanted, errors, typed = {}, {}, {}
-    for account_id, _label in _grid_accounts(found):
+    for account_id, _label, _control in _grid_accounts(found):
         for month, _month_label in MONTHS:
             key = f"cell-{account_id}-{month}"
             if key not in request.form:
