@@ -27,13 +27,18 @@ def _crumbs():
     return [("Recall lists", url_for("marketing.recall_rules"))]
 
 
+# The rules and the latest kept lists, compiled once (peewee built both statements on every view).
+_RULES = RecallRule.select().order_by(RecallRule.active.desc(), RecallRule.name)
+_LISTS = (RecallList.select(RecallList, RecallRule).join(RecallRule)
+          .order_by(RecallList.as_of.desc(), RecallList.id.desc()).limit(30))
+
+
 @bp.route("/recall")
 @requires("marketing.view")
 def recall_rules():
     """The rules, and the lists kept with their conversion."""
-    rules = list(RecallRule.select().order_by(RecallRule.active.desc(), RecallRule.name))
-    lists = list(RecallList.select(RecallList, RecallRule).join(RecallRule)
-                 .order_by(RecallList.as_of.desc(), RecallList.id.desc()).limit(30))
+    rules = list(prepared.run(_RULES, "marketing.recall_rules"))
+    lists = list(prepared.run(_LISTS, "marketing.recall_lists"))
     return render_page("marketing/recall_rules.html", title="Recall and reactivation", rules=rules, lists=lists,
                        conversion={lst.id: recall.figures(lst) or {} for lst in lists}, kinds=recall.KINDS,
                        breadcrumbs=[("Recall lists", None)])
