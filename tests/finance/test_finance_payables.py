@@ -183,6 +183,8 @@ def test_the_recurring_bills_page_lists_each_schedule_in_a_fixed_number_of_queri
     assert rows[0].count("</td><td") == 5 and rows[0].endswith("</td>") and not rows[0].endswith("<td></td>")
     assert "Landlord LLC" in rows[1] and "$4,800.00" in rows[1] and "Add a recurring bill" in page
     assert f'<option value="{cleaner.id}">Bright &amp; Clean</option>' in page
+    assert page.index("Bright &amp; Clean</option>") < page.index("Landlord LLC</option>")  # by name
+    assert page.index(">1000 Operating checking</option>") < page.index(">6300 ") < page.index(">6400 ")  # by number
     refused = manager.post("/finance/bills/recurring", data={"vendor": str(cleaner.id), "memo": "", "amount": "12",
                                                              "account": str(account("6300")), "frequency": "weeks",
                                                              "interval": "1", "starts_on": "2026-02-01",

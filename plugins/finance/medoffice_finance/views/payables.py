@@ -17,6 +17,7 @@ from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
                      TextAreaField)
+from peewee import SQL
 from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -368,10 +369,25 @@ class RecurringForm(FlaskForm):
                                                                                       NumberRange(0, 90)])
 
 
+# The form's vendors (0, id, name) and accounts (1, id, number, name), each in the order of _VENDORS and _ACCOUNTS,
+# in one statement: a query of its own costs ~30-40 us besides its SQL.
+_VENDORS_AND_ACCOUNTS = (
+    Vendor.select(SQL("0"), Vendor.id, Vendor.name, Vendor.name).where(Vendor.active)
+    .union_all(Account.select(SQL("1"), Account.id, Account.number, Account.name)
+               .where(Account.active & Account.type.in_(["expense", "asset"])))
+    .order_by(SQL("1"), SQL("3")).tuples())
+
+
 def _recurring_form() -> RecurringForm:
     form = RecurringForm()
-    form.vendor.choices = choices(_vendors())
-    form.account.choices = choices(_accounts())
+    vendors, accounts = [("", "")], [("", "")]
+    for kind, id_, text, name in prepared.run(_VENDORS_AND_ACCOUNTS, "finance.recurring_choices").cursor:
+        if kind == 0:
+            vendors.append((str(id_), text))
+        else:
+            accounts.append((str(id_), f"{text} {name}"))
+    form.vendor.choices = choices(vendors)
+    form.account.choices = choices(accounts)
     return form
 
 
