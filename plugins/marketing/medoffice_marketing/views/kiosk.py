@@ -3,6 +3,7 @@ only from an enrolled browser and showing nothing but the survey."""
 from __future__ import annotations
 
 from flask import abort, make_response, redirect, request, url_for
+from medoffice import prepared
 from medoffice.auth import public, requires
 from medoffice.db import transaction
 from medoffice.settings import today
@@ -16,6 +17,7 @@ from .common import username
 from .forms import KioskForm
 
 COOKIE_YEARS = 5
+_DEVICES = KioskDevice.select().order_by(KioskDevice.active.desc(), KioskDevice.name)  # compiled once
 
 
 @bp.route("/kiosks", methods=["GET", "POST"])
@@ -30,7 +32,7 @@ def kiosks():
                             httponly=True, samesite="Strict", secure=request.is_secure)
         notify(f"This browser is now the kiosk “{device.name}”.")
         return response
-    devices = list(KioskDevice.select().order_by(KioskDevice.active.desc(), KioskDevice.name))
+    devices = list(prepared.run(_DEVICES, "marketing.kiosks"))
     return render_page("marketing/kiosks.html", title="Survey kiosks", devices=devices, form=form,
                        breadcrumbs=[("Survey kiosks", None)]), (422 if form.errors else 200)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, redirect, url_for
 from flask_login import current_user
-from medoffice import documents
+from medoffice import documents, prepared
 from medoffice.auth import require, requires
 from medoffice.documents.models import Document
 from medoffice.web.shell import notify, render_page
@@ -16,12 +16,15 @@ from .common import form_page
 from .forms import MaterialForm, ReviewDateForm
 
 
+# Compiled once (peewee built the statement on every view).
+_MATERIALS = Material.select(Material).join(Document, on=(Material.document_id == Document.id)).order_by(Document.title)
+
+
 @bp.route("/materials")
 @requires("marketing.materials.view")
 def materials_list():
     """Every piece with its kind, state, approval, reading grade against the target and review date."""
-    rows = list(Material.select(Material).join(Document, on=(Material.document_id == Document.id))
-                .order_by(Document.title))
+    rows = list(prepared.run(_MATERIALS, "marketing.materials"))
     pieces = materials.statuses(rows)
     return render_page("marketing/materials.html", title="Materials", pieces=pieces, kinds=materials.KINDS,
                        target=materials.target(), breadcrumbs=[("Materials", None)])

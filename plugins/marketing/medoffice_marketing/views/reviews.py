@@ -20,7 +20,7 @@ def reviews_list():
     """Reviews logged, newest first, with the state of each reply."""
     link = url_template("marketing.review", "review_id")
     table = paginate(
-        Review.select(), id="reviews-table",
+        Review.select(), id="reviews-table", key="marketing.reviews",
         columns=[TableColumn("reviewed_on", "Posted", sort=newest_first(Review.reviewed_on), kind="date",
                              link=lambda r: link(r.id)),
                  TableColumn("site", "Site", sort=Review.site), TableColumn("rating", "Stars", sort=Review.rating, kind="number"),

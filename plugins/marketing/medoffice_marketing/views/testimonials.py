@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
-from medoffice import audit, files
+from medoffice import audit, files, prepared
 from medoffice.auth import requires
 from medoffice.db import transaction
 from medoffice.models import Patient
@@ -18,13 +18,17 @@ from .common import username
 from .forms import AuthorizationForm, RevokeForm, TestimonialForm
 
 
+# Compiled once (peewee built the statement on every view).
+_TESTIMONIALS = (Testimonial.select(Testimonial, Patient, Authorization).join(Patient)
+                 .switch(Testimonial).join(Authorization, JOIN.LEFT_OUTER)
+                 .order_by(Testimonial.usable.desc(), Testimonial.id.desc()).limit(200))
+
+
 @bp.route("/testimonials")
 @requires("marketing.authorizations.edit")
 def testimonials():
     """Every testimonial and photo, whether it is usable and the authorization behind it (audited list)."""
-    rows = list(Testimonial.select(Testimonial, Patient, Authorization).join(Patient)
-                .switch(Testimonial).join(Authorization, JOIN.LEFT_OUTER)
-                .order_by(Testimonial.usable.desc(), Testimonial.id.desc()).limit(200))
+    rows = list(prepared.run(_TESTIMONIALS, "marketing.testimonials"))
     audit.record_list("marketing.testimonials.list", (t.patient_id for t in rows))
     return render_page("marketing/testimonials.html", title="Testimonials and photos", rows=rows, uses=authorizations.USES,
                        breadcrumbs=[("Testimonials", None)])
