@@ -195,3 +195,7 @@ def test_the_journal_shows_each_entrys_total_in_a_fixed_number_of_queries(financ
     page = _text(manager.get("/finance/journal?sort=id&desc=1"))
     assert "$2.69" in page and "$123.45" in page
     assert len(page_queries(manager, "/finance/journal?sort=id&desc=1")) == few
+    found = _text(manager.get("/finance/journal?sort=entry_date&q=rent"))
+    assert "$123.45" in found and "supplies" not in found and ">Manual</td>" in found
+    exported = _text(manager.get("/finance/journal?sort=id&format=csv")).splitlines()
+    assert exported[1].endswith(",2026-01-05,Manual,rent,123.45") and exported[-1].endswith(",supplies,2.69")

@@ -9,13 +9,14 @@ from medoffice.auth import can, requires
 from medoffice.web.forms import choices, form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
-from peewee import JOIN, ModelSelect, fn
+from peewee import JOIN, fn
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..chart import ChartError, delete_account, is_used, save_account
 from ..models import ACCOUNT_TYPES, DEBIT_NORMAL, Account, AccountTotal
 from . import bp
+from .plain import PlainSelect
 
 
 class AccountForm(FlaskForm):
@@ -32,16 +33,8 @@ class AccountForm(FlaskForm):
 
 # The chart's rows as plain tuples (a model costs a field assignment per column), each with its kept posted
 # totals (finance_account_total, kept by post_entry) joined in: (id, number, name, type, active, debits less credits).
-class _PlainSelect(ModelSelect):
-    """A query whose rows are the cursor's own tuples: ids, text, a flag and cents need no conversion, and
-    peewee's converters cost a call per column of every row."""
-
-    def _get_cursor_wrapper(self, cursor):
-        return cursor.fetchall()
-
-
 _NET = fn.COALESCE(AccountTotal.debit_cents - AccountTotal.credit_cents, 0)
-_CHART = (_PlainSelect(Account, [Account.id, Account.number, Account.name, Account.type, Account.active, _NET])
+_CHART = (PlainSelect(Account, [Account.id, Account.number, Account.name, Account.type, Account.active, _NET])
           .join(AccountTotal, JOIN.LEFT_OUTER, on=(AccountTotal.account == Account.id)))
 _ID, _NUMBER, _NAME, _TYPE, _ACTIVE, _NET_AT = range(6)
 

@@ -1,6 +1,8 @@
 """The journal: posted entries, a new entry with its lines, an entry's detail, and reversing it."""
 from __future__ import annotations
 
+from operator import itemgetter
+
 from flask import abort, redirect, request, url_for
 from flask_wtf import FlaskForm
 from medoffice import prepared
@@ -22,6 +24,7 @@ from ..journal import KINDS, OWNED_KINDS, JournalError, LineInput, post_entry, r
 from ..models import Account, BudgetLine, JournalEntry, JournalLine
 from ..slots import id_slots
 from . import bp
+from .plain import PlainSelect, plain_date
 
 
 class LineForm(Form):
@@ -94,14 +97,26 @@ def _lines(form: EntryForm) -> tuple[list[LineInput], list]:
     return lines, rows
 
 
+_TOTALS_QUERIES: dict[int, object] = {}
+
+
 def _entry_totals(ids: list[int]) -> dict[int, int]:
-    """Each entry's total debits, for the given entries (one prepared query per number of entries)."""
+    """Each entry's total debits, for the given entries (one prepared query per number of entries, built once)."""
     if not ids:
         return {}
     slots, values = id_slots(ids)
-    query = (JournalLine.select(JournalLine.entry, fn.SUM(JournalLine.debit_cents))
-             .where(JournalLine.entry.in_(slots)).group_by(JournalLine.entry).tuples())
+    query = _TOTALS_QUERIES.get(len(ids))
+    if query is None:
+        if len(_TOTALS_QUERIES) >= 64:
+            _TOTALS_QUERIES.clear()
+        query = _TOTALS_QUERIES[len(ids)] = (JournalLine.select(JournalLine.entry, fn.SUM(JournalLine.debit_cents))
+                                             .where(JournalLine.entry.in_(slots)).group_by(JournalLine.entry).tuples())
     return dict(prepared.run(query, ("finance.entry_totals", len(ids)), **values).cursor)
+
+
+# The posted entries' four shown columns as plain rows: (id, entry date, kind, memo).
+_POSTED = PlainSelect(JournalEntry, [JournalEntry.id, JournalEntry.entry_date, JournalEntry.kind,
+                                     JournalEntry.memo]).where(JournalEntry.status == "posted")
 
 
 @bp.route("/journal")
@@ -111,22 +126,22 @@ def journal():
     if "sort" not in request.args:
         return redirect(url_for("finance.journal", **{**request.args.to_dict(), "sort": "id", "desc": 1}))
     link = url_template("finance.entry", "entry_id")
+    totals: dict[int, int] = {}  # the page's entries' totals, read once the page is known
     table = paginate(
-        JournalEntry.select(JournalEntry.id, JournalEntry.entry_date, JournalEntry.kind, JournalEntry.memo)
-        .where(JournalEntry.status == "posted"), id="journal-table", key="finance.journal",
+        _POSTED, id="journal-table", key="finance.journal",
         columns=[
-            TableColumn("id", "Entry", sort=JournalEntry.id, numeric=True, link=lambda e: link(e.id)),
-            TableColumn("entry_date", "Date", sort=JournalEntry.entry_date, kind="date"),
-            TableColumn("kind", "Kind", sort=JournalEntry.kind, value=lambda e: KINDS.get(e.kind, e.kind)),
-            TableColumn("memo", "Memo", sort=JournalEntry.memo),
-            TableColumn("total", "Amount", kind="money", value=lambda e: e.total_cents),
+            TableColumn("id", "Entry", sort=JournalEntry.id, numeric=True, value=itemgetter(0),
+                        link=lambda e: link(e[0])),
+            TableColumn("entry_date", "Date", sort=JournalEntry.entry_date, kind="date",
+                        value=lambda e: plain_date(e[1])),
+            TableColumn("kind", "Kind", sort=JournalEntry.kind, value=lambda e: KINDS.get(e[2], e[2])),
+            TableColumn("memo", "Memo", sort=JournalEntry.memo, value=itemgetter(3)),
+            TableColumn("total", "Amount", kind="money", value=lambda e: int(totals.get(e[0], 0))),
         ],
         search=lambda text: JournalEntry.memo ** f"%{text}%", default_sort="id",
         endpoint="finance.journal", noun="entry", noun_plural="entries", search_placeholder="Words in the memo",
         empty_message="No entries yet. Post one, or turn billing on: its payments are booked here.")
-    totals = _entry_totals([e.id for e in table.rows])
-    for entry in table.rows:
-        entry.total_cents = int(totals.get(entry.id, 0))
+    totals.update(_entry_totals([e[0] for e in table.rows]))
     return render_page("finance/journal.html", title="Journal", table=table, breadcrumbs=[("Journal", None)])
 
 
