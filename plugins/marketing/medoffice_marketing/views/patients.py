@@ -16,10 +16,10 @@ from peewee import JOIN, SQL, Select, fn
 from .. import kiosk
 from ..models import (CHANNELS, Campaign, KioskDevice, PatientSource, RecallEntry, RecallList, RecallRule, RecoveryItem,
                       ReferringProvider, SurveyResponse, Visit)
-from ..recall import OUTCOMES, add_visit
+from ..recall import OUTCOMES, add_visit, as_date
 from ..sources import SourceError, record_source, source_of
 from . import bp
-from .common import username
+from .common import plain_select, username
 from .forms import HandoffForm, SourceForm, VisitForm
 
 
@@ -29,21 +29,28 @@ def _crumbs(patient, *tail):
 
 
 # The panel's reads, compiled once (peewee built these six statements on every view: over half of the
-# panel's time), each reading only what the card shows, as named tuples.
+# panel's time), each reading only what the card shows, as plain named tuples (``_dated`` reads their day).
 _MINE = slot("patient")
-_SOURCE = (PatientSource.select(PatientSource.channel, PatientSource.detail, PatientSource.new_on,
-                                Campaign.code.alias("campaign_code"), ReferringProvider.name.alias("referrer"))
+_SOURCE = (plain_select(PatientSource, PatientSource.channel, PatientSource.detail, PatientSource.new_on,
+                        Campaign.code.alias("campaign_code"), ReferringProvider.name.alias("referrer"))
            .join(ReferringProvider, JOIN.LEFT_OUTER).switch(PatientSource).join(Campaign, JOIN.LEFT_OUTER)
-           .where(PatientSource.patient == _MINE).limit(1).namedtuples())
-_VISITS = (Visit.select(Visit.visit_on, Visit.visit_type).where(Visit.patient == _MINE)
-           .order_by(Visit.visit_on.desc()).limit(5).namedtuples())
-_RECALLS = (RecallEntry.select(RecallRule.name.alias("rule_name"), RecallEntry.due_on, RecallEntry.contact,
-                               RecallEntry.outcome).join(RecallList).join(RecallRule)
-            .where(RecallEntry.patient == _MINE).order_by(RecallEntry.id.desc()).limit(5).namedtuples())
-_SURVEYS = (SurveyResponse.select(SurveyResponse.answered_on, SurveyResponse.nps, SurveyResponse.comment)
-            .where(SurveyResponse.patient == _MINE).order_by(SurveyResponse.answered_on.desc()).limit(3).namedtuples())
-_OPEN_ITEMS = (RecoveryItem.select(RecoveryItem.id, RecoveryItem.due_on)
-               .where((RecoveryItem.patient == _MINE) & (RecoveryItem.state == "open")).namedtuples())
+           .where(PatientSource.patient == _MINE).limit(1))
+_VISITS = (plain_select(Visit, Visit.visit_on, Visit.visit_type).where(Visit.patient == _MINE)
+           .order_by(Visit.visit_on.desc()).limit(5))
+_RECALLS = (plain_select(RecallEntry, RecallRule.name.alias("rule_name"), RecallEntry.due_on, RecallEntry.contact,
+                         RecallEntry.outcome).join(RecallList).join(RecallRule)
+            .where(RecallEntry.patient == _MINE).order_by(RecallEntry.id.desc()).limit(5))
+_SURVEYS = (plain_select(SurveyResponse, SurveyResponse.answered_on, SurveyResponse.nps, SurveyResponse.comment)
+            .where(SurveyResponse.patient == _MINE).order_by(SurveyResponse.answered_on.desc()).limit(3))
+_OPEN_ITEMS = (plain_select(RecoveryItem, RecoveryItem.id, RecoveryItem.due_on)
+               .where((RecoveryItem.patient == _MINE) & (RecoveryItem.state == "open")))
+
+
+def _dated(query, key: str, day: str, **values) -> list:
+    """The rows of a panel read with their ``day`` column as a date (plain rows read it as text on SQLite)."""
+    return [row._replace(**{day: as_date(getattr(row, day))}) for row in prepared.run(query, key, **values)]
+
+
 _KIOSKS = Select(columns=[fn.EXISTS(KioskDevice.select(SQL("1")).where(KioskDevice.active == True))])  # noqa: E712
 
 
@@ -53,11 +60,11 @@ def patient_panel(patient_id: int):
     """The patient page's card: source, last visits, recall entries, surveys and open recovery items."""
     patient = load_for_display(patient_id, "marketing.patient_panel.view")
     mine = {"patient": patient.id}
-    source = next(iter(prepared.run(_SOURCE, "marketing.panel.source", **mine)), None)
-    visits = list(prepared.run(_VISITS, "marketing.panel.visits", **mine))
-    recalls = list(prepared.run(_RECALLS, "marketing.panel.recalls", **mine))
-    surveys = list(prepared.run(_SURVEYS, "marketing.panel.surveys", **mine))
-    open_items = list(prepared.run(_OPEN_ITEMS, "marketing.panel.open_items", **mine))
+    source = next(iter(_dated(_SOURCE, "marketing.panel.source", "new_on", **mine)), None)
+    visits = _dated(_VISITS, "marketing.panel.visits", "visit_on", **mine)
+    recalls = _dated(_RECALLS, "marketing.panel.recalls", "due_on", **mine)
+    surveys = _dated(_SURVEYS, "marketing.panel.surveys", "answered_on", **mine)
+    open_items = _dated(_OPEN_ITEMS, "marketing.panel.open_items", "due_on", **mine)
     return render_page("marketing/_patient_panel.html", title="Source, recalls and experience", patient=patient,
                        source=source, channels=CHANNELS, visits=visits, recalls=recalls, outcomes=OUTCOMES,
                        surveys=surveys, open_items=open_items,
