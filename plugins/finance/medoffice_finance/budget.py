@@ -91,6 +91,17 @@ def amounts(budget_id: int) -> dict[tuple[int, int], int]:
     return {(a, m): c for a, m, c in rows}
 
 
+def amounts_by_account(budget_id: int) -> dict[int, list[int]]:
+    """A budget's cells by account: {account: [cents of January, ..., of December]} (the grid's rows)."""
+    by_account: dict[int, list[int]] = {}
+    for account, month, cents in prepared.run(_AMOUNTS, "finance.budget_amounts", budget=budget_id).cursor:
+        found = by_account.get(account)
+        if found is None:
+            found = by_account[account] = [0] * 12
+        found[month - 1] = cents
+    return by_account
+
+
 def create_budget(year: int, name: str, *, location_id: int | None = None, method: str = "blank", percent: int = 0,
                   source_id: int | None = None, carry_forward: bool = False) -> Budget:
     """Create a year's budget: blank, from last year's actuals changed by ``percent``, or a copy (audited).

@@ -19,7 +19,8 @@ from peewee import JOIN, fn
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..budget import CONTROLS, METHODS, BudgetError, amounts, create_budget, set_amount, set_control
+from ..budget import (CONTROLS, METHODS, BudgetError, amounts, amounts_by_account, create_budget, set_amount,
+                      set_control)
 from ..models import Account, Budget, BudgetAmount, BudgetControl
 from . import bp
 
@@ -153,9 +154,12 @@ def _cell_parts(cell_url: str, account_id: int) -> list[tuple[int, str, str]]:
     return found
 
 
-def _grid_row(account: tuple[int, str, str], cells: dict, year_total: int, urls: tuple[str, str], editable: bool,
+_NO_AMOUNTS = [0] * 12
+
+
+def _grid_row(account: tuple[int, str, str], months: list[int], urls: tuple[str, str], editable: bool,
               errors: dict, typed: dict) -> Markup:
-    """An account's row of the grid: its twelve months (inputs when ``editable``), the year and its control.
+    """An account's row of the grid: its twelve months' cents (inputs when ``editable``), the year and its control.
 
     Written here rather than in the template: the grid has a dozen cells and a control a row, which the
     template's loops and a macro call per cell made the most of the page's time.
@@ -164,20 +168,19 @@ def _grid_row(account: tuple[int, str, str], cells: dict, year_total: int, urls:
     account_id, label, control = account[0], escape(account[1]), account[2]
     parts = [f'<tr><th scope="row">{label}</th>\n']
     if not editable:
-        parts.extend(f"<td>{format_cents(cells.get((account_id, month), 0))}</td>" for month, _label in MONTHS)
+        parts.extend([f"<td>{format_cents(cents)}</td>" for cents in months])
     elif not typed and not errors:  # the amounts as saved (digits, a point, a sign) need no escaping
-        parts.extend([f"{before}{cells.get((account_id, month), 0) / 100:.2f}{after}"
-                      for month, before, after in _cell_parts(cell_url, account_id)])
+        parts.extend([f"{before}{cents / 100:.2f}{after}"
+                      for (_month, before, after), cents in zip(_cell_parts(cell_url, account_id), months)])
     else:
-        for month, before, after in _cell_parts(cell_url, account_id):
+        for (month, before, after), cents in zip(_cell_parts(cell_url, account_id), months):
             key = (account_id, month)
-            cents = cells.get(key, 0)
             if key in typed or key in errors:
                 value = typed.get(key) or "%.2f" % (cents / 100)
                 parts.append(f"<td>{budget_cell_html(cell_url, account_id, month, value, errors.get(key, ''))}</td>")
             else:
                 parts.append(f"{before}{cents / 100:.2f}{after}")
-    parts.append(f'\n<td class="num">{format_cents(year_total)}</td>\n<td>')
+    parts.append(f'\n<td class="num">{format_cents(sum(months))}</td>\n<td>')
     if editable:
         options = _CONTROL_OPTIONS[control]
         parts.append(f'<select name="control-{account_id}" aria-label="Control of {label}" hx-post="{control_url}" '
@@ -189,15 +192,12 @@ def _grid_row(account: tuple[int, str, str], cells: dict, year_total: int, urls:
 
 
 def _grid(budget: Budget, errors: dict | None = None, typed: dict | None = None, status: int = 200):
-    cells = amounts(budget.id)
+    cells = amounts_by_account(budget.id)
     errors, typed = errors or {}, typed or {}
-    year_totals: dict[int, int] = {}
-    for (account, _month), cents in cells.items():
-        year_totals[account] = year_totals.get(account, 0) + cents
     editable = can("finance.budget.edit")
     urls = (escape(url_for("finance.budget_cell", budget_id=budget.id)),
             escape(url_for("finance.budget_control", budget_id=budget.id)))
-    rows = Markup("".join([_grid_row(a, cells, year_totals.get(a[0], 0), urls, editable, errors, typed)
+    rows = Markup("".join([_grid_row(a, cells.get(a[0], _NO_AMOUNTS), urls, editable, errors, typed)
                            for a in _grid_accounts(budget)]))  # written out once
     return render_page("finance/budget.html", title=f"{budget.year} {budget.name}", budget=budget, rows=rows,
                        months=MONTHS, editable=editable, errors=errors,
