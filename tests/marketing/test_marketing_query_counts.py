@@ -59,3 +59,20 @@ def test_list_pages_do_not_query_per_row(mk_app):
     assert counts[2] == counts[4], list(zip([*urls, "list"], counts[2], counts[4]))
     with connected(mk_app):
         assert RecallList.select().count() == 2
+
+
+def test_referrers_widget_and_panel_read_their_figures_in_one_statement_each(mk_app):
+    admin = login(mk_app.test_client(), "admin", username="owner")
+    with connected(mk_app):
+        patient = new_patient()
+        for n in range(3):
+            provider = ReferringProvider.create(name=f"Dr {n}")
+            sources.record_source(new_patient(), channel="referring_provider", referring_provider_id=provider.id,
+                                  new_on=today())
+    referrers = page_queries(admin, "/marketing/referrers")
+    assert sum("marketing_referrer_year" in sql for sql in referrers) == 1  # in all and this year, together
+    assert not any("marketing_patient_source" in sql for sql in referrers)  # no referral counted one by one
+    widget = page_queries(admin, "/marketing/widget")
+    assert sum("marketing_survey" in sql for sql in widget) == 1
+    panel = page_queries(admin, f"/marketing/patients/{patient.id}/panel")
+    assert sum(sql.lstrip().upper().startswith("SELECT") and "marketing_" in sql for sql in panel) == 6
