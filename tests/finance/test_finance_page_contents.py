@@ -179,7 +179,11 @@ def test_the_kept_account_totals_follow_every_posting_and_the_migration_fills_th
 def test_the_posting_rules_show_their_conditions(finance_app):
     page = _text(login(finance_app.test_client(), "office_manager").get("/finance/rules"))
     assert "<td>party insurance; method eft</td>" in page and "<td>party patient; method card</td>" in page
-    assert '<a href="/finance/rules/' in page
+    assert '<a href="/finance/rules/' in page and '<td colspan="2">Not booked</td>' in page
+    assert "<td>1110 Insurance EFTs in transit</td><td>1210 Insurance receivables</td>" in page
+    assert "Payer&#39;s EFT" in page  # descriptions escaped
+    read_only = _text(login(finance_app.test_client(), "auditor").get("/finance/rules"))
+    assert '<a href="/finance/rules/' not in read_only and "<tr><td>Payment received</td>" in read_only
 
 
 def test_the_journal_shows_each_entrys_total_in_a_fixed_number_of_queries(finance_app):

@@ -5,11 +5,13 @@ from collections import namedtuple
 
 from flask import abort, redirect, url_for
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.web.forms import choices, form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
+from peewee import JOIN
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
@@ -58,14 +60,19 @@ def _values(form: RuleForm) -> dict:
     return values
 
 
-_LABELS = Account.select(Account.id, Account.number, Account.name).tuples()
 _RULE_COLUMNS = ("id", "event_name", "basis", "party", "method", "kind", "group_code", "books", "debit_account_id",
                  "credit_account_id", "description")
 RuleRow = namedtuple("RuleRow", _RULE_COLUMNS)
 """A posting rule as its list shows it (read raw: the list has dozens, and a model per row cost more than the SQL)."""
-_RULES = PostingRule.select(PostingRule.id, PostingRule.event_name, PostingRule.basis, PostingRule.party,
-                            PostingRule.method, PostingRule.kind, PostingRule.group_code, PostingRule.books,
-                            PostingRule.debit_account, PostingRule.credit_account, PostingRule.description).tuples()
+_DEBIT, _CREDIT = Account.alias(), Account.alias()
+# Each rule with its accounts' numbers and names (LEFT JOINs: one statement, not the rules and then every label).
+_RULES = (PostingRule.select(PostingRule.id, PostingRule.event_name, PostingRule.basis, PostingRule.party,
+                             PostingRule.method, PostingRule.kind, PostingRule.group_code, PostingRule.books,
+                             PostingRule.debit_account, PostingRule.credit_account, PostingRule.description,
+                             _DEBIT.number, _DEBIT.name, _CREDIT.number, _CREDIT.name)
+          .join(_DEBIT, JOIN.LEFT_OUTER, on=(PostingRule.debit_account == _DEBIT.id))
+          .switch(PostingRule).join(_CREDIT, JOIN.LEFT_OUTER, on=(PostingRule.credit_account == _CREDIT.id))
+          .tuples())
 
 
 def _conditions(rule) -> str:
@@ -73,19 +80,40 @@ def _conditions(rule) -> str:
     return "; ".join(f"{name.replace('_', ' ')} {getattr(rule, name)}" for name in CONDITIONS if getattr(rule, name))
 
 
+def _label(number, name) -> str:
+    """An account's label (``Account.label``), or nothing for a rule without that account."""
+    return "" if number is None else f"{number} {name}"
+
+
+def _rule_rows(rows: list, labels: dict, edit) -> Markup:
+    """The rules' table rows, written here rather than in the template's loop (dozens of rows of six cells)."""
+    html = []
+    for r in rows:
+        title = escape(EVENT_TITLES[r.event_name])
+        event = f'<a href="{escape(edit(r.id))}">{title}</a>' if edit else title
+        if r.books:
+            accounts = f"<td>{escape(labels[r.id][0])}</td><td>{escape(labels[r.id][1])}</td>\n      \n      "
+        else:
+            accounts = '<td colspan="2">Not booked</td>\n      '
+        html.append(f"\n    <tr><td>{event}</td>\n      <td>{escape(r.basis)}</td>\n      <td>{escape(_conditions(r))}</td>"
+                    f"\n      {accounts}<td>{escape(r.description)}</td></tr>\n  ")
+    return Markup("".join(html))
+
+
 @bp.route("/rules")
 @requires("finance.view")
 def rules():
     """Every rule by event, the most specific first, and the books' basis."""
-    labels = {id_: f"{number} {name}" for id_, number, name in prepared.run(_LABELS, "finance.account_labels").cursor}
     order = {name: i for i, name in enumerate(EVENT_TITLES)}
-    rows = sorted((RuleRow(*row[:7], bool(row[7]), *row[8:])
-                   for row in prepared.run(_RULES, "finance.posting_rules").cursor),
-                  key=lambda r: (order[r.event_name], -specificity(r), r.id))
+    found, labels = [], {}
+    for row in prepared.run(_RULES, "finance.posting_rules").cursor:
+        found.append(RuleRow(*row[:7], bool(row[7]), *row[8:11]))
+        labels[row[0]] = (_label(row[11], row[12]), _label(row[13], row[14]))
+    rows = sorted(found, key=lambda r: (order[r.event_name], -specificity(r), r.id))
     edit = url_template("finance.rule_edit", "rule_id") if can("finance.rules.edit") else None
-    return render_page("finance/rules.html", title="Posting rules", rules=rows, labels=labels, titles=EVENT_TITLES,
-                       conditions={r.id: _conditions(r) for r in rows}, edit=edit, books=books(), bases=BASES,
-                       basis_fixed=anything_posted(), breadcrumbs=[("Posting rules", None)])
+    return render_page("finance/rules.html", title="Posting rules", rows=_rule_rows(rows, labels, edit),
+                       books=books(), bases=BASES, basis_fixed=anything_posted(),
+                       breadcrumbs=[("Posting rules", None)])
 
 
 def _rule_page(form, title, rule=None, status=200):
