@@ -348,7 +348,8 @@ class PlainSelect(widgets.Select):
         html = [f"<select {html_attrs(kwargs)}>"]
         for c in options:
             value = str(c.value) if isinstance(c.value, bool) else c.value
-            html.append(f'<option {"selected " if coerce(c.value) == data else ""}value="{_quoted(value)}">'
+            quoted = value if type(value) is str and value.isdigit() else _quoted(value)  # ids need no escaping
+            html.append(f'<option {"selected " if coerce(c.value) == data else ""}value="{quoted}">'
                         f'{escape(c.label or c.value)}</option>')
         html.append("</select>")
         return Markup("".join(html))
