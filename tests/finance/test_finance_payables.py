@@ -194,3 +194,20 @@ def test_the_recurring_bills_page_lists_each_schedule_in_a_fixed_number_of_queri
     assert f'<select id="vendor" name="vendor" required><option value=""></option>' in form
     assert f'<option selected value="{cleaner.id}">Bright &amp; Clean</option>' in form
     assert f'<option selected value="{account("6300")}">6300 ' in form and '<option selected value="weeks">' in form
+
+
+def test_the_bills_list_shows_each_bills_vendor_dates_status_and_what_is_open(make_app):
+    app = make_app(plugins=["finance"], csrf=True)
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        vendor = _vendor("Paper & Co")
+        bill = create_bill(vendor.id, "INV-7", dt.date(2026, 3, 2), [BillLineInput(account("6410"), 12550, "paper")],
+                           due_date=dt.date(2026, 4, 1))
+        pay_bill(bill.id, 5000, dt.date(2026, 3, 5), account("1000"), "check", "1001")
+    page = manager.get("/finance/bills").get_data(as_text=True)
+    row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert f'<a href="/finance/bills/{bill.id}">INV-7</a>' in row and "<td>Paper &amp; Co</td>" in row
+    assert "2026-03-02" in row or "03/02/2026" in row
+    assert "$125.50" in row and "$75.50" in row and 'class="chip' in row
+    exported = manager.get("/finance/bills?format=csv").get_data(as_text=True).splitlines()
+    assert exported[1].startswith("INV-7,Paper & Co,2026-03-02,2026-04-01,") and exported[1].endswith(",125.50,75.50")
