@@ -8,8 +8,9 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from flask import redirect, request, url_for
-from medoffice import audit, prepared, settings
+from medoffice import audit, dates, prepared, settings
 from medoffice.auth import requires
+from medoffice.localtime import to_local
 from medoffice.models import Patient, StaffMember
 from medoffice.money import format_cents
 from medoffice.patients import load_for_change, load_for_display
@@ -58,6 +59,20 @@ def attach_patients(rows: list, attr: str = "patient") -> list:
 def _patients_query(placeholders: list):
     return (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number)
             .where(Patient.id.in_(placeholders)).tuples())
+
+
+def day_formatter() -> Callable[[Any], str]:
+    """The ``localdate`` filter with the practice's date format read once: a page of dates (the ledger shows one per
+    line, entry and receipt) otherwise reads the setting for each."""
+    pattern = dates.pattern()
+
+    def day(value, empty: str = "") -> str:
+        if value is None:
+            return empty
+        if isinstance(value, dt.datetime):
+            value = to_local(value)
+        return value.strftime(pattern)
+    return day
 
 
 def once_per_value(show: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -173,7 +188,8 @@ def ledger_page(patient_id: int):
     return render_page(
         "billing/ledger.html", title=f"Ledger: {patient.display_name}", patient=patient, visits=visits,
         totals=totals, providers=providers, account_entries=ledger.account_entries(patient.id), receipts=receipts,
-        statements_sent=sent, methods=payments.METHODS, kind_labels=ledger.KIND_LABELS, **account_context(patient),
+        statements_sent=sent, methods=payments.METHODS, kind_labels=ledger.KIND_LABELS, day=day_formatter(),
+        **account_context(patient),
         notes=account_notes.current(patient.id),
         breadcrumbs=patient_crumbs(patient, ("Ledger", None)))
 
