@@ -48,6 +48,12 @@ def test_kinds_escape_and_link_like_text(in_request):
     assert cell(TableColumn("name", "Name"), name="<i>x</i>") == "<td>&lt;i&gt;x&lt;/i&gt;</td>"
 
 
+def test_a_row_whose_link_is_none_shows_its_value_without_a_link(in_request):
+    patient = TableColumn("who", "Patient", link=lambda row: f"/patients/{row.id}" if row.id else None)
+    assert cell(patient, id=None, who="Anonymous") == "<td>Anonymous</td>"
+    assert cell(patient, id=3, who="Ann") == '<td><a href="/patients/3">Ann</a></td>'
+
+
 def test_an_unknown_kind_is_refused_when_the_column_is_declared():
     with pytest.raises(ValueError, match="kind must be one of"):
         TableColumn("paid", "Paid", kind="currency")

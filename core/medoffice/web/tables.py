@@ -82,7 +82,7 @@ class TableColumn:
     ``money`` (integer cents as "$1,234.50"), ``number`` ("12,345"), ``status`` (a chip, as
     ``ui.chip``) or ``boolean`` ("Yes"/"No"). ``money`` and ``number`` align right, as ``numeric``
     does. ``value(row)`` gives the value (default: the row's attribute ``key``); ``link(row)``
-    the URL the cell links to.
+    the URL the cell links to, or None to show that row's value without a link.
     """
 
     key: str
@@ -118,9 +118,15 @@ class TableColumn:
             found = value(row)
             return "" if found is None else escape(shown(found))
 
-        if link:
-            return lambda row: f'{opener}<a href="{escape(link(row))}">{text(row)}</a></td>'
-        return lambda row: f"{opener}{text(row)}</td>"
+        if not link:
+            return lambda row: f"{opener}{text(row)}</td>"
+
+        def linked(row) -> str:
+            href = link(row)
+            if href is None:  # this row has nothing to link to (an anonymous answer, a deleted record)
+                return f"{opener}{text(row)}</td>"
+            return f'{opener}<a href="{escape(href)}">{text(row)}</a></td>'
+        return linked
 
 
 def _formatter(kind: str, date_pattern: str | None = None) -> Callable[[Any], Any]:
