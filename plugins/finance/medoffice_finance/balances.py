@@ -95,11 +95,3 @@ def kept_totals() -> tuple[int, int]:
     debits, credits = next(iter(prepared.run(_KEPT_TOTALS, "finance.kept_totals")))
     return int(debits), int(credits)
 
-
-_KEPT_NET = AccountTotal.select(AccountTotal.account, AccountTotal.debit_cents - AccountTotal.credit_cents).tuples()
-
-
-def posted_balances() -> dict[int, int]:
-    """Every account's posted debits less credits, by account id (accounts without postings left out), from the
-    totals ``post_entry`` keeps."""
-    return {account: int(net) for account, net in prepared.run(_KEPT_NET, "finance.kept_net").cursor}
