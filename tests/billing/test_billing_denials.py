@@ -15,7 +15,7 @@ from medoffice.testing import practice_today
 from remit_setup import claims_from_remittance, make_835
 
 from medoffice_billing import claims, denials, posting, x12
-from medoffice_billing.models import Claim, DenialLine, LineTransaction, Payer, RemitClaim
+from medoffice_billing.models import Claim, DenialLine, Encounter, LineTransaction, Payer, RemitClaim
 
 DENIED = ["CLP*DENA*4*135*0**12*ICNA", "NM1*QC*1*ALDER*ANN****MI*MA1",
           "SVC*HC:99213*120*0", "DTM*472*20240102", "CAS*CO*197*120", "LQ*HE*N14",
@@ -174,4 +174,24 @@ def test_a_reversing_835_takes_the_denied_lines_off_and_the_kept_rows_stay_true(
     assert "CO-197" not in biller.get("/billing/denials").get_data(as_text=True)
     with database(app):
         assert Claim.get_by_id(denied_claims["DENA"].id).status == "paid"
+        assert _kept_rows_agree_with_the_claims()
+
+
+def test_a_rebilled_open_claim_carries_its_new_date_of_service_in_its_kept_row(app, denied_claims):
+    """A claim back in draft with its denial still waiting stays on the worklist; rebilled after its encounter's
+    date of service changed, its kept row carries the new date (the Denied tab pages by it), as a fresh
+    computation would."""
+    dena = denied_claims["DENA"]
+    with database(app):
+        for status in ("accepted", "rejected", "draft"):
+            claims.transition(Claim.get_by_id(dena.id), status, "The clearinghouse rejected the resubmission")
+        claim = Claim.get_by_id(dena.id)
+        assert claim.status == "draft" and claim.id in {c for (c,) in denials.kept_claim_ids().tuples()}
+        moved = claim.service_date - dt.timedelta(days=3)
+        Encounter.update(service_date=moved).where(Encounter.id == claim.encounter_id).execute()
+        claims.refresh_open_claims(Encounter.get_by_id(claim.encounter_id))
+        assert Claim.get_by_id(claim.id).service_date == moved
+        kept = DenialLine.select(DenialLine.service_date).where((DenialLine.claim == claim.id)
+                                                                 & denials.kept_claim_rows())
+        assert [day for (day,) in kept.tuples()] == [moved]
         assert _kept_rows_agree_with_the_claims()
