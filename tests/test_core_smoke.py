@@ -65,3 +65,18 @@ def test_startup_objects_are_frozen_out_of_garbage_collection_and_later_ones_are
         assert any(o is later for o in gc.get_objects())  # collected as usual
     finally:
         gc.unfreeze()
+
+
+def test_the_top_bar_names_the_user_and_follows_a_rename(app):
+    from medoffice.models import User
+    from medoffice.testing import connected, login
+
+    client = login(app.test_client(), "admin", "renamed")
+    assert "<span>Test Renamed</span>" in client.get("/").get_data(as_text=True)
+    with connected(app):
+        User.update(full_name="Ada <Lovelace>").where(User.username == "renamed").execute()
+    page = client.get("/").get_data(as_text=True)
+    assert "<span>Ada &lt;Lovelace&gt;</span>" in page and "Test Renamed" not in page
+    auditor = login(app.test_client(), "auditor")  # may not look up patients: the search box goes nowhere
+    assert 'class="search-jump" role="search" action="#"' in auditor.get("/").get_data(as_text=True)
+    assert 'class="search-jump" role="search" action="/patients"' in page

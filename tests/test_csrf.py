@@ -92,3 +92,16 @@ def test_plain_forms_carry_the_token_too(csrf_app):
     token = form_token(page)
     response = client.post("/admin/users/new", data={"csrf_token": token, "username": "x"})
     assert response.status_code == 422  # got past CSRF to validation
+
+
+def test_the_top_bars_log_out_form_carries_this_sessions_token(csrf_app):
+    """The top bar is built once per user and reused: only the token in its log-out form is the request's."""
+    client, name = logged_in(csrf_app)
+    page = client.get("/").get_data(as_text=True)
+    logout_token = re.search(r'action="/logout" class="inline">\s*<input type="hidden" name="csrf_token" '
+                             r'value="([^"]+)"', page).group(1)
+    assert logout_token == hx_token(page) and "\x00" not in page
+    other, _ = logged_in(csrf_app)
+    assert hx_token(other.get("/").get_data(as_text=True)) != logout_token
+    assert client.post("/logout", data={"csrf_token": logout_token}).status_code == 302
+    assert client.get("/").status_code in (302, 401)

@@ -1,6 +1,6 @@
 """The front-end files the page layout loads: which they are, the build manifest, their verification.
 
-The layout (``templates/core/layout.html``) loads a few static files; the npm-built ones (htmx)
+The layout loads a few static files, named in ``templates/core/_assets.html``; the npm-built ones (htmx)
 are copied into ``static/vendor/`` by ``make assets``, which also writes ``static/vendor/MANIFEST.json``
 with each copied file's SHA-256 and the npm package and version the lock file installed. Those
 files are not in git, so an installation without them answers every page with 200 while htmx is
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-LAYOUT = Path("templates", "core", "layout.html")
+LAYOUT = Path("templates", "core", "_assets.html")  # the layout's part that loads them
 VENDOR = "vendor"
 MANIFEST = f"{VENDOR}/MANIFEST.json"
 # How an asset reference looks in the layout: fixed_url('static', filename='css/medoffice.css').

@@ -96,6 +96,32 @@ def fixed_url(endpoint: str, **values) -> str:
     return runtime.derived(key, lambda: url_for(endpoint, **values))
 
 
+CSRF_SLOT = "\x00csrf\x00"  # where the request's CSRF token goes in a cached piece of the layout
+
+
+def cached_fragment(template: str, key: tuple, **context) -> str:
+    """``template`` rendered with ``context`` once per ``key`` and plugin state (a theme switch bumps it), for
+    the parts of the layout that are the same on every page (a theme may still override them)."""
+    runtime = current_app.extensions["medoffice"]
+    return runtime.derived(("fragment", template, request.script_root, key),
+                           lambda: render_template(template, **context))
+
+
+def page_assets(theme: str) -> Markup:
+    """The icon, stylesheets and scripts every full page loads (``core/_assets.html``), built once per theme."""
+    return Markup(cached_fragment("core/_assets.html", (theme,), theme=theme))
+
+
+def topbar_html() -> Markup:
+    """The signed-in user's top bar (``core/_topbar.html``: menu button, home, patient search, their name,
+    password, sessions, log out), built once per name and patient permission; only the CSRF token changes."""
+    user = current_user._get_current_object()
+    find_patients = can("core.patients.view", user)
+    html = cached_fragment("core/_topbar.html", (user.full_name, find_patients), user_name=user.full_name,
+                           find_patients=find_patients, csrf_slot=CSRF_SLOT)
+    return Markup(html.replace(CSRF_SLOT, escape(generate_csrf())))
+
+
 def notify(message: str, category: str = "success") -> None:
     """Queue a toast message for the next page (categories: success, info, warning, error)."""
     flash(message, category)
@@ -109,6 +135,8 @@ def register_shell(app) -> None:
         return {
             "layout_template": "core/_fragment.html" if wants_fragment() else "core/layout.html",
             "navigation_html": navigation_html,
+            "page_assets": page_assets,
+            "topbar_html": topbar_html,
             "fixed_url": fixed_url,
             "can": can,
             "csrf_token": generate_csrf,

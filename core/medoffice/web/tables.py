@@ -201,6 +201,62 @@ class TablePage:
         cells = [c.cell_html() for c in self.columns]
         return Markup("\n".join(["<tr>" + "".join([cell(row) for cell in cells]) + "</tr>" for row in self.rows]))
 
+    def html(self) -> Markup:
+        """The whole table block (search box, count, header, rows, pager, CSV link) as ``ui.table`` shows it.
+
+        The search box sits outside the region a search, sort or page link replaces (#id-results), so
+        focus and typing survive the swap; a newer keystroke replaces a request still in flight
+        (hx-sync), and the address bar follows the search. The current sort rides along from hidden
+        inputs inside the results, so it follows sort clicks. Written here rather than in a template:
+        every list page shows one, and the template's loops and calls cost more than the rows.
+        """
+        id_ = escape(self.id)
+        swap = (f'hx-target="#{id_}-results" hx-select="#{id_}-results" hx-swap="outerHTML" '
+                f'hx-select-oob="#{id_}-count"')
+        placeholder = escape(self.search_placeholder)
+        desc_input = '<input type="hidden" name="desc" value="1">' if self.desc else ""
+        html = [
+            f'<div id="{id_}" class="table-block">\n  <div class="table-tools">\n'
+            f'    <input type="search" name="q" value="{escape(self.query)}" placeholder="{placeholder}" '
+            f'aria-label="{placeholder}"\n           aria-controls="{id_}-results" autocomplete="off"\n'
+            f'           hx-get="{escape(self.url(q=None, sort=None, desc=None, page=None))}" '
+            f'hx-trigger="input changed delay:300ms, search"\n'
+            f'           {swap} hx-sync="this:replace" hx-replace-url="true" hx-include="#{id_}-state">\n'
+            f'    <span class="count" id="{id_}-count" aria-live="polite">{escape(self.total_label)}</span>\n'
+            f'  </div>\n  <div id="{id_}-results" class="table-results">\n'
+            f'  <span id="{id_}-state" hidden><input type="hidden" name="sort" value="{escape(self.sort)}">'
+            f'{desc_input}</span>\n']
+        if not self.rows:
+            html.append(f'  <p class="empty">{escape(self.empty_message)}</p>\n  </div>\n</div>')
+            return Markup("".join(html))
+        html.append('  <table class="data">\n    <thead><tr>\n')
+        for column in self.columns:
+            html.append(self._header_cell(column, swap))
+        html.append(f"    </tr></thead>\n    <tbody>\n      {self.body()}\n    </tbody>\n  </table>\n")
+        if self.pages > 1:
+            html.append('  <nav class="pager" aria-label="Pages">\n')
+            if self.page > 1:
+                html.append(f'    <a href="{escape(self.url(page=self.page - 1))}" {swap} hx-push-url="true">Previous</a>\n')
+            html.append(f"    <span>Page {self.page} of {self.pages}{'+' if self.more else ''}</span>\n")
+            if self.page < self.pages:
+                html.append(f'    <a href="{escape(self.url(page=self.page + 1))}" {swap} hx-push-url="true">Next</a>\n')
+            html.append("  </nav>\n")
+        html.append(f'  <p class="table-export"><a href="{escape(self.url(format="csv", page=None))}" hx-boost="false" '
+                    f'download>Download the list as CSV</a></p>\n  </div>\n</div>')
+        return Markup("".join(html))
+
+    def _header_cell(self, column: TableColumn, swap: str) -> str:
+        """A column's ``<th>``: a link that sorts by it (the other way round when it is the current sort)."""
+        numeric = "num" if column.numeric else ""
+        label = escape(column.label)
+        if not column.sortable:
+            return f'      <th scope="col" class="{numeric}" >\n        {label}\n      </th>\n'
+        current = self.sort == column.key
+        order = ("descending" if self.desc else "ascending") if current else "none"
+        href = escape(self.url(sort=column.key, desc=current and not self.desc, page=1))
+        return (f'      <th scope="col" class="{numeric}" aria-sort="{order}">\n'
+                f'        <a href="{href}" {swap} hx-push-url="true">{label}</a>\n      </th>\n')
+
     def url(self, **changes) -> str:
         """This table's URL with some arguments changed."""
         args = {"q": self.query or None, "sort": self.sort, "desc": int(self.desc) or None,
