@@ -15,7 +15,7 @@ from htmx_flask import Htmx
 from . import audit, config, themes
 from .auth import sessions
 from .auth.sessions import TLSSessionInterface
-from .db import db, open_database
+from .db import db, is_sqlite, open_database
 from .filemodes import private_dir
 from .models import Setting
 from .plugins import CORE, PluginHost
@@ -72,6 +72,8 @@ def create_app(instance: str | os.PathLike | None = None, **overrides) -> Flask:
         TLS=False,
     )
     app.config.update(overrides)
+    # SQLite's checkpoints run from a thread of each serving process (medoffice.wal_checkpoint), not in tests.
+    app.config.setdefault("WAL_CHECKPOINT_THREAD", not app.testing)
     if not app.config["SECRET_KEY"]:
         raise RuntimeError(f"instance {inst} is not initialized: run `medoffice init` first")
     audit.install_key(app, app.config["BACKUP_KEY"])
@@ -184,10 +186,15 @@ def _register_blueprints(app: Flask, runtime: Runtime) -> None:
 
 
 def _setup_request_cycle(app: Flask, runtime: Runtime) -> None:
+    from .wal_checkpoint import Checkpointer
     from .web.guard import enforce_access
+
+    checkpointer = app.extensions["wal_checkpointer"] = Checkpointer(db.obj.database) if is_sqlite() else None
 
     @app.before_request
     def open_connection():
+        if checkpointer is not None and app.config["WAL_CHECKPOINT_THREAD"]:
+            checkpointer.ensure_running()
         db.connect(reuse_if_open=True)
         runtime.refresh()
         owner = runtime.blueprint_owner.get((request.blueprint or "").split(".")[0])

@@ -24,6 +24,9 @@ SQLITE_PRAGMAS = {
     # FULL: a committed visit, claim or payment must survive a power cut, not just a crash.
     "synchronous": "full",
     "cache_size": -32000,
+    # A serving process checkpoints from a thread of its own (medoffice.wal_checkpoint): a request's commit
+    # copies the log back only past ~40 MB, should that thread stop (SQLite's default is ~4 MB).
+    "wal_autocheckpoint": 10000,
 }
 
 # How medoffice's sessions have PostgreSQL plan (a database URL's own ``options`` come after, and win):
