@@ -105,3 +105,15 @@ def test_the_top_bars_log_out_form_carries_this_sessions_token(csrf_app):
     assert hx_token(other.get("/").get_data(as_text=True)) != logout_token
     assert client.post("/logout", data={"csrf_token": logout_token}).status_code == 302
     assert client.get("/").status_code in (302, 401)
+
+
+def test_a_sessions_token_is_signed_once_and_stays_valid(csrf_app):
+    client, _ = logged_in(csrf_app)
+    first = hx_token(client.get("/").get_data(as_text=True))
+    assert hx_token(client.get("/patients").get_data(as_text=True)) == first
+    response = client.post("/admin/users/new", data={"csrf_token": first, "username": "x"})
+    assert response.status_code == 422  # past CSRF, to validation
+    client.post("/logout", data={"csrf_token": first})
+    again, _ = logged_in(csrf_app)
+    assert hx_token(again.get("/").get_data(as_text=True)) != first
+    assert again.post("/admin/users/new", data={"csrf_token": first, "username": "x"}).status_code == 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 
-from flask import current_app, flash, render_template, request, url_for
+from flask import current_app, flash, g, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -99,6 +99,29 @@ def fixed_url(endpoint: str, **values) -> str:
 CSRF_SLOT = "\x00csrf\x00"  # where the request's CSRF token goes in a cached piece of the layout
 
 
+SIGNED_TOKENS_KEPT = 4096  # sessions whose signed CSRF token a process keeps
+
+
+def csrf_token() -> str:
+    """The request's signed CSRF token (as ``flask_wtf.csrf.generate_csrf``), signed once per session and
+    process rather than on every page: medoffice sets no age limit on tokens (``WTF_CSRF_TIME_LIMIT``
+    None), so a token signed earlier for the same session token validates the same."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g:
+        return g.get(field)
+    signed = current_app.extensions.setdefault("medoffice_signed_csrf", {})
+    raw = session.get(field)
+    token = signed.get(raw) if raw else None
+    if token is None or current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        token = generate_csrf()
+        if len(signed) >= SIGNED_TOKENS_KEPT:
+            signed.clear()
+        signed[session[field]] = token
+    else:
+        setattr(g, field, token)
+    return token
+
+
 def cached_fragment(template: str, key: tuple, **context) -> str:
     """``template`` rendered with ``context`` once per ``key`` and plugin state (a theme switch bumps it), for
     the parts of the layout that are the same on every page (a theme may still override them)."""
@@ -119,7 +142,7 @@ def topbar_html() -> Markup:
     find_patients = can("core.patients.view", user)
     html = cached_fragment("core/_topbar.html", (user.full_name, find_patients), user_name=user.full_name,
                            find_patients=find_patients, csrf_slot=CSRF_SLOT)
-    return Markup(html.replace(CSRF_SLOT, escape(generate_csrf())))
+    return Markup(html.replace(CSRF_SLOT, escape(csrf_token())))
 
 
 def notify(message: str, category: str = "success") -> None:
@@ -139,7 +162,7 @@ def register_shell(app) -> None:
             "topbar_html": topbar_html,
             "fixed_url": fixed_url,
             "can": can,
-            "csrf_token": generate_csrf,
+            "csrf_token": csrf_token,
             "insecure_http": app.config.get("INSECURE_HTTP", False),
             "active_theme": app.extensions["medoffice_theme"](),
         }
