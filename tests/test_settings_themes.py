@@ -201,6 +201,32 @@ def test_saving_stores_typed_values_and_audits_before_and_after(probe_app):
     assert len(settings_audits(probe_app)) == 1
 
 
+def test_sections_kept_between_requests_show_each_session_its_token_and_the_current_values(probe_app):
+    """The page keeps each section's HTML: another session gets its own CSRF token in every form, and a
+    value changed outside the page (CLI, another process) shows at once."""
+    import re
+
+    first, second = login(probe_app.test_client()), login(probe_app.test_client())
+    pages = [client.get("/admin/settings").get_data(as_text=True) for client in (first, second)]
+    tokens = [set(re.findall(r'name="csrf_token" value="([^"]*)"', page)) for page in pages]
+    headers = [re.search(r'"X-CSRFToken": "([^"]*)"', page).group(1) for page in pages]
+    assert [len(t) for t in tokens] == [1, 1] and tokens[0] != tokens[1]
+    assert tokens == [{headers[0]}, {headers[1]}]
+    assert pages[0].count('class="form settings-form"') > 1
+    assert current_form(second)["settingsprobe.days_ahead"] == "2"
+
+    def change():
+        with probe_app.test_request_context():
+            settings.set_many({"settingsprobe.days_ahead": 5})
+    in_app(probe_app, change)
+    assert current_form(first)["settingsprobe.days_ahead"] == "5"
+
+    def forms(client):
+        page = client.get("/admin/settings").get_data(as_text=True)
+        return re.sub(r'csrf_token" value="[^"]*"', "", page[page.index("<h1>Settings</h1>"):])
+    assert forms(first) == forms(second)
+
+
 # --- themes -----------------------------------------------------------------------------------
 
 def test_switching_theme_takes_effect_on_the_next_request_in_every_process(make_app, tmp_path):

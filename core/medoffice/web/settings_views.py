@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from flask_wtf import FlaskForm
@@ -146,12 +147,17 @@ def _field(spec, theme_names):
     return StringField(filters=[_strip], validators=[*required, Length(max=500), *rules], render_kw=render_kw, **kw)
 
 
-def _form_class(specs: dict, instance, key: str = ""):
+def _theme_names(specs: dict, instance) -> tuple:
+    # Only the section holding the theme reads the theme folders: the page has a form per section.
+    return tuple(themes.available(instance)) if THEME_SETTING in specs else ()
+
+
+def _form_class(specs: dict, instance, key: str = "", theme_names: tuple | None = None):
     """The form class of these settings (one section's, ``key``; or every setting): one field per spec,
     built once per plugin state and set of installed themes."""
     runtime = current_app.extensions["medoffice"]
-    # Only the section holding the theme reads the theme folders: the page has a form per section.
-    theme_names = tuple(themes.available(instance)) if THEME_SETTING in specs else ()
+    if theme_names is None:
+        theme_names = _theme_names(specs, instance)
     return runtime.derived(("settings form", key, theme_names), lambda: type("SettingsForm", (FlaskForm,), {
         name: _field(spec, theme_names) for name, spec in specs.items()}))
 
@@ -229,10 +235,11 @@ def _sections(specs: dict) -> list[Section]:
     return sections
 
 
-def _section_form(section: Section, runtime, formdata=None):
+def _section_form(section: Section, runtime, formdata=None, current=None, theme_names=None):
     """The section's form: bound to the request's data when posted, else showing the stored values."""
-    current = {name: _current(spec) for name, spec in section.specs.items()}
-    form = _form_class(section.specs, runtime.instance, section.key)(
+    if current is None:
+        current = {name: _current(spec) for name, spec in section.specs.items()}
+    form = _form_class(section.specs, runtime.instance, section.key, theme_names)(
         formdata=formdata, data={name: _initial(section.specs[name], value) for name, value in current.items()})
     return form, current
 
@@ -240,6 +247,30 @@ def _section_form(section: Section, runtime, formdata=None):
 def _shown(section: Section, form) -> dict:
     """What the section template needs: the section, its form and its (field, spec) pairs."""
     return {"section": section, "form": form, "fields": [(form[name], spec) for name, spec in section.specs.items()]}
+
+
+_CSRF_SLOT = "\x00csrf\x00"  # where the request's CSRF token goes in a section's kept HTML
+
+
+def _stored_section_html(section: Section, runtime, csrf_token: str) -> Markup:
+    """The section's form showing the stored values, as ``core/_settings_section.html`` renders it.
+
+    The HTML is kept (per plugin state) until one of the section's values or the installed themes
+    change: building and rendering the page's ~18 forms and ~70 fields cost ~10 ms a request.
+    Only the CSRF token differs between requests.
+    """
+    current = {name: _current(spec) for name, spec in section.specs.items()}
+    theme_names = _theme_names(section.specs, runtime.instance)
+    key = (tuple(current.items()), theme_names, request.script_root)
+    kept = runtime.derived(("settings section html", section.key), dict)
+    html = kept.get(key)
+    if html is None:
+        form, _ = _section_form(section, runtime, current=current, theme_names=theme_names)
+        html = render_template("core/_settings_section.html", **_shown(section, form),
+                               csrf_token=lambda: _CSRF_SLOT)
+        kept.clear()  # only the latest values are worth keeping
+        kept[key] = html
+    return Markup(html.replace(_CSRF_SLOT, csrf_token))
 
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
@@ -254,7 +285,7 @@ def settings_page():
     """
     runtime = current_app.extensions["medoffice"]
     specs = settings.specs()
-    sections = _sections(specs)
+    sections = runtime.derived("settings sections", lambda: _sections(specs))
     posted = request.args.get("section") if request.method == "POST" else None
     if posted is not None and posted not in {s.key for s in sections}:
         abort(404)
@@ -278,12 +309,17 @@ def settings_page():
             return render_template("core/_settings_section_swap.html", **_shown(section, form)), status
         bound[section.key] = form
     shown = []
+    token = str(escape(generate_csrf()))
     for section in sections:
         form = bound.get(section.key)
         if form is None and "" in bound:  # every setting was posted at once: each section shows what was sent
             form, _ = _section_form(section, runtime, request.form)
             form.validate()
-        shown.append(_shown(section, form if form is not None else _section_form(section, runtime)[0]))
+        if form is None:
+            html = _stored_section_html(section, runtime, token)
+        else:
+            html = Markup(render_template("core/_settings_section.html", **_shown(section, form)))
+        shown.append({"section": section, "html": html})
     needs_zones = any(spec.kind == "text" and _holds(spec.name, "timezone") for spec in specs.values())
     return render_page(
         "core/settings.html", title="Settings", sections=shown,
