@@ -110,6 +110,26 @@ def test_verifications_are_logged_with_evidence(app):
     assert "search.dca.ca.gov" in _text(manager.get(f"/compliance/credentials/{licence_id}"))
 
 
+def test_the_board_writes_each_providers_row_as_its_template_did(app):
+    """The providers' rows are written in the view: the name escaped, "+" for editors only, the overall chip as
+    ui.chip writes it, an empty cell per kind without a credential, and the row saying no provider matches."""
+    odd = _provider(app, first="<b>Bo</b>", last="O'Neil & Co", npi="")
+    with connected(app):
+        lapsed = _save(odd, "dea", state="CA", number="AB1234563", expires_on=TODAY - dt.timedelta(days=1))
+    _provider(app, first="Cy", last="Nobody", npi="1234567893")
+    manager = login(app.test_client(), "office_manager")
+    board = _text(manager.get("/compliance/"))
+    kinds = "<td></td>" * 10
+    assert (f'<tr><td>O&#39;Neil &amp; Co, &lt;b&gt;Bo&lt;/b&gt;, MD <a href="/compliance/credentials/new?staff_id={odd}">'
+            f'+</a></td>\n<td><span class="chip chip-red">red</span></td>\n<td></td>'
+            f'<td><a href="/compliance/credentials/{lapsed.id}"><span class="chip chip-red">') in board
+    assert f'<td><span class="chip chip-none">nothing on file</span></td>\n{kinds}</tr>\n' in board
+    reader = _text(login(app.test_client(), "auditor").get("/compliance/"))
+    assert "<tr><td>O&#39;Neil &amp; Co, &lt;b&gt;Bo&lt;/b&gt;, MD</td>\n" in reader and "credentials/new" not in reader
+    none = _text(manager.get("/compliance/?colour=green"))
+    assert '<tbody><tr><td colspan="12">No provider matches.</td></tr></tbody>' in none
+
+
 def test_practice_certificates_sit_on_the_practice_row(app):
     manager = login(app.test_client(), "office_manager")
     clia = _licence(manager, "", kind="clia", state="", number="05D1234567", issuer="CMS",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from medoffice import audit, deadlines, files, prepared, settings
 from medoffice.db import transaction, utcnow
@@ -189,12 +190,32 @@ def active():
     return Credential.select().where(Credential.removed_at.is_null())
 
 
+class BoardItem(NamedTuple):
+    """A credential as the board shows it: the columns it reads as a plain row (a model cost a field
+    assignment and a converter call per column) and its colour today, worked out once."""
+
+    id: int
+    staff_id: int | None
+    kind: str
+    state: str
+    issuer: str
+    status: str
+    effective_on: dt.date | None
+    due_on: dt.date | None
+    colour: str
+
+
+def _date(value) -> dt.date | None:
+    """A date column as a date: SQLite gives the text peewee's DateField stores, PostgreSQL a date."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
 @dataclass
 class BoardRow:
     """One provider's (or the practice's) row of the board: a colour and items per kind."""
 
-    staff: StaffMember | None
-    cells: dict[str, list[Credential]]
+    staff: object | None  # a provider with ``id`` and ``display_name``; None for the practice
+    cells: dict[str, list[BoardItem]]
     colours: dict[str, str]
 
     @property
@@ -202,10 +223,11 @@ class BoardRow:
         return rules.worst(self.colours.values())
 
 
-def board(today: dt.date, providers: list[StaffMember], *, staff_id: int | None = None, state: str = "",
+def board(today: dt.date, providers: list, *, staff_id: int | None = None, state: str = "",
           colour: str = "") -> list[BoardRow]:
-    """The credentialing board: every one of ``providers`` (the active ones) x kind and the practice's row,
-    coloured; filtered by provider, state and worst colour. One query for the credentials."""
+    """The credentialing board: every one of ``providers`` (the active ones, each with an ``id``) x kind and the
+    practice's row, coloured; filtered by provider, state and worst colour. One query for the credentials, read
+    as plain rows."""
     query = (Credential.select(Credential.id, Credential.staff, Credential.kind, Credential.state, Credential.issuer,
                                Credential.status, Credential.effective_on, Credential.due_on)
              .where(Credential.removed_at.is_null()))
@@ -214,20 +236,23 @@ def board(today: dt.date, providers: list[StaffMember], *, staff_id: int | None 
         query = query.where(Credential.staff == slot("staff_id"))
     if state:
         query = query.where((Credential.state == slot("state")) | (Credential.state == ""))
-    by_owner: dict[int | None, list[Credential]] = {}
-    for credential in prepared.run(query.order_by(Credential.kind, Credential.state),
-                                   ("compliance.board", staff_id is not None, bool(state)),
-                                   staff_id=staff_id, state=state):
-        by_owner.setdefault(credential.staff_id, []).append(credential)
+    by_owner: dict[int | None, list[BoardItem]] = {}
+    for id_, owner, kind, state_, issuer, status, effective_on, due_on in prepared.rows(
+            query.order_by(Credential.kind, Credential.state), ("compliance.board", staff_id is not None, bool(state)),
+            staff_id=staff_id, state=state):
+        effective_on, due_on = _date(effective_on), _date(due_on)
+        by_owner.setdefault(owner, []).append(BoardItem(
+            id_, owner, kind, state_, issuer, status, effective_on, due_on,
+            rules.colour(due_on, today, effective_on=effective_on, status=status)))
     rows = []
     owners = [(p, rules.PROVIDER_KINDS) for p in providers]
     if staff_id is None:
         owners.append((None, rules.PRACTICE_KINDS))
     for person, kinds in owners:
         cells = {k.key: [] for k in kinds}
-        for credential in by_owner.get(person.id if person else None, []):
-            cells.setdefault(credential.kind, []).append(credential)
-        colours = {key: rules.worst(item_colour(c, today) for c in items) for key, items in cells.items() if items}
+        for item in by_owner.get(person.id if person else None, []):
+            cells.setdefault(item.kind, []).append(item)
+        colours = {key: rules.worst(c.colour for c in items) for key, items in cells.items() if items}
         row = BoardRow(person, cells, colours)
         if colour and row.overall != colour:
             continue

@@ -3,12 +3,13 @@ and "ready to bill payer X on date D"."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
-from medoffice.auth import requires
+from medoffice.auth import can, requires
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.settings import today
@@ -24,13 +25,24 @@ from . import bp
 from .forms import CredentialForm, ReasonForm, VerificationForm
 
 
-_PROVIDERS = (StaffMember.select().where((StaffMember.is_provider == True) & (StaffMember.active == True))  # noqa: E712
+class Provider(NamedTuple):
+    """An active provider as the credentialing pages name them ('Last, First, Credentials')."""
+
+    id: int
+    display_name: str
+
+
+_PROVIDERS = (StaffMember.select(StaffMember.id, StaffMember.last_name, StaffMember.first_name,
+                                 StaffMember.credentials)
+              .where((StaffMember.is_provider == True) & (StaffMember.active == True))  # noqa: E712
               .order_by(StaffMember.last_name, StaffMember.first_name))
 
 
-def _providers():
-    """The active providers, by name."""
-    return list(prepared.run(_PROVIDERS, "compliance.providers"))
+def _providers() -> list[Provider]:
+    """The active providers, by name: the four columns their names need as plain rows, not every column of the
+    staff table read into a model each."""
+    return [Provider(id_, f"{last}, {first}, {credentials}" if credentials else f"{last}, {first}")
+            for id_, last, first, credentials in prepared.rows(_PROVIDERS, "compliance.provider_names")]
 
 
 def _choice_arg(name: str, allowed) -> str:
@@ -48,9 +60,11 @@ def board():
     state = _choice_arg("state", rules.STATES)
     colour = _choice_arg("colour", rules.COLOUR_RANK)
     providers = _providers()
-    day = today()
-    rows = service.board(day, providers, staff_id=staff_id, state=state, colour=colour)
-    return render_page("compliance/board.html", title="Credentialing", board=list(zip(rows, _cells(rows, day))),
+    rows = service.board(today(), providers, staff_id=staff_id, state=state, colour=colour)
+    cells = _cells(rows)
+    return render_page("compliance/board.html", title="Credentialing",
+                       provider_rows=_provider_rows(rows, cells, can("compliance.credentials.edit")),
+                       practice=[by_kind for row, by_kind in zip(rows, cells) if row.staff is None],
                        providers=providers, provider_kinds=rules.PROVIDER_KINDS, practice_kinds=rules.PRACTICE_KINDS,
                        state_options=_state_options(state),
                        filters={"staff_id": staff_id, "state": state, "colour": colour})
@@ -59,7 +73,7 @@ def board():
 STANDING = {"red": "lapsed or denied", "amber": "due soon or pending", "green": "current"}
 
 
-def _cells(rows: list[service.BoardRow], day: dt.date) -> list[dict[str, Markup]]:
+def _cells(rows: list[service.BoardRow]) -> list[dict[str, Markup]]:
     """Each board row's cells by kind: its credentials as chips linking to them, built here in one pass rather
     than by a macro per cell and ``url_for`` per chip."""
     link, pattern = url_template("compliance.credential", "credential_id"), dates.pattern()
@@ -69,13 +83,34 @@ def _cells(rows: list[service.BoardRow], day: dt.date) -> list[dict[str, Markup]
         for kind, items in row.cells.items():
             html = []
             for c in items:
-                colour = service.item_colour(c, day)
+                colour = c.colour
                 due = f" {c.due_on.strftime(pattern)}" if c.due_on else ""
                 words = escape(f"{c.state or c.issuer or 'on file'}{due}, {STANDING.get(colour, colour)}")
                 html.append(f'<a href="{link(c.id)}"><span class="chip chip-{colour}">{words}</span></a> ')
             by_kind[kind] = Markup("".join(html))
         cells.append(by_kind)
     return cells
+
+
+def _provider_rows(rows: list[service.BoardRow], cells: list[dict[str, Markup]], can_edit: bool) -> Markup:
+    """The providers' ``<tr>`` rows of the board (name, "+" to add a credential, the overall chip as ui.chip writes
+    it, a cell per kind), or the row saying none matches: the template's loop called a macro, ``url_for`` and a
+    lookup per cell through Jinja."""
+    add = url_template("compliance.credential_new", "staff_id")
+    html = []
+    for row, by_kind in zip(rows, cells):
+        staff = row.staff
+        if staff is None:
+            continue
+        overall = row.overall
+        plus = f' <a href="{add(staff.id)}">+</a>' if can_edit else ""
+        kinds = "".join(f"<td>{by_kind.get(k.key, '')}</td>" for k in rules.PROVIDER_KINDS)
+        html.append(f'<tr><td>{escape(staff.display_name)}{plus}</td>\n'
+                    f'<td><span class="chip chip-{overall or "none"}">{overall or "nothing on file"}</span></td>\n'
+                    f"{kinds}</tr>\n")
+    if not html:
+        html.append(f'<tr><td colspan="{len(rules.PROVIDER_KINDS) + 2}">No provider matches.</td></tr>')
+    return Markup("".join(html))
 
 
 def _state_options(chosen: str) -> Markup:
