@@ -60,6 +60,30 @@ def test_cost_per_new_patient_and_return_to_the_cent(mk_app):
     assert channels["web_search"]["cost_per_new_cents"] == 5_000
 
 
+def test_returns_give_each_key_that_spent_or_brought_patients_once_in_label_order(mk_app):
+    """Spend and kept new patients are added up per key in one pass: a key that only spent, one that only
+    brought patients (kept days of a month in part, kept months whole) and one that did both, each once."""
+    with connected(mk_app):
+        flu = _campaign()
+        web = _campaign("WEB27", "web_search", "Search ads")
+        _campaign("IDLE27", "event", "Idle")  # neither spends nor brings anyone
+        sources.add_spend(flu, D(2026, 2, 1), 10_000, "Metro Print", "Flyers", "tester")
+        sources.add_spend(flu, D(2026, 2, 9), 2_000, "Metro Print", "More flyers", "tester")
+        sources.add_spend(web, D(2026, 1, 5), 7_000, "AdWorks", "Before the period", "tester")
+        for channel, code, new_on in (("", "WEB27", D(2026, 3, 15)), ("", "WEB27", D(2026, 1, 20)),
+                                      ("sign", "", D(2026, 2, 20)), ("sign", "", D(2026, 1, 9))):
+            sources.record_source(new_patient(), channel=channel, campaign_code=code, new_on=new_on)
+        period = (D(2026, 1, 10), D(2026, 12, 31))
+        campaigns, channels, months = returns.by_campaign(*period), returns.by_channel(*period), \
+            returns.by_month(*period)
+    assert [(r["label"], r["spend_cents"], r["new_patients"], r["cost_per_new_cents"], r["return_bp"])
+            for r in campaigns] == [("Flu shots", 12_000, 0, None, 0), ("Search ads", 0, 2, 0, None)]
+    assert [(r["label"], r["spend_cents"], r["new_patients"]) for r in channels] == [
+        ("Sign or walk-by", 0, 1), ("Social media", 12_000, 0), ("Web search", 0, 2)]
+    assert [(r["label"], r["spend_cents"], r["new_patients"]) for r in months] == [
+        ("2026-01", 0, 1), ("2026-02", 12_000, 1), ("2026-03", 0, 1)]
+
+
 def test_a_billing_event_delivered_twice_is_booked_once_and_a_charge_is_a_visit(mk_app):
     with connected(mk_app):
         patient = new_patient()
