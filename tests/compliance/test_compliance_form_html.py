@@ -71,6 +71,18 @@ def test_the_program_page_shows_the_staff_options_as_choices_would(make_app):
             assert str(shown.staff_id()) == str(checked.staff_id()) == str(Select()(checked.staff_id))
 
 
+def test_the_training_rows_escape_each_name_as_escape_does():
+    """The names and credentials are escaped in one call over them all; a text holding the NUL that joins them
+    is escaped on its own, so the rows stay the same."""
+    from markupsafe import escape
+    from medoffice_compliance.views import program
+
+    texts = ["Ames, Al <x>", "MD & co", "", "O'Hara, \"Jo\"", "plain"]
+    assert program._escaped(texts) == [str(escape(text)) for text in texts]
+    odd = texts + ["a\0<b>"]
+    assert program._escaped(odd) == [str(escape(text)) for text in odd]
+
+
 def test_file_inputs_are_wtforms_file_inputs(make_app):
     from wtforms.widgets import FileInput
 
