@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from medoffice.cli import main
 from medoffice.models import StaffMember
-from medoffice.testing import connected, login
+from medoffice.testing import connected, count_queries, login
 
 from medoffice_compliance import screening
 from medoffice_compliance.models import BusinessAssociate, ExclusionEntry, ExclusionList, ScreeningMatch, ScreeningRun
@@ -96,6 +96,12 @@ def test_screening_matches_and_the_review_queue(app):
         statuses = {m.subject_name: m.status for m in second.matches}
         assert statuses["Able, Ann"] == "cleared" and statuses["Hart, Zoe"] == "open"
         assert ScreeningRun.select().count() == 2  # every run is kept as evidence
+    with count_queries() as seen:
+        page = _text(manager.get("/compliance/screening"))
+    assert "<h3>Reviewed matches</h3>" in page and "Typo in the LEIE NPI; different DOB and state" in page
+    assert page.count('<td class="numeric">5</td><td class="numeric">') == 2  # both runs in the history
+    assert page.count("<td>Yes</td></tr>") == 2 and "<tr><td>Hart, Zoe</td>" in page  # both lists; still open
+    assert len([s for s in seen if s.startswith("SELECT")]) == 6  # four reads, the names, the state version
 
 
 def test_a_newer_list_replaces_the_old_one_and_date_of_birth_tells_people_apart(app):
