@@ -68,6 +68,12 @@ def test_an_access_request_runs_its_clock_and_takes_one_extension_with_a_letter(
     assert request.due_on == TODAY + dt.timedelta(days=60)
     assert letter.channel == "core.letter" and letter.purpose == "required_notice" and letter.patient_id == patient_id
     assert "archived off site" in letter.body_text and (TODAY + dt.timedelta(days=60)).isoformat() in letter.body_text
+    listed = _text(manager.get("/compliance/privacy"))  # the list reads only the columns it shows
+    row = listed.split(f'<a href="/compliance/privacy/{request.id}">{request.id}</a>')[1].split("</tr>")[0]
+    assert row == (f"</td><td>Right of access</td><td>Rowe, Rita</td><td>{TODAY.isoformat()}</td>"
+                   f"<td>{(TODAY + dt.timedelta(days=60)).isoformat()}</td>"
+                   '<td><span class="chip chip-open">Open</span></td><td>Yes</td>')
+    assert "Rowe, Rita" in _text(manager.get("/compliance/privacy?format=csv"))
     again = manager.post(f"/compliance/privacy/{request.id}/extend", data={"reason": "still archived"})
     assert again.status_code == 422 and "one extension" in _text(again)
     answered = manager.post(f"/compliance/privacy/{request.id}/decide", data={"decision": "completed",

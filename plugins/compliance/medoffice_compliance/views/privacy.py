@@ -34,7 +34,12 @@ def _patient_id(text: str) -> int | None:
     return found.id if found else None
 
 
-_REQUESTS = PrivacyRequest.select(PrivacyRequest, Patient).join(Patient).where(PrivacyRequest.status == slot("status"))
+# The columns the list shows (and the patient it records as read), not every column of both tables: peewee maps
+# each column it reads to its model and field before the first row.
+_REQUESTS = (PrivacyRequest.select(PrivacyRequest.id, PrivacyRequest.kind, PrivacyRequest.patient,
+                                   PrivacyRequest.received_on, PrivacyRequest.due_on, PrivacyRequest.status,
+                                   PrivacyRequest.extended_on, Patient.id, Patient.last_name, Patient.first_name)
+             .join(Patient).where(PrivacyRequest.status == slot("status")))
 
 
 @bp.route("/privacy")
@@ -64,7 +69,7 @@ def privacy_requests():
         empty_message="No request here.")
     audit.record_list("compliance.privacy_requests.list", (r.patient_id for r in table.rows))
     return render_page("compliance/privacy_requests.html", title="Privacy requests", table=table, status=status,
-                       tabs=STATUS_TABS, disclosure_form=DisclosureForm(formdata=None))
+                       tabs=STATUS_TABS)
 
 
 @bp.route("/privacy/new", methods=["GET", "POST"])
