@@ -143,6 +143,12 @@ def test_campaign_page_records_spend_with_its_invoice_and_shows_cost_per_new_pat
     assert refused.status_code == 422
     with connected(mk_app):
         assert flu.spend.count() == 1
+        sources.add_spend(flu, D(2026, 3, 1), 1_000, "<Ad & Co>", "Radio", "tester")
+    page = manager.get(f"/marketing/campaigns/{flu.id}").get_data(as_text=True)
+    # The spend as plain rows: newest first, the day in the practice's format, text escaped.
+    assert re.findall(r'<tr><td>(2026-0[23]-01)</td><td>(.*?)</td><td>(.*?)</td><td class="num">(.*?)</td></tr>',
+                      page) == [("2026-03-01", "&lt;Ad &amp; Co&gt;", "Radio", "$10.00"),
+                                ("2026-02-01", "Metro Print", "Flyers", "$250.01")]
     assert login(mk_app.test_client(), "billing").get("/marketing/campaigns").status_code == 403
 
 
