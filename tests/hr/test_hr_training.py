@@ -197,6 +197,34 @@ def test_reviews_and_notes_are_private_and_every_read_is_audited(hr_app):
         assert reads >= 5
 
 
+def test_the_reviews_list_writes_each_row_from_its_raw_columns(hr_app):
+    """Each row as the list has always written it: cycle and name escaped (a name holding the NUL the names are
+    joined by is escaped on its own), a cycle's name and due date written once for all its reviews, the
+    acknowledgment in the practice's time zone, dates as SQLite (text) and PostgreSQL (dates) give them."""
+    from markupsafe import escape
+    from medoffice import dates
+    from medoffice.localtime import to_local
+
+    from medoffice_hr.views import reviews as views
+
+    rows = [(1, "2026 <A&B>", "O'Neil", "Al <x>", "MD", 1, 0, None, "2027-01-31"),
+            (2, "2026 <A&B>", "Bo", "Cy", "", 0, 1, "2026-12-01T03:04:05", "2027-01-31"),
+            (3, "Other", "N\0ul", "Z", "RN", 0, 0, dt.datetime(2026, 11, 30, 23, 0), dt.date(2027, 3, 1))]
+    with hr_app.test_request_context("/"), connected(hr_app):
+        day = dates.pattern()
+        seen = to_local(dt.datetime(2026, 12, 1, 3, 4, 5)).strftime(day)
+        late = to_local(dt.datetime(2026, 11, 30, 23, 0)).strftime(day)
+        due, march = dt.date(2027, 1, 31).strftime(day), dt.date(2027, 3, 1).strftime(day)
+        odd = escape("N\0ul, Z, RN")
+        assert str(views._review_rows(rows)) == (
+            '<tr><td><a href="/hr/reviews/1">2026 &lt;A&amp;B&gt;</a></td><td>O&#39;Neil, Al &lt;x&gt;, MD</td>'
+            f"<td>Submitted</td><td>Not yet</td><td></td><td>{due}</td></tr>"
+            '<tr><td><a href="/hr/reviews/2">2026 &lt;A&amp;B&gt;</a></td><td>Bo, Cy</td>'
+            f"<td>Not yet</td><td>Submitted</td><td>{seen}</td><td>{due}</td></tr>"
+            f'<tr><td><a href="/hr/reviews/3">Other</a></td><td>{odd}</td>'
+            f"<td>Not yet</td><td>Not yet</td><td>{late}</td><td>{march}</td></tr>")
+
+
 def test_a_hipaa_course_completed_in_hr_counts_for_compliances_training_log(make_app):
     from medoffice_compliance import program
 

@@ -68,17 +68,33 @@ def reviews_page():
     return render_page("hr/reviews.html", title="Performance reviews", rows=_review_rows(rows), form=form), status
 
 
+def _escaped(texts: list[str]) -> list[str]:
+    """``escape`` of each text, done in one call over them all joined by NUL (which escaping leaves as it is;
+    should a text hold one, each is escaped on its own): a call costs ~0.4 us, a row of the list had two."""
+    parts = str(escape("\0".join(texts))).split("\0")
+    return parts if len(parts) == len(texts) else [str(escape(text)) for text in texts]
+
+
 def _review_rows(rows) -> Markup:
     """The reviews list's ``<tr>`` rows from raw cursor rows, built in one pass: a template loop with
-    filters per cell costs several times more over a cycle of a hundred people."""
+    filters per cell costs several times more over a cycle of a hundred people. A cycle's name and due date
+    are written once for all its reviews (a date's strftime costs ~1 us), the people's names escaped together."""
     link, day = url_template("hr.review", "review_id"), dates.pattern()
+    cycles: dict = {}
+    dues: dict = {}
+    names = _escaped([rules.display_name(last, first, credentials) for _id, _cycle, last, first, credentials, *_rest
+                      in rows])
     html = []
-    for review_id, cycle, last, first, credentials, self_done, review_done, acknowledged, due in rows:
-        name = rules.display_name(last, first, credentials)
+    for (review_id, cycle, _last, _first, _credentials, self_done, review_done, acknowledged, due), name \
+            in zip(rows, names):
+        if cycle not in cycles:
+            cycles[cycle] = escape(cycle)
+        if due not in dues:
+            dues[due] = raw.day(due).strftime(day)
         seen = to_local(raw.naive_utc(acknowledged)).strftime(day) if acknowledged else ""
-        html.append(f'<tr><td><a href="{link(review_id)}">{escape(cycle)}</a></td><td>{escape(name)}</td>'
+        html.append(f'<tr><td><a href="{link(review_id)}">{cycles[cycle]}</a></td><td>{name}</td>'
                     f'<td>{"Submitted" if self_done else "Not yet"}</td><td>{"Submitted" if review_done else "Not yet"}'
-                    f'</td><td>{seen}</td><td>{raw.day(due).strftime(day)}</td></tr>')
+                    f'</td><td>{seen}</td><td>{dues[due]}</td></tr>')
     return Markup("".join(html))
 
 
