@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import types
@@ -504,6 +505,34 @@ def test_a_plugins_kind_is_seen_by_its_permissions_and_its_audience_only(doc_app
     assert keeper.get(f"/documents/{draft_only.id}").status_code == 200
     assert "Employee manual" in keeper.get("/documents/new").get_data(as_text=True)
     assert client_for(doc_app, "other").get("/documents/new").status_code == 403
+
+
+def test_the_list_marks_what_is_addressed_to_the_reader_and_what_they_have_to_acknowledge(doc_app):
+    """/documents reads its rows and both marks in one query, whatever the number of documents."""
+    from medoffice.testing import page_queries
+
+    with app_thread_context(doc_app):
+        hr = person(doc_app, "hrperson", ("hr",))
+        reader = person(doc_app, "reader", ("front_desk",))
+        manual = policy(hr, documents.Audience.of(users=[reader]), kind="dutytest.manual", title="Employee manual")
+        policy(hr, documents.Audience.of(users=[reader]), kind="dutytest.manual", title="Notice", requires=False)
+        policy(hr, kind="dutytest.manual", title="Manual draft", publish=False)
+    reading = client_for(doc_app, "reader")
+
+    def marks(client):
+        page = client.get("/documents").get_data(as_text=True)
+        rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in page.split("<tr>")[2:]]
+        return "(1 to acknowledge)" in page, {re.sub("<[^>]+>", "", cells[0]): cells[-1] for cells in rows}
+    assert marks(reading) == (True, {"Employee manual": f'<a href="/documents/{manual.id}/read">To acknowledge</a>',
+                                     "Notice": "Addressed to me"})
+    queries = len(page_queries(reading, "/documents"))
+    assert sign(reading, manual.id).status_code == 302
+    assert marks(reading) == (False, {"Employee manual": "Addressed to me", "Notice": "Addressed to me"})
+    assert marks(client_for(doc_app, "hrperson"))[1] == {"Employee manual": "", "Manual draft": "", "Notice": ""}
+    with app_thread_context(doc_app):
+        for n in range(3):
+            policy(hr, documents.Audience.of(users=[reader]), kind="dutytest.manual", title=f"More {n}")
+    assert len(page_queries(reading, "/documents")) == queries
 
 
 def test_doctor_and_signing_catch_a_published_text_changed_in_the_database(doc_app):

@@ -161,15 +161,26 @@ def counts(statuses: list[PersonStatus]) -> dict[str, int]:
     return found
 
 
-def _pending_for(user_id, kinds: list[str]) -> pw.SelectQuery:
-    """Published documents of ``kinds`` addressed to the user (an id or a slot) and not yet
-    acknowledged by them."""
+def addressed_condition(user_id, kinds: list[str]) -> pw.Expression:
+    """A condition on ``Document``: published, of ``kinds``, addressed to the user (an id or a slot)."""
+    return (Document.state == "published") & Document.kind.in_(kinds) & addressed_to(user_id)
+
+
+def pending_condition(user_id, kinds: list[str]) -> pw.Expression:
+    """A condition on ``Document``: published, of ``kinds``, to be acknowledged, addressed to the user (an id
+    or a slot) and not yet acknowledged by them."""
     signed = (Acknowledgment.select(pw.SQL("1")).join(DocumentVersion)
               .where((DocumentVersion.document == Document.id) & (DocumentVersion.number >= Document.ack_from)
                      & (Acknowledgment.user == user_id)))
-    return (Document.select().where((Document.state == "published") & Document.ack_from.is_null(False)
-                                    & Document.kind.in_(kinds) & addressed_to(user_id)
-                                    & ~pw.fn.EXISTS(signed)))
+    return ((Document.state == "published") & Document.ack_from.is_null(False)
+            & Document.kind.in_(kinds) & addressed_to(user_id)
+            & ~pw.fn.EXISTS(signed))
+
+
+def _pending_for(user_id, kinds: list[str]) -> pw.SelectQuery:
+    """Published documents of ``kinds`` addressed to the user (an id or a slot) and not yet
+    acknowledged by them."""
+    return Document.select().where(pending_condition(user_id, kinds))
 
 
 def _enabled_kind_names() -> list[str]:
@@ -179,12 +190,6 @@ def _enabled_kind_names() -> list[str]:
 def pending_documents(user_id: int) -> list[Document]:
     """The documents the user has to acknowledge, by title."""
     return list(_pending_for(user_id, _enabled_kind_names()).order_by(Document.title, Document.id))
-
-
-def addressed_documents(user_id: int) -> list[Document]:
-    """Every published document of an enabled module addressed to the user, by title."""
-    return list(Document.select().where((Document.state == "published") & Document.kind.in_(_enabled_kind_names())
-                                        & addressed_to(user_id)).order_by(Document.title, Document.id))
 
 
 def my_due_dates(user_id: int) -> dict[int, dt.date]:
@@ -198,12 +203,19 @@ _MY_DUE_DATES = (Deadline.select(Deadline.key, Deadline.due)
                         & (Deadline.kind == "core.document_acknowledgment")).tuples())
 
 
+@functools.lru_cache(maxsize=8)
+def _pending_ids_query(kinds: tuple[str, ...]) -> pw.SelectQuery:
+    """The ids of the documents of ``kinds`` the user (slot ``user_id``) has to acknowledge; built once per set
+    of kinds, since building its subqueries cost more than running it."""
+    return _pending_for(slot("user_id"), list(kinds)).select(Document.id).tuples()
+
+
 def today_summary(user_id: int, today: dt.date) -> tuple[int, int, dt.date | None]:
     """(documents to acknowledge, how many overdue, earliest due date) for the user's Today queue.
     Two queries, each compiled once per set of enabled kinds (``medoffice.prepared``)."""
-    kinds = _enabled_kind_names()
-    query = _pending_for(slot("user_id"), kinds).select(Document.id).tuples()
-    pending = [d for (d,) in prepared.run(query, ("documents.pending_ids", tuple(kinds)), user_id=user_id)]
+    kinds = tuple(_enabled_kind_names())
+    pending = [d for (d,) in prepared.rows(_pending_ids_query(kinds), ("documents.pending_ids", kinds),
+                                           user_id=user_id)]
     if not pending:
         return 0, 0, None
     dues = my_due_dates(user_id)

@@ -8,11 +8,16 @@ needs the kind's ``manage_permission``. A module that is off hides its documents
 """
 from __future__ import annotations
 
+import functools
+from collections import namedtuple
+
 from flask import Response, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
+from .. import prepared
 from ..auth.access import requires
 from ..models import Location, Role, StaffMember, User
+from ..prepared import slot
 from ..settings import practice_timezone, today
 from ..web import core_blueprint as bp
 from ..web.forms import choices
@@ -25,7 +30,8 @@ from .forms import AcknowledgeForm, AudienceFields, DraftForm, NewDocumentForm, 
 from .kinds import enabled_kinds, kind_of, kind_title, managed_kinds, may_manage_kind, may_view_kind
 from .models import DOCUMENT_STATES, METHODS, VERSION_STATES, Acknowledgment, Document, DocumentVersion
 from .reminders import grace_days
-from .status import STATUSES, addressed_documents, counts, my_due_dates, pending_documents, people
+from .status import (STATUSES, addressed_condition, counts, my_due_dates, pending_condition, pending_documents,
+                     people)
 
 
 # --- access ----------------------------------------------------------------------------------------
@@ -93,21 +99,41 @@ def _breadcrumbs(document: Document | None = None, *tail):
     return crumbs + list(tail)
 
 
+ListedDocument = namedtuple("ListedDocument", "id title kind state current_number")  # a row of the list
+
 # --- lists -----------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=32)
+def _list_query(names: tuple, readable: tuple, managed: tuple):
+    """The documents list for a user (slot ``user_id``) who manages ``managed`` kinds and views ``readable``
+    ones of the enabled ``names``: the columns shown, whether it is addressed to them and whether they have
+    to acknowledge it (whatever is addressed to them is listed, so both sets come from its rows)."""
+    user = slot("user_id")
+    addressed = addressed_condition(user, list(names))
+    return (Document.select(Document.id, Document.title, Document.kind, Document.state, Document.current_number,
+                            addressed, pending_condition(user, list(names)))
+            .where(Document.kind.in_(list(managed))
+                   | ((Document.state != "draft") & Document.kind.in_(list(readable))) | addressed)
+            .order_by(Document.state != "published", Document.title, Document.id))
+
 
 @bp.route("/documents")
 @requires("core.documents.read")
 def documents():
     """The documents the user may open: all of the kinds they view or manage, and those addressed to them."""
     kinds = enabled_kinds()
-    readable = [k.name for k in kinds if may_view_kind(k.name)]
-    managed = [k.name for k in kinds if may_manage_kind(k.name)]
-    mine = {d.id for d in addressed_documents(current_user.id)}
-    query = Document.select().where(
-        (Document.kind.in_(managed)) | ((Document.state != "draft") & Document.kind.in_(readable))
-        | Document.id.in_(sorted(mine)))
-    rows = list(query.order_by(Document.state != "published", Document.title, Document.id))
-    pending = {d.id for d in pending_documents(current_user.id)}
+    names = tuple(k.name for k in kinds)
+    readable = tuple(k.name for k in kinds if may_view_kind(k.name))
+    managed = tuple(k.name for k in kinds if may_manage_kind(k.name))
+    rows, mine, pending = [], set(), set()
+    for *columns, is_mine, is_pending in prepared.rows(
+            _list_query(names, readable, managed), ("documents.list", names, readable, managed),
+            user_id=current_user.id):
+        rows.append(ListedDocument._make(columns))
+        if is_mine:
+            mine.add(columns[0])
+        if is_pending:
+            pending.add(columns[0])
     return render_page("documents/list.html", title="Documents", rows=rows, pending=pending, mine=mine,
                        kind_title=kind_title, states=DOCUMENT_STATES, may_create=bool(managed_kinds()),
                        breadcrumbs=[("Documents", None)])
