@@ -8,6 +8,7 @@ Deadlines of a module that is turned off are hidden, like the rest of what it co
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import asdict, dataclass
 
@@ -149,6 +150,8 @@ def _open_of(owners: tuple[str, ...]) -> pw.Expression:
     return (Deadline.state == "open") & Deadline.owner.in_(list(owners))
 
 
+# Today's two queries are built once per set of modules and roles: building them cost more than running them.
+@functools.lru_cache(maxsize=32)
 def _grouped_query(owners: tuple[str, ...], roles: tuple[str, ...]):
     today, week_end = slot("today"), slot("week_end")
     group = pw.Case(None, ((Deadline.due < today, "overdue"), (Deadline.due <= week_end, "week")), "coming")
@@ -160,6 +163,7 @@ def _grouped_query(owners: tuple[str, ...], roles: tuple[str, ...]):
             .group_by(pw.SQL("1")).tuples())
 
 
+@functools.lru_cache(maxsize=32)
 def _escalated_query(owners: tuple[str, ...], roles: tuple[str, ...]):
     return (Deadline.select(pw.fn.COUNT(Deadline.id), _earliest_due())
             .where(_open_of(owners) & (Deadline.stage == ESCALATED) & Deadline.escalation_role.in_(list(roles)))

@@ -1,6 +1,8 @@
 """What the messages service contributes through core's hooks (``core_plugin`` returns these)."""
 from __future__ import annotations
 
+import functools
+
 from flask import url_for
 
 from ..contributions import CheckResult, JobSpec, NavItem, Permission, SettingSpec, Widget, WorkItem
@@ -84,22 +86,29 @@ def templates() -> list[MessageTemplate]:
     return [TEST_MESSAGE]
 
 
+# Today counts these on every load: the queries are built once (building cost more than running them).
+_FAILED = OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.status == "failed")
+
+
+@functools.lru_cache(maxsize=8)
+def _letters_waiting(printed: tuple[str, ...]):
+    return OutboxMessage.select(OutboxMessage.id).where(
+        (OutboxMessage.status == "queued") & OutboxMessage.channel.in_(list(printed)))
+
+
 def work_items(user) -> list[WorkItem]:
     """Failed messages and letters waiting to be printed, for those who handle the outbox."""
     if not user.has_permission("core.messages.outbox"):
         return []
     items = []
-    failed = count_upto(OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.status == "failed"),
-                        "messages.failed", 100)
+    failed = count_upto(_FAILED, "messages.failed", 100)
     if failed:
         items.append(WorkItem(f"Messages that could not be sent: {failed}", url_for("core.messages_outbox", status="failed"),
                               "core.messages.outbox", urgency=20, count=failed, count_is_floor=failed >= 100,
                               source="Outbox", detail="Open each to see the server's answer, then queue it again."))
     printed = [name for name, channel in registry().items() if not channel.automatic]
     if printed:
-        waiting = count_upto(OutboxMessage.select(OutboxMessage.id).where(
-            (OutboxMessage.status == "queued") & OutboxMessage.channel.in_(printed)),
-            ("messages.letters_waiting", tuple(printed)), 100)
+        waiting = count_upto(_letters_waiting(tuple(printed)), ("messages.letters_waiting", tuple(printed)), 100)
         if waiting:
             items.append(WorkItem(f"Letters to print and post: {waiting}",
                                   url_for("core.messages_outbox", status="letters"), "core.messages.outbox",
