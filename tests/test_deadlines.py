@@ -329,6 +329,9 @@ def test_calendar_and_list_render_with_filters(duty_app):
     assert "February 2027" in page
     assert "Renew Dr. Smith&#39;s state licence" in cell(page, "2027-02-10")
     assert "Review the privacy policy" in cell(page, "2027-02-22")
+    assert re.fullmatch(r'\s*<span class="day-number">22</span>\s*<ul>\s*<li class="deadline-entry stage-[a-z0-9_]+">'
+                        r'<a href="/deadlines/\d+" title="(Coming|Due [a-z0-9 ]+|Overdue[a-z, ]*)">Review the privacy '
+                        r'policy</a></li>\s*</ul>\s*', cell(page, "2027-02-22"))
     assert "Review the security policy" not in page  # open ones by default
     by_kind = alice.get("/deadlines?month=2027-02&kind=dutytest.review").get_data(as_text=True)
     assert "Review the privacy policy" in by_kind and "state licence" not in by_kind

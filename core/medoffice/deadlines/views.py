@@ -10,6 +10,7 @@ import json
 import re
 
 from flask import Response, abort, current_app, redirect, request, url_for
+from markupsafe import Markup, escape
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
@@ -120,16 +121,25 @@ def deadlines():
              .order_by(Deadline.due, Deadline.title).limit(CALENDAR_LIMIT + 1))
     by_day: dict[dt.date, list] = {}
     rows = list(query)
+    link = url_template("core.deadline", "deadline_id")
     for deadline in rows[:CALENDAR_LIMIT]:
-        by_day.setdefault(deadline.due, []).append(deadline)
+        by_day.setdefault(deadline.due, []).append(_calendar_entry(deadline, day, link))
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
+    entries = {due: Markup(f"<ul>\n        {''.join(items)}\n      </ul>") for due, items in by_day.items()}
     return render_page("deadlines/calendar.html", title="Deadlines", filters=filters, first=first, weeks=weeks,
-                       by_day=by_day, today=day, truncated=len(rows) > CALENDAR_LIMIT,
+                       entries=entries, today=day, truncated=len(rows) > CALENDAR_LIMIT,
                        previous=previous.strftime("%Y-%m") if previous >= EARLIEST_DATE else None,
                        following=following.strftime("%Y-%m") if following <= LATEST_DATE else None,
-                       choices=filter_choices(filters), stage_label=stage_label,
-                       deadline_url=url_template("core.deadline", "deadline_id"), breadcrumbs=[("Deadlines", None)])
+                       choices=filter_choices(filters), breadcrumbs=[("Deadlines", None)])
+
+
+def _calendar_entry(deadline: Deadline, day: dt.date, link) -> str:
+    """A deadline in its day's list on the calendar, written here rather than by a template loop (a month
+    holds dozens), with the template's whitespace."""
+    stage = deadline.stage_on(day)
+    return (f'\n        <li class="deadline-entry stage-{escape(stage)}"><a href="{escape(link(deadline.id))}" '
+            f'title="{escape(stage_label(stage))}">{escape(deadline.title)}</a></li>\n        ')
 
 
 @bp.route("/deadlines/list")
