@@ -64,6 +64,7 @@ def test_records_due_for_destruction_holds_and_the_log(app):
     assert due == {"ADULT"}  # not the recent visit, the minor (majority + 3), New York's 10 years or the hold
     page = _text(manager.get("/compliance/records"))
     assert "(ADULT)" in page and "NYADULT" not in page and "Malpractice claim 2026-14" in page
+    assert f"<tr><td>HELD, P (HELD)</td><td>Malpractice claim 2026-14</td><td>{TODAY.isoformat()}</td>" in page
     refused = manager.post("/compliance/records/destructions", data={
         "patient_id": "HELD", "record_type": "medical_record", "destroyed_on": TODAY.isoformat(),
         "method": "Cross-cut shredding", "witness": "Mia Moss"})
@@ -73,6 +74,8 @@ def test_records_due_for_destruction_holds_and_the_log(app):
         "method": "Cross-cut shredding", "witness": "Mia Moss", "certificate": (io.BytesIO(PDF), "cert.pdf")},
         content_type="multipart/form-data")
     assert logged.status_code == 302
+    assert (f"<tr><td>ADULT, P (ADULT)</td><td>medical_record</td><td>{TODAY.isoformat()}</td>"
+            "<td>Cross-cut shredding</td><td>Mia Moss</td>") in _text(manager.get("/compliance/records"))
     with connected(app):
         destruction = Destruction.get()
         assert destruction.patient_id == adult and Destruction.select().count() == 1

@@ -29,10 +29,14 @@ def _form_page(form, title: str, endpoint: str, submit: str, attrs: str = ""):
                        breadcrumbs=[("Records retention", url_for("compliance.records"))]), 422
 
 
-_HOLDS = (LegalHold.select(LegalHold, Patient).join(Patient).where(LegalHold.released_on.is_null())
-          .order_by(LegalHold.placed_on))
-_DESTROYED = (Destruction.select(Destruction, Patient).join(Patient)
-              .order_by(Destruction.destroyed_on.desc()).limit(100))
+# The columns the page shows (and the patients it records as read), not every column of the patient: peewee
+# converts and sets each column of each row, and the log shows up to a hundred.
+_PATIENT = (Patient.id, Patient.last_name, Patient.first_name, Patient.account_number)
+_HOLDS = (LegalHold.select(LegalHold.id, LegalHold.patient, LegalHold.reason, LegalHold.placed_on, *_PATIENT)
+          .join(Patient).where(LegalHold.released_on.is_null()).order_by(LegalHold.placed_on))
+_DESTROYED = (Destruction.select(Destruction.id, Destruction.patient, Destruction.record_type, Destruction.destroyed_on,
+                                 Destruction.method, Destruction.witness, *_PATIENT)
+              .join(Patient).order_by(Destruction.destroyed_on.desc()).limit(100))
 _RULES = RetentionRule.select().order_by(RetentionRule.record_type, RetentionRule.state)
 
 
