@@ -275,6 +275,33 @@ def test_jobs_page_lists_enabled_jobs_with_last_runs(jobs_app):
     assert 'id="job-jobstest.ok"' not in page and 'id="job-core.audit_verify"' in page
 
 
+def test_the_jobs_page_keeps_a_next_run_until_it_is_due_and_writes_times_as_localtime(jobs_app):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from medoffice.localtime import local_datetime
+    from medoffice.settings import practice_timezone
+    from medoffice.web.admin_jobs import _next_run, _when
+
+    spec = JobSpec("jobstest.kept", "Kept", _ok, trigger="cron", schedule={"hour": 6, "minute": 0})
+    zone = ZoneInfo("America/Chicago")
+    first = _next_run(spec.id, spec, zone, dt.datetime(2027, 3, 1, 5, 0, tzinfo=zone))
+    assert first == dt.datetime(2027, 3, 1, 6, 0, tzinfo=zone)
+    assert _next_run(spec.id, spec, zone, first) == first
+    assert _next_run(spec.id, spec, zone, first + dt.timedelta(minutes=1)) == dt.datetime(2027, 3, 2, 6, 0, tzinfo=zone)
+    assert _next_run(spec.id, spec, zone, dt.datetime(2027, 3, 1, 5, 0, tzinfo=zone)) == first  # an earlier moment
+    every = JobSpec("jobstest.every", "Every", _ok, trigger="interval", schedule={"minutes": 30})
+    assert _next_run(every.id, every, zone, first) is None
+
+    def written():
+        with jobs_app.test_request_context():
+            when = _when(practice_timezone())
+            moments = [dt.datetime(2027, 1, 5, 3, 4), dt.datetime(2027, 7, 5, 23, 59, tzinfo=dt.timezone.utc)]
+            return [when(m) for m in moments] + [when(None)], [local_datetime(m, zone=False) for m in moments] + [""]
+    ours, theirs = _in_app(jobs_app, written)
+    assert ours == theirs
+
+
 def test_years_of_job_runs_are_counted_only_a_step_past_the_page(jobs_app, monkeypatch):
     from medoffice.web import tables
 

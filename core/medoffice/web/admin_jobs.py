@@ -1,6 +1,7 @@
 """The scheduled jobs page: each enabled job with its schedule and last run, run history, run now."""
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from flask import abort, current_app, redirect, request, url_for
@@ -8,6 +9,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..auth.access import can, requires
+from ..dates import pattern
 from ..jobs import describe_schedule, job_specs, latest_runs, next_run, run_job
 from ..models import JobRun
 from ..scheduler import running_scheduler
@@ -19,6 +21,21 @@ from .shell import render_page
 from .tables import count_for_page, count_label
 
 
+_next_runs: dict[tuple, tuple] = {}  # (job, schedule, zone): (from when, its next run) as last computed
+
+
+def _next_run(job_id: str, spec, timezone, now: dt.datetime) -> dt.datetime | None:
+    """``next_run``, computed again only once the run it gave is due: the first fire time at or after a
+    moment is also the first one at or after any later moment up to it (~0.1 ms a job, 26 on the page)."""
+    key = (job_id, spec.trigger, tuple(sorted(spec.schedule.items())), str(timezone))
+    since, upcoming = _next_runs.get(key, (None, None))
+    if since is None or not since <= now <= upcoming:
+        upcoming = next_run(spec, timezone, now)
+        if upcoming is not None:
+            _next_runs[key] = (now, upcoming)
+    return upcoming
+
+
 def job_rows() -> list[dict]:
     """One row per job of the enabled plugins: schedule, next run, latest run."""
     specs = job_specs(current_app.extensions["medoffice"].host)
@@ -26,9 +43,10 @@ def job_rows() -> list[dict]:
     timezone = practice_timezone()
     scheduler = running_scheduler(current_app)
     live = scheduler.next_run_times() if scheduler is not None else {}
+    now = dt.datetime.now(timezone)
     rows = []
     for job_id, spec in specs.items():
-        upcoming = live.get(job_id) if job_id in live else next_run(spec, timezone)
+        upcoming = live.get(job_id) if job_id in live else _next_run(job_id, spec, timezone, now)
         rows.append({
             "id": job_id,
             "title": spec.title,
@@ -56,11 +74,25 @@ def run_history(job_id: str | None, page: int) -> dict:
             "page": page, "pages": pages, "job": job_id or ""}
 
 
+def _when(timezone):
+    """``localtime(zone=False)`` with the practice's zone and date format read once for the page's ~80 times."""
+    shown = f"{pattern()} %H:%M"
+
+    def when(value: dt.datetime | None) -> str:
+        if not value:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(timezone).strftime(shown)
+    return when
+
+
 def _overview_context() -> dict:
     rows = job_rows()
     history = run_history(request.args.get("job") or None, page_number())
+    timezone = practice_timezone()
     return {"rows": rows, "titles": {r["id"]: r["title"] for r in rows}, "history": history,
-            "timezone": practice_timezone()}
+            "timezone": timezone, "when": _when(timezone)}
 
 
 @bp.route("/admin/jobs")
