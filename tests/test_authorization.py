@@ -164,8 +164,9 @@ JINJA_MATRIX = """{% for plugin_title, permissions in groups %}
 
 def test_the_matrix_built_in_python_is_the_html_the_template_wrote(app):
     from medoffice.auth.accounts import ADMIN
+    from medoffice.auth.privileges import grants_by_role
     from medoffice.contributions import Permission
-    from medoffice.web.admin_roles import grants_by_role, matrix_html, permission_groups
+    from medoffice.web.admin_roles import matrix_html, permission_groups
 
     def between_tags(html):
         return re.sub(r">\s+<", "><", str(html)).strip()
@@ -196,9 +197,14 @@ def test_saving_the_matrix_applies_and_audits_before_and_after(app):
     in_form.add("hr|core.audit.view")
     in_form.discard("front_desk|core.patients.edit")
     in_form.add("admin|core.nonexistent")  # ignored: admin is not editable, unknown permissions are ignored
+    def ticked():
+        page = client.get("/admin/roles").get_data(as_text=True)
+        return set(re.findall(r'name="grant" value="([^"]+)" aria-label="[^"]*" checked>', page))
+    assert ticked() == in_form - {"hr|core.audit.view", "admin|core.nonexistent"} | {"front_desk|core.patients.edit"}
     response = client.post("/admin/roles", data={"grant": sorted(in_form)})
     assert response.status_code == 302
     assert grants("hr") == sorted([*hr_before, "core.audit.view"])
+    assert ticked() == in_form - {"admin|core.nonexistent"}  # the page kept from before shows the change
     assert "core.patients.edit" not in grants("front_desk")
     details = {d["role"]: d for d in audit_details(app, "role.permissions")}
     assert set(details) == {"hr", "front_desk"}

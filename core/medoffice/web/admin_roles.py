@@ -15,13 +15,12 @@ from markupsafe import Markup, escape
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from .. import audit
+from .. import audit, prepared
 from ..auth import privileges
 from ..auth.access import requires
 from ..auth.accounts import ADMIN
-from ..auth.privileges import grants_by_role
 from ..db import transaction
-from ..models import Role, UserRole
+from ..models import Role, RolePermission, UserRole
 from . import core_blueprint as bp
 from .shell import notify, render_page
 
@@ -92,11 +91,31 @@ def matrix_html(groups: list[tuple[str, list]], roles: list, grants: dict[int, s
     return Markup("\n".join(html))
 
 
+_GRANTS = RolePermission.select(RolePermission.role, RolePermission.permission)
+
+
+def _matrix(groups: list[tuple[str, list]], roles: list) -> Markup:
+    """:func:`matrix_html`, kept (per plugin state, which decides ``groups``) until a role or a grant changes:
+    writing its ~2,000 checkboxes cost several ms a view. The grants are read raw for the comparison."""
+    pairs = frozenset(prepared.rows(_GRANTS, "roles.grants"))
+    key = (tuple((role.id, role.name, role.title) for role in roles), pairs)
+    kept = current_app.extensions["medoffice"].derived("roles matrix", dict)
+    html = kept.get(key)
+    if html is None:
+        grants: dict[int, set[str]] = {}
+        for role_id, permission in pairs:
+            grants.setdefault(role_id, set()).add(permission)
+        html = matrix_html(groups, roles, grants)
+        kept.clear()  # only the latest roles and grants are worth keeping
+        kept[key] = html
+    return html
+
+
 def _page(form, new_form, groups, refused: str = ""):
     members = dict(UserRole.select(UserRole.role, pw.fn.COUNT(UserRole.id)).group_by(UserRole.role).tuples())
     roles = list(Role.select().order_by(Role.id))
     return render_page("admin/roles.html", title="Roles", form=form, new_form=new_form, roles=roles,
-                       matrix=matrix_html(groups, roles, grants_by_role()), members=members, refused=refused,
+                       matrix=_matrix(groups, roles), members=members, refused=refused,
                        breadcrumbs=[("Admin", None), ("Roles", None)])
 
 
@@ -105,7 +124,7 @@ def _page(form, new_form, groups, refused: str = ""):
 def roles():
     """The role x permission matrix; saving applies and audits every changed role."""
     form = MatrixForm()
-    groups = permission_groups()
+    groups = current_app.extensions["medoffice"].derived("roles permission groups", permission_groups)
     if form.validate_on_submit():
         shown = {p.name for _, perms in groups for p in perms}
         checked = {tuple(v.split("|", 1)) for v in request.form.getlist("grant") if "|" in v}
