@@ -244,6 +244,29 @@ def test_a_dense_due_list_page_shows_the_same_patients_in_the_same_order(mk_app,
     assert sparse[0] == ["Abbot", "Baker", "Miller", "Young", "Zane"] and sparse[1] == sparse[0][::-1]
 
 
+def test_a_dense_due_list_counts_the_patients_the_sparse_one_counts(mk_app, five_due, monkeypatch):
+    """Past a page, a dense list (on SQLite) counts from the kept rows in patient order: the same patients, a
+    survivor's older row of the type once, inactive patients and other types left out."""
+    with connected(mk_app):
+        for n in range(24):
+            recall.add_visit(new_patient(last_name=f"Due{n:02d}"), five_due.a_year_ago, "Annual physical")
+        twice = new_patient(last_name="Twice")
+        recall.add_visit(twice, five_due.a_year_ago, "Annual physical")
+        LastVisit.create(patient=twice, visit_type="Annual physical",  # as a merge leaves it
+                         last_visit_on=five_due.a_year_ago - dt.timedelta(days=20))
+        recall.add_visit(new_patient(last_name="Gone", active=False), five_due.a_year_ago, "Annual physical")
+        recall.add_visit(new_patient(last_name="Other"), five_due.a_year_ago, "Office visit")
+    desk = login(mk_app.test_client(), "front_desk")
+    url = f"/marketing/recall/rules/{five_due.rule.id}"
+
+    def counted() -> str:
+        return re.search(r"([\d,+]+) patients", desk.get(url).get_data(as_text=True)).group(1)
+
+    sparse = counted()
+    monkeypatch.setattr(recall, "DENSE_LIST", 2)
+    assert counted() == sparse == "30"
+
+
 def _figures_and_recount(list_id: int) -> tuple[dict, dict]:
     """(the list's figures as kept, as counted afresh from its entries and the visits)."""
     kept = recall.conversion([list_id])[list_id]

@@ -88,27 +88,56 @@ def _followed(rule: RecallRule) -> str:
     return rule.visit_type if rule.kind == "recall" and rule.visit_type else ANY_TYPE
 
 
-def _in_window(oldest, newest):
-    last = LastVisit.last_visit_on
+def _in_window(oldest, newest, last=LastVisit.last_visit_on):
     return last <= newest if oldest is None else last.between(oldest, newest)
+
+
+def _due(kept, visit_type, oldest, newest):
+    """The condition on a kept last visit (``LastVisit`` or an alias) joined to its patient (values or slots):
+    of the type, in the window, the patient's latest of the type, of an active unmerged patient."""
+    last = kept.last_visit_on
+    later = LastVisit.alias("later")
+    superseded = later.select(pw.SQL("1")).where(
+        (later.patient == kept.patient) & (later.visit_type == kept.visit_type)
+        & ((later.last_visit_on > last) | ((later.last_visit_on == last) & (later.id > kept.id))))
+    return ((kept.visit_type == visit_type) & _in_window(oldest, newest, last) & ~pw.fn.EXISTS(superseded)
+            & (Patient.active == True) & Patient.merged_into_id.is_null())  # noqa: E712
 
 
 def _due_select(visit_type, oldest, newest, walk: bool = False):
     """The due query over the kept last visits (values or slots); ``walk``: SQLite walks the patients in
     order and looks up each one's last visit (CROSS JOIN fixes its join order)."""
-    last = LastVisit.last_visit_on
-    later = LastVisit.alias("later")
-    superseded = later.select(pw.SQL("1")).where(
-        (later.patient == LastVisit.patient) & (later.visit_type == LastVisit.visit_type)
-        & ((later.last_visit_on > last) | ((later.last_visit_on == last) & (later.id > LastVisit.id))))
     query = _DueSelect(Patient, (Patient.id, Patient.first_name, Patient.last_name, Patient.account_number,
-                                 Patient.preferred_contact, last.alias("last_visit_on")))
-    if walk:  # counted walking too: the window's rows lead to their patients one by one, slower still
+                                 Patient.preferred_contact, LastVisit.last_visit_on.alias("last_visit_on")))
+    if walk:
         query = query.join(LastVisit, pw.JOIN.CROSS).where(LastVisit.patient == Patient.id)
     else:
         query = query.join(LastVisit, on=(LastVisit.patient == Patient.id))
-    return query.where((LastVisit.visit_type == visit_type) & _in_window(oldest, newest) & ~pw.fn.EXISTS(superseded)
-                       & (Patient.active == True) & Patient.merged_into_id.is_null())  # noqa: E712
+    return query.where(_due(LastVisit, visit_type, oldest, newest))
+
+
+BY_PATIENT_INDEX = "lastvisit_patient_id_visit_type_last_visit_on"  # (patient, type, day), made by migration 0002
+_KEPT_AS = "kept"
+_KEPT = LastVisit.alias(_KEPT_AS)
+
+
+class _KeptByPatient(pw.Node):
+    """The kept last visits (as ``_KEPT``) read through their (patient, type, day) index (SQLite's INDEXED BY)."""
+
+    def __sql__(self, ctx):
+        return (ctx.sql(pw.Entity(LastVisit._meta.table_name)).literal(" AS ").sql(pw.Entity(_KEPT_AS))
+                .literal(" INDEXED BY ").sql(pw.Entity(BY_PATIENT_INDEX)))
+
+
+@cache
+def _due_count_query(reactivation: bool):
+    """What a walked due list counts (SQLite): its rows, read from the kept rows' small index entries in patient
+    order, each one's patient looked up. The walk's count read every patient's row up to the 1,001st due, and
+    one in the window's order looks patients up at random (rule 1 on the large demo: 2.5 to 1.7 ms; a year-old
+    window 6.7 to 4.2; a reactivation 5.7 to 3.5)."""
+    return (_KEPT.select(pw.SQL("1")).from_(_KeptByPatient()).join(Patient, pw.JOIN.CROSS)
+            .where(_KEPT.patient == Patient.id)
+            .where(_due(_KEPT, slot("visit_type"), None if reactivation else slot("oldest"), slot("newest"))))
 
 
 def due_query(rule: RecallRule, as_of: dt.date):
@@ -129,16 +158,17 @@ def _due_page_query(reactivation: bool, walk: bool):
 
 
 def due_page(rule: RecallRule, as_of: dt.date) -> tuple:
-    """The due query for a page of the list sorted by patient, as (query, key, values) for a prepared
-    ``paginate``: when the rule's window holds at least ``DENSE_LIST`` kept last visits (counted from the
-    index alone), SQLite walks the patients in order, which stops after a page, instead of sorting everyone
-    due."""
+    """The due query for a page of the list sorted by patient, as (query, key, values, count query) for a
+    prepared ``paginate``: when the rule's window holds at least ``DENSE_LIST`` kept last visits (counted from
+    the index alone), SQLite walks the patients in order, which stops after a page, instead of sorting everyone
+    due, and counts them from the kept rows in patient order (the count query; else None, the query counts)."""
     oldest, newest = _cutoffs(rule, as_of)
     reactivation = oldest is None
     values = {"visit_type": _followed(rule), "oldest": oldest, "newest": newest}
     walk = is_sqlite() and prepared.count_upto(_window_query(reactivation), ("marketing.recall_window", reactivation),
                                                DENSE_LIST, **values) >= DENSE_LIST
-    return _due_page_query(reactivation, walk), ("marketing.recall_due", reactivation, walk), values
+    return (_due_page_query(reactivation, walk), ("marketing.recall_due", reactivation, walk), values,
+            _due_count_query(reactivation) if walk else None)
 
 
 def as_date(value) -> dt.date:

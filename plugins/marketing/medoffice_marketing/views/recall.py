@@ -87,7 +87,7 @@ def recall_rule_edit(rule_id: int):
 def recall_due(rule_id: int):
     """Who the rule finds due today (computed in SQL from visits); keep them as a list to work."""
     rule = _rule(rule_id)
-    query, key, values = recall.due_page(rule, today())
+    query, key, values, counted = recall.due_page(rule, today())
     patient_link = url_template("core.patient", "patient_id")
     table = paginate(
         query, id="due-table",
@@ -99,8 +99,8 @@ def recall_due(rule_id: int):
                  TableColumn("preferred_contact", "Prefers", sort=Patient.preferred_contact)],
         search=lambda text: (Patient.last_name ** f"{text}%") | (Patient.account_number ** f"{text}%"),
         default_sort="name", endpoint="marketing.recall_due", endpoint_args={"rule_id": rule.id}, key=key,
-        values=values, noun="patient", noun_plural="patients", search_placeholder="Last name or account",
-        empty_message="Nobody is due under this rule today.")
+        values=values, count_query=counted, noun="patient", noun_plural="patients",
+        search_placeholder="Last name or account", empty_message="Nobody is due under this rule today.")
     audit.record_list("marketing.recall_due.list", (p.id for p in table.rows))
     return render_page("marketing/recall_due.html", title=rule.name, rule=rule, table=table, kinds=recall.KINDS,
                        breadcrumbs=[*_crumbs(), (rule.name, None)])
