@@ -27,7 +27,7 @@ from medoffice.messages.models import MailServer, OutboxMessage
 from medoffice.messages.secret import SecretUnreadable, seal, unseal
 from medoffice.models import AuditEvent, Patient
 from medoffice.tasks import current_status
-from medoffice.testing import login
+from medoffice.testing import login, page_queries
 from medoffice.tls import generate_self_signed
 
 from fixtures_plugins import write_instance_config
@@ -508,6 +508,9 @@ def test_the_mail_server_page_never_shows_the_password_and_keeps_it_sealed(msg_a
     assert admin.post("/admin/messages/server", data=form).status_code == 302
     page = admin.get("/admin/messages/server").get_data(as_text=True)
     assert "Very-Secret-99" not in page and "A password is stored" in page
+    assert 'value="smtp.practice.example"' in page and "Send a test message</button>" in page
+    server_reads = [sql for sql in page_queries(admin, "/admin/messages/server") if "core_message_server" in sql]
+    assert len(server_reads) == 1  # the form and the page's notes share one read
     assert admin.post("/admin/messages/server", data={**form, "password": ""}).status_code == 302
     with connected(msg_app):
         row = MailServer.get_by_id(1)

@@ -45,8 +45,9 @@ class TestForm(FlaskForm):
     to = StringField("Send a test message to", validators=[DataRequired("Enter an e-mail address."), Length(max=200)])
 
 
-def _server_page(form, test_form, task=None, status=200):
-    server = smtp.load()
+def _server_page(form, test_form, task=None, status=200, server=None):
+    if server is None:
+        server = smtp.load()
     return render_page("messages/server.html", title="Mail server", form=form, test_form=test_form, server=server,
                        task=task, breadcrumbs=[("Admin", None), ("Mail server", None)]), status
 
@@ -64,7 +65,7 @@ def messages_server():
     if task is not None and not can(task.permission):
         task = None
     if request.method == "GET" or not form.validate_on_submit():
-        return _server_page(form, test_form, task, 422 if form.errors else 200)
+        return _server_page(form, test_form, task, 422 if form.errors else 200, server=current)
     new_password = "" if form.remove_password.data else (form.password.data or None)
     values = smtp.ServerSettings(host=form.host.data.strip(), port=form.port.data, security=form.security.data,
                                  username=form.username.data.strip(), from_address=form.from_address.data.strip(),
