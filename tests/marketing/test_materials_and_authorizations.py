@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from medoffice import deadlines, documents, files
@@ -63,6 +64,21 @@ def test_clinical_material_is_approved_only_by_a_clinician_and_has_a_review_dead
         documents.publish(document, effective_on=today(), summary="Simpler words.", requires_acknowledgment=False)
         state = materials.status(Material.get_by_id(piece.id))
         assert state["approved"] is False and state["verdict"] != "too_hard"  # a new version needs approval again
+
+
+def test_the_library_lists_each_piece_with_its_own_version_and_grade(mk_app):
+    manager = login(mk_app.test_client(), "office_manager")
+    with connected(mk_app):
+        owner = User.select().first().id
+        materials.create("Parking", "handout", False, None, PLAIN, owner)
+        hard = materials.create("Heart", "handout", True, None, HARD, owner)
+        documents.publish(materials.document_of(hard), effective_on=today(), summary="First.",
+                          requires_acknowledgment=False)
+        pieces = list(Material.select().order_by(Material.id))
+        assert [state for _, state in materials.statuses(pieces)] == [materials.status(p) for p in pieces]
+    page = manager.get("/marketing/materials").get_data(as_text=True)
+    assert re.findall(r">(Parking|Heart)</a>.*?<td>[^<]*</td><td>([^<]*)</td>", page, re.S) == [
+        ("Heart", "version 1"), ("Parking", "draft only")]
 
 
 def test_a_testimonial_is_usable_only_under_a_signed_unexpired_unrevoked_authorization(mk_app):
