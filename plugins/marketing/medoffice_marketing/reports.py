@@ -119,7 +119,7 @@ def nps_rows(start: dt.date, end: dt.date) -> list[dict]:
     if months and len(months) <= MONTHS_APART:
         bounds = {f"{edge}{n}": day for n, (_, first, last) in enumerate(months)
                   for edge, day in (("from", first), ("to", last))}
-        found = prepared.run(_nps_months_query(len(months)), ("marketing.nps_months", len(months)), **bounds)
+        found = prepared.rows(_nps_months_query(len(months)), ("marketing.nps_months", len(months)), **bounds)
         rows = [{"month": months[n][0], "responses": responses, "promoters": promoters, "detractors": detractors}
                 for n, responses, promoters, detractors in sorted(found) if responses]
     else:
@@ -138,7 +138,7 @@ _NPS_TOTALS = SurveyResponse.select(
 def nps_total(start: dt.date, end: dt.date) -> tuple[int | None, int]:
     """(NPS, responses) over a period, as the months of :func:`nps_rows` add up: one aggregate from the
     (answered on, score) index, without grouping each answer by its month (0.2 instead of 1.3 ms a year)."""
-    [(responses, promoters, detractors)] = prepared.run(_NPS_TOTALS, "marketing.nps_total", start=start, end=end)
+    [(responses, promoters, detractors)] = prepared.rows(_NPS_TOTALS, "marketing.nps_total", start=start, end=end)
     responses = int(responses or 0)
     if not responses:
         return None, 0

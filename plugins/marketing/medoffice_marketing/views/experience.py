@@ -73,8 +73,9 @@ def _summary(day: dt.date) -> dict:
     nps = round((sum(m["promoters"] for m in months) - sum(m["detractors"] for m in months)) * 100 / responses) \
         if responses else None
     open_items = recovery_counts(day)
-    themes = list(prepared.run(_THEMES, "marketing.dashboard.themes", since=start))
-    [(closed_days, ack_days)] = prepared.run(_response_days(is_sqlite()), "marketing.dashboard.days", since=start)
+    # Counts, averages and text as the driver gives them (prepared.rows: fetched at once, no wrapper per row).
+    themes = prepared.rows(_THEMES, "marketing.dashboard.themes", since=start)
+    [(closed_days, ack_days)] = prepared.rows(_response_days(is_sqlite()), "marketing.dashboard.days", since=start)
     return {"months": months, "responses": responses, "nps": nps, "open": open_items, "themes": themes,
             "recovery_days": round(float(closed_days), 1) if closed_days is not None else None,
             "ack_days": round(float(ack_days), 1) if ack_days is not None else None,
@@ -83,7 +84,7 @@ def _summary(day: dt.date) -> dict:
 
 def recovery_counts(day: dt.date) -> dict:
     """Open recovery items, and how many of them are due or overdue."""
-    [row] = prepared.run(_OPEN_ITEMS, "marketing.recovery_counts", day=day)
+    [row] = prepared.rows(_OPEN_ITEMS, "marketing.recovery_counts", day=day)
     return {"open": int(row[0] or 0), "due": int(row[1] or 0)}
 
 
