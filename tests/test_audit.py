@@ -229,6 +229,20 @@ def test_viewer_offers_each_recorded_action_once_in_order(app):
     recorded = in_db(app, lambda: sorted({e.action for e in AuditEvent.select(AuditEvent.action)}))
     assert offered == recorded and {"patient.create", "patient.view"} <= set(offered)
 
+    def offered_now():
+        page = auditor.get("/admin/audit").get_data(as_text=True)
+        datalist = page.split('<datalist id="audit-actions">')[1].split("</datalist>")[0]
+        return [option.split('"')[1] for option in datalist.split("<option value=")[1:]]
+    # The process keeps the actions it found and reads only newer entries: a new action shows at once.
+    auditor = login(app.test_client(), "auditor")
+    in_db(app, lambda: audit.record("zz.new_action", "thing", 1))
+    in_db(app, lambda: audit.record("aa.another", "thing", 2, detail={"emergency": True}))
+    now = offered_now()
+    assert now == sorted(now) and {"zz.new_action", "aa.another"} <= set(now)
+    assert now == in_db(app, lambda: sorted({e.action for e in AuditEvent.select(AuditEvent.action)}))
+    page = auditor.get("/admin/audit?action=aa.another").get_data(as_text=True)
+    assert page.count('<tr class="audit-emergency">') == 1 and page.count("chip-failed\">Emergency") == 1
+
 
 def test_a_long_trail_is_counted_only_a_step_past_the_page(app, monkeypatch):
     from medoffice.web import tables

@@ -6,7 +6,7 @@ import io
 import json
 import math
 
-from flask import Response, request, stream_with_context, url_for
+from flask import Response, current_app, request, stream_with_context, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, StringField
@@ -126,18 +126,42 @@ def filtered_events(form: AuditFilterForm):
     return events_query(filter_values(form))
 
 
+ACTIONS_SEEN = "medoffice_audit_actions"  # (last entry read, its actions) of the app's process
+
+
 def recorded_actions() -> list[str]:
     """Every distinct action in the trail, sorted.
 
     A skip scan: one index seek per distinct action (a hundred or so), where SELECT DISTINCT
-    would read the whole index, millions of entries after a few years.
+    would read the whole index, millions of entries after a few years. The trail is only ever
+    added to, in ``seq`` order (the head row is locked until each entry commits), so the process
+    keeps what it found with the last entry it saw and afterwards reads only the actions of newer
+    entries: a handful between two views (the viewer's own reads among them) instead of ~0.4 ms.
     """
     table = AuditEvent._meta.table_name
-    rows = db.execute_sql(
-        f'WITH RECURSIVE seen(action) AS (SELECT MIN(action) FROM "{table}" UNION ALL '
-        f'SELECT (SELECT MIN(action) FROM "{table}" WHERE action > seen.action) FROM seen '
-        f'WHERE seen.action IS NOT NULL) SELECT action FROM seen WHERE action IS NOT NULL')
-    return [action for (action,) in rows.fetchall()]
+    seen = current_app.extensions.get(ACTIONS_SEEN)
+    if seen is None:
+        last = db.execute_sql(f'SELECT MAX(seq) FROM "{table}"').fetchone()[0] or 0
+        rows = db.execute_sql(  # after MAX: an entry added meanwhile is read again below, never missed
+            f'WITH RECURSIVE seen(action) AS (SELECT MIN(action) FROM "{table}" UNION ALL '
+            f'SELECT (SELECT MIN(action) FROM "{table}" WHERE action > seen.action) FROM seen '
+            f'WHERE seen.action IS NOT NULL) SELECT action FROM seen WHERE action IS NOT NULL')
+        seen = (last, frozenset(action for (action,) in rows.fetchall()))
+    last, actions = seen
+    while True:  # newer entries in batches along the seq index (grouping them led SQLite to read all of them)
+        newer = prepared.rows(_NEWER_ACTIONS, "core.audit_newer_actions", after=last, batch=NEWER_BATCH)
+        if newer:
+            last, actions = newer[-1][1], actions | {action for action, _seq in newer}
+        if len(newer) < NEWER_BATCH:
+            break
+    if not db.in_transaction():  # what a transaction sees may still be rolled back, its seq given again
+        current_app.extensions[ACTIONS_SEEN] = (last, actions)
+    return sorted(actions)
+
+
+NEWER_BATCH = 5000
+_NEWER_ACTIONS = (AuditEvent.select(AuditEvent.action, AuditEvent.seq).where(AuditEvent.seq > slot("after"))
+                  .order_by(AuditEvent.seq).limit(slot("batch")))
 
 
 def active_filters() -> dict[str, str]:
@@ -156,7 +180,8 @@ def rows_html(events: list[tuple]) -> Markup:
     patient_url = url_template("core.patient", "patient_id") if can("core.patients.view") else None
     html = []
     for seq, at, username, address, action, object_type, object_id, patient_id, detail in events:
-        emergency = bool(json.loads(detail or "{}").get("emergency"))
+        # Most details never mention it: parsing each of the 50 only to find that out cost ~0.3 ms.
+        emergency = bool(detail and '"emergency"' in detail and json.loads(detail).get("emergency"))
         patient = ""
         if patient_id:
             patient = f'<a href="{patient_url(patient_id)}">#{patient_id}</a>' if patient_url else f"#{patient_id}"
