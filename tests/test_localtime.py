@@ -28,6 +28,9 @@ def test_users_pages_show_local_time_not_utc(admin_client, app):
             db.close()
     page = admin_client.get(f"/admin/users/{user.id}").get_data(as_text=True)
     assert "Last login: 2026-01-15 09:05 EST" in page  # the default zone is America/New_York
+    listed = admin_client.get("/admin/users").get_data(as_text=True)
+    row = listed.split(f'<a href="/admin/users/{user.id}">')[1].split("</tr>")[0]
+    assert row.endswith("<td>Active</td><td>2026-01-15 09:05</td>")  # the list leaves the zone out
     assert "UTC" not in page
     audit = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "When (EST)" in audit or "When (EDT)" in audit

@@ -4,6 +4,9 @@ logins. Every change is audited.
 """
 from __future__ import annotations
 
+import datetime as dt
+from types import SimpleNamespace
+
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -16,13 +19,15 @@ from ..auth import privileges, security, session_store, sessions
 from ..auth.access import requires
 from ..auth.accounts import ADMIN, active_admin_count, deactivate_account, hash_password, role_names
 from ..auth.passwords import MIN_LENGTH, policy_problems
+from ..dates import pattern
 from ..db import transaction, utcnow
 from ..localtime import local_datetime
+from ..settings import practice_timezone
 from ..models import AuditEvent, LoginAttempt, Role, StaffMember, User, UserRole
 from . import core_blueprint as bp
 from .forms import choices, form_values
 from .shell import notify, render_page
-from .tables import TableColumn, paginate
+from .tables import TableColumn, paginate, url_template
 
 USERNAME = Regexp(r"^[a-z0-9][a-z0-9._-]{1,59}$",
                   message="Use 2 to 60 lower-case letters, digits, dots, dashes or underscores.")
@@ -127,6 +132,15 @@ def _status(user: User, now) -> str:
     return "Active"
 
 
+# What the list shows, as plain rows: a User model has some twenty columns.
+_LISTED = (User.id, User.username, User.full_name, User.active, User.locked_until, User.last_login_at)
+
+
+def _in_zone(value: dt.datetime, timezone) -> dt.datetime:
+    """A stored timestamp (aware, or naive UTC) in ``timezone``."""
+    return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(timezone)
+
+
 @bp.route("/admin/users")
 @requires("core.users.manage")
 def users():
@@ -138,20 +152,23 @@ def users():
         like = f"%{text}%"
         return (User.username ** like) | (User.full_name ** like) | (User.email ** like)
 
+    edit_url = url_template("core.user_edit", "user_id")
+    # local_datetime(zone=False) with the practice's zone and date format read once for the page
+    timezone, stamp = practice_timezone(), f"{pattern()} %H:%M"
     table = paginate(
-        User.select(), id="users-table",
+        User.select(*_LISTED).objects(SimpleNamespace), id="users-table",
         columns=[
-            TableColumn("username", "User name", sort=User.username,
-                        link=lambda u: url_for("core.user_edit", user_id=u.id)),
+            TableColumn("username", "User name", sort=User.username, link=lambda u: edit_url(u.id)),
             TableColumn("full_name", "Name", sort=User.full_name),
             TableColumn("roles", "Roles", value=lambda u: ", ".join(roles.get(u.id, [])) or "No roles"),
             TableColumn("status", "Status", sort=User.active, value=lambda u: _status(u, now)),
             TableColumn("last_login_at", "Last login", sort=User.last_login_at,
-                        value=lambda u: local_datetime(u.last_login_at, zone=False, empty="Never")),
+                        value=lambda u: _in_zone(u.last_login_at, timezone).strftime(stamp)
+                        if u.last_login_at else "Never"),
         ],
         search=search, default_sort="username", endpoint="core.users",
         noun="user", noun_plural="users", search_placeholder="User name, name or e-mail",
-        empty_message="No users match.",
+        empty_message="No users match.", key=("core.users",),
     )
     roles.update(_roles_by_user([u.id for u in table.rows]))
     return render_page("admin/users.html", title="Users", table=table, locked=security.locked_users(now),
