@@ -72,7 +72,7 @@ def _returns(spend_key, kept_key, spend_only=None, kept_only=None, campaigns: bo
 
     The spend entries and kept rows are added up in one pass over their union (a key shows when it spent or
     brought patients): joining the keys to their spend and to their patients read the kept rows twice and
-    sorted them three times (the dashboard's year by channel: 0.70 to 0.26 ms)."""
+    sorted them three times (the dashboard's year by channel: 0.48 to 0.34 ms a call, 0.70 to 0.46 ms in SQL)."""
     zero = pw.Value(0)
     spend = (SpendEntry.select(spend_key.alias("k"), SpendEntry.amount_cents.alias("spend"), zero.alias("n"),
                                zero.alias("charges"), zero.alias("collections"))
