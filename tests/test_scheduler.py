@@ -301,6 +301,15 @@ def test_the_jobs_page_keeps_a_next_run_until_it_is_due_and_writes_times_as_loca
     ours, theirs = _in_app(jobs_app, written)
     assert ours == theirs
 
+    from flask import url_for
+
+    from medoffice.web.admin_jobs import _job_url
+    with jobs_app.test_request_context():
+        for endpoint, param in (("core.run_job_now", "job_id"), ("core.jobs", "job")):
+            url = _job_url(endpoint, param)
+            for job_id in ("core.audit_verify", "odd id/with&signs?", "x"):
+                assert url(job_id) == url_for(endpoint, **{param: job_id})
+
 
 def test_years_of_job_runs_are_counted_only_a_step_past_the_page(jobs_app, monkeypatch):
     from medoffice.web import tables

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -36,6 +37,17 @@ def _next_run(job_id: str, spec, timezone, now: dt.datetime) -> dt.datetime | No
     return upcoming
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._]+")  # what url_for writes as it is, in a path or a query string
+
+
+def _job_url(endpoint: str, param: str):
+    """A function of a job id giving ``url_for(endpoint, **{param: id})``: built once and the id spliced in
+    when it needs no quoting (every job's is a dotted name), else built for it (two a job: ~50 url_for)."""
+    before, after = url_for(endpoint, **{param: "JOBID"}).split("JOBID")
+    return lambda job_id: f"{before}{job_id}{after}" if _PLAIN_ID.fullmatch(job_id) else url_for(
+        endpoint, **{param: job_id})
+
+
 def job_rows() -> list[dict]:
     """One row per job of the enabled plugins: schedule, next run, latest run."""
     specs = job_specs(current_app.extensions["medoffice"].host)
@@ -44,11 +56,14 @@ def job_rows() -> list[dict]:
     scheduler = running_scheduler(current_app)
     live = scheduler.next_run_times() if scheduler is not None else {}
     now = dt.datetime.now(timezone)
+    run_url, history_url = _job_url("core.run_job_now", "job_id"), _job_url("core.jobs", "job")
     rows = []
     for job_id, spec in specs.items():
         upcoming = live.get(job_id) if job_id in live else _next_run(job_id, spec, timezone, now)
         rows.append({
             "id": job_id,
+            "run_url": run_url(job_id),
+            "history_url": history_url(job_id),
             "title": spec.title,
             "description": spec.description,
             "schedule": describe_schedule(spec),
