@@ -310,7 +310,7 @@ def test_icalendar_file_parses_back_with_the_filtered_deadlines(duty_app):
 
 
 def test_calendar_and_list_render_with_filters(duty_app):
-    person(duty_app, "alice", ["office_manager"])
+    alice_id = person(duty_app, "alice", ["office_manager"])
     with app_thread_context(duty_app):
         due = dt.date(2027, 2, 10)
         licence(due=due)
@@ -327,6 +327,8 @@ def test_calendar_and_list_render_with_filters(duty_app):
 
     page = alice.get("/deadlines?month=2027-02").get_data(as_text=True)
     assert "February 2027" in page
+    assert f'<option value="user:{alice_id}">Alice</option>' in page
+    assert '<option value="role:office_manager">Role: Office manager</option>' in page
     assert "Renew Dr. Smith&#39;s state licence" in cell(page, "2027-02-10")
     assert "Review the privacy policy" in cell(page, "2027-02-22")
     assert re.fullmatch(r'\s*<span class="day-number">22</span>\s*<ul>\s*<li class="deadline-entry stage-[a-z0-9_]+">'

@@ -17,7 +17,7 @@ from werkzeug.routing import BuildError
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .. import audit
+from .. import audit, prepared
 from ..auth.access import can, requires
 from ..limits import EARLIEST_DATE, LATEST_DATE
 from ..models import Role, User
@@ -71,16 +71,21 @@ def _month() -> dt.date:
     return first
 
 
+# The assignee choices, read raw (ids and text): both lists are read on every calendar and list view.
+_ROLES = Role.select(Role.name, Role.title).order_by(Role.title)
+_ACTIVE_USERS = (User.select(User.id, User.full_name).where(User.active == True)  # noqa: E712
+                 .order_by(User.full_name))
+
+
 def filter_choices(filters: Filters) -> dict:
     """The choices of the filter form's selects (modules on, kinds, assignees, states)."""
     host = current_app.extensions["medoffice"].host
     owners = [(p.name, p.info.title if p.info else p.name) for p in host.ordered() if host.is_enabled(p.name)]
     kind_list = sorted(((k.name, k.title) for k in kinds().values()), key=lambda pair: pair[1].lower())
     assignees = [("me", "Me or my roles")]
-    assignees += [(f"role:{r.name}", f"Role: {r.title}")
-                  for r in Role.select(Role.name, Role.title).order_by(Role.title)]
-    assignees += [(f"user:{u.id}", u.full_name) for u in User.select(User.id, User.full_name)
-                  .where(User.active == True).order_by(User.full_name)]  # noqa: E712
+    assignees += [(f"role:{name}", f"Role: {title}") for name, title in prepared.rows(_ROLES, "deadlines.roles")]
+    assignees += [(f"user:{user_id}", full_name)
+                  for user_id, full_name in prepared.rows(_ACTIVE_USERS, "deadlines.active_users")]
     known = {value for value, _label in assignees}
     if filters.assignee and filters.assignee not in known:
         assignees.append((filters.assignee, filters.assignee))
