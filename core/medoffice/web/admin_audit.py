@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -203,14 +204,25 @@ def actions_datalist(actions: list[str]) -> Markup:
     return Markup(f'<datalist id="audit-actions">{options}</datalist>')
 
 
-def _page_of_events(values: dict, page: int) -> tuple[list[tuple], int, bool, int, int]:
-    """(entries of ``page``, counted, more, page shown, pages): compiled once per set of filters."""
+def _queries(values: dict) -> tuple:
+    """The filters' query and its page of ``SHOWN`` columns."""
     query = events_query(values, slot)
+    return query, query.select(*SHOWN).limit(slot("_limit")).offset(slot("_offset")).tuples()
+
+
+@functools.lru_cache(maxsize=64)
+def _shaped_queries(names: tuple[str, ...]) -> tuple:
+    """:func:`_queries` of a set of filters without an action pattern (their values are slots): built once."""
+    return _queries(dict.fromkeys(names))
+
+
+def _page_of_events(values: dict, page: int) -> tuple[list[tuple], int, bool, int, int]:
+    """(entries of ``page``, counted, more, page shown, pages): built and compiled once per set of filters."""
     key = None if "action" in values else ("core.audit", tuple(sorted(values)))
+    query, paged = _queries(values) if key is None else _shaped_queries(key[1])
     total, more = count_for_page(query, page, PER_PAGE, is_prepared=True, key=key, values=values)
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(page, pages)
-    paged = query.select(*SHOWN).limit(slot("_limit")).offset(slot("_offset")).tuples()
     events = list(prepared.run(paged, key and (key, "page"), _limit=PER_PAGE, _offset=(page - 1) * PER_PAGE,
                                **values))
     return events, total, more, page, pages
