@@ -19,7 +19,7 @@ instead of joining every denied claim's 835 entries on each request.
 from __future__ import annotations
 
 import datetime as dt
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import or_
 
 from medoffice import prepared
@@ -29,6 +29,7 @@ from medoffice.prepared import slot
 from peewee import JOIN, SQL, Case, Select, fn
 
 from .models import Claim, ClaimLine, DenialLine, LineTransaction, RemitClaim, Remittance
+from .plain import PlainSelect
 
 LT = LineTransaction
 DL = DenialLine
@@ -133,11 +134,12 @@ ROW_COLUMNS = (Claim.id.alias("claim_id"), Claim.claim_number, Claim.patient_id,
                LT.amount_cents, LT.posted_at, ClaimLine.line_number, ClaimLine.code)
 
 
+@lru_cache(maxsize=None)  # eight shapes, each built once (a page clones it to sort, join and page)
 def worklist_query(payer: bool = False, reason: bool = False, age: bool = False):
     """A row per denied line of the claims on the worklist (one for a claim without one), read from the kept rows,
     with slots for the filters asked for: ``payer`` (a payer id), ``reason`` (a CARC) and ``age``
-    (``denied_before``, a time)."""
-    query = (DL.select(*ROW_COLUMNS)
+    (``denied_before``, a time). Its rows are plain rows (:class:`~.plain.PlainSelect`)."""
+    query = (PlainSelect(DL, ROW_COLUMNS)
              .join(Claim, on=(Claim.id == DL.claim))
              .switch(DL).join(LT, JOIN.LEFT_OUTER, on=(LT.id == DL.entry_id))
              .join(ClaimLine, JOIN.LEFT_OUTER, on=((ClaimLine.claim == DL.claim)
@@ -145,6 +147,7 @@ def worklist_query(payer: bool = False, reason: bool = False, age: bool = False)
     return _filtered(query, payer, reason, age)
 
 
+@lru_cache(maxsize=None)
 def worklist_count_query(payer: bool = False, reason: bool = False, age: bool = False):
     """The rows of :func:`worklist_query` to count, from the kept rows alone (its other joins only add columns;
     the claim is joined for the payer filter), with the same slots."""

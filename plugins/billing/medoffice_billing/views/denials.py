@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from types import SimpleNamespace
 
 from flask import abort, redirect, request, url_for
 from markupsafe import Markup
@@ -96,8 +95,8 @@ def denials_page():
     payer_joined = request.args.get("sort") == "payer"
     if payer_joined:
         query = query.switch(Claim).join(Payer, on=(Payer.id == Claim.payer))
-    payers = list(prepared.run(_PAYERS, "billing.denials.payers"))
-    staff = dict(prepared.run(_STAFF, "billing.denials.staff"))
+    payers = prepared.rows(_PAYERS, "billing.denials.payers")
+    staff = dict(prepared.rows(_STAFF, "billing.denials.staff"))
     values = {"payer": payer_id, "reason": reason,
               "denied_before": denials.denied_before(settings.today(), days) if days else None}
     args = {k: v for k, v in (("payer", payer_id), ("reason", reason), ("age", days)) if v}
@@ -106,7 +105,7 @@ def denials_page():
         return (Claim.claim_number ** f"%{text}%") | patient_search(text)
 
     table = paginate(
-        query.objects(SimpleNamespace), id="denials-table", columns=_columns(dict(payers), staff), search=search,
+        query, id="denials-table", columns=_columns(dict(payers), staff), search=search,
         default_sort="age", endpoint="billing.denials", endpoint_args=args, noun="denied line",
         noun_plural="denied lines", search_placeholder="Claim number or patient",
         empty_message="No denial is waiting.",

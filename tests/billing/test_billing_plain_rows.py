@@ -1,0 +1,33 @@
+"""Plain rows (``PlainSelect``), which billing's lists read instead of a namespace per row built through peewee's
+converters: the same names and values as ``.objects()`` gives, on both databases."""
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+from accounts_setup import days_ago, insured_visit
+from billing_setup import database, practice
+from peewee import fn
+
+from medoffice_billing.models import Claim
+from medoffice_billing.plain import PlainSelect
+
+COLUMNS = (Claim.id.alias("claim_id"), Claim.claim_number, Claim.payer.alias("payer_id"), Claim.service_date,
+           Claim.on_hold, Claim.total_charge_cents, Claim.status_changed_at, Claim.submitted_at,
+           fn.COALESCE(Claim.total_charge_cents, 0).alias("charged"))
+
+
+def test_plain_rows_hold_what_objects_gives_and_take_more_attributes(app):
+    with database(app):
+        records = practice()
+        claim = insured_visit(records, days_ago(9), codes=("99213", "36415"))
+        sent = dt.datetime(2026, 3, 2, 15, 4, 5, tzinfo=dt.timezone.utc)  # whole seconds: stored without a fraction
+        Claim.update(on_hold=True, submitted_at=sent).where(Claim.id == claim.id).execute()
+        expected = Claim.select(*COLUMNS).objects(SimpleNamespace).get()
+        [row] = list(PlainSelect(Claim, COLUMNS).where(Claim.id == claim.id))
+    assert row._asdict() == vars(expected)
+    assert {k: type(v) for k, v in row._asdict().items()} == {k: type(v) for k, v in vars(expected).items()}
+    assert row.on_hold is True and row.status_changed_at.tzinfo is not None and row.charged == 13500
+    assert row.submitted_at == sent
+    row.patient = records["patient"]
+    assert row.patient.id == claim.patient_id
