@@ -24,6 +24,7 @@ from peewee import JOIN, SQL, fn
 
 from .ledger import id_slots, sum_if
 from .models import Claim, ClaimLine, ExpectedAmount, Fee, LineTransaction, Payer, UnderpaidLine
+from .plain import PlainSelect
 
 LT = LineTransaction
 UL = UnderpaidLine
@@ -111,15 +112,17 @@ def lines_query(payer: bool = False, claim: bool = True):
     :param claim: join the claim for its columns (to sort or search by them); without it the rows have only the
         kept line's columns, and :func:`attach_claims` adds the claim's to a page of them: sorting thousands of
         lines joined to their claims looks each claim up before keeping 25.
+
+    Its rows are plain rows (:class:`~.plain.PlainSelect`).
     """
-    query = UL.select(*LINE_COLUMNS).where(UL.answered_on >= slot("since"))
+    query = PlainSelect(UL, LINE_COLUMNS).where(UL.answered_on >= slot("since"))
     if claim:
         query = query.select_extend(*CLAIM_COLUMNS).join(Claim, on=(Claim.id == UL.claim))
     return query.where(UL.payer_id == slot("payer")) if payer else query
 
 
 def _claims_query(placeholders: list):
-    return Claim.select(Claim.id, *CLAIM_COLUMNS).where(Claim.id.in_(placeholders)).tuples()
+    return PlainSelect(Claim, [Claim.id, *CLAIM_COLUMNS]).where(Claim.id.in_(placeholders))
 
 
 def attach_claims(rows: list) -> list:

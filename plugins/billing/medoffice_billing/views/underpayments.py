@@ -2,7 +2,6 @@
 difference."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 from flask import redirect, request, url_for
 from medoffice import prepared, settings
@@ -35,9 +34,9 @@ def underpayments_page():
     payer_id = record_id("payer")
     days = whole_number("days", underpayments.DEFAULT_DAYS, minimum=1, maximum=MAX_DAYS)
     since = underpayments.since_for(settings.today(), days)
-    payers = list(prepared.run(_PAYERS, "billing.underpayments.payers"))
+    payers = prepared.rows(_PAYERS, "billing.underpayments.payers")
     names = dict(payers)
-    staff = dict(prepared.run(_STAFF, "billing.underpayments.staff"))
+    staff = dict(prepared.rows(_STAFF, "billing.underpayments.staff"))
     patient_joined = needs_patient_join("patient")
     # the claim is joined only to sort or search by its columns; else a page of lines is read alone
     claim_joined = patient_joined or request.args.get("sort") in _CLAIM_SORTS
@@ -59,7 +58,7 @@ def underpayments_page():
         return (Claim.claim_number ** f"%{text}%") | patient_search(text)
 
     table = paginate(
-        query.objects(SimpleNamespace), id="underpayments-table",
+        query, id="underpayments-table",
         columns=[
             TableColumn("claim", "Claim", sort=Claim.claim_number, value=lambda r: r.claim_number,
                         link=lambda r: claim_url(r.claim_id)),
