@@ -23,6 +23,7 @@ from . import aging, ledger
 from .actor import acting_user
 from .models import (AgingSnapshot, CollectionPlacement, DunningStage, GoodFaithEstimate, LineTransaction,
                      PatientAccount, PatientAging, PatientPayment, PaymentPlan, Statement, StatementHold)
+from .plain import PlainSelect
 
 DEFAULT_STAGES = ((30, "Reminder"), (60, "Second notice"), (90, "Final notice"), (120, "Pre-collections"))
 WRITE_OFF_REASONS = {
@@ -106,7 +107,7 @@ def _held(patient_id, today: dt.date):
 
 
 def _past_due(minimum, since, *columns):
-    return PatientAging.select(*columns).where((PatientAging.patient_cents >= minimum)
+    return PlainSelect(PatientAging, columns).where((PatientAging.patient_cents >= minimum)
                                                & (PatientAging.oldest_on <= since))
 
 
@@ -135,7 +136,7 @@ def _minimum_cents() -> int:
 def past_due_query(today: dt.date, min_days: int, arranged: bool = False):
     """Stored aging of the patients owing at least the statement minimum for ``min_days`` days or more,
     leaving out accounts on an active payment plan or with an agency (``arranged``: those too)."""
-    query = _past_due(_minimum_cents(), today - dt.timedelta(days=min_days))
+    query = _past_due(_minimum_cents(), today - dt.timedelta(days=min_days), *PatientAging._meta.sorted_fields)
     return query if arranged else _not_arranged(query)
 
 
@@ -185,9 +186,9 @@ def arrangements(patient_ids) -> tuple[dict[int, PaymentPlan], dict[int, Collect
     return found_plans, placed
 
 
-def placements_query(status: str | None = "placed", *columns):
-    """Placements, of one status or all (all columns unless some are named)."""
-    query = CollectionPlacement.select(*columns)
+def placements_query(status: str | None, *columns):
+    """Placements, of one status or all, as plain rows of ``columns`` (:class:`~.plain.PlainSelect`)."""
+    query = PlainSelect(CollectionPlacement, columns)
     if status:
         query = query.where(CollectionPlacement.status == status)
     return query
