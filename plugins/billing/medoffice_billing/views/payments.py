@@ -3,14 +3,12 @@ payments with end-of-day totals by method and user."""
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from medoffice import settings
+from medoffice import prepared, settings
 from medoffice.limits import date_problem
-from medoffice.people import person_name
 from medoffice.auth import requires
 from medoffice.models import Location, Patient, StaffMember, User
 from medoffice.money import format_cents
@@ -26,9 +24,10 @@ from .. import account_notes, ledger, payments, plans, statements
 from ..models import PatientPayment
 from ..eligibility import desk_view
 from ..payments import METHODS, PaymentError
+from ..plain import PlainSelect
 from . import bp
 from .fields import MoneyField
-from .ledger import attach_patients, audit_list, needs_patient_join, once_per_value, patient_crumbs, patient_search
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
 
 
 class PaymentForm(FlaskForm):
@@ -207,21 +206,27 @@ def _day_arg(name: str, default: dt.date) -> dt.date:
     return day
 
 
+_DAY_PAYMENTS = (PlainSelect(PatientPayment, [PatientPayment.id, PatientPayment.receipt_number, PatientPayment.voided_at,
+                                              PatientPayment.kind, PatientPayment.patient_id, PatientPayment.method,
+                                              PatientPayment.reference, PatientPayment.username,
+                                              PatientPayment.amount_cents])
+                 .where(PatientPayment.received_on == slot("day")))  # the day's receipts, built once
+_USER_NAMES = User.select(User.username, User.full_name).tuples()
+
+
 @bp.route("/payments")
 @requires("billing.view")
 def desk_payments():
     """The day's desk payments and refunds with end-of-day totals by method and by user."""
     day = _day_arg("day", settings.today())
-    query = (PatientPayment.select(PatientPayment.id, PatientPayment.receipt_number, PatientPayment.voided_at,
-                                   PatientPayment.kind, PatientPayment.patient_id, PatientPayment.method,
-                                   PatientPayment.reference, PatientPayment.username, PatientPayment.amount_cents)
-             .where(PatientPayment.received_on == slot("day")).objects(SimpleNamespace))
+    query = _DAY_PAYMENTS
     joined = needs_patient_join("patient")
     if joined:
         query = query.join(Patient, on=(Patient.id == PatientPayment.patient_id))
     receipt_url = url_template("billing.receipt", "payment_id")
     ledger_url = url_template("billing.ledger_page", "patient_id")
-    taken_by = once_per_value(person_name)  # a day's payments are taken by a few users
+    # the users' names as person_name gives them, read as the driver's tuples (its query builds a model per user)
+    names = dict(prepared.rows(_USER_NAMES, "billing.desk_payments.user_names"))
 
     def search(text):
         return (PatientPayment.receipt_number ** f"%{text}%") | patient_search(text)
@@ -237,7 +242,8 @@ def desk_payments():
                         link=lambda p: ledger_url(p.patient_id)),
             TableColumn("method", "Method", sort=PatientPayment.method, value=lambda p: METHODS.get(p.method, p.method)),
             TableColumn("reference", "Reference", value=lambda p: p.reference),
-            TableColumn("user", "Taken by", sort=PatientPayment.username, value=lambda p: taken_by(p.username)),
+            TableColumn("user", "Taken by", sort=PatientPayment.username,
+                        value=lambda p: (names.get(p.username) or p.username) if p.username else ""),
             TableColumn("amount", "Amount", sort=PatientPayment.amount_cents, numeric=True,
                         value=lambda p: format_cents(-p.amount_cents if p.kind == "refund" else p.amount_cents)),
         ],
