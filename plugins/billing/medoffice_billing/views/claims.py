@@ -1,7 +1,6 @@
 """Claims: the worklist and the claim page (scrubber results beside the fields, history, actions)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -20,6 +19,7 @@ from .. import adjudication, claim_bulk, denials, posting, scrubber, underpaymen
 from ..claims import STATE_LABELS, ClaimError
 from ..coverage import RELATIONSHIPS
 from ..models import OPEN_STATES, Claim, Payer
+from ..plain import PlainSelect
 from ..reference import FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, expected_allowed
 from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
 from ..x12.codes import ADJUSTMENT_REASONS, REMARK_CODES
@@ -59,13 +59,13 @@ def claims():
     key = request.args.get("status", "open")
     key = key if key in FILTERS else "open"
     mine = request.args.get("mine") == "1"
-    query = Claim.select(*_LIST_COLUMNS).objects(SimpleNamespace)
+    query = PlainSelect(Claim, _LIST_COLUMNS)
     joined = needs_patient_join("patient")
     if joined:
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
     if request.args.get("sort") == "payer":
         query = query.switch(Claim).join(Payer)
-    payers = dict(prepared.run(_PAYER_NAMES, "billing.payer_names"))
+    payers = dict(prepared.rows(_PAYER_NAMES, "billing.payer_names"))
     condition = FILTERS[key][1]
     if condition is not None:
         query = query.where(condition)
@@ -103,7 +103,7 @@ def claims():
     )
     attach_patients(table.rows)
     audit_list("billing.claims.list", table.rows, filter=key)
-    users = list(prepared.run(_ACTIVE_USERS, "billing.claims.users")) if can("billing.claims.edit") else []
+    users = prepared.rows(_ACTIVE_USERS, "billing.claims.users") if can("billing.claims.edit") else []
     # the tabs' URLs as url_for writes them (the keys are plain words), built from one url_for, not one each
     base, mine_arg = url_for("billing.claims"), "&mine=1" if mine else ""
     tabs = [(tab, label, f"{base}?status={tab}{mine_arg}") for tab, (label, _) in FILTERS.items()]

@@ -1,8 +1,6 @@
 """Charge entry: the encounter list, the encounter page with inline diagnoses and service lines (htmx)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from medoffice import prepared
@@ -26,6 +24,7 @@ from ..claims import STATE_LABELS, ClaimError, create_claim
 from ..coverage import RANKS, in_force
 from ..ledger import id_slots
 from ..models import Claim, CodeEntry, Encounter, Payer, ServiceLine
+from ..plain import PlainSelect
 from ..reference import PLACES_OF_SERVICE, default_charge_cents, display_icd10, procedure_code_is_valid_format
 from . import bp
 from .fields import ModifiersField, MoneyField, PointersField, row_input
@@ -124,8 +123,8 @@ def encounters():
     if "sort" not in request.args:  # newest first unless the user chose an order
         return redirect(url_for("billing.encounters", **{**request.args.to_dict(), "sort": "service_date", "desc": 1}))
     status = request.args.get("status", "")
-    query = Encounter.select(Encounter.id, Encounter.patient_id, Encounter.service_date, Encounter.place_of_service,
-                             Encounter.status).objects(SimpleNamespace)
+    query = PlainSelect(Encounter, [Encounter.id, Encounter.patient_id, Encounter.service_date,
+                                    Encounter.place_of_service, Encounter.status])
     joined = needs_patient_join("patient")
     if joined:
         query = query.join(Patient, on=(Encounter.patient_id == Patient.id))
@@ -172,7 +171,7 @@ def _active_charges(encounter_ids: list[int]) -> dict[int, int]:
     query = (ServiceLine.select(ServiceLine.encounter, fn.SUM(ServiceLine.charge_cents))
              .where(ServiceLine.encounter.in_(placeholders) & (ServiceLine.active == True))  # noqa: E712
              .group_by(ServiceLine.encounter).tuples())
-    return dict(prepared.run(query, ("billing.encounter_charges", len(encounter_ids)), **values))
+    return dict(prepared.rows(query, ("billing.encounter_charges", len(encounter_ids)), **values))  # ids and sums
 
 
 @bp.route("/encounters/new", methods=["GET", "POST"])

@@ -1,8 +1,6 @@
 """Payment plans: the list (active, missed, paid off, cancelled), setting one up, its installments, cancelling."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import redirect, request, url_for
 from flask_wtf import FlaskForm
 from medoffice import settings
@@ -20,6 +18,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from .. import ledger, plans
 from ..models import PaymentPlan
+from ..plain import PlainSelect
 from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
 from . import bp
 from .fields import MoneyField
@@ -51,7 +50,7 @@ def plans_page():
     """Payment plans by state, with what each has received."""
     key = request.args.get("status", "active")
     key = key if key in FILTERS else "active"
-    query = PaymentPlan.select(*_LIST_COLUMNS).objects(SimpleNamespace)
+    query = PlainSelect(PaymentPlan, _LIST_COLUMNS)
     joined = needs_patient_join("patient", "account")
     if joined:
         query = query.join(Patient, on=(Patient.id == PaymentPlan.patient_id))
