@@ -237,3 +237,23 @@ def test_the_sync_command_and_the_job(make_app, tmp_path):
             assert clearinghouse.sync_job().startswith("The clearinghouse sync is off")
             Clearinghouse.update(enabled=True, port=server.port).execute()
             assert clearinghouse.sync_job().startswith("Sent 0 file(s); fetched 0")
+
+
+def test_the_page_lists_the_newest_files_and_acknowledgments(app, client_as):
+    """The page reads the newest files and acknowledgments as plain rows: each shows its time, kind, status and
+    counts, newest first, escaped."""
+    with database(app):
+        at = dt.datetime(2026, 3, 2, 15, 4, tzinfo=dt.timezone.utc)
+        ClearinghouseFile.create(direction="out", name="837P-000000001-20260302.x12", kind="837P", status="sent",
+                                 at=at)
+        ClearinghouseFile.create(direction="in", name="<b>odd</b>.x12", status="refused", message="Not X12 & junk",
+                                 at=at + dt.timedelta(minutes=5))
+        ack = Acknowledgment.create(file_sha256="a" * 64, kind="999", reference="000000001", status="R",
+                                    payer_name="Acme", accepted=1, rejected=2, claims_updated=3, imported_at=at)
+    page = client_as("billing").get("/billing/clearinghouse").get_data(as_text=True)
+    files = page.split('id="files-table"', 1)[1].split("</table>", 1)[0]
+    assert files.index("&lt;b&gt;odd&lt;/b&gt;.x12") < files.index("837P-000000001-20260302.x12")
+    assert "Fetched" in files and "Sent" in files and "Not X12 &amp; junk" in files and "<td>—</td>" in files
+    acks = page.split('id="acks-table"', 1)[1].split("</table>", 1)[0]
+    assert f'/billing/acknowledgments/{ack.id}"' in acks and "000000001 · Acme" in acks
+    assert '<td class="num">1</td><td class="num">2</td><td class="num">3</td>' in acks

@@ -67,9 +67,12 @@ class SyncResult:
 
 # --- Settings ----------------------------------------------------------------------------------------
 
+_CONNECTION = Clearinghouse.select().order_by(Clearinghouse.id).limit(1)  # compiled once: the page reads it each view
+
+
 def connection() -> Clearinghouse:
     """The practice's clearinghouse row (created empty the first time)."""
-    row = Clearinghouse.select().order_by(Clearinghouse.id).first()
+    row = next(iter(prepared.run(_CONNECTION, "billing.clearinghouse.connection")), None)
     return row or Clearinghouse.create()
 
 
