@@ -3,7 +3,6 @@ claims, denied claims and the 835 payments that matched no claim."""
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -23,6 +22,7 @@ from .. import denials, ledger
 from ..claims import STATE_LABELS, ClaimError
 from ..jobs import follow_up_days, unanswered_condition
 from ..models import Claim, DenialLine, Payer, RemitClaim, Remittance
+from ..plain import PlainSelect
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join
@@ -40,10 +40,10 @@ def _checkbox(claim) -> Markup:
                   f'aria-label="Select claim {escape(claim.claim_number)}">')
 
 
-# The page runs these on every view: compiled once. Rows come as tuples or models, not namedtuples
+# The page runs these on every view: compiled once. Rows come as tuples or plain rows, not peewee's namedtuples
 # (peewee makes a namedtuple class for each query it runs: ~60 µs).
 _PAYERS = Payer.select(Payer.id, Payer.name).order_by(Payer.name).tuples()
-_STAFF = User.select(User.id, User.full_name, User.active).order_by(User.full_name)
+_STAFF = PlainSelect(User, [User.id, User.full_name, User.active]).order_by(User.full_name)
 _SHOWN_CLAIM_COLUMNS = (Claim.id, Claim.claim_number, Claim.patient_id, Claim.payer.alias("payer_id"),
                         Claim.service_date, Claim.submitted_at, Claim.status, Claim.total_charge_cents,
                         Claim.assigned_user_id)
@@ -53,7 +53,7 @@ _SHOWN_EXCEPTION_COLUMNS = (RemitClaim.id, RemitClaim.patient_control_number, Re
 
 def _payers() -> list[tuple[int, str]]:
     """(id, name) of every payer, by name."""
-    return list(prepared.run(_PAYERS, "billing.worklist.payers"))
+    return prepared.rows(_PAYERS, "billing.worklist.payers")
 
 
 def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names: dict[int, str],
@@ -63,12 +63,11 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
     ``kept``: read the claims through these kept rows (one per claim, with the claim's date of service: the
     denial worklist's), so a page by date walks their index and looks up only the claims it shows."""
     if kept is None:
-        query = Claim.select(*_SHOWN_CLAIM_COLUMNS).where(condition)
+        query = PlainSelect(Claim, _SHOWN_CLAIM_COLUMNS).where(condition)
         by_date = Claim.service_date
     else:
-        query = kept.select(*_SHOWN_CLAIM_COLUMNS).join(Claim, on=(Claim.id == kept.claim)).where(condition)
+        query = PlainSelect(kept, _SHOWN_CLAIM_COLUMNS).join(Claim, on=(Claim.id == kept.claim)).where(condition)
         by_date = kept.service_date
-    query = query.objects(SimpleNamespace)
     patient_joined = needs_patient_join("patient")
     if patient_joined:
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
@@ -118,10 +117,9 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
 
 
 def _exceptions_table(args: dict):
-    query = (RemitClaim.select(*_SHOWN_EXCEPTION_COLUMNS)
+    query = (PlainSelect(RemitClaim, _SHOWN_EXCEPTION_COLUMNS)
              .join(Remittance).join(Payer)
-             .where((RemitClaim.queue == "exception") & (RemitClaim.resolved == False))  # noqa: E712
-             .objects())
+             .where((RemitClaim.queue == "exception") & (RemitClaim.resolved == False)))  # noqa: E712
     exceptions_url = url_for("billing.exceptions")  # each row links to the page where it is matched
 
     def search(text):
