@@ -126,6 +126,7 @@ def test_installed_wheels_serve_a_working_htmx_front_end(browser, installed_serv
         page.get_by_label("Password").fill(ADMIN_PASSWORD)
         page.get_by_role("button", name="Log in").click()
         expect(page).to_have_url(installed_server + "/")
+        page.wait_for_load_state("load")  # the URL changes at commit, before the deferred scripts have run
         assert page.evaluate("typeof window.htmx") == "object"
 
         page.goto("/patients")
