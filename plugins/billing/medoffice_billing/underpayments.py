@@ -20,7 +20,7 @@ import datetime as dt
 from medoffice import prepared
 from medoffice.db import transaction
 from medoffice.prepared import slot
-from peewee import JOIN, SQL, fn
+from peewee import JOIN, SQL, Case, fn
 
 from .ledger import id_slots, sum_if
 from .models import Claim, ClaimLine, ExpectedAmount, Fee, LineTransaction, Payer, UnderpaidLine
@@ -39,13 +39,16 @@ def _answers(claims):
     """Per (claim, service line) of the claims selected by ``claims`` (a query of claim ids): what the payer
     paid and moved to the patient in the 835 entries that stand, and the day of the last."""
     reversal = LT.alias("reversal")
-    moved_off = (LT.kind == "transfer") & (LT.party == "insurance") & (LT.amount_cents < 0)
+    # The claims alone pick the rows (the kind and the reversal link are looked at in the sums): SQLite without
+    # statistics read every entry of the ledger through the index of either (seconds per 835 on a five-year one).
+    answer = LT.reverses.is_null() & LT.kind.in_(("payment", "transfer"))
+    moved_off = LT.reverses.is_null() & (LT.kind == "transfer") & (LT.party == "insurance") & (LT.amount_cents < 0)
     return (LT.select(LT.claim.alias("claim_id"), LT.service_line.alias("line_id"),
-                      sum_if(LT.kind == "payment", 0 - LT.amount_cents).alias("paid"),
+                      sum_if(LT.reverses.is_null() & (LT.kind == "payment"), 0 - LT.amount_cents).alias("paid"),
                       sum_if(moved_off, 0 - LT.amount_cents).alias("patient"),
-                      fn.MAX(LT.effective_date).alias("answered_on"))
-            .where(LT.kind.in_(("payment", "transfer")) & (LT.source == "era") & LT.claim.in_(claims)
-                   & LT.reverses.is_null() & ~fn.EXISTS(reversal.select(SQL("1")).where(reversal.reverses == LT.id)))
+                      fn.MAX(Case(None, [(answer, LT.effective_date)])).alias("answered_on"))
+            .where(LT.claim.in_(claims) & (LT.source == "era")
+                   & ~fn.EXISTS(reversal.select(SQL("1")).where(reversal.reverses == LT.id)))
             .group_by(LT.claim, LT.service_line)).alias("answers")
 
 
