@@ -16,7 +16,7 @@ from medoffice import settings
 from medoffice.db import utcnow
 from medoffice.messages import consent, gate, outbox, smtp
 from medoffice.messages.models import OutboxMessage
-from medoffice.models import AuditEvent
+from medoffice.models import AuditEvent, Patient
 from medoffice.patient_merge import merge_patients
 from medoffice.testing import connected, login
 
@@ -323,3 +323,38 @@ def test_the_morning_recount_takes_up_what_a_merge_moved(mk_app):
         merge_patients(survivor.id, duplicate.id, MARKETING_MODELS)  # the entry is now the survivor's, who came
         assert "1 recall list recounted" in recount_kept_figures()
         assert recall.conversion([kept.id])[kept.id]["came_back"] == 1
+
+
+def _counted_rows() -> set[tuple]:
+    """The kept last visits marked as counted by due lists."""
+    return set(LastVisit.select(LastVisit.patient, LastVisit.visit_type, LastVisit.last_visit_on)
+               .where(LastVisit.counted == True).tuples())  # noqa: E712
+
+
+def _rows_due_lists_count() -> set[tuple]:
+    """The same, from the due condition: each patient's latest row of a type (then the highest id), of an
+    active unmerged patient."""
+    latest = {}
+    for row in LastVisit.select().order_by(LastVisit.last_visit_on, LastVisit.id):
+        latest[row.patient_id, row.visit_type] = row
+    patients = {p.id: p for p in Patient.select()}
+    return {(row.patient_id, row.visit_type, row.last_visit_on) for row in latest.values()
+            if patients[row.patient_id].active and patients[row.patient_id].merged_into_id is None}
+
+
+def test_the_rows_a_due_list_counts_follow_every_writer_and_a_merge_by_the_morning(mk_app):
+    with connected(mk_app):
+        first, duplicate = new_patient(last_name="First"), new_patient(last_name="Twin")
+        recall.add_visit(first, D(2025, 6, 1), "Annual physical")
+        recall.add_visit(first, D(2023, 1, 1), "Annual physical")  # older, entered late
+        recall.add_visit(duplicate, D(2025, 7, 1), "Annual physical")
+        recall.add_visit(new_patient(last_name="Gone", active=False), D(2025, 7, 1), "Annual physical")
+        take_billing_event(billing_event("billing.charge_posted", first.id, 8_000, D(2026, 2, 1)))
+        assert _counted_rows() == _rows_due_lists_count()
+        assert len(_counted_rows()) == 4  # first and the twin, each of the type and of any type
+        merge_patients(first.id, duplicate.id, MARKETING_MODELS)
+        recount_kept_figures()
+        assert _counted_rows() == _rows_due_lists_count()
+        assert (first.id, "Annual physical", D(2025, 7, 1)) in _counted_rows()
+        recall.add_visit(first, D(2026, 3, 1), "Annual physical")
+        assert _counted_rows() == _rows_due_lists_count()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from medoffice.settings import today
 
 from .authorizations import withdraw_expired
+from .lastvisits import count_last_visits
 from .listfigures import recount_lists
 from .sourcedays import refresh_source_days
 
@@ -16,8 +17,9 @@ def withdraw_expired_authorizations() -> str:
 
 
 def recount_kept_figures() -> str:
-    """Recount the new patients and their first year's revenue kept per day and each recall list's figures
-    (a patient merge moves revenue lines, visits and list entries between patients without marketing
-    taking part); the text is the run's message."""
+    """Recount the new patients and their first year's revenue kept per day, each recall list's figures and
+    which kept last visits a due list counts (a patient merge moves revenue lines, visits, kept last visits and
+    list entries between patients without marketing taking part); the text is the run's message."""
+    count_last_visits()
     days, lists = refresh_source_days(), recount_lists()
     return f"{days} days of new patients and {lists} recall list{'' if lists == 1 else 's'} recounted."

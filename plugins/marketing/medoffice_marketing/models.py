@@ -141,15 +141,19 @@ class Visit(BaseModel):
 class LastVisit(BaseModel):
     """Kept: a patient's last visit of a type ("" for a visit of any type), refreshed by every writer of
     visits (``recall.keep_last_visit``) so a recall list reads a row per patient instead of grouping every
-    visit. A patient merge can leave the survivor two rows of a type: the latest (then the highest id) counts."""
+    visit. A patient merge can leave the survivor two rows of a type: the latest (then the highest id) counts.
+    ``counted``: the row is one a due list counts (its patient's latest of the type, of an active unmerged
+    patient), kept with it (``lastvisits``) so a list is counted from an index range alone."""
 
     patient = pw.ForeignKeyField(Patient, index=False)  # the first column of the first index
     visit_type = pw.CharField(max_length=60)
     last_visit_on = pw.DateField()
+    counted = pw.BooleanField(default=False)
 
     class Meta:
         table_name = "marketing_last_visit"
-        indexes = ((("patient", "visit_type", "last_visit_on"), False), (("visit_type", "last_visit_on"), False))
+        indexes = ((("patient", "visit_type", "last_visit_on"), False), (("visit_type", "last_visit_on"), False),
+                   (("visit_type", "counted", "last_visit_on"), False))
 
 
 class SourceDay(SourceFigures):
