@@ -43,6 +43,8 @@ def _fresh_fixture_state():
     yield
     shop.tally.clear()
     bookkeeper.failures["left"] = 0
+    bookkeeper.batches.clear()
+    bookkeeper.refused.clear()
 
 
 @pytest.fixture
@@ -208,6 +210,30 @@ def test_a_disabled_subscriber_catches_up_from_its_cursor_when_enabled(events_ap
         runtime.enable("bookkeeper", by="test")
         assert [s for s, _p in booked()] == [1, 2, 3]
         assert [s for _p, s in shop.tally] == [1, 2, 3]
+
+
+def test_a_batch_handler_takes_a_batch_at_once_and_a_failure_in_it_stops_at_its_own_event(events_app):
+    runtime = events_app.extensions["medoffice"]
+    with app_thread_context(events_app):
+        with transaction():
+            for sale in (1, 2, 3):
+                shop.record_sale(sale, sale * 100, DAY)
+        assert bookkeeper.batches == [[1, 2, 3]] and [s for s, _p in booked()] == [1, 2, 3]
+        runtime.disable("bookkeeper", by="test")
+        with transaction():
+            for sale in (4, 5, 6, 7):
+                shop.record_sale(sale, sale * 100, DAY)
+        bookkeeper.refused.add(6)
+        runtime.enable("bookkeeper", by="test")  # the batch fails: its writes are undone, then one event at a time
+        assert bookkeeper.batches[1:] == [[4, 5, 6, 7]]
+        assert [s for s, _p in booked()] == [1, 2, 3, 4, 5]  # nothing doubled by the failed batch
+        sixth = EventRecord.select().order_by(EventRecord.position)[5].position
+        row = cursor()
+        assert (row.failing_position, row.error, row.delivered_position) == (sixth, "sale 6 is refused", sixth - 1)
+        bookkeeper.refused.clear()
+        assert retry("bookkeeper.books").state == "caught_up"
+        assert bookkeeper.batches[2:] == [[6, 7]]
+        assert [s for s, _p in booked()] == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_a_new_subscriber_starts_from_the_beginning_or_from_a_date(events_app, make_app):

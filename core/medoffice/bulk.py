@@ -87,3 +87,21 @@ def _postgres_statements(table: str, names: str, back: str, fields: list, values
     sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){back}"
     for start in range(0, count, POSTGRES_ROWS):
         yield sql, [column[start:start + POSTGRES_ROWS] for column in values]
+
+
+def reserve_ids(model, count: int) -> list[int]:
+    """``count`` new primary-key values for ``model``'s table, ascending, for rows the caller inserts with
+    explicit ids (inside its write transaction) so that it knows which row is which without reading back.
+
+    PostgreSQL takes them from the column's sequence; on SQLite the transaction holds the database's write
+    lock, so the ids after the highest one are the caller's, as SQLite itself would assign them.
+    """
+    if count <= 0:
+        return []
+    table, column = model._meta.table_name, model._meta.primary_key.column_name
+    if is_sqlite():
+        top = db.execute_sql(f'SELECT COALESCE(MAX("{column}"), 0) FROM "{table}"').fetchone()[0]
+        return list(range(top + 1, top + 1 + count))
+    cursor = db.execute_sql("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                            (table, column, count))
+    return sorted(row[0] for row in cursor.fetchall())

@@ -81,25 +81,42 @@ def _claim(plugin: str, subscription: Subscription) -> EventSubscriber | None:
 
 def _run_batch(row: EventSubscriber, subscription: Subscription, batch: list[EventRecord]):
     """Handle events in order until one fails; returns (last position handled or skipped, handled, failure)."""
-    types = event_types()
+    wanted = [r for r in batch if row.start_at is None or r.published_at >= row.start_at]
+    last = batch[-1].position if batch else row.delivered_position
+    if subscription.batch_handler is not None and len(wanted) > 1:
+        try:
+            events = [_event(record) for record in wanted]
+            with transaction():  # a savepoint: on failure, each event is tried alone below to find the one
+                subscription.batch_handler(events)
+            return last, len(wanted), None
+        except Exception:
+            pass
     last, handled = row.delivered_position, 0
     for record in batch:
         if row.start_at is not None and record.published_at < row.start_at:
             last = record.position
             continue
         try:
-            try:
-                event_type = types.get(record.name, record.version)
-            except EventSchemaError as exc:  # its publisher was uninstalled: say so, not "unexpected error"
-                raise Failed(str(exc)) from None
-            event = Event(record.position, record.name, record.version,
-                          decode(event_type, json.loads(record.payload)), record.published_at)
+            event = _event(record)
             with transaction():  # a savepoint: a failing handler leaves nothing behind
                 subscription.handler(event)
         except Exception as exc:
             return last, handled, (record, exc)
         last, handled = record.position, handled + 1
     return last, handled, None
+
+
+def _event(record: EventRecord) -> Event:
+    """The handler's view of a stored event, its payload decoded by its declared type.
+
+    :raises Failed: its type is no longer declared (its publisher was uninstalled).
+    """
+    try:
+        event_type = event_types().get(record.name, record.version)
+    except EventSchemaError as exc:
+        raise Failed(str(exc)) from None
+    return Event(record.position, record.name, record.version, decode(event_type, json.loads(record.payload)),
+                 record.published_at)
 
 
 def deliver_to(plugin: str, subscription: Subscription, force: bool = False) -> Outcome:

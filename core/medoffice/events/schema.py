@@ -50,6 +50,11 @@ class Subscription:
     is first seen. The handler runs inside the transaction that advances the cursor: whatever
     it writes commits with the cursor or not at all. Raising stops this subscriber at the event
     (recorded, retried with backoff, shown to admins); other subscribers go on.
+
+    ``batch_handler(events)``, when given, handles a delivery batch's events (in order, several
+    at once) with the same effect as ``handler`` on each in turn: for catching up on thousands of
+    events in a few statements. When it raises, its writes are rolled back and the batch is handled
+    one event at a time by ``handler``, so a failure still stops the subscriber at its own event.
     """
 
     name: str
@@ -57,6 +62,7 @@ class Subscription:
     handler: Callable[[Event], Any]
     start: str | dt.date = "beginning"
     title: str = ""
+    batch_handler: Callable[[list[Event]], Any] | None = None
 
 
 @dataclass(frozen=True)

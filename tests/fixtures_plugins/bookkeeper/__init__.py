@@ -2,6 +2,8 @@
 
 ``failures["left"]`` makes the handler raise that many times; ``BOOKKEEPER_KILL=1`` in the
 environment makes it kill its own process (SIGKILL) after writing the entry, before the commit.
+Several events delivered together go to ``book_many``, which notes each batch's sales in ``batches``;
+a sale in ``refused`` makes both handlers raise.
 """
 import os
 import signal
@@ -11,10 +13,13 @@ import peewee as pw
 from medoffice import PluginInfo, hookimpl
 from medoffice.db import BaseModel
 from medoffice.events import Subscription
+from medoffice.tasks import Failed
 
 PLUGIN = PluginInfo("bookkeeper", "Bookkeeper", description="Books the shop's sales.")
 
 failures = {"left": 0}
+batches: list[list[int]] = []
+refused: set[int] = set()
 
 
 class Entry(BaseModel):
@@ -29,6 +34,8 @@ class Entry(BaseModel):
 
 
 def book(event) -> None:
+    if event.data["sale_id"] in refused:
+        raise Failed(f"sale {event.data['sale_id']} is refused")
     Entry.create(event_position=event.position, sale_id=event.data["sale_id"],
                  amount_cents=event.data["amount_cents"])
     if os.environ.get("BOOKKEEPER_KILL") == "1":
@@ -38,6 +45,14 @@ def book(event) -> None:
         raise RuntimeError("the books are closed for the night")
 
 
+def book_many(events) -> None:
+    batches.append([event.data["sale_id"] for event in events])
+    if failures["left"] > 0:  # counted down by ``book``, which core falls back to
+        raise RuntimeError("the books are closed for the night")
+    for event in events:
+        book(event)
+
+
 @hookimpl
 def medoffice_models():
     return [Entry]
@@ -45,4 +60,4 @@ def medoffice_models():
 
 @hookimpl
 def medoffice_event_subscriptions():
-    return [Subscription("bookkeeper.books", ["shop.sale_recorded"], book, title="Books")]
+    return [Subscription("bookkeeper.books", ["shop.sale_recorded"], book, title="Books", batch_handler=book_many)]
