@@ -95,6 +95,22 @@ def test_an_event_dated_in_a_closed_month_is_booked_on_the_next_open_day(both):
     assert entry.entry_date == dt.date(2026, 4, 1) and "dated 2026-03-30, in a closed month" in entry.memo
 
 
+def test_a_batch_with_an_event_no_rule_books_books_those_before_it_and_stops_there(both):
+    PostingRule.delete().where(PostingRule.event_name == "billing.refund_posted").execute()
+    publish_events(payment(1500, "patient", "cash"), charge(8000), refund(400), payment(700, "patient", "card"))
+    refund_position = EventRecord.get(EventRecord.name == "billing.refund_posted").position
+    assert [b.event_name for b in BookedEvent.select().order_by(BookedEvent.event_position)] == [
+        "billing.payment_posted", "billing.charge_posted"]
+    assert JournalEntry.select().where(JournalEntry.kind == "billing").count() == 2  # the failed batch left nothing
+    subscriber = EventSubscriber.get(EventSubscriber.name == SUBSCRIPTION_NAME)
+    assert subscriber.failing_position == refund_position and "No posting rule books billing.refund_posted" in (
+        subscriber.error)
+    PostingRule.create(event_name="billing.refund_posted", basis="any", debit_account=account("1200"),
+                       credit_account=account("1000"))
+    assert retry(SUBSCRIPTION_NAME).state == "caught_up"
+    assert BookedEvent.select().count() == 4 and _balances()["1120"] == 700 and set(_statuses().values()) == {"ok"}
+
+
 def test_an_event_no_rule_books_stops_the_subscriber_and_the_checks_say_so(both):
     PostingRule.delete().where(PostingRule.event_name == "billing.refund_posted").execute()
     publish_events(refund(400))

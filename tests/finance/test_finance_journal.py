@@ -3,6 +3,7 @@ guards), posted entries immutable and reversed by a linked entry, months that cl
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import peewee as pw
 import pytest
@@ -12,7 +13,7 @@ from medoffice.testing import connected
 
 from medoffice_finance import periods, yearend
 from medoffice_finance.balances import account_balances
-from medoffice_finance.journal import JournalError, post_entry, reverse_entry
+from medoffice_finance.journal import EntryInput, JournalError, LineInput, post_entries, post_entry, reverse_entry
 from medoffice_finance.models import Account, JournalEntry, JournalLine, Period, PeriodEvent, YearClose
 from medoffice_finance.periods import PeriodError
 
@@ -102,6 +103,29 @@ def test_a_reversing_entry_undoes_the_original_links_it_and_happens_once(books):
     assert all(b.balance_cents == 0 for b in account_balances())
     with pytest.raises(JournalError, match="already been reversed"):
         reverse_entry(entry, D, "again")
+
+
+def test_many_entries_post_together_in_order_or_none_of_them_does(books):
+    first, second = post_entries([EntryInput(D, "rent", lines(("6300", 1000), ("1000", -1000))),
+                                  EntryInput(D + dt.timedelta(days=1), "phones", lines(("6610", 250), ("1000", -250)),
+                                             audit_detail={"event": 7})])
+    assert (first.memo, second.memo) == ("rent", "phones") and second.id > first.id
+    assert {e.id: e.status for e in JournalEntry.select()} == {first.id: "posted", second.id: "posted"}
+    assert [(line.entry_id, line.debit_cents) for line in JournalLine.select().order_by(JournalLine.id)] == [
+        (first.id, 1000), (first.id, 0), (second.id, 250), (second.id, 0)]
+    audited = [(a.object_id, a.detail) for a in AuditEvent.select().where(AuditEvent.action == "finance.entry.post")
+               .order_by(AuditEvent.seq)]
+    assert [a[0] for a in audited] == [str(first.id), str(second.id)] and json.loads(audited[1][1])["event"] == 7
+    periods.close_month(2025, 5)
+    with pytest.raises(JournalError, match="May 2025 is closed"):
+        post_entries([EntryInput(D, "fine", lines(("6300", 100), ("1000", -100))),
+                      EntryInput(dt.date(2025, 5, 31), "late", lines(("6300", 100), ("1000", -100)))])
+    with pytest.raises(JournalError, match="Entry .bad.: Line 2: there is no such account"):
+        post_entries([EntryInput(D, "fine", lines(("6300", 100), ("1000", -100))),
+                      EntryInput(D, "bad", [lines(("6300", 100))[0], LineInput(999_999, credit_cents=100)])])
+    assert JournalEntry.select().count() == 2  # neither refused batch left an entry behind
+    assert {b.number: b.balance_cents for b in account_balances() if b.balance_cents} == {
+        "1000": -1250, "6300": 1000, "6610": 250}
 
 
 def test_a_closed_month_takes_no_posting_until_reopened_with_a_reason(books):

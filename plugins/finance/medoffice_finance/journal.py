@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import peewee as pw
 from medoffice import audit
+from medoffice.bulk import insert_rows, reserve_ids
 from medoffice.db import transaction, utcnow
 from medoffice.limits import EARLIEST_DATE, LATEST_DATE
 from medoffice.money import format_cents
 
 from .actor import acting_user
-from .models import Account, AccountTotal, JournalEntry, JournalLine
-from .periods import closed_period_of, ensure_periods
+from .models import Account, AccountTotal, JournalEntry, JournalLine, Period
+from .periods import ensure_periods
 
 KINDS = {"manual": "Manual", "opening": "Opening balances", "billing": "Billing", "reversal": "Reversal",
          "closing": "Year-end close", "deposit": "Deposit", "bank": "Bank line", "bill": "Bill",
@@ -46,6 +47,17 @@ class LineInput:
     budget_line_id: int | None = None
 
 
+@dataclass(frozen=True)
+class EntryInput:
+    """One entry to post with ``post_entries``: its date, memo, lines, kind and the audit entry's extra facts."""
+
+    entry_date: dt.date
+    memo: str
+    lines: list[LineInput]
+    kind: str = "manual"
+    audit_detail: dict | None = None
+
+
 def check_lines(lines: list[LineInput]) -> int:
     """Check that lines make a balanced entry; returns the total debited.
 
@@ -67,15 +79,17 @@ def check_lines(lines: list[LineInput]) -> int:
     return debits
 
 
-def _check_accounts(lines: list[LineInput]) -> None:
-    wanted = {line.account_id for line in lines}
+def _check_accounts(entries: list[EntryInput]) -> None:
+    wanted = {line.account_id for entry in entries for line in entry.lines}
     found = {a.id: a for a in Account.select().where(Account.id.in_(list(wanted)))}
-    for number, line in enumerate(lines):
-        account = found.get(line.account_id)
-        if account is None:
-            raise JournalError(f"Line {number + 1}: there is no such account.", number)
-        if not account.active:
-            raise JournalError(f"Line {number + 1}: account {account.label} is inactive.", number)
+    for entry in entries:
+        prefix = f"Entry {entry.memo[:60]!r}: " if len(entries) > 1 else ""
+        for number, line in enumerate(entry.lines):
+            account = found.get(line.account_id)
+            if account is None:
+                raise JournalError(f"{prefix}Line {number + 1}: there is no such account.", number)
+            if not account.active:
+                raise JournalError(f"{prefix}Line {number + 1}: account {account.label} is inactive.", number)
 
 
 def guard_message(exc: pw.IntegrityError) -> str:
@@ -109,35 +123,74 @@ def post_entry(entry_date: dt.date, memo: str, lines: list[LineInput], *, kind: 
     :raises JournalError: unbalanced lines, an unknown or inactive account, a date out of range or in
         a closed month (also when the database's guards refuse it).
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown entry kind {kind!r}")
-    if not EARLIEST_DATE <= entry_date <= LATEST_DATE:
+    return _post([EntryInput(entry_date, memo, lines, kind, audit_detail)], reverses)[0]
+
+
+def post_entries(entries: list[EntryInput]) -> list[JournalEntry]:
+    """Post many balanced entries at once, checked and guarded as ``post_entry`` checks one, in a few
+    statements whatever their number (booking a batch of events); returns them in order.
+
+    :raises JournalError: any entry that ``post_entry`` would refuse (nothing of the others is written).
+    """
+    return _post(entries, None)
+
+
+def _check_entry(entry: EntryInput) -> int:
+    """The entry's total debited, once its kind, date and lines are checked."""
+    if entry.kind not in KINDS:
+        raise ValueError(f"unknown entry kind {entry.kind!r}")
+    if not EARLIEST_DATE <= entry.entry_date <= LATEST_DATE:
         raise JournalError(f"The date must be between {EARLIEST_DATE} and {LATEST_DATE}.")
-    total = check_lines(lines)
+    return check_lines(entry.lines)
+
+
+def _refuse_closed(days: set[dt.date]) -> None:
+    """Refuse a posting dated in a closed month (the database's guard would too, without the month's name)."""
+    closed = {(p.year, p.month): p for p in Period.select().where(
+        (Period.status == "closed") & Period.year.in_(sorted({d.year for d in days})))}
+    for day in sorted(days):
+        period = closed.get((day.year, day.month))
+        if period is not None:
+            raise JournalError(f"{period.label} is closed: nothing can be posted dated {day.isoformat()}.")
+
+
+def _post(entries: list[EntryInput], reverses: JournalEntry | None) -> list[JournalEntry]:
+    if not entries:
+        return []
+    totals = [_check_entry(entry) for entry in entries]
     user_id, _name = acting_user()
+    lines = [line for entry in entries for line in entry.lines]
+    days = {entry.entry_date for entry in entries}
     try:
         with transaction():
-            _check_accounts(lines)
-            ensure_periods([entry_date])
-            closed = closed_period_of(entry_date)
-            if closed is not None:
-                raise JournalError(f"{closed.label} is closed: nothing can be posted dated {entry_date.isoformat()}.")
-            entry = JournalEntry.create(entry_date=entry_date, memo=memo[:300], kind=kind, reverses=reverses)
-            JournalLine.insert_many([
-                {"entry": entry.id, "account": line.account_id, "debit_cents": line.debit_cents,
+            _check_accounts(entries)
+            ensure_periods(days)
+            _refuse_closed(days)
+            ids = reserve_ids(JournalEntry, len(entries))
+            now = utcnow()
+            posted = [JournalEntry(id=entry_id, entry_date=entry.entry_date, memo=entry.memo[:300], kind=entry.kind,
+                                   reverses=reverses, status="draft", created_at=now)
+                      for entry_id, entry in zip(ids, entries)]
+            insert_rows(JournalEntry, [{"id": e.id, "entry_date": e.entry_date, "memo": e.memo, "kind": e.kind,
+                                        "reverses": reverses.id if reverses else None, "created_at": now}
+                                       for e in posted])
+            insert_rows(JournalLine, [
+                {"entry": entry_id, "account": line.account_id, "debit_cents": line.debit_cents,
                  "credit_cents": line.credit_cents, "memo": line.memo[:200], "location": line.location_id,
-                 "budget_line": line.budget_line_id} for line in lines]).execute()
-            posted_at = utcnow()
-            JournalEntry.update(status="posted", posted_at=posted_at, posted_by_user_id=user_id).where(
-                JournalEntry.id == entry.id).execute()
-            entry.status, entry.posted_at, entry.posted_by_user_id = "posted", posted_at, user_id
+                 "budget_line": line.budget_line_id} for entry_id, entry in zip(ids, entries) for line in entry.lines])
+            JournalEntry.update(status="posted", posted_at=now, posted_by_user_id=user_id).where(
+                JournalEntry.id.in_(ids)).execute()
             _keep_totals(lines)
-            audit.record("finance.entry.post", "finance_journal_entry", entry.id,
-                         detail={"kind": kind, "date": entry_date.isoformat(), "total_cents": total,
-                                 **(audit_detail or {})})
+            audit.record_many([{"action": "finance.entry.post", "object_type": "finance_journal_entry",
+                                "object_id": entry_id,
+                                "detail": {"kind": entry.kind, "date": entry.entry_date.isoformat(),
+                                           "total_cents": total, **(entry.audit_detail or {})}}
+                               for entry_id, entry, total in zip(ids, entries, totals)])
     except pw.IntegrityError as exc:
         raise JournalError(guard_message(exc)) from None
-    return entry
+    for entry in posted:
+        entry.status, entry.posted_at, entry.posted_by_user_id = "posted", now, user_id
+    return posted
 
 
 # Entries another part of finance owns: reversed only through it, so what they stand for stays consistent.

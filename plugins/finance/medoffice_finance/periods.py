@@ -50,11 +50,6 @@ def ensure_periods(days) -> None:
                             for y, m in missing]).on_conflict_ignore().execute()
 
 
-def closed_period_of(day: dt.date) -> Period | None:
-    """The closed month ``day`` falls in, or None when it is open."""
-    return Period.get_or_none((Period.year == day.year) & (Period.month == day.month) & (Period.status == "closed"))
-
-
 def closed_months() -> set[tuple[int, int]]:
     """Every closed (year, month)."""
     return {(p.year, p.month) for p in Period.select(Period.year, Period.month).where(Period.status == "closed")}
