@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from operator import itemgetter
 
 from medoffice import audit, deadlines, files, prepared, settings
 from medoffice.db import transaction, utcnow
@@ -91,23 +92,24 @@ def due_by(employments: list, horizon: dt.date) -> list[tuple]:
                                                                                        "hr.courses.active_rows")]
     by_title: dict[str, list] = {}  # a job title's courses (by name), picked once per title, not per person
     last = {(e, c): raw.day(d) for e, c, d in prepared.run(_CURRENT_LAST_DONE, "hr.training.current_last")}
-    found = []
+    last_done, found = last.get, []
     for employment in employments:
         job_title = employment.job_title or ""
         required = by_title.get(job_title)
         if required is None:
             required = by_title[job_title] = [c for c in courses if c[2] in ("", job_title)]
+        employment_id, hired = employment.id, employment.hire_date
         for course_id, name, _title, after_hire, repeat_months in required:
-            done = last.get((employment.id, course_id))
+            done = last_done((employment_id, course_id))
             if done is None:  # never done: due the set days after hire (next_due's first case)
-                due = employment.hire_date + after_hire
+                due = hired + after_hire
             elif repeat_months:
                 due = add_months(done, repeat_months)
             else:
                 continue
             if due <= horizon:
                 found.append((employment, name, done, due))
-    found.sort(key=lambda row: row[3])
+    found.sort(key=itemgetter(3))
     return found
 
 

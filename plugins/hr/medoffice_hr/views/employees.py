@@ -2,8 +2,6 @@
 their reports'), its forms, the sensitive fields' reveal and the org chart."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -23,6 +21,7 @@ from ..checklists import progress as checklist_progress
 from ..hiring_models import Checklist
 from ..access import FULL, SELF, my_staff_id, require_relation
 from ..models import Department, EmergencyContact, EmployeeDocument, Employment
+from ..plain import PlainSelect
 from . import bp
 from .forms import ContactForm, DocumentForm, EmploymentForm, PayRateForm, RemoveForm, RevealForm, SensitiveForm
 
@@ -34,13 +33,17 @@ def _staff_or_404(staff_id: int) -> StaffMember:
     return staff
 
 
-_DIRECTORY = (StaffMember.select(StaffMember.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials,
-                                 StaffMember.job_title.alias("staff_job_title"), Employment.id.alias("employment_id"),
-                                 Employment.job_title, Employment.status, Employment.employment_type,
-                                 Employment.hire_date, Department.name.alias("department"))
+_DIRECTORY = (PlainSelect(StaffMember, [StaffMember.id, StaffMember.last_name, StaffMember.first_name,
+                                         StaffMember.credentials, StaffMember.job_title.alias("staff_job_title"),
+                                         Employment.id.alias("employment_id"), Employment.job_title, Employment.status,
+                                         Employment.employment_type, Employment.hire_date,
+                                         Department.name.alias("department")])
               .join(Employment, JOIN.LEFT_OUTER, on=(Employment.staff == StaffMember.id))
-              .join(Department, JOIN.LEFT_OUTER, on=(Employment.department == Department.id))
-              .objects(SimpleNamespace))
+              .join(Department, JOIN.LEFT_OUTER, on=(Employment.department == Department.id)))
+# The directory counts the staff alone: its joins add columns, never rows (one employment per staff member, one
+# department per employment).
+_STAFF = StaffMember.select(StaffMember.id)
+_TYPE_LABELS = dict(rules.TYPES)
 
 
 @bp.route("/")
@@ -59,13 +62,13 @@ def employees():
             TableColumn("department", "Department", sort=Department.name, value=lambda s: s.department or ""),
             TableColumn("status", "Status", sort=Employment.status, kind="status",
                         value=lambda s: s.status if s.employment_id else "no_file"),
-            TableColumn("type", "Type",
-                        value=lambda s: rules.label(rules.TYPES, s.employment_type) if s.employment_id else ""),
+            TableColumn("type", "Type", value=lambda s: (_TYPE_LABELS.get(s.employment_type, s.employment_type)
+                                                         if s.employment_id else "")),
             TableColumn("hire_date", "Hired", sort=Employment.hire_date, kind="date"),
         ],
         search=lambda text: (StaffMember.last_name ** f"%{text}%") | (StaffMember.first_name ** f"%{text}%"),
-        default_sort="name", endpoint="hr.employees", key="hr.employees", noun="person", noun_plural="people",
-        search_placeholder="Name", empty_message="No staff yet: add people on Admin → Staff first.",
+        default_sort="name", endpoint="hr.employees", key="hr.employees", count_query=_STAFF, noun="person",
+        noun_plural="people", search_placeholder="Name", empty_message="No staff yet: add people on Admin → Staff first.",
     )
     return render_page("hr/employees.html", title="Employees", table=table)
 

@@ -26,6 +26,7 @@ from .. import leave, rules, time_rules, timeclock, timesheets
 from ..access import my_staff_id
 from ..employees import HrError, employment_of
 from ..models import Employment
+from ..plain import PlainSelect
 from ..time_models import KioskPin, LeavePolicy, LeaveRequest, TimeEntry, Timesheet
 from . import bp
 from .time_forms import (AddTimeForm, ApproveForm, CorrectForm, DecideForm, KioskForm, LeaveRequestForm, PinForm,
@@ -201,14 +202,18 @@ def kiosk():
     return render_page("hr/kiosk.html", title="Time clock", form=form), status
 
 
-_PERIOD_SHEETS = (Employment.select(Employment.id, Employment.flsa_exempt, StaffMember.id.alias("staff_id"),
-                                    StaffMember.first_name, StaffMember.last_name, StaffMember.credentials,
-                                    Timesheet.status)
+_PERIOD_SHEETS = (PlainSelect(Employment, [Employment.id, Employment.flsa_exempt, StaffMember.id.alias("staff_id"),
+                                             StaffMember.first_name, StaffMember.last_name, StaffMember.credentials,
+                                             Timesheet.status])
                   .join(StaffMember, on=(Employment.staff == StaffMember.id))
                   .join(Timesheet, JOIN.LEFT_OUTER, on=((Timesheet.employment == Employment.id)
                                                         & (Timesheet.period_start == slot("start"))))
-                  .where(Employment.status != "ended").objects(SimpleNamespace))
+                  .where(Employment.status != "ended"))
 _PERIOD_SHEETS_OF_REPORTS = _PERIOD_SHEETS.where(Employment.supervisor == slot("supervisor"))
+# What a list of the period's sheets counts: its rows without the joins, which add a column each but never a
+# row (every employment has its staff member; a period has at most one sheet per employment).
+_CURRENT = Employment.select(Employment.id).where(Employment.status != "ended")
+_CURRENT_REPORTS = _CURRENT.where(Employment.supervisor == slot("supervisor"))
 
 
 @functools.lru_cache(maxsize=None)
@@ -247,6 +252,7 @@ def timesheets_page():
         default_sort="name", endpoint="hr.timesheets_page",
         endpoint_args={"day": request.args["day"]} if request.args.get("day") else {},
         key=("hr.timesheets", everyone), values={"start": start, "supervisor": my_staff_id() or 0},
+        count_query=_CURRENT if everyone else _CURRENT_REPORTS,
         noun="employee", noun_plural="employees", search_placeholder="Name",
         empty_message="Nobody whose time you approve.")
     hours.update(timesheets.hours_of(table.rows, start, end))

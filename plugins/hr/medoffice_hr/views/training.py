@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from types import SimpleNamespace
 from typing import NamedTuple
 
 from flask import Response, abort, redirect, url_for
@@ -24,6 +23,7 @@ from .. import raw, rules, training
 from ..access import FULL, require_relation
 from ..employees import HrError, employment_of
 from ..models import Employment
+from ..plain import PlainSelect
 from ..training_models import Certification, Course, CourseCompletion
 from . import bp
 from .training_forms import AcknowledgeForm, CertificationForm, CompletionForm, CourseForm
@@ -47,12 +47,12 @@ _CURRENT = (Employment.select(Employment.id, Employment.hire_date, Employment.jo
                               StaffMember.credentials)
             .join(StaffMember, on=(Employment.staff == StaffMember.id)).where(Employment.status != "ended")
             .order_by(StaffMember.last_name, StaffMember.first_name).tuples())
-_EXPIRING = (Certification.select(Certification.name, Certification.expires_on, StaffMember.id.alias("staff_id"),
-                                  StaffMember.last_name, StaffMember.first_name, StaffMember.credentials)
+_EXPIRING = (PlainSelect(Certification, [Certification.name, Certification.expires_on, StaffMember.id.alias("staff_id"),
+                                          StaffMember.last_name, StaffMember.first_name, StaffMember.credentials])
              .join(Employment).join(StaffMember, on=(Employment.staff == StaffMember.id))
              .where(Certification.removed_at.is_null() & Certification.expires_on.is_null(False)
                     & (Employment.status != "ended"))
-             .order_by(Certification.expires_on).limit(50).objects(SimpleNamespace))
+             .order_by(Certification.expires_on).limit(50))
 
 
 class _Current(NamedTuple):
@@ -76,7 +76,9 @@ def training_overview():
     """Every current employee's courses that are overdue or due within 30 days, soonest first, a page
     (``DUE_PER_PAGE``) at a time, and the certifications that expire first."""
     found = prepared.run(_CURRENT, "hr.training.people").cursor.fetchall()  # raw rows: a hundred people
-    employments = [_Current(i, raw.day(hired), *rest) for i, hired, *rest in found]
+    parse_day = raw.day
+    employments = [_Current(i, parse_day(hired), title, staff, last, first, credentials)
+                   for i, hired, title, staff, last, first, credentials in found]
     now = today()
     due = training.due_by(employments, now + dt.timedelta(days=30))
     pages = max(1, math.ceil(len(due) / DUE_PER_PAGE))
