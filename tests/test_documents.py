@@ -561,8 +561,8 @@ def test_the_daily_job_gives_newcomers_their_reminder(doc_app):
         assert row.key == reminders.key_for(document.id, 1, newcomer) and row.kind == "core.document_acknowledgment"
 
 
-def test_status_counts_of_many_documents_equal_each_documents_people_in_fixed_queries(doc_app):
-    from medoffice.documents.status import counts, status_counts
+def test_status_counts_of_many_documents_equal_each_documents_people_in_one_query(doc_app):
+    from medoffice.documents.status import counts, status_counts, status_counts_of_kind
     from medoffice.testing import count_queries
 
     with app_thread_context(doc_app):
@@ -575,10 +575,16 @@ def test_status_counts_of_many_documents_equal_each_documents_people_in_fixed_qu
         second = policy(owner, documents.Audience.of(users=[desk, biller]), title="Sharps policy")
         third = policy(owner, everyone, title="Retired draft", publish=False)
         fourth = policy(owner, everyone, title="For information", requires=False)
+        old = policy(owner, documents.Audience.of(users=[desk, late]), title="Old policy",
+                     effective=practice_today() - dt.timedelta(days=90))
+        # late's reminder of the first is past due; desk was never reminded of the old one (due 76 days ago)
+        Deadline.update(due=practice_today() - dt.timedelta(days=1)).where(
+            Deadline.key == reminders.key_for(first.id, 1, late)).execute()
+        Deadline.update(state="superseded").where(Deadline.key == reminders.key_for(old.id, 1, desk)).execute()
     for username in ("desk", "biller"):
         assert sign(client_for(doc_app, username), first.id).status_code == 302
     with app_thread_context(doc_app):
-        docs = [Document.get_by_id(d.id) for d in (first, second, third, fourth)]
+        docs = [Document.get_by_id(d.id) for d in (first, second, third, fourth, old)]
         status_counts(docs, practice_today())  # settings read once, then cached
         with count_queries() as two:
             status_counts(docs[:2], practice_today())
@@ -587,11 +593,15 @@ def test_status_counts_of_many_documents_equal_each_documents_people_in_fixed_qu
         more = [policy(owner, documents.Audience.of(users=[late]), title=f"Policy {n}") for n in range(5)]
         with count_queries() as nine:  # past the eight ids one compiled statement takes
             many = status_counts(docs + more, practice_today())
-        assert len(four) == len(two) == len(nine) == 4  # audience, signatures, reminders, due dates
+        assert len(four) == len(two) == len(nine) == 1
         for document in docs + more:
             assert many[document.id] == counts(people(document, practice_today()))
         for document in docs:
             assert found[document.id] == counts(people(document, practice_today()))
-        assert (found[first.id]["acknowledged"], found[first.id]["pending"]) == (2, 1)  # late has not signed
+        with count_queries() as one:
+            of_kind = status_counts_of_kind("core.policy", practice_today())
+        assert len(one) == 1 and of_kind == {d.id: many[d.id] for d in docs + more if d.state == "published"}
+        assert (found[first.id]["acknowledged"], found[first.id]["overdue"]) == (2, 1)  # late has not signed
+        assert (found[old.id]["overdue"], found[old.id]["pending"]) == (1, 1)
         assert found[fourth.id]["not_required"] == 3 and sum(found[third.id].values()) == 3
         assert late in [u.id for u in documents.members(first.id)]

@@ -99,10 +99,10 @@ def list_values(name: str, values: list, size: int) -> dict:
     return {f"{name}{i}": value for i, value in enumerate(values + [values[-1]] * (size - len(values)))}
 
 
-@functools.lru_cache(maxsize=8)
-def _members_query(size: int) -> pw.SelectQuery:
-    """``members_of_many``'s one query for ``size`` documents: a union of the four ways of being addressed."""
-    line = DocumentAudience.document.in_(list_slots("document", size))
+def member_pairs(line: pw.Expression) -> pw.SelectQuery:
+    """(document id, user id) of the active users the audience lines matching ``line`` (a condition on
+    ``DocumentAudience``) address, each pair once: a union of the four ways of being addressed, the rules of
+    ``members``."""
     active = User.active == True  # noqa: E712
     by_role = (DocumentAudience.select(DocumentAudience.document, User.id)
                .join(UserRole, on=(UserRole.role == DocumentAudience.role)).join(User, on=(User.id == UserRole.user)))
@@ -115,7 +115,13 @@ def _members_query(size: int) -> pw.SelectQuery:
     by_user = (DocumentAudience.select(DocumentAudience.document, User.id)
                .join(User, on=(User.id == DocumentAudience.user)))
     return (by_role.where(line & active) | by_location.where(line & active) | by_staff.where(line & active)
-            | by_user.where(line & active)).tuples()
+            | by_user.where(line & active))
+
+
+@functools.lru_cache(maxsize=8)
+def _members_query(size: int) -> pw.SelectQuery:
+    """``members_of_many``'s one query for ``size`` documents."""
+    return member_pairs(DocumentAudience.document.in_(list_slots("document", size))).tuples()
 
 
 def members_of_many(document_ids: list[int]) -> dict[int, set[int]]:

@@ -37,7 +37,12 @@ def key_for(document_id: int, number: int, user_id: int) -> str:
 
 def owner_of(document: Document) -> str:
     """The module the document's deadlines belong to: the one declaring its kind."""
-    return document.kind.split(".", 1)[0]
+    return owner_of_kind(document.kind)
+
+
+def owner_of_kind(kind: str) -> str:
+    """The module the deadlines of documents of ``kind`` belong to: the one declaring it."""
+    return kind.split(".", 1)[0]
 
 
 def _open(document: Document) -> list[Deadline]:

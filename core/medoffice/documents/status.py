@@ -15,10 +15,10 @@ from .. import prepared
 from ..deadlines.models import Deadline
 from ..models import User
 from ..prepared import slot
-from .audience import addressed_to, list_size, list_slots, list_values, members, members_of_many
+from .audience import addressed_to, list_size, list_slots, list_values, member_pairs, members
 from .kinds import enabled_kinds
-from .models import Acknowledgment, Document, DocumentVersion
-from .reminders import grace_days, owner_of
+from .models import Acknowledgment, Document, DocumentAudience, DocumentVersion
+from .reminders import grace_days, owner_of, owner_of_kind
 
 STATUSES = {"acknowledged": "Acknowledged", "pending": "Pending", "overdue": "Overdue",
             "not_required": "No acknowledgment asked"}
@@ -96,61 +96,75 @@ def _status(document: Document, signed_number: int | None, due: dt.date | None,
     return ("overdue" if due is not None and today > due else "pending"), due
 
 
-@functools.lru_cache(maxsize=8)
-def _status_queries(size: int) -> tuple:
-    """status_counts' three queries for ``size`` documents (and as many owners): signatures, open
-    reminders, due dates of those not yet reminded (the audience is ``members_of_many``'s)."""
-    ids = list_slots("document", size)
-    signed = (Acknowledgment.select(DocumentVersion.document, Acknowledgment.user, pw.fn.MAX(DocumentVersion.number))
-              .join(DocumentVersion).where(DocumentVersion.document.in_(ids))
-              .group_by(DocumentVersion.document, Acknowledgment.user).tuples())
-    # state || '' keeps SQLite on the (owner, key) index: with state = 'open' it reads every open
-    # deadline of every module through the (state, due) index instead.
-    reminded = (Deadline.select(Deadline.owner, Deadline.key, Deadline.assignee_user, Deadline.due)
-                .where((Deadline.state.concat("") == "open") & Deadline.key.startswith("document:")
-                       & Deadline.owner.in_(list_slots("owner", size))).tuples())
-    effective = (DocumentVersion.select(DocumentVersion.document, DocumentVersion.effective_on)
-                 .join(Document, on=((Document.id == DocumentVersion.document)
-                                     & (DocumentVersion.number == Document.ack_from)))
-                 .where(Document.id.in_(ids)).tuples())
-    return signed, reminded, effective
+@functools.lru_cache(maxsize=16)
+def _counts_query(size: int | None) -> pw.Select:
+    """The one query of :func:`status_counts` (``size`` documents named by id, slots ``document0``... and as many
+    owners) or of :func:`status_counts_of_kind` (None: the published documents of slot ``kind``, owner ``owner0``):
+    (document id, status, how many people) for every status someone of the audience is in, and a row counting
+    nobody for a document addressed to no one. Each (document, person) of the audience (``member_pairs``) gets
+    ``_status``'s rule in SQL, with their open reminder read by its key (the version in force's: ``reminders.sync``
+    supersedes the others) and the grace period applied to today (``cutoff``) rather than to each date."""
+    if size is None:
+        chosen = (Document.kind == slot("kind")) & (Document.state == "published")
+        line = DocumentAudience.document.in_(Document.select(Document.id).where(chosen))
+        owners = [slot("owner0")]
+    else:
+        ids = list_slots("document", size)
+        chosen, line, owners = Document.id.in_(ids), DocumentAudience.document.in_(ids), list_slots("owner", size)
+    audience = member_pairs(line).alias("audience")
+    user = audience.c.id
+    signed = (Acknowledgment.select(pw.SQL("1")).join(DocumentVersion)
+              .where((DocumentVersion.document == Document.id) & (DocumentVersion.number >= Document.ack_from)
+                     & (Acknowledgment.user == user)))
+    key = (pw.Value("document:").concat(pw.Cast(Document.id, "TEXT")).concat(":v")
+           .concat(pw.Cast(Document.current_number, "TEXT")).concat(":user:").concat(pw.Cast(user, "TEXT")))
+    owned = ((Document.kind == Deadline.owner)  # the owner is the kind's part before its first dot (owner_of)
+             | (pw.fn.SUBSTR(Document.kind, 1, pw.fn.LENGTH(Deadline.owner) + 1) == Deadline.owner.concat(".")))
+    # state || '' keeps SQLite on the (owner, key) index: with state = 'open' it reads every open deadline of
+    # every module through the (state, due) index instead.
+    reminder = Deadline.owner.in_(owners) & (Deadline.key == key) & (Deadline.state.concat("") == "open") & owned
+    asking = DocumentVersion.alias("asking")  # the version asking for acknowledgment: the fallback due date
+    status = pw.Case(None, (
+        ((Document.state != "published") | Document.ack_from.is_null(), "not_required"),
+        (pw.fn.EXISTS(signed), "acknowledged"),
+        (Deadline.id.is_null(False), pw.Case(None, ((Deadline.due < slot("today"), "overdue"),), "pending")),
+        (asking.effective_on < slot("cutoff"), "overdue")), "pending")
+    pairs = (Document.select(Document.id.alias("document_id"), status.alias("status"), user.alias("user_id"))
+             .join(audience, pw.JOIN.LEFT_OUTER, on=(audience.c.document_id == Document.id))
+             .join_from(Document, asking, pw.JOIN.LEFT_OUTER,
+                        on=((asking.document == Document.id) & (asking.number == Document.ack_from)))
+             .join_from(Document, Deadline, pw.JOIN.LEFT_OUTER, on=reminder)
+             .where(chosen)).alias("pairs")
+    return (pw.Select([pairs], [pairs.c.document_id, pairs.c.status, pw.fn.COUNT(pairs.c.user_id)])
+            .group_by(pairs.c.document_id, pairs.c.status))
 
 
-def _date(value) -> dt.date:
-    """A date column read raw: SQLite gives its text."""
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+def _counted(rows, result: dict[int, dict[str, int]]) -> dict[int, dict[str, int]]:
+    for document_id, status, count in rows:
+        result.setdefault(document_id, {name: 0 for name in STATUSES})[status] = count
+    return result
 
 
 def status_counts(documents: list[Document], today: dt.date) -> dict[int, dict[str, int]]:
-    """``counts(people(document, today))`` of many documents (a policy library) in a fixed number of queries,
-    by document id: four, each compiled once per size of the list (``medoffice.prepared``) and read raw."""
+    """``counts(people(document, today))`` of many documents (a policy library) in one query, by document id:
+    compiled once per size of the list (``medoffice.prepared``) and read raw."""
     if not documents:
         return {}
     ids = [document.id for document in documents]
-    audiences = members_of_many(ids)
-    owners = {document.id: owner_of(document) for document in documents}
     size = list_size(len(ids))
-    signed_query, reminded_query, effective_query = _status_queries(size)
-    values = {**list_values("document", ids, size), **list_values("owner", sorted(set(owners.values())), size)}
-    signed = {(document_id, user_id): number for document_id, user_id, number in
-              prepared.run(signed_query, ("documents.status_signed", size), **values).cursor}
-    due: dict[tuple[int, int], dt.date] = {}
-    for owner, key, user_id, when in prepared.run(reminded_query, ("documents.status_reminded", size), **values).cursor:
-        document_id = int(key.split(":")[1])
-        if owners.get(document_id) == owner:
-            due[(document_id, user_id)] = _date(when)
-    grace = dt.timedelta(days=grace_days())
-    fallback = {document_id: _date(effective) + grace for document_id, effective in
-                prepared.run(effective_query, ("documents.status_effective", size), **values).cursor}
-    result = {}
-    for document in documents:
-        found = {name: 0 for name in STATUSES}
-        for user_id in audiences[document.id]:
-            status, _when = _status(document, signed.get((document.id, user_id)),
-                                    due.get((document.id, user_id), fallback.get(document.id)), today)
-            found[status] += 1
-        result[document.id] = found
-    return result
+    values = {**list_values("document", ids, size),
+              **list_values("owner", sorted({owner_of(document) for document in documents}), size),
+              "today": today, "cutoff": today - dt.timedelta(days=grace_days())}
+    return _counted(prepared.rows(_counts_query(size), ("documents.status_counts", size), **values),
+                    {document_id: {name: 0 for name in STATUSES} for document_id in ids})
+
+
+def status_counts_of_kind(kind: str, today: dt.date) -> dict[int, dict[str, int]]:
+    """:func:`status_counts` of every published document of ``kind`` (``api.published``'s) without reading them
+    first: one query, compiled once."""
+    values = {"kind": kind, "owner0": owner_of_kind(kind), "today": today,
+              "cutoff": today - dt.timedelta(days=grace_days())}
+    return _counted(prepared.rows(_counts_query(None), "documents.status_counts_of_kind", **values), {})
 
 
 def counts(statuses: list[PersonStatus]) -> dict[str, int]:

@@ -14,6 +14,7 @@ from flask import current_app
 from medoffice import audit, documents
 from medoffice.csvexport import CsvWriter
 from medoffice.db import transaction, utcnow
+from medoffice.documents.models import Document
 from medoffice.localtime import days_utc
 from medoffice.models import AuditEvent, StaffMember, User
 from peewee import JOIN, fn
@@ -39,11 +40,14 @@ def _policies(today: dt.date) -> tuple[Section, Section]:
                                                    "pending", "overdue"])
     signatures = Section("policy_acknowledgments.csv", "Policy acknowledgments",
                          ["policy", "person", "status", "signed_version", "signed_at"])
-    for row in program.policy_library(today):
-        library.rows.append([row.document.title, row.version, row.effective_on, row.review_due,
+    rows = program.policy_library(today)
+    policies = {document.id: document for document in
+                Document.select().where(Document.id.in_([row.document_id for row in rows]))}
+    for row in rows:
+        library.rows.append([row.title, row.version, row.effective_on, row.review_due,
                              row.counts["acknowledged"], row.counts["pending"], row.counts["overdue"]])
-        for person in documents.people(row.document, today):
-            signatures.rows.append([row.document.title, person.user.full_name or person.user.username, person.status,
+        for person in documents.people(policies[row.document_id], today):
+            signatures.rows.append([row.title, person.user.full_name or person.user.username, person.status,
                                     person.signed_version,
                                     person.signature.at.isoformat() if person.signature is not None else ""])
     library.summary = f"{len(library.rows)} published policies"

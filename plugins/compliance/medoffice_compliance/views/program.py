@@ -89,7 +89,7 @@ def _policy_rows(policies: list[service.PolicyRow]) -> Markup:
         effective = row.effective_on.strftime(day) if row.effective_on else ""
         review = row.review_due.strftime(day) if row.review_due else ""
         counts = row.counts
-        html.append(f'<tr><td><a href="{link(row.document.id)}">{escape(row.document.title)}</a></td>'
+        html.append(f'<tr><td><a href="{link(row.document_id)}">{escape(row.title)}</a></td>'
                     f"<td>{row.version}</td><td>{effective}</td><td>{review}</td>\n"
                     f'<td class="numeric">{counts["acknowledged"]}</td><td class="numeric">{counts["pending"]}</td>'
                     f'<td class="numeric">{counts["overdue"]}</td></tr>')
