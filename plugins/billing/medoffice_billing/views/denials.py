@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 from flask import abort, redirect, request, url_for
 from markupsafe import Markup
@@ -12,7 +13,7 @@ from medoffice.auth import requires
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate, url_template
+from medoffice.web.tables import TableColumn, url_template
 
 from .. import denials, remit_queues
 from ..claims import ClaimError
@@ -21,7 +22,8 @@ from ..x12.codes import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS, REMARK_CODES
 from . import bp
 from .bulk import saved_context
 from .claims import claim_page
-from .ledger import attach_patients, audit_list, needs_patient_join, once_per_value, patient_search
+from .ledger import attach_patients, audit_list, needs_patient_join, patient_search
+from .rows import paginate
 
 LT = LineTransaction
 MAX_DAYS = 3650
@@ -36,14 +38,26 @@ def _codes(text: str, names: dict[str, str]) -> Markup:
                                for code in text.split())
 
 
+# The codes' meanings are fixed: each cell is written once per process rather than once per page.
+@lru_cache(maxsize=256)
+def _group(code: str | None) -> Markup | str:
+    return Markup('<abbr title="{}">{}</abbr>').format(ADJUSTMENT_GROUPS.get(code, ""), code) if code else ""
+
+
+@lru_cache(maxsize=4096)
+def _reasons(text: str | None) -> Markup | str:
+    return _codes(text, ADJUSTMENT_REASONS) if text else ""
+
+
+@lru_cache(maxsize=4096)
+def _remarks(text: str | None) -> Markup:
+    return _codes(text or "", REMARK_CODES)
+
+
 def _columns(payer_names: dict[int, str], user_names: dict[int, str]) -> list[TableColumn]:
     today = settings.today()
     zone = settings.practice_timezone()
     claim_url = url_template("billing.claim", "claim_id")
-    group = once_per_value(lambda code: Markup('<abbr title="{}">{}</abbr>').format(
-        ADJUSTMENT_GROUPS.get(code, ""), code) if code else "")
-    carc = once_per_value(lambda text: _codes(text, ADJUSTMENT_REASONS) if text else "")
-    rarc = once_per_value(lambda text: _codes(text or "", REMARK_CODES))
 
     def line(row):
         return f"{row.line_number} · {row.code}" if row.line_number else "Whole claim"
@@ -68,9 +82,9 @@ def _columns(payer_names: dict[int, str], user_names: dict[int, str]) -> list[Ta
         TableColumn("service_date", "Date of service", sort=Claim.service_date, kind="date",
                     value=lambda r: r.service_date),
         TableColumn("line", "Line and code", sort=ClaimLine.code, value=line),
-        TableColumn("group", "Group", sort=LT.group_code, value=lambda r: group(r.group_code)),
-        TableColumn("carc", "Reason (CARC)", sort=LT.carc, value=lambda r: carc(r.carc)),
-        TableColumn("rarc", "Remarks (RARC)", value=lambda r: rarc(r.remark_codes)),
+        TableColumn("group", "Group", sort=LT.group_code, value=lambda r: _group(r.group_code)),
+        TableColumn("carc", "Reason (CARC)", sort=LT.carc, value=lambda r: _reasons(r.carc)),
+        TableColumn("rarc", "Remarks (RARC)", value=lambda r: _remarks(r.remark_codes)),
         TableColumn("amount", "Amount", sort=denials.AMOUNT, kind="money", value=amount),
         TableColumn("age", "Age (days)", sort=denials.DL.denied_at, kind="number", value=age),
         TableColumn("assignee", "Assigned to", value=lambda r: user_names.get(r.assigned_user_id, "")),
