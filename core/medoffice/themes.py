@@ -6,6 +6,7 @@ cache (in every process, through the state version), so no restart is needed.
 from __future__ import annotations
 
 import os
+import sysconfig
 from pathlib import Path
 
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader, TemplateNotFound
@@ -14,11 +15,13 @@ DEFAULT_THEME = "default"
 
 
 def theme_dirs(instance: Path) -> list[Path]:
-    """Folders searched for themes: the instance's own, then MEDOFFICE_THEMES, then the checkout's."""
+    """Folders searched for themes: the instance's own, then MEDOFFICE_THEMES, then the checkout's (a
+    development install) or the installed package's (``share/medoffice/themes`` of its environment)."""
     dirs = [instance / "themes"]
     if os.environ.get("MEDOFFICE_THEMES"):
         dirs.append(Path(os.environ["MEDOFFICE_THEMES"]))
     dirs.append(Path(__file__).resolve().parents[2] / "themes")
+    dirs.append(Path(sysconfig.get_path("data")) / "share" / "medoffice" / "themes")
     return [d for d in dirs if d.is_dir()]
 
 

@@ -84,6 +84,9 @@ def installed_server(tmp_path_factory):
     where = _run(bin_dir / "python", "-c", "import medoffice, medoffice_billing; print(medoffice.__file__)",
                  env=env, cwd=box).stdout
     assert where.startswith(str(box / "venv")), where  # the installed copy, not this checkout
+    themes = _run(bin_dir / "python", "-c", "from pathlib import Path; from medoffice import themes; "
+                  "print(themes.available(Path('.')), themes.theme_path(Path('.'), 'default'))", env=env, cwd=box).stdout
+    assert "'high-contrast'" in themes and str(box / "venv") in themes, themes  # the themes came with the wheel
 
     env.update(MEDOFFICE_INSTANCE=str(box / "instance"), MEDOFFICE_ADMIN_PASSWORD=ADMIN_PASSWORD)
     _run(bin_dir / "medoffice", "init", "--admin-user", "admin", env=env, cwd=box)
@@ -128,6 +131,8 @@ def test_installed_wheels_serve_a_working_htmx_front_end(browser, installed_serv
         expect(page).to_have_url(installed_server + "/")
         page.wait_for_load_state("load")  # the URL changes at commit, before the deferred scripts have run
         assert page.evaluate("typeof window.htmx") == "object"
+        stylesheet = context.request.get("/static/theme/theme.css")
+        assert stylesheet.status == 200 and stylesheet.headers["content-type"].startswith("text/css")
 
         page.goto("/patients")
         table = page.locator(".table-block")
