@@ -76,6 +76,7 @@ bench: setup
 	-$(BIN)/python benchmarks/billing_reports.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/billing_x12.py --from-instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/finance_reports.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
+	-$(BIN)/python benchmarks/finance_catchup.py --from-instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/marketing_reports.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/hr_payroll.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
 	-$(BIN)/python benchmarks/compliance_screening.py --instance $(BENCH_INSTANCE) --figures $(BENCH_FIGURES)
