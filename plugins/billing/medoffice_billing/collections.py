@@ -101,9 +101,10 @@ def delete_stage(days: int) -> None:
 
 # --- Lists ----------------------------------------------------------------------------------------------
 
-def _held(patient_id, today: dt.date):
-    return StatementHold.select(SQL("1")).where((StatementHold.patient_id == patient_id)
-                                                & (StatementHold.until.is_null() | (StatementHold.until >= today)))
+def _held(today: dt.date):
+    """The patients whose statements are held on ``today`` (a patient has one hold at most)."""
+    return StatementHold.select(StatementHold.patient_id).where(StatementHold.until.is_null()
+                                                                | (StatementHold.until >= today))
 
 
 def _past_due(minimum, since, *columns):
@@ -124,8 +125,9 @@ def _disputed(patient_id):
 
 
 def _not_collecting(query, today):
-    # Holds and disputes (few) are looked up per listed account with a correlated NOT EXISTS.
-    return _not_arranged(query).where(~fn.EXISTS(_held(PatientAging.patient_id, today))
+    # The holds (few, one a patient) are read once as a list, not looked up per listed account; a dispute is looked
+    # up per account with a correlated NOT EXISTS on the estimates' patient index (a list would read every estimate).
+    return _not_arranged(query).where(PatientAging.patient_id.not_in(_held(today))
                                       & ~fn.EXISTS(_disputed(PatientAging.patient_id)))
 
 
