@@ -67,7 +67,9 @@ class LongSelect(widgets.Select):
         attrs["name"] = field.name
         coerce, data = field.coerce, field.data
         shown = getattr(field, "option_html", None)  # (value, its option's HTML after "<option ") pairs
-        if shown is not None:
+        if shown is not None and data is None:  # nothing chosen: no option to mark, none to coerce
+            options = "".join(f"<option {rest}" for _value, rest in shown)
+        elif shown is not None:
             options = "".join(f'<option {"selected " if coerce(value) == data else ""}{rest}' for value, rest in shown)
         else:
             options = self.options(field.choices, coerce, data)
