@@ -52,13 +52,18 @@ def test_records_due_for_destruction_holds_and_the_log(app):
             records.note_service(_charge(row.id, last))
             return row.id
 
-        adult = patient("ADULT", dt.date(1960, 1, 1), "NV", rules.add_years(TODAY, -8))
+        adult = patient("ADULT", dt.date(1960, 1, 1), "NV", rules.add_years(TODAY, -10))
+        records.note_services([_charge(adult, rules.add_years(TODAY, -8)), _charge(adult, rules.add_years(TODAY, -9))])
+        assert LastService.get(LastService.patient == adult).last_service_on == rules.add_years(TODAY, -8)
         recent = patient("RECENT", dt.date(1960, 1, 1), "NV", rules.add_years(TODAY, -6))
         minor = patient("MINOR", rules.add_years(TODAY, -19), "NV", rules.add_years(TODAY, -8))
         new_york = patient("NYADULT", dt.date(1960, 1, 1), "NY", rules.add_years(TODAY, -8))
         held = patient("HELD", dt.date(1960, 1, 1), "nv", rules.add_years(TODAY, -9))
         records.note_service(_charge(recent, rules.add_years(TODAY, -9)))  # an older charge changes nothing
         assert LastService.get(LastService.patient == recent).last_service_on == rules.add_years(TODAY, -6)
+        records.note_services([_charge(recent, rules.add_years(TODAY, -7)), _charge(999_999, TODAY)])  # as one by one
+        assert LastService.get(LastService.patient == recent).last_service_on == rules.add_years(TODAY, -6)
+        assert not LastService.select().where(LastService.patient == 999_999).exists()  # no such patient
         records.place_hold(held, "Malpractice claim 2026-14", TODAY, by="t")
         due = {row["account_number"] for row in records.due_for_destruction(TODAY)}
     assert due == {"ADULT"}  # not the recent visit, the minor (majority + 3), New York's 10 years or the hold
