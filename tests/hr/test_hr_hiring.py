@@ -177,3 +177,22 @@ def test_candidates_not_hired_are_purged_after_the_retention_period(hr_app):
         assert purge_candidates() == "1 candidate past the retention period deleted."
         assert {c.id for c in Candidate.select()} == {recent, active}
         assert Interview.select().count() == 0 and files.get(resume).deleted_at is not None
+
+
+def test_the_openings_list_counts_the_candidates_still_in_each_pipeline(hr_app):
+    hr = login(hr_app.test_client(), "hr")
+    opening = _opening(hr)
+    with connected(hr_app):
+        for first in ("Cara", "Dev", "Eli"):
+            _candidate(hr, opening, first=first, resume=False)
+        Candidate.update(stage="rejected").where(Candidate.first_name == "Eli").execute()
+        Opening.create(title="Billing <lead>", job_title="Biller", status="closed", opened_on=dt.date(2026, 1, 5))
+        opened = settings.today().isoformat()
+    page = _text(hr.get("/hr/hiring"))
+    assert f'<a href="/hr/hiring/{opening}">Front desk (mornings)</a></td><td>Receptionist</td>' in page
+    assert "Billing &lt;lead&gt;</a></td><td>Biller</td><td><span class=\"chip chip-closed\">Closed</span></td>" in page
+    assert '<td class="num">2</td>' in page and '<td class="num">0</td>' in page
+    assert "Front desk" not in _text(hr.get("/hr/hiring?q=Billing"))
+    csv = _text(hr.get("/hr/hiring?format=csv&sort=title"))
+    assert csv.splitlines()[1:] == ["Billing <lead>,Biller,closed,2026-01-05,0",
+                                    f"Front desk (mornings),Receptionist,open,{opened},2"]

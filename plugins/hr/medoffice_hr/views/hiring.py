@@ -19,6 +19,7 @@ from .. import hiring, hiring_rules, rules
 from ..employees import HrError
 from ..hiring_models import Candidate, Interview, Opening
 from ..models import Department
+from ..plain import PlainSelect
 from ..pdf import html_to_pdf
 from . import bp
 from .hiring_forms import CandidateForm, HireForm, InterviewForm, MoveForm, OfferForm, OpeningForm
@@ -44,22 +45,27 @@ def _opening_choices(form: OpeningForm) -> None:
         Location.active == True).order_by(Location.name)])  # noqa: E712
 
 
+# The openings list's query, built once and compiled once per sort (medoffice.prepared): the columns it shows
+# as plain rows, with how many candidates each has in its pipeline.
+_IN_PIPELINE = (Candidate.select(fn.COUNT(Candidate.id)).where((Candidate.opening == Opening.id)
+                                                              & Candidate.stage.in_(hiring_rules.OPEN_STAGES)))
+_OPENINGS = PlainSelect(Opening, [Opening.id, Opening.title, Opening.job_title, Opening.status, Opening.opened_on,
+                                  _IN_PIPELINE.alias("active_candidates")])
+
+
 @bp.route("/hiring")
 @requires("hr.hiring.view")
 def openings():
     """Every opening with how many candidates are still in its pipeline."""
     link = url_template("hr.opening", "opening_id")
-    in_pipeline = (Candidate.select(fn.COUNT(Candidate.id)).where((Candidate.opening == Opening.id)
-                                                                 & Candidate.stage.in_(hiring_rules.OPEN_STAGES)))
-    query = Opening.select(Opening, in_pipeline.alias("active_candidates"))
-    table = paginate(query, id="openings-table", columns=[
+    table = paginate(_OPENINGS, id="openings-table", columns=[
         TableColumn("title", "Opening", sort=Opening.title, link=lambda o: link(o.id)),
         TableColumn("job_title", "Job title", sort=Opening.job_title),
         TableColumn("status", "Status", sort=Opening.status, kind="status"),
         TableColumn("opened_on", "Opened", sort=Opening.opened_on, kind="date"),
         TableColumn("active_candidates", "In the pipeline", kind="number"),
     ], search=lambda text: Opening.title ** f"%{text}%", default_sort="opened_on", endpoint="hr.openings",
-        noun="opening", search_placeholder="Title", empty_message="No openings yet.")
+        key="hr.openings", noun="opening", search_placeholder="Title", empty_message="No openings yet.")
     return render_page("hr/openings.html", title="Hiring", table=table)
 
 
