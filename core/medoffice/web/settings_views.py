@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import abort, current_app, redirect, render_template, request, url_for
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from flask_wtf import FlaskForm
@@ -40,7 +39,7 @@ from . import core_blueprint as bp
 from .field_html import TextArea
 from .forms import choices
 from .patients import PHONE
-from .shell import notify, render_page, wants_fragment
+from .shell import csrf_token, notify, render_page, wants_fragment
 
 THEME_SETTING = "core.theme"
 REQUIRED = {"core.practice_name"}
@@ -309,7 +308,7 @@ def settings_page():
             return render_template("core/_settings_section_swap.html", **_shown(section, form)), status
         bound[section.key] = form
     shown = []
-    token = str(escape(generate_csrf()))
+    token = str(escape(csrf_token()))
     for section in sections:
         form = bound.get(section.key)
         if form is None and "" in bound:  # every setting was posted at once: each section shows what was sent

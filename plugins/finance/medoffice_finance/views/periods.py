@@ -6,13 +6,12 @@ import datetime as dt
 
 from flask import redirect, request, url_for
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.models import User
 from medoffice.settings import today
-from medoffice.web.shell import notify, render_page
+from medoffice.web.shell import csrf_token, notify, render_page
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -83,7 +82,7 @@ def _month_rows(periods: list[tuple[int, int, str]], closed_years: dict) -> list
     Written here rather than in the template: two years and more of months, each with its form, made the
     template's loop most of the page's time.
     """
-    token, may_close, may_reopen = generate_csrf(), can("finance.periods.close"), can("finance.periods.reopen")
+    token, may_close, may_reopen = csrf_token(), can("finance.periods.close"), can("finance.periods.reopen")
     close_url, reopen_url = url_for("finance.period_close"), url_for("finance.period_reopen")
     rows = []
     for year, month, status in periods:
