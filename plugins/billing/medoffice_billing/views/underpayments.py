@@ -89,7 +89,9 @@ def underpayments_page():
         underpayments.attach_claims(table.rows)
     attach_patients(table.rows)
     audit_list("billing.underpayments.list", table.rows)
-    totals = [(payer, names.get(payer, ""), count, cents) for payer, count, cents in underpayments.by_payer(since)]
+    payer_url = url_template("billing.underpayments_page", "payer", days=days)
+    totals = [(payer_url(payer), names.get(payer, ""), count, cents)
+              for payer, count, cents in underpayments.by_payer(since)]
     return render_page("billing/underpayments.html", title="Underpayments", table=table, payers=payers,
                        payer_id=payer_id, days=days, totals=sorted(totals, key=lambda t: t[1]),
                        **saved_context("underpayments"),
