@@ -78,10 +78,9 @@ _IN_FORCE = (Document.select(Document.id, Document.title, DocumentVersion.number
 def policy_library(today: dt.date) -> list[PolicyRow]:
     """The published policies by title with their version in force and who has acknowledged them: two queries
     (the policies as plain rows, the counts of them all), each compiled once."""
-    counted = status_counts_of_kind(POLICY_KIND, today)
-    nobody = {name: 0 for name in STATUSES}
+    counted = status_counts_of_kind(POLICY_KIND, today)  # a policy published meanwhile counts nobody yet
     return [PolicyRow(document_id, title, number, effective, rules.add_years(effective, 1) if effective else None,
-                      counted.get(document_id, nobody))
+                      counted.get(document_id) or dict.fromkeys(STATUSES, 0))
             for document_id, title, number, effective in prepared.run(_IN_FORCE, "compliance.policies_in_force",
                                                                       kind=POLICY_KIND)]
 
