@@ -9,6 +9,7 @@ from accounts_setup import days_ago, insured_visit
 from billing_setup import database, practice
 from peewee import fn
 
+from medoffice_billing import plain
 from medoffice_billing.models import Claim
 from medoffice_billing.plain import PlainSelect
 
@@ -31,3 +32,17 @@ def test_plain_rows_hold_what_objects_gives_and_take_more_attributes(app):
     assert row.submitted_at == sent
     row.patient = records["patient"]
     assert row.patient.id == claim.patient_id
+
+
+def test_a_select_list_read_again_reuses_its_plan_and_another_gets_its_own(app):
+    with database(app):
+        records = practice()
+        claim = insured_visit(records, days_ago(9), codes=("99213",))
+        first = list(PlainSelect(Claim, COLUMNS).where(Claim.id == claim.id))
+        kept = len(plain._plans)
+        again = list(PlainSelect(Claim, COLUMNS).where(Claim.id == claim.id))
+        assert len(plain._plans) == kept
+        reordered = list(PlainSelect(Claim, COLUMNS[::-1]).where(Claim.id == claim.id))
+    assert again == first and again[0]._fields == first[0]._fields
+    assert reordered[0]._fields == first[0]._fields[::-1] and reordered[0]._asdict() == first[0]._asdict()
+    assert isinstance(reordered[0].service_date, dt.date) and reordered[0].status_changed_at.tzinfo is not None

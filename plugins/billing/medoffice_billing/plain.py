@@ -40,15 +40,34 @@ def _row_class(names: tuple[str, ...]) -> type:
     return type("Row", (namedtuple("Row", names),), {})
 
 
+MAX_PLANS = 256
+_plans: dict[tuple, tuple] = {}  # (model, result columns, ids of the selected nodes) -> (nodes, row maker, conversions)
+
+
 class _Reader(pw.ModelDictCursorWrapper):
     valid_identifiers = True  # the columns named as ``.objects()`` names them
 
-    def rows(self) -> list:
-        """Every row of the cursor, converted where peewee's conversion changes something."""
+    def _plan(self) -> tuple:
+        """The row maker and the conversions, worked out once per select list and result columns: peewee resolves
+        every column against the model on each query (30 to 40 µs for a list of 15 columns)."""
+        selected = tuple(self.select)
+        key = (self.model, tuple(column[0] for column in self.cursor.description), tuple(map(id, selected)))
+        found = _plans.get(key)
+        # a plan keeps its nodes alive, so no other node can take one of their ids while it is kept
+        if found is not None and all(a is b for a, b in zip(found[0], selected)):
+            return found[1], found[2]
         self.initialize()
         make = _row_class(tuple(self.unique_columns))._make
         convert = [(i, _converter(self.fields[i], self.converters[i])) for i in self.convert
                    if not _plain(self.fields[i])]
+        if len(_plans) >= MAX_PLANS:
+            _plans.clear()
+        _plans[key] = (selected, make, convert)
+        return make, convert
+
+    def rows(self) -> list:
+        """Every row of the cursor, converted where peewee's conversion changes something."""
+        make, convert = self._plan()
         found = self.cursor.fetchall()
         self.cursor.close()
         if not convert:
