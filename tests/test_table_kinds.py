@@ -63,3 +63,20 @@ def test_money_and_number_columns_align_right_in_the_header_too():
     assert TableColumn("paid", "Paid", kind="money").numeric
     assert TableColumn("visits", "Visits", kind="number").numeric
     assert not TableColumn("due", "Due", kind="date").numeric
+
+
+def test_a_page_body_formats_each_kind_once_per_table_and_escapes_only_what_needs_it(in_request):
+    from medoffice.web.tables import TablePage
+
+    columns = [TableColumn("name", "Name", link=lambda row: f"/people/{row.id}?tab=a&b"),
+               TableColumn("due", "Due", kind="date"), TableColumn("paid", "Paid", kind="money"),
+               TableColumn("n", "N"), TableColumn("note", "Note")]
+    rows = [SimpleNamespace(id=1, name="O'Brien & Co", due=dt.date(2026, 3, 1), paid=500, n=7, note=None),
+            SimpleNamespace(id=2, name="Ann", due=dt.date(2026, 3, 1), paid=None, n=0, note="<b>hi</b>")]
+    page = TablePage(id="t", columns=columns, rows=rows, total=2, page=1, per_page=25, sort="name", desc=False,
+                     query="", endpoint="core.patients")
+    assert page.body() == (
+        '<tr><td><a href="/people/1?tab=a&amp;b">O&#39;Brien &amp; Co</a></td><td>2026-03-01</td>'
+        '<td class="num">$5.00</td><td>7</td><td></td></tr>\n'
+        '<tr><td><a href="/people/2?tab=a&amp;b">Ann</a></td><td>2026-03-01</td><td class="num"></td><td>0</td>'
+        '<td>&lt;b&gt;hi&lt;/b&gt;</td></tr>')

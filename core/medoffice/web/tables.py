@@ -105,28 +105,61 @@ class TableColumn:
         """True when the column can be sorted."""
         return self.sort is not None
 
-    def cell_html(self) -> Callable[[Any], str]:
+    def cell_html(self, shown: Callable[[Any], Any] | None = None) -> Callable[[Any], str]:
         """A function of a row giving the column's ``<td>``: the value, formatted for its kind and
         escaped, in a link when one is given. The column's choices are made once per table, not once
-        per cell (a page has hundreds)."""
+        per cell (a page has hundreds); ``shown`` is the kind's format when the table has it already
+        (None: worked out here; a text column's value is shown as it is)."""
         opener = '<td class="num">' if self.numeric else "<td>"
         value = self.value or (lambda row, key=self.key: getattr(row, key, ""))
         link = self.link
-        shown = _formatter(self.kind)
+        if shown is None and self.kind != "text":
+            shown = _formatter(self.kind)
 
         def text(row) -> str:
             found = value(row)
-            return "" if found is None else escape(shown(found))
+            if found is None:
+                return ""
+            return _html(shown(found) if shown is not None else found)
 
-        if not link:
-            return lambda row: f"{opener}{text(row)}</td>"
+        if link:
+            def linked(row) -> str:
+                href = link(row)
+                if href is None:  # this row has nothing to link to (an anonymous answer, a deleted record)
+                    return f"{opener}{text(row)}</td>"
+                return f'{opener}<a href="{_html(href)}">{text(row)}</a></td>'
+            return linked
+        return lambda row: f"{opener}{text(row)}</td>"
 
-        def linked(row) -> str:
-            href = link(row)
-            if href is None:  # this row has nothing to link to (an anonymous answer, a deleted record)
-                return f"{opener}{text(row)}</td>"
-            return f'{opener}<a href="{escape(href)}">{text(row)}</a></td>'
-        return linked
+
+_NEEDS_ESCAPING = re.compile(r"[&<>'\"]").search  # the characters markupsafe.escape replaces
+
+
+def _html(found) -> str:
+    """``found`` as ``escape`` writes it, without making a ``Markup`` of text that has nothing to escape (names,
+    numbers, dates and amounts mostly: most of a table's cells)."""
+    if type(found) is str:
+        return escape(found) if _NEEDS_ESCAPING(found) else found
+    return found if isinstance(found, Markup) else escape(found)
+
+
+def once_per_value(show: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``show`` of a value, worked out once per distinct value (a page's dates and statuses repeat row after row)."""
+    shown: dict = {}
+
+    def cached(value):
+        found = shown.get(value, shown)
+        if found is shown:
+            found = shown[value] = show(value)
+        return found
+    return cached
+
+
+def kind_formats(columns: list[TableColumn], date_pattern: str | None = None) -> dict[str, Callable[[Any], Any]]:
+    """Each kind's format for a table's columns, made once per table rather than per column (a date format reads
+    two settings), dates and times worked out once per value; text has none (shown as it is)."""
+    return {kind: once_per_value(_formatter(kind, date_pattern)) if kind in ("date", "datetime")
+            else _formatter(kind, date_pattern) for kind in {column.kind for column in columns} - {"text"}}
 
 
 def _formatter(kind: str, date_pattern: str | None = None) -> Callable[[Any], Any]:
@@ -198,7 +231,8 @@ class TablePage:
 
     def body(self) -> Markup:
         """The rows as ``<tr>`` HTML, built here because a template loop costs several times more per cell."""
-        cells = [c.cell_html() for c in self.columns]
+        formats = kind_formats(self.columns)
+        cells = [c.cell_html(formats.get(c.kind)) for c in self.columns]
         return Markup("\n".join(["<tr>" + "".join([cell(row) for cell in cells]) + "</tr>" for row in self.rows]))
 
     def html(self) -> Markup:
