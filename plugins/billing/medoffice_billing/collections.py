@@ -58,7 +58,7 @@ _STAGES = DunningStage.select(DunningStage.days, DunningStage.name).order_by(Dun
 
 def stages() -> list[tuple[int, str]]:
     """(days past due, name) of each stage, in order (the defaults until the practice edits them)."""
-    return list(prepared.run(_STAGES, "billing.dunning_stages")) or list(DEFAULT_STAGES)
+    return prepared.rows(_STAGES, "billing.dunning_stages") or list(DEFAULT_STAGES)
 
 
 def stage_for(days_past_due: int | None, stage_list: list[tuple[int, str]] | None = None) -> str:
@@ -374,13 +374,13 @@ _LAST_SNAPSHOT = AgingSnapshot.select(fn.MAX(AgingSnapshot.snapshot_date)).tuple
 
 def last_snapshot_date() -> dt.date | None:
     """The day of the last nightly aging snapshot (None before the first)."""
-    return ledger.as_date(next(iter(prepared.run(_LAST_SNAPSHOT, "billing.aging.last_snapshot")))[0])
+    return ledger.as_date(prepared.scalar(_LAST_SNAPSHOT, "billing.aging.last_snapshot"))
 
 
 def summary(stage_list: list[tuple[int, str]] | None = None) -> dict:
     """The collections page header: accounts with the agency (count and cents), the stages, the minimum
     and the day of the last nightly aging snapshot."""
-    placed, placed_cents = next(iter(prepared.run(_PLACED_TOTALS, "billing.collections.placed_totals")))
+    placed, placed_cents = prepared.rows(_PLACED_TOTALS, "billing.collections.placed_totals")[0]
     return {"placed": int(placed or 0), "placed_cents": int(placed_cents or 0),
             "stages": stage_list or stages(), "refreshed": last_snapshot_date(),
             "minimum": format_cents(int(settings.get("billing.statement_min_balance_cents", 500) or 0))}

@@ -193,12 +193,12 @@ _COUNT = _count()
 
 def reasons() -> list[str]:
     """The reason codes (CARC) of the worklist's denied lines, for its filter."""
-    return [carc for (carc,) in prepared.run(_REASONS, "billing.denials.reasons")]
+    return [carc for (carc,) in prepared.rows(_REASONS, "billing.denials.reasons")]
 
 
 def claim_count() -> int:
     """How many claims are on the denial worklist."""
-    return int(next(iter(prepared.run(_COUNT, "billing.denials.count")))[0] or 0)
+    return int(prepared.scalar(_COUNT, "billing.denials.count") or 0)
 
 
 def denied_before(today: dt.date, days: int) -> dt.datetime:

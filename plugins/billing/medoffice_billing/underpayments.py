@@ -159,7 +159,7 @@ _BY_PAYER = (UL.select(UL.payer_id, fn.COUNT(SQL("1")), fn.SUM(UL.difference_cen
 def by_payer(since: dt.date) -> list[tuple[int, int, int]]:
     """(payer id, underpaid lines, cents short) per payer with any."""
     return [(payer, int(count), int(cents or 0))
-            for payer, count, cents in prepared.run(_BY_PAYER, "billing.underpayments.by_payer", since=since)]
+            for payer, count, cents in prepared.rows(_BY_PAYER, "billing.underpayments.by_payer", since=since)]
 
 
 def since_for(today: dt.date, days: int) -> dt.date:

@@ -15,8 +15,8 @@ def claim_counts_query(*conditions) -> Select:
 
 
 def claim_counts(query: Select, key, **values) -> list[int]:
-    """The counts of a :func:`claim_counts_query`, compiled once per ``key``."""
-    return [int(count or 0) for count in next(iter(prepared.run(query, key, **values)))]
+    """The counts of a :func:`claim_counts_query`, compiled once per ``key`` (read as the driver gives them)."""
+    return [int(count or 0) for count in prepared.rows(query, key, **values)[0]]
 
 
 # The dashboard polls it: compiled once.
