@@ -6,6 +6,7 @@ from operator import itemgetter
 from flask import abort, redirect, url_for
 from flask_wtf import FlaskForm
 from medoffice.auth import can, requires
+from medoffice.plain import PlainSelect
 from medoffice.web.forms import choices, form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -16,7 +17,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..chart import ChartError, delete_account, is_used, save_account
 from ..models import ACCOUNT_TYPES, DEBIT_NORMAL, Account, AccountTotal
 from . import bp
-from .plain import PlainSelect
 
 
 class AccountForm(FlaskForm):
@@ -31,7 +31,7 @@ class AccountForm(FlaskForm):
     active = BooleanField("Active (takes postings)", default=True)
 
 
-# The chart's rows as plain tuples (a model costs a field assignment per column), each with its kept posted
+# The chart's rows as plain rows (a model costs a field assignment per column), each with its kept posted
 # totals (finance_account_total, kept by post_entry) joined in: (id, number, name, type, active, debits less credits).
 _NET = fn.COALESCE(AccountTotal.debit_cents - AccountTotal.credit_cents, 0)
 _CHART = (PlainSelect(Account, [Account.id, Account.number, Account.name, Account.type, Account.active, _NET])

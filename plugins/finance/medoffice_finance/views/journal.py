@@ -6,6 +6,7 @@ from operator import itemgetter
 from flask import abort, redirect, request, url_for
 from flask_wtf import FlaskForm
 from medoffice import prepared
+from medoffice.plain import PlainSelect
 from medoffice.auth import can, requires
 from medoffice.limits import DateInRange
 from medoffice.models import Location, User
@@ -24,7 +25,6 @@ from ..journal import KINDS, OWNED_KINDS, JournalError, LineInput, post_entry, r
 from ..models import Account, BudgetLine, JournalEntry, JournalLine
 from ..slots import id_slots
 from . import bp
-from .plain import PlainSelect, plain_date
 
 
 class LineForm(Form):
@@ -133,7 +133,7 @@ def journal():
             TableColumn("id", "Entry", sort=JournalEntry.id, numeric=True, value=itemgetter(0),
                         link=lambda e: link(e[0])),
             TableColumn("entry_date", "Date", sort=JournalEntry.entry_date, kind="date",
-                        value=lambda e: plain_date(e[1])),
+                        value=itemgetter(1)),
             TableColumn("kind", "Kind", sort=JournalEntry.kind, value=lambda e: KINDS.get(e[2], e[2])),
             TableColumn("memo", "Memo", sort=JournalEntry.memo, value=itemgetter(3)),
             TableColumn("total", "Amount", kind="money", value=lambda e: int(totals.get(e[0], 0))),
