@@ -12,7 +12,7 @@ from medoffice.patients import load_record_for_display
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
-from medoffice.web.tables import TableColumn, url_template
+from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import claims as claim_service
 from .. import adjudication, claim_bulk, denials, posting, scrubber, underpayments
@@ -26,7 +26,6 @@ from ..x12.codes import ADJUSTMENT_REASONS, REMARK_CODES
 from . import bp
 from .bulk import saved_context, select_box
 from .ledger import attach_patients, audit_list, needs_patient_join
-from .rows import paginate
 
 FILTERS = {
     "open": ("Open", Claim.status.in_(OPEN_STATES)),

@@ -18,7 +18,7 @@ from medoffice.tasks import current_status, start_task
 from medoffice.web.forms import choices
 from medoffice.web.query import record_id
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, url_template
+from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -29,7 +29,6 @@ from ..models import AgingSnapshot, CollectionPlacement, PatientAging
 from . import bp
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
 from .payments import ReasonForm, act_with_reason
-from .rows import paginate
 
 TABS = {"precollections": "Pre-collections", "past_due": "Past due", "placed": "With the agency",
         "recalled": "Recalled"}

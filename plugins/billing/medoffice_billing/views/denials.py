@@ -13,7 +13,7 @@ from medoffice.auth import requires
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, url_template
+from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import denials, remit_queues
 from ..claims import ClaimError
@@ -23,7 +23,6 @@ from . import bp
 from .bulk import saved_context
 from .claims import claim_page
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_search
-from .rows import paginate
 
 LT = LineTransaction
 MAX_DAYS = 3650

@@ -13,7 +13,7 @@ from medoffice.web.forms import choices
 from medoffice.web.query import record_id
 from medoffice.web.shell import notify, render_page, wants_fragment
 from medoffice.prepared import slot
-from medoffice.web.tables import TableColumn, url_template
+from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -29,7 +29,6 @@ from ..reference import PLACES_OF_SERVICE, default_charge_cents, display_icd10, 
 from . import bp
 from .fields import ModifiersField, MoneyField, PointersField, row_input
 from .ledger import attach_patients, audit_list, needs_patient_join
-from .rows import paginate
 
 ENCOUNTER_STATUSES = {"open": "Open", "posted": "Posted"}
 

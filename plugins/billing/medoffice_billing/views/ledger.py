@@ -75,18 +75,6 @@ def day_formatter() -> Callable[[Any], str]:
     return day
 
 
-def once_per_value(show: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``show`` of a value, worked out once per value on the page (a list's reasons, groups and users repeat row
-    after row)."""
-    shown: dict = {}
-
-    def cached(value):
-        if value not in shown:
-            shown[value] = show(value)
-        return shown[value]
-    return cached
-
-
 def audit_list(action: str, rows: list, **detail) -> None:
     """Audit a list page that shows patients: which patients the page showed (their ids)."""
     audit.record_list(action, (getattr(row, "patient_id", None) for row in rows), **detail)

@@ -16,7 +16,7 @@ from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
-from medoffice.web.tables import TableColumn, url_template
+from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -28,7 +28,6 @@ from ..plain import PlainSelect
 from . import bp
 from .fields import MoneyField
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
-from .rows import paginate
 
 
 class PaymentForm(FlaskForm):

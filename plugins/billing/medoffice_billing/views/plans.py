@@ -12,7 +12,7 @@ from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
-from medoffice.web.tables import TableColumn, url_template
+from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -24,7 +24,6 @@ from . import bp
 from .fields import MoneyField
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
 from .payments import ReasonForm, act_with_reason
-from .rows import paginate
 
 FILTERS = {"active": "Active", "missed": "Missed a payment", "completed": "Paid off", "cancelled": "Cancelled",
            "all": "All"}

@@ -9,7 +9,7 @@ from medoffice.auth import requires
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import render_page
-from medoffice.web.tables import TableColumn, url_template
+from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import underpayments
 from ..ledger import as_date
@@ -17,7 +17,6 @@ from ..models import Claim, Payer, UnderpaidLine
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_search
-from .rows import paginate
 
 MAX_DAYS = 3650
 _PAYERS = Payer.select(Payer.id, Payer.name).order_by(Payer.name).tuples()

@@ -14,7 +14,7 @@ from medoffice.money import format_cents
 from medoffice.prepared import slot
 from medoffice.web.query import parse_id, record_id, whole_number
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, url_template
+from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import fn
 
 from .. import claims as claim_service
@@ -26,7 +26,6 @@ from ..plain import PlainSelect
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join
-from .rows import paginate
 
 TABS = {"unpaid": "Not answered", "rejected": "Rejected", "denied": "Denied", "exceptions": "835 exceptions"}
 MAX_DAYS = 3650
