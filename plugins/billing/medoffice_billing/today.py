@@ -1,12 +1,13 @@
 """What the patient-accounts side puts on the Today queue (counts in SQL: this runs on every dashboard view).
 
 The dashboard polls these counts, so their queries are compiled to SQL once (see :mod:`medoffice.prepared`).
-The claims' counts come from a query that holds the day and settings as fixed values: it is compiled once a day,
-its key naming every input the values come from.
+The claims' counts come from a query that holds the day and settings as fixed values: it is built and compiled
+once a day, its keys naming every input the values come from.
 """
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from flask import url_for
 from medoffice import WorkItem, prepared
@@ -71,10 +72,14 @@ def _precollections(today: dt.date, limit: int) -> int:
                                **values)
 
 
+@lru_cache(maxsize=4)  # one a day and follow-up setting: building it cost more than running it
+def _claims_query(today: dt.date, days: int):
+    return claim_counts_query(unanswered_condition(today, days), Claim.status == "rejected")
+
+
 def _claim_items(today: dt.date) -> list[WorkItem]:
     days = follow_up_days()
-    query = claim_counts_query(unanswered_condition(today, days), Claim.status == "rejected")
-    unpaid_count, rejected_count = claim_counts(query, ("billing.today.claims", today, days))
+    unpaid_count, rejected_count = claim_counts(_claims_query(today, days), ("billing.today.claims", today, days))
     items = []
     if rejected_count:
         items.append(WorkItem(f"Rejected {_plural(rejected_count, 'claim', 'claims')} to fix and send again",
