@@ -72,17 +72,22 @@ _IN_FORCE = (Document.select(Document.id, Document.title, DocumentVersion.number
              .join(DocumentVersion, JOIN.LEFT_OUTER, on=((DocumentVersion.document == Document.id)
                                                          & (DocumentVersion.state == "published")))
              .where((Document.kind == slot("kind")) & (Document.state == "published"))
-             .order_by(Document.title, Document.id).tuples())
+             .order_by(Document.title, Document.id))
 
 
 def policy_library(today: dt.date) -> list[PolicyRow]:
     """The published policies by title with their version in force and who has acknowledged them: two queries
-    (the policies as plain rows, the counts of them all), each compiled once."""
-    counted = status_counts_of_kind(POLICY_KIND, today)  # a policy published meanwhile counts nobody yet
-    return [PolicyRow(document_id, title, number, effective, rules.add_years(effective, 1) if effective else None,
-                      counted.get(document_id) or dict.fromkeys(STATUSES, 0))
-            for document_id, title, number, effective in prepared.run(_IN_FORCE, "compliance.policies_in_force",
-                                                                      kind=POLICY_KIND)]
+    (the policies as the driver's rows, the counts of them all), each compiled once."""
+    counted = status_counts_of_kind(POLICY_KIND, today)
+    rows = []
+    for document_id, title, number, effective in prepared.rows(_IN_FORCE, "compliance.policies_in_force",
+                                                               kind=POLICY_KIND):
+        if isinstance(effective, str):  # SQLite gives a date as its text
+            effective = dt.date.fromisoformat(effective)
+        rows.append(PolicyRow(document_id, title, number, effective,
+                              rules.add_years(effective, 1) if effective else None,
+                              counted.get(document_id) or dict.fromkeys(STATUSES, 0)))  # none: published since
+    return rows
 
 
 # --- training -------------------------------------------------------------------------------------
