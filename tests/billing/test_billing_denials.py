@@ -87,6 +87,14 @@ def test_each_denied_line_with_its_reasons_in_words_and_no_routine_lines(app, cl
             map(int, re.findall(r"\d+", listed.detail.split('"patients":')[1].split("]")[0])))
 
 
+
+def test_the_claim_count_stops_where_the_lists_do(app, client_as, denied_claims, monkeypatch):
+    from medoffice_billing.views import denials as view
+    monkeypatch.setattr(view, "COUNT_AHEAD", 2)  # three claims are on the worklist: counted to 3, shown as "2+"
+    assert '<small class="muted">2+ claims</small>' in client_as("billing").get("/billing/denials").get_data(as_text=True)
+    with database(app):
+        assert denials.claim_count_upto(2) == 2 and denials.claim_count_upto(10) == denials.claim_count() == 3
+
 def test_filters_by_payer_reason_and_age_and_every_sort(app, client_as, denied_claims):
     with database(app):
         old = day_start_utc(practice_today() - dt.timedelta(days=40)) + dt.timedelta(hours=12)

@@ -201,6 +201,15 @@ def claim_count() -> int:
     return int(prepared.scalar(_COUNT, "billing.denials.count") or 0)
 
 
+_CLAIMS = kept_claim_ids()
+
+
+def claim_count_upto(limit: int) -> int:
+    """How many claims are on the denial worklist, counted no further than ``limit`` (their kept rows' index walked
+    only that far: the full count reads every one, ~0.4 ms for 12,000 claims)."""
+    return prepared.count_upto(_CLAIMS, "billing.denials.claims", limit)
+
+
 def denied_before(today: dt.date, days: int) -> dt.datetime:
     """A denial posted before this time is at least ``days`` old on ``today`` (ages count the practice's days, as
     shown)."""

@@ -13,7 +13,7 @@ from medoffice.auth import requires
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate, url_template
+from medoffice.web.tables import COUNT_AHEAD, TableColumn, count_label, paginate, url_template
 
 from .. import denials, remit_queues
 from ..claims import ClaimError
@@ -126,9 +126,11 @@ def denials_page():
         values=values, count_query=denials.worklist_count_query(**filters))
     attach_patients(table.rows)
     audit_list("billing.denials.list", table.rows)
+    claims = denials.claim_count_upto(COUNT_AHEAD + 1)  # "1,000+ claims", as the lists count
     return render_page("billing/denials.html", title="Denials", table=table, payers=payers, payer_id=payer_id,
                        reasons=denials.reasons(), reason=reason, reason_names=ADJUSTMENT_REASONS, days=days,
-                       claims=denials.claim_count(), **saved_context("denials"), breadcrumbs=[("Denials", None)])
+                       claims=count_label(min(claims, COUNT_AHEAD), claims > COUNT_AHEAD, "claim", "claims"),
+                       **saved_context("denials"), breadcrumbs=[("Denials", None)])
 
 
 @bp.route("/denials/<int:entry_id>/close", methods=["POST"])
