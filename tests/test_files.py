@@ -572,3 +572,19 @@ def test_a_page_of_many_objects_reads_their_files_at_once_and_shows_each_panel_a
     assert "first.pdf" in viewer[1] and 'class="file-upload"' not in viewer[1] and "old.pdf" not in viewer[3]
     _alone, nothing, _seen = _panels_as(file_app, front_desk, [1, 3])
     assert nothing == {1: "", 3: ""}
+
+
+def test_each_panel_uploads_to_its_own_object_as_url_for_builds_it(file_app):
+    """The upload URL each panel posts to (built once per page, each object's id put in) is the one url_for
+    builds for that object, for ids of every character an object id may hold."""
+    from flask import url_for
+    from markupsafe import escape
+    from medoffice.testing import create_test_user
+
+    ids = ["7", "a.b", "x:y-z_9", "Z" * 60]
+    _alone, many, _seen = _panels_as(file_app, create_test_user(file_app, ("admin",)), ids)
+    with file_app.test_request_context("/cases"):
+        for object_id in ids:
+            url = url_for("core.files_upload", plugin="filetest", object_kind="case", object_id=object_id,
+                          kind="filetest.paper", next="/cases", title="Case papers")
+            assert f'action="{escape(url)}"' in many[object_id] and object_id in url

@@ -57,6 +57,18 @@ def _when(moment) -> str:
     return local_datetime(moment, zone=False)
 
 
+_ID_SPLICE = "OBJECT-ID"  # no plugin or object kind name holds it (lower-case names), so it is found in the id's place
+
+
+def _upload_urls(plugin: str, object_kind: str, kind: str, next_url: str, title: str):
+    """A function of a stored object id giving its panel's upload URL, built with ``url_for`` once and the id
+    spliced in (``url_for`` took 0.07 ms a call, once per panel of a page of many objects): an object id needs
+    no escaping in a path (letters, digits, _ . : -, which werkzeug leaves as they are)."""
+    before, after = url_for("core.files_upload", plugin=plugin, object_kind=object_kind, object_id=_ID_SPLICE,
+                            kind=kind, next=next_url, title=title).split(_ID_SPLICE, 1)
+    return lambda object_id: f"{before}{object_id}{after}"
+
+
 def _list_read(kind: AttachmentKind, plugin: str, object_kind: str, object_id: str, shown: list) -> dict:
     """The audit entry of one object's list of files shown (``audit.record_many``'s form)."""
     about = {"kind": kind.name, "plugin": plugin, "object_kind": object_kind, "object_id": object_id,
@@ -93,14 +105,13 @@ def _panels(plugin: str, object_kind: str, object_ids, kind_name: str, *, title:
                   limit_label=size_label(limit), max_files=MAX_FILES, accept=_accept(kind), size_label=size_label,
                   when=_when, notice=notice, error=error, token=generate_csrf(),
                   script_url=fixed_url("static", filename="js/files.js"))
+    # The page and heading travel in the query: answering a refused upload must not read its body.
+    upload_url = _upload_urls(plugin, object_kind, kind.name, next_url, heading)
     panels = {}
     for object_id, stored in given.items():
         files, removed = lists[stored]
-        panels[object_id] = panel(
-            files=files, removed=removed, panel_id=panel_id(plugin, object_kind, stored, kind.name),
-            # The page and heading travel in the query: answering a refused upload must not read its body.
-            upload_url=url_for("core.files_upload", plugin=plugin, object_kind=object_kind, object_id=stored,
-                               kind=kind.name, next=next_url, title=heading), **common)
+        panels[object_id] = panel(files=files, removed=removed, upload_url=upload_url(stored),
+                                  panel_id=panel_id(plugin, object_kind, stored, kind.name), **common)
     return panels
 
 
