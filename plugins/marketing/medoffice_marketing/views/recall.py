@@ -14,12 +14,12 @@ from medoffice.settings import today
 from medoffice.web.forms import form_values
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
-from peewee import JOIN, ModelSelect
+from peewee import JOIN, SQL
 
 from .. import recall
 from ..models import RecallEntry, RecallList, RecallRule
 from . import bp
-from .common import PlainSelect, form_page, plain_select, username
+from .common import form_page, plain_select, username
 from .forms import OutcomeForm, RuleForm, SendForm
 
 
@@ -123,51 +123,25 @@ def _list(list_id: int) -> RecallList:
     return next(iter(prepared.run(_LIST, "marketing.recall_list", id=list_id)), None) or abort(404)
 
 
-class _WalkSelect(PlainSelect):
-    """A query that walks the patients in order (a CROSS JOIN fixing SQLite's join order) to fetch a page,
-    and is counted without the walk: unordered, as a list counts its rows, ``counted`` (the same query with
-    a plain join, given by :meth:`counted_as`) returns the same rows and SQLite may start from the side
-    that stops sooner, instead of walking the patients until it has counted enough."""
-
-    counted = None
-
-    def counted_as(self, plain: ModelSelect) -> _WalkSelect:
-        """This query, counted as ``plain``."""
-        query = self.clone()
-        query.counted = plain
-        return query
-
-    def where(self, *expressions):
-        """Narrow the walk and its count alike."""
-        query = super().where(*expressions)
-        if query.counted is not None:
-            query.counted = query.counted.where(*expressions)
-        return query
-
-    def order_by(self, *values):
-        """Ordered: the walk; unordered (to count): the plain join."""
-        if values or self.counted is None:
-            return super().order_by(*values)
-        return self.counted.order_by()
-
-
 @cache
 def _entries_query(walk: bool):
     """A kept list's entries with their patient's name; ``walk``: SQLite walks the patients by name and looks
     each one up on the list (CROSS JOIN fixes the order), which stops after a page, instead of sorting the
-    whole list (counted without the walk)."""
+    whole list."""
     # Rows as plain named tuples of one class (plain_select), not models: peewee's models or namedtuples()
     # cost a converter per value, and namedtuples() a new tuple class per run.
-    columns = (RecallEntry.id, RecallEntry.patient.alias("patient_id"), RecallEntry.due_on, RecallEntry.contact,
-               RecallEntry.contact_note, RecallEntry.outcome, Patient.first_name, Patient.last_name)
-    entries = _WalkSelect(Patient, columns)
-    entries.row = plain_select(Patient, *columns).row
+    entries = plain_select(Patient, RecallEntry.id, RecallEntry.patient.alias("patient_id"), RecallEntry.due_on,
+                           RecallEntry.contact, RecallEntry.contact_note, RecallEntry.outcome, Patient.first_name,
+                           Patient.last_name)
     mine = RecallEntry.recall_list == slot("list")
-    plain = entries.join(RecallEntry, on=(RecallEntry.patient == Patient.id)).where(mine)
     if not walk:
-        return plain
-    return (entries.join(RecallEntry, JOIN.CROSS).where((RecallEntry.patient == Patient.id) & mine)
-            .counted_as(plain))
+        return entries.join(RecallEntry, on=(RecallEntry.patient == Patient.id)).where(mine)
+    return entries.join(RecallEntry, JOIN.CROSS).where((RecallEntry.patient == Patient.id) & mine)
+
+
+# What a list counts unless searched: its entries alone, from their list's index (each names a patient), not
+# joined to the patients (0.32 to 0.06 ms for the large demo's list of 12,003).
+_ENTRIES_COUNTED = RecallEntry.select(SQL("1")).where(RecallEntry.recall_list == slot("list"))
 
 
 @bp.route("/recall/lists/<int:list_id>")
@@ -195,7 +169,7 @@ def recall_list(list_id: int):
                              link=lambda e: outcome_link(e.id))],
         search=lambda text: (Patient.last_name ** f"{text}%") | (Patient.account_number ** f"{text}%"),
         default_sort="name", endpoint="marketing.recall_list", endpoint_args={"list_id": kept.id},
-        noun="patient", noun_plural="patients", search_placeholder="Last name or account")
+        count_query=_ENTRIES_COUNTED, noun="patient", noun_plural="patients", search_placeholder="Last name or account")
     record_shown("marketing.recall_list.view", kept, (e.patient_id for e in table.rows))
     return render_page("marketing/recall_list.html", title=f"{kept.rule.name}, {kept.as_of.isoformat()}", kept=kept,
                        table=table, figures=recall.figures(kept), send_form=SendForm(),
