@@ -2,12 +2,10 @@
 resolved to the active users who must read it, in SQL."""
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import peewee as pw
 
-from .. import prepared
 from ..models import Location, Role, StaffMember, User, UserRole
 from ..prepared import slot
 from .models import Document, DocumentAudience
@@ -116,26 +114,6 @@ def member_pairs(line: pw.Expression) -> pw.SelectQuery:
                .join(User, on=(User.id == DocumentAudience.user)))
     return (by_role.where(line & active) | by_location.where(line & active) | by_staff.where(line & active)
             | by_user.where(line & active))
-
-
-@functools.lru_cache(maxsize=8)
-def _members_query(size: int) -> pw.SelectQuery:
-    """``members_of_many``'s one query for ``size`` documents."""
-    return member_pairs(DocumentAudience.document.in_(list_slots("document", size))).tuples()
-
-
-def members_of_many(document_ids: list[int]) -> dict[int, set[int]]:
-    """``members`` of many documents at once: {document id: active user ids}, the same rules as ``members``
-    in one query (a union of the ways of being addressed: role, location, named staff, named user), compiled
-    once per size of the list and read raw."""
-    found: dict[int, set[int]] = {document_id: set() for document_id in document_ids}
-    if not document_ids:
-        return found
-    size = list_size(len(document_ids))
-    for document_id, user_id in prepared.run(_members_query(size), ("documents.members_of_many", size),
-                                             **list_values("document", document_ids, size)).cursor:
-        found[document_id].add(user_id)
-    return found
 
 
 def addressed_to(user_id) -> pw.Expression:
