@@ -12,7 +12,7 @@ from medoffice.testing import connected
 from peewee import JOIN
 
 from medoffice_hr.models import Department, Employment
-from medoffice_hr.plain import PlainSelect
+from medoffice.plain import PlainSelect
 from medoffice_hr.time_models import Timesheet
 from medoffice_hr.training_models import Certification
 

@@ -9,6 +9,7 @@ from medoffice import documents, files, prepared
 from medoffice.auth import can, requires
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
+from medoffice.plain import PlainSelect
 from medoffice.web.forms import choices, form_values
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
@@ -21,7 +22,6 @@ from ..checklists import progress as checklist_progress
 from ..hiring_models import Checklist
 from ..access import FULL, SELF, my_staff_id, require_relation
 from ..models import Department, EmergencyContact, EmployeeDocument, Employment
-from ..plain import PlainSelect
 from . import bp
 from .forms import ContactForm, DocumentForm, EmploymentForm, PayRateForm, RemoveForm, RevealForm, SensitiveForm
 

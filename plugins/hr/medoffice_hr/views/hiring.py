@@ -9,6 +9,7 @@ from medoffice.auth import requires
 from medoffice.markdown_service import render as render_markdown
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
+from medoffice.plain import PlainSelect
 from medoffice.web.forms import choices, form_values
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
@@ -19,7 +20,6 @@ from .. import hiring, hiring_rules, rules
 from ..employees import HrError
 from ..hiring_models import Candidate, Interview, Opening
 from ..models import Department
-from ..plain import PlainSelect
 from ..pdf import html_to_pdf
 from . import bp
 from .hiring_forms import CandidateForm, HireForm, InterviewForm, MoveForm, OfferForm, OpeningForm

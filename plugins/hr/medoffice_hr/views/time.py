@@ -15,6 +15,7 @@ from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.limits import date_problem
 from medoffice.models import StaffMember
+from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import practice_timezone, today
 from medoffice.web.forms import choices
@@ -26,7 +27,6 @@ from .. import leave, rules, time_rules, timeclock, timesheets
 from ..access import my_staff_id
 from ..employees import HrError, employment_of
 from ..models import Employment
-from ..plain import PlainSelect
 from ..time_models import KioskPin, LeavePolicy, LeaveRequest, TimeEntry, Timesheet
 from . import bp
 from .time_forms import (AddTimeForm, ApproveForm, CorrectForm, DecideForm, KioskForm, LeaveRequestForm, PinForm,

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from medoffice import dates, files, prepared
 from medoffice.auth import can, requires
 from medoffice.models import StaffMember
+from medoffice.plain import PlainSelect
 from medoffice.settings import today
 from medoffice.web.crud import CrudPages
 from medoffice.web.forms import choices, form_values
@@ -23,7 +24,6 @@ from .. import raw, rules, training
 from ..access import FULL, require_relation
 from ..employees import HrError, employment_of
 from ..models import Employment
-from ..plain import PlainSelect
 from ..training_models import Certification, Course, CourseCompletion
 from . import bp
 from .training_forms import AcknowledgeForm, CertificationForm, CompletionForm, CourseForm
