@@ -8,6 +8,7 @@ from flask import abort, redirect, request, url_for
 from medoffice import files, messages, prepared, settings
 from medoffice.auth import can, requires
 from medoffice.db import transaction
+from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import form_values
@@ -20,7 +21,7 @@ from ..models import CHANNELS, Campaign, PatientSource, ReferrerYear, ReferringP
 from ..recall import as_date
 from ..sources import SourceError, add_spend, save_campaign, save_provider
 from . import bp
-from .common import form_page, plain_select, username
+from .common import form_page, username
 from .forms import CampaignForm, ReferrerForm, SpendForm
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -32,8 +33,8 @@ def _crumbs():
 
 # The list's columns as plain named tuples, compiled once (campaign models cost a converter and a field
 # assignment per column of every row; the query was compiled on every view).
-_CAMPAIGNS = plain_select(Campaign, Campaign.id, Campaign.name, Campaign.code, Campaign.channel, Campaign.starts_on,
-                          Campaign.ends_on, Campaign.budget_cents)
+_CAMPAIGNS = PlainSelect(Campaign, [Campaign.id, Campaign.name, Campaign.code, Campaign.channel, Campaign.starts_on,
+                          Campaign.ends_on, Campaign.budget_cents])
 
 
 def _day(value) -> dt.date | None:
@@ -81,8 +82,8 @@ def campaign_new():
 # A campaign and its spend, compiled once (peewee built both statements on every view of the page); the spend
 # as plain named tuples of the columns shown (a model per entry cost a converter per column).
 _CAMPAIGN = Campaign.select().where(Campaign.id == slot("id"))
-_SPEND = (plain_select(SpendEntry, SpendEntry.id, SpendEntry.spent_on, SpendEntry.vendor, SpendEntry.description,
-                       SpendEntry.amount_cents)
+_SPEND = (PlainSelect(SpendEntry, [SpendEntry.id, SpendEntry.spent_on, SpendEntry.vendor, SpendEntry.description,
+                       SpendEntry.amount_cents])
           .where(SpendEntry.campaign == slot("campaign")).order_by(SpendEntry.spent_on.desc(), SpendEntry.id.desc()))
 
 

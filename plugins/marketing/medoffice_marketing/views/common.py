@@ -1,9 +1,6 @@
 """What marketing's views share: who is acting, finding a patient by account number, the form page."""
 from __future__ import annotations
 
-from collections import namedtuple
-
-import peewee as pw
 from flask_login import current_user
 from medoffice.models import Patient
 from medoffice.web.shell import render_page
@@ -49,42 +46,3 @@ class _NewestFirst:
 def newest_first(date_column) -> _NewestFirst:
     """A sort that lists the newest dates first when sorted ascending (the lists' default)."""
     return _NewestFirst(date_column)
-
-
-class _PlainRows(pw.CursorWrapper):
-    """A query's rows as one fixed named tuple class, made straight from the cursor's values: peewee's
-    ``namedtuples()`` builds a new tuple class on every run and calls a converter per value."""
-
-    def __init__(self, cursor, row):
-        super().__init__(cursor)
-        self.row = row
-
-    def __iter__(self):
-        self.fill_cache()
-        return iter(self.row_cache)
-
-    def fill_cache(self, n=0):
-        """Fetch every row at once (a list's page)."""
-        if not self.populated:
-            self.row_cache = list(map(self.row._make, self.cursor.fetchall()))
-            self.count, self.populated = len(self.row_cache), True
-            self.cursor.close()
-
-
-class PlainSelect(pw.ModelSelect):
-    """A select whose rows are ``row`` named tuples of the cursor's values as they come (no conversion: a date
-    column reads as text on SQLite), unless ``.tuples()``/``.dicts()`` asks otherwise."""
-
-    row = None
-
-    def _get_cursor_wrapper(self, cursor):
-        if self._row_type is None and self.row is not None:
-            return _PlainRows(cursor, self.row)
-        return super()._get_cursor_wrapper(cursor)
-
-
-def plain_select(model, *columns) -> PlainSelect:
-    """``model.select(*columns)`` giving plain named tuples, named after each column's alias or name."""
-    query = PlainSelect(model, columns)
-    query.row = namedtuple("Row", [getattr(c, "_alias", None) or c.name for c in columns])
-    return query

@@ -13,6 +13,7 @@ from medoffice.auth import requires
 from medoffice.db import is_sqlite
 from medoffice.models import Patient, StaffMember, User
 from medoffice.patients import load_record_for_display
+from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.reports.charts import chart_svg
 from medoffice.settings import today
@@ -29,7 +30,7 @@ from ..models import Complaint, ContactAttempt, RecoveryItem, SurveyResponse
 from ..recall import as_date
 from ..reports import nps_rows, nps_total
 from . import bp
-from .common import form_page, newest_first, patient_by_account, plain_select, username
+from .common import form_page, newest_first, patient_by_account, username
 from .forms import AssignForm, AttemptForm, CloseForm, ComplaintForm, ImportForm, ResolveForm, SurveyForm
 
 
@@ -112,9 +113,9 @@ def widget():
 
 # The lists read only the columns they show (the patient's name, not the whole record), compiled once, as
 # plain named tuples (a date column reads as text on SQLite: shown through ``_day``).
-_SURVEYS = (plain_select(SurveyResponse, SurveyResponse.id, SurveyResponse.patient.alias("patient_id"),
+_SURVEYS = (PlainSelect(SurveyResponse, [SurveyResponse.id, SurveyResponse.patient.alias("patient_id"),
                          SurveyResponse.answered_on, SurveyResponse.source, SurveyResponse.nps, SurveyResponse.comment,
-                         Patient.first_name, Patient.last_name)
+                         Patient.first_name, Patient.last_name])
             .join(Patient, JOIN.LEFT_OUTER))
 
 
@@ -201,9 +202,9 @@ def survey_import():
 # --- service recovery ------------------------------------------------------------------------------
 
 # Rows as plain named tuples, not an item model holding a patient model: a page of 25 in a third of the time.
-_RECOVERY = (plain_select(RecoveryItem, RecoveryItem.id, RecoveryItem.patient.alias("patient_id"), RecoveryItem.reason,
+_RECOVERY = (PlainSelect(RecoveryItem, [RecoveryItem.id, RecoveryItem.patient.alias("patient_id"), RecoveryItem.reason,
                           RecoveryItem.owner_user_id, RecoveryItem.due_on, RecoveryItem.outcome,
-                          Patient.first_name, Patient.last_name)
+                          Patient.first_name, Patient.last_name])
              .join(Patient, JOIN.LEFT_OUTER).where(RecoveryItem.state == slot("state")))
 _OWNERS = User.select(User.id, User.full_name).tuples()
 
@@ -312,9 +313,9 @@ def recovery_assign(item_id: int):
 
 # --- complaints --------------------------------------------------------------------------------------
 
-_COMPLAINTS = (plain_select(Complaint, Complaint.id, Complaint.patient.alias("patient_id"), Complaint.received_on,
+_COMPLAINTS = (PlainSelect(Complaint, [Complaint.id, Complaint.patient.alias("patient_id"), Complaint.received_on,
                             Complaint.category, Complaint.channel, Complaint.acknowledge_by, Complaint.resolved_on,
-                            Patient.first_name, Patient.last_name)
+                            Patient.first_name, Patient.last_name])
                .join(Patient, JOIN.LEFT_OUTER))
 
 

@@ -6,6 +6,7 @@ from flask import redirect, url_for
 from medoffice import prepared
 from medoffice.auth import requires
 from medoffice.patients import load_for_change, load_for_display
+from medoffice.plain import PlainSelect
 from medoffice.settings import practice_timezone, today
 from medoffice.web.forms import choices, form_values
 from medoffice.web.query import parse_id
@@ -19,7 +20,7 @@ from ..models import (CHANNELS, Campaign, KioskDevice, PatientSource, RecallEntr
 from ..recall import OUTCOMES, add_visit, as_date
 from ..sources import SourceError, record_source, source_of
 from . import bp
-from .common import plain_select, username
+from .common import username
 from .forms import HandoffForm, SourceForm, VisitForm
 
 
@@ -31,18 +32,18 @@ def _crumbs(patient, *tail):
 # The panel's reads, compiled once (peewee built these six statements on every view: over half of the
 # panel's time), each reading only what the card shows, as plain named tuples (``_dated`` reads their day).
 _MINE = slot("patient")
-_SOURCE = (plain_select(PatientSource, PatientSource.channel, PatientSource.detail, PatientSource.new_on,
-                        Campaign.code.alias("campaign_code"), ReferringProvider.name.alias("referrer"))
+_SOURCE = (PlainSelect(PatientSource, [PatientSource.channel, PatientSource.detail, PatientSource.new_on,
+                        Campaign.code.alias("campaign_code"), ReferringProvider.name.alias("referrer")])
            .join(ReferringProvider, JOIN.LEFT_OUTER).switch(PatientSource).join(Campaign, JOIN.LEFT_OUTER)
            .where(PatientSource.patient == _MINE).limit(1))
-_VISITS = (plain_select(Visit, Visit.visit_on, Visit.visit_type).where(Visit.patient == _MINE)
+_VISITS = (PlainSelect(Visit, [Visit.visit_on, Visit.visit_type]).where(Visit.patient == _MINE)
            .order_by(Visit.visit_on.desc()).limit(5))
-_RECALLS = (plain_select(RecallEntry, RecallRule.name.alias("rule_name"), RecallEntry.due_on, RecallEntry.contact,
-                         RecallEntry.outcome).join(RecallList).join(RecallRule)
+_RECALLS = (PlainSelect(RecallEntry, [RecallRule.name.alias("rule_name"), RecallEntry.due_on, RecallEntry.contact,
+                         RecallEntry.outcome]).join(RecallList).join(RecallRule)
             .where(RecallEntry.patient == _MINE).order_by(RecallEntry.id.desc()).limit(5))
-_SURVEYS = (plain_select(SurveyResponse, SurveyResponse.answered_on, SurveyResponse.nps, SurveyResponse.comment)
+_SURVEYS = (PlainSelect(SurveyResponse, [SurveyResponse.answered_on, SurveyResponse.nps, SurveyResponse.comment])
             .where(SurveyResponse.patient == _MINE).order_by(SurveyResponse.answered_on.desc()).limit(3))
-_OPEN_ITEMS = (plain_select(RecoveryItem, RecoveryItem.id, RecoveryItem.due_on)
+_OPEN_ITEMS = (PlainSelect(RecoveryItem, [RecoveryItem.id, RecoveryItem.due_on])
                .where((RecoveryItem.patient == _MINE) & (RecoveryItem.state == "open")))
 
 

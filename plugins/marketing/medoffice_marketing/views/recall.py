@@ -9,6 +9,7 @@ from medoffice.auth import requires
 from medoffice.db import is_sqlite
 from medoffice.models import Patient
 from medoffice.patients import load_record_for_display, record_shown
+from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import form_values
@@ -19,7 +20,7 @@ from peewee import JOIN, SQL
 from .. import recall
 from ..models import RecallEntry, RecallList, RecallRule
 from . import bp
-from .common import form_page, plain_select, username
+from .common import form_page, username
 from .forms import OutcomeForm, RuleForm, SendForm
 
 
@@ -130,9 +131,9 @@ def _entries_query(walk: bool):
     whole list."""
     # Rows as plain named tuples of one class (plain_select), not models: peewee's models or namedtuples()
     # cost a converter per value, and namedtuples() a new tuple class per run.
-    entries = plain_select(Patient, RecallEntry.id, RecallEntry.patient.alias("patient_id"), RecallEntry.due_on,
+    entries = PlainSelect(Patient, [RecallEntry.id, RecallEntry.patient.alias("patient_id"), RecallEntry.due_on,
                            RecallEntry.contact, RecallEntry.contact_note, RecallEntry.outcome, Patient.first_name,
-                           Patient.last_name)
+                           Patient.last_name])
     mine = RecallEntry.recall_list == slot("list")
     if not walk:
         return entries.join(RecallEntry, on=(RecallEntry.patient == Patient.id)).where(mine)
