@@ -15,8 +15,10 @@ Matching lives in ``remit_matching``.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field, is_dataclass
 from decimal import Decimal
 
@@ -595,6 +597,20 @@ def file_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@contextmanager
+def _without_cycle_collection():
+    """Pause Python's cyclic garbage collector. An import makes hundreds of thousands of objects that form
+    no cycles (segments, rows, events) and keeps many of them to the end: the collector would walk them,
+    and the whole heap, again and again for nothing (about an eighth of a 5,000-claim import)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def import_835(text: str, file_name: str = "") -> ImportResult:
     """Import an 835 file: check it, post what is new and publish its events in one transaction.
 
@@ -603,6 +619,11 @@ def import_835(text: str, file_name: str = "") -> ImportResult:
     """
     if db.in_transaction():
         raise RuntimeError("import_835 commits its own transaction; call it outside one")
+    with _without_cycle_collection():
+        return _import(text, file_name)
+
+
+def _import(text: str, file_name: str) -> ImportResult:
     remittances, problems = x12.read_835(text)
     if problems:
         raise RemitRefused(problems)
