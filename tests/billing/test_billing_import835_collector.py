@@ -43,3 +43,14 @@ def test_a_refused_file_leaves_the_collector_on(app, collector):
     with app.app_context(), pytest.raises(posting.RemitRefused):
         posting.import_835("Dear billing office, please find our payment enclosed.")
     assert gc.isenabled()
+
+
+def test_overlapping_imports_share_one_pause_and_the_last_puts_the_collector_back(collector):
+    gc.enable()
+    first, second = posting._without_cycle_collection(), posting._without_cycle_collection()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second import is still running
+    second.__exit__(None, None, None)
+    assert gc.isenabled()

@@ -18,6 +18,7 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field, is_dataclass
 from decimal import Decimal
@@ -597,18 +598,30 @@ def file_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_collector = {"pauses": 0, "was_enabled": False}  # imports running in this process, and the state before the first
+_collector_lock = threading.Lock()
+
+
 @contextmanager
 def _without_cycle_collection():
     """Pause Python's cyclic garbage collector. An import makes hundreds of thousands of objects that form
     no cycles (segments, rows, events) and keeps many of them to the end: the collector would walk them,
-    and the whole heap, again and again for nothing (about an eighth of a 5,000-claim import)."""
-    enabled = gc.isenabled()
-    gc.disable()
+    and the whole heap, again and again for nothing (about an eighth of a 5,000-claim import).
+
+    The collector is the process's: imports in two threads share one pause, and the last to finish puts
+    back the state the first found."""
+    with _collector_lock:
+        if _collector["pauses"] == 0:
+            _collector["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _collector["pauses"] += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _collector_lock:
+            _collector["pauses"] -= 1
+            if _collector["pauses"] == 0 and _collector["was_enabled"]:
+                gc.enable()
 
 
 def import_835(text: str, file_name: str = "") -> ImportResult:
