@@ -1,4 +1,4 @@
-"""Plain rows (``PlainSelect``), which billing's lists read instead of a namespace per row built through peewee's
+"""Core's plain rows (``medoffice.plain.PlainSelect``), which billing's lists read instead of a namespace per row built through peewee's
 converters: the same names and values as ``.objects()`` gives, on both databases."""
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from types import SimpleNamespace
 
 from accounts_setup import days_ago, insured_visit
 from billing_setup import database, practice
+from medoffice import plain
+from medoffice.plain import PlainSelect
 from peewee import fn
 
-from medoffice_billing import plain
 from medoffice_billing.models import Claim
-from medoffice_billing.plain import PlainSelect
 
 COLUMNS = (Claim.id.alias("claim_id"), Claim.claim_number, Claim.payer.alias("payer_id"), Claim.service_date,
            Claim.on_hold, Claim.total_charge_cents, Claim.status_changed_at, Claim.submitted_at,

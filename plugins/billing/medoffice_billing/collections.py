@@ -16,6 +16,7 @@ from medoffice.db import db, transaction, utcnow
 from medoffice.events import publish_all
 from medoffice.models import Patient
 from medoffice.money import format_cents
+from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, fn
 
@@ -23,7 +24,6 @@ from . import aging, ledger
 from .actor import acting_user
 from .models import (AgingSnapshot, CollectionPlacement, DunningStage, GoodFaithEstimate, LineTransaction,
                      PatientAccount, PatientAging, PatientPayment, PaymentPlan, Statement, StatementHold)
-from .plain import PlainSelect
 
 DEFAULT_STAGES = ((30, "Reminder"), (60, "Second notice"), (90, "Final notice"), (120, "Pre-collections"))
 WRITE_OFF_REASONS = {

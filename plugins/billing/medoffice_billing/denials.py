@@ -25,11 +25,11 @@ from operator import or_
 from medoffice import prepared
 from medoffice.db import transaction
 from medoffice.localtime import day_start_utc
+from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, Case, Select, fn
 
 from .models import Claim, ClaimLine, DenialLine, LineTransaction, RemitClaim, Remittance
-from .plain import PlainSelect
 
 LT = LineTransaction
 DL = DenialLine

@@ -19,12 +19,12 @@ import datetime as dt
 
 from medoffice import prepared
 from medoffice.db import transaction
+from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, Case, fn
 
 from .ledger import id_slots, sum_if
 from .models import Claim, ClaimLine, ExpectedAmount, Fee, LineTransaction, Payer, UnderpaidLine
-from .plain import PlainSelect
 
 LT = LineTransaction
 UL = UnderpaidLine

@@ -9,6 +9,7 @@ from medoffice.auth import can, require, requires
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.patients import load_record_for_display
+from medoffice.plain import PlainSelect
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
@@ -19,7 +20,6 @@ from .. import adjudication, claim_bulk, denials, posting, scrubber, underpaymen
 from ..claims import STATE_LABELS, ClaimError
 from ..coverage import RELATIONSHIPS
 from ..models import OPEN_STATES, Claim, Payer
-from ..plain import PlainSelect
 from ..reference import FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, expected_allowed
 from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
 from ..x12.codes import ADJUSTMENT_REASONS, REMARK_CODES

@@ -8,6 +8,7 @@ from flask_wtf.file import FileField, FileRequired
 from medoffice import audit, prepared
 from medoffice.auth import can, requires
 from medoffice.patients import record_shown
+from medoffice.plain import PlainSelect
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from peewee import JOIN
@@ -19,7 +20,6 @@ from ..acknowledgments import AckRefused, import_ack
 from ..claims import STATE_LABELS
 from ..clearinghouse import AFTER_FETCH, AUTH_KINDS, ClearinghouseError
 from ..models import Acknowledgment, Claim, ClaimAcknowledgment, ClearinghouseFile
-from ..plain import PlainSelect
 from ..sftp import fingerprint
 from ..x12.ack_codes import ACK_CODES
 from . import bp

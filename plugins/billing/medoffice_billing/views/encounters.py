@@ -8,6 +8,7 @@ from medoffice.auth import can, requires
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
 from medoffice.patients import load_for_display
+from medoffice.plain import PlainSelect
 from medoffice.settings import today
 from medoffice.web.forms import choices
 from medoffice.web.query import record_id
@@ -24,7 +25,6 @@ from ..claims import STATE_LABELS, ClaimError, create_claim
 from ..coverage import RANKS, in_force
 from ..ledger import id_slots
 from ..models import Claim, CodeEntry, Encounter, Payer, ServiceLine
-from ..plain import PlainSelect
 from ..reference import PLACES_OF_SERVICE, default_charge_cents, display_icd10, procedure_code_is_valid_format
 from . import bp
 from .fields import ModifiersField, MoneyField, PointersField, row_input

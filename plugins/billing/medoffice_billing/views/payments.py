@@ -13,6 +13,7 @@ from medoffice.auth import requires
 from medoffice.models import Location, Patient, StaffMember, User
 from medoffice.money import format_cents
 from medoffice.patients import load_for_display, load_record_for_display
+from medoffice.plain import PlainSelect
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
@@ -24,7 +25,6 @@ from .. import account_notes, ledger, payments, plans, statements
 from ..models import PatientPayment
 from ..eligibility import desk_view
 from ..payments import METHODS, PaymentError
-from ..plain import PlainSelect
 from . import bp
 from .fields import MoneyField
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search

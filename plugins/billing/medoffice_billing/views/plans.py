@@ -9,6 +9,7 @@ from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.patients import load_for_display, load_record_for_display
+from medoffice.plain import PlainSelect
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
@@ -18,7 +19,6 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from .. import ledger, plans
 from ..models import PaymentPlan
-from ..plain import PlainSelect
 from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
 from . import bp
 from .fields import MoneyField

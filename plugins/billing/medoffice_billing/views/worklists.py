@@ -11,6 +11,7 @@ from medoffice import prepared, settings
 from medoffice.auth import requires
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
+from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.web.query import parse_id, record_id, whole_number
 from medoffice.web.shell import notify, render_page
@@ -22,7 +23,6 @@ from .. import denials, ledger
 from ..claims import STATE_LABELS, ClaimError
 from ..jobs import follow_up_days, unanswered_condition
 from ..models import Claim, DenialLine, Payer, RemitClaim, Remittance
-from ..plain import PlainSelect
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join
