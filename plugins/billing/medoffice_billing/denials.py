@@ -181,24 +181,9 @@ def _reasons():
 _REASONS = _reasons()
 
 
-def _count():
-    """How many claims are on the worklist: its kept rows naming a claim once (those carrying its date of service),
-    counted on their index, rather than the denied claims plus the distinct others with a denial waiting in the
-    queue, each looked up (0.77 to 0.1 ms on the large demo)."""
-    return DL.select(fn.COUNT(SQL("1"))).where(kept_claim_rows()).tuples()
-
-
-_COUNT = _count()
-
-
 def reasons() -> list[str]:
     """The reason codes (CARC) of the worklist's denied lines, for its filter."""
     return [carc for (carc,) in prepared.rows(_REASONS, "billing.denials.reasons")]
-
-
-def claim_count() -> int:
-    """How many claims are on the denial worklist."""
-    return int(prepared.scalar(_COUNT, "billing.denials.count") or 0)
 
 
 _CLAIMS = kept_claim_ids()

@@ -34,7 +34,8 @@ from . import claims as claim_service
 from . import denials, underpayments, x12
 from .actor import acting_user
 from .claims import ClaimError
-from .denials import claim_count as denial_claim_count
+from .denials import claim_count_upto as denial_claims_upto
+from .today import TODAY_COUNT_LIMIT
 from .models import Claim, Coverage, LineTransaction, Payer, ProviderAdjustment, RemitClaim, Remittance
 from .remit_matching import ClaimRef, LineRef, Match, Matcher, chunks, payment_label, service_dates
 from .x12.codes import ADJUSTMENT_REASONS, CLAIM_STATUS, REMARK_CODES
@@ -738,11 +739,12 @@ def queue_counts() -> tuple[int, int]:
 def work_items() -> list[WorkItem]:
     """Today items: denied claims to work (those of the Denials page), and 835 claim payments that matched
     no claim."""
-    denials, exceptions = denial_claim_count(), queue_counts()[1]
+    denials, exceptions = denial_claims_upto(TODAY_COUNT_LIMIT + 1), queue_counts()[1]
     items = []
     if denials:
         items.append(WorkItem(f"Denied claim{'s' if denials != 1 else ''} to work", url_for("billing.denials"),
-                              "billing.claims.edit", urgency=35, count=denials, source="Billing",
+                              "billing.claims.edit", urgency=35, count=min(denials, TODAY_COUNT_LIMIT),
+                              count_is_floor=denials > TODAY_COUNT_LIMIT, source="Billing",
                               detail="Appeal, correct or write off what the payers denied."))
     if exceptions:
         items.append(WorkItem(f"835 payment{'s' if exceptions != 1 else ''} that matched no claim",
