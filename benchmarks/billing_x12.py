@@ -20,12 +20,11 @@ import argparse
 import datetime as dt
 import io
 import logging
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import figures
+import scratch
 from medoffice import create_app, settings
 from medoffice.db import db, transaction
 from medoffice.events import wait_for_background_delivery
@@ -157,39 +156,17 @@ def pyx12_seconds(text: str) -> tuple[float, bool]:
     return time.perf_counter() - started, bool(ok)
 
 
-def scratch_instance(args) -> tuple[Path, dict]:
-    """The scratch instance folder and the app's configuration (a copy of ``--from-instance`` when given)."""
-    instance = args.instance or Path(tempfile.mkdtemp(prefix="medoffice-x12-bench-"))
-    if args.from_instance:
-        source = Path(args.from_instance)
-        instance.mkdir(parents=True, exist_ok=True)
-        for name in ("medoffice.toml", "medoffice.sqlite3"):
-            shutil.copy2(source / name, instance / name)
-        return instance, {}
-    config = {"SECRET_KEY": "benchmark", "BACKUP_KEY": "benchmark-backup-key-0123456789abcdefghij"}
-    if args.database_url:
-        config["DATABASE_URL"] = args.database_url
-    return instance, config
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=5000)
-    parser.add_argument("--instance", type=Path, help="a new folder for the scratch instance")
-    parser.add_argument("--from-instance", help="start from a copy of this SQLite instance (e.g. the large demo)")
-    parser.add_argument("--database-url", help="postgresql://... of a scratch database (default: SQLite)")
+    scratch.add_arguments(parser)
     parser.add_argument("--max-ratio", type=float, default=0.25,
                         help="exit 1 when the import takes longer than this times pyx12's validation")
     parser.add_argument("--figures", help="append the goal's figure to this JSON lines file (make bench)")
     args = parser.parse_args()
-    if args.from_instance and args.database_url:
-        parser.error("--from-instance copies a SQLite instance; with --database-url, load the data there first")
-    instance, config = scratch_instance(args)
-    try:
+    scratch.check_arguments(parser, args)
+    with scratch.scratch_instance(args, "medoffice-x12-bench-") as (instance, config):
         measure(args, instance, config)
-    finally:
-        if not args.instance:  # a temporary scratch instance (a copy of the large demo is most of a gigabyte)
-            shutil.rmtree(instance, ignore_errors=True)
 
 
 def measure(args, instance: Path, config: dict) -> None:

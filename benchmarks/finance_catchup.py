@@ -29,15 +29,14 @@ import datetime as dt
 import json
 import math
 import random
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import figures  # noqa: E402
+import scratch  # noqa: E402
 from peewee import EXCLUDED, fn  # noqa: E402
 
 from medoffice import audit, create_app, settings  # noqa: E402
@@ -203,20 +202,6 @@ def write_directly(rows: dict[str, list[dict]]) -> float:
     return elapsed
 
 
-def scratch_instance(args) -> tuple[Path, dict]:
-    """The scratch instance folder and the app's configuration (a copy of ``--from-instance`` when given)."""
-    instance = args.instance or Path(tempfile.mkdtemp(prefix="medoffice-catchup-bench-"))
-    if args.from_instance:
-        instance.mkdir(parents=True, exist_ok=True)
-        for name in ("medoffice.toml", "medoffice.sqlite3"):
-            shutil.copy2(Path(args.from_instance) / name, instance / name)
-        return instance, {}
-    config = {"SECRET_KEY": "benchmark", "BACKUP_KEY": "benchmark-backup-key-0123456789abcdefghij"}
-    if args.database_url:
-        config["DATABASE_URL"] = args.database_url
-    return instance, config
-
-
 def measure(args, instance: Path, config: dict) -> list[figures.Figure]:
     """Publish, catch up, write the same rows directly; print the rates and return the figure."""
     app = create_app(instance, **config)
@@ -257,19 +242,12 @@ def measure(args, instance: Path, config: dict) -> list[figures.Figure]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--instance", type=Path, help="a new folder for the scratch instance")
-    parser.add_argument("--from-instance", help="start from a copy of this SQLite instance (e.g. the large demo)")
-    parser.add_argument("--database-url", help="postgresql://... of a scratch database (default: SQLite)")
+    scratch.add_arguments(parser)
     parser.add_argument("--figures", help="append the figure to this JSON lines file (make bench)")
     args = parser.parse_args()
-    if args.from_instance and args.database_url:
-        parser.error("--from-instance copies a SQLite instance; with --database-url, load the data there first")
-    instance, config = scratch_instance(args)
-    try:
+    scratch.check_arguments(parser, args)
+    with scratch.scratch_instance(args, "medoffice-catchup-bench-") as (instance, config):
         found = measure(args, instance, config)
-    finally:
-        if not args.instance:
-            shutil.rmtree(instance, ignore_errors=True)
     if args.figures:
         figures.append(args.figures, *found)
 
