@@ -82,15 +82,8 @@ def _claim(plugin: str, subscription: Subscription) -> EventSubscriber | None:
 def _run_batch(row: EventSubscriber, subscription: Subscription, batch: list[EventRecord]):
     """Handle events in order until one fails; returns (last position handled or skipped, handled, failure)."""
     wanted = [r for r in batch if row.start_at is None or r.published_at >= row.start_at]
-    last = batch[-1].position if batch else row.delivered_position
-    if subscription.batch_handler is not None and len(wanted) > 1:
-        try:
-            events = [_event(record) for record in wanted]
-            with transaction():  # a savepoint: on failure, each event is tried alone below to find the one
-                subscription.batch_handler(events)
-            return last, len(wanted), None
-        except Exception:
-            pass
+    if subscription.batch_handler is not None and len(wanted) > 1 and _handled_at_once(subscription, wanted):
+        return batch[-1].position, len(wanted), None
     last, handled = row.delivered_position, 0
     for record in batch:
         if row.start_at is not None and record.published_at < row.start_at:
@@ -104,6 +97,19 @@ def _run_batch(row: EventSubscriber, subscription: Subscription, batch: list[Eve
             return last, handled, (record, exc)
         last, handled = record.position, handled + 1
     return last, handled, None
+
+
+def _handled_at_once(subscription: Subscription, records: list[EventRecord]) -> bool:
+    """True when the subscription's batch handler took every one of ``records``; on any failure its writes are
+    rolled back and False says to hand them over one at a time, which stops at the event at fault and records
+    its own error (so this one is not kept)."""
+    try:
+        events = [_event(record) for record in records]
+        with transaction():  # a savepoint
+            subscription.batch_handler(events)
+    except Exception:
+        return False
+    return True
 
 
 def _event(record: EventRecord) -> Event:
