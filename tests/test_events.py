@@ -72,6 +72,9 @@ def test_a_payload_must_match_its_declared_type_with_plain_values_only():
                       "recorded_at": "2026-03-02T15:30:00+00:00", "note": None, "paid": True}
     assert decode(sale, json.loads(json.dumps(stored))) == good
     assert encode(sale, {**good, "sold_on": "2026-03-02"})["sold_on"] == "2026-03-02"  # ISO text is a date too
+    berlin = dt.datetime(2026, 3, 2, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert encode(sale, {**good, "recorded_at": berlin})["recorded_at"] == "2026-03-02T15:30:00+00:00"  # stored in UTC
+    assert encode(sale, {**good, "recorded_at": "2026-03-02T16:30:00+01:00"})["recorded_at"] == stored["recorded_at"]
 
     class Model:  # what a careless publisher might pass: a model instead of its id
         id = 1
