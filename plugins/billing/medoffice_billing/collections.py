@@ -165,13 +165,13 @@ def aging_list_values(tab: str, today: dt.date, stage_list: list[tuple[int, str]
     return {"minimum": _minimum_cents(), "since": today - dt.timedelta(days=days), "today": today}
 
 
-def _arranged_queries(placeholders: list):
+def _arranged_queries(slots: list):
     plans = (PaymentPlan.select(PaymentPlan.id, PaymentPlan.patient_id, PaymentPlan.installment_cents,
                                 PaymentPlan.frequency)
-             .where((PaymentPlan.status == "active") & PaymentPlan.patient_id.in_(placeholders)))
+             .where((PaymentPlan.status == "active") & PaymentPlan.patient_id.in_(slots)))
     placed = (CollectionPlacement.select(CollectionPlacement.id, CollectionPlacement.patient_id,
                                          CollectionPlacement.agency, CollectionPlacement.placed_on)
-              .where((CollectionPlacement.status == "placed") & CollectionPlacement.patient_id.in_(placeholders)))
+              .where((CollectionPlacement.status == "placed") & CollectionPlacement.patient_id.in_(slots)))
     return plans, placed
 
 
@@ -181,8 +181,8 @@ def arrangements(patient_ids) -> tuple[dict[int, PaymentPlan], dict[int, Collect
     ids = sorted(set(patient_ids))
     if not ids:
         return {}, {}
-    placeholders, values = ledger.id_slots(ids)
-    plans_query, placed_query = _arranged_queries(placeholders)
+    slots, values = ledger.id_slots(ids)
+    plans_query, placed_query = _arranged_queries(slots)
     found_plans = {p.patient_id: p for p in prepared.run(plans_query, ("billing.arranged_plans", len(ids)), **values)}
     placed = {p.patient_id: p for p in prepared.run(placed_query, ("billing.arranged_placements", len(ids)), **values)}
     return found_plans, placed

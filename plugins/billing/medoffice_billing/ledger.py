@@ -109,10 +109,10 @@ def claims_owed(claim_ids: list[int], party: str) -> dict[int, int]:
     ids = sorted(set(claim_ids))
     if not ids:
         return {}
-    placeholders, values = id_slots(ids)
+    slots, values = id_slots(ids)
     query = (ClaimLine.select(ClaimLine.claim, sum_if(LT.party == party))
              .join(LT, on=(LT.service_line == ClaimLine.service_line))
-             .where(ClaimLine.claim.in_(placeholders)).group_by(ClaimLine.claim).tuples())
+             .where(ClaimLine.claim.in_(slots)).group_by(ClaimLine.claim).tuples())
     return dict(prepared.rows(query, ("billing.claims_owed", party, len(ids)), **values))  # ids and sums: no conversion
 
 

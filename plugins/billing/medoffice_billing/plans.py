@@ -139,8 +139,8 @@ def paid_toward(plan_ids) -> dict[int, int]:
     ids = sorted(set(plan_ids))
     if not ids:
         return {}
-    placeholders, values = ledger.id_slots(ids)
-    query = _paid_query().where(PatientPayment.plan.in_(placeholders)).tuples()
+    slots, values = ledger.id_slots(ids)
+    query = _paid_query().where(PatientPayment.plan.in_(slots)).tuples()
     return {pid: int(paid) for pid, paid in prepared.run(query, ("billing.plan_paid", len(ids)), **values)}
 
 

@@ -124,8 +124,8 @@ def lines_query(payer: bool = False, claim: bool = True):
     return query.where(UL.payer_id == slot("payer")) if payer else query
 
 
-def _claims_query(placeholders: list):
-    return PlainSelect(Claim, [Claim.id, *CLAIM_COLUMNS]).where(Claim.id.in_(placeholders))
+def _claims_query(slots: list):
+    return PlainSelect(Claim, [Claim.id, *CLAIM_COLUMNS]).where(Claim.id.in_(slots))
 
 
 def attach_claims(rows: list) -> list:
@@ -134,9 +134,9 @@ def attach_claims(rows: list) -> list:
     ids = sorted({row.claim_id for row in rows})
     if not ids:
         return rows
-    placeholders, values = id_slots(ids)
+    slots, values = id_slots(ids)
     names = [column.name for column in CLAIM_COLUMNS]
-    claims = {found[0]: found[1:] for found in prepared.run(_claims_query(placeholders),
+    claims = {found[0]: found[1:] for found in prepared.run(_claims_query(slots),
                                                             ("billing.underpayments.claims", len(ids)), **values)}
     for row in rows:
         row.__dict__.update(zip(names, claims[row.claim_id]))

@@ -167,9 +167,9 @@ def _active_charges(encounter_ids: list[int]) -> dict[int, int]:
     """Cents charged on each encounter's active lines (encounters without any are absent)."""
     if not encounter_ids:
         return {}
-    placeholders, values = id_slots(encounter_ids)
+    slots, values = id_slots(encounter_ids)
     query = (ServiceLine.select(ServiceLine.encounter, fn.SUM(ServiceLine.charge_cents))
-             .where(ServiceLine.encounter.in_(placeholders) & (ServiceLine.active == True))  # noqa: E712
+             .where(ServiceLine.encounter.in_(slots) & (ServiceLine.active == True))  # noqa: E712
              .group_by(ServiceLine.encounter).tuples())
     return dict(prepared.rows(query, ("billing.encounter_charges", len(encounter_ids)), **values))  # ids and sums
 

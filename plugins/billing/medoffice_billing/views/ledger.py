@@ -45,10 +45,10 @@ def attach_patients(rows: list, attr: str = "patient") -> list:
     """Set ``row.<attr>`` to each row's patient: id, first_name, last_name and account_number, the
     columns lists show (one query for the page's rows)."""
     ids = sorted({row.patient_id for row in rows})
-    placeholders, values = ledger.id_slots(ids)
+    slots, values = ledger.id_slots(ids)
     # plain rows from the driver (ints and text: nothing to convert), made namespaces here
     patients = {id: SimpleNamespace(id=id, first_name=first, last_name=last, account_number=account)
-                for id, first, last, account in prepared.rows(_patients_query(placeholders),
+                for id, first, last, account in prepared.rows(_patients_query(slots),
                                                               ("billing.list_patients", len(ids)), **values)
                 } if ids else {}
     for row in rows:
@@ -56,9 +56,9 @@ def attach_patients(rows: list, attr: str = "patient") -> list:
     return rows
 
 
-def _patients_query(placeholders: list):
+def _patients_query(slots: list):
     return (Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.account_number)
-            .where(Patient.id.in_(placeholders)).tuples())
+            .where(Patient.id.in_(slots)).tuples())
 
 
 def day_formatter() -> Callable[[Any], str]:
@@ -81,7 +81,7 @@ def audit_list(action: str, rows: list, **detail) -> None:
 
 
 class _DaySlot(prepared.Slot):
-    """A date placeholder whose earlier days (``day - timedelta``) are placeholders too, so a query
+    """A date placeholder whose earlier days (``day - timedelta``) are slots too, so a query
     over date boundaries computed from the date (aging buckets) compiles once."""
 
     def __init__(self, name: str):
@@ -155,8 +155,8 @@ def _provider_names(ids: set) -> dict[int, str]:
     ids = sorted(ids)
     if not ids:
         return {}
-    placeholders, values = ledger.id_slots(ids)
-    query = StaffMember.select(*_PROVIDER_COLUMNS).where(StaffMember.id.in_(placeholders))
+    slots, values = ledger.id_slots(ids)
+    query = StaffMember.select(*_PROVIDER_COLUMNS).where(StaffMember.id.in_(slots))
     return {s.id: s.display_name for s in prepared.run(query, ("billing.ledger_providers", len(ids)), **values)}
 
 
