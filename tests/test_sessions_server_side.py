@@ -339,3 +339,36 @@ def test_the_access_version_triggers_are_restored_at_start(make_app, tmp_path):
     restarted = make_app(instance=tmp_path / "shared")
     in_db(restarted, rename)
     assert in_db(restarted, version) > before
+
+
+
+def _opened(app, cookie_value):
+    """The session Flask's interface opens for a request carrying ``cookie_value``."""
+    with app.test_request_context("/", headers={"Cookie": f"{COOKIE}={cookie_value}"}) as context:
+        return app.session_interface.open_session(app, context.request)
+
+
+def test_a_cookie_checked_once_is_still_refused_when_altered_expired_or_signed_with_an_old_key(app, monkeypatch):
+    name = create_test_user(app, ("front_desk",))
+    cookie = sign_in(app, name).get_cookie(COOKIE).value
+    first = _opened(app, cookie)
+    assert first[sessions.TOKEN_KEY] and _opened(app, cookie) == first  # checked once, then taken from the cache
+    _opened(app, cookie)[sessions.TOKEN_KEY] = "changed"
+    assert _opened(app, cookie) == first  # each request gets its own copy
+
+    payload, signature = cookie.rsplit(".", 1)
+    altered = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert sessions.TOKEN_KEY not in _opened(app, altered)
+
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+    real_time = sessions.time.time
+    monkeypatch.setattr(sessions.time, "time", lambda: real_time() + lifetime + 5)
+    assert sessions.TOKEN_KEY not in _opened(app, cookie)  # older than the lifetime though its signature was checked
+    monkeypatch.setattr(sessions.time, "time", real_time)
+    assert _opened(app, cookie) == first
+
+    old_key = app.secret_key
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-secret-key-for-this-test-only")
+    assert sessions.TOKEN_KEY not in _opened(app, cookie)  # a new key starts the cache over
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
+    assert _opened(app, cookie) == first  # still valid under a fallback key, as Flask's own interface allows

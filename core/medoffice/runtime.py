@@ -112,7 +112,7 @@ class Runtime:
 
         The same single read gives this request the access version (:func:`access_version`).
         """
-        versions = dict(prepared.run(_VERSIONS, "runtime.versions"))
+        versions = dict(prepared.rows(_VERSIONS, "runtime.versions"))
         if has_app_context():
             g.medoffice_access_version = versions.get(ACCESS_KEY)
         version = versions.get(STATE_KEY, 0)

@@ -18,10 +18,12 @@ logs out at the limit.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from flask_login import current_user, logout_user
 
 from .. import audit, settings
@@ -42,11 +44,63 @@ CACHE_LIMIT = 4096  # sessions cached per process; the cache starts over when fu
 
 
 class TLSSessionInterface(SecureCookieSessionInterface):
-    """Flask's cookie session, marked Secure whenever the app is served over TLS (``TLS`` config)."""
+    """Flask's cookie session, marked Secure whenever the app is served over TLS (``TLS`` config).
+
+    A browser sends the same cookie on every request until the session changes, so a cookie whose
+    signature this process has checked is not checked again: only its age is (the signing time is
+    kept with it). Its contents are decoded afresh each time, so a request never shares objects with
+    another. A new secret key starts the cache over.
+    """
+
+    def __init__(self) -> None:
+        self._serializer = (None, None)  # (keys, serializer)
+        self._verified: dict[str, tuple[int, bytes]] = {}  # cookie -> (signed at, verified payload)
 
     def get_cookie_secure(self, app) -> bool:
         """Secure under TLS, or when ``SESSION_COOKIE_SECURE`` says so."""
         return bool(app.config.get("TLS")) or super().get_cookie_secure(app)
+
+    def get_signing_serializer(self, app):
+        """Flask's serializer, built once per set of keys rather than on every request."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._serializer[0] != keys:
+            self._serializer = (keys, super().get_signing_serializer(app))
+            self._verified = {}
+        return self._serializer[1]
+
+    def open_session(self, app, request):
+        """The cookie's session (empty when its signature is wrong or it is older than the lifetime)."""
+        serializer = self.get_signing_serializer(app)
+        value = request.cookies.get(self.get_cookie_name(app)) if serializer is not None else None
+        if not value:
+            return None if serializer is None else self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        verified = self._verified.get(value)
+        if verified is None:
+            try:
+                payload, signed_at = _unsign(serializer, value, max_age)
+            except BadSignature:
+                return self.session_class()
+            if len(self._verified) >= CACHE_LIMIT:
+                self._verified = {}
+            verified = self._verified[value] = (signed_at, payload)
+        age = int(time.time()) - verified[0]
+        if age < 0 or age > max_age:
+            return self.session_class()
+        return self.session_class(serializer.load_payload(verified[1]))
+
+
+def _unsign(serializer, value: str, max_age: int) -> tuple[bytes, int]:
+    """The cookie's payload (still encoded) and its signing time, once its signature is checked with
+    any of the serializer's keys; raises BadSignature (or SignatureExpired) otherwise."""
+    error = None
+    for signer in serializer.iter_unsigners():
+        try:
+            payload, signed_at = signer.unsign(value, max_age=max_age, return_timestamp=True)
+            return payload, int(signed_at.timestamp())
+        except BadSignature as refused:
+            error = refused
+    raise error
 
 
 def idle_minutes() -> int:
