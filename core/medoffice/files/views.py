@@ -11,7 +11,6 @@ import logging
 
 import peewee as pw
 from flask import Response, abort, current_app, redirect, request, url_for
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.datastructures import Headers
 
@@ -21,7 +20,7 @@ from ..auth.redirect_target import same_site_path
 from ..db import unflushed_transaction
 from ..localtime import local_datetime
 from ..web import core_blueprint as bp
-from ..web.shell import fixed_url, notify, render_page
+from ..web.shell import csrf_token, fixed_url, notify, render_page
 from . import api
 from .api import FileError, check_object, max_bytes, size_label
 from .kinds import INLINE_SAFE, AttachmentKind, kinds, type_extension
@@ -103,7 +102,7 @@ def _panels(plugin: str, object_kind: str, object_ids, kind_name: str, *, title:
     panel = current_app.jinja_env.get_template("files/_panel.html").module.panel
     common = dict(kind=kind, manage=manage, title=heading, next_url=next_url, max_bytes=limit,
                   limit_label=size_label(limit), max_files=MAX_FILES, accept=_accept(kind), size_label=size_label,
-                  when=_when, notice=notice, error=error, token=generate_csrf(),
+                  when=_when, notice=notice, error=error, token=csrf_token(),
                   script_url=fixed_url("static", filename="js/files.js"))
     # The page and heading travel in the query: answering a refused upload must not read its body.
     upload_url = _upload_urls(plugin, object_kind, kind.name, next_url, heading)
