@@ -10,8 +10,8 @@ demo, or a new one; with ``--database-url`` a scratch PostgreSQL database), fina
 and desk payments, contractual adjustments, transfers, write-offs, refunds, voids and PLB, dated over the
 past year); the other plugins that subscribe to billing's events are turned off first. Then:
 
-- **catch-up**: finance is turned on as the modules page turns it on; enabling delivers every waiting event
-  to finance's subscriber, which books each one (posting rule, journal entry and lines checked and posted,
+- **catch-up**: finance is turned on as the command line turns it on (the modules page does the same work in a
+  background thread); enabling delivers every waiting event to finance's subscriber, which books each one (posting rule, journal entry and lines checked and posted,
   the accounts' kept totals, the booked-event row, the audit entry), batch by batch, each batch committed;
 - **floor**: the rows the catch-up wrote (entries, lines, booked events, kept totals, audit entries) are
   read back and written again directly, in one transaction that is then rolled back: entries as drafts,
@@ -218,7 +218,7 @@ def measure(args, instance: Path, config: dict) -> list[figures.Figure]:
                   f"{time.perf_counter() - started:.1f} s ({instance})")
             before = high_water()
             started = time.perf_counter()
-            runtime.enable("finance", by="benchmark")  # catches up on the log, as on Admin -> Modules
+            runtime.enable("finance", by="benchmark")  # catches up on the log before it returns
             catch_up = time.perf_counter() - started
             booked = BookedEvent.select().where(BookedEvent.event_position > before["booked"]).count()
             if booked != args.events:

@@ -45,6 +45,7 @@ def _fresh_fixture_state():
     bookkeeper.failures["left"] = 0
     bookkeeper.batches.clear()
     bookkeeper.refused.clear()
+    bookkeeper.gate.clear()
 
 
 @pytest.fixture
@@ -213,6 +214,29 @@ def test_a_disabled_subscriber_catches_up_from_its_cursor_when_enabled(events_ap
         runtime.enable("bookkeeper", by="test")
         assert [s for s, _p in booked()] == [1, 2, 3]
         assert [s for _p, s in shop.tally] == [1, 2, 3]
+
+
+def test_a_subscriber_turned_on_with_more_waiting_than_a_page_should_wait_for_catches_up_in_the_background(make_app):
+    app = make_app(plugins=[], extra=[shop, bookkeeper], EVENTS_INLINE_LIMIT=2)
+    runtime = app.extensions["medoffice"]
+    with app_thread_context(app):
+        runtime.disable("bookkeeper", by="test")
+        for sale in (1, 2, 3):
+            with transaction():
+                shop.record_sale(sale, sale * 100, DAY)
+    opened = threading.Event()
+    bookkeeper.gate.append(opened)
+    admin = login(app.test_client(), "admin")
+    response = admin.post("/admin/plugins/bookkeeper/enable")
+    assert response.status_code in (200, 302)
+    with app_thread_context(app):
+        assert booked() == []  # the page answered before booking anything: the batch waits at the gate
+        (row,) = [r for r in status() if r["name"] == "bookkeeper.books"]
+        assert (row["state"], row["waiting"]) == ("behind", 3)
+        opened.set()
+        assert wait_for_background_delivery(timeout=30)
+        assert [s for s, _p in booked()] == [1, 2, 3] and bookkeeper.batches == [[1, 2, 3]]
+        assert [r for r in status() if r["name"] == "bookkeeper.books"][0]["state"] == "ok"
 
 
 def test_a_batch_handler_takes_a_batch_at_once_and_a_failure_in_it_stops_at_its_own_event(events_app):

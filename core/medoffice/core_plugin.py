@@ -16,7 +16,6 @@ from .doctor import core_checks
 from .documents import hooks as document_hooks
 from .deadlines import hooks as deadline_hooks
 from .events import monitor as event_monitor
-from .events.delivery import deliver_all as deliver_events
 from .files import hooks as file_hooks
 from .files.integrity import doctor_check as files_check
 from .jobs import failed_job_items, verify_audit_chain
@@ -188,7 +187,7 @@ def medoffice_work_items(user, today):
 
 @hookimpl
 def medoffice_plugin_enabled(name):
-    deliver_events(plugin=name)  # a subscriber turned on catches up from its cursor at once
+    event_monitor.catch_up(name)  # a subscriber turned on catches up from its cursor
 
 
 @hookimpl

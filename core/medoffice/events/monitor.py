@@ -12,6 +12,7 @@ from .. import prepared
 from ..db import utcnow
 from .delivery import deliver_all, start_time
 from .models import EventRecord, EventSubscriber
+from .publishing import in_background, over_inline_limit
 from .registry import subscriptions
 
 BEHIND_AFTER = dt.timedelta(minutes=15)  # three delivery-job intervals: more is not a busy moment
@@ -115,6 +116,18 @@ def doctor_check() -> CheckResult:
             for r in late) + ": is the scheduler running?")
     return CheckResult("core.events", "ok", f"{len(rows)} event subscriber{'' if len(rows) == 1 else 's'} "
                                             "up to date" if rows else "no module subscribes to events")
+
+
+def catch_up(plugin: str) -> int:
+    """Deliver what waits for ``plugin``'s subscribers, just turned on: at once when a page may wait for it,
+    else (a module turned on in a practice with years of events) from a background thread, so the modules
+    page answers now and Admin → Events shows the rest going down. Returns how many were left to that thread."""
+    waiting = sum(row["waiting"] for row in status() if row["plugin"] == plugin and row["enabled"])
+    if over_inline_limit(waiting):
+        in_background(lambda: deliver_all(plugin=plugin))
+        return waiting
+    deliver_all(plugin=plugin)
+    return 0
 
 
 def deliver_job() -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from flask import current_app, has_app_context, has_request_context
 from peewee import fn
@@ -107,13 +107,25 @@ def _deliver_published() -> None:
     count, _state.count = getattr(_state, "count", 0), 0
     if not names or not has_app_context():
         return  # the delivery job picks them up
-    app = current_app._get_current_object()
-    if has_request_context() and count > app.config.get("EVENTS_INLINE_LIMIT", INLINE_LIMIT):
-        thread = threading.Thread(target=_deliver_in_thread, args=(app, names), name="medoffice-events", daemon=True)
-        _background[:] = [t for t in _background if t.is_alive()] + [thread]
-        thread.start()
+    if over_inline_limit(count):
+        in_background(lambda: _deliver(names))
         return
     _deliver(names)
+
+
+def over_inline_limit(count: int) -> bool:
+    """True inside a request when ``count`` events are more than a page should wait for (``EVENTS_INLINE_LIMIT``)."""
+    return has_request_context() and count > current_app.config.get("EVENTS_INLINE_LIMIT", INLINE_LIMIT)
+
+
+def in_background(delivery: Callable[[], object]) -> None:
+    """Run ``delivery`` in a thread of this process (with its own app context and connection), so the page
+    answers now; :func:`wait_for_background_delivery` waits for it, and the delivery job finishes one that a
+    stopped process left undone (subscriber cursors advance only with what they committed)."""
+    app = current_app._get_current_object()
+    thread = threading.Thread(target=_run_in_thread, args=(app, delivery), name="medoffice-events", daemon=True)
+    _background[:] = [t for t in _background if t.is_alive()] + [thread]
+    thread.start()
 
 
 def _deliver(names: set[str]) -> None:
@@ -126,11 +138,11 @@ def _deliver(names: set[str]) -> None:
         log.error("delivering events after a commit failed (the delivery job will): %s", failure_text(exc)[0])
 
 
-def _deliver_in_thread(app, names: set[str]) -> None:
+def _run_in_thread(app, delivery: Callable[[], object]) -> None:
     from ..tasks import app_thread_context
 
     with app_thread_context(app):
-        _deliver(names)
+        delivery()
 
 
 def wait_for_background_delivery(timeout: float | None = None) -> bool:

@@ -3,10 +3,12 @@
 ``failures["left"]`` makes the handler raise that many times; ``BOOKKEEPER_KILL=1`` in the
 environment makes it kill its own process (SIGKILL) after writing the entry, before the commit.
 Several events delivered together go to ``book_many``, which notes each batch's sales in ``batches``;
-a sale in ``refused`` makes both handlers raise.
+a sale in ``refused`` makes both handlers raise. While ``gate`` holds a ``threading.Event``, a batch
+waits (ten seconds at most) for the test to set it.
 """
 import os
 import signal
+import threading
 
 import peewee as pw
 
@@ -20,6 +22,7 @@ PLUGIN = PluginInfo("bookkeeper", "Bookkeeper", description="Books the shop's sa
 failures = {"left": 0}
 batches: list[list[int]] = []
 refused: set[int] = set()
+gate: list[threading.Event] = []
 
 
 class Entry(BaseModel):
@@ -46,6 +49,8 @@ def book(event) -> None:
 
 
 def book_many(events) -> None:
+    for opened in gate:
+        opened.wait(timeout=10)
     batches.append([event.data["sale_id"] for event in events])
     if failures["left"] > 0:  # counted down by ``book``, which core falls back to
         raise RuntimeError("the books are closed for the night")
