@@ -24,27 +24,37 @@ def _supervisor(user, permission: str) -> int | None:
     return (user.row.staff_id if hasattr(user, "row") else None) or 0
 
 
+def _leave_query(everyone: bool, others: bool):
+    query = LeaveRequest.select(fn.COUNT(SQL("1"))).join(Employment).where(LeaveRequest.status == "pending")
+    if not everyone:
+        query = query.where(Employment.supervisor == slot("supervisor"))
+    if others:
+        query = query.where(Employment.staff != slot("staff"))
+    return query
+
+
+# Built once: the dashboard polls these, and building a query costs more than SQLite running it.
+_LEAVE = {(everyone, others): _leave_query(everyone, others) for everyone in (True, False) for others in (True, False)}
+# Correlated (NOT EXISTS): each person's sheet is one look-up in the (employment, period_start) index, where
+# NOT IN read every timesheet ever kept.
+_APPROVED = Timesheet.select(SQL("1")).where((Timesheet.employment == Employment.id)
+                                             & (Timesheet.period_start == slot("last_start"))
+                                             & Timesheet.status.in_(("approved", "paid")))
+_UNAPPROVED = Employment.select(fn.COUNT(SQL("1"))).where(
+    (Employment.status != "ended") & (Employment.flsa_exempt == False)  # noqa: E712
+    & (Employment.hire_date <= slot("last_end")) & ~fn.EXISTS(_APPROVED))
+_UNAPPROVED_OF_REPORTS = _UNAPPROVED.where(Employment.supervisor == slot("supervisor"))
+
+
 def _leave_to_decide(supervisor: int | None, staff_id: int | None) -> int:
     """Pending leave requests the user decides (not their own), counted by a statement compiled once per shape."""
-    query = (LeaveRequest.select(fn.COUNT(SQL("1"))).join(Employment)
-             .where(LeaveRequest.status == "pending"))
-    if supervisor is not None:
-        query = query.where(Employment.supervisor == slot("supervisor"))
-    if staff_id:
-        query = query.where(Employment.staff != slot("staff"))
-    return prepared.scalar(query, ("hr.today.leave", supervisor is None, bool(staff_id)),
-                           supervisor=supervisor, staff=staff_id) or 0
+    shape = (supervisor is None, bool(staff_id))
+    return prepared.scalar(_LEAVE[shape], ("hr.today.leave", *shape), supervisor=supervisor, staff=staff_id) or 0
 
 
 def _timesheets_to_approve(supervisor: int | None, last_start: dt.date, last_end: dt.date) -> int:
     """Paid-by-the-hour people (the user's reports, or everyone) without an approved timesheet for the last period."""
-    approved = Timesheet.select(Timesheet.employment).where((Timesheet.period_start == slot("last_start"))
-                                                            & Timesheet.status.in_(("approved", "paid")))
-    query = Employment.select(fn.COUNT(SQL("1"))).where(
-        (Employment.status != "ended") & (Employment.flsa_exempt == False)  # noqa: E712
-        & (Employment.hire_date <= slot("last_end")) & Employment.id.not_in(approved))
-    if supervisor is not None:
-        query = query.where(Employment.supervisor == slot("supervisor"))
+    query = _UNAPPROVED if supervisor is None else _UNAPPROVED_OF_REPORTS
     return prepared.scalar(query, ("hr.today.timesheets", supervisor is None), supervisor=supervisor,
                            last_start=last_start, last_end=last_end) or 0
 
