@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import audit_anchor, prepared
 from .bulk import insert_rows
-from .db import transaction, unflushed_transaction, utcnow
+from .db import db, transaction, unflushed_transaction, utcnow
 from .models import AuditEvent, AuditHead
 from .prepared import slot
 
@@ -136,9 +136,29 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
             digest = _keyed_digest(mac, prev_hash, payload)
             row.update(seq=seq, at=at, prev_hash=prev_hash, hash=digest)
             prev_hash = digest
-        insert_rows(AuditEvent, rows)
+        if len(rows) == 1:
+            _insert_one(rows[0])
+        else:
+            insert_rows(AuditEvent, rows)
         prepared.run(_SET_HEAD_HASH, "audit.set_head_hash", last_hash=prev_hash)
     return rows
+
+
+_single_inserts: dict[str, tuple[str, list]] = {}  # parameter mark -> (statement, fields in its order)
+
+
+def _insert_one(row: dict) -> None:
+    """One entry in a plain single-row INSERT, its text built once per database: a page view's entry,
+    without ``insert_rows``' multi-row machinery (every value still goes through its field's ``db_value``)."""
+    found = _single_inserts.get(db.param)
+    if found is None:
+        fields = [f for f in AuditEvent._meta.sorted_fields if f is not AuditEvent._meta.primary_key]
+        columns = ", ".join(f'"{field.column_name}"' for field in fields)
+        marks = ", ".join([db.param] * len(fields))
+        sql = f'INSERT INTO "{AuditEvent._meta.table_name}" ({columns}) VALUES ({marks})'
+        found = _single_inserts[db.param] = (sql, fields)
+    sql, fields = found
+    db.execute_sql(sql, [field.db_value(row[field.name]) for field in fields])
 
 
 # Every audited request runs these two: compiled once (see medoffice.prepared).
