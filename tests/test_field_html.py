@@ -114,3 +114,48 @@ def test_widgets_render_as_wtforms_renders_them_with_extra_attributes(app):
                 for extra in ({}, {"class_": "wide", "data_row": 3, "aria_label": 'Say "hi"', "disabled": True,
                                    "readonly": False, "value": Markup("<kept>")}):
                     assert render_widget(f, **extra) == f(**extra), (f.name, extra)
+
+
+# core/ui.html's form macro before it moved to Python (its field macro as above).
+JINJA_FORM_MACRO = """{% macro form(f, action='', submit='Save', cancel=None, attrs='', extra_hidden={}) %}
+<form method="post" action="{{ action }}" class="form" novalidate {{ attrs|safe }}>
+  {% if f.csrf_token %}{{ f.csrf_token }}{% endif %}
+  {% if f.errors and f.form_errors %}<div class="form-error" role="alert">{{ f.form_errors|join(' ') }}</div>{% endif %}
+  {% for x in f if x.type not in ('CSRFTokenField', 'HiddenField', 'SubmitField') %}{{ field(x) }}{% endfor %}
+  {% for x in f if x.type == 'HiddenField' %}{{ x }}{% endfor %}
+  {% for name, value in extra_hidden.items() %}<input type="hidden" name="{{ name }}" value="{{ value }}">{% endfor %}
+  <div class="actions"><button type="submit">{{ submit }}</button>{% if cancel %} <a class="button secondary" href="{{ cancel }}">Cancel</a>{% endif %}</div>
+</form>
+{% endmacro %}"""
+
+
+class WholeForm(EveryKindForm):
+    def validate(self, extra_validators=None):
+        super().validate(extra_validators)
+        self.form_errors.append('The <whole> form & "more" is wrong.')
+        return False
+
+
+def test_whole_forms_render_exactly_as_the_jinja_macro_did(app):
+    from flask_wtf import FlaskForm
+
+    class Secured(FlaskForm):
+        name = StringField("Name", validators=[DataRequired()])
+        token = HiddenField("Token")
+
+    calls = [{}, {"action": "/x?a=1&b=<2>", "submit": 'Add "it" & go', "cancel": "/back?a=1&b=2",
+                  "attrs": Markup('hx-post="/x" hx-target="#t"'), "extra_hidden": {"next": "/p?q=<1>", "n": 3}},
+             {"attrs": 'data-x="1"', "cancel": None, "extra_hidden": {}}]
+    with app.test_request_context("/"):
+        env = app.jinja_env
+        old = env.from_string(JINJA_FIELD_MACRO + JINJA_FORM_MACRO + "{{ form(f, **kw) }}")
+        new = env.from_string('{% import "core/ui.html" as ui %}{{ ui.form(f, **kw) }}')
+        submitted = WholeForm(BAD)
+        submitted.validate()
+        secured = Secured(MultiDict({"name": "", "token": "a&b"}), meta={"csrf": True})
+        secured.validate()
+        forms = [*_forms(), submitted, Secured(meta={"csrf": True}), secured]
+        for form in forms:
+            for kw in calls:
+                assert new.render(f=form, kw=kw) == old.render(f=form, kw=kw), (type(form).__name__, form.errors, kw)
+        assert 'name="csrf_token"' in new.render(f=secured, kw={}) and "form-error" in new.render(f=submitted, kw={})

@@ -174,3 +174,39 @@ def render_field(field, help=None) -> Markup:
         html.append(f'<p class="field-error" id="{escape(err_id)}">{Markup(" ").join(errors)}</p>')
     html.append(_CLOSE)
     return Markup("".join(html))
+
+
+_NOT_LISTED = ("CSRFTokenField", "HiddenField", "SubmitField")
+
+
+@core_blueprint.app_template_global()
+def render_form(form, action: str = "", submit: str = "Save", cancel: str | None = None, attrs: str = "",
+                extra_hidden: dict | None = None) -> Markup:
+    """A whole form (the ``ui.form`` macro): CSRF token, form errors, each field as :func:`render_field`, hidden
+    fields, ``extra_hidden`` inputs and the submit and cancel buttons. The same HTML as the macro's template
+    wrote, whitespace included, in one pass: its three loops and a macro call per field cost ~80 us a form
+    more than the fields themselves. ``attrs`` is written as given (trusted markup such as htmx attributes)."""
+    html = [f'\n<form method="post" action="{escape(action)}" class="form" novalidate {attrs}>\n  ']
+    csrf = getattr(form, "csrf_token", None)
+    if csrf:
+        html.append(render_widget(csrf))
+    html.append("\n  ")
+    if form.errors and form.form_errors:
+        html.append(f'<div class="form-error" role="alert">{Markup(" ").join(form.form_errors)}</div>')
+    html.append("\n  ")
+    hidden = []
+    for field in form:
+        if field.type not in _NOT_LISTED:
+            html.append(render_field(field))
+        elif field.type == "HiddenField":
+            hidden.append(str(escape(field)))
+    html.append("\n  ")
+    html.extend(hidden)
+    html.append("\n  ")
+    for name, value in (extra_hidden or {}).items():
+        html.append(f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">')
+    html.append(f'\n  <div class="actions"><button type="submit">{escape(submit)}</button>')
+    if cancel:
+        html.append(f' <a class="button secondary" href="{escape(cancel)}">Cancel</a>')
+    html.append("</div>\n</form>\n")
+    return Markup("".join(html))
