@@ -67,8 +67,11 @@ class _Compiled:
 _compiled: dict[tuple, _Compiled] = {}
 
 
+VERIFY = os.environ.get("MEDOFFICE_VERIFY_PREPARED") == "1"  # read once: a page runs dozens of prepared queries
+
+
 def _verify() -> bool:
-    return os.environ.get("MEDOFFICE_VERIFY_PREPARED") == "1"
+    return VERIFY
 
 
 def compiled(query, key) -> tuple[str, tuple]:

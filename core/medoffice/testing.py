@@ -44,8 +44,12 @@ _counter = itertools.count(1)
 
 
 def pytest_configure(config):
-    """Check every cached prepared query against a fresh compile while tests run."""
+    """Check every cached prepared query against a fresh compile while tests run (in this process, and in the
+    servers and commands that tests start, through the environment)."""
+    from . import prepared
+
     os.environ.setdefault("MEDOFFICE_VERIFY_PREPARED", "1")
+    prepared.VERIFY = os.environ["MEDOFFICE_VERIFY_PREPARED"] == "1"
 
 
 def _database_params():

@@ -10,6 +10,7 @@ construction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from medoffice import audit, prepared
@@ -106,11 +107,17 @@ WAITING_LIMIT = 100
 
 def waiting_before(day: dt.date) -> int:
     """How many desk payments received before ``day`` still wait for the bank (counted up to ``WAITING_LIMIT``)."""
+    return int(prepared.scalar(_waiting_before_query(), "finance.waiting_before", account=source_account("desk").id,
+                               day=day) or 0)
+
+
+@functools.cache
+def _waiting_before_query():
+    # Built once: the Today page asks on every view, and building the joined query cost more than running it.
     query = (_waiting("desk", BookedEvent.id, account=slot("account"))
              .where((BookedEvent.effective_date < slot("day")) & (JournalLine.debit_cents > 0))
              .order_by().limit(WAITING_LIMIT))
-    counted = Account.select(fn.COUNT(SQL("1"))).from_(query.alias("waiting"))
-    return int(prepared.scalar(counted, "finance.waiting_before", account=source_account("desk").id, day=day) or 0)
+    return Account.select(fn.COUNT(SQL("1"))).from_(query.alias("waiting"))
 
 
 def undeposited(ids: list[int] | None = None, source: str = "desk") -> list[Undeposited]:
