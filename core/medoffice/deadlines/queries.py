@@ -69,21 +69,40 @@ def _enabled_owners() -> list[str]:
     return sorted(current_app.extensions["medoffice"].host.enabled())
 
 
-def _mine(user) -> pw.Expression:
-    expression = Deadline.assignee_user == user.id
+def _placer(values: dict | None):
+    """``place(name, value)``: the value itself, or with ``values`` a ``prepared.slot`` (the value kept in
+    ``values``) for a query compiled once per shape."""
+    if values is None:
+        return lambda name, value: value
+
+    def place(name, value):
+        values[name] = value
+        return slot(name)
+    return place
+
+
+def _mine(user, place=_placer(None)) -> pw.Expression:
+    expression = Deadline.assignee_user == place("user_id", user.id)
     roles = sorted(user.roles)
     return expression | Deadline.assignee_role.in_(roles) if roles else expression
 
 
-def visible(user) -> pw.Expression:
+def _visibility(user) -> tuple:
+    """What decides which deadlines ``user`` sees: the modules on, whether they manage deadlines, the kinds
+    they may read besides their own, their roles."""
+    manage = user.has_permission("core.deadlines.manage")
+    readable = () if manage else tuple(sorted(name for name, kind in kinds().items() if can(kind.permission, user)))
+    return tuple(_enabled_owners()), manage, readable, tuple(sorted(user.roles))
+
+
+def visible(user, place=_placer(None)) -> pw.Expression:
     """The deadlines ``user`` may see (a WHERE expression)."""
-    enabled = Deadline.owner.in_(_enabled_owners())
-    if user.has_permission("core.deadlines.manage"):
+    owners, manage, readable, roles = _visibility(user)
+    enabled = Deadline.owner.in_(list(owners))
+    if manage:
         return enabled
-    readable = sorted(name for name, kind in kinds().items() if can(kind.permission, user))
-    roles = sorted(user.roles)
-    theirs = _mine(user) | Deadline.escalation_role.in_(roles) if roles else _mine(user)
-    return enabled & ((Deadline.kind.in_(readable) | theirs) if readable else theirs)
+    theirs = _mine(user, place) | Deadline.escalation_role.in_(list(roles)) if roles else _mine(user, place)
+    return enabled & ((Deadline.kind.in_(list(readable)) | theirs) if readable else theirs)
 
 
 def may_complete(user, deadline: Deadline) -> bool:
@@ -93,35 +112,46 @@ def may_complete(user, deadline: Deadline) -> bool:
     return deadline.assignee_user_id == user.id or bool(deadline.assignee_role and deadline.assignee_role in user.roles)
 
 
-def _when(when: str, user, today: dt.date) -> pw.Expression:
+def _when(when: str, user, today: dt.date, place) -> pw.Expression:
     week_end = today + dt.timedelta(days=WEEK)
     if when == "overdue":
-        return Deadline.due < today
+        return Deadline.due < place("today", today)
     if when == "week":
-        return Deadline.due.between(today, week_end)
+        return Deadline.due.between(place("today", today), place("week_end", week_end))
     if when == "coming":
-        return (Deadline.due > week_end) & (Deadline.announce_on <= today)
+        return (Deadline.due > place("week_end", week_end)) & (Deadline.announce_on <= place("today", today))
     return (Deadline.stage == ESCALATED) & Deadline.escalation_role.in_(sorted(user.roles) or [""])
 
 
-def filtered(filters: Filters, user, today: dt.date, query=None):
-    """``query`` (default: every deadline) narrowed to what ``user`` sees and ``filters`` ask for."""
-    query = (query if query is not None else Deadline.select()).where(visible(user))
+def filtered(filters: Filters, user, today: dt.date, query=None, values: dict | None = None):
+    """``query`` (default: every deadline) narrowed to what ``user`` sees and ``filters`` ask for.
+
+    :param values: for a query run with ``medoffice.prepared`` (keyed by :func:`filtered_shape`): the values
+        go in as slots and are put in this dict.
+    """
+    place = _placer(values)
+    query = (query if query is not None else Deadline.select()).where(visible(user, place))
     if filters.owner:
-        query = query.where(Deadline.owner == filters.owner)
+        query = query.where(Deadline.owner == place("owner", filters.owner))
     if filters.kind:
-        query = query.where(Deadline.kind == filters.kind)
+        query = query.where(Deadline.kind == place("kind", filters.kind))
     if filters.assignee == "me":
-        query = query.where(_mine(user))
+        query = query.where(_mine(user, place))
     elif filters.assignee.startswith("user:"):
-        query = query.where(Deadline.assignee_user == int(filters.assignee[5:]))
+        query = query.where(Deadline.assignee_user == place("assignee_user", int(filters.assignee[5:])))
     elif filters.assignee.startswith("role:"):
-        query = query.where(Deadline.assignee_role == filters.assignee[5:])
+        query = query.where(Deadline.assignee_role == place("assignee_role", filters.assignee[5:]))
     if filters.when:
-        query = query.where((Deadline.state == "open") & _when(filters.when, user, today))
+        query = query.where((Deadline.state == "open") & _when(filters.when, user, today, place))
     elif filters.state != "all":
-        query = query.where(Deadline.state == filters.state)
+        query = query.where(Deadline.state == place("state", filters.state))
     return query
+
+
+def filtered_shape(filters: Filters, user) -> tuple:
+    """Everything that changes the SQL of ``filtered(..., values=...)`` (not the values): its prepared key."""
+    return (_visibility(user), bool(filters.owner), bool(filters.kind), filters.assignee.partition(":")[0],
+            filters.when, filters.state == "all")
 
 
 def today_groups(user, today: dt.date) -> dict[str, tuple[int, dt.date]]:

@@ -21,6 +21,8 @@ from .. import audit, prepared
 from ..auth.access import can, requires
 from ..limits import EARLIEST_DATE, LATEST_DATE
 from ..models import Role, User
+from ..plain import PlainSelect
+from ..prepared import slot
 from ..settings import practice_timezone, today
 from ..web import core_blueprint as bp
 from ..web.shell import notify, render_page
@@ -29,8 +31,9 @@ from . import ical
 from .api import MAX_NOTE, DeadlineError, complete, waive
 from .kinds import EVIDENCE, kind_title, kinds
 from .models import STATES, Deadline, DeadlineHistory, DeadlineNotice
-from .queries import STATE_FILTERS, WHEN, FilterError, Filters, filtered, may_complete, parse_filters, visible
-from .stages import stage_label, thresholds
+from .queries import (STATE_FILTERS, WHEN, FilterError, Filters, filtered, filtered_shape, may_complete,
+                      parse_filters, visible)
+from .stages import stage_label, stage_on, thresholds
 
 MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 CALENDAR_LIMIT = 1000  # deadlines drawn in one month; a month holding more says so
@@ -121,14 +124,15 @@ def deadlines():
     """The month calendar of the deadlines the filters select."""
     filters, first, day = _filters(), _month(), today()
     weeks = month_grid.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    query = (filtered(filters, current_user, day, Deadline.select(*CALENDAR_COLUMNS))
-             .where(Deadline.due.between(weeks[0][0], weeks[-1][-1]))
-             .order_by(Deadline.due, Deadline.title).limit(CALENDAR_LIMIT + 1))
+    values = {"start": weeks[0][0], "end": weeks[-1][-1], "limit": CALENDAR_LIMIT + 1}
+    query = (filtered(filters, current_user, day, PlainSelect(Deadline, CALENDAR_COLUMNS), values)
+             .where(Deadline.due.between(slot("start"), slot("end")))
+             .order_by(Deadline.due, Deadline.title).limit(slot("limit")))
+    rows = prepared.run(query, ("deadlines.calendar", filtered_shape(filters, current_user)), **values)
     by_day: dict[dt.date, list] = {}
-    rows = list(query)
-    link = url_template("core.deadline", "deadline_id")
-    for deadline in rows[:CALENDAR_LIMIT]:
-        by_day.setdefault(deadline.due, []).append(_calendar_entry(deadline, day, link))
+    entry = _calendar_entries(day, url_template("core.deadline", "deadline_id"))
+    for row in rows[:CALENDAR_LIMIT]:
+        by_day.setdefault(row.due, []).append(entry(row))
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
     entries = {due: f"<ul>\n        {''.join(items)}\n      </ul>" for due, items in by_day.items()}
@@ -155,12 +159,23 @@ def _weeks_html(weeks: list, first: dt.date, today: dt.date, entries: dict[dt.da
     return Markup(f"\n  {''.join(html)}\n  ")
 
 
-def _calendar_entry(deadline: Deadline, day: dt.date, link) -> str:
-    """A deadline in its day's list on the calendar, written here rather than by a template loop (a month
-    holds dozens), with the template's whitespace."""
-    stage = deadline.stage_on(day)
-    return (f'\n        <li class="deadline-entry stage-{escape(stage)}"><a href="{escape(link(deadline.id))}" '
-            f'title="{escape(stage_label(stage))}">{escape(deadline.title)}</a></li>\n        ')
+def _calendar_entries(day: dt.date, link):
+    """``entry(row)``: a deadline (a ``CALENDAR_COLUMNS`` row) in its day's list on the calendar, written here
+    rather than by a template loop (a month holds dozens), with the template's whitespace. The stage and its
+    label are worked out once per due date and reminder plan: a month's deadlines share a few."""
+    stages: dict[tuple, tuple[str, str]] = {}
+
+    def entry(row) -> str:
+        plan = (row.state, row.due, row.lead_days, row.escalate_after_days, bool(row.escalation_role))
+        found = stages.get(plan)
+        if found is None:
+            stage = row.state if row.state != "open" else stage_on(
+                row.due, day, Deadline.lead_tuple.fget(row), escalate_after_days=row.escalate_after_days,
+                escalates=bool(row.escalation_role))
+            found = stages[plan] = (escape(stage), escape(stage_label(stage)))
+        return (f'\n        <li class="deadline-entry stage-{found[0]}"><a href="{link(row.id)}" '
+                f'title="{found[1]}">{escape(row.title)}</a></li>\n        ')
+    return entry
 
 
 @bp.route("/deadlines/list")
