@@ -107,3 +107,16 @@ def test_doctor_is_quiet_when_every_stored_setting_is_valid(app):
     in_db(app, lambda: settings.set_many({"core.lockout_minutes": 30}))
     checks = {c.name: c for c in run_checks(app)}
     assert (checks["settings"].status, checks["settings"].message) == ("ok", "every stored setting is valid")
+
+
+def test_a_stored_value_is_checked_again_once_a_module_declaring_it_is_turned_on(make_app):
+    app = make_app(plugins=["hello"])
+    runtime = app.extensions["medoffice"]
+
+    def scenario():
+        runtime.disable("hello", by="test")
+        Setting.insert(name="hello.max_length", value=json.dumps(5000)).execute()
+        undeclared = settings.get("hello.max_length"), settings.get("hello.max_length")  # no spec: read as stored
+        runtime.enable("hello", by="test")
+        return undeclared, settings.get("hello.max_length")  # its spec (1 to 2,000) refuses it: the default
+    assert in_db(app, scenario) == ((5000, 5000), 280)

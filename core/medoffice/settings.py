@@ -30,6 +30,18 @@ def specs() -> dict:
 
 
 _UNREADABLE = object()  # a stored value that is not JSON (written by hand): read as absent
+_ABSENT = object()  # no stored value its spec accepts
+
+
+class _Stored(dict):
+    """The stored values by name, as read at one access version, plus what :func:`get` concluded of each
+    under the declarations it was checked against (a page asks for the same settings many times)."""
+
+    __slots__ = ("checked",)
+
+    def __init__(self, values: dict) -> None:
+        super().__init__(values)
+        self.checked: dict[str, tuple] = {}  # name -> (the specs it was checked under, value or _ABSENT)
 
 
 def _load(text: str):
@@ -54,7 +66,7 @@ def _stored() -> dict:
         if shared is not None and shared[0] == version:
             cached = shared[1]
         else:
-            cached = {s.name: _load(s.value) for s in Setting.select()}
+            cached = _Stored({s.name: _load(s.value) for s in Setting.select()})
             if version is not None and not db.in_transaction():
                 current_app.extensions[SHARED_CACHE] = (version, cached)
         if has_app_context():
@@ -83,9 +95,15 @@ def _stored_problem(spec, value) -> str | None:
 def get(name: str, default=None):
     """A setting's value: stored (when its spec accepts it), else its spec's default, else ``default``."""
     stored = _stored()
-    spec = _spec(name)
-    if name in stored and _stored_problem(spec, stored[name]) is None:
-        return stored[name]
+    declared = specs() if has_app_context() else None
+    checked = stored.checked.get(name)
+    if checked is None or checked[0] is not declared:
+        spec = declared.get(name) if declared is not None else None
+        value = stored[name] if name in stored and _stored_problem(spec, stored[name]) is None else _ABSENT
+        checked = stored.checked[name] = (declared, value)
+    if checked[1] is not _ABSENT:
+        return checked[1]
+    spec = declared.get(name) if declared is not None else None
     return spec.default if spec is not None and spec.default is not None else default
 
 
