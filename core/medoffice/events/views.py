@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask import abort, redirect, url_for
+from peewee import SQL, fn
 
-from .. import audit
-from ..auth.access import requires
+from .. import audit, prepared
+from ..auth.access import can, requires
 from ..settings import practice_timezone
 from ..web import core_blueprint as bp
 from ..web.shell import notify, render_page
@@ -13,13 +14,16 @@ from .models import EventRecord
 from .monitor import status
 
 
+_LOGGED = EventRecord.select(fn.COUNT(SQL("1"))).where(EventRecord.position.is_null(False))  # compiled once
+
+
 @bp.route("/admin/events")
 @requires("core.events.view")
 def events():
     """The subscribers with where each stands, and how many events the log holds."""
     rows = status()
     return render_page("events/subscribers.html", title="Events", rows=rows, timezone=practice_timezone(),
-                       total=EventRecord.select().where(EventRecord.position.is_null(False)).count(),
+                       total=prepared.scalar(_LOGGED, "events.logged"), may_retry=can("core.events.manage"),
                        breadcrumbs=[("Admin", None), ("Events", None)])
 
 
