@@ -5,6 +5,7 @@ logins. Every change is audited.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from types import SimpleNamespace
 
 from flask import abort, redirect, request, url_for
@@ -14,7 +15,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, Select
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import audit
+from .. import audit, prepared
 from ..auth import privileges, security, session_store, sessions
 from ..auth.access import requires
 from ..auth.accounts import ADMIN, active_admin_count, deactivate_account, hash_password, role_names
@@ -23,6 +24,7 @@ from ..dates import pattern
 from ..db import transaction, utcnow
 from ..localtime import local_datetime
 from ..settings import practice_timezone
+from ..prepared import slot
 from ..models import AuditEvent, LoginAttempt, Role, StaffMember, User, UserRole
 from . import core_blueprint as bp
 from .forms import choices, form_values
@@ -99,15 +101,21 @@ def _staff_problem(staff: str, user_id: int | None) -> str:
 
 
 def _roles_by_user(user_ids: list[int]) -> dict[int, list[str]]:
-    """Role titles per user for one page of users, in one query."""
+    """Role titles per user for one page of users, in one query (compiled once per number of users)."""
     found: dict[int, list[str]] = {}
     if not user_ids:
         return found
-    rows = (UserRole.select(UserRole.user, Role.title).join(Role)
-            .where(UserRole.user.in_(user_ids)).order_by(Role.id).tuples())
+    rows = prepared.rows(_roles_query(len(user_ids)), ("core.users.roles", len(user_ids)),
+                         **{f"user{i}": user_id for i, user_id in enumerate(user_ids)})
     for user_id, title in rows:
         found.setdefault(user_id, []).append(title)
     return found
+
+
+@functools.lru_cache(maxsize=32)
+def _roles_query(count: int):
+    return (UserRole.select(UserRole.user, Role.title).join(Role)
+            .where(UserRole.user.in_([slot(f"user{i}") for i in range(count)])).order_by(Role.id).tuples())
 
 
 def _user_or_404(user_id: int) -> User:
