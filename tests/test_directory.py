@@ -238,6 +238,15 @@ def test_navigation_shows_directory_by_role(admin_client, client_as):
     assert '<a href="/staff" aria-current="page">Staff</a>' in staff_page and 'href="/locations"' not in staff_page
     admin_staff = admin_client.get("/staff").get_data(as_text=True)
     assert '<a href="/staff" aria-current="page">Staff</a>' in admin_staff and 'href="/locations"' in admin_staff
+    # The entry a path is under is kept per path: each page, and a page below an entry, marks its own.
+    for path, marked in (("/locations", "/locations"), ("/staff", "/staff"), ("/locations/new", "/locations"),
+                         ("/", "/")):
+        page = admin_client.get(path).get_data(as_text=True)
+        sidenav = page[page.index('<nav class="sidenav"'):]
+        sidenav = sidenav[:sidenav.index("</nav>")]
+        assert sidenav.count('aria-current="page"') == (1 if marked else 0), path
+        if marked:
+            assert f'<a href="{marked}" aria-current="page">' in sidenav, path
 
 
 @pytest.mark.parametrize("field", ["phone", "email"])

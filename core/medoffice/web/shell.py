@@ -49,13 +49,28 @@ def navigation_html() -> Markup:
     if not user.is_authenticated:
         return Markup("")
     groups = _all_navigation()
-    path = request.path
-    current = tuple(href for _group, entries in groups for _item, href in entries
-                    if path == href or (href != "/" and path.startswith(href)))
+    current = _current_entries(groups, request.path)
     grants = "all" if user.is_admin else (user.permissions, user.break_glass)
     runtime = current_app.extensions["medoffice"]
     return runtime.derived(("navigation_html", request.script_root, grants, current),
                            lambda: _navigation_markup(groups, user, current))
+
+
+PATHS_KEPT = 4096  # pages whose current navigation entries a process keeps
+
+
+def _current_entries(groups, path: str) -> tuple:
+    """The navigation entries ``path`` is under (the page's own, or its section's), looked up once per path and
+    plugin state: matching every entry against the path cost more than the rest of the navigation."""
+    runtime = current_app.extensions["medoffice"]
+    known = runtime.derived(("navigation current", request.script_root), dict)
+    current = known.get(path)
+    if current is None:
+        if len(known) >= PATHS_KEPT:
+            known.clear()
+        current = known[path] = tuple(href for _group, entries in groups for _item, href in entries
+                                      if path == href or (href != "/" and path.startswith(href)))
+    return current
 
 
 def _navigation_markup(groups, user, current: tuple) -> Markup:
