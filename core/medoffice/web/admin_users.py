@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from types import SimpleNamespace
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
@@ -26,6 +25,7 @@ from ..localtime import local_datetime
 from ..settings import practice_timezone
 from ..prepared import slot
 from ..models import AuditEvent, LoginAttempt, Role, StaffMember, User, UserRole
+from ..plain import PlainSelect
 from . import core_blueprint as bp
 from .forms import choices, form_values
 from .shell import notify, render_page
@@ -164,7 +164,7 @@ def users():
     # local_datetime(zone=False) with the practice's zone and date format read once for the page
     timezone, stamp = practice_timezone(), f"{pattern()} %H:%M"
     table = paginate(
-        User.select(*_LISTED).objects(SimpleNamespace), id="users-table",
+        PlainSelect(User, _LISTED), id="users-table",
         columns=[
             TableColumn("username", "User name", sort=User.username, link=lambda u: edit_url(u.id)),
             TableColumn("full_name", "Name", sort=User.full_name),

@@ -5,7 +5,6 @@ On the staff list the phone and e-mail cells are edited in place (``web/inline_e
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any, Callable
 
 from flask import redirect, request, url_for
@@ -19,6 +18,7 @@ from ..auth.access import can, requires
 from ..db import transaction
 from ..identifiers import npi_is_valid, taxonomy_is_valid
 from ..models import Location, StaffMember
+from ..plain import PlainSelect
 from . import core_blueprint as bp
 from .forms import choices, form_values
 from .inline_edit import InlineTarget, cell_renderer, cell_response, edit_response, save_response
@@ -204,7 +204,8 @@ def _set_active(row, action: str, object_type: str) -> bool:
     return active
 
 _STAFF_COLUMNS = (StaffMember.id, StaffMember.last_name, StaffMember.first_name, StaffMember.credentials,
-                  StaffMember.job_title, StaffMember.npi, StaffMember.is_provider, StaffMember.phone, StaffMember.email)
+                  StaffMember.job_title, StaffMember.npi, StaffMember.is_provider, StaffMember.phone, StaffMember.email,
+                  Location.name.alias("location_name"))
 
 
 @bp.route("/staff")
@@ -225,9 +226,9 @@ def staff_list():
             expr = part if expr is None else expr & part
         return expr
 
-    query = (StaffMember.select(*_STAFF_COLUMNS, Location.name.alias("location_name"))
+    query = (PlainSelect(StaffMember, _STAFF_COLUMNS)
              .join(Location, JOIN.LEFT_OUTER, on=(StaffMember.location == Location.id))
-             .where(StaffMember.active == (status == "active")).objects(SimpleNamespace))
+             .where(StaffMember.active == (status == "active")))
     edit_url = url_template("core.staff_edit", "staff_id")
     cell = cell_renderer(editable=editable)
     phone_target, email_target = _inline_targets("phone"), _inline_targets("email")

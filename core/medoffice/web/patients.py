@@ -1,7 +1,6 @@
 """The patient directory: search, register, view (audited) and edit demographics."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 from flask import Response, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -14,6 +13,7 @@ from ..auth.access import requires
 from ..db import transaction, utcnow
 from ..messages import consent
 from ..models import Counter, Patient
+from ..plain import PlainSelect
 from ..patient_duplicates import possible_duplicates
 from ..patient_search import exact_account, search_expression
 from ..patients import load_for_display
@@ -99,7 +99,7 @@ def patients():
 
     patient_url = url_template("core.patient", "patient_id")
     table = paginate(
-        Patient.select(*_LIST_COLUMNS).where(Patient.active == True).objects(SimpleNamespace),  # noqa: E712
+        PlainSelect(Patient, _LIST_COLUMNS).where(Patient.active == True),  # noqa: E712
         id="patients-table",
         columns=[
             TableColumn("name", "Name", sort=Patient.last_name, value=lambda p: f"{p.last_name}, {p.first_name}",
