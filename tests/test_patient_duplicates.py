@@ -1,7 +1,9 @@
 """Possible duplicates at registration and merging two patient records (issue 17 item 2)."""
 import datetime as dt
+import json
 
 from medoffice.db import db
+from medoffice.events.models import EventRecord
 from medoffice.messages.models import Consent
 from medoffice.models import AuditEvent, CORE_MODELS, Patient
 from medoffice.patient_duplicates import name_similarity
@@ -108,6 +110,9 @@ def test_merge_moves_every_reference_and_deactivates_the_duplicate(admin_client,
     assert consent_of == survivor and coverage_of == survivor
     assert accounts == sorted([survivor, duplicate])  # one account per patient: the duplicate's stays with it
     assert audited == survivor and old_entries == 1
+    merged = in_db(app, lambda: [json.loads(e.payload) for e in
+                                 EventRecord.select().where(EventRecord.name == "core.patient_merged")])
+    assert merged == [{"survivor_id": survivor, "duplicate_id": duplicate}]  # for plugins that keep figures
     # Merging into itself or a deactivated record is refused.
     again = admin_client.post(f"/patients/{survivor}/merge", data={"duplicate": "P0000502", "confirmed": "1"})
     assert again.status_code == 422 and "No active patient" in again.get_data(as_text=True)

@@ -21,6 +21,7 @@ from .files.integrity import doctor_check as files_check
 from .jobs import failed_job_items, verify_audit_chain
 from .messages import hooks as message_hooks
 from .models import CORE_MODELS
+from .patient_merge import PATIENT_MERGED
 from .reports.core_reports import core_reports
 from .tls import certificate_check
 
@@ -183,6 +184,11 @@ def medoffice_doctor_checks():
 def medoffice_work_items(user, today):
     return [*failed_job_items(), *event_monitor.work_items(user), *message_hooks.work_items(user),
             *deadline_hooks.work_items(user, today), *document_hooks.work_items(user, today)]
+
+
+@hookimpl
+def medoffice_event_types():
+    return [PATIENT_MERGED]
 
 
 @hookimpl

@@ -6,7 +6,9 @@ every loaded plugin: the referencing columns are found from the models themselve
 whose rows are history that must not change (the audit trail) sets ``merge_moves_rows = False``.
 Where a unique constraint allows one row per patient and the survivor already has its own, the
 duplicate's row stays with the duplicate and is counted as kept. The duplicate is deactivated with
-``merged_into_id`` pointing to the survivor, never deleted.
+``merged_into_id`` pointing to the survivor, never deleted. The merge publishes the durable event
+``core.patient_merged`` in the same transaction, for plugins that keep figures about patients which a
+moved row changes (counts per patient, "last visit" rows).
 """
 from __future__ import annotations
 
@@ -19,7 +21,12 @@ from peewee import fn
 
 from . import audit
 from .db import db, transaction, utcnow
+from .events import EventType, publish
 from .models import Patient
+
+PATIENT_MERGED = EventType("core.patient_merged", 1, {"survivor_id": "int", "duplicate_id": "int"},
+                           "A duplicate patient record was merged into the one that stays: every row naming the "
+                           "duplicate now names the survivor.")
 
 
 @dataclass
@@ -96,4 +103,5 @@ def merge_patients(survivor_id: int, duplicate_id: int, models) -> MergeResult:
                   "moved": result.moved, "kept": result.kept}
         audit.record("patient.merge", "patient", survivor.id, patient_id=survivor.id, detail=detail)
         audit.record("patient.merged_away", "patient", duplicate.id, patient_id=duplicate.id, detail=detail)
+        publish(PATIENT_MERGED.name, {"survivor_id": survivor.id, "duplicate_id": duplicate.id})
     return result
