@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from .. import audit
+from .. import audit, prepared
 from ..auth.access import can, requires
 from ..dates import pattern
 from ..jobs import describe_schedule, job_specs, latest_runs, next_run, run_job
 from ..models import JobRun
+from ..plain import PlainSelect
+from ..prepared import slot
 from ..scheduler import running_scheduler
 from ..settings import practice_timezone
 from ..tasks import Failed, current_status, start_task
@@ -76,15 +79,27 @@ def job_rows() -> list[dict]:
 PER_PAGE = 25
 
 
+_RUN_COLUMNS = (JobRun.id, JobRun.job_id, JobRun.started_at, JobRun.finished_at, JobRun.status, JobRun.message,
+                JobRun.error, JobRun.trigger)
+
+
+@functools.lru_cache(maxsize=2)
+def _history_query(one_job: bool):
+    """The runs, of every job or of one (``job`` slot), as plain rows: built once per shape."""
+    query = PlainSelect(JobRun, _RUN_COLUMNS)
+    return query.where(JobRun.job_id == slot("job")) if one_job else query
+
+
 def run_history(job_id: str | None, page: int) -> dict:
-    """One page of the run history, newest first, optionally for one job (count and page in SQL)."""
-    query = JobRun.select()
-    if job_id:
-        query = query.where(JobRun.job_id == job_id)
-    total, more = count_for_page(query, page, PER_PAGE)  # jobs run every few minutes: years of runs pile up
+    """One page of the run history, newest first, optionally for one job (count and page in SQL, each compiled
+    once per shape)."""
+    query, key, values = _history_query(bool(job_id)), ("core.jobs.history", bool(job_id)), {"job": job_id}
+    # jobs run every few minutes: years of runs pile up
+    total, more = count_for_page(query, page, PER_PAGE, is_prepared=True, key=key, values=values)
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(1, page), pages)
-    runs = list(query.order_by(JobRun.id.desc()).paginate(page, PER_PAGE))
+    runs = prepared.run(query.order_by(JobRun.id.desc()).limit(slot("limit")).offset(slot("offset")),
+                        (key, "page"), limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **values)
     return {"runs": runs, "total": total, "label": count_label(total, more, "run", "runs"), "more": more,
             "page": page, "pages": pages, "job": job_id or ""}
 
