@@ -2,6 +2,7 @@
 and letters to print (print view and PDF) and mark as posted."""
 from __future__ import annotations
 
+import functools
 import json
 
 from flask import abort, make_response, redirect, request, url_for
@@ -34,14 +35,21 @@ def _printed_channels() -> list[str]:
     return [name for name, channel in registry().items() if not channel.automatic]
 
 
-def _outbox_query(tab: str):
+def _outbox_query(tab: str, printed: tuple[str, ...]):
+    """The messages of ``tab``, given the channels whose messages are letters (``printed``)."""
     query = OutboxMessage.select()
     if tab == "letters":
-        return query.where((OutboxMessage.status == "queued") & OutboxMessage.channel.in_(_printed_channels() or [""]))
+        return query.where((OutboxMessage.status == "queued") & OutboxMessage.channel.in_(list(printed) or [""]))
     if tab == "queued":
         return query.where(OutboxMessage.status.in_(("queued", "sending"))
-                           & OutboxMessage.channel.not_in(_printed_channels() or [""]))
+                           & OutboxMessage.channel.not_in(list(printed) or [""]))
     return query.where(OutboxMessage.status == tab)
+
+
+@functools.lru_cache(maxsize=32)
+def _tab_count_query(tab: str, printed: tuple[str, ...]):
+    """What a tab's count reads: built once per tab and set of letter channels (five on every view)."""
+    return _outbox_query(tab, printed).select(OutboxMessage.id)
 
 
 @bp.route("/admin/messages/outbox")
@@ -70,14 +78,14 @@ def messages_outbox():
                     value=lambda m: m.server_reply if tab == "sent" else (m.last_error or m.note)),
     ]
     printed = tuple(_printed_channels())  # which channels are letters changes the tabs' SQL
-    table = paginate(_outbox_query(tab), id="outbox", columns=columns,
+    table = paginate(_outbox_query(tab, printed), id="outbox", columns=columns,
                      search=lambda text: OutboxMessage.to_name.contains(text) | OutboxMessage.subject.contains(text),
                      default_sort="id", endpoint="core.messages_outbox", endpoint_args={"status": tab},
                      noun="message", noun_plural="messages", search_placeholder="Search recipient or subject",
                      empty_message="No messages here.", key=("messages.outbox", tab, printed))
     audit.record_list("messages.outbox.list", (m.patient_id for m in table.rows), tab=tab)
-    counts = {key: prepared.count_upto(_outbox_query(key).select(OutboxMessage.id), ("messages.outbox.tab", key, printed),
-                                       1000) for key in TABS}
+    counts = {key: prepared.count_upto(_tab_count_query(key, printed), ("messages.outbox.tab", key, printed), 1000)
+              for key in TABS}
     return render_page("messages/outbox.html", title="Outbox", table=table, tab=tab, tabs=TABS,
                        counts=counts, breadcrumbs=[("Admin", None), ("Outbox", None)])
 
@@ -141,7 +149,7 @@ def _waiting_letters(message_id: int | None) -> list[OutboxMessage]:
         if message.channel not in _printed_channels():
             abort(404)
         return [message]
-    return list(_outbox_query("letters").order_by(OutboxMessage.id).limit(200))
+    return list(_outbox_query("letters", tuple(_printed_channels())).order_by(OutboxMessage.id).limit(200))
 
 
 def _letters_response(message_id: int | None, pdf: bool):
