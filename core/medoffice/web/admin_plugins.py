@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, redirect, url_for
 from flask_login import current_user
 
+from .. import prepared
 from ..auth.access import requires
 from ..plugin_states import LABELS, NOT_ENABLED, plugin_states
 from ..plugins import CORE, PluginError
@@ -12,11 +13,14 @@ from . import core_blueprint as bp
 from .shell import notify, render_page
 
 
+_CHANGES = PluginState.select()  # who turned each module on or off, and when: compiled once
+
+
 def plugin_rows() -> list[dict]:
     """One row per installed plugin: metadata, state, dependencies and any load error."""
     runtime = current_app.extensions["medoffice"]
     host = runtime.host
-    changed = {s.name: s for s in PluginState.select()}
+    changed = {s.name: s for s in prepared.run(_CHANGES, "core.plugin_changes")}
     states = plugin_states(host)
     rows = []
     for name, plugin in sorted(host.plugins.items(), key=lambda kv: (kv[0] != CORE, kv[0])):
