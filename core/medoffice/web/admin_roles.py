@@ -111,9 +111,14 @@ def _matrix(groups: list[tuple[str, list]], roles: list) -> Markup:
     return html
 
 
+# The page's other two reads, compiled once.
+_MEMBERS = UserRole.select(UserRole.role, pw.fn.COUNT(UserRole.id)).group_by(UserRole.role).tuples()
+_ROLES = Role.select().order_by(Role.id)
+
+
 def _page(form, new_form, groups, refused: str = ""):
-    members = dict(UserRole.select(UserRole.role, pw.fn.COUNT(UserRole.id)).group_by(UserRole.role).tuples())
-    roles = list(Role.select().order_by(Role.id))
+    members = dict(prepared.rows(_MEMBERS, "roles.members"))
+    roles = list(prepared.run(_ROLES, "roles.all"))
     return render_page("admin/roles.html", title="Roles", form=form, new_form=new_form, roles=roles,
                        matrix=_matrix(groups, roles), members=members, refused=refused,
                        breadcrumbs=[("Admin", None), ("Roles", None)])
