@@ -14,10 +14,9 @@ from .shell import render_page
 
 def today_items() -> list:
     """Work items from every enabled plugin the user may act on, most urgent first."""
-    host = current_app.extensions["medoffice"].host
-    items = [i for i in host.call("medoffice_work_items", user=current_user, today=today())
-             if can(i.permission)]
-    return sorted(items, key=lambda i: (i.urgency, i.due or today(), i.title))
+    host, day = current_app.extensions["medoffice"].host, today()
+    items = [i for i in host.call("medoffice_work_items", user=current_user, today=day) if can(i.permission)]
+    return sorted(items, key=lambda i: (i.urgency, i.due or day, i.title))
 
 
 @bp.route("/")
