@@ -49,7 +49,7 @@ def navigation_html() -> Markup:
     if not user.is_authenticated:
         return Markup("")
     groups = _all_navigation()
-    current = _current_entries(groups, request.path)
+    current = current_entries(request.path, groups)
     grants = "all" if user.is_admin else (user.permissions, user.break_glass)
     runtime = current_app.extensions["medoffice"]
     return runtime.derived(("navigation_html", request.script_root, grants, current),
@@ -59,9 +59,10 @@ def navigation_html() -> Markup:
 PATHS_KEPT = 4096  # pages whose current navigation entries a process keeps
 
 
-def _current_entries(groups, path: str) -> tuple:
+def current_entries(path: str, groups=None) -> tuple:
     """The navigation entries ``path`` is under (the page's own, or its section's), looked up once per path and
     plugin state: matching every entry against the path cost more than the rest of the navigation."""
+    groups = _all_navigation() if groups is None else groups
     runtime = current_app.extensions["medoffice"]
     known = runtime.derived(("navigation current", request.script_root), dict)
     current = known.get(path)
@@ -153,11 +154,15 @@ def page_assets(theme: str) -> Markup:
 def topbar_html() -> Markup:
     """The signed-in user's top bar (``core/_topbar.html``: menu button, home, patient search, their name,
     password, sessions, log out), built once per name and patient permission; only the CSRF token changes."""
+    return Markup(topbar_fragment().replace(CSRF_SLOT, escape(csrf_token())))
+
+
+def topbar_fragment() -> Markup:
+    """The top bar as kept, ``CSRF_SLOT`` where the request's token goes."""
     user = current_user._get_current_object()
     find_patients = can("core.patients.view", user)
-    html = cached_fragment("core/_topbar.html", (user.full_name, find_patients), user_name=user.full_name,
-                           find_patients=find_patients, csrf_slot=CSRF_SLOT)
-    return Markup(html.replace(CSRF_SLOT, escape(csrf_token())))
+    return Markup(cached_fragment("core/_topbar.html", (user.full_name, find_patients), user_name=user.full_name,
+                                  find_patients=find_patients, csrf_slot=CSRF_SLOT))
 
 
 def notify(message: str, category: str = "success") -> None:
@@ -168,10 +173,12 @@ def notify(message: str, category: str = "success") -> None:
 def register_shell(app) -> None:
     """Install template globals, filters and the layout chooser."""
 
+    from . import layout
+
     @app.context_processor
     def shell_context():
         return {
-            "layout_template": "core/_fragment.html" if wants_fragment() else "core/layout.html",
+            "layout_template": "core/_fragment.html" if wants_fragment() else layout.layout_template(),
             "navigation_html": navigation_html,
             "page_assets": page_assets,
             "topbar_html": topbar_html,
@@ -186,5 +193,7 @@ def register_shell(app) -> None:
     app.jinja_env.filters["person"] = person_name  # a user name shown as the person's name
     app.jinja_env.filters["localtime"] = local_datetime  # a timestamp in the practice's zone
     app.jinja_env.filters["localdate"] = local_date  # a date in the practice's format
+    app.jinja_env.globals.update(breadcrumbs_html=layout.breadcrumbs_html, kept_head=layout.kept_head,
+                                 kept_foot=layout.kept_foot)
     app.jinja_env.globals["zone_abbreviation"] = zone_abbreviation
     app.jinja_env.globals["url_for"] = url_for
