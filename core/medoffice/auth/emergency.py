@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import audit, settings
+from .. import audit, prepared, settings
 from ..db import transaction, utcnow
+from ..prepared import slot
 from ..models import EmergencyAccess, User
 
 PERMISSION = "core.emergency_access"
@@ -72,8 +73,7 @@ def end(grant: EmergencyAccess, how: str, now: dt.datetime | None = None) -> Non
 def close_expired(now: dt.datetime | None = None) -> int:
     """Close every grant past its end (so the end is audited even if its user never came back)."""
     now = now or utcnow()
-    expired = list(EmergencyAccess.select().where(EmergencyAccess.ended_at.is_null()
-                                                  & (EmergencyAccess.expires_at <= now)))
+    expired = list(prepared.run(_EXPIRED, "emergency.expired", now=now))
     for grant in expired:
         end(grant, "expired", now=now)
     return len(expired)
@@ -81,8 +81,14 @@ def close_expired(now: dt.datetime | None = None) -> int:
 
 def recent(limit: int = 20) -> list[EmergencyAccess]:
     """The latest grants with their users, newest first."""
-    return list(EmergencyAccess.select(EmergencyAccess, User).join(User)
-                .order_by(EmergencyAccess.id.desc()).limit(limit))
+    return list(prepared.run(_RECENT, "emergency.recent", limit=limit))
+
+
+# The emergency access page runs both on every view: built and compiled once (medoffice.prepared).
+_EXPIRED = EmergencyAccess.select().where(EmergencyAccess.ended_at.is_null()
+                                          & (EmergencyAccess.expires_at <= slot("now")))
+_RECENT = (EmergencyAccess.select(EmergencyAccess, User).join(User)
+           .order_by(EmergencyAccess.id.desc()).limit(slot("limit")))
 
 
 def close_expired_job() -> str:

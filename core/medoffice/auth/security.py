@@ -17,8 +17,9 @@ from typing import Callable
 import peewee as pw
 from werkzeug.security import check_password_hash
 
-from .. import audit, settings
+from .. import audit, prepared, settings
 from ..db import transaction, utcnow
+from ..prepared import slot
 from ..models import LoginAttempt, User
 from .accounts import hash_password, password_matches
 
@@ -270,8 +271,21 @@ def unlock(user: User) -> bool:
 
 def locked_users(now: dt.datetime | None = None) -> list[User]:
     """Accounts whose lock has not ended yet (admin page)."""
-    now = now or utcnow()
-    return list(User.select().where(User.locked_until > now).order_by(User.locked_until.desc()))
+    return list(prepared.run(_LOCKED, "auth.locked_users", now=now or utcnow()))
+
+
+# The users page asks for both on every view: built and compiled once (medoffice.prepared).
+_LOCKED = User.select().where(User.locked_until > slot("now")).order_by(User.locked_until.desc())
+_LAST_FAILURE = pw.fn.MAX(LoginAttempt.at)
+_FAILURES = (LoginAttempt
+             .select(LoginAttempt.username, LoginAttempt.address, pw.fn.COUNT(LoginAttempt.id).alias("failures"),
+                     _LAST_FAILURE.alias("last_at"), User.id.alias("user_id"))
+             .join(User, pw.JOIN.LEFT_OUTER, on=(User.username == LoginAttempt.username))
+             .where((LoginAttempt.success == False) & (LoginAttempt.at > slot("since")))  # noqa: E712
+             .group_by(LoginAttempt.username, LoginAttempt.address, User.id)
+             .order_by(_LAST_FAILURE.desc())
+             .limit(slot("limit"))
+             .dicts())
 
 
 @dataclass(frozen=True)
@@ -287,17 +301,7 @@ class FailureSummary:
 
 def recent_failures(hours: int = 24, limit: int = 50) -> list[FailureSummary]:
     """Failed logins of the last ``hours``, grouped in SQL, most recent first."""
-    since = utcnow() - dt.timedelta(hours=hours)
-    last_at = pw.fn.MAX(LoginAttempt.at)
-    rows = (LoginAttempt
-            .select(LoginAttempt.username, LoginAttempt.address, pw.fn.COUNT(LoginAttempt.id).alias("failures"),
-                    last_at.alias("last_at"), User.id.alias("user_id"))
-            .join(User, pw.JOIN.LEFT_OUTER, on=(User.username == LoginAttempt.username))
-            .where((LoginAttempt.success == False) & (LoginAttempt.at > since))  # noqa: E712
-            .group_by(LoginAttempt.username, LoginAttempt.address, User.id)
-            .order_by(last_at.desc())
-            .limit(limit)
-            .dicts())
+    rows = prepared.run(_FAILURES, "auth.recent_failures", since=utcnow() - dt.timedelta(hours=hours), limit=limit)
     field = LoginAttempt.at
     return [FailureSummary(r["username"], r["address"], r["failures"], field.python_value(r["last_at"]),
                            r["user_id"] is not None) for r in rows]
