@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 from flask import get_template_attribute, request
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 TEMPLATE = "core/_inline_edit.html"
 
@@ -69,14 +69,21 @@ def render_cell(target: InlineTarget, value: Any, *, editable: bool = True, focu
 
     :param focus: move keyboard focus to the Edit button once swapped in (after save/cancel).
     """
-    macro = get_template_attribute(TEMPLATE, "cell")
-    return Markup(macro(target, value, editable, focus))
+    shown = _EMPTY if value is None or value == "" else escape(value)
+    button = (f'<button type="button" class="link inline-edit-button" hx-get="{escape(target.edit_url)}" '
+              f'hx-target="#{escape(target.dom_id)}" hx-swap="outerHTML" aria-label="Edit {escape(target.label)}">'
+              "Edit</button>") if editable else ""
+    return Markup(f'\n<span id="{escape(target.dom_id)}" class="inline-cell"{" data-inline-focus" if focus else ""}>\n'
+                  f'  <span class="inline-value">{shown}</span>\n  {button}\n</span>\n')
+
+
+_EMPTY = '<span class="empty" aria-label="empty">—</span>'
 
 
 def cell_renderer(*, editable: bool = True) -> Callable[[InlineTarget, Any], Markup]:
-    """:func:`render_cell` for the many cells of one list: the macro is looked up once per page."""
-    macro = get_template_attribute(TEMPLATE, "cell")
-    return lambda target, value: Markup(macro(target, value, editable, False))
+    """:func:`render_cell` for the many cells of one list (written in Python: a list of fifty spent more in
+    the template macro it replaced than on the rest of its rows)."""
+    return lambda target, value: render_cell(target, value, editable=editable)
 
 
 def cell_response(target: InlineTarget, value: Any, *, editable: bool = True):
