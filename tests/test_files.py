@@ -18,7 +18,7 @@ from medoffice import PluginInfo, files, hookimpl, settings
 from medoffice.backup import create_backup, restore_archive
 from medoffice.contributions import Permission
 from medoffice.db import db, transaction
-from medoffice.files import store
+from medoffice.files import api as files_api, store
 from medoffice.files.api import MB, FileError, Upload
 from medoffice.files.demo import card_png
 from medoffice.files.integrity import doctor_check
@@ -396,6 +396,10 @@ def test_removing_a_file_needs_a_reason_hides_it_keeps_it_and_is_audited(file_ap
         assert [(r.id, r.delete_reason, r.deleted_by.username.startswith("user")) for r in removed] == \
             [(row.id, "Superseded by the signed copy", True)]
         assert json.loads(entries("file.delete")[0].detail)["reason"] == "Superseded by the signed copy"
+        (_shown, (listed,)) = files_api.lists_for("filetest", "case", ["7"], "filetest.paper", removed=True)["7"]
+        remover = listed.deleted_by
+        assert remover.full_name == removed[0].deleted_by.full_name and f"by {remover.full_name}." in body
+        assert remover.password_hash is None and remover.totp_secret is None  # a list reads names only
         with files.open(row.id) as fh:  # the content is kept
             assert fh.read() == PDF_BYTES
         with pytest.raises(FileError, match="already removed"):

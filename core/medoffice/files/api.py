@@ -223,9 +223,15 @@ def attach(plugin: str, object_kind: str, object_id, kind: str, source, name: st
     return store_uploads([receive(found, source, name)], plugin, object_kind, object_id, found)[0]
 
 
+def _person_columns(user):
+    """What a file list shows of a person: their name (never the whole account row, with its password hash
+    and second-factor secret, for each file)."""
+    return user.id, user.full_name
+
+
 def _with_people(query):
     uploader = User.alias("uploader")
-    return (query.select_extend(FileBlob, uploader).join(FileBlob).switch(Attachment)
+    return (query.select_extend(FileBlob, *_person_columns(uploader)).join(FileBlob).switch(Attachment)
             .join(uploader, pw.JOIN.LEFT_OUTER, on=(Attachment.uploaded_by == uploader.id), attr="uploaded_by"))
 
 
@@ -258,7 +264,8 @@ def _lists_query(size: int, removed: bool):
     """``lists_for``'s one query for ``size`` object ids (slots): the files, the removed ones too when
     ``removed``, with their uploader and remover."""
     uploader, remover = User.alias("uploader"), User.alias("remover")
-    query = (Attachment.select(Attachment, FileBlob, uploader, remover).join(FileBlob).switch(Attachment)
+    query = (Attachment.select(Attachment, FileBlob, *_person_columns(uploader), *_person_columns(remover))
+             .join(FileBlob).switch(Attachment)
              .join(uploader, pw.JOIN.LEFT_OUTER, on=(Attachment.uploaded_by == uploader.id), attr="uploaded_by")
              .switch(Attachment)
              .join(remover, pw.JOIN.LEFT_OUTER, on=(Attachment.deleted_by == remover.id), attr="deleted_by")
