@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from medoffice import deadlines
@@ -275,3 +276,18 @@ def test_the_list_pages_read_as_many_queries_for_more_people(hr_app):
     for url, shown in (("/hr/training", "Test, P2"), ("/hr/reviews", "Test, P2"), ("/hr/org-chart", "P2 Test"),
                        ("/hr/timesheets", "Test, P2"), ("/hr/", "Test, P2")):
         assert shown in _text(hr.get(url)), url  # the counts above were of pages listing everyone
+
+
+def test_the_kept_review_cycle_form_carries_each_sessions_own_csrf_token(csrf_client_as):
+    def token_of(client) -> str:
+        page = client.get("/hr/reviews").get_data(as_text=True)
+        form = page[page.index("Start a review cycle"):]
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+
+    first, second = csrf_client_as("hr"), csrf_client_as("hr")
+    tokens = token_of(first), token_of(second)
+    assert tokens[0] != tokens[1]  # the form's HTML is kept, each session's token put in
+    cycle = {"name": "2027", "period_start": "2027-01-01", "period_end": "2027-12-31", "due_on": "2028-01-31"}
+    assert first.post("/hr/reviews", data={**cycle, "csrf_token": tokens[1]}).status_code == 400
+    assert second.post("/hr/reviews", data={**cycle, "csrf_token": tokens[1]}).status_code == 302
+    assert first.post("/hr/reviews", data={**cycle, "name": "2028", "csrf_token": token_of(first)}).status_code == 302

@@ -2,7 +2,7 @@
 supervisor their reports'; the employee their own review and warnings. Every read is audited."""
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, get_template_attribute, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
@@ -19,6 +19,7 @@ from ..employees import HrError, employment_of
 from ..models import Employment
 from ..training_models import EmployeeNote, Review, ReviewCycle
 from . import bp
+from .forms import blank_form_html
 from .training_forms import AcknowledgeForm, CycleForm, NoteForm, SelfReviewForm, SupervisorReviewForm
 
 
@@ -47,9 +48,9 @@ _MY_REVIEWS = _REVIEWS.where((Employment.supervisor == slot("mine")) | (Employme
 @requires("hr.self.view")
 def reviews_page():
     """HR's cycles (and a new one); everyone's reviews to write: their own and their reports'."""
-    form = CycleForm()
+    form = CycleForm() if request.method == "POST" else None
     status = 200
-    if request.method == "POST":
+    if form is not None:
         if not can("hr.reviews.manage"):
             abort(403)
         status = 422
@@ -65,7 +66,10 @@ def reviews_page():
     manage = can("hr.reviews.manage")
     query = _REVIEWS if manage else _MY_REVIEWS
     rows = prepared.run(query, ("hr.reviews", manage), mine=my_staff_id() or 0).cursor.fetchall()
-    return render_page("hr/reviews.html", title="Performance reviews", rows=_review_rows(rows), form=form), status
+    cycle_form = (blank_form_html(CycleForm, "Start cycle") if form is None
+                  else get_template_attribute("core/ui.html", "form")(form, submit="Start cycle"))
+    return render_page("hr/reviews.html", title="Performance reviews", rows=_review_rows(rows),
+                       cycle_form=cycle_form if manage else None), status
 
 
 def _escaped(texts: list[str]) -> list[str]:
