@@ -291,3 +291,16 @@ def test_the_kept_review_cycle_form_carries_each_sessions_own_csrf_token(csrf_cl
     assert first.post("/hr/reviews", data={**cycle, "csrf_token": tokens[1]}).status_code == 400
     assert second.post("/hr/reviews", data={**cycle, "csrf_token": tokens[1]}).status_code == 302
     assert first.post("/hr/reviews", data={**cycle, "name": "2028", "csrf_token": token_of(first)}).status_code == 302
+
+
+def test_the_kept_pay_run_form_carries_each_sessions_own_csrf_token(csrf_client_as):
+    def token_of(client) -> str:
+        page = client.get("/hr/payroll").get_data(as_text=True)
+        form = page[page.index("New pay run"):]
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+
+    first, second = csrf_client_as("admin"), csrf_client_as("admin")
+    tokens = token_of(first), token_of(second)
+    assert tokens[0] != tokens[1]
+    assert first.post("/hr/payroll", data={"csrf_token": tokens[1]}).status_code == 400
+    assert first.post("/hr/payroll", data={"csrf_token": tokens[0]}).status_code == 422  # checked, nothing given

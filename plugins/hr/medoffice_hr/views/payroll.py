@@ -9,7 +9,7 @@ import math
 from types import SimpleNamespace
 from decimal import Decimal
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, get_template_attribute, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import audit, dates, prepared, settings
@@ -32,6 +32,7 @@ from ..models import Employment
 from ..payroll_models import Deduction, PayRun, PayStub
 from ..pdf import html_to_pdf
 from . import bp
+from .forms import blank_form_html
 from .payroll_forms import BonusForm, DeductionForm, RunActionForm, RunForm, W4Form, percent_bp
 
 ACH_SETTINGS = ("hr.ach_immediate_destination", "hr.ach_destination_name", "hr.ach_immediate_origin",
@@ -42,9 +43,9 @@ ACH_SETTINGS = ("hr.ach_immediate_destination", "hr.ach_destination_name", "hr.a
 @requires("hr.payroll.view")
 def payroll_runs():
     """The pay runs, newest first, and a form for the next one."""
-    form = RunForm()
+    form = RunForm() if request.method == "POST" else None
     status = 200
-    if request.method == "POST":
+    if form is not None:
         if not can("hr.payroll.run"):
             abort(403)
         status = 422
@@ -58,8 +59,12 @@ def payroll_runs():
     runs = (PayRun.select(PayRun.id, PayRun.period_start, PayRun.period_end, PayRun.pay_date, PayRun.kind,
                           PayRun.corrects, PayRun.status)
             .order_by(PayRun.pay_date.desc(), PayRun.id.desc()).limit(100).tuples())
-    return render_page("hr/payroll.html", title="Payroll", runs=_run_rows(prepared.run(runs, "hr.pay_runs")), form=form,
-                       today=settings.today()), status
+    run_form = None
+    if can("hr.payroll.run"):
+        run_form = (blank_form_html(RunForm, "Start run") if form is None
+                    else get_template_attribute("core/ui.html", "form")(form, submit="Start run"))
+    return render_page("hr/payroll.html", title="Payroll", runs=_run_rows(prepared.run(runs, "hr.pay_runs")),
+                       run_form=run_form, today=settings.today()), status
 
 
 def _run_rows(runs) -> Markup:
