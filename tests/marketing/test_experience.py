@@ -242,3 +242,17 @@ def test_survey_and_complaint_lists_show_names_dates_and_nobody(mk_app):
     complaints = desk.get("/marketing/complaints").get_data(as_text=True)
     assert f">{(today - dt.timedelta(days=9)).isoformat()}</a></td><td>Okafor, Ada</td>" in complaints
     assert f"<td>{today.isoformat()}</td></tr>" in complaints and "<td>Unknown</td>" in complaints
+
+
+def test_today_counts_the_open_recovery_items_due_by_today(mk_app):
+    desk = login(mk_app.test_client(), "front_desk")
+    with connected(mk_app):
+        today = experience.settings.today()
+        for due, state in ((-3, "open"), (0, "open"), (1, "open"), (-1, "closed")):
+            RecoveryItem.create(reason="Unhappy", opened_on=today - dt.timedelta(days=5), state=state,
+                                due_on=today + dt.timedelta(days=due))
+    page = desk.get("/today").get_data(as_text=True)
+    assert re.search(r'<span class="count">2</span>\s*<span class="title">Unhappy patients to call back', page)
+    with connected(mk_app):
+        RecoveryItem.update(state="closed").execute()
+    assert "Unhappy patients to call back" not in desk.get("/today").get_data(as_text=True)

@@ -7,6 +7,8 @@ from medoffice.deadlines import DeadlineKind
 from medoffice.documents import DocumentKind
 from medoffice.events import EventType
 from medoffice.files import DOCUMENTS, IMAGES, SCANS, AttachmentKind
+from medoffice.prepared import scalar, slot
+from peewee import fn
 
 from . import authorizations, experience, materials, recall
 from .demo import create_demo_data
@@ -94,11 +96,16 @@ def medoffice_patient_panels():
     return [Widget("marketing.patient", "Source, recalls and experience", "marketing.patient_panel", "marketing.view")]
 
 
+# Open recovery items due by a day: built and compiled once (Today calls the hook on every request).
+_DUE_ITEMS = RecoveryItem.select(fn.COUNT(RecoveryItem.id)).where(
+    (RecoveryItem.state == "open") & (RecoveryItem.due_on <= slot("day")))
+
+
 @hookimpl
 def medoffice_work_items(user, today):
     if not user.has_permission("marketing.experience.edit"):
         return []
-    due = (RecoveryItem.select().where((RecoveryItem.state == "open") & (RecoveryItem.due_on <= today)).count())
+    due = scalar(_DUE_ITEMS, "marketing.work_items.due", day=today)
     if not due:
         return []
     return [WorkItem("Unhappy patients to call back (service recovery due)", url_for("marketing.recovery"),
