@@ -7,7 +7,7 @@ from medoffice.deadlines import DeadlineKind
 from medoffice.documents import DocumentKind
 from medoffice.files import DOCUMENTS, SCANS, AttachmentKind
 from medoffice.prepared import slot
-from peewee import SQL, fn
+from peewee import SQL, Select, fn
 
 from . import credentials, hookspecs, incidents, privacy, program, records, screening
 from .cli import compliance as compliance_cli
@@ -93,21 +93,25 @@ def medoffice_nav_items():
 _LAPSED = Credential.select(fn.COUNT(Credential.id)).where(Credential.removed_at.is_null()
                                                            & (Credential.due_on < slot("today")))
 _OPEN_MATCHES = screening.open_matches().select(fn.COUNT(SQL("1")))
+_TODAY_COUNTS = Select(columns=[_LAPSED, _OPEN_MATCHES])  # both counts in one statement
 
 
 @hookimpl
 def medoffice_work_items(user, today):
+    """Lapsed credentials and possible exclusion matches, each for who may act on it: both counted in one
+    statement (compiled once), none run for a user who may see neither."""
+    may_see_lapsed = user.has_permission("compliance.credentials.view")
+    may_review = user.has_permission("compliance.screening.run")
+    if not (may_see_lapsed or may_review):
+        return []
+    lapsed, waiting = prepared.rows(_TODAY_COUNTS, "compliance.today.counts", today=today)[0]
     items = []
-    if user.has_permission("compliance.credentials.view"):
-        lapsed = prepared.scalar(_LAPSED, "compliance.today.lapsed", today=today)
-        if lapsed:
-            items.append(WorkItem("Credentials lapsed", url_for("compliance.board", colour="red"),
-                                  "compliance.credentials.view", urgency=0, count=lapsed, source="Compliance"))
-    if user.has_permission("compliance.screening.run"):
-        waiting = prepared.scalar(_OPEN_MATCHES, "compliance.today.open_matches")
-        if waiting:
-            items.append(WorkItem("Exclusion screening: possible matches to review", url_for("compliance.screening"),
-                                  "compliance.screening.run", urgency=5, count=waiting, source="Compliance"))
+    if may_see_lapsed and lapsed:
+        items.append(WorkItem("Credentials lapsed", url_for("compliance.board", colour="red"),
+                              "compliance.credentials.view", urgency=0, count=lapsed, source="Compliance"))
+    if may_review and waiting:
+        items.append(WorkItem("Exclusion screening: possible matches to review", url_for("compliance.screening"),
+                              "compliance.screening.run", urgency=5, count=waiting, source="Compliance"))
     return items
 
 
