@@ -117,3 +117,15 @@ def test_a_sessions_token_is_signed_once_and_stays_valid(csrf_app):
     again, _ = logged_in(csrf_app)
     assert hx_token(again.get("/").get_data(as_text=True)) != first
     assert again.post("/admin/users/new", data={"csrf_token": first, "username": "x"}).status_code == 400
+
+
+def test_a_token_a_form_signed_first_is_kept_for_the_sessions_next_pages(csrf_app):
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    from medoffice.web import shell
+
+    with csrf_app.test_request_context("/"):
+        token = generate_csrf()  # as a form's CSRF field does, before the layout asks
+        assert shell.csrf_token() == token
+        assert csrf_app.extensions["medoffice_signed_csrf"][session["csrf_token"]] == token

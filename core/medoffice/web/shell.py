@@ -123,19 +123,27 @@ def csrf_token() -> str:
     process rather than on every page: medoffice sets no age limit on tokens (``WTF_CSRF_TIME_LIMIT``
     None), so a token signed earlier for the same session token validates the same."""
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    if field in g:
-        return g.get(field)
     signed = current_app.extensions.setdefault("medoffice_signed_csrf", {})
+    if field in g:  # signed in this request already (here, or by a form's own CSRF field): kept for the next
+        token = g.get(field)
+        raw = session.get(field)
+        if raw and raw not in signed and current_app.config.get("WTF_CSRF_TIME_LIMIT") is None:
+            _keep(signed, raw, token)
+        return token
     raw = session.get(field)
     token = signed.get(raw) if raw else None
     if token is None or current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
         token = generate_csrf()
-        if len(signed) >= SIGNED_TOKENS_KEPT:
-            signed.clear()
-        signed[session[field]] = token
+        _keep(signed, session[field], token)
     else:
         setattr(g, field, token)
     return token
+
+
+def _keep(signed: dict, raw: str, token: str) -> None:
+    if len(signed) >= SIGNED_TOKENS_KEPT:
+        signed.clear()
+    signed[raw] = token
 
 
 def cached_fragment(template: str, key: tuple, **context) -> str:
