@@ -8,14 +8,15 @@ import re
 
 import pytest
 from medoffice import events
-from medoffice.db import transaction
+from medoffice.db import db, transaction
 from medoffice.events.models import EventRecord
 from medoffice.settings import today
 from medoffice.testing import connected, login
 
 from medoffice_marketing import returns, sources
-from medoffice_marketing.models import Campaign, ReferrerYear, ReferringProvider, RevenueLine, SourceDay, Visit
-from medoffice_marketing.revenue import take_billing_event
+from medoffice_marketing.models import (Campaign, LastVisit, ReferrerYear, ReferringProvider, RevenueLine, SourceDay,
+                                        SourceMonth, Visit)
+from medoffice_marketing.revenue import take_billing_event, take_billing_events
 from medoffice_marketing.sourcedays import refresh_source_days
 
 from marketing_setup import billing_event, new_patient
@@ -272,3 +273,32 @@ def test_the_campaigns_list_shows_each_campaign_and_finds_one_by_code(mk_app):
             in page)
     found = manager.get("/marketing/campaigns?q=mail26").get_data(as_text=True)
     assert "Spring mailer" in found and "Flu shots" not in found
+
+
+def _booked() -> dict:
+    """Everything marketing keeps from billing's events, as sorted rows (without
+    ids and when a visit was written: PostgreSQL's sequences go on after a rollback)."""
+    models = (Visit, RevenueLine, LastVisit, SourceDay, SourceMonth)
+    kept = {m: [f for f in m._meta.sorted_fields if f.name not in ("id", "created_at")] for m in models}
+    return {m.__name__: sorted(m.select(*fields).tuples()) for m, fields in kept.items()}
+
+
+def test_a_batch_of_billing_events_books_what_they_book_one_at_a_time(mk_app):
+    with connected(mk_app):
+        sources.record_source(first := new_patient(), channel="", campaign_code=_campaign().code, new_on=D(2026, 3, 15))
+        second = new_patient()
+        repeated = billing_event("billing.charge_posted", first.id, 20_000, D(2026, 3, 20))
+        batch = [repeated, billing_event("billing.charge_posted", second.id, 7_000, D(2026, 5, 2)),
+                 billing_event("billing.charge_voided", first.id, -5_000, D(2026, 3, 21)),
+                 billing_event("billing.payment_posted", first.id, 12_345, D(2026, 4, 2)),
+                 billing_event("billing.charge_posted", 999_999, 1_000, D(2026, 4, 3)),  # no such patient
+                 billing_event("billing.charge_posted", first.id, 3_000, D(2026, 6, 1)), repeated,
+                 billing_event("billing.refund_posted", first.id, 45, D(2026, 5, 1))]
+        booked = []
+        for deliver in (lambda: [take_billing_event(event) for event in batch], lambda: take_billing_events(batch)):
+            with db.atomic() as attempt:
+                deliver()
+                booked.append(_booked())
+                attempt.rollback()
+    assert booked[0] == booked[1]
+    assert len(booked[0]["RevenueLine"]) == 6 and len(booked[0]["Visit"]) == 3

@@ -26,9 +26,22 @@ def _line(event, kind: str, amount: int) -> None:
 
 def take_billing_event(event) -> None:
     """Book one billing event (the subscription's handler)."""
+    if Patient.select().where(Patient.id == event.data["patient_id"]).exists():
+        _book(event)
+
+
+def take_billing_events(events) -> None:
+    """Book a delivery batch of billing events in order, as ``take_billing_event`` on each, with one lookup of
+    the batch's patients (the subscription's batch handler: an 835 publishes thousands)."""
+    wanted = {event.data["patient_id"] for event in events}
+    known = {patient_id for (patient_id,) in Patient.select(Patient.id).where(Patient.id.in_(wanted)).tuples()}
+    for event in events:
+        if event.data["patient_id"] in known:
+            _book(event)
+
+
+def _book(event) -> None:
     data = event.data
-    if not Patient.select().where(Patient.id == data["patient_id"]).exists():
-        return
     if event.name == "billing.charge_posted":
         Visit.insert(patient=data["patient_id"], visit_on=data["effective_date"], source="billing",
                      encounter_id=data["encounter_id"]).on_conflict_ignore().execute()
@@ -43,4 +56,4 @@ def take_billing_event(event) -> None:
 
 
 BILLING_SUBSCRIPTION = Subscription("marketing.billing", list(BILLING_EVENTS), take_billing_event,
-                                    title="Visits and revenue for marketing")
+                                    title="Visits and revenue for marketing", batch_handler=take_billing_events)
