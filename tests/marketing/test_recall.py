@@ -312,7 +312,7 @@ def test_a_long_kept_list_page_shows_the_same_patients_in_the_same_order(mk_app,
     assert short[3] == ["Miller"]
 
 
-def test_the_morning_recount_takes_up_what_a_merge_moved(mk_app):
+def test_a_merge_recounts_the_lists_it_touches_at_once_and_the_morning_recount_agrees(mk_app):
     with connected(mk_app):
         rule = _rule()
         survivor, duplicate = new_patient(last_name="Stays"), new_patient(last_name="Twin")
@@ -321,6 +321,7 @@ def test_the_morning_recount_takes_up_what_a_merge_moved(mk_app):
         recall.add_visit(survivor, AS_OF + dt.timedelta(days=5), "Office visit")  # not on the list: not counted
         assert recall.conversion([kept.id])[kept.id]["came_back"] == 0
         merge_patients(survivor.id, duplicate.id, MARKETING_MODELS)  # the entry is now the survivor's, who came
+        assert recall.conversion([kept.id])[kept.id]["came_back"] == 1  # recounted on core.patient_merged
         assert "1 recall list recounted" in recount_kept_figures()
         assert recall.conversion([kept.id])[kept.id]["came_back"] == 1
 
@@ -342,7 +343,7 @@ def _rows_due_lists_count() -> set[tuple]:
             if patients[row.patient_id].active and patients[row.patient_id].merged_into_id is None}
 
 
-def test_the_rows_a_due_list_counts_follow_every_writer_and_a_merge_by_the_morning(mk_app):
+def test_the_rows_a_due_list_counts_follow_every_writer_and_a_merge(mk_app):
     with connected(mk_app):
         first, duplicate = new_patient(last_name="First"), new_patient(last_name="Twin")
         recall.add_visit(first, D(2025, 6, 1), "Annual physical")
@@ -353,6 +354,8 @@ def test_the_rows_a_due_list_counts_follow_every_writer_and_a_merge_by_the_morni
         assert _counted_rows() == _rows_due_lists_count()
         assert len(_counted_rows()) == 4  # first and the twin, each of the type and of any type
         merge_patients(first.id, duplicate.id, MARKETING_MODELS)
+        assert _counted_rows() == _rows_due_lists_count()  # marked afresh on core.patient_merged
+        assert (first.id, "Annual physical", D(2025, 7, 1)) in _counted_rows()
         recount_kept_figures()
         assert _counted_rows() == _rows_due_lists_count()
         assert (first.id, "Annual physical", D(2025, 7, 1)) in _counted_rows()

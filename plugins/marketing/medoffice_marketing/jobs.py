@@ -19,7 +19,8 @@ def withdraw_expired_authorizations() -> str:
 def recount_kept_figures() -> str:
     """Recount the new patients and their first year's revenue kept per day, each recall list's figures and
     which kept last visits a due list counts (a patient merge moves revenue lines, visits, kept last visits and
-    list entries between patients without marketing taking part); the text is the run's message."""
+    list entries between patients: ``merges`` recounts the pair's lists and rows at once; the new patients per
+    day wait for this run); the text is the run's message."""
     count_last_visits()
     days, lists = refresh_source_days(), recount_lists()
     return f"{days} days of new patients and {lists} recall list{'' if lists == 1 else 's'} recounted."

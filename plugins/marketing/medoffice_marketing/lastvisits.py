@@ -3,8 +3,8 @@
 Every writer of visits calls :func:`keep_last_visit` (or :func:`refresh_last_visits` after a bulk
 insert), so the kept rows always say what grouping the visits would; the same calls keep who came back
 on each recall list (``listfigures``) and which rows a due list counts (``counted``). A patient merge moves
-the duplicate's rows to the survivor without marketing taking part: :func:`count_last_visits` marks them
-afresh each morning.
+the duplicate's rows to the survivor without marketing taking part: ``merges`` marks the pair's rows afresh
+when core's ``core.patient_merged`` event arrives, and the morning job marks every row again.
 """
 from __future__ import annotations
 

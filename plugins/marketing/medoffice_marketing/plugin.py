@@ -13,6 +13,7 @@ from peewee import fn
 from . import authorizations, experience, materials, recall
 from .demo import create_demo_data
 from .jobs import recount_kept_figures, withdraw_expired_authorizations
+from .merges import MERGE_SUBSCRIPTION
 from .models import MARKETING_MODELS, RecoveryItem
 from .reports import marketing_reports
 from .revenue import BILLING_SUBSCRIPTION
@@ -136,7 +137,7 @@ def medoffice_event_types():
 
 @hookimpl
 def medoffice_event_subscriptions():
-    return [BILLING_SUBSCRIPTION]
+    return [BILLING_SUBSCRIPTION, MERGE_SUBSCRIPTION]
 
 
 @hookimpl
