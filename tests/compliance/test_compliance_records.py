@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -116,3 +117,20 @@ def test_records_page_reads_in_a_fixed_number_of_queries(app):
         page = _text(manager.get("/compliance/records"))
     assert len(after) == len(before) and all(f"Claim {a}" in page for a in ("H1", "H2", "H3", "H4"))
     assert len([sql for sql in after if "compliance_retention_rule" in sql]) == 1  # the schedule and what is due
+
+
+def test_the_kept_blank_records_forms_carry_each_sessions_own_csrf_token(csrf_client_as):
+    def token_of(client) -> str:
+        page = client.get("/compliance/records").get_data(as_text=True)
+        form = page[page.index("Add or change a rule"):]
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+
+    first, second = csrf_client_as("office_manager"), csrf_client_as("office_manager")
+    tokens = token_of(first), token_of(second)
+    assert tokens[0] != tokens[1]  # the forms' HTML is kept, each session's token put in
+    rule = {"record_type": "medical_record", "state": "", "adult_years": "7", "majority_age": "18", "minor_years": "3"}
+    assert first.post("/compliance/records/rules", data={**rule, "csrf_token": tokens[1]}).status_code == 400
+    assert second.post("/compliance/records/rules", data={**rule, "csrf_token": tokens[1]}).status_code == 302
+    page = first.get("/compliance/records").get_data(as_text=True)
+    forms = page[page.index("Add or change a rule"):]
+    assert forms.count(f'value="{tokens[0]}"') == 3  # the rule, hold and destruction forms

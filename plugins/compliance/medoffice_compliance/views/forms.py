@@ -1,12 +1,14 @@
 """Compliance's forms. Select fields hold ids and keys as text; the views turn them into values."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup, escape
 from medoffice.limits import DateInRange
 from medoffice.web.field_html import html_attrs, render_field, render_widget
 from medoffice.web.forms import choices
+from medoffice.web.shell import csrf_token
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets.core import clean_key
@@ -15,6 +17,21 @@ from .. import privacy, program, rules, screening
 
 STATE_CHOICES = [("", "—")] + [(s, s) for s in rules.STATES]
 _NOT_SHOWN = ("CSRFTokenField", "HiddenField", "SubmitField")
+_CSRF_SLOT = "\x00csrf\x00"  # where the request's CSRF token goes in a kept blank form
+
+
+def blank_form_html(key: str, form_class, render) -> Markup:
+    """``render(form_class(formdata=None))`` of an empty form, built once per plugin state and ``key``, only
+    the request's CSRF token put in per request: building and rendering a list page's blank forms on every GET
+    cost more than the rest of the page."""
+    kept = current_app.extensions["medoffice"].derived(("compliance blank form", key), dict)
+    html = kept.get("html")
+    if html is None:
+        form = form_class(formdata=None)
+        token = form.csrf_token.current_token if getattr(form, "csrf_token", None) else None
+        html = str(render(form))
+        html = kept["html"] = html.replace(token, _CSRF_SLOT) if token else html
+    return Markup(html.replace(_CSRF_SLOT, escape(csrf_token())))
 
 
 def form_html(form, action: str = "", submit: str = "Save", cancel: str | None = None, attrs: str = "",

@@ -10,12 +10,13 @@ from medoffice import audit, prepared
 from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.settings import today
+from medoffice.web.field_html import render_field
 from medoffice.web.shell import notify, render_page
 
 from .. import records as service
 from ..models import Destruction, LegalHold, RetentionRule
 from . import bp
-from .forms import DestructionForm, HoldForm, RetentionRuleForm
+from .forms import DestructionForm, HoldForm, RetentionRuleForm, blank_form_html, form_html
 from .privacy import _patient_id
 
 _NUMBER = re.compile(r"[0-9]{1,3}")
@@ -50,8 +51,16 @@ def _page():
     return render_page(
         "compliance/records.html", title="Records retention", due=due, holds=holds, destroyed=destroyed,
         rules=schedule,
-        rule_form=RetentionRuleForm(formdata=None), hold_form=HoldForm(formdata=None),
-        destruction_form=DestructionForm(formdata=None))
+        rule_form=blank_form_html("retention rule", RetentionRuleForm, lambda form: form_html(
+            form, action=url_for("compliance.retention_rule_save"), submit="Save rule")),
+        hold_form=blank_form_html("hold", HoldForm, lambda form: form_html(
+            form, action=url_for("compliance.hold_place"), submit="Place hold")),
+        destruction_form=blank_form_html("destruction", DestructionForm, _destruction_fields))
+
+
+def _destruction_fields(form) -> str:
+    """The destruction form's CSRF field and fields, as the page's form shows them."""
+    return str(getattr(form, "csrf_token", "")) + "".join(str(render_field(f)) for f in form if f.name != "csrf_token")
 
 
 @bp.route("/records")
