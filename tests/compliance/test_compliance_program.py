@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import types
 
 import pytest
@@ -190,3 +191,17 @@ def test_another_modules_training_records_count(make_app):
         status = {row["staff_id"]: row for row in program.training_status(TODAY)}
     assert status[ann]["latest"] == TODAY - dt.timedelta(days=20) and not status[ann]["overdue"]
     assert status[bob]["latest"] == TODAY - dt.timedelta(days=300)
+
+
+def test_the_kept_new_assessment_form_carries_each_sessions_own_csrf_token(csrf_client_as):
+    def token_of(client) -> str:
+        page = client.get("/compliance/program").get_data(as_text=True)
+        form = page[page.index("Start an assessment"):]
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+
+    first, second = csrf_client_as("office_manager"), csrf_client_as("office_manager")
+    tokens = token_of(first), token_of(second)
+    assert tokens[0] != tokens[1]  # the form's HTML is kept, each session's token put in
+    start = {"title": "2027 assessment", "started_on": "2026-01-05"}
+    assert first.post("/compliance/program/assessments", data={**start, "csrf_token": tokens[1]}).status_code == 400
+    assert second.post("/compliance/program/assessments", data={**start, "csrf_token": tokens[1]}).status_code == 302

@@ -18,7 +18,8 @@ from peewee import fn
 from .. import program as service
 from ..models import BusinessAssociate, RiskAssessment, RiskItem
 from . import bp
-from .forms import BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm
+from .forms import (BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm,
+                    blank_form_html, form_html)
 
 
 _ASSESSMENTS = (RiskAssessment.select(RiskAssessment.id, RiskAssessment.title, RiskAssessment.started_on,
@@ -96,13 +97,20 @@ def _policy_rows(policies: list[service.PolicyRow]) -> Markup:
     return Markup("".join(html))
 
 
+def _assessment_form_html(form) -> Markup:
+    """The form starting an assessment as the page shows it."""
+    return form_html(form, action=url_for("compliance.assessment_new"), submit="Start")
+
+
 def _overview(status: int = 200, **forms):
     day = today()
+    refused = forms.get("assessment_form")
     rows, training_form = _training_table(service.training_status(day), forms.get("training_form"))
     return render_page("compliance/program.html", title="HIPAA program",
                        policies=_policy_rows(service.policy_library(day)), training=rows, training_form=training_form,
                        assessments=list(prepared.run(_ASSESSMENTS, "compliance.assessments")),
-                       assessment_form=forms.get("assessment_form") or NewAssessmentForm(formdata=None),
+                       assessment_form=(_assessment_form_html(refused) if refused else
+                                        blank_form_html("new assessment", NewAssessmentForm, _assessment_form_html)),
                        associate_count=prepared.scalar(_ASSOCIATE_COUNT, "compliance.associate_count")), status
 
 
