@@ -21,9 +21,8 @@ from .posting import POSTING_SETTINGS
 from .posting import work_items as remittance_work_items
 from .reports import billing_reports
 from .statements import STATEMENT_SETTINGS
-from .today import work_items as account_work_items
+from .today import dashboard_items
 from .views import bp
-from .worklist import work_items
 
 PLUGIN = PluginInfo(
     name="billing",
@@ -146,8 +145,8 @@ def medoffice_reports():
 
 @hookimpl
 def medoffice_work_items(user, today):
-    return (work_items() + remittance_work_items() + account_work_items(today, user)
-            + clearinghouse.work_items() + estimates.work_items(today))
+    to_send, accounts = dashboard_items(today, user)
+    return to_send + remittance_work_items() + accounts + clearinghouse.work_items() + estimates.work_items(today)
 
 
 @hookimpl

@@ -17,7 +17,8 @@ from peewee import SQL, Select, fn
 from . import collections, plans
 from .jobs import follow_up_days, unanswered_condition
 from .models import Claim
-from .worklist import claim_counts, claim_counts_query
+from .worklist import TO_SEND_CONDITIONS, claim_counts, claim_counts_query
+from .worklist import work_items as to_send_items
 
 TODAY_COUNT_LIMIT = 100  # the Today queue says "100+" rather than count every account on each view
 
@@ -26,17 +27,26 @@ def _plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 
 
-def work_items(today: dt.date, user=None) -> list[WorkItem]:
+def dashboard_items(today: dt.date, user=None) -> tuple[list[WorkItem], list[WorkItem]]:
+    """The claims to send (:func:`.worklist.work_items`) and :func:`work_items`, their claim counts read in one
+    statement: (to send, the rest)."""
+    days = follow_up_days()
+    ready, failing, unpaid, rejected = claim_counts(_claims_query(today, days), ("billing.today.claims", today, days))
+    return to_send_items((ready, failing)), work_items(today, user, (unpaid, rejected))
+
+
+def work_items(today: dt.date, user=None, claims: tuple[int, int] | None = None) -> list[WorkItem]:
     """Unanswered and rejected claims, payment plans with a missed payment, and pre-collections accounts.
 
-    With a ``user``, only the counts that user may act on are computed.
+    With a ``user``, only the counts that user may act on are computed. ``claims``: (unanswered, rejected) when
+    already read.
     """
     def may(permission: str) -> bool:
         return user is None or user.has_permission(permission)
 
     items = []
     if may("billing.claims.edit"):
-        items += _claim_items(today)
+        items += _claim_items(today, claims)
     if may("billing.plans.edit"):
         missed = _missed_plans(today)
         if missed:
@@ -74,12 +84,14 @@ def _precollections(today: dt.date, limit: int) -> int:
 
 @lru_cache(maxsize=4)  # one a day and follow-up setting: building it cost more than running it
 def _claims_query(today: dt.date, days: int):
-    return claim_counts_query(unanswered_condition(today, days), Claim.status == "rejected")
+    """Ready to send, with scrubber errors, not answered after ``days`` days, rejected."""
+    return claim_counts_query(*TO_SEND_CONDITIONS, unanswered_condition(today, days), Claim.status == "rejected")
 
 
-def _claim_items(today: dt.date) -> list[WorkItem]:
+def _claim_items(today: dt.date, counts: tuple[int, int] | None) -> list[WorkItem]:
     days = follow_up_days()
-    unpaid_count, rejected_count = claim_counts(_claims_query(today, days), ("billing.today.claims", today, days))
+    unpaid_count, rejected_count = counts or claim_counts(_claims_query(today, days),
+                                                          ("billing.today.claims", today, days))[2:]
     items = []
     if rejected_count:
         items.append(WorkItem(f"Rejected {_plural(rejected_count, 'claim', 'claims')} to fix and send again",

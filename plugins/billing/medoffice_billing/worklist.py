@@ -19,14 +19,19 @@ def claim_counts(query: Select, key, **values) -> list[int]:
     return [int(count or 0) for count in prepared.rows(query, key, **values)[0]]
 
 
+# Claims ready to submit, and open claims the scrubber found errors on (Today counts them with its other claims).
+TO_SEND_CONDITIONS = ((Claim.status == "ready") & (Claim.on_hold == False),  # noqa: E712
+                      Claim.status.in_(("draft", "ready")) & (Claim.scrub_errors > 0))
 # The dashboard polls it: compiled once.
-_TO_SEND = claim_counts_query((Claim.status == "ready") & (Claim.on_hold == False),  # noqa: E712
-                              Claim.status.in_(("draft", "ready")) & (Claim.scrub_errors > 0))
+_TO_SEND = claim_counts_query(*TO_SEND_CONDITIONS)
 
 
-def work_items() -> list[WorkItem]:
-    """Claims ready to submit, and open claims the scrubber found errors on."""
-    ready_count, failing_count = claim_counts(_TO_SEND, "billing.today.claims_to_send")
+def work_items(counts: tuple[int, int] | None = None) -> list[WorkItem]:
+    """Claims ready to submit, and open claims the scrubber found errors on.
+
+    :param counts: (ready, with errors) when already read (Today reads them with its other claim counts).
+    """
+    ready_count, failing_count = counts or claim_counts(_TO_SEND, "billing.today.claims_to_send")
     items = []
     if ready_count:
         items.append(WorkItem(
