@@ -1,6 +1,7 @@
-"""Compliance's one-pass form HTML is core/ui.html's ``form`` macro, character for character: with and
-without CSRF, with field and form errors, hidden fields, extra hidden inputs and a cancel link; and the
-state select with its options escaped once gives wtforms' HTML, whichever state is chosen."""
+"""Compliance's forms, with their own widgets, come out of core's ``render_form`` (``ui.form``) as the Jinja
+form macro wrote them, character for character: with and without CSRF, with field and form errors, hidden
+fields, extra hidden inputs and a cancel link; and the state select with its options escaped once gives
+wtforms' HTML, whichever state is chosen."""
 from __future__ import annotations
 
 import pytest
@@ -8,10 +9,13 @@ from flask import render_template_string
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.widgets import Select
 
+from medoffice.web.field_html import render_form
 from medoffice_compliance.views import forms
 
-MACRO = ('{% import "core/ui.html" as ui %}{{ ui.form(f, action=action, submit=submit, cancel=cancel, attrs=attrs, '
-         'extra_hidden=extra) }}')
+from test_field_html import JINJA_FIELD_MACRO, JINJA_FORM_MACRO
+
+MACRO = JINJA_FIELD_MACRO + JINJA_FORM_MACRO + (
+    "{{ form(f, action=action, submit=submit, cancel=cancel, attrs=attrs, extra_hidden=extra) }}")
 
 
 class _WithHidden(forms.FlaskForm):
@@ -21,7 +25,7 @@ class _WithHidden(forms.FlaskForm):
 
 
 @pytest.mark.parametrize("csrf", [False, True])
-def test_form_html_is_the_macro(make_app, csrf):
+def test_compliance_forms_render_as_the_form_macro_did(make_app, csrf):
     app = make_app(plugins=["compliance"], csrf=csrf)
     cases = [(forms.RetentionRuleForm, {}), (forms.HoldForm, {}), (forms.NewAssessmentForm, {}),
              (forms.DestructionForm, {}), (_WithHidden, {})]
@@ -32,13 +36,13 @@ def test_form_html_is_the_macro(make_app, csrf):
                              "extra": {"next": "/a&b", "k": 'v"'}}):
                 form = form_class(formdata=None)
                 expected = render_template_string(MACRO, f=form, **options)
-                got = forms.form_html(form, options["action"], options["submit"], options["cancel"],
-                                      options["attrs"], options["extra"])
+                got = render_form(form, options["action"], options["submit"], options["cancel"],
+                                  options["attrs"], options["extra"])
                 assert str(got) == expected
                 form.validate()  # field errors, and a form error
                 form.form_errors.append("Refused <here>.")
-                assert str(forms.form_html(form, options["action"], options["submit"], options["cancel"],
-                                           options["attrs"], options["extra"])) \
+                assert str(render_form(form, options["action"], options["submit"], options["cancel"],
+                                       options["attrs"], options["extra"])) \
                     == render_template_string(MACRO, f=form, **options)
 
 

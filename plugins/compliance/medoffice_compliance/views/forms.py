@@ -1,14 +1,12 @@
 """Compliance's forms. Select fields hold ids and keys as text; the views turn them into values."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup, escape
 from medoffice.limits import DateInRange
-from medoffice.web.field_html import html_attrs, render_field, render_widget
+from medoffice.web.field_html import html_attrs
 from medoffice.web.forms import choices
-from medoffice.web.shell import csrf_token
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets.core import clean_key
@@ -16,54 +14,6 @@ from wtforms.widgets.core import clean_key
 from .. import privacy, program, rules, screening
 
 STATE_CHOICES = [("", "—")] + [(s, s) for s in rules.STATES]
-_NOT_SHOWN = ("CSRFTokenField", "HiddenField", "SubmitField")
-_CSRF_SLOT = "\x00csrf\x00"  # where the request's CSRF token goes in a kept blank form
-
-
-def blank_form_html(key: str, form_class, render) -> Markup:
-    """``render(form_class(formdata=None))`` of an empty form, built once per plugin state and ``key``, only
-    the request's CSRF token put in per request: building and rendering a list page's blank forms on every GET
-    cost more than the rest of the page."""
-    kept = current_app.extensions["medoffice"].derived(("compliance blank form", key), dict)
-    html = kept.get("html")
-    if html is None:
-        form = form_class(formdata=None)
-        token = form.csrf_token.current_token if getattr(form, "csrf_token", None) else None
-        html = str(render(form))
-        html = kept["html"] = html.replace(token, _CSRF_SLOT) if token else html
-    return Markup(html.replace(_CSRF_SLOT, escape(csrf_token())))
-
-
-def form_html(form, action: str = "", submit: str = "Save", cancel: str | None = None, attrs: str = "",
-              extra_hidden: dict | None = None) -> Markup:
-    """What core/ui.html's ``form`` macro renders, the same HTML to the whitespace, written in one pass: the
-    macro's three loops over the fields, its field macro per field and the CSRF field through wtforms cost
-    ~80 us a form over what its fields cost, and the program and records pages show two and three forms."""
-    html = [f'\n<form method="post" action="{escape(action)}" class="form" novalidate {attrs}>\n  ']
-    csrf = getattr(form, "csrf_token", None)
-    if csrf:
-        html.append(render_widget(csrf))
-    html.append("\n  ")
-    if form.errors and form.form_errors:
-        html.append(f'<div class="form-error" role="alert">{Markup(" ").join(form.form_errors)}</div>')
-    html.append("\n  ")
-    hidden = []
-    for field in form:
-        kind = field.type
-        if kind not in _NOT_SHOWN:
-            html.append(render_field(field))
-        elif kind == "HiddenField":
-            hidden.append(str(field()))
-    html.append("\n  ")
-    html.extend(hidden)
-    html.append("\n  ")
-    for name, value in (extra_hidden or {}).items():
-        html.append(f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">')
-    html.append(f'\n  <div class="actions"><button type="submit">{escape(submit)}</button>')
-    if cancel:
-        html.append(f' <a class="button secondary" href="{escape(cancel)}">Cancel</a>')
-    html.append("</div>\n</form>\n")
-    return Markup("".join(html))
 
 
 class LongSelect(widgets.Select):

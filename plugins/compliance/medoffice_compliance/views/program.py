@@ -9,7 +9,8 @@ from medoffice import dates, prepared
 from medoffice.auth import requires
 from medoffice.models import User
 from medoffice.settings import today
-from medoffice.web.forms import choices
+from medoffice.web.field_html import render_form
+from medoffice.web.forms import blank_form_html, choices
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
@@ -18,8 +19,7 @@ from peewee import fn
 from .. import program as service
 from ..models import BusinessAssociate, RiskAssessment, RiskItem
 from . import bp
-from .forms import (BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm,
-                    blank_form_html, form_html)
+from .forms import BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm
 
 
 _ASSESSMENTS = (RiskAssessment.select(RiskAssessment.id, RiskAssessment.title, RiskAssessment.started_on,
@@ -99,7 +99,7 @@ def _policy_rows(policies: list[service.PolicyRow]) -> Markup:
 
 def _assessment_form_html(form) -> Markup:
     """The form starting an assessment as the page shows it."""
-    return form_html(form, action=url_for("compliance.assessment_new"), submit="Start")
+    return render_form(form, action=url_for("compliance.assessment_new"), submit="Start")
 
 
 def _overview(status: int = 200, **forms):
@@ -110,7 +110,7 @@ def _overview(status: int = 200, **forms):
                        policies=_policy_rows(service.policy_library(day)), training=rows, training_form=training_form,
                        assessments=list(prepared.run(_ASSESSMENTS, "compliance.assessments")),
                        assessment_form=(_assessment_form_html(refused) if refused else
-                                        blank_form_html("new assessment", NewAssessmentForm, _assessment_form_html)),
+                                        blank_form_html(("compliance", "new assessment"), NewAssessmentForm, _assessment_form_html)),
                        associate_count=prepared.scalar(_ASSOCIATE_COUNT, "compliance.associate_count")), status
 
 

@@ -10,13 +10,14 @@ from medoffice import audit, prepared
 from medoffice.auth import requires
 from medoffice.models import Patient
 from medoffice.settings import today
-from medoffice.web.field_html import render_field
+from medoffice.web.field_html import render_field, render_form
+from medoffice.web.forms import blank_form_html
 from medoffice.web.shell import notify, render_page
 
 from .. import records as service
 from ..models import Destruction, LegalHold, RetentionRule
 from . import bp
-from .forms import DestructionForm, HoldForm, RetentionRuleForm, blank_form_html, form_html
+from .forms import DestructionForm, HoldForm, RetentionRuleForm
 from .privacy import _patient_id
 
 _NUMBER = re.compile(r"[0-9]{1,3}")
@@ -51,11 +52,11 @@ def _page():
     return render_page(
         "compliance/records.html", title="Records retention", due=due, holds=holds, destroyed=destroyed,
         rules=schedule,
-        rule_form=blank_form_html("retention rule", RetentionRuleForm, lambda form: form_html(
+        rule_form=blank_form_html(("compliance", "retention rule"), RetentionRuleForm, lambda form: render_form(
             form, action=url_for("compliance.retention_rule_save"), submit="Save rule")),
-        hold_form=blank_form_html("hold", HoldForm, lambda form: form_html(
+        hold_form=blank_form_html(("compliance", "hold"), HoldForm, lambda form: render_form(
             form, action=url_for("compliance.hold_place"), submit="Place hold")),
-        destruction_form=blank_form_html("destruction", DestructionForm, _destruction_fields))
+        destruction_form=blank_form_html(("compliance", "destruction"), DestructionForm, _destruction_fields))
 
 
 def _destruction_fields(form) -> str:

@@ -1,13 +1,10 @@
 """HR's forms. Select fields hold ids as text; the views turn them into ids or None."""
 from __future__ import annotations
 
-from flask import current_app, get_template_attribute
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from markupsafe import Markup, escape
 from medoffice.limits import DateInRange
 from medoffice.web.forms import choices
-from medoffice.web.shell import csrf_token
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -73,23 +70,3 @@ class RemoveForm(FlaskForm):
     """Remove a document, with the reason."""
 
     reason = StringField("Reason", validators=[DataRequired("Say why the document is removed."), Length(max=200)])
-
-
-
-
-_CSRF_SLOT = "\x00csrf\x00"  # where the request's CSRF token goes in a kept blank form
-
-
-def blank_form_html(form_class, submit: str) -> Markup:
-    """``ui.form(form_class(), submit=submit)`` of an empty form, as core/ui.html renders it: built once per
-    plugin state (a theme switch bumps it) and form, only the CSRF token put in per request. Building and
-    rendering a four-field form cost ~0.35 ms of a list page that shows it on every GET."""
-    runtime = current_app.extensions["medoffice"]
-    kept = runtime.derived(("hr blank form", form_class.__name__, submit), dict)
-    html = kept.get("html")
-    if html is None:
-        form = form_class(formdata=None)
-        token = form.csrf_token.current_token if getattr(form, "csrf_token", None) else None
-        html = str(get_template_attribute("core/ui.html", "form")(form, submit=submit))
-        html = kept["html"] = html.replace(token, _CSRF_SLOT) if token else html
-    return Markup(html.replace(_CSRF_SLOT, escape(csrf_token())))

@@ -9,7 +9,7 @@ import math
 from types import SimpleNamespace
 from decimal import Decimal
 
-from flask import Response, abort, get_template_attribute, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import audit, dates, prepared, settings
@@ -19,7 +19,8 @@ from medoffice.db import transaction, utcnow
 from medoffice.models import StaffMember, User
 from medoffice.money import parse_cents
 from medoffice.prepared import slot
-from medoffice.web.forms import choices
+from medoffice.web.field_html import render_form
+from medoffice.web.forms import blank_form_html, choices
 from medoffice.web.query import page_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
@@ -32,7 +33,6 @@ from ..models import Employment
 from ..payroll_models import Deduction, PayRun, PayStub
 from ..pdf import html_to_pdf
 from . import bp
-from .forms import blank_form_html
 from .payroll_forms import BonusForm, DeductionForm, RunActionForm, RunForm, W4Form, percent_bp
 
 ACH_SETTINGS = ("hr.ach_immediate_destination", "hr.ach_destination_name", "hr.ach_immediate_origin",
@@ -61,10 +61,14 @@ def payroll_runs():
             .order_by(PayRun.pay_date.desc(), PayRun.id.desc()).limit(100).tuples())
     run_form = None
     if can("hr.payroll.run"):
-        run_form = (blank_form_html(RunForm, "Start run") if form is None
-                    else get_template_attribute("core/ui.html", "form")(form, submit="Start run"))
+        run_form = (blank_form_html(("hr", "new pay run"), RunForm, _run_form_html) if form is None
+                    else _run_form_html(form))
     return render_page("hr/payroll.html", title="Payroll", runs=_run_rows(prepared.run(runs, "hr.pay_runs")),
                        run_form=run_form, today=settings.today()), status
+
+
+def _run_form_html(form) -> Markup:
+    return render_form(form, submit="Start run")
 
 
 def _run_rows(runs) -> Markup:

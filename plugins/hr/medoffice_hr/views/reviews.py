@@ -2,7 +2,7 @@
 supervisor their reports'; the employee their own review and warnings. Every read is audited."""
 from __future__ import annotations
 
-from flask import abort, get_template_attribute, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
@@ -10,6 +10,8 @@ from medoffice.auth import can, requires
 from medoffice.localtime import to_local
 from medoffice.models import StaffMember
 from medoffice.prepared import slot
+from medoffice.web.field_html import render_form
+from medoffice.web.forms import blank_form_html
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
 
@@ -19,7 +21,6 @@ from ..employees import HrError, employment_of
 from ..models import Employment
 from ..training_models import EmployeeNote, Review, ReviewCycle
 from . import bp
-from .forms import blank_form_html
 from .training_forms import AcknowledgeForm, CycleForm, NoteForm, SelfReviewForm, SupervisorReviewForm
 
 
@@ -66,10 +67,14 @@ def reviews_page():
     manage = can("hr.reviews.manage")
     query = _REVIEWS if manage else _MY_REVIEWS
     rows = prepared.run(query, ("hr.reviews", manage), mine=my_staff_id() or 0).cursor.fetchall()
-    cycle_form = (blank_form_html(CycleForm, "Start cycle") if form is None
-                  else get_template_attribute("core/ui.html", "form")(form, submit="Start cycle"))
+    cycle_form = (blank_form_html(("hr", "new review cycle"), CycleForm, _cycle_form_html) if form is None
+                  else _cycle_form_html(form))
     return render_page("hr/reviews.html", title="Performance reviews", rows=_review_rows(rows),
                        cycle_form=cycle_form if manage else None), status
+
+
+def _cycle_form_html(form) -> Markup:
+    return render_form(form, submit="Start cycle")
 
 
 def _escaped(texts: list[str]) -> list[str]:
