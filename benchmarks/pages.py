@@ -2,6 +2,7 @@
 
     python benchmarks/pages.py [--instance PATH] [--database-url URL] [--requests 200] [--rounds 10]
                                [--seconds 4] [--clients 16] [--workers N] [--figures FILE] [--skip-served]
+                               [--pages PREFIX ...]
 
 Every navigation page, widget and the Today queue of every enabled plugin is measured, so pages
 added by later plugins are covered without editing this file. Three floors, measured in the same
@@ -272,6 +273,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--threads", type=int, default=16, help="threads per worker (as `medoffice serve`)")
     parser.add_argument("--skip-served", action="store_true", help="in-process timings only")
+    parser.add_argument("--pages", nargs="+", metavar="PREFIX",
+                        help="measure only the pages whose URL starts with one of these (e.g. /hr /marketing)")
     parser.add_argument("--figures", help="append the goals' figures to this JSON lines file (make bench)")
     args = parser.parse_args()
 
@@ -282,7 +285,7 @@ def main() -> None:
     username = benchmark_user(app)
     login = app.test_client()
     login.post("/login", data={"username": username, "password": TEST_PASSWORD})
-    urls = [resolve(login, url) for url in page_urls(app)]
+    urls = [resolve(login, url) for url in page_urls(app) if not args.pages or url.startswith(tuple(args.pages))]
     print(f"{'PostgreSQL' if postgres else 'SQLite'}: {len(urls)} pages, {args.requests} requests each in "
           f"{args.rounds} rounds; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     found = in_process(app, ref, username, urls, args, postgres)
