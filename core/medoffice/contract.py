@@ -19,6 +19,7 @@ NAMED_HOOKS = {
     "medoffice_message_templates": ("message template", "key"),
     "medoffice_attachment_kinds": ("attachment kind", "name"),
     "medoffice_deadline_kinds": ("deadline kind", "name"),
+    "medoffice_data_versions": ("data version", "key"),
 }
 
 

@@ -152,6 +152,16 @@ def medoffice_event_subscriptions():
     """
 
 
+@hookspec
+def medoffice_data_versions():
+    """Declare counters the database bumps on any change to some of this plugin's tables, so a page
+    keeps figures computed from them per process (``medoffice.data_versions.kept``) and still sees
+    any change, by any process, on its next request.
+
+    :return: list of ``medoffice.data_versions.DataVersion(key, models)``, keys ``<plugin>.<what>``.
+    """
+
+
 # --- Deadlines (medoffice.deadlines) -----------------------------------------------------------
 
 @hookspec

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import g, has_app_context
 
-from . import audit, audit_anchor, migrate, prepared
+from . import audit, audit_anchor, data_versions, migrate, prepared
 from .auth import access_version as access_version_triggers
 from .auth.accounts import ensure_roles, seed_permissions
 from .db import transaction, utcnow
@@ -38,6 +38,7 @@ class Runtime:
     first_boot_plugins: list[str] | None = None
     blueprint_owner: dict[str, str] = field(default_factory=dict)
     listeners: list = field(default_factory=list)
+    kept_values: dict = field(default_factory=dict)  # medoffice.data_versions.kept
     _derived: dict = field(default_factory=dict)
 
     @property
@@ -72,6 +73,7 @@ class Runtime:
         for plugin in enabled:
             try:
                 migrate.apply([plugin], self.pre_migrate_dir)
+                data_versions.ensure(self.host.call_for(plugin.name, "medoffice_data_versions"))
             except Exception as exc:  # a broken plugin upgrade must not stop the practice
                 log.exception("migrations of plugin %s failed", plugin.name)
                 self.host.mark_failed(plugin.name, f"migration failed: {exc}")
@@ -110,11 +112,13 @@ class Runtime:
     def refresh(self, force: bool = False) -> bool:
         """Re-read the enabled set if another process (or this one) changed it. True if changed.
 
-        The same single read gives this request the access version (:func:`access_version`).
+        The same single read gives this request the access version (:func:`access_version`) and the
+        plugins' data versions (``medoffice.data_versions``).
         """
         versions = dict(prepared.rows(_VERSIONS, "runtime.versions"))
         if has_app_context():
             g.medoffice_access_version = versions.get(ACCESS_KEY)
+            g.medoffice_versions = versions
         version = versions.get(STATE_KEY, 0)
         if not force and version == self.host.state_version:
             return False
@@ -157,6 +161,8 @@ class Runtime:
             return []
         try:
             migrate.apply([self.host.plugins[n] for n in wanted], self.pre_migrate_dir)
+            for n in wanted:
+                data_versions.ensure(self.host.call_for(n, "medoffice_data_versions"))
         except Exception as exc:
             # Each migration runs in its own transaction: the failed one left nothing behind,
             # and the plugin stays off until its author ships a fix.

@@ -10,7 +10,8 @@ import re
 import pytest
 from medoffice import deadlines
 from medoffice.models import AuditEvent, StaffMember, User
-from medoffice.testing import connected, create_test_user, login
+from medoffice.db import db
+from medoffice.testing import connected, create_test_user, login, page_queries
 
 from medoffice_marketing import experience, reviews
 from medoffice_marketing.experience import add_business_days
@@ -256,3 +257,25 @@ def test_today_counts_the_open_recovery_items_due_by_today(mk_app):
     with connected(mk_app):
         RecoveryItem.update(state="closed").execute()
     assert "Unhappy patients to call back" not in desk.get("/today").get_data(as_text=True)
+
+
+def test_the_dashboard_keeps_its_figures_until_any_writer_changes_their_tables(mk_app):
+    """The dashboard's figures are read once and kept; a survey written by any writer (here plain SQL, as
+    another process or a console would) or deleted shows on the very next view."""
+    manager = login(mk_app.test_client(), "office_manager")
+    with connected(mk_app):
+        today = experience.settings.today()
+        experience.record_survey(experience.clean_answers({"nps": 10}), source="paper", patient_id=None,
+                                 answered_on=today)
+    assert '<strong id="nps">100</strong>' in manager.get("/marketing/").get_data(as_text=True)
+    kept_view = page_queries(manager, "/marketing/")
+    assert not [sql for sql in kept_view if "marketing_" in sql]  # nothing of marketing's read again
+    with connected(mk_app):
+        db.execute_sql(f"INSERT INTO marketing_survey (source, answered_on, nps, comment, created_by, created_at) "
+                       f"VALUES ('paper', {db.param}, 0, '', 'console', {db.param})",
+                       (today, dt.datetime.now(dt.timezone.utc)))
+    assert '<strong id="nps">0</strong>' in manager.get("/marketing/").get_data(as_text=True)  # 1 of each
+    assert "0 (2 answers)" in manager.get("/marketing/widget").get_data(as_text=True)
+    with connected(mk_app):
+        db.execute_sql("DELETE FROM marketing_survey WHERE created_by = 'console'")
+    assert '<strong id="nps">100</strong>' in manager.get("/marketing/").get_data(as_text=True)

@@ -5,13 +5,14 @@ import datetime as dt
 
 from medoffice import audit, prepared
 from medoffice.app import medoffice_runtime
+from medoffice.data_versions import kept
 from medoffice.db import transaction, utcnow
 from medoffice.events import EventType, publish
 from medoffice.prepared import slot
 from medoffice.settings import practice_timezone
 from peewee import fn
 
-from .models import Greeting
+from .models import GREETINGS, Greeting
 
 # The durable event a greeting publishes: it exists exactly when the greeting does, and reaches
 # every subscribing plugin in order, even one turned on later (see docs/plugins.md, "Durable events").
@@ -41,6 +42,12 @@ def count_since(since: dt.datetime | None = None) -> int:
     if since is None:
         return Greeting.select().count()
     return prepared.scalar(_SINCE, "hello.count_since", since=since) or 0
+
+
+def greeted_on(day: dt.date) -> bool:
+    """Whether anyone left a greeting on ``day`` (practice time): asked by the Today page on every view,
+    so the answer is kept until a greeting is added or removed (``medoffice.data_versions``)."""
+    return kept(GREETINGS.key, ("greeted_on", day), lambda: count_since(start_of_day(day)) > 0)
 
 
 def start_of_day(day: dt.date) -> dt.datetime:

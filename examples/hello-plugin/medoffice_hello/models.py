@@ -1,6 +1,7 @@
 """The plugin's tables. Every table name starts with the plugin name and an underscore."""
 import peewee as pw
 
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 
 
@@ -12,3 +13,7 @@ class Greeting(BaseModel):
 
     class Meta:
         table_name = "hello_greeting"
+
+
+# Moves on any change to the greetings, whoever makes it: what is counted from them is kept until then.
+GREETINGS = DataVersion("hello.greetings", [Greeting])

@@ -15,9 +15,9 @@ from . import hookspecs
 from .cli import hello
 from .deadlines import TIDY_UP, plan_tidy_up
 from .demo import create_demo_greetings
-from .greetings import GREETING_ADDED, count_future, count_since, start_of_day
+from .greetings import GREETING_ADDED, count_future, greeted_on
 from .jobs import COUNT_JOB
-from .models import Greeting
+from .models import GREETINGS, Greeting
 from .pictures import PICTURE
 from .reports import PER_DAY
 from .views import bp
@@ -43,6 +43,11 @@ def medoffice_event_types():
 @hookimpl
 def medoffice_models():
     return [Greeting]
+
+
+@hookimpl
+def medoffice_data_versions():
+    return [GREETINGS]
 
 
 @hookimpl
@@ -78,7 +83,7 @@ def medoffice_widgets():
 
 @hookimpl
 def medoffice_work_items(user, today):
-    if not user.has_permission("hello.greetings.edit") or count_since(start_of_day(today)):
+    if not user.has_permission("hello.greetings.edit") or greeted_on(today):
         return []
     return [WorkItem("Say good morning: no greeting yet today", url_for("hello.greetings"),
                      "hello.greetings.edit", urgency=90, source="Hello")]

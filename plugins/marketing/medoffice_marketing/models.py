@@ -4,6 +4,7 @@ other's tables). Money is integer cents."""
 from __future__ import annotations
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 from medoffice.models import Patient, StaffMember
 
@@ -418,3 +419,8 @@ MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, Sour
                     LastVisit, RevenueLine, RecallRule, RecallList, RecallEntry, KioskDevice, KioskHandoff,
                     SurveyResponse, Complaint, RecoveryItem, ContactAttempt, Review, Material, Authorization,
                     Testimonial)
+
+# The tables the patient-experience dashboard's figures are computed from: its figures are kept per
+# process until one of them changes (medoffice.data_versions).
+EXPERIENCE_FIGURES = DataVersion("marketing.experience", [SurveyResponse, Complaint, RecoveryItem, SpendEntry,
+                                                          Campaign, SourceDay, SourceMonth])

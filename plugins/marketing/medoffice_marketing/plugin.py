@@ -14,7 +14,7 @@ from . import authorizations, experience, materials, recall
 from .demo import create_demo_data
 from .jobs import recount_kept_figures, withdraw_expired_authorizations
 from .merges import MERGE_SUBSCRIPTION
-from .models import MARKETING_MODELS, RecoveryItem
+from .models import EXPERIENCE_FIGURES, MARKETING_MODELS, RecoveryItem
 from .reports import marketing_reports
 from .revenue import BILLING_SUBSCRIPTION
 from .views import bp
@@ -40,6 +40,11 @@ SPEND_RECORDED = EventType("marketing.spend_recorded", 1, {
 @hookimpl
 def medoffice_models():
     return list(MARKETING_MODELS)
+
+
+@hookimpl
+def medoffice_data_versions():
+    return [EXPERIENCE_FIGURES]
 
 
 @hookimpl

@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from flask import abort, redirect, request, url_for
 from medoffice import ChartSpec, Column, audit, prepared, settings
 from medoffice.auth import requires
+from medoffice.data_versions import kept
 from medoffice.db import is_sqlite
 from medoffice.models import Patient, StaffMember, User
 from medoffice.patients import load_record_for_display
@@ -26,7 +27,7 @@ from peewee import JOIN, Case, Select, fn
 
 from .. import experience, returns
 from ..experience import CATEGORIES, COMPLAINT_CHANNELS, RECOVERY_OUTCOMES, SOURCES, ExperienceError
-from ..models import Complaint, ContactAttempt, RecoveryItem, SurveyResponse
+from ..models import EXPERIENCE_FIGURES, Complaint, ContactAttempt, RecoveryItem, SurveyResponse
 from ..recall import as_date
 from ..reports import nps_rows, nps_total
 from . import bp
@@ -67,7 +68,12 @@ def _response_days(sqlite: bool):  # noqa: ARG001 (days are counted per engine: 
 
 
 def _summary(day: dt.date) -> dict:
-    """The dashboard's figures for the 12 months to ``day``, each one grouped query compiled once."""
+    """The dashboard's figures for the 12 months to ``day``, each one grouped query compiled once; kept
+    until a survey, complaint, recovery item, spend or new patient changes them."""
+    return kept(EXPERIENCE_FIGURES.key, ("dashboard", day), lambda: _summary_read(day))
+
+
+def _summary_read(day: dt.date) -> dict:
     start = day - relativedelta(months=12) + dt.timedelta(days=1)
     months = nps_rows(start, day)
     responses = sum(m["responses"] for m in months)
@@ -104,9 +110,10 @@ def dashboard():
 def widget():
     """The dashboard card: NPS over 12 months and open recovery items (an htmx fragment)."""
     day = today()
-    nps, responses = nps_total(day - relativedelta(months=12) + dt.timedelta(days=1), day)
+    nps, responses, counts = kept(EXPERIENCE_FIGURES.key, ("widget", day), lambda: (
+        *nps_total(day - relativedelta(months=12) + dt.timedelta(days=1), day), recovery_counts(day)))
     return render_page("marketing/_widget.html", title="Patient experience", nps=nps, responses=responses,
-                       counts=recovery_counts(day))
+                       counts=counts)
 
 
 # --- surveys ---------------------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+"""Data versions: figures a page computes from a plugin's tables, kept in each process until any
+process changes one of those tables.
+
+A plugin declares ``DataVersion("marketing.experience", [SurveyResponse, Complaint, ...])`` in its
+``medoffice_data_versions`` hook. Core makes database triggers that bump the version's counter on
+every insert, update or delete of those tables (``medoffice.version_triggers``), whoever writes:
+a page, a job, an import, another worker process, a SQL console. Every request already reads all
+the counters in its one read of ``core_state_version``, so :func:`kept` costs no query: it returns
+the value built for the version this request read, or builds it again when the version moved.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g, has_app_context
+
+from . import version_triggers
+
+KEEP_PER_VERSION = 32  # values kept per data version (different arguments: days, filters)
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """A counter named ``<plugin>.<what>`` that moves on any change to ``models``' tables."""
+
+    key: str
+    models: Sequence[Any]
+
+
+def ensure(declared: Sequence[DataVersion], database=None) -> list[str]:
+    """Create the counters and triggers of ``declared`` where missing; returns the triggers created."""
+    made = []
+    for version in declared:
+        made += version_triggers.ensure(version.key, [(m._meta.table_name, None) for m in version.models],
+                                        database)
+    return made
+
+
+def current(key: str) -> int | None:
+    """The counter ``key`` as this request read it (None outside a request, or when undeclared)."""
+    return g.get("medoffice_versions", {}).get(key) if has_app_context() else None
+
+
+def kept(key: str, arguments: Hashable, build: Callable[[], Any]) -> Any:
+    """``build()``, kept per process for data version ``key`` and ``arguments`` (everything else the
+    value depends on: the day, a filter) until the version moves. For reads only: a request that has
+    just written to the tables sees the version it read when it began."""
+    version = current(key)
+    if version is None:
+        return build()
+    store = current_app.extensions["medoffice"].kept_values.setdefault(key, {})
+    hit = store.get(arguments)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    value = build()
+    if len(store) >= KEEP_PER_VERSION:
+        store.clear()
+    store[arguments] = (version, value)
+    return value

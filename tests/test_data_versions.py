@@ -1,0 +1,67 @@
+"""Data versions (medoffice.data_versions): what a plugin counts from its tables is kept in each process
+until any writer changes those tables, on SQLite and PostgreSQL; the triggers that say so are made when
+the plugin is turned on and made again at start when a table has lost them."""
+from __future__ import annotations
+
+import datetime as dt
+
+from medoffice.app import medoffice_runtime
+from medoffice.db import db, is_sqlite
+from medoffice.models import StateVersion
+from medoffice.testing import connected, login, page_queries
+
+GREETINGS = "hello.greetings"
+
+
+def _greet_by_sql(message: str) -> None:
+    """A greeting written as another process or a SQL console would: no medoffice code involved."""
+    db.execute_sql(f"INSERT INTO hello_greeting (message, created_at) VALUES ({db.param}, {db.param})",
+                   (message, dt.datetime.now(dt.timezone.utc)))
+
+
+def _version() -> int:
+    return StateVersion.get(StateVersion.key == GREETINGS).version
+
+
+def test_today_keeps_the_greeting_check_until_anyone_writes_a_greeting(make_app):
+    app = make_app(plugins=["hello"])
+    admin = login(app.test_client(), "admin")
+    assert "Say good morning" in admin.get("/today").get_data(as_text=True)
+    assert not [sql for sql in page_queries(admin, "/today") if "hello_greeting" in sql]  # kept, not counted
+    with connected(app):
+        _greet_by_sql("Good morning")
+    assert "Say good morning" not in admin.get("/today").get_data(as_text=True)
+    with connected(app):
+        db.execute_sql("DELETE FROM hello_greeting")
+    assert "Say good morning" in admin.get("/today").get_data(as_text=True)
+
+
+def _drop_greeting_triggers() -> None:
+    if is_sqlite():
+        for suffix in ("ins", "upd", "del"):
+            db.execute_sql(f"DROP TRIGGER hello_greeting_hello_greetings_{suffix}")
+    else:
+        db.execute_sql("DROP TRIGGER hello_greeting_hello_greetings ON hello_greeting")
+
+
+def test_a_table_that_lost_its_triggers_gets_them_back_at_the_next_start(make_app):
+    app = make_app(plugins=["hello"])
+    with connected(app):
+        _drop_greeting_triggers()  # as SQLite's rebuild of a table for a changed constraint does
+        before = _version()
+        _greet_by_sql("lost")
+        assert _version() == before
+    restarted = make_app(plugins=["hello"], instance=app.instance_path)
+    with connected(restarted):
+        _greet_by_sql("found")
+        assert _version() == before + 1
+
+
+def test_turning_a_plugin_on_makes_its_triggers(make_app):
+    app = make_app(plugins=["hello"], enabled=[])
+    with connected(app):
+        assert not StateVersion.select().where(StateVersion.key == GREETINGS).exists()
+        medoffice_runtime().enable("hello", by="test")
+        before = _version()
+        _greet_by_sql("on")
+        assert _version() == before + 1
