@@ -14,6 +14,7 @@ from .contributions import JobSpec, NavItem, Permission, PluginInfo, SettingSpec
 from .demo import core_demo_data
 from .doctor import core_checks
 from .documents import hooks as document_hooks
+from .documents import status as document_status
 from .deadlines import hooks as deadline_hooks
 from .events import monitor as event_monitor
 from .files import hooks as file_hooks
@@ -39,6 +40,11 @@ MANAGERS = ("admin", "office_manager")
 @hookimpl
 def medoffice_models():
     return list(CORE_MODELS)
+
+
+@hookimpl
+def medoffice_data_versions():
+    return [document_status.DOCUMENTS_VERSION]
 
 
 @hookimpl

@@ -2,7 +2,8 @@
 process changes one of those tables.
 
 A plugin declares ``DataVersion("marketing.experience", [SurveyResponse, Complaint, ...])`` in its
-``medoffice_data_versions`` hook. Core makes database triggers that bump the version's counter on
+``medoffice_data_versions`` hook (core declares its own, ``core.documents``, the same way; ``access``,
+users, roles, sessions and settings, is core's too). Core makes database triggers that bump the version's counter on
 every insert, update or delete of those tables (``medoffice.version_triggers``), whoever writes:
 a page, a job, an import, another worker process, a SQL console. Every request already reads all
 the counters in its one read of ``core_state_version``, so :func:`kept` costs no query: it returns
@@ -43,11 +44,16 @@ def current(key: str) -> int | None:
     return g.get("medoffice_versions", {}).get(key) if has_app_context() else None
 
 
-def kept(key: str, arguments: Hashable, build: Callable[[], Any]) -> Any:
-    """``build()``, kept per process for data version ``key`` and ``arguments`` (everything else the
-    value depends on: the day, a filter) until the version moves. For reads only: a request that has
-    just written to the tables sees the version it read when it began."""
-    version = current(key)
+def kept(key: str | tuple[str, ...], arguments: Hashable, build: Callable[[], Any]) -> Any:
+    """``build()``, kept per process for data version ``key`` (or several: a tuple of keys) and
+    ``arguments`` (everything else the value depends on: the day, a filter) until a version moves. For
+    reads only: a request that has just written to the tables sees the versions it read when it began."""
+    if isinstance(key, str):
+        version = current(key)
+    else:
+        version = tuple(current(one) for one in key)
+        if None in version:
+            version = None
     if version is None:
         return build()
     store = current_app.extensions["medoffice"].kept_values.setdefault(key, {})

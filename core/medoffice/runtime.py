@@ -62,6 +62,7 @@ class Runtime:
         migrate.move_old_copies(self.backup_dir, self.pre_migrate_dir)
         migrate.apply([core], self.pre_migrate_dir)
         access_version_triggers.ensure_triggers()
+        data_versions.ensure(self.host.call_for(CORE, "medoffice_data_versions"))
         if not AuditHead.select().where(AuditHead.id == 1).exists():
             AuditHead.insert(id=1, seq=0, last_hash=audit.GENESIS).on_conflict_ignore().execute()
         audit_anchor.ensure_anchored(self.instance)

@@ -13,12 +13,18 @@ import peewee as pw
 from .. import prepared
 
 from ..deadlines.models import Deadline
-from ..models import User
+from ..auth.access_version import KEY as ACCESS_KEY
+from ..data_versions import DataVersion, kept
+from ..models import StaffMember, User
 from ..prepared import slot
 from .audience import addressed_to, list_size, list_slots, list_values, member_pairs, members
 from .kinds import enabled_kinds
 from .models import Acknowledgment, Document, DocumentAudience, DocumentVersion
 from .reminders import grace_days, owner_of, owner_of_kind
+
+# What an audience's statuses are computed from, besides users, roles and settings (the access version).
+DOCUMENTS_VERSION = DataVersion("core.documents", [Document, DocumentVersion, DocumentAudience, Acknowledgment,
+                                                   Deadline, StaffMember])
 
 STATUSES = {"acknowledged": "Acknowledged", "pending": "Pending", "overdue": "Overdue",
             "not_required": "No acknowledgment asked"}
@@ -161,10 +167,12 @@ def status_counts(documents: list[Document], today: dt.date) -> dict[int, dict[s
 
 def status_counts_of_kind(kind: str, today: dt.date) -> dict[int, dict[str, int]]:
     """:func:`status_counts` of every published document of ``kind`` (``api.published``'s) without reading them
-    first: one query, compiled once."""
+    first: one query, compiled once, kept until documents, their reminders or staff change, or users, roles or
+    settings (the grace period) do (``medoffice.data_versions``)."""
     values = {"kind": kind, "owner0": owner_of_kind(kind), "today": today,
               "cutoff": today - dt.timedelta(days=grace_days())}
-    return _counted(prepared.rows(_counts_query(None), "documents.status_counts_of_kind", **values), {})
+    return kept((DOCUMENTS_VERSION.key, ACCESS_KEY), ("status_counts_of_kind", kind, today, values["cutoff"]),
+                lambda: _counted(prepared.rows(_counts_query(None), "documents.status_counts_of_kind", **values), {}))
 
 
 def counts(statuses: list[PersonStatus]) -> dict[str, int]:
