@@ -302,3 +302,15 @@ def test_a_batch_of_billing_events_books_what_they_book_one_at_a_time(mk_app):
                 attempt.rollback()
     assert booked[0] == booked[1]
     assert len(booked[0]["RevenueLine"]) == 6 and len(booked[0]["Visit"]) == 3
+
+
+def test_the_campaigns_page_shows_new_spend_at_once_though_its_channel_figures_are_kept(mk_app):
+    manager = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        flu = _campaign()
+    assert "No spend and no new patients with a source this year." in manager.get("/marketing/campaigns").get_data(
+        as_text=True)
+    with connected(mk_app):
+        sources.add_spend(flu, today().replace(month=1, day=1), 12_345, "Printer", "", "t")
+    page = manager.get("/marketing/campaigns").get_data(as_text=True)
+    assert '<tr><td>Social media</td><td class="num">$123.45</td>' in page

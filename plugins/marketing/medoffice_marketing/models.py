@@ -420,7 +420,7 @@ MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, Sour
                     SurveyResponse, Complaint, RecoveryItem, ContactAttempt, Review, Material, Authorization,
                     Testimonial)
 
-# The tables the patient-experience dashboard's figures are computed from: its figures are kept per
-# process until one of them changes (medoffice.data_versions).
-EXPERIENCE_FIGURES = DataVersion("marketing.experience", [SurveyResponse, Complaint, RecoveryItem, SpendEntry,
-                                                          Campaign, SourceDay, SourceMonth])
+# The tables marketing's figures (the patient-experience dashboard, returns by channel) are computed from:
+# they are kept per process until one of these changes (medoffice.data_versions).
+MARKETING_FIGURES = DataVersion("marketing.figures", [SurveyResponse, Complaint, RecoveryItem, SpendEntry, Campaign,
+                                                      SourceDay, SourceMonth])

@@ -10,10 +10,11 @@ from functools import cache
 import peewee as pw
 from dateutil.relativedelta import relativedelta
 from medoffice import prepared
+from medoffice.data_versions import kept
 from medoffice.db import is_sqlite
 from medoffice.prepared import slot
 
-from .models import CHANNELS, Campaign, SourceDay, SourceMonth, SpendEntry
+from .models import CHANNELS, MARKETING_FIGURES, Campaign, SourceDay, SourceMonth, SpendEntry
 from .sourcedays import NO_CAMPAIGN
 
 
@@ -139,7 +140,12 @@ def by_campaign(start: dt.date, end: dt.date, campaign_id: int | None = None) ->
 
 
 def by_channel(start: dt.date, end: dt.date) -> list[dict]:
-    """One row per channel: spend of its campaigns against every new patient who came by it."""
+    """One row per channel: spend of its campaigns against every new patient who came by it; kept until spend,
+    campaigns or new patients change (the dashboard and the campaigns page show the year's on every view)."""
+    return kept(MARKETING_FIGURES.key, ("by_channel", start, end), lambda: _by_channel(start, end))
+
+
+def _by_channel(start: dt.date, end: dt.date) -> list[dict]:
     rows = _run(_channels_query(), "marketing.returns.by_channel", **_period(start, end))
     for row in rows:
         row["label"] = CHANNELS.get(row["key"], row["key"])

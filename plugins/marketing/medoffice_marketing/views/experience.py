@@ -27,7 +27,7 @@ from peewee import JOIN, Case, Select, fn
 
 from .. import experience, returns
 from ..experience import CATEGORIES, COMPLAINT_CHANNELS, RECOVERY_OUTCOMES, SOURCES, ExperienceError
-from ..models import EXPERIENCE_FIGURES, Complaint, ContactAttempt, RecoveryItem, SurveyResponse
+from ..models import MARKETING_FIGURES, Complaint, ContactAttempt, RecoveryItem, SurveyResponse
 from ..recall import as_date
 from ..reports import nps_rows, nps_total
 from . import bp
@@ -70,7 +70,7 @@ def _response_days(sqlite: bool):  # noqa: ARG001 (days are counted per engine: 
 def _summary(day: dt.date) -> dict:
     """The dashboard's figures for the 12 months to ``day``, each one grouped query compiled once; kept
     until a survey, complaint, recovery item, spend or new patient changes them."""
-    return kept(EXPERIENCE_FIGURES.key, ("dashboard", day), lambda: _summary_read(day))
+    return kept(MARKETING_FIGURES.key, ("dashboard", day), lambda: _summary_read(day))
 
 
 def _summary_read(day: dt.date) -> dict:
@@ -110,7 +110,7 @@ def dashboard():
 def widget():
     """The dashboard card: NPS over 12 months and open recovery items (an htmx fragment)."""
     day = today()
-    nps, responses, counts = kept(EXPERIENCE_FIGURES.key, ("widget", day), lambda: (
+    nps, responses, counts = kept(MARKETING_FIGURES.key, ("widget", day), lambda: (
         *nps_total(day - relativedelta(months=12) + dt.timedelta(days=1), day), recovery_counts(day)))
     return render_page("marketing/_widget.html", title="Patient experience", nps=nps, responses=responses,
                        counts=counts)
