@@ -19,6 +19,7 @@ from flask import current_app, g, has_app_context
 
 from . import version_triggers
 
+STAFF_KEY = "core.staff"  # core's: moves on any change to the staff list (names, credentials, active)
 KEEP_PER_VERSION = 32  # values kept per data version (different arguments: days, filters)
 
 

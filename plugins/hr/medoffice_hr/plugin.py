@@ -19,7 +19,7 @@ from .payroll_reports import PAYROLL_REGISTER
 from .reviews import REVIEW_KIND
 from .time_models import TIME_MODELS
 from .training import CERTIFICATE_KIND, CERTIFICATION_HR_KIND, CERTIFICATION_KIND, TRAINING_KIND, hipaa_completions
-from .training_models import TRAINING_MODELS
+from .training_models import TRAINING_FIGURES, TRAINING_MODELS
 from .time_rules import FREQUENCIES, WEEKDAYS
 from .timesheets import (ANCHOR_SETTING, DAILY_OVERTIME_SETTING, DEFAULT_ANCHOR, FREQUENCY_SETTING, WORKWEEK_SETTING,
                          anchor_problem)
@@ -39,6 +39,11 @@ PLUGIN = PluginInfo(
 
 HR_ROLES = ("admin", "office_manager", "hr")
 EVERYONE = ("admin", "office_manager", "front_desk", "billing", "hr", "auditor")
+
+
+@hookimpl
+def medoffice_data_versions():
+    return [TRAINING_FIGURES]
 
 
 @hookimpl

@@ -4,6 +4,7 @@ performance review cycles and reviews, and coaching notes and written warnings."
 from __future__ import annotations
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 
 from .models import Employment
@@ -105,3 +106,7 @@ class EmployeeNote(BaseModel):
 
 
 TRAINING_MODELS = (Course, CourseCompletion, Certification, ReviewCycle, Review, EmployeeNote)
+
+# What who is due for which course is worked out from: kept per process until one of these changes
+# (medoffice.data_versions), with core's staff list for the names.
+TRAINING_FIGURES = DataVersion("hr.training", [Employment, Course, CourseCompletion, Certification])

@@ -11,6 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, files, prepared
 from medoffice.auth import can, requires
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.models import StaffMember
 from medoffice.plain import PlainSelect
 from medoffice.settings import today
@@ -24,7 +25,7 @@ from .. import raw, rules, training
 from ..access import FULL, require_relation
 from ..employees import HrError, employment_of
 from ..models import Employment
-from ..training_models import Certification, Course, CourseCompletion
+from ..training_models import TRAINING_FIGURES, Certification, Course, CourseCompletion
 from . import bp
 from .training_forms import AcknowledgeForm, CertificationForm, CompletionForm, CourseForm
 
@@ -75,20 +76,26 @@ DUE_PER_PAGE = 25  # each person's training page has all of theirs
 def training_overview():
     """Every current employee's courses that are overdue or due within 30 days, soonest first, a page
     (``DUE_PER_PAGE``) at a time, and the certifications that expire first."""
-    found = prepared.run(_CURRENT, "hr.training.people").cursor.fetchall()  # raw rows: a hundred people
-    parse_day = raw.day
-    employments = [_Current(i, parse_day(hired), title, staff, last, first, credentials)
-                   for i, hired, title, staff, last, first, credentials in found]
     now = today()
-    due = training.due_by(employments, now + dt.timedelta(days=30))
+    due, expiring = kept((TRAINING_FIGURES.key, STAFF_KEY), ("overview", now), lambda: _due_and_expiring(now))
     pages = max(1, math.ceil(len(due) / DUE_PER_PAGE))
     page = min(page_number(), pages)
-    expiring = prepared.run(_EXPIRING, "hr.training.expiring")
     link, day = url_template("hr.employee_training", "staff_id"), dates.pattern()
     shown = due[(page - 1) * DUE_PER_PAGE:page * DUE_PER_PAGE]
     return render_page("hr/training.html", title="Training and certifications", due_count=len(due), page=page,
                        pages=pages, due=_rows(link, day, now, shown, "Overdue", with_last=True),
                        expiring=_rows(link, day, now, [(c, c.name, None, c.expires_on) for c in expiring], "Expired"))
+
+
+def _due_and_expiring(now: dt.date) -> tuple[list, list]:
+    """The current employees' courses due within 30 days, soonest first, and the 50 certifications that expire
+    first: kept until employments, courses, completions, certifications or staff change."""
+    found = prepared.run(_CURRENT, "hr.training.people").cursor.fetchall()  # raw rows: a hundred people
+    parse_day = raw.day
+    employments = [_Current(i, parse_day(hired), title, staff, last, first, credentials)
+                   for i, hired, title, staff, last, first, credentials in found]
+    return (training.due_by(employments, now + dt.timedelta(days=30)),
+            list(prepared.run(_EXPIRING, "hr.training.expiring")))
 
 
 def _rows(link, day: str, now: dt.date, rows: list, late: str, with_last: bool = False) -> Markup:
