@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context, request
 
 from . import version_triggers
 
@@ -45,10 +45,17 @@ def current(key: str) -> int | None:
     return g.get("medoffice_versions", {}).get(key) if has_app_context() else None
 
 
+def _may_write() -> bool:
+    return has_request_context() and request.method not in ("GET", "HEAD")
+
+
 def kept(key: str | tuple[str, ...], arguments: Hashable, build: Callable[[], Any]) -> Any:
     """``build()``, kept per process for data version ``key`` (or several: a tuple of keys) and
-    ``arguments`` (everything else the value depends on: the day, a filter) until a version moves. For
-    reads only: a request that has just written to the tables sees the versions it read when it began."""
+    ``arguments`` (everything else the value depends on: the day, a filter) until a version moves. A
+    request that may write (any but GET and HEAD) builds afresh: it may read what it has just written,
+    which the versions it read when it began do not cover."""
+    if _may_write():
+        return build()
     if isinstance(key, str):
         version = current(key)
     else:

@@ -110,6 +110,8 @@ def test_supervisor_corrects_with_reasons_and_approves_overtime_that_earns_cappe
     url = f"/hr/timesheets/{team['ann_id']}/{start.isoformat()}"
     assert bob.get(url).status_code == 404  # not his report
     assert ann.get(url).status_code == 404  # nor her own to approve
+    listed = f"/hr/timesheets?day={start.isoformat()}"
+    assert '<td class="num">0:00</td><td class="num">0:00</td>' in _text(sam.get(listed))  # kept from here on
     monday = start + dt.timedelta(days=1)
     for n in range(5):  # Monday to Friday, 8:00 to 17:00: 45 hours
         day = (monday + dt.timedelta(days=n)).isoformat()
@@ -125,6 +127,7 @@ def test_supervisor_corrects_with_reasons_and_approves_overtime_that_earns_cappe
                                             "ended_at": f"{day}T20:00", "reason": ""}).status_code == 422  # no reason
     page = _text(sam.get(url))
     assert "40:00 regular, 5:00 overtime" in page
+    assert '<td class="num">40:00</td><td class="num">5:00</td>' in _text(sam.get(listed))  # the time added shows
     with connected(hr_app):
         entry = TimeEntry.select().order_by(TimeEntry.started_at).first().id
     assert sam.post(f"{url}/entries/{entry}", data={"started_at": f"{day}T08:30", "ended_at": f"{day}T17:00",

@@ -17,7 +17,7 @@ from .payroll import JOURNAL_LINE, STATE_SETTING, SUTA_BASE_SETTING, SUTA_RATE_S
 from .payroll_models import PAYROLL_MODELS
 from .payroll_reports import PAYROLL_REGISTER
 from .reviews import REVIEW_KIND
-from .time_models import TIME_MODELS
+from .time_models import TIME_ENTRIES, TIME_MODELS
 from .training import CERTIFICATE_KIND, CERTIFICATION_HR_KIND, CERTIFICATION_KIND, TRAINING_KIND, hipaa_completions
 from .training_models import TRAINING_FIGURES, TRAINING_MODELS
 from .time_rules import FREQUENCIES, WEEKDAYS
@@ -43,7 +43,7 @@ EVERYONE = ("admin", "office_manager", "front_desk", "billing", "hr", "auditor")
 
 @hookimpl
 def medoffice_data_versions():
-    return [TRAINING_FIGURES]
+    return [TRAINING_FIGURES, TIME_ENTRIES]
 
 
 @hookimpl

@@ -3,6 +3,7 @@ policies, the leave ledger (every accrual, grant, use and forfeit as signed minu
 from __future__ import annotations
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 
 from .models import Employment
@@ -113,3 +114,7 @@ class LeaveRequest(BaseModel):
 
 
 TIME_MODELS = (TimeEntry, KioskPin, Timesheet, LeavePolicy, LeaveLedger, LeaveRequest)
+
+# The clocked time that worked hours are added up from: kept per process until an entry is clocked, added or
+# corrected (medoffice.data_versions).
+TIME_ENTRIES = DataVersion("hr.time", [TimeEntry])

@@ -7,6 +7,8 @@ import datetime as dt
 import functools
 
 from medoffice import audit, prepared, settings
+from medoffice.auth.access_version import KEY as ACCESS_KEY
+from medoffice.data_versions import kept
 from medoffice.db import transaction, utcnow
 from medoffice.prepared import slot
 from medoffice.settings import practice_timezone
@@ -16,7 +18,7 @@ from . import time_rules
 from .employees import HrError
 from .models import Employment
 from .slots import id_slots, id_values
-from .time_models import TimeEntry, Timesheet
+from .time_models import TIME_ENTRIES, TimeEntry, Timesheet
 
 FREQUENCY_SETTING = "hr.pay_frequency"
 ANCHOR_SETTING = "hr.pay_period_anchor"
@@ -52,9 +54,16 @@ def hours_of(employments, start: dt.date, end: dt.date) -> dict[int, tuple[int, 
     """Employment id -> (regular, overtime) minutes worked from ``start`` to ``end``, reading the
     whole workweek that holds ``start`` so overtime earned across the period's start is right. One
     query for every employee (each with ``id`` and ``flsa_exempt``); time still clocked in is not
-    counted."""
+    counted. Kept until time is clocked, added or corrected, or settings change (the workweek, the
+    daily overtime, the time zone)."""
     if not employments:
         return {}
+    people = tuple((e.id, bool(e.flsa_exempt)) for e in employments)
+    return kept((TIME_ENTRIES.key, ACCESS_KEY), ("hours_of", people, start, end),
+                lambda: _hours_of(employments, start, end))
+
+
+def _hours_of(employments, start: dt.date, end: dt.date) -> dict[int, tuple[int, int]]:
     first_weekday = int(settings.get(WORKWEEK_SETTING))
     daily_after = int(settings.get(DAILY_OVERTIME_SETTING)) * 60
     first_day = time_rules.workweek_start(start, first_weekday)
