@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from flask import Response, request, url_for
 from markupsafe import Markup, escape
@@ -106,30 +106,31 @@ class TableColumn:
         return self.sort is not None
 
     def cell_html(self, shown: Callable[[Any], Any] | None = None) -> Callable[[Any], str]:
-        """A function of a row giving the column's ``<td>``: the value, formatted for its kind and
-        escaped, in a link when one is given. The column's choices are made once per table, not once
-        per cell (a page has hundreds); ``shown`` is the kind's format when the table has it already
-        (None: worked out here; a text column's value is shown as it is)."""
+        """A function of a row giving the column's ``<td>`` (:meth:`cells_html` of one row)."""
+        return lambda row: self.cells_html([row], shown)[0]
+
+    def cells_html(self, rows: list, shown: Callable[[Any], Any] | None = None) -> list[str]:
+        """The column's ``<td>`` of each row: the value, formatted for its kind and escaped, in a link when one
+        is given. Written a column at a time, each step one comprehension over the rows, rather than a cell
+        at a time through a chain of calls (a page has hundreds of cells); ``shown`` is the kind's format
+        when the table has it already (None: worked out here; a text column's value is shown as it is)."""
         opener = '<td class="num">' if self.numeric else "<td>"
-        value = self.value or (lambda row, key=self.key: getattr(row, key, ""))
-        link = self.link
+        if self.value is not None:
+            values = [self.value(row) for row in rows]
+        else:
+            key = self.key
+            values = [getattr(row, key, "") for row in rows]
         if shown is None and self.kind != "text":
             shown = _formatter(self.kind)
-
-        def text(row) -> str:
-            found = value(row)
-            if found is None:
-                return ""
-            return _html(shown(found) if shown is not None else found)
-
-        if link:
-            def linked(row) -> str:
-                href = link(row)
-                if href is None:  # this row has nothing to link to (an anonymous answer, a deleted record)
-                    return f"{opener}{text(row)}</td>"
-                return f'{opener}<a href="{_html(href)}">{text(row)}</a></td>'
-            return linked
-        return lambda row: f"{opener}{text(row)}</td>"
+        if shown is None:
+            texts = ["" if found is None else _html(found) for found in values]
+        else:
+            texts = ["" if found is None else _html(shown(found)) for found in values]
+        if not self.link:
+            return [f"{opener}{text}</td>" for text in texts]
+        # A row with nothing to link to (an anonymous answer, a deleted record) shows its text alone.
+        return [f"{opener}{text}</td>" if href is None else f'{opener}<a href="{_html(href)}">{text}</a></td>'
+                for text, href in zip(texts, map(self.link, rows))]
 
 
 _NEEDS_ESCAPING = re.compile(r"[&<>'\"]").search  # the characters markupsafe.escape replaces
@@ -232,8 +233,8 @@ class TablePage:
     def body(self) -> Markup:
         """The rows as ``<tr>`` HTML, built here because a template loop costs several times more per cell."""
         formats = kind_formats(self.columns)
-        cells = [c.cell_html(formats.get(c.kind)) for c in self.columns]
-        return Markup("\n".join(["<tr>" + "".join([cell(row) for cell in cells]) + "</tr>" for row in self.rows]))
+        columns = [c.cells_html(self.rows, formats.get(c.kind)) for c in self.columns]
+        return Markup("\n".join(["<tr>" + "".join(cells) + "</tr>" for cells in zip(*columns)]))
 
     def html(self) -> Markup:
         """The whole table block (search box, count, header, rows, pager, CSV link) as ``ui.table`` shows it.
@@ -298,7 +299,7 @@ class TablePage:
         args.update(changes)
         if "desc" in changes:
             args["desc"] = 1 if changes["desc"] else None
-        query = urlencode([(k, v) for k, v in args.items() if v not in (None, "")], safe=QUERY_SAFE)
+        query = "&".join(f"{key}={_query_value(value)}" for key, value in args.items() if value not in (None, ""))
         base = self._base_url
         return f"{base}{'&' if '?' in base else '?'}{query}" if query else base
 
@@ -307,6 +308,16 @@ class TablePage:
         # Built once: the header and pager ask for a URL per sortable column and page link, and
         # url_for costs microseconds a call. The arguments then follow in url_for's order and encoding.
         return url_for(self.endpoint, **self.endpoint_args)
+
+
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.\-~]*").fullmatch  # what quote_plus leaves as it is
+
+
+def _query_value(value) -> str:
+    """``value`` in a query string as ``urlencode(..., safe=QUERY_SAFE)`` writes it: the sort key, page and flags
+    of a table's links need no quoting, so only a search text pays for ``quote_plus``."""
+    text = str(value)
+    return text if _PLAIN_VALUE(text) else quote_plus(text, safe=QUERY_SAFE)
 
 
 def csv_cell(column: TableColumn) -> Callable[[Any], Any]:
