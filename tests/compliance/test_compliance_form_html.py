@@ -68,8 +68,9 @@ def test_the_program_page_shows_the_staff_options_as_choices_would(make_app):
     pairs = [("1", "Ames, Al <x>, MD & co"), ("2", "Bo, Cy")]
     with app.test_request_context("/"):
         for chosen in (None, "2"):
-            _rows, shown = program._training_table(training, forms.TrainingForm(formdata=None))
-            checked = forms.TrainingForm(formdata=None)
+            _rows, options = program._training_html(training, "%m/%d/%Y")
+            shown, checked = forms.TrainingForm(formdata=None), forms.TrainingForm(formdata=None)
+            shown.staff_id.option_html = options
             shown.staff_id.data = checked.staff_id.data = chosen
             checked.staff_id.choices = forms.choices(pairs)
             assert str(shown.staff_id()) == str(checked.staff_id()) == str(Select()(checked.staff_id))

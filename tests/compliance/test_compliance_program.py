@@ -11,7 +11,8 @@ import types
 import pytest
 from medoffice import PluginInfo, deadlines, documents, files, hookimpl
 from medoffice.models import Role, StaffMember, User
-from medoffice.testing import connected, count_queries, login, practice_today
+from medoffice.db import db
+from medoffice.testing import connected, count_queries, login, page_queries, practice_today
 
 from medoffice_compliance import jobs, program
 from medoffice_compliance.models import BusinessAssociate, RiskAssessment, RiskItem
@@ -96,6 +97,8 @@ def test_program_page_shows_training_policies_and_associates_in_a_fixed_number_o
     with count_queries() as unchanged:  # the acknowledgment counts are kept until documents, staff or users change
         manager.get("/compliance/program")
     assert len([sql for sql in unchanged if "core_document" in sql or "core_deadline" in sql]) == 1
+    # who trained when, with the table's rows and the form's people, is kept until the log or the staff change
+    assert not [sql for sql in unchanged if "core_staff" in sql or "compliance_training" in sql]
 
 
 def _answer(client, assessment_id, item_id, **values):
@@ -210,3 +213,59 @@ def test_the_kept_new_assessment_form_carries_each_sessions_own_csrf_token(csrf_
     start = {"title": "2027 assessment", "started_on": "2026-01-05"}
     assert first.post("/compliance/program/assessments", data={**start, "csrf_token": tokens[1]}).status_code == 400
     assert second.post("/compliance/program/assessments", data={**start, "csrf_token": tokens[1]}).status_code == 302
+
+
+def _training_row(page: str, name: str) -> str:
+    return re.search(rf"<tr><td>{name}</td>.*?</tr>", page).group(0)
+
+
+def test_the_training_table_is_kept_until_any_writer_changes_the_log_the_staff_or_hrs_records(make_app):
+    """Who trained when is read once and kept; a training logged by any writer (here plain SQL, as another
+    process or a console would), in compliance's log or in HR's records (which HR names through
+    ``compliance_training_versions``), or a change of staff shows on the very next view."""
+    from medoffice_hr.models import Employment
+    from medoffice_hr.training_models import Course
+
+    app = make_app(plugins=["hr", "compliance"])
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        ann = StaffMember.create(first_name="Ann", last_name="Able").id
+        bob = StaffMember.create(first_name="Bob", last_name="Baker").id
+        employment = Employment.create(staff=ann, hire_date=dt.date(2025, 1, 6)).id
+        course = Course.create(name="HIPAA privacy and security", repeat_months=12).id
+        program.record_training(bob, "HIPAA basics", TODAY - dt.timedelta(days=10), by="t")
+    page = _text(manager.get("/compliance/program"))
+    assert "Overdue" in _training_row(page, "Able, Ann") and "Overdue" not in _training_row(page, "Baker, Bob")
+    kept_view = page_queries(manager, "/compliance/program")
+    assert not [sql for sql in kept_view if "core_staff" in sql or "compliance_training" in sql or "hr_" in sql]
+    with connected(app):  # Bob's training deleted by a console
+        db.execute_sql(f"DELETE FROM compliance_training WHERE staff_id = {db.param}", (bob,))
+    assert "Never" in _training_row(_text(manager.get("/compliance/program")), "Baker, Bob")
+    with connected(app):  # and logged again by another process
+        db.execute_sql("INSERT INTO compliance_training (staff_id, course, completed_on, recorded_by, created_at) "
+                       f"VALUES ({db.param}, 'HIPAA basics', {db.param}, 'console', {db.param})",
+                       (bob, TODAY - dt.timedelta(days=3), dt.datetime.now(dt.timezone.utc)))
+    assert "Overdue" not in _training_row(_text(manager.get("/compliance/program")), "Baker, Bob")
+    with connected(app):  # Ann's HIPAA course completed in HR's records
+        db.execute_sql("INSERT INTO hr_course_completion (employment_id, course_id, completed_on, recorded_by, "
+                       f"created_at) VALUES ({db.param}, {db.param}, {db.param}, 'console', {db.param})",
+                       (employment, course, TODAY - dt.timedelta(days=5), dt.datetime.now(dt.timezone.utc)))
+    page = _text(manager.get("/compliance/program"))
+    assert "Overdue" not in _training_row(page, "Able, Ann")
+    with connected(app):  # a name changed in the staff list
+        db.execute_sql(f"UPDATE core_staff SET first_name = 'Anna' WHERE id = {db.param}", (ann,))
+    page = _text(manager.get("/compliance/program"))
+    assert "Able, Anna" in page and f'<option value="{ann}">Able, Anna</option>' in page
+    assert "Overdue" not in _training_row(page, "Able, Anna")
+
+
+def test_training_another_module_answers_without_naming_its_versions_is_read_on_every_view(make_app):
+    found = {"rows": []}
+    app = make_app(plugins=["compliance"], extra=[_training_plugin(lambda: found["rows"])])
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        ann = StaffMember.create(first_name="Ann", last_name="Able").id
+    assert "Overdue" in _training_row(_text(manager.get("/compliance/program")), "Able, Ann")
+    found["rows"] = [(ann, "HIPAA elsewhere", TODAY - dt.timedelta(days=20))]  # nothing compliance can see move
+    assert "Overdue" not in _training_row(_text(manager.get("/compliance/program")), "Able, Ann")
+

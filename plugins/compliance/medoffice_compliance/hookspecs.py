@@ -11,3 +11,11 @@ def compliance_training_completions(since):
     """Return HIPAA training completions another module keeps (HR's training records), on or after
     ``since`` (a ``datetime.date``), as ``(staff_id, course, completed_on)`` tuples of plain values;
     compliance counts them with its own log when it says who is overdue."""
+
+
+@hookspec
+def compliance_training_versions():
+    """Return the data versions (``medoffice.data_versions`` keys, ``"hr.training"``) that cover every table
+    this plugin's ``compliance_training_completions`` answer is read from: compliance keeps who is overdue until
+    one of them (or its own log, or the staff list) moves. A plugin answering completions without naming its
+    versions has them read on every view."""

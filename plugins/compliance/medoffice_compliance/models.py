@@ -4,6 +4,7 @@ Nothing here is deleted: removed rows are marked, so the six-year documentation 
 from __future__ import annotations
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 from medoffice.models import Location, Patient, StaffMember
 
@@ -343,3 +344,7 @@ class Destruction(BaseModel):
 COMPLIANCE_MODELS = (Credential, Verification, PrivacyRequest, Disclosure, Incident, IncidentState, IncidentPatient,
                      TrainingCompletion, RiskAssessment, RiskItem, BusinessAssociate, ExclusionList, ExclusionEntry,
                      ScreeningRun, ScreeningMatch, RetentionRule, LastService, LegalHold, Destruction)
+
+# Who trained when, as the HIPAA program page shows it: kept per process until the log changes (with core's staff
+# list and the data versions other modules' training records name through ``compliance_training_versions``).
+TRAINING_VERSION = DataVersion("compliance.training", [TrainingCompletion])

@@ -13,7 +13,7 @@ from . import credentials, hookspecs, incidents, privacy, program, records, scre
 from .cli import compliance as compliance_cli
 from .demo import create_demo_data
 from .jobs import compliance_jobs
-from .models import COMPLIANCE_MODELS, Credential
+from .models import COMPLIANCE_MODELS, TRAINING_VERSION, Credential
 from .reports import REPORTS
 from .views import bp
 
@@ -37,6 +37,11 @@ def medoffice_add_hookspecs(pm):
 @hookimpl
 def medoffice_models():
     return list(COMPLIANCE_MODELS)
+
+
+@hookimpl
+def medoffice_data_versions():
+    return [TRAINING_VERSION]
 
 
 @hookimpl

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from medoffice import audit, deadlines, documents, files, prepared, settings
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.db import transaction
 from medoffice.documents.models import Document, DocumentVersion
 from medoffice.documents.status import STATUSES, status_counts_of_kind
@@ -17,7 +18,7 @@ from medoffice.prepared import slot
 from peewee import JOIN, fn
 
 from . import rules
-from .models import BusinessAssociate, RiskAssessment, RiskItem, TrainingCompletion
+from .models import TRAINING_VERSION, BusinessAssociate, RiskAssessment, RiskItem, TrainingCompletion
 
 OWNER = "compliance"
 POLICY_KIND = "compliance.policy"
@@ -129,11 +130,39 @@ _LATEST_TRAINING = (StaffMember.select(StaffMember.id, StaffMember.first_name, S
                     .order_by(StaffMember.last_name, StaffMember.first_name).tuples())
 
 
+def training_versions() -> tuple[str, ...] | None:
+    """The data versions who trained when is kept under: compliance's log, the staff list and those each
+    module answering ``compliance_training_completions`` names through ``compliance_training_versions``
+    (HR's ``hr.training``); None, to read it on every view, when one answers without naming them. Worked
+    out once per plugin state (which decides who answers)."""
+    from medoffice.app import medoffice_runtime
+
+    runtime = medoffice_runtime()
+
+    def build() -> tuple[str, ...] | None:
+        host = runtime.host
+        answering = {impl.plugin for impl in host.caller("compliance_training_completions").get_hookimpls()}
+        naming = {impl.plugin for impl in host.caller("compliance_training_versions").get_hookimpls()}
+        if not answering <= naming:
+            return None
+        return (TRAINING_VERSION.key, STAFF_KEY, *sorted(set(host.call("compliance_training_versions"))))
+
+    return runtime.derived(("compliance", "training versions"), build)
+
+
 def training_status(today: dt.date) -> list[dict]:
     """Every active staff member by name (with their credentials) with their latest HIPAA training
     (compliance's log, and other modules' records through a hook) and whether they are overdue (none
-    in the last year): one query (in name order, each person's latest training looked up by index),
-    compiled once and read raw."""
+    in the last year): kept per process until the log, the staff or the other modules' records change
+    (``training_versions``; the rows are shared: read them, do not change them), else one query (in name
+    order, each person's latest training looked up by index), compiled once and read raw, and the hook."""
+    versions = training_versions()
+    if versions is None:
+        return _training_status(today)
+    return kept(versions, ("training_status", today), lambda: _training_status(today))
+
+
+def _training_status(today: dt.date) -> list[dict]:
     elsewhere = _training_elsewhere(today - dt.timedelta(days=TRAINING_VALID_DAYS))
     valid = dt.timedelta(days=TRAINING_VALID_DAYS)
     result = []

@@ -238,6 +238,13 @@ def compliance_training_completions(since):
     return hipaa_completions(since)
 
 
+@hookimpl(optionalhook=True)
+def compliance_training_versions():
+    """HR's answer above reads courses, their completions and employments: compliance keeps who is overdue until
+    one of them changes."""
+    return [TRAINING_FIGURES.key]
+
+
 @hookimpl
 def medoffice_reports():
     return [PAYROLL_REGISTER]

@@ -2,11 +2,14 @@
 and remediation tasks, and the business associates register."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
 from medoffice.auth import requires
+from medoffice.data_versions import kept
 from medoffice.models import User
 from medoffice.settings import today
 from medoffice.web.field_html import render_form
@@ -49,14 +52,13 @@ def _escaped(texts: list[str]) -> list[str]:
     return parts if len(parts) == len(texts) else [str(escape(text)) for text in texts]
 
 
-def _training_table(training: list[dict], form=None) -> tuple[Markup, TrainingForm]:
+def _training_html(training: list[dict], day: str) -> tuple[Markup, tuple[tuple[str, str], ...]]:
     """The training table's ``<tr>`` rows (name, last trained or "Never", due or "Now", an overdue chip) and the
-    form logging a training as the page shows it (a refused one again, or an empty one), built together in one
-    pass over the staff: each name is escaped once for its row and its option (escaping goes character by
-    character, so "name, credentials" escaped is the name escaped, ", ", the credentials escaped). The select's
-    options are given as its ``option_html``: the same options without a SelectChoice built for each person. A
-    template loop with two filters a row cost several times more over a staff of a hundred."""
-    day = dates.pattern()
+    options of the form logging a training, built together in one pass over the staff: each name is escaped once
+    for its row and its option (escaping goes character by character, so "name, credentials" escaped is the name
+    escaped, ", ", the credentials escaped). The options are given to the select as its ``option_html``: the same
+    options without a SelectChoice built for each person. A template loop with two filters a row cost several
+    times more over a staff of a hundred. ``day`` is the practice's date pattern."""
     shown: dict = {}  # a date's text made once: many people trained on the same day
 
     def date_text(value) -> str:
@@ -76,9 +78,23 @@ def _training_table(training: list[dict], form=None) -> tuple[Markup, TrainingFo
         value = str(row["staff_id"])
         options.append((value, f'value="{value}">{name}, {credential}</option>' if credential
                         else f'value="{value}">{name}</option>'))
+    return Markup("".join(html)), tuple(options)
+
+
+def _training_table(day: dt.date, form=None) -> tuple[Markup, TrainingForm]:
+    """The training table's rows and the form logging a training as the page shows it (a refused one again, or an
+    empty one): the rows and the form's options are the same for everyone who sees the page, kept with who trained
+    when (``service.training_versions``) for the day and the date format."""
+    pattern = dates.pattern()
+    versions = service.training_versions()
+
+    def build():
+        return _training_html(service.training_status(day), pattern)
+
+    rows, options = build() if versions is None else kept(versions, ("training table", day, pattern), build)
     form = form or TrainingForm(formdata=None)
     form.staff_id.option_html = options
-    return Markup("".join(html)), form
+    return rows, form
 
 
 def _policy_rows(policies: list[service.PolicyRow]) -> Markup:
@@ -105,7 +121,7 @@ def _assessment_form_html(form) -> Markup:
 def _overview(status: int = 200, **forms):
     day = today()
     refused = forms.get("assessment_form")
-    rows, training_form = _training_table(service.training_status(day), forms.get("training_form"))
+    rows, training_form = _training_table(day, forms.get("training_form"))
     return render_page("compliance/program.html", title="HIPAA program",
                        policies=_policy_rows(service.policy_library(day)), training=rows, training_form=training_form,
                        assessments=list(prepared.run(_ASSESSMENTS, "compliance.assessments")),
