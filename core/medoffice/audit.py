@@ -82,8 +82,9 @@ def _actor():
 
     if has_request_context():
         address = request.remote_addr or ""
-        if getattr(current_user, "is_authenticated", False):
-            return current_user.id, current_user.username, address
+        user = current_user._get_current_object()  # the proxy resolves the user on every attribute read
+        if getattr(user, "is_authenticated", False):
+            return user.id, user.username, address
         return None, "", address
     return None, "system", ""
 
@@ -123,7 +124,8 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
     with in_transaction():
         # Update the head first: it takes the write lock (SQLite) or the row lock (PostgreSQL),
         # so concurrent appends line up instead of forking the chain.
-        head = next(iter(prepared.run(_ADVANCE_HEAD, "audit.advance_head", count=len(rows))), None)
+        found = prepared.rows(_ADVANCE_HEAD, "audit.advance_head", count=len(rows))
+        head = found[0] if found else None
         if head is None:
             AuditHead.insert(id=1, seq=len(rows), last_hash=GENESIS).execute()
             head = (len(rows), GENESIS)
@@ -140,7 +142,7 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
             _insert_one(rows[0])
         else:
             insert_rows(AuditEvent, rows)
-        prepared.run(_SET_HEAD_HASH, "audit.set_head_hash", last_hash=prev_hash)
+        prepared.execute(_SET_HEAD_HASH, "audit.set_head_hash", last_hash=prev_hash)
     return rows
 
 

@@ -116,6 +116,13 @@ def rows(query, key, **values) -> list[tuple]:
     return db.execute_sql(sql, _Compiled(sql, params).bind(values)).fetchall()
 
 
+def execute(query, key, **values) -> None:
+    """Run a statement that gives no rows (an UPDATE, a DELETE) with ``values``; compiled once per ``key``,
+    without peewee's result wrapper."""
+    sql, params = compiled(query, key)
+    db.execute_sql(sql, _Compiled(sql, params).bind(values))
+
+
 def scalar(query, key, **values):
     """The first column of the first row of ``query`` (None when there is none), compiled once per ``key``."""
     sql, params = compiled(query, key)
