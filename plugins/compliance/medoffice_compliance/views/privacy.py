@@ -8,6 +8,7 @@ from medoffice import audit
 from medoffice.models import Patient
 from medoffice.money import parse_cents
 from medoffice.patients import load_record_for_display
+from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.shell import notify, render_page
@@ -34,11 +35,12 @@ def _patient_id(text: str) -> int | None:
     return found.id if found else None
 
 
-# The columns the list shows (and the patient it records as read), not every column of both tables: peewee maps
-# each column it reads to its model and field before the first row.
-_REQUESTS = (PrivacyRequest.select(PrivacyRequest.id, PrivacyRequest.kind, PrivacyRequest.patient,
-                                   PrivacyRequest.received_on, PrivacyRequest.due_on, PrivacyRequest.status,
-                                   PrivacyRequest.extended_on, Patient.id, Patient.last_name, Patient.first_name)
+# The columns the list shows (and the patient it records as read), not every column of both tables, read as plain
+# rows (``medoffice.plain``): no request and patient model built and filled column by column for each row.
+_REQUESTS = (PlainSelect(PrivacyRequest, [PrivacyRequest.id, PrivacyRequest.kind,
+                                          PrivacyRequest.patient.alias("patient_id"), PrivacyRequest.received_on,
+                                          PrivacyRequest.due_on, PrivacyRequest.status, PrivacyRequest.extended_on,
+                                          Patient.last_name, Patient.first_name])
              .join(Patient).where(PrivacyRequest.status == slot("status")))
 
 
@@ -56,7 +58,7 @@ def privacy_requests():
         columns=[
             TableColumn("id", "#", sort=PrivacyRequest.id, link=lambda r: link(r.id)),
             TableColumn("kind", "Kind", sort=PrivacyRequest.kind, value=lambda r: rules.REQUEST_BY_KEY[r.kind].title),
-            TableColumn("patient", "Patient", value=lambda r: r.patient.display_name),
+            TableColumn("patient", "Patient", value=lambda r: f"{r.last_name}, {r.first_name}"),  # display_name
             TableColumn("received_on", "Received", sort=PrivacyRequest.received_on, kind="date"),
             TableColumn("due_on", "Due", sort=PrivacyRequest.due_on, kind="date"),
             TableColumn("clock", "Clock", kind="status",
