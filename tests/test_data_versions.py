@@ -65,3 +65,24 @@ def test_turning_a_plugin_on_makes_its_triggers(make_app):
         before = _version()
         _greet_by_sql("on")
         assert _version() == before + 1
+
+
+def test_a_kept_list_shows_a_change_by_any_writer_on_its_next_view_and_keeps_each_search_and_sort(make_app):
+    app = make_app(plugins=["hello"])
+    admin = login(app.test_client(), "admin")
+    with connected(app):
+        for message in ("Good morning", "Hello team"):
+            _greet_by_sql(message)
+    first = admin.get("/hello/").get_data(as_text=True)
+    assert "Good morning" in first and "2 greetings" in first
+    assert not [sql for sql in page_queries(admin, "/hello/") if "hello_greeting" in sql]  # rows, count and HTML kept
+    found = admin.get("/hello/?q=team").get_data(as_text=True)
+    assert "Hello team" in found and "Good morning" not in found and "1 greeting" in found
+    newest = admin.get("/hello/?sort=created_at&desc=1").get_data(as_text=True)
+    assert newest.index("Hello team") < newest.index("Good morning")
+    with connected(app):
+        _greet_by_sql("Welcome back")
+        db.execute_sql("DELETE FROM hello_greeting WHERE message = 'Hello team'")
+    after = admin.get("/hello/").get_data(as_text=True)
+    assert "Welcome back" in after and "Hello team" not in after and "2 greetings" in after
+    assert "No greetings" in admin.get("/hello/?q=team").get_data(as_text=True)

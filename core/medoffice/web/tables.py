@@ -19,6 +19,8 @@ from flask import Response, request, url_for
 from markupsafe import Markup, escape
 
 from .. import dates, prepared
+from ..auth.access_version import KEY as ACCESS_KEY
+from ..data_versions import kept
 from ..csvexport import Cents, CsvWriter
 from ..money import format_cents
 from ..settings import practice_timezone, today
@@ -219,6 +221,7 @@ class TablePage:
     empty_message: str = "Nothing here yet."
     more: bool = False
     exported: bool = False  # every row (up to EXPORT_LIMIT), fetched for the list's CSV
+    kept: tuple | None = None  # (data version keys, what else the page depends on): see paginate's kept_by
 
     @property
     def pages(self) -> int:
@@ -237,7 +240,16 @@ class TablePage:
         return Markup("\n".join(["<tr>" + "".join(cells) + "</tr>" for cells in zip(*columns)]))
 
     def html(self) -> Markup:
-        """The whole table block (search box, count, header, rows, pager, CSV link) as ``ui.table`` shows it.
+        """The whole table block (search box, count, header, rows, pager, CSV link) as ``ui.table`` shows it;
+        kept with the page's rows when ``paginate`` was given ``kept_by`` (and while settings, the date format
+        among them, stay as they are)."""
+        if self.kept is None:
+            return self._html()
+        keys, arguments = self.kept
+        return kept((*keys, ACCESS_KEY), ("table html", *arguments), self._html)
+
+    def _html(self) -> Markup:
+        """The table block written out.
 
         The search box sits outside the region a search, sort or page link replaces (#id-results), so
         focus and typing survive the swap; a newer keystroke replaces a request still in flight
@@ -357,7 +369,8 @@ def csv_response(table: TablePage, title: str) -> Response:
 
 def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[str], Any] | None,
              default_sort: str, endpoint: str, per_page: int = 25, endpoint_args: dict | None = None,
-             key=None, values: dict | None = None, count_query=None, **labels) -> TablePage:
+             key=None, values: dict | None = None, count_query=None, kept_by: str | tuple[str, ...] | None = None,
+             **labels) -> TablePage:
     """Apply the request's search, sort and page to ``query`` and fetch one page.
 
     :param search: builds a WHERE expression from the search text (None: no search box).
@@ -368,6 +381,11 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
     :param count_query: what to count instead of ``query`` when nothing is searched: the same rows
         without the joins that only add columns (a kept worklist table alone, rather than joined to
         every claim), with the same slots. A search counts ``query``, whose joins it may need.
+    :param kept_by: the data versions (``medoffice.data_versions``) covering every table the list reads,
+        for a prepared list (``key``): its page of rows, its count and its HTML are then kept per process,
+        per search, sort, page and ``values``, until one of them (or a setting) changes. The columns' values
+        and links must then depend only on the row and on data those versions cover, and the view must not
+        put anything of its own request on the rows (they are shared by the requests that follow).
 
     With ``?format=csv`` it fetches every row (up to ``EXPORT_LIMIT``) in the same order instead of a
     page, and ``render_page`` answers with them as CSV (``csv_response``): every list can be exported.
@@ -379,7 +397,7 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         sort = default_sort
     desc = request.args.get("desc") == "1"
     page = page_number()
-    is_prepared, values = key is not None, dict(values or {})
+    is_prepared, values, shape = key is not None, dict(values or {}), key
     counted, count_key = query, key
     if text and search is not None:
         query = counted = query.where(search(text))
@@ -387,9 +405,9 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
     elif count_query is not None:
         counted, count_key = count_query, key and (key, "count_query")
     expr = by_key[sort].sort
-    ordered = query.order_by(expr.desc() if desc else expr.asc())
 
     def fetch(number: int, size: int = per_page) -> list:
+        ordered = query.order_by(expr.desc() if desc else expr.asc())
         if not is_prepared:
             return list(ordered.paginate(number, size))
         paged = ordered.limit(prepared.slot("_limit")).offset(prepared.slot("_offset"))
@@ -401,14 +419,24 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         return TablePage(id=id, columns=columns, rows=rows, total=len(rows), page=1, per_page=EXPORT_LIMIT,
                          sort=sort, desc=desc, query=text, endpoint=endpoint, endpoint_args=endpoint_args or {},
                          exported=True, **labels)
-    rows = fetch(1) if page == 1 else None
-    if rows is not None and len(rows) < per_page:
-        total, more = len(rows), False  # a first page that is not full has counted itself
-    else:
+    def read(page: int) -> tuple[list, int, int, bool]:
+        rows = fetch(1) if page == 1 else None
+        if rows is not None and len(rows) < per_page:
+            return rows, len(rows), page, False  # a first page that is not full has counted itself
         total, more = count_for_page(counted, page, per_page, is_prepared, count_key, values)
         page = min(page, max(1, math.ceil(total / per_page)))
         if rows is None or page != 1:
             rows = fetch(page)
+        return rows, total, page, more
+
+    found = None
+    if kept_by is not None and is_prepared:
+        keys = (kept_by,) if isinstance(kept_by, str) else tuple(kept_by)
+        found = (keys, (id, endpoint, shape, text, sort, desc, page, per_page, tuple(sorted(values.items())),
+                        tuple(sorted((endpoint_args or {}).items()))))
+        rows, total, page, more = kept(keys, ("table rows", *found[1]), lambda: read(page))
+    else:
+        rows, total, page, more = read(page)
     return TablePage(id=id, columns=columns, rows=rows, total=total, page=page, per_page=per_page,
                      sort=sort, desc=desc, query=text, endpoint=endpoint,
-                     endpoint_args=endpoint_args or {}, more=more, **labels)
+                     endpoint_args=endpoint_args or {}, more=more, kept=found, **labels)

@@ -13,7 +13,7 @@ from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate
 
 from .greetings import add_greeting, count_since, latest, start_of_day
-from .models import Greeting
+from .models import GREETINGS, Greeting
 from .pictures import BOARD
 
 # The blueprint is named after the plugin: its endpoints are "hello.<view>".
@@ -32,7 +32,8 @@ class GreetingForm(FlaskForm):
 
 
 # Built once: the list's query is the same on every view, and with ``key`` below paginate compiles its SQL once
-# per sort instead of on every request.
+# per sort instead of on every request; with ``kept_by`` its rows, count and HTML are kept until a greeting
+# changes (medoffice.data_versions).
 _GREETINGS = Greeting.select()
 
 
@@ -47,7 +48,7 @@ def _page(form: GreetingForm):
             TableColumn("message", "Message", sort=Greeting.message),
         ],
         search=lambda text: Greeting.message ** f"%{text}%",
-        default_sort="created_at", endpoint="hello.greetings", key="hello.greetings",
+        default_sort="created_at", endpoint="hello.greetings", key="hello.greetings", kept_by=GREETINGS.key,
         noun="greeting", noun_plural="greetings", search_placeholder="Search greetings",
         empty_message="No greetings yet. Leave the first one.",
     )

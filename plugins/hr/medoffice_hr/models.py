@@ -3,6 +3,7 @@ second list of people. Sensitive fields are stored sealed (see ``sealing``), nev
 from __future__ import annotations
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 from medoffice.models import Location, StaffMember
 
@@ -88,3 +89,6 @@ class EmployeeDocument(BaseModel):
 
 
 HR_MODELS = (Department, Employment, PayRate, EmergencyContact, EmployeeDocument)
+# Who works here in which job and department: lists of people are kept per process until these (or core's staff
+# list) change (medoffice.data_versions).
+PEOPLE = DataVersion("hr.people", [Employment, Department])

@@ -25,7 +25,7 @@ from .timesheets import (ANCHOR_SETTING, DAILY_OVERTIME_SETTING, DEFAULT_ANCHOR,
                          anchor_problem)
 from .jobs import hr_jobs
 from .manual import KIND as MANUAL_KIND
-from .models import HR_MODELS
+from .models import HR_MODELS, PEOPLE
 from .views import bp
 from .work_items import hr_work_items
 
@@ -43,7 +43,7 @@ EVERYONE = ("admin", "office_manager", "front_desk", "billing", "hr", "auditor")
 
 @hookimpl
 def medoffice_data_versions():
-    return [TRAINING_FIGURES, TIME_ENTRIES]
+    return [PEOPLE, TRAINING_FIGURES, TIME_ENTRIES]
 
 
 @hookimpl

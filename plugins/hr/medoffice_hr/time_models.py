@@ -115,6 +115,6 @@ class LeaveRequest(BaseModel):
 
 TIME_MODELS = (TimeEntry, KioskPin, Timesheet, LeavePolicy, LeaveLedger, LeaveRequest)
 
-# The clocked time that worked hours are added up from: kept per process until an entry is clocked, added or
-# corrected (medoffice.data_versions).
-TIME_ENTRIES = DataVersion("hr.time", [TimeEntry])
+# The clocked time that worked hours are added up from, and the timesheets approving them: kept per process until
+# an entry is clocked, added or corrected or a sheet approved, reopened or paid (medoffice.data_versions).
+TIME_ENTRIES = DataVersion("hr.time", [TimeEntry, Timesheet])

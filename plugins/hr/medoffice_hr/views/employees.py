@@ -7,6 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import documents, files, prepared
 from medoffice.auth import can, requires
+from medoffice.data_versions import STAFF_KEY
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.plain import PlainSelect
@@ -21,7 +22,7 @@ from .. import rules
 from ..checklists import progress as checklist_progress
 from ..hiring_models import Checklist
 from ..access import FULL, SELF, my_staff_id, require_relation
-from ..models import Department, EmergencyContact, EmployeeDocument, Employment
+from ..models import PEOPLE, Department, EmergencyContact, EmployeeDocument, Employment
 from . import bp
 from .forms import ContactForm, DocumentForm, EmploymentForm, PayRateForm, RemoveForm, RevealForm, SensitiveForm
 
@@ -67,7 +68,8 @@ def employees():
             TableColumn("hire_date", "Hired", sort=Employment.hire_date, kind="date"),
         ],
         search=lambda text: (StaffMember.last_name ** f"%{text}%") | (StaffMember.first_name ** f"%{text}%"),
-        default_sort="name", endpoint="hr.employees", key="hr.employees", count_query=_STAFF, noun="person",
+        default_sort="name", endpoint="hr.employees", key="hr.employees", count_query=_STAFF,
+        kept_by=(PEOPLE.key, STAFF_KEY), noun="person",
         noun_plural="people", search_placeholder="Name", empty_message="No staff yet: add people on Admin → Staff first.",
     )
     return render_page("hr/employees.html", title="Employees", table=table)

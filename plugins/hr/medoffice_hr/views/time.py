@@ -13,6 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from medoffice import prepared
 from medoffice.auth import can, requires
+from medoffice.data_versions import STAFF_KEY
 from medoffice.limits import date_problem
 from medoffice.models import StaffMember
 from medoffice.plain import PlainSelect
@@ -26,8 +27,8 @@ from peewee import JOIN
 from .. import leave, rules, time_rules, timeclock, timesheets
 from ..access import my_staff_id
 from ..employees import HrError, employment_of
-from ..models import Employment
-from ..time_models import KioskPin, LeavePolicy, LeaveRequest, TimeEntry, Timesheet
+from ..models import PEOPLE, Employment
+from ..time_models import TIME_ENTRIES, KioskPin, LeavePolicy, LeaveRequest, TimeEntry, Timesheet
 from . import bp
 from .time_forms import (AddTimeForm, ApproveForm, CorrectForm, DecideForm, KioskForm, LeaveRequestForm, PinForm,
                          PunchForm, ReasonForm)
@@ -252,6 +253,7 @@ def timesheets_page():
         default_sort="name", endpoint="hr.timesheets_page",
         endpoint_args={"day": request.args["day"]} if request.args.get("day") else {},
         key=("hr.timesheets", everyone), values={"start": start, "supervisor": my_staff_id() or 0},
+        kept_by=(PEOPLE.key, STAFF_KEY, TIME_ENTRIES.key),  # the hours shown too
         count_query=_CURRENT if everyone else _CURRENT_REPORTS,
         noun="employee", noun_plural="employees", search_placeholder="Name",
         empty_message="Nobody whose time you approve.")
