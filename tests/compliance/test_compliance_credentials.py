@@ -9,7 +9,8 @@ import io
 import pytest
 from medoffice import deadlines, files
 from medoffice.models import AuditEvent, StaffMember
-from medoffice.testing import connected, count_queries, login, practice_today
+from medoffice.db import db
+from medoffice.testing import connected, count_queries, login, page_queries, practice_today
 
 from medoffice_compliance import credentials, plugin
 from medoffice_compliance.credentials import CredentialValues
@@ -128,6 +129,31 @@ def test_the_board_writes_each_providers_row_as_its_template_did(app):
     assert "<tr><td>O&#39;Neil &amp; Co, &lt;b&gt;Bo&lt;/b&gt;, MD</td>\n" in reader and "credentials/new" not in reader
     none = _text(manager.get("/compliance/?colour=green"))
     assert '<tbody><tr><td colspan="12">No provider matches.</td></tr></tbody>' in none
+
+
+def test_the_board_is_kept_until_any_writer_changes_a_credential_or_the_staff(app):
+    """The board's colours and chips are read once and kept (per filter); a credential changed by any writer (here
+    plain SQL, as another process or a console would) or a provider renamed shows on the very next view."""
+    ann = _provider(app)
+    with connected(app):
+        licence = _save(ann, "state_licence", state="CA", number="A12345", expires_on=TODAY + dt.timedelta(days=400))
+    manager = login(app.test_client(), "office_manager")
+    assert "chip chip-green" in _text(manager.get("/compliance/"))
+    for url in ("/compliance/", "/compliance/?state=CA"):
+        kept = page_queries(manager, url)
+        assert not [sql for sql in kept if "compliance_credential" in sql or "core_staff" in sql]
+    with connected(app):  # lapsed, as a console would write it
+        db.execute_sql(f"UPDATE compliance_credential SET due_on = {db.param} WHERE id = {db.param}",
+                       (TODAY - dt.timedelta(days=1), licence.id))
+    board = _text(manager.get("/compliance/"))
+    assert "chip chip-red" in board and "chip chip-green" not in board
+    assert "chip chip-red" in _text(manager.get("/compliance/?state=CA"))
+    with connected(app):
+        db.execute_sql(f"UPDATE core_staff SET first_name = 'Anna' WHERE id = {db.param}", (ann,))
+    board = _text(manager.get("/compliance/"))
+    assert "<tr><td>Able, Anna, MD" in board and f'<option value="{ann}" >Able, Anna, MD</option>' in board
+    reader = _text(login(app.test_client(), "auditor").get("/compliance/"))  # the same rows, without "+"
+    assert "<tr><td>Able, Anna, MD</td>\n" in reader and "credentials/new" not in reader
 
 
 def test_practice_certificates_sit_on_the_practice_row(app):

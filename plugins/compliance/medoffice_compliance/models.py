@@ -345,6 +345,10 @@ COMPLIANCE_MODELS = (Credential, Verification, PrivacyRequest, Disclosure, Incid
                      TrainingCompletion, RiskAssessment, RiskItem, BusinessAssociate, ExclusionList, ExclusionEntry,
                      ScreeningRun, ScreeningMatch, RetentionRule, LastService, LegalHold, Destruction)
 
+# The credentialing board's colours and chips: kept per process until a credential changes (with core's staff list
+# for the providers).
+CREDENTIALS_VERSION = DataVersion("compliance.credentials", [Credential])
+
 # Who trained when, as the HIPAA program page shows it: kept per process until the log changes (with core's staff
 # list and the data versions other modules' training records name through ``compliance_training_versions``).
 TRAINING_VERSION = DataVersion("compliance.training", [TrainingCompletion])

@@ -10,6 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
 from medoffice.auth import can, requires
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.settings import today
@@ -20,7 +21,7 @@ from medoffice.web.tables import url_template
 
 from .. import credentials as service
 from .. import rules
-from ..models import Credential
+from ..models import CREDENTIALS_VERSION, Credential
 from . import bp
 from .forms import CredentialForm, ReasonForm, VerificationForm
 
@@ -59,24 +60,37 @@ def board():
     staff_id = record_id("staff_id")
     state = _choice_arg("state", rules.STATES)
     colour = _choice_arg("colour", rules.COLOUR_RANK)
-    providers = _providers()
-    rows = service.board(today(), providers, staff_id=staff_id, state=state, colour=colour)
-    cells = _cells(rows)
+    providers, rows, cells, provider_cells = _board(today(), staff_id, state, colour)
     return render_page("compliance/board.html", title="Credentialing",
-                       provider_rows=_provider_rows(rows, cells, can("compliance.credentials.edit")),
+                       provider_rows=_provider_rows(provider_cells, can("compliance.credentials.edit")),
                        practice=[by_kind for row, by_kind in zip(rows, cells) if row.staff is None],
                        providers=providers, provider_kinds=rules.PROVIDER_KINDS, practice_kinds=rules.PRACTICE_KINDS,
                        state_options=_state_options(state),
                        filters={"staff_id": staff_id, "state": state, "colour": colour})
 
 
+def _board(day: dt.date, staff_id: int | None, state: str, colour: str) -> tuple:
+    """The board as every user sees it: (the active providers, the board's rows, their cells by kind, the providers'
+    rows as ``_provider_cells`` gives them), kept per process for the day, the filters, the date format and the
+    links until a credential or the staff change (``medoffice.data_versions``). Shared by the requests that follow:
+    read, do not change."""
+    link, pattern = url_template("compliance.credential", "credential_id"), dates.pattern()
+
+    def build() -> tuple:
+        providers = _providers()
+        rows = service.board(day, providers, staff_id=staff_id, state=state, colour=colour)
+        cells = _cells(rows, link, pattern)
+        return providers, rows, cells, _provider_cells(rows, cells)
+
+    return kept((CREDENTIALS_VERSION.key, STAFF_KEY), ("board", day, staff_id, state, colour, pattern, link(0)), build)
+
+
 STANDING = {"red": "lapsed or denied", "amber": "due soon or pending", "green": "current"}
 
 
-def _cells(rows: list[service.BoardRow]) -> list[dict[str, Markup]]:
-    """Each board row's cells by kind: its credentials as chips linking to them, built here in one pass rather
-    than by a macro per cell and ``url_for`` per chip."""
-    link, pattern = url_template("compliance.credential", "credential_id"), dates.pattern()
+def _cells(rows: list[service.BoardRow], link, pattern: str) -> list[dict[str, Markup]]:
+    """Each board row's cells by kind: its credentials as chips linking to them (``link`` of the credential's id;
+    its due date in ``pattern``), built here in one pass rather than by a macro per cell and ``url_for`` per chip."""
     cells = []
     for row in rows:
         by_kind = {}
@@ -92,25 +106,34 @@ def _cells(rows: list[service.BoardRow]) -> list[dict[str, Markup]]:
     return cells
 
 
-def _provider_rows(rows: list[service.BoardRow], cells: list[dict[str, Markup]], can_edit: bool) -> Markup:
-    """The providers' ``<tr>`` rows of the board (name, "+" to add a credential, the overall chip as ui.chip writes
-    it, a cell per kind), or the row saying none matches: the template's loop called a macro, ``url_for`` and a
-    lookup per cell through Jinja."""
-    add = url_template("compliance.credential_new", "staff_id")
-    html = []
+def _provider_cells(rows: list[service.BoardRow], cells: list[dict[str, Markup]]) -> list[tuple[int, str, str]]:
+    """The providers' rows of the board as (staff id, the name escaped, the rest of the row after the name's cell:
+    the overall chip as ui.chip writes it and a cell per kind), the same for every user: ``_provider_rows`` puts in
+    the "+" of who may add a credential."""
+    found = []
     for row, by_kind in zip(rows, cells):
         staff = row.staff
         if staff is None:
             continue
         overall = row.overall
-        plus = f' <a href="{add(staff.id)}">+</a>' if can_edit else ""
         kinds = "".join(f"<td>{by_kind.get(k.key, '')}</td>" for k in rules.PROVIDER_KINDS)
-        html.append(f'<tr><td>{escape(staff.display_name)}{plus}</td>\n'
-                    f'<td><span class="chip chip-{overall or "none"}">{overall or "nothing on file"}</span></td>\n'
-                    f"{kinds}</tr>\n")
-    if not html:
-        html.append(f'<tr><td colspan="{len(rules.PROVIDER_KINDS) + 2}">No provider matches.</td></tr>')
-    return Markup("".join(html))
+        found.append((staff.id, str(escape(staff.display_name)),
+                      f'</td>\n<td><span class="chip chip-{overall or "none"}">{overall or "nothing on file"}</span></td>\n'
+                      f"{kinds}</tr>\n"))
+    return found
+
+
+def _provider_rows(provider_cells: list[tuple[int, str, str]], can_edit: bool) -> Markup:
+    """The providers' ``<tr>`` rows of the board (name, "+" to add a credential for who may, the overall chip, a cell
+    per kind), or the row saying none matches: the template's loop called a macro, ``url_for`` and a lookup per cell
+    through Jinja."""
+    if not provider_cells:
+        return Markup(f'<tr><td colspan="{len(rules.PROVIDER_KINDS) + 2}">No provider matches.</td></tr>')
+    if not can_edit:
+        return Markup("".join(f"<tr><td>{name}{rest}" for _id, name, rest in provider_cells))
+    add = url_template("compliance.credential_new", "staff_id")
+    return Markup("".join(f'<tr><td>{name} <a href="{add(staff_id)}">+</a>{rest}'
+                          for staff_id, name, rest in provider_cells))
 
 
 def _state_options(chosen: str) -> Markup:
