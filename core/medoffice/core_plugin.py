@@ -21,8 +21,8 @@ from .files import hooks as file_hooks
 from .files.integrity import doctor_check as files_check
 from .jobs import failed_job_items, verify_audit_chain
 from .messages import hooks as message_hooks
-from .data_versions import STAFF_KEY, DataVersion
-from .models import CORE_MODELS, StaffMember
+from .data_versions import PATIENTS_KEY, STAFF_KEY, DataVersion
+from .models import CORE_MODELS, Patient, StaffMember
 from .patient_merge import PATIENT_MERGED
 from .reports.core_reports import core_reports
 from .tls import certificate_check
@@ -45,7 +45,8 @@ def medoffice_models():
 
 @hookimpl
 def medoffice_data_versions():
-    return [document_status.DOCUMENTS_VERSION, DataVersion(STAFF_KEY, [StaffMember])]
+    return [document_status.DOCUMENTS_VERSION, DataVersion(STAFF_KEY, [StaffMember]),
+            DataVersion(PATIENTS_KEY, [Patient])]
 
 
 @hookimpl

@@ -20,6 +20,7 @@ from flask import current_app, g, has_app_context, has_request_context, request
 from . import version_triggers
 
 STAFF_KEY = "core.staff"  # core's: moves on any change to the staff list (names, credentials, active)
+PATIENTS_KEY = "core.patients"  # core's: moves on any change to a patient's record (a name, a merge)
 KEEP_PER_VERSION = 32  # values kept per data version (different arguments: days, filters)
 
 

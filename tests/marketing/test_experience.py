@@ -243,6 +243,14 @@ def test_survey_and_complaint_lists_show_names_dates_and_nobody(mk_app):
     complaints = desk.get("/marketing/complaints").get_data(as_text=True)
     assert f">{(today - dt.timedelta(days=9)).isoformat()}</a></td><td>Okafor, Ada</td>" in complaints
     assert f"<td>{today.isoformat()}</td></tr>" in complaints and "<td>Unknown</td>" in complaints
+    # The lists are kept until their tables or a patient change: a renamed patient and a new answer show at once.
+    with connected(mk_app):
+        db.execute_sql(f"UPDATE core_patient SET last_name = 'Okafor-Bello' WHERE id = {db.param}", (patient.id,))
+        experience.record_survey(experience.clean_answers({"nps": 2}), source="kiosk", patient_id=None,
+                                 answered_on=today)
+    surveys = desk.get("/marketing/surveys").get_data(as_text=True)
+    assert "Okafor-Bello, Ada" in surveys and surveys.count("<td>Anonymous</td>") == 2
+    assert "Okafor-Bello, Ada" in desk.get("/marketing/complaints").get_data(as_text=True)
 
 
 def test_today_counts_the_open_recovery_items_due_by_today(mk_app):

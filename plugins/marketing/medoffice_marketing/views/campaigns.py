@@ -17,7 +17,7 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import Case, fn
 
 from .. import returns
-from ..models import CHANNELS, Campaign, PatientSource, ReferrerYear, ReferringProvider, SpendEntry
+from ..models import CHANNELS, MARKETING_FIGURES, Campaign, PatientSource, ReferrerYear, ReferringProvider, SpendEntry
 from ..recall import as_date
 from ..sources import SourceError, add_spend, save_campaign, save_provider
 from . import bp
@@ -47,7 +47,7 @@ def campaigns():
     """Every campaign, and this year's cost per new patient by channel."""
     link = url_template("marketing.campaign", "campaign_id")
     table = paginate(
-        _CAMPAIGNS, id="campaigns-table", key="marketing.campaigns",
+        _CAMPAIGNS, id="campaigns-table", key="marketing.campaigns", kept_by=MARKETING_FIGURES.key,
         columns=[TableColumn("name", "Campaign", sort=Campaign.name, link=lambda c: link(c.id)),
                  TableColumn("code", "Code", sort=Campaign.code),
                  TableColumn("channel", "Channel", sort=Campaign.channel, value=lambda c: CHANNELS.get(c.channel)),

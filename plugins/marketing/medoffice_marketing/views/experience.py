@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 from flask import abort, redirect, request, url_for
 from medoffice import ChartSpec, Column, audit, prepared, settings
 from medoffice.auth import requires
-from medoffice.data_versions import kept
+from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.db import is_sqlite
 from medoffice.models import Patient, StaffMember, User
 from medoffice.patients import load_record_for_display
@@ -142,7 +142,7 @@ def surveys():
     """Every survey answer, newest first (the patients shown are audited)."""
     patient_link = url_template("core.patient", "patient_id")
     table = paginate(
-        _SURVEYS, id="surveys-table", key="marketing.surveys",
+        _SURVEYS, id="surveys-table", key="marketing.surveys", kept_by=(MARKETING_FIGURES.key, PATIENTS_KEY),
         columns=[TableColumn("answered_on", "Answered", sort=newest_first(SurveyResponse.answered_on), kind="date",
                              value=lambda s: _day(s.answered_on)),
                  TableColumn("patient", "Patient", value=lambda s: _name(s) or "Anonymous",
@@ -225,6 +225,7 @@ def recovery():
     owners = dict(prepared.run(_OWNERS, "marketing.recovery.owners"))
     table = paginate(
         _RECOVERY, id="recovery-table", key="marketing.recovery", values={"state": state},
+        kept_by=(MARKETING_FIGURES.key, PATIENTS_KEY),  # the owners' names: users, in what the HTML is kept by
         columns=[TableColumn("due_on", "Due", sort=RecoveryItem.due_on, kind="date", value=lambda i: _day(i.due_on)),
                  TableColumn("patient", "Patient", value=lambda i: _name(i) or "Unknown",
                              link=lambda i: link(i.id)),
@@ -332,7 +333,7 @@ def complaints():
     """The complaints log (the patients shown are audited)."""
     link = url_template("marketing.complaint", "complaint_id")
     table = paginate(
-        _COMPLAINTS, id="complaints-table", key="marketing.complaints",
+        _COMPLAINTS, id="complaints-table", key="marketing.complaints", kept_by=(MARKETING_FIGURES.key, PATIENTS_KEY),
         columns=[TableColumn("received_on", "Received", sort=newest_first(Complaint.received_on), kind="date",
                              value=lambda c: _day(c.received_on), link=lambda c: link(c.id)),
                  TableColumn("patient", "Patient", value=lambda c: _name(c) or "Unknown"),
