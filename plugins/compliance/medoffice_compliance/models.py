@@ -349,6 +349,9 @@ COMPLIANCE_MODELS = (Credential, Verification, PrivacyRequest, Disclosure, Incid
 # for the providers).
 CREDENTIALS_VERSION = DataVersion("compliance.credentials", [Credential])
 
+# The retention schedule the records page shows and counts from: kept per process until a rule changes.
+RETENTION_VERSION = DataVersion("compliance.retention", [RetentionRule])
+
 # Who trained when, as the HIPAA program page shows it: kept per process until the log changes (with core's staff
 # list and the data versions other modules' training records name through ``compliance_training_versions``).
 TRAINING_VERSION = DataVersion("compliance.training", [TrainingCompletion])

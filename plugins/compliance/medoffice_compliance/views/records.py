@@ -8,14 +8,16 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from medoffice import audit, prepared
 from medoffice.auth import requires
+from medoffice.data_versions import kept
 from medoffice.models import Patient
+from medoffice.plain import PlainSelect
 from medoffice.settings import today
 from medoffice.web.field_html import render_field, render_form
 from medoffice.web.forms import blank_form_html
 from medoffice.web.shell import notify, render_page
 
 from .. import records as service
-from ..models import Destruction, LegalHold, RetentionRule
+from ..models import RETENTION_VERSION, Destruction, LegalHold, RetentionRule
 from . import bp
 from .forms import DestructionForm, HoldForm, RetentionRuleForm
 from .privacy import _patient_id
@@ -31,19 +33,22 @@ def _form_page(form, title: str, endpoint: str, submit: str, attrs: str = ""):
                        breadcrumbs=[("Records retention", url_for("compliance.records"))]), 422
 
 
-# The columns the page shows (and the patients it records as read), not every column of the patient: peewee
-# converts and sets each column of each row, and the log shows up to a hundred.
-_PATIENT = (Patient.id, Patient.last_name, Patient.first_name, Patient.account_number)
-_HOLDS = (LegalHold.select(LegalHold.id, LegalHold.patient, LegalHold.reason, LegalHold.placed_on, *_PATIENT)
+# The columns the page shows (and the patients it records as read), not every column of the patient, read as plain
+# rows (``medoffice.plain``): no hold or destruction and patient model built and filled column by column for each
+# row, and the log shows up to a hundred.
+_PATIENT = (Patient.last_name, Patient.first_name, Patient.account_number)
+_HOLDS = (PlainSelect(LegalHold, [LegalHold.id, LegalHold.patient.alias("patient_id"), LegalHold.reason,
+                                  LegalHold.placed_on, *_PATIENT])
           .join(Patient).where(LegalHold.released_on.is_null()).order_by(LegalHold.placed_on))
-_DESTROYED = (Destruction.select(Destruction.id, Destruction.patient, Destruction.record_type, Destruction.destroyed_on,
-                                 Destruction.method, Destruction.witness, *_PATIENT)
+_DESTROYED = (PlainSelect(Destruction, [Destruction.id, Destruction.patient.alias("patient_id"), Destruction.record_type,
+                                        Destruction.destroyed_on, Destruction.method, Destruction.witness, *_PATIENT])
               .join(Patient).order_by(Destruction.destroyed_on.desc()).limit(100))
 _RULES = RetentionRule.select().order_by(RetentionRule.record_type, RetentionRule.state)
 
 
 def _page():
-    schedule = list(prepared.run(_RULES, "compliance.retention_rules"))
+    # the schedule, kept until a rule changes (shared by the requests that follow: read, do not change)
+    schedule = kept(RETENTION_VERSION.key, ("schedule",), lambda: list(prepared.run(_RULES, "compliance.retention_rules")))
     due = service.due_for_destruction(today(), schedule=schedule)
     holds = list(prepared.run(_HOLDS, "compliance.holds"))
     destroyed = list(prepared.run(_DESTROYED, "compliance.destroyed"))
