@@ -86,3 +86,17 @@ def test_a_kept_list_shows_a_change_by_any_writer_on_its_next_view_and_keeps_eac
     after = admin.get("/hello/").get_data(as_text=True)
     assert "Welcome back" in after and "Hello team" not in after and "2 greetings" in after
     assert "No greetings" in admin.get("/hello/?q=team").get_data(as_text=True)
+
+
+def test_todays_deadline_counts_are_kept_until_a_deadline_changes(make_app):
+    from medoffice import deadlines
+    from medoffice.settings import today
+
+    app = make_app(plugins=["hello"])
+    manager = login(app.test_client(), "office_manager")
+    assert "Deadlines due this week" not in manager.get("/today").get_data(as_text=True)
+    assert not [sql for sql in page_queries(manager, "/today") if "core_deadline" in sql]  # kept
+    with connected(app):
+        deadlines.upsert("hello", "tidy-up:test", title="Tidy the board", due=today() + dt.timedelta(days=2),
+                         kind="hello.tidy_up", assignee_role="office_manager")
+    assert "Deadlines due this week" in manager.get("/today").get_data(as_text=True)

@@ -21,7 +21,8 @@ from .files import hooks as file_hooks
 from .files.integrity import doctor_check as files_check
 from .jobs import failed_job_items, verify_audit_chain
 from .messages import hooks as message_hooks
-from .data_versions import PATIENTS_KEY, STAFF_KEY, DataVersion
+from .data_versions import DEADLINES_KEY, PATIENTS_KEY, STAFF_KEY, DataVersion
+from .deadlines.models import Deadline
 from .models import CORE_MODELS, Patient, StaffMember
 from .patient_merge import PATIENT_MERGED
 from .reports.core_reports import core_reports
@@ -46,7 +47,7 @@ def medoffice_models():
 @hookimpl
 def medoffice_data_versions():
     return [document_status.DOCUMENTS_VERSION, DataVersion(STAFF_KEY, [StaffMember]),
-            DataVersion(PATIENTS_KEY, [Patient])]
+            DataVersion(PATIENTS_KEY, [Patient]), DataVersion(DEADLINES_KEY, [Deadline])]
 
 
 @hookimpl

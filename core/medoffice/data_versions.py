@@ -21,6 +21,7 @@ from . import version_triggers
 
 STAFF_KEY = "core.staff"  # core's: moves on any change to the staff list (names, credentials, active)
 PATIENTS_KEY = "core.patients"  # core's: moves on any change to a patient's record (a name, a merge)
+DEADLINES_KEY = "core.deadlines"  # core's: moves on any change to a deadline (medoffice.deadlines)
 KEEP_PER_VERSION = 32  # values kept per data version (different arguments: days, filters)
 
 

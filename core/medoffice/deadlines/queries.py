@@ -17,6 +17,7 @@ from flask import current_app
 
 from .. import prepared
 from ..auth.access import can
+from ..data_versions import DEADLINES_KEY, kept
 from ..prepared import slot
 from .kinds import kinds
 from .models import STATES, Deadline
@@ -158,11 +159,17 @@ def today_groups(user, today: dt.date) -> dict[str, tuple[int, dt.date]]:
     """{group: (count, earliest due)} of the open deadlines assigned to ``user`` or their roles that
     need attention: ``overdue``, ``week`` (due within 7 days), ``coming`` (a reminder reached); and
     ``escalated``: overdue ones escalated to a role ``user`` holds. Two grouped queries, each compiled
-    once per set of enabled modules and roles (``medoffice.prepared``): Today runs them on every load."""
+    once per set of enabled modules and roles (``medoffice.prepared``), kept until a deadline changes
+    (``medoffice.data_versions``): Today asks on every load."""
     owners, roles = tuple(_enabled_owners()), tuple(sorted(user.roles))
+    return kept(DEADLINES_KEY, ("today_groups", user.id, owners, roles, today),
+                lambda: _today_groups(user.id, owners, roles, today))
+
+
+def _today_groups(user_id: int, owners: tuple[str, ...], roles: tuple[str, ...], today: dt.date) -> dict:
     dates = {"today": today, "week_end": today + dt.timedelta(days=WEEK)}
     rows = prepared.run(_grouped_query(owners, roles), ("deadlines.today_groups", owners, roles),
-                        user_id=user.id, **dates)
+                        user_id=user_id, **dates)
     result = {name: (count, earliest) for name, count, earliest in rows}
     if roles:
         count, earliest = next(iter(prepared.run(_escalated_query(owners, roles),
