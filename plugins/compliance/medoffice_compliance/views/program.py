@@ -9,7 +9,9 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
 from medoffice.auth import requires
+from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.data_versions import kept
+from medoffice.documents.status import DOCUMENTS_VERSION
 from medoffice.models import User
 from medoffice.settings import today
 from medoffice.web.field_html import render_form
@@ -97,10 +99,18 @@ def _training_table(day: dt.date, form=None) -> tuple[Markup, TrainingForm]:
     return rows, form
 
 
-def _policy_rows(policies: list[service.PolicyRow]) -> Markup:
-    """The policy table's ``<tr>`` rows (title linked to the document, version in force, its dates, acknowledgment
-    counts), built here in one pass with the URL and date format looked up once, as the training rows."""
-    link, day = url_template("core.document", "document_id"), dates.pattern()
+def _policies(day: dt.date) -> Markup:
+    """The policy table's rows (``_policy_rows``), the same for everyone who sees the page: kept per process for the
+    day, the date format and the links until documents, their acknowledgments or reminders, the staff, users, roles
+    or settings change (what core keeps the acknowledgment counts under)."""
+    link, pattern = url_template("core.document", "document_id"), dates.pattern()
+    return kept((DOCUMENTS_VERSION.key, ACCESS_KEY), ("policy rows", day, pattern, link(0)),
+                lambda: _policy_rows(service.policy_library(day), link, pattern))
+
+
+def _policy_rows(policies: list[service.PolicyRow], link, day: str) -> Markup:
+    """The policy table's ``<tr>`` rows (title linked to the document by ``link`` of its id, version in force, its
+    dates in the pattern ``day``, acknowledgment counts), built here in one pass, as the training rows."""
     html = []
     for row in policies:
         effective = row.effective_on.strftime(day) if row.effective_on else ""
@@ -123,7 +133,7 @@ def _overview(status: int = 200, **forms):
     refused = forms.get("assessment_form")
     rows, training_form = _training_table(day, forms.get("training_form"))
     return render_page("compliance/program.html", title="HIPAA program",
-                       policies=_policy_rows(service.policy_library(day)), training=rows, training_form=training_form,
+                       policies=_policies(day), training=rows, training_form=training_form,
                        assessments=list(prepared.run(_ASSESSMENTS, "compliance.assessments")),
                        assessment_form=(_assessment_form_html(refused) if refused else
                                         blank_form_html(("compliance", "new assessment"), NewAssessmentForm, _assessment_form_html)),
