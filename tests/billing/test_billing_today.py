@@ -7,6 +7,7 @@ import datetime as dt
 from accounts_setup import days_ago, insured_visit, new_patient, self_pay_visit
 from billing_setup import database, practice
 from medoffice import settings
+from medoffice.testing import login, page_queries
 
 from medoffice_billing import aging, payments, plans, worklist
 from medoffice_billing.models import Claim, PlanInstallment
@@ -77,3 +78,19 @@ def test_claims_to_send_count_ready_and_failing_claims(app):
         items = {i.title: (i.count, i.url) for i in worklist.work_items()}
     assert items == {"Claim ready to submit": (1, "/billing/claims?status=ready"),
                      "Claim with scrubber errors": (1, "/billing/claims?status=problems")}
+
+
+def test_the_today_page_shows_a_paid_up_plan_at_once_though_it_keeps_the_count(app):
+    with database(app):
+        records = practice()
+        debtor = new_patient(last="Planner")
+        self_pay_visit(records, days_ago(90), patient=debtor)
+        plan = plans.create_plan(debtor.id, 12000, 4000, "monthly", settings.today())
+        PlanInstallment.update(due_date=days_ago(20)).where(
+            (PlanInstallment.plan == plan.id) & (PlanInstallment.number == 1)).execute()
+    desk = login(app.test_client(), "billing")
+    assert "Payment plan with a missed payment" in desk.get("/today").get_data(as_text=True)
+    assert not [sql for sql in page_queries(desk, "/today") if "billing_payment_plan" in sql]  # kept
+    with app.test_request_context(), database(app):
+        payments.post_payment(debtor.id, 4000, "cash")  # the plan's first payment, late
+    assert "Payment plan with a missed payment" not in desk.get("/today").get_data(as_text=True)

@@ -7,6 +7,7 @@ Money is integer cents; dates are dates; timestamps are aware UTC.
 from __future__ import annotations
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 
 
@@ -737,6 +738,9 @@ class AgingSnapshot(BaseModel):
 
 BILLING_MODELS.extend([PaymentPlan, PlanInstallment, PatientPayment, StatementRun, Statement, StatementHold,
                        DunningStage, CollectionPlacement, PatientAging, AgingSnapshot])
+# What a payment plan's standing is worked out from: counts of missed plans are kept per process until a plan,
+# an installment or a patient payment changes (medoffice.data_versions).
+PLANS = DataVersion("billing.plans", [PaymentPlan, PlanInstallment, PatientPayment])
 
 
 class ProviderFavorite(BaseModel):

@@ -15,7 +15,7 @@ from .event_types import EVENT_TYPES
 from .expected_collections import expected_collections
 from .export837 import X12_SETTINGS
 from .jobs import JOB_SETTINGS, billing_jobs
-from .models import BILLING_MODELS
+from .models import BILLING_MODELS, PLANS
 from .plans import PLAN_SETTINGS
 from .posting import POSTING_SETTINGS
 from .posting import work_items as remittance_work_items
@@ -59,6 +59,11 @@ def medoffice_event_types():
 @hookimpl
 def medoffice_models():
     return list(BILLING_MODELS)
+
+
+@hookimpl
+def medoffice_data_versions():
+    return [PLANS]
 
 
 @hookimpl

@@ -35,7 +35,7 @@ from . import denials, underpayments, x12
 from .actor import acting_user
 from .claims import ClaimError
 from .denials import claim_count_upto as denial_claims_upto
-from .today import TODAY_COUNT_LIMIT
+from .worklist import TODAY_COUNT_LIMIT
 from .models import Claim, Coverage, LineTransaction, Payer, ProviderAdjustment, RemitClaim, Remittance
 from .remit_matching import ClaimRef, LineRef, Match, Matcher, chunks, payment_label, service_dates
 from .x12.codes import ADJUSTMENT_REASONS, CLAIM_STATUS, REMARK_CODES

@@ -11,17 +11,15 @@ from functools import lru_cache
 
 from flask import url_for
 from medoffice import WorkItem, prepared
+from medoffice.data_versions import kept
 from medoffice.prepared import slot
 from peewee import SQL, Select, fn
 
 from . import collections, plans
 from .jobs import follow_up_days, unanswered_condition
-from .models import Claim
-from .worklist import TO_SEND_CONDITIONS, claim_counts, claim_counts_query
+from .models import PLANS, Claim
+from .worklist import TO_SEND_CONDITIONS, TODAY_COUNT_LIMIT, claim_counts, claim_counts_query
 from .worklist import work_items as to_send_items
-
-TODAY_COUNT_LIMIT = 100  # the Today queue says "100+" rather than count every account on each view
-
 
 def _plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
@@ -71,8 +69,11 @@ _MISSED_PLANS = Select([plans.missed_by(slot("cutoff")).select(SQL("1")).order_b
 
 
 def _missed_plans(today: dt.date) -> int:
-    """How many active plans have missed a payment (as plans.missed_count)."""
-    return int(prepared.scalar(_MISSED_PLANS, "billing.today.missed_plans", cutoff=plans.missed_cutoff(today)) or 0)
+    """How many active plans have missed a payment (as plans.missed_count), kept until a plan, an installment or
+    a patient payment changes."""
+    cutoff = plans.missed_cutoff(today)
+    return kept(PLANS.key, ("today.missed_plans", cutoff), lambda: int(
+        prepared.scalar(_MISSED_PLANS, "billing.today.missed_plans", cutoff=cutoff) or 0))
 
 
 def _precollections(today: dt.date, limit: int) -> int:

@@ -7,6 +7,8 @@ from peewee import SQL, Select, fn
 
 from .models import Claim
 
+TODAY_COUNT_LIMIT = 100  # the Today queue says "100+" rather than count every account on each view
+
 
 def claim_counts_query(*conditions) -> Select:
     """One row counting the claims that match each condition, each count its own scalar subquery: an

@@ -7,13 +7,14 @@ import datetime as dt
 
 from flask import url_for
 from medoffice import WorkItem, prepared
+from medoffice.data_versions import kept
 from medoffice.prepared import slot
 from peewee import SQL, fn
 
 from . import timesheets
 from .manual import overdue_signatures
-from .models import Employment
-from .time_models import LeaveRequest, Timesheet
+from .models import PEOPLE, Employment
+from .time_models import TIME_ENTRIES, LeaveRequest, Timesheet
 
 
 def _supervisor(user, permission: str) -> int | None:
@@ -55,8 +56,9 @@ def _leave_to_decide(supervisor: int | None, staff_id: int | None) -> int:
 def _timesheets_to_approve(supervisor: int | None, last_start: dt.date, last_end: dt.date) -> int:
     """Paid-by-the-hour people (the user's reports, or everyone) without an approved timesheet for the last period."""
     query = _UNAPPROVED if supervisor is None else _UNAPPROVED_OF_REPORTS
-    return prepared.scalar(query, ("hr.today.timesheets", supervisor is None), supervisor=supervisor,
-                           last_start=last_start, last_end=last_end) or 0
+    return kept((PEOPLE.key, TIME_ENTRIES.key), ("today.unapproved", supervisor, last_start, last_end), lambda: (
+        prepared.scalar(query, ("hr.today.timesheets", supervisor is None), supervisor=supervisor,
+                        last_start=last_start, last_end=last_end) or 0))
 
 
 def hr_work_items(user, today: dt.date) -> list[WorkItem]:
