@@ -10,7 +10,8 @@ import pytest
 from medoffice import deadlines
 from medoffice.messages.models import OutboxMessage
 from medoffice.models import AuditEvent, Patient
-from medoffice.testing import connected, login, practice_today
+from medoffice.db import db
+from medoffice.testing import connected, login, page_queries, practice_today
 
 from medoffice_compliance import incidents
 from medoffice_compliance.models import Incident, IncidentPatient
@@ -124,3 +125,24 @@ def test_the_annual_log_lists_the_years_small_breaches(app):
     manager = login(app.test_client(), "office_manager")
     report = _text(manager.get("/reports/compliance.breach_log?year=2025"))
     assert "Email to wrong patient" in report and "Big one" not in report and "2026-03-01" in report
+
+
+def test_the_log_is_kept_until_any_writer_changes_an_incident(app):
+    """The incident log's rows, count and HTML are read once and kept (per sort, search and page); an incident
+    changed or added by any writer (here plain SQL, as another process or a console would) shows on the next view."""
+    with connected(app):
+        first = incidents.log(title="Laptop stolen", description="", occurred_on=None, discovered_on=TODAY,
+                              reported_by="", phi_involved=True, affected_by_state={}, by="t")
+    manager = login(app.test_client(), "office_manager")
+    assert "Laptop stolen" in _text(manager.get("/compliance/incidents"))
+    for url in ("/compliance/incidents", "/compliance/incidents?sort=title", "/compliance/incidents?q=Laptop"):
+        kept = page_queries(manager, url)
+        assert not [sql for sql in kept if "compliance_incident" in sql]
+    with connected(app):
+        db.execute_sql(f"UPDATE compliance_incident SET title = 'Tablet stolen' WHERE id = {db.param}", (first.id,))
+    assert "Tablet stolen" in _text(manager.get("/compliance/incidents"))
+    assert "Tablet stolen" in _text(manager.get("/compliance/incidents?sort=title"))
+    assert "No incident logged." in _text(manager.get("/compliance/incidents?q=Laptop"))
+    with connected(app):
+        db.execute_sql(f"DELETE FROM compliance_incident WHERE id = {db.param}", (first.id,))
+    assert "No incident logged." in _text(manager.get("/compliance/incidents"))

@@ -10,7 +10,8 @@ import pytest
 from medoffice import deadlines, messages
 from medoffice.messages.models import OutboxMessage
 from medoffice.models import AuditEvent, Patient
-from medoffice.testing import connected, login, practice_today
+from medoffice.db import db
+from medoffice.testing import connected, login, page_queries, practice_today
 
 from medoffice_compliance import privacy
 from medoffice_compliance.models import PrivacyRequest
@@ -148,6 +149,40 @@ def test_reads_are_audited_and_access_is_by_permission(app):
     assert read.patient_id == patient_id and json.loads(listed.detail)["patients"] == [patient_id]
     desk = login(app.test_client(), "front_desk")
     assert desk.get(f"/compliance/privacy/{request.id}").status_code == 403
+
+
+def test_the_list_is_kept_until_any_writer_changes_a_request_or_a_patient_and_each_view_is_audited(app, monkeypatch):
+    """The list's rows, count and HTML are read once and kept (per tab, sort, page and day); a request changed by any
+    writer (here plain SQL, as another process or a console would) or a patient renamed shows on the very next view,
+    a new day moves the clocks, and every view still records the patients it showed."""
+    from medoffice_compliance.views import privacy as views
+
+    patient_id = _patient(app)
+    with connected(app):
+        request = privacy.receive(patient_id, "access", TODAY, identity_verified=True, access_format="electronic",
+                                  by="t")
+    manager = login(app.test_client(), "office_manager")
+    assert "Rowe, Rita" in _text(manager.get("/compliance/privacy"))
+    kept = page_queries(manager, "/compliance/privacy")
+    assert not [sql for sql in kept if "compliance_privacy_request" in sql or 'FROM "core_patient"' in sql]
+    assert [sql for sql in kept if "core_audit_event" in sql]  # the read audit, on every view
+    with connected(app):
+        listed = AuditEvent.select().where(AuditEvent.action == "compliance.privacy_requests.list").count()
+    manager.get("/compliance/privacy")
+    with connected(app):
+        assert AuditEvent.select().where(AuditEvent.action == "compliance.privacy_requests.list").count() == listed + 1
+        db.execute_sql(f"UPDATE core_patient SET last_name = 'Roe' WHERE id = {db.param}", (patient_id,))
+    assert "Roe, Rita" in _text(manager.get("/compliance/privacy"))
+    later = request.due_on + dt.timedelta(days=1)
+    monkeypatch.setattr(views, "today", lambda: later)
+    assert 'chip-overdue' in _text(manager.get("/compliance/privacy"))  # the day is part of what is kept
+    monkeypatch.setattr(views, "today", lambda: TODAY)
+    assert 'chip-overdue' not in _text(manager.get("/compliance/privacy"))
+    with connected(app):  # answered by a console: off the open tab, on the completed one
+        db.execute_sql(f"UPDATE compliance_privacy_request SET status = 'completed' WHERE id = {db.param}",
+                       (request.id,))
+    assert "Roe, Rita" not in _text(manager.get("/compliance/privacy"))
+    assert "Roe, Rita" in _text(manager.get("/compliance/privacy?status=completed"))
 
 
 def test_a_required_notice_goes_by_letter_only_without_consent(app):

@@ -352,6 +352,11 @@ CREDENTIALS_VERSION = DataVersion("compliance.credentials", [Credential])
 # The retention schedule the records page shows and counts from: kept per process until a rule changes.
 RETENTION_VERSION = DataVersion("compliance.retention", [RetentionRule])
 
+# The privacy requests list and the incident log: their page of rows, count and HTML kept per process until a
+# request (with core's patients for the names) or an incident changes (``medoffice.web.tables.paginate``'s kept_by).
+PRIVACY_VERSION = DataVersion("compliance.privacy", [PrivacyRequest])
+INCIDENTS_VERSION = DataVersion("compliance.incidents", [Incident])
+
 # Who trained when, as the HIPAA program page shows it: kept per process until the log changes (with core's staff
 # list and the data versions other modules' training records name through ``compliance_training_versions``).
 TRAINING_VERSION = DataVersion("compliance.training", [TrainingCompletion])

@@ -13,7 +13,7 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import incidents as service
 from .. import rules
-from ..models import Incident, IncidentPatient
+from ..models import INCIDENTS_VERSION, Incident, IncidentPatient
 from . import bp
 from .forms import AssessmentForm, IncidentForm, NoticeDateForm, NoticeForm, PatientsForm
 from .privacy import _patient_id
@@ -39,7 +39,8 @@ def incidents():
                         value=lambda i: i.decision or "to_assess"),
         ],
         search=lambda text: Incident.title.contains(text), default_sort="discovered_on",
-        endpoint="compliance.incidents", key=("compliance.incidents",), noun="incident", noun_plural="incidents", empty_message="No incident logged.")
+        endpoint="compliance.incidents", key=("compliance.incidents",), kept_by=INCIDENTS_VERSION.key,
+        noun="incident", noun_plural="incidents", empty_message="No incident logged.")
     return render_page("compliance/incidents.html", title="Incidents", table=table)
 
 

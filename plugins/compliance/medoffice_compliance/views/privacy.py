@@ -15,10 +15,11 @@ from medoffice.settings import today
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from medoffice.auth import requires
+from medoffice.data_versions import PATIENTS_KEY
 
 from .. import privacy as service
 from .. import rules
-from ..models import PrivacyRequest
+from ..models import PRIVACY_VERSION, PrivacyRequest
 from . import bp
 from .forms import DecisionForm, DisclosureForm, PrivacyRequestForm, ReasonForm
 
@@ -68,7 +69,9 @@ def privacy_requests():
             TableColumn("extended", "Extended", kind="boolean", value=lambda r: r.extended_on is not None),
         ],
         search=None, default_sort="due_on", endpoint="compliance.privacy_requests", endpoint_args={"status": status},
-        key=("compliance.privacy_requests",), values={"status": status}, noun="request", noun_plural="requests",
+        # kept until a request or a patient changes; the clock is today's (``today`` fills no slot: it keys the day)
+        key=("compliance.privacy_requests",), values={"status": status, "today": current},
+        kept_by=(PRIVACY_VERSION.key, PATIENTS_KEY), noun="request", noun_plural="requests",
         empty_message="No request here.")
     audit.record_list("compliance.privacy_requests.list", (r.patient_id for r in table.rows))
     return render_page("compliance/privacy_requests.html", title="Privacy requests", table=table, status=status,
