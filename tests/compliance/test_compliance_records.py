@@ -106,9 +106,10 @@ def test_records_page_reads_in_a_fixed_number_of_queries(app):
                                  account_number=account, state="NV")
             records.place_hold(row.id, f"Claim {account}", TODAY, by="t")
 
-        held("H1")
     manager.get("/compliance/records")  # the session's first request writes its own rows
-    with count_queries() as before:
+    with connected(app):
+        held("H1")
+    with count_queries() as before:  # the first view after a change, as the one after more below
         manager.get("/compliance/records")
     with connected(app):
         for account in ("H2", "H3", "H4"):
@@ -116,13 +117,17 @@ def test_records_page_reads_in_a_fixed_number_of_queries(app):
     with count_queries() as after:
         page = _text(manager.get("/compliance/records"))
     assert len(after) == len(before) and all(f"Claim {a}" in page for a in ("H1", "H2", "H3", "H4"))
-    # the schedule is kept until a rule changes: what is due is counted from it without reading it again
-    assert not [sql for sql in after if "compliance_retention_rule" in sql]
+    # after a change the schedule is read once, and what is due counted from it
+    assert len([sql for sql in after if "compliance_retention_rule" in sql]) == 1
+    unchanged = page_queries(manager, "/compliance/records")  # kept until a rule, hold, destruction or patient changes
+    assert not [sql for sql in unchanged if "compliance_" in sql or 'FROM "core_patient"' in sql]
+    assert [sql for sql in unchanged if "core_audit_event" in sql]  # the patients shown, recorded on every view
 
 
-def test_the_schedule_is_kept_until_any_writer_changes_a_rule(app):
-    """The retention schedule is read once and kept; a rule written by any writer (here plain SQL, as another
-    process or a console would) shows, and counts for what is due, on the very next view."""
+def test_the_page_is_kept_until_any_writer_changes_a_rule_a_hold_a_destruction_or_a_patient(app):
+    """The schedule, what is due, the holds and the destruction log are read once and kept; a rule, a hold or a
+    patient's record written by any writer (here plain SQL, as another process or a console would) shows, and
+    counts for what is due, on the very next view."""
     from medoffice.db import db
 
     manager = login(app.test_client(), "office_manager")
@@ -133,8 +138,17 @@ def test_the_schedule_is_kept_until_any_writer_changes_a_rule(app):
         records.note_service(_charge(row.id, rules.add_years(TODAY, -8)))
     assert "(OLD)" in _text(manager.get("/compliance/records"))  # past the 7 years
     kept = page_queries(manager, "/compliance/records")
-    assert not [sql for sql in kept if "compliance_retention_rule" in sql]
+    assert not [sql for sql in kept if "compliance_" in sql or 'FROM "core_patient"' in sql]
     with connected(app):
+        db.execute_sql(f"UPDATE core_patient SET last_name = 'ELDER' WHERE id = {db.param}", (row.id,))
+    assert "<tr><td>ELDER, P (OLD)</td>" in _text(manager.get("/compliance/records"))
+    with connected(app):
+        db.execute_sql("INSERT INTO compliance_legal_hold (patient_id, reason, placed_on, placed_by, released_by) "
+                       f"VALUES ({db.param}, 'Subpoena', {db.param}, 'console', '')", (row.id, TODAY))
+    page = _text(manager.get("/compliance/records"))
+    assert "<tr><td>ELDER, P (OLD)</td><td>Subpoena</td>" in page and "Nothing is due for destruction." in page
+    with connected(app):
+        db.execute_sql("DELETE FROM compliance_legal_hold")
         db.execute_sql("UPDATE compliance_retention_rule SET adult_years = 10, note = 'longer' WHERE state = ''")
     page = _text(manager.get("/compliance/records"))
     assert "<td>longer</td>" in page and "(OLD)" not in page  # ten years now, not due yet

@@ -349,8 +349,11 @@ COMPLIANCE_MODELS = (Credential, Verification, PrivacyRequest, Disclosure, Incid
 # for the providers).
 CREDENTIALS_VERSION = DataVersion("compliance.credentials", [Credential])
 
-# The retention schedule the records page shows and counts from: kept per process until a rule changes.
+# The retention schedule the records page shows and counts from, and what the page lists (records due, holds, the
+# destruction log): kept per process until a rule, or a last date of service, hold or destruction (or, with core's
+# patients, a patient's record) changes.
 RETENTION_VERSION = DataVersion("compliance.retention", [RetentionRule])
+RECORDS_VERSION = DataVersion("compliance.records", [LastService, LegalHold, Destruction])
 
 # The privacy requests list and the incident log: their page of rows, count and HTML kept per process until a
 # request (with core's patients for the names) or an incident changes (``medoffice.web.tables.paginate``'s kept_by).

@@ -8,7 +8,7 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from medoffice import audit, prepared
 from medoffice.auth import requires
-from medoffice.data_versions import kept
+from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient
 from medoffice.plain import PlainSelect
 from medoffice.settings import today
@@ -17,7 +17,7 @@ from medoffice.web.forms import blank_form_html
 from medoffice.web.shell import notify, render_page
 
 from .. import records as service
-from ..models import RETENTION_VERSION, Destruction, LegalHold, RetentionRule
+from ..models import RECORDS_VERSION, RETENTION_VERSION, Destruction, LegalHold, RetentionRule
 from . import bp
 from .forms import DestructionForm, HoldForm, RetentionRuleForm
 from .privacy import _patient_id
@@ -46,12 +46,22 @@ _DESTROYED = (PlainSelect(Destruction, [Destruction.id, Destruction.patient.alia
 _RULES = RetentionRule.select().order_by(RetentionRule.record_type, RetentionRule.state)
 
 
+def _lists(day) -> tuple[list, list[dict], list, list]:
+    """The schedule, the records due for destruction on ``day``, the legal holds and the destruction log: the same
+    for everyone who sees the page, kept per process until a rule, a last date of service, a hold, a destruction or
+    a patient's record changes (``medoffice.data_versions``). Shared by the requests that follow: read, do not
+    change."""
+
+    def build():
+        schedule = list(prepared.run(_RULES, "compliance.retention_rules"))
+        return (schedule, service.due_for_destruction(day, schedule=schedule),
+                list(prepared.run(_HOLDS, "compliance.holds")), list(prepared.run(_DESTROYED, "compliance.destroyed")))
+
+    return kept((RETENTION_VERSION.key, RECORDS_VERSION.key, PATIENTS_KEY), ("records page", day), build)
+
+
 def _page():
-    # the schedule, kept until a rule changes (shared by the requests that follow: read, do not change)
-    schedule = kept(RETENTION_VERSION.key, ("schedule",), lambda: list(prepared.run(_RULES, "compliance.retention_rules")))
-    due = service.due_for_destruction(today(), schedule=schedule)
-    holds = list(prepared.run(_HOLDS, "compliance.holds"))
-    destroyed = list(prepared.run(_DESTROYED, "compliance.destroyed"))
+    schedule, due, holds, destroyed = _lists(today())
     audit.record_list("compliance.records.list", [r["id"] for r in due] + [h.patient_id for h in holds]
                       + [d.patient_id for d in destroyed])
     return render_page(
