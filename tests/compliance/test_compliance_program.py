@@ -237,6 +237,29 @@ def test_the_policy_rows_are_kept_until_any_writer_changes_the_documents(app):
     assert "Privacy rules</a></td><td>2</td>" in _text(manager.get("/compliance/program"))
 
 
+def test_the_kept_training_form_carries_each_sessions_own_csrf_token_and_its_people(make_app):
+    app = make_app(plugins=["compliance"], csrf=True)
+    with connected(app):
+        ann = StaffMember.create(first_name="Ann", last_name="Able", credentials="RN").id
+
+    def form_of(client) -> str:
+        page = client.get("/compliance/program").get_data(as_text=True)
+        return page[page.index("<h3>Log training</h3>"):page.index('id="assessments"')]
+
+    first, second = login(app.test_client(), "office_manager"), login(app.test_client(), "office_manager")
+    forms = form_of(first), form_of(second)
+    tokens = [re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1) for form in forms]
+    assert tokens[0] != tokens[1] and forms[0].replace(tokens[0], "") == forms[1].replace(tokens[1], "")
+    assert f'<option value="{ann}">Able, Ann, RN</option>' in forms[0] and 'value="HIPAA privacy and security"' in forms[0]
+    logged = {"staff_id": str(ann), "course": "HIPAA basics", "completed_on": TODAY.isoformat()}
+    assert first.post("/compliance/program/training", data={**logged, "csrf_token": tokens[1]}).status_code == 400
+    refused = second.post("/compliance/program/training", data={**logged, "course": "", "csrf_token": tokens[1]})
+    assert refused.status_code == 422 and "Name the course." in _text(refused)
+    assert f'<option selected value="{ann}">Able, Ann, RN</option>' in _text(refused)  # the refused form, as sent
+    assert second.post("/compliance/program/training", data={**logged, "csrf_token": tokens[1]}).status_code == 302
+    assert "Log training" not in _text(login(app.test_client(), "auditor").get("/compliance/program"))
+
+
 def _training_row(page: str, name: str) -> str:
     return re.search(rf"<tr><td>{name}</td>.*?</tr>", page).group(0)
 

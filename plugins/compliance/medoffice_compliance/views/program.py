@@ -8,7 +8,7 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
-from medoffice.auth import requires
+from medoffice.auth import can, requires
 from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.data_versions import kept
 from medoffice.documents.status import DOCUMENTS_VERSION
@@ -17,7 +17,7 @@ from medoffice.settings import today
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import blank_form_html, choices
 from medoffice.web.query import parse_id
-from medoffice.web.shell import notify, render_page
+from medoffice.web.shell import CSRF_SLOT, csrf_token, notify, render_page
 from medoffice.web.tables import url_template
 from peewee import fn
 
@@ -83,10 +83,12 @@ def _training_html(training: list[dict], day: str) -> tuple[Markup, tuple[tuple[
     return Markup("".join(html)), tuple(options)
 
 
-def _training_table(day: dt.date, form=None) -> tuple[Markup, TrainingForm]:
-    """The training table's rows and the form logging a training as the page shows it (a refused one again, or an
-    empty one): the rows and the form's options are the same for everyone who sees the page, kept with who trained
-    when (``service.training_versions``) for the day and the date format."""
+def _training_table(day: dt.date, form=None, with_form: bool = True) -> tuple[Markup, Markup]:
+    """The training table's rows and the form logging a training as the page shows it (``form``, a refused one,
+    again, or an empty one): the rows and the empty form are the same for everyone who sees the page, kept with
+    who trained when (``service.training_versions``) for the day and the date format (and the empty form with the
+    settings and the plugin state, as core keeps its blank forms), the request's CSRF token put in; none without
+    ``with_form`` (who may not log training)."""
     pattern = dates.pattern()
     versions = service.training_versions()
 
@@ -94,9 +96,32 @@ def _training_table(day: dt.date, form=None) -> tuple[Markup, TrainingForm]:
         return _training_html(service.training_status(day), pattern)
 
     rows, options = build() if versions is None else kept(versions, ("training table", day, pattern), build)
-    form = form or TrainingForm(formdata=None)
-    form.staff_id.option_html = options
-    return rows, form
+    if not with_form:
+        return rows, Markup("")
+    if form is not None:
+        form.staff_id.option_html = options
+        return rows, _training_form_html(form)
+
+    def blank() -> str:
+        empty = TrainingForm(formdata=None)
+        empty.staff_id.option_html = options
+        token = empty.csrf_token.current_token if getattr(empty, "csrf_token", None) else None
+        html = str(_training_form_html(empty))
+        return html.replace(token, CSRF_SLOT) if token else html
+
+    if versions is None:
+        html = blank()
+    else:
+        from medoffice.app import medoffice_runtime
+
+        html = kept((*versions, ACCESS_KEY), ("training form", day, pattern, medoffice_runtime().host.state_version),
+                    blank)
+    return rows, Markup(html.replace(CSRF_SLOT, escape(csrf_token())))
+
+
+def _training_form_html(form) -> Markup:
+    """The form logging a training as the page shows it."""
+    return render_form(form, action=url_for("compliance.training_add"), submit="Log training")
 
 
 def _policies(day: dt.date) -> Markup:
@@ -131,7 +156,7 @@ def _assessment_form_html(form) -> Markup:
 def _overview(status: int = 200, **forms):
     day = today()
     refused = forms.get("assessment_form")
-    rows, training_form = _training_table(day, forms.get("training_form"))
+    rows, training_form = _training_table(day, forms.get("training_form"), can("compliance.program.manage"))
     return render_page("compliance/program.html", title="HIPAA program",
                        policies=_policies(day), training=rows, training_form=training_form,
                        assessments=list(prepared.run(_ASSESSMENTS, "compliance.assessments")),
