@@ -34,14 +34,20 @@ def test_unanswered_claims_follow_the_day_and_the_follow_up_days(app):
         assert counts["Rejected claim to fix and send again"] == 1
 
 
-def test_missed_plans_follow_the_grace_days(app):
+def _plan_missing_its_first_payment(app, days_late: int):
+    """A patient on a monthly plan whose first installment fell due ``days_late`` days ago, unpaid."""
     with database(app):
         records = practice()
         debtor = new_patient(last="Planner")
         self_pay_visit(records, days_ago(90), patient=debtor)
         plan = plans.create_plan(debtor.id, 12000, 4000, "monthly", settings.today())
-        PlanInstallment.update(due_date=days_ago(10)).where(
+        PlanInstallment.update(due_date=days_ago(days_late)).where(
             (PlanInstallment.plan == plan.id) & (PlanInstallment.number == 1)).execute()
+    return debtor
+
+
+def test_missed_plans_follow_the_grace_days(app):
+    debtor = _plan_missing_its_first_payment(app, 10)
     with app.test_request_context(), database(app):
         assert _counts()["Payment plan with a missed payment"] == 1 == plans.missed_count(settings.today())
         settings.set_many({"billing.plan_grace_days": 15})  # the payment is not late yet
@@ -81,13 +87,7 @@ def test_claims_to_send_count_ready_and_failing_claims(app):
 
 
 def test_the_today_page_shows_a_paid_up_plan_at_once_though_it_keeps_the_count(app):
-    with database(app):
-        records = practice()
-        debtor = new_patient(last="Planner")
-        self_pay_visit(records, days_ago(90), patient=debtor)
-        plan = plans.create_plan(debtor.id, 12000, 4000, "monthly", settings.today())
-        PlanInstallment.update(due_date=days_ago(20)).where(
-            (PlanInstallment.plan == plan.id) & (PlanInstallment.number == 1)).execute()
+    debtor = _plan_missing_its_first_payment(app, 20)
     desk = login(app.test_client(), "billing")
     assert "Payment plan with a missed payment" in desk.get("/today").get_data(as_text=True)
     assert not [sql for sql in page_queries(desk, "/today") if "billing_payment_plan" in sql]  # kept
