@@ -30,14 +30,19 @@ def _text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def _privacy_policy_for_the_office_manager():
+    """A published privacy policy, acknowledged by the office manager role, effective 2026-02-28."""
+    owner = User.select().order_by(User.id.desc()).first()
+    audience = documents.Audience.of(roles=[Role.get(Role.name == "office_manager").id])
+    policy = documents.create(program.POLICY_KIND, "Privacy policy", owner=owner.id, audience=audience, body="PHI.")
+    documents.publish(policy, effective_on=dt.date(2026, 2, 28), summary="First.", requires_acknowledgment=True)
+    return policy
+
+
 def test_policies_are_core_documents_reviewed_yearly(app):
     manager = login(app.test_client(), "office_manager")
     with connected(app):
-        owner = User.select().order_by(User.id.desc()).first()
-        audience = documents.Audience.of(roles=[Role.get(Role.name == "office_manager").id])
-        policy = documents.create(program.POLICY_KIND, "Privacy policy", owner=owner.id, audience=audience,
-                                  body="We protect PHI.")
-        documents.publish(policy, effective_on=dt.date(2026, 2, 28), summary="First.", requires_acknowledgment=True)
+        policy = _privacy_policy_for_the_office_manager()
         assert jobs.sync_deadlines() == "0 credential(s) and 1 policy review(s) checked."
         review = deadlines.find("compliance", f"policy-review:{policy.id}")
         assert review.due == dt.date(2027, 2, 28) and review.kind == program.POLICY_REVIEW_KIND
@@ -65,10 +70,7 @@ def test_training_shows_who_is_overdue(app):
 def test_program_page_shows_training_policies_and_associates_in_a_fixed_number_of_queries(app):
     manager = login(app.test_client(), "office_manager")
     with connected(app):
-        owner = User.select().order_by(User.id.desc()).first()
-        audience = documents.Audience.of(roles=[Role.get(Role.name == "office_manager").id])
-        policy = documents.create(program.POLICY_KIND, "Privacy policy", owner=owner.id, audience=audience, body="PHI.")
-        documents.publish(policy, effective_on=dt.date(2026, 2, 28), summary="First.", requires_acknowledgment=True)
+        _privacy_policy_for_the_office_manager()
         ann = StaffMember.create(first_name="Ann", last_name="Able", credentials="RN").id
         StaffMember.create(first_name="Bob", last_name="Baker")
         program.record_training(ann, "HIPAA basics", dt.date(2026, 3, 2), by="t")
@@ -220,10 +222,7 @@ def test_the_policy_rows_are_kept_until_any_writer_changes_the_documents(app):
     (here plain SQL, as another process or a console would) or a new version published shows on the next view."""
     manager = login(app.test_client(), "office_manager")
     with connected(app):
-        owner = User.select().order_by(User.id.desc()).first()
-        audience = documents.Audience.of(roles=[Role.get(Role.name == "office_manager").id])
-        policy = documents.create(program.POLICY_KIND, "Privacy policy", owner=owner.id, audience=audience, body="PHI.")
-        documents.publish(policy, effective_on=dt.date(2026, 2, 28), summary="First.", requires_acknowledgment=True)
+        policy = _privacy_policy_for_the_office_manager()
     assert "Privacy policy</a></td><td>1</td>" in _text(manager.get("/compliance/program"))
     kept_view = page_queries(manager, "/compliance/program")
     assert not [sql for sql in kept_view if "core_document" in sql or "core_deadline" in sql]
