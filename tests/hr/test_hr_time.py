@@ -187,6 +187,7 @@ def test_leave_is_requested_decided_by_the_supervisor_and_shown_on_the_calendar(
     assert team["bob"].post(f"/hr/leave/{request_id}/decide", data={"decision": "approve"}).status_code == 404
     assert "Ann Test" in _text(sam.get("/hr/leave"))
     assert sam.post(f"/hr/leave/{request_id}/decide", data={"decision": "approve", "note": "Enjoy"}).status_code == 302
+    assert "Nothing waits for you." in _text(sam.get("/hr/leave"))  # the page's requests are kept until one changes
     with connected(hr_app):
         assert LeaveRequest.get().status == "approved" and leave.balance(employment, policy) == 4800 - 16 * 60
     calendar = _text(hr.get(f"/hr/leave?month={first.strftime('%Y-%m')}"))

@@ -169,6 +169,7 @@ def test_reviews_and_notes_are_private_and_every_read_is_audited(hr_app):
     url = f"/hr/reviews/{review.id}"
     assert bob.get(url).status_code == 404
     assert ann.post(f"{url}/supervisor", data={"supervisor_text": "Great", "rating": "5"}).status_code == 404
+    assert "<td>Not yet</td><td>Not yet</td>" in _text(sam.get("/hr/reviews"))  # the list is kept from here on
     assert ann.post(f"{url}/self", data={"self_text": "", "submit_review": "y"}).status_code == 422
     assert ann.post(f"{url}/self", data={"self_text": "I learned the new schedule.", "submit_review": "y"}).status_code == 302
     assert sam.post(f"{url}/supervisor", data={"supervisor_text": "Reliable.", "rating": "9",
@@ -178,6 +179,7 @@ def test_reviews_and_notes_are_private_and_every_read_is_audited(hr_app):
                                                "submit_review": "y"}).status_code == 302
     page = _text(ann.get(url))
     assert "Reliable and kind." in page and "Rating: 4 of 5" in page
+    assert "<td>Submitted</td><td>Submitted</td>" in _text(sam.get("/hr/reviews"))  # both reviews, shown at once
     assert ann.post(f"{url}/acknowledge").status_code == 302
     with connected(hr_app):
         assert Review.get_by_id(review.id).acknowledged_at is not None

@@ -17,9 +17,9 @@ from .payroll import JOURNAL_LINE, STATE_SETTING, SUTA_BASE_SETTING, SUTA_RATE_S
 from .payroll_models import PAYROLL_MODELS
 from .payroll_reports import PAYROLL_REGISTER
 from .reviews import REVIEW_KIND
-from .time_models import TIME_ENTRIES, TIME_MODELS
+from .time_models import LEAVE, TIME_ENTRIES, TIME_MODELS
 from .training import CERTIFICATE_KIND, CERTIFICATION_HR_KIND, CERTIFICATION_KIND, TRAINING_KIND, hipaa_completions
-from .training_models import TRAINING_FIGURES, TRAINING_MODELS
+from .training_models import REVIEWS, TRAINING_FIGURES, TRAINING_MODELS
 from .time_rules import FREQUENCIES, WEEKDAYS
 from .timesheets import (ANCHOR_SETTING, DAILY_OVERTIME_SETTING, DEFAULT_ANCHOR, FREQUENCY_SETTING, WORKWEEK_SETTING,
                          anchor_problem)
@@ -43,7 +43,7 @@ EVERYONE = ("admin", "office_manager", "front_desk", "billing", "hr", "auditor")
 
 @hookimpl
 def medoffice_data_versions():
-    return [PEOPLE, TRAINING_FIGURES, TIME_ENTRIES]
+    return [PEOPLE, TRAINING_FIGURES, REVIEWS, TIME_ENTRIES, LEAVE]
 
 
 @hookimpl

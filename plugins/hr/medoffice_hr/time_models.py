@@ -118,3 +118,5 @@ TIME_MODELS = (TimeEntry, KioskPin, Timesheet, LeavePolicy, LeaveLedger, LeaveRe
 # The clocked time that worked hours are added up from, and the timesheets approving them: kept per process until
 # an entry is clocked, added or corrected or a sheet approved, reopened or paid (medoffice.data_versions).
 TIME_ENTRIES = DataVersion("hr.time", [TimeEntry, Timesheet])
+# Leave requests and policies the leave page lists: kept per process until one changes.
+LEAVE = DataVersion("hr.leave", [LeaveRequest, LeavePolicy])

@@ -110,3 +110,5 @@ TRAINING_MODELS = (Course, CourseCompletion, Certification, ReviewCycle, Review,
 # What who is due for which course is worked out from: kept per process until one of these changes
 # (medoffice.data_versions), with core's staff list for the names.
 TRAINING_FIGURES = DataVersion("hr.training", [Employment, Course, CourseCompletion, Certification])
+# The review cycles and reviews the reviews list shows: kept per process until one changes.
+REVIEWS = DataVersion("hr.reviews", [ReviewCycle, Review])

@@ -7,6 +7,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
 from medoffice.auth import can, requires
+from medoffice.auth.access_version import KEY as ACCESS_KEY
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.localtime import to_local
 from medoffice.models import StaffMember
 from medoffice.prepared import slot
@@ -18,8 +20,8 @@ from medoffice.web.tables import url_template
 from .. import raw, reviews, rules
 from ..access import my_staff_id
 from ..employees import HrError, employment_of
-from ..models import Employment
-from ..training_models import EmployeeNote, Review, ReviewCycle
+from ..models import PEOPLE, Employment
+from ..training_models import REVIEWS, EmployeeNote, Review, ReviewCycle
 from . import bp
 from .training_forms import AcknowledgeForm, CycleForm, NoteForm, SelfReviewForm, SupervisorReviewForm
 
@@ -64,12 +66,13 @@ def reviews_page():
             else:
                 notify("Review cycle started: every employee and supervisor has a deadline.")
                 return redirect(url_for("hr.reviews_page"))
-    manage = can("hr.reviews.manage")
-    query = _REVIEWS if manage else _MY_REVIEWS
-    rows = prepared.run(query, ("hr.reviews", manage), mine=my_staff_id() or 0).cursor.fetchall()
+    manage, mine = can("hr.reviews.manage"), my_staff_id() or 0
+    rows = kept((REVIEWS.key, PEOPLE.key, STAFF_KEY, ACCESS_KEY), ("reviews list", manage, mine),
+                lambda: _review_rows(prepared.run(_REVIEWS if manage else _MY_REVIEWS, ("hr.reviews", manage),
+                                                  mine=mine).cursor.fetchall()))
     cycle_form = (blank_form_html(("hr", "new review cycle"), CycleForm, _cycle_form_html) if form is None
                   else _cycle_form_html(form))
-    return render_page("hr/reviews.html", title="Performance reviews", rows=_review_rows(rows),
+    return render_page("hr/reviews.html", title="Performance reviews", rows=rows,
                        cycle_form=cycle_form if manage else None), status
 
 
@@ -87,7 +90,8 @@ def _escaped(texts: list[str]) -> list[str]:
 def _review_rows(rows) -> Markup:
     """The reviews list's ``<tr>`` rows from raw cursor rows, built in one pass: a template loop with
     filters per cell costs several times more over a cycle of a hundred people. A cycle's name and due date
-    are written once for all its reviews (a date's strftime costs ~1 us), the people's names escaped together."""
+    are written once for all its reviews (a date's strftime costs ~1 us), the people's names escaped together.
+    Kept by the page until reviews, employments, staff or settings (dates, the time zone) change."""
     link, day = url_template("hr.review", "review_id"), dates.pattern()
     cycles: dict = {}
     dues: dict = {}

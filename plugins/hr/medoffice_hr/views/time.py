@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from medoffice import prepared
 from medoffice.auth import can, requires
-from medoffice.data_versions import STAFF_KEY
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.limits import date_problem
 from medoffice.models import StaffMember
 from medoffice.plain import PlainSelect
@@ -28,7 +28,7 @@ from .. import leave, rules, time_rules, timeclock, timesheets
 from ..access import my_staff_id
 from ..employees import HrError, employment_of
 from ..models import PEOPLE, Employment
-from ..time_models import TIME_ENTRIES, KioskPin, LeavePolicy, LeaveRequest, TimeEntry, Timesheet
+from ..time_models import LEAVE, TIME_ENTRIES, KioskPin, LeavePolicy, LeaveRequest, TimeEntry, Timesheet
 from . import bp
 from .time_forms import (AddTimeForm, ApproveForm, CorrectForm, DecideForm, KioskForm, LeaveRequestForm, PinForm,
                          PunchForm, ReasonForm)
@@ -386,13 +386,7 @@ def _month(text: str | None) -> dt.date:
     return month
 
 
-@bp.route("/leave")
-@requires("hr.self.view")
-def leave_requests():
-    """Requests waiting for the viewer's decision and the team calendar of a month."""
-    first = _month(request.args.get("month"))
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    manage = can("hr.leave.manage")
+def _leave_query(manage: bool):
     query = (LeaveRequest.select(LeaveRequest.id, LeaveRequest.starts_on, LeaveRequest.ends_on, LeaveRequest.minutes,
                                  LeaveRequest.note, LeaveRequest.status, Employment.staff.alias("staff_id"),
                                  StaffMember.first_name, StaffMember.last_name, StaffMember.credentials,
@@ -401,12 +395,35 @@ def leave_requests():
              .join(LeavePolicy).order_by(LeaveRequest.starts_on).objects(SimpleNamespace))
     if not manage:
         query = query.where((Employment.supervisor == slot("mine")) | (Employment.staff == slot("mine")))
+    return query
+
+
+# Built once (HR's, or a supervisor's and their own): the pending requests, and those of a month.
+_IN_MONTH = (LeaveRequest.status.in_(("pending", "approved")) & (LeaveRequest.starts_on <= slot("last"))
+             & (LeaveRequest.ends_on >= slot("first")))
+_PENDING_LEAVE = {manage: _leave_query(manage).where(LeaveRequest.status == "pending") for manage in (True, False)}
+_MONTH_LEAVE = {manage: _leave_query(manage).where(_IN_MONTH) for manage in (True, False)}
+
+
+def _leave_of(manage: bool, mine: int, first: dt.date, last: dt.date) -> tuple[list, list]:
+    """(pending requests, requests of the month): kept until requests, policies, employments or staff change."""
+    def read() -> tuple[list, list]:
+        pending = list(prepared.run(_PENDING_LEAVE[manage], ("hr.leave.pending", manage), mine=mine))
+        month = list(prepared.run(_MONTH_LEAVE[manage], ("hr.leave.month", manage), mine=mine, first=first,
+                                  last=last))
+        return pending, month
+    return kept((LEAVE.key, PEOPLE.key, STAFF_KEY), ("leave", manage, mine, first), read)
+
+
+@bp.route("/leave")
+@requires("hr.self.view")
+def leave_requests():
+    """Requests waiting for the viewer's decision and the team calendar of a month."""
+    first = _month(request.args.get("month"))
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    manage = can("hr.leave.manage")
     mine = my_staff_id()
-    pending = prepared.run(query.where(LeaveRequest.status == "pending"), ("hr.leave.pending", manage), mine=mine or 0)
-    in_month = (LeaveRequest.status.in_(("pending", "approved")) & (LeaveRequest.starts_on <= slot("last"))
-                & (LeaveRequest.ends_on >= slot("first")))
-    month = list(prepared.run(query.where(in_month), ("hr.leave.month", manage), mine=mine or 0, first=first,
-                              last=last))
+    pending, month = _leave_of(manage, mine or 0, first, last)
     days = {}
     for found in month:
         day = max(found.starts_on, first)
