@@ -370,7 +370,7 @@ def csv_response(table: TablePage, title: str) -> Response:
 def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[str], Any] | None,
              default_sort: str, endpoint: str, per_page: int = 25, endpoint_args: dict | None = None,
              key=None, values: dict | None = None, count_query=None, kept_by: str | tuple[str, ...] | None = None,
-             **labels) -> TablePage:
+             kept_with: tuple = (), **labels) -> TablePage:
     """Apply the request's search, sort and page to ``query`` and fetch one page.
 
     :param search: builds a WHERE expression from the search text (None: no search box).
@@ -386,6 +386,8 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         per search, sort, page and ``values``, until one of them (or a setting) changes. The columns' values
         and links must then depend only on the row and on data those versions cover, and the view must not
         put anything of its own request on the rows (they are shared by the requests that follow).
+    :param kept_with: with ``kept_by``, what else the kept rows or HTML depend on (hashable): the day a clock
+        column counts from, a permission that decides whether a column links.
 
     With ``?format=csv`` it fetches every row (up to ``EXPORT_LIMIT``) in the same order instead of a
     page, and ``render_page`` answers with them as CSV (``csv_response``): every list can be exported.
@@ -433,7 +435,7 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
     if kept_by is not None and is_prepared:
         keys = (kept_by,) if isinstance(kept_by, str) else tuple(kept_by)
         found = (keys, (id, endpoint, shape, text, sort, desc, page, per_page, tuple(sorted(values.items())),
-                        tuple(sorted((endpoint_args or {}).items()))))
+                        tuple(sorted((endpoint_args or {}).items())), kept_with))
         rows, total, page, more = kept(keys, ("table rows", *found[1]), lambda: read(page))
     else:
         rows, total, page, more = read(page)

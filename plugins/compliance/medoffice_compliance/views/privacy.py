@@ -69,9 +69,9 @@ def privacy_requests():
             TableColumn("extended", "Extended", kind="boolean", value=lambda r: r.extended_on is not None),
         ],
         search=None, default_sort="due_on", endpoint="compliance.privacy_requests", endpoint_args={"status": status},
-        # kept until a request or a patient changes; the clock is today's (``today`` fills no slot: it keys the day)
-        key=("compliance.privacy_requests",), values={"status": status, "today": current},
-        kept_by=(PRIVACY_VERSION.key, PATIENTS_KEY), noun="request", noun_plural="requests",
+        # kept until a request or a patient changes, and for the day (the clock column counts from today)
+        key=("compliance.privacy_requests",), values={"status": status},
+        kept_by=(PRIVACY_VERSION.key, PATIENTS_KEY), kept_with=(current,), noun="request", noun_plural="requests",
         empty_message="No request here.")
     audit.record_list("compliance.privacy_requests.list", (r.patient_id for r in table.rows))
     return render_page("compliance/privacy_requests.html", title="Privacy requests", table=table, status=status,
