@@ -50,6 +50,7 @@ def test_a_flagged_reply_cannot_be_approved_and_a_clean_one_is_approved_then_pos
                                                      "reviewer": "J. R.", "text": "Long wait."}).status_code == 302
     with connected(mk_app):
         review_id = reviews.Review.get().id
+    assert "Long wait." in desk.get("/marketing/reviews").get_data(as_text=True)  # the list is kept from here on
     page = desk.post(f"/marketing/reviews/{review_id}", data={"reply": "Sorry your appointment ran late."})
     assert page.status_code == 302
     shown = desk.get(f"/marketing/reviews/{review_id}").get_data(as_text=True)
@@ -63,6 +64,7 @@ def test_a_flagged_reply_cannot_be_approved_and_a_clean_one_is_approved_then_pos
     desk.post(f"/marketing/reviews/{review_id}/posted")
     with connected(mk_app):
         assert reviews.Review.get_by_id(review_id).reply_state == "posted"
+    assert f"<td>{reviews.STATES['posted']}</td>" in desk.get("/marketing/reviews").get_data(as_text=True)
 
 
 def test_a_kiosk_survey_needs_an_enrolled_browser_and_a_detractor_is_worked_to_closed(mk_app):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from medoffice import files
 from medoffice.models import User
@@ -69,9 +70,15 @@ def test_referrers_widget_and_panel_read_their_figures_in_one_statement_each(mk_
             provider = ReferringProvider.create(name=f"Dr {n}")
             sources.record_source(new_patient(), channel="referring_provider", referring_provider_id=provider.id,
                                   new_on=today())
-    referrers = page_queries(admin, "/marketing/referrers")
+    assert not any("marketing_" in sql for sql in page_queries(admin, "/marketing/referrers"))  # kept
+    with connected(mk_app):
+        sources.record_source(new_patient(), channel="referring_provider", referring_provider_id=provider.id,
+                              new_on=today())
+    with count_queries() as referrers:  # a referral was recorded: read again
+        page = admin.get("/marketing/referrers").get_data(as_text=True)
     assert sum("marketing_referrer_year" in sql for sql in referrers) == 1  # in all and this year, together
     assert not any("marketing_patient_source" in sql for sql in referrers)  # no referral counted one by one
+    assert re.search(rf">{provider.name}</a></td><td[^>]*>[^<]*</td><td[^>]*>2</td><td[^>]*>2</td>", page)
     assert not any("marketing_survey" in sql for sql in page_queries(admin, "/marketing/widget"))  # kept
     with connected(mk_app):
         experience.record_survey(experience.clean_answers({"nps": 9}), source="paper", patient_id=None,

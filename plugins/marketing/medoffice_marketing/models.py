@@ -424,3 +424,7 @@ MARKETING_MODELS = (ReferringProvider, Campaign, SpendEntry, PatientSource, Sour
 # they are kept per process until one of these changes (medoffice.data_versions).
 MARKETING_FIGURES = DataVersion("marketing.figures", [SurveyResponse, Complaint, RecoveryItem, SpendEntry, Campaign,
                                                       SourceDay, SourceMonth])
+# The referring providers with the new patients they sent, and the online reviews logged: their lists are kept per
+# process until one of these changes.
+REFERRERS = DataVersion("marketing.referrers", [ReferringProvider, ReferrerYear])
+REVIEWS = DataVersion("marketing.reviews", [Review])

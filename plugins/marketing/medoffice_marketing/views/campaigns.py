@@ -7,6 +7,7 @@ from functools import cache
 from flask import abort, redirect, request, url_for
 from medoffice import files, messages, prepared, settings
 from medoffice.auth import can, requires
+from medoffice.data_versions import kept
 from medoffice.db import transaction
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
@@ -17,7 +18,8 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import Case, fn
 
 from .. import returns
-from ..models import CHANNELS, MARKETING_FIGURES, Campaign, PatientSource, ReferrerYear, ReferringProvider, SpendEntry
+from ..models import (CHANNELS, MARKETING_FIGURES, REFERRERS, Campaign, PatientSource, ReferrerYear, ReferringProvider,
+                      SpendEntry)
 from ..recall import as_date
 from ..sources import SourceError, add_spend, save_campaign, save_provider
 from . import bp
@@ -169,13 +171,23 @@ def _referred_query(size: int):
             .group_by(ReferrerYear.referring_provider_id).tuples())
 
 
+def _referred(providers, year: int) -> dict[int, tuple[int, int]]:
+    """Provider id -> (new patients sent in ``year`` or later, in all), for a page of providers."""
+    ids = {f"id{n}": p.id for n, p in enumerate(providers)}
+    return {} if not ids else {
+        provider_id: (int(this_year or 0), int(in_all or 0)) for provider_id, in_all, this_year in
+        prepared.run(_referred_query(len(ids)), ("marketing.referred", len(ids)), year=year, **ids)}
+
+
 @bp.route("/referrers")
 @requires("marketing.view")
 def referrers():
     """Referring providers with how many new patients each sent this year and in all."""
     edit = url_template("marketing.referrer_edit", "provider_id") if can("marketing.edit") else None
+    year = today().year
     table = paginate(
         ReferringProvider.select(), id="referrers-table", key="marketing.referrers",
+        kept_by=REFERRERS.key, kept_with=(edit is not None, year),  # names link to their edit page for editors
         columns=[TableColumn("name", "Name", sort=ReferringProvider.name, link=(lambda p: edit(p.id)) if edit else None),
                  TableColumn("practice", "Practice", sort=ReferringProvider.practice),
                  TableColumn("this_year", "This year", kind="number", value=lambda p: p.counts[0]),
@@ -183,10 +195,8 @@ def referrers():
         search=lambda text: (ReferringProvider.name ** f"%{text}%") | (ReferringProvider.practice ** f"%{text}%"),
         default_sort="name", endpoint="marketing.referrers", noun="referring provider",
         noun_plural="referring providers", search_placeholder="Name or practice", empty_message="No referrers yet.")
-    ids = {f"id{n}": p.id for n, p in enumerate(table.rows)}
-    counts = {} if not ids else {
-        provider_id: (int(this_year or 0), int(in_all or 0)) for provider_id, in_all, this_year in
-        prepared.run(_referred_query(len(ids)), ("marketing.referred", len(ids)), year=today().year, **ids)}
+    counts = kept(REFERRERS.key, ("referred", tuple(p.id for p in table.rows), year),
+                  lambda: _referred(table.rows, year))
     for provider in table.rows:
         provider.counts = counts.get(provider.id, (0, 0))
     return render_page("marketing/referrers.html", title="Referring providers", table=table,

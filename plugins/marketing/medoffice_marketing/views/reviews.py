@@ -8,7 +8,7 @@ from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import reviews
-from ..models import Review
+from ..models import REVIEWS, Review
 from . import bp
 from .common import form_page, newest_first, username
 from .forms import ReplyForm, ReviewForm
@@ -20,7 +20,7 @@ def reviews_list():
     """Reviews logged, newest first, with the state of each reply."""
     link = url_template("marketing.review", "review_id")
     table = paginate(
-        Review.select(), id="reviews-table", key="marketing.reviews",
+        Review.select(), id="reviews-table", key="marketing.reviews", kept_by=REVIEWS.key,
         columns=[TableColumn("reviewed_on", "Posted", sort=newest_first(Review.reviewed_on), kind="date",
                              link=lambda r: link(r.id)),
                  TableColumn("site", "Site", sort=Review.site), TableColumn("rating", "Stars", sort=Review.rating, kind="number"),
