@@ -7,7 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import documents, files, prepared
 from medoffice.auth import can, requires
-from medoffice.data_versions import STAFF_KEY
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.plain import PlainSelect
@@ -370,10 +370,16 @@ _ORG_CHART = (Employment.select(StaffMember.id, StaffMember.first_name, StaffMem
 @bp.route("/org-chart")
 @requires("hr.self.view")
 def org_chart():
-    """Who reports to whom, drawn from the supervisors on the employment records."""
+    """Who reports to whom, drawn from the supervisors on the employment records; drawn once and kept until
+    employments or the staff list change."""
+    return render_page("hr/org_chart.html", title="Org chart",
+                       tree=kept((PEOPLE.key, STAFF_KEY), "org chart", _org_chart_html))
+
+
+def _org_chart_html() -> Markup | None:
     tree = rules.org_tree([(sid, f"{first} {last}", title, sup)
                            for sid, first, last, title, sup in prepared.rows(_ORG_CHART, "hr.org_chart")])
-    return render_page("hr/org_chart.html", title="Org chart", tree=Markup(_branch(tree)) if tree else None)
+    return Markup(_branch(tree)) if tree else None
 
 
 def _branch(nodes: list[dict]) -> str:
