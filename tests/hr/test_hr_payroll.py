@@ -60,9 +60,11 @@ def test_a_pay_run_from_checks_to_posting_stubs_exports_and_correction(hr_app):
     sam, sam_id = _person(hr_app, hr, "sam", "Sam", "52000", basis="salary", exempt=True)
     ann, ann_id = _person(hr_app, hr, "ann", "Ann", "20.00", supervisor=sam_id)
     pay_date = end + dt.timedelta(days=5)
+    assert "Pay run " not in _text(hr.get("/hr/payroll"))  # the list is kept from here on
     created = hr.post("/hr/payroll", data={"period_day": start.isoformat(), "pay_date": pay_date.isoformat()})
     assert created.status_code == 302
     run_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    assert f">Pay run {run_id}</a>" in _text(hr.get("/hr/payroll"))  # the new run shows at once
     page = _text(hr.get(f"/hr/payroll/{run_id}"))
     assert "has no W-4 on file" in page
     assert hr.post(f"/hr/payroll/{run_id}/post").status_code == 422

@@ -4,6 +4,7 @@ bonuses entered on a draft run."""
 from __future__ import annotations
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 
 from .models import Employment
@@ -128,3 +129,5 @@ class PayRunBonus(BaseModel):
 
 
 PAYROLL_MODELS = (TaxTable, W4Record, Deduction, PayRun, PayStub, PayRunBonus)
+# The pay runs the payroll page lists: kept per process until a run is created, posted or corrected.
+PAY_RUNS = DataVersion("hr.pay_runs", [PayRun])

@@ -14,7 +14,9 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import audit, dates, prepared, settings
 from medoffice.auth import can, requires
+from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.csvexport import Cents, CsvWriter
+from medoffice.data_versions import kept
 from medoffice.db import transaction, utcnow
 from medoffice.models import StaffMember, User
 from medoffice.money import parse_cents
@@ -30,7 +32,7 @@ from .. import nacha, paycheck, payroll, payroll_reports, rules, sealing
 from ..access import FULL, my_staff_id, require_relation
 from ..employees import HrError, employment_of, reveal_value
 from ..models import Employment
-from ..payroll_models import Deduction, PayRun, PayStub
+from ..payroll_models import PAY_RUNS, Deduction, PayRun, PayStub
 from ..pdf import html_to_pdf
 from . import bp
 from .payroll_forms import BonusForm, DeductionForm, RunActionForm, RunForm, W4Form, percent_bp
@@ -56,14 +58,12 @@ def payroll_runs():
                 form.period_day.errors = [str(refused)]
             else:
                 return redirect(url_for("hr.payroll_run", pay_run_id=run.id))
-    runs = (PayRun.select(PayRun.id, PayRun.period_start, PayRun.period_end, PayRun.pay_date, PayRun.kind,
-                          PayRun.corrects, PayRun.status)
-            .order_by(PayRun.pay_date.desc(), PayRun.id.desc()).limit(100).tuples())
     run_form = None
     if can("hr.payroll.run"):
         run_form = (blank_form_html(("hr", "new pay run"), RunForm, _run_form_html) if form is None
                     else _run_form_html(form))
-    return render_page("hr/payroll.html", title="Payroll", runs=_run_rows(prepared.run(runs, "hr.pay_runs")),
+    runs = kept((PAY_RUNS.key, ACCESS_KEY), "pay runs", lambda: _run_rows(prepared.run(_RUNS, "hr.pay_runs")))
+    return render_page("hr/payroll.html", title="Payroll", runs=runs,
                        run_form=run_form, today=settings.today()), status
 
 
@@ -71,9 +71,15 @@ def _run_form_html(form) -> Markup:
     return render_form(form, submit="Start run")
 
 
+# The hundred latest runs, newest first (built once).
+_RUNS = (PayRun.select(PayRun.id, PayRun.period_start, PayRun.period_end, PayRun.pay_date, PayRun.kind,
+                       PayRun.corrects, PayRun.status)
+         .order_by(PayRun.pay_date.desc(), PayRun.id.desc()).limit(100).tuples())
+
+
 def _run_rows(runs) -> Markup:
     """The runs list's ``<tr>`` rows, built in one pass (a template loop with filters and a macro per
-    row costs several times more)."""
+    row costs several times more); kept by the page until a run or a setting (the date format) changes."""
     link, day = url_template("hr.payroll_run", "pay_run_id"), dates.pattern()
     html = []
     for run_id, start, end, paid, kind, corrects, status in runs:
