@@ -9,9 +9,9 @@ posted biweekly payroll) with HR on. Three parts:
 1. Pay run, on a copy of the instance (a consistent SQLite backup in a temporary folder, removed
    afterwards): the copy is made to hold 120 active employees with a pay rate and a W-4 (the missing
    ones added through HR's services: staff members, ``employees.save_employment`` and
-   ``add_pay_rate``, a W-4 and benefits as the demo enrolls them, a fortnight of clocked time for the
-   hourly ones), the current pay period's timesheets are approved (``timesheets.approve``) and a draft
-   run is created for it. Timed: ``payroll.compute(run)``, gross to net for all 120 (rates, time,
+   ``add_pay_rate``, a W-4 and benefits as the demo enrolls them, the last ended pay period's clocked
+   time for the hourly ones), that period's timesheets are approved (``timesheets.approve``) and a draft
+   run is created for it (the demo leaves it unpaid, as a practice finds it the morning after). Timed: ``payroll.compute(run)``, gross to net for all 120 (rates, time,
    leave, bonuses, deductions and benefits read, every paycheck computed, the stubs rows rewritten; no
    PDF stub is rendered). The floor: the same 120 calls of the pure ``paycheck.compute`` on the very
    inputs the run passed it (captured once, before timing), in a plain loop. That is the work a pay
@@ -149,7 +149,7 @@ def staff_the_payroll(rng: random.Random, today: dt.date) -> int:
                                        rng.randint(60_000, 150_000) * 100 if salaried else rng.randint(1800, 3400),
                                        "Starting rate", BY)
     planned = BenefitPlan.select().where(BenefitPlan.name == "Health PPO").exists()
-    period_start = today - dt.timedelta(days=14)
+    period_start, period_end = last_ended_period(today)
     with transaction():
         time_rows = []
         for employment in Employment.select().where(active):
@@ -161,23 +161,32 @@ def staff_the_payroll(rng: random.Random, today: dt.date) -> int:
                 else:
                     payroll.save_w4(employment, payroll.paycheck.W4("single"))
                 if not employment.flsa_exempt:
-                    time_rows += demo_history._clock(ctx, employment, period_start, today - dt.timedelta(days=1))
+                    time_rows += demo_history._clock(ctx, employment, period_start, period_end)
         for start in range(0, len(time_rows), 2000):
             insert_rows(TimeEntry, time_rows[start:start + 2000])
     return max(wanted, 0)
 
 
+def last_ended_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The pay period that ended before ``today``'s: the one a practice pays next (whatever day of a period
+    the benchmark runs on, it holds a whole period of clocked time)."""
+    from medoffice_hr import timesheets
+
+    current_start, _end = timesheets.period_of(today)
+    return timesheets.period_of(current_start - dt.timedelta(days=1))
+
+
 def draft_run(today: dt.date):
-    """The current pay period's draft run, every hourly timesheet in it approved."""
+    """The last ended pay period's draft run, every hourly timesheet in it approved."""
     from medoffice_hr import payroll, timesheets
     from medoffice_hr.employees import HrError
     from medoffice_hr.payroll_models import PayRun
 
-    start, _end = timesheets.period_of(today)
+    start, _end = last_ended_period(today)
     run = PayRun.get_or_none((PayRun.period_start == start) & (PayRun.kind == "regular"))
     if run is not None and run.status != "draft":
         raise SystemExit(f"the pay period starting {start} is posted already: no draft run to compute")
-    run = run or payroll.create_run(today, today, BY)
+    run = run or payroll.create_run(start, today, BY)
     for employment in payroll._in_run(run):
         if employment.flsa_exempt:
             continue
