@@ -36,8 +36,13 @@ def test_enrollments_flow_into_deductions_and_end_when_someone_leaves(hr_app):
     hr.post(f"/hr/employees/{staff.id}/employment", data={
         "hire_date": "2025-01-06", "end_date": "", "status": "active", "employment_type": "full_time",
         "job_title": "Front desk", "department": "", "location": "", "supervisor": ""})
+    blank = _text(hr.get("/hr/benefits"))  # both forms empty, each saying which it is
+    assert 'name="form" value="plan"' in blank and 'name="form" value="window"' in blank and "No plan yet." in blank
     hr.post("/hr/benefits", data={"form": "plan", "name": "Health PPO", "kind": "health", "pretax": "y", "active": "y"})
     hr.post("/hr/benefits", data={"form": "plan", "name": "401(k)", "kind": "retirement", "pretax": "y", "active": "y"})
+    refused = hr.post("/hr/benefits", data={"form": "plan", "name": "401(k)", "kind": "retirement"})
+    assert refused.status_code == 422 and "Another plan has that name." in _text(refused)
+    assert 'name="form" value="window"' in _text(refused)  # the other form still there, empty
     with connected(hr_app):
         health = BenefitPlan.get(BenefitPlan.name == "Health PPO")
         retirement = BenefitPlan.get(BenefitPlan.kind == "retirement")

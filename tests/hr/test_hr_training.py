@@ -56,8 +56,10 @@ def test_courses_fall_due_and_completions_move_the_deadline(hr_app):
     assert hr.post("/hr/course/new", data={"name": "HIPAA privacy and security", "job_title": "",
                                            "due_days_after_hire": "30", "repeat_months": "12",
                                            "active": "y"}).status_code == 302
+    assert "Phlebotomy" not in _text(hr.get("/hr/course"))  # the list is kept from here on
     assert hr.post("/hr/course/new", data={"name": "Phlebotomy", "job_title": "Phlebotomist",
                                            "due_days_after_hire": "10", "active": "y"}).status_code == 302
+    assert "Phlebotomy" in _text(hr.get("/hr/course"))  # a new course shows at once
     with connected(hr_app):
         assert sync_training() == "Training and certifications of 1 employee checked."
         employment = Employment.get(Employment.staff == ann_id)

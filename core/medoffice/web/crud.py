@@ -14,6 +14,7 @@ record the read naming the patient (``medoffice.patients.load_record_for_display
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 from flask import Blueprint, abort, redirect, url_for
@@ -55,6 +56,7 @@ class CrudPages:
     noun_plural: str = ""
     title_of: Callable = str
     per_page: int = 25
+    kept_by: str | tuple[str, ...] | None = None  # data versions covering the list (paginate's kept_by)
     _endpoints: dict = field(default_factory=dict, init=False)
 
     @property
@@ -96,10 +98,15 @@ class CrudPages:
             return row
         return self.model.get_or_none(self.model.id == record_id) or abort(404)
 
+    @cached_property
+    def _every_row(self):
+        return self.model.select()  # built once: the list compiles it once per sort (paginate's key)
+
     def list_page(self):
         """The searchable, sortable, paged list (a patient-bearing list records whom it showed)."""
-        table = paginate(self.model.select(), id=f"{self.name}-table", columns=self.columns, search=self.search,
+        table = paginate(self._every_row, id=f"{self.name}-table", columns=self.columns, search=self.search,
                          default_sort=self.default_sort, endpoint=self.endpoint("list"), per_page=self.per_page,
+                         key=("crud", self.endpoint("list")), kept_by=self.kept_by,
                          noun=self.noun, noun_plural=self.plural, search_placeholder=f"Search {self.plural}",
                          empty_message=f"No {self.plural} yet.")
         if self.patient_bearing:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from medoffice import audit, settings
+from markupsafe import Markup
+from medoffice import audit, prepared, settings
 from medoffice.auth import can, requires
 from medoffice.db import transaction
 from medoffice.money import parse_cents
-from medoffice.web.forms import choices
+from medoffice.web.field_html import render_form
+from medoffice.web.forms import blank_form_html, choices
 from medoffice.web.shell import notify, render_page
 
 from .. import benefits
@@ -19,11 +21,23 @@ from . import bp
 from .payroll_forms import EnrollForm, PlanForm, TierForm, WindowForm, percent_bp
 
 
+_PLANS = BenefitPlan.select().order_by(BenefitPlan.name)  # built once
+_WINDOWS = EnrollmentWindow.select().order_by(EnrollmentWindow.opens_on.desc())
+
+
+def _plan_form_html(form) -> Markup:
+    return render_form(form, extra_hidden={"form": "plan"}, submit="Add plan")
+
+
+def _window_form_html(form) -> Markup:
+    return render_form(form, extra_hidden={"form": "window"}, submit="Schedule")
+
+
 @bp.route("/benefits", methods=["GET", "POST"])
 @requires("hr.benefits.manage")
 def benefits_page():
     """Plans, their tiers and the open enrollment windows; forms for a new plan and window."""
-    plan_form, window_form = PlanForm(formdata=None), WindowForm(formdata=None)
+    plan_form = window_form = None  # blank: kept rendered (only the CSRF token put in)
     status = 200
     if request.method == "POST":
         status = 422
@@ -53,9 +67,14 @@ def benefits_page():
                         audit.record("hr.enrollment_window.create", "hr_enrollment_window", window.id)
                     notify("Open enrollment scheduled.")
                     return redirect(url_for("hr.benefits_page"))
-    return render_page("hr/benefits.html", title="Benefits", plans=list(BenefitPlan.select().order_by(BenefitPlan.name)),
-                       windows=list(EnrollmentWindow.select().order_by(EnrollmentWindow.opens_on.desc())),
-                       plan_form=plan_form, window_form=window_form, kinds=dict(benefits.KINDS)), status
+    return render_page("hr/benefits.html", title="Benefits", plans=list(prepared.run(_PLANS, "hr.benefit_plans")),
+                       windows=list(prepared.run(_WINDOWS, "hr.enrollment_windows")),
+                       plan_form=_plan_form_html(plan_form) if plan_form else blank_form_html(
+                           ("hr", "new benefit plan"), PlanForm, _plan_form_html),
+                       window_form=_window_form_html(window_form) if window_form else blank_form_html(
+                           ("hr", "new enrollment window"), WindowForm, _window_form_html),
+                       kinds=dict(benefits.KINDS)), status
+
 
 
 @bp.route("/benefits/plans/<int:benefit_plan_id>", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from medoffice.web.tables import TableColumn
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..models import Department
+from ..models import PEOPLE, Department
 from . import bp
 
 
@@ -31,5 +31,5 @@ DEPARTMENTS = CrudPages(bp, Department, DepartmentForm, name="department", noun=
                                              link=lambda d: url_for("hr.department_detail", record_id=d.id)),
                                  TableColumn("active", "Active", kind="boolean")],
                         default_sort="name", search=lambda text: Department.name ** f"%{text}%",
-                        title_of=lambda d: d.name)
+                        title_of=lambda d: d.name, kept_by=PEOPLE.key)
 DEPARTMENTS.register()

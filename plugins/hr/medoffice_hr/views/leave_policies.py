@@ -6,7 +6,7 @@ from medoffice.web.crud import CrudPages
 from medoffice.web.tables import TableColumn
 
 from .. import rules, time_rules
-from ..time_models import LeavePolicy
+from ..time_models import LEAVE, LeavePolicy
 from . import bp
 from .time_forms import PolicyForm
 
@@ -20,5 +20,6 @@ POLICIES = CrudPages(bp, LeavePolicy, PolicyForm, name="leave_policy", noun="lea
                               TableColumn("cap", "Cap (hours)",
                                           value=lambda p: time_rules.hours_text(p.cap_minutes) if p.cap_minutes else "None"),
                               TableColumn("active", "Active", kind="boolean")],
-                     default_sort="name", search=lambda text: LeavePolicy.name ** f"%{text}%", title_of=lambda p: p.name)
+                     default_sort="name", search=lambda text: LeavePolicy.name ** f"%{text}%", title_of=lambda p: p.name,
+                     kept_by=LEAVE.key)
 POLICIES.register()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
+from medoffice import prepared
 from medoffice.auth import requires
 from medoffice.settings import today
-from medoffice.web.forms import form_values
+from medoffice.web.field_html import render_form
+from medoffice.web.forms import blank_form_html, form_values
 from medoffice.web.shell import notify, render_page
 
 from .. import checklists, hiring_rules, rules, separations
@@ -18,21 +21,32 @@ from .hiring_forms import (ExitInterviewForm, PropertyForm, ReturnForm, Separati
                            TemplateTaskForm)
 
 
+_TEMPLATES = ChecklistTemplate.select().order_by(ChecklistTemplate.kind, ChecklistTemplate.job_title,
+                                                 ChecklistTemplate.name)  # built once
+
+
+def _template_form_html(form) -> Markup:
+    return render_form(form, submit="Add template")
+
+
 @bp.route("/checklist-templates", methods=["GET", "POST"])
 @requires("hr.employees.edit")
 def checklist_templates():
     """The onboarding and separation templates, and a form for a new one."""
-    form = TemplateForm()
-    if form.validate_on_submit():
-        values = form_values(form)
-        template = checklists.create_template(values["name"], values["kind"], values["job_title"])
-        notify("Template added: now give it tasks.")
-        return redirect(url_for("hr.checklist_template", template_id=template.id))
-    templates = list(ChecklistTemplate.select().order_by(ChecklistTemplate.kind, ChecklistTemplate.job_title,
-                                                         ChecklistTemplate.name))
+    form_html = blank_form_html(("hr", "new checklist template"), TemplateForm, _template_form_html)
+    if request.method == "POST":
+        form = TemplateForm()
+        if form.validate_on_submit():
+            values = form_values(form)
+            template = checklists.create_template(values["name"], values["kind"], values["job_title"])
+            notify("Template added: now give it tasks.")
+            return redirect(url_for("hr.checklist_template", template_id=template.id))
+        form_html = _template_form_html(form)
     return render_page("hr/checklist_templates.html", title="Checklist templates",
-                       breadcrumbs=[("Hiring", url_for("hr.openings"))], templates=templates, form=form,
+                       breadcrumbs=[("Hiring", url_for("hr.openings"))],
+                       templates=list(prepared.run(_TEMPLATES, "hr.checklist_templates")), form=form_html,
                        label=rules.label, kinds=hiring_rules.CHECKLIST_KINDS), (422 if request.method == "POST" else 200)
+
 
 
 @bp.route("/checklist-templates/<int:template_id>", methods=["GET", "POST"])

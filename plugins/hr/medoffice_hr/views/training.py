@@ -37,7 +37,8 @@ COURSES = CrudPages(bp, Course, CourseForm, name="course", noun="course", view_p
                              TableColumn("due_days_after_hire", "Days after hire", kind="number"),
                              TableColumn("repeat_months", "Repeat (months)", value=lambda c: c.repeat_months or "Once"),
                              TableColumn("active", "Active", kind="boolean")],
-                    default_sort="name", search=lambda text: Course.name ** f"%{text}%", title_of=lambda c: c.name)
+                    default_sort="name", search=lambda text: Course.name ** f"%{text}%", title_of=lambda c: c.name,
+                    kept_by=TRAINING_FIGURES.key)
 COURSES.register()
 
 
