@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from contextlib import contextmanager
@@ -68,6 +69,42 @@ class BaseModel(peewee.Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+    @classmethod
+    def get(cls, *query, **filters):
+        """As peewee's, with ``Model.get(Model.field == value)`` (a record by its id, a foreign key's target, the
+        ``get_or_none`` and ``get_by_id`` built on it) compiled once per field (``medoffice.prepared``): peewee
+        otherwise builds and compiles the select of every column on each call, several times what the database
+        takes to answer it, and a detail page makes a few."""
+        if len(query) == 1 and not filters and cls._meta.database is db:  # (not a model bound elsewhere)
+            field = _equality_field(cls, query[0])
+            if field is not None:
+                from . import prepared  # (prepared imports this module)
+
+                found = list(prepared.run(_one_by(cls, field.name), ("model.get", cls, field.name),
+                                          value=query[0].rhs))
+                if found:
+                    return found[0]
+                raise cls.DoesNotExist(f"{cls.__name__} instance matching query does not exist: "
+                                       f"{field.name} = {query[0].rhs!r}")
+        return super().get(*query, **filters)
+
+
+def _equality_field(model, expression) -> peewee.Field | None:
+    """The field of ``model`` that ``expression`` compares with a plain value (``Model.field == 7``), else None."""
+    if (type(expression) is peewee.Expression and expression.op == peewee.OP.EQ
+            and isinstance(expression.lhs, peewee.Field) and expression.lhs.model is model
+            and expression.rhs is not None and not isinstance(expression.rhs, peewee.Node)):
+        return expression.lhs
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _one_by(model, field_name: str):
+    """``model``'s first row whose ``field_name`` equals the slot ``value`` (built once per model and field)."""
+    from .prepared import slot
+
+    return model.select().where(getattr(model, field_name) == slot("value")).limit(1)
 
 
 def open_database(url: str | None, instance: Path) -> peewee.Database:
