@@ -24,6 +24,11 @@ _REQUIRED_STAR = '<span class="req" aria-hidden="true">*</span>'
 _CLOSE = "\n</div>\n"
 
 
+def _attribute(value) -> str:
+    """An attribute's value as ``html_params`` writes it between its quotes."""
+    return str(escape(value)).replace('"', "&quot;")
+
+
 def html_attrs(attrs: dict) -> str:
     """Attributes as wtforms' ``html_params`` writes them: sorted by name, True bare, False left out."""
     parts = []
@@ -32,7 +37,7 @@ def html_attrs(attrs: dict) -> str:
         if value is True:
             parts.append(key)
         elif value is not False:
-            parts.append(f'{key}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            parts.append(f'{key}="{_attribute(value)}"')
     return " ".join(parts)
 
 
@@ -98,7 +103,8 @@ def _option(choice: Choice) -> str:
         return widgets.Select.render_option(choice)
     value = str(choice.value) if isinstance(choice.value, bool) else choice.value
     selected = "selected " if choice.selected else ""
-    return f'<option {selected}{html_attrs({"value": value})}>{escape(choice.label or choice.value)}</option>'
+    # (html_attrs of the one attribute, without sorting a dict for each of a page's hundreds of options)
+    return f'<option {selected}value="{_attribute(value)}">{escape(choice.label or choice.value)}</option>'
 
 
 def _select(field, widget, attrs: dict) -> str | None:
