@@ -1,9 +1,10 @@
 """Data versions: figures a page computes from a plugin's tables, kept in each process until any
 process changes one of those tables.
 
-A plugin declares ``DataVersion("marketing.experience", [SurveyResponse, Complaint, ...])`` in its
-``medoffice_data_versions`` hook (core declares its own, ``core.documents``, the same way; ``access``,
-users, roles, sessions and settings, is core's too). Core makes database triggers that bump the version's counter on
+A plugin declares ``DataVersion("marketing.figures", [SurveyResponse, Complaint, ...])`` in its
+``medoffice_data_versions`` hook; core declares its own the same way (``core.staff``, ``core.patients``,
+``core.documents``, ``core.deadlines``), and ``access`` moves on any change to users, roles, sessions and
+settings. Core makes database triggers that bump a version's counter on
 every insert, update or delete of those tables (``medoffice.version_triggers``), whoever writes:
 a page, a job, an import, another worker process, a SQL console. Every request already reads all
 the counters in its one read of ``core_state_version``, so :func:`kept` costs no query: it returns
@@ -22,7 +23,7 @@ from . import version_triggers
 STAFF_KEY = "core.staff"  # core's: moves on any change to the staff list (names, credentials, active)
 PATIENTS_KEY = "core.patients"  # core's: moves on any change to a patient's record (a name, a merge)
 DEADLINES_KEY = "core.deadlines"  # core's: moves on any change to a deadline (medoffice.deadlines)
-KEEP_PER_VERSION = 32  # values kept per data version (different arguments: days, filters)
+KEEP_PER_VERSION = 32  # values kept per key or set of keys (different arguments: days, filters, pages)
 
 
 @dataclass(frozen=True)

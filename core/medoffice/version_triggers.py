@@ -27,7 +27,7 @@ def _bump(key: str) -> str:
     return f"UPDATE core_state_version SET version = version + 1 WHERE key = '{key}'"
 
 
-def function_name(key: str) -> str:
+def _function_name(key: str) -> str:
     """The PostgreSQL function the triggers of ``key`` call."""
     return f"core_bump_{_tag(key)}_version"
 
@@ -51,7 +51,7 @@ def _postgres_triggers(key: str, watched: Watched) -> dict[str, str]:
         events = f"UPDATE OF {', '.join(columns)} OR DELETE" if columns else "INSERT OR UPDATE OR DELETE"
         made[f"{table}_{_tag(key)}"] = (
             f"CREATE CONSTRAINT TRIGGER {table}_{_tag(key)} AFTER {events} ON {table} "
-            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {function_name(key)}()")
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {_function_name(key)}()")
     return made
 
 
@@ -76,7 +76,7 @@ def ensure(key: str, watched: Watched, database: peewee.Database | None = None) 
         if not is_sqlite(database):
             # Several processes may start at once: one of them creates what is missing.
             database.execute_sql(f"SELECT pg_advisory_xact_lock(hashtext('medoffice triggers {key}'))")
-            database.execute_sql(f"CREATE OR REPLACE FUNCTION {function_name(key)}() RETURNS trigger "
+            database.execute_sql(f"CREATE OR REPLACE FUNCTION {_function_name(key)}() RETURNS trigger "
                                  f"LANGUAGE plpgsql AS $$ BEGIN {_bump(key)}; RETURN NULL; END $$")
             present = _existing(database)
         database.execute_sql("INSERT INTO core_state_version (key, version) VALUES (%s, 1) ON CONFLICT DO NOTHING"
