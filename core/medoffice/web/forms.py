@@ -40,8 +40,18 @@ def blank_form_html(key, form_class, render: Callable[[Any], Any] | None = None)
     kept = current_app.extensions["medoffice"].derived(("blank form", key), dict)
     html = kept.get("html")
     if html is None:
-        form = form_class(formdata=None)
-        token = form.csrf_token.current_token if getattr(form, "csrf_token", None) else None
-        html = str(render(form) if render is not None else field_html.render_form(form))
-        html = kept["html"] = html.replace(token, shell.CSRF_SLOT) if token else html
+        html = kept["html"] = slotted_form_html(form_class(formdata=None), render)
+    return with_csrf_token(html)
+
+
+def slotted_form_html(form, render: Callable[[Any], Any] | None = None) -> str:
+    """``render(form)`` (default: the whole form as ``ui.form`` draws it) with its CSRF token left as a slot, to be
+    kept and shown to any session through :func:`with_csrf_token`."""
+    token = form.csrf_token.current_token if getattr(form, "csrf_token", None) else None
+    html = str(render(form) if render is not None else field_html.render_form(form))
+    return html.replace(token, shell.CSRF_SLOT) if token else html
+
+
+def with_csrf_token(html: str) -> Markup:
+    """Kept form HTML (:func:`slotted_form_html`) with the request's CSRF token put in."""
     return Markup(html.replace(shell.CSRF_SLOT, escape(shell.csrf_token())))

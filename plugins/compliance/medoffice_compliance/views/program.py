@@ -15,9 +15,9 @@ from medoffice.documents.status import DOCUMENTS_VERSION
 from medoffice.models import User
 from medoffice.settings import today
 from medoffice.web.field_html import render_form
-from medoffice.web.forms import blank_form_html, choices
+from medoffice.web.forms import blank_form_html, choices, slotted_form_html, with_csrf_token
 from medoffice.web.query import parse_id
-from medoffice.web.shell import CSRF_SLOT, csrf_token, notify, render_page
+from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
 from peewee import fn
 
@@ -105,9 +105,7 @@ def _training_table(day: dt.date, form=None, with_form: bool = True) -> tuple[Ma
     def blank() -> str:
         empty = TrainingForm(formdata=None)
         empty.staff_id.option_html = options
-        token = empty.csrf_token.current_token if getattr(empty, "csrf_token", None) else None
-        html = str(_training_form_html(empty))
-        return html.replace(token, CSRF_SLOT) if token else html
+        return slotted_form_html(empty, _training_form_html)
 
     if versions is None:
         html = blank()
@@ -116,7 +114,7 @@ def _training_table(day: dt.date, form=None, with_form: bool = True) -> tuple[Ma
 
         html = kept((*versions, ACCESS_KEY), ("training form", day, pattern, medoffice_runtime().host.state_version),
                     blank)
-    return rows, Markup(html.replace(CSRF_SLOT, escape(csrf_token())))
+    return rows, with_csrf_token(html)
 
 
 def _training_form_html(form) -> Markup:
