@@ -26,7 +26,7 @@ _VERSIONS = StateVersion.select(StateVersion.key, StateVersion.version).tuples()
 
 def access_version() -> int | None:
     """The access version read by this request's ``Runtime.refresh`` (None outside a request cycle)."""
-    return g.get("medoffice_access_version") if has_app_context() else None
+    return g.get("medoffice_versions", {}).get(ACCESS_KEY) if has_app_context() else None
 
 
 @dataclass
@@ -118,7 +118,6 @@ class Runtime:
         """
         versions = dict(prepared.rows(_VERSIONS, "runtime.versions"))
         if has_app_context():
-            g.medoffice_access_version = versions.get(ACCESS_KEY)
             g.medoffice_versions = versions
         version = versions.get(STATE_KEY, 0)
         if not force and version == self.host.state_version:
