@@ -363,3 +363,7 @@ INCIDENTS_VERSION = DataVersion("compliance.incidents", [Incident])
 # Who trained when, as the HIPAA program page shows it: kept per process until the log changes (with core's staff
 # list and the data versions other modules' training records name through ``compliance_training_versions``).
 TRAINING_VERSION = DataVersion("compliance.training", [TrainingCompletion])
+
+# Risk assessments and their answers, as an assessment's page shows them (with last year's beside): its register
+# and answer forms kept per process until an assessment or an answer changes (with users, for the owners).
+ASSESSMENTS_VERSION = DataVersion("compliance.assessments", [RiskAssessment, RiskItem])

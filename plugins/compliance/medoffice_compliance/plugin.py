@@ -13,7 +13,7 @@ from . import credentials, hookspecs, incidents, privacy, program, records, scre
 from .cli import compliance as compliance_cli
 from .demo import create_demo_data
 from .jobs import compliance_jobs
-from .models import (COMPLIANCE_MODELS, CREDENTIALS_VERSION, INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION,
+from .models import (ASSESSMENTS_VERSION, COMPLIANCE_MODELS, CREDENTIALS_VERSION, INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION,
                      RETENTION_VERSION, TRAINING_VERSION, Credential)
 from .reports import REPORTS
 from .views import bp
@@ -42,7 +42,7 @@ def medoffice_models():
 
 @hookimpl
 def medoffice_data_versions():
-    return [CREDENTIALS_VERSION, INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION, RETENTION_VERSION,
+    return [ASSESSMENTS_VERSION, CREDENTIALS_VERSION, INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION, RETENTION_VERSION,
             TRAINING_VERSION]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
@@ -22,9 +22,10 @@ from medoffice.web.tables import url_template
 from peewee import fn
 
 from .. import program as service
-from ..models import BusinessAssociate, RiskAssessment, RiskItem
+from ..models import ASSESSMENTS_VERSION, BusinessAssociate, RiskAssessment, RiskItem
 from . import bp
 from .forms import BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm
+from .kept_parts import kept_part, slotted
 
 
 _ASSESSMENTS = (RiskAssessment.select(RiskAssessment.id, RiskAssessment.title, RiskAssessment.started_on,
@@ -211,19 +212,42 @@ def _owners():
                                   User.select().where(User.active == True).order_by(User.full_name)])  # noqa: E712
 
 
-def _assessment_page(assessment: RiskAssessment, status: int = 200, errors: dict | None = None):
+def _assessment_content(assessment_id: int, manage: bool, errors: dict) -> tuple[str, str] | None:
+    """The assessment's title and its content as the page shows it (the register with last year's answers beside,
+    and, for who may ``manage``, each question's answer form with its owners), the CSRF token a slot; None when
+    there is no such assessment."""
+    assessment = RiskAssessment.get_or_none(RiskAssessment.id == assessment_id)
+    if assessment is None:
+        return None
     forms = {}
-    owners = _owners()
-    for item in assessment.items:
-        form = RiskItemForm(formdata=None, prefix=f"q{item.id}", obj=item)
-        form.owner.choices = owners
-        form.likelihood.data, form.impact.data = str(item.likelihood), str(item.impact)
-        form.owner.data = str(item.owner_user_id or "")
-        form.due_on.data = item.remediation_due_on
-        forms[item.id] = form
-    return render_page("compliance/assessment.html", title=assessment.title, assessment=assessment,
-                       rows=service.comparison(assessment), previous=service.previous_assessment(assessment),
-                       forms=forms, errors=errors or {}, done_form=RemediatedForm(formdata=None),
+    if manage and not assessment.completed_on:
+        owners = _owners()
+        for item in assessment.items:
+            form = RiskItemForm(formdata=None, prefix=f"q{item.id}", obj=item)
+            form.owner.choices = owners
+            form.likelihood.data, form.impact.data = str(item.likelihood), str(item.impact)
+            form.owner.data = str(item.owner_user_id or "")
+            form.due_on.data = item.remediation_due_on
+            forms[item.id] = form
+    html = render_template("compliance/_assessment.html", assessment=assessment, manage=manage,
+                           rows=service.comparison(assessment), previous=service.previous_assessment(assessment),
+                           forms=forms, errors=errors, done_form=RemediatedForm(formdata=None))
+    return assessment.title, slotted(html)
+
+
+def _assessment_page(assessment_id: int, status: int = 200, errors: dict | None = None):
+    """The assessment's page: kept until an assessment, an answer, the users (the owners) or the settings change,
+    for who may manage and who may only read; built afresh to show a refused answer's ``errors``."""
+    manage = can("compliance.program.manage")
+    if errors:
+        content = _assessment_content(assessment_id, manage, errors)
+    else:
+        content = kept_part((ASSESSMENTS_VERSION.key,), ("assessment", assessment_id, manage),
+                            lambda: _assessment_content(assessment_id, manage, {}))
+    if content is None:
+        abort(404)
+    title, html = content
+    return render_page("compliance/assessment.html", title=title, content=with_csrf_token(html),
                        breadcrumbs=[("HIPAA program", url_for("compliance.program"))]), status
 
 
@@ -231,7 +255,7 @@ def _assessment_page(assessment: RiskAssessment, status: int = 200, errors: dict
 @requires("compliance.program.view")
 def assessment(assessment_id: int):
     """An assessment: every question, its rating, remediation and last year's answer beside it."""
-    return _assessment_page(_assessment_or_404(assessment_id))
+    return _assessment_page(assessment_id)
 
 
 def _item_or_404(assessment: RiskAssessment, item_id: int) -> RiskItem:
@@ -256,10 +280,10 @@ def assessment_answer(assessment_id: int, item_id: int):
                            remediation=form.remediation.data or "", owner_user_id=parse_id(form.owner.data),
                            due_on=form.due_on.data)
         except service.ProgramError as refused:
-            return _assessment_page(assessment, 422, {item.id: str(refused)})
+            return _assessment_page(assessment.id, 422, {item.id: str(refused)})
         notify("Answer saved.")
         return redirect(url_for("compliance.assessment", assessment_id=assessment.id) + f"#q{item.id}")
-    return _assessment_page(assessment, 422, {item.id: "Check the answer's fields."})
+    return _assessment_page(assessment.id, 422, {item.id: "Check the answer's fields."})
 
 
 @bp.route("/program/assessments/<int:assessment_id>/items/<int:item_id>/done", methods=["POST"])
@@ -273,10 +297,10 @@ def remediation_done(assessment_id: int, item_id: int):
         try:
             service.remediate(item, form.done_on.data, form.note.data)
         except service.ProgramError as refused:
-            return _assessment_page(assessment, 422, {item.id: str(refused)})
+            return _assessment_page(assessment.id, 422, {item.id: str(refused)})
         notify("Remediation recorded.")
         return redirect(url_for("compliance.assessment", assessment_id=assessment.id))
-    return _assessment_page(assessment, 422, {item.id: "Give the date and what was done."})
+    return _assessment_page(assessment.id, 422, {item.id: "Give the date and what was done."})
 
 
 @bp.route("/program/assessments/<int:assessment_id>/complete", methods=["POST"])
@@ -287,7 +311,7 @@ def assessment_complete(assessment_id: int):
     try:
         service.complete_assessment(assessment, today())
     except service.ProgramError as refused:
-        return _assessment_page(assessment, 422, {0: str(refused)})
+        return _assessment_page(assessment.id, 422, {0: str(refused)})
     notify("Assessment completed.")
     return redirect(url_for("compliance.assessment", assessment_id=assessment.id))
 

@@ -1,0 +1,82 @@
+"""Compliance's detail and form pages keep what is the same for everyone who sees them until their data changes:
+a change made outside the app (plain SQL, as another process or a SQL console would) to any table a kept part reads
+shows on the next view, and a view with nothing changed reads none of those tables."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from medoffice.db import db
+from medoffice.models import User
+from medoffice.testing import connected, login, page_queries, practice_today
+
+from medoffice_compliance import program
+from medoffice_compliance.models import RiskItem
+
+TODAY = practice_today()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(plugins=["compliance"], csrf=True)
+
+
+def _sql(statement: str, *values) -> None:
+    """``statement`` with ``?`` for each of ``values``, run as another process would: no medoffice code involved."""
+    db.execute_sql(statement.replace("?", db.param), values)
+
+
+def _text(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, f"{url} answered {response.status_code}"
+    return response.get_data(as_text=True)
+
+
+def _reads(client, url: str, tables: tuple[str, ...]) -> list[str]:
+    """The statements a warm, unchanged view of ``url`` runs that read one of ``tables``."""
+    return [sql for sql in page_queries(client, url) if any(f'"{table}"' in sql for table in tables)]
+
+
+def test_an_assessment_page_is_kept_until_an_assessment_an_answer_or_a_user_changes(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        owner = User.select().order_by(User.id.desc()).first()
+        last_year = program.start_assessment("SRA 2025", TODAY - dt.timedelta(days=365), by="t")
+        assessment = program.start_assessment("SRA 2026", TODAY, by="t")
+        item = RiskItem.get((RiskItem.assessment == assessment) & (RiskItem.question_key == "tec_encryption"))
+    url = f"/compliance/program/assessments/{assessment.id}"
+    page = _text(manager, url)
+    assert "SRA 2026" in page and "Compared with SRA 2025" in page and f'name="q{item.id}-owner"' in page
+    assert 'name="csrf_token"' in page
+    assert not _reads(manager, url, ("compliance_risk_assessment", "compliance_risk_item", "core_user"))
+
+    with connected(app):
+        _sql("UPDATE compliance_risk_item SET answer = ?, likelihood = 3, impact = 3 WHERE id = ?", "no", item.id)
+    assert "9 high" in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE compliance_risk_assessment SET title = ? WHERE id = ?", "SRA of old", last_year.id)
+    assert "Compared with SRA of old" in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE core_user SET full_name = ? WHERE id = ?", "Owen Owner", owner.id)
+    assert f'<option value="{owner.id}">Owen Owner</option>' in _text(manager, url)
+    with connected(app):
+        _sql("DELETE FROM compliance_risk_item WHERE assessment_id = ?", assessment.id)
+        _sql("DELETE FROM compliance_risk_assessment WHERE id = ?", assessment.id)
+    assert manager.get(url).status_code == 404
+
+
+def _form_tokens(page: str) -> set[str]:
+    """The CSRF tokens of the page's forms."""
+    return set(re.findall(r'name="[^"]*csrf_token"[^>]*value="([^"]+)"', page))
+
+
+def test_a_kept_assessment_page_gives_each_session_its_own_token_and_each_role_its_own_forms(app):
+    manager, auditor = login(app.test_client(), "office_manager"), login(app.test_client(), "auditor")
+    with connected(app):
+        assessment = program.start_assessment("SRA 2026", TODAY, by="t")
+    url = f"/compliance/program/assessments/{assessment.id}"
+    first, second = _text(manager, url), _text(login(app.test_client(), "office_manager"), url)
+    assert len(_form_tokens(first)) == len(_form_tokens(second)) == 1 and _form_tokens(first) != _form_tokens(second)
+    assert f'"X-CSRFToken": "{_form_tokens(second).pop()}"' in second
+    assert "Save answer" in first and "Save answer" not in _text(auditor, url)
