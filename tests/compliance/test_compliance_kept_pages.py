@@ -8,10 +8,10 @@ import re
 
 import pytest
 from medoffice.db import db
-from medoffice.models import User
+from medoffice.models import AuditEvent, Patient, User
 from medoffice.testing import connected, login, page_queries, practice_today
 
-from medoffice_compliance import program
+from medoffice_compliance import incidents, program, rules
 from medoffice_compliance.models import RiskItem
 
 TODAY = practice_today()
@@ -80,3 +80,43 @@ def test_a_kept_assessment_page_gives_each_session_its_own_token_and_each_role_i
     assert len(_form_tokens(first)) == len(_form_tokens(second)) == 1 and _form_tokens(first) != _form_tokens(second)
     assert f'"X-CSRFToken": "{_form_tokens(second).pop()}"' in second
     assert "Save answer" in first and "Save answer" not in _text(auditor, url)
+
+
+def _audited_reads(app, action: str) -> int:
+    with connected(app):
+        return AuditEvent.select().where(AuditEvent.action == action).count()
+
+
+def test_an_incident_page_is_kept_until_the_incident_its_people_a_patient_or_a_user_changes(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        rita = Patient.create(first_name="Rita", last_name="Rowe", date_of_birth=dt.date(1980, 5, 1),
+                              account_number="R1").id
+        incident = incidents.log(title="Lost chart", description="", occurred_on=None, discovered_on=TODAY,
+                                 reported_by="", phi_involved=True, affected_by_state={"NV": 1}, by="t")
+        incidents.add_patients(incident, [rita])
+        incidents.assess(incident, {name: "Low" for name, _ in rules.FACTORS}, "low_probability", "Found at once.",
+                         by=User.select().order_by(User.id.desc()).first().username, today=TODAY)
+    url = f"/compliance/incidents/{incident.id}"
+    assert "Rowe" in _text(manager, url) and "NV 1" in _text(manager, url)
+    kept_tables = ("compliance_incident", "compliance_incident_state", "compliance_incident_patient",
+                   "core_patient", "core_user", "core_staff")
+    reads = _audited_reads(app, "compliance.incident.view")
+    assert not _reads(manager, url, kept_tables)
+    assert _audited_reads(app, "compliance.incident.view") == reads + 3  # every view records the patients shown
+
+    with connected(app):
+        _sql("UPDATE compliance_incident SET title = ? WHERE id = ?", "Chart left on a bus", incident.id)
+    assert "Chart left on a bus" in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE compliance_incident_state SET affected = 7 WHERE incident_id = ?", incident.id)
+    assert "NV 7" in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE core_patient SET last_name = ? WHERE id = ?", "Rowland", rita)
+    assert "Rowland" in _text(manager, url)
+    with connected(app):
+        _sql("DELETE FROM compliance_incident_patient WHERE incident_id = ?", incident.id)
+    assert "No patient named yet." in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Dee Cider", incident.decided_by)
+    assert "Dee Cider" in _text(manager, url)

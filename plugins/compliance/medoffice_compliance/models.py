@@ -359,6 +359,9 @@ RECORDS_VERSION = DataVersion("compliance.records", [LastService, LegalHold, Des
 # request (with core's patients for the names) or an incident changes (``medoffice.web.tables.paginate``'s kept_by).
 PRIVACY_VERSION = DataVersion("compliance.privacy", [PrivacyRequest])
 INCIDENTS_VERSION = DataVersion("compliance.incidents", [Incident])
+# An incident's people, as its page shows them (affected by state, the patients named and their notices): with the
+# incident's, its page's content is kept until one changes.
+INCIDENT_PEOPLE_VERSION = DataVersion("compliance.incident_people", [IncidentState, IncidentPatient])
 
 # Who trained when, as the HIPAA program page shows it: kept per process until the log changes (with core's staff
 # list and the data versions other modules' training records name through ``compliance_training_versions``).

@@ -13,8 +13,9 @@ from . import credentials, hookspecs, incidents, privacy, program, records, scre
 from .cli import compliance as compliance_cli
 from .demo import create_demo_data
 from .jobs import compliance_jobs
-from .models import (ASSESSMENTS_VERSION, COMPLIANCE_MODELS, CREDENTIALS_VERSION, INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION,
-                     RETENTION_VERSION, TRAINING_VERSION, Credential)
+from .models import (ASSESSMENTS_VERSION, COMPLIANCE_MODELS, CREDENTIALS_VERSION, INCIDENT_PEOPLE_VERSION,
+                     INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION, RETENTION_VERSION, TRAINING_VERSION,
+                     Credential)
 from .reports import REPORTS
 from .views import bp
 
@@ -42,8 +43,8 @@ def medoffice_models():
 
 @hookimpl
 def medoffice_data_versions():
-    return [ASSESSMENTS_VERSION, CREDENTIALS_VERSION, INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION, RETENTION_VERSION,
-            TRAINING_VERSION]
+    return [ASSESSMENTS_VERSION, CREDENTIALS_VERSION, INCIDENT_PEOPLE_VERSION, INCIDENTS_VERSION, PRIVACY_VERSION,
+            RECORDS_VERSION, RETENTION_VERSION, TRAINING_VERSION]
 
 
 @hookimpl

@@ -2,20 +2,23 @@
 four-factor assessment and decision, the breach clocks, and the notice letters."""
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from medoffice.auth import requires
+from medoffice.auth import can, requires
+from medoffice.data_versions import PATIENTS_KEY, STAFF_KEY
 from medoffice.models import Patient
 from medoffice.patients import record_shown
 from medoffice.settings import today
+from medoffice.web.forms import with_csrf_token
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import incidents as service
 from .. import rules
-from ..models import INCIDENTS_VERSION, Incident, IncidentPatient
+from ..models import INCIDENT_PEOPLE_VERSION, INCIDENTS_VERSION, Incident, IncidentPatient
 from . import bp
 from .forms import AssessmentForm, IncidentForm, NoticeDateForm, NoticeForm, PatientsForm
+from .kept_parts import kept_part, slotted
 from .privacy import _patient_id
 
 
@@ -74,25 +77,39 @@ def _incident_or_404(incident_id: int) -> Incident:
     return incident
 
 
-def _page(incident: Incident):
+def _content(incident_id: int, edit: bool) -> tuple[str, tuple[int, ...]] | None:
+    """The incident's content as its page shows it (details, clocks, assessment, the patients named and, for who
+    may ``edit``, the forms; the CSRF token a slot) and the ids of the patients it names; None when there is no
+    such incident."""
+    incident = Incident.get_or_none(Incident.id == incident_id)
+    if incident is None:
+        return None
     named = list(IncidentPatient.select(IncidentPatient, Patient).join(Patient)
                  .where(IncidentPatient.incident == incident).order_by(Patient.last_name, Patient.first_name))
-    if named:
-        record_shown("compliance.incident.view", incident, (row.patient_id for row in named))
-    assess_form = AssessmentForm(formdata=None, obj=incident)
-    return render_page("compliance/incident.html", title=f"Incident #{incident.id}", incident=incident,
-                       affected=service.affected(incident), clocks=service.clocks(incident), named=named,
-                       assess_form=assess_form, rules=rules,
-                       patients_form=PatientsForm(formdata=None), notice_form=NoticeForm(formdata=None),
-                       notice_date_form=NoticeDateForm(formdata=None),
-                       breadcrumbs=[("Incidents", url_for("compliance.incidents"))])
+    html = render_template("compliance/_incident.html", incident=incident, edit=edit,
+                           affected=service.affected(incident), clocks=service.clocks(incident), named=named,
+                           assess_form=AssessmentForm(formdata=None, obj=incident), rules=rules,
+                           patients_form=PatientsForm(formdata=None), notice_form=NoticeForm(formdata=None),
+                           notice_date_form=NoticeDateForm(formdata=None))
+    return slotted(html), tuple(row.patient_id for row in named)
 
 
 @bp.route("/incidents/<int:incident_id>")
 @requires("compliance.incidents.view")
 def incident(incident_id: int):
-    """One incident: what happened, the assessment, the clocks and the notices."""
-    return _page(_incident_or_404(incident_id))
+    """One incident: what happened, the assessment, the clocks and the notices. Its content is kept until an
+    incident, its states or patients, a patient's record, the staff or the users change; the patients it names
+    are recorded as shown on every view."""
+    edit = can("compliance.incidents.edit")
+    content = kept_part((INCIDENTS_VERSION.key, INCIDENT_PEOPLE_VERSION.key, PATIENTS_KEY, STAFF_KEY),
+                        ("incident", incident_id, edit), lambda: _content(incident_id, edit))
+    if content is None:
+        abort(404)
+    html, patient_ids = content
+    if patient_ids:
+        record_shown("compliance.incident.view", Incident(id=incident_id), patient_ids)
+    return render_page("compliance/incident.html", title=f"Incident #{incident_id}", content=with_csrf_token(html),
+                       breadcrumbs=[("Incidents", url_for("compliance.incidents"))])
 
 
 def _refused(form, title: str, endpoint: str, incident_id: int, submit: str):
