@@ -18,12 +18,13 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import Case, fn
 
 from .. import returns
-from ..models import (CHANNELS, MARKETING_FIGURES, REFERRERS, Campaign, PatientSource, ReferrerYear, ReferringProvider,
+from ..models import (CHANNELS, MARKETING_FIGURES, REFERRERS, Campaign, ReferrerYear, ReferringProvider,
                       SpendEntry)
 from ..recall import as_date
 from ..sources import SourceError, add_spend, save_campaign, save_provider
 from . import bp
 from .common import form_page, username
+from .kept_parts import kept_form, kept_part
 from .forms import CampaignForm, ReferrerForm, SpendForm
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -224,6 +225,14 @@ def referrer_new():
 @requires("marketing.edit")
 def referrer_edit(provider_id: int):
     """Change a referring provider; send them a thank-you e-mail."""
+    if request.method == "GET":
+        provider, sent = kept_part((REFERRERS.key,), ("referrer", provider_id, today().year),
+                                   lambda: _referrer_and_sent(provider_id))
+        if provider is None:
+            abort(404)
+        form_html = kept_form((REFERRERS.key,), (provider.id,), lambda: ReferrerForm(obj=provider), submit="Save",
+                              cancel=url_for("marketing.referrers"))
+        return _referrer_page(provider, sent, form_html=form_html)
     provider = ReferringProvider.get_or_none(ReferringProvider.id == provider_id) or abort(404)
     form = ReferrerForm(obj=provider)
     if form.validate_on_submit():
@@ -234,11 +243,25 @@ def referrer_edit(provider_id: int):
         else:
             notify("Saved the referring provider.")
             return redirect(url_for("marketing.referrers"))
-    sent = PatientSource.select().where((PatientSource.referring_provider == provider.id)
-                                        & (PatientSource.new_on >= today().replace(month=1, day=1))).count()
-    return render_page("marketing/referrer.html", title=provider.name, form=form, provider=provider, sent=sent,
-                       breadcrumbs=[("Referring providers", url_for("marketing.referrers")), (provider.name, None)]), \
-        (422 if form.errors else 200)
+    return _referrer_page(provider, _sent_this_year(provider), form=form), (422 if form.errors else 200)
+
+
+def _referrer_and_sent(provider_id: int) -> tuple[ReferringProvider | None, int]:
+    """The referring provider (None when there is none) and the new patients they sent this year."""
+    provider = ReferringProvider.get_or_none(ReferringProvider.id == provider_id)
+    return provider, _sent_this_year(provider) if provider else 0
+
+
+def _referrer_page(provider: ReferringProvider, sent: int, **form):
+    """A referring provider's page: the new patients they ``sent`` this year, the thank-you button, and their
+    details' ``form`` (a submitted one) or ``form_html`` (the unsubmitted one, kept)."""
+    return render_page("marketing/referrer.html", title=provider.name, provider=provider, sent=sent, **form,
+                       breadcrumbs=[("Referring providers", url_for("marketing.referrers")), (provider.name, None)])
+
+
+def _sent_this_year(provider: ReferringProvider) -> int:
+    """New patients the provider sent this year (or dated later), from the kept years."""
+    return _referred([provider], today().year).get(provider.id, (0, 0))[0]
 
 
 def thank_you_text(provider: ReferringProvider, sent: int, practice: str) -> tuple[str, str]:
@@ -255,9 +278,7 @@ def thank_you_text(provider: ReferringProvider, sent: int, practice: str) -> tup
 def referrer_thank(provider_id: int):
     """Queue a thank-you e-mail through core's messages (it names how many patients, never who)."""
     provider = ReferringProvider.get_or_none(ReferringProvider.id == provider_id) or abort(404)
-    sent = PatientSource.select().where((PatientSource.referring_provider == provider.id)
-                                        & (PatientSource.new_on >= today().replace(month=1, day=1))).count()
-    subject, body = thank_you_text(provider, sent, settings.get("core.practice_name") or "")
+    subject, body = thank_you_text(provider, _sent_this_year(provider), settings.get("core.practice_name") or "")
     try:
         messages.queue_staff(messages.address(provider.email, provider.name), subject, body)
     except messages.Refused as refused:

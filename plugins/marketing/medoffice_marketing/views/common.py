@@ -1,9 +1,14 @@
 """What marketing's views share: who is acting, finding a patient by account number, the form page."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask_login import current_user
 from medoffice.models import Patient
 from medoffice.web.shell import render_page
+
+from .kept_parts import kept_form
 
 
 def username() -> str:
@@ -25,6 +30,14 @@ def form_page(form, title: str, crumbs: list, *, submit: str = "Save", cancel: s
     page = render_page("marketing/form.html", title=title, form=form, submit=submit, cancel=cancel, intro=intro,
                        breadcrumbs=[*crumbs, (title, None)])
     return page, status or (422 if form.errors else 200)
+
+
+def blank_form_page(keys: tuple[str, ...], arguments: tuple, make_form: Callable[[], Any], title: str, crumbs: list,
+                    *, submit: str = "Save", cancel: str | None = None):
+    """``form_page`` of a form not yet submitted, drawn once and kept (``kept_parts.kept_form``: ``keys`` and
+    ``arguments`` are what its values and choices come from)."""
+    form_html = kept_form(keys, arguments, make_form, submit=submit, cancel=cancel)
+    return render_page("marketing/form.html", title=title, form_html=form_html, breadcrumbs=[*crumbs, (title, None)])
 
 
 class _NewestFirst:

@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 from flask import abort, redirect, request, url_for
 from medoffice import ChartSpec, Column, audit, prepared, settings
 from medoffice.auth import requires
-from medoffice.data_versions import PATIENTS_KEY, kept
+from medoffice.data_versions import PATIENTS_KEY, STAFF_KEY, kept
 from medoffice.db import is_sqlite
 from medoffice.models import Patient, StaffMember, User
 from medoffice.patients import load_record_for_display
@@ -31,7 +31,7 @@ from ..models import MARKETING_FIGURES, Complaint, ContactAttempt, RecoveryItem,
 from ..recall import as_date
 from ..reports import nps_rows, nps_total
 from . import bp
-from .common import form_page, newest_first, patient_by_account, username
+from .common import blank_form_page, form_page, newest_first, patient_by_account, username
 from .forms import AssignForm, AttemptForm, CloseForm, ComplaintForm, ImportForm, ResolveForm, SurveyForm
 
 
@@ -161,6 +161,9 @@ def surveys():
 @requires("marketing.experience.edit")
 def survey_new():
     """Enter a survey from paper or the phone; a score of 6 or less opens a service-recovery item."""
+    if request.method == "GET":
+        return blank_form_page((), (today(),), lambda: SurveyForm(answered_on=today()), "Enter a survey",
+                               [("Surveys", url_for("marketing.surveys"))], cancel=url_for("marketing.surveys"))
     form = SurveyForm(answered_on=today())
     if form.validate_on_submit():
         values = form_values(form)
@@ -357,12 +360,21 @@ def _providers():
     return choices([("", "None"), *[(str(s.id), s.display_name) for s in rows]])
 
 
+def _complaint_form() -> ComplaintForm:
+    """The complaint form dated today, the active providers to route a clinical complaint to."""
+    form = ComplaintForm(received_on=today())
+    form.provider.choices = _providers()
+    return form
+
+
 @bp.route("/complaints/new", methods=["GET", "POST"])
 @requires("marketing.experience.edit")
 def complaint_new():
     """Log a complaint: its clocks start and a service-recovery item opens."""
-    form = ComplaintForm(received_on=today())
-    form.provider.choices = _providers()
+    if request.method == "GET":
+        return blank_form_page((STAFF_KEY,), (today(),), _complaint_form, "Log a complaint",
+                               [("Complaints", url_for("marketing.complaints"))], cancel=url_for("marketing.complaints"))
+    form = _complaint_form()
     if form.validate_on_submit():
         values = form_values(form)
         patient = patient_by_account(values["account_number"])
