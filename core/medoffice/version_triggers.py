@@ -32,6 +32,18 @@ def _function_name(key: str) -> str:
     return f"core_bump_{_tag(key)}_version"
 
 
+def _function_body(key: str) -> str:
+    """What the PostgreSQL function of ``key`` does: bump once per transaction, however many rows it wrote.
+
+    A transaction that updates the same counter row once per written row leaves a chain of row versions
+    that each later update walks: 100,000 rows took 87 s instead of 0.4 s. A transaction-local setting
+    says the bump is done (it reverts when the transaction ends, committed or not).
+    """
+    flag = f"medoffice.bumped_{_tag(key)}"
+    return (f" BEGIN IF current_setting('{flag}', true) IS DISTINCT FROM '1' THEN {_bump(key)}; "
+            f"PERFORM set_config('{flag}', '1', true); END IF; RETURN NULL; END ")
+
+
 def _sqlite_triggers(key: str, watched: Watched) -> dict[str, str]:
     made = {}
     for table, columns in watched:
@@ -64,20 +76,26 @@ def _existing(database: peewee.Database) -> set[str]:
     return {row[0] for row in rows}
 
 
+def _function_is_current(database: peewee.Database, key: str) -> bool:
+    row = database.execute_sql(f"SELECT prosrc FROM pg_proc WHERE proname = {database.param}",
+                               (_function_name(key),)).fetchone()
+    return row is not None and row[0] == _function_body(key)
+
+
 def ensure(key: str, watched: Watched, database: peewee.Database | None = None) -> list[str]:
     """Create the counter ``key`` and the triggers on ``watched`` that bump it, where missing; returns
     the names of the triggers created."""
     database = database or db.obj
     wanted = _sqlite_triggers(key, watched) if is_sqlite(database) else _postgres_triggers(key, watched)
     present = _existing(database)
-    if wanted.keys() <= present:
+    if wanted.keys() <= present and (is_sqlite(database) or _function_is_current(database, key)):
         return []
     with database.atomic():
         if not is_sqlite(database):
             # Several processes may start at once: one of them creates what is missing.
             database.execute_sql(f"SELECT pg_advisory_xact_lock(hashtext('medoffice triggers {key}'))")
             database.execute_sql(f"CREATE OR REPLACE FUNCTION {_function_name(key)}() RETURNS trigger "
-                                 f"LANGUAGE plpgsql AS $$ BEGIN {_bump(key)}; RETURN NULL; END $$")
+                                 f"LANGUAGE plpgsql AS $${_function_body(key)}$$")
             present = _existing(database)
         database.execute_sql("INSERT INTO core_state_version (key, version) VALUES (%s, 1) ON CONFLICT DO NOTHING"
                              .replace("%s", database.param), (key,))
