@@ -4,14 +4,17 @@ shows on the next view, and a view with nothing changed reads none of those tabl
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
 from medoffice.db import db
-from medoffice.models import AuditEvent, Patient, User
+from medoffice import files
+from medoffice.models import AuditEvent, Location, Patient, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
 
-from medoffice_compliance import incidents, program, rules
+from medoffice_compliance import credentials, incidents, program, rules
+from medoffice_compliance.credentials import CredentialValues
 from medoffice_compliance.models import RiskItem
 
 TODAY = practice_today()
@@ -120,3 +123,46 @@ def test_an_incident_page_is_kept_until_the_incident_its_people_a_patient_or_a_u
     with connected(app):
         _sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Dee Cider", incident.decided_by)
     assert "Dee Cider" in _text(manager, url)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_a_credential_page_is_kept_until_a_credential_a_verification_the_staff_or_a_user_changes(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        ann = StaffMember.create(first_name="Ann", last_name="Able", is_provider=True, npi="1234567893").id
+        clinic = Location.create(name="Main clinic").id
+        licence = credentials.save(CredentialValues("state_licence", ann, location_id=clinic, state="NV",
+                                                    number="RN-1", expires_on=TODAY + dt.timedelta(days=400)),
+                                   "test")
+        checker = User.select().order_by(User.id.desc()).first().username
+        checked = credentials.add_verification(licence, TODAY, "State board website", "Active", by=checker)
+    url = f"/compliance/credentials/{licence.id}"
+    page = _text(manager, url)
+    assert "Able, Ann" in page and "Main clinic" in page and "State board website" in page and "Remove" in page
+    kept_reads = _reads(manager, url, ("compliance_credential", "compliance_verification", "core_staff", "core_user"))
+    assert not [sql for sql in kept_reads if '"core_file"' not in sql]  # the files panels name their uploaders
+
+    with connected(app):
+        _sql("UPDATE compliance_credential SET number = ? WHERE id = ?", "RN-2", licence.id)
+    assert "RN-2" in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE compliance_verification SET result = ? WHERE id = ?", "Lapsed", checked.id)
+    assert "Lapsed" in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE core_staff SET last_name = ? WHERE id = ?", "Abbott", ann)
+    assert "Abbott, Ann" in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Vera Verifier", checker)
+        _sql("UPDATE core_location SET name = ? WHERE id = ?", "North clinic", clinic)  # read on every view
+    page = _text(manager, url)
+    assert "Vera Verifier" in page and "North clinic" in page
+    with connected(app):
+        files.attach("compliance", "credential", licence.id, credentials.ATTACHMENT_KIND, io.BytesIO(PDF),
+                     "licence.pdf")
+        files.attach("compliance", "verification", checked.id, credentials.EVIDENCE_KIND, io.BytesIO(PDF),
+                     "board.pdf")
+    page = _text(manager, url)  # the files panels are the request's, not kept
+    assert "licence.pdf" in page and "board.pdf" in page
+    assert "Remove" not in _text(login(app.test_client(), "auditor"), url)

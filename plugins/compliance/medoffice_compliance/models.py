@@ -348,6 +348,8 @@ COMPLIANCE_MODELS = (Credential, Verification, PrivacyRequest, Disclosure, Incid
 # The credentialing board's colours and chips: kept per process until a credential changes (with core's staff list
 # for the providers).
 CREDENTIALS_VERSION = DataVersion("compliance.credentials", [Credential])
+# A credential's verifications, as its page shows them: with the credential's, its page is kept until one changes.
+VERIFICATIONS_VERSION = DataVersion("compliance.verifications", [Verification])
 
 # The retention schedule the records page shows and counts from, and what the page lists (records due, holds, the
 # destruction log): kept per process until a rule, or a last date of service, hold or destruction (or, with core's

@@ -15,7 +15,7 @@ from .demo import create_demo_data
 from .jobs import compliance_jobs
 from .models import (ASSESSMENTS_VERSION, COMPLIANCE_MODELS, CREDENTIALS_VERSION, INCIDENT_PEOPLE_VERSION,
                      INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION, RETENTION_VERSION, TRAINING_VERSION,
-                     Credential)
+                     VERIFICATIONS_VERSION, Credential)
 from .reports import REPORTS
 from .views import bp
 
@@ -44,7 +44,7 @@ def medoffice_models():
 @hookimpl
 def medoffice_data_versions():
     return [ASSESSMENTS_VERSION, CREDENTIALS_VERSION, INCIDENT_PEOPLE_VERSION, INCIDENTS_VERSION, PRIVACY_VERSION,
-            RECORDS_VERSION, RETENTION_VERSION, TRAINING_VERSION]
+            RECORDS_VERSION, RETENTION_VERSION, TRAINING_VERSION, VERIFICATIONS_VERSION]
 
 
 @hookimpl

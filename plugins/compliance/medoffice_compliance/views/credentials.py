@@ -5,25 +5,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
 from medoffice.auth import can, requires
 from medoffice.data_versions import STAFF_KEY, kept
+from medoffice.files.views import render_panel, render_panels
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
+from medoffice.prepared import slot
 from medoffice.settings import today
-from medoffice.web.forms import choices
+from medoffice.web.forms import choices, with_csrf_token
 from medoffice.web.query import parse_id, record_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
 
 from .. import credentials as service
 from .. import rules
-from ..models import CREDENTIALS_VERSION, Credential
+from ..models import CREDENTIALS_VERSION, VERIFICATIONS_VERSION, Credential
 from . import bp
 from .forms import CredentialForm, ReasonForm, VerificationForm
+from .kept_parts import kept_part, slotted
 
 
 class Provider(NamedTuple):
@@ -198,23 +201,74 @@ def _credential_or_404(credential_id: int) -> Credential:
     return credential
 
 
-def _page(credential: Credential, status: int = 200, **forms):
+DOCUMENT_SLOT, LOCATION_SLOT = "\0document\0", "\0location\0"  # what a kept credential page shows live
+
+
+def _evidence_slot(verification_id: int) -> str:
+    return f"\0evidence {verification_id}\0"
+
+
+def _content(credential_id: int, edit: bool, day: dt.date, forms: dict) -> tuple | None:
+    """The credential's page as everyone who may (or may not) ``edit`` sees it on ``day``: (its title, its content,
+    the CSRF token, the location's name and the files panels as slots, its location's id, its verifications' ids);
+    None when there is no such credential. ``forms`` are refused ones, shown again with their errors."""
+    credential = Credential.get_or_none(Credential.id == credential_id)
+    if credential is None:
+        return None
     owner = StaffMember.get_by_id(credential.staff_id) if credential.staff_id else None
-    location = Location.get_or_none(Location.id == credential.location_id) if credential.location_id else None
-    return render_page(
-        "compliance/credential.html", title=rules.KIND_BY_KEY[credential.kind].title,
-        breadcrumbs=[("Credentialing", url_for("compliance.board"))], credential=credential, owner=owner,
-        location=location, kind=rules.KIND_BY_KEY[credential.kind], colour=service.item_colour(credential, today()),
-        verifications=list(credential.verifications.order_by(-service.Verification.verified_on)),
+    verifications = list(credential.verifications.order_by(-service.Verification.verified_on))
+    kind = rules.KIND_BY_KEY[credential.kind]
+    html = render_template(
+        "compliance/_credential.html", credential=credential, owner=owner, edit=edit,
+        location=Markup(LOCATION_SLOT) if credential.location_id else None, kind=kind,
+        colour=service.item_colour(credential, day), verifications=verifications, document=Markup(DOCUMENT_SLOT),
+        evidence={v.id: Markup(_evidence_slot(v.id)) for v in verifications},
         verification_form=forms.get("verification_form") or VerificationForm(formdata=None),
-        remove_form=forms.get("remove_form") or ReasonForm(formdata=None), rules=rules), status
+        remove_form=forms.get("remove_form") or ReasonForm(formdata=None), rules=rules)
+    return kind.title, slotted(html), credential.location_id, tuple(v.id for v in verifications)
+
+
+_LOCATION_NAME = Location.select(Location.name).where(Location.id == slot("id"))
+
+
+def _with_live_parts(html: str, credential_id: int, location_id: int | None, verification_ids: tuple) -> Markup:
+    """A credential's kept content with what is not kept put in: the request's CSRF token, the location's name and
+    the files panels (their files, who may upload, each list's audit entry)."""
+    html = str(with_csrf_token(html)).replace(DOCUMENT_SLOT, render_panel(
+        "compliance", "credential", credential_id, service.ATTACHMENT_KIND, title="Credential document"))
+    if location_id:
+        html = html.replace(LOCATION_SLOT, escape(prepared.scalar(_LOCATION_NAME, "compliance.location_name",
+                                                                  id=location_id) or ""))
+    if verification_ids:
+        panels = render_panels("compliance", "verification", verification_ids, service.EVIDENCE_KIND,
+                               title="Evidence")
+        for verification_id, panel in panels.items():
+            html = html.replace(_evidence_slot(verification_id), panel)
+    return Markup(html)
+
+
+def _page(credential_id: int, status: int = 200, **forms):
+    """A credential's page: its content kept until a credential, a verification, the staff or the users change,
+    for the day and who may edit; built afresh to show refused ``forms``."""
+    edit, day = can("compliance.credentials.edit"), today()
+    if forms:
+        content = _content(credential_id, edit, day, forms)
+    else:
+        content = kept_part((CREDENTIALS_VERSION.key, VERIFICATIONS_VERSION.key, STAFF_KEY),
+                            ("credential", credential_id, edit, day), lambda: _content(credential_id, edit, day, {}))
+    if content is None:
+        abort(404)
+    title, html, location_id, verification_ids = content
+    return render_page("compliance/credential.html", title=title,
+                       content=_with_live_parts(html, credential_id, location_id, verification_ids),
+                       breadcrumbs=[("Credentialing", url_for("compliance.board"))]), status
 
 
 @bp.route("/credentials/<int:credential_id>")
 @requires("compliance.credentials.view")
 def credential(credential_id: int):
     """One credential: its dates, document, due-date colour and verification log."""
-    return _page(_credential_or_404(credential_id))
+    return _page(credential_id)
 
 
 @bp.route("/credentials/<int:credential_id>/verifications", methods=["POST"])
@@ -235,7 +289,7 @@ def verification_add(credential_id: int):
         else:
             notify("Verification logged.")
             return redirect(url_for("compliance.credential", credential_id=credential.id))
-    return _page(credential, 422, verification_form=form)
+    return _page(credential.id, 422, verification_form=form)
 
 
 @bp.route("/credentials/<int:credential_id>/remove", methods=["POST"])
@@ -246,7 +300,7 @@ def credential_remove(credential_id: int):
     form = ReasonForm()
     if not form.validate_on_submit() or credential.removed_at is not None:
         form.reason.errors = form.reason.errors or ["Already removed."]
-        return _page(credential, 422, remove_form=form)
+        return _page(credential.id, 422, remove_form=form)
     service.remove(credential, form.reason.data)
     notify("Credential removed from the board.")
     return redirect(url_for("compliance.board"))
