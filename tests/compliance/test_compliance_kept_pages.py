@@ -13,7 +13,7 @@ from medoffice import files
 from medoffice.models import AuditEvent, Location, Patient, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
 
-from medoffice_compliance import credentials, incidents, program, rules
+from medoffice_compliance import credentials, incidents, privacy, program, rules
 from medoffice_compliance.credentials import CredentialValues
 from medoffice_compliance.models import RiskItem
 
@@ -166,3 +166,36 @@ def test_a_credential_page_is_kept_until_a_credential_a_verification_the_staff_o
     page = _text(manager, url)  # the files panels are the request's, not kept
     assert "licence.pdf" in page and "board.pdf" in page
     assert "Remove" not in _text(login(app.test_client(), "auditor"), url)
+
+
+def test_a_privacy_request_page_is_kept_until_a_request_a_disclosure_or_the_patient_changes(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        rita = Patient.create(first_name="Rita", last_name="Rowe", date_of_birth=dt.date(1980, 5, 1),
+                              account_number="R1").id
+        asked = privacy.receive(rita, "accounting", TODAY, identity_verified=True, details="Who saw my chart?",
+                                by="t")
+        told = privacy.log_disclosure(rita, TODAY - dt.timedelta(days=30), "County health department",
+                                      "Immunisation record", "Public health", by="t")
+    url = f"/compliance/privacy/{asked.id}"
+    page = _text(manager, url)
+    assert "Rowe" in page and "County health department" in page and "Answer and send the letter" in page
+    reads = _audited_reads(app, "compliance.privacy_request.view")
+    kept_tables = ("compliance_privacy_request", "compliance_disclosure", "core_patient")
+    assert not _reads(manager, url, kept_tables)
+    assert _audited_reads(app, "compliance.privacy_request.view") == reads + 3  # every view records the read
+
+    with connected(app):
+        _sql("UPDATE compliance_privacy_request SET details = ? WHERE id = ?", "Everyone since 2020", asked.id)
+    assert "Everyone since 2020" in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE compliance_disclosure SET recipient = ? WHERE id = ?", "State registry", told.id)
+    assert "State registry" in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE core_patient SET last_name = ? WHERE id = ?", "Rowland", rita)
+    assert "Rowland" in _text(manager, url)
+    assert "Answer and send the letter" not in _text(login(app.test_client(), "auditor"), url)
+    with connected(app):
+        _sql("DELETE FROM compliance_disclosure WHERE patient_id = ?", rita)
+        _sql("DELETE FROM compliance_privacy_request WHERE id = ?", asked.id)
+    assert manager.get(url).status_code == 404

@@ -360,6 +360,9 @@ RECORDS_VERSION = DataVersion("compliance.records", [LastService, LegalHold, Des
 # The privacy requests list and the incident log: their page of rows, count and HTML kept per process until a
 # request (with core's patients for the names) or an incident changes (``medoffice.web.tables.paginate``'s kept_by).
 PRIVACY_VERSION = DataVersion("compliance.privacy", [PrivacyRequest])
+# The disclosure log, as an accounting request's page shows it: with the request's, that page is kept until one
+# changes.
+DISCLOSURES_VERSION = DataVersion("compliance.disclosures", [Disclosure])
 INCIDENTS_VERSION = DataVersion("compliance.incidents", [Incident])
 # An incident's people, as its page shows them (affected by state, the patients named and their notices): with the
 # incident's, its page's content is kept until one changes.

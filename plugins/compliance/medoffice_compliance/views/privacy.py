@@ -2,26 +2,27 @@
 read audited), logging, extending and answering one, and the disclosure log."""
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from medoffice import audit
 from medoffice.models import Patient
 from medoffice.money import parse_cents
-from medoffice.patients import load_record_for_display
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import today
+from medoffice.web.forms import with_csrf_token
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
-from medoffice.auth import requires
+from medoffice.auth import can, requires
 from medoffice.data_versions import PATIENTS_KEY
 
 from .. import privacy as service
 from .. import rules
-from ..models import PRIVACY_VERSION, PrivacyRequest
+from ..models import DISCLOSURES_VERSION, PRIVACY_VERSION, PrivacyRequest
 from . import bp
 from .forms import DecisionForm, DisclosureForm, PrivacyRequestForm, ReasonForm
+from .kept_parts import kept_part, slotted
 
 STATUS_TABS = ("open", "completed", "denied")
 
@@ -119,17 +120,39 @@ def privacy_request_new():
                        breadcrumbs=[("Privacy requests", url_for("compliance.privacy_requests"))]), status
 
 
-def _page(request_id: int):
-    row, patient = load_record_for_display(PrivacyRequest, request_id, "compliance.privacy_request.view")
+def _content(request_id: int, edit: bool, day) -> tuple[str, int] | None:
+    """The request's content as its page shows it on ``day`` (the patient, the clock, the disclosures asked for
+    and, for who may ``edit`` an open one, its forms; the CSRF token a slot) and its patient's id; None when there
+    is no such request or patient."""
+    row = PrivacyRequest.get_or_none(PrivacyRequest.id == request_id)
+    patient = Patient.get_or_none(Patient.id == row.patient_id) if row is not None else None  # the view audits it
+    if patient is None:
+        return None
     kind = rules.REQUEST_BY_KEY[row.kind]
     disclosures = service.disclosures_for(row.patient_id, row.received_on) if row.kind == "accounting" else []
     can_extend = row.status == "open" and rules.extension_problem(kind, row.received_on, row.extended_on is not None,
-                                                                  today()) is None
-    return render_page("compliance/privacy_request.html", title=f"Privacy request #{row.id}", req=row,
-                       patient=patient, kind=kind, disclosures=disclosures, can_extend=can_extend,
-                       timely=rules.on_time(row.due_on, row.decided_on), rules=rules,
-                       extend_form=ReasonForm(formdata=None), decision_form=DecisionForm(formdata=None),
-                       identity_form=ReasonForm(formdata=None),
+                                                                  day) is None
+    html = render_template("compliance/_privacy_request.html", req=row, patient=patient, kind=kind, edit=edit,
+                           disclosures=disclosures, can_extend=can_extend,
+                           timely=rules.on_time(row.due_on, row.decided_on), rules=rules,
+                           extend_form=ReasonForm(formdata=None), decision_form=DecisionForm(formdata=None),
+                           identity_form=ReasonForm(formdata=None))
+    return slotted(html), patient.id
+
+
+def _page(request_id: int):
+    """A request's page: its content kept until a request, a disclosure, a patient's record, the users or the
+    settings change, for the day and who may edit; the read of the patient is audited on every view."""
+    edit, day = can("compliance.privacy.edit"), today()
+    content = kept_part((PRIVACY_VERSION.key, DISCLOSURES_VERSION.key, PATIENTS_KEY),
+                        ("request", request_id, edit, day), lambda: _content(request_id, edit, day))
+    if content is None:
+        abort(404)
+    html, patient_id = content
+    audit.record_read("compliance.privacy_request.view", PrivacyRequest._meta.table_name, request_id,
+                      patient_id=patient_id)
+    return render_page("compliance/privacy_request.html", title=f"Privacy request #{request_id}",
+                       content=with_csrf_token(html),
                        breadcrumbs=[("Privacy requests", url_for("compliance.privacy_requests"))])
 
 
