@@ -199,3 +199,19 @@ def test_a_privacy_request_page_is_kept_until_a_request_a_disclosure_or_the_pati
         _sql("DELETE FROM compliance_disclosure WHERE patient_id = ?", rita)
         _sql("DELETE FROM compliance_privacy_request WHERE id = ?", asked.id)
     assert manager.get(url).status_code == 404
+
+
+def test_the_credential_form_is_kept_until_the_staff_change(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        ann = StaffMember.create(first_name="Ann", last_name="Able", is_provider=True).id
+    url = f"/compliance/credentials/new?staff_id={ann}"
+    assert f'<option selected value="{ann}">Able, Ann</option>' in _text(manager, url)
+    assert '<option selected value="">The practice</option>' in _text(manager, "/compliance/credentials/new")
+    assert not _reads(manager, url, ("core_staff", "core_user"))
+    with connected(app):
+        _sql("UPDATE core_staff SET credentials = ? WHERE id = ?", "MD", ann)
+    assert f'<option selected value="{ann}">Able, Ann, MD</option>' in _text(manager, url)
+    with connected(app):
+        _sql("UPDATE core_staff SET active = ? WHERE id = ?", False, ann)
+    assert "Able, Ann" not in _text(manager, url)

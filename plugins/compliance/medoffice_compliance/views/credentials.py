@@ -168,16 +168,37 @@ def _values(form: CredentialForm) -> service.CredentialValues:
 FIELD_FOR = {"limit_per_claim_cents": "limit_per_claim", "limit_aggregate_cents": "limit_aggregate"}
 
 
+def _form_html(form: CredentialForm) -> str:
+    """The credential form as its page shows it, the CSRF token a slot."""
+    return slotted(render_template("compliance/_credential_form.html", form=form))
+
+
+def _blank_form_html(staff_id: int | None) -> str:
+    """The empty credential form, its provider ``staff_id`` chosen (the practice when None): kept until the staff,
+    the users or the settings change, per provider chosen."""
+    def build() -> str:
+        form = CredentialForm(formdata=None)
+        _form_choices(form)
+        form.staff_id.data = str(staff_id) if staff_id else ""
+        return _form_html(form)
+
+    return kept_part((STAFF_KEY,), ("credential form", staff_id), build)
+
+
+def _credential_form_page(html: str, status: int):
+    return render_page("compliance/credential_form.html", title="Add a credential", content=with_csrf_token(html),
+                       breadcrumbs=[("Credentialing", url_for("compliance.board"))]), status
+
+
 @bp.route("/credentials/new", methods=["GET", "POST"])
 @requires("compliance.credentials.edit")
 def credential_new():
     """Add a credential with its document; bad input comes back with 422 and nothing saved."""
+    if request.method == "GET":
+        return _credential_form_page(_blank_form_html(record_id("staff_id")), 200)
     form = CredentialForm()
     _form_choices(form)
-    if request.method == "GET":
-        staff_id = record_id("staff_id")
-        form.staff_id.data = str(staff_id) if staff_id else ""
-    elif form.validate_on_submit():
+    if form.validate_on_submit():
         upload = form.document.data
         try:
             credential = service.save(_values(form), current_user.username,
@@ -189,9 +210,7 @@ def credential_new():
         else:
             notify("Credential saved.")
             return redirect(url_for("compliance.credential", credential_id=credential.id))
-    status = 422 if request.method == "POST" else 200
-    return render_page("compliance/credential_form.html", title="Add a credential", form=form,
-                       breadcrumbs=[("Credentialing", url_for("compliance.board"))]), status
+    return _credential_form_page(_form_html(form), 422)
 
 
 def _credential_or_404(credential_id: int) -> Credential:
