@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
-from medoffice.db import db
-from medoffice.models import StaffMember
+from medoffice.db import db, utcnow
+from medoffice.models import AuditEvent, StaffMember, User
 from medoffice.settings import today
 from medoffice.testing import connected, login, page_queries
 
-from medoffice_marketing import sources
+from medoffice_marketing import experience, sources
+from medoffice_marketing.models import RecoveryItem
 
 from marketing_setup import new_patient
 
@@ -72,3 +73,74 @@ def test_a_referrers_page_shows_a_change_to_them_or_their_referrals_on_its_next_
     assert "Referred 3 new patients this year." in admin.get(url).get_data(as_text=True)
     _sql(mk_app, "DELETE FROM marketing_referring_provider WHERE id = ?", provider.id)
     assert admin.get(url).status_code == 404
+
+
+def _audited(app, action: str, patient_id: int) -> int:
+    """How many read entries ``action`` names the patient."""
+    with connected(app):
+        return AuditEvent.select().where((AuditEvent.action == action) & (AuditEvent.patient_id == patient_id)).count()
+
+
+def test_a_complaints_page_shows_any_change_to_what_it_shows_and_audits_every_view(mk_app):
+    admin = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        patient = new_patient(first_name="Ana", last_name="Rivera")
+        provider = StaffMember.create(first_name="Lina", last_name="Park", is_provider=True, active=True)
+        complaint = experience.log_complaint({"patient_id": patient.id, "received_on": today(), "channel": "phone",
+                                              "category": "clinical", "provider": provider.id,
+                                              "summary": "Rushed visit"}, "tester")
+    url = f"/marketing/complaints/{complaint.id}"
+    page = admin.get(url).get_data(as_text=True)
+    assert "Rivera, Ana" in page and "routed to Park, Lina" in page and "Rushed visit" in page and "(open)" in page
+    seen = _audited(mk_app, "marketing.complaint.view", patient.id)
+    tables = ("marketing_complaint", "marketing_recovery", "core_patient", "core_staff")
+    assert not _reads(admin, url, *tables)
+    assert _audited(mk_app, "marketing.complaint.view", patient.id) == seen + 3  # page_queries' three views
+    _sql(mk_app, "UPDATE marketing_complaint SET summary = ? WHERE id = ?", "Rushed and late", complaint.id)
+    assert "Rushed and late" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE marketing_recovery SET state = 'closed' WHERE complaint_id = ?", complaint.id)
+    assert "(closed)" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE core_patient SET last_name = ? WHERE id = ?", "Moreau", patient.id)
+    assert "Moreau, Ana" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE core_staff SET last_name = ? WHERE id = ?", "Okafor", provider.id)
+    page = admin.get(url).get_data(as_text=True)
+    assert "routed to Okafor, Lina" in page and 'name="root_cause"' in page
+    _sql(mk_app, "UPDATE marketing_complaint SET resolved_on = ?, root_cause = ? WHERE id = ?", today(), "Overbooked",
+         complaint.id)
+    page = admin.get(url).get_data(as_text=True)
+    assert "Overbooked" in page and 'name="root_cause"' not in page
+
+
+def test_a_recovery_items_page_shows_any_change_to_what_it_shows_and_audits_every_view(mk_app):
+    admin = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        patient = new_patient(first_name="Ana", last_name="Rivera", mobile="5550001111")
+        survey = experience.record_survey(experience.clean_answers({"nps": 2, "comment": "Slow"}), source="paper",
+                                          patient_id=patient.id, answered_on=today())
+        item = RecoveryItem.get(RecoveryItem.survey == survey.id)
+    url = f"/marketing/recovery/{item.id}"
+    page = admin.get(url).get_data(as_text=True)
+    assert "Rivera, Ana" in page and "“Slow”" in page and "No attempt yet." in page and "Log attempt" in page
+    seen = _audited(mk_app, "marketing.recovery.view", patient.id)
+    tables = ("marketing_recovery", "marketing_survey", "marketing_contact_attempt", "marketing_complaint",
+              "core_patient", "core_user")
+    assert not _reads(admin, url, *tables)
+    assert _audited(mk_app, "marketing.recovery.view", patient.id) == seen + 3
+    _sql(mk_app, "UPDATE marketing_recovery SET reason = ? WHERE id = ?", "Waited an hour", item.id)
+    assert "Waited an hour" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE marketing_survey SET comment = ? WHERE id = ?", "Very slow", survey.id)
+    assert "“Very slow”" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "INSERT INTO marketing_contact_attempt (item_id, attempted_at, channel, reached, note, \"by\") "
+         "VALUES (?, ?, 'phone', ?, 'Left a message', 'tester')", item.id, utcnow(), False)
+    assert "Left a message" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE core_patient SET last_name = ?, mobile = ? WHERE id = ?", "Moreau", "5559998888", patient.id)
+    page = admin.get(url).get_data(as_text=True)
+    assert "Moreau, Ana" in page and "5559998888" in page
+    with connected(mk_app):
+        user = User.select().first()
+    _sql(mk_app, "UPDATE marketing_recovery SET owner_user_id = ? WHERE id = ?", user.id, item.id)
+    _sql(mk_app, "UPDATE core_user SET full_name = ? WHERE id = ?", "Dana Whitfield", user.id)
+    assert "<dd>Dana Whitfield</dd>" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE marketing_recovery SET state = 'closed', outcome = 'resolved', closed_on = ? WHERE id = ?",
+         today(), item.id)
+    assert "Log attempt" not in admin.get(url).get_data(as_text=True)

@@ -428,3 +428,8 @@ MARKETING_FIGURES = DataVersion("marketing.figures", [SurveyResponse, Complaint,
 # process until one of these changes.
 REFERRERS = DataVersion("marketing.referrers", [ReferringProvider, ReferrerYear])
 REVIEWS = DataVersion("marketing.reviews", [Review])
+# What a recovery item's page shows beside the item, a material's page beside core's documents, and a recall list's
+# page: each is kept per process until one of these changes.
+ATTEMPTS = DataVersion("marketing.attempts", [ContactAttempt])
+MATERIALS = DataVersion("marketing.materials", [Material])
+RECALL = DataVersion("marketing.recall", [RecallRule, RecallList, RecallEntry])

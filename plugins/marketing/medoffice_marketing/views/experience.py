@@ -7,9 +7,9 @@ import datetime as dt
 from functools import cache, lru_cache
 
 from dateutil.relativedelta import relativedelta
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from medoffice import ChartSpec, Column, audit, prepared, settings
-from medoffice.auth import requires
+from medoffice.auth import can, requires
 from medoffice.data_versions import PATIENTS_KEY, STAFF_KEY, kept
 from medoffice.db import is_sqlite
 from medoffice.models import Patient, StaffMember, User
@@ -19,7 +19,7 @@ from medoffice.prepared import slot
 from medoffice.reports.charts import chart_svg
 from medoffice.settings import today
 from medoffice.sqldates import days_between
-from medoffice.web.forms import choices, form_values
+from medoffice.web.forms import choices, form_values, with_csrf_token
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -27,12 +27,13 @@ from peewee import JOIN, Case, Select, fn
 
 from .. import experience, returns
 from ..experience import CATEGORIES, COMPLAINT_CHANNELS, RECOVERY_OUTCOMES, SOURCES, ExperienceError
-from ..models import MARKETING_FIGURES, Complaint, ContactAttempt, RecoveryItem, SurveyResponse
+from ..models import ATTEMPTS, MARKETING_FIGURES, Complaint, ContactAttempt, RecoveryItem, SurveyResponse
 from ..recall import as_date
 from ..reports import nps_rows, nps_total
 from . import bp
 from .common import blank_form_page, form_page, newest_first, patient_by_account, username
 from .forms import AssignForm, AttemptForm, CloseForm, ComplaintForm, ImportForm, ResolveForm, SurveyForm
+from .kept_parts import kept_part, slotted
 
 
 NPS_CHART = ChartSpec("line", x="month", series=("nps",), title="Net Promoter Score by month")
@@ -246,22 +247,45 @@ def recovery():
                        breadcrumbs=[("Service recovery", None)])
 
 
-def _item_page(item_id: int, attempt: AttemptForm | None = None, close: CloseForm | None = None, status: int = 200):
-    item = RecoveryItem.get_or_none(RecoveryItem.id == item_id) or abort(404)
-    patient = None
-    if item.patient_id:
-        item, patient = load_record_for_display(RecoveryItem, item_id, "marketing.recovery.view")
+def _item_section(item_id: int, attempt: AttemptForm | None, close: CloseForm | None) -> tuple[int | None, str] | None:
+    """The item's patient id and its page without the layout (why, the patient, the attempts, the outcome, the
+    forms: ``attempt`` and ``close`` or blank ones), its CSRF tokens left as slots; None when there is no such
+    item or its patient is gone."""
+    item = RecoveryItem.get_or_none(RecoveryItem.id == item_id)
+    patient = Patient.get_or_none(Patient.id == item.patient_id) if item and item.patient_id else None
+    if item is None or (item.patient_id and patient is None):
+        return None
     attempts = list(item.attempts.order_by(ContactAttempt.attempted_at))
-    assign = AssignForm(owner=str(item.owner_user_id or ""))
+    assign = AssignForm(formdata=None, owner=str(item.owner_user_id or ""))
     users = User.select(User.id, User.full_name).where(User.active == True).order_by(User.full_name)  # noqa: E712
     assign.owner.choices = choices([("", "Office manager (role)"), *[(str(u.id), u.full_name) for u in users]])
-    survey = item.survey if item.survey_id else None
-    return render_page("marketing/recovery_item.html", title=f"Service recovery #{item.id}", item=item, patient=patient,
-                       attempts=attempts, survey=survey, complaint=item.complaint if item.complaint_id else None,
-                       attempt_form=attempt or AttemptForm(formdata=None), close_form=close or CloseForm(formdata=None),
-                       assign_form=assign, outcomes=RECOVERY_OUTCOMES, channels=experience.CONTACT_CHANNELS,
-                       owner=User.get_or_none(User.id == item.owner_user_id) if item.owner_user_id else None,
-                       breadcrumbs=[("Service recovery", url_for("marketing.recovery")), (f"#{item.id}", None)]), status
+    html = render_template(
+        "marketing/_recovery_item.html", item=item, patient=patient, attempts=attempts,
+        survey=item.survey if item.survey_id else None, complaint=item.complaint if item.complaint_id else None,
+        attempt_form=attempt or AttemptForm(formdata=None), close_form=close or CloseForm(formdata=None),
+        assign_form=assign, outcomes=RECOVERY_OUTCOMES, channels=experience.CONTACT_CHANNELS,
+        owner=User.get_or_none(User.id == item.owner_user_id) if item.owner_user_id else None)
+    return item.patient_id, slotted(html)
+
+
+def _item_page(item_id: int, attempt: AttemptForm | None = None, close: CloseForm | None = None, status: int = 200):
+    """The item's page with the audit entry of the read naming its patient; the part shown is kept for everyone
+    until an item, survey, complaint, attempt, patient or user changes, except with a refused form."""
+    def build():
+        return _item_section(item_id, attempt, close)
+
+    keys = (MARKETING_FIGURES.key, ATTEMPTS.key, PATIENTS_KEY)  # users, who own items and are named: the access key
+    refused = attempt is not None or close is not None
+    shown = build() if refused else kept_part(keys, ("recovery item", item_id, can("marketing.experience.edit")),
+                                              build)
+    if shown is None:
+        abort(404)
+    patient_id, html = shown
+    if patient_id:
+        audit.record_read("marketing.recovery.view", RecoveryItem._meta.table_name, item_id, patient_id=patient_id)
+    return render_page("marketing/recovery_item.html", title=f"Service recovery #{item_id}",
+                       section=with_csrf_token(html),
+                       breadcrumbs=[("Service recovery", url_for("marketing.recovery")), (f"#{item_id}", None)]), status
 
 
 @bp.route("/recovery/<int:item_id>")
@@ -394,26 +418,44 @@ def complaint_new():
                      cancel=url_for("marketing.complaints"))
 
 
-def _complaint(complaint_id: int, action: str):
-    complaint = Complaint.get_or_none(Complaint.id == complaint_id) or abort(404)
-    if complaint.patient_id:
-        complaint, _ = load_record_for_display(Complaint, complaint_id, action)
-    return complaint
+def _complaint_section(complaint_id: int, form: ResolveForm | None = None) -> tuple[int | None, str] | None:
+    """The complaint's patient id and its page without the layout (its clocks, the recovery item, the
+    resolution, ``form`` or the blank resolve form), its CSRF tokens left as slots; None when there is no such
+    complaint or its patient is gone."""
+    c = Complaint.get_or_none(Complaint.id == complaint_id)
+    patient = Patient.get_or_none(Patient.id == c.patient_id) if c and c.patient_id else None
+    if c is None or (c.patient_id and patient is None):
+        return None
+    c.patient = patient
+    html = render_template("marketing/_complaint.html", c=c, form=form or ResolveForm(formdata=None, obj=c),
+                           item=RecoveryItem.get_or_none(RecoveryItem.complaint == c.id), categories=CATEGORIES,
+                           channels=COMPLAINT_CHANNELS)
+    return c.patient_id, slotted(html)
 
 
-def _complaint_page(complaint: Complaint, form: ResolveForm, status: int = 200):
-    item = RecoveryItem.get_or_none(RecoveryItem.complaint == complaint.id)
-    return render_page("marketing/complaint.html", title=f"Complaint #{complaint.id}", c=complaint, form=form,
-                       item=item, categories=CATEGORIES, channels=COMPLAINT_CHANNELS,
-                       breadcrumbs=[("Complaints", url_for("marketing.complaints")), (f"#{complaint.id}", None)]), status
+def _complaint_page(complaint_id: int, form: ResolveForm | None = None, status: int = 200):
+    """The complaint's page with the audit entry of the read naming its patient; the part shown is kept for
+    everyone until a complaint, recovery item, patient or staff member changes, except with a refused ``form``."""
+    def build():
+        return _complaint_section(complaint_id, form)
+
+    keys = (MARKETING_FIGURES.key, PATIENTS_KEY, STAFF_KEY)
+    shown = build() if form is not None else kept_part(
+        keys, ("complaint", complaint_id, can("marketing.experience.edit")), build)
+    if shown is None:
+        abort(404)
+    patient_id, html = shown
+    if patient_id:
+        audit.record_read("marketing.complaint.view", Complaint._meta.table_name, complaint_id, patient_id=patient_id)
+    return render_page("marketing/complaint.html", title=f"Complaint #{complaint_id}", section=with_csrf_token(html),
+                       breadcrumbs=[("Complaints", url_for("marketing.complaints")), (f"#{complaint_id}", None)]), status
 
 
 @bp.route("/complaints/<int:complaint_id>")
 @requires("marketing.experience.view")
 def complaint(complaint_id: int):
     """A complaint: its clocks, the recovery item, the root cause and resolution letter."""
-    c = _complaint(complaint_id, "marketing.complaint.view")
-    return _complaint_page(c, ResolveForm(formdata=None, obj=c))
+    return _complaint_page(complaint_id)
 
 
 @bp.route("/complaints/<int:complaint_id>/acknowledge", methods=["POST"])
@@ -440,7 +482,7 @@ def complaint_resolve(complaint_id: int):
         else:
             notify("Resolved the complaint.")
             return redirect(url_for("marketing.complaint", complaint_id=c.id))
-    return _complaint_page(_complaint(complaint_id, "marketing.complaint.view"), form, 422)
+    return _complaint_page(complaint_id, form, 422)
 
 
 @bp.route("/complaints/<int:complaint_id>/letter")
