@@ -15,7 +15,7 @@ from medoffice.testing import connected, login, page_queries, practice_today
 
 from medoffice_compliance import credentials, incidents, privacy, program, rules
 from medoffice_compliance.credentials import CredentialValues
-from medoffice_compliance.models import RiskItem
+from medoffice_compliance.models import BusinessAssociate, RiskItem
 
 TODAY = practice_today()
 
@@ -215,3 +215,26 @@ def test_the_credential_form_is_kept_until_the_staff_change(app):
     with connected(app):
         _sql("UPDATE core_staff SET active = ? WHERE id = ?", False, ann)
     assert "Able, Ann" not in _text(manager, url)
+
+
+def test_a_business_associate_form_is_kept_until_an_associate_changes(app):
+    manager = login(app.test_client(), "office_manager")
+    with connected(app):
+        shredder = BusinessAssociate.create(name="Shred-It", services="Shredding", signed_on=dt.date(2025, 1, 1))
+    url = f"/compliance/program/business-associates/{shredder.id}"
+    page = _text(manager, url)
+    assert "<h1>Shred-It</h1>" in page and 'value="Shredding"' in page and "Agreement files" in page
+    assert not _reads(manager, url, ("compliance_business_associate",))
+    with connected(app):
+        _sql("UPDATE compliance_business_associate SET services = ? WHERE id = ?", "Shredding and pickup",
+             shredder.id)
+    assert 'value="Shredding and pickup"' in _text(manager, url)
+    with connected(app):
+        files.attach("compliance", "business_associate", shredder.id, program.BAA_FILE_KIND, io.BytesIO(PDF),
+                     "baa.pdf")
+    assert "baa.pdf" in _text(manager, url)  # the files panel is the request's, not kept
+    refused = manager.post(url, data={"name": "", "services": "x"})
+    assert refused.status_code == 422 and "Give the vendor&#39;s name." in refused.get_data(as_text=True)
+    with connected(app):
+        _sql("DELETE FROM compliance_business_associate WHERE id = ?", shredder.id)
+    assert manager.get(url).status_code == 404

@@ -375,3 +375,5 @@ TRAINING_VERSION = DataVersion("compliance.training", [TrainingCompletion])
 # Risk assessments and their answers, as an assessment's page shows them (with last year's beside): its register
 # and answer forms kept per process until an assessment or an answer changes (with users, for the owners).
 ASSESSMENTS_VERSION = DataVersion("compliance.assessments", [RiskAssessment, RiskItem])
+# The business associates register: an associate's form, filled in, kept per process until one changes.
+ASSOCIATES_VERSION = DataVersion("compliance.associates", [BusinessAssociate])

@@ -22,7 +22,7 @@ from medoffice.web.tables import url_template
 from peewee import fn
 
 from .. import program as service
-from ..models import ASSESSMENTS_VERSION, BusinessAssociate, RiskAssessment, RiskItem
+from ..models import ASSESSMENTS_VERSION, ASSOCIATES_VERSION, BusinessAssociate, RiskAssessment, RiskItem
 from . import bp
 from .forms import BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm
 from .kept_parts import kept_part, slotted
@@ -325,16 +325,37 @@ def business_associates():
                        breadcrumbs=[("HIPAA program", url_for("compliance.program"))])
 
 
-def _associate_form_page(form, associate, status):
-    return render_page("compliance/business_associate_form.html",
-                       title=associate.name if associate else "Add a business associate", form=form,
-                       associate=associate,
+NEW_ASSOCIATE = "Add a business associate"
+
+
+def _associate_form_html(title: str, form) -> str:
+    """The business associate form as its page shows it, under ``title``, the CSRF token a slot."""
+    return slotted(render_template("compliance/_business_associate_form.html", title=title, form=form))
+
+
+def _associate_form_page(title: str, html: str, associate_id: int | None, status: int = 200):
+    """The form's page: its form (``_associate_form_html``) and, for an associate, its agreement files."""
+    return render_page("compliance/business_associate_form.html", title=title, content=with_csrf_token(html),
+                       associate_id=associate_id,
                        breadcrumbs=[("Business associates", url_for("compliance.business_associates"))]), status
 
 
+def _kept_associate_form(associate_id: int) -> tuple[str, str] | None:
+    """The associate's name and its form filled in, kept until a business associate, the users or the settings
+    change; None when there is no such associate."""
+    def build() -> tuple[str, str] | None:
+        associate = BusinessAssociate.get_or_none(BusinessAssociate.id == associate_id)
+        if associate is None:
+            return None
+        return associate.name, _associate_form_html(associate.name, BusinessAssociateForm(formdata=None, obj=associate))
+
+    return kept_part((ASSOCIATES_VERSION.key,), ("associate form", associate_id), build)
+
+
 def _save_associate(associate: BusinessAssociate | None):
-    form = BusinessAssociateForm(obj=associate) if request.method == "GET" else BusinessAssociateForm()
-    if request.method == "POST" and form.validate_on_submit():
+    """Save the posted form (a new associate when ``associate`` is None); refused, it comes back with its errors."""
+    form = BusinessAssociateForm()
+    if form.validate_on_submit():
         upload = form.baa.data
         values = {name: getattr(form, name).data for name in ("name", "services", "contact", "npi", "signed_on",
                                                               "review_on", "terminated_on",
@@ -349,20 +370,31 @@ def _save_associate(associate: BusinessAssociate | None):
         else:
             notify("Business associate saved.")
             return redirect(url_for("compliance.business_associate_edit", associate_id=saved.id))
-    return _associate_form_page(form, associate, 422 if request.method == "POST" else 200)
+    title = associate.name if associate else NEW_ASSOCIATE
+    return _associate_form_page(title, _associate_form_html(title, form), associate.id if associate else None, 422)
 
 
 @bp.route("/program/business-associates/new", methods=["GET", "POST"])
 @requires("compliance.program.manage")
 def business_associate_new():
     """Add a business associate with its BAA."""
-    return _save_associate(None)
+    if request.method == "POST":
+        return _save_associate(None)
+    html = kept_part((), ("new associate form",),
+                     lambda: _associate_form_html(NEW_ASSOCIATE, BusinessAssociateForm(formdata=None)))
+    return _associate_form_page(NEW_ASSOCIATE, html, None)
 
 
 @bp.route("/program/business-associates/<int:associate_id>", methods=["GET", "POST"])
 @requires("compliance.program.manage")
 def business_associate_edit(associate_id: int):
     """Change a business associate: review date, termination, return-or-destroy, its files."""
+    if request.method == "GET":
+        shown = _kept_associate_form(associate_id)
+        if shown is None:
+            abort(404)
+        name, html = shown
+        return _associate_form_page(name, html, associate_id)
     associate = BusinessAssociate.get_or_none(BusinessAssociate.id == associate_id)
     if associate is None:
         abort(404)
