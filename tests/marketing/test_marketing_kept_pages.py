@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import re
 
+from medoffice import documents
 from medoffice.db import db, utcnow
 from medoffice.models import AuditEvent, StaffMember, User
 from medoffice.settings import today
 from medoffice.testing import connected, login, page_queries
 
-from medoffice_marketing import experience, sources
+from medoffice_marketing import experience, materials, sources
 from medoffice_marketing.models import RecoveryItem
 
 from marketing_setup import new_patient
+from test_materials_and_authorizations import HARD, PLAIN
 
 
 def _sql(app, statement: str, *params) -> None:
@@ -23,8 +25,10 @@ def _sql(app, statement: str, *params) -> None:
 
 
 def _reads(client, url: str, *tables: str) -> list[str]:
-    """The statements a warm GET of ``url`` runs that name one of ``tables``."""
-    return [sql for sql in page_queries(client, url) if any(table in sql for table in tables)]
+    """The statements a warm GET of ``url`` runs that name one of ``tables``, but for core's files panels (drawn
+    for each user with their audit entry; they name who uploaded)."""
+    return [sql for sql in page_queries(client, url)
+            if any(table in sql for table in tables) and '"core_file"' not in sql]
 
 
 def _token(html: str) -> str:
@@ -144,3 +148,38 @@ def test_a_recovery_items_page_shows_any_change_to_what_it_shows_and_audits_ever
     _sql(mk_app, "UPDATE marketing_recovery SET state = 'closed', outcome = 'resolved', closed_on = ? WHERE id = ?",
          today(), item.id)
     assert "Log attempt" not in admin.get(url).get_data(as_text=True)
+
+
+def test_a_materials_page_shows_a_change_to_the_piece_its_document_or_its_approver_on_its_next_view(mk_app):
+    manager = login(mk_app.test_client(), "office_manager")
+    doctor = login(mk_app.test_client(), "office_manager", username="drlee")
+    with connected(mk_app):
+        provider = StaffMember.create(first_name="Ada", last_name="Lee", is_provider=True)
+        User.update(staff_id=provider.id).where(User.username == "drlee").execute()
+        owner = User.get(User.username == "drlee").id
+        piece = materials.create("Blood pressure at home", "handout", True, None, HARD, owner)
+        document = materials.document_of(piece)
+        documents.publish(document, effective_on=today(), summary="First.", requires_acknowledgment=False)
+    url = f"/marketing/materials/{piece.id}"
+    clinician_only = "a provider&#39;s login must approve it"
+    page = manager.get(url).get_data(as_text=True)
+    assert "Blood pressure at home" in page and "above target" in page and clinician_only in page
+    doctors = doctor.get(url).get_data(as_text=True)
+    assert "Approve version 1" in doctors and clinician_only not in doctors
+    tables = ("marketing_material", "core_document", "core_staff", "core_user")
+    assert not _reads(manager, url, *tables) and not _reads(doctor, url, *tables)
+    _sql(mk_app, "UPDATE core_document SET title = ? WHERE id = ?", "Your blood pressure", document.id)
+    assert "<h1>Your blood pressure</h1>" in manager.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE core_document_version SET body = ? WHERE document_id = ?", PLAIN, document.id)
+    assert "above target" not in manager.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE marketing_material SET kind = 'ad', approved_version = 1, approved_by = 'drlee' WHERE id = ?",
+         piece.id)
+    page = manager.get(url).get_data(as_text=True)
+    assert "Advertisement" in page and "version 1 by" in page
+    _sql(mk_app, "UPDATE marketing_material SET approved_version = NULL WHERE id = ?", piece.id)
+    assert "Approve version 1" in doctor.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE core_staff SET is_provider = ? WHERE id = ?", False, provider.id)
+    assert clinician_only in doctor.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE core_staff SET is_provider = ? WHERE id = ?", True, provider.id)
+    _sql(mk_app, "UPDATE core_user SET staff_id = NULL WHERE id = ?", owner)
+    assert clinician_only in doctor.get(url).get_data(as_text=True)

@@ -2,18 +2,23 @@
 review date. Writing, publishing, printing and the PDF happen on core's document pages."""
 from __future__ import annotations
 
-from flask import abort, redirect, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from medoffice import documents, prepared
-from medoffice.auth import require, requires
+from medoffice.auth import can, require, requires
+from medoffice.data_versions import STAFF_KEY
 from medoffice.documents.models import Document
+from medoffice.documents.status import DOCUMENTS_VERSION
+from medoffice.web.forms import with_csrf_token
 from medoffice.web.shell import notify, render_page
 
 from .. import materials
-from ..models import Material
+from ..models import MATERIALS, Material
 from . import bp
 from .common import form_page
 from .forms import MaterialForm, ReviewDateForm
+from .kept_parts import kept_part, slotted
 
 
 # Compiled once (peewee built the statement on every view).
@@ -56,6 +61,16 @@ def _material(material_id: int) -> Material:
 @requires("marketing.materials.view")
 def material(material_id: int):
     """A piece: reading grade and target, approval of the version in force, images, review date."""
+    if request.method == "GET":
+        found = kept_part(_MATERIAL_KEYS, ("material", material_id), lambda: _piece_and_status(material_id))
+        if found is None:
+            abort(404)
+        piece, state = found
+        manage = can("marketing.materials.manage")
+        problem = _approve_problem(piece) if manage else None
+        head, review = kept_part(_MATERIAL_KEYS, ("material page", material_id, manage, problem),
+                                 lambda: _parts(piece, state, ReviewDateForm(formdata=None, obj=piece), problem))
+        return _material_page(piece, state, with_csrf_token(head), with_csrf_token(review))
     piece = _material(material_id)
     form = ReviewDateForm(obj=piece)
     if form.validate_on_submit():
@@ -64,11 +79,42 @@ def material(material_id: int):
         notify("Saved the review date.")
         return redirect(url_for("marketing.material", material_id=piece.id))
     state = materials.status(piece)
-    return render_page("marketing/material.html", title=state["document"].title, piece=piece, s=state, form=form,
-                       kinds=materials.KINDS, target=materials.target(),
-                       approve_problem=materials.may_approve(current_user.id, piece),
-                       breadcrumbs=[("Materials", url_for("marketing.materials_list")), (state["document"].title, None)]), \
-        (422 if form.errors else 200)
+    head, review = _parts(piece, state, form, materials.may_approve(current_user.id, piece))
+    return _material_page(piece, state, Markup(head), Markup(review)), (422 if form.errors else 200)
+
+
+# A piece's page shows its row, core's document and versions, the practice's target grades and users' names (in
+# the access version, with the settings) and whether the user's staff record is a provider's.
+_MATERIAL_KEYS = (MATERIALS.key, DOCUMENTS_VERSION.key, STAFF_KEY)
+
+
+def _piece_and_status(material_id: int) -> tuple[Material, dict] | None:
+    """The piece and its ``materials.status`` (None when there is no such piece)."""
+    piece = Material.get_or_none(Material.id == material_id)
+    return None if piece is None else (piece, materials.status(piece))
+
+
+def _approve_problem(piece: Material) -> str | None:
+    """Why the user may not approve the piece (``materials.may_approve``), kept per user: only clinical content
+    asks who they are."""
+    if not piece.clinical:
+        return None
+    return kept_part(_MATERIAL_KEYS, ("approver", current_user.id), lambda: materials.may_approve(current_user.id, piece))
+
+
+def _parts(piece: Material, state: dict, form: ReviewDateForm, problem: str | None) -> tuple[str, str]:
+    """The page above the images (facts, approval) and below them (the review date, ``form``), their CSRF tokens
+    left as slots."""
+    head = render_template("marketing/_material_head.html", piece=piece, s=state, kinds=materials.KINDS,
+                           target=materials.target(), approve_problem=problem)
+    return slotted(head), slotted(render_template("marketing/_material_review.html", piece=piece, form=form))
+
+
+def _material_page(piece: Material, state: dict, head: Markup, review: Markup):
+    """The page: ``head``, the images (core's files panel, drawn for the user with its audit entry), ``review``."""
+    title = state["document"].title
+    return render_page("marketing/material.html", title=title, piece=piece, head=head, review=review,
+                       breadcrumbs=[("Materials", url_for("marketing.materials_list")), (title, None)])
 
 
 @bp.route("/materials/<int:material_id>/approve", methods=["POST"])
