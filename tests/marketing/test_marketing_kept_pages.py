@@ -3,6 +3,7 @@
 of the kept tables."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from medoffice import documents
@@ -11,7 +12,7 @@ from medoffice.models import AuditEvent, StaffMember, User
 from medoffice.settings import today
 from medoffice.testing import connected, login, page_queries
 
-from medoffice_marketing import experience, materials, sources
+from medoffice_marketing import experience, materials, recall, sources
 from medoffice_marketing.models import RecoveryItem
 
 from marketing_setup import new_patient
@@ -183,3 +184,28 @@ def test_a_materials_page_shows_a_change_to_the_piece_its_document_or_its_approv
     _sql(mk_app, "UPDATE core_staff SET is_provider = ? WHERE id = ?", True, provider.id)
     _sql(mk_app, "UPDATE core_user SET staff_id = NULL WHERE id = ?", owner)
     assert clinician_only in doctor.get(url).get_data(as_text=True)
+
+
+def test_a_recall_lists_page_shows_a_change_to_the_list_its_rule_entries_or_patients_on_its_next_view(mk_app):
+    admin = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        patient = new_patient(first_name="Ana", last_name="Rivera")
+        recall.add_visit(patient, today() - dt.timedelta(days=400), "")
+        rule = recall.save_rule({"name": "Lapsed a year", "kind": "reactivation", "interval_months": 12})
+        kept = recall.create_list(rule, today(), "tester")
+    url = f"/marketing/recall/lists/{kept.id}"
+    page = admin.get(url).get_data(as_text=True)
+    assert "Lapsed a year" in page and "Rivera, Ana" in page and "Send to everyone" in page
+    with connected(mk_app):
+        shown = AuditEvent.select().where(AuditEvent.action == "marketing.recall_list.view").count()
+    assert not _reads(admin, url, "marketing_recall", "core_patient")
+    with connected(mk_app):  # every view names the patients it showed
+        assert AuditEvent.select().where(AuditEvent.action == "marketing.recall_list.view").count() == shown + 3
+    _sql(mk_app, "UPDATE marketing_recall_rule SET name = ? WHERE id = ?", "Not seen in a year", rule.id)
+    assert "<h1>Not seen in a year," in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE marketing_recall_list SET booked = 1, converted = 1 WHERE id = ?", kept.id)
+    assert "Booked<strong>1</strong>" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE marketing_recall_entry SET contact_note = ? WHERE recall_list_id = ?", "Moved away", kept.id)
+    assert "Moved away" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE core_patient SET last_name = ? WHERE id = ?", "Moreau", patient.id)
+    assert "Moreau, Ana" in admin.get(url).get_data(as_text=True)

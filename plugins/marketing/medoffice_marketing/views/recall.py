@@ -3,25 +3,27 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from medoffice import audit, prepared
-from medoffice.auth import requires
+from medoffice.auth import can, requires
+from medoffice.data_versions import PATIENTS_KEY
 from medoffice.db import is_sqlite
 from medoffice.models import Patient
 from medoffice.patients import load_record_for_display, record_shown
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import today
-from medoffice.web.forms import form_values
+from medoffice.web.forms import form_values, with_csrf_token
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import JOIN, SQL
 
 from .. import recall
-from ..models import RecallEntry, RecallList, RecallRule
+from ..models import RECALL, RecallEntry, RecallList, RecallRule
 from . import bp
 from .common import form_page, username
 from .forms import OutcomeForm, RuleForm, SendForm
+from .kept_parts import kept_part, slotted
 
 
 def _crumbs():
@@ -120,8 +122,12 @@ def recall_list_create(rule_id: int):
 _LIST = RecallList.select(RecallList, RecallRule).join(RecallRule).where(RecallList.id == slot("id"))
 
 
+def _list_or_none(list_id: int) -> RecallList | None:
+    return next(iter(prepared.run(_LIST, "marketing.recall_list", id=list_id)), None)
+
+
 def _list(list_id: int) -> RecallList:
-    return next(iter(prepared.run(_LIST, "marketing.recall_list", id=list_id)), None) or abort(404)
+    return _list_or_none(list_id) or abort(404)
 
 
 @cache
@@ -149,7 +155,7 @@ _ENTRIES_COUNTED = RecallEntry.select(SQL("1")).where(RecallEntry.recall_list ==
 @requires("marketing.view")
 def recall_list(list_id: int):
     """A kept list: each patient, what was sent, the outcome; the list's conversion."""
-    kept = _list(list_id)
+    kept = kept_part((RECALL.key,), ("recall list", list_id), lambda: _list_or_none(list_id)) or abort(404)
     outcome_link = url_template("marketing.recall_outcome", "entry_id")
     patient_link = url_template("core.patient", "patient_id")
     # Walking the patients pays for a long list in name order; a search (no index serves LIKE) walks them all.
@@ -170,11 +176,19 @@ def recall_list(list_id: int):
                              link=lambda e: outcome_link(e.id))],
         search=lambda text: (Patient.last_name ** f"{text}%") | (Patient.account_number ** f"{text}%"),
         default_sort="name", endpoint="marketing.recall_list", endpoint_args={"list_id": kept.id},
-        count_query=_ENTRIES_COUNTED, noun="patient", noun_plural="patients", search_placeholder="Last name or account")
+        kept_by=(RECALL.key, PATIENTS_KEY), count_query=_ENTRIES_COUNTED, noun="patient", noun_plural="patients", search_placeholder="Last name or account")
     record_shown("marketing.recall_list.view", kept, (e.patient_id for e in table.rows))
-    return render_page("marketing/recall_list.html", title=f"{kept.rule.name}, {kept.as_of.isoformat()}", kept=kept,
-                       table=table, figures=recall.figures(kept), send_form=SendForm(),
-                       outcomes=recall.OUTCOMES, breadcrumbs=[*_crumbs(), (f"List of {kept.as_of.isoformat()}", None)])
+    return render_page("marketing/recall_list.html", title=f"{kept.rule.name}, {kept.as_of.isoformat()}",
+                       head=with_csrf_token(kept_part((RECALL.key,), ("recall list head", kept.id, can("marketing.edit")),
+                                                      lambda: _list_head(kept))),
+                       table=table, breadcrumbs=[*_crumbs(), (f"List of {kept.as_of.isoformat()}", None)])
+
+
+def _list_head(kept: RecallList) -> str:
+    """The list's page above its table (its rule and day, its figures, the send form for who may send), its CSRF
+    token left as a slot."""
+    return slotted(render_template("marketing/_recall_list_head.html", kept=kept, figures=recall.figures(kept),
+                                   send_form=SendForm(formdata=None)))
 
 
 @bp.route("/recall/lists/<int:list_id>/send", methods=["POST"])
