@@ -186,6 +186,7 @@ def _blank_form_html(staff_id: int | None) -> str:
 
 
 def _credential_form_page(html: str, status: int):
+    """The page adding a credential, showing its form ``html`` (kept, or a refused one's)."""
     return render_page("compliance/credential_form.html", title="Add a credential", content=with_csrf_token(html),
                        breadcrumbs=[("Credentialing", url_for("compliance.board"))]), status
 
@@ -224,6 +225,7 @@ DOCUMENT_SLOT, LOCATION_SLOT = "\0document\0", "\0location\0"  # what a kept cre
 
 
 def _evidence_slot(verification_id: int) -> str:
+    """Where a kept credential page shows a verification's evidence panel."""
     return f"\0evidence {verification_id}\0"
 
 

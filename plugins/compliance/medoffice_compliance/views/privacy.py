@@ -2,6 +2,8 @@
 read audited), logging, extending and answering one, and the disclosure log."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -120,7 +122,7 @@ def privacy_request_new():
                        breadcrumbs=[("Privacy requests", url_for("compliance.privacy_requests"))]), status
 
 
-def _content(request_id: int, edit: bool, day) -> tuple[str, int] | None:
+def _content(request_id: int, edit: bool, day: dt.date) -> tuple[str, int] | None:
     """The request's content as its page shows it on ``day`` (the patient, the clock, the disclosures asked for
     and, for who may ``edit`` an open one, its forms; the CSRF token a slot) and its patient's id; None when there
     is no such request or patient."""
