@@ -6,7 +6,8 @@ import json
 
 from billing_setup import database, encounter_with_charges, practice
 from medoffice import settings
-from medoffice.models import AuditEvent
+from medoffice.db import db
+from medoffice.models import AuditEvent, User
 
 from medoffice_billing import encounters
 from medoffice_billing.models import ServiceLine
@@ -127,3 +128,70 @@ def test_worklist_totals_each_payer_and_filters_by_one(app, client_as):
     assert biller.get("/billing/worklists/by-payer?tab=exceptions").status_code == 404
     unpaid = biller.get("/billing/worklists?tab=unpaid&days=10").get_data(as_text=True)
     assert 'hx-get="/billing/worklists/by-payer?tab=unpaid&amp;days=10"' in unpaid
+
+
+def test_the_claim_list_is_kept_until_a_claim_a_payer_or_a_patient_changes_by_any_writer(app, client_as):
+    """The claims list's page is kept per process (data version billing.claims, with core.patients): an
+    unchanged view reads no claim, and a change written by plain SQL, as another process would, shows at once.
+    Every view is still audited."""
+    from medoffice.testing import page_queries
+
+    from medoffice_billing import claims
+
+    with database(app):
+        records = practice(account="P0000001")
+        claim = claims.create_claim(encounter_with_charges(records))
+    billing = client_as("billing")
+    url = "/billing/claims?status=all&sort=service_date"
+    assert "Diaz, Rosa" in billing.get(url).get_data(as_text=True)
+    assert not [sql for sql in page_queries(billing, url) if "billing_claim" in sql or "core_patient" in sql]
+    with database(app):
+        views = AuditEvent.select().where(AuditEvent.action == "billing.claims.list").count()
+
+    def change(sql: str, *params) -> str:
+        with database(app):
+            db.execute_sql(sql.replace("?", db.param), params)
+        return billing.get(url).get_data(as_text=True)
+
+    assert "(on hold)" in change("UPDATE billing_claim SET on_hold = ? WHERE id = ?", True, claim.id)
+    assert "Zephyr Mutual" in change("UPDATE billing_payer SET name = ?", "Zephyr Mutual")
+    assert "Okafor, Rosa" in change("UPDATE core_patient SET last_name = ? WHERE id = ?", "Okafor", records["patient"].id)
+    assert ">Closed<" in change("UPDATE billing_claim SET status = ? WHERE id = ?", "closed", claim.id)
+    with database(app):  # every view wrote its read audit, kept or not
+        assert AuditEvent.select().where(AuditEvent.action == "billing.claims.list").count() == views + 4
+
+
+def test_the_desk_payments_page_is_kept_until_a_payment_a_patient_or_a_user_changes(app, client_as):
+    """The day's receipts and end-of-day totals are kept per process (billing.payments, core.patients,
+    access): an unchanged view reads no payment, and a change by plain SQL shows on the next view."""
+    from accounts_setup import new_patient, self_pay_visit
+    from medoffice.testing import page_queries
+
+    from medoffice_billing import payments
+
+    with database(app):
+        records = practice()
+        patient = new_patient("Zed", "Ann")
+        self_pay_visit(records, settings.today() - dt.timedelta(days=3), patient=patient)
+        receipt, _events = payments.record_payment(patient.id, 1000, "cash")
+    manager = client_as("office_manager")
+    url = "/billing/payments"
+    first = manager.get(url).get_data(as_text=True)
+    assert "Zed, Ann" in first and "$10.00" in first
+    assert not [sql for sql in page_queries(manager, url) if "billing_patient_payment" in sql or "core_patient" in sql]
+
+    def change(sql: str, *params) -> str:
+        with database(app):
+            db.execute_sql(sql.replace("?", db.param), params)
+        return manager.get(url).get_data(as_text=True)
+
+    paid_more = change("UPDATE billing_patient_payment SET amount_cents = ? WHERE id = ?", 4200, receipt.id)
+    assert paid_more.count("$42.00") >= 2  # the receipt's row and the day's totals
+    assert "Zedd, Ann" in change("UPDATE core_patient SET last_name = ? WHERE id = ?", "Zedd", patient.id)
+    with database(app):
+        desk = User.select().order_by(User.id).first()
+    taken = change("UPDATE billing_patient_payment SET user_id = ?, username = ? WHERE id = ?", desk.id,
+                   desk.username, receipt.id)
+    assert taken.count(desk.full_name or desk.username) >= 2  # taken by, in the row and in the totals
+    renamed = change("UPDATE core_user SET full_name = ? WHERE id = ?", "Desk Person", desk.id)
+    assert renamed.count("Desk Person") >= 2

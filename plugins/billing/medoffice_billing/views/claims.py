@@ -6,6 +6,7 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from medoffice import prepared
 from medoffice.auth import can, require, requires
+from medoffice.data_versions import PATIENTS_KEY
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.patients import load_record_for_display
@@ -19,7 +20,7 @@ from .. import claims as claim_service
 from .. import adjudication, claim_bulk, denials, posting, scrubber, underpayments
 from ..claims import STATE_LABELS, ClaimError
 from ..coverage import RELATIONSHIPS
-from ..models import OPEN_STATES, Claim, Payer
+from ..models import CLAIMS, OPEN_STATES, Claim, Payer
 from ..reference import FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, expected_allowed
 from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
 from ..x12.codes import ADJUSTMENT_REASONS, REMARK_CODES
@@ -78,10 +79,11 @@ def claims():
         return (Claim.claim_number ** like) | (Patient.last_name ** like) | (Patient.first_name ** like)
 
     args = {"status": key, **({"mine": 1} if mine else {})}
+    may_edit = can("billing.claims.edit")
     table = paginate(
         query, id="claims-table",
         columns=[
-            *([TableColumn("select", "Select", value=select_box, export=False)] if can("billing.claims.edit") else []),
+            *([TableColumn("select", "Select", value=select_box, export=False)] if may_edit else []),
             TableColumn("claim_number", "Claim", sort=Claim.claim_number,
                         link=lambda c: claim_url(c.id)),
             TableColumn("patient", "Patient", sort=Patient.last_name,
@@ -99,11 +101,11 @@ def claims():
         noun="claim", noun_plural="claims", search_placeholder="Claim number or patient",
         empty_message="No claims here. Claims are created from an encounter's charge entry page.",
         key=("billing.claims", key, mine, joined, request.args.get("sort") == "payer"),
-        values={"user_id": current_user.id},
+        values={"user_id": current_user.id}, kept_by=(CLAIMS.key, PATIENTS_KEY), kept_with=(may_edit,),
     )
     attach_patients(table.rows)
     audit_list("billing.claims.list", table.rows, filter=key)
-    users = prepared.rows(_ACTIVE_USERS, "billing.claims.users") if can("billing.claims.edit") else []
+    users = prepared.rows(_ACTIVE_USERS, "billing.claims.users") if may_edit else []
     # the tabs' URLs as url_for writes them (the keys are plain words), built from one url_for, not one each
     base, mine_arg = url_for("billing.claims"), "&mine=1" if mine else ""
     tabs = [(tab, label, f"{base}?status={tab}{mine_arg}") for tab, (label, _) in FILTERS.items()]
