@@ -207,3 +207,31 @@ def test_a_rebilled_open_claim_carries_its_new_date_of_service_in_its_kept_row(a
                                                                  & denials.kept_claim_rows())
         assert [day for (day,) in kept.tuples()] == [moved]
         assert _kept_rows_agree_with_the_claims()
+
+
+def test_the_page_is_kept_until_a_denied_line_its_claim_entry_payer_or_patient_changes(app, client_as,
+                                                                                      denied_claims):
+    """The Denials page is kept per process (billing.denials with core.patients): an unchanged view reads no
+    denial row, and a change by plain SQL to any table it shows, as another process would write it, shows on the
+    next view."""
+    from medoffice.db import db
+    from medoffice.testing import page_queries
+
+    biller = client_as("billing")
+    url = "/billing/denials?sort=claim"
+    assert len(rows(biller.get(url).get_data(as_text=True))) == 4
+    assert not [sql for sql in page_queries(biller, url) if "billing_denial_line" in sql]
+    dena = denied_claims["DENA"]
+
+    def change(sql: str, *params) -> str:
+        with database(app):
+            db.execute_sql(sql.replace("?", db.param), params)
+        return biller.get(url).get_data(as_text=True)
+
+    assert "DENZ" in change("UPDATE billing_claim SET claim_number = ? WHERE id = ?", "DENZ", dena.id)
+    assert "1 · 99214" in change("UPDATE billing_claim_line SET code = ? WHERE claim_id = ? AND line_number = 1",
+                                 "99214", dena.id)
+    assert "$99.00" in change("UPDATE billing_line_transaction SET amount_cents = ? WHERE carc = ?", -9900, "197")
+    assert "Zenith Mutual" in change("UPDATE billing_payer SET name = ? WHERE id = ?", "Zenith Mutual", dena.payer_id)
+    assert "Quince, " in change("UPDATE core_patient SET last_name = ? WHERE id = ?", "Quince", dena.patient_id)
+    assert len(rows(change("DELETE FROM billing_denial_line WHERE claim_id = ?", dena.id))) == 2

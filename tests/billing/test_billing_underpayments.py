@@ -118,3 +118,35 @@ def test_the_kept_list_follows_fee_edits_and_reversals(app, client_as):
                            {rushmore.id: 10000}, Fee.get_by_id(visit.id))
         posting.import_835(reversal, "upk2.835")
     assert listed() == []
+
+
+def test_the_page_is_kept_until_a_line_its_claim_payer_or_patient_changes(app, client_as):
+    """The Underpayments page is kept per process (billing.underpayments with core.patients): an unchanged view
+    reads no underpaid line, and a change by plain SQL, as another process would write it, shows on the next
+    view: in the row and in the totals by payer."""
+    from medoffice.db import db
+    from medoffice.testing import page_queries
+
+    era = make_835(RUSHMORE[:6], total="86", trace="UPK3")
+    with database(app):
+        under = claims_from_remittance(x12.parse_835(era)[0])[1]
+        visit = Fee.create(code="99213", charge_cents=12000)
+        rushmore = Payer.get(Payer.name == "RUSHMORE LIFE")
+        ExpectedAmount.create(fee=visit, payer=rushmore, allowed_cents=10000)
+    with app.test_request_context():
+        posting.import_835(era, "upk3.835")
+    biller = client_as("billing")
+    url = "/billing/underpayments?days=3650&sort=claim"
+    assert "$4.00" in biller.get(url).get_data(as_text=True)
+    assert not [sql for sql in page_queries(biller, url) if "billing_underpaid_line" in sql]
+
+    def change(sql: str, *params) -> str:
+        with database(app):
+            db.execute_sql(sql.replace("?", db.param), params)
+        return biller.get(url).get_data(as_text=True)
+
+    shorter = change("UPDATE billing_underpaid_line SET difference_cents = ?", 777)
+    assert "$7.77" in rows(shorter)[0] and "$7.77" in shorter.split("By payer", 1)[1].split("</table>", 1)[0]
+    assert "UNDR" in change("UPDATE billing_claim SET claim_number = ? WHERE id = ?", "UNDR", under.id)
+    assert "Zenith Mutual" in change("UPDATE billing_payer SET name = ? WHERE id = ?", "Zenith Mutual", rushmore.id)
+    assert "Quince, " in change("UPDATE core_patient SET last_name = ? WHERE id = ?", "Quince", under.patient_id)

@@ -12,6 +12,8 @@ import datetime as dt
 import re
 
 from medoffice import audit, prepared, settings
+from medoffice.auth.access_version import KEY as ACCESS_KEY
+from medoffice.data_versions import kept
 from medoffice.db import db, transaction, utcnow
 from medoffice.events import publish_all
 from medoffice.models import Location, Patient, User
@@ -21,7 +23,7 @@ from peewee import JOIN, Case, fn
 
 from . import aging, closed_days, ledger, numbering, plans
 from .actor import acting_user
-from .models import LineTransaction, PatientPayment, ServiceLine
+from .models import PAYMENTS, LineTransaction, PatientPayment, ServiceLine
 
 METHODS = {"cash": "Cash", "check": "Check", "card": "Card"}
 RECEIPT_COUNTER = "billing.receipt_number"
@@ -348,5 +350,8 @@ def end_of_day(start: dt.date, end: dt.date | None = None) -> list[dict]:
     """Desk payments and refunds per user and method between two dates (voided receipts left out).
 
     Dicts of user (name), method, payments (count), payment_cents, refunds (count), refund_cents, net_cents.
+    Kept per process until a payment or a user changes (the desk page and its widget show it on every view).
     """
-    return list(prepared.run(_END_OF_DAY, "billing.end_of_day", start=start, end=end or start))
+    end = end or start
+    return kept((PAYMENTS.key, ACCESS_KEY), ("end of day", start, end),
+                lambda: list(prepared.run(_END_OF_DAY, "billing.end_of_day", start=start, end=end)))

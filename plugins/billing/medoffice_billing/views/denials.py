@@ -10,6 +10,7 @@ from flask import abort, redirect, request, url_for
 from markupsafe import Markup
 from medoffice import prepared, settings
 from medoffice.auth import requires
+from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import notify, render_page
@@ -17,7 +18,7 @@ from medoffice.web.tables import COUNT_AHEAD, TableColumn, count_label, paginate
 
 from .. import denials, remit_queues
 from ..claims import ClaimError
-from ..models import Claim, ClaimLine, LineTransaction, Payer, RemitClaim
+from ..models import DENIALS, Claim, ClaimLine, LineTransaction, Payer, RemitClaim
 from ..x12.codes import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS, REMARK_CODES
 from . import bp
 from .bulk import saved_context
@@ -123,12 +124,14 @@ def denials_page():
         noun_plural="denied lines", search_placeholder="Claim number or patient",
         empty_message="No denial is waiting.",
         key=("billing.denials", bool(payer_id), bool(reason), bool(days), patient_joined, payer_joined),
-        values=values, count_query=denials.worklist_count_query(**filters))
+        values=values, count_query=denials.worklist_count_query(**filters),
+        kept_by=(DENIALS.key, PATIENTS_KEY), kept_with=(settings.today(),))  # ages count from today
     attach_patients(table.rows)
     audit_list("billing.denials.list", table.rows)
-    claims = denials.claim_count_upto(COUNT_AHEAD + 1)  # "1,000+ claims", as the lists count
+    claims, reasons = kept(DENIALS.key, ("claims and reasons", COUNT_AHEAD), lambda: (
+        denials.claim_count_upto(COUNT_AHEAD + 1), denials.reasons()))  # "1,000+ claims", as the lists count
     return render_page("billing/denials.html", title="Denials", table=table, payers=payers, payer_id=payer_id,
-                       reasons=denials.reasons(), reason=reason, reason_names=ADJUSTMENT_REASONS, days=days,
+                       reasons=reasons, reason=reason, reason_names=ADJUSTMENT_REASONS, days=days,
                        claims=count_label(min(claims, COUNT_AHEAD), claims > COUNT_AHEAD, "claim", "claims"),
                        **saved_context("denials"), breadcrumbs=[("Denials", None)])
 

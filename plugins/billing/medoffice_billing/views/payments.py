@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from medoffice import prepared, settings
 from medoffice.limits import date_problem
 from medoffice.auth import requires
+from medoffice.data_versions import PATIENTS_KEY
 from medoffice.models import Location, Patient, StaffMember, User
 from medoffice.money import format_cents
 from medoffice.patients import load_for_display, load_record_for_display
@@ -22,7 +23,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .. import account_notes, ledger, payments, plans, statements
-from ..models import PatientPayment
+from ..models import PAYMENTS, PatientPayment
 from ..eligibility import desk_view
 from ..payments import METHODS, PaymentError
 from . import bp
@@ -250,7 +251,7 @@ def desk_payments():
         search=search, default_sort="receipt", endpoint="billing.desk_payments", endpoint_args={"day": day.isoformat()},
         noun="receipt", noun_plural="receipts", search_placeholder="Receipt, patient or account",
         empty_message="No payments were taken on this day.", key=("billing.desk_payments", joined),
-        values={"day": day})
+        values={"day": day}, kept_by=(PAYMENTS.key, PATIENTS_KEY))
     attach_patients(table.rows)
     totals = payments.end_of_day(day)
     audit_list("billing.payments.list", table.rows, day=day.isoformat())

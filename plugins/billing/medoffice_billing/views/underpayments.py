@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 from medoffice import prepared, settings
 from medoffice.auth import requires
+from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import render_page
@@ -13,7 +14,7 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import underpayments
 from ..ledger import as_date
-from ..models import Claim, Payer, UnderpaidLine
+from ..models import UNDERPAYMENTS, Claim, Payer, UnderpaidLine
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_search
@@ -83,14 +84,16 @@ def underpayments_page():
         noun="underpaid line", noun_plural="underpaid lines", search_placeholder="Claim number or patient",
         empty_message="No line was paid below what its payer is expected to allow.",
         key=("billing.underpayments", bool(payer_id), claim_joined, patient_joined, payer_joined),
-        values={"since": since, "payer": payer_id}, count_query=underpayments.lines_count_query(payer=bool(payer_id)))
+        values={"since": since, "payer": payer_id}, count_query=underpayments.lines_count_query(payer=bool(payer_id)),
+        kept_by=(UNDERPAYMENTS.key, PATIENTS_KEY))
     if not claim_joined:
         underpayments.attach_claims(table.rows)
     attach_patients(table.rows)
     audit_list("billing.underpayments.list", table.rows)
     payer_url = url_template("billing.underpayments_page", "payer", days=days)
     totals = [(payer_url(payer), names.get(payer, ""), count, cents)
-              for payer, count, cents in underpayments.by_payer(since)]
+              for payer, count, cents in kept(UNDERPAYMENTS.key, ("by payer", since),
+                                              lambda: underpayments.by_payer(since))]
     return render_page("billing/underpayments.html", title="Underpayments", table=table, payers=payers,
                        payer_id=payer_id, days=days, totals=sorted(totals, key=lambda t: t[1]),
                        **saved_context("underpayments"),
