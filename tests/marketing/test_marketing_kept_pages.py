@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from medoffice import documents
+from medoffice import documents, files
 from medoffice.db import db, utcnow
 from medoffice.models import AuditEvent, StaffMember, User
 from medoffice.settings import today
@@ -16,6 +16,7 @@ from medoffice_marketing import experience, materials, recall, sources
 from medoffice_marketing.models import RecoveryItem
 
 from marketing_setup import new_patient
+from test_marketing_query_counts import INVOICE
 from test_materials_and_authorizations import HARD, PLAIN
 
 
@@ -209,3 +210,27 @@ def test_a_recall_lists_page_shows_a_change_to_the_list_its_rule_entries_or_pati
     assert "Moved away" in admin.get(url).get_data(as_text=True)
     _sql(mk_app, "UPDATE core_patient SET last_name = ? WHERE id = ?", "Moreau", patient.id)
     assert "Moreau, Ana" in admin.get(url).get_data(as_text=True)
+
+
+def test_a_campaigns_page_shows_a_change_to_it_its_spend_or_its_new_patients_on_its_next_view(mk_app):
+    admin = login(mk_app.test_client(), "admin")
+    start = today() - dt.timedelta(days=30)
+    with connected(mk_app):
+        campaign = sources.save_campaign({"name": "Spring", "channel": "sign", "code": "SPRING",
+                                          "starts_on": start, "budget_cents": 100000})
+        entry = sources.add_spend(campaign, start, 25000, "Sign Co", "Banner", "tester")
+        files.attach("marketing", "spend", entry.id, "marketing.invoice", INVOICE, "banner.pdf")
+        sources.record_source(new_patient(), channel="sign", campaign_code="SPRING", new_on=today())
+    url = f"/marketing/campaigns/{campaign.id}"
+    page = admin.get(url).get_data(as_text=True)
+    assert "<h1>Spring</h1>" in page and "Sign Co" in page and "banner.pdf" in page
+    assert "New patients<strong>1</strong>" in page and "Record spend" in page
+    assert not _reads(admin, url, "marketing_")
+    _sql(mk_app, "UPDATE marketing_campaign SET name = ? WHERE id = ?", "Spring fair", campaign.id)
+    assert "<h1>Spring fair</h1>" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE marketing_spend SET vendor = ? WHERE id = ?", "Banner Works", entry.id)
+    assert "Banner Works" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE marketing_source_day SET new_patients = 4 WHERE campaign_id = ?", campaign.id)
+    assert "New patients<strong>4</strong>" in admin.get(url).get_data(as_text=True)
+    _sql(mk_app, "UPDATE core_file SET name = ? WHERE object_id = ?", "banner-invoice.pdf", str(entry.id))
+    assert "banner-invoice.pdf" in admin.get(url).get_data(as_text=True)  # the panels are drawn on every view

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import NamedTuple
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
+from markupsafe import Markup
 from medoffice import files, messages, prepared, settings
 from medoffice.auth import can, requires
 from medoffice.data_versions import kept
@@ -12,7 +14,7 @@ from medoffice.db import transaction
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import today
-from medoffice.web.forms import form_values
+from medoffice.web.forms import form_values, with_csrf_token
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import Case, fn
@@ -24,7 +26,7 @@ from ..recall import as_date
 from ..sources import SourceError, add_spend, save_campaign, save_provider
 from . import bp
 from .common import form_page, username
-from .kept_parts import kept_form, kept_part
+from .kept_parts import kept_form, kept_part, slotted
 from .forms import CampaignForm, ReferrerForm, SpendForm
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -118,19 +120,49 @@ def _figures(campaign: Campaign) -> dict:
                                  "charges_cents": 0, "collections_cents": 0, "return_bp": None}
 
 
-def _campaign_page(campaign: Campaign, form: SpendForm, status: int = 200):
-    spend = [row._replace(spent_on=as_date(row.spent_on))
-             for row in prepared.run(_SPEND, "marketing.campaign.spend", campaign=campaign.id)]
-    return render_page("marketing/campaign.html", title=campaign.name, campaign=campaign, spend=spend, form=form,
-                       figures=_figures(campaign), channel=CHANNELS.get(campaign.channel, campaign.channel),
-                       breadcrumbs=[*_crumbs(), (campaign.name, None)]), status
+class SpendRow(NamedTuple):
+    """A spend entry as its campaign's page shows it: its id (for its invoice panel) and its table row."""
+
+    id: int
+    html: Markup
+
+
+def _campaign_parts(campaign_id: int, form: SpendForm | None, editor: bool) -> tuple | None:
+    """The campaign, its page's facts and figures, its spend entries' rows and, for an ``editor``, the spend form
+    (``form`` or a blank one dated today), their CSRF token left as a slot; None when there is no such campaign."""
+    campaign = next(iter(prepared.run(_CAMPAIGN, "marketing.campaign", id=campaign_id)), None)
+    if campaign is None:
+        return None
+    parts = current_app.jinja_env.get_template("marketing/_campaign.html").module
+    head = parts.head(campaign, CHANNELS.get(campaign.channel, campaign.channel), _figures(campaign), editor)
+    spend = tuple(SpendRow(row.id, Markup(parts.spend_row(row._replace(spent_on=as_date(row.spent_on)))))
+                  for row in prepared.run(_SPEND, "marketing.campaign.spend", campaign=campaign.id))
+    form_html = slotted(parts.spend_form(form or SpendForm(formdata=None, spent_on=today()), campaign)) if editor else ""
+    return campaign, str(head), spend, form_html
+
+
+def _campaign_page(campaign_id: int, form: SpendForm | None = None, status: int = 200):
+    """A campaign's page, kept for everyone until spend or campaigns (or new patients' figures) change but the
+    invoices' panels (drawn for each user), except with a refused ``form``."""
+    editor = can("marketing.edit")
+
+    def build():
+        return _campaign_parts(campaign_id, form, editor)
+
+    parts = build() if form is not None else kept_part((MARKETING_FIGURES.key,),
+                                                       ("campaign", campaign_id, today(), editor), build)
+    if parts is None:
+        abort(404)
+    campaign, head, spend, form_html = parts
+    return render_page("marketing/campaign.html", title=campaign.name, head=Markup(head), spend=spend,
+                       spend_form=with_csrf_token(form_html), breadcrumbs=[*_crumbs(), (campaign.name, None)]), status
 
 
 @bp.route("/campaigns/<int:campaign_id>")
 @requires("marketing.view")
 def campaign(campaign_id: int):
     """A campaign: its spend with invoices, new patients, cost per new patient and return."""
-    return _campaign_page(_campaign(campaign_id), SpendForm(formdata=None, spent_on=today()))
+    return _campaign_page(campaign_id)
 
 
 @bp.route("/campaigns/<int:campaign_id>/spend", methods=["POST"])
@@ -140,7 +172,7 @@ def spend_add(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = SpendForm()
     if not form.validate_on_submit():
-        return _campaign_page(campaign, form, 422)
+        return _campaign_page(campaign.id, form, 422)
     upload = request.files.get("invoice")
     try:
         with transaction():
@@ -150,10 +182,10 @@ def spend_add(campaign_id: int):
                 files.attach("marketing", "spend", entry.id, "marketing.invoice", upload.stream, upload.filename)
     except SourceError as exc:
         getattr(form, exc.field, form.amount).errors.append(str(exc))
-        return _campaign_page(campaign, form, 422)
+        return _campaign_page(campaign.id, form, 422)
     except files.FileError as exc:
         form.invoice.errors.append(str(exc))
-        return _campaign_page(campaign, form, getattr(exc, "status", 422))
+        return _campaign_page(campaign.id, form, getattr(exc, "status", 422))
     notify("Recorded the spend.")
     return redirect(url_for("marketing.campaign", campaign_id=campaign.id))
 
