@@ -10,7 +10,7 @@ from medoffice import settings
 from medoffice.testing import login, page_queries
 
 from medoffice_billing import aging, payments, plans, worklist
-from medoffice_billing.models import Claim, PlanInstallment
+from medoffice_billing.models import Claim, Clearinghouse, PlanInstallment
 from medoffice_billing.today import work_items
 
 
@@ -94,3 +94,35 @@ def test_the_today_page_shows_a_paid_up_plan_at_once_though_it_keeps_the_count(a
     with app.test_request_context(), database(app):
         payments.post_payment(debtor.id, 4000, "cash")  # the plan's first payment, late
     assert "Payment plan with a missed payment" not in desk.get("/today").get_data(as_text=True)
+
+
+def test_the_today_page_keeps_its_claim_denial_and_queue_counts_until_any_writer_changes_them(app):
+    """Claims to send, denied claims, 835 payments that matched no claim, the clearinghouse's state and the Good
+    Faith Estimates due are kept per process: an unchanged view reads none of their tables, and a change written
+    by plain SQL, as another process would, shows on the next view."""
+    from medoffice.db import db
+
+    with database(app):
+        records = practice()
+        claim = insured_visit(records, days_ago(3))
+        Claim.update(status="ready", submitted_at=None).where(Claim.id == claim.id).execute()
+    billing = login(app.test_client(), "billing")
+    assert "Claim ready to submit" in billing.get("/today").get_data(as_text=True)
+    read = " ".join(page_queries(billing, "/today"))
+    # (precollections, counted on every view, looks up open estimate disputes in a subquery of its own)
+    for kept in ('FROM "billing_claim"', 'FROM "billing_denial_line"', 'FROM "billing_remit_claim"',
+                 'FROM "billing_clearinghouse"', 'FROM "billing_gfe" AS "t1"'):
+        assert kept not in read, kept
+
+    def change(sql: str, *params) -> str:
+        with database(app):
+            db.execute_sql(sql.replace("?", db.param), params)
+        return billing.get("/today").get_data(as_text=True)
+
+    assert "Claim ready to submit" not in change("UPDATE billing_claim SET on_hold = ? WHERE id = ?", True, claim.id)
+    assert "Denied claim to work" in change("INSERT INTO billing_denial_line (claim_id, carc, denied_at, service_date) "
+                                            "VALUES (?, ?, ?, ?)", claim.id, "197", dt.datetime.now(dt.timezone.utc),
+                                            days_ago(3))
+    with database(app):  # a row as the sync job writes it, not through a page
+        Clearinghouse.create(host="sftp.example", username="clinic", last_error="Connection refused")
+    assert "The clearinghouse sync failed" in billing.get("/today").get_data(as_text=True)

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 from flask import url_for
 from medoffice import WorkItem, audit, prepared, settings
+from medoffice.data_versions import kept
 from medoffice.db import transaction, utcnow
 
 from . import acknowledgments, eligibility, export837, posting
 from .actor import acting_user
-from .models import ClaimBatch, Clearinghouse, ClearinghouseFile, EligibilityBatch
+from .models import QUEUES, ClaimBatch, Clearinghouse, ClearinghouseFile, EligibilityBatch
 from .sealing import SealError, seal, unseal
 from .sftp import Credentials, SftpError, SftpSession, fingerprint, key_problem, server_host_key
 from .x12.ack import detect_kind
@@ -366,7 +367,8 @@ _SYNC_STATE = Clearinghouse.select(Clearinghouse.last_error, Clearinghouse.host_
 
 def work_items() -> list[WorkItem]:
     """Today: a failed sync (with the server's words), and a server host key waiting for confirmation."""
-    row = next(iter(prepared.run(_SYNC_STATE, "billing.clearinghouse.sync_state")), None)
+    row = kept(QUEUES.key, "clearinghouse sync state",
+               lambda: next(iter(prepared.run(_SYNC_STATE, "billing.clearinghouse.sync_state")), None))
     if row is None:
         return []
     items = []

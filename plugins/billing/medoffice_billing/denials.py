@@ -23,13 +23,14 @@ from functools import lru_cache, reduce
 from operator import or_
 
 from medoffice import prepared
+from medoffice.data_versions import kept
 from medoffice.db import transaction
 from medoffice.localtime import day_start_utc
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, Case, Select, fn
 
-from .models import Claim, ClaimLine, DenialLine, LineTransaction, RemitClaim, Remittance
+from .models import DENIALS, Claim, ClaimLine, DenialLine, LineTransaction, RemitClaim, Remittance
 
 LT = LineTransaction
 DL = DenialLine
@@ -183,7 +184,7 @@ _REASONS = _reasons()
 
 def reasons() -> list[str]:
     """The reason codes (CARC) of the worklist's denied lines, for its filter."""
-    return [carc for (carc,) in prepared.rows(_REASONS, "billing.denials.reasons")]
+    return kept(DENIALS.key, "reasons", lambda: [carc for (carc,) in prepared.rows(_REASONS, "billing.denials.reasons")])
 
 
 _CLAIMS = kept_claim_ids()
@@ -192,7 +193,7 @@ _CLAIMS = kept_claim_ids()
 def claim_count_upto(limit: int) -> int:
     """How many claims are on the denial worklist, counted no further than ``limit`` (their kept rows' index walked
     only that far: the full count reads every one, ~0.4 ms for 12,000 claims)."""
-    return prepared.count_upto(_CLAIMS, "billing.denials.claims", limit)
+    return kept(DENIALS.key, ("claims up to", limit), lambda: prepared.count_upto(_CLAIMS, "billing.denials.claims", limit))
 
 
 def denied_before(today: dt.date, days: int) -> dt.datetime:

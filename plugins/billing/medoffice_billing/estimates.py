@@ -18,6 +18,7 @@ from functools import lru_cache
 import holidays
 from flask import current_app, url_for
 from medoffice import WorkItem, audit, prepared, settings
+from medoffice.data_versions import kept
 from medoffice.prepared import slot
 from medoffice.db import transaction, utcnow
 from medoffice.models import Location, Patient, StaffMember
@@ -27,7 +28,7 @@ from peewee import JOIN, Case, fn
 from . import numbering
 from .actor import acting_user
 from .coverage import in_force
-from .models import Encounter, Fee, GoodFaithEstimate, GoodFaithEstimateItem, ServiceLine
+from .models import QUEUES, Encounter, Fee, GoodFaithEstimate, GoodFaithEstimateItem, ServiceLine
 from .statements import STYLESHEET, practice_details, to_pdf
 from .validators import icd10_is_valid_format, normalize_icd10
 
@@ -278,8 +279,9 @@ _TODAY_COUNTS = GoodFaithEstimate.select(fn.SUM(Case(None, [(_TO_DELIVER, 1)], 0
 def work_items(today: dt.date) -> list[WorkItem]:
     """Today: estimates to deliver by the next business day (on a Friday, those due Monday), and accounts open to
     the patient-provider dispute process."""
-    due, flagged = next(iter(prepared.run(_TODAY_COUNTS, "billing.estimates.today",
-                                          due_by=add_business_days(today, 1))))
+    due_by = add_business_days(today, 1)
+    due, flagged = kept(QUEUES.key, ("estimates due", due_by), lambda: next(iter(
+        prepared.run(_TODAY_COUNTS, "billing.estimates.today", due_by=due_by))))
     items = []
     if due:
         items.append(WorkItem(f"Good Faith Estimate{'s' if due != 1 else ''} to deliver", url_for("billing.estimates"),

@@ -994,6 +994,9 @@ class GoodFaithEstimateItem(BaseModel):
 
 BILLING_MODELS.extend([Clearinghouse, ClearinghouseFile, Acknowledgment, ClaimAcknowledgment, EligibilityBatch,
                        EligibilityCheck, GoodFaithEstimate, GoodFaithEstimateItem])
+# What the Today queue counts besides claims and plans: the 835 queues, the clearinghouse's sync state and the Good
+# Faith Estimates due, kept until one of them changes.
+QUEUES = DataVersion("billing.queues", [RemitClaim, Clearinghouse, GoodFaithEstimate])
 
 
 # --- Days the books closed (from finance's durable events) ---------------------------------------

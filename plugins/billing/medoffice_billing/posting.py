@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from flask import url_for
 from medoffice import SettingSpec, WorkItem, audit, bulk, prepared, settings
+from medoffice.data_versions import kept
 from medoffice.db import db, transaction, utcnow
 from medoffice.events import publish_all
 from medoffice.money import format_cents
@@ -36,7 +37,7 @@ from .actor import acting_user
 from .claims import ClaimError
 from .denials import claim_count_upto as denial_claims_upto
 from .worklist import TODAY_COUNT_LIMIT
-from .models import Claim, Coverage, LineTransaction, Payer, ProviderAdjustment, RemitClaim, Remittance
+from .models import QUEUES, Claim, Coverage, LineTransaction, Payer, ProviderAdjustment, RemitClaim, Remittance
 from .remit_matching import ClaimRef, LineRef, Match, Matcher, chunks, payment_label, service_dates
 from .x12.codes import ADJUSTMENT_REASONS, CLAIM_STATUS, REMARK_CODES
 from .x12.remit835 import ClaimPayment, Party
@@ -732,7 +733,8 @@ _QUEUE_COUNTS = (RemitClaim.select(fn.SUM(Case(None, [(RemitClaim.queue == "deni
 
 def queue_counts() -> tuple[int, int]:
     """(open denials, open exceptions) in one query."""
-    denials, exceptions = next(iter(prepared.run(_QUEUE_COUNTS, "billing.remit.queue_counts")))
+    denials, exceptions = kept(QUEUES.key, "remit queue counts", lambda: next(iter(
+        prepared.run(_QUEUE_COUNTS, "billing.remit.queue_counts"))))
     return int(denials or 0), int(exceptions or 0)
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import url_for
 from medoffice import WorkItem, prepared
+from medoffice.data_versions import kept
 from peewee import SQL, Select, fn
 
-from .models import Claim
+from .models import CLAIMS, Claim
 
 TODAY_COUNT_LIMIT = 100  # the Today queue says "100+" rather than count every account on each view
 
@@ -17,8 +18,10 @@ def claim_counts_query(*conditions) -> Select:
 
 
 def claim_counts(query: Select, key, **values) -> list[int]:
-    """The counts of a :func:`claim_counts_query`, compiled once per ``key`` (read as the driver gives them)."""
-    return [int(count or 0) for count in prepared.rows(query, key, **values)[0]]
+    """The counts of a :func:`claim_counts_query`, compiled once per ``key`` (read as the driver gives them) and
+    kept per process until a claim changes (the Today queue shows them on every view)."""
+    return kept(CLAIMS.key, ("claim counts", key, tuple(sorted(values.items()))),
+                lambda: [int(count or 0) for count in prepared.rows(query, key, **values)[0]])
 
 
 # Claims ready to submit, and open claims the scrubber found errors on (Today counts them with its other claims).

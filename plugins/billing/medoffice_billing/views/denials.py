@@ -10,7 +10,7 @@ from flask import abort, redirect, request, url_for
 from markupsafe import Markup
 from medoffice import prepared, settings
 from medoffice.auth import requires
-from medoffice.data_versions import PATIENTS_KEY, kept
+from medoffice.data_versions import PATIENTS_KEY
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import notify, render_page
@@ -128,10 +128,9 @@ def denials_page():
         kept_by=(DENIALS.key, PATIENTS_KEY), kept_with=(settings.today(),))  # ages count from today
     attach_patients(table.rows)
     audit_list("billing.denials.list", table.rows)
-    claims, reasons = kept(DENIALS.key, ("claims and reasons", COUNT_AHEAD), lambda: (
-        denials.claim_count_upto(COUNT_AHEAD + 1), denials.reasons()))  # "1,000+ claims", as the lists count
+    claims = denials.claim_count_upto(COUNT_AHEAD + 1)  # "1,000+ claims", as the lists count
     return render_page("billing/denials.html", title="Denials", table=table, payers=payers, payer_id=payer_id,
-                       reasons=reasons, reason=reason, reason_names=ADJUSTMENT_REASONS, days=days,
+                       reasons=denials.reasons(), reason=reason, reason_names=ADJUSTMENT_REASONS, days=days,
                        claims=count_label(min(claims, COUNT_AHEAD), claims > COUNT_AHEAD, "claim", "claims"),
                        **saved_context("denials"), breadcrumbs=[("Denials", None)])
 
