@@ -69,8 +69,12 @@ def recall_rule_new():
 _RULE = RecallRule.select().where(RecallRule.id == slot("id"))
 
 
+def _rule_or_none(rule_id: int) -> RecallRule | None:
+    return next(iter(prepared.run(_RULE, "marketing.recall_rule", id=rule_id)), None)
+
+
 def _rule(rule_id: int) -> RecallRule:
-    return next(iter(prepared.run(_RULE, "marketing.recall_rule", id=rule_id)), None) or abort(404)
+    return _rule_or_none(rule_id) or abort(404)
 
 
 @bp.route("/recall/rules/<int:rule_id>/edit", methods=["GET", "POST"])
@@ -89,7 +93,7 @@ def recall_rule_edit(rule_id: int):
 @requires("marketing.view")
 def recall_due(rule_id: int):
     """Who the rule finds due today (computed in SQL from visits); keep them as a list to work."""
-    rule = _rule(rule_id)
+    rule = kept_part((RECALL.key,), ("recall rule", rule_id), lambda: _rule_or_none(rule_id)) or abort(404)
     query, key, values, counted = recall.due_page(rule, today())
     patient_link = url_template("core.patient", "patient_id")
     table = paginate(
@@ -104,8 +108,17 @@ def recall_due(rule_id: int):
         default_sort="name", endpoint="marketing.recall_due", endpoint_args={"rule_id": rule.id}, key=key,
         values=values, count_query=counted, noun="patient", noun_plural="patients",
         search_placeholder="Last name or account", empty_message="Nobody is due under this rule today.")
+    if not table.exported:
+        # The rows are read afresh (the kept last visits are rewritten in bulk, with no data version of their own),
+        # but the same page of the same rows draws the same table: its HTML is kept by the rows themselves.
+        table.kept = ((RECALL.key,), ("due table", rule.id, table.query, table.sort, table.desc, table.page,
+                                      table.total, table.more, tuple(table.rows)))
     audit.record_list("marketing.recall_due.list", (p.id for p in table.rows))
-    return render_page("marketing/recall_due.html", title=rule.name, rule=rule, table=table, kinds=recall.KINDS,
+    editor, anyone_due = can("marketing.edit"), bool(table.rows)
+    head = kept_part((RECALL.key,), ("due head", rule.id, editor, anyone_due),
+                     lambda: slotted(render_template("marketing/_recall_due_head.html", rule=rule, kinds=recall.KINDS,
+                                                     editor=editor, anyone_due=anyone_due)))
+    return render_page("marketing/recall_due.html", title=rule.name, head=with_csrf_token(head), table=table,
                        breadcrumbs=[*_crumbs(), (rule.name, None)])
 
 
