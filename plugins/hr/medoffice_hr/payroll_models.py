@@ -131,3 +131,5 @@ class PayRunBonus(BaseModel):
 PAYROLL_MODELS = (TaxTable, W4Record, Deduction, PayRun, PayStub, PayRunBonus)
 # The pay runs the payroll page lists: kept per process until a run is created, posted or corrected.
 PAY_RUNS = DataVersion("hr.pay_runs", [PayRun])
+# What the Form 941 and W-2 figures are summed from: kept until a run, a stub or a tax table changes.
+PAY_FIGURES = DataVersion("hr.pay_figures", [PayRun, PayStub, TaxTable])

@@ -16,7 +16,7 @@ from medoffice import audit, dates, prepared, settings
 from medoffice.auth import can, requires
 from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.csvexport import Cents, CsvWriter
-from medoffice.data_versions import kept
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.db import transaction, utcnow
 from medoffice.models import StaffMember, User
 from medoffice.money import parse_cents
@@ -31,8 +31,8 @@ from peewee import fn
 from .. import nacha, paycheck, payroll, payroll_reports, rules, sealing
 from ..access import FULL, my_staff_id, require_relation
 from ..employees import HrError, employment_of, reveal_value
-from ..models import Employment
-from ..payroll_models import PAY_RUNS, Deduction, PayRun, PayStub
+from ..models import PEOPLE, Employment
+from ..payroll_models import PAY_FIGURES, PAY_RUNS, Deduction, PayRun, PayStub
 from ..pdf import html_to_pdf
 from . import bp
 from .payroll_forms import BonusForm, DeductionForm, RunActionForm, RunForm, W4Form, percent_bp
@@ -442,7 +442,7 @@ def report_941():
     if not (2000 <= year <= 2100 and 1 <= quarter <= 4):
         abort(400)
     try:
-        figures = payroll_reports.form_941(year, quarter)
+        figures = kept(PAY_FIGURES.key, ("941", year, quarter), lambda: payroll_reports.form_941(year, quarter))
     except ValueError as missing:
         return render_page("hr/form_error.html", title="Form 941", message=str(missing),
                            back=url_for("hr.payroll_runs")), 404
@@ -461,10 +461,21 @@ def report_w2():
     if not 2000 <= year <= 2100:
         abort(400)
     try:
-        rows = payroll_reports.w2_boxes(year)
+        rows = kept((PAY_FIGURES.key, PEOPLE.key, STAFF_KEY), ("w2", year),
+                    lambda: _w2_rows(payroll_reports.w2_boxes(year)))
     except ValueError as missing:
         return render_page("hr/form_error.html", title="W-2", message=str(missing),
                            back=url_for("hr.payroll_runs")), 404
     return render_page("hr/report_w2.html", title=f"W-2 totals: {year}",
                        breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))], rows=rows, year=year)
+
+
+W2_BOXES = ("box1", "box2", "box3", "box4", "box5", "box6", "box12d", "box16", "box17")
+
+
+def _w2_rows(boxes: list[dict]) -> Markup:
+    """The W-2 table's ``<tr>`` rows (a name and nine amounts each), built in one pass: a template loop with a
+    filter per amount cost most of the page; kept with the figures until a run, a stub or a name changes."""
+    return Markup("".join(f"<tr><td>{escape(row['name'])}</td>{_money_cells(row[box] for box in W2_BOXES)}</tr>"
+                          for row in boxes))
 

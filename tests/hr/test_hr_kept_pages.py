@@ -1,0 +1,86 @@
+"""HR's detail, form and report pages keep what is the same for everyone who sees them until their data changes: a
+change made outside the app (plain SQL, as another process or a SQL console would) to any table a kept part reads
+shows on the next view, and a view with nothing changed reads none of those tables."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from medoffice.db import db
+from medoffice.models import StaffMember
+from medoffice.testing import connected, login, page_queries, practice_today
+
+from medoffice_hr import tax_tables
+from medoffice_hr.models import Employment
+from medoffice_hr.payroll_models import PayRun, PayStub
+
+TODAY = practice_today()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(plugins=["hr"], csrf=True)
+
+
+def _sql(statement: str, *values) -> None:
+    """``statement`` with ``?`` for each of ``values``, run as another process would: no medoffice code involved."""
+    db.execute_sql(statement.replace("?", db.param), values)
+
+
+def _text(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, f"{url} answered {response.status_code}"
+    return response.get_data(as_text=True)
+
+
+def _reads(client, url: str, tables: tuple[str, ...]) -> list[str]:
+    """The statements a warm, unchanged view of ``url`` runs that read one of ``tables``."""
+    return [sql for sql in page_queries(client, url) if any(f'"{table}"' in sql for table in tables)]
+
+
+def _employee(first: str, last: str = "Test") -> tuple[int, Employment]:
+    """A staff member with an active employment since 2024: (the staff id, the employment)."""
+    staff = StaffMember.create(first_name=first, last_name=last, job_title="Front desk")
+    return staff.id, Employment.create(staff=staff.id, hire_date=dt.date(2024, 1, 8))
+
+
+def _posted_stub(employment: Employment, pay_date: dt.date, gross_cents: int) -> PayStub:
+    """A posted run paid on ``pay_date`` with one stub of ``gross_cents`` for ``employment``."""
+    run = PayRun.create(period_start=pay_date - dt.timedelta(days=18), period_end=pay_date - dt.timedelta(days=5),
+                        pay_date=pay_date, frequency="biweekly", status="posted", tax_year=pay_date.year)
+    return PayStub.create(run=run, employment=employment, basis="hourly", rate_cents=2000, gross_cents=gross_cents,
+                          federal_wages_cents=gross_cents, fica_wages_cents=gross_cents, net_cents=gross_cents,
+                          social_security_cents=gross_cents * 62 // 1000)
+
+
+def test_the_w2_and_941_figures_are_kept_until_a_run_a_stub_a_tax_table_or_a_name_changes(app):
+    hr = login(app.test_client(), "hr")
+    pay_date = TODAY.replace(month=2, day=13)
+    with connected(app):
+        ann_id, ann = _employee("Ann")
+        stub = _posted_stub(ann, pay_date, 100_000)
+    w2, form_941 = f"/hr/payroll/reports/w2?year={pay_date.year}", f"/hr/payroll/reports/941?year={pay_date.year}&quarter=1"
+    assert "Test, Ann" in _text(hr, w2) and "$1,000.00" in _text(hr, w2) and "$1,000.00" in _text(hr, form_941)
+    kept_tables = ("hr_pay_run", "hr_pay_stub", "hr_tax_table", "hr_employment", "core_staff")
+    assert not _reads(hr, w2, kept_tables) and not _reads(hr, form_941, kept_tables)
+
+    with connected(app):
+        _sql("UPDATE hr_pay_stub SET federal_wages_cents = ? WHERE id = ?", 200_000, stub.id)
+    assert "$2,000.00" in _text(hr, w2) and "$2,000.00" in _text(hr, form_941)
+    with connected(app):
+        _sql("UPDATE core_staff SET last_name = ? WHERE id = ?", "Tester", ann_id)
+    assert "Tester, Ann" in _text(hr, w2)
+    with connected(app):
+        bob_id, bob = _employee("Bob")
+        _sql("UPDATE hr_pay_stub SET employment_id = ? WHERE id = ?", bob.id, stub.id)
+    assert "Test, Bob" in _text(hr, w2)
+    with connected(app):
+        table = tax_tables.shipped(pay_date.year)
+        table["social_security"]["wage_base_cents"] = 50_000
+        _sql("INSERT INTO hr_tax_table (year, version, sha256, data, source, imported_at) VALUES (?, 1, ?, ?, ?, ?)",
+             pay_date.year, "0" * 64, json.dumps(table), "test", dt.datetime(2026, 1, 1))
+    assert "$500.00" in _text(hr, w2)  # box 3 stops at the wage base
+    with connected(app):
+        _sql("UPDATE hr_pay_run SET status = ? WHERE id = ?", "draft", stub.run_id)
+    assert "No posted pay run paid in" in _text(hr, w2) and "$2,000.00" not in _text(hr, form_941)
