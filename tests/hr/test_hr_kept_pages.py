@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from medoffice.db import db
-from medoffice.models import StaffMember
+from medoffice.models import Location, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
 
 from medoffice_hr import tax_tables
-from medoffice_hr.models import Employment
+from medoffice_hr.hiring_models import Checklist, ChecklistTask
+from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
 from medoffice_hr.payroll_models import PayRun, PayStub
 
 TODAY = practice_today()
@@ -84,3 +86,67 @@ def test_the_w2_and_941_figures_are_kept_until_a_run_a_stub_a_tax_table_or_a_nam
     with connected(app):
         _sql("UPDATE hr_pay_run SET status = ? WHERE id = ?", "draft", stub.run_id)
     assert "No posted pay run paid in" in _text(hr, w2) and "$2,000.00" not in _text(hr, form_941)
+
+
+def test_an_employee_file_is_kept_until_the_employment_its_rates_contacts_documents_checklists_or_staff_change(app):
+    hr = login(app.test_client(), "hr")
+    with connected(app):
+        boss_id, _ = _employee("Sam", "Boss")
+        ann_id, ann = _employee("Ann")
+        department = Department.create(name="Front office")
+        clinic = Location.create(name="Main clinic")
+        _sql("UPDATE hr_employment SET supervisor_id = ?, department_id = ?, location_id = ? WHERE id = ?",
+             boss_id, department.id, clinic.id, ann.id)
+        rate = PayRate.create(employment=ann, effective_on=dt.date(2024, 1, 8), basis="hourly", amount_cents=2000)
+        contact = EmergencyContact.create(employment=ann, name="Carl Contact", phone="555-0100")
+        document = EmployeeDocument.create(employment=ann, kind="w4", note="Signed at hire")
+        checklist = Checklist.create(employment=ann, kind="onboarding", starts_on=dt.date(2024, 1, 8))
+        task = ChecklistTask.create(checklist=checklist, title="Badge", assignee_role="hr", due=dt.date(2024, 1, 9))
+    url = f"/hr/employees/{ann_id}"
+    page = _text(hr, url)
+    assert all(text in page for text in ("Boss, Sam", "Front office", "Main clinic", "$20.00", "Carl Contact",
+                                         "Signed at hire", "(0/1 done)", 'name="csrf_token"'))
+    kept_tables = ("core_staff", "hr_employment", "hr_department", "hr_pay_rate", "hr_emergency_contact",
+                   "hr_employee_document", "hr_checklist", "hr_checklist_task")
+    assert not _reads(hr, url, kept_tables)
+
+    changes = [("UPDATE core_staff SET last_name = ? WHERE id = ?", ("Bossman", boss_id), "Bossman, Sam"),
+               ("UPDATE hr_department SET name = ? WHERE id = ?", ("Back office", department.id), "Back office"),
+               ("UPDATE hr_employment SET job_title = ? WHERE id = ?", ("Biller", ann.id), "Biller"),
+               ("UPDATE hr_pay_rate SET amount_cents = ? WHERE id = ?", (2500, rate.id), "$25.00"),
+               ("UPDATE hr_emergency_contact SET name = ? WHERE id = ?", ("Cora Contact", contact.id), "Cora Contact"),
+               ("UPDATE hr_employee_document SET note = ? WHERE id = ?", ("Redone", document.id), "Redone"),
+               ("UPDATE hr_checklist_task SET done_at = ? WHERE id = ?", (dt.datetime(2024, 1, 9), task.id),
+                "(1/1 done)"),
+               ("UPDATE hr_checklist SET kind = ? WHERE id = ?", ("separation", checklist.id), "Separation (1/1"),
+               ("UPDATE core_location SET name = ? WHERE id = ?", ("North clinic", clinic.id), "North clinic")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+
+
+def test_a_kept_employee_file_shows_each_viewer_their_part_and_their_own_documents_to_sign(app):
+    hr = login(app.test_client(), "hr")
+    ann = login(app.test_client(), "front_desk", username="ann")
+    boss = login(app.test_client(), "front_desk", username="sam")
+    with connected(app):
+        boss_id, _ = _employee("Sam", "Boss")
+        ann_id, employment = _employee("Ann")
+        _sql("UPDATE hr_employment SET supervisor_id = ? WHERE id = ?", boss_id, employment.id)
+        User.update(staff=ann_id).where(User.username == "ann").execute()
+        User.update(staff=boss_id).where(User.username == "sam").execute()
+        PayRate.create(employment=employment, effective_on=dt.date(2024, 1, 8), basis="hourly", amount_cents=2000)
+    url = f"/hr/employees/{ann_id}"
+    assert "$20.00" in _text(hr, url) and "Add rate" in _text(hr, url)
+    own = _text(ann, url)
+    assert "$20.00" in own and "Add rate" not in own and "Nothing waits for your signature." in own
+    assert "$20.00" not in _text(boss, url) and "Nothing waits for your signature." not in _text(boss, url)
+    first, second = _text(hr, url), _text(login(app.test_client(), "hr"), url)
+    assert _form_tokens(first) and _form_tokens(first).isdisjoint(_form_tokens(second))
+    assert login(app.test_client(), "front_desk").get(url).status_code == 404
+
+
+def _form_tokens(page: str) -> set[str]:
+    """The CSRF tokens of the page's forms."""
+    return set(re.findall(r'name="[^"]*csrf_token"[^>]*value="([^"]+)"', page))

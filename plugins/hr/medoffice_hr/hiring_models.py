@@ -4,6 +4,7 @@ exit interview, and the company property an employee holds."""
 from __future__ import annotations
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 from medoffice.models import Location, StaffMember
 
@@ -153,3 +154,7 @@ class PropertyItem(BaseModel):
 
 HIRING_MODELS = (Opening, Candidate, Interview, ChecklistTemplate, ChecklistTemplateTask, Checklist, ChecklistTask,
                  Separation, PropertyItem)
+# The hiring board and a candidate's page: openings, candidates and their interviews.
+HIRING = DataVersion("hr.hiring", [Opening, Candidate, Interview])
+# Checklist templates and the checklists made from them (an employee file shows each checklist's progress).
+CHECKLISTS = DataVersion("hr.checklists", [ChecklistTemplate, ChecklistTemplateTask, Checklist, ChecklistTask])

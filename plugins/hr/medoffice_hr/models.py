@@ -92,3 +92,5 @@ HR_MODELS = (Department, Employment, PayRate, EmergencyContact, EmployeeDocument
 # Who works here in which job and department: lists of people are kept per process until these (or core's staff
 # list) change (medoffice.data_versions).
 PEOPLE = DataVersion("hr.people", [Employment, Department])
+# What an employee file shows besides the employment: its pay rates, emergency contacts and documents.
+FILES = DataVersion("hr.files", [PayRate, EmergencyContact, EmployeeDocument])

@@ -12,7 +12,7 @@ from .checklists import TASK_KIND
 from .cli import hr as hr_cli
 from .employees import ATTACHMENT_KIND, EXPIRY_KIND, unreadable_count
 from .hiring import DEFAULT_OFFER_TEMPLATE, OFFER_TEMPLATE_SETTING, RESUME_KIND, RETENTION_SETTING
-from .hiring_models import HIRING_MODELS
+from .hiring_models import CHECKLISTS, HIRING, HIRING_MODELS
 from .payroll import JOURNAL_LINE, STATE_SETTING, SUTA_BASE_SETTING, SUTA_RATE_SETTING
 from .payroll_models import PAY_FIGURES, PAY_RUNS, PAYROLL_MODELS
 from .payroll_reports import PAYROLL_REGISTER
@@ -25,7 +25,7 @@ from .timesheets import (ANCHOR_SETTING, DAILY_OVERTIME_SETTING, DEFAULT_ANCHOR,
                          anchor_problem)
 from .jobs import hr_jobs
 from .manual import KIND as MANUAL_KIND
-from .models import HR_MODELS, PEOPLE
+from .models import FILES, HR_MODELS, PEOPLE
 from .views import bp
 from .work_items import hr_work_items
 
@@ -43,7 +43,7 @@ EVERYONE = ("admin", "office_manager", "front_desk", "billing", "hr", "auditor")
 
 @hookimpl
 def medoffice_data_versions():
-    return [PEOPLE, TRAINING_FIGURES, REVIEWS, TIME_ENTRIES, LEAVE, PAY_RUNS, PAY_FIGURES]
+    return [PEOPLE, FILES, HIRING, CHECKLISTS, TRAINING_FIGURES, REVIEWS, TIME_ENTRIES, LEAVE, PAY_RUNS, PAY_FIGURES]
 
 
 @hookimpl

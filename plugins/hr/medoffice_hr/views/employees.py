@@ -2,7 +2,7 @@
 their reports'), its forms, the sensitive fields' reveal and the org chart."""
 from __future__ import annotations
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import documents, files, prepared
@@ -11,7 +11,8 @@ from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.plain import PlainSelect
-from medoffice.web.forms import choices, form_values
+from medoffice.prepared import slot
+from medoffice.web.forms import choices, form_values, with_csrf_token
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -20,10 +21,11 @@ from peewee import JOIN
 from .. import employees as service
 from .. import rules
 from ..checklists import progress as checklist_progress
-from ..hiring_models import Checklist
+from ..hiring_models import CHECKLISTS, Checklist
 from ..access import FULL, SELF, my_staff_id, require_relation
-from ..models import PEOPLE, Department, EmergencyContact, EmployeeDocument, Employment
+from ..models import FILES, PEOPLE, Department, EmergencyContact, EmployeeDocument, Employment
 from . import bp
+from .kept_parts import kept_part, slotted
 from .forms import ContactForm, DocumentForm, EmploymentForm, PayRateForm, RemoveForm, RevealForm, SensitiveForm
 
 
@@ -85,15 +87,35 @@ def me():
     return redirect(url_for("hr.employee", staff_id=mine))
 
 
-def _employee_page(staff: StaffMember, status: int = 200, **forms):
-    employment = service.employment_of(staff.id)
-    relation = require_relation(staff.id, employment.supervisor_id if employment else None)
+def _file_facts(staff_id: int) -> tuple[str, int | None] | None:
+    """The staff member's name and supervisor (None without an employment), or None when there is no such staff
+    member: what deciding who may see the file needs."""
+    staff = StaffMember.get_or_none(StaffMember.id == staff_id)
+    if staff is None:
+        return None
+    employment = service.employment_of(staff_id)
+    return staff.display_name, employment.supervisor_id if employment else None
+
+
+# The permissions an employee file's content depends on besides the viewer's relation to it.
+FILE_PERMISSIONS = ("hr.employees.edit", "hr.payroll.view", "hr.reviews.manage", "hr.sensitive.view",
+                    "hr.sensitive.edit")
+ACKNOWLEDGE_SLOT, LOCATION_SLOT = "\0acknowledge\0", "\0location\0"  # what a kept file shows live
+
+
+def _file_content(staff_id: int, relation: str, forms: dict) -> tuple[str, int | None]:
+    """The file's content as everyone with ``relation`` to it (and the same ``FILE_PERMISSIONS``) sees it: its HTML,
+    the CSRF token, the location's name and the documents waiting for one's own signature as slots; and the
+    employment's location id. ``forms`` are refused ones (or revealed values), shown again."""
+    staff = StaffMember.get_by_id(staff_id)
+    employment = service.employment_of(staff_id)
     context = {"staff": staff, "employment": employment, "relation": relation}
     if employment is not None:
         context["contacts"] = list(employment.contacts.order_by(EmergencyContact.name))
         context["reports"] = list(Employment.select(Employment, StaffMember).join(
             StaffMember, on=(Employment.staff == StaffMember.id)).where(Employment.supervisor == staff.id)
             .order_by(StaffMember.last_name))
+        context["location"] = Markup(LOCATION_SLOT) if employment.location_id else ""
         if relation == FULL:
             context["checklists"] = list(Checklist.select().where(Checklist.employment == employment)
                                          .order_by(Checklist.created_at))
@@ -106,6 +128,7 @@ def _employee_page(staff: StaffMember, status: int = 200, **forms):
             context["contact_form"] = forms.get("contact_form") or ContactForm(formdata=None)
             context["contact_add_url"] = url_for("hr.my_contact_add")
             context["contact_delete_url"] = lambda c: url_for("hr.my_contact_delete", contact_id=c.id)
+            context["to_acknowledge"] = Markup(ACKNOWLEDGE_SLOT)
         if relation == FULL and can("hr.employees.edit"):
             context["rate_form"] = forms.get("rate_form") or PayRateForm(formdata=None)
             context["contact_form"] = forms.get("contact_form") or ContactForm(formdata=None)
@@ -113,21 +136,62 @@ def _employee_page(staff: StaffMember, status: int = 200, **forms):
             context["contact_delete_url"] = lambda c: url_for("hr.contact_delete", staff_id=staff.id, contact_id=c.id)
             context["document_form"] = forms.get("document_form") or DocumentForm(formdata=None)
             context["remove_form"] = RemoveForm(formdata=None)
-        if relation == SELF:
-            context["to_acknowledge"] = documents.pending_documents(current_user.id)
         context["reveal_form"] = RevealForm(formdata=None)
         context["revealed"] = forms.get("revealed")
+    html = render_template("hr/_employee.html", **context, label=rules.label, rules=rules,
+                           kind_title=lambda k: rules.KIND_BY_KEY[k].title if k in rules.KIND_BY_KEY else k)
+    return slotted(html), employment.location_id if employment else None
+
+
+_LOCATION_NAME = Location.select(Location.name).where(Location.id == slot("id"))
+
+
+def _with_live_parts(html: str, location_id: int | None) -> Markup:
+    """A file's kept content with what is not kept put in: the request's CSRF token, the location's name (core's
+    locations have no data version) and the documents the viewer has to acknowledge (their own, for their file)."""
+    html = str(with_csrf_token(html))
+    if location_id:
+        html = html.replace(LOCATION_SLOT, escape(prepared.scalar(_LOCATION_NAME, "hr.location_name",
+                                                                  id=location_id) or ""))
+    if ACKNOWLEDGE_SLOT in html:
+        html = html.replace(ACKNOWLEDGE_SLOT, _to_acknowledge_html(documents.pending_documents(current_user.id)))
+    return Markup(html)
+
+
+def _to_acknowledge_html(pending) -> str:
+    """The list of documents waiting for the viewer's acknowledgment, or the line saying none does."""
+    if not pending:
+        return "<p>Nothing waits for your signature.</p>"
+    link = url_template("core.document_read", "document_id")
+    return "<ul>" + "".join(f'<li><a href="{link(d.id)}">{escape(d.title)}</a></li>' for d in pending) + "</ul>"
+
+
+def _employee_page(staff_id: int, status: int = 200, **forms):
+    """A person's file as the viewer may see it: its content kept until the employment, the file's rates, contacts
+    and documents, its checklists or the staff change, per relation and permissions; built afresh to show refused
+    ``forms`` or revealed values."""
+    facts = kept((PEOPLE.key, STAFF_KEY), ("file facts", staff_id), lambda: _file_facts(staff_id))
+    if facts is None:
+        abort(404)
+    name, supervisor_id = facts
+    relation = require_relation(staff_id, supervisor_id)
+    if forms:
+        html, location_id = _file_content(staff_id, relation, forms)
+    else:
+        flags = tuple(can(permission) for permission in FILE_PERMISSIONS)
+        html, location_id = kept_part((PEOPLE.key, FILES.key, CHECKLISTS.key, STAFF_KEY),
+                                      ("file", staff_id, relation, flags),
+                                      lambda: _file_content(staff_id, relation, {}))
     crumbs = [("Employees", url_for("hr.employees"))] if relation == FULL else []
-    return render_page("hr/employee.html", title=staff.display_name, breadcrumbs=crumbs,
-                       kind_title=lambda k: rules.KIND_BY_KEY[k].title if k in rules.KIND_BY_KEY else k,
-                       label=rules.label, rules=rules, **context), status
+    return render_page("hr/employee.html", title=name, breadcrumbs=crumbs,
+                       content=_with_live_parts(html, location_id)), status
 
 
 @bp.route("/employees/<int:staff_id>")
 @requires("hr.self.view")
 def employee(staff_id: int):
     """One person's file: what the viewer may see of it."""
-    return _employee_page(_staff_or_404(staff_id))
+    return _employee_page(staff_id)
 
 
 def _id_or_none(text: str) -> int | None:
@@ -202,7 +266,7 @@ def pay_rate_add(staff_id: int):
         else:
             notify("Pay rate added.")
             return redirect(url_for("hr.employee", staff_id=staff.id))
-    return _employee_page(staff, 422, rate_form=form)
+    return _employee_page(staff.id, 422, rate_form=form)
 
 
 def _add_contact(staff: StaffMember, employment: Employment):
@@ -213,7 +277,7 @@ def _add_contact(staff: StaffMember, employment: Employment):
         service.add_contact(employment, values["name"], values["relationship"], values["phone"], values["email"])
         notify("Emergency contact added.")
         return redirect(url_for("hr.employee", staff_id=staff.id))
-    return _employee_page(staff, 422, contact_form=form)
+    return _employee_page(staff.id, 422, contact_form=form)
 
 
 def _remove_contact(staff: StaffMember, employment: Employment, contact_id: int):
@@ -279,7 +343,7 @@ def document_add(staff_id: int):
         else:
             notify("Document filed.")
             return redirect(url_for("hr.employee", staff_id=staff.id))
-    return _employee_page(staff, 422, document_form=form)
+    return _employee_page(staff.id, 422, document_form=form)
 
 
 def _document_or_404(employment: Employment, document_id: int) -> EmployeeDocument:
@@ -316,7 +380,7 @@ def document_remove(staff_id: int, document_id: int):
     form = RemoveForm()
     if not form.validate_on_submit():
         notify("Say why the document is removed.", "error")
-        return _employee_page(staff, 422)
+        return _employee_page(staff.id, 422)
     service.remove_document(document, form.reason.data.strip())
     notify("Document removed.")
     return redirect(url_for("hr.employee", staff_id=staff.id))
@@ -355,7 +419,7 @@ def reveal(staff_id: int):
     staff, employment = _employment_or_404(staff_id)
     if not RevealForm().validate_on_submit():
         abort(400)
-    response, status = _employee_page(staff, revealed=service.reveal(employment))
+    response, status = _employee_page(staff.id, revealed=service.reveal(employment))
     return response, status, {"Cache-Control": "no-store"}
 
 
