@@ -14,13 +14,15 @@ import functools
 from dataclasses import dataclass
 
 from medoffice import audit, prepared
+from medoffice.data_versions import kept
 from medoffice.db import transaction, utcnow
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, fn
 
 from .actor import acting_user
 from .journal import JournalError, LineInput, post_entry, reverse_entry
-from .models import Account, BankMatch, BookedEvent, DayClose, Deposit, DepositItem, JournalEntry, JournalLine
+from .models import (WAITING, Account, BankMatch, BookedEvent, DayClose, Deposit, DepositItem, JournalEntry,
+                     JournalLine)
 
 DESK_METHODS = ("cash", "check")
 PAYMENT = "billing.payment_posted"
@@ -106,7 +108,14 @@ WAITING_LIMIT = 100
 
 
 def waiting_before(day: dt.date) -> int:
-    """How many desk payments received before ``day`` still wait for the bank (counted up to ``WAITING_LIMIT``)."""
+    """How many desk payments received before ``day`` still wait for the bank (counted up to ``WAITING_LIMIT``),
+    kept until an account, a booked event, a journal line or a deposit's item changes (the Today queue asks on
+    every view)."""
+    return kept(WAITING.key, ("waiting_before", day), lambda: _count_waiting_before(day))
+
+
+def _count_waiting_before(day: dt.date) -> int:
+    """The count ``waiting_before`` keeps, read from the books."""
     return int(prepared.scalar(_waiting_before_query(), "finance.waiting_before", account=source_account("desk").id,
                                day=day) or 0)
 

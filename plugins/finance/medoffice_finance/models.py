@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 from medoffice.models import Location
 
@@ -503,3 +504,10 @@ FINANCE_MODELS = [Account, BudgetLine, JournalEntry, JournalLine, Period, Period
                   PostingRule, BookedEvent, Deposit, DepositItem, BankCsvMapping, BankStatement, BankLine, BankMatch,
                   BankRule, DayClose, Vendor, RecurringBill, Bill, BillLine, BillPayment, Budget, BudgetAmount,
                   BudgetControl, LogTally, AccountTotal]
+
+# Data versions (medoffice.data_versions): what a page or the Today queue keeps per process, moved by any write to
+# the tables it reads, whoever writes them. Journal lines are written in bulk when a day's events are booked: a
+# SQLite trigger costs half a microsecond a row, and PostgreSQL bumps once per transaction.
+CHART = DataVersion("finance.chart", [Account, BudgetLine])
+WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
+DATA_VERSIONS = [CHART, WAITING]

@@ -14,7 +14,7 @@ from .demo import create_demo_data
 from .deposits import waiting_before
 from .invariants import run_all
 from .jobs import finance_jobs
-from .models import FINANCE_MODELS
+from .models import DATA_VERSIONS, FINANCE_MODELS
 from .reports import finance_reports
 from .spend import SPEND_SUBSCRIPTION
 from .views import bp
@@ -34,6 +34,11 @@ MANAGERS = ("admin", "office_manager")
 @hookimpl
 def medoffice_models():
     return list(FINANCE_MODELS)
+
+
+@hookimpl
+def medoffice_data_versions():
+    return list(DATA_VERSIONS)
 
 
 @hookimpl
