@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from medoffice import prepared
 from medoffice.plain import PlainSelect
 from medoffice.auth import can, requires
@@ -12,7 +13,7 @@ from medoffice.limits import DateInRange
 from medoffice.models import Location, User
 from medoffice.money import parse_cents
 from medoffice.settings import today
-from medoffice.web.forms import choices
+from medoffice.web.forms import choices, with_csrf_token
 from medoffice.web.query import whole_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -22,9 +23,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..budget import BudgetError, enforce
 from ..journal import KINDS, OWNED_KINDS, JournalError, LineInput, post_entry, reverse_entry
-from ..models import Account, BudgetLine, JournalEntry, JournalLine
+from ..models import CHART, Account, BudgetLine, JournalEntry, JournalLine
 from ..slots import id_slots
 from . import bp
+from .kept_parts import active_locations, kept_part, slotted
 
 
 class LineForm(Form):
@@ -55,17 +57,28 @@ class ReverseForm(FlaskForm):
                                                  Length(max=250)])
 
 
-def _fill_choices(form: EntryForm) -> None:
+def _fill_choices(form: EntryForm, locations: tuple[tuple[int, str], ...]) -> None:
     accounts = [("", "")] + [(str(a.id), a.label) for a in
                              Account.select().where(Account.active).order_by(Account.number)]
-    locations = [("", "")] + [(str(loc.id), loc.name) for loc in
-                              Location.select().where(Location.active).order_by(Location.name)]
+    places = [("", "")] + [(str(id_), name) for id_, name in locations]
     budget = [("", "")] + [(str(b.id), b.name) for b in
                            BudgetLine.select().where(BudgetLine.active).order_by(BudgetLine.name)]
     for row in form.lines:
         row.form.account.choices = choices(accounts)
-        row.form.location.choices = choices(locations)
+        row.form.location.choices = choices(places)
         row.form.budget_line.choices = choices(budget)
+
+
+def _blank_entry_form(rows: int, locations: tuple[tuple[int, str], ...]) -> str:
+    """The new entry's form with ``rows`` blank lines, dated today, its CSRF token a slot (kept)."""
+    form = EntryForm(lines=[{}] * rows)
+    form.entry_date.data = today()
+    _fill_choices(form, locations)
+    return slotted(_entry_form_html(form))
+
+
+def _entry_form_html(form: EntryForm) -> Markup:
+    return Markup(render_template("finance/_entry_form.html", form=form, rows=len(form.lines)))
 
 
 def _amount(field) -> int:
@@ -150,10 +163,13 @@ def journal():
 def entry_new():
     """Post a new entry: it balances or is refused with the reason, nothing half-written."""
     rows = whole_number("rows", 6, minimum=2, maximum=60)
-    form = EntryForm(lines=[{}] * rows) if request.method == "GET" else EntryForm()
-    if request.method == "GET":
-        form.entry_date.data = today()
-    _fill_choices(form)
+    locations = active_locations()
+    if request.method == "GET":  # the blank form, kept until an account or a budget line changes
+        html = kept_part((CHART.key,), ("new entry", rows, today(), locations),
+                         lambda: _blank_entry_form(rows, locations))
+        return _new_entry_page(with_csrf_token(html)), 200
+    form = EntryForm()
+    _fill_choices(form, locations)
     if form.validate_on_submit():
         lines, line_rows = _lines(form)
         if not any(row.form.errors or any(f.errors for f in row.form) for row in form.lines):
@@ -173,8 +189,13 @@ def entry_new():
                 notify(" ".join([f"Posted entry {entry.id}.", *warnings]))
                 return redirect(url_for("finance.entry", entry_id=entry.id))
     status = 422 if (form.errors or form.form_errors or any(f.errors for row in form.lines for f in row.form)) else 200
-    return render_page("finance/entry_form.html", title="New journal entry", form=form, rows=len(form.lines),
-                       breadcrumbs=[("Journal", url_for("finance.journal")), ("New entry", None)]), status
+    return _new_entry_page(_entry_form_html(form)), status
+
+
+def _new_entry_page(form_html: Markup):
+    """The new entry's page around its form."""
+    return render_page("finance/entry_form.html", title="New journal entry", content=form_html,
+                       breadcrumbs=[("Journal", url_for("finance.journal")), ("New entry", None)])
 
 
 @bp.route("/journal/<int:entry_id>")
