@@ -184,7 +184,11 @@ def test_a_materials_page_shows_a_change_to_the_piece_its_document_or_its_approv
     assert clinician_only in doctor.get(url).get_data(as_text=True)
     _sql(mk_app, "UPDATE core_staff SET is_provider = ? WHERE id = ?", True, provider.id)
     _sql(mk_app, "UPDATE core_user SET staff_id = NULL WHERE id = ?", owner)
-    assert clinician_only in doctor.get(url).get_data(as_text=True)
+    page = doctor.get(url).get_data(as_text=True)
+    assert clinician_only in page
+    refused = doctor.post(url, data={"csrf_token": _token(page), "review_on": "not a date"})
+    assert refused.status_code == 422 and "\0" not in refused.get_data(as_text=True)
+    assert len(set(re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', refused.get_data(as_text=True)))) == 1
 
 
 def test_a_recall_lists_page_shows_a_change_to_the_list_its_rule_entries_or_patients_on_its_next_view(mk_app):
@@ -255,3 +259,33 @@ def test_a_due_list_keeps_its_rule_and_the_html_of_a_page_of_rows_but_reads_the_
     _sql(mk_app, "UPDATE marketing_last_visit SET last_visit_on = ? WHERE patient_id = ?", today(), patient.id)
     page = admin.get(url).get_data(as_text=True)
     assert "Moreau, Ana" not in page and "Nobody is due" in page and "Keep this as a list" not in page
+
+
+def test_a_refused_form_comes_back_with_its_errors_and_the_sessions_token(mk_app):
+    admin = login(mk_app.test_client(), "admin")
+    with connected(mk_app):
+        patient = new_patient()
+        survey = experience.record_survey(experience.clean_answers({"nps": 2}), source="paper", patient_id=patient.id,
+                                          answered_on=today())
+        item = RecoveryItem.get(RecoveryItem.survey == survey.id)
+        complaint = experience.log_complaint({"patient_id": patient.id, "received_on": today(), "channel": "phone",
+                                              "category": "billing", "summary": "Unclear bill"}, "tester")
+        campaign = sources.save_campaign({"name": "Spring", "channel": "sign", "code": "SPRING",
+                                          "starts_on": today()})
+        provider = sources.save_provider({"name": "Dr Lina Park"})
+    refusals = [(f"/marketing/recovery/{item.id}", f"/marketing/recovery/{item.id}/close", {"outcome": "resolved"},
+                 "Say what was done."),
+                (f"/marketing/complaints/{complaint.id}", f"/marketing/complaints/{complaint.id}/resolve",
+                 {"root_cause": "Wording"}, "This field is required."),
+                (f"/marketing/campaigns/{campaign.id}", f"/marketing/campaigns/{campaign.id}/spend",
+                 {"spent_on": today().isoformat(), "vendor": "Sign Co"}, "Enter the amount"),
+                (f"/marketing/referrers/{provider.id}/edit", f"/marketing/referrers/{provider.id}/edit",
+                 {"name": "Dr Lina Park", "email": "not an address"}, "Invalid email"),
+                ("/marketing/complaints/new", "/marketing/complaints/new", {"received_on": today().isoformat()},
+                 "This field is required.")]
+    for page_url, post_url, data, error in refusals:
+        token = _token(admin.get(page_url).get_data(as_text=True))
+        refused = admin.post(post_url, data={"csrf_token": token, **data})
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and error in html, post_url
+        assert "\0" not in html and len(set(re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', html))) == 1

@@ -80,7 +80,7 @@ def material(material_id: int):
         return redirect(url_for("marketing.material", material_id=piece.id))
     state = materials.status(piece)
     head, review = _parts(piece, state, form, materials.may_approve(current_user.id, piece))
-    return _material_page(piece, state, Markup(head), Markup(review)), (422 if form.errors else 200)
+    return _material_page(piece, state, with_csrf_token(head), with_csrf_token(review)), (422 if form.errors else 200)
 
 
 # A piece's page shows its row, core's document and versions, the practice's target grades and users' names (in
