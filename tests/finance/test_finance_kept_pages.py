@@ -58,3 +58,23 @@ def test_the_new_entry_form_carries_the_sessions_own_csrf_token(make_app):
         tokens.append(html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0])
         assert "\x00" not in html
     assert tokens[0] != tokens[1]
+
+
+def add_vendor_by_sql(app, name: str) -> None:
+    sql(app, "INSERT INTO finance_vendor (name, is_1099, terms_days, address, email, active, created_at) "
+             "VALUES (?, ?, 30, '', '', ?, CURRENT_TIMESTAMP)", name, False, True)
+
+
+def test_the_new_bill_form_is_kept_until_a_vendor_an_account_or_a_location_changes(books):
+    app, client = books
+    url = "/finance/bills/new"
+    add_vendor_by_sql(app, "Acme Supply")
+    assert "Acme Supply" in page(client, url)
+    assert_reads_none(client, url, "finance_account", "finance_vendor")
+    sql(app, "UPDATE finance_vendor SET name = ? WHERE name = ?", "Acme Medical Supply", "Acme Supply")
+    assert "Acme Medical Supply" in page(client, url)
+    sql(app, "UPDATE finance_account SET name = ? WHERE number = ?", "Supplies bought", "6100")
+    assert "6100 Supplies bought" in page(client, url)
+    sql(app, "INSERT INTO core_location (name, address1, address2, city, state, zip, phone, npi, place_of_service, "
+             "active) VALUES (?, '', '', '', '', '', '', '', '11', ?)", "Riverside annex", True)
+    assert "Riverside annex" in page(client, url)

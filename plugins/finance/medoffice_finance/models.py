@@ -509,5 +509,6 @@ FINANCE_MODELS = [Account, BudgetLine, JournalEntry, JournalLine, Period, Period
 # the tables it reads, whoever writes them. Journal lines are written in bulk when a day's events are booked: a
 # SQLite trigger costs half a microsecond a row, and PostgreSQL bumps once per transaction.
 CHART = DataVersion("finance.chart", [Account, BudgetLine])
+VENDORS = DataVersion("finance.vendors", [Vendor])
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
-DATA_VERSIONS = [CHART, WAITING]
+DATA_VERSIONS = [CHART, VENDORS, WAITING]

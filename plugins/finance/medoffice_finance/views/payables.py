@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from medoffice import plain, prepared
 from medoffice.auth import can, requires
 from medoffice.limits import DateInRange
-from medoffice.models import Location
 from medoffice.money import parse_cents
 from medoffice.settings import today
 from medoffice.web.field_html import html_attrs
-from medoffice.web.forms import choices
+from medoffice.web.forms import choices, with_csrf_token
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
@@ -25,10 +24,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..bank import bank_accounts
-from ..models import Account, Bill, BillLine, BillPayment, RecurringBill, Vendor
+from ..models import CHART, VENDORS, Account, Bill, BillLine, BillPayment, RecurringBill, Vendor
 from ..payables import (FREQUENCIES, METHODS, BillLineInput, PayablesError, approve_bill, create_bill, pay_bill,
                         save_recurring, save_vendor, void_bill)
 from . import bp
+from .kept_parts import active_locations, kept_part, slotted
 
 STATUSES = {"awaiting": "Awaiting approval", "approved": "Approved", "void": "Void"}
 
@@ -36,17 +36,12 @@ STATUSES = {"awaiting": "Awaiting approval", "approved": "Approved", "void": "Vo
 _ACCOUNTS = (Account.select(Account.id, Account.number, Account.name)
              .where(Account.active & Account.type.in_(["expense", "asset"])).order_by(Account.number)
              .tuples())
-_LOCATIONS = Location.select(Location.id, Location.name).where(Location.active).order_by(Location.name).tuples()
 _VENDORS = Vendor.select(Vendor.id, Vendor.name).where(Vendor.active).order_by(Vendor.name).tuples()
 
 
 def _accounts():
     rows = prepared.run(_ACCOUNTS, "finance.payable_accounts").cursor
     return [("", "")] + [(str(id_), f"{number} {name}") for id_, number, name in rows]
-
-
-def _locations():
-    return [("", "")] + [(str(id_), name) for id_, name in prepared.run(_LOCATIONS, "finance.active_locations")]
 
 
 def _vendors():
@@ -202,14 +197,12 @@ def _bill_lines(form: BillForm) -> list[BillLineInput] | None:
 @requires("finance.bills.edit")
 def bill_new():
     """Enter a bill: approved at once at or under the threshold, else waiting for approval."""
-    form = BillForm()
-    form.vendor.choices = choices(_vendors())
-    for row in form.lines:
-        row.form.account.choices = choices(_accounts())
-        row.form.location.choices = choices(_locations())
-    if request.method == "GET":
-        form.bill_date.data = today()
-    status = 200
+    locations = active_locations()
+    if request.method == "GET":  # the blank form, kept until a vendor or an account changes
+        html = kept_part((CHART.key, VENDORS.key), ("new bill", today(), locations),
+                         lambda: _blank_bill_form(locations))
+        return _new_bill_page(with_csrf_token(html)), 200
+    form = _bill_form(locations)
     if form.validate_on_submit():
         lines = _bill_lines(form)
         if lines is not None:
@@ -223,11 +216,35 @@ def bill_new():
                 notify(f"Bill {bill.number} entered" + (": it waits for approval." if bill.status == "awaiting"
                                                         else " and approved."))
                 return redirect(url_for("finance.bill", bill_id=bill.id), 303)
-        status = 422
-    elif request.method == "POST":
-        status = 422
-    return render_page("finance/bill_form.html", title="New bill", form=form,
-                       breadcrumbs=[("Bills", url_for("finance.bills")), ("New bill", None)]), status
+    return _new_bill_page(_bill_form_html(form)), 422
+
+
+def _bill_form(locations: tuple[tuple[int, str], ...]) -> BillForm:
+    """The bill form (the request's data, if posted) with its vendors', accounts' and locations' choices."""
+    form = BillForm()
+    form.vendor.choices = choices(_vendors())
+    accounts, places = _accounts(), [("", "")] + [(str(id_), name) for id_, name in locations]
+    for row in form.lines:
+        row.form.account.choices = choices(accounts)
+        row.form.location.choices = choices(places)
+    return form
+
+
+def _blank_bill_form(locations: tuple[tuple[int, str], ...]) -> str:
+    """The new bill's form, dated today, its CSRF token a slot (kept)."""
+    form = _bill_form(locations)
+    form.bill_date.data = today()
+    return slotted(_bill_form_html(form))
+
+
+def _bill_form_html(form: BillForm) -> Markup:
+    return Markup(render_template("finance/_bill_form.html", form=form))
+
+
+def _new_bill_page(form_html: Markup):
+    """The new bill's page around its form."""
+    return render_page("finance/bill_form.html", title="New bill", content=form_html,
+                       breadcrumbs=[("Bills", url_for("finance.bills")), ("New bill", None)])
 
 
 def _bill_page(found: Bill, error: str = "", status: int = 200):
