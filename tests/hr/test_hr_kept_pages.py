@@ -12,10 +12,11 @@ from medoffice.db import db
 from medoffice.models import Location, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
 
-from medoffice_hr import tax_tables
+from medoffice_hr import tax_tables, timesheets
 from medoffice_hr.hiring_models import Checklist, ChecklistTask
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
 from medoffice_hr.payroll_models import PayRun, PayStub
+from medoffice_hr.time_models import TimeEntry, Timesheet
 
 TODAY = practice_today()
 
@@ -150,3 +151,41 @@ def test_a_kept_employee_file_shows_each_viewer_their_part_and_their_own_documen
 def _form_tokens(page: str) -> set[str]:
     """The CSRF tokens of the page's forms."""
     return set(re.findall(r'name="[^"]*csrf_token"[^>]*value="([^"]+)"', page))
+
+
+def test_a_timesheet_is_kept_until_time_the_timesheet_the_employment_the_staff_or_a_user_changes(app):
+    hr = login(app.test_client(), "hr", username="hana")
+    boss = login(app.test_client(), "front_desk", username="sam")
+    with connected(app):
+        boss_id, _ = _employee("Sam", "Boss")
+        ann_id, ann = _employee("Ann")
+        _sql("UPDATE hr_employment SET supervisor_id = ? WHERE id = ?", boss_id, ann.id)
+        User.update(staff=boss_id).where(User.username == "sam").execute()
+        start, end = timesheets.period_of(TODAY)
+        began = dt.datetime.combine(start, dt.time(15), dt.timezone.utc)
+        entry = TimeEntry.create(employment=ann, started_at=began, ended_at=began + dt.timedelta(hours=8),
+                                 source="manual", edited_by="hana", edit_reason="Paper timesheet")
+        sheet = Timesheet.create(employment=ann, period_start=start, period_end=end)
+    url = f"/hr/timesheets/{ann_id}/{start.isoformat()}"
+    page = _text(hr, url)
+    assert "Timesheet of Test, Ann" in page and "8:00 regular" in page and "Paper timesheet" in page
+    assert "Add time not clocked" in page and _text(boss, url).count("Paper timesheet") == 1
+    assert not _reads(hr, url, ("hr_time_entry", "hr_timesheet", "hr_employment", "core_staff", "core_user"))
+
+    with connected(app):
+        _sql("UPDATE hr_time_entry SET ended_at = ? WHERE id = ?",
+             TimeEntry.ended_at.db_value(began + dt.timedelta(hours=6)), entry.id)
+    assert "6:00 regular" in _text(hr, url)
+    with connected(app):
+        _sql("UPDATE hr_timesheet SET status = ?, approved_by = ? WHERE id = ?", "approved", "hana", sheet.id)
+    page = _text(hr, url)
+    assert "Reopen for corrections" in page and "Add time not clocked" not in page
+    with connected(app):
+        _sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Hana Approver", "hana")
+    assert "Hana Approver" in _text(hr, url)
+    with connected(app):
+        _sql("UPDATE core_staff SET first_name = ? WHERE id = ?", "Anna", ann_id)
+    assert "Timesheet of Test, Anna" in _text(hr, url)
+    with connected(app):
+        _sql("UPDATE hr_employment SET supervisor_id = NULL WHERE id = ?", ann.id)
+    assert boss.get(url).status_code == 404

@@ -8,7 +8,7 @@ import datetime as dt
 import functools
 from types import SimpleNamespace
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from medoffice import prepared
@@ -19,7 +19,7 @@ from medoffice.models import StaffMember
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import practice_timezone, today
-from medoffice.web.forms import choices
+from medoffice.web.forms import choices, with_csrf_token
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import JOIN
@@ -30,6 +30,7 @@ from ..employees import HrError, employment_of
 from ..models import PEOPLE, Employment
 from ..time_models import LEAVE, TIME_ENTRIES, KioskPin, LeavePolicy, LeaveRequest, TimeEntry, Timesheet
 from . import bp
+from .kept_parts import kept_part, slotted
 from .time_forms import (AddTimeForm, ApproveForm, CorrectForm, DecideForm, KioskForm, LeaveRequestForm, PinForm,
                          PunchForm, ReasonForm)
 
@@ -263,7 +264,10 @@ def timesheets_page():
 
 
 def _employment_and_period(staff_id: int, start_text: str) -> tuple[Employment, dt.date, dt.date]:
-    employment = employment_of(staff_id)
+    """The employment of ``staff_id`` (kept until employments change: shared by the requests that follow, read, do
+    not change) and the pay period starting on ``start_text``; 404 unless the viewer supervises it and the period
+    is one."""
+    employment = kept(PEOPLE.key, ("employment of", staff_id), lambda: employment_of(staff_id))
     if employment is None or not _supervises(employment):
         abort(404)
     try:
@@ -278,16 +282,31 @@ def _employment_and_period(staff_id: int, start_text: str) -> tuple[Employment, 
     return employment, period[0], period[1]
 
 
-def _timesheet_page(employment: Employment, start: dt.date, end: dt.date, status: int = 200, **forms):
+def _timesheet_content(employment: Employment, start: dt.date, end: dt.date, forms: dict) -> tuple[str, str]:
+    """The period's timesheet as everyone who supervises it sees it: (its title, its HTML with the CSRF token a
+    slot). ``forms`` are refused ones (or the problem refusing an action), shown again."""
     regular, overtime = timesheets.hours_of([employment], start, end)[employment.id]
-    return render_page("hr/timesheet.html", title=f"Timesheet of {employment.staff.display_name}",
-                       breadcrumbs=[("Timesheets", url_for("hr.timesheets_page", day=start.isoformat()))],
-                       employment=employment, period=(start, end), entries=_period_entries(employment, start, end),
-                       sheet=timesheets.sheet(employment, start), regular=regular, overtime=overtime,
-                       fmt=time_rules.hours_text, approve_form=ApproveForm(formdata=None),
-                       reopen_form=forms.get("reopen_form") or ReasonForm(formdata=None),
-                       add_form=forms.get("add_form") or AddTimeForm(formdata=None),
-                       correct_form=CorrectForm(formdata=None), problem=forms.get("problem")), status
+    title = f"Timesheet of {StaffMember.get_by_id(employment.staff_id).display_name}"  # not the kept employment's
+    html = render_template("hr/_timesheet.html", title=title, employment=employment, period=(start, end),
+                           entries=_period_entries(employment, start, end), sheet=timesheets.sheet(employment, start),
+                           regular=regular, overtime=overtime, fmt=time_rules.hours_text,
+                           approve_form=ApproveForm(formdata=None),
+                           reopen_form=forms.get("reopen_form") or ReasonForm(formdata=None),
+                           add_form=forms.get("add_form") or AddTimeForm(formdata=None),
+                           correct_form=CorrectForm(formdata=None), problem=forms.get("problem"))
+    return title, slotted(html)
+
+
+def _timesheet_page(employment: Employment, start: dt.date, end: dt.date, status: int = 200, **forms):
+    """A period's timesheet: kept until time, timesheets, employments, the staff or the users (who approved, who
+    corrected) change; built afresh to show refused ``forms``."""
+    if forms:
+        title, html = _timesheet_content(employment, start, end, forms)
+    else:
+        title, html = kept_part((TIME_ENTRIES.key, PEOPLE.key, STAFF_KEY), ("timesheet", employment.id, start),
+                                lambda: _timesheet_content(employment, start, end, {}))
+    return render_page("hr/timesheet.html", title=title, content=with_csrf_token(html),
+                       breadcrumbs=[("Timesheets", url_for("hr.timesheets_page", day=start.isoformat()))]), status
 
 
 @bp.route("/timesheets/<int:staff_id>/<start>")
