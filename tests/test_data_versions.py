@@ -132,3 +132,21 @@ def test_todays_deadline_counts_are_kept_until_a_deadline_changes(make_app):
         deadlines.upsert("hello", "tidy-up:test", title="Tidy the board", due=today() + dt.timedelta(days=2),
                          kind="hello.tidy_up", assignee_role="office_manager")
     assert "Deadlines due this week" in manager.get("/today").get_data(as_text=True)
+
+
+def test_todays_operations_items_are_kept_until_a_job_run_a_subscriber_or_a_message_changes(make_app):
+    """Failed jobs, stuck subscribers, failed messages and letters to print (core.operations) are not read on an
+    unchanged Today view; a failed run written by any writer shows on the next view."""
+    from medoffice.models import JobRun
+
+    app = make_app()
+    admin = login(app.test_client(), "admin")
+    assert "Scheduled job failed" not in admin.get("/today").get_data(as_text=True)
+    read = " ".join(page_queries(admin, "/today"))
+    for table in ("core_job_run", "core_event_subscriber", "core_message_outbox"):
+        assert f'"{table}"' not in read, table
+    with connected(app):
+        JobRun.insert(job_id="core.audit_verify", status="failed", message="The audit trail is broken at entry 7.",
+                      started_at=dt.datetime.now(dt.timezone.utc), trigger="schedule").execute()
+    today = admin.get("/today").get_data(as_text=True)
+    assert "Scheduled job failed" in today and "The audit trail is broken at entry 7." in today

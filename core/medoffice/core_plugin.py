@@ -21,9 +21,11 @@ from .files import hooks as file_hooks
 from .files.integrity import doctor_check as files_check
 from .jobs import failed_job_items, verify_audit_chain
 from .messages import hooks as message_hooks
-from .data_versions import DEADLINES_KEY, PATIENTS_KEY, STAFF_KEY, DataVersion
+from .data_versions import DEADLINES_KEY, OPERATIONS_KEY, PATIENTS_KEY, STAFF_KEY, DataVersion
 from .deadlines.models import Deadline
-from .models import CORE_MODELS, Patient, StaffMember
+from .events.models import EventSubscriber
+from .messages.models import OutboxMessage
+from .models import CORE_MODELS, JobRun, Patient, StaffMember
 from .patient_merge import PATIENT_MERGED
 from .reports.core_reports import core_reports
 from .tls import certificate_check
@@ -47,7 +49,8 @@ def medoffice_models():
 @hookimpl
 def medoffice_data_versions():
     return [document_status.DOCUMENTS_VERSION, DataVersion(STAFF_KEY, [StaffMember]),
-            DataVersion(PATIENTS_KEY, [Patient]), DataVersion(DEADLINES_KEY, [Deadline])]
+            DataVersion(PATIENTS_KEY, [Patient]), DataVersion(DEADLINES_KEY, [Deadline]),
+            DataVersion(OPERATIONS_KEY, [JobRun, EventSubscriber, OutboxMessage])]
 
 
 @hookimpl

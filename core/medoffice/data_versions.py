@@ -23,6 +23,8 @@ from . import version_triggers
 STAFF_KEY = "core.staff"  # core's: moves on any change to the staff list (names, credentials, active)
 PATIENTS_KEY = "core.patients"  # core's: moves on any change to a patient's record (a name, a merge)
 DEADLINES_KEY = "core.deadlines"  # core's: moves on any change to a deadline (medoffice.deadlines)
+# core's: moves on any job run, event subscriber's progress or outbox message (the Today queue's operations items)
+OPERATIONS_KEY = "core.operations"
 KEEP_PER_VERSION = 32  # values kept per key or set of keys (different arguments: days, filters, pages)
 
 

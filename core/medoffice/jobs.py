@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import current_app, url_for
 
 from . import audit, prepared
+from .data_versions import OPERATIONS_KEY, kept
 from .contributions import JobSpec, WorkItem
 from .db import utcnow
 from .models import JobRun
@@ -101,7 +102,8 @@ def failed_job_items() -> list[WorkItem]:
     if not specs:
         return []
     items = []
-    for job_id, run in latest_runs(specs).items():
+    runs = kept(OPERATIONS_KEY, ("latest runs", tuple(sorted(specs))), lambda: latest_runs(specs))
+    for job_id, run in runs.items():
         if run.status != "failed":
             continue
         items.append(WorkItem(

@@ -14,7 +14,7 @@ from .. import prepared
 
 from ..deadlines.models import Deadline
 from ..auth.access_version import KEY as ACCESS_KEY
-from ..data_versions import DataVersion, kept
+from ..data_versions import DEADLINES_KEY, DataVersion, kept
 from ..models import StaffMember, User
 from ..prepared import slot
 from .audience import addressed_to, list_size, list_slots, list_values, member_pairs, members
@@ -236,6 +236,11 @@ def today_summary(user_id: int, today: dt.date) -> tuple[int, int, dt.date | Non
     """(documents to acknowledge, how many overdue, earliest due date) for the user's Today queue.
     Two queries, each compiled once per set of enabled kinds (``medoffice.prepared``)."""
     kinds = tuple(_enabled_kind_names())
+    return kept((DOCUMENTS_VERSION.key, DEADLINES_KEY, ACCESS_KEY), ("today summary", user_id, today, kinds),
+                lambda: _today_summary(user_id, today, kinds))
+
+
+def _today_summary(user_id: int, today: dt.date, kinds: tuple[str, ...]) -> tuple[int, int, dt.date | None]:
     pending = [d for (d,) in prepared.rows(_pending_ids_query(kinds), ("documents.pending_ids", kinds),
                                            user_id=user_id)]
     if not pending:

@@ -9,6 +9,7 @@ from peewee import SQL, fn
 
 from ..contributions import CheckResult, JobSpec, WorkItem
 from .. import prepared
+from ..data_versions import OPERATIONS_KEY, kept
 from ..db import utcnow
 from .delivery import deliver_all, start_time
 from .models import EventRecord, EventSubscriber
@@ -91,10 +92,10 @@ def work_items(user) -> list[WorkItem]:
     names = {s.name: s.title or s.name for _plugin, s in subscriptions()}
     if not names:
         return []
-    stuck = prepared.run(EventSubscriber.select(EventSubscriber.name, EventSubscriber.failing_position,
-                                                EventSubscriber.error)
-                         .where(EventSubscriber.failing_position.is_null(False) & EventSubscriber.name.in_(sorted(names))),
-                         ("events.stuck", tuple(sorted(names))))
+    stuck = kept(OPERATIONS_KEY, ("stuck subscribers", tuple(sorted(names))), lambda: list(prepared.run(
+        EventSubscriber.select(EventSubscriber.name, EventSubscriber.failing_position, EventSubscriber.error)
+        .where(EventSubscriber.failing_position.is_null(False) & EventSubscriber.name.in_(sorted(names))),
+        ("events.stuck", tuple(sorted(names))))))
     return [WorkItem(f"Event subscriber stuck: {names[row.name]}", url_for("core.events", _anchor=f"sub-{row.name}"),
                      "core.events.manage", urgency=10, source="Events",
                      detail=f"Stopped at event {row.failing_position}: {row.error} Fix the cause, then retry it.")

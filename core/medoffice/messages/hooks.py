@@ -6,6 +6,7 @@ import functools
 from flask import url_for
 
 from ..contributions import CheckResult, JobSpec, NavItem, Permission, SettingSpec, Widget, WorkItem
+from ..data_versions import OPERATIONS_KEY, kept
 from ..prepared import count_upto
 from . import smtp
 from .channels import EmailChannel, LetterChannel, registry
@@ -101,14 +102,15 @@ def work_items(user) -> list[WorkItem]:
     if not user.has_permission("core.messages.outbox"):
         return []
     items = []
-    failed = count_upto(_FAILED, "messages.failed", 100)
+    failed = kept(OPERATIONS_KEY, "failed messages", lambda: count_upto(_FAILED, "messages.failed", 100))
     if failed:
         items.append(WorkItem(f"Messages that could not be sent: {failed}", url_for("core.messages_outbox", status="failed"),
                               "core.messages.outbox", urgency=20, count=failed, count_is_floor=failed >= 100,
                               source="Outbox", detail="Open each to see the server's answer, then queue it again."))
     printed = [name for name, channel in registry().items() if not channel.automatic]
     if printed:
-        waiting = count_upto(_letters_waiting(tuple(printed)), ("messages.letters_waiting", tuple(printed)), 100)
+        waiting = kept(OPERATIONS_KEY, ("letters waiting", tuple(printed)), lambda: count_upto(
+            _letters_waiting(tuple(printed)), ("messages.letters_waiting", tuple(printed)), 100))
         if waiting:
             items.append(WorkItem(f"Letters to print and post: {waiting}",
                                   url_for("core.messages_outbox", status="letters"), "core.messages.outbox",
