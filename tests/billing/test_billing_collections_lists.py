@@ -99,3 +99,40 @@ def test_past_due_leaves_out_plans_and_agencies_and_shows_them_with_plan_and_age
     panel = biller.get(f"/billing/patients/{planned.id}/account").get_data(as_text=True)
     assert "Final notice" not in panel and "$30.00 monthly" in panel
     assert "Final notice" in biller.get(f"/billing/patients/{dunned.id}/account").get_data(as_text=True)
+
+
+def test_the_page_and_todays_count_are_kept_until_an_account_a_stage_a_plan_or_a_placement_changes(app):
+    """The Collections page and Today's pre-collections count are kept per process (billing.collections with
+    core.patients): an unchanged view reads no stored aging, and a change written by plain SQL, as the nightly
+    job or another process would write it, shows on the next view."""
+    from medoffice.db import db
+    from medoffice.testing import page_queries
+
+    with database(app):
+        records = practice()
+        debtor, other = records["patient"], new_patient(last="Okafor")
+        for person in (debtor, other):
+            self_pay_visit(records, days_ago(150), patient=person)
+        aging.refresh_patient_aging(settings.today())
+    biller = login(app.test_client(), "billing")
+    url = "/billing/collections?tab=past_due&arranged=1"
+    assert debtor.account_number in biller.get(url).get_data(as_text=True)
+    assert "Accounts ready for a collection agency" in biller.get("/today").get_data(as_text=True)
+    for page in (url, "/today"):
+        assert not [sql for sql in page_queries(biller, page) if "billing_patient_aging" in sql], page
+
+    def change(page: str, sql: str, *params) -> str:
+        with database(app):
+            db.execute_sql(sql.replace("?", db.param), params)
+        return biller.get(page).get_data(as_text=True)
+
+    assert "<td>Long overdue</td>" in change(url, "INSERT INTO billing_dunning_stage (days, name) VALUES (?, ?)",
+                                             140, "Long overdue")  # the accounts are 150 days past due
+    assert "Quince" in change(url, "UPDATE core_patient SET last_name = ? WHERE id = ?", "Quince", debtor.id)
+    with database(app):
+        plan = plans.create_plan(debtor.id, 12000, 3000, "monthly", settings.today())
+    assert "$30.00 monthly" in biller.get(url).get_data(as_text=True)
+    assert "$45.00 monthly" in change(url, "UPDATE billing_payment_plan SET installment_cents = ? WHERE id = ?",
+                                      4500, plan.id)
+    assert other.account_number not in change(url, "DELETE FROM billing_patient_aging WHERE patient_id = ?", other.id)
+    assert "ready for a collection agency" not in change("/today", "DELETE FROM billing_patient_aging")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from medoffice import SettingSpec, audit, prepared, settings
+from medoffice.data_versions import kept
 from medoffice.csvexport import Cents, CsvWriter
 from medoffice.db import db, transaction, utcnow
 from medoffice.events import publish_all
@@ -22,8 +23,9 @@ from peewee import JOIN, SQL, fn
 
 from . import aging, ledger
 from .actor import acting_user
-from .models import (AgingSnapshot, CollectionPlacement, DunningStage, GoodFaithEstimate, LineTransaction,
-                     PatientAccount, PatientAging, PatientPayment, PaymentPlan, Statement, StatementHold)
+from .models import (COLLECTIONS, AgingSnapshot, CollectionPlacement, DunningStage, GoodFaithEstimate,
+                     LineTransaction, PatientAccount, PatientAging, PatientPayment, PaymentPlan, Statement,
+                     StatementHold)
 
 DEFAULT_STAGES = ((30, "Reminder"), (60, "Second notice"), (90, "Final notice"), (120, "Pre-collections"))
 WRITE_OFF_REASONS = {
@@ -58,7 +60,8 @@ _STAGES = DunningStage.select(DunningStage.days, DunningStage.name).order_by(Dun
 
 def stages() -> list[tuple[int, str]]:
     """(days past due, name) of each stage, in order (the defaults until the practice edits them)."""
-    return prepared.rows(_STAGES, "billing.dunning_stages") or list(DEFAULT_STAGES)
+    return kept(COLLECTIONS.key, "stages", lambda: prepared.rows(_STAGES, "billing.dunning_stages")) or list(
+        DEFAULT_STAGES)
 
 
 def stage_for(days_past_due: int | None, stage_list: list[tuple[int, str]] | None = None) -> str:
@@ -380,7 +383,8 @@ def last_snapshot_date() -> dt.date | None:
 def summary(stage_list: list[tuple[int, str]] | None = None) -> dict:
     """The collections page header: accounts with the agency (count and cents), the stages, the minimum
     and the day of the last nightly aging snapshot."""
-    placed, placed_cents = prepared.rows(_PLACED_TOTALS, "billing.collections.placed_totals")[0]
+    placed, placed_cents, refreshed = kept(COLLECTIONS.key, "summary", lambda: (
+        *prepared.rows(_PLACED_TOTALS, "billing.collections.placed_totals")[0], last_snapshot_date()))
     return {"placed": int(placed or 0), "placed_cents": int(placed_cents or 0),
-            "stages": stage_list or stages(), "refreshed": last_snapshot_date(),
+            "stages": stage_list or stages(), "refreshed": refreshed,
             "minimum": format_cents(int(settings.get("billing.statement_min_balance_cents", 500) or 0))}

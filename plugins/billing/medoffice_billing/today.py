@@ -17,7 +17,7 @@ from peewee import SQL, Select, fn
 
 from . import collections, plans
 from .jobs import follow_up_days, unanswered_condition
-from .models import PLANS, Claim
+from .models import COLLECTIONS, PLANS, Claim
 from .worklist import TO_SEND_CONDITIONS, TODAY_COUNT_LIMIT, claim_counts, claim_counts_query
 from .worklist import work_items as to_send_items
 
@@ -79,8 +79,9 @@ def _missed_plans(today: dt.date) -> int:
 def _precollections(today: dt.date, limit: int) -> int:
     """Accounts on the pre-collections list, counted up to ``limit``."""
     values = collections.aging_list_values("precollections", today, collections.stages())
-    return prepared.count_upto(collections.AGING_LISTS["precollections"], "billing.today.precollections", limit,
-                               **values)
+    return kept(COLLECTIONS.key, ("today.precollections", limit, tuple(sorted(values.items()))), lambda:
+                prepared.count_upto(collections.AGING_LISTS["precollections"], "billing.today.precollections", limit,
+                                    **values))
 
 
 @lru_cache(maxsize=4)  # one a day and follow-up setting: building it cost more than running it

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from medoffice import audit, settings
 from medoffice.localtime import local_date
 from medoffice.auth import requires
+from medoffice.data_versions import PATIENTS_KEY
 from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.patients import load_for_display, load_record_for_display
@@ -25,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from .. import aging, collections, ledger
 from ..collections import WRITE_OFF_REASONS, CollectionsError
-from ..models import AgingSnapshot, CollectionPlacement, PatientAging
+from ..models import COLLECTIONS, AgingSnapshot, CollectionPlacement, PatientAging
 from . import bp
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
 from .payments import ReasonForm, act_with_reason
@@ -83,7 +84,8 @@ def _list_table(query, joined_on, key: str, columns: list[TableColumn], values: 
         query = query.join(Patient, on=(Patient.id == joined_on))
     table = paginate(query, id="collections-table", columns=columns, endpoint="billing.collections_page",
                      endpoint_args=args or {"tab": key}, noun="account", noun_plural="accounts",
-                     key=("billing.collections", key, joined), values=values, **options)
+                     key=("billing.collections", key, joined), values=values,
+                     kept_by=(COLLECTIONS.key, PATIENTS_KEY), kept_with=(settings.today(),), **options)
     attach_patients(table.rows)
     return table
 
@@ -105,7 +107,10 @@ def _arranged_columns() -> list[TableColumn]:
 
 
 def _attach_arrangements(rows: list) -> None:
-    """Set ``plan`` and ``placement`` on each row (None when it has none): two queries for the page."""
+    """Set ``plan`` and ``placement`` on each row (None when it has none): two queries for the page. Rows of a kept
+    page keep what an earlier request set (the page's version names plans and placements)."""
+    if rows and all("plan" in row.__dict__ for row in rows):
+        return
     found_plans, placed = collections.arrangements(r.patient_id for r in rows if r.placed_or_planned)
     for row in rows:
         row.plan, row.placement = found_plans.get(row.patient_id), placed.get(row.patient_id)
