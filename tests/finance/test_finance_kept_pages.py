@@ -78,3 +78,63 @@ def test_the_new_bill_form_is_kept_until_a_vendor_an_account_or_a_location_chang
     sql(app, "INSERT INTO core_location (name, address1, address2, city, state, zip, phone, npi, place_of_service, "
              "active) VALUES (?, '', '', '', '', '', '', '', '11', ?)", "Riverside annex", True)
     assert "Riverside annex" in page(client, url)
+
+
+def post_entry_by_sql(app, day, debit_account: int, credit_account: int, cents: int) -> None:
+    """A balanced entry written and posted by plain SQL (a draft, its two lines, then posted)."""
+    sql(app, "INSERT INTO finance_journal_entry (entry_date, memo, kind, status, created_at) "
+             "VALUES (?, 'by hand', 'manual', 'draft', CURRENT_TIMESTAMP)", day)
+    sql(app, "INSERT INTO finance_journal_line (entry_id, account_id, debit_cents, credit_cents, memo) "
+             "SELECT MAX(id), ?, ?, 0, '' FROM finance_journal_entry", debit_account, cents)
+    sql(app, "INSERT INTO finance_journal_line (entry_id, account_id, debit_cents, credit_cents, memo) "
+             "SELECT MAX(id), ?, 0, ?, '' FROM finance_journal_entry", credit_account, cents)
+    sql(app, "UPDATE finance_journal_entry SET status = 'posted', posted_at = CURRENT_TIMESTAMP "
+             "WHERE id = (SELECT MAX(id) FROM finance_journal_entry)")
+
+
+def first_rule(app) -> tuple[int, int]:
+    """The id and debit account of the first posting rule that books."""
+    with connected(app):
+        return db.execute_sql("SELECT MIN(id), MIN(debit_account_id) FROM finance_posting_rule "
+                              "WHERE debit_account_id IS NOT NULL").fetchone()
+
+
+def test_the_rules_page_is_kept_until_a_rule_an_account_or_the_books_change(books):
+    import datetime as dt
+
+    app, client = books
+    url = "/finance/rules"
+    rule, debit = first_rule(app)
+    assert f"/finance/rules/{rule}" in page(client, url)
+    assert_reads_none(client, url, "finance_posting_rule", "finance_account", "finance_books", "finance_journal_entry")
+    sql(app, "UPDATE finance_posting_rule SET description = ? WHERE id = ?", "Booked by the console", rule)
+    assert "Booked by the console" in page(client, url)
+    sql(app, "UPDATE finance_account SET name = ? WHERE id = ?", "Renamed by the console", debit)
+    assert "Renamed by the console" in page(client, url)
+    basis = "cash" if "<strong>accrual</strong>" in page(client, url) else "accrual"
+    sql(app, "UPDATE finance_books SET basis = ?", basis)
+    assert f"<strong>{basis}</strong>" in page(client, url)
+    assert "fixed now that entries are posted" not in page(client, url)
+    with connected(app):
+        cash, revenue = (db.execute_sql("SELECT id FROM finance_account WHERE number = ?".replace("?", db.param),
+                                        (n,)).fetchone()[0] for n in ("1000", "3000"))
+    post_entry_by_sql(app, dt.date.today(), cash, revenue, 500)
+    assert "fixed now that entries are posted" in page(client, url)
+    auditor = login(app.test_client(), "auditor")  # may see the rules, not edit them
+    html = page(auditor, url)
+    assert "Booked by the console" in html and f"/finance/rules/{rule}" not in html and "Add a rule" not in html
+
+
+def test_a_rules_form_is_kept_until_the_rule_or_an_account_changes(books):
+    app, client = books
+    rule, debit = first_rule(app)
+    url = f"/finance/rules/{rule}"
+    assert "Delete this rule" in page(client, url)
+    assert_reads_none(client, url, "finance_posting_rule", "finance_account")
+    sql(app, "UPDATE finance_posting_rule SET description = ? WHERE id = ?", "Booked by the console", rule)
+    assert 'value="Booked by the console"' in page(client, url)
+    sql(app, "UPDATE finance_account SET name = ? WHERE id = ?", "Renamed by the console", debit)
+    assert "Renamed by the console" in page(client, url)
+    assert "Renamed by the console" in page(client, "/finance/rules/new")
+    sql(app, "DELETE FROM finance_posting_rule WHERE id = ?", rule)
+    assert client.get(url).status_code == 404

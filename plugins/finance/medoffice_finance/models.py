@@ -510,5 +510,7 @@ FINANCE_MODELS = [Account, BudgetLine, JournalEntry, JournalLine, Period, Period
 # SQLite trigger costs half a microsecond a row, and PostgreSQL bumps once per transaction.
 CHART = DataVersion("finance.chart", [Account, BudgetLine])
 VENDORS = DataVersion("finance.vendors", [Vendor])
+RULES = DataVersion("finance.rules", [PostingRule])
+BOOKS = DataVersion("finance.books", [Books, JournalEntry])  # the basis, and whether anything is posted
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
-DATA_VERSIONS = [CHART, VENDORS, WAITING]
+DATA_VERSIONS = [CHART, VENDORS, RULES, BOOKS, WAITING]

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from flask import abort, redirect, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from medoffice import prepared
 from medoffice.auth import can, requires
-from medoffice.web.forms import choices, form_values
+from medoffice.web.forms import choices, form_values, with_csrf_token
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
 from peewee import JOIN
@@ -16,10 +16,11 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ..books import BASES, anything_posted, books
-from ..models import Account, PostingRule
+from ..models import BOOKS, CHART, RULES, Account, PostingRule
 from ..rule_service import RuleError, delete_rule, save_rule
 from ..rules import CONDITIONS, EVENT_TITLES, KIND_TITLES, specificity
 from . import bp
+from .kept_parts import kept_part, slotted
 
 ANY = [("", "Any")]
 
@@ -103,28 +104,56 @@ def _rule_rows(rows: list, labels: dict, edit) -> Markup:
 @bp.route("/rules")
 @requires("finance.view")
 def rules():
-    """Every rule by event, the most specific first, and the books' basis."""
+    """Every rule by event, the most specific first, and the books' basis (kept until a rule, an account, the
+    books' setup or whether anything is posted changes, per whether the user may edit rules)."""
+    may_edit = can("finance.rules.edit")
+    html = kept_part((RULES.key, CHART.key, BOOKS.key), ("rules", may_edit), lambda: _rules_html(may_edit))
+    return render_page("finance/rules.html", title="Posting rules", content=Markup(html),
+                       breadcrumbs=[("Posting rules", None)])
+
+
+def _rules_html(may_edit: bool) -> str:
+    """The rules page's content, read from the books."""
     order = {name: i for i, name in enumerate(EVENT_TITLES)}
     found, labels = [], {}
     for row in prepared.run(_RULES, "finance.posting_rules").cursor:
         found.append(RuleRow(*row[:7], bool(row[7]), *row[8:11]))
         labels[row[0]] = (_label(row[11], row[12]), _label(row[13], row[14]))
     rows = sorted(found, key=lambda r: (order[r.event_name], -specificity(r), r.id))
-    edit = url_template("finance.rule_edit", "rule_id") if can("finance.rules.edit") else None
-    return render_page("finance/rules.html", title="Posting rules", rows=_rule_rows(rows, labels, edit),
-                       books=books(), bases=BASES, basis_fixed=anything_posted(),
-                       breadcrumbs=[("Posting rules", None)])
+    edit = url_template("finance.rule_edit", "rule_id") if may_edit else None
+    return render_template("finance/_rules.html", rows=_rule_rows(rows, labels, edit), books=books(), bases=BASES,
+                           basis_fixed=anything_posted(), may_edit=may_edit)
 
 
-def _rule_page(form, title, rule=None, status=200):
-    return render_page("finance/rule_form.html", title=title, form=form, rule=rule,
-                       breadcrumbs=[("Posting rules", url_for("finance.rules")), (title, None)]), status
+def _rule_page(content: Markup, title: str):
+    return render_page("finance/rule_form.html", title=title, content=content,
+                       breadcrumbs=[("Posting rules", url_for("finance.rules")), (title, None)])
+
+
+def _rule_form_html(form: RuleForm, rule: PostingRule | None) -> Markup:
+    return Markup(render_template("finance/_rule_form.html", form=form, rule=rule))
+
+
+def _kept_rule_form(rule_id: int | None) -> str | None:
+    """The form of rule ``rule_id`` as saved (None: a new rule's), its CSRF token a slot; kept until a rule or an
+    account changes. None when there is no such rule."""
+    def build():
+        rule = None
+        if rule_id is not None:
+            rule = PostingRule.get_or_none(PostingRule.id == rule_id)
+            if rule is None:
+                return None
+        return slotted(_rule_form_html(_form(rule), rule))
+
+    return kept_part((RULES.key, CHART.key), ("rule form", rule_id), build)
 
 
 @bp.route("/rules/new", methods=["GET", "POST"])
 @requires("finance.rules.edit")
 def rule_new():
     """Add a rule."""
+    if request.method == "GET":
+        return _rule_page(with_csrf_token(_kept_rule_form(None)), "New posting rule")
     form = _form()
     if form.validate_on_submit():
         try:
@@ -134,13 +163,17 @@ def rule_new():
         else:
             notify("Rule added: it books events from now on.")
             return redirect(url_for("finance.rules"))
-    return _rule_page(form, "New posting rule", status=422 if form.errors else 200)
+    return _rule_page(_rule_form_html(form, None), "New posting rule"), 422 if form.errors else 200
 
 
 @bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
 @requires("finance.rules.edit")
 def rule_edit(rule_id: int):
     """Edit a rule; events already booked keep their entries."""
+    title = f"Posting rule {rule_id}"
+    if request.method == "GET":
+        html = _kept_rule_form(rule_id)
+        return _rule_page(with_csrf_token(html), title) if html is not None else abort(404)
     rule = PostingRule.get_or_none(PostingRule.id == rule_id) or abort(404)
     form = _form(rule)
     if form.validate_on_submit():
@@ -151,7 +184,7 @@ def rule_edit(rule_id: int):
         else:
             notify("Rule saved: it books events from now on.")
             return redirect(url_for("finance.rules"))
-    return _rule_page(form, f"Posting rule {rule.id}", rule, 422 if form.errors else 200)
+    return _rule_page(_rule_form_html(form, rule), title), 422 if form.errors else 200
 
 
 @bp.route("/rules/<int:rule_id>/delete", methods=["POST"])
