@@ -470,3 +470,20 @@ def test_bad_event_declarations_stop_start_up(make_app):
     assert "field 'amount' has unknown kind 'float'" in message
     assert "event type 'other.thing v1' must start with 'sloppy_events.'" in message
     assert "start must be 'beginning' or a date" in message and "list the event names" in message
+
+
+def test_the_events_page_is_kept_until_an_event_is_published_or_a_subscriber_moves(events_app):
+    """Admin → Events keeps its figures (core.events, core.operations): an unchanged view reads neither the log nor
+    the cursors, and an event published by any process shows on the next view."""
+    from medoffice.testing import page_queries
+
+    admin = login(events_app.test_client(), "admin")
+    assert "0 events in the log." in admin.get("/admin/events").get_data(as_text=True)
+    read = " ".join(page_queries(admin, "/admin/events"))
+    assert '"core_event"' not in read and '"core_event_subscriber"' not in read
+    bookkeeper.failures["left"] = 1  # the books stop at the sale: the page shows it failing
+    with app_thread_context(events_app):
+        with transaction():
+            shop.record_sale(1, 100, DAY)
+    page = admin.get("/admin/events").get_data(as_text=True)
+    assert "1 event in the log." in page and 'data-subscriber="bookkeeper.books" data-state="failing"' in page

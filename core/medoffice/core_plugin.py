@@ -21,9 +21,9 @@ from .files import hooks as file_hooks
 from .files.integrity import doctor_check as files_check
 from .jobs import failed_job_items, verify_audit_chain
 from .messages import hooks as message_hooks
-from .data_versions import DEADLINES_KEY, OPERATIONS_KEY, PATIENTS_KEY, STAFF_KEY, DataVersion
+from .data_versions import DEADLINES_KEY, EVENTS_KEY, OPERATIONS_KEY, PATIENTS_KEY, STAFF_KEY, DataVersion
 from .deadlines.models import Deadline
-from .events.models import EventSubscriber
+from .events.models import EventRecord, EventSubscriber
 from .messages.models import OutboxMessage
 from .models import CORE_MODELS, JobRun, Patient, StaffMember
 from .patient_merge import PATIENT_MERGED
@@ -50,7 +50,7 @@ def medoffice_models():
 def medoffice_data_versions():
     return [document_status.DOCUMENTS_VERSION, DataVersion(STAFF_KEY, [StaffMember]),
             DataVersion(PATIENTS_KEY, [Patient]), DataVersion(DEADLINES_KEY, [Deadline]),
-            DataVersion(OPERATIONS_KEY, [JobRun, EventSubscriber, OutboxMessage])]
+            DataVersion(OPERATIONS_KEY, [JobRun, EventSubscriber, OutboxMessage]), DataVersion(EVENTS_KEY, [EventRecord])]
 
 
 @hookimpl

@@ -25,6 +25,7 @@ PATIENTS_KEY = "core.patients"  # core's: moves on any change to a patient's rec
 DEADLINES_KEY = "core.deadlines"  # core's: moves on any change to a deadline (medoffice.deadlines)
 # core's: moves on any job run, event subscriber's progress or outbox message (the Today queue's operations items)
 OPERATIONS_KEY = "core.operations"
+EVENTS_KEY = "core.events"  # core's: moves on any event published (the durable event log)
 KEEP_PER_VERSION = 32  # values kept per key or set of keys (different arguments: days, filters, pages)
 
 

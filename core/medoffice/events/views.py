@@ -1,11 +1,13 @@
 """Admin → Events: each subscriber's cursor, what waits for it, a failing handler's error, retry by hand."""
 from __future__ import annotations
 
-from flask import abort, redirect, url_for
+from flask import abort, current_app, redirect, url_for
 from peewee import SQL, fn
 
 from .. import audit, prepared
 from ..auth.access import can, requires
+from ..auth.access_version import KEY as ACCESS_KEY
+from ..data_versions import EVENTS_KEY, OPERATIONS_KEY, kept
 from ..settings import practice_timezone
 from ..web import core_blueprint as bp
 from ..web.shell import notify, render_page
@@ -21,9 +23,11 @@ _LOGGED = EventRecord.select(fn.COUNT(SQL("1"))).where(EventRecord.position.is_n
 @requires("core.events.view")
 def events():
     """The subscribers with where each stands, and how many events the log holds."""
-    rows = status()
+    rows, total = kept((OPERATIONS_KEY, EVENTS_KEY, ACCESS_KEY),
+                       ("events page", current_app.extensions["medoffice"].host.state_version),
+                       lambda: (status(), prepared.scalar(_LOGGED, "events.logged")))
     return render_page("events/subscribers.html", title="Events", rows=rows, timezone=practice_timezone(),
-                       total=prepared.scalar(_LOGGED, "events.logged"), may_retry=can("core.events.manage"),
+                       total=total, may_retry=can("core.events.manage"),
                        breadcrumbs=[("Admin", None), ("Events", None)])
 
 
