@@ -195,3 +195,29 @@ def test_the_desk_payments_page_is_kept_until_a_payment_a_patient_or_a_user_chan
     assert taken.count(desk.full_name or desk.username) >= 2  # taken by, in the row and in the totals
     renamed = change("UPDATE core_user SET full_name = ? WHERE id = ?", "Desk Person", desk.id)
     assert renamed.count("Desk Person") >= 2
+
+
+def test_the_plans_list_is_kept_until_a_plan_an_installment_a_payment_or_a_patient_changes(app, client_as):
+    """The payment plans list is kept per process (billing.plans with core.patients): an unchanged view reads no
+    plan, and a change by plain SQL shows on the next view."""
+    from accounts_setup import new_patient, self_pay_visit
+    from medoffice.testing import page_queries
+
+    from medoffice_billing import plans
+
+    with database(app):
+        records = practice()
+        patient = new_patient("Zed", "Ann")
+        self_pay_visit(records, settings.today() - dt.timedelta(days=3), patient=patient)
+        plan = plans.create_plan(patient.id, 10000, 2500, "monthly", settings.today())
+    manager = client_as("office_manager")
+    url = "/billing/plans"
+    assert "$25.00 monthly" in manager.get(url).get_data(as_text=True)
+    assert not [sql for sql in page_queries(manager, url) if "billing_payment_plan" in sql or "core_patient" in sql]
+    with database(app):
+        db.execute_sql(f"UPDATE billing_payment_plan SET installment_cents = {db.param} WHERE id = {db.param}",
+                       (3000, plan.id))
+    assert "$30.00 monthly" in manager.get(url).get_data(as_text=True)
+    with database(app):
+        db.execute_sql(f"UPDATE core_patient SET last_name = {db.param} WHERE id = {db.param}", ("Zedd", patient.id))
+    assert "Zedd, Ann" in manager.get(url).get_data(as_text=True)

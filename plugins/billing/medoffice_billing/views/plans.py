@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from medoffice import settings
 from medoffice.dates import format_date
 from medoffice.auth import requires
+from medoffice.data_versions import PATIENTS_KEY
 from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.patients import load_for_display, load_record_for_display
@@ -18,7 +19,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from .. import ledger, plans
-from ..models import PaymentPlan
+from ..models import PLANS, PaymentPlan
 from ..plans import FREQUENCIES, STATUS_LABELS, PlanError
 from . import bp
 from .fields import MoneyField
@@ -82,7 +83,7 @@ def plans_page():
         search=patient_search, default_sort="start", endpoint="billing.plans_page", endpoint_args={"status": key},
         noun="plan", noun_plural="plans", search_placeholder="Patient or account",
         empty_message="No payment plans here. Set one up from a patient's ledger.",
-        key=("billing.plans", key, joined), values=values)
+        key=("billing.plans", key, joined), values=values, kept_by=(PLANS.key, PATIENTS_KEY))
     attach_patients(table.rows)
     audit_list("billing.plans.list", table.rows, status=key)
     base = url_for("billing.plans_page")  # the tabs' URLs as url_for writes them (the keys are plain words)
