@@ -26,8 +26,8 @@ from ..recall import as_date
 from ..sources import SourceError, add_spend, save_campaign, save_provider
 from . import bp
 from .common import form_page, username
-from .kept_parts import kept_form, kept_part, slotted
 from .forms import CampaignForm, ReferrerForm, SpendForm
+from .kept_parts import kept_form, kept_part, slotted
 
 EARLIEST = dt.date(1900, 1, 1)
 
