@@ -13,7 +13,7 @@ from medoffice.models import Location, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
 
 from medoffice_hr import tax_tables, timesheets
-from medoffice_hr.hiring_models import Checklist, ChecklistTask
+from medoffice_hr.hiring_models import Candidate, Checklist, ChecklistTask, Interview, Opening
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
 from medoffice_hr.payroll_models import PayRun, PayStub
 from medoffice_hr.time_models import TimeEntry, Timesheet
@@ -189,3 +189,37 @@ def test_a_timesheet_is_kept_until_time_the_timesheet_the_employment_the_staff_o
     with connected(app):
         _sql("UPDATE hr_employment SET supervisor_id = NULL WHERE id = ?", ann.id)
     assert boss.get(url).status_code == 404
+
+
+def test_an_opening_board_is_kept_until_an_opening_a_candidate_an_interview_or_a_department_changes(app):
+    hr = login(app.test_client(), "hr")
+    with connected(app):
+        department = Department.create(name="Front office")
+        clinic = Location.create(name="Main clinic")
+        opening = Opening.create(title="Receptionist", job_title="Front desk", department=department, location=clinic,
+                                 opened_on=TODAY)
+        rita = Candidate.create(opening=opening, first_name="Rita", last_name="Rowe")
+        interview = Interview.create(candidate=rita, held_on=TODAY, score=4, recommendation="hire")
+    url = f"/hr/hiring/{opening.id}"
+    page = _text(hr, url)
+    assert all(text in page for text in ("Receptionist", "Front office", "Main clinic", "Rita Rowe",
+                                         "1 interview, average 4.0", "Add a candidate", 'name="csrf_token"'))
+    assert not _reads(hr, url, ("hr_opening", "hr_candidate", "hr_interview", "hr_department"))
+
+    changes = [("UPDATE hr_opening SET title = ? WHERE id = ?", ("Front desk lead", opening.id), "Front desk lead"),
+               ("UPDATE hr_candidate SET last_name = ? WHERE id = ?", ("Roberts", rita.id), "Rita Roberts"),
+               ("UPDATE hr_interview SET score = ? WHERE id = ?", (2, interview.id), "average 2.0"),
+               ("UPDATE hr_department SET name = ? WHERE id = ?", ("Back office", department.id), "Back office"),
+               ("UPDATE core_location SET name = ? WHERE id = ?", ("North clinic", clinic.id), "North clinic")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+    with connected(app):
+        _sql("UPDATE hr_opening SET status = ? WHERE id = ?", "closed", opening.id)
+    assert "Add a candidate" not in _text(hr, url)
+    with connected(app):
+        _sql("DELETE FROM hr_interview WHERE candidate_id = ?", rita.id)
+        _sql("DELETE FROM hr_candidate WHERE opening_id = ?", opening.id)
+        _sql("DELETE FROM hr_opening WHERE id = ?", opening.id)
+    assert hr.get(url).status_code == 404

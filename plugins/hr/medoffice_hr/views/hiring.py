@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from medoffice import files
-from medoffice.auth import requires
+from markupsafe import Markup, escape
+from medoffice import files, prepared
+from medoffice.auth import can, requires
 from medoffice.markdown_service import render as render_markdown
 from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.plain import PlainSelect
-from medoffice.web.forms import choices, form_values
+from medoffice.prepared import slot
+from medoffice.web.forms import choices, form_values, with_csrf_token
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -18,10 +20,11 @@ from peewee import fn
 
 from .. import hiring, hiring_rules, rules
 from ..employees import HrError
-from ..hiring_models import Candidate, Interview, Opening
-from ..models import Department
+from ..hiring_models import HIRING, Candidate, Interview, Opening
+from ..models import PEOPLE, Department
 from ..pdf import html_to_pdf
 from . import bp
+from .kept_parts import kept_part, slotted
 from .hiring_forms import CandidateForm, HireForm, InterviewForm, MoveForm, OfferForm, OpeningForm
 
 
@@ -117,19 +120,50 @@ def _board(opening: Opening) -> dict:
     return {"columns": columns, "move_form": MoveForm(formdata=None)}
 
 
-def _board_response(opening: Opening, status: int = 200, **extra):
-    return render_page("hr/opening.html", title=opening.title, breadcrumbs=[("Hiring", url_for("hr.openings"))],
-                       opening=opening, stages=hiring_rules.STAGES, open_stages=hiring_rules.OPEN_STAGES,
-                       label=rules.label, statuses=hiring_rules.OPENING_STATUSES,
-                       candidate_form=extra.pop("candidate_form", None) or CandidateForm(formdata=None),
-                       **_board(opening), **extra), status
+LOCATION_SLOT = "\0location\0"  # what a kept opening's page shows live: core's locations have no data version
+_LOCATION_NAME = Location.select(Location.name).where(Location.id == slot("id"))
+
+
+def _opening_content(opening_id: int, forms: dict) -> tuple[str, str, int | None] | None:
+    """The opening's page as everyone with the same hiring permission sees it: (its title, its HTML with the CSRF
+    token and the location's name as slots, the location's id); None when there is no such opening. ``forms`` are
+    a refused candidate form or the problem refusing a move, shown again."""
+    opening = Opening.get_or_none(Opening.id == opening_id)
+    if opening is None:
+        return None
+    html = render_template("hr/_opening.html", opening=opening, stages=hiring_rules.STAGES,
+                           open_stages=hiring_rules.OPEN_STAGES, label=rules.label,
+                           statuses=hiring_rules.OPENING_STATUSES, problem=forms.get("problem"),
+                           location=Markup(LOCATION_SLOT) if opening.location_id else None,
+                           candidate_form=forms.get("candidate_form") or CandidateForm(formdata=None),
+                           **_board(opening))
+    return opening.title, slotted(html), opening.location_id
+
+
+def _board_response(opening_id: int, status: int = 200, **forms):
+    """An opening's pipeline board: kept until openings, candidates, interviews or departments change, for who may
+    manage hiring; built afresh to show refused ``forms``."""
+    if forms:
+        content = _opening_content(opening_id, forms)
+    else:
+        content = kept_part((HIRING.key, PEOPLE.key), ("opening", opening_id, can("hr.hiring.manage")),
+                            lambda: _opening_content(opening_id, {}))
+    if content is None:
+        abort(404)
+    title, html, location_id = content
+    html = str(with_csrf_token(html))
+    if location_id:
+        html = html.replace(LOCATION_SLOT, escape(prepared.scalar(_LOCATION_NAME, "hr.location_name",
+                                                                  id=location_id) or ""))
+    return render_page("hr/opening.html", title=title, breadcrumbs=[("Hiring", url_for("hr.openings"))],
+                       content=Markup(html)), status
 
 
 @bp.route("/hiring/<int:opening_id>")
 @requires("hr.hiring.view")
 def opening(opening_id: int):
     """The opening's pipeline board and its candidate form."""
-    return _board_response(_opening_or_404(opening_id))
+    return _board_response(opening_id)
 
 
 @bp.route("/hiring/<int:opening_id>/candidates", methods=["POST"])
@@ -149,7 +183,7 @@ def candidate_add(opening_id: int):
         else:
             notify("Candidate added.")
             return redirect(url_for("hr.opening", opening_id=opening.id))
-    return _board_response(opening, 422, candidate_form=form)
+    return _board_response(opening.id, 422, candidate_form=form)
 
 
 def _candidate_or_404(candidate_id: int) -> Candidate:
@@ -178,7 +212,7 @@ def candidate_move(candidate_id: int):
                                open_stages=hiring_rules.OPEN_STAGES, problem=problem,
                                **_board(candidate.opening)), (422 if problem else 200)
     if problem:
-        return _board_response(candidate.opening, 422, problem=problem)
+        return _board_response(candidate.opening_id, 422, problem=problem)
     return redirect(url_for("hr.opening", opening_id=candidate.opening_id))
 
 
