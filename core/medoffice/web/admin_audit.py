@@ -24,6 +24,8 @@ from ..plain import PlainSelect
 from ..prepared import slot
 from ..settings import practice_timezone
 from . import core_blueprint as bp
+from .field_html import render_field
+from .forms import blank_form_html
 from .shell import render_page
 from .query import page_number
 from .tables import count_for_page, count_label, url_template
@@ -167,6 +169,13 @@ _NEWER_ACTIONS = (AuditEvent.select(AuditEvent.action, AuditEvent.seq).where(Aud
                   .order_by(AuditEvent.seq).limit(slot("batch")))
 
 
+def filter_fields_html(form: AuditFilterForm) -> Markup:
+    """The filter form's fields as the viewer lays them out."""
+    return Markup("\n".join(render_field(field) for field in (
+        form.user, form.patient, form.object_type, form.object_id, form.action, form.start, form.end,
+        form.emergency)))
+
+
 def active_filters() -> dict[str, str]:
     """The filters given in the query string (for links that keep them)."""
     return {k: request.args[k] for k in FILTERS if request.args.get(k, "").strip()}
@@ -248,7 +257,10 @@ def audit_trail():
         page = page_number()
         events, total, more, page, pages = _page_of_events(filter_values(form), page)
     filters = active_filters()
-    return render_page("admin/audit.html", title="Audit trail", form=form, rows=events,
+    # Unfiltered (the usual view) the fields are empty: drawn once, not on every view.
+    fields = filter_fields_html(form) if filters or not valid else blank_form_html("core.audit_filters",
+                                                                                   AuditFilterForm, filter_fields_html)
+    return render_page("admin/audit.html", title="Audit trail", form=form, rows=events, fields=fields,
                        body=rows_html(events),
                        count=count_label(total, more, "entry", "entries"), more=more, page=page,
                        pages=pages, filters=filters, actions=actions_datalist(recorded_actions()),
