@@ -9,7 +9,7 @@ import re
 
 import pytest
 from medoffice.db import db
-from medoffice.models import Location, StaffMember, User
+from medoffice.models import AuditEvent, Location, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
 
 from medoffice_hr import tax_tables, timesheets
@@ -17,6 +17,7 @@ from medoffice_hr.hiring_models import Candidate, Checklist, ChecklistTask, Inte
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
 from medoffice_hr.payroll_models import PayRun, PayStub
 from medoffice_hr.time_models import TimeEntry, Timesheet
+from medoffice_hr.training_models import Review, ReviewCycle
 
 TODAY = practice_today()
 
@@ -223,3 +224,41 @@ def test_an_opening_board_is_kept_until_an_opening_a_candidate_an_interview_or_a
         _sql("DELETE FROM hr_candidate WHERE opening_id = ?", opening.id)
         _sql("DELETE FROM hr_opening WHERE id = ?", opening.id)
     assert hr.get(url).status_code == 404
+
+
+def _audited(app, action: str) -> int:
+    with connected(app):
+        return AuditEvent.select().where(AuditEvent.action == action).count()
+
+
+def test_a_review_is_kept_per_role_until_a_review_its_cycle_the_employment_the_staff_or_a_user_changes(app):
+    hr = login(app.test_client(), "hr", username="hana")
+    ann = login(app.test_client(), "front_desk", username="ann")
+    with connected(app):
+        ann_id, employment = _employee("Ann")
+        User.update(staff=ann_id).where(User.username == "ann").execute()
+        cycle = ReviewCycle.create(name="Review 2026", period_start=TODAY.replace(month=1, day=1),
+                                   period_end=TODAY.replace(month=12, day=31), due_on=TODAY)
+        review = Review.create(cycle=cycle, employment=employment, self_text="I answered the phones.",
+                               self_submitted_at=dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc), supervisor_text="Very good.", rating=4,
+                               supervisor_submitted_at=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc), supervisor_by="hana")
+    url = f"/hr/reviews/{review.id}"
+    page = _text(hr, url)
+    assert "Review 2026: Test, Ann" in page and "Rating: 4 of 5 (Test Hana)" in page
+    assert "I have read this review" in _text(ann, url) and "I have read this review" not in page
+    reads = _audited(app, "hr.review.view")
+    assert not _reads(hr, url, ("hr_review", "hr_review_cycle", "hr_employment", "core_staff", "core_user"))
+    assert _audited(app, "hr.review.view") == reads + 3  # every view is on the trail
+
+    changes = [("UPDATE hr_review SET rating = ? WHERE id = ?", (2, review.id), "Rating: 2 of 5"),
+               ("UPDATE hr_review_cycle SET name = ? WHERE id = ?", ("Annual 2026", cycle.id), "Annual 2026: Test"),
+               ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), ": Test, Anna"),
+               ("UPDATE core_user SET full_name = ? WHERE username = ?", ("Hana Reviewer", "hana"), "Hana Reviewer")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+    with connected(app):
+        other_id, other = _employee("Otto")
+        _sql("UPDATE hr_review SET employment_id = ? WHERE id = ?", other.id, review.id)
+    assert "Test, Otto" in _text(hr, url) and ann.get(url).status_code == 404

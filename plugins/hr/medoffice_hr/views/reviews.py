@@ -2,7 +2,7 @@
 supervisor their reports'; the employee their own review and warnings. Every read is audited."""
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, prepared
@@ -13,7 +13,7 @@ from medoffice.localtime import to_local
 from medoffice.models import StaffMember
 from medoffice.prepared import slot
 from medoffice.web.field_html import render_form
-from medoffice.web.forms import blank_form_html
+from medoffice.web.forms import blank_form_html, with_csrf_token
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
 
@@ -23,17 +23,23 @@ from ..employees import HrError, employment_of
 from ..models import PEOPLE, Employment
 from ..training_models import REVIEWS, EmployeeNote, Review, ReviewCycle
 from . import bp
+from .kept_parts import kept_part, slotted
 from .training_forms import AcknowledgeForm, CycleForm, NoteForm, SelfReviewForm, SupervisorReviewForm
 
 
 def _role(employment: Employment) -> str | None:
     """"hr", "supervisor", "self" or None: how the viewer stands to the employee's reviews and notes."""
+    return _role_towards(employment.staff_id, employment.supervisor_id)
+
+
+def _role_towards(staff_id: int, supervisor_id: int | None) -> str | None:
+    """:func:`_role` of the employee ``staff_id``, supervised by ``supervisor_id``."""
     mine = my_staff_id()
-    if mine is not None and employment.staff_id == mine:
+    if mine is not None and staff_id == mine:
         return "self"  # HR staff too: nobody manages their own review
     if can("hr.reviews.manage"):
         return "hr"
-    if mine is not None and employment.supervisor_id == mine:
+    if mine is not None and supervisor_id == mine:
         return "supervisor"
     return None
 
@@ -121,14 +127,37 @@ def _review_or_404(review_id: int) -> tuple[Review, str]:
     return review, role
 
 
-def _review_page(review: Review, role: str, status: int = 200, **forms):
-    reviews.record_read("hr.review.view", "hr_review", review.id, review.employment.staff_id)
-    self_form = forms.get("self_form") or SelfReviewForm(formdata=None, obj=review)
-    supervisor_form = forms.get("supervisor_form") or SupervisorReviewForm(formdata=None, obj=review)
-    response = render_page("hr/review.html", title=f"{review.cycle.name}: {review.employment.staff.display_name}",
-                           breadcrumbs=[("Performance reviews", url_for("hr.reviews_page"))], review=review, role=role,
-                           self_form=self_form, supervisor_form=supervisor_form,
+def _review_people(review_id: int) -> tuple[int, int | None] | None:
+    """The reviewed employee's staff id and supervisor, or None when there is no such review: what deciding who may
+    read it needs."""
+    review = Review.get_or_none(Review.id == review_id)
+    return (review.employment.staff_id, review.employment.supervisor_id) if review else None
+
+
+def _review_content(review_id: int, role: str, forms: dict) -> tuple[str, str]:
+    """The review as everyone in ``role`` to it sees it: (its title, its HTML with the CSRF token a slot). ``forms``
+    are refused ones (or the problem refusing an acknowledgment), shown again."""
+    review = Review.get_by_id(review_id)
+    title = f"{review.cycle.name}: {review.employment.staff.display_name}"
+    html = render_template("hr/_review.html", title=title, review=review, role=role,
+                           self_form=forms.get("self_form") or SelfReviewForm(formdata=None, obj=review),
+                           supervisor_form=forms.get("supervisor_form") or SupervisorReviewForm(formdata=None,
+                                                                                                obj=review),
                            ack_form=AcknowledgeForm(formdata=None), problem=forms.get("problem"))
+    return title, slotted(html)
+
+
+def _review_page(review_id: int, staff_id: int, role: str, status: int = 200, **forms):
+    """A review as the viewer's ``role`` lets them see it, the read audited on every view: its content kept until
+    reviews, employments, the staff or the users change; built afresh to show refused ``forms``."""
+    reviews.record_read("hr.review.view", "hr_review", review_id, staff_id)
+    if forms:
+        title, html = _review_content(review_id, role, forms)
+    else:
+        title, html = kept_part((REVIEWS.key, PEOPLE.key, STAFF_KEY), ("review", review_id, role),
+                                lambda: _review_content(review_id, role, {}))
+    response = render_page("hr/review.html", title=title, content=with_csrf_token(html),
+                           breadcrumbs=[("Performance reviews", url_for("hr.reviews_page"))])
     return response, status, {"Cache-Control": "no-store"}
 
 
@@ -136,7 +165,11 @@ def _review_page(review: Review, role: str, status: int = 200, **forms):
 @requires("hr.self.view")
 def review(review_id: int):
     """A review: what the viewer may read and write of it (the read is audited)."""
-    return _review_page(*_review_or_404(review_id))
+    people = kept((REVIEWS.key, PEOPLE.key), ("review people", review_id), lambda: _review_people(review_id))
+    role = _role_towards(*people) if people else None
+    if role is None:
+        abort(404)
+    return _review_page(review_id, people[0], role)
 
 
 @bp.route("/reviews/<int:review_id>/self", methods=["POST"])
@@ -155,7 +188,7 @@ def review_self(review_id: int):
         else:
             notify("Self-review submitted." if form.submit_review.data else "Self-review saved.")
             return redirect(url_for("hr.review", review_id=found.id))
-    return _review_page(found, role, 422, self_form=form)
+    return _review_page(found.id, found.employment.staff_id, role, 422, self_form=form)
 
 
 @bp.route("/reviews/<int:review_id>/supervisor", methods=["POST"])
@@ -175,7 +208,7 @@ def review_supervisor(review_id: int):
         else:
             notify("Review submitted." if form.submit_review.data else "Review saved.")
             return redirect(url_for("hr.review", review_id=found.id))
-    return _review_page(found, role, 422, supervisor_form=form)
+    return _review_page(found.id, found.employment.staff_id, role, 422, supervisor_form=form)
 
 
 @bp.route("/reviews/<int:review_id>/acknowledge", methods=["POST"])
@@ -188,7 +221,7 @@ def review_acknowledge(review_id: int):
     try:
         reviews.acknowledge_review(found)
     except HrError as refused:
-        return _review_page(found, role, 422, problem=str(refused))
+        return _review_page(found.id, found.employment.staff_id, role, 422, problem=str(refused))
     notify("Acknowledged.")
     return redirect(url_for("hr.review", review_id=found.id))
 
