@@ -138,3 +138,77 @@ def test_a_rules_form_is_kept_until_the_rule_or_an_account_changes(books):
     assert "Renamed by the console" in page(client, "/finance/rules/new")
     sql(app, "DELETE FROM finance_posting_rule WHERE id = ?", rule)
     assert client.get(url).status_code == 404
+
+
+@pytest.fixture
+def billed(books):
+    """The books with a vendor and an approved bill on supplies, nothing paid."""
+    import datetime as dt
+
+    from finance_setup import account
+    from medoffice_finance.payables import BillLineInput, create_bill, save_vendor
+
+    app, client = books
+    with connected(app):
+        vendor = save_vendor({"name": "Acme Supply", "is_1099": False, "default_account": None, "terms_days": 30,
+                              "address": "", "email": "", "active": True})
+        bill = create_bill(vendor.id, "INV-7", dt.date(2026, 3, 10), [BillLineInput(account("6400"), 20000)])
+    return app, client, vendor.id, bill.id
+
+
+def test_the_pay_bills_page_is_kept_until_a_bill_a_vendor_or_an_account_changes(billed):
+    app, client, vendor, bill = billed
+    url = "/finance/bills/pay"
+    assert "Acme Supply" in page(client, url) and 'value="200.00"' in page(client, url)
+    assert_reads_none(client, url, "finance_bill", "finance_vendor", "finance_account")
+    sql(app, "UPDATE finance_bill SET paid_cents = 5000 WHERE id = ?", bill)
+    assert 'value="150.00"' in page(client, url)
+    sql(app, "UPDATE finance_vendor SET name = ? WHERE id = ?", "Acme Medical Supply", vendor)
+    assert "Acme Medical Supply" in page(client, url)
+    sql(app, "UPDATE finance_account SET name = ? WHERE number = ?", "Main checking by hand", "1000")
+    assert "Main checking by hand" in page(client, url)
+    sql(app, "UPDATE finance_bill SET status = 'void' WHERE id = ?", bill)
+    assert "No approved bill is waiting to be paid." in page(client, url)
+
+
+def test_a_bills_page_is_kept_until_the_bill_its_payments_its_vendor_or_an_account_changes(billed):
+    app, client, vendor, bill = billed
+    url = f"/finance/bills/{bill}"
+    assert "Void the bill" in page(client, url)
+    assert_reads_none(client, url, "finance_bill", "finance_bill_line", "finance_bill_payment", "finance_vendor",
+                      "finance_account")
+    sql(app, "UPDATE finance_bill SET memo = ? WHERE id = ?", "Gloves by the console", bill)
+    assert "Gloves by the console" in page(client, url)
+    sql(app, "UPDATE finance_bill_line SET memo = ? WHERE bill_id = ?", "Nitrile, large", bill)
+    assert "Nitrile, large" in page(client, url)
+    sql(app, "UPDATE finance_vendor SET name = ? WHERE id = ?", "Acme Medical Supply", vendor)
+    assert "Acme Medical Supply" in page(client, url)
+    sql(app, "UPDATE finance_account SET name = ? WHERE number = ?", "Supplies by hand", "6400")
+    assert "Supplies by hand" in page(client, url)
+    sql(app, "INSERT INTO finance_bill_payment (bill_id, paid_on, amount_cents, method, check_number, "
+             "bank_account_id, entry_id, created_at) SELECT id, paid_on, 1234, 'ach', '', "
+             "(SELECT id FROM finance_account WHERE number = '1000'), entry_id, CURRENT_TIMESTAMP FROM "
+             "(SELECT id, bill_date AS paid_on, entry_id FROM finance_bill WHERE id = ?) AS b", bill)
+    assert "$12.34" in page(client, url)
+    auditor = login(app.test_client(), "auditor")  # sees the bill, may not void it
+    html = page(auditor, url)
+    assert "Supplies by hand" in html and "Void the bill" not in html
+    assert client.get("/finance/bills/999999").status_code == 404
+
+
+def test_a_vendors_page_is_kept_until_the_vendor_its_bills_or_an_account_changes(billed):
+    app, client, vendor, bill = billed
+    url = f"/finance/vendors/{vendor}"
+    assert "INV-7" in page(client, url)
+    assert_reads_none(client, url, "finance_vendor", "finance_bill", "finance_account")
+    sql(app, "UPDATE finance_vendor SET email = ? WHERE id = ?", "orders@acme.example", vendor)
+    assert "orders@acme.example" in page(client, url)
+    sql(app, "UPDATE finance_bill SET number = ? WHERE id = ?", "INV-7B", bill)
+    assert "INV-7B" in page(client, url)
+    sql(app, "UPDATE finance_account SET name = ? WHERE number = ?", "Supplies by hand", "6400")
+    assert "Supplies by hand" in page(client, url)
+    auditor = login(app.test_client(), "auditor")  # sees the terms, not the form
+    html = page(auditor, url)
+    assert "Terms: 30 days." in html and "orders@acme.example" not in html
+    assert "Supplies by hand" in page(client, "/finance/vendors/new")
+    assert client.get("/finance/vendors/999999").status_code == 404

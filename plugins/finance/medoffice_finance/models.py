@@ -512,5 +512,6 @@ CHART = DataVersion("finance.chart", [Account, BudgetLine])
 VENDORS = DataVersion("finance.vendors", [Vendor])
 RULES = DataVersion("finance.rules", [PostingRule])
 BOOKS = DataVersion("finance.books", [Books, JournalEntry])  # the basis, and whether anything is posted
+BILLS = DataVersion("finance.bills", [Bill, BillLine, BillPayment])
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
-DATA_VERSIONS = [CHART, VENDORS, RULES, BOOKS, WAITING]
+DATA_VERSIONS = [CHART, VENDORS, BILLS, RULES, BOOKS, WAITING]

@@ -24,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..bank import bank_accounts
-from ..models import CHART, VENDORS, Account, Bill, BillLine, BillPayment, RecurringBill, Vendor
+from ..models import BILLS, CHART, VENDORS, Account, Bill, BillLine, BillPayment, RecurringBill, Vendor
 from ..payables import (FREQUENCIES, METHODS, BillLineInput, PayablesError, approve_bill, create_bill, pay_bill,
                         save_recurring, save_vendor, void_bill)
 from . import bp
@@ -89,32 +89,62 @@ def _vendor_form(form: VendorForm, vendor: Vendor | None):
         else:
             notify(f"Saved vendor {saved.name}.")
             return redirect(url_for("finance.vendor", vendor_id=saved.id), 303)
+    return _vendor_page(_vendor_parts(form, vendor), vendor.id if vendor else None), (422 if form.errors else 200)
+
+
+def _vendor_parts(form: VendorForm | None, vendor: Vendor | None) -> tuple[str, str, str]:
+    """A vendor's title and what its page shows before and after its W-9 panel (its form, if given, and its
+    recent bills), CSRF tokens as slots."""
     title = vendor.name if vendor else "New vendor"
-    return render_page("finance/vendor.html", title=title, form=form, vendor=vendor,
-                       bills=list(Bill.select().where(Bill.vendor == vendor.id).order_by(Bill.bill_date.desc())
-                                  .limit(50)) if vendor else [],
-                       breadcrumbs=[("Vendors", url_for("finance.vendors")), (title, None)]), \
-        (422 if form.errors else 200)
+    bills = (list(Bill.select().where(Bill.vendor == vendor.id).order_by(Bill.bill_date.desc()).limit(50))
+             if vendor else [])
+    context = dict(title=title, form=form, vendor=vendor, bills=bills)
+    return (title, slotted(render_template("finance/_vendor_head.html", **context)),
+            slotted(render_template("finance/_vendor_bills.html", **context)))
+
+
+def _vendor_page(parts: tuple[str, str, str], vendor_id: int | None):
+    """A vendor's page from its parts; the W-9 panel is drawn on every view."""
+    title, head, tail = parts
+    return render_page("finance/vendor.html", title=title, vendor_id=vendor_id, head=with_csrf_token(head),
+                       tail=with_csrf_token(tail), breadcrumbs=[("Vendors", url_for("finance.vendors")), (title, None)])
 
 
 @bp.route("/vendors/new", methods=["GET", "POST"])
 @requires("finance.bills.edit")
 def vendor_new():
-    """Add a vendor."""
+    """Add a vendor (the blank form kept until an account changes)."""
+    if request.method == "GET":
+        parts = kept_part((CHART.key,), ("new vendor",), lambda: _vendor_parts(_blank_vendor_form(), None))
+        return _vendor_page(parts, None)
     return _vendor_form(VendorForm(), None)
+
+
+def _blank_vendor_form() -> VendorForm:
+    form = VendorForm()
+    form.default_account.choices = choices(_accounts())
+    return form
 
 
 @bp.route("/vendors/<int:vendor_id>")
 @requires("finance.view")
 def vendor(vendor_id: int):
-    """A vendor: details, W-9, recent bills."""
-    found = Vendor.get_or_none(Vendor.id == vendor_id) or abort(404)
-    form = VendorForm(obj=found, default_account=str(found.default_account_id or ""))
-    form.default_account.choices = choices(_accounts())
-    return render_page("finance/vendor.html", title=found.name, form=form if can("finance.bills.edit") else None,
-                       vendor=found, bills=list(Bill.select().where(Bill.vendor == found.id)
-                                                .order_by(Bill.bill_date.desc()).limit(50)),
-                       breadcrumbs=[("Vendors", url_for("finance.vendors")), (found.name, None)])
+    """A vendor: details, W-9, recent bills (kept until a vendor, a bill or an account changes, per whether the user
+    may edit vendors)."""
+    may_edit = can("finance.bills.edit")
+
+    def build():
+        found = Vendor.get_or_none(Vendor.id == vendor_id)
+        if found is None:
+            return None
+        form = None
+        if may_edit:
+            form = VendorForm(obj=found, default_account=str(found.default_account_id or ""))
+            form.default_account.choices = choices(_accounts())
+        return _vendor_parts(form, found)
+
+    parts = kept_part((VENDORS.key, BILLS.key, CHART.key), ("vendor", vendor_id, may_edit), build)
+    return _vendor_page(parts, vendor_id) if parts is not None else abort(404)
 
 
 @bp.route("/vendors/<int:vendor_id>", methods=["POST"])
@@ -248,12 +278,27 @@ def _new_bill_page(form_html: Markup):
 
 
 def _bill_page(found: Bill, error: str = "", status: int = 200):
+    """A bill's page drawn afresh (after a refused approval or void, with the reason)."""
+    return _bill_page_of(_bill_parts(found, error), found.id), status
+
+
+def _bill_page_of(parts: tuple[str, str, str], bill_id: int):
+    """A bill's page from its parts (the title, before and after its invoice panel, CSRF tokens as slots); the
+    invoice panel is drawn on every view."""
+    title, head, tail = parts
+    return render_page("finance/bill.html", title=title, bill_id=bill_id, head=with_csrf_token(head),
+                       tail=with_csrf_token(tail),
+                       breadcrumbs=[("Bills", url_for("finance.bills")), (title, None)])
+
+
+def _bill_parts(found: Bill, error: str = "") -> tuple[str, str, str]:
+    """A bill's title and what its page shows before and after its invoice panel, CSRF tokens as slots."""
     lines = list(BillLine.select(BillLine, Account).join(Account).where(BillLine.bill == found.id).order_by(BillLine.id))
     payments = list(BillPayment.select().where(BillPayment.bill == found.id).order_by(BillPayment.paid_on))
-    return render_page("finance/bill.html", title=f"Bill {found.number}", bill=found, lines=lines, payments=payments,
-                       vendor=Vendor.get_by_id(found.vendor_id), statuses=STATUSES, error=error,
-                       banks=[(a.id, a.label) for a in bank_accounts()], methods=METHODS, today=today(),
-                       breadcrumbs=[("Bills", url_for("finance.bills")), (f"Bill {found.number}", None)]), status
+    context = dict(bill=found, lines=lines, payments=payments, vendor=Vendor.get_by_id(found.vendor_id),
+                   statuses=STATUSES, error=error, methods=METHODS)
+    return (f"Bill {found.number}", slotted(render_template("finance/_bill_head.html", **context)),
+            slotted(render_template("finance/_bill_void.html", **context)))
 
 
 def _bill(bill_id: int) -> Bill:
@@ -263,8 +308,15 @@ def _bill(bill_id: int) -> Bill:
 @bp.route("/bills/<int:bill_id>")
 @requires("finance.view")
 def bill(bill_id: int):
-    """A bill: its lines, status, payments and invoice."""
-    return _bill_page(_bill(bill_id))
+    """A bill: its lines, status, payments and invoice (kept until a bill, a vendor or an account changes, per what
+    the user may do with it)."""
+    def build():
+        found = Bill.get_or_none(Bill.id == bill_id)
+        return _bill_parts(found) if found is not None else None
+
+    may = tuple(can(name) for name in ("finance.bills.approve", "finance.bills.pay", "finance.bills.edit"))
+    parts = kept_part((BILLS.key, VENDORS.key, CHART.key), ("bill", bill_id, may), build)
+    return _bill_page_of(parts, bill_id) if parts is not None else abort(404)
 
 
 @bp.route("/bills/<int:bill_id>/approve", methods=["POST"])
@@ -307,13 +359,11 @@ class PayForm(FlaskForm):
 @requires("finance.bills.pay")
 def bills_pay():
     """Pay bills due: tick them, adjust the amounts (partial payments), record checks or ACH."""
-    due = list(Bill.select(Bill, Vendor).join(Vendor).where((Bill.status == "approved")
-                                                           & (Bill.paid_cents < Bill.total_cents))
-               .order_by(Bill.due_date, Vendor.name, Bill.id).limit(200))
-    form = PayForm()
-    form.bank_account.choices = choices([(str(a.id), a.label) for a in bank_accounts()])
-    if request.method == "GET":
-        form.paid_on.data = today()
+    if request.method == "GET":  # kept until a bill, a vendor or an account changes
+        html = kept_part((BILLS.key, VENDORS.key, CHART.key), ("pay bills", today()), _blank_pay_html)
+        return _pay_page(with_csrf_token(html)), 200
+    due = _bills_due()
+    form = _pay_form()
     errors = []
     if form.validate_on_submit():
         chosen = {int(v) for v in request.form.getlist("bills") if v.isdecimal() and len(v) < 12}
@@ -342,11 +392,38 @@ def bills_pay():
             else:
                 notify(f"{paid} bill(s) paid. The check register is under Reports.")
                 return redirect(url_for("finance.bills_pay"), 303)
-    elif request.method == "POST":
+    else:
         errors.extend(message for messages in form.errors.values() for message in messages)
-    return render_page("finance/bills_pay.html", title="Pay bills", form=form, due=due, errors=errors,
-                       breadcrumbs=[("Bills", url_for("finance.bills")), ("Pay bills", None)]), \
-        (422 if errors else 200)
+    return _pay_page(_pay_html(form, due, errors)), (422 if errors else 200)
+
+
+def _bills_due() -> list[Bill]:
+    """Approved bills not paid in full, by due date (at most 200), with their vendors."""
+    return list(Bill.select(Bill, Vendor).join(Vendor).where((Bill.status == "approved")
+                                                            & (Bill.paid_cents < Bill.total_cents))
+                .order_by(Bill.due_date, Vendor.name, Bill.id).limit(200))
+
+
+def _pay_form() -> PayForm:
+    form = PayForm()
+    form.bank_account.choices = choices([(str(a.id), a.label) for a in bank_accounts()])
+    return form
+
+
+def _blank_pay_html() -> str:
+    """The bills due and the payment form, dated today, its CSRF token a slot (kept)."""
+    form = _pay_form()
+    form.paid_on.data = today()
+    return slotted(_pay_html(form, _bills_due(), []))
+
+
+def _pay_html(form: PayForm, due: list[Bill], errors: list[str]) -> Markup:
+    return Markup(render_template("finance/_bills_pay.html", form=form, due=due, errors=errors))
+
+
+def _pay_page(content: Markup):
+    return render_page("finance/bills_pay.html", title="Pay bills", content=content,
+                       breadcrumbs=[("Bills", url_for("finance.bills")), ("Pay bills", None)])
 
 
 def _quoted(value) -> str:
