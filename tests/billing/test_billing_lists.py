@@ -221,3 +221,26 @@ def test_the_plans_list_is_kept_until_a_plan_an_installment_a_payment_or_a_patie
     with database(app):
         db.execute_sql(f"UPDATE core_patient SET last_name = {db.param} WHERE id = {db.param}", ("Zedd", patient.id))
     assert "Zedd, Ann" in manager.get(url).get_data(as_text=True)
+
+
+def test_the_encounter_list_is_kept_until_an_encounter_a_line_or_a_patient_changes(app, client_as):
+    """The encounters list is kept per process (billing.encounters with core.patients): an unchanged view reads
+    no encounter and no line, and a charge or a status changed by plain SQL shows on the next view."""
+    from medoffice.testing import page_queries
+
+    with database(app):
+        records = practice(account="P0000001")
+        visit = encounter_with_charges(records, settings.today() - dt.timedelta(days=2), codes=("99213",))
+    billing = client_as("billing")
+    url = "/billing/encounters?sort=service_date&desc=1"
+    assert "$120.00" in billing.get(url).get_data(as_text=True)
+    read = page_queries(billing, url)
+    assert not [sql for sql in read if "billing_encounter" in sql or "billing_service_line" in sql]
+    with database(app):
+        db.execute_sql(f"UPDATE billing_service_line SET charge_cents = {db.param} WHERE encounter_id = {db.param}",
+                       (9900, visit.id))
+    assert "$99.00" in billing.get(url).get_data(as_text=True)
+    with database(app):
+        db.execute_sql(f"UPDATE core_patient SET last_name = {db.param} WHERE id = {db.param}",
+                       ("Quince", records["patient"].id))
+    assert "Quince, Rosa (P0000001)" in billing.get(url).get_data(as_text=True)

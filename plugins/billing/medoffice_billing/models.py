@@ -744,6 +744,8 @@ PLANS = DataVersion("billing.plans", [PaymentPlan, PlanInstallment, PatientPayme
 # What the claims list shows of a claim and its payer: its pages are kept per process until a claim or a payer
 # changes (a claim row costs SQLite half a microsecond more to write, PostgreSQL nothing per row).
 CLAIMS = DataVersion("billing.claims", [Claim, Payer])
+# The encounters list (a visit and the charges of its active lines), kept until an encounter or a line changes.
+ENCOUNTERS = DataVersion("billing.encounters", [Encounter, ServiceLine])
 # The desk's receipts: the day's list and its totals are kept until a payment is taken, voided or refunded.
 PAYMENTS = DataVersion("billing.payments", [PatientPayment])
 

@@ -5,6 +5,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from medoffice import prepared
 from medoffice.auth import can, requires
+from medoffice.data_versions import PATIENTS_KEY
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.money import format_cents
 from medoffice.patients import load_for_display
@@ -24,7 +25,7 @@ from .. import favorites, icd10
 from ..claims import STATE_LABELS, ClaimError, create_claim
 from ..coverage import RANKS, in_force
 from ..ledger import id_slots
-from ..models import Claim, CodeEntry, Encounter, Payer, ServiceLine
+from ..models import ENCOUNTERS, Claim, CodeEntry, Encounter, Payer, ServiceLine
 from ..reference import PLACES_OF_SERVICE, default_charge_cents, display_icd10, procedure_code_is_valid_format
 from . import bp
 from .fields import ModifiersField, MoneyField, PointersField, row_input
@@ -146,21 +147,31 @@ def encounters():
                         value=lambda e: f"{e.patient.last_name}, {e.patient.first_name} ({e.patient.account_number})"),
             TableColumn("place", "Place", value=lambda e: PLACES_OF_SERVICE.get(e.place_of_service, e.place_of_service)),
             TableColumn("status", "Status", sort=Encounter.status, value=lambda e: ENCOUNTER_STATUSES.get(e.status, e.status)),
-            TableColumn("total", "Charges", numeric=True, value=lambda e: format_cents(totals.get(e.id, 0))),
+            TableColumn("total", "Charges", numeric=True, value=lambda e: format_cents(e.charges_cents)),
         ],
         search=search, default_sort="service_date", endpoint="billing.encounters",
         endpoint_args={"status": status} if status else {}, noun="encounter", noun_plural="encounters",
         search_placeholder="Patient name or account",
         empty_message="No encounters yet. Start charge entry for a visit.",
         key=("billing.encounters", filtered, joined), values={"status": status},
+        kept_by=(ENCOUNTERS.key, PATIENTS_KEY),
     )
     attach_patients(table.rows)
-    totals = _active_charges([e.id for e in table.rows])
+    _attach_charges(table.rows)
     audit_list("billing.encounters.list", table.rows, status=status)
     base = url_for("billing.encounters")  # the tabs' URLs as url_for writes them (the keys are plain words)
     tabs = [(key, label, f"{base}?status={key}") for key, label in ENCOUNTER_STATUSES.items()]
     return render_page("billing/encounters.html", title="Encounters", table=table, status=status,
                        all_url=base, tabs=tabs, breadcrumbs=[("Encounters", None)])
+
+
+def _attach_charges(rows: list) -> None:
+    """Set ``charges_cents`` on each encounter row: the cents of its active lines (one query for the page). Rows
+    of a kept page keep what an earlier request set."""
+    bare = [row for row in rows if "charges_cents" not in row.__dict__]
+    totals = _active_charges([row.id for row in bare])
+    for row in bare:
+        row.charges_cents = totals.get(row.id, 0)
 
 
 def _active_charges(encounter_ids: list[int]) -> dict[int, int]:
