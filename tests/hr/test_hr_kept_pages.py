@@ -17,7 +17,7 @@ from medoffice_hr.hiring_models import Candidate, Checklist, ChecklistTask, Inte
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
 from medoffice_hr.payroll_models import PayRun, PayStub
 from medoffice_hr.time_models import TimeEntry, Timesheet
-from medoffice_hr.training_models import Review, ReviewCycle
+from medoffice_hr.training_models import Certification, Course, CourseCompletion, Review, ReviewCycle
 
 TODAY = practice_today()
 
@@ -262,3 +262,33 @@ def test_a_review_is_kept_per_role_until_a_review_its_cycle_the_employment_the_s
         other_id, other = _employee("Otto")
         _sql("UPDATE hr_review SET employment_id = ? WHERE id = ?", other.id, review.id)
     assert "Test, Otto" in _text(hr, url) and ann.get(url).status_code == 404
+
+
+def test_a_persons_training_is_kept_until_courses_completions_certifications_the_employment_or_staff_change(app):
+    hr = login(app.test_client(), "hr")
+    ann = login(app.test_client(), "front_desk", username="ann")
+    with connected(app):
+        ann_id, employment = _employee("Ann")
+        User.update(staff=ann_id).where(User.username == "ann").execute()
+        course = Course.create(name="HIPAA basics", due_days_after_hire=30, repeat_months=12)
+        done = CourseCompletion.create(employment=employment, course=course, completed_on=dt.date(2024, 2, 1))
+        licence = Certification.create(employment=employment, name="CPR", number="C-1", issuer="Red Cross")
+    url = f"/hr/employees/{ann_id}/training"
+    page = _text(hr, url)
+    assert all(text in page for text in ("Training of Test, Ann", "HIPAA basics", "CPR", "Overdue", "Record a completion"))
+    assert "Record a completion" not in _text(ann, url) and "CPR" in _text(ann, url)
+    assert not _reads(hr, url, ("hr_course", "hr_course_completion", "hr_certification", "hr_employment", "core_staff"))
+
+    changes = [("UPDATE hr_course SET name = ? WHERE id = ?", ("HIPAA refresher", course.id), "HIPAA refresher"),
+               ("UPDATE hr_course_completion SET completed_on = ? WHERE id = ?", (TODAY, done.id),
+                f"HIPAA refresher, {TODAY.isoformat()}"),
+               ("UPDATE hr_certification SET issuer = ? WHERE id = ?", ("County board", licence.id), "County board"),
+               ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), "Training of Test, Anna")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+    with connected(app):
+        _sql("UPDATE hr_employment SET job_title = ? WHERE id = ?", "Biller", employment.id)
+        _sql("UPDATE hr_course SET job_title = ? WHERE id = ?", "Front desk", course.id)
+    assert "No course is required for this job title." in _text(hr, url)

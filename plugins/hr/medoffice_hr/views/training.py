@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from typing import NamedTuple
 
-from flask import Response, abort, redirect, url_for
+from flask import Response, abort, redirect, render_template, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import dates, files, prepared
@@ -16,7 +16,7 @@ from medoffice.models import StaffMember
 from medoffice.plain import PlainSelect
 from medoffice.settings import today
 from medoffice.web.crud import CrudPages
-from medoffice.web.forms import choices, form_values
+from medoffice.web.forms import choices, form_values, with_csrf_token
 from medoffice.web.query import page_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, url_template
@@ -24,9 +24,10 @@ from medoffice.web.tables import TableColumn, url_template
 from .. import raw, rules, training
 from ..access import FULL, require_relation
 from ..employees import HrError, employment_of
-from ..models import Employment
+from ..models import PEOPLE, Employment
 from ..training_models import TRAINING_FIGURES, Certification, Course, CourseCompletion
 from . import bp
+from .kept_parts import kept_part, slotted
 from .training_forms import AcknowledgeForm, CertificationForm, CompletionForm, CourseForm
 
 COURSES = CrudPages(bp, Course, CourseForm, name="course", noun="course", view_permission="hr.training.manage",
@@ -125,27 +126,52 @@ def _rows(link, day: str, now: dt.date, rows: list, late: str, with_last: bool =
     return Markup("".join(html))
 
 
-def _training_page(staff: StaffMember, status: int = 200, **forms):
-    employment = employment_of(staff.id)
-    if employment is None:
-        abort(404)
-    relation = require_relation(staff.id, employment.supervisor_id)
-    manage = relation == FULL and can("hr.training.manage")
+def _trainee(staff_id: int) -> tuple[str, int | None] | None:
+    """The staff member's name and supervisor, or None when there is no such staff member or HR has no file for
+    them: what deciding who may see their training needs."""
+    staff = StaffMember.get_or_none(StaffMember.id == staff_id)
+    employment = employment_of(staff_id) if staff else None
+    return (staff.display_name, employment.supervisor_id) if employment else None
+
+
+def _training_content(staff_id: int, manage: bool, day: dt.date, forms: dict) -> str:
+    """The person's training as everyone who may (or may not) ``manage`` it sees it on ``day``, the CSRF token a
+    slot. ``forms`` are refused ones, shown again."""
+    staff = StaffMember.get_by_id(staff_id)
+    employment = employment_of(staff_id)
     completion_form = forms.get("completion_form") or CompletionForm(formdata=None)
     completion_form.course.choices = choices([(str(c.id), c.name) for c in Course.select().where(
         Course.active == True).order_by(Course.name)])  # noqa: E712
-    return render_page("hr/employee_training.html", title=f"Training of {staff.display_name}",
-                       breadcrumbs=[(staff.display_name, url_for("hr.employee", staff_id=staff.id))],
-                       staff=staff, employment=employment, rows=training.status([employment])[employment.id],
-                       completions=list(CourseCompletion.select(CourseCompletion, Course).join(Course)
-                                        .where(CourseCompletion.employment == employment)
-                                        .order_by(CourseCompletion.completed_on.desc())),
-                       certifications=list(Certification.select().where((Certification.employment == employment)
-                                                                        & Certification.removed_at.is_null())
-                                           .order_by(Certification.expires_on)),
-                       manage=manage, completion_form=completion_form,
-                       certification_form=forms.get("certification_form") or CertificationForm(formdata=None),
-                       remove_form=AcknowledgeForm(formdata=None), today=today()), status
+    return slotted(render_template(
+        "hr/_employee_training.html", title=f"Training of {staff.display_name}", staff=staff, employment=employment,
+        rows=training.status([employment])[employment.id],
+        completions=list(CourseCompletion.select(CourseCompletion, Course).join(Course)
+                         .where(CourseCompletion.employment == employment)
+                         .order_by(CourseCompletion.completed_on.desc())),
+        certifications=list(Certification.select().where((Certification.employment == employment)
+                                                         & Certification.removed_at.is_null())
+                            .order_by(Certification.expires_on)),
+        manage=manage, completion_form=completion_form,
+        certification_form=forms.get("certification_form") or CertificationForm(formdata=None),
+        remove_form=AcknowledgeForm(formdata=None), today=day))
+
+
+def _training_page(staff_id: int, status: int = 200, **forms):
+    """One person's training: kept until employments, courses, completions, certifications or the staff change, for
+    the day and who may manage it; built afresh to show refused ``forms``."""
+    trainee = kept((PEOPLE.key, STAFF_KEY), ("trainee", staff_id), lambda: _trainee(staff_id))
+    if trainee is None:
+        abort(404)
+    name, supervisor_id = trainee
+    relation = require_relation(staff_id, supervisor_id)
+    manage, day = relation == FULL and can("hr.training.manage"), today()
+    if forms:
+        html = _training_content(staff_id, manage, day, forms)
+    else:
+        html = kept_part((TRAINING_FIGURES.key, PEOPLE.key, STAFF_KEY), ("training", staff_id, manage, day),
+                         lambda: _training_content(staff_id, manage, day, {}))
+    return render_page("hr/employee_training.html", title=f"Training of {name}", content=with_csrf_token(html),
+                       breadcrumbs=[(name, url_for("hr.employee", staff_id=staff_id))]), status
 
 
 def _staff_or_404(staff_id: int) -> StaffMember:
@@ -160,7 +186,7 @@ def _staff_or_404(staff_id: int) -> StaffMember:
 def employee_training(staff_id: int):
     """One person's courses (due and done) and certifications: HR in full, the person their own,
     their supervisor read-only."""
-    return _training_page(_staff_or_404(staff_id))
+    return _training_page(staff_id)
 
 
 def _managed_employment(staff_id: int) -> tuple[StaffMember, Employment]:
@@ -190,7 +216,7 @@ def completion_add(staff_id: int):
         else:
             notify("Completion recorded.")
             return redirect(url_for("hr.employee_training", staff_id=staff.id))
-    return _training_page(staff, 422, completion_form=form)
+    return _training_page(staff.id, 422, completion_form=form)
 
 
 @bp.route("/employees/<int:staff_id>/certifications", methods=["POST"])
@@ -208,7 +234,7 @@ def certification_add(staff_id: int):
         else:
             notify("Certification recorded.")
             return redirect(url_for("hr.employee_training", staff_id=staff.id))
-    return _training_page(staff, 422, certification_form=form)
+    return _training_page(staff.id, 422, certification_form=form)
 
 
 @bp.route("/employees/<int:staff_id>/certifications/<int:certification_id>/remove", methods=["POST"])
