@@ -212,3 +212,31 @@ def test_a_vendors_page_is_kept_until_the_vendor_its_bills_or_an_account_changes
     assert "Terms: 30 days." in html and "orders@acme.example" not in html
     assert "Supplies by hand" in page(client, "/finance/vendors/new")
     assert client.get("/finance/vendors/999999").status_code == 404
+
+
+def test_a_budgets_grid_is_kept_until_the_budget_its_cells_its_controls_or_an_account_change(books):
+    from finance_setup import account
+    from medoffice_finance.budget import create_budget
+
+    app, client = books
+    with connected(app):
+        budget = create_budget(2026, "Operating").id
+        supplies = account("6400")
+    url = f"/finance/budgets/{budget}"
+    assert "Operating" in page(client, url)
+    assert_reads_none(client, url, "finance_budget", "finance_budget_amount", "finance_budget_control",
+                      "finance_account")
+    sql(app, "INSERT INTO finance_budget_amount (budget_id, account_id, month, amount_cents) VALUES (?, ?, 3, 123456)",
+        budget, supplies)
+    assert 'name="cell-%d-3" value="1234.56"' % supplies in page(client, url)
+    sql(app, "INSERT INTO finance_budget_control (budget_id, account_id, action) VALUES (?, ?, 'stop')",
+        budget, supplies)
+    assert '<option value="stop" selected>' in page(client, url)
+    sql(app, "UPDATE finance_budget SET name = ? WHERE id = ?", "Lean year", budget)
+    assert "Lean year" in page(client, url)
+    sql(app, "UPDATE finance_account SET name = ? WHERE id = ?", "Supplies by hand", supplies)
+    assert "6400 Supplies by hand" in page(client, url)
+    auditor = login(app.test_client(), "auditor")  # sees the grid, may not edit it
+    html = page(auditor, url)
+    assert "$1,234.56" in html and "Save every cell" not in html
+    assert client.get("/finance/budgets/999999").status_code == 404

@@ -513,5 +513,6 @@ VENDORS = DataVersion("finance.vendors", [Vendor])
 RULES = DataVersion("finance.rules", [PostingRule])
 BOOKS = DataVersion("finance.books", [Books, JournalEntry])  # the basis, and whether anything is posted
 BILLS = DataVersion("finance.bills", [Bill, BillLine, BillPayment])
+BUDGETS = DataVersion("finance.budgets", [Budget, BudgetAmount, BudgetControl])
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
-DATA_VERSIONS = [CHART, VENDORS, BILLS, RULES, BOOKS, WAITING]
+DATA_VERSIONS = [CHART, VENDORS, BILLS, RULES, BOOKS, BUDGETS, WAITING]

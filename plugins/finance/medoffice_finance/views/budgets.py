@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from medoffice import prepared
@@ -13,7 +13,7 @@ from medoffice.models import Location
 from medoffice.money import format_cents, parse_cents
 from medoffice.prepared import slot
 from medoffice.settings import today
-from medoffice.web.forms import choices
+from medoffice.web.forms import choices, with_csrf_token
 from medoffice.web.shell import notify, render_page
 from peewee import JOIN, fn
 from wtforms import BooleanField, IntegerField, SelectField, StringField
@@ -21,8 +21,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..budget import (CONTROLS, METHODS, BudgetError, amounts, amounts_by_account, create_budget, set_amount,
                       set_control)
-from ..models import Account, Budget, BudgetAmount, BudgetControl
+from ..models import BUDGETS, CHART, Account, Budget, BudgetAmount, BudgetControl
 from . import bp
+from .kept_parts import kept_part, slotted
 
 MONTHS = [(m, calendar.month_abbr[m]) for m in range(1, 13)]
 
@@ -192,23 +193,41 @@ def _grid_row(account: tuple[int, str, str], months: list[int], urls: tuple[str,
 
 
 def _grid(budget: Budget, errors: dict | None = None, typed: dict | None = None, status: int = 200):
+    """A budget's page drawn afresh (a refused grid with the cells typed and their errors)."""
+    return _grid_page(_grid_parts(budget, can("finance.budget.edit"), errors or {}, typed or {})), status
+
+
+def _grid_parts(budget: Budget, editable: bool, errors: dict, typed: dict) -> tuple[str, str, str]:
+    """A budget's title, breadcrumb and grid (its CSRF token a slot)."""
     cells = amounts_by_account(budget.id)
-    errors, typed = errors or {}, typed or {}
-    editable = can("finance.budget.edit")
     urls = (escape(url_for("finance.budget_cell", budget_id=budget.id)),
             escape(url_for("finance.budget_control", budget_id=budget.id)))
     rows = Markup("".join([_grid_row(a, cells.get(a[0], _NO_AMOUNTS), urls, editable, errors, typed)
                            for a in _grid_accounts(budget)]))  # written out once
-    return render_page("finance/budget.html", title=f"{budget.year} {budget.name}", budget=budget, rows=rows,
-                       months=MONTHS, editable=editable, errors=errors,
-                       breadcrumbs=[("Budgets", url_for("finance.budgets")), (budget.name, None)]), status
+    html = render_template("finance/_budget.html", budget=budget, rows=rows, months=MONTHS, editable=editable,
+                           errors=errors)
+    return f"{budget.year} {budget.name}", budget.name, slotted(html)
+
+
+def _grid_page(parts: tuple[str, str, str]):
+    title, crumb, html = parts
+    return render_page("finance/budget.html", title=title, content=with_csrf_token(html),
+                       breadcrumbs=[("Budgets", url_for("finance.budgets")), (crumb, None)])
 
 
 @bp.route("/budgets/<int:budget_id>")
 @requires("finance.view")
 def budget(budget_id: int):
-    """The grid: accounts by month, yearly totals and each account's control."""
-    return _grid(_budget(budget_id))
+    """The grid: accounts by month, yearly totals and each account's control (kept until a budget, its cells or
+    controls, or an account changes, per whether the user may edit budgets)."""
+    editable = can("finance.budget.edit")
+
+    def build():
+        found = next(iter(prepared.run(_BUDGET, "finance.budget", budget=budget_id)), None)
+        return _grid_parts(found, editable, {}, {}) if found is not None else None
+
+    parts = kept_part((BUDGETS.key, CHART.key), ("budget", budget_id, editable), build)
+    return _grid_page(parts) if parts is not None else abort(404)
 
 
 def _cents(text: str) -> int:
