@@ -292,3 +292,35 @@ def test_a_persons_training_is_kept_until_courses_completions_certifications_the
         _sql("UPDATE hr_employment SET job_title = ? WHERE id = ?", "Biller", employment.id)
         _sql("UPDATE hr_course SET job_title = ? WHERE id = ?", "Front desk", course.id)
     assert "No course is required for this job title." in _text(hr, url)
+
+
+def test_a_posted_runs_page_is_kept_until_a_run_a_stub_an_employment_the_staff_or_a_user_changes(app):
+    hr = login(app.test_client(), "hr", username="hana")
+    with connected(app):
+        ann_id, ann = _employee("Ann")
+        stub = _posted_stub(ann, TODAY.replace(month=2, day=13), 100_000)
+        _sql("UPDATE hr_pay_run SET posted_by = ?, posted_at = ? WHERE id = ?", "hana", dt.datetime(2026, 2, 13),
+             stub.run_id)
+    url = f"/hr/payroll/{stub.run_id}"
+    page = _text(hr, url)
+    assert "Test, Ann" in page and "$1,000.00" in page and "by Test Hana" in page and "Start a correcting run" in page
+    assert not _reads(hr, url, ("hr_pay_run", "hr_pay_stub", "hr_employment", "core_staff", "core_user"))
+
+    changes = [("UPDATE hr_pay_stub SET gross_cents = ? WHERE id = ?", (120_000, stub.id), "$1,200.00"),
+               ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), "Test, Anna"),
+               ("UPDATE core_user SET full_name = ? WHERE username = ?", ("Hana Poster", "hana"), "by Hana Poster")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+    with connected(app):
+        bob_id, bob = _employee("Bob")
+        _sql("UPDATE hr_pay_stub SET employment_id = ? WHERE id = ?", bob.id, stub.id)
+    assert "Test, Bob" in _text(hr, url)
+    with connected(app):
+        _sql("UPDATE hr_pay_run SET status = ? WHERE id = ?", "draft", stub.run_id)
+    assert "Before posting" in _text(hr, url)  # a draft is recomputed on every view, never kept
+    with connected(app):
+        _sql("DELETE FROM hr_pay_stub WHERE run_id = ?", stub.run_id)
+        _sql("DELETE FROM hr_pay_run WHERE id = ?", stub.run_id)
+    assert hr.get(url).status_code == 404

@@ -22,7 +22,7 @@ from medoffice.models import StaffMember, User
 from medoffice.money import parse_cents
 from medoffice.prepared import slot
 from medoffice.web.field_html import render_form
-from medoffice.web.forms import blank_form_html, choices
+from medoffice.web.forms import blank_form_html, choices, with_csrf_token
 from medoffice.web.query import page_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
@@ -35,6 +35,7 @@ from ..models import PEOPLE, Employment
 from ..payroll_models import PAY_FIGURES, PAY_RUNS, Deduction, PayRun, PayStub
 from ..pdf import html_to_pdf
 from . import bp
+from .kept_parts import kept_part, slotted
 from .payroll_forms import BonusForm, DeductionForm, RunActionForm, RunForm, W4Form, percent_bp
 
 ACH_SETTINGS = ("hr.ach_immediate_destination", "hr.ach_destination_name", "hr.ach_immediate_origin",
@@ -100,7 +101,9 @@ def _run_or_404(run_id: int) -> PayRun:
     return run
 
 
-def _run_page(run: PayRun, status: int = 200, problems=None, bonus_form=None, error=None):
+def _run_content(run: PayRun, problems=None, bonus_form=None, error=None) -> str:
+    """A run's page content, the CSRF token a slot: a draft's blocking ``problems`` (computed when not given, which
+    recomputes the draft) and bonus form, a posted run's links, and a page of its register."""
     if run.status == "draft" and problems is None:
         problems = payroll.compute(run)
     if run.status != "draft":
@@ -112,10 +115,34 @@ def _run_page(run: PayRun, status: int = 200, problems=None, bonus_form=None, er
                   .join(StaffMember, on=(Employment.staff == StaffMember.id))
                   .where(Employment.status != "ended").order_by(StaffMember.last_name).tuples())
         bonus_form.employment.choices = choices([(str(i), rules.display_name(*names)) for i, *names in people])
-    return render_page("hr/payroll_run.html", title=f"Pay run {run.id}",
-                       breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))], run=run, register=_register(run),
-                       problems=problems or [], bonus_form=bonus_form, posted_by=_posted_by(run),
-                       action_form=RunActionForm(formdata=None), error=error), status
+    return slotted(render_template("hr/_payroll_run.html", title=f"Pay run {run.id}", run=run, register=_register(run),
+                                   problems=problems or [], bonus_form=bonus_form, posted_by=_posted_by(run),
+                                   action_form=RunActionForm(formdata=None), error=error))
+
+
+def _run_page(run: PayRun, status: int = 200, problems=None, bonus_form=None, error=None):
+    """A run's page built afresh: a draft (recomputed on every view) or a refused action's answer."""
+    return _run_html_page(run.id, _run_content(run, problems, bonus_form, error), status)
+
+
+def _run_html_page(run_id: int, html: str, status: int = 200):
+    return render_page("hr/payroll_run.html", title=f"Pay run {run_id}", content=with_csrf_token(html),
+                       breadcrumbs=[("Payroll", url_for("hr.payroll_runs"))]), status
+
+
+_RUN_STATUS = PayRun.select(PayRun.status).where(PayRun.id == slot("id"))
+
+
+def _posted_run_html(run_id: int) -> str:
+    """A posted run's content (a page of its register) as everyone with the same payroll permission sees it: kept
+    until a run, a stub, an employment, the staff or the users (who posted) change. A posted run never changes but
+    a SQL console may."""
+    def build() -> str | None:
+        run = next(iter(prepared.run(_PAY_RUN, "hr.pay_run", id=run_id)), None)
+        return _run_content(run) if run is not None and run.status == "posted" else None
+
+    return kept_part((PAY_FIGURES.key, PEOPLE.key, STAFF_KEY),
+                     ("posted run", run_id, page_number(), REGISTER_PER_PAGE, can("hr.payroll.run")), build)
 
 
 _REGISTER_AMOUNTS = [PayStub.gross_cents, PayStub.pretax_401k_cents + PayStub.pretax_125_cents,
@@ -180,8 +207,14 @@ def _posted_by(run: PayRun) -> str:
 @bp.route("/payroll/<int:pay_run_id>")
 @requires("hr.payroll.view")
 def payroll_run(pay_run_id: int):
-    """A run: its blocking problems while a draft, and its register (a page of stubs and the run's totals)."""
-    return _run_page(_run_or_404(pay_run_id))
+    """A run: its blocking problems while a draft (recomputed on every view), and its register (a page of stubs and
+    the run's totals), kept while the run is posted."""
+    status = kept(PAY_RUNS.key, ("run status", pay_run_id),
+                  lambda: prepared.scalar(_RUN_STATUS, "hr.pay_run_status", id=pay_run_id))
+    html = _posted_run_html(pay_run_id) if status == "posted" else None
+    if html is None:
+        return _run_page(_run_or_404(pay_run_id))
+    return _run_html_page(pay_run_id, html)
 
 
 @bp.route("/payroll/<int:pay_run_id>/bonus", methods=["POST"])
