@@ -240,3 +240,28 @@ def test_a_budgets_grid_is_kept_until_the_budget_its_cells_its_controls_or_an_ac
     html = page(auditor, url)
     assert "$1,234.56" in html and "Save every cell" not in html
     assert client.get("/finance/budgets/999999").status_code == 404
+
+
+def test_the_periods_page_is_kept_until_a_month_its_history_a_years_close_or_a_user_changes(books):
+    app, client = books
+    url = "/finance/periods"
+    assert "Close the year 2020" not in page(client, url)
+    assert_reads_none(client, url, "finance_period", "finance_period_event", "finance_year_close")
+    sql(app, "INSERT INTO finance_period (year, month, start_date, end_date, status, changed_at) "
+             "VALUES (2020, 1, '2020-01-01', '2020-01-31', 'closed', CURRENT_TIMESTAMP)")
+    html = page(client, url)
+    assert "Close the year 2020" in html and "Reopen January 2020" in html
+    with connected(app):
+        admin = db.execute_sql("SELECT MIN(id) FROM core_user").fetchone()[0]
+    sql(app, "INSERT INTO finance_period_event (period_id, action, reason, user_id, at) "
+             "SELECT id, 'close', '', ?, CURRENT_TIMESTAMP FROM finance_period WHERE year = 2020", admin)
+    assert "January 2020 closed by" in page(client, url)
+    sql(app, "UPDATE core_user SET full_name = ? WHERE id = ?", "Ada Closer", admin)
+    assert "Ada Closer" in page(client, url)
+    sql(app, "INSERT INTO finance_year_close (year, closed_at) VALUES (2020, CURRENT_TIMESTAMP)")
+    html = page(client, url)
+    assert "Close the year 2020" not in html and "Reopen 2020" in html and "Reopen January 2020" not in html
+    auditor = login(app.test_client(), "auditor")  # sees the months, may close or reopen none
+    html = page(auditor, url)
+    assert "Ada Closer" in html
+    assert 'action="/finance/periods' not in html

@@ -514,5 +514,6 @@ RULES = DataVersion("finance.rules", [PostingRule])
 BOOKS = DataVersion("finance.books", [Books, JournalEntry])  # the basis, and whether anything is posted
 BILLS = DataVersion("finance.bills", [Bill, BillLine, BillPayment])
 BUDGETS = DataVersion("finance.budgets", [Budget, BudgetAmount, BudgetControl])
+PERIODS = DataVersion("finance.periods", [Period, PeriodEvent, YearClose])
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
-DATA_VERSIONS = [CHART, VENDORS, BILLS, RULES, BOOKS, BUDGETS, WAITING]
+DATA_VERSIONS = [CHART, VENDORS, BILLS, RULES, BOOKS, BUDGETS, PERIODS, WAITING]

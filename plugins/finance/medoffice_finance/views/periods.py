@@ -4,22 +4,24 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from flask import redirect, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.models import User
 from medoffice.settings import today
+from medoffice.web.forms import with_csrf_token
 from medoffice.web.shell import csrf_token, notify, render_page
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from ..models import Period, PeriodEvent, YearClose
+from ..models import PERIODS, Period, PeriodEvent, YearClose
 from ..periods import PeriodError, close_month, reopen_month
 from ..slots import id_slots
 from ..yearend import close_year, reopen_year
 from . import bp
+from .kept_parts import kept_part, slotted
 
 SHOWN_MONTHS = 24
 
@@ -108,6 +110,17 @@ def _month_rows(periods: list[tuple[int, int, str]], closed_years: dict) -> list
 
 
 def _page(error: str = "", status: int = 200):
+    """The periods page drawn afresh (with the reason an action was refused)."""
+    return _periods_page(_periods_html(error)), status
+
+
+def _periods_page(html: str):
+    return render_page("finance/periods.html", title="Periods", content=with_csrf_token(html),
+                       breadcrumbs=[("Periods", None)])
+
+
+def _periods_html(error: str = "") -> str:
+    """The months, the years and the history of closes and reopens, CSRF tokens as slots."""
     stored = {(year, month): status for year, month, status in prepared.run(_STORED, "finance.periods_stored").cursor}
     for day in _recent_months(today()):  # months nothing was posted in yet have no row: shown open
         stored.setdefault((day.year, day.month), "open")
@@ -116,16 +129,17 @@ def _page(error: str = "", status: int = 200):
     names = _user_names(sorted({e.user_id for e in history if e.user_id}))
     years = sorted({year for year, _month in stored}, reverse=True)
     closed_years = {y.year: y for y in prepared.run(_YEARS_CLOSED, "finance.years_closed")}
-    return render_page("finance/periods.html", title="Periods", rows=_month_rows(periods, closed_years),
-                       history=history, years=years,
-                       closed_years=closed_years, error=error, names=names, breadcrumbs=[("Periods", None)]), status
+    return slotted(render_template("finance/_periods.html", rows=_month_rows(periods, closed_years), history=history,
+                                   years=years, closed_years=closed_years, error=error, names=names))
 
 
 @bp.route("/periods")
 @requires("finance.view")
 def periods():
-    """The months (open or closed), the years, and the history of closes and reopens."""
-    return _page()
+    """The months (open or closed), the years, and the history of closes and reopens (kept until a period, its
+    history or a year's close changes, per this month and what the user may close and reopen)."""
+    may = (can("finance.periods.close"), can("finance.periods.reopen"))
+    return _periods_page(kept_part((PERIODS.key,), ("periods", today().replace(day=1), may), _periods_html))
 
 
 def _act(form, action, done: str):
