@@ -14,7 +14,8 @@ from . import authorizations, experience, materials, recall
 from .demo import create_demo_data
 from .jobs import recount_kept_figures, withdraw_expired_authorizations
 from .merges import MERGE_SUBSCRIPTION
-from .models import ATTEMPTS, MARKETING_FIGURES, MARKETING_MODELS, MATERIALS, RECALL, REFERRERS, REVIEWS, RecoveryItem
+from .models import (ATTEMPTS, LAST_VISITS, MARKETING_FIGURES, MARKETING_MODELS, MATERIALS, RECALL, REFERRERS, REVIEWS,
+                     RecoveryItem)
 from .reports import marketing_reports
 from .revenue import BILLING_SUBSCRIPTION
 from .views import bp
@@ -44,7 +45,7 @@ def medoffice_models():
 
 @hookimpl
 def medoffice_data_versions():
-    return [MARKETING_FIGURES, REFERRERS, REVIEWS, ATTEMPTS, MATERIALS, RECALL]
+    return [MARKETING_FIGURES, REFERRERS, REVIEWS, ATTEMPTS, MATERIALS, RECALL, LAST_VISITS]
 
 
 @hookimpl

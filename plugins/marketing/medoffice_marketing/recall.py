@@ -19,7 +19,7 @@ from medoffice.prepared import slot
 
 from .lastvisits import ANY_TYPE, keep_last_visit
 from .listfigures import OUTCOMES, count_change, figures, recount_lists
-from .models import RECALL, LastVisit, RecallEntry, RecallList, RecallRule, Visit
+from .models import LAST_VISITS, RECALL, LastVisit, RecallEntry, RecallList, RecallRule, Visit
 
 KINDS = {"recall": "Recall (due again after a visit)", "reactivation": "Reactivation (no visit for a while)"}
 SEND_CHANNELS = {"preferred": "Each patient's preferred contact", "email": "E-mail", "letter": "Letter"}
@@ -149,8 +149,7 @@ def due_page(rule: RecallRule, as_of: dt.date) -> tuple:
     prepared ``paginate``: when the rule's window holds at least ``DENSE_LIST`` kept last visits (counted from
     the index alone), SQLite walks the patients in order, which stops after a page, instead of sorting everyone
     due; either way the list is counted from the kept rows marked counted. Whether the window is that dense is
-    kept per rule and day (``kept``), although the last visits it counts move without a data version of their own:
-    it only picks the plan, and both plans find the same rows."""
+    kept per rule and day until a rule or a last visit changes."""
     oldest, newest = _cutoffs(rule, as_of)
     reactivation = oldest is None
     values = {"visit_type": _followed(rule), "oldest": oldest, "newest": newest}
@@ -159,7 +158,7 @@ def due_page(rule: RecallRule, as_of: dt.date) -> tuple:
         return prepared.count_upto(_window_query(reactivation), ("marketing.recall_window", reactivation), DENSE_LIST,
                                    **values) >= DENSE_LIST
 
-    walk = is_sqlite() and kept(RECALL.key, ("dense window", rule.id, as_of), dense)
+    walk = is_sqlite() and kept((RECALL.key, LAST_VISITS.key), ("dense window", rule.id, as_of), dense)
     return (_due_page_query(reactivation, walk), ("marketing.recall_due", reactivation, walk), values,
             _due_count_query(reactivation))
 

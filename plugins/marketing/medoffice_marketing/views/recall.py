@@ -19,7 +19,7 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import JOIN, SQL
 
 from .. import recall
-from ..models import RECALL, RecallEntry, RecallList, RecallRule
+from ..models import LAST_VISITS, RECALL, RecallEntry, RecallList, RecallRule
 from . import bp
 from .common import form_page, username
 from .forms import OutcomeForm, RuleForm, SendForm
@@ -107,12 +107,8 @@ def recall_due(rule_id: int):
         search=lambda text: (Patient.last_name ** f"{text}%") | (Patient.account_number ** f"{text}%"),
         default_sort="name", endpoint="marketing.recall_due", endpoint_args={"rule_id": rule.id}, key=key,
         values=values, count_query=counted, noun="patient", noun_plural="patients",
-        search_placeholder="Last name or account", empty_message="Nobody is due under this rule today.")
-    if not table.exported:
-        # The rows are read afresh (the kept last visits are rewritten in bulk, with no data version of their own),
-        # but the same page of the same rows draws the same table: its HTML is kept by the rows themselves.
-        table.kept = ((RECALL.key,), ("due table", rule.id, table.query, table.sort, table.desc, table.page,
-                                      table.total, table.more, tuple(table.rows)))
+        search_placeholder="Last name or account", empty_message="Nobody is due under this rule today.",
+        kept_by=(RECALL.key, LAST_VISITS.key, PATIENTS_KEY), kept_with=(rule.id, today()))
     audit.record_list("marketing.recall_due.list", (p.id for p in table.rows))
     editor, anyone_due = can("marketing.edit"), bool(table.rows)
     head = kept_part((RECALL.key,), ("due head", rule.id, editor, anyone_due),
