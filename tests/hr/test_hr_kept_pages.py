@@ -13,7 +13,8 @@ from medoffice.models import AuditEvent, Location, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
 
 from medoffice_hr import tax_tables, timesheets
-from medoffice_hr.hiring_models import Candidate, Checklist, ChecklistTask, Interview, Opening
+from medoffice_hr.hiring_models import (Candidate, Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateTask,
+                                        Interview, Opening)
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
 from medoffice_hr.payroll_models import PayRun, PayStub
 from medoffice_hr.time_models import TimeEntry, Timesheet
@@ -323,4 +324,29 @@ def test_a_posted_runs_page_is_kept_until_a_run_a_stub_an_employment_the_staff_o
     with connected(app):
         _sql("DELETE FROM hr_pay_stub WHERE run_id = ?", stub.run_id)
         _sql("DELETE FROM hr_pay_run WHERE id = ?", stub.run_id)
+    assert hr.get(url).status_code == 404
+
+
+def test_a_checklist_template_is_kept_until_a_template_or_its_tasks_change_and_a_refused_task_is_shown(app):
+    hr = login(app.test_client(), "hr")
+    with connected(app):
+        template = ChecklistTemplate.create(kind="onboarding", name="Front desk start")
+        task = ChecklistTemplateTask.create(template=template, title="Order a badge", assignee_role="hr", due_offset=2)
+    url = f"/hr/checklist-templates/{template.id}"
+    page = _text(hr, url)
+    assert "Front desk start" in page and "Order a badge" in page and "2  days after the first day" in page
+    assert not _reads(hr, url, ("hr_checklist_template", "hr_checklist_template_task"))
+
+    changes = [("UPDATE hr_checklist_template SET name = ? WHERE id = ?", ("Biller start", template.id), "Biller start"),
+               ("UPDATE hr_checklist_template_task SET title = ? WHERE id = ?", ("Order keys", task.id), "Order keys")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+    refused = hr.post(url, data={"title": "", "assignee_role": "hr", "due_offset": "1"})
+    assert refused.status_code == 422 and 'aria-invalid="true"' in refused.get_data(as_text=True)
+    assert 'aria-invalid="true"' not in _text(hr, url)
+    with connected(app):
+        _sql("DELETE FROM hr_checklist_template_task WHERE template_id = ?", template.id)
+        _sql("DELETE FROM hr_checklist_template WHERE id = ?", template.id)
     assert hr.get(url).status_code == 404

@@ -2,21 +2,22 @@
 the company property still to collect."""
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from medoffice import prepared
 from medoffice.auth import requires
 from medoffice.settings import today
 from medoffice.web.field_html import render_form
-from medoffice.web.forms import blank_form_html, form_values
+from medoffice.web.forms import blank_form_html, form_values, with_csrf_token
 from medoffice.web.shell import notify, render_page
 
 from .. import checklists, hiring_rules, rules, separations
 from ..employees import HrError, employment_of
-from ..hiring_models import Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateTask, PropertyItem
+from ..hiring_models import CHECKLISTS, Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateTask, PropertyItem
 from ..models import Employment
 from . import bp
+from .kept_parts import kept_part, slotted
 from .hiring_forms import (ExitInterviewForm, PropertyForm, ReturnForm, SeparationForm, TaskDoneForm, TemplateForm,
                            TemplateTaskForm)
 
@@ -49,28 +50,47 @@ def checklist_templates():
 
 
 
+def _template_content(template_id: int, form: TemplateTaskForm | None) -> tuple[str, str] | None:
+    """A checklist template's page content: (its name, its tasks and the task form, the CSRF token a slot); None
+    when there is no such template. ``form`` is a refused one, shown again (a blank one when None)."""
+    template = ChecklistTemplate.get_or_none(ChecklistTemplate.id == template_id)
+    if template is None:
+        return None
+    html = render_template("hr/_checklist_template.html", checklist_template=template,
+                           tasks=list(template.tasks.order_by(ChecklistTemplateTask.position)),
+                           form=form or TemplateTaskForm(formdata=None), label=rules.label,
+                           assignees=hiring_rules.ASSIGNEES, kinds=hiring_rules.CHECKLIST_KINDS)
+    return template.name, slotted(html)
+
+
 @bp.route("/checklist-templates/<int:template_id>", methods=["GET", "POST"])
 @requires("hr.employees.edit")
 def checklist_template(template_id: int):
-    """A template's tasks, and a form to add one."""
-    template = ChecklistTemplate.get_or_none(ChecklistTemplate.id == template_id)
-    if template is None:
+    """A template's tasks, and a form to add one: kept until templates or checklists change."""
+    if request.method == "GET":
+        content = kept_part((CHECKLISTS.key,), ("checklist template", template_id),
+                            lambda: _template_content(template_id, None))
+    else:
+        template = ChecklistTemplate.get_or_none(ChecklistTemplate.id == template_id)
+        if template is None:
+            abort(404)
+        form = TemplateTaskForm()
+        if form.validate_on_submit():
+            try:
+                checklists.add_template_task(template, form.title.data.strip(), form.assignee_role.data,
+                                             form.due_offset.data or 0, bool(form.business_days.data))
+            except HrError as refused:
+                getattr(form, refused.field, form.title).errors = [str(refused)]
+            else:
+                notify("Task added.")
+                return redirect(url_for("hr.checklist_template", template_id=template.id))
+        content = _template_content(template_id, form)
+    if content is None:
         abort(404)
-    form = TemplateTaskForm()
-    if form.validate_on_submit():
-        try:
-            checklists.add_template_task(template, form.title.data.strip(), form.assignee_role.data,
-                                         form.due_offset.data or 0, bool(form.business_days.data))
-        except HrError as refused:
-            getattr(form, refused.field, form.title).errors = [str(refused)]
-        else:
-            notify("Task added.")
-            return redirect(url_for("hr.checklist_template", template_id=template.id))
-    return render_page("hr/checklist_template.html", title=template.name,
-                       breadcrumbs=[("Checklist templates", url_for("hr.checklist_templates"))], checklist_template=template,
-                       tasks=list(template.tasks.order_by(ChecklistTemplateTask.position)), form=form,
-                       label=rules.label, assignees=hiring_rules.ASSIGNEES,
-                       kinds=hiring_rules.CHECKLIST_KINDS), (422 if request.method == "POST" else 200)
+    title, html = content
+    return render_page("hr/checklist_template.html", title=title, content=with_csrf_token(html),
+                       breadcrumbs=[("Checklist templates", url_for("hr.checklist_templates"))]), \
+        (422 if request.method == "POST" else 200)
 
 
 def _checklist_or_404(checklist_id: int) -> Checklist:
