@@ -265,3 +265,22 @@ def test_the_periods_page_is_kept_until_a_month_its_history_a_years_close_or_a_u
     html = page(auditor, url)
     assert "Ada Closer" in html
     assert 'action="/finance/periods' not in html
+
+
+def test_the_recurring_bills_page_is_kept_until_a_recurring_bill_a_vendor_or_an_account_changes(billed):
+    app, client, vendor, _bill = billed
+    url = "/finance/bills/recurring"
+    assert "No recurring bills yet." in page(client, url)
+    assert_reads_none(client, url, "finance_recurring_bill", "finance_vendor", "finance_account")
+    sql(app, "INSERT INTO finance_recurring_bill (vendor_id, memo, account_id, amount_cents, frequency, \"interval\", "
+             "starts_on, days_ahead, active, created_at) SELECT ?, 'Office cleaning', id, 45000, 'monthly', 1, "
+             "'2026-01-01', 14, ?, CURRENT_TIMESTAMP FROM finance_account WHERE number = '6400'", vendor, True)
+    assert "Office cleaning" in page(client, url)
+    sql(app, "UPDATE finance_vendor SET name = ? WHERE id = ?", "Acme Medical Supply", vendor)
+    assert "Acme Medical Supply" in page(client, url)
+    sql(app, "UPDATE finance_account SET name = ? WHERE number = ?", "Supplies by hand", "6400")
+    assert "6400 Supplies by hand" in page(client, url)
+    auditor = login(app.test_client(), "auditor")  # sees the list, may not add one
+    html = page(auditor, url)
+    assert "Acme Medical Supply" in html and "Add a recurring bill" not in html
+    assert "Add a recurring bill" in page(client, url)

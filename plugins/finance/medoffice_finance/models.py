@@ -515,5 +515,6 @@ BOOKS = DataVersion("finance.books", [Books, JournalEntry])  # the basis, and wh
 BILLS = DataVersion("finance.bills", [Bill, BillLine, BillPayment])
 BUDGETS = DataVersion("finance.budgets", [Budget, BudgetAmount, BudgetControl])
 PERIODS = DataVersion("finance.periods", [Period, PeriodEvent, YearClose])
+RECURRING = DataVersion("finance.recurring", [RecurringBill])
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
-DATA_VERSIONS = [CHART, VENDORS, BILLS, RULES, BOOKS, BUDGETS, PERIODS, WAITING]
+DATA_VERSIONS = [CHART, VENDORS, BILLS, RECURRING, RULES, BOOKS, BUDGETS, PERIODS, WAITING]

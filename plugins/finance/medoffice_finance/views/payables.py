@@ -24,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..bank import bank_accounts
-from ..models import BILLS, CHART, VENDORS, Account, Bill, BillLine, BillPayment, RecurringBill, Vendor
+from ..models import BILLS, CHART, RECURRING, VENDORS, Account, Bill, BillLine, BillPayment, RecurringBill, Vendor
 from ..payables import (FREQUENCIES, METHODS, BillLineInput, PayablesError, approve_bill, create_bill, pay_bill,
                         save_recurring, save_vendor, void_bill)
 from . import bp
@@ -502,18 +502,26 @@ _RECURRING = (RecurringBill.select(Vendor.name.alias("vendor_name"), RecurringBi
               .join(Vendor).order_by(Vendor.name, RecurringBill.id).dicts())
 
 
-def _recurring_page(form: RecurringForm, status: int = 200):
+def _recurring_page(html: str):
+    return render_page("finance/recurring.html", title="Recurring bills", content=with_csrf_token(html),
+                       breadcrumbs=[("Bills", url_for("finance.bills")), ("Recurring bills", None)])
+
+
+def _recurring_html(form: RecurringForm | None) -> str:
+    """The recurring bills, and the form to add one when given, its CSRF token a slot."""
     rows = list(prepared.run(_RECURRING, "finance.recurring_bills"))
-    return render_page("finance/recurring.html", title="Recurring bills", form=form, rows=rows,
-                       frequencies=FREQUENCIES,
-                       breadcrumbs=[("Bills", url_for("finance.bills")), ("Recurring bills", None)]), status
+    return slotted(render_template("finance/_recurring.html", form=form, rows=rows, frequencies=FREQUENCIES))
 
 
 @bp.route("/bills/recurring")
 @requires("finance.view")
 def recurring():
-    """Recurring bills, and the form to add one."""
-    return _recurring_page(_recurring_form())
+    """Recurring bills, and the form to add one (kept until a recurring bill, a vendor or an account changes, per
+    whether the user may add one)."""
+    may_edit = can("finance.bills.edit")
+    html = kept_part((RECURRING.key, VENDORS.key, CHART.key), ("recurring bills", may_edit),
+                     lambda: _recurring_html(_recurring_form() if may_edit else None))
+    return _recurring_page(html)
 
 
 @bp.route("/bills/recurring", methods=["POST"])
@@ -534,4 +542,4 @@ def recurring_new():
         else:
             notify("The recurring bill is saved: the daily job enters each one ahead of its date.")
             return redirect(url_for("finance.recurring"), 303)
-    return _recurring_page(form, 422)
+    return _recurring_page(_recurring_html(form)), 422
