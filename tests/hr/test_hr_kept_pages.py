@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from medoffice import documents
 from medoffice.db import db
 from medoffice.models import AuditEvent, Location, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
@@ -17,7 +18,8 @@ from medoffice_hr.hiring_models import (Candidate, Checklist, ChecklistTask, Che
                                         Interview, Opening)
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
 from medoffice_hr.payroll_models import PayRun, PayStub
-from medoffice_hr.time_models import TimeEntry, Timesheet
+from medoffice_hr.manual import KIND as MANUAL_KIND
+from medoffice_hr.time_models import LeavePolicy, LeaveRequest, TimeEntry, Timesheet
 from medoffice_hr.training_models import Certification, Course, CourseCompletion, Review, ReviewCycle
 
 TODAY = practice_today()
@@ -350,3 +352,34 @@ def test_a_checklist_template_is_kept_until_a_template_or_its_tasks_change_and_a
         _sql("DELETE FROM hr_checklist_template_task WHERE template_id = ?", template.id)
         _sql("DELETE FROM hr_checklist_template WHERE id = ?", template.id)
     assert hr.get(url).status_code == 404
+
+
+def test_hrs_today_counts_are_kept_until_leave_an_employment_or_the_manuals_signatures_change(app):
+    hr = login(app.test_client(), "hr", username="hana")
+    login(app.test_client(), "front_desk", username="fay")
+    with connected(app):
+        ann_id, employment = _employee("Ann")
+        hana_staff = StaffMember.create(first_name="Hana", last_name="Test")
+        User.update(staff=hana_staff.id).where(User.username == "hana").execute()
+        policy = LeavePolicy.create(name="PTO", accrual_method="per_hour", earn_minutes=1, per_worked_minutes=30)
+        asked = LeaveRequest.create(employment=employment, policy=policy, starts_on=TODAY, ends_on=TODAY, minutes=480)
+        users = {u.username: u.id for u in User.select()}
+        manual = documents.create(MANUAL_KIND, "Employee manual", owner=users["hana"],
+                                  audience=documents.Audience.of(users=[users["fay"]]), body="# Hours")
+        documents.publish(manual, effective_on=TODAY, summary="First version.", requires_acknowledgment=True)
+    page = _text(hr, "/today")
+    assert "Leave requests to decide" in page and "Employee manual: acknowledgments overdue" not in page
+    assert not _reads(hr, "/today", ("hr_leave_request", "hr_leave_policy", "hr_employment", "core_document",
+                                     "core_deadline", "core_acknowledgment"))
+
+    with connected(app):
+        _sql("UPDATE hr_leave_request SET status = ? WHERE id = ?", "approved", asked.id)
+    assert "Leave requests to decide" not in _text(hr, "/today")
+    with connected(app):
+        _sql("UPDATE hr_leave_request SET status = ? WHERE id = ?", "pending", asked.id)
+        _sql("UPDATE core_deadline SET due = ? WHERE owner = ?", TODAY - dt.timedelta(days=30), "hr")
+    page = _text(hr, "/today")
+    assert "Leave requests to decide" in page and "Employee manual: acknowledgments overdue" in page
+    with connected(app):
+        _sql("UPDATE hr_employment SET staff_id = ? WHERE id = ?", hana_staff.id, employment.id)
+    assert "Leave requests to decide" not in _text(hr, "/today")  # one's own request is not one's to decide

@@ -1,20 +1,22 @@
 """What HR puts in a person's Today queue: leave requests waiting for their decision, their reports'
 (or, for HR, everyone's) timesheets of the last pay period still unapproved, overdue manual
-signatures. A few counting queries, no per-row work."""
+signatures. A few counting queries, no per-row work, each kept until what it counts changes."""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import url_for
 from medoffice import WorkItem, prepared
+from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.data_versions import kept
+from medoffice.documents.status import DOCUMENTS_VERSION
 from medoffice.prepared import slot
 from peewee import SQL, fn
 
 from . import timesheets
 from .manual import overdue_signatures
 from .models import PEOPLE, Employment
-from .time_models import TIME_ENTRIES, LeaveRequest, Timesheet
+from .time_models import LEAVE, TIME_ENTRIES, LeaveRequest, Timesheet
 
 
 def _supervisor(user, permission: str) -> int | None:
@@ -48,9 +50,11 @@ _UNAPPROVED_OF_REPORTS = _UNAPPROVED.where(Employment.supervisor == slot("superv
 
 
 def _leave_to_decide(supervisor: int | None, staff_id: int | None) -> int:
-    """Pending leave requests the user decides (not their own), counted by a statement compiled once per shape."""
+    """Pending leave requests the user decides (not their own), counted by a statement compiled once per shape;
+    kept until leave or employments change."""
     shape = (supervisor is None, bool(staff_id))
-    return prepared.scalar(_LEAVE[shape], ("hr.today.leave", *shape), supervisor=supervisor, staff=staff_id) or 0
+    return kept((LEAVE.key, PEOPLE.key), ("today.leave", supervisor, staff_id), lambda: (
+        prepared.scalar(_LEAVE[shape], ("hr.today.leave", *shape), supervisor=supervisor, staff=staff_id) or 0))
 
 
 def _timesheets_to_approve(supervisor: int | None, last_start: dt.date, last_end: dt.date) -> int:
@@ -78,7 +82,7 @@ def hr_work_items(user, today: dt.date) -> list[WorkItem]:
                                   url_for("hr.timesheets_page", day=last_start.isoformat()), "hr.self.view",
                                   urgency=25, count=unapproved, source="HR"))
     if user.has_permission("hr.manual.manage"):
-        overdue = overdue_signatures(today)
+        overdue = kept((DOCUMENTS_VERSION.key, ACCESS_KEY), ("today.manual", today), lambda: overdue_signatures(today))
         if overdue:
             items.append(WorkItem("Employee manual: acknowledgments overdue", url_for("hr.manual"), "hr.manual.manage",
                                   urgency=20, count=overdue, source="HR"))
