@@ -284,3 +284,67 @@ def test_the_recurring_bills_page_is_kept_until_a_recurring_bill_a_vendor_or_an_
     html = page(auditor, url)
     assert "Acme Medical Supply" in html and "Add a recurring bill" not in html
     assert "Add a recurring bill" in page(client, url)
+
+
+def test_the_daily_close_is_kept_until_a_payment_a_deposit_a_bank_line_a_close_or_an_office_changes(books):
+    from finance_setup import DAY, account, payment, publish_events
+
+    app, client = books
+    with connected(app):
+        eft = payment(70000, "insurance", "eft")
+        eft[1]["reference"] = "5550001"
+        publish_events(payment(12000, "patient", "check"), payment(2000, "patient", "cash"), eft)
+        bank = account("1000")
+    url = f"/finance/day?day={DAY.isoformat()}"
+    html = page(client, url)
+    assert "desk cash and check payment(s) on no deposit slip" in html and "5550001" in html
+    assert_reads_none(client, url, "finance_booked_event", "finance_journal_line", "finance_deposit_item",
+                      "finance_bank_line", "finance_bank_match", "finance_day_close")
+    sql(app, "UPDATE finance_booked_event SET reference = ? WHERE reference = ?", "5550009", "5550001")
+    assert "5550009" in page(client, url)
+    sql(app, "INSERT INTO finance_deposit (deposit_date, bank_account_id, entry_id, total_cents, memo, created_at, "
+             "void_reason, source, reference) VALUES (?, ?, (SELECT MIN(id) FROM finance_journal_entry), 14000, '', "
+             "CURRENT_TIMESTAMP, '', 'desk', '')", DAY, bank)
+    sql(app, "INSERT INTO finance_deposit_item (deposit_id, booked_event_id, amount_cents) SELECT "
+             "(SELECT MAX(id) FROM finance_deposit), id, amount_cents FROM finance_booked_event WHERE method IN "
+             "('cash', 'check')")
+    assert "desk cash and check payment(s) on no deposit slip" not in page(client, url)
+    sql(app, "INSERT INTO finance_bank_statement (account_id, file_name, file_format, start_date, end_date, "
+             "line_count, duplicate_count, imported_at) VALUES (?, 'x.ofx', 'ofx', ?, ?, 1, 0, CURRENT_TIMESTAMP)",
+        bank, DAY, DAY)
+    sql(app, "INSERT INTO finance_bank_line (statement_id, account_id, posted_date, amount_cents, description, bank_id, "
+             "dedupe_key) VALUES ((SELECT MAX(id) FROM finance_bank_statement), ?, ?, 999, 'WIRE BY HAND', '', 'k1')",
+        bank, DAY)
+    assert "WIRE BY HAND" in page(client, url)
+    sql(app, "INSERT INTO finance_day_close (day, location_id, desk_cents, deposited_cents, differences, note, "
+             "closed_at) VALUES (?, 0, 14000, 14000, 2, 'Closed by the console', CURRENT_TIMESTAMP)", DAY)
+    assert "Closed by the console" in page(client, url)
+    for name in ("North office", "South office"):
+        sql(app, "INSERT INTO core_location (name, address1, address2, city, state, zip, phone, npi, "
+                 "place_of_service, active) VALUES (?, '', '', '', '', '', '', '', '11', ?)", name, True)
+    assert "South office" in page(client, url)
+    auditor = login(app.test_client(), "auditor")  # sees the day, may not reopen it
+    html = page(auditor, url)
+    assert "Closed by the console" in html and "Reopen the day" not in html
+    assert "Reopen the day" in page(client, url)
+
+
+def test_the_budgets_list_is_kept_until_a_budget_or_a_location_changes(books):
+    from medoffice_finance.budget import create_budget
+
+    app, client = books
+    with connected(app):
+        budget = create_budget(2026, "Operating").id
+    url = "/finance/budgets"
+    assert "Operating" in page(client, url)
+    assert_reads_none(client, url, "finance_budget")
+    sql(app, "UPDATE finance_budget SET name = ? WHERE id = ?", "Lean year", budget)
+    assert "Lean year" in page(client, url)
+    sql(app, "INSERT INTO core_location (name, address1, address2, city, state, zip, phone, npi, place_of_service, "
+             "active) VALUES (?, '', '', '', '', '', '', '', '11', ?)", "Riverside annex", True)
+    assert "Riverside annex" in page(client, url)  # a choice of the new budget's form
+    sql(app, "UPDATE finance_budget SET location_id = (SELECT MAX(id) FROM core_location) WHERE id = ?", budget)
+    assert "<td>Riverside annex</td>" in page(client, url)
+    auditor = login(app.test_client(), "auditor")  # sees the budgets, may not create one
+    html = page(auditor, url)
+    assert "Lean year" in html and "New budget" not in html

@@ -516,5 +516,8 @@ BILLS = DataVersion("finance.bills", [Bill, BillLine, BillPayment])
 BUDGETS = DataVersion("finance.budgets", [Budget, BudgetAmount, BudgetControl])
 PERIODS = DataVersion("finance.periods", [Period, PeriodEvent, YearClose])
 RECURRING = DataVersion("finance.recurring", [RecurringBill])
+# The daily close: the day's payments, deposits, bank lines and closes.
+DAY = DataVersion("finance.day", [Account, BookedEvent, JournalLine, Deposit, DepositItem, BankStatement, BankLine,
+                                  BankMatch, DayClose])
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
-DATA_VERSIONS = [CHART, VENDORS, BILLS, RECURRING, RULES, BOOKS, BUDGETS, PERIODS, WAITING]
+DATA_VERSIONS = [CHART, VENDORS, BILLS, RECURRING, RULES, BOOKS, BUDGETS, PERIODS, DAY, WAITING]

@@ -40,41 +40,63 @@ class NewBudgetForm(FlaskForm):
     carry_forward = BooleanField("Unused amounts carry forward to the next month")
 
 
-_ACTIVE_LOCATIONS = Location.select(Location.id, Location.name).where(Location.active).order_by(Location.name).tuples()
-_LOCATION_NAMES = Location.select(Location.id, Location.name).tuples()
+# Every location (id, name, active) by name: the new budget's choices are the active ones, the list names any.
+_LOCATIONS = Location.select(Location.id, Location.name, Location.active).order_by(Location.name).tuples()
 _BUDGETS = Budget.select().order_by(Budget.year.desc(), Budget.name)
 
 
-def _new_form(budgets: list[Budget]) -> NewBudgetForm:
+def _locations() -> tuple[tuple[int, str, bool], ...]:
+    """Every location, read on every view: core's locations have no data version, so the kept list takes them among
+    its arguments."""
+    return tuple((id_, name, bool(active)) for id_, name, active in
+                 prepared.run(_LOCATIONS, "finance.budget_locations").cursor)
+
+
+def _new_form(budgets: list[Budget], locations: tuple[tuple[int, str, bool], ...]) -> NewBudgetForm:
     form = NewBudgetForm()
     form.location.choices = choices([("", "Whole practice")] + [
-        (str(id_), name) for id_, name in prepared.run(_ACTIVE_LOCATIONS, "finance.budget_locations")])
+        (str(id_), name) for id_, name, active in locations if active])
     form.source.choices = choices([("", "")] + [(str(b.id), f"{b.year} {b.name}") for b in budgets])
     return form
 
 
-def _list_page(form: NewBudgetForm, rows: list[Budget], status: int = 200):
-    names = dict(prepared.run(_LOCATION_NAMES, "finance.location_names"))
-    return render_page("finance/budgets.html", title="Budgets", rows=rows, names=names, form=form,
-                       breadcrumbs=[("Budgets", None)]), status
+def _list_page(html: str):
+    return render_page("finance/budgets.html", title="Budgets", content=with_csrf_token(html),
+                       breadcrumbs=[("Budgets", None)])
+
+
+def _list_html(form: NewBudgetForm | None, rows: list[Budget], locations: tuple[tuple[int, str, bool], ...]) -> str:
+    """The budgets, and the new budget's form when given, its CSRF token a slot."""
+    names = {id_: name for id_, name, _active in locations}
+    return slotted(render_template("finance/_budgets.html", rows=rows, names=names, form=form))
+
+
+def _blank_list_html(may_edit: bool, locations: tuple[tuple[int, str, bool], ...]) -> str:
+    rows = list(prepared.run(_BUDGETS, "finance.budgets"))
+    form = None
+    if may_edit:
+        form = _new_form(rows, locations)
+        form.year.data = today().year
+    return _list_html(form, rows, locations)
 
 
 @bp.route("/budgets")
 @requires("finance.view")
 def budgets():
-    """The budgets, and the form for a new one."""
-    rows = list(prepared.run(_BUDGETS, "finance.budgets"))
-    form = _new_form(rows)
-    form.year.data = form.year.data or today().year
-    return _list_page(form, rows)
+    """The budgets, and the form for a new one (kept until a budget changes, per the locations, the year and
+    whether the user may create budgets)."""
+    may_edit, locations = can("finance.budget.edit"), _locations()
+    html = kept_part((BUDGETS.key,), ("budgets", may_edit, locations, today().year),
+                     lambda: _blank_list_html(may_edit, locations))
+    return _list_page(html)
 
 
 @bp.route("/budgets", methods=["POST"])
 @requires("finance.budget.edit")
 def budget_new():
     """Create a budget."""
-    rows = list(prepared.run(_BUDGETS, "finance.budgets"))
-    form = _new_form(rows)
+    rows, locations = list(prepared.run(_BUDGETS, "finance.budgets")), _locations()
+    form = _new_form(rows, locations)
     if form.validate_on_submit():
         try:
             budget = create_budget(form.year.data, form.name.data or "",
@@ -87,7 +109,7 @@ def budget_new():
         else:
             notify(f"Budget {budget.name} created.")
             return redirect(url_for("finance.budget", budget_id=budget.id), 303)
-    return _list_page(form, rows, 422)
+    return _list_page(_list_html(form, rows, locations)), 422
 
 
 _BUDGET = Budget.select().where(Budget.id == slot("budget")).limit(1)

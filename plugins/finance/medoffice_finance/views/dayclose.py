@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.limits import EARLIEST_DATE, LATEST_DATE
 from medoffice.models import Location, User
 from medoffice.settings import today
+from medoffice.web.forms import with_csrf_token
 from medoffice.web.shell import notify, render_page
 
 from ..dayclose import WHOLE_PRACTICE, DayCloseError, close_day, day_view, reopen_day
+from ..models import DAY
 from . import bp
+from .kept_parts import kept_part, slotted
 
 
 def _day(text: str | None) -> dt.date:
@@ -46,16 +49,27 @@ def _office(text: str | None, offices: dict[int, str]) -> int:
 
 
 def _page(day: dt.date, office: int, offices: dict[int, str], error: str = "", status: int = 200):
+    """The day's close drawn afresh (with the reason a close or reopen was refused)."""
+    return _day_page(_day_parts(day, office, offices, error)), status
+
+
+def _day_page(parts: tuple[str, str]):
+    title, html = parts
+    return render_page("finance/day.html", title=title, content=with_csrf_token(html),
+                       breadcrumbs=[("Daily close", None)])
+
+
+def _day_parts(day: dt.date, office: int, offices: dict[int, str], error: str = "") -> tuple[str, str]:
+    """The day's title and close screen, CSRF tokens as slots."""
     view = day_view(day, office)
     closer = None
     if view["closed"] is not None and view["closed"].closed_by_user_id:
         closer = User.get_or_none(User.id == view["closed"].closed_by_user_id)
     place = offices.get(office, "")
-    return render_page("finance/day.html", title=f"Daily close {day.isoformat()}" + (f", {place}" if place else ""),
-                       v=view, error=error, closer=closer, offices=offices, place=place,
-                       previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),
-                       can_close=can("finance.deposits.make") and day <= today(),
-                       breadcrumbs=[("Daily close", None)]), status
+    html = render_template("finance/_day.html", v=view, error=error, closer=closer, offices=offices, place=place,
+                           previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),
+                           can_close=can("finance.deposits.make") and day <= today())
+    return f"Daily close {day.isoformat()}" + (f", {place}" if place else ""), slotted(html)
 
 
 def _redirect(day: dt.date, office: int):
@@ -65,9 +79,13 @@ def _redirect(day: dt.date, office: int):
 @bp.route("/day")
 @requires("finance.view")
 def day():
-    """One day's close (today unless ``day`` says which) of one office (``location``) or the whole practice."""
+    """One day's close (today unless ``day`` says which) of one office (``location``) or the whole practice, kept
+    until what it shows changes (per the offices, today and what the user may close and reopen)."""
     offices = _offices()
-    return _page(_day(request.args.get("day")), _office(request.args.get("location"), offices), offices)
+    chosen, office = _day(request.args.get("day")), _office(request.args.get("location"), offices)
+    may = (can("finance.deposits.make"), can("finance.periods.reopen"))
+    return _day_page(kept_part((DAY.key,), ("day", chosen, office, tuple(offices.items()), today(), may),
+                               lambda: _day_parts(chosen, office, offices)))
 
 
 @bp.route("/day/close", methods=["POST"])
