@@ -348,3 +348,50 @@ def test_the_budgets_list_is_kept_until_a_budget_or_a_location_changes(books):
     auditor = login(app.test_client(), "auditor")  # sees the budgets, may not create one
     html = page(auditor, url)
     assert "Lean year" in html and "New budget" not in html
+
+
+def account_id(app, number: str) -> int:
+    with connected(app):
+        return db.execute_sql(f"SELECT id FROM finance_account WHERE number = {db.param}", (number,)).fetchone()[0]
+
+
+def test_the_chart_is_kept_until_an_account_or_its_posted_totals_change(books):
+    app, client = books
+    url = "/finance/accounts"
+    supplies = account_id(app, "6400")
+    assert f"/finance/accounts/{supplies}/edit" in page(client, url)
+    assert_reads_none(client, url, "finance_account", "finance_account_total")
+    sql(app, "UPDATE finance_account SET name = ? WHERE id = ?", "Supplies by hand", supplies)
+    assert "Supplies by hand" in page(client, url)
+    sql(app, "INSERT INTO finance_account_total (account_id, debit_cents, credit_cents) VALUES (?, 424242, 0)",
+        supplies)
+    assert "$4,242.42" in page(client, url)
+    auditor = login(app.test_client(), "auditor")  # sees the chart, may not edit it
+    html = page(auditor, url)
+    assert "$4,242.42" in html and f"/finance/accounts/{supplies}/edit" not in html
+
+
+def test_an_accounts_form_is_kept_until_the_account_or_its_use_changes(books):
+    import datetime as dt
+
+    app, client = books
+    unused = account_id(app, "6400")
+    sql(app, "DELETE FROM finance_posting_rule WHERE debit_account_id = ? OR credit_account_id = ?", unused, unused)
+    url = f"/finance/accounts/{unused}/edit"
+    assert "Delete this account" in page(client, url)
+    assert_reads_none(client, url, "finance_account", "finance_journal_line", "finance_posting_rule")
+    sql(app, "UPDATE finance_account SET name = ? WHERE id = ?", "Supplies by hand", unused)
+    assert 'value="Supplies by hand"' in page(client, url)
+    sql(app, "INSERT INTO finance_posting_rule (event_name, basis, party, method, kind, group_code, books, "
+             "debit_account_id, description, updated_at) VALUES ('billing.refund_posted', 'any', '', 'wire', '', '', "
+             "?, ?, '', CURRENT_TIMESTAMP)", True, unused)
+    assert "This account has been used" in page(client, url)
+    sql(app, "DELETE FROM finance_posting_rule WHERE debit_account_id = ?", unused)
+    assert "Delete this account" in page(client, url)
+    sql(app, "INSERT INTO finance_journal_entry (entry_date, memo, kind, status, created_at) "
+             "VALUES (?, 'by hand', 'manual', 'draft', CURRENT_TIMESTAMP)", dt.date(2026, 3, 10))
+    sql(app, "INSERT INTO finance_journal_line (entry_id, account_id, debit_cents, credit_cents, memo) "
+             "SELECT MAX(id), ?, 100, 0, '' FROM finance_journal_entry", unused)
+    assert "This account has been used" in page(client, url)
+    assert "Delete this account" not in page(client, "/finance/accounts/new")
+    assert client.get("/finance/accounts/999999/edit").status_code == 404

@@ -519,5 +519,7 @@ RECURRING = DataVersion("finance.recurring", [RecurringBill])
 # The daily close: the day's payments, deposits, bank lines and closes.
 DAY = DataVersion("finance.day", [Account, BookedEvent, JournalLine, Deposit, DepositItem, BankStatement, BankLine,
                                   BankMatch, DayClose])
+LINES = DataVersion("finance.lines", [JournalLine])  # whether an account was ever used
+TOTALS = DataVersion("finance.totals", [AccountTotal])  # the chart's balances
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
-DATA_VERSIONS = [CHART, VENDORS, BILLS, RECURRING, RULES, BOOKS, BUDGETS, PERIODS, DAY, WAITING]
+DATA_VERSIONS = [CHART, LINES, TOTALS, VENDORS, BILLS, RECURRING, RULES, BOOKS, BUDGETS, PERIODS, DAY, WAITING]

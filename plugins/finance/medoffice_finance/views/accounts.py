@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from flask import abort, redirect, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from medoffice.auth import can, requires
 from medoffice.plain import PlainSelect
-from medoffice.web.forms import choices, form_values
+from medoffice.web.forms import choices, form_values, with_csrf_token
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import JOIN, fn
@@ -15,8 +15,9 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..chart import ChartError, delete_account, is_used, save_account
-from ..models import ACCOUNT_TYPES, DEBIT_NORMAL, Account, AccountTotal
+from ..models import ACCOUNT_TYPES, CHART, DEBIT_NORMAL, LINES, RULES, TOTALS, Account, AccountTotal
 from . import bp
+from .kept_parts import kept_part, slotted
 
 
 class AccountForm(FlaskForm):
@@ -47,8 +48,10 @@ def _balance(row) -> int:
 @bp.route("/accounts")
 @requires("finance.view")
 def accounts():
-    """The chart: number, name, type, status and each account's balance."""
-    edit = url_template("finance.account_edit", "account_id") if can("finance.accounts.edit") else None
+    """The chart: number, name, type, status and each account's balance (its pages kept until an account or its
+    posted totals change, per whether the user may edit accounts)."""
+    may_edit = can("finance.accounts.edit")
+    edit = url_template("finance.account_edit", "account_id") if may_edit else None
     table = paginate(
         _CHART, id="accounts-table", per_page=100, key="finance.accounts",
         columns=[
@@ -61,7 +64,8 @@ def accounts():
         ],
         search=lambda text: (Account.number ** f"{text}%") | (Account.name ** f"%{text}%"),
         default_sort="number", endpoint="finance.accounts", noun="account", noun_plural="accounts",
-        search_placeholder="Number or name", empty_message="No accounts yet. Add one.")
+        search_placeholder="Number or name", empty_message="No accounts yet. Add one.",
+        kept_by=(CHART.key, TOTALS.key), kept_with=(may_edit,))
     return render_page("finance/accounts.html", title="Chart of accounts", table=table,
                        breadcrumbs=[("Chart of accounts", None)])
 
@@ -74,33 +78,56 @@ def _save(form: AccountForm, account: Account | None):
         return None
 
 
-def _form_page(form, title, account=None):
-    return render_page("finance/account_form.html", title=title, form=form, account=account,
-                       deletable=account is not None and not account.role and not is_used(account),
+def _form_page(html: str, title: str):
+    return render_page("finance/account_form.html", title=title, content=with_csrf_token(html),
                        breadcrumbs=[("Chart of accounts", url_for("finance.accounts")), (title, None)])
+
+
+def _form_html(form: AccountForm, account: Account | None) -> str:
+    """An account's form (and its delete button while it was never used), CSRF tokens as slots."""
+    deletable = account is not None and not account.role and not is_used(account)
+    return slotted(render_template("finance/_account_form.html", form=form, account=account, deletable=deletable))
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @requires("finance.accounts.edit")
 def account_new():
-    """Add an account."""
+    """Add an account (the blank form kept: it has no choices read from the books)."""
+    if request.method == "GET":
+        return _form_page(kept_part((CHART.key,), ("new account",), lambda: _form_html(AccountForm(), None)),
+                          "New account")
     form = AccountForm()
     if form.validate_on_submit() and (account := _save(form, None)):
         notify(f"Added account {account.label}.")
         return redirect(url_for("finance.accounts"))
-    return _form_page(form, "New account"), (422 if form.errors else 200)
+    return _form_page(_form_html(form, None), "New account"), (422 if form.errors else 200)
+
+
+def _kept_account_form(account_id: int) -> tuple[str, str] | None:
+    """An account's title and form as saved, kept until an account, a journal line or a posting rule changes (they
+    say whether it may be deleted); None when there is no such account."""
+    def build():
+        account = Account.get_or_none(Account.id == account_id)
+        if account is None:
+            return None
+        return f"Account {account.label}", _form_html(AccountForm(obj=account), account)
+
+    return kept_part((CHART.key, LINES.key, RULES.key), ("account form", account_id), build)
 
 
 @bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
 @requires("finance.accounts.edit")
 def account_edit(account_id: int):
     """Edit an account; unticking Active deactivates it."""
+    if request.method == "GET":
+        title, html = _kept_account_form(account_id) or abort(404)
+        return _form_page(html, title)
     account = Account.get_or_none(Account.id == account_id) or abort(404)
     form = AccountForm(obj=account)
     if form.validate_on_submit() and (saved := _save(form, account)):
         notify(f"Saved account {saved.label}.")
         return redirect(url_for("finance.accounts"))
-    return _form_page(form, f"Account {account.label}", account), (422 if form.errors else 200)
+    return _form_page(_form_html(form, account), f"Account {account.label}"), (422 if form.errors else 200)
 
 
 @bp.route("/accounts/<int:account_id>/delete", methods=["POST"])
