@@ -383,3 +383,30 @@ def test_hrs_today_counts_are_kept_until_leave_an_employment_or_the_manuals_sign
     with connected(app):
         _sql("UPDATE hr_employment SET staff_id = ? WHERE id = ?", hana_staff.id, employment.id)
     assert "Leave requests to decide" not in _text(hr, "/today")  # one's own request is not one's to decide
+
+
+def test_the_opening_form_is_kept_until_an_opening_or_a_department_changes_for_the_locations_read_each_time(app):
+    hr = login(app.test_client(), "hr")
+    with connected(app):
+        department = Department.create(name="Front office")
+        clinic = Location.create(name="Main clinic")
+        opening = Opening.create(title="Receptionist", job_title="Front desk", department=department, opened_on=TODAY)
+    edit, new = f"/hr/hiring/{opening.id}/edit", "/hr/hiring/new"
+    page = _text(hr, edit)
+    assert 'value="Receptionist"' in page and "Front office" in page and "Main clinic" in page
+    assert "Front office" in _text(hr, new) and 'value="Receptionist"' not in _text(hr, new)
+    assert not _reads(hr, edit, ("hr_opening", "hr_department")) and not _reads(hr, new, ("hr_opening", "hr_department"))
+
+    changes = [("UPDATE hr_opening SET title = ? WHERE id = ?", ("Front desk lead", opening.id), 'value="Front desk lead"'),
+               ("UPDATE hr_department SET name = ? WHERE id = ?", ("Back office", department.id), "Back office"),
+               ("UPDATE core_location SET name = ? WHERE id = ?", ("North clinic", clinic.id), "North clinic")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, edit), statement
+    assert "Back office" in _text(hr, new) and "North clinic" in _text(hr, new)
+    refused = hr.post(edit, data={"title": "", "job_title": "Front desk", "department": "", "location": "",
+                                  "status": "open", "description": ""})
+    assert refused.status_code == 422 and "Give the opening a title." in refused.get_data(as_text=True)
+    assert "Give the opening a title." not in _text(hr, edit)
+    assert hr.get("/hr/hiring/999/edit").status_code == 404

@@ -12,7 +12,9 @@ from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
-from medoffice.web.forms import choices, form_values, with_csrf_token
+from medoffice.data_versions import kept
+from medoffice.web.field_html import render_form
+from medoffice.web.forms import choices, form_values, slotted_form_html, with_csrf_token
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -41,11 +43,23 @@ def staff_choices(blank: str = "Nobody", exclude: int | None = None):
                                     query.order_by(StaffMember.last_name, StaffMember.first_name)])
 
 
-def _opening_choices(form: OpeningForm) -> None:
-    form.department.choices = choices([("", "—")] + [(str(d.id), d.name) for d in Department.select().where(
-        Department.active == True).order_by(Department.name)])  # noqa: E712
-    form.location.choices = choices([("", "—")] + [(str(loc.id), loc.name) for loc in Location.select().where(
-        Location.active == True).order_by(Location.name)])  # noqa: E712
+# The active departments and locations as (id, name) rows, built and compiled once (medoffice.prepared).
+_DEPARTMENTS = Department.select(Department.id, Department.name).where(Department.active == True).order_by(  # noqa: E712
+    Department.name).tuples()
+_LOCATIONS = Location.select(Location.id, Location.name).where(Location.active == True).order_by(  # noqa: E712
+    Location.name).tuples()
+
+
+def _active_locations() -> tuple[tuple[int, str], ...]:
+    """The active locations, read on every use: core's locations have no data version."""
+    return tuple(prepared.rows(_LOCATIONS, "hr.active_locations"))
+
+
+def _opening_choices(form: OpeningForm, locations: tuple[tuple[int, str], ...]) -> None:
+    """The department choices (kept until departments change) and ``locations``' as the opening form's options."""
+    departments = kept(PEOPLE.key, "active departments", lambda: tuple(prepared.rows(_DEPARTMENTS, "hr.departments")))
+    form.department.choices = choices([("", "—")] + [(str(i), name) for i, name in departments])
+    form.location.choices = choices([("", "—")] + [(str(i), name) for i, name in locations])
 
 
 # The openings list's query, built once and compiled once per sort (medoffice.prepared): the columns it shows
@@ -76,15 +90,20 @@ def openings():
 @bp.route("/hiring/<int:opening_id>/edit", methods=["GET", "POST"])
 @requires("hr.hiring.manage")
 def opening_edit(opening_id: int | None = None):
-    """Open a position, or change one."""
+    """Open a position, or change one: the form as GET shows it is kept until openings or departments change, for the
+    active locations read on every view."""
+    if request.method == "GET":
+        locations = _active_locations()
+        form_html = kept_part((HIRING.key, PEOPLE.key), ("opening form", opening_id, locations),
+                              lambda: _opening_form_html(opening_id, locations))
+        if form_html is None:
+            abort(404)
+        return _opening_form_page(opening_id, with_csrf_token(form_html), 200)
     opening = Opening.get_or_none(Opening.id == opening_id) if opening_id else None
     if opening_id and opening is None:
         abort(404)
-    form = OpeningForm(obj=opening) if request.method == "GET" and opening else OpeningForm()
-    _opening_choices(form)
-    if request.method == "GET" and opening:
-        form.department.data = str(opening.department_id or "")
-        form.location.data = str(opening.location_id or "")
+    form = OpeningForm()
+    _opening_choices(form, _active_locations())
     if form.validate_on_submit():
         values = form_values(form)
         values["department"], values["location"] = _id_or_none(values["department"]), _id_or_none(values["location"])
@@ -95,10 +114,31 @@ def opening_edit(opening_id: int | None = None):
         else:
             notify("Opening saved.")
             return redirect(url_for("hr.opening", opening_id=opening.id))
-    status = 422 if request.method == "POST" else 200
-    return render_page("hr/form_page.html", title="Edit opening" if opening else "New opening",
-                       breadcrumbs=[("Hiring", url_for("hr.openings"))], form=form,
-                       cancel=url_for("hr.opening", opening_id=opening.id) if opening else url_for("hr.openings")), status
+    return _opening_form_page(opening_id, _opening_form_render(form, opening_id), 422)
+
+
+def _opening_form_render(form: OpeningForm, opening_id: int | None) -> Markup:
+    cancel = url_for("hr.opening", opening_id=opening_id) if opening_id else url_for("hr.openings")
+    return render_form(form, submit="Save", cancel=cancel)
+
+
+def _opening_form_html(opening_id: int | None, locations: tuple[tuple[int, str], ...]) -> str | None:
+    """The opening form as GET shows it (the opening's values, or blank for a new one), its CSRF token a slot; None
+    when there is no such opening."""
+    opening = Opening.get_or_none(Opening.id == opening_id) if opening_id else None
+    if opening_id and opening is None:
+        return None
+    form = OpeningForm(formdata=None, obj=opening)
+    _opening_choices(form, locations)
+    if opening:
+        form.department.data = str(opening.department_id or "")
+        form.location.data = str(opening.location_id or "")
+    return slotted_form_html(form, lambda f: _opening_form_render(f, opening_id))
+
+
+def _opening_form_page(opening_id: int | None, form_html: Markup, status: int):
+    return render_page("hr/form_html_page.html", title="Edit opening" if opening_id else "New opening",
+                       breadcrumbs=[("Hiring", url_for("hr.openings"))], form_html=form_html), status
 
 
 def _opening_or_404(opening_id: int) -> Opening:
