@@ -395,3 +395,23 @@ def test_an_accounts_form_is_kept_until_the_account_or_its_use_changes(books):
     assert "This account has been used" in page(client, url)
     assert "Delete this account" not in page(client, "/finance/accounts/new")
     assert client.get("/finance/accounts/999999/edit").status_code == 404
+
+
+def test_the_overviews_books_section_is_kept_until_the_setup_or_a_months_close_changes(books):
+    import datetime as dt
+
+    app, client = books
+    url = "/finance/"
+    assert "No month closed yet." in page(client, url) and "0 posted entries" in page(client, url)
+    assert_reads_none(client, url, "finance_books", "finance_period")
+    sql(app, "UPDATE finance_books SET opened_on = ?", dt.date(2025, 1, 1))
+    assert "Opened on 2025-01-01." in page(client, url)
+    sql(app, "INSERT INTO finance_period (year, month, start_date, end_date, status, changed_at) "
+             "VALUES (2025, 1, '2025-01-01', '2025-01-31', 'closed', CURRENT_TIMESTAMP)")
+    assert "Latest closed month: January 2025." in page(client, url)
+    post_entry_by_sql(app, dt.date(2025, 2, 3), account_id(app, "1000"), account_id(app, "3000"), 500)
+    html = page(client, url)
+    assert "1 posted entries" in html and "The basis is fixed now that entries are posted." in html
+    auditor = login(app.test_client(), "auditor")  # sees the books, may not change their setup
+    html = page(auditor, url)
+    assert "Opened on 2025-01-01." in html and "Save the setup" not in html

@@ -5,16 +5,18 @@ from flask import redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from medoffice import prepared
 from medoffice.auth import can, requires
+from medoffice.data_versions import kept
 from medoffice.limits import DateInRange
-from medoffice.web.forms import choices
+from medoffice.web.forms import choices, with_csrf_token
 from medoffice.web.shell import notify, render_page
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-from ..books import BASES, BooksError, books, set_up
+from ..books import BASES, BooksError, basis, books, set_up
 from ..invariants import book_figures, run_all
-from ..models import Books, Period
+from ..models import BOOKS, PERIODS, Books, Period
 from . import bp
+from .kept_parts import kept_part, slotted
 
 
 class BooksForm(FlaskForm):
@@ -27,23 +29,36 @@ class BooksForm(FlaskForm):
 _LATEST_CLOSED = Period.select().where(Period.status == "closed").order_by(Period.start_date.desc()).limit(1)
 
 
-def _page(form: BooksForm, setup: Books, status: int = 200):
-    figures = book_figures()  # checked, and the counts shown: one statement
-    return render_page("finance/dashboard.html", title="Finance", bases=BASES, books=setup,
-                       checks=run_all(figures=figures, books_basis=setup.basis),
-                       basis_fixed=figures.posted_entries > 0,  # anything_posted(), as counted
-                       form=form if can("finance.accounts.edit") else None, entries=figures.posted_entries,
-                       booked=figures.booked,
-                       closed=next(iter(prepared.run(_LATEST_CLOSED, "finance.latest_closed")), None),
-                       breadcrumbs=[("Finance", None)]), status
+def _page(books_html: str, status: int = 200, figures=None):
+    """The overview around its books section: the checks against billing are run on every view (they read the
+    event log, which no finance data version covers)."""
+    figures = figures or book_figures()  # checked, and the counts shown: one statement
+    checks = run_all(figures=figures, books_basis=kept(BOOKS.key, "basis", basis))
+    return render_page("finance/dashboard.html", title="Finance", checks=checks,
+                       books_section=with_csrf_token(books_html), breadcrumbs=[("Finance", None)]), status
+
+
+def _books_html(form: BooksForm | None, setup: Books, entries: int, booked: int) -> str:
+    """The books section: the counts, the latest closed month, the basis and the setup form when given, its CSRF
+    token a slot."""
+    return slotted(render_template("finance/_books.html", bases=BASES, books=setup, basis_fixed=entries > 0,
+                                   form=form, entries=entries, booked=booked,
+                                   closed=next(iter(prepared.run(_LATEST_CLOSED, "finance.latest_closed")), None)))
 
 
 @bp.route("/")
 @requires("finance.view")
 def dashboard():
-    """The overview."""
-    setup = books()
-    return _page(BooksForm(obj=setup), setup)
+    """The overview (its books section kept until the books' setup, a posting or a month's close changes, per the
+    counts shown and whether the user may change the setup)."""
+    figures, may_edit = book_figures(), can("finance.accounts.edit")
+
+    def build():
+        setup = books()
+        return _books_html(BooksForm(obj=setup) if may_edit else None, setup, figures.posted_entries, figures.booked)
+
+    html = kept_part((BOOKS.key, PERIODS.key), ("books", figures.posted_entries, figures.booked, may_edit), build)
+    return _page(html, figures=figures)
 
 
 @bp.route("/setup", methods=["POST"])
@@ -59,7 +74,8 @@ def setup():
         else:
             notify("The books' setup is saved.")
             return redirect(url_for("finance.dashboard"), 303)
-    return _page(form, books(), 422)
+    figures = book_figures()
+    return _page(_books_html(form, books(), figures.posted_entries, figures.booked), 422, figures)
 
 
 @bp.route("/widget")
