@@ -4,11 +4,12 @@ shows on the next view, and a view with nothing changed reads none of those tabl
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 
 import pytest
-from medoffice import documents
+from medoffice import documents, files
 from medoffice.db import db
 from medoffice.models import AuditEvent, Location, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
@@ -18,6 +19,7 @@ from medoffice_hr.hiring_models import (Candidate, Checklist, ChecklistTask, Che
                                         Interview, Opening)
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
 from medoffice_hr.payroll_models import PayRun, PayStub
+from medoffice_hr.hiring import RESUME_KIND
 from medoffice_hr.manual import KIND as MANUAL_KIND
 from medoffice_hr.time_models import LeavePolicy, LeaveRequest, TimeEntry, Timesheet
 from medoffice_hr.training_models import Certification, Course, CourseCompletion, Review, ReviewCycle
@@ -410,3 +412,40 @@ def test_the_opening_form_is_kept_until_an_opening_or_a_department_changes_for_t
     assert refused.status_code == 422 and "Give the opening a title." in refused.get_data(as_text=True)
     assert "Give the opening a title." not in _text(hr, edit)
     assert hr.get("/hr/hiring/999/edit").status_code == 404
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_a_candidates_page_is_kept_until_a_candidate_an_opening_an_interview_or_the_staff_change(app):
+    hr = login(app.test_client(), "hr")
+    with connected(app):
+        opening = Opening.create(title="Receptionist", job_title="Front desk", opened_on=TODAY)
+        rita = Candidate.create(opening=opening, first_name="Rita", last_name="Rowe", email="rita@example.org")
+        sam_id, _ = _employee("Sam", "Boss")
+        interview = Interview.create(candidate=rita, held_on=TODAY, score=4, recommendation="hire", interviewer=sam_id,
+                                     notes="Calm on the phone")
+    url = f"/hr/candidates/{rita.id}"
+    page = _text(hr, url)
+    assert all(text in page for text in ("Rita Rowe", "Receptionist (Front desk)", "rita@example.org", "Boss, Sam",
+                                         "Calm on the phone", "Save scorecard", "<dd>None</dd>"))
+    assert not _reads(hr, url, ("hr_candidate", "hr_opening", "hr_interview", "core_staff"))
+
+    changes = [("UPDATE hr_candidate SET email = ? WHERE id = ?", ("rowe@example.org", rita.id), "rowe@example.org"),
+               ("UPDATE hr_opening SET job_title = ? WHERE id = ?", ("Biller", opening.id), "Receptionist (Biller)"),
+               ("UPDATE hr_interview SET notes = ? WHERE id = ?", ("Late twice", interview.id), "Late twice"),
+               ("UPDATE core_staff SET last_name = ? WHERE id = ?", ("Bossman", sam_id), "Bossman, Sam")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+    with connected(app):
+        stored = files.attach("hr", "candidate", rita.id, RESUME_KIND, io.BytesIO(PDF), "rita-cv.pdf")
+        _sql("UPDATE hr_candidate SET resume_attachment_id = ? WHERE id = ?", stored.id, rita.id)
+    assert "rita-cv.pdf" in _text(hr, url)
+    with connected(app):
+        files.delete(stored.id, "Sent in error")  # core's files are read on every view
+    assert "rita-cv.pdf" not in _text(hr, url)
+    with connected(app):
+        _sql("UPDATE hr_candidate SET stage = ? WHERE id = ?", "rejected", rita.id)
+    assert "Save scorecard" not in _text(hr, url)

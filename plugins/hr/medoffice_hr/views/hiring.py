@@ -12,7 +12,7 @@ from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
-from medoffice.data_versions import kept
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import choices, form_values, slotted_form_html, with_csrf_token
 from medoffice.web.query import parse_id
@@ -256,7 +256,17 @@ def candidate_move(candidate_id: int):
     return redirect(url_for("hr.opening", opening_id=candidate.opening_id))
 
 
-def _candidate_page(candidate: Candidate, status: int = 200, **forms):
+RESUME_SLOT = "\0resume\0"  # what a kept candidate's page shows live: core's files have no data version
+
+
+def _candidate_content(candidate_id: int, forms: dict) -> tuple[str, str, int, str, int | None] | None:
+    """The candidate's page as everyone with the same hiring permission sees it: (its title, its HTML with the CSRF
+    token and the résumé as slots, the opening's id and title, the résumé's file id); None when there is no such
+    candidate. ``forms`` are
+    refused ones (or the problem refusing an action), shown again."""
+    candidate = Candidate.get_or_none(Candidate.id == candidate_id)
+    if candidate is None:
+        return None
     interview_form = forms.get("interview_form") or InterviewForm(formdata=None)
     interview_form.interviewer.choices = staff_choices("—")
     offer_form = forms.get("offer_form") or OfferForm(formdata=None)
@@ -264,22 +274,46 @@ def _candidate_page(candidate: Candidate, status: int = 200, **forms):
     hire_form.supervisor.choices = staff_choices()
     if candidate.offer_start_date and not hire_form.hire_date.data:
         hire_form.hire_date.data = candidate.offer_start_date
-    resume = files.get(candidate.resume_attachment_id) if candidate.resume_attachment_id else None
-    return render_page("hr/candidate.html", title=f"{candidate.first_name} {candidate.last_name}",
+    html = render_template("hr/_candidate.html", candidate=candidate, resume=Markup(RESUME_SLOT),
+                           interviews=list(candidate.interviews.order_by(Interview.held_on.desc())),
+                           interview_form=interview_form, offer_form=offer_form, hire_form=hire_form,
+                           move_form=MoveForm(formdata=None), label=rules.label, rules=rules,
+                           hiring_rules=hiring_rules, problem=forms.get("problem"))
+    return (f"{candidate.first_name} {candidate.last_name}", slotted(html), candidate.opening_id,
+            candidate.opening.title, candidate.resume_attachment_id)
+
+
+def _resume_html(candidate_id: int, file_id: int | None) -> str:
+    """The résumé's link by its file's name, or "None" when there is none or it was removed (read on every view)."""
+    resume = files.get(file_id) if file_id else None
+    if resume is None or resume.deleted_at:
+        return "None"
+    link = url_for("hr.candidate_resume", candidate_id=candidate_id)
+    return f'<a href="{link}" hx-boost="false">{escape(resume.name)}</a>'
+
+
+def _candidate_page(candidate_id: int, status: int = 200, **forms):
+    """A candidate's page: kept until openings, candidates, interviews or the staff change, for who may manage
+    hiring; built afresh to show refused ``forms``."""
+    if forms:
+        content = _candidate_content(candidate_id, forms)
+    else:
+        content = kept_part((HIRING.key, STAFF_KEY), ("candidate", candidate_id, can("hr.hiring.manage")),
+                            lambda: _candidate_content(candidate_id, {}))
+    if content is None:
+        abort(404)
+    title, html, opening_id, opening_title, resume_id = content
+    html = str(with_csrf_token(html)).replace(RESUME_SLOT, _resume_html(candidate_id, resume_id))
+    return render_page("hr/candidate.html", title=title, content=Markup(html),
                        breadcrumbs=[("Hiring", url_for("hr.openings")),
-                                    (candidate.opening.title, url_for("hr.opening", opening_id=candidate.opening_id))],
-                       candidate=candidate, resume=resume if resume and not resume.deleted_at else None,
-                       interviews=list(candidate.interviews.order_by(Interview.held_on.desc())),
-                       interview_form=interview_form, offer_form=offer_form, hire_form=hire_form,
-                       move_form=MoveForm(formdata=None), label=rules.label, rules=rules, hiring_rules=hiring_rules,
-                       problem=forms.get("problem")), status
+                                    (opening_title, url_for("hr.opening", opening_id=opening_id))]), status
 
 
 @bp.route("/candidates/<int:candidate_id>")
 @requires("hr.hiring.view")
 def candidate(candidate_id: int):
     """A candidate: application, résumé, scorecards, offer and hiring."""
-    return _candidate_page(_candidate_or_404(candidate_id))
+    return _candidate_page(candidate_id)
 
 
 @bp.route("/candidates/<int:candidate_id>/resume")
@@ -314,7 +348,7 @@ def interview_add(candidate_id: int):
         else:
             notify("Scorecard saved.")
             return redirect(url_for("hr.candidate", candidate_id=candidate.id))
-    return _candidate_page(candidate, 422, interview_form=form)
+    return _candidate_page(candidate.id, 422, interview_form=form)
 
 
 @bp.route("/candidates/<int:candidate_id>/offer", methods=["POST"])
@@ -333,7 +367,7 @@ def offer_save(candidate_id: int):
         else:
             notify("Offer recorded.")
             return redirect(url_for("hr.candidate", candidate_id=candidate.id))
-    return _candidate_page(candidate, 422, offer_form=form)
+    return _candidate_page(candidate.id, 422, offer_form=form)
 
 
 @bp.route("/candidates/<int:candidate_id>/offer-letter.pdf")
@@ -373,4 +407,4 @@ def candidate_hire(candidate_id: int):
             else:
                 notify("Hired: the staff record, employment and onboarding checklist are made.")
                 return redirect(url_for("hr.employee", staff_id=staff.id))
-    return _candidate_page(candidate, 422, hire_form=form)
+    return _candidate_page(candidate.id, 422, hire_form=form)
