@@ -415,3 +415,15 @@ def test_the_overviews_books_section_is_kept_until_the_setup_or_a_months_close_c
     auditor = login(app.test_client(), "auditor")  # sees the books, may not change their setup
     html = page(auditor, url)
     assert "Opened on 2025-01-01." in html and "Save the setup" not in html
+
+
+def test_the_vendors_and_bills_lists_are_kept_until_a_vendor_or_a_bill_changes(billed):
+    app, client, vendor, bill = billed
+    assert "Acme Supply" in page(client, "/finance/vendors") and "INV-7" in page(client, "/finance/bills")
+    assert_reads_none(client, "/finance/vendors", "finance_vendor")
+    assert_reads_none(client, "/finance/bills", "finance_bill", "finance_vendor")
+    sql(app, "UPDATE finance_vendor SET name = ? WHERE id = ?", "Acme Medical Supply", vendor)
+    assert "Acme Medical Supply" in page(client, "/finance/vendors")
+    assert "Acme Medical Supply" in page(client, "/finance/bills")
+    sql(app, "UPDATE finance_bill SET number = ? WHERE id = ?", "INV-7B", bill)
+    assert "INV-7B" in page(client, "/finance/bills")

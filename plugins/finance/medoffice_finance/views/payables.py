@@ -63,7 +63,7 @@ class VendorForm(FlaskForm):
 @bp.route("/vendors")
 @requires("finance.view")
 def vendors():
-    """The vendors."""
+    """The vendors (their pages kept until a vendor changes)."""
     link = url_template("finance.vendor", "vendor_id")
     table = paginate(
         Vendor.select(), id="vendors-table", key="finance.vendors",
@@ -71,7 +71,8 @@ def vendors():
                  TableColumn("is_1099", "1099", kind="boolean"), TableColumn("terms_days", "Terms", numeric=True),
                  TableColumn("active", "Active", kind="boolean")],
         search=lambda text: Vendor.name ** f"%{text}%", default_sort="name", endpoint="finance.vendors",
-        noun="vendor", noun_plural="vendors", search_placeholder="Name", empty_message="No vendors yet. Add one.")
+        noun="vendor", noun_plural="vendors", search_placeholder="Name", empty_message="No vendors yet. Add one.",
+        kept_by=(VENDORS.key,))
     return render_page("finance/vendors.html", title="Vendors", table=table, breadcrumbs=[("Vendors", None)])
 
 
@@ -185,7 +186,7 @@ _BILLS = plain.PlainSelect(Bill, [Bill.id, Bill.number, Vendor.name, Bill.bill_d
 @bp.route("/bills")
 @requires("finance.view")
 def bills():
-    """Bills, by due date."""
+    """Bills, by due date (their pages kept until a bill or a vendor changes)."""
     link = url_template("finance.bill", "bill_id")
     table = paginate(
         _BILLS, id="bills-table", key="finance.bills",
@@ -198,7 +199,7 @@ def bills():
                  TableColumn("open", "Open", kind="money", value=lambda b: b[6] - b[7])],
         search=lambda text: (Bill.number ** f"%{text}%") | (Vendor.name ** f"%{text}%"), default_sort="due_date",
         endpoint="finance.bills", noun="bill", noun_plural="bills", search_placeholder="Bill number or vendor",
-        empty_message="No bills yet. Enter one from a vendor's invoice.")
+        empty_message="No bills yet. Enter one from a vendor's invoice.", kept_by=(BILLS.key, VENDORS.key))
     return render_page("finance/bills.html", title="Bills", table=table, breadcrumbs=[("Bills", None)])
 
 
