@@ -449,3 +449,35 @@ def test_a_candidates_page_is_kept_until_a_candidate_an_opening_an_interview_or_
     with connected(app):
         _sql("UPDATE hr_candidate SET stage = ? WHERE id = ?", "rejected", rita.id)
     assert "Save scorecard" not in _text(hr, url)
+
+
+def test_the_employment_form_is_kept_until_an_employment_a_department_or_the_staff_change(app):
+    hr = login(app.test_client(), "hr")
+    with connected(app):
+        department = Department.create(name="Front office")
+        clinic = Location.create(name="Main clinic")
+        boss_id, _ = _employee("Sam", "Boss")
+        ann_id, employment = _employee("Ann")
+        _sql("UPDATE hr_employment SET job_title = ?, department_id = ? WHERE id = ?", "Receptionist", department.id,
+             employment.id)
+        new_id = StaffMember.create(first_name="Nia", last_name="New", job_title="Biller").id
+    edit, start = f"/hr/employees/{ann_id}/employment", f"/hr/employees/{new_id}/employment"
+    page = _text(hr, edit)
+    assert all(text in page for text in ('value="Receptionist"', f'<option selected value="{department.id}">',
+                                         "Main clinic", "Boss, Sam"))
+    assert "Test, Ann</option>" not in page and 'value="Biller"' in _text(hr, start)
+    assert not _reads(hr, edit, ("hr_employment", "hr_department", "core_staff"))
+
+    changes = [("UPDATE hr_employment SET job_title = ? WHERE id = ?", ("Lead", employment.id), 'value="Lead"'),
+               ("UPDATE hr_department SET name = ? WHERE id = ?", ("Back office", department.id), "Back office"),
+               ("UPDATE core_staff SET last_name = ? WHERE id = ?", ("Bossman", boss_id), "Bossman, Sam"),
+               ("UPDATE core_location SET name = ? WHERE id = ?", ("North clinic", clinic.id), "North clinic")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, edit), statement
+    refused = hr.post(edit, data={"hire_date": "", "status": "active", "employment_type": "full_time",
+                                  "department": "", "location": "", "supervisor": ""})
+    assert refused.status_code == 422 and "Give the hire date." in refused.get_data(as_text=True)
+    assert "Give the hire date." not in _text(hr, edit)
+    assert hr.get("/hr/employees/9999/employment").status_code == 404

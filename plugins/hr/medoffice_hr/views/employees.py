@@ -12,7 +12,8 @@ from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
-from medoffice.web.forms import choices, form_values, with_csrf_token
+from medoffice.web.field_html import render_form
+from medoffice.web.forms import choices, form_values, slotted_form_html, with_csrf_token
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -25,6 +26,7 @@ from ..hiring_models import CHECKLISTS, Checklist
 from ..access import FULL, SELF, my_staff_id, require_relation
 from ..models import FILES, PEOPLE, Department, EmergencyContact, EmployeeDocument, Employment
 from . import bp
+from .choice_rows import active_departments, active_locations
 from .kept_parts import kept_part, slotted
 from .forms import ContactForm, DocumentForm, EmploymentForm, PayRateForm, RemoveForm, RevealForm, SensitiveForm
 
@@ -198,29 +200,67 @@ def _id_or_none(text: str) -> int | None:
     return parse_id(text) if text else None
 
 
+# Active staff as (id, last, first, credentials) rows: the supervisor choices, built and compiled once.
+_ACTIVE_STAFF = (StaffMember.select(StaffMember.id, StaffMember.last_name, StaffMember.first_name,
+                                    StaffMember.credentials).where(StaffMember.active == True)  # noqa: E712
+                 .order_by(StaffMember.last_name, StaffMember.first_name).tuples())
+
+
+def _employment_choices(form: EmploymentForm, staff_id: int, locations: tuple[tuple[int, str], ...]) -> None:
+    """The employment form's department, ``locations`` and supervisor options (anyone active but the person)."""
+    form.department.choices = choices([("", "—")] + [(str(i), name) for i, name in active_departments()])
+    form.location.choices = choices([("", "—")] + [(str(i), name) for i, name in locations])
+    form.supervisor.choices = choices([("", "Nobody")] + [
+        (str(i), rules.display_name(last, first, credentials))
+        for i, last, first, credentials in prepared.rows(_ACTIVE_STAFF, "hr.active_staff") if i != staff_id])
+
+
+def _employment_form_html(staff_id: int, locations: tuple[tuple[int, str], ...]) -> tuple[str, str] | None:
+    """The employment form as GET shows it (the employment's values, or the staff record's job title and location
+    to start one), its CSRF token a slot, with the person's name; None when there is no such staff member."""
+    staff = StaffMember.get_or_none(StaffMember.id == staff_id)
+    if staff is None:
+        return None
+    employment = service.employment_of(staff.id)
+    form = EmploymentForm(formdata=None, obj=employment)
+    _employment_choices(form, staff.id, locations)
+    if employment:
+        for name in ("department", "location", "supervisor"):
+            value = getattr(employment, f"{name}_id")
+            getattr(form, name).data = str(value) if value else ""
+    else:
+        form.job_title.data = staff.job_title
+        form.location.data = str(staff.location_id) if staff.location_id else ""
+    return staff.display_name, slotted_form_html(form, lambda f: _employment_form_render(f, staff.id))
+
+
+def _employment_form_render(form: EmploymentForm, staff_id: int) -> Markup:
+    return render_form(form, submit="Save employment", cancel=url_for("hr.employee", staff_id=staff_id))
+
+
+def _employment_form_page(staff_id: int, name: str, form_html: Markup, status: int):
+    return render_page("hr/form_html_page.html", title=f"Employment of {name}", form_html=form_html,
+                       breadcrumbs=[("Employees", url_for("hr.employees")),
+                                    (name, url_for("hr.employee", staff_id=staff_id))]), status
+
+
 @bp.route("/employees/<int:staff_id>/employment", methods=["GET", "POST"])
 @requires("hr.employees.edit")
 def employment_edit(staff_id: int):
-    """Start or change the person's employment; bad input comes back with 422."""
-    staff = _staff_or_404(staff_id)
-    employment = service.employment_of(staff.id)
-    form = EmploymentForm(obj=employment) if request.method == "GET" and employment else EmploymentForm()
-    form.department.choices = choices([("", "—")] + [(str(d.id), d.name) for d in
-                                      Department.select().where(Department.active == True).order_by(Department.name)])  # noqa: E712
-    form.location.choices = choices([("", "—")] + [(str(loc.id), loc.name) for loc in
-                                    Location.select().where(Location.active == True).order_by(Location.name)])  # noqa: E712
-    form.supervisor.choices = choices([("", "Nobody")] + [(str(s.id), s.display_name) for s in
-                                      StaffMember.select().where((StaffMember.active == True) & (StaffMember.id != staff.id))  # noqa: E712
-                                      .order_by(StaffMember.last_name, StaffMember.first_name)])
+    """Start or change the person's employment; bad input comes back with 422. The form as GET shows it is kept
+    until employments, departments or the staff change, for the active locations read on every view."""
     if request.method == "GET":
-        if employment:
-            for name in ("department", "location", "supervisor"):
-                value = getattr(employment, f"{name}_id")
-                getattr(form, name).data = str(value) if value else ""
-        else:
-            form.job_title.data = staff.job_title
-            form.location.data = str(staff.location_id) if staff.location_id else ""
-    elif form.validate_on_submit():
+        locations = active_locations()
+        found = kept_part((PEOPLE.key, STAFF_KEY), ("employment form", staff_id, locations),
+                          lambda: _employment_form_html(staff_id, locations))
+        if found is None:
+            abort(404)
+        name, form_html = found
+        return _employment_form_page(staff_id, name, with_csrf_token(form_html), 200)
+    staff = _staff_or_404(staff_id)
+    form = EmploymentForm()
+    _employment_choices(form, staff.id, active_locations())
+    if form.validate_on_submit():
         values = form_values(form)
         values["hire_date"], values["end_date"] = form.hire_date.data, form.end_date.data
         values["flsa_exempt"] = bool(form.flsa_exempt.data)
@@ -233,11 +273,7 @@ def employment_edit(staff_id: int):
         else:
             notify("Employment saved.")
             return redirect(url_for("hr.employee", staff_id=staff.id))
-    status = 422 if request.method == "POST" else 200
-    return render_page("hr/employment_form.html", title=f"Employment of {staff.display_name}",
-                       breadcrumbs=[("Employees", url_for("hr.employees")),
-                                    (staff.display_name, url_for("hr.employee", staff_id=staff.id))],
-                       form=form, staff=staff), status
+    return _employment_form_page(staff.id, staff.display_name, _employment_form_render(form, staff.id), 422)
 
 
 def _employment_or_404(staff_id: int) -> tuple[StaffMember, Employment]:

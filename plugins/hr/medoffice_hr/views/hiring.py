@@ -12,7 +12,7 @@ from medoffice.models import Location, StaffMember
 from medoffice.money import parse_cents
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
-from medoffice.data_versions import STAFF_KEY, kept
+from medoffice.data_versions import STAFF_KEY
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import choices, form_values, slotted_form_html, with_csrf_token
 from medoffice.web.query import parse_id
@@ -23,9 +23,10 @@ from peewee import fn
 from .. import hiring, hiring_rules, rules
 from ..employees import HrError
 from ..hiring_models import HIRING, Candidate, Interview, Opening
-from ..models import PEOPLE, Department
+from ..models import PEOPLE
 from ..pdf import html_to_pdf
 from . import bp
+from .choice_rows import active_departments, active_locations
 from .kept_parts import kept_part, slotted
 from .hiring_forms import CandidateForm, HireForm, InterviewForm, MoveForm, OfferForm, OpeningForm
 
@@ -43,22 +44,9 @@ def staff_choices(blank: str = "Nobody", exclude: int | None = None):
                                     query.order_by(StaffMember.last_name, StaffMember.first_name)])
 
 
-# The active departments and locations as (id, name) rows, built and compiled once (medoffice.prepared).
-_DEPARTMENTS = Department.select(Department.id, Department.name).where(Department.active == True).order_by(  # noqa: E712
-    Department.name).tuples()
-_LOCATIONS = Location.select(Location.id, Location.name).where(Location.active == True).order_by(  # noqa: E712
-    Location.name).tuples()
-
-
-def _active_locations() -> tuple[tuple[int, str], ...]:
-    """The active locations, read on every use: core's locations have no data version."""
-    return tuple(prepared.rows(_LOCATIONS, "hr.active_locations"))
-
-
 def _opening_choices(form: OpeningForm, locations: tuple[tuple[int, str], ...]) -> None:
     """The department choices (kept until departments change) and ``locations``' as the opening form's options."""
-    departments = kept(PEOPLE.key, "active departments", lambda: tuple(prepared.rows(_DEPARTMENTS, "hr.departments")))
-    form.department.choices = choices([("", "—")] + [(str(i), name) for i, name in departments])
+    form.department.choices = choices([("", "—")] + [(str(i), name) for i, name in active_departments()])
     form.location.choices = choices([("", "—")] + [(str(i), name) for i, name in locations])
 
 
@@ -93,7 +81,7 @@ def opening_edit(opening_id: int | None = None):
     """Open a position, or change one: the form as GET shows it is kept until openings or departments change, for the
     active locations read on every view."""
     if request.method == "GET":
-        locations = _active_locations()
+        locations = active_locations()
         form_html = kept_part((HIRING.key, PEOPLE.key), ("opening form", opening_id, locations),
                               lambda: _opening_form_html(opening_id, locations))
         if form_html is None:
@@ -103,7 +91,7 @@ def opening_edit(opening_id: int | None = None):
     if opening_id and opening is None:
         abort(404)
     form = OpeningForm()
-    _opening_choices(form, _active_locations())
+    _opening_choices(form, active_locations())
     if form.validate_on_submit():
         values = form_values(form)
         values["department"], values["location"] = _id_or_none(values["department"]), _id_or_none(values["location"])
