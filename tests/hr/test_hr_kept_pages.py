@@ -18,7 +18,7 @@ from medoffice_hr import tax_tables, timesheets
 from medoffice_hr.hiring_models import (Candidate, Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateTask,
                                         Interview, Opening)
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
-from medoffice_hr.payroll_models import PayRun, PayStub
+from medoffice_hr.payroll_models import Deduction, PayRun, PayStub, W4Record
 from medoffice_hr.hiring import RESUME_KIND
 from medoffice_hr.manual import KIND as MANUAL_KIND
 from medoffice_hr.time_models import LeavePolicy, LeaveRequest, TimeEntry, Timesheet
@@ -481,3 +481,36 @@ def test_the_employment_form_is_kept_until_an_employment_a_department_or_the_sta
     assert refused.status_code == 422 and "Give the hire date." in refused.get_data(as_text=True)
     assert "Give the hire date." not in _text(hr, edit)
     assert hr.get("/hr/employees/9999/employment").status_code == 404
+
+
+def test_a_persons_payroll_page_is_kept_until_their_w4_deductions_employment_or_the_staff_change(app):
+    hr = login(app.test_client(), "hr")
+    with connected(app):
+        ann_id, employment = _employee("Ann")
+        w4 = W4Record.create(employment=employment, filing_status="single", step3_cents=200_000)
+        deduction = Deduction.create(employment=employment, kind="posttax", description="County order",
+                                     amount_cents=5_000, starts_on=TODAY)
+    url = f"/hr/employees/{ann_id}/payroll"
+    page = _text(hr, url)
+    assert all(text in page for text in ("Payroll of Test, Ann", 'value="2000.00"', "County order", "$50.00",
+                                         "Save W-4"))
+    assert not _reads(hr, url, ("hr_w4", "hr_deduction", "hr_employment", "core_staff"))
+
+    changes = [("UPDATE hr_w4 SET step3_cents = ? WHERE id = ?", (300_000, w4.id), 'value="3000.00"'),
+               ("UPDATE hr_deduction SET description = ? WHERE id = ?", ("State order", deduction.id), "State order"),
+               ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), "Payroll of Test, Anna")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+    with connected(app):
+        _sql("DELETE FROM hr_w4 WHERE id = ?", w4.id)
+    assert "No W-4 on file" in _text(hr, url)
+    refused = hr.post(url, data={"filing_status": "single", "step3": "-5", "step4a": "0", "step4b": "0",
+                                 "step4c": "0", "state_allowances": "0"})
+    assert refused.status_code == 422 and 'value="-5"' in refused.get_data(as_text=True)
+    assert 'value="-5"' not in _text(hr, url)
+    with connected(app):
+        _sql("DELETE FROM hr_deduction WHERE employment_id = ?", employment.id)
+        _sql("DELETE FROM hr_employment WHERE id = ?", employment.id)
+    assert hr.get(url).status_code == 404

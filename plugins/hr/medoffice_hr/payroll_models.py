@@ -133,3 +133,5 @@ PAYROLL_MODELS = (TaxTable, W4Record, Deduction, PayRun, PayStub, PayRunBonus)
 PAY_RUNS = DataVersion("hr.pay_runs", [PayRun])
 # What the Form 941 and W-2 figures are summed from: kept until a run, a stub or a tax table changes.
 PAY_FIGURES = DataVersion("hr.pay_figures", [PayRun, PayStub, TaxTable])
+# A person's W-4 and standing deductions, as their payroll page shows them.
+WITHHOLDING = DataVersion("hr.withholding", [W4Record, Deduction])

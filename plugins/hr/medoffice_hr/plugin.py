@@ -14,7 +14,7 @@ from .employees import ATTACHMENT_KIND, EXPIRY_KIND, unreadable_count
 from .hiring import DEFAULT_OFFER_TEMPLATE, OFFER_TEMPLATE_SETTING, RESUME_KIND, RETENTION_SETTING
 from .hiring_models import CHECKLISTS, HIRING, HIRING_MODELS
 from .payroll import JOURNAL_LINE, STATE_SETTING, SUTA_BASE_SETTING, SUTA_RATE_SETTING
-from .payroll_models import PAY_FIGURES, PAY_RUNS, PAYROLL_MODELS
+from .payroll_models import PAY_FIGURES, PAY_RUNS, PAYROLL_MODELS, WITHHOLDING
 from .payroll_reports import PAYROLL_REGISTER
 from .reviews import REVIEW_KIND
 from .time_models import LEAVE, TIME_ENTRIES, TIME_MODELS
@@ -43,7 +43,8 @@ EVERYONE = ("admin", "office_manager", "front_desk", "billing", "hr", "auditor")
 
 @hookimpl
 def medoffice_data_versions():
-    return [PEOPLE, FILES, HIRING, CHECKLISTS, TRAINING_FIGURES, REVIEWS, TIME_ENTRIES, LEAVE, PAY_RUNS, PAY_FIGURES]
+    return [PEOPLE, FILES, HIRING, CHECKLISTS, TRAINING_FIGURES, REVIEWS, TIME_ENTRIES, LEAVE, PAY_RUNS, PAY_FIGURES,
+            WITHHOLDING]
 
 
 @hookimpl

@@ -32,7 +32,7 @@ from .. import nacha, paycheck, payroll, payroll_reports, rules, sealing
 from ..access import FULL, my_staff_id, require_relation
 from ..employees import HrError, employment_of, reveal_value
 from ..models import PEOPLE, Employment
-from ..payroll_models import PAY_FIGURES, PAY_RUNS, Deduction, PayRun, PayStub
+from ..payroll_models import PAY_FIGURES, PAY_RUNS, WITHHOLDING, Deduction, PayRun, PayStub
 from ..pdf import html_to_pdf
 from . import bp
 from .kept_parts import kept_part, slotted
@@ -394,46 +394,72 @@ def my_pay():
     return render_page("hr/my_pay.html", title="My pay", stubs=stubs)
 
 
-@bp.route("/employees/<int:staff_id>/payroll", methods=["GET", "POST"])
-@requires("hr.payroll.view")
-def employee_payroll(staff_id: int):
-    """A person's W-4 and standing deductions (changes need hr.payroll.run)."""
-    employment = employment_of(staff_id)
-    if employment is None:
-        abort(404)
-    current = payroll.w4_of(employment)
-    form = W4Form(formdata=None) if request.method == "GET" else W4Form()
-    deduction_form = DeductionForm(formdata=None)
-    status = 200
-    if request.method == "GET" and current:
+def _w4_form(current: paycheck.W4 | None) -> W4Form:
+    """The W-4 form holding the W-4 on file (blank when there is none)."""
+    form = W4Form(formdata=None)
+    if current:
         form.filing_status.data, form.step2.data = current.filing_status, current.step2
         for name in ("step3", "step4a", "step4b", "step4c"):
             cents = getattr(current, f"{name}_cents")
             getattr(form, name).data = f"{cents // 100}.{cents % 100:02d}"
         form.state_allowances.data = current.state_allowances
-    if request.method == "POST":
-        if not can("hr.payroll.run"):
-            abort(403)
-        status = 422
-        if form.validate_on_submit():
-            try:
-                amounts = {name: parse_cents(getattr(form, name).data or "0") for name in ("step3", "step4a", "step4b",
-                                                                                            "step4c")}
-                payroll.save_w4(employment, paycheck.W4(form.filing_status.data, bool(form.step2.data),
-                                                        amounts["step3"], amounts["step4a"], amounts["step4b"],
-                                                        amounts["step4c"], form.state_allowances.data or 0))
-            except HrError as refused:
-                getattr(form, refused.field, form.filing_status).errors = [str(refused)]
-            except ValueError as bad:
-                form.step3.errors = [f"Amounts are in dollars and cents, not below zero: {bad}"]
-            else:
-                notify("W-4 saved.")
-                return redirect(url_for("hr.employee_payroll", staff_id=staff_id))
+    return form
+
+
+def _employee_payroll_content(staff_id: int, form: W4Form | None) -> tuple[str, str] | None:
+    """A person's payroll page content: (their name, their W-4 form and deductions with the CSRF token a slot); None
+    when HR has no file for them. ``form`` is a refused W-4, shown again (the one on file when None)."""
+    employment = employment_of(staff_id)
+    if employment is None:
+        return None
+    current = payroll.w4_of(employment)
     deductions = list(Deduction.select().where(Deduction.employment == employment).order_by(Deduction.starts_on.desc()))
-    return render_page("hr/employee_payroll.html", title=f"Payroll of {employment.staff.display_name}",
-                       breadcrumbs=[(employment.staff.display_name, url_for("hr.employee", staff_id=staff_id))],
-                       staff=employment.staff, form=form, deduction_form=deduction_form, deductions=deductions,
-                       has_w4=current is not None, kinds=dict(payroll.DEDUCTION_KINDS)), status
+    name = employment.staff.display_name
+    html = render_template("hr/_employee_payroll.html", title=f"Payroll of {name}", staff=employment.staff,
+                           form=form or _w4_form(current), deduction_form=DeductionForm(formdata=None),
+                           deductions=deductions, has_w4=current is not None, kinds=dict(payroll.DEDUCTION_KINDS))
+    return name, slotted(html)
+
+
+def _employee_payroll_page(staff_id: int, content: tuple[str, str] | None, status: int):
+    if content is None:
+        abort(404)
+    name, html = content
+    return render_page("hr/employee_payroll.html", title=f"Payroll of {name}", content=with_csrf_token(html),
+                       breadcrumbs=[(name, url_for("hr.employee", staff_id=staff_id))]), status
+
+
+@bp.route("/employees/<int:staff_id>/payroll", methods=["GET", "POST"])
+@requires("hr.payroll.view")
+def employee_payroll(staff_id: int):
+    """A person's W-4 and standing deductions (changes need hr.payroll.run): kept until W-4s, deductions, employments
+    or the staff change, for who may change them."""
+    if request.method == "GET":
+        content = kept_part((WITHHOLDING.key, PEOPLE.key, STAFF_KEY),
+                            ("employee payroll", staff_id, can("hr.payroll.run")),
+                            lambda: _employee_payroll_content(staff_id, None))
+        return _employee_payroll_page(staff_id, content, 200)
+    employment = employment_of(staff_id)
+    if employment is None:
+        abort(404)
+    if not can("hr.payroll.run"):
+        abort(403)
+    form = W4Form()
+    if form.validate_on_submit():
+        try:
+            amounts = {name: parse_cents(getattr(form, name).data or "0") for name in ("step3", "step4a", "step4b",
+                                                                                        "step4c")}
+            payroll.save_w4(employment, paycheck.W4(form.filing_status.data, bool(form.step2.data),
+                                                    amounts["step3"], amounts["step4a"], amounts["step4b"],
+                                                    amounts["step4c"], form.state_allowances.data or 0))
+        except HrError as refused:
+            getattr(form, refused.field, form.filing_status).errors = [str(refused)]
+        except ValueError as bad:
+            form.step3.errors = [f"Amounts are in dollars and cents, not below zero: {bad}"]
+        else:
+            notify("W-4 saved.")
+            return redirect(url_for("hr.employee_payroll", staff_id=staff_id))
+    return _employee_payroll_page(staff_id, _employee_payroll_content(staff_id, form), 422)
 
 
 @bp.route("/employees/<int:staff_id>/deductions", methods=["POST"])
