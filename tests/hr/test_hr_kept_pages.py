@@ -16,7 +16,7 @@ from medoffice.testing import connected, login, page_queries, practice_today
 
 from medoffice_hr import tax_tables, timesheets
 from medoffice_hr.hiring_models import (Candidate, Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateTask,
-                                        Interview, Opening)
+                                        Interview, Opening, PropertyItem)
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
 from medoffice_hr.payroll_models import Deduction, PayRun, PayStub, W4Record
 from medoffice_hr.hiring import RESUME_KIND
@@ -69,7 +69,8 @@ def test_the_w2_and_941_figures_are_kept_until_a_run_a_stub_a_tax_table_or_a_nam
     with connected(app):
         ann_id, ann = _employee("Ann")
         stub = _posted_stub(ann, pay_date, 100_000)
-    w2, form_941 = f"/hr/payroll/reports/w2?year={pay_date.year}", f"/hr/payroll/reports/941?year={pay_date.year}&quarter=1"
+    w2 = f"/hr/payroll/reports/w2?year={pay_date.year}"
+    form_941 = f"/hr/payroll/reports/941?year={pay_date.year}&quarter=1"
     assert "Test, Ann" in _text(hr, w2) and "$1,000.00" in _text(hr, w2) and "$1,000.00" in _text(hr, form_941)
     kept_tables = ("hr_pay_run", "hr_pay_stub", "hr_tax_table", "hr_employment", "core_staff")
     assert not _reads(hr, w2, kept_tables) and not _reads(hr, form_941, kept_tables)
@@ -245,8 +246,9 @@ def test_a_review_is_kept_per_role_until_a_review_its_cycle_the_employment_the_s
         cycle = ReviewCycle.create(name="Review 2026", period_start=TODAY.replace(month=1, day=1),
                                    period_end=TODAY.replace(month=12, day=31), due_on=TODAY)
         review = Review.create(cycle=cycle, employment=employment, self_text="I answered the phones.",
-                               self_submitted_at=dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc), supervisor_text="Very good.", rating=4,
-                               supervisor_submitted_at=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc), supervisor_by="hana")
+                               self_submitted_at=dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc),
+                               supervisor_text="Very good.", rating=4, supervisor_by="hana",
+                               supervisor_submitted_at=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc))
     url = f"/hr/reviews/{review.id}"
     page = _text(hr, url)
     assert "Review 2026: Test, Ann" in page and "Rating: 4 of 5 (Test Hana)" in page
@@ -280,7 +282,8 @@ def test_a_persons_training_is_kept_until_courses_completions_certifications_the
         licence = Certification.create(employment=employment, name="CPR", number="C-1", issuer="Red Cross")
     url = f"/hr/employees/{ann_id}/training"
     page = _text(hr, url)
-    assert all(text in page for text in ("Training of Test, Ann", "HIPAA basics", "CPR", "Overdue", "Record a completion"))
+    assert all(text in page for text in ("Training of Test, Ann", "HIPAA basics", "CPR", "Overdue",
+                                         "Record a completion"))
     assert "Record a completion" not in _text(ann, url) and "CPR" in _text(ann, url)
     assert not _reads(hr, url, ("hr_course", "hr_course_completion", "hr_certification", "hr_employment", "core_staff"))
 
@@ -341,7 +344,8 @@ def test_a_checklist_template_is_kept_until_a_template_or_its_tasks_change_and_a
     assert "Front desk start" in page and "Order a badge" in page and "2  days after the first day" in page
     assert not _reads(hr, url, ("hr_checklist_template", "hr_checklist_template_task"))
 
-    changes = [("UPDATE hr_checklist_template SET name = ? WHERE id = ?", ("Biller start", template.id), "Biller start"),
+    changes = [("UPDATE hr_checklist_template SET name = ? WHERE id = ?", ("Biller start", template.id),
+                "Biller start"),
                ("UPDATE hr_checklist_template_task SET title = ? WHERE id = ?", ("Order keys", task.id), "Order keys")]
     for statement, values, shown in changes:
         with connected(app):
@@ -397,9 +401,11 @@ def test_the_opening_form_is_kept_until_an_opening_or_a_department_changes_for_t
     page = _text(hr, edit)
     assert 'value="Receptionist"' in page and "Front office" in page and "Main clinic" in page
     assert "Front office" in _text(hr, new) and 'value="Receptionist"' not in _text(hr, new)
-    assert not _reads(hr, edit, ("hr_opening", "hr_department")) and not _reads(hr, new, ("hr_opening", "hr_department"))
+    assert not _reads(hr, edit, ("hr_opening", "hr_department"))
+    assert not _reads(hr, new, ("hr_opening", "hr_department"))
 
-    changes = [("UPDATE hr_opening SET title = ? WHERE id = ?", ("Front desk lead", opening.id), 'value="Front desk lead"'),
+    changes = [("UPDATE hr_opening SET title = ? WHERE id = ?", ("Front desk lead", opening.id),
+                'value="Front desk lead"'),
                ("UPDATE hr_department SET name = ? WHERE id = ?", ("Back office", department.id), "Back office"),
                ("UPDATE core_location SET name = ? WHERE id = ?", ("North clinic", clinic.id), "North clinic")]
     for statement, values, shown in changes:
@@ -514,3 +520,30 @@ def test_a_persons_payroll_page_is_kept_until_their_w4_deductions_employment_or_
         _sql("DELETE FROM hr_deduction WHERE employment_id = ?", employment.id)
         _sql("DELETE FROM hr_employment WHERE id = ?", employment.id)
     assert hr.get(url).status_code == 404
+
+
+def test_a_persons_leaving_page_is_kept_until_the_separation_property_checklists_employment_or_staff_change(app):
+    hr = login(app.test_client(), "hr")
+    with connected(app):
+        ann_id, employment = _employee("Ann")
+        badge = PropertyItem.create(employment=employment, item="Badge", identifier="B-7", issued_on=TODAY)
+    url = f"/hr/employees/{ann_id}/separation"
+    page = _text(hr, url)
+    assert "Leaving: Test, Ann" in page and "Record the leaving" in page and "To collect:</strong> Badge" in page
+    assert not _reads(hr, url, ("hr_separation", "hr_property_item", "hr_checklist", "hr_employment", "core_staff"))
+
+    with connected(app):
+        _sql("UPDATE hr_property_item SET returned_on = ? WHERE id = ?", TODAY, badge.id)
+    assert "To collect:" not in _text(hr, url)
+    with connected(app):
+        _sql("INSERT INTO hr_separation (employment_id, last_day, reason, notes, exit_reason, exit_comments, "
+             "created_by, created_at) VALUES (?, ?, ?, ?, '', '', ?, ?)", employment.id, TODAY, "resignation",
+             "Moving away", "t", dt.datetime(2026, 1, 1))
+    page = _text(hr, url)
+    assert "Moving away" in page and "Save exit interview" in page and "Record the leaving" not in page
+    with connected(app):
+        checklist = Checklist.create(employment=employment, kind="separation", starts_on=TODAY)
+    assert f"/hr/checklists/{checklist.id}" in _text(hr, url)
+    with connected(app):
+        _sql("UPDATE core_staff SET first_name = ? WHERE id = ?", "Anna", ann_id)
+    assert "Leaving: Test, Anna" in _text(hr, url)

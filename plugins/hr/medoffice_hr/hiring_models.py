@@ -158,3 +158,5 @@ HIRING_MODELS = (Opening, Candidate, Interview, ChecklistTemplate, ChecklistTemp
 HIRING = DataVersion("hr.hiring", [Opening, Candidate, Interview])
 # Checklist templates and the checklists made from them (an employee file shows each checklist's progress).
 CHECKLISTS = DataVersion("hr.checklists", [ChecklistTemplate, ChecklistTemplateTask, Checklist, ChecklistTask])
+# A person's leaving: the separation with its exit interview, and the company property issued and returned.
+LEAVING = DataVersion("hr.leaving", [Separation, PropertyItem])

@@ -12,7 +12,7 @@ from .checklists import TASK_KIND
 from .cli import hr as hr_cli
 from .employees import ATTACHMENT_KIND, EXPIRY_KIND, unreadable_count
 from .hiring import DEFAULT_OFFER_TEMPLATE, OFFER_TEMPLATE_SETTING, RESUME_KIND, RETENTION_SETTING
-from .hiring_models import CHECKLISTS, HIRING, HIRING_MODELS
+from .hiring_models import CHECKLISTS, HIRING, HIRING_MODELS, LEAVING
 from .payroll import JOURNAL_LINE, STATE_SETTING, SUTA_BASE_SETTING, SUTA_RATE_SETTING
 from .payroll_models import PAY_FIGURES, PAY_RUNS, PAYROLL_MODELS, WITHHOLDING
 from .payroll_reports import PAYROLL_REGISTER
@@ -43,8 +43,8 @@ EVERYONE = ("admin", "office_manager", "front_desk", "billing", "hr", "auditor")
 
 @hookimpl
 def medoffice_data_versions():
-    return [PEOPLE, FILES, HIRING, CHECKLISTS, TRAINING_FIGURES, REVIEWS, TIME_ENTRIES, LEAVE, PAY_RUNS, PAY_FIGURES,
-            WITHHOLDING]
+    return [PEOPLE, FILES, HIRING, CHECKLISTS, LEAVING, TRAINING_FIGURES, REVIEWS, TIME_ENTRIES, LEAVE, PAY_RUNS,
+            PAY_FIGURES, WITHHOLDING]
 
 
 @hookimpl

@@ -8,10 +8,10 @@ from medoffice.models import Location
 
 from ..models import PEOPLE, Department
 
-_DEPARTMENTS = Department.select(Department.id, Department.name).where(Department.active == True).order_by(  # noqa: E712
-    Department.name).tuples()
-_LOCATIONS = Location.select(Location.id, Location.name).where(Location.active == True).order_by(  # noqa: E712
-    Location.name).tuples()
+_DEPARTMENTS = (Department.select(Department.id, Department.name)
+                .where(Department.active == True).order_by(Department.name).tuples())  # noqa: E712
+_LOCATIONS = (Location.select(Location.id, Location.name)
+              .where(Location.active == True).order_by(Location.name).tuples())  # noqa: E712
 
 
 def active_departments() -> tuple[tuple[int, str], ...]:

@@ -2,11 +2,14 @@
 the company property still to collect."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from medoffice import prepared
 from medoffice.auth import requires
+from medoffice.data_versions import STAFF_KEY
 from medoffice.settings import today
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import blank_form_html, form_values, with_csrf_token
@@ -14,8 +17,9 @@ from medoffice.web.shell import notify, render_page
 
 from .. import checklists, hiring_rules, rules, separations
 from ..employees import HrError, employment_of
-from ..hiring_models import CHECKLISTS, Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateTask, PropertyItem
-from ..models import Employment
+from ..hiring_models import (CHECKLISTS, LEAVING, Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateTask,
+                             PropertyItem)
+from ..models import PEOPLE, Employment
 from . import bp
 from .kept_parts import kept_part, slotted
 from .hiring_forms import (ExitInterviewForm, PropertyForm, ReturnForm, SeparationForm, TaskDoneForm, TemplateForm,
@@ -136,7 +140,13 @@ def _employment_or_404(staff_id: int) -> Employment:
     return employment
 
 
-def _separation_page(employment: Employment, status: int = 200, **forms):
+def _separation_content(staff_id: int, day: dt.date, forms: dict) -> tuple[str, str] | None:
+    """A person's leaving page content on ``day``: (their name, the separation or its form, the exit interview,
+    the company property, with the CSRF token a slot); None when HR has no file for them. ``forms`` are refused
+    ones, shown again."""
+    employment = employment_of(staff_id)
+    if employment is None:
+        return None
     separation = separations.separation_of(employment)
     exit_form = forms.get("exit_form")
     if exit_form is None:
@@ -146,25 +156,40 @@ def _separation_page(employment: Employment, status: int = 200, **forms):
             exit_form.comments.data = separation.exit_comments
             exit_form.would_rehire.data = {True: "yes", False: "no"}.get(separation.exit_would_rehire, "")
     staff = employment.staff
-    return render_page("hr/separation.html", title=f"Leaving: {staff.display_name}",
+    html = render_template("hr/_separation.html", title=f"Leaving: {staff.display_name}", employment=employment,
+                           staff=staff, separation=separation, form=forms.get("form") or SeparationForm(formdata=None),
+                           exit_form=exit_form, property_form=forms.get("property_form") or PropertyForm(formdata=None),
+                           return_form=ReturnForm(formdata=None), items=separations.property_of(employment),
+                           checklists=list(Checklist.select().where(Checklist.employment == employment)
+                                           .order_by(Checklist.created_at)),
+                           label=rules.label, reasons=hiring_rules.SEPARATION_REASONS, today=day)
+    return staff.display_name, slotted(html)
+
+
+def _separation_page(staff_id: int, status: int = 200, **forms):
+    """A person's leaving page: kept for the day until separations, property, checklists, employments or the staff
+    change; built afresh to show refused ``forms``."""
+    day = today()
+    if forms:
+        content = _separation_content(staff_id, day, forms)
+    else:
+        content = kept_part((LEAVING.key, CHECKLISTS.key, PEOPLE.key, STAFF_KEY), ("separation", staff_id, day),
+                            lambda: _separation_content(staff_id, day, {}))
+    if content is None:
+        abort(404)
+    name, html = content
+    return render_page("hr/separation.html", title=f"Leaving: {name}", content=with_csrf_token(html),
                        breadcrumbs=[("Employees", url_for("hr.employees")),
-                                    (staff.display_name, url_for("hr.employee", staff_id=staff.id))],
-                       employment=employment, staff=staff, separation=separation,
-                       form=forms.get("form") or SeparationForm(formdata=None), exit_form=exit_form,
-                       property_form=forms.get("property_form") or PropertyForm(formdata=None),
-                       return_form=ReturnForm(formdata=None), items=separations.property_of(employment),
-                       checklists=list(Checklist.select().where(Checklist.employment == employment)
-                                       .order_by(Checklist.created_at)),
-                       label=rules.label, reasons=hiring_rules.SEPARATION_REASONS, today=today()), status
+                                    (name, url_for("hr.employee", staff_id=staff_id))]), status
 
 
 @bp.route("/employees/<int:staff_id>/separation", methods=["GET", "POST"])
 @requires("hr.employees.edit")
 def separation(staff_id: int):
     """Record that the person leaves (and see the separation's state, property and exit interview)."""
-    employment = _employment_or_404(staff_id)
     if request.method == "GET":
-        return _separation_page(employment)
+        return _separation_page(staff_id)
+    employment = _employment_or_404(staff_id)
     form = SeparationForm()
     if form.validate_on_submit():
         try:
@@ -175,7 +200,7 @@ def separation(staff_id: int):
         else:
             notify("Separation recorded: the login is disabled at the end of the last day.")
             return redirect(url_for("hr.separation", staff_id=staff_id))
-    return _separation_page(employment, 422, form=form)
+    return _separation_page(employment.staff_id, 422, form=form)
 
 
 @bp.route("/employees/<int:staff_id>/exit-interview", methods=["POST"])
@@ -193,7 +218,7 @@ def exit_interview(staff_id: int):
                                         (form.comments.data or "").strip())
         notify("Exit interview saved.")
         return redirect(url_for("hr.separation", staff_id=staff_id))
-    return _separation_page(employment, 422, exit_form=form)
+    return _separation_page(employment.staff_id, 422, exit_form=form)
 
 
 @bp.route("/employees/<int:staff_id>/property", methods=["POST"])
@@ -207,7 +232,7 @@ def property_add(staff_id: int):
                                  form.issued_on.data)
         notify("Property recorded.")
         return redirect(url_for("hr.separation", staff_id=staff_id))
-    return _separation_page(employment, 422, property_form=form)
+    return _separation_page(employment.staff_id, 422, property_form=form)
 
 
 @bp.route("/employees/<int:staff_id>/property/<int:item_id>/return", methods=["POST"])
@@ -224,7 +249,7 @@ def property_return(staff_id: int, item_id: int):
             separations.return_property(item, form.returned_on.data)
         except HrError as refused:
             notify(str(refused), "error")
-            return _separation_page(employment, 422)
+            return _separation_page(employment.staff_id, 422)
         notify("Marked as returned.")
         return redirect(url_for("hr.separation", staff_id=staff_id))
-    return _separation_page(employment, 422)
+    return _separation_page(employment.staff_id, 422)
