@@ -383,7 +383,7 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         every claim), with the same slots. A search counts ``query``, whose joins it may need.
     :param kept_by: the data versions (``medoffice.data_versions``) covering every table the list reads,
         for a prepared list (``key``): its page of rows, its count and its HTML are then kept per process,
-        per search, sort, page and ``values``, until one of them (or a setting) changes. The columns' values
+        per search, sort, page and ``values``, until one of them (or a user, role or setting) changes. The columns' values
         and links must then depend only on the row and on data those versions cover, and the view must not
         put anything of its own request on the rows (they are shared by the requests that follow).
     :param kept_with: with ``kept_by``, what else the kept rows or HTML depend on (hashable): the day a clock
@@ -436,7 +436,8 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         keys = (kept_by,) if isinstance(kept_by, str) else tuple(kept_by)
         found = (keys, (id, endpoint, shape, text, sort, desc, page, per_page, tuple(sorted(values.items())),
                         tuple(sorted((endpoint_args or {}).items())), kept_with))
-        rows, total, page, more = kept(keys, ("table rows", *found[1]), lambda: read(page))
+        # settings too: a search reads typed dates in the practice's format
+        rows, total, page, more = kept((*keys, ACCESS_KEY), ("table rows", *found[1]), lambda: read(page))
     else:
         rows, total, page, more = read(page)
     return TablePage(id=id, columns=columns, rows=rows, total=total, page=page, per_page=per_page,
