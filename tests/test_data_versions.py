@@ -150,3 +150,33 @@ def test_todays_operations_items_are_kept_until_a_job_run_a_subscriber_or_a_mess
                       started_at=dt.datetime.now(dt.timezone.utc), trigger="schedule").execute()
     today = admin.get("/today").get_data(as_text=True)
     assert "Scheduled job failed" in today and "The audit trail is broken at entry 7." in today
+
+
+def test_the_staff_and_patient_lists_are_kept_until_a_staff_member_a_location_or_a_patient_changes(make_app):
+    """Core's two directories keep their pages (core.staff, core.patients): an unchanged view reads neither table,
+    a change by plain SQL shows on the next view, and the patient list still audits every view."""
+    from medoffice.models import AuditEvent, Location, Patient, StaffMember
+
+    app = make_app()
+    admin = login(app.test_client(), "admin")
+    with connected(app):
+        site = Location.create(name="North clinic")
+        StaffMember.create(first_name="Ada", last_name="Quill", job_title="Nurse", location=site.id)
+        patient = Patient.create(first_name="Rosa", last_name="Diaz", account_number="P0000001",
+                                 date_of_birth=dt.date(1980, 5, 17))
+    assert "North clinic" in admin.get("/staff").get_data(as_text=True)
+    assert "Diaz, Rosa" in admin.get("/patients").get_data(as_text=True)
+    assert not [sql for sql in page_queries(admin, "/staff") if "core_staff" in sql]
+    assert not [sql for sql in page_queries(admin, "/patients") if "core_patient" in sql]
+    with connected(app):
+        db.execute_sql(f"UPDATE core_location SET name = {db.param} WHERE id = {db.param}", ("South clinic", site.id))
+        db.execute_sql(f"UPDATE core_patient SET last_name = {db.param} WHERE id = {db.param}", ("Okafor", patient.id))
+        views = AuditEvent.select().where(AuditEvent.action == "patient.list").count()
+    assert "South clinic" in admin.get("/staff").get_data(as_text=True)
+    assert "Okafor, Rosa" in admin.get("/patients").get_data(as_text=True)
+    with connected(app):
+        db.execute_sql(f"UPDATE core_staff SET job_title = {db.param}", ("Charge nurse",))
+    assert "Charge nurse" in admin.get("/staff").get_data(as_text=True)
+    admin.get("/patients")
+    with connected(app):
+        assert AuditEvent.select().where(AuditEvent.action == "patient.list").count() == views + 2

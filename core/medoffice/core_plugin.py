@@ -25,7 +25,7 @@ from .data_versions import DEADLINES_KEY, EVENTS_KEY, OPERATIONS_KEY, PATIENTS_K
 from .deadlines.models import Deadline
 from .events.models import EventRecord, EventSubscriber
 from .messages.models import OutboxMessage
-from .models import CORE_MODELS, JobRun, Patient, StaffMember
+from .models import CORE_MODELS, JobRun, Location, Patient, StaffMember
 from .patient_merge import PATIENT_MERGED
 from .reports.core_reports import core_reports
 from .tls import certificate_check
@@ -48,7 +48,7 @@ def medoffice_models():
 
 @hookimpl
 def medoffice_data_versions():
-    return [document_status.DOCUMENTS_VERSION, DataVersion(STAFF_KEY, [StaffMember]),
+    return [document_status.DOCUMENTS_VERSION, DataVersion(STAFF_KEY, [StaffMember, Location]),
             DataVersion(PATIENTS_KEY, [Patient]), DataVersion(DEADLINES_KEY, [Deadline]),
             DataVersion(OPERATIONS_KEY, [JobRun, EventSubscriber, OutboxMessage]), DataVersion(EVENTS_KEY, [EventRecord])]
 

@@ -20,7 +20,7 @@ from flask import current_app, g, has_app_context, has_request_context, request
 
 from . import version_triggers
 
-STAFF_KEY = "core.staff"  # core's: moves on any change to the staff list (names, credentials, active)
+STAFF_KEY = "core.staff"  # core's: moves on any change to the staff list (names, credentials, active, locations)
 PATIENTS_KEY = "core.patients"  # core's: moves on any change to a patient's record (a name, a merge)
 DEADLINES_KEY = "core.deadlines"  # core's: moves on any change to a deadline (medoffice.deadlines)
 # core's: moves on any job run, event subscriber's progress or outbox message (the Today queue's operations items)

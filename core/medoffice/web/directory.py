@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from .. import audit
 from ..auth.access import can, requires
+from ..data_versions import STAFF_KEY
 from ..db import transaction
 from ..identifiers import npi_is_valid, taxonomy_is_valid
 from ..models import Location, StaffMember
@@ -250,7 +251,7 @@ def staff_list():
         endpoint_args={"status": status} if status != "active" else {},
         noun="staff member", noun_plural="staff members", search_placeholder="Name, title, e-mail or NPI",
         empty_message="No staff members match." if status == "active" else "No inactive staff members.",
-        key=("core.staff", status),
+        key=("core.staff", status), kept_by=STAFF_KEY, kept_with=(editable,),
     )
     return render_page("core/staff.html", title="Staff", table=table, status=status,
                        breadcrumbs=[("Staff", None)])

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from .. import audit, dates
 from ..auth.access import requires
+from ..data_versions import PATIENTS_KEY
 from ..db import transaction, utcnow
 from ..messages import consent
 from ..models import Counter, Patient
@@ -111,7 +112,7 @@ def patients():
         search=search_expression, default_sort="name", endpoint="core.patients",
         noun="patient", noun_plural="patients", search_placeholder=f"Name, account, phone or {dates.hint()}",
         empty_message="No patients match. Register a new patient, or load the demo data.",
-        key=("core.patients",),
+        key=("core.patients",), kept_by=PATIENTS_KEY,
     )
     audit.record_list("patient.list", (p.id for p in table.rows))
     return render_page("core/patients.html", title="Patients", table=table,
