@@ -456,3 +456,24 @@ def test_file_evidence_is_attached_on_the_deadline_page_then_it_can_be_done(duty
     assert alice.post(f"/deadlines/{scan}/done", data={"note": ""}).status_code == 302
     with app_thread_context(duty_app):
         assert Deadline.get_by_id(scan).state == "done"
+
+
+def test_the_calendar_is_kept_per_user_until_a_deadline_or_access_changes(duty_app):
+    """A month is kept per user (core.deadlines, access): an unchanged view reads no deadline, a change written by
+    plain SQL shows on the next view, and another user sees only what they may."""
+    from medoffice.testing import page_queries
+
+    person(duty_app, "alice", ["office_manager"])
+    person(duty_app, "frank", ["front_desk"])
+    with app_thread_context(duty_app):
+        renewal = licence(due=dt.date(2027, 2, 10))  # licences: managers only
+    alice, frank = client_for(duty_app, "alice"), client_for(duty_app, "frank")
+    url = "/deadlines?month=2027-02"
+    assert "state licence" in alice.get(url).get_data(as_text=True)
+    assert "state licence" not in frank.get(url).get_data(as_text=True)
+    assert not [sql for sql in page_queries(alice, url) if "core_deadline" in sql]
+    with app_thread_context(duty_app):
+        db.execute_sql(f"UPDATE core_deadline SET title = {db.param} WHERE id = {db.param}",
+                       ("Renew the clinic's CLIA certificate", renewal.id))
+    assert "CLIA certificate" in alice.get(url).get_data(as_text=True)
+    assert "CLIA certificate" not in frank.get(url).get_data(as_text=True)

@@ -19,6 +19,8 @@ from wtforms.validators import DataRequired, Length
 
 from .. import audit, prepared
 from ..auth.access import can, requires
+from ..auth.access_version import KEY as ACCESS_KEY
+from ..data_versions import DEADLINES_KEY, kept
 from ..limits import EARLIEST_DATE, LATEST_DATE
 from ..models import Role, User
 from ..plain import PlainSelect
@@ -123,6 +125,22 @@ CALENDAR_COLUMNS = (Deadline.id, Deadline.title, Deadline.due, Deadline.state, D
 def deadlines():
     """The month calendar of the deadlines the filters select."""
     filters, first, day = _filters(), _month(), today()
+    # What the user may see depends on who they are and their roles: kept per user until a deadline or access moves.
+    weeks_html, truncated = kept((DEADLINES_KEY, ACCESS_KEY), ("calendar", current_user.id, filters, first, day),
+                                 lambda: _calendar(filters, first, day))
+    state = current_app.extensions["medoffice"].host.state_version  # the modules on name the owners and kinds
+    choices = kept(ACCESS_KEY, ("deadline filter choices", filters, state), lambda: filter_choices(filters))
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return render_page("deadlines/calendar.html", title="Deadlines", filters=filters, first=first,
+                       weeks_html=weeks_html, today=day, truncated=truncated,
+                       previous=previous.strftime("%Y-%m") if previous >= EARLIEST_DATE else None,
+                       following=following.strftime("%Y-%m") if following <= LATEST_DATE else None,
+                       choices=choices, breadcrumbs=[("Deadlines", None)])
+
+
+def _calendar(filters: Filters, first: dt.date, day: dt.date) -> tuple[Markup, bool]:
+    """The month's cells with the deadlines the filters select, and whether there were more than it shows."""
     weeks = month_grid.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     values = {"start": weeks[0][0], "end": weeks[-1][-1], "limit": CALENDAR_LIMIT + 1}
     query = (filtered(filters, current_user, day, PlainSelect(Deadline, CALENDAR_COLUMNS), values)
@@ -133,15 +151,8 @@ def deadlines():
     entry = _calendar_entries(day, url_template("core.deadline", "deadline_id"))
     for row in rows[:CALENDAR_LIMIT]:
         by_day.setdefault(row.due, []).append(entry(row))
-    previous = (first - dt.timedelta(days=1)).replace(day=1)
-    following = (first + dt.timedelta(days=32)).replace(day=1)
     entries = {due: f"<ul>\n        {''.join(items)}\n      </ul>" for due, items in by_day.items()}
-    return render_page("deadlines/calendar.html", title="Deadlines", filters=filters, first=first,
-                       weeks_html=_weeks_html(weeks, first, day, entries), today=day,
-                       truncated=len(rows) > CALENDAR_LIMIT,
-                       previous=previous.strftime("%Y-%m") if previous >= EARLIEST_DATE else None,
-                       following=following.strftime("%Y-%m") if following <= LATEST_DATE else None,
-                       choices=filter_choices(filters), breadcrumbs=[("Deadlines", None)])
+    return _weeks_html(weeks, first, day, entries), len(rows) > CALENDAR_LIMIT
 
 
 def _weeks_html(weeks: list, first: dt.date, today: dt.date, entries: dict[dt.date, str]) -> Markup:
