@@ -15,6 +15,7 @@ from medoffice.models import AuditEvent, Location, StaffMember, User
 from medoffice.testing import connected, login, page_queries, practice_today
 
 from medoffice_hr import tax_tables, timesheets
+from medoffice_hr.benefits_models import BenefitPlan, BenefitTier, Enrollment
 from medoffice_hr.hiring_models import (Candidate, Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateTask,
                                         Interview, Opening, PropertyItem)
 from medoffice_hr.models import Department, EmergencyContact, EmployeeDocument, Employment, PayRate
@@ -547,3 +548,36 @@ def test_a_persons_leaving_page_is_kept_until_the_separation_property_checklists
     with connected(app):
         _sql("UPDATE core_staff SET first_name = ? WHERE id = ?", "Anna", ann_id)
     assert "Leaving: Test, Anna" in _text(hr, url)
+
+
+def test_a_persons_benefits_are_kept_until_plans_tiers_windows_enrollments_or_the_employment_change(app):
+    hr = login(app.test_client(), "hr")
+    ann = login(app.test_client(), "front_desk", username="ann")
+    with connected(app):
+        ann_id, employment = _employee("Ann")
+        User.update(staff=ann_id).where(User.username == "ann").execute()
+        plan = BenefitPlan.create(name="Blue health", kind="health")
+        tier = BenefitTier.create(plan=plan, name="Employee only", employee_monthly_cents=12_000)
+        Enrollment.create(employment=employment, plan=plan, tier=tier, starts_on=TODAY - dt.timedelta(days=30))
+    url = f"/hr/employees/{ann_id}/benefits"
+    page = _text(hr, url)
+    assert "Benefits of Test, Ann" in page and "Blue health (Health)" in page and "$120.00" in page
+    assert "Enroll or change" in page and "Enroll or change" not in _text(ann, url)  # no window open
+    assert not _reads(hr, url, ("hr_benefit_plan", "hr_benefit_tier", "hr_enrollment_window", "hr_enrollment",
+                                "hr_employment", "core_staff"))
+
+    changes = [("UPDATE hr_benefit_plan SET name = ? WHERE id = ?", ("Green health", plan.id), "Green health"),
+               ("UPDATE hr_benefit_tier SET employee_monthly_cents = ? WHERE id = ?", (15_000, tier.id), "$150.00"),
+               ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), "Benefits of Test, Anna")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+    with connected(app):
+        _sql("INSERT INTO hr_enrollment_window (name, opens_on, closes_on, effective_on) VALUES (?, ?, ?, ?)",
+             "Open enrollment", TODAY, TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=20))
+    assert "Open enrollment (Open enrollment)" in _text(ann, url)
+    with connected(app):
+        _sql("UPDATE hr_enrollment SET ends_on = ? WHERE employment_id = ?", TODAY - dt.timedelta(days=1),
+             employment.id)
+    assert "No benefits in effect." in _text(hr, url)

@@ -3,6 +3,7 @@ enrollment windows, and each employee's enrollments with effective dates."""
 from __future__ import annotations
 
 import peewee as pw
+from medoffice.data_versions import DataVersion
 from medoffice.db import BaseModel, UTCDateTimeField, utcnow
 
 from .models import Employment
@@ -63,3 +64,5 @@ class Enrollment(BaseModel):
 
 
 BENEFITS_MODELS = (BenefitPlan, BenefitTier, EnrollmentWindow, Enrollment)
+# Plans, tiers, enrollment windows and enrollments: a person's benefits page is kept until one changes.
+BENEFITS = DataVersion("hr.benefits", [BenefitPlan, BenefitTier, EnrollmentWindow, Enrollment])

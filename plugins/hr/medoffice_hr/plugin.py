@@ -7,7 +7,7 @@ from medoffice.documents import DocumentKind
 from medoffice.files import DOCUMENTS, AttachmentKind
 
 from .demo import create_demo_data
-from .benefits_models import BENEFITS_MODELS
+from .benefits_models import BENEFITS, BENEFITS_MODELS
 from .checklists import TASK_KIND
 from .cli import hr as hr_cli
 from .employees import ATTACHMENT_KIND, EXPIRY_KIND, unreadable_count
@@ -44,7 +44,7 @@ EVERYONE = ("admin", "office_manager", "front_desk", "billing", "hr", "auditor")
 @hookimpl
 def medoffice_data_versions():
     return [PEOPLE, FILES, HIRING, CHECKLISTS, LEAVING, TRAINING_FIGURES, REVIEWS, TIME_ENTRIES, LEAVE, PAY_RUNS,
-            PAY_FIGURES, WITHHOLDING]
+            PAY_FIGURES, WITHHOLDING, BENEFITS]
 
 
 @hookimpl

@@ -2,22 +2,27 @@
 benefits summary (HR changes them any time; the employee during open enrollment)."""
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+import datetime as dt
+
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from medoffice import audit, prepared, settings
 from medoffice.auth import can, requires
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.db import transaction
 from medoffice.money import parse_cents
 from medoffice.web.field_html import render_form
-from medoffice.web.forms import blank_form_html, choices
+from medoffice.web.forms import blank_form_html, choices, with_csrf_token
 from medoffice.web.shell import notify, render_page
 
 from .. import benefits
 from ..access import FULL, my_staff_id, require_relation
-from ..benefits_models import BenefitPlan, BenefitTier, EnrollmentWindow
+from ..benefits_models import BENEFITS, BenefitPlan, BenefitTier, EnrollmentWindow
 from ..employees import HrError, employment_of
+from ..models import PEOPLE
 from . import bp
+from .kept_parts import kept_part, slotted
 from .payroll_forms import EnrollForm, PlanForm, TierForm, WindowForm, percent_bp
 
 
@@ -115,18 +120,40 @@ def _enroll_form(form: EnrollForm | None = None) -> EnrollForm:
     return form
 
 
-def _benefits_page(staff_id: int, status: int = 200, form=None, error=None):
+def _benefits_content(staff_id: int, may_change: bool, day: dt.date, form=None, error=None) -> tuple[str, str]:
+    """A person's benefits page content on ``day`` as everyone who ``may_change`` it (or not) sees it: (their name,
+    the summary and the enrollment form with the CSRF token a slot). ``form`` and ``error`` are a refused
+    enrollment's, shown again."""
     employment = employment_of(staff_id)
+    name = employment.staff.display_name
+    html = render_template("hr/_employee_benefits.html", title=f"Benefits of {name}", staff=employment.staff,
+                           rows=benefits.summary(employment, day), window=_window_open(day), may_change=may_change,
+                           form=_enroll_form(form), error=error, kinds=dict(benefits.KINDS))
+    return name, slotted(html)
+
+
+def _window_open(day: dt.date):
+    """The enrollment window open on ``day``, kept until benefits change (shared: read, do not change)."""
+    return kept(BENEFITS.key, ("window open", day), lambda: benefits.window_open(day))
+
+
+def _benefits_page(staff_id: int, status: int = 200, form=None, error=None):
+    """A person's benefits: kept for the day until plans, tiers, windows, enrollments, employments or the staff
+    change, per who may change them; built afresh to show a refused enrollment."""
+    employment = kept(PEOPLE.key, ("employment of", staff_id), lambda: employment_of(staff_id))
     if employment is None:
         abort(404)
     relation = require_relation(staff_id, employment.supervisor_id, allowed=(FULL, "self"))
-    today = settings.today()
-    window = benefits.window_open(today)
-    may_change = (relation == FULL and can("hr.benefits.manage")) or (relation == "self" and window is not None)
-    return render_page("hr/employee_benefits.html", title=f"Benefits of {employment.staff.display_name}",
-                       breadcrumbs=[(employment.staff.display_name, url_for("hr.employee", staff_id=staff_id))],
-                       staff=employment.staff, rows=benefits.summary(employment, today), window=window,
-                       may_change=may_change, form=_enroll_form(form), error=error, kinds=dict(benefits.KINDS)), status
+    day = settings.today()
+    manage = can("hr.benefits.manage")
+    may_change = (relation == FULL and manage) or (relation == "self" and _window_open(day) is not None)
+    if form is not None or error is not None:
+        name, html = _benefits_content(staff_id, may_change, day, form, error)
+    else:
+        name, html = kept_part((BENEFITS.key, PEOPLE.key, STAFF_KEY), ("benefits", staff_id, may_change, manage, day),
+                               lambda: _benefits_content(staff_id, may_change, day))
+    return render_page("hr/employee_benefits.html", title=f"Benefits of {name}", content=with_csrf_token(html),
+                       breadcrumbs=[(name, url_for("hr.employee", staff_id=staff_id))]), status
 
 
 @bp.route("/employees/<int:staff_id>/benefits")
