@@ -17,6 +17,7 @@ from medoffice.money import parse_cents
 from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import choices, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.query import parse_id, record_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
@@ -26,7 +27,6 @@ from .. import rules
 from ..models import CREDENTIALS_VERSION, VERIFICATIONS_VERSION, Credential
 from . import bp
 from .forms import CredentialForm, ReasonForm, VerificationForm
-from .kept_parts import kept_part, slotted
 
 
 class Provider(NamedTuple):

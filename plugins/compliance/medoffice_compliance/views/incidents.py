@@ -10,6 +10,7 @@ from medoffice.models import Patient
 from medoffice.patients import record_shown
 from medoffice.settings import today
 from medoffice.web.forms import with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 
@@ -18,7 +19,6 @@ from .. import rules
 from ..models import INCIDENT_PEOPLE_VERSION, INCIDENTS_VERSION, Incident, IncidentPatient
 from . import bp
 from .forms import AssessmentForm, IncidentForm, NoticeDateForm, NoticeForm, PatientsForm
-from .kept_parts import kept_part, slotted
 from .privacy import _patient_id
 
 

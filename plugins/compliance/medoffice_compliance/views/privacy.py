@@ -14,6 +14,7 @@ from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from medoffice.auth import can, requires
@@ -24,7 +25,6 @@ from .. import rules
 from ..models import DISCLOSURES_VERSION, PRIVACY_VERSION, PrivacyRequest
 from . import bp
 from .forms import DecisionForm, DisclosureForm, PrivacyRequestForm, ReasonForm
-from .kept_parts import kept_part, slotted
 
 STATUS_TABS = ("open", "completed", "denied")
 

@@ -16,6 +16,7 @@ from medoffice.models import User
 from medoffice.settings import today
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import blank_form_html, choices, slotted_form_html, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
@@ -25,7 +26,6 @@ from .. import program as service
 from ..models import ASSESSMENTS_VERSION, ASSOCIATES_VERSION, BusinessAssociate, RiskAssessment, RiskItem
 from . import bp
 from .forms import BusinessAssociateForm, NewAssessmentForm, RemediatedForm, RiskItemForm, TrainingForm
-from .kept_parts import kept_part, slotted
 
 
 _ASSESSMENTS = (RiskAssessment.select(RiskAssessment.id, RiskAssessment.title, RiskAssessment.started_on,

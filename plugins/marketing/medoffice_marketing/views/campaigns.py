@@ -15,6 +15,7 @@ from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import form_values, with_csrf_token
+from medoffice.web.kept import kept_form, kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import Case, fn
@@ -27,7 +28,6 @@ from ..sources import SourceError, add_spend, save_campaign, save_provider
 from . import bp
 from .common import form_page, username
 from .forms import CampaignForm, ReferrerForm, SpendForm
-from .kept_parts import kept_form, kept_part, slotted
 
 EARLIEST = dt.date(1900, 1, 1)
 

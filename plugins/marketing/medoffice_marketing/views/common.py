@@ -6,9 +6,9 @@ from typing import Any
 
 from flask_login import current_user
 from medoffice.models import Patient
+from medoffice.web.kept import kept_form
 from medoffice.web.shell import render_page
 
-from .kept_parts import kept_form
 
 
 def username() -> str:
@@ -34,7 +34,7 @@ def form_page(form, title: str, crumbs: list, *, submit: str = "Save", cancel: s
 
 def blank_form_page(keys: tuple[str, ...], arguments: tuple, make_form: Callable[[], Any], title: str, crumbs: list,
                     *, submit: str = "Save", cancel: str | None = None):
-    """``form_page`` of a form not yet submitted, drawn once and kept (``kept_parts.kept_form``: ``keys`` and
+    """``form_page`` of a form not yet submitted, drawn once and kept (``medoffice.web.kept.kept_form``: ``keys`` and
     ``arguments`` are what its values and choices come from)."""
     form_html = kept_form(keys, arguments, make_form, submit=submit, cancel=cancel)
     return render_page("marketing/form.html", title=title, form_html=form_html, breadcrumbs=[*crumbs, (title, None)])

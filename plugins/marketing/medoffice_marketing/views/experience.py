@@ -20,6 +20,7 @@ from medoffice.reports.charts import chart_svg
 from medoffice.settings import today
 from medoffice.sqldates import days_between
 from medoffice.web.forms import choices, form_values, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -33,7 +34,6 @@ from ..reports import nps_rows, nps_total
 from . import bp
 from .common import blank_form_page, form_page, newest_first, patient_by_account, username
 from .forms import AssignForm, AttemptForm, CloseForm, ComplaintForm, ImportForm, ResolveForm, SurveyForm
-from .kept_parts import kept_part, slotted
 
 
 NPS_CHART = ChartSpec("line", x="month", series=("nps",), title="Net Promoter Score by month")

@@ -11,6 +11,7 @@ from medoffice.data_versions import STAFF_KEY
 from medoffice.documents.models import Document
 from medoffice.documents.status import DOCUMENTS_VERSION
 from medoffice.web.forms import with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 
 from .. import materials
@@ -18,7 +19,6 @@ from ..models import MATERIALS, Material
 from . import bp
 from .common import form_page
 from .forms import MaterialForm, ReviewDateForm
-from .kept_parts import kept_part, slotted
 
 
 # Compiled once (peewee built the statement on every view).

@@ -14,6 +14,7 @@ from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import form_values, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import JOIN, SQL
@@ -23,7 +24,6 @@ from ..models import LAST_VISITS, RECALL, RecallEntry, RecallList, RecallRule
 from . import bp
 from .common import form_page, username
 from .forms import OutcomeForm, RuleForm, SendForm
-from .kept_parts import kept_part, slotted
 
 
 def _crumbs():
