@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from medoffice.auth import can, requires
 from medoffice.plain import PlainSelect
 from medoffice.web.forms import choices, form_values, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import JOIN, fn
@@ -17,7 +18,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..chart import ChartError, delete_account, is_used, save_account
 from ..models import ACCOUNT_TYPES, CHART, DEBIT_NORMAL, LINES, RULES, TOTALS, Account, AccountTotal
 from . import bp
-from .kept_parts import kept_part, slotted
 
 
 class AccountForm(FlaskForm):

@@ -14,6 +14,7 @@ from medoffice.money import format_cents, parse_cents
 from medoffice.prepared import slot
 from medoffice.settings import today
 from medoffice.web.forms import choices, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from peewee import JOIN, fn
 from wtforms import BooleanField, IntegerField, SelectField, StringField
@@ -23,7 +24,6 @@ from ..budget import (CONTROLS, METHODS, BudgetError, amounts, amounts_by_accoun
                       set_control)
 from ..models import BUDGETS, CHART, Account, Budget, BudgetAmount, BudgetControl
 from . import bp
-from .kept_parts import kept_part, slotted
 
 MONTHS = [(m, calendar.month_abbr[m]) for m in range(1, 13)]
 

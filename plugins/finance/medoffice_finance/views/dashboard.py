@@ -8,6 +8,7 @@ from medoffice.auth import can, requires
 from medoffice.data_versions import kept
 from medoffice.limits import DateInRange
 from medoffice.web.forms import choices, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
@@ -16,7 +17,6 @@ from ..books import BASES, BooksError, basis, books, set_up
 from ..invariants import book_figures, run_all
 from ..models import BOOKS, PERIODS, Books, Period
 from . import bp
-from .kept_parts import kept_part, slotted
 
 
 class BooksForm(FlaskForm):

@@ -11,12 +11,12 @@ from medoffice.limits import EARLIEST_DATE, LATEST_DATE
 from medoffice.models import Location, User
 from medoffice.settings import today
 from medoffice.web.forms import with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 
 from ..dayclose import WHOLE_PRACTICE, DayCloseError, close_day, day_view, reopen_day
 from ..models import DAY
 from . import bp
-from .kept_parts import kept_part, slotted
 
 
 def _day(text: str | None) -> dt.date:

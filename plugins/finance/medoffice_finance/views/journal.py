@@ -14,6 +14,7 @@ from medoffice.models import Location, User
 from medoffice.money import parse_cents
 from medoffice.settings import today
 from medoffice.web.forms import choices, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.query import whole_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -26,7 +27,7 @@ from ..journal import KINDS, OWNED_KINDS, JournalError, LineInput, post_entry, r
 from ..models import CHART, Account, BudgetLine, JournalEntry, JournalLine
 from ..slots import id_slots
 from . import bp
-from .kept_parts import active_locations, kept_part, slotted
+from .locations import active_locations
 
 
 class LineForm(Form):

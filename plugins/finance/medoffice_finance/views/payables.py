@@ -14,6 +14,7 @@ from medoffice.money import parse_cents
 from medoffice.settings import today
 from medoffice.web.field_html import html_attrs
 from medoffice.web.forms import choices, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
@@ -28,7 +29,7 @@ from ..models import BILLS, CHART, RECURRING, VENDORS, Account, Bill, BillLine, 
 from ..payables import (FREQUENCIES, METHODS, BillLineInput, PayablesError, approve_bill, create_bill, pay_bill,
                         save_recurring, save_vendor, void_bill)
 from . import bp
-from .kept_parts import active_locations, kept_part, slotted
+from .locations import active_locations
 
 STATUSES = {"awaiting": "Awaiting approval", "approved": "Approved", "void": "Void"}
 

@@ -12,6 +12,7 @@ from medoffice.auth import can, requires
 from medoffice.models import User
 from medoffice.settings import today
 from medoffice.web.forms import with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import csrf_token, notify, render_page
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -21,7 +22,6 @@ from ..periods import PeriodError, close_month, reopen_month
 from ..slots import id_slots
 from ..yearend import close_year, reopen_year
 from . import bp
-from .kept_parts import kept_part, slotted
 
 SHOWN_MONTHS = 24
 

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from medoffice import prepared
 from medoffice.auth import can, requires
 from medoffice.web.forms import choices, form_values, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
 from peewee import JOIN
@@ -20,7 +21,6 @@ from ..models import BOOKS, CHART, RULES, Account, PostingRule
 from ..rule_service import RuleError, delete_rule, save_rule
 from ..rules import CONDITIONS, EVENT_TITLES, KIND_TITLES, specificity
 from . import bp
-from .kept_parts import kept_part, slotted
 
 ANY = [("", "Any")]
 
