@@ -23,7 +23,8 @@ from medoffice_hr.payroll_models import Deduction, PayRun, PayStub, W4Record
 from medoffice_hr.hiring import RESUME_KIND
 from medoffice_hr.manual import KIND as MANUAL_KIND
 from medoffice_hr.time_models import LeavePolicy, LeaveRequest, TimeEntry, Timesheet
-from medoffice_hr.training_models import Certification, Course, CourseCompletion, Review, ReviewCycle
+from medoffice_hr.training_models import (Certification, Course, CourseCompletion, EmployeeNote, Review,
+                                          ReviewCycle)
 
 TODAY = practice_today()
 
@@ -581,3 +582,37 @@ def test_a_persons_benefits_are_kept_until_plans_tiers_windows_enrollments_or_th
         _sql("UPDATE hr_enrollment SET ends_on = ? WHERE employment_id = ?", TODAY - dt.timedelta(days=1),
              employment.id)
     assert "No benefits in effect." in _text(hr, url)
+
+
+def test_a_persons_notes_are_kept_per_role_until_a_note_the_employment_or_the_staff_change_each_read_audited(app):
+    hr = login(app.test_client(), "hr", username="hana")
+    ann = login(app.test_client(), "front_desk", username="ann")
+    with connected(app):
+        ann_id, employment = _employee("Ann")
+        User.update(staff=ann_id).where(User.username == "ann").execute()
+        coaching = EmployeeNote.create(employment=employment, kind="coaching", text="Greet callers by name.",
+                                       author="hana")
+        warning = EmployeeNote.create(employment=employment, kind="warning", text="Late three times.", author="hana")
+    url = f"/hr/employees/{ann_id}/notes"
+    page = _text(hr, url)
+    assert "Greet callers by name." in page and "Late three times." in page and "Not acknowledged yet." in page
+    own = _text(ann, url)
+    assert "Greet callers by name." not in own and "I have read this warning" in own
+    reads = _audited(app, "hr.notes.view")
+    assert not _reads(hr, url, ("hr_employee_note", "hr_employment", "core_staff", "core_user"))
+    assert _audited(app, "hr.notes.view") == reads + 3  # every view is on the trail
+
+    changes = [("UPDATE hr_employee_note SET text = ? WHERE id = ?", ("Greet everyone.", coaching.id),
+                "Greet everyone."),
+               ("UPDATE hr_employee_note SET acknowledged_at = ? WHERE id = ?",
+                (dt.datetime(2026, 1, 2, 17), warning.id), "Acknowledged 2026-01-02"),
+               ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), "warnings: Test, Anna"),
+               ("UPDATE core_user SET full_name = ? WHERE username = ?", ("Hana Writer", "hana"), "(Hana Writer)")]
+    for statement, values, shown in changes:
+        with connected(app):
+            _sql(statement, *values)
+        assert shown in _text(hr, url), statement
+    with connected(app):
+        _sql("UPDATE hr_employment SET staff_id = ? WHERE id = ?", StaffMember.create(first_name="O", last_name="T").id,
+             employment.id)
+    assert hr.get(url).status_code == 404

@@ -19,7 +19,7 @@ from .payroll_reports import PAYROLL_REGISTER
 from .reviews import REVIEW_KIND
 from .time_models import LEAVE, TIME_ENTRIES, TIME_MODELS
 from .training import CERTIFICATE_KIND, CERTIFICATION_HR_KIND, CERTIFICATION_KIND, TRAINING_KIND, hipaa_completions
-from .training_models import REVIEWS, TRAINING_FIGURES, TRAINING_MODELS
+from .training_models import NOTES, REVIEWS, TRAINING_FIGURES, TRAINING_MODELS
 from .time_rules import FREQUENCIES, WEEKDAYS
 from .timesheets import (ANCHOR_SETTING, DAILY_OVERTIME_SETTING, DEFAULT_ANCHOR, FREQUENCY_SETTING, WORKWEEK_SETTING,
                          anchor_problem)
@@ -44,7 +44,7 @@ EVERYONE = ("admin", "office_manager", "front_desk", "billing", "hr", "auditor")
 @hookimpl
 def medoffice_data_versions():
     return [PEOPLE, FILES, HIRING, CHECKLISTS, LEAVING, TRAINING_FIGURES, REVIEWS, TIME_ENTRIES, LEAVE, PAY_RUNS,
-            PAY_FIGURES, WITHHOLDING, BENEFITS]
+            PAY_FIGURES, WITHHOLDING, BENEFITS, NOTES]
 
 
 @hookimpl

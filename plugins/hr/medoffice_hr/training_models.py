@@ -112,3 +112,5 @@ TRAINING_MODELS = (Course, CourseCompletion, Certification, ReviewCycle, Review,
 TRAINING_FIGURES = DataVersion("hr.training", [Employment, Course, CourseCompletion, Certification])
 # The review cycles and reviews the reviews list shows: kept per process until one changes.
 REVIEWS = DataVersion("hr.reviews", [ReviewCycle, Review])
+# Coaching notes and written warnings, as a person's notes page shows them.
+NOTES = DataVersion("hr.notes", [EmployeeNote])

@@ -21,7 +21,7 @@ from .. import raw, reviews, rules
 from ..access import my_staff_id
 from ..employees import HrError, employment_of
 from ..models import PEOPLE, Employment
-from ..training_models import REVIEWS, EmployeeNote, Review, ReviewCycle
+from ..training_models import NOTES, REVIEWS, EmployeeNote, Review, ReviewCycle
 from . import bp
 from .kept_parts import kept_part, slotted
 from .training_forms import AcknowledgeForm, CycleForm, NoteForm, SelfReviewForm, SupervisorReviewForm
@@ -226,17 +226,38 @@ def review_acknowledge(review_id: int):
     return redirect(url_for("hr.review", review_id=found.id))
 
 
-def _notes_page(staff: StaffMember, employment: Employment, role: str, status: int = 200, form=None):
-    query = EmployeeNote.select().where(EmployeeNote.employment == employment)
+def _notes_content(staff_id: int, role: str, form: NoteForm | None) -> tuple[str, str]:
+    """A person's notes as everyone in ``role`` to them sees them (the employee their warnings only): (their name,
+    the notes and the form with the CSRF token a slot). ``form`` is a refused note, shown again."""
+    staff = StaffMember.get_by_id(staff_id)
+    query = EmployeeNote.select().join(Employment).where(Employment.staff == staff_id)
     if role == "self":
         query = query.where(EmployeeNote.kind == "warning")
-    reviews.record_read("hr.notes.view", "hr_employment", employment.id, staff.id)
-    response = render_page("hr/notes.html", title=f"Coaching and warnings: {staff.display_name}",
-                           breadcrumbs=[(staff.display_name, url_for("hr.employee", staff_id=staff.id))],
-                           staff=staff, notes=list(query.order_by(EmployeeNote.created_at.desc())), role=role,
+    html = render_template("hr/_notes.html", title=f"Coaching and warnings: {staff.display_name}", staff=staff,
+                           notes=list(query.order_by(EmployeeNote.created_at.desc())), role=role,
                            form=form or NoteForm(formdata=None), ack_form=AcknowledgeForm(formdata=None),
                            kinds=dict(reviews.NOTE_KINDS))
+    return staff.display_name, slotted(html)
+
+
+def _notes_page(staff_id: int, employment_id: int, role: str, status: int = 200, form=None):
+    """A person's notes as ``role`` lets the viewer see them, the read audited on every view: kept until notes,
+    employments, the staff or the users change; built afresh to show a refused ``form``."""
+    reviews.record_read("hr.notes.view", "hr_employment", employment_id, staff_id)
+    if form is not None:
+        name, html = _notes_content(staff_id, role, form)
+    else:
+        name, html = kept_part((NOTES.key, PEOPLE.key, STAFF_KEY), ("notes", staff_id, role),
+                               lambda: _notes_content(staff_id, role, None))
+    response = render_page("hr/notes.html", title=f"Coaching and warnings: {name}", content=with_csrf_token(html),
+                           breadcrumbs=[(name, url_for("hr.employee", staff_id=staff_id))])
     return response, status, {"Cache-Control": "no-store"}
+
+
+def _employment_ids(staff_id: int) -> tuple[int, int | None] | None:
+    """The id and supervisor of the employment of ``staff_id``, or None when HR has no file for them."""
+    employment = employment_of(staff_id)
+    return (employment.id, employment.supervisor_id) if employment else None
 
 
 def _notes_access(staff_id: int) -> tuple[StaffMember, Employment, str]:
@@ -252,7 +273,11 @@ def _notes_access(staff_id: int) -> tuple[StaffMember, Employment, str]:
 @requires("hr.self.view")
 def notes(staff_id: int):
     """Coaching notes and written warnings: HR and the supervisor; the employee their warnings."""
-    return _notes_page(*_notes_access(staff_id))
+    found = kept(PEOPLE.key, ("employment ids", staff_id), lambda: _employment_ids(staff_id))
+    role = _role_towards(staff_id, found[1]) if found else None
+    if role is None:
+        abort(404)
+    return _notes_page(staff_id, found[0], role)
 
 
 @bp.route("/employees/<int:staff_id>/notes", methods=["POST"])
@@ -271,7 +296,7 @@ def note_add(staff_id: int):
         else:
             notify("Saved.")
             return redirect(url_for("hr.notes", staff_id=staff.id))
-    return _notes_page(staff, employment, role, 422, form)
+    return _notes_page(staff.id, employment.id, role, 422, form)
 
 
 @bp.route("/employees/<int:staff_id>/notes/<int:note_id>/acknowledge", methods=["POST"])
