@@ -781,6 +781,10 @@ class SavedFilter(BaseModel):
 
 
 BILLING_MODELS.append(SavedFilter)
+# Each user's saved views of the lists, and the payers the lists name and filter by: read on every list page,
+# kept until they change.
+SAVED_FILTERS = DataVersion("billing.saved_filters", [SavedFilter])
+PAYERS = DataVersion("billing.payers", [Payer])
 
 
 class AccountNote(BaseModel):

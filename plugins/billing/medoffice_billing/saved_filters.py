@@ -5,10 +5,11 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 from medoffice import prepared
+from medoffice.data_versions import kept
 from medoffice.db import transaction
 from medoffice.prepared import slot
 
-from .models import SavedFilter
+from .models import SAVED_FILTERS, SavedFilter
 
 # The lists a view can be saved for: the page key, and its endpoint.
 PAGES = {"claims": "billing.claims", "worklists": "billing.worklists", "denials": "billing.denials",
@@ -33,7 +34,8 @@ _SAVED = (SavedFilter.select(SavedFilter.id, SavedFilter.name, SavedFilter.query
 
 def saved(user_id: int, page: str) -> list[SavedFilter]:
     """The user's saved views of a list, by name (id, name and query: what a list page shows)."""
-    return list(prepared.run(_SAVED, "billing.saved_filters", user_id=user_id, page=page))
+    return kept(SAVED_FILTERS.key, ("saved filters", user_id, page),
+                lambda: list(prepared.run(_SAVED, "billing.saved_filters", user_id=user_id, page=page)))
 
 
 def save(user_id: int, page: str, name: str, query: str) -> SavedFilter:

@@ -6,7 +6,8 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from medoffice import prepared
 from medoffice.auth import can, require, requires
-from medoffice.data_versions import PATIENTS_KEY
+from medoffice.auth.access_version import KEY as ACCESS_KEY
+from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.patients import load_record_for_display
@@ -20,7 +21,7 @@ from .. import claims as claim_service
 from .. import adjudication, claim_bulk, denials, posting, scrubber, underpayments
 from ..claims import STATE_LABELS, ClaimError
 from ..coverage import RELATIONSHIPS
-from ..models import CLAIMS, OPEN_STATES, Claim, Payer
+from ..models import CLAIMS, OPEN_STATES, PAYERS, Claim, Payer
 from ..reference import FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, expected_allowed
 from ..x12.claim837 import MEDICARE_SECONDARY_TYPES
 from ..x12.codes import ADJUSTMENT_REASONS, REMARK_CODES
@@ -66,7 +67,7 @@ def claims():
         query = query.join(Patient, on=(Claim.patient_id == Patient.id))
     if request.args.get("sort") == "payer":
         query = query.switch(Claim).join(Payer)
-    payers = dict(prepared.rows(_PAYER_NAMES, "billing.payer_names"))
+    payers = dict(kept(PAYERS.key, "payer names", lambda: prepared.rows(_PAYER_NAMES, "billing.payer_names")))
     condition = FILTERS[key][1]
     if condition is not None:
         query = query.where(condition)
@@ -105,7 +106,8 @@ def claims():
     )
     attach_patients(table.rows)
     audit_list("billing.claims.list", table.rows, filter=key)
-    users = prepared.rows(_ACTIVE_USERS, "billing.claims.users") if may_edit else []
+    users = kept(ACCESS_KEY, "billing: active users", lambda: prepared.rows(_ACTIVE_USERS, "billing.claims.users")) \
+        if may_edit else []
     # the tabs' URLs as url_for writes them (the keys are plain words), built from one url_for, not one each
     base, mine_arg = url_for("billing.claims"), "&mine=1" if mine else ""
     tabs = [(tab, label, f"{base}?status={tab}{mine_arg}") for tab, (label, _) in FILTERS.items()]

@@ -10,7 +10,8 @@ from flask import abort, redirect, request, url_for
 from markupsafe import Markup
 from medoffice import prepared, settings
 from medoffice.auth import requires
-from medoffice.data_versions import PATIENTS_KEY
+from medoffice.auth.access_version import KEY as ACCESS_KEY
+from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import notify, render_page
@@ -18,7 +19,7 @@ from medoffice.web.tables import COUNT_AHEAD, TableColumn, count_label, paginate
 
 from .. import denials, remit_queues
 from ..claims import ClaimError
-from ..models import DENIALS, Claim, ClaimLine, LineTransaction, Payer, RemitClaim
+from ..models import DENIALS, PAYERS, Claim, ClaimLine, LineTransaction, Payer, RemitClaim
 from ..x12.codes import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS, REMARK_CODES
 from . import bp
 from .bulk import saved_context
@@ -109,8 +110,8 @@ def denials_page():
     payer_joined = request.args.get("sort") == "payer"
     if payer_joined:
         query = query.switch(Claim).join(Payer, on=(Payer.id == Claim.payer))
-    payers = prepared.rows(_PAYERS, "billing.denials.payers")
-    staff = dict(prepared.rows(_STAFF, "billing.denials.staff"))
+    payers = kept(PAYERS.key, "payers by name", lambda: prepared.rows(_PAYERS, "billing.denials.payers"))
+    staff = dict(kept(ACCESS_KEY, "billing: user names", lambda: prepared.rows(_STAFF, "billing.denials.staff")))
     values = {"payer": payer_id, "reason": reason,
               "denied_before": denials.denied_before(settings.today(), days) if days else None}
     args = {k: v for k, v in (("payer", payer_id), ("reason", reason), ("age", days)) if v}

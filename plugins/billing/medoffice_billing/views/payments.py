@@ -10,7 +10,8 @@ from flask_wtf import FlaskForm
 from medoffice import prepared, settings
 from medoffice.limits import date_problem
 from medoffice.auth import requires
-from medoffice.data_versions import PATIENTS_KEY
+from medoffice.auth.access_version import KEY as ACCESS_KEY
+from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Location, Patient, StaffMember, User
 from medoffice.money import format_cents
 from medoffice.patients import load_for_display, load_record_for_display
@@ -227,7 +228,8 @@ def desk_payments():
     receipt_url = url_template("billing.receipt", "payment_id")
     ledger_url = url_template("billing.ledger_page", "patient_id")
     # the users' names as person_name gives them, read as the driver's tuples (its query builds a model per user)
-    names = dict(prepared.rows(_USER_NAMES, "billing.desk_payments.user_names"))
+    names = dict(kept(ACCESS_KEY, "billing: user names by username",
+                      lambda: prepared.rows(_USER_NAMES, "billing.desk_payments.user_names")))
 
     def search(text):
         return (PatientPayment.receipt_number ** f"%{text}%") | patient_search(text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 from medoffice import prepared, settings
 from medoffice.auth import requires
+from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
 from medoffice.web.query import record_id, whole_number
@@ -14,7 +15,7 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 
 from .. import underpayments
 from ..ledger import as_date
-from ..models import UNDERPAYMENTS, Claim, Payer, UnderpaidLine
+from ..models import PAYERS, UNDERPAYMENTS, Claim, Payer, UnderpaidLine
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_search
@@ -35,9 +36,9 @@ def underpayments_page():
     payer_id = record_id("payer")
     days = whole_number("days", underpayments.DEFAULT_DAYS, minimum=1, maximum=MAX_DAYS)
     since = underpayments.since_for(settings.today(), days)
-    payers = prepared.rows(_PAYERS, "billing.underpayments.payers")
+    payers = kept(PAYERS.key, "payers by name", lambda: prepared.rows(_PAYERS, "billing.underpayments.payers"))
     names = dict(payers)
-    staff = dict(prepared.rows(_STAFF, "billing.underpayments.staff"))
+    staff = dict(kept(ACCESS_KEY, "billing: user names", lambda: prepared.rows(_STAFF, "billing.underpayments.staff")))
     patient_joined = needs_patient_join("patient")
     # the claim is joined only to sort or search by its columns; else a page of lines is read alone
     claim_joined = patient_joined or request.args.get("sort") in _CLAIM_SORTS

@@ -9,6 +9,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import prepared, settings
 from medoffice.auth import requires
+from medoffice.auth.access_version import KEY as ACCESS_KEY
+from medoffice.data_versions import kept
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.plain import PlainSelect
@@ -22,7 +24,7 @@ from .. import claims as claim_service
 from .. import denials, ledger
 from ..claims import STATE_LABELS, ClaimError
 from ..jobs import follow_up_days, unanswered_condition
-from ..models import Claim, DenialLine, Payer, RemitClaim, Remittance
+from ..models import PAYERS, Claim, DenialLine, Payer, RemitClaim, Remittance
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join
@@ -53,7 +55,7 @@ _SHOWN_EXCEPTION_COLUMNS = (RemitClaim.id, RemitClaim.patient_control_number, Re
 
 def _payers() -> list[tuple[int, str]]:
     """(id, name) of every payer, by name."""
-    return prepared.rows(_PAYERS, "billing.worklist.payers")
+    return kept(PAYERS.key, "payers by name", lambda: prepared.rows(_PAYERS, "billing.worklist.payers"))
 
 
 def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names: dict[int, str],
@@ -182,7 +184,8 @@ def worklists():
     args = {"tab": key, "days": days if key == "unpaid" else None, "payer": payer_id,
             "who": who if who != "all" else None}
     args = {k: v for k, v in args.items() if v is not None}
-    staff = list(prepared.run(_STAFF, "billing.worklist.staff"))
+    staff = kept(ACCESS_KEY, "billing: users with their state",
+                 lambda: list(prepared.run(_STAFF, "billing.worklist.staff")))
     payers = _payers()
     if key == "exceptions":
         table = _exceptions_table(args)
