@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import audit_anchor, prepared
 from .bulk import insert_rows
-from .db import db, transaction, unflushed_transaction, utcnow
+from .db import db, is_sqlite, transaction, unflushed_transaction, utcnow
 from .models import AuditEvent, AuditHead
 from .prepared import slot
 
@@ -138,6 +138,9 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
             digest = _keyed_digest(mac, prev_hash, payload)
             row.update(seq=seq, at=at, prev_hash=prev_hash, hash=digest)
             prev_hash = digest
+        if len(rows) == 1 and not is_sqlite():
+            _insert_one(rows[0], set_head_hash=True)  # one round trip to the server instead of two
+            return rows
         if len(rows) == 1:
             _insert_one(rows[0])
         else:
@@ -146,21 +149,27 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
     return rows
 
 
-_single_inserts: dict[str, tuple[str, list]] = {}  # parameter mark -> (statement, fields in its order)
+_single_inserts: dict[tuple, tuple[str, list]] = {}  # (parameter mark, with the head) -> (statement, fields)
 
 
-def _insert_one(row: dict) -> None:
+def _insert_one(row: dict, set_head_hash: bool = False) -> None:
     """One entry in a plain single-row INSERT, its text built once per database: a page view's entry,
-    without ``insert_rows``' multi-row machinery (every value still goes through its field's ``db_value``)."""
-    found = _single_inserts.get(db.param)
+    without ``insert_rows``' multi-row machinery (every value still goes through its field's ``db_value``).
+    ``set_head_hash`` (PostgreSQL): the same statement moves the head's hash to the entry's."""
+    shape = (db.param, set_head_hash)
+    found = _single_inserts.get(shape)
     if found is None:
         fields = [f for f in AuditEvent._meta.sorted_fields if f is not AuditEvent._meta.primary_key]
         columns = ", ".join(f'"{field.column_name}"' for field in fields)
         marks = ", ".join([db.param] * len(fields))
         sql = f'INSERT INTO "{AuditEvent._meta.table_name}" ({columns}) VALUES ({marks})'
-        found = _single_inserts[db.param] = (sql, fields)
+        if set_head_hash:
+            sql = (f'WITH written AS ({sql}) UPDATE "{AuditHead._meta.table_name}" SET "last_hash" = {db.param} '
+                   f'WHERE "id" = 1')
+        found = _single_inserts[shape] = (sql, fields)
     sql, fields = found
-    db.execute_sql(sql, [field.db_value(row[field.name]) for field in fields])
+    values = [field.db_value(row[field.name]) for field in fields]
+    db.execute_sql(sql, [*values, row["hash"]] if set_head_hash else values)
 
 
 # Every audited request runs these two: compiled once (see medoffice.prepared).
