@@ -14,6 +14,7 @@ from medoffice.db import transaction
 from medoffice.money import parse_cents
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import blank_form_html, choices, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 
 from .. import benefits
@@ -22,7 +23,6 @@ from ..benefits_models import BENEFITS, BenefitPlan, BenefitTier, EnrollmentWind
 from ..employees import HrError, employment_of
 from ..models import PEOPLE
 from . import bp
-from .kept_parts import kept_part, slotted
 from .payroll_forms import EnrollForm, PlanForm, TierForm, WindowForm, percent_bp
 
 

@@ -14,6 +14,7 @@ from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import choices, form_values, slotted_form_html, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -27,7 +28,6 @@ from ..access import FULL, SELF, my_staff_id, require_relation
 from ..models import FILES, PEOPLE, Department, EmergencyContact, EmployeeDocument, Employment
 from . import bp
 from .choice_rows import active_departments, active_locations
-from .kept_parts import kept_part, slotted
 from .forms import ContactForm, DocumentForm, EmploymentForm, PayRateForm, RemoveForm, RevealForm, SensitiveForm
 
 

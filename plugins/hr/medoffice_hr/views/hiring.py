@@ -15,6 +15,7 @@ from medoffice.prepared import slot
 from medoffice.data_versions import STAFF_KEY
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import choices, form_values, slotted_form_html, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -27,7 +28,6 @@ from ..models import PEOPLE
 from ..pdf import html_to_pdf
 from . import bp
 from .choice_rows import active_departments, active_locations
-from .kept_parts import kept_part, slotted
 from .hiring_forms import CandidateForm, HireForm, InterviewForm, MoveForm, OfferForm, OpeningForm
 
 

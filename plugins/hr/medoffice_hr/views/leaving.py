@@ -13,6 +13,7 @@ from medoffice.data_versions import STAFF_KEY
 from medoffice.settings import today
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import blank_form_html, form_values, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 
 from .. import checklists, hiring_rules, rules, separations
@@ -21,7 +22,6 @@ from ..hiring_models import (CHECKLISTS, LEAVING, Checklist, ChecklistTask, Chec
                              PropertyItem)
 from ..models import PEOPLE, Employment
 from . import bp
-from .kept_parts import kept_part, slotted
 from .hiring_forms import (ExitInterviewForm, PropertyForm, ReturnForm, SeparationForm, TaskDoneForm, TemplateForm,
                            TemplateTaskForm)
 

@@ -23,6 +23,7 @@ from medoffice.money import parse_cents
 from medoffice.prepared import slot
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import blank_form_html, choices, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.query import page_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
@@ -35,7 +36,6 @@ from ..models import PEOPLE, Employment
 from ..payroll_models import PAY_FIGURES, PAY_RUNS, WITHHOLDING, Deduction, PayRun, PayStub
 from ..pdf import html_to_pdf
 from . import bp
-from .kept_parts import kept_part, slotted
 from .payroll_forms import BonusForm, DeductionForm, RunActionForm, RunForm, W4Form, percent_bp
 
 ACH_SETTINGS = ("hr.ach_immediate_destination", "hr.ach_destination_name", "hr.ach_immediate_origin",

@@ -14,6 +14,7 @@ from medoffice.models import StaffMember
 from medoffice.prepared import slot
 from medoffice.web.field_html import render_form
 from medoffice.web.forms import blank_form_html, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import url_template
 
@@ -23,7 +24,6 @@ from ..employees import HrError, employment_of
 from ..models import PEOPLE, Employment
 from ..training_models import NOTES, REVIEWS, EmployeeNote, Review, ReviewCycle
 from . import bp
-from .kept_parts import kept_part, slotted
 from .training_forms import AcknowledgeForm, CycleForm, NoteForm, SelfReviewForm, SupervisorReviewForm
 
 

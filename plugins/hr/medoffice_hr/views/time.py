@@ -20,6 +20,7 @@ from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from medoffice.settings import practice_timezone, today
 from medoffice.web.forms import choices, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
 from peewee import JOIN
@@ -30,7 +31,6 @@ from ..employees import HrError, employment_of
 from ..models import PEOPLE, Employment
 from ..time_models import LEAVE, TIME_ENTRIES, KioskPin, LeavePolicy, LeaveRequest, TimeEntry, Timesheet
 from . import bp
-from .kept_parts import kept_part, slotted
 from .time_forms import (AddTimeForm, ApproveForm, CorrectForm, DecideForm, KioskForm, LeaveRequestForm, PinForm,
                          PunchForm, ReasonForm)
 

@@ -17,6 +17,7 @@ from medoffice.plain import PlainSelect
 from medoffice.settings import today
 from medoffice.web.crud import CrudPages
 from medoffice.web.forms import choices, form_values, with_csrf_token
+from medoffice.web.kept import kept_part, slotted
 from medoffice.web.query import page_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, url_template
@@ -27,7 +28,6 @@ from ..employees import HrError, employment_of
 from ..models import PEOPLE, Employment
 from ..training_models import TRAINING_FIGURES, Certification, Course, CourseCompletion
 from . import bp
-from .kept_parts import kept_part, slotted
 from .training_forms import AcknowledgeForm, CertificationForm, CompletionForm, CourseForm
 
 COURSES = CrudPages(bp, Course, CourseForm, name="course", noun="course", view_permission="hr.training.manage",
