@@ -327,6 +327,18 @@ def page_queries(client, url: str) -> list[str]:
     return seen
 
 
+def reads_of(client, url: str, tables) -> list[str]:
+    """The statements a warm, unchanged view of ``url`` (:func:`page_queries`) runs that read one of ``tables``
+    (table names): a page kept under data versions reads none of the tables they cover."""
+    return [sql for sql in page_queries(client, url) if any(f'"{table}"' in sql for table in tables)]
+
+
+def write_sql(statement: str, *values) -> None:
+    """Run ``statement`` (``?`` for each of ``values``) on the open connection as another process or a SQL console
+    would, no medoffice code involved: a page kept under data versions must show the change on its next view."""
+    db.execute_sql(statement.replace("?", db.param), values)
+
+
 # --- the plugin contract ---------------------------------------------------------------------
 
 def contract_problems(app, plugin_name: str) -> list[str]:

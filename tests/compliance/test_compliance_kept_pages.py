@@ -8,10 +8,9 @@ import io
 import re
 
 import pytest
-from medoffice.db import db
 from medoffice import files
 from medoffice.models import AuditEvent, Location, Patient, StaffMember, User
-from medoffice.testing import connected, login, page_queries, practice_today
+from medoffice.testing import connected, login, practice_today, reads_of, write_sql
 
 from medoffice_compliance import credentials, incidents, privacy, program, rules
 from medoffice_compliance.credentials import CredentialValues
@@ -25,9 +24,6 @@ def app(make_app):
     return make_app(plugins=["compliance"], csrf=True)
 
 
-def _sql(statement: str, *values) -> None:
-    """``statement`` with ``?`` for each of ``values``, run as another process would: no medoffice code involved."""
-    db.execute_sql(statement.replace("?", db.param), values)
 
 
 def _text(client, url: str) -> str:
@@ -36,9 +32,6 @@ def _text(client, url: str) -> str:
     return response.get_data(as_text=True)
 
 
-def _reads(client, url: str, tables: tuple[str, ...]) -> list[str]:
-    """The statements a warm, unchanged view of ``url`` runs that read one of ``tables``."""
-    return [sql for sql in page_queries(client, url) if any(f'"{table}"' in sql for table in tables)]
 
 
 def test_an_assessment_page_is_kept_until_an_assessment_an_answer_or_a_user_changes(app):
@@ -52,20 +45,20 @@ def test_an_assessment_page_is_kept_until_an_assessment_an_answer_or_a_user_chan
     page = _text(manager, url)
     assert "SRA 2026" in page and "Compared with SRA 2025" in page and f'name="q{item.id}-owner"' in page
     assert 'name="csrf_token"' in page
-    assert not _reads(manager, url, ("compliance_risk_assessment", "compliance_risk_item", "core_user"))
+    assert not reads_of(manager, url, ("compliance_risk_assessment", "compliance_risk_item", "core_user"))
 
     with connected(app):
-        _sql("UPDATE compliance_risk_item SET answer = ?, likelihood = 3, impact = 3 WHERE id = ?", "no", item.id)
+        write_sql("UPDATE compliance_risk_item SET answer = ?, likelihood = 3, impact = 3 WHERE id = ?", "no", item.id)
     assert "9 high" in _text(manager, url)
     with connected(app):
-        _sql("UPDATE compliance_risk_assessment SET title = ? WHERE id = ?", "SRA of old", last_year.id)
+        write_sql("UPDATE compliance_risk_assessment SET title = ? WHERE id = ?", "SRA of old", last_year.id)
     assert "Compared with SRA of old" in _text(manager, url)
     with connected(app):
-        _sql("UPDATE core_user SET full_name = ? WHERE id = ?", "Owen Owner", owner.id)
+        write_sql("UPDATE core_user SET full_name = ? WHERE id = ?", "Owen Owner", owner.id)
     assert f'<option value="{owner.id}">Owen Owner</option>' in _text(manager, url)
     with connected(app):
-        _sql("DELETE FROM compliance_risk_item WHERE assessment_id = ?", assessment.id)
-        _sql("DELETE FROM compliance_risk_assessment WHERE id = ?", assessment.id)
+        write_sql("DELETE FROM compliance_risk_item WHERE assessment_id = ?", assessment.id)
+        write_sql("DELETE FROM compliance_risk_assessment WHERE id = ?", assessment.id)
     assert manager.get(url).status_code == 404
 
 
@@ -85,7 +78,7 @@ def test_a_kept_assessment_page_gives_each_session_its_own_token_and_each_role_i
     assert "Save answer" in first and "Save answer" not in _text(auditor, url)
 
 
-def _audited_reads(app, action: str) -> int:
+def _auditedreads_of(app, action: str) -> int:
     with connected(app):
         return AuditEvent.select().where(AuditEvent.action == action).count()
 
@@ -104,24 +97,24 @@ def test_an_incident_page_is_kept_until_the_incident_its_people_a_patient_or_a_u
     assert "Rowe" in _text(manager, url) and "NV 1" in _text(manager, url)
     kept_tables = ("compliance_incident", "compliance_incident_state", "compliance_incident_patient",
                    "core_patient", "core_user", "core_staff")
-    reads = _audited_reads(app, "compliance.incident.view")
-    assert not _reads(manager, url, kept_tables)
-    assert _audited_reads(app, "compliance.incident.view") == reads + 3  # every view records the patients shown
+    reads = _auditedreads_of(app, "compliance.incident.view")
+    assert not reads_of(manager, url, kept_tables)
+    assert _auditedreads_of(app, "compliance.incident.view") == reads + 3  # every view records the patients shown
 
     with connected(app):
-        _sql("UPDATE compliance_incident SET title = ? WHERE id = ?", "Chart left on a bus", incident.id)
+        write_sql("UPDATE compliance_incident SET title = ? WHERE id = ?", "Chart left on a bus", incident.id)
     assert "Chart left on a bus" in _text(manager, url)
     with connected(app):
-        _sql("UPDATE compliance_incident_state SET affected = 7 WHERE incident_id = ?", incident.id)
+        write_sql("UPDATE compliance_incident_state SET affected = 7 WHERE incident_id = ?", incident.id)
     assert "NV 7" in _text(manager, url)
     with connected(app):
-        _sql("UPDATE core_patient SET last_name = ? WHERE id = ?", "Rowland", rita)
+        write_sql("UPDATE core_patient SET last_name = ? WHERE id = ?", "Rowland", rita)
     assert "Rowland" in _text(manager, url)
     with connected(app):
-        _sql("DELETE FROM compliance_incident_patient WHERE incident_id = ?", incident.id)
+        write_sql("DELETE FROM compliance_incident_patient WHERE incident_id = ?", incident.id)
     assert "No patient named yet." in _text(manager, url)
     with connected(app):
-        _sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Dee Cider", incident.decided_by)
+        write_sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Dee Cider", incident.decided_by)
     assert "Dee Cider" in _text(manager, url)
 
 
@@ -141,21 +134,21 @@ def test_a_credential_page_is_kept_until_a_credential_a_verification_the_staff_o
     url = f"/compliance/credentials/{licence.id}"
     page = _text(manager, url)
     assert "Able, Ann" in page and "Main clinic" in page and "State board website" in page and "Remove" in page
-    kept_reads = _reads(manager, url, ("compliance_credential", "compliance_verification", "core_staff", "core_user"))
+    kept_reads = reads_of(manager, url, ("compliance_credential", "compliance_verification", "core_staff", "core_user"))
     assert not [sql for sql in kept_reads if '"core_file"' not in sql]  # the files panels name their uploaders
 
     with connected(app):
-        _sql("UPDATE compliance_credential SET number = ? WHERE id = ?", "RN-2", licence.id)
+        write_sql("UPDATE compliance_credential SET number = ? WHERE id = ?", "RN-2", licence.id)
     assert "RN-2" in _text(manager, url)
     with connected(app):
-        _sql("UPDATE compliance_verification SET result = ? WHERE id = ?", "Lapsed", checked.id)
+        write_sql("UPDATE compliance_verification SET result = ? WHERE id = ?", "Lapsed", checked.id)
     assert "Lapsed" in _text(manager, url)
     with connected(app):
-        _sql("UPDATE core_staff SET last_name = ? WHERE id = ?", "Abbott", ann)
+        write_sql("UPDATE core_staff SET last_name = ? WHERE id = ?", "Abbott", ann)
     assert "Abbott, Ann" in _text(manager, url)
     with connected(app):
-        _sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Vera Verifier", checker)
-        _sql("UPDATE core_location SET name = ? WHERE id = ?", "North clinic", clinic)  # read on every view
+        write_sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Vera Verifier", checker)
+        write_sql("UPDATE core_location SET name = ? WHERE id = ?", "North clinic", clinic)  # read on every view
     page = _text(manager, url)
     assert "Vera Verifier" in page and "North clinic" in page
     with connected(app):
@@ -180,24 +173,24 @@ def test_a_privacy_request_page_is_kept_until_a_request_a_disclosure_or_the_pati
     url = f"/compliance/privacy/{asked.id}"
     page = _text(manager, url)
     assert "Rowe" in page and "County health department" in page and "Answer and send the letter" in page
-    reads = _audited_reads(app, "compliance.privacy_request.view")
+    reads = _auditedreads_of(app, "compliance.privacy_request.view")
     kept_tables = ("compliance_privacy_request", "compliance_disclosure", "core_patient")
-    assert not _reads(manager, url, kept_tables)
-    assert _audited_reads(app, "compliance.privacy_request.view") == reads + 3  # every view records the read
+    assert not reads_of(manager, url, kept_tables)
+    assert _auditedreads_of(app, "compliance.privacy_request.view") == reads + 3  # every view records the read
 
     with connected(app):
-        _sql("UPDATE compliance_privacy_request SET details = ? WHERE id = ?", "Everyone since 2020", asked.id)
+        write_sql("UPDATE compliance_privacy_request SET details = ? WHERE id = ?", "Everyone since 2020", asked.id)
     assert "Everyone since 2020" in _text(manager, url)
     with connected(app):
-        _sql("UPDATE compliance_disclosure SET recipient = ? WHERE id = ?", "State registry", told.id)
+        write_sql("UPDATE compliance_disclosure SET recipient = ? WHERE id = ?", "State registry", told.id)
     assert "State registry" in _text(manager, url)
     with connected(app):
-        _sql("UPDATE core_patient SET last_name = ? WHERE id = ?", "Rowland", rita)
+        write_sql("UPDATE core_patient SET last_name = ? WHERE id = ?", "Rowland", rita)
     assert "Rowland" in _text(manager, url)
     assert "Answer and send the letter" not in _text(login(app.test_client(), "auditor"), url)
     with connected(app):
-        _sql("DELETE FROM compliance_disclosure WHERE patient_id = ?", rita)
-        _sql("DELETE FROM compliance_privacy_request WHERE id = ?", asked.id)
+        write_sql("DELETE FROM compliance_disclosure WHERE patient_id = ?", rita)
+        write_sql("DELETE FROM compliance_privacy_request WHERE id = ?", asked.id)
     assert manager.get(url).status_code == 404
 
 
@@ -208,12 +201,12 @@ def test_the_credential_form_is_kept_until_the_staff_change(app):
     url = f"/compliance/credentials/new?staff_id={ann}"
     assert f'<option selected value="{ann}">Able, Ann</option>' in _text(manager, url)
     assert '<option selected value="">The practice</option>' in _text(manager, "/compliance/credentials/new")
-    assert not _reads(manager, url, ("core_staff", "core_user"))
+    assert not reads_of(manager, url, ("core_staff", "core_user"))
     with connected(app):
-        _sql("UPDATE core_staff SET credentials = ? WHERE id = ?", "MD", ann)
+        write_sql("UPDATE core_staff SET credentials = ? WHERE id = ?", "MD", ann)
     assert f'<option selected value="{ann}">Able, Ann, MD</option>' in _text(manager, url)
     with connected(app):
-        _sql("UPDATE core_staff SET active = ? WHERE id = ?", False, ann)
+        write_sql("UPDATE core_staff SET active = ? WHERE id = ?", False, ann)
     assert "Able, Ann" not in _text(manager, url)
 
 
@@ -224,10 +217,10 @@ def test_a_business_associate_form_is_kept_until_an_associate_changes(app):
     url = f"/compliance/program/business-associates/{shredder.id}"
     page = _text(manager, url)
     assert "<h1>Shred-It</h1>" in page and 'value="Shredding"' in page and "Agreement files" in page
-    assert not _reads(manager, url, ("compliance_business_associate",))
+    assert not reads_of(manager, url, ("compliance_business_associate",))
     with connected(app):
-        _sql("UPDATE compliance_business_associate SET services = ? WHERE id = ?", "Shredding and pickup",
-             shredder.id)
+        write_sql("UPDATE compliance_business_associate SET services = ? WHERE id = ?", "Shredding and pickup",
+                  shredder.id)
     assert 'value="Shredding and pickup"' in _text(manager, url)
     with connected(app):
         files.attach("compliance", "business_associate", shredder.id, program.BAA_FILE_KIND, io.BytesIO(PDF),
@@ -236,5 +229,5 @@ def test_a_business_associate_form_is_kept_until_an_associate_changes(app):
     refused = manager.post(url, data={"name": "", "services": "x"})
     assert refused.status_code == 422 and "Give the vendor&#39;s name." in refused.get_data(as_text=True)
     with connected(app):
-        _sql("DELETE FROM compliance_business_associate WHERE id = ?", shredder.id)
+        write_sql("DELETE FROM compliance_business_associate WHERE id = ?", shredder.id)
     assert manager.get(url).status_code == 404

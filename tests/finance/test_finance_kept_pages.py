@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from medoffice.db import db
-from medoffice.testing import connected, login, page_queries
+from medoffice.testing import connected, login, reads_of, write_sql
 
 
 @pytest.fixture
@@ -16,9 +16,9 @@ def books(make_app):
 
 
 def sql(app, statement: str, *params) -> None:
-    """Run ``statement`` as another process or a SQL console would: no medoffice code involved."""
+    """``write_sql`` on a connection of its own."""
     with connected(app):
-        db.execute_sql(statement.replace("?", db.param), params)
+        write_sql(statement, *params)
 
 
 def page(client, url: str) -> str:
@@ -29,9 +29,7 @@ def page(client, url: str) -> str:
 
 def assert_reads_none(client, url: str, *tables: str) -> None:
     """A warm, unchanged view of ``url`` reads none of ``tables``."""
-    read = " ".join(page_queries(client, url))
-    for table in tables:
-        assert f'"{table}"' not in read, table
+    assert not reads_of(client, url, tables)
 
 
 def test_the_new_entry_form_is_kept_until_an_account_a_budget_line_or_a_location_changes(books):

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from finance_setup import account, payment, publish_events
 from medoffice.db import db
-from medoffice.testing import connected, login, page_queries
+from medoffice.testing import connected, login, page_queries, write_sql
 
 REMINDER = "Deposit the desk&#39;s cash and checks from before today"
 COUNTED = ("finance_account", "finance_booked_event", "finance_journal_line", "finance_deposit_item")
@@ -25,9 +25,9 @@ def manager(make_app):
 
 
 def _sql(app, sql: str, *params) -> None:
-    """Run ``sql`` as another process or a SQL console would: no medoffice code involved."""
+    """``write_sql`` on a connection of its own."""
     with connected(app):
-        db.execute_sql(sql.replace("?", db.param), params)
+        write_sql(sql, *params)
 
 
 def _last_id(app, table: str) -> int:

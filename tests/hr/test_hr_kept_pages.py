@@ -10,9 +10,8 @@ import re
 
 import pytest
 from medoffice import documents, files
-from medoffice.db import db
 from medoffice.models import AuditEvent, Location, StaffMember, User
-from medoffice.testing import connected, login, page_queries, practice_today
+from medoffice.testing import connected, login, practice_today, reads_of, write_sql
 
 from medoffice_hr import tax_tables, timesheets
 from medoffice_hr.benefits_models import BenefitPlan, BenefitTier, Enrollment
@@ -34,9 +33,6 @@ def app(make_app):
     return make_app(plugins=["hr"], csrf=True)
 
 
-def _sql(statement: str, *values) -> None:
-    """``statement`` with ``?`` for each of ``values``, run as another process would: no medoffice code involved."""
-    db.execute_sql(statement.replace("?", db.param), values)
 
 
 def _text(client, url: str) -> str:
@@ -45,9 +41,6 @@ def _text(client, url: str) -> str:
     return response.get_data(as_text=True)
 
 
-def _reads(client, url: str, tables: tuple[str, ...]) -> list[str]:
-    """The statements a warm, unchanged view of ``url`` runs that read one of ``tables``."""
-    return [sql for sql in page_queries(client, url) if any(f'"{table}"' in sql for table in tables)]
 
 
 def _employee(first: str, last: str = "Test") -> tuple[int, Employment]:
@@ -75,26 +68,27 @@ def test_the_w2_and_941_figures_are_kept_until_a_run_a_stub_a_tax_table_or_a_nam
     form_941 = f"/hr/payroll/reports/941?year={pay_date.year}&quarter=1"
     assert "Test, Ann" in _text(hr, w2) and "$1,000.00" in _text(hr, w2) and "$1,000.00" in _text(hr, form_941)
     kept_tables = ("hr_pay_run", "hr_pay_stub", "hr_tax_table", "hr_employment", "core_staff")
-    assert not _reads(hr, w2, kept_tables) and not _reads(hr, form_941, kept_tables)
+    assert not reads_of(hr, w2, kept_tables) and not reads_of(hr, form_941, kept_tables)
 
     with connected(app):
-        _sql("UPDATE hr_pay_stub SET federal_wages_cents = ? WHERE id = ?", 200_000, stub.id)
+        write_sql("UPDATE hr_pay_stub SET federal_wages_cents = ? WHERE id = ?", 200_000, stub.id)
     assert "$2,000.00" in _text(hr, w2) and "$2,000.00" in _text(hr, form_941)
     with connected(app):
-        _sql("UPDATE core_staff SET last_name = ? WHERE id = ?", "Tester", ann_id)
+        write_sql("UPDATE core_staff SET last_name = ? WHERE id = ?", "Tester", ann_id)
     assert "Tester, Ann" in _text(hr, w2)
     with connected(app):
         bob_id, bob = _employee("Bob")
-        _sql("UPDATE hr_pay_stub SET employment_id = ? WHERE id = ?", bob.id, stub.id)
+        write_sql("UPDATE hr_pay_stub SET employment_id = ? WHERE id = ?", bob.id, stub.id)
     assert "Test, Bob" in _text(hr, w2)
     with connected(app):
         table = tax_tables.shipped(pay_date.year)
         table["social_security"]["wage_base_cents"] = 50_000
-        _sql("INSERT INTO hr_tax_table (year, version, sha256, data, source, imported_at) VALUES (?, 1, ?, ?, ?, ?)",
-             pay_date.year, "0" * 64, json.dumps(table), "test", dt.datetime(2026, 1, 1))
+        write_sql("INSERT INTO hr_tax_table (year, version, sha256, data, source, imported_at) "
+                  "VALUES (?, 1, ?, ?, ?, ?)",
+                  pay_date.year, "0" * 64, json.dumps(table), "test", dt.datetime(2026, 1, 1))
     assert "$500.00" in _text(hr, w2)  # box 3 stops at the wage base
     with connected(app):
-        _sql("UPDATE hr_pay_run SET status = ? WHERE id = ?", "draft", stub.run_id)
+        write_sql("UPDATE hr_pay_run SET status = ? WHERE id = ?", "draft", stub.run_id)
     assert "No posted pay run paid in" in _text(hr, w2) and "$2,000.00" not in _text(hr, form_941)
 
 
@@ -105,8 +99,8 @@ def test_an_employee_file_is_kept_until_the_employment_its_rates_contacts_docume
         ann_id, ann = _employee("Ann")
         department = Department.create(name="Front office")
         clinic = Location.create(name="Main clinic")
-        _sql("UPDATE hr_employment SET supervisor_id = ?, department_id = ?, location_id = ? WHERE id = ?",
-             boss_id, department.id, clinic.id, ann.id)
+        write_sql("UPDATE hr_employment SET supervisor_id = ?, department_id = ?, location_id = ? WHERE id = ?",
+                  boss_id, department.id, clinic.id, ann.id)
         rate = PayRate.create(employment=ann, effective_on=dt.date(2024, 1, 8), basis="hourly", amount_cents=2000)
         contact = EmergencyContact.create(employment=ann, name="Carl Contact", phone="555-0100")
         document = EmployeeDocument.create(employment=ann, kind="w4", note="Signed at hire")
@@ -118,7 +112,7 @@ def test_an_employee_file_is_kept_until_the_employment_its_rates_contacts_docume
                                          "Signed at hire", "(0/1 done)", 'name="csrf_token"'))
     kept_tables = ("core_staff", "hr_employment", "hr_department", "hr_pay_rate", "hr_emergency_contact",
                    "hr_employee_document", "hr_checklist", "hr_checklist_task")
-    assert not _reads(hr, url, kept_tables)
+    assert not reads_of(hr, url, kept_tables)
 
     changes = [("UPDATE core_staff SET last_name = ? WHERE id = ?", ("Bossman", boss_id), "Bossman, Sam"),
                ("UPDATE hr_department SET name = ? WHERE id = ?", ("Back office", department.id), "Back office"),
@@ -132,7 +126,7 @@ def test_an_employee_file_is_kept_until_the_employment_its_rates_contacts_docume
                ("UPDATE core_location SET name = ? WHERE id = ?", ("North clinic", clinic.id), "North clinic")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
 
 
@@ -143,7 +137,7 @@ def test_a_kept_employee_file_shows_each_viewer_their_part_and_their_own_documen
     with connected(app):
         boss_id, _ = _employee("Sam", "Boss")
         ann_id, employment = _employee("Ann")
-        _sql("UPDATE hr_employment SET supervisor_id = ? WHERE id = ?", boss_id, employment.id)
+        write_sql("UPDATE hr_employment SET supervisor_id = ? WHERE id = ?", boss_id, employment.id)
         User.update(staff=ann_id).where(User.username == "ann").execute()
         User.update(staff=boss_id).where(User.username == "sam").execute()
         PayRate.create(employment=employment, effective_on=dt.date(2024, 1, 8), basis="hourly", amount_cents=2000)
@@ -168,7 +162,7 @@ def test_a_timesheet_is_kept_until_time_the_timesheet_the_employment_the_staff_o
     with connected(app):
         boss_id, _ = _employee("Sam", "Boss")
         ann_id, ann = _employee("Ann")
-        _sql("UPDATE hr_employment SET supervisor_id = ? WHERE id = ?", boss_id, ann.id)
+        write_sql("UPDATE hr_employment SET supervisor_id = ? WHERE id = ?", boss_id, ann.id)
         User.update(staff=boss_id).where(User.username == "sam").execute()
         start, end = timesheets.period_of(TODAY)
         began = dt.datetime.combine(start, dt.time(15), dt.timezone.utc)
@@ -179,24 +173,24 @@ def test_a_timesheet_is_kept_until_time_the_timesheet_the_employment_the_staff_o
     page = _text(hr, url)
     assert "Timesheet of Test, Ann" in page and "8:00 regular" in page and "Paper timesheet" in page
     assert "Add time not clocked" in page and _text(boss, url).count("Paper timesheet") == 1
-    assert not _reads(hr, url, ("hr_time_entry", "hr_timesheet", "hr_employment", "core_staff", "core_user"))
+    assert not reads_of(hr, url, ("hr_time_entry", "hr_timesheet", "hr_employment", "core_staff", "core_user"))
 
     with connected(app):
-        _sql("UPDATE hr_time_entry SET ended_at = ? WHERE id = ?",
-             TimeEntry.ended_at.db_value(began + dt.timedelta(hours=6)), entry.id)
+        write_sql("UPDATE hr_time_entry SET ended_at = ? WHERE id = ?",
+                  TimeEntry.ended_at.db_value(began + dt.timedelta(hours=6)), entry.id)
     assert "6:00 regular" in _text(hr, url)
     with connected(app):
-        _sql("UPDATE hr_timesheet SET status = ?, approved_by = ? WHERE id = ?", "approved", "hana", sheet.id)
+        write_sql("UPDATE hr_timesheet SET status = ?, approved_by = ? WHERE id = ?", "approved", "hana", sheet.id)
     page = _text(hr, url)
     assert "Reopen for corrections" in page and "Add time not clocked" not in page
     with connected(app):
-        _sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Hana Approver", "hana")
+        write_sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Hana Approver", "hana")
     assert "Hana Approver" in _text(hr, url)
     with connected(app):
-        _sql("UPDATE core_staff SET first_name = ? WHERE id = ?", "Anna", ann_id)
+        write_sql("UPDATE core_staff SET first_name = ? WHERE id = ?", "Anna", ann_id)
     assert "Timesheet of Test, Anna" in _text(hr, url)
     with connected(app):
-        _sql("UPDATE hr_employment SET supervisor_id = NULL WHERE id = ?", ann.id)
+        write_sql("UPDATE hr_employment SET supervisor_id = NULL WHERE id = ?", ann.id)
     assert boss.get(url).status_code == 404
 
 
@@ -213,7 +207,7 @@ def test_an_opening_board_is_kept_until_an_opening_a_candidate_an_interview_or_a
     page = _text(hr, url)
     assert all(text in page for text in ("Receptionist", "Front office", "Main clinic", "Rita Rowe",
                                          "1 interview, average 4.0", "Add a candidate", 'name="csrf_token"'))
-    assert not _reads(hr, url, ("hr_opening", "hr_candidate", "hr_interview", "hr_department"))
+    assert not reads_of(hr, url, ("hr_opening", "hr_candidate", "hr_interview", "hr_department"))
 
     changes = [("UPDATE hr_opening SET title = ? WHERE id = ?", ("Front desk lead", opening.id), "Front desk lead"),
                ("UPDATE hr_candidate SET last_name = ? WHERE id = ?", ("Roberts", rita.id), "Rita Roberts"),
@@ -222,15 +216,15 @@ def test_an_opening_board_is_kept_until_an_opening_a_candidate_an_interview_or_a
                ("UPDATE core_location SET name = ? WHERE id = ?", ("North clinic", clinic.id), "North clinic")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
     with connected(app):
-        _sql("UPDATE hr_opening SET status = ? WHERE id = ?", "closed", opening.id)
+        write_sql("UPDATE hr_opening SET status = ? WHERE id = ?", "closed", opening.id)
     assert "Add a candidate" not in _text(hr, url)
     with connected(app):
-        _sql("DELETE FROM hr_interview WHERE candidate_id = ?", rita.id)
-        _sql("DELETE FROM hr_candidate WHERE opening_id = ?", opening.id)
-        _sql("DELETE FROM hr_opening WHERE id = ?", opening.id)
+        write_sql("DELETE FROM hr_interview WHERE candidate_id = ?", rita.id)
+        write_sql("DELETE FROM hr_candidate WHERE opening_id = ?", opening.id)
+        write_sql("DELETE FROM hr_opening WHERE id = ?", opening.id)
     assert hr.get(url).status_code == 404
 
 
@@ -256,7 +250,7 @@ def test_a_review_is_kept_per_role_until_a_review_its_cycle_the_employment_the_s
     assert "Review 2026: Test, Ann" in page and "Rating: 4 of 5 (Test Hana)" in page
     assert "I have read this review" in _text(ann, url) and "I have read this review" not in page
     reads = _audited(app, "hr.review.view")
-    assert not _reads(hr, url, ("hr_review", "hr_review_cycle", "hr_employment", "core_staff", "core_user"))
+    assert not reads_of(hr, url, ("hr_review", "hr_review_cycle", "hr_employment", "core_staff", "core_user"))
     assert _audited(app, "hr.review.view") == reads + 3  # every view is on the trail
 
     changes = [("UPDATE hr_review SET rating = ? WHERE id = ?", (2, review.id), "Rating: 2 of 5"),
@@ -265,11 +259,11 @@ def test_a_review_is_kept_per_role_until_a_review_its_cycle_the_employment_the_s
                ("UPDATE core_user SET full_name = ? WHERE username = ?", ("Hana Reviewer", "hana"), "Hana Reviewer")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
     with connected(app):
         other_id, other = _employee("Otto")
-        _sql("UPDATE hr_review SET employment_id = ? WHERE id = ?", other.id, review.id)
+        write_sql("UPDATE hr_review SET employment_id = ? WHERE id = ?", other.id, review.id)
     assert "Test, Otto" in _text(hr, url) and ann.get(url).status_code == 404
 
 
@@ -287,7 +281,8 @@ def test_a_persons_training_is_kept_until_courses_completions_certifications_the
     assert all(text in page for text in ("Training of Test, Ann", "HIPAA basics", "CPR", "Overdue",
                                          "Record a completion"))
     assert "Record a completion" not in _text(ann, url) and "CPR" in _text(ann, url)
-    assert not _reads(hr, url, ("hr_course", "hr_course_completion", "hr_certification", "hr_employment", "core_staff"))
+    assert not reads_of(hr, url, ("hr_course", "hr_course_completion", "hr_certification", "hr_employment",
+                                  "core_staff"))
 
     changes = [("UPDATE hr_course SET name = ? WHERE id = ?", ("HIPAA refresher", course.id), "HIPAA refresher"),
                ("UPDATE hr_course_completion SET completed_on = ? WHERE id = ?", (TODAY, done.id),
@@ -296,11 +291,11 @@ def test_a_persons_training_is_kept_until_courses_completions_certifications_the
                ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), "Training of Test, Anna")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
     with connected(app):
-        _sql("UPDATE hr_employment SET job_title = ? WHERE id = ?", "Biller", employment.id)
-        _sql("UPDATE hr_course SET job_title = ? WHERE id = ?", "Front desk", course.id)
+        write_sql("UPDATE hr_employment SET job_title = ? WHERE id = ?", "Biller", employment.id)
+        write_sql("UPDATE hr_course SET job_title = ? WHERE id = ?", "Front desk", course.id)
     assert "No course is required for this job title." in _text(hr, url)
 
 
@@ -309,30 +304,30 @@ def test_a_posted_runs_page_is_kept_until_a_run_a_stub_an_employment_the_staff_o
     with connected(app):
         ann_id, ann = _employee("Ann")
         stub = _posted_stub(ann, TODAY.replace(month=2, day=13), 100_000)
-        _sql("UPDATE hr_pay_run SET posted_by = ?, posted_at = ? WHERE id = ?", "hana", dt.datetime(2026, 2, 13),
-             stub.run_id)
+        write_sql("UPDATE hr_pay_run SET posted_by = ?, posted_at = ? WHERE id = ?", "hana", dt.datetime(2026, 2, 13),
+                  stub.run_id)
     url = f"/hr/payroll/{stub.run_id}"
     page = _text(hr, url)
     assert "Test, Ann" in page and "$1,000.00" in page and "by Test Hana" in page and "Start a correcting run" in page
-    assert not _reads(hr, url, ("hr_pay_run", "hr_pay_stub", "hr_employment", "core_staff", "core_user"))
+    assert not reads_of(hr, url, ("hr_pay_run", "hr_pay_stub", "hr_employment", "core_staff", "core_user"))
 
     changes = [("UPDATE hr_pay_stub SET gross_cents = ? WHERE id = ?", (120_000, stub.id), "$1,200.00"),
                ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), "Test, Anna"),
                ("UPDATE core_user SET full_name = ? WHERE username = ?", ("Hana Poster", "hana"), "by Hana Poster")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
     with connected(app):
         bob_id, bob = _employee("Bob")
-        _sql("UPDATE hr_pay_stub SET employment_id = ? WHERE id = ?", bob.id, stub.id)
+        write_sql("UPDATE hr_pay_stub SET employment_id = ? WHERE id = ?", bob.id, stub.id)
     assert "Test, Bob" in _text(hr, url)
     with connected(app):
-        _sql("UPDATE hr_pay_run SET status = ? WHERE id = ?", "draft", stub.run_id)
+        write_sql("UPDATE hr_pay_run SET status = ? WHERE id = ?", "draft", stub.run_id)
     assert "Before posting" in _text(hr, url)  # a draft is recomputed on every view, never kept
     with connected(app):
-        _sql("DELETE FROM hr_pay_stub WHERE run_id = ?", stub.run_id)
-        _sql("DELETE FROM hr_pay_run WHERE id = ?", stub.run_id)
+        write_sql("DELETE FROM hr_pay_stub WHERE run_id = ?", stub.run_id)
+        write_sql("DELETE FROM hr_pay_run WHERE id = ?", stub.run_id)
     assert hr.get(url).status_code == 404
 
 
@@ -344,21 +339,21 @@ def test_a_checklist_template_is_kept_until_a_template_or_its_tasks_change_and_a
     url = f"/hr/checklist-templates/{template.id}"
     page = _text(hr, url)
     assert "Front desk start" in page and "Order a badge" in page and "2  days after the first day" in page
-    assert not _reads(hr, url, ("hr_checklist_template", "hr_checklist_template_task"))
+    assert not reads_of(hr, url, ("hr_checklist_template", "hr_checklist_template_task"))
 
     changes = [("UPDATE hr_checklist_template SET name = ? WHERE id = ?", ("Biller start", template.id),
                 "Biller start"),
                ("UPDATE hr_checklist_template_task SET title = ? WHERE id = ?", ("Order keys", task.id), "Order keys")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
     refused = hr.post(url, data={"title": "", "assignee_role": "hr", "due_offset": "1"})
     assert refused.status_code == 422 and 'aria-invalid="true"' in refused.get_data(as_text=True)
     assert 'aria-invalid="true"' not in _text(hr, url)
     with connected(app):
-        _sql("DELETE FROM hr_checklist_template_task WHERE template_id = ?", template.id)
-        _sql("DELETE FROM hr_checklist_template WHERE id = ?", template.id)
+        write_sql("DELETE FROM hr_checklist_template_task WHERE template_id = ?", template.id)
+        write_sql("DELETE FROM hr_checklist_template WHERE id = ?", template.id)
     assert hr.get(url).status_code == 404
 
 
@@ -377,19 +372,19 @@ def test_hrs_today_counts_are_kept_until_leave_an_employment_or_the_manuals_sign
         documents.publish(manual, effective_on=TODAY, summary="First version.", requires_acknowledgment=True)
     page = _text(hr, "/today")
     assert "Leave requests to decide" in page and "Employee manual: acknowledgments overdue" not in page
-    assert not _reads(hr, "/today", ("hr_leave_request", "hr_leave_policy", "hr_employment", "core_document",
+    assert not reads_of(hr, "/today", ("hr_leave_request", "hr_leave_policy", "hr_employment", "core_document",
                                      "core_deadline", "core_acknowledgment"))
 
     with connected(app):
-        _sql("UPDATE hr_leave_request SET status = ? WHERE id = ?", "approved", asked.id)
+        write_sql("UPDATE hr_leave_request SET status = ? WHERE id = ?", "approved", asked.id)
     assert "Leave requests to decide" not in _text(hr, "/today")
     with connected(app):
-        _sql("UPDATE hr_leave_request SET status = ? WHERE id = ?", "pending", asked.id)
-        _sql("UPDATE core_deadline SET due = ? WHERE owner = ?", TODAY - dt.timedelta(days=30), "hr")
+        write_sql("UPDATE hr_leave_request SET status = ? WHERE id = ?", "pending", asked.id)
+        write_sql("UPDATE core_deadline SET due = ? WHERE owner = ?", TODAY - dt.timedelta(days=30), "hr")
     page = _text(hr, "/today")
     assert "Leave requests to decide" in page and "Employee manual: acknowledgments overdue" in page
     with connected(app):
-        _sql("UPDATE hr_employment SET staff_id = ? WHERE id = ?", hana_staff.id, employment.id)
+        write_sql("UPDATE hr_employment SET staff_id = ? WHERE id = ?", hana_staff.id, employment.id)
     assert "Leave requests to decide" not in _text(hr, "/today")  # one's own request is not one's to decide
 
 
@@ -403,8 +398,8 @@ def test_the_opening_form_is_kept_until_an_opening_or_a_department_changes_for_t
     page = _text(hr, edit)
     assert 'value="Receptionist"' in page and "Front office" in page and "Main clinic" in page
     assert "Front office" in _text(hr, new) and 'value="Receptionist"' not in _text(hr, new)
-    assert not _reads(hr, edit, ("hr_opening", "hr_department"))
-    assert not _reads(hr, new, ("hr_opening", "hr_department"))
+    assert not reads_of(hr, edit, ("hr_opening", "hr_department"))
+    assert not reads_of(hr, new, ("hr_opening", "hr_department"))
 
     changes = [("UPDATE hr_opening SET title = ? WHERE id = ?", ("Front desk lead", opening.id),
                 'value="Front desk lead"'),
@@ -412,7 +407,7 @@ def test_the_opening_form_is_kept_until_an_opening_or_a_department_changes_for_t
                ("UPDATE core_location SET name = ? WHERE id = ?", ("North clinic", clinic.id), "North clinic")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, edit), statement
     assert "Back office" in _text(hr, new) and "North clinic" in _text(hr, new)
     refused = hr.post(edit, data={"title": "", "job_title": "Front desk", "department": "", "location": "",
@@ -437,7 +432,7 @@ def test_a_candidates_page_is_kept_until_a_candidate_an_opening_an_interview_or_
     page = _text(hr, url)
     assert all(text in page for text in ("Rita Rowe", "Receptionist (Front desk)", "rita@example.org", "Boss, Sam",
                                          "Calm on the phone", "Save scorecard", "<dd>None</dd>"))
-    assert not _reads(hr, url, ("hr_candidate", "hr_opening", "hr_interview", "core_staff"))
+    assert not reads_of(hr, url, ("hr_candidate", "hr_opening", "hr_interview", "core_staff"))
 
     changes = [("UPDATE hr_candidate SET email = ? WHERE id = ?", ("rowe@example.org", rita.id), "rowe@example.org"),
                ("UPDATE hr_opening SET job_title = ? WHERE id = ?", ("Biller", opening.id), "Receptionist (Biller)"),
@@ -445,17 +440,17 @@ def test_a_candidates_page_is_kept_until_a_candidate_an_opening_an_interview_or_
                ("UPDATE core_staff SET last_name = ? WHERE id = ?", ("Bossman", sam_id), "Bossman, Sam")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
     with connected(app):
         stored = files.attach("hr", "candidate", rita.id, RESUME_KIND, io.BytesIO(PDF), "rita-cv.pdf")
-        _sql("UPDATE hr_candidate SET resume_attachment_id = ? WHERE id = ?", stored.id, rita.id)
+        write_sql("UPDATE hr_candidate SET resume_attachment_id = ? WHERE id = ?", stored.id, rita.id)
     assert "rita-cv.pdf" in _text(hr, url)
     with connected(app):
         files.delete(stored.id, "Sent in error")  # core's files are read on every view
     assert "rita-cv.pdf" not in _text(hr, url)
     with connected(app):
-        _sql("UPDATE hr_candidate SET stage = ? WHERE id = ?", "rejected", rita.id)
+        write_sql("UPDATE hr_candidate SET stage = ? WHERE id = ?", "rejected", rita.id)
     assert "Save scorecard" not in _text(hr, url)
 
 
@@ -466,15 +461,16 @@ def test_the_employment_form_is_kept_until_an_employment_a_department_or_the_sta
         clinic = Location.create(name="Main clinic")
         boss_id, _ = _employee("Sam", "Boss")
         ann_id, employment = _employee("Ann")
-        _sql("UPDATE hr_employment SET job_title = ?, department_id = ? WHERE id = ?", "Receptionist", department.id,
-             employment.id)
+        write_sql("UPDATE hr_employment SET job_title = ?, department_id = ? WHERE id = ?", "Receptionist",
+                  department.id,
+                  employment.id)
         new_id = StaffMember.create(first_name="Nia", last_name="New", job_title="Biller").id
     edit, start = f"/hr/employees/{ann_id}/employment", f"/hr/employees/{new_id}/employment"
     page = _text(hr, edit)
     assert all(text in page for text in ('value="Receptionist"', f'<option selected value="{department.id}">',
                                          "Main clinic", "Boss, Sam"))
     assert "Test, Ann</option>" not in page and 'value="Biller"' in _text(hr, start)
-    assert not _reads(hr, edit, ("hr_employment", "hr_department", "core_staff"))
+    assert not reads_of(hr, edit, ("hr_employment", "hr_department", "core_staff"))
 
     changes = [("UPDATE hr_employment SET job_title = ? WHERE id = ?", ("Lead", employment.id), 'value="Lead"'),
                ("UPDATE hr_department SET name = ? WHERE id = ?", ("Back office", department.id), "Back office"),
@@ -482,7 +478,7 @@ def test_the_employment_form_is_kept_until_an_employment_a_department_or_the_sta
                ("UPDATE core_location SET name = ? WHERE id = ?", ("North clinic", clinic.id), "North clinic")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, edit), statement
     refused = hr.post(edit, data={"hire_date": "", "status": "active", "employment_type": "full_time",
                                   "department": "", "location": "", "supervisor": ""})
@@ -502,25 +498,25 @@ def test_a_persons_payroll_page_is_kept_until_their_w4_deductions_employment_or_
     page = _text(hr, url)
     assert all(text in page for text in ("Payroll of Test, Ann", 'value="2000.00"', "County order", "$50.00",
                                          "Save W-4"))
-    assert not _reads(hr, url, ("hr_w4", "hr_deduction", "hr_employment", "core_staff"))
+    assert not reads_of(hr, url, ("hr_w4", "hr_deduction", "hr_employment", "core_staff"))
 
     changes = [("UPDATE hr_w4 SET step3_cents = ? WHERE id = ?", (300_000, w4.id), 'value="3000.00"'),
                ("UPDATE hr_deduction SET description = ? WHERE id = ?", ("State order", deduction.id), "State order"),
                ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), "Payroll of Test, Anna")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
     with connected(app):
-        _sql("DELETE FROM hr_w4 WHERE id = ?", w4.id)
+        write_sql("DELETE FROM hr_w4 WHERE id = ?", w4.id)
     assert "No W-4 on file" in _text(hr, url)
     refused = hr.post(url, data={"filing_status": "single", "step3": "-5", "step4a": "0", "step4b": "0",
                                  "step4c": "0", "state_allowances": "0"})
     assert refused.status_code == 422 and 'value="-5"' in refused.get_data(as_text=True)
     assert 'value="-5"' not in _text(hr, url)
     with connected(app):
-        _sql("DELETE FROM hr_deduction WHERE employment_id = ?", employment.id)
-        _sql("DELETE FROM hr_employment WHERE id = ?", employment.id)
+        write_sql("DELETE FROM hr_deduction WHERE employment_id = ?", employment.id)
+        write_sql("DELETE FROM hr_employment WHERE id = ?", employment.id)
     assert hr.get(url).status_code == 404
 
 
@@ -532,22 +528,22 @@ def test_a_persons_leaving_page_is_kept_until_the_separation_property_checklists
     url = f"/hr/employees/{ann_id}/separation"
     page = _text(hr, url)
     assert "Leaving: Test, Ann" in page and "Record the leaving" in page and "To collect:</strong> Badge" in page
-    assert not _reads(hr, url, ("hr_separation", "hr_property_item", "hr_checklist", "hr_employment", "core_staff"))
+    assert not reads_of(hr, url, ("hr_separation", "hr_property_item", "hr_checklist", "hr_employment", "core_staff"))
 
     with connected(app):
-        _sql("UPDATE hr_property_item SET returned_on = ? WHERE id = ?", TODAY, badge.id)
+        write_sql("UPDATE hr_property_item SET returned_on = ? WHERE id = ?", TODAY, badge.id)
     assert "To collect:" not in _text(hr, url)
     with connected(app):
-        _sql("INSERT INTO hr_separation (employment_id, last_day, reason, notes, exit_reason, exit_comments, "
-             "created_by, created_at) VALUES (?, ?, ?, ?, '', '', ?, ?)", employment.id, TODAY, "resignation",
-             "Moving away", "t", dt.datetime(2026, 1, 1))
+        write_sql("INSERT INTO hr_separation (employment_id, last_day, reason, notes, exit_reason, exit_comments, "
+                  "created_by, created_at) VALUES (?, ?, ?, ?, '', '', ?, ?)", employment.id, TODAY, "resignation",
+                  "Moving away", "t", dt.datetime(2026, 1, 1))
     page = _text(hr, url)
     assert "Moving away" in page and "Save exit interview" in page and "Record the leaving" not in page
     with connected(app):
         checklist = Checklist.create(employment=employment, kind="separation", starts_on=TODAY)
     assert f"/hr/checklists/{checklist.id}" in _text(hr, url)
     with connected(app):
-        _sql("UPDATE core_staff SET first_name = ? WHERE id = ?", "Anna", ann_id)
+        write_sql("UPDATE core_staff SET first_name = ? WHERE id = ?", "Anna", ann_id)
     assert "Leaving: Test, Anna" in _text(hr, url)
 
 
@@ -564,7 +560,7 @@ def test_a_persons_benefits_are_kept_until_plans_tiers_windows_enrollments_or_th
     page = _text(hr, url)
     assert "Benefits of Test, Ann" in page and "Blue health (Health)" in page and "$120.00" in page
     assert "Enroll or change" in page and "Enroll or change" not in _text(ann, url)  # no window open
-    assert not _reads(hr, url, ("hr_benefit_plan", "hr_benefit_tier", "hr_enrollment_window", "hr_enrollment",
+    assert not reads_of(hr, url, ("hr_benefit_plan", "hr_benefit_tier", "hr_enrollment_window", "hr_enrollment",
                                 "hr_employment", "core_staff"))
 
     changes = [("UPDATE hr_benefit_plan SET name = ? WHERE id = ?", ("Green health", plan.id), "Green health"),
@@ -572,15 +568,15 @@ def test_a_persons_benefits_are_kept_until_plans_tiers_windows_enrollments_or_th
                ("UPDATE core_staff SET first_name = ? WHERE id = ?", ("Anna", ann_id), "Benefits of Test, Anna")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
     with connected(app):
-        _sql("INSERT INTO hr_enrollment_window (name, opens_on, closes_on, effective_on) VALUES (?, ?, ?, ?)",
-             "Open enrollment", TODAY, TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=20))
+        write_sql("INSERT INTO hr_enrollment_window (name, opens_on, closes_on, effective_on) VALUES (?, ?, ?, ?)",
+                  "Open enrollment", TODAY, TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=20))
     assert "Open enrollment (Open enrollment)" in _text(ann, url)
     with connected(app):
-        _sql("UPDATE hr_enrollment SET ends_on = ? WHERE employment_id = ?", TODAY - dt.timedelta(days=1),
-             employment.id)
+        write_sql("UPDATE hr_enrollment SET ends_on = ? WHERE employment_id = ?", TODAY - dt.timedelta(days=1),
+                  employment.id)
     assert "No benefits in effect." in _text(hr, url)
 
 
@@ -599,7 +595,7 @@ def test_a_persons_notes_are_kept_per_role_until_a_note_the_employment_or_the_st
     own = _text(ann, url)
     assert "Greet callers by name." not in own and "I have read this warning" in own
     reads = _audited(app, "hr.notes.view")
-    assert not _reads(hr, url, ("hr_employee_note", "hr_employment", "core_staff", "core_user"))
+    assert not reads_of(hr, url, ("hr_employee_note", "hr_employment", "core_staff", "core_user"))
     assert _audited(app, "hr.notes.view") == reads + 3  # every view is on the trail
 
     changes = [("UPDATE hr_employee_note SET text = ? WHERE id = ?", ("Greet everyone.", coaching.id),
@@ -610,9 +606,10 @@ def test_a_persons_notes_are_kept_per_role_until_a_note_the_employment_or_the_st
                ("UPDATE core_user SET full_name = ? WHERE username = ?", ("Hana Writer", "hana"), "(Hana Writer)")]
     for statement, values, shown in changes:
         with connected(app):
-            _sql(statement, *values)
+            write_sql(statement, *values)
         assert shown in _text(hr, url), statement
     with connected(app):
-        _sql("UPDATE hr_employment SET staff_id = ? WHERE id = ?", StaffMember.create(first_name="O", last_name="T").id,
-             employment.id)
+        write_sql("UPDATE hr_employment SET staff_id = ? WHERE id = ?",
+                  StaffMember.create(first_name="O", last_name="T").id,
+                  employment.id)
     assert hr.get(url).status_code == 404

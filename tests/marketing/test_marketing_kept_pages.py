@@ -7,10 +7,10 @@ import datetime as dt
 import re
 
 from medoffice import documents, files
-from medoffice.db import db, utcnow
+from medoffice.db import utcnow
 from medoffice.models import AuditEvent, StaffMember, User
 from medoffice.settings import today
-from medoffice.testing import connected, login, page_queries
+from medoffice.testing import connected, login, page_queries, write_sql
 
 from medoffice_marketing import experience, materials, recall, sources
 from medoffice_marketing.models import RecoveryItem
@@ -21,9 +21,9 @@ from test_materials_and_authorizations import HARD, PLAIN
 
 
 def _sql(app, statement: str, *params) -> None:
-    """Run ``statement`` (``?`` for each parameter) outside medoffice's code."""
+    """``write_sql`` on a connection of its own."""
     with connected(app):
-        db.execute_sql(statement.replace("?", db.param), params)
+        write_sql(statement, *params)
 
 
 def _reads(client, url: str, *tables: str) -> list[str]:
