@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from fixtures_plugins import write_instance_config
 from medoffice.cli import main as cli
-from medoffice.testing import login, set_plugin_enabled
+from medoffice.testing import login, reads_of, set_plugin_enabled
 
 
 def test_a_plugin_installed_after_first_boot_waits_on_the_modules_page_until_turned_on(make_app):
@@ -17,6 +17,7 @@ def test_a_plugin_installed_after_first_boot_waits_on_the_modules_page_until_tur
     row = page.split('id="plugin-hello"')[1].split("</tr>")[0]
     assert "Installed, not enabled" in row and "Never turned on" in row and "Turn on" in row
     assert admin.get("/hello/").status_code == 404  # nothing of it shows before then
+    assert not reads_of(admin, "/admin/plugins", ("core_plugin_state",))  # kept until a module is turned on or off
 
     assert admin.post("/admin/plugins/hello/enable").status_code == 302
     page = admin.get("/admin/plugins").get_data(as_text=True)

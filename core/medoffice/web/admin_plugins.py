@@ -6,6 +6,8 @@ from flask_login import current_user
 
 from .. import prepared
 from ..auth.access import requires
+from ..auth.access_version import KEY as ACCESS_KEY
+from ..data_versions import kept
 from ..plugin_states import LABELS, NOT_ENABLED, plugin_states
 from ..plugins import CORE, PluginError
 from ..models import PluginState
@@ -48,8 +50,8 @@ def plugin_rows() -> list[dict]:
 @bp.route("/admin/plugins")
 @requires("core.plugins.manage")
 def plugins():
-    """List plugins with their state."""
-    rows = plugin_rows()
+    """List plugins with their state (kept until a module is turned on or off, or access changes)."""
+    rows = kept(ACCESS_KEY, ("plugin rows", current_app.extensions["medoffice"].host.state_version), plugin_rows)
     waiting = [r["title"] for r in rows if r["state"] == NOT_ENABLED]
     return render_page("admin/plugins.html", title="Modules", rows=rows, waiting=waiting,
                        breadcrumbs=[("Admin", None), ("Modules", None)])
