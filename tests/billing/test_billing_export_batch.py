@@ -114,3 +114,26 @@ def test_a_bigger_batch_costs_no_more_queries(app, tmp_path, monkeypatch):
             return len(executed)
 
         assert statements_to_export(2, 1) == statements_to_export(7, 10)
+
+
+def test_the_send_page_is_kept_until_a_claim_a_batch_or_a_payer_changes(app, client_as, tmp_path):
+    """Send claims keeps its ready totals (billing.claims) and its history of batches (billing.batches): an unchanged
+    view reads neither, and a change by plain SQL, as another process would write it, shows on the next view."""
+    from medoffice.testing import reads_of, write_sql
+
+    with database(app):
+        settings.set_many(CLEARINGHOUSE)
+        records = practice()
+        ready_claim(records)
+        export(out=tmp_path / "first.x12")
+        waiting = claims.create_claim(encounter_with_charges(records, codes=("36415",)))
+    biller = client_as("billing")
+    url = "/billing/claims/export?sort=created_at&desc=1"
+    page = biller.get(url).get_data(as_text=True)
+    assert "1 batch" in page
+    assert not reads_of(biller, url, ("billing_claim", "billing_claim_batch", "billing_payer"))
+    with database(app):
+        write_sql("UPDATE billing_claim SET status = ? WHERE id = ?", "ready", waiting.id)
+        write_sql("UPDATE billing_claim_batch SET file_name = ?", "renamed-by-hand.x12")
+    page = biller.get(url).get_data(as_text=True)
+    assert "renamed-by-hand.x12" in page and "$15.00" in page  # the draw waits to be sent now

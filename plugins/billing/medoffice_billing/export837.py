@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from medoffice import SettingSpec, audit, prepared, settings
+from medoffice.data_versions import kept
 from medoffice.db import transaction, utcnow
 from medoffice.prepared import slot
 from peewee import SQL, Case, fn
@@ -26,7 +27,7 @@ from . import claims as claim_service
 from . import numbering, scrubber, x12
 from .actor import acting_user
 from .coverage import RANK_RESPONSIBILITY
-from .models import Claim, ClaimBatch, ClaimBatchItem, Coverage, LineTransaction, Payer
+from .models import CLAIMS, Claim, ClaimBatch, ClaimBatchItem, Coverage, LineTransaction, Payer
 from .x12.claim837 import ServiceLine as X12Line
 from .x12.claim837 import medicare_secondary
 
@@ -136,6 +137,10 @@ _READY_TOTALS = {payer: _ready_totals(payer) for payer in (False, True)}
 def ready_summaries(payer_id: int | None = None) -> dict[str, tuple[int, int]]:
     """{"electronic": (count, total charges in cents), "paper": ...} of the claims ``ready_claims`` would pick
     for each way of sending, in one query compiled once."""
+    return kept(CLAIMS.key, ("ready summaries", payer_id), lambda: _ready_summaries(payer_id))
+
+
+def _ready_summaries(payer_id: int | None) -> dict[str, tuple[int, int]]:
     found = {kind: (0, 0) for kind in (_ELECTRONIC, _PAPER)}
     for electronic, count, total in prepared.run(_READY_TOTALS[payer_id is not None],
                                                  ("billing.export.ready", payer_id is not None), payer=payer_id):

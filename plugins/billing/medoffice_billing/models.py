@@ -517,6 +517,8 @@ class ProviderAdjustment(BaseModel):
 
 
 BILLING_MODELS.extend([ClaimBatch, ClaimBatchItem, Remittance, RemitClaim, ProviderAdjustment])
+# The batches sent (the Send claims page's history), kept until a batch or a payer changes.
+BATCHES = DataVersion("billing.batches", [ClaimBatch, Payer])
 
 
 # --- The patient side: desk payments, statements, payment plans, collections, aging snapshots --

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from flask import Response, abort, redirect, request, url_for
 from medoffice import prepared
 from medoffice.auth import requires
+from medoffice.data_versions import kept
 from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.patients import load_record_for_display, record_shown
@@ -16,7 +17,7 @@ from peewee import JOIN
 
 from .. import cms1500, export837
 from ..claims import STATE_LABELS, ClaimError
-from ..models import Claim, ClaimBatch, ClaimBatchItem, Payer
+from ..models import BATCHES, PAYERS, Claim, ClaimBatch, ClaimBatchItem, Payer
 from . import bp
 
 KINDS = {"837p": "837P file", "cms1500": "CMS-1500 forms"}
@@ -31,7 +32,7 @@ _BATCH_COLUMNS = (ClaimBatch.id, ClaimBatch.kind, ClaimBatch.payer.alias("payer_
 
 
 def _payers() -> list[tuple[int, str]]:
-    return list(prepared.run(_ACTIVE_PAYERS, "billing.export.payers"))
+    return kept(PAYERS.key, "active payers", lambda: list(prepared.run(_ACTIVE_PAYERS, "billing.export.payers")))
 
 
 def _chosen_payer(value: str | None) -> Payer | None:
@@ -63,6 +64,7 @@ def _batches_table(payer: Payer | None):
         search=lambda text: ClaimBatch.file_name ** f"%{text}%", default_sort="created_at",
         endpoint="billing.claims_export", endpoint_args={"payer": payer.id} if payer else {}, noun="batch", noun_plural="batches", search_placeholder="File name",
         empty_message="No claims have been sent from here yet.", key=("billing.export.batches",),
+        kept_by=BATCHES.key,
     )
 
 
