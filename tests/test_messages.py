@@ -27,7 +27,7 @@ from medoffice.messages.models import MailServer, OutboxMessage
 from medoffice.messages.secret import SecretUnreadable, seal, unseal
 from medoffice.models import AuditEvent, Patient
 from medoffice.tasks import current_status
-from medoffice.testing import login, page_queries
+from medoffice.testing import login, page_queries, reads_of, write_sql
 from medoffice.tls import generate_self_signed
 
 from fixtures_plugins import write_instance_config
@@ -581,6 +581,11 @@ def test_outbox_page_lists_failed_messages_and_retries_them(msg_app):
         outbox.deliver_due()
     page = manager.get("/admin/messages/outbox?status=failed").get_data(as_text=True)
     assert "Outboxer" in page and "Could not connect" in page
+    # kept until the outbox (core.operations) changes, by any writer
+    assert not reads_of(manager, "/admin/messages/outbox?status=failed", ("core_message_outbox",))
+    with connected(msg_app):
+        write_sql("UPDATE core_message_outbox SET last_error = ? WHERE id = ?", "Mailbox full", queued.id)
+    assert "Mailbox full" in manager.get("/admin/messages/outbox?status=failed").get_data(as_text=True)
     detail = manager.get(f"/admin/messages/outbox/{queued.id}").get_data(as_text=True)
     assert "Your balance is" in detail
     assert manager.post(f"/admin/messages/outbox/{queued.id}/retry").status_code == 302

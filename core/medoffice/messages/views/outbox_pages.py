@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import json
 
-from flask import abort, make_response, redirect, request, url_for
+from flask import abort, current_app, make_response, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from ... import audit, prepared
 from ...auth.access import requires
+from ...data_versions import OPERATIONS_KEY, kept
 from ...localtime import local_datetime
 from ...settings import practice_timezone
 from ...web import core_blueprint as bp
@@ -78,14 +79,17 @@ def messages_outbox():
                     value=lambda m: m.server_reply if tab == "sent" else (m.last_error or m.note)),
     ]
     printed = tuple(_printed_channels())  # which channels are letters changes the tabs' SQL
+    state = current_app.extensions["medoffice"].host.state_version
     table = paginate(_outbox_query(tab, printed), id="outbox", columns=columns,
                      search=lambda text: OutboxMessage.to_name.contains(text) | OutboxMessage.subject.contains(text),
                      default_sort="id", endpoint="core.messages_outbox", endpoint_args={"status": tab},
                      noun="message", noun_plural="messages", search_placeholder="Search recipient or subject",
-                     empty_message="No messages here.", key=("messages.outbox", tab, printed))
+                     empty_message="No messages here.", key=("messages.outbox", tab, printed),
+                     kept_by=OPERATIONS_KEY, kept_with=(state,))  # a channel's title comes from its module
     audit.record_list("messages.outbox.list", (m.patient_id for m in table.rows), tab=tab)
-    counts = {key: prepared.count_upto(_tab_count_query(key, printed), ("messages.outbox.tab", key, printed), 1000)
-              for key in TABS}
+    counts = kept(OPERATIONS_KEY, ("outbox tab counts", printed), lambda: {
+        key: prepared.count_upto(_tab_count_query(key, printed), ("messages.outbox.tab", key, printed), 1000)
+        for key in TABS})
     return render_page("messages/outbox.html", title="Outbox", table=table, tab=tab, tabs=TABS,
                        counts=counts, breadcrumbs=[("Admin", None), ("Outbox", None)])
 
