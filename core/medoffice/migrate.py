@@ -11,15 +11,42 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import peewee
-from playhouse.migrations import Runner, template
+from playhouse.migrations import Runner as PlayhouseRunner
+from playhouse.migrations import template
 from playhouse.schema_diff import diff_models
 
 from .db import db, is_sqlite
 from .filemodes import create_private_file, private_dir
 
 log = logging.getLogger("medoffice.migrate")
+
+
+class Runner(PlayhouseRunner):
+    """playhouse's Runner, whose migrations on PostgreSQL fire the data versions' deferred triggers after each
+    statement: a migration that fills a watched table's rows and then alters it was refused ("pending trigger
+    events") while the bumps waited for the commit."""
+
+    def _run(self, name, module, direction, fake=False):
+        if fake or is_sqlite(self.database):
+            return super()._run(name, module, direction, fake)
+        step = getattr(module, direction)
+
+        def immediately(migrator, database):
+            database.execute_sql("SET CONSTRAINTS ALL IMMEDIATE")
+            step(migrator, database)
+
+        wrapped = SimpleNamespace(**{direction: immediately, "atomic": getattr(module, "atomic", True)})
+        return super()._run(name, wrapped, direction, fake)
+
+
+def is_app_database(database) -> bool:
+    """Whether a migration runs on the app's own database rather than on a copy being made (``medoffice pgmove``
+    fills the copy's tables from the source's rows): only then may it rebuild kept rows through the app's models,
+    which write to the app's database."""
+    return database is db.obj
 
 
 def history_table(plugin_name: str) -> str:

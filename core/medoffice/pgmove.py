@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from peewee import AutoField, BigAutoField, CompositeKey, Field, sort_models
-from playhouse.migrations import Runner
 
 from . import migrate
 from .auth import access_version
@@ -81,7 +80,7 @@ def copy_to_postgresql(app, url: str) -> dict[str, int]:
             raise MoveError("the PostgreSQL database is not empty; create a new, empty one for medoffice")
         with target.atomic():
             for plugin in plugins:
-                Runner(target, str(plugin.package_dir / "migrations"),
+                migrate.Runner(target, str(plugin.package_dir / "migrations"),
                        table_name=migrate.history_table(plugin.name)).up()
             access_version.ensure_triggers(target)
             # The rows passed every plugin's rules when they were written. A plugin's guard triggers

@@ -29,8 +29,10 @@ def up(migrator, db):
             indexes = ((('claim', 'service_line_id'), True),)
 
     db.create_tables([UnderpaidLine])
-    from medoffice_billing import underpayments
-    underpayments.rebuild()
+    from medoffice.migrate import is_app_database
+    if is_app_database(db):  # a copy (pgmove) takes the source's rows instead
+        from medoffice_billing import underpayments
+        underpayments.rebuild()
 
 
 def down(migrator, db):

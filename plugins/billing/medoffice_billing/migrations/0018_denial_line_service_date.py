@@ -7,8 +7,10 @@ from peewee import *
 def up(migrator, db):
     migrator.migrate(migrator.add_column('billing_denial_line', 'service_date', DateField(null=True)))
     migrator.migrate(migrator.add_index('billing_denial_line', ('service_date',), name='denialline_service_date'))
-    from medoffice_billing import denials
-    denials.rebuild()
+    from medoffice.migrate import is_app_database
+    if is_app_database(db):  # a copy (pgmove) takes the source's rows instead
+        from medoffice_billing import denials
+        denials.rebuild()
 
 
 def down(migrator, db):
