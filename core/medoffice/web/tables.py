@@ -370,7 +370,7 @@ def csv_response(table: TablePage, title: str) -> Response:
 def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[str], Any] | None,
              default_sort: str, endpoint: str, per_page: int = 25, endpoint_args: dict | None = None,
              key=None, values: dict | None = None, count_query=None, kept_by: str | tuple[str, ...] | None = None,
-             kept_with: tuple = (), **labels) -> TablePage:
+             kept_with: tuple = (), attach: Callable[[list], Any] | None = None, **labels) -> TablePage:
     """Apply the request's search, sort and page to ``query`` and fetch one page.
 
     :param search: builds a WHERE expression from the search text (None: no search box).
@@ -383,11 +383,15 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
         every claim), with the same slots. A search counts ``query``, whose joins it may need.
     :param kept_by: the data versions (``medoffice.data_versions``) covering every table the list reads,
         for a prepared list (``key``): its page of rows, its count and its HTML are then kept per process,
-        per search, sort, page and ``values``, until one of them (or a user, role or setting) changes. The columns' values
-        and links must then depend only on the row and on data those versions cover, and the view must not
-        put anything of its own request on the rows (they are shared by the requests that follow).
+        per search, sort, page and ``values``, until one of them (or a user, role or setting) changes. The
+        columns' values and links must then depend only on the row and on data those versions cover, and the view
+        must not put anything of its own request on the rows (they are shared by the requests that follow): what
+        other tables say of a row goes on it through ``attach``.
     :param kept_with: with ``kept_by``, what else the kept rows or HTML depend on (hashable): the day a clock
         column counts from, a permission that decides whether a column links.
+    :param attach: puts on the fetched rows what other tables say of them (a patient's name, a visit's charges),
+        in a query or two for the page; with ``kept_by`` it runs before the rows are kept, so the versions must
+        cover those tables too.
 
     With ``?format=csv`` it fetches every row (up to ``EXPORT_LIMIT``) in the same order instead of a
     page, and ``render_page`` answers with them as CSV (``csv_response``): every list can be exported.
@@ -418,17 +422,22 @@ def paginate(query, *, id: str, columns: list[TableColumn], search: Callable[[st
 
     if request.args.get("format") == "csv":
         rows = fetch(1, EXPORT_LIMIT)
+        if attach is not None:
+            attach(rows)
         return TablePage(id=id, columns=columns, rows=rows, total=len(rows), page=1, per_page=EXPORT_LIMIT,
                          sort=sort, desc=desc, query=text, endpoint=endpoint, endpoint_args=endpoint_args or {},
                          exported=True, **labels)
     def read(page: int) -> tuple[list, int, int, bool]:
         rows = fetch(1) if page == 1 else None
         if rows is not None and len(rows) < per_page:
-            return rows, len(rows), page, False  # a first page that is not full has counted itself
-        total, more = count_for_page(counted, page, per_page, is_prepared, count_key, values)
-        page = min(page, max(1, math.ceil(total / per_page)))
-        if rows is None or page != 1:
-            rows = fetch(page)
+            total, more = len(rows), False  # a first page that is not full has counted itself
+        else:
+            total, more = count_for_page(counted, page, per_page, is_prepared, count_key, values)
+            page = min(page, max(1, math.ceil(total / per_page)))
+            if rows is None or page != 1:
+                rows = fetch(page)
+        if attach is not None:
+            attach(rows)
         return rows, total, page, more
 
     found = None

@@ -130,17 +130,15 @@ def _claims_query(slots: list):
 
 def attach_claims(rows: list) -> list:
     """Set the claim's columns (:data:`CLAIM_COLUMNS`) on rows of :func:`lines_query` read without the claim
-    (one query for the page's rows). Rows of a kept page (its version names the claims) keep what an earlier
-    request set."""
-    names = [column.name for column in CLAIM_COLUMNS]
-    bare = [row for row in rows if names[0] not in row.__dict__]
-    ids = sorted({row.claim_id for row in bare})
+    (one query for the page's rows)."""
+    ids = sorted({row.claim_id for row in rows})
     if not ids:
         return rows
     slots, values = id_slots(ids)
+    names = [column.name for column in CLAIM_COLUMNS]
     claims = {found[0]: found[1:] for found in prepared.run(_claims_query(slots),
                                                             ("billing.underpayments.claims", len(ids)), **values)}
-    for row in bare:
+    for row in rows:
         row.__dict__.update(zip(names, claims[row.claim_id]))
     return rows
 

@@ -103,8 +103,8 @@ def claims():
         empty_message="No claims here. Claims are created from an encounter's charge entry page.",
         key=("billing.claims", key, mine, joined, request.args.get("sort") == "payer"),
         values={"user_id": current_user.id}, kept_by=(CLAIMS.key, PATIENTS_KEY), kept_with=(may_edit,),
+        attach=attach_patients,
     )
-    attach_patients(table.rows)
     audit_list("billing.claims.list", table.rows, filter=key)
     users = kept(ACCESS_KEY, "billing: active users", lambda: prepared.rows(_ACTIVE_USERS, "billing.claims.users")) \
         if may_edit else []

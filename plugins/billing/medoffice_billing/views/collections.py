@@ -76,7 +76,7 @@ def _patient_columns(ledger_url) -> list[TableColumn]:
 
 
 def _list_table(query, joined_on, key: str, columns: list[TableColumn], values: dict, args: dict | None = None,
-                **options):
+                arranged: bool = False, **options):
     """One page of a collections list, its queries compiled once per list and sort (joining the
     patients only to search or sort by them), with the page's patients attached."""
     joined = needs_patient_join("patient", "account")
@@ -85,8 +85,8 @@ def _list_table(query, joined_on, key: str, columns: list[TableColumn], values: 
     table = paginate(query, id="collections-table", columns=columns, endpoint="billing.collections_page",
                      endpoint_args=args or {"tab": key}, noun="account", noun_plural="accounts",
                      key=("billing.collections", key, joined), values=values,
-                     kept_by=(COLLECTIONS.key, PATIENTS_KEY), kept_with=(settings.today(),), **options)
-    attach_patients(table.rows)
+                     kept_by=(COLLECTIONS.key, PATIENTS_KEY), kept_with=(settings.today(),),
+                     attach=_attach_arrangements if arranged else attach_patients, **options)
     return table
 
 
@@ -107,10 +107,9 @@ def _arranged_columns() -> list[TableColumn]:
 
 
 def _attach_arrangements(rows: list) -> None:
-    """Set ``plan`` and ``placement`` on each row (None when it has none): two queries for the page. Rows of a kept
-    page keep what an earlier request set (the page's version names plans and placements)."""
-    if rows and all("plan" in row.__dict__ for row in rows):
-        return
+    """Set each row's patient, and its ``plan`` and ``placement`` (None when it has none): three queries for the
+    page."""
+    attach_patients(rows)
     found_plans, placed = collections.arrangements(r.patient_id for r in rows if r.placed_or_planned)
     for row in rows:
         row.plan, row.placement = found_plans.get(row.patient_id), placed.get(row.patient_id)
@@ -145,9 +144,8 @@ def _aging_table(key: str, stage_list: list[tuple[int, str]], ledger_url, arrang
         "past_due_arranged" if arranged else key, columns, collections.aging_list_values(key, today, stage_list),
         args={"tab": key, "arranged": 1} if arranged else None, search=patient_search, default_sort="oldest",
         search_placeholder="Patient or account",
-        empty_message="No account here." if key == "past_due" else "No account has reached the last dunning stage.")
-    if arranged:
-        _attach_arrangements(table.rows)
+        empty_message="No account here." if key == "past_due" else "No account has reached the last dunning stage.",
+        arranged=arranged)
     return table
 
 

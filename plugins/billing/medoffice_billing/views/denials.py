@@ -126,8 +126,8 @@ def denials_page():
         empty_message="No denial is waiting.",
         key=("billing.denials", bool(payer_id), bool(reason), bool(days), patient_joined, payer_joined),
         values=values, count_query=denials.worklist_count_query(**filters),
-        kept_by=(DENIALS.key, PATIENTS_KEY), kept_with=(settings.today(),))  # ages count from today
-    attach_patients(table.rows)
+        kept_by=(DENIALS.key, PATIENTS_KEY), kept_with=(settings.today(),),  # ages count from today
+        attach=attach_patients)
     audit_list("billing.denials.list", table.rows)
     claims = denials.claim_count_upto(COUNT_AHEAD + 1)  # "1,000+ claims", as the lists count
     return render_page("billing/denials.html", title="Denials", table=table, payers=payers, payer_id=payer_id,

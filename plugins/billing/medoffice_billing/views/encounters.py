@@ -154,10 +154,8 @@ def encounters():
         search_placeholder="Patient name or account",
         empty_message="No encounters yet. Start charge entry for a visit.",
         key=("billing.encounters", filtered, joined), values={"status": status},
-        kept_by=(ENCOUNTERS.key, PATIENTS_KEY),
+        kept_by=(ENCOUNTERS.key, PATIENTS_KEY), attach=_attach_patients_and_charges,
     )
-    attach_patients(table.rows)
-    _attach_charges(table.rows)
     audit_list("billing.encounters.list", table.rows, status=status)
     base = url_for("billing.encounters")  # the tabs' URLs as url_for writes them (the keys are plain words)
     tabs = [(key, label, f"{base}?status={key}") for key, label in ENCOUNTER_STATUSES.items()]
@@ -165,12 +163,12 @@ def encounters():
                        all_url=base, tabs=tabs, breadcrumbs=[("Encounters", None)])
 
 
-def _attach_charges(rows: list) -> None:
-    """Set ``charges_cents`` on each encounter row: the cents of its active lines (one query for the page). Rows
-    of a kept page keep what an earlier request set."""
-    bare = [row for row in rows if "charges_cents" not in row.__dict__]
-    totals = _active_charges([row.id for row in bare])
-    for row in bare:
+def _attach_patients_and_charges(rows: list) -> None:
+    """Set each encounter row's patient and ``charges_cents``, the cents of its active lines (a query each for the
+    page)."""
+    attach_patients(rows)
+    totals = _active_charges([row.id for row in rows])
+    for row in rows:
         row.charges_cents = totals.get(row.id, 0)
 
 

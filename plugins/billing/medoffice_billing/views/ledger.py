@@ -43,10 +43,7 @@ def patient_search(text: str):
 
 def attach_patients(rows: list, attr: str = "patient") -> list:
     """Set ``row.<attr>`` to each row's patient: id, first_name, last_name and account_number, the
-    columns lists show (one query for the page's rows). Rows of a kept list (``paginate``'s ``kept_by``,
-    which then names ``core.patients``) keep the patients an earlier request gave them."""
-    if rows and all(getattr(row, attr, None) is not None for row in rows):
-        return rows
+    columns lists show (one query for the page's rows)."""
     ids = sorted({row.patient_id for row in rows})
     slots, values = ledger.id_slots(ids)
     # plain rows from the driver (ints and text: nothing to convert), made namespaces here

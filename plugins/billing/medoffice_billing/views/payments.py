@@ -253,8 +253,7 @@ def desk_payments():
         search=search, default_sort="receipt", endpoint="billing.desk_payments", endpoint_args={"day": day.isoformat()},
         noun="receipt", noun_plural="receipts", search_placeholder="Receipt, patient or account",
         empty_message="No payments were taken on this day.", key=("billing.desk_payments", joined),
-        values={"day": day}, kept_by=(PAYMENTS.key, PATIENTS_KEY))
-    attach_patients(table.rows)
+        values={"day": day}, kept_by=(PAYMENTS.key, PATIENTS_KEY), attach=attach_patients)
     totals = payments.end_of_day(day)
     audit_list("billing.payments.list", table.rows, day=day.isoformat())
     return render_page("billing/payments.html", title="Desk payments", table=table, day=day, totals=totals,

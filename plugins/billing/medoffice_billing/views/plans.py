@@ -83,8 +83,8 @@ def plans_page():
         search=patient_search, default_sort="start", endpoint="billing.plans_page", endpoint_args={"status": key},
         noun="plan", noun_plural="plans", search_placeholder="Patient or account",
         empty_message="No payment plans here. Set one up from a patient's ledger.",
-        key=("billing.plans", key, joined), values=values, kept_by=(PLANS.key, PATIENTS_KEY))
-    attach_patients(table.rows)
+        key=("billing.plans", key, joined), values=values, kept_by=(PLANS.key, PATIENTS_KEY),
+        attach=attach_patients)
     audit_list("billing.plans.list", table.rows, status=key)
     base = url_for("billing.plans_page")  # the tabs' URLs as url_for writes them (the keys are plain words)
     tabs = [(tab, label, f"{base}?status={tab}") for tab, label in FILTERS.items()]

@@ -26,6 +26,12 @@ _STAFF = User.select(User.id, User.full_name).tuples()
 _CLAIM_SORTS = ("claim", "patient", "payer", "service_date")  # the columns sorted by the claim's (or its patient's)
 
 
+def _attach_claims(rows: list) -> None:
+    """The claim's columns (read without the claim joined), then its patient."""
+    underpayments.attach_claims(rows)
+    attach_patients(rows)
+
+
 @bp.route("/underpayments")
 @requires("billing.view")
 def underpayments_page():
@@ -86,10 +92,7 @@ def underpayments_page():
         empty_message="No line was paid below what its payer is expected to allow.",
         key=("billing.underpayments", bool(payer_id), claim_joined, patient_joined, payer_joined),
         values={"since": since, "payer": payer_id}, count_query=underpayments.lines_count_query(payer=bool(payer_id)),
-        kept_by=(UNDERPAYMENTS.key, PATIENTS_KEY))
-    if not claim_joined:
-        underpayments.attach_claims(table.rows)
-    attach_patients(table.rows)
+        kept_by=(UNDERPAYMENTS.key, PATIENTS_KEY), attach=attach_patients if claim_joined else _attach_claims)
     audit_list("billing.underpayments.list", table.rows)
     payer_url = url_template("billing.underpayments_page", "payer", days=days)
     totals = [(payer_url(payer), names.get(payer, ""), count, cents)
