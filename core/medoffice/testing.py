@@ -327,6 +327,13 @@ def page_queries(client, url: str) -> list[str]:
     return seen
 
 
+def page_text(client, url: str) -> str:
+    """The text of a GET of ``url``; fails the calling test unless it answers 200."""
+    response = client.get(url)
+    assert response.status_code == 200, f"{url} answered {response.status_code}"
+    return response.get_data(as_text=True)
+
+
 def reads_of(client, url: str, tables) -> list[str]:
     """The statements a warm, unchanged view of ``url`` (:func:`page_queries`) runs that read one of ``tables``
     (table names): a page kept under data versions reads none of the tables they cover."""

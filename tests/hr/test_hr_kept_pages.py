@@ -11,7 +11,7 @@ import re
 import pytest
 from medoffice import documents, files
 from medoffice.models import AuditEvent, Location, StaffMember, User
-from medoffice.testing import connected, login, practice_today, reads_of, write_sql
+from medoffice.testing import connected, login, page_text, practice_today, reads_of, write_sql
 
 from medoffice_hr import tax_tables, timesheets
 from medoffice_hr.benefits_models import BenefitPlan, BenefitTier, Enrollment
@@ -31,16 +31,6 @@ TODAY = practice_today()
 @pytest.fixture
 def app(make_app):
     return make_app(plugins=["hr"], csrf=True)
-
-
-
-
-def _text(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, f"{url} answered {response.status_code}"
-    return response.get_data(as_text=True)
-
-
 
 
 def _employee(first: str, last: str = "Test") -> tuple[int, Employment]:
@@ -66,30 +56,31 @@ def test_the_w2_and_941_figures_are_kept_until_a_run_a_stub_a_tax_table_or_a_nam
         stub = _posted_stub(ann, pay_date, 100_000)
     w2 = f"/hr/payroll/reports/w2?year={pay_date.year}"
     form_941 = f"/hr/payroll/reports/941?year={pay_date.year}&quarter=1"
-    assert "Test, Ann" in _text(hr, w2) and "$1,000.00" in _text(hr, w2) and "$1,000.00" in _text(hr, form_941)
+    assert "Test, Ann" in page_text(hr, w2) and "$1,000.00" in page_text(hr, w2)
+    assert "$1,000.00" in page_text(hr, form_941)
     kept_tables = ("hr_pay_run", "hr_pay_stub", "hr_tax_table", "hr_employment", "core_staff")
     assert not reads_of(hr, w2, kept_tables) and not reads_of(hr, form_941, kept_tables)
 
     with connected(app):
         write_sql("UPDATE hr_pay_stub SET federal_wages_cents = ? WHERE id = ?", 200_000, stub.id)
-    assert "$2,000.00" in _text(hr, w2) and "$2,000.00" in _text(hr, form_941)
+    assert "$2,000.00" in page_text(hr, w2) and "$2,000.00" in page_text(hr, form_941)
     with connected(app):
         write_sql("UPDATE core_staff SET last_name = ? WHERE id = ?", "Tester", ann_id)
-    assert "Tester, Ann" in _text(hr, w2)
+    assert "Tester, Ann" in page_text(hr, w2)
     with connected(app):
         bob_id, bob = _employee("Bob")
         write_sql("UPDATE hr_pay_stub SET employment_id = ? WHERE id = ?", bob.id, stub.id)
-    assert "Test, Bob" in _text(hr, w2)
+    assert "Test, Bob" in page_text(hr, w2)
     with connected(app):
         table = tax_tables.shipped(pay_date.year)
         table["social_security"]["wage_base_cents"] = 50_000
         write_sql("INSERT INTO hr_tax_table (year, version, sha256, data, source, imported_at) "
                   "VALUES (?, 1, ?, ?, ?, ?)",
                   pay_date.year, "0" * 64, json.dumps(table), "test", dt.datetime(2026, 1, 1))
-    assert "$500.00" in _text(hr, w2)  # box 3 stops at the wage base
+    assert "$500.00" in page_text(hr, w2)  # box 3 stops at the wage base
     with connected(app):
         write_sql("UPDATE hr_pay_run SET status = ? WHERE id = ?", "draft", stub.run_id)
-    assert "No posted pay run paid in" in _text(hr, w2) and "$2,000.00" not in _text(hr, form_941)
+    assert "No posted pay run paid in" in page_text(hr, w2) and "$2,000.00" not in page_text(hr, form_941)
 
 
 def test_an_employee_file_is_kept_until_the_employment_its_rates_contacts_documents_checklists_or_staff_change(app):
@@ -107,7 +98,7 @@ def test_an_employee_file_is_kept_until_the_employment_its_rates_contacts_docume
         checklist = Checklist.create(employment=ann, kind="onboarding", starts_on=dt.date(2024, 1, 8))
         task = ChecklistTask.create(checklist=checklist, title="Badge", assignee_role="hr", due=dt.date(2024, 1, 9))
     url = f"/hr/employees/{ann_id}"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert all(text in page for text in ("Boss, Sam", "Front office", "Main clinic", "$20.00", "Carl Contact",
                                          "Signed at hire", "(0/1 done)", 'name="csrf_token"'))
     kept_tables = ("core_staff", "hr_employment", "hr_department", "hr_pay_rate", "hr_emergency_contact",
@@ -127,7 +118,7 @@ def test_an_employee_file_is_kept_until_the_employment_its_rates_contacts_docume
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
 
 
 def test_a_kept_employee_file_shows_each_viewer_their_part_and_their_own_documents_to_sign(app):
@@ -142,11 +133,11 @@ def test_a_kept_employee_file_shows_each_viewer_their_part_and_their_own_documen
         User.update(staff=boss_id).where(User.username == "sam").execute()
         PayRate.create(employment=employment, effective_on=dt.date(2024, 1, 8), basis="hourly", amount_cents=2000)
     url = f"/hr/employees/{ann_id}"
-    assert "$20.00" in _text(hr, url) and "Add rate" in _text(hr, url)
-    own = _text(ann, url)
+    assert "$20.00" in page_text(hr, url) and "Add rate" in page_text(hr, url)
+    own = page_text(ann, url)
     assert "$20.00" in own and "Add rate" not in own and "Nothing waits for your signature." in own
-    assert "$20.00" not in _text(boss, url) and "Nothing waits for your signature." not in _text(boss, url)
-    first, second = _text(hr, url), _text(login(app.test_client(), "hr"), url)
+    assert "$20.00" not in page_text(boss, url) and "Nothing waits for your signature." not in page_text(boss, url)
+    first, second = page_text(hr, url), page_text(login(app.test_client(), "hr"), url)
     assert _form_tokens(first) and _form_tokens(first).isdisjoint(_form_tokens(second))
     assert login(app.test_client(), "front_desk").get(url).status_code == 404
 
@@ -170,25 +161,25 @@ def test_a_timesheet_is_kept_until_time_the_timesheet_the_employment_the_staff_o
                                  source="manual", edited_by="hana", edit_reason="Paper timesheet")
         sheet = Timesheet.create(employment=ann, period_start=start, period_end=end)
     url = f"/hr/timesheets/{ann_id}/{start.isoformat()}"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert "Timesheet of Test, Ann" in page and "8:00 regular" in page and "Paper timesheet" in page
-    assert "Add time not clocked" in page and _text(boss, url).count("Paper timesheet") == 1
+    assert "Add time not clocked" in page and page_text(boss, url).count("Paper timesheet") == 1
     assert not reads_of(hr, url, ("hr_time_entry", "hr_timesheet", "hr_employment", "core_staff", "core_user"))
 
     with connected(app):
         write_sql("UPDATE hr_time_entry SET ended_at = ? WHERE id = ?",
                   TimeEntry.ended_at.db_value(began + dt.timedelta(hours=6)), entry.id)
-    assert "6:00 regular" in _text(hr, url)
+    assert "6:00 regular" in page_text(hr, url)
     with connected(app):
         write_sql("UPDATE hr_timesheet SET status = ?, approved_by = ? WHERE id = ?", "approved", "hana", sheet.id)
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert "Reopen for corrections" in page and "Add time not clocked" not in page
     with connected(app):
         write_sql("UPDATE core_user SET full_name = ? WHERE username = ?", "Hana Approver", "hana")
-    assert "Hana Approver" in _text(hr, url)
+    assert "Hana Approver" in page_text(hr, url)
     with connected(app):
         write_sql("UPDATE core_staff SET first_name = ? WHERE id = ?", "Anna", ann_id)
-    assert "Timesheet of Test, Anna" in _text(hr, url)
+    assert "Timesheet of Test, Anna" in page_text(hr, url)
     with connected(app):
         write_sql("UPDATE hr_employment SET supervisor_id = NULL WHERE id = ?", ann.id)
     assert boss.get(url).status_code == 404
@@ -204,7 +195,7 @@ def test_an_opening_board_is_kept_until_an_opening_a_candidate_an_interview_or_a
         rita = Candidate.create(opening=opening, first_name="Rita", last_name="Rowe")
         interview = Interview.create(candidate=rita, held_on=TODAY, score=4, recommendation="hire")
     url = f"/hr/hiring/{opening.id}"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert all(text in page for text in ("Receptionist", "Front office", "Main clinic", "Rita Rowe",
                                          "1 interview, average 4.0", "Add a candidate", 'name="csrf_token"'))
     assert not reads_of(hr, url, ("hr_opening", "hr_candidate", "hr_interview", "hr_department"))
@@ -217,10 +208,10 @@ def test_an_opening_board_is_kept_until_an_opening_a_candidate_an_interview_or_a
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
     with connected(app):
         write_sql("UPDATE hr_opening SET status = ? WHERE id = ?", "closed", opening.id)
-    assert "Add a candidate" not in _text(hr, url)
+    assert "Add a candidate" not in page_text(hr, url)
     with connected(app):
         write_sql("DELETE FROM hr_interview WHERE candidate_id = ?", rita.id)
         write_sql("DELETE FROM hr_candidate WHERE opening_id = ?", opening.id)
@@ -246,9 +237,9 @@ def test_a_review_is_kept_per_role_until_a_review_its_cycle_the_employment_the_s
                                supervisor_text="Very good.", rating=4, supervisor_by="hana",
                                supervisor_submitted_at=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc))
     url = f"/hr/reviews/{review.id}"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert "Review 2026: Test, Ann" in page and "Rating: 4 of 5 (Test Hana)" in page
-    assert "I have read this review" in _text(ann, url) and "I have read this review" not in page
+    assert "I have read this review" in page_text(ann, url) and "I have read this review" not in page
     reads = _audited(app, "hr.review.view")
     assert not reads_of(hr, url, ("hr_review", "hr_review_cycle", "hr_employment", "core_staff", "core_user"))
     assert _audited(app, "hr.review.view") == reads + 3  # every view is on the trail
@@ -260,11 +251,11 @@ def test_a_review_is_kept_per_role_until_a_review_its_cycle_the_employment_the_s
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
     with connected(app):
         other_id, other = _employee("Otto")
         write_sql("UPDATE hr_review SET employment_id = ? WHERE id = ?", other.id, review.id)
-    assert "Test, Otto" in _text(hr, url) and ann.get(url).status_code == 404
+    assert "Test, Otto" in page_text(hr, url) and ann.get(url).status_code == 404
 
 
 def test_a_persons_training_is_kept_until_courses_completions_certifications_the_employment_or_staff_change(app):
@@ -277,10 +268,10 @@ def test_a_persons_training_is_kept_until_courses_completions_certifications_the
         done = CourseCompletion.create(employment=employment, course=course, completed_on=dt.date(2024, 2, 1))
         licence = Certification.create(employment=employment, name="CPR", number="C-1", issuer="Red Cross")
     url = f"/hr/employees/{ann_id}/training"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert all(text in page for text in ("Training of Test, Ann", "HIPAA basics", "CPR", "Overdue",
                                          "Record a completion"))
-    assert "Record a completion" not in _text(ann, url) and "CPR" in _text(ann, url)
+    assert "Record a completion" not in page_text(ann, url) and "CPR" in page_text(ann, url)
     assert not reads_of(hr, url, ("hr_course", "hr_course_completion", "hr_certification", "hr_employment",
                                   "core_staff"))
 
@@ -292,11 +283,11 @@ def test_a_persons_training_is_kept_until_courses_completions_certifications_the
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
     with connected(app):
         write_sql("UPDATE hr_employment SET job_title = ? WHERE id = ?", "Biller", employment.id)
         write_sql("UPDATE hr_course SET job_title = ? WHERE id = ?", "Front desk", course.id)
-    assert "No course is required for this job title." in _text(hr, url)
+    assert "No course is required for this job title." in page_text(hr, url)
 
 
 def test_a_posted_runs_page_is_kept_until_a_run_a_stub_an_employment_the_staff_or_a_user_changes(app):
@@ -307,7 +298,7 @@ def test_a_posted_runs_page_is_kept_until_a_run_a_stub_an_employment_the_staff_o
         write_sql("UPDATE hr_pay_run SET posted_by = ?, posted_at = ? WHERE id = ?", "hana", dt.datetime(2026, 2, 13),
                   stub.run_id)
     url = f"/hr/payroll/{stub.run_id}"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert "Test, Ann" in page and "$1,000.00" in page and "by Test Hana" in page and "Start a correcting run" in page
     assert not reads_of(hr, url, ("hr_pay_run", "hr_pay_stub", "hr_employment", "core_staff", "core_user"))
 
@@ -317,14 +308,14 @@ def test_a_posted_runs_page_is_kept_until_a_run_a_stub_an_employment_the_staff_o
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
     with connected(app):
         bob_id, bob = _employee("Bob")
         write_sql("UPDATE hr_pay_stub SET employment_id = ? WHERE id = ?", bob.id, stub.id)
-    assert "Test, Bob" in _text(hr, url)
+    assert "Test, Bob" in page_text(hr, url)
     with connected(app):
         write_sql("UPDATE hr_pay_run SET status = ? WHERE id = ?", "draft", stub.run_id)
-    assert "Before posting" in _text(hr, url)  # a draft is recomputed on every view, never kept
+    assert "Before posting" in page_text(hr, url)  # a draft is recomputed on every view, never kept
     with connected(app):
         write_sql("DELETE FROM hr_pay_stub WHERE run_id = ?", stub.run_id)
         write_sql("DELETE FROM hr_pay_run WHERE id = ?", stub.run_id)
@@ -337,7 +328,7 @@ def test_a_checklist_template_is_kept_until_a_template_or_its_tasks_change_and_a
         template = ChecklistTemplate.create(kind="onboarding", name="Front desk start")
         task = ChecklistTemplateTask.create(template=template, title="Order a badge", assignee_role="hr", due_offset=2)
     url = f"/hr/checklist-templates/{template.id}"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert "Front desk start" in page and "Order a badge" in page and "2  days after the first day" in page
     assert not reads_of(hr, url, ("hr_checklist_template", "hr_checklist_template_task"))
 
@@ -347,10 +338,10 @@ def test_a_checklist_template_is_kept_until_a_template_or_its_tasks_change_and_a
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
     refused = hr.post(url, data={"title": "", "assignee_role": "hr", "due_offset": "1"})
     assert refused.status_code == 422 and 'aria-invalid="true"' in refused.get_data(as_text=True)
-    assert 'aria-invalid="true"' not in _text(hr, url)
+    assert 'aria-invalid="true"' not in page_text(hr, url)
     with connected(app):
         write_sql("DELETE FROM hr_checklist_template_task WHERE template_id = ?", template.id)
         write_sql("DELETE FROM hr_checklist_template WHERE id = ?", template.id)
@@ -370,22 +361,22 @@ def test_hrs_today_counts_are_kept_until_leave_an_employment_or_the_manuals_sign
         manual = documents.create(MANUAL_KIND, "Employee manual", owner=users["hana"],
                                   audience=documents.Audience.of(users=[users["fay"]]), body="# Hours")
         documents.publish(manual, effective_on=TODAY, summary="First version.", requires_acknowledgment=True)
-    page = _text(hr, "/today")
+    page = page_text(hr, "/today")
     assert "Leave requests to decide" in page and "Employee manual: acknowledgments overdue" not in page
     assert not reads_of(hr, "/today", ("hr_leave_request", "hr_leave_policy", "hr_employment", "core_document",
                                      "core_deadline", "core_acknowledgment"))
 
     with connected(app):
         write_sql("UPDATE hr_leave_request SET status = ? WHERE id = ?", "approved", asked.id)
-    assert "Leave requests to decide" not in _text(hr, "/today")
+    assert "Leave requests to decide" not in page_text(hr, "/today")
     with connected(app):
         write_sql("UPDATE hr_leave_request SET status = ? WHERE id = ?", "pending", asked.id)
         write_sql("UPDATE core_deadline SET due = ? WHERE owner = ?", TODAY - dt.timedelta(days=30), "hr")
-    page = _text(hr, "/today")
+    page = page_text(hr, "/today")
     assert "Leave requests to decide" in page and "Employee manual: acknowledgments overdue" in page
     with connected(app):
         write_sql("UPDATE hr_employment SET staff_id = ? WHERE id = ?", hana_staff.id, employment.id)
-    assert "Leave requests to decide" not in _text(hr, "/today")  # one's own request is not one's to decide
+    assert "Leave requests to decide" not in page_text(hr, "/today")  # one's own request is not one's to decide
 
 
 def test_the_opening_form_is_kept_until_an_opening_or_a_department_changes_for_the_locations_read_each_time(app):
@@ -395,9 +386,9 @@ def test_the_opening_form_is_kept_until_an_opening_or_a_department_changes_for_t
         clinic = Location.create(name="Main clinic")
         opening = Opening.create(title="Receptionist", job_title="Front desk", department=department, opened_on=TODAY)
     edit, new = f"/hr/hiring/{opening.id}/edit", "/hr/hiring/new"
-    page = _text(hr, edit)
+    page = page_text(hr, edit)
     assert 'value="Receptionist"' in page and "Front office" in page and "Main clinic" in page
-    assert "Front office" in _text(hr, new) and 'value="Receptionist"' not in _text(hr, new)
+    assert "Front office" in page_text(hr, new) and 'value="Receptionist"' not in page_text(hr, new)
     assert not reads_of(hr, edit, ("hr_opening", "hr_department"))
     assert not reads_of(hr, new, ("hr_opening", "hr_department"))
 
@@ -408,12 +399,12 @@ def test_the_opening_form_is_kept_until_an_opening_or_a_department_changes_for_t
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, edit), statement
-    assert "Back office" in _text(hr, new) and "North clinic" in _text(hr, new)
+        assert shown in page_text(hr, edit), statement
+    assert "Back office" in page_text(hr, new) and "North clinic" in page_text(hr, new)
     refused = hr.post(edit, data={"title": "", "job_title": "Front desk", "department": "", "location": "",
                                   "status": "open", "description": ""})
     assert refused.status_code == 422 and "Give the opening a title." in refused.get_data(as_text=True)
-    assert "Give the opening a title." not in _text(hr, edit)
+    assert "Give the opening a title." not in page_text(hr, edit)
     assert hr.get("/hr/hiring/999/edit").status_code == 404
 
 
@@ -429,7 +420,7 @@ def test_a_candidates_page_is_kept_until_a_candidate_an_opening_an_interview_or_
         interview = Interview.create(candidate=rita, held_on=TODAY, score=4, recommendation="hire", interviewer=sam_id,
                                      notes="Calm on the phone")
     url = f"/hr/candidates/{rita.id}"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert all(text in page for text in ("Rita Rowe", "Receptionist (Front desk)", "rita@example.org", "Boss, Sam",
                                          "Calm on the phone", "Save scorecard", "<dd>None</dd>"))
     assert not reads_of(hr, url, ("hr_candidate", "hr_opening", "hr_interview", "core_staff"))
@@ -441,17 +432,17 @@ def test_a_candidates_page_is_kept_until_a_candidate_an_opening_an_interview_or_
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
     with connected(app):
         stored = files.attach("hr", "candidate", rita.id, RESUME_KIND, io.BytesIO(PDF), "rita-cv.pdf")
         write_sql("UPDATE hr_candidate SET resume_attachment_id = ? WHERE id = ?", stored.id, rita.id)
-    assert "rita-cv.pdf" in _text(hr, url)
+    assert "rita-cv.pdf" in page_text(hr, url)
     with connected(app):
         files.delete(stored.id, "Sent in error")  # core's files are read on every view
-    assert "rita-cv.pdf" not in _text(hr, url)
+    assert "rita-cv.pdf" not in page_text(hr, url)
     with connected(app):
         write_sql("UPDATE hr_candidate SET stage = ? WHERE id = ?", "rejected", rita.id)
-    assert "Save scorecard" not in _text(hr, url)
+    assert "Save scorecard" not in page_text(hr, url)
 
 
 def test_the_employment_form_is_kept_until_an_employment_a_department_or_the_staff_change(app):
@@ -466,10 +457,10 @@ def test_the_employment_form_is_kept_until_an_employment_a_department_or_the_sta
                   employment.id)
         new_id = StaffMember.create(first_name="Nia", last_name="New", job_title="Biller").id
     edit, start = f"/hr/employees/{ann_id}/employment", f"/hr/employees/{new_id}/employment"
-    page = _text(hr, edit)
+    page = page_text(hr, edit)
     assert all(text in page for text in ('value="Receptionist"', f'<option selected value="{department.id}">',
                                          "Main clinic", "Boss, Sam"))
-    assert "Test, Ann</option>" not in page and 'value="Biller"' in _text(hr, start)
+    assert "Test, Ann</option>" not in page and 'value="Biller"' in page_text(hr, start)
     assert not reads_of(hr, edit, ("hr_employment", "hr_department", "core_staff"))
 
     changes = [("UPDATE hr_employment SET job_title = ? WHERE id = ?", ("Lead", employment.id), 'value="Lead"'),
@@ -479,11 +470,11 @@ def test_the_employment_form_is_kept_until_an_employment_a_department_or_the_sta
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, edit), statement
+        assert shown in page_text(hr, edit), statement
     refused = hr.post(edit, data={"hire_date": "", "status": "active", "employment_type": "full_time",
                                   "department": "", "location": "", "supervisor": ""})
     assert refused.status_code == 422 and "Give the hire date." in refused.get_data(as_text=True)
-    assert "Give the hire date." not in _text(hr, edit)
+    assert "Give the hire date." not in page_text(hr, edit)
     assert hr.get("/hr/employees/9999/employment").status_code == 404
 
 
@@ -495,7 +486,7 @@ def test_a_persons_payroll_page_is_kept_until_their_w4_deductions_employment_or_
         deduction = Deduction.create(employment=employment, kind="posttax", description="County order",
                                      amount_cents=5_000, starts_on=TODAY)
     url = f"/hr/employees/{ann_id}/payroll"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert all(text in page for text in ("Payroll of Test, Ann", 'value="2000.00"', "County order", "$50.00",
                                          "Save W-4"))
     assert not reads_of(hr, url, ("hr_w4", "hr_deduction", "hr_employment", "core_staff"))
@@ -506,14 +497,14 @@ def test_a_persons_payroll_page_is_kept_until_their_w4_deductions_employment_or_
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
     with connected(app):
         write_sql("DELETE FROM hr_w4 WHERE id = ?", w4.id)
-    assert "No W-4 on file" in _text(hr, url)
+    assert "No W-4 on file" in page_text(hr, url)
     refused = hr.post(url, data={"filing_status": "single", "step3": "-5", "step4a": "0", "step4b": "0",
                                  "step4c": "0", "state_allowances": "0"})
     assert refused.status_code == 422 and 'value="-5"' in refused.get_data(as_text=True)
-    assert 'value="-5"' not in _text(hr, url)
+    assert 'value="-5"' not in page_text(hr, url)
     with connected(app):
         write_sql("DELETE FROM hr_deduction WHERE employment_id = ?", employment.id)
         write_sql("DELETE FROM hr_employment WHERE id = ?", employment.id)
@@ -526,25 +517,25 @@ def test_a_persons_leaving_page_is_kept_until_the_separation_property_checklists
         ann_id, employment = _employee("Ann")
         badge = PropertyItem.create(employment=employment, item="Badge", identifier="B-7", issued_on=TODAY)
     url = f"/hr/employees/{ann_id}/separation"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert "Leaving: Test, Ann" in page and "Record the leaving" in page and "To collect:</strong> Badge" in page
     assert not reads_of(hr, url, ("hr_separation", "hr_property_item", "hr_checklist", "hr_employment", "core_staff"))
 
     with connected(app):
         write_sql("UPDATE hr_property_item SET returned_on = ? WHERE id = ?", TODAY, badge.id)
-    assert "To collect:" not in _text(hr, url)
+    assert "To collect:" not in page_text(hr, url)
     with connected(app):
         write_sql("INSERT INTO hr_separation (employment_id, last_day, reason, notes, exit_reason, exit_comments, "
                   "created_by, created_at) VALUES (?, ?, ?, ?, '', '', ?, ?)", employment.id, TODAY, "resignation",
                   "Moving away", "t", dt.datetime(2026, 1, 1))
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert "Moving away" in page and "Save exit interview" in page and "Record the leaving" not in page
     with connected(app):
         checklist = Checklist.create(employment=employment, kind="separation", starts_on=TODAY)
-    assert f"/hr/checklists/{checklist.id}" in _text(hr, url)
+    assert f"/hr/checklists/{checklist.id}" in page_text(hr, url)
     with connected(app):
         write_sql("UPDATE core_staff SET first_name = ? WHERE id = ?", "Anna", ann_id)
-    assert "Leaving: Test, Anna" in _text(hr, url)
+    assert "Leaving: Test, Anna" in page_text(hr, url)
 
 
 def test_a_persons_benefits_are_kept_until_plans_tiers_windows_enrollments_or_the_employment_change(app):
@@ -557,9 +548,9 @@ def test_a_persons_benefits_are_kept_until_plans_tiers_windows_enrollments_or_th
         tier = BenefitTier.create(plan=plan, name="Employee only", employee_monthly_cents=12_000)
         Enrollment.create(employment=employment, plan=plan, tier=tier, starts_on=TODAY - dt.timedelta(days=30))
     url = f"/hr/employees/{ann_id}/benefits"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert "Benefits of Test, Ann" in page and "Blue health (Health)" in page and "$120.00" in page
-    assert "Enroll or change" in page and "Enroll or change" not in _text(ann, url)  # no window open
+    assert "Enroll or change" in page and "Enroll or change" not in page_text(ann, url)  # no window open
     assert not reads_of(hr, url, ("hr_benefit_plan", "hr_benefit_tier", "hr_enrollment_window", "hr_enrollment",
                                 "hr_employment", "core_staff"))
 
@@ -569,15 +560,15 @@ def test_a_persons_benefits_are_kept_until_plans_tiers_windows_enrollments_or_th
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
     with connected(app):
         write_sql("INSERT INTO hr_enrollment_window (name, opens_on, closes_on, effective_on) VALUES (?, ?, ?, ?)",
                   "Open enrollment", TODAY, TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=20))
-    assert "Open enrollment (Open enrollment)" in _text(ann, url)
+    assert "Open enrollment (Open enrollment)" in page_text(ann, url)
     with connected(app):
         write_sql("UPDATE hr_enrollment SET ends_on = ? WHERE employment_id = ?", TODAY - dt.timedelta(days=1),
                   employment.id)
-    assert "No benefits in effect." in _text(hr, url)
+    assert "No benefits in effect." in page_text(hr, url)
 
 
 def test_a_persons_notes_are_kept_per_role_until_a_note_the_employment_or_the_staff_change_each_read_audited(app):
@@ -590,9 +581,9 @@ def test_a_persons_notes_are_kept_per_role_until_a_note_the_employment_or_the_st
                                        author="hana")
         warning = EmployeeNote.create(employment=employment, kind="warning", text="Late three times.", author="hana")
     url = f"/hr/employees/{ann_id}/notes"
-    page = _text(hr, url)
+    page = page_text(hr, url)
     assert "Greet callers by name." in page and "Late three times." in page and "Not acknowledged yet." in page
-    own = _text(ann, url)
+    own = page_text(ann, url)
     assert "Greet callers by name." not in own and "I have read this warning" in own
     reads = _audited(app, "hr.notes.view")
     assert not reads_of(hr, url, ("hr_employee_note", "hr_employment", "core_staff", "core_user"))
@@ -607,7 +598,7 @@ def test_a_persons_notes_are_kept_per_role_until_a_note_the_employment_or_the_st
     for statement, values, shown in changes:
         with connected(app):
             write_sql(statement, *values)
-        assert shown in _text(hr, url), statement
+        assert shown in page_text(hr, url), statement
     with connected(app):
         write_sql("UPDATE hr_employment SET staff_id = ? WHERE id = ?",
                   StaffMember.create(first_name="O", last_name="T").id,
