@@ -14,11 +14,12 @@ from __future__ import annotations
 from medoffice import audit, bulk
 from medoffice.db import transaction, utcnow
 from medoffice.models import User
-from peewee import Case, ValuesList, fn
+from peewee import Case, fn
 
 from . import denials, encounters, numbering, scrubber
 from .actor import acting_user
 from .coverage import RANK_RESPONSIBILITY, RANKS
+from .in_list import Rows, one_of
 from .models import (OPEN_STATES, Claim, ClaimDiagnosis, ClaimEvent, ClaimLine, Coverage, Diagnosis, Encounter,
                      LineTransaction, Payer, ServiceLine)
 
@@ -208,8 +209,19 @@ def create_claims(wanted: list[tuple[int, int]]) -> list[Claim | ClaimError]:
     return results
 
 
+# What creating a claim reads of a service line and a policy (the scrub reads the new claims whole): a secondary
+# claim per patient of an 835 reads hundreds of each, and every column costs its conversion.
+_BILLED_LINE = (ServiceLine.id, ServiceLine.encounter, ServiceLine.line_number, ServiceLine.code, ServiceLine.modifier1,
+                ServiceLine.modifier2, ServiceLine.modifier3, ServiceLine.modifier4, ServiceLine.units,
+                ServiceLine.charge_cents, ServiceLine.pointer1, ServiceLine.pointer2, ServiceLine.pointer3,
+                ServiceLine.pointer4)
+_POLICY = (Coverage.id, Coverage.patient_id, Coverage.payer, Coverage.rank, Coverage.effective_date, Coverage.end_date,
+           Payer.id, Payer.name)
+
+
 class _BillingFacts:
-    """What creating claims for some encounters reads, in a few queries for all of them."""
+    """What creating claims for some encounters reads, in a few queries for all of them (of lines and policies,
+    the columns ``_insert_claims`` uses)."""
 
     def __init__(self, encounter_ids: list[int]):
         self.encounters: dict[int, Encounter] = {}
@@ -219,24 +231,25 @@ class _BillingFacts:
         self.live: dict[tuple[int, str], str] = {}  # (encounter, responsibility) -> number of its live claim
         self.decided: set[tuple[int, str]] = set()
         for chunk in _chunks(encounter_ids):
-            self.encounters.update({e.id: e for e in Encounter.select().where(Encounter.id.in_(chunk))})
-            for line in (ServiceLine.select().where(ServiceLine.encounter.in_(chunk) & (ServiceLine.active == True))  # noqa: E712
+            self.encounters.update({e.id: e for e in Encounter.select().where(one_of(Encounter.id, chunk))})
+            for line in (ServiceLine.select(*_BILLED_LINE)
+                         .where(one_of(ServiceLine.encounter, chunk) & (ServiceLine.active == True))  # noqa: E712
                          .order_by(ServiceLine.encounter, ServiceLine.line_number)):
                 self.lines.setdefault(line.encounter_id, []).append(line)
             for encounter_id, code in (Diagnosis.select(Diagnosis.encounter, Diagnosis.code)
-                                       .where(Diagnosis.encounter.in_(chunk))
+                                       .where(one_of(Diagnosis.encounter, chunk))
                                        .order_by(Diagnosis.encounter, Diagnosis.position).tuples()):
                 self.diagnoses.setdefault(encounter_id, []).append(code)
             for encounter_id, responsibility, number, status, frequency in (
                     Claim.select(Claim.encounter, Claim.responsibility, Claim.claim_number, Claim.status,
                                  Claim.frequency_code)
-                    .where(Claim.encounter.in_(chunk)).tuples()):
+                    .where(one_of(Claim.encounter, chunk)).tuples()):
                 if frequency == "1" and status != "closed":
                     self.live.setdefault((encounter_id, responsibility), number)
                 if status in ADJUDICATED:
                     self.decided.add((encounter_id, responsibility))
         for chunk in _chunks(sorted({e.patient_id for e in self.encounters.values()})):
-            for policy in (Coverage.select(Coverage, Payer).join(Payer).where(Coverage.patient_id.in_(chunk))
+            for policy in (Coverage.select(*_POLICY).join(Payer).where(one_of(Coverage.patient_id, chunk))
                            .order_by(Coverage.rank, Coverage.id)):
                 self.policies.setdefault(policy.patient_id, []).append(policy)
 
@@ -298,11 +311,14 @@ def _insert_claims(found: _BillingFacts, planned: list[tuple]) -> list[Claim]:
                                                                     "to": "draft", "reason": reason}}
                        for claim_id, row, reason in zip(claim_ids, rows, reasons)])
     facts = scrubber.gather_many(claim_ids)
-    scrubber.record_many({claim_id: scrubber.check(facts[claim_id]) for claim_id in claim_ids})
-    made = {}
-    for chunk in _chunks(claim_ids):
-        made.update({claim.id: claim for claim in Claim.select().where(Claim.id.in_(chunk))})
-    return [made[claim_id] for claim_id in claim_ids]
+    scrubbed = utcnow()
+    counts = scrubber.record_many({claim_id: scrubber.check(facts[claim_id]) for claim_id in claim_ids}, scrubbed)
+    made = []
+    for claim_id in claim_ids:  # as stored: the scrub gathered each claim after writing it, and recorded its errors
+        claim = facts[claim_id].claim
+        claim.scrub_errors, claim.scrubbed_at = counts[claim_id], scrubbed
+        made.append(claim)
+    return made
 
 
 def _new_claim(encounter: Encounter, coverage: Coverage, responsibility: str, frequency: str,
@@ -335,7 +351,7 @@ def _transfer_patient_charges(planned: list[tuple], claim_ids: list[int], rows: 
         sums = (LineTransaction.select(ServiceLine.encounter, LineTransaction.service_line, owed)
                 .join(ServiceLine)
                 .where(LineTransaction.service_line.in_(ServiceLine.select(ServiceLine.id)
-                                                        .where(ServiceLine.encounter.in_(chunk))))
+                                                        .where(one_of(ServiceLine.encounter, chunk))))
                 .group_by(ServiceLine.encounter, LineTransaction.service_line)
                 .order_by(ServiceLine.encounter, LineTransaction.service_line).tuples())
         for encounter_id, line_id, amount in sums:
@@ -427,18 +443,18 @@ def record_sent(claims: list[Claim], reason: str) -> int:
     with transaction():
         # The conditional UPDATE locks the rows first, so two batches can never both send a claim.
         locked = sum(Claim.update(updated_at=now).where(
-            Claim.id.in_(chunk) & (Claim.status == "ready") & (Claim.on_hold == False)).execute()  # noqa: E712
+            one_of(Claim.id, chunk) & (Claim.status == "ready") & (Claim.on_hold == False)).execute()  # noqa: E712
             for chunk in _chunks(ids))
         if locked != len(ids):
             raise ClaimError("Some of these claims are no longer ready to submit (they changed, or another "
                              "batch sent them); create the batch again.")
         sent = sorted(row for chunk in _chunks(ids) for row in Claim.select(
             Claim.id, Claim.patient_id, Claim.claim_number, Claim.original_claim, Claim.frequency_code)
-            .where(Claim.id.in_(chunk)).tuples())
+            .where(one_of(Claim.id, chunk)).tuples())
         replaced = {}
         for chunk in _chunks(sorted({row[3] for row in sent if row[3] is not None})):
             for row in (Claim.select(Claim.id, Claim.patient_id, Claim.claim_number, Claim.status)
-                        .where(Claim.id.in_(chunk) & (Claim.status != "closed")).tuples()):
+                        .where(one_of(Claim.id, chunk) & (Claim.status != "closed")).tuples()):
                 replaced[row[0]] = row
         moves, closed = [], []
         for claim_id, patient_id, claim_number, original_id, frequency in sent:
@@ -450,10 +466,10 @@ def record_sent(claims: list[Claim], reason: str) -> int:
                               f"{kind.capitalize()} by claim {claim_number}.", {}))
                 closed.append(original)
         for chunk in _chunks(ids):
-            Claim.update(status="submitted", status_changed_at=now).where(Claim.id.in_(chunk)).execute()
-            Claim.update(submitted_at=now).where(Claim.id.in_(chunk) & Claim.submitted_at.is_null()).execute()
+            Claim.update(status="submitted", status_changed_at=now).where(one_of(Claim.id, chunk)).execute()
+            Claim.update(submitted_at=now).where(one_of(Claim.id, chunk) & Claim.submitted_at.is_null()).execute()
         for chunk in _chunks(closed):
-            Claim.update(status="closed", status_changed_at=now, updated_at=now).where(Claim.id.in_(chunk)).execute()
+            Claim.update(status="closed", status_changed_at=now, updated_at=now).where(one_of(Claim.id, chunk)).execute()
         denials.refresh_claims(closed)
         _record_moves(moves, now)
     return len(ids)
@@ -476,7 +492,7 @@ def record_outcomes(moves: list[tuple[int, str, str, str | None, dict]]) -> list
     for chunk in _chunks(ids):
         for claim_id, status, number, patient_id, claim_number in (
                 Claim.select(Claim.id, Claim.status, Claim.payer_claim_number, Claim.patient_id, Claim.claim_number)
-                .where(Claim.id.in_(chunk)).tuples()):
+                .where(one_of(Claim.id, chunk)).tuples()):
             current[claim_id] = [status, number, patient_id, claim_number, False]
     now = utcnow()
     results: list[str | None] = []
@@ -500,7 +516,7 @@ def record_outcomes(moves: list[tuple[int, str, str, str | None, dict]]) -> list
         moved = [(claim_id, state[0], state[1]) for claim_id, state in current.items() if state[4]]
         for chunk in _chunks(moved):
             # Joined to a VALUES list (id, status, number): one pass, where a CASE per row grew with the chunk.
-            values = ValuesList(chunk, alias="moved")
+            values = Rows(chunk, alias="moved")
             Claim.update(status=values.c.column2, payer_claim_number=values.c.column3, status_changed_at=now,
                          updated_at=now).from_(values).where(Claim.id == values.c.column1).execute()
         # A claim's place on the denial worklist follows its state only into or out of "denied" (the 835 posting

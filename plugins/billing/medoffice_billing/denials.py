@@ -30,6 +30,7 @@ from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
 from peewee import JOIN, SQL, Case, Select, fn
 
+from .in_list import one_of
 from .models import DENIALS, Claim, ClaimLine, DenialLine, LineTransaction, RemitClaim, Remittance
 
 LT = LineTransaction
@@ -120,7 +121,7 @@ def refresh_claims(claim_ids) -> None:
     claim_ids = sorted(set(claim_ids))
     for start in range(0, len(claim_ids), 500):
         chunk = claim_ids[start:start + 500]
-        _replace(Claim.select(Claim.id).where(Claim.id.in_(chunk)), DL.claim.in_(chunk))
+        _replace(Claim.select(Claim.id).where(one_of(Claim.id, chunk)), one_of(DL.claim, chunk))
 
 
 def rebuild() -> None:

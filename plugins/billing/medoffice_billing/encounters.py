@@ -15,6 +15,7 @@ from peewee import Case, fn
 
 from . import icd10, numbering
 from .actor import acting_user
+from .in_list import one_of
 from .models import (OPEN_STATES, SENT_STATES, Claim, Diagnosis, Encounter, LineTransaction,
                      ServiceLine)
 from .reference import default_charge_cents, display_icd10
@@ -315,10 +316,10 @@ def post_charges_many(billed: list[Encounter]) -> int:
     status, targets, posted = {}, {}, {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        status.update(Encounter.select(Encounter.id, Encounter.status).where(Encounter.id.in_(chunk)).tuples())
+        status.update(Encounter.select(Encounter.id, Encounter.status).where(one_of(Encounter.id, chunk)).tuples())
         for line_id, encounter_id, charge, active in (
                 ServiceLine.select(ServiceLine.id, ServiceLine.encounter, ServiceLine.charge_cents, ServiceLine.active)
-                .where(ServiceLine.encounter.in_(chunk)).tuples()):
+                .where(one_of(ServiceLine.encounter, chunk)).tuples()):
             targets.setdefault(encounter_id, {})[line_id] = charge if active else 0
         lines = [line_id for encounter_id in chunk for line_id in targets.get(encounter_id, {})]
         charged = fn.SUM(Case(None, [(LineTransaction.kind == "charge", LineTransaction.amount_cents)], 0))
@@ -326,7 +327,7 @@ def post_charges_many(billed: list[Encounter]) -> int:
             # The lines alone in the WHERE: with the kind there too, a database without statistics may
             # read every charge ever posted through the kind's index instead.
             posted.update(LineTransaction.select(LineTransaction.service_line, charged)
-                          .where(LineTransaction.service_line.in_(lines[line_start:line_start + 500]))
+                          .where(one_of(LineTransaction.service_line, lines[line_start:line_start + 500]))
                           .group_by(LineTransaction.service_line).tuples())
     written, in_step = 0, []
     with transaction():

@@ -37,6 +37,7 @@ from .actor import acting_user
 from .claims import ClaimError
 from .denials import claim_count_upto as denial_claims_upto
 from .worklist import TODAY_COUNT_LIMIT
+from .in_list import one_of
 from .models import QUEUES, Claim, Coverage, LineTransaction, Payer, ProviderAdjustment, RemitClaim, Remittance
 from .remit_matching import ClaimRef, LineRef, Match, Matcher, chunks, payment_label, service_dates
 from .x12.codes import ADJUSTMENT_REASONS, CLAIM_STATUS, REMARK_CODES
@@ -358,14 +359,14 @@ class Poster:
                     | LineTransaction.kind.in_(("payment", "adjustment", "writeoff")))
         for chunk in chunks(wanted):
             for row in (LineTransaction.select(*_ENTRY_COLUMNS)
-                        .where(LineTransaction.service_line.in_(chunk) & relevant)
+                        .where(one_of(LineTransaction.service_line, chunk) & relevant)
                         .order_by(LineTransaction.id).tuples()):
                 self.ledger[row[1]].append(Entry(*row))
         for chunk in chunks(patient_ids):
             for patient_id, rank, payer_id, start, end in (
                     Coverage.select(Coverage.patient_id, Coverage.rank, Coverage.payer, Coverage.effective_date,
                                     Coverage.end_date)
-                    .where(Coverage.patient_id.in_(chunk) & (Coverage.rank > 1)).tuples()):
+                    .where(one_of(Coverage.patient_id, chunk) & (Coverage.rank > 1)).tuples()):
                 self.next_payers.setdefault((patient_id, rank), []).append((payer_id, start, end))
 
     def _flush(self) -> None:
@@ -591,7 +592,7 @@ def _resolve_payer(remittance: x12.Remittance) -> Payer | None:
             return payer
     numbers = list({p.patient_control_number for p in remittance.claims if p.patient_control_number})
     payers = {payer_id for chunk in chunks(numbers) for (payer_id,) in
-              Claim.select(Claim.payer).where(Claim.claim_number.in_(chunk)).distinct().tuples()}
+              Claim.select(Claim.payer).where(one_of(Claim.claim_number, chunk)).distinct().tuples()}
     return Payer.get_by_id(payers.pop()) if len(payers) == 1 else None
 
 

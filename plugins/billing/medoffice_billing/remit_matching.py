@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from medoffice.money import format_cents
 
+from .in_list import one_of
 from .models import Claim, ClaimLine, Coverage, Payer, ServiceLine
 from .x12.remit835 import ClaimPayment
 from .x12.remit835 import ServiceLine as RemitLine
@@ -71,7 +72,7 @@ def claim_lines(claim_ids: list[int]) -> dict[int, list[LineRef]]:
         for row in (ClaimLine.select(ClaimLine.id, ClaimLine.claim, ClaimLine.code, ClaimLine.modifiers,
                                      ClaimLine.charge_cents, ServiceLine.id, ServiceLine.control_number,
                                      ServiceLine.service_date)
-                    .join(ServiceLine).where(ClaimLine.claim.in_(chunk))
+                    .join(ServiceLine).where(one_of(ClaimLine.claim, chunk))
                     .order_by(ClaimLine.claim, ClaimLine.line_number).tuples()):
             found.setdefault(row[1], []).append(LineRef(*row))
     return found
@@ -111,7 +112,7 @@ class Matcher:
         self.payer = payer
         found: dict[int, ClaimRef] = {}
         for chunk in chunks({p.patient_control_number for p in payments if p.patient_control_number}):
-            found.update({c.id: c for c in _claims(Claim.claim_number.in_(chunk))})
+            found.update({c.id: c for c in _claims(one_of(Claim.claim_number, chunk))})
         by_number = {c.claim_number: c for c in found.values()}
         # The other keys are looked at only when the claim number finds no claim that fits (see _claim).
         rest = [p for p in payments if p.patient_control_number not in by_number
@@ -119,9 +120,9 @@ class Matcher:
         payer_numbers = {p.payer_claim_number for p in rest if p.payer_claim_number}
         members = {p.member_id for p in rest if p.member_id}
         for chunk in chunks(payer_numbers):
-            found.update({c.id: c for c in _claims(Claim.payer_claim_number.in_(chunk) & (Claim.payer == payer.id))})
+            found.update({c.id: c for c in _claims(one_of(Claim.payer_claim_number, chunk) & (Claim.payer == payer.id))})
         for chunk in chunks(members):
-            found.update({c.id: c for c in _claims(Coverage.member_id.in_(chunk) & (Claim.payer == payer.id)
+            found.update({c.id: c for c in _claims(one_of(Coverage.member_id, chunk) & (Claim.payer == payer.id)
                                                    & Claim.status.in_(MATCHABLE))})
         self.by_number = {c.claim_number: c for c in found.values()}
         self.by_payer_number: dict[str, list[ClaimRef]] = {}

@@ -20,6 +20,7 @@ from medoffice.money import format_cents
 
 from . import icd10
 from .coverage import RANK_RESPONSIBILITY
+from .in_list import one_of
 from .models import (Claim, ClaimDiagnosis, ClaimLine, CodeEntry, Coverage, EligibilityCheck, Encounter, Fee, Payer,
                      ServiceLine)
 from .reference import (FILING_INDICATORS, PLACES_OF_SERVICE, display_icd10, modifier_is_valid_format,
@@ -106,13 +107,13 @@ def gather_many(claim_ids: list[int]) -> dict[int, Facts]:
 def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
                   imported: dict[str, bool]) -> dict[int, Facts]:
     claims = list(Claim.select(Claim, Encounter, Coverage, Payer).join(Encounter).switch(Claim).join(Coverage)
-                  .switch(Claim).join(Payer).where(Claim.id.in_(ids)))
+                  .switch(Claim).join(Payer).where(one_of(Claim.id, ids)))
     lines: dict[int, list[ClaimLine]] = defaultdict(list)
     for line in (ClaimLine.select(ClaimLine, ServiceLine).join(ServiceLine)
-                 .where(ClaimLine.claim.in_(ids)).order_by(ClaimLine.claim, ClaimLine.line_number)):
+                 .where(one_of(ClaimLine.claim, ids)).order_by(ClaimLine.claim, ClaimLine.line_number)):
         lines[line.claim_id].append(line)
     diagnoses: dict[int, list[ClaimDiagnosis]] = defaultdict(list)
-    for diagnosis in (ClaimDiagnosis.select().where(ClaimDiagnosis.claim.in_(ids))
+    for diagnosis in (ClaimDiagnosis.select().where(one_of(ClaimDiagnosis.claim, ids))
                       .order_by(ClaimDiagnosis.claim, ClaimDiagnosis.position)):
         diagnoses[diagnosis.claim_id].append(diagnosis)
     # Diagnoses are checked against the whole ICD-10-CM code set (icd10), not an imported list.
@@ -136,11 +137,11 @@ def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
     duplicates = _duplicates(ids)
     policies: dict[int, list[Coverage]] = defaultdict(list)
     for policy in (Coverage.select(Coverage, Payer).join(Payer)
-                   .where(Coverage.patient_id.in_({c.patient_id for c in claims})).order_by(Coverage.rank)):
+                   .where(one_of(Coverage.patient_id, {c.patient_id for c in claims})).order_by(Coverage.rank)):
         policies[policy.patient_id].append(policy)
     answers: dict[int, EligibilityCheck] = {}
     for check in (EligibilityCheck.select()
-                  .where(EligibilityCheck.coverage.in_({c.coverage_id for c in claims})
+                  .where(one_of(EligibilityCheck.coverage, {c.coverage_id for c in claims})
                          & EligibilityCheck.answered_at.is_null(False))
                   .order_by(EligibilityCheck.coverage, EligibilityCheck.answered_at.desc(), EligibilityCheck.id.desc())):
         answers.setdefault(check.coverage_id, check)
@@ -184,7 +185,7 @@ def _holds(facts) -> list[tuple[int, str]]:
 
 def _by_id(model, ids: set[int]) -> dict:
     """Rows of ``model`` with these ids, by id."""
-    return {row.id: row for row in model.select().where(model.id.in_(ids))} if ids else {}
+    return {row.id: row for row in model.select().where(one_of(model.id, ids))} if ids else {}
 
 
 def _duplicates(ids: list[int]) -> dict[int, list[str]]:
@@ -198,7 +199,7 @@ def _duplicates(ids: list[int]) -> dict[int, list[str]]:
                               & (other.service_date == Claim.service_date) & (other.id != Claim.id)))
              .join(other_line, on=(other_line.claim == other.id))
              .join(own_line, on=((own_line.claim == Claim.id) & (own_line.code == other_line.code)))
-             .where(Claim.id.in_(ids) & (Claim.frequency_code == "1") & (other.status != "closed")
+             .where(one_of(Claim.id, ids) & (Claim.frequency_code == "1") & (other.status != "closed")
                     & (other.frequency_code != "8")
                     & (other.original_claim.is_null() | (other.original_claim != Claim.id))
                     & (Claim.original_claim.is_null() | (other.id != Claim.original_claim)))
@@ -476,12 +477,13 @@ def record(claim: Claim, problems: list[Problem]) -> int:
     return errors
 
 
-def record_many(problems: dict[int, list[Problem]]) -> dict[int, int]:
-    """Store the error counts of many scrubs (by claim id), one statement per distinct count; returns them."""
+def record_many(problems: dict[int, list[Problem]], now: dt.datetime | None = None) -> dict[int, int]:
+    """Store the error counts of many scrubs (by claim id), one statement per distinct count, scrubbed ``now``
+    (default: this moment); returns them."""
     counts = {claim_id: sum(1 for p in found if p.severity == "error") for claim_id, found in problems.items()}
-    now = utcnow()
+    now = now or utcnow()
     for errors in sorted(set(counts.values())):
         ids = [claim_id for claim_id, count in counts.items() if count == errors]
         for start in range(0, len(ids), GATHER_CHUNK):
-            Claim.update(scrub_errors=errors, scrubbed_at=now).where(Claim.id.in_(ids[start:start + GATHER_CHUNK])).execute()
+            Claim.update(scrub_errors=errors, scrubbed_at=now).where(one_of(Claim.id, ids[start:start + GATHER_CHUNK])).execute()
     return counts

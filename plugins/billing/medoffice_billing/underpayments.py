@@ -24,6 +24,7 @@ from medoffice.prepared import slot
 from peewee import JOIN, SQL, Case, fn
 
 from .ledger import id_slots, sum_if
+from .in_list import one_of
 from .models import Claim, ClaimLine, ExpectedAmount, Fee, LineTransaction, Payer, UnderpaidLine
 
 LT = LineTransaction
@@ -88,7 +89,7 @@ def refresh_claims(claim_ids) -> None:
     claim_ids = sorted(set(claim_ids))
     for start in range(0, len(claim_ids), 500):
         chunk = claim_ids[start:start + 500]
-        _replace(Claim.select(Claim.id).where(Claim.id.in_(chunk)), UL.claim.in_(chunk))
+        _replace(Claim.select(Claim.id).where(one_of(Claim.id, chunk)), one_of(UL.claim, chunk))
 
 
 def refresh_codes(codes) -> None:
