@@ -12,6 +12,8 @@ statement per chunk under the bound-parameter limit.
 """
 from __future__ import annotations
 
+import peewee
+
 from .db import db, is_sqlite
 
 SQLITE_MAX_PARAMETERS = 30_000  # under SQLite's limit of 32,766 bound parameters per statement
@@ -57,13 +59,39 @@ def _columns(model, rows: list[dict]) -> tuple[list, list[list]]:
             raise ValueError(f"Row {number} of {len(rows)} for {model.__name__} has other fields than the first "
                              f"({sorted(row)} instead of {sorted(keys)}).")
     fields = [meta.fields[key] for key in keys]
-    values = [[field.db_value(row[field.name]) for row in rows] for field in fields]
+    values = [_column(field, [row[field.name] for row in rows]) for field in fields]
     for field in meta.sorted_fields:
         if field.name not in keys and field.default is not None:
             default = field.default
             fields.append(field)
             values.append([field.db_value(default() if callable(default) else default) for _ in rows])
     return fields, values
+
+
+# Fields whose ``db_value`` gives back a value of exactly this type unchanged (peewee's own classes only: a
+# subclass may convert in its own way). Their values skip the call: ~0.4 µs each, a quarter of a million
+# of them in an 835 import's ledger entries, events and audit entries.
+_UNCHANGED = {peewee.IntegerField: int, peewee.BigIntegerField: int, peewee.AutoField: int,
+              peewee.BigAutoField: int, peewee.CharField: str, peewee.TextField: str}
+
+
+def _column(field, values: list) -> list:
+    """``field.db_value`` of each value, skipping the call where it would return the value as it is, and
+    converting a run of the same object once (a posting's timestamp, on every one of its rows)."""
+    target = field.rel_field if type(field) is peewee.ForeignKeyField else field
+    plain = _UNCHANGED.get(type(target))
+    convert = field.db_value
+    if plain is not None:
+        return [value if value is None or type(value) is plain else convert(value) for value in values]
+    converted, last, stored = [], _NOTHING, None
+    for value in values:
+        if value is not last:
+            last, stored = value, convert(value)
+        converted.append(stored)
+    return converted
+
+
+_NOTHING = object()
 
 
 def _sqlite_statements(table: str, names: str, back: str, values: list[list], count: int):
