@@ -1,5 +1,6 @@
 """The audit trail: what is recorded, tamper evidence (verify + CLI), the viewer and its CSV export."""
 import csv
+import datetime as dt
 import io
 import json
 import types
@@ -310,3 +311,29 @@ def test_plugin_disable_and_enable_are_audited_with_who(make_app):
     entries = in_db(app, lambda: [(e.action, e.username, e.object_id) for e in AuditEvent.select()
                                   .where(AuditEvent.action.startswith("plugin.")).order_by(AuditEvent.seq)])
     assert entries == [("plugin.disable", "boss", "auditswitch"), ("plugin.enable", "boss", "auditswitch")]
+
+
+def test_the_viewers_rows_follow_the_entries_the_date_format_and_the_viewers_permissions(app):
+    """The viewer keeps each row's HTML: a change to how rows are drawn, or to an entry itself, shows at once."""
+    from medoffice import settings
+
+    seed_trail(app, entries=3)
+    admin = login(app.test_client(), "admin")
+    first = in_db(app, lambda: AuditEvent.select().where(AuditEvent.action == "test.event")
+                  .order_by(AuditEvent.seq).get())
+    iso = f"<td>{first.at.astimezone(dt.timezone.utc):%Y-%m-%d}"
+    assert '<a href="/patients/1">#1</a>' in admin.get("/admin/audit").get_data(as_text=True)
+
+    def choose_us():
+        with app.test_request_context():
+            settings.set_many({"core.date_format": "us", "core.timezone": "UTC"})
+    in_db(app, choose_us)
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert f"<td>{first.at.astimezone(dt.timezone.utc):%m/%d/%Y %H:%M:%S}</td>" in page and iso not in page
+
+    sql(app, "UPDATE core_audit_event SET detail = ? WHERE seq = ?", '{"n":99}', first.seq)
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "{&#34;n&#34;:99}" in page and "{&#34;n&#34;:0}" not in page
+
+    page = login(app.test_client(), "auditor").get("/admin/audit").get_data(as_text=True)  # may not open patients
+    assert "<td>#1</td>" in page and '<a href="/patients/1">' not in page
