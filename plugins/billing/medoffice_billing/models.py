@@ -453,6 +453,7 @@ class Remittance(BaseModel):
         )
 
 
+REMITTANCES = DataVersion("billing.remittances", [Remittance, Payer])  # the remittances list
 REMIT_QUEUES = ("", "exception", "denial")
 
 
@@ -619,6 +620,9 @@ class StatementRun(BaseModel):
 
     class Meta:
         table_name = "billing_statement_run"
+
+
+STATEMENT_RUNS = DataVersion("billing.statement_runs", [StatementRun])  # the statements page's runs
 
 
 class Statement(BaseModel):

@@ -18,7 +18,7 @@ from peewee import JOIN
 
 from .. import posting, remit_candidates, remit_queues, x12
 from ..claims import ClaimError
-from ..models import Claim, Payer, ProviderAdjustment, RemitClaim, Remittance
+from ..models import REMITTANCES, Claim, Payer, ProviderAdjustment, RemitClaim, Remittance
 from ..remit_matching import service_dates
 from ..x12.codes import CLAIM_STATUS, PROVIDER_ADJUSTMENT_REASONS
 from . import bp
@@ -55,6 +55,7 @@ def _remittances_table():
         search=lambda text: (Remittance.trace_number ** f"%{text}%") | (Payer.name ** f"%{text}%"),
         default_sort="imported_at", endpoint="billing.remittances", noun="remittance", noun_plural="remittances",
         search_placeholder="Check number or payer", empty_message="No 835 file has been imported yet.",
+        key=("billing.remittances",), kept_by=REMITTANCES.key,
     )
 
 

@@ -21,7 +21,7 @@ from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import statements
-from ..models import Statement, StatementRun
+from ..models import STATEMENT_RUNS, Statement, StatementRun
 from ..statements import HOLD_REASONS, StatementError
 from . import bp
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
@@ -63,7 +63,7 @@ def statements_page():
                         value=lambda r: r.held_insurance + r.held_plan + r.held_manual + r.held_collections),
         ],
         search=None, default_sort="id", endpoint="billing.statements_page", noun="run", noun_plural="runs",
-        empty_message="No statements have been run yet.")
+        empty_message="No statements have been run yet.", key=("billing.statement_runs",), kept_by=STATEMENT_RUNS.key)
     return render_page("billing/statements.html", title="Statements", table=table, task=task,
                        cycle=statements.cycle_days(), minimum=statements.minimum_cents(),
                        breadcrumbs=[("Statements", None)])

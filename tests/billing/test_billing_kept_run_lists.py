@@ -1,0 +1,48 @@
+"""The statements page's runs (billing.statement_runs) and the remittances list (billing.remittances) are kept
+until what they show changes: an unchanged view reads neither table, and a change by plain SQL, as another
+process would write it, shows on the next view."""
+from __future__ import annotations
+
+import datetime as dt
+
+from billing_setup import database, practice
+from medoffice.testing import reads_of, write_sql
+
+from medoffice_billing.models import Remittance, StatementRun
+
+
+def test_the_statement_runs_are_kept_until_a_run_changes(app, client_as):
+    with database(app):
+        run = StatementRun.create(run_date=dt.date(2026, 11, 2), trigger="job", statements=41, total_cents=123456)
+    biller = client_as("billing")
+    url = "/billing/statements?sort=id&desc=1"
+    page = biller.get(url).get_data(as_text=True)
+    assert "Nightly job" in page and "$1,234.56" in page
+    assert not reads_of(biller, url, ("billing_statement_run",))
+    with database(app):
+        write_sql("UPDATE billing_statement_run SET total_cents = ?, statements = ? WHERE id = ?", 98700, 40, run.id)
+        write_sql("INSERT INTO billing_statement_run (run_date, trigger, user_id, username, started_at, considered, "
+                  "statements, total_cents, below_minimum, not_due, held_insurance, held_plan, held_manual, "
+                  "held_collections, output) VALUES (?, 'cli', NULL, 'ops', ?, 0, 3, 4500, 0, 0, 0, 0, 0, 0, '')",
+                  dt.date(2026, 12, 1), dt.datetime(2026, 12, 1, 9, tzinfo=dt.timezone.utc))
+    page = biller.get(url).get_data(as_text=True)
+    assert "$987.00" in page and "$1,234.56" not in page and "Command line" in page and "2 runs" in page
+
+
+def test_the_remittances_are_kept_until_a_remittance_or_a_payer_changes(app, client_as):
+    with database(app):
+        payer = practice()["payer"]
+        remittance = Remittance.create(file_sha256="a" * 64, payer=payer, trace_number="EFT1001",
+                                       total_paid_cents=250000, claim_count=12)
+    biller = client_as("billing")
+    url = "/billing/remittances?sort=imported_at&desc=1"
+    page = biller.get(url).get_data(as_text=True)
+    assert "EFT1001" in page and "$2,500.00" in page and payer.name in page
+    assert not reads_of(biller, url, ("billing_remittance", "billing_payer"))
+    with database(app):
+        write_sql("UPDATE billing_remittance SET trace_number = ? WHERE id = ?", "EFT2002", remittance.id)
+    assert "EFT2002" in biller.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE billing_payer SET name = ? WHERE id = ?", "Renamed Mutual", payer.id)
+    page = biller.get(url).get_data(as_text=True)
+    assert "Renamed Mutual" in page and payer.name not in page
