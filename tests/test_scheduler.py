@@ -275,6 +275,38 @@ def test_jobs_page_lists_enabled_jobs_with_last_runs(jobs_app):
     assert 'id="job-jobstest.ok"' not in page and 'id="job-core.audit_verify"' in page
 
 
+def test_the_jobs_page_keeps_its_runs_until_a_job_runs_or_a_setting_changes(jobs_app):
+    """Last runs and the history are kept (core.operations, and the access version for the date format): an
+    unchanged view reads no run, and a run written by plain SQL, as the scheduler's process would, shows next."""
+    import datetime as dt
+
+    from medoffice import settings
+    from medoffice.testing import reads_of, write_sql
+
+    def date_format(shown):
+        def choose():
+            with jobs_app.test_request_context():
+                settings.set_many({"core.date_format": shown, "core.timezone": "UTC"})
+        _in_app(jobs_app, choose)
+
+    date_format("iso")
+    run_job(jobs_app, "jobstest.ok")
+    admin = login(jobs_app.test_client(), "admin")
+    assert "Counted 3 reminders." in admin.get("/admin/jobs").get_data(as_text=True)
+    assert not reads_of(admin, "/admin/jobs", ("core_job_run",))
+    started = JobRun.started_at.db_value(dt.datetime(2026, 11, 30, 17, 5, tzinfo=dt.timezone.utc))
+    _in_app(jobs_app, lambda: write_sql(
+        "INSERT INTO core_job_run (job_id, started_at, finished_at, status, message, error, trigger) "
+        "VALUES (?, ?, ?, 'failed', 'The clearinghouse was down.', '', 'schedule')", "jobstest.flaky", started, started))
+    page = admin.get("/admin/jobs").get_data(as_text=True)
+    assert page.count("The clearinghouse was down.") == 2  # the job's last run and the history
+    assert "2026-11-30 17:05" in page
+
+    date_format("day_first")
+    page = admin.get("/admin/jobs").get_data(as_text=True)
+    assert "30/11/2026 17:05" in page and "2026-11-30 17:05" not in page
+
+
 def test_the_jobs_page_keeps_a_next_run_until_it_is_due_and_writes_times_as_localtime(jobs_app):
     import datetime as dt
     from zoneinfo import ZoneInfo

@@ -12,6 +12,8 @@ from markupsafe import Markup, escape
 
 from .. import audit, prepared
 from ..auth.access import can, requires
+from ..auth.access_version import KEY as ACCESS_KEY
+from ..data_versions import OPERATIONS_KEY, kept
 from ..dates import pattern
 from ..jobs import describe_schedule, job_specs, latest_runs, next_run, run_job
 from ..models import JobRun
@@ -55,7 +57,7 @@ def _job_url(endpoint: str, param: str):
 def job_rows() -> list[dict]:
     """One row per job of the enabled plugins: schedule, next run, latest run."""
     specs = job_specs(current_app.extensions["medoffice"].host)
-    latest = latest_runs(specs)
+    latest = kept(OPERATIONS_KEY, ("core.jobs.latest", tuple(specs)), lambda: latest_runs(specs))
     timezone = practice_timezone()
     scheduler = running_scheduler(current_app)
     live = scheduler.next_run_times() if scheduler is not None else {}
@@ -99,8 +101,8 @@ def run_history(job_id: str | None, page: int) -> dict:
     total, more = count_for_page(query, page, PER_PAGE, is_prepared=True, key=key, values=values)
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(1, page), pages)
-    runs = prepared.run(query.order_by(JobRun.id.desc()).limit(slot("limit")).offset(slot("offset")),
-                        (key, "page"), limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **values)
+    runs = list(prepared.run(query.order_by(JobRun.id.desc()).limit(slot("limit")).offset(slot("offset")),
+                             (key, "page"), limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **values))
     return {"runs": runs, "total": total, "label": count_label(total, more, "run", "runs"), "more": more,
             "page": page, "pages": pages, "job": job_id or ""}
 
@@ -167,12 +169,19 @@ def runs_html(runs: list, titles: dict[str, str], when) -> Markup:
 
 def _overview_context() -> dict:
     rows = job_rows()
-    history = run_history(request.args.get("job") or None, page_number())
     timezone = practice_timezone()
     when, titles = _when(timezone), {r["id"]: r["title"] for r in rows}
+    job, page = request.args.get("job") or None, page_number()
+
+    def history_and_html():
+        history = run_history(job, page)
+        return history, runs_html(history["runs"], titles, when)
+    # Kept until a job runs (core.operations) or a setting (zone, date format) changes; the titles come
+    # from the enabled plugins.
+    history, history_html = kept((OPERATIONS_KEY, ACCESS_KEY), ("core.jobs.history", job, page,
+                                                                 tuple(titles.items())), history_and_html)
     return {"rows": rows, "titles": titles, "history": history, "timezone": timezone, "when": when,
-            "jobs_html": jobs_html(rows, when, can("core.jobs.run")),
-            "runs_html": runs_html(history["runs"], titles, when)}
+            "jobs_html": jobs_html(rows, when, can("core.jobs.run")), "runs_html": history_html}
 
 
 @bp.route("/admin/jobs")
