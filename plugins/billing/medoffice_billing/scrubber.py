@@ -106,8 +106,23 @@ def gather_many(claim_ids: list[int]) -> dict[int, Facts]:
 
 def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
                   imported: dict[str, bool]) -> dict[int, Facts]:
-    claims = list(Claim.select(Claim, Encounter, Coverage, Payer).join(Encounter).switch(Claim).join(Coverage)
-                  .switch(Claim).join(Payer).where(one_of(Claim.id, ids)))
+    # The claims with their encounters; their policies and payers come from the patients' policies and the few
+    # payers below, each read once (a policy is both a claim's own and another claim's other coverage).
+    claims = list(Claim.select(Claim, Encounter).join(Encounter).where(one_of(Claim.id, ids)))
+    policies: dict[int, list[Coverage]] = defaultdict(list)
+    by_policy: dict[int, Coverage] = {}
+    for policy in (Coverage.select().where(one_of(Coverage.patient_id, {c.patient_id for c in claims}))
+                   .order_by(Coverage.rank)):
+        policies[policy.patient_id].append(policy)
+        by_policy[policy.id] = policy
+    missing = {c.coverage_id for c in claims} - by_policy.keys()  # a policy of another patient (not expected)
+    by_policy.update(_by_id(Coverage, missing))
+    payers = _by_id(Payer, {c.payer_id for c in claims} | {p.payer_id for p in by_policy.values()})
+    for policy in by_policy.values():
+        policy.payer = payers[policy.payer_id]
+    claims = [c for c in claims if c.coverage_id in by_policy and c.payer_id in payers]  # as an inner join would
+    for claim in claims:
+        claim.coverage, claim.payer = by_policy[claim.coverage_id], payers[claim.payer_id]
     lines: dict[int, list[ClaimLine]] = defaultdict(list)
     for line in (ClaimLine.select(ClaimLine, ServiceLine).join(ServiceLine)
                  .where(one_of(ClaimLine.claim, ids)).order_by(ClaimLine.claim, ClaimLine.line_number)):
@@ -135,10 +150,6 @@ def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
     staff = _by_id(StaffMember, {i for e in encounters for i in (e.rendering_provider_id, e.referring_provider_id) if i})
     locations = _by_id(Location, {e.location_id for e in encounters if e.location_id})
     duplicates = _duplicates(ids)
-    policies: dict[int, list[Coverage]] = defaultdict(list)
-    for policy in (Coverage.select(Coverage, Payer).join(Payer)
-                   .where(one_of(Coverage.patient_id, {c.patient_id for c in claims})).order_by(Coverage.rank)):
-        policies[policy.patient_id].append(policy)
     answers: dict[int, EligibilityCheck] = {}
     for check in (EligibilityCheck.select()
                   .where(one_of(EligibilityCheck.coverage, {c.coverage_id for c in claims})
