@@ -3,12 +3,14 @@ difference."""
 from __future__ import annotations
 
 
-from flask import redirect, request, url_for
+from flask import redirect, render_template, request, url_for
+from markupsafe import Markup
 from medoffice import prepared, settings
 from medoffice.auth import requires
 from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
+from medoffice.web.kept import kept_part
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -94,11 +96,15 @@ def underpayments_page():
         values={"since": since, "payer": payer_id}, count_query=underpayments.lines_count_query(payer=bool(payer_id)),
         kept_by=(UNDERPAYMENTS.key, PATIENTS_KEY), attach=attach_patients if claim_joined else _attach_claims)
     audit_list("billing.underpayments.list", table.rows)
-    payer_url = url_template("billing.underpayments_page", "payer", days=days)
-    totals = [(payer_url(payer), names.get(payer, ""), count, cents)
-              for payer, count, cents in kept(UNDERPAYMENTS.key, ("by payer", since),
-                                              lambda: underpayments.by_payer(since))]
-    return render_page("billing/underpayments.html", title="Underpayments", table=table, payers=payers,
-                       payer_id=payer_id, days=days, totals=sorted(totals, key=lambda t: t[1]),
-                       **saved_context("underpayments"),
+
+    def summary():
+        payer_url = url_template("billing.underpayments_page", "payer", days=days)
+        totals = [(payer_url(payer), names.get(payer, ""), count, cents)
+                  for payer, count, cents in underpayments.by_payer(since)]
+        return Markup(render_template("billing/_underpayments_summary.html", payers=payers, payer_id=payer_id,
+                                      days=days, totals=sorted(totals, key=lambda t: t[1])))
+    summary_html = kept_part((UNDERPAYMENTS.key, PAYERS.key), ("billing: underpayments summary", payer_id, days, since),
+                             summary)
+    return render_page("billing/underpayments.html", title="Underpayments", table=table, days=days,
+                       summary_html=summary_html, **saved_context("underpayments"),
                        breadcrumbs=[("Underpayments", None)])
