@@ -74,3 +74,38 @@ def test_exceptions_tab_lists_what_matched_no_claim(app, client_as):
     row = row[:row.index("</tr>")]
     assert "<td>ROE, JO</td><td>RUSHMORE LIFE</td>" in row and '<td class="num">$10.00</td>' in row
     assert "1 claim payment" in page
+
+
+def test_the_worklists_are_kept_until_a_claim_its_ledger_a_patient_or_an_835_changes(app, client_as):
+    """The worklists keep their pages (billing.claims, billing.denials for what payers still owe, core.patients;
+    the exceptions tab billing.queues and billing.remittances): an unchanged view reads no claim, and a change by
+    plain SQL, as another process would write it, shows on the next view."""
+    from medoffice.testing import reads_of, write_sql
+
+    with database(app):
+        records = practice()
+        claim = insured_visit(records, days_ago(40))
+    biller = client_as("billing")
+    url = "/billing/worklists"
+    assert claim.claim_number in biller.get(url).get_data(as_text=True)
+    assert not reads_of(biller, url, ("billing_claim", "billing_line_transaction", "core_patient"))
+
+    def row_after(sql: str, *values) -> str:
+        with database(app):
+            write_sql(sql, *values)
+        page = biller.get(url).get_data(as_text=True)
+        row = page[page.index(f'value="{claim.id}" form="assign-form"'):]
+        return row[:row.index("</tr>")]
+
+    assert "C-RENAMED" in row_after("UPDATE billing_claim SET claim_number = ? WHERE id = ?", "C-RENAMED", claim.id)
+    assert "Quill, Rosa" in row_after("UPDATE core_patient SET last_name = ? WHERE id = ?", "Quill", claim.patient_id)
+    owed = row_after("UPDATE billing_line_transaction SET amount_cents = ? WHERE kind = 'charge'", 9000)
+    assert owed.count('<td class="num">$90.00</td>') == 1  # still owed by the payer; the claim's charges as billed
+
+    import_unmatched_835(app)
+    exceptions = "/billing/worklists?tab=exceptions"
+    assert "ROE, JO" in biller.get(exceptions).get_data(as_text=True)
+    assert not reads_of(biller, exceptions, ("billing_remit_claim", "billing_remittance", "billing_payer"))
+    with database(app):
+        write_sql("UPDATE billing_remit_claim SET patient_name = ? WHERE queue = 'exception'", "DOE, JANE")
+    assert "DOE, JANE" in biller.get(exceptions).get_data(as_text=True)

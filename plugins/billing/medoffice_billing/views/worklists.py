@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from medoffice import prepared, settings
 from medoffice.auth import requires
 from medoffice.auth.access_version import KEY as ACCESS_KEY
-from medoffice.data_versions import kept
+from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.plain import PlainSelect
@@ -24,7 +24,8 @@ from .. import claims as claim_service
 from .. import denials, ledger
 from ..claims import STATE_LABELS, ClaimError
 from ..jobs import follow_up_days, unanswered_condition
-from ..models import PAYERS, Claim, DenialLine, Payer, RemitClaim, Remittance
+from ..models import (CLAIMS, DENIALS, PAYERS, QUEUES, REMITTANCES, Claim, DenialLine, Payer, RemitClaim,
+                      Remittance)
 from . import bp
 from .bulk import saved_context
 from .ledger import attach_patients, audit_list, needs_patient_join
@@ -79,7 +80,6 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
     today = settings.today()
     zone = settings.practice_timezone()
     claim_url = url_template("billing.claim", "claim_id")
-    owed: dict[int, int] = {}  # filled for the page's claims once they are read
 
     def age(claim):
         if claim.submitted_at is None:
@@ -106,16 +106,22 @@ def _claims_table(condition, shape: tuple, values: dict, args: dict, user_names:
             TableColumn("status", "Status", sort=Claim.status, value=lambda c: STATE_LABELS[c.status]),
             TableColumn("total", "Charges", sort=Claim.total_charge_cents, numeric=True,
                         value=lambda c: format_cents(c.total_charge_cents)),
-            TableColumn("owed", "Payer still owes", numeric=True,
-                        value=lambda c: format_cents(owed.get(c.id, 0))),
+            TableColumn("owed", "Payer still owes", numeric=True, value=lambda c: format_cents(c.owed_cents)),
             TableColumn("assignee", "Assigned to", value=lambda c: user_names.get(c.assigned_user_id, "")),
         ],
         search=search, default_sort="service_date", endpoint="billing.worklists", endpoint_args=args, noun="claim",
         noun_plural="claims", search_placeholder="Claim number or patient", empty_message="Nothing to work here.",
-        key=("billing.worklist", *shape, patient_joined, payer_joined), values=values, count_query=count_query)
-    attach_patients(table.rows)
-    owed.update(ledger.claims_owed([claim.id for claim in table.rows], "insurance"))
+        key=("billing.worklist", *shape, patient_joined, payer_joined), values=values, count_query=count_query,
+        # the ages count from today; what payers still owe is read from the ledger (billing.denials covers it)
+        kept_by=(CLAIMS.key, DENIALS.key, PATIENTS_KEY), kept_with=(today,), attach=_attach_patients_and_owed)
     return table
+
+
+def _attach_patients_and_owed(claims: list) -> None:
+    attach_patients(claims)
+    owed = ledger.claims_owed([claim.id for claim in claims], "insurance")
+    for claim in claims:
+        claim.owed_cents = owed.get(claim.id, 0)
 
 
 def _exceptions_table(args: dict):
@@ -142,7 +148,8 @@ def _exceptions_table(args: dict):
         ],
         search=search, default_sort="number", endpoint="billing.worklists", endpoint_args=args,
         noun="claim payment", noun_plural="claim payments", search_placeholder="Claim number or patient",
-        empty_message="Every 835 claim payment found its claim.", key=("billing.worklist", "exceptions"))
+        empty_message="Every 835 claim payment found its claim.", key=("billing.worklist", "exceptions"),
+        kept_by=(QUEUES.key, REMITTANCES.key))
 
 
 def _tab_filter(key: str, days: int) -> tuple:
