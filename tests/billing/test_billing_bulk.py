@@ -10,7 +10,7 @@ import io
 from accounts_setup import new_patient
 from billing_setup import database, encounter_with_charges, practice
 from medoffice.models import User
-from medoffice.testing import login
+from medoffice.testing import csrf_token, login
 
 from medoffice_billing import claims
 from medoffice_billing.models import Claim, ClaimEvent, Coverage, Encounter, SavedFilter
@@ -35,6 +35,11 @@ def test_bulk_actions_each_claim_by_its_own_rules(app, client_as):
     biller = client_as("billing")
     page = biller.get("/billing/claims?status=open&sort=service_date").get_data(as_text=True)
     assert 'form="bulk-form"' in page and "With the selected claims" in page
+    # the form carries the view back (kept per view, the session's CSRF token put in)
+    bulk = biller.get("/billing/claims?status=denied&sort=payer&desc=1").get_data(as_text=True).split(
+        'id="bulk-form"')[1].split("</form>")[0]
+    assert all(f'name="{k}" value="{v}"' in bulk for k, v in (("status", "denied"), ("sort", "payer"), ("desc", "1")))
+    assert 'name="status" value="open"' not in bulk and f'value="{csrf_token(biller)}"' in bulk
     ready = biller.post("/billing/claims/bulk", data={"action": "ready", "claim_id": [good.id, bad.id],
                                                       "status": "open"})
     assert ready.status_code == 302 and "status=open" in ready.headers["Location"]
