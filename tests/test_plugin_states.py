@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from fixtures_plugins import write_instance_config
 from medoffice.cli import main as cli
-from medoffice.testing import login, reads_of, set_plugin_enabled
+from medoffice.testing import csrf_token, login, reads_of, set_plugin_enabled
 
 
 def test_a_plugin_installed_after_first_boot_waits_on_the_modules_page_until_turned_on(make_app):
@@ -18,6 +18,9 @@ def test_a_plugin_installed_after_first_boot_waits_on_the_modules_page_until_tur
     assert "Installed, not enabled" in row and "Never turned on" in row and "Turn on" in row
     assert admin.get("/hello/").status_code == 404  # nothing of it shows before then
     assert not reads_of(admin, "/admin/plugins", ("core_plugin_state",))  # kept until a module is turned on or off
+    other = login(app.test_client(), "admin")  # the kept table's forms carry each session's own CSRF token
+    assert f'value="{csrf_token(other)}"' in other.get("/admin/plugins").get_data(as_text=True)
+    assert csrf_token(other) != csrf_token(admin)
 
     assert admin.post("/admin/plugins/hello/enable").status_code == 302
     page = admin.get("/admin/plugins").get_data(as_text=True)

@@ -1,17 +1,17 @@
 """The admin plugins page: what is installed, enabled, failed; enable and disable live."""
 from __future__ import annotations
 
-from flask import current_app, redirect, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import prepared
 from ..auth.access import requires
-from ..auth.access_version import KEY as ACCESS_KEY
-from ..data_versions import kept
 from ..plugin_states import LABELS, NOT_ENABLED, plugin_states
 from ..plugins import CORE, PluginError
 from ..models import PluginState
 from . import core_blueprint as bp
+from .forms import with_csrf_token
+from .kept import kept_part, slotted
 from .shell import notify, render_page
 
 
@@ -51,9 +51,13 @@ def plugin_rows() -> list[dict]:
 @requires("core.plugins.manage")
 def plugins():
     """List plugins with their state (kept until a module is turned on or off, or access changes)."""
-    rows = kept(ACCESS_KEY, ("plugin rows", current_app.extensions["medoffice"].host.state_version), plugin_rows)
-    waiting = [r["title"] for r in rows if r["state"] == NOT_ENABLED]
-    return render_page("admin/plugins.html", title="Modules", rows=rows, waiting=waiting,
+    def modules_html():
+        rows = plugin_rows()
+        waiting = [r["title"] for r in rows if r["state"] == NOT_ENABLED]
+        return slotted(render_template("admin/_plugins_table.html", rows=rows, waiting=waiting))
+    # kept_part keys it by the plugin state too: a module turned on or off is a new key
+    html = with_csrf_token(kept_part((), ("modules",), modules_html))
+    return render_page("admin/plugins.html", title="Modules", modules_html=html,
                        breadcrumbs=[("Admin", None), ("Modules", None)])
 
 
