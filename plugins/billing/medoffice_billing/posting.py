@@ -80,6 +80,9 @@ class ImportResult:
 # --- The raw claim payment, kept as JSON for the exceptions queue ---------------------------------------
 
 def _plain(value):
+    convert = _PLAIN_BY_TYPE.get(type(value))  # a claim payment's own types, without the checks below
+    if convert is not None:
+        return convert(value)
     if is_dataclass(value):
         return vars(value)  # not asdict(): that deep-copies, and this runs for every claim of a file
     if isinstance(value, dt.date):
@@ -89,9 +92,14 @@ def _plain(value):
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
+_PLAIN_BY_TYPE = {ClaimPayment: vars, RemitLine: vars, x12.Adjustment: vars, Party: vars, dt.date: dt.date.isoformat,
+                  Decimal: str}
+_TO_JSON = json.JSONEncoder(default=_plain, sort_keys=True)  # json.dumps would build one per claim
+
+
 def claim_to_json(payment: ClaimPayment) -> str:
     """The claim payment as JSON (dates ISO, quantities as decimal strings)."""
-    return json.dumps(payment, default=_plain, sort_keys=True)
+    return _TO_JSON.encode(payment)
 
 
 def _day(text):
