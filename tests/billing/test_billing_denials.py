@@ -234,4 +234,7 @@ def test_the_page_is_kept_until_a_denied_line_its_claim_entry_payer_or_patient_c
     assert "$99.00" in change("UPDATE billing_line_transaction SET amount_cents = ? WHERE carc = ?", -9900, "197")
     assert "Zenith Mutual" in change("UPDATE billing_payer SET name = ? WHERE id = ?", "Zenith Mutual", dena.payer_id)
     assert "Quince, " in change("UPDATE core_patient SET last_name = ? WHERE id = ?", "Quince", dena.patient_id)
+    reasons = change("UPDATE billing_denial_line SET carc = ? WHERE claim_id = ?", "B7", dena.id).split(
+        'id="dn-reason"')[1].split("</select>")[0]  # the filter offers the reasons the lines now give
+    assert '<option value="B7" >B7 ' in reasons
     assert len(rows(change("DELETE FROM billing_denial_line WHERE claim_id = ?", dena.id))) == 2
