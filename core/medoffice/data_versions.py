@@ -7,7 +7,8 @@ A plugin declares ``DataVersion("marketing.figures", [SurveyResponse, Complaint,
 settings. Core makes database triggers that bump a version's counter on
 every insert, update or delete of those tables (``medoffice.version_triggers``), whoever writes:
 a page, a job, an import, another worker process, a SQL console. Every request already reads all
-the counters in its one read of ``core_state_version``, so :func:`kept` costs no query: it returns
+the counters in its one read of ``core_state_version`` (on PostgreSQL, only once told they moved:
+``medoffice.version_listener``), so :func:`kept` costs no query: it returns
 the value built for the version this request read, or builds it again when the version moved.
 """
 from __future__ import annotations

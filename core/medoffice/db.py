@@ -15,6 +15,7 @@ from playhouse.db_url import parseresult_to_dict
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from .filemodes import create_private_file, private_dir
+from .version_listener import VersionListener, may_move_versions
 
 db = peewee.DatabaseProxy()
 
@@ -150,6 +151,40 @@ class RecentlyUsedPooledPostgresqlDatabase(PooledPostgresqlDatabase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._returned_at: dict[int, float] = {}  # connection key -> when it went back to the pool
+        # Requests take the counters of core_state_version from here, not from a query each.
+        self.versions_listener = VersionListener(lambda: peewee.PostgresqlDatabase._connect(self))
+        self._moves_versions = threading.local()  # this thread's open transaction wrote a watched table
+
+    def begin(self, isolation_level=None, unflushed=False):
+        """BEGIN; with ``unflushed`` (a record of reads: :func:`unflushed_transaction`) its commit will not wait
+        for the disk, said in the same round trip to the server."""
+        if not unflushed:
+            return super().begin(isolation_level)
+        with peewee.__exception_wrapper__:
+            self.cursor().execute("BEGIN; SET LOCAL synchronous_commit = off")
+
+    def execute_sql(self, sql, params=None):
+        cursor = super().execute_sql(sql, params)
+        if may_move_versions(sql):
+            if self.in_transaction():
+                self._moves_versions.pending = True
+            else:
+                self.versions_listener.moved()
+        return cursor
+
+    def commit(self):
+        super().commit()
+        if getattr(self._moves_versions, "pending", False):
+            self._moves_versions.pending = False
+            self.versions_listener.moved()
+
+    def rollback(self):
+        self._moves_versions.pending = False
+        super().rollback()
+
+    def close_all(self):
+        self.versions_listener.close()
+        super().close_all()
 
     def _close(self, conn, close_conn=False):
         self._returned_at[self.conn_key(conn)] = time.monotonic()  # before: a connection closed instead drops it
@@ -269,6 +304,5 @@ def unflushed_transaction():
         finally:
             connection.execute(_RESTORE_SYNCHRONOUS)
     else:
-        with db.atomic():
-            db.execute_sql("SET LOCAL synchronous_commit = off")
+        with db.atomic(unflushed=True):
             yield

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from flask import g, has_app_context
 
-from . import audit, audit_anchor, data_versions, migrate, prepared
+from . import audit, audit_anchor, data_versions, migrate, prepared, version_listener
 from .auth import access_version as access_version_triggers
 from .auth.accounts import ensure_roles, seed_permissions
-from .db import transaction, utcnow
+from .db import db, is_sqlite, transaction, utcnow
 from .models import CORE_MODELS, AuditHead, PluginState, StateVersion
 from .plugins import CORE, PluginError, PluginHost
 
@@ -22,6 +22,10 @@ log = logging.getLogger("medoffice.runtime")
 STATE_KEY = "state"
 ACCESS_KEY = access_version_triggers.KEY  # bumped by the database itself (medoffice.auth.access_version)
 _VERSIONS = StateVersion.select(StateVersion.key, StateVersion.version).tuples()
+
+
+def _read_versions() -> dict:
+    return dict(prepared.rows(_VERSIONS, "runtime.versions"))
 
 
 def access_version() -> int | None:
@@ -62,6 +66,8 @@ class Runtime:
         migrate.move_old_copies(self.backup_dir, self.pre_migrate_dir)
         migrate.apply([core], self.pre_migrate_dir)
         access_version_triggers.ensure_triggers()
+        if not is_sqlite():
+            version_listener.ensure_notify_trigger(db.obj)
         data_versions.ensure(self.host.call_for(CORE, "medoffice_data_versions"))
         if not AuditHead.select().where(AuditHead.id == 1).exists():
             AuditHead.insert(id=1, seq=0, last_hash=audit.GENESIS).on_conflict_ignore().execute()
@@ -116,7 +122,8 @@ class Runtime:
         The same single read gives this request the access version (:func:`access_version`) and the
         plugins' data versions (``medoffice.data_versions``).
         """
-        versions = dict(prepared.rows(_VERSIONS, "runtime.versions"))
+        listener = getattr(db.obj, "versions_listener", None)  # PostgreSQL's (medoffice.version_listener)
+        versions = listener.versions(_read_versions) if listener else _read_versions()
         if has_app_context():
             g.medoffice_versions = versions
         version = versions.get(STATE_KEY, 0)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import peewee
 
 from .db import db, is_sqlite
+from .version_listener import WATCHED_TABLES
 
 # (table, the columns whose update fires the bump, or None for every insert, update and delete)
 Watched = Sequence[tuple[str, Sequence[str] | None]]
@@ -86,6 +87,7 @@ def ensure(key: str, watched: Watched, database: peewee.Database | None = None) 
     """Create the counter ``key`` and the triggers on ``watched`` that bump it, where missing; returns
     the names of the triggers created."""
     database = database or db.obj
+    WATCHED_TABLES.update(table for table, _columns in watched)
     wanted = _sqlite_triggers(key, watched) if is_sqlite(database) else _postgres_triggers(key, watched)
     present = _existing(database)
     if wanted.keys() <= present and (is_sqlite(database) or _function_is_current(database, key)):

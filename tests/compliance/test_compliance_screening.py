@@ -101,7 +101,8 @@ def test_screening_matches_and_the_review_queue(app):
     assert "<h3>Reviewed matches</h3>" in page and "Typo in the LEIE NPI; different DOB and state" in page
     assert page.count('<td class="numeric">5</td><td class="numeric">') == 2  # both runs in the history
     assert page.count("<td>Yes</td></tr>") == 2 and "<tr><td>Hart, Zoe</td>" in page  # both lists; still open
-    assert len([s for s in seen if s.startswith("SELECT")]) == 6  # four reads, the names, the state version
+    # four reads and the names (besides the versions, which PostgreSQL's process reads only once told they moved)
+    assert len([s for s in seen if s.startswith("SELECT") and "core_state_version" not in s]) == 5
 
 
 def test_a_newer_list_replaces_the_old_one_and_date_of_birth_tells_people_apart(app):
