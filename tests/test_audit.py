@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from medoffice import PluginInfo, audit
 from medoffice.cli import main
 from medoffice.db import db
-from medoffice.models import AuditEvent, Patient
+from medoffice.models import AuditEvent, AuditHead, Patient
 from medoffice.testing import login
 
 PATIENT = {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-02-03", "sex": "F",
@@ -337,3 +337,28 @@ def test_the_viewers_rows_follow_the_entries_the_date_format_and_the_viewers_per
 
     page = login(app.test_client(), "auditor").get("/admin/audit").get_data(as_text=True)  # may not open patients
     assert "<td>#1</td>" in page and '<a href="/patients/1">' not in page
+
+
+def test_a_read_entry_that_fails_leaves_nothing_written_and_the_connection_usable(app, monkeypatch):
+    """On PostgreSQL a read's entry is sent as a pipeline (the head, the entry and COMMIT without waiting for each
+    answer): a statement failing there surfaces, leaves neither entry nor moved head, and the next one is written."""
+    def head():
+        return in_db(app, lambda: (AuditHead.get_by_id(1).seq, AuditEvent.select().count()))
+
+    before = head()
+    real = audit._insert_one
+
+    def failing(row, set_head_hash=False):
+        db.execute_sql("INSERT INTO no_such_table VALUES (1)")  # refused by the server, as a failing insert would be
+
+    monkeypatch.setattr(audit, "_insert_one", failing)
+
+    def read_and_check():
+        with pytest.raises(Exception):
+            audit.record_read("patient.view", "patient", 1, patient_id=1)
+        return db.execute_sql("SELECT 1").fetchone()  # the same connection takes statements again
+    assert in_db(app, read_and_check) == (1,)
+    assert head() == before
+    monkeypatch.setattr(audit, "_insert_one", real)
+    in_db(app, lambda: audit.record_read("patient.view", "patient", 1, patient_id=1))
+    assert head() == (before[0] + 1, before[1] + 1) and verify(app).ok

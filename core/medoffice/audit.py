@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import audit_anchor, prepared
 from .bulk import insert_rows
-from .db import db, is_sqlite, transaction, unflushed_transaction, utcnow
+from .db import db, is_sqlite, pipelined, transaction, unflushed_transaction, utcnow
 from .models import AuditEvent, AuditHead
 from .prepared import slot
 
@@ -121,7 +121,7 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
 
     :param in_transaction: the transaction to write in (a savepoint inside an open one).
     """
-    with in_transaction():
+    with pipelined(), in_transaction():
         # Update the head first: it takes the write lock (SQLite) or the row lock (PostgreSQL),
         # so concurrent appends line up instead of forking the chain.
         found = prepared.rows(_ADVANCE_HEAD, "audit.advance_head", count=len(rows))
