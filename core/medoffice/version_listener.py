@@ -88,7 +88,8 @@ class VersionListener:
     def versions(self, read: Callable[[], dict]) -> dict:
         """The counters: those kept, if nothing has moved them since, else ``read()`` (kept for later)."""
         with self._lock:
-            if self._versions is not None and self._quiet():
+            quiet = self._quiet()  # drained even when about to read: the read sees what they announced
+            if self._versions is not None and quiet:
                 return self._versions
             self._versions = None
             listening = self._listen()
