@@ -152,3 +152,22 @@ def test_the_command_line_imports_and_screens(make_app, tmp_path):
     assert result["screened"] == 5 and len(result["possible_matches"]) == 4
     assert {"person": "Able, Ann", "kind": "staff", "list": "leie", "list_date": "2026-11-01", "entry": "NAME OTHER",
             "matched_on": "npi", "status": "open"} in result["possible_matches"]
+
+
+def test_today_counts_matches_to_review_and_keeps_the_count_until_a_match_changes(app):
+    """Today's "possible matches to review" (and lapsed credentials) are counted once and kept per process
+    (compliance.screening_matches, compliance.credentials) until a match changes, by any writer."""
+    from medoffice.db import db
+    from medoffice.testing import page_queries
+
+    _people(app)
+    manager = login(app.test_client(), "office_manager")
+    assert _import(manager, LEIE.encode()).status_code == 302
+    assert manager.post("/compliance/screening/run").status_code == 302
+    today = _text(manager.get("/today"))
+    assert "Exclusion screening: possible matches to review" in today
+    assert '<span class="count">3</span>' in today.split("possible matches to review")[0].rsplit("<li", 1)[1]
+    assert not [sql for sql in page_queries(manager, "/today") if "compliance_" in sql]
+    with connected(app):  # by plain SQL, as another process would
+        db.execute_sql("UPDATE compliance_screening_match SET status = 'cleared'")
+    assert "possible matches to review" not in _text(manager.get("/today"))

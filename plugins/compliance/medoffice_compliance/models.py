@@ -377,3 +377,5 @@ TRAINING_VERSION = DataVersion("compliance.training", [TrainingCompletion])
 ASSESSMENTS_VERSION = DataVersion("compliance.assessments", [RiskAssessment, RiskItem])
 # The business associates register: an associate's form, filled in, kept per process until one changes.
 ASSOCIATES_VERSION = DataVersion("compliance.associates", [BusinessAssociate])
+# Exclusion screening's matches: the review queue Today counts, kept per process until a match changes.
+SCREENING_MATCHES_VERSION = DataVersion("compliance.screening_matches", [ScreeningMatch])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import url_for
 from medoffice import NavItem, Permission, PluginInfo, WorkItem, hookimpl, prepared
+from medoffice.data_versions import kept
 from medoffice.deadlines import DeadlineKind
 from medoffice.documents import DocumentKind
 from medoffice.files import DOCUMENTS, SCANS, AttachmentKind
@@ -15,7 +16,8 @@ from .demo import create_demo_data
 from .jobs import compliance_jobs
 from .models import (ASSESSMENTS_VERSION, ASSOCIATES_VERSION, COMPLIANCE_MODELS, CREDENTIALS_VERSION,
                      DISCLOSURES_VERSION, INCIDENT_PEOPLE_VERSION, INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION,
-                     RETENTION_VERSION, TRAINING_VERSION, VERIFICATIONS_VERSION, Credential)
+                     RETENTION_VERSION, SCREENING_MATCHES_VERSION, TRAINING_VERSION, VERIFICATIONS_VERSION,
+                     Credential)
 from .reports import REPORTS
 from .views import bp
 
@@ -44,8 +46,8 @@ def medoffice_models():
 @hookimpl
 def medoffice_data_versions():
     return [ASSESSMENTS_VERSION, ASSOCIATES_VERSION, CREDENTIALS_VERSION, DISCLOSURES_VERSION, INCIDENT_PEOPLE_VERSION,
-            INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION, RETENTION_VERSION, TRAINING_VERSION,
-            VERIFICATIONS_VERSION]
+            INCIDENTS_VERSION, PRIVACY_VERSION, RECORDS_VERSION, RETENTION_VERSION, SCREENING_MATCHES_VERSION,
+            TRAINING_VERSION, VERIFICATIONS_VERSION]
 
 
 @hookimpl
@@ -113,7 +115,8 @@ def medoffice_work_items(user, today):
     may_review = user.has_permission("compliance.screening.run")
     if not (may_see_lapsed or may_review):
         return []
-    lapsed, waiting = prepared.rows(_TODAY_COUNTS, "compliance.today.counts", today=today)[0]
+    lapsed, waiting = kept((CREDENTIALS_VERSION.key, SCREENING_MATCHES_VERSION.key), ("today counts", today),
+                           lambda: prepared.rows(_TODAY_COUNTS, "compliance.today.counts", today=today)[0])
     items = []
     if may_see_lapsed and lapsed:
         items.append(WorkItem("Credentials lapsed", url_for("compliance.board", colour="red"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import url_for
 from medoffice import CheckResult, JobSpec, NavItem, Permission, PluginInfo, SettingSpec, Widget, WorkItem, hookimpl
+from medoffice.data_versions import kept
 from medoffice.deadlines import DeadlineKind
 from medoffice.documents import DocumentKind
 from medoffice.events import EventType
@@ -112,7 +113,8 @@ _DUE_ITEMS = RecoveryItem.select(fn.COUNT(RecoveryItem.id)).where(
 def medoffice_work_items(user, today):
     if not user.has_permission("marketing.experience.edit"):
         return []
-    due = scalar(_DUE_ITEMS, "marketing.work_items.due", day=today)
+    due = kept(MARKETING_FIGURES.key, ("recovery due", today), lambda: scalar(_DUE_ITEMS, "marketing.work_items.due",
+                                                                             day=today))
     if not due:
         return []
     return [WorkItem("Unhappy patients to call back (service recovery due)", url_for("marketing.recovery"),
