@@ -51,6 +51,11 @@ def publish_all(events: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
     _write(list(events), None)
 
 
+# As json.dumps(payload, sort_keys=True, separators=(",", ":")), without building an encoder per event (an 835
+# import publishes ten thousand).
+_PAYLOAD_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def _write(items: list[tuple[str, Mapping[str, Any]]], version: int | None) -> None:
     if not in_managed_transaction():
         raise RuntimeError("events are published inside `with medoffice.db.transaction():`, "
@@ -63,7 +68,7 @@ def _write(items: list[tuple[str, Mapping[str, Any]]], version: int | None) -> N
     for name, payload in items:
         event_type = types.get(name, version)
         rows.append({"name": name, "version": event_type.version, "published_at": now,
-                     "payload": json.dumps(encode(event_type, payload), sort_keys=True, separators=(",", ":"))})
+                     "payload": _PAYLOAD_JSON.encode(encode(event_type, payload))})
     bulk.insert_rows(EventRecord, rows)  # plain multi-row statements: peewee's insert_many builds a tree per value
     names = getattr(_state, "names", None)
     if names is None:
