@@ -76,13 +76,14 @@ def line_sums(as_of: dt.date, patient_id: int | None = None):
     return query
 
 
-def patient_columns(lines, as_of: dt.date) -> list:
-    """Per-patient columns over ``line_sums`` rows (aliased ``lines``): patient id, patient and insurance
-    balances, credit, the five buckets and the oldest date the patient owes from."""
+def patient_columns(lines, as_of: dt.date, insurance: bool = True) -> list:
+    """Per-patient columns over ``line_sums`` rows (aliased ``lines``): patient id, patient and (unless
+    ``insurance`` is False) insurance balances, credit, the five buckets and the oldest date the patient owes
+    from."""
     owes = lines.c.line_id.is_null(False) & (lines.c.pat > 0)
     credit = lines.c.line_id.is_null() | (lines.c.pat < 0)
     return [lines.c.patient_id, fn.SUM(lines.c.pat).alias("patient_cents"),
-            fn.SUM(lines.c.ins).alias("insurance_cents"),
+            *([fn.SUM(lines.c.ins).alias("insurance_cents")] if insurance else []),
             fn.COALESCE(fn.SUM(Case(None, [(credit, 0 - lines.c.pat)], 0)), 0).alias("credit_cents"),
             *bucket_sums(lines.c.since, lines.c.pat, as_of, owes),
             fn.MIN(Case(None, [(owes, lines.c.since)], None)).alias("oldest_on")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from medoffice import ChartSpec, Column, ReportParam, ReportResult, ReportSpec, settings
-from medoffice.db import is_sqlite
+from medoffice.db import db, is_sqlite
 from medoffice.models import Patient, StaffMember
 from peewee import JOIN, SQL, Case, Cast, Select, Value, Window, fn
 
@@ -82,8 +82,8 @@ def ar_aging_patient(as_of: dt.date, min_balance: int | None = None, bucket: str
     """Patient balances per patient, aged from the day each amount became the patient's."""
     minimum = max(1, (min_balance or 0) * 100)
     lines = aging.line_sums(as_of).alias("ls")
-    query = (ServiceLine.select(*aging.patient_columns(lines, as_of), Patient.account_number, Patient.last_name,
-                                Patient.first_name)
+    query = (ServiceLine.select(*aging.patient_columns(lines, as_of, insurance=False), Patient.account_number,
+                                Patient.last_name, Patient.first_name)
              .from_(lines).join(Patient, on=(Patient.id == lines.c.patient_id))
              .group_by(lines.c.patient_id, Patient.account_number, Patient.last_name, Patient.first_name)
              .having(fn.SUM(lines.c.pat) >= minimum))
@@ -91,10 +91,11 @@ def ar_aging_patient(as_of: dt.date, min_balance: int | None = None, bucket: str
         owes = lines.c.line_id.is_null(False) & (lines.c.pat > 0)
         cutoff = aging.bounds(as_of)[BUCKET_KEYS.index(bucket) - 1]  # older than the bucket before it
         query = query.having(fn.SUM(Case(None, [(owes & (lines.c.since < cutoff), lines.c.pat)], 0)) > 0)
-    rows = [{"account": r["account_number"], "patient": f"{r['last_name']}, {r['first_name']}",
-             **{k: int(r[k]) for k in BUCKET_KEYS}, "credit": int(r["credit_cents"]),
-             "total": int(r["patient_cents"]), "owed_since": as_date(r["oldest_on"])}
-            for r in query.order_by(Patient.last_name, Patient.first_name).dicts()]
+    # Read as the driver's tuples: one report row per patient owing (tens of thousands), each cell converted once
+    rows = [{"account": account, "patient": f"{last}, {first}", "b0": int(b0), "b1": int(b1), "b2": int(b2),
+             "b3": int(b3), "b4": int(b4), "credit": int(credit), "total": int(total), "owed_since": as_date(since)}
+            for _patient, total, credit, b0, b1, b2, b3, b4, since, account, last, first
+            in db.execute_sql(*query.order_by(Patient.last_name, Patient.first_name).sql())]
     return ReportResult(
         columns=[Column("account", "Account"), Column("patient", "Patient"), *BUCKET_COLUMNS,
                  Column("credit", "Credit", "cents"), Column("total", "Balance", "cents"),
