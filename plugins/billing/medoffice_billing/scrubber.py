@@ -74,6 +74,7 @@ class Facts:
     other_coverages: list[Coverage] = field(default_factory=list)  # the patient's other policies in force (2320)
     eligibility: EligibilityCheck | None = None  # the payer's latest answer (271) about the policy
     holds: list[str] = field(default_factory=list)  # why other plugins hold the claim (billing_claim_holds)
+    filing_warn_days: int = 30  # billing.timely_filing_warn_days, read once per gather
 
 
 def _digits(text: str) -> str:
@@ -96,16 +97,17 @@ def gather_many(claim_ids: list[int]) -> dict[int, Facts]:
     practice = {k: str(settings.get(f"core.{k}", "") or "").strip()
                 for k in ("practice_name", "practice_npi", "tax_id", "address1", "city", "state", "zip")}
     today = settings.today()
+    warn_days = int(settings.get("billing.timely_filing_warn_days", 30) or 0)
     imported = {}  # whether each code list was imported at all, asked once
     facts: dict[int, Facts] = {}
     ids = list(dict.fromkeys(claim_ids))
     for start in range(0, len(ids), GATHER_CHUNK):
-        facts.update(_gather_chunk(ids[start:start + GATHER_CHUNK], practice, today, imported))
+        facts.update(_gather_chunk(ids[start:start + GATHER_CHUNK], practice, today, imported, warn_days))
     return facts
 
 
-def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
-                  imported: dict[str, bool]) -> dict[int, Facts]:
+def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date, imported: dict[str, bool],
+                  warn_days: int) -> dict[int, Facts]:
     # The claims with their encounters; their policies and payers come from the patients' policies and the few
     # payers below, each read once (a policy is both a claim's own and another claim's other coverage).
     claims = list(Claim.select(Claim, Encounter).join(Encounter).where(one_of(Claim.id, ids)))
@@ -172,7 +174,7 @@ def _gather_chunk(ids: list[int], practice: dict[str, str], today: dt.date,
             duplicates=duplicates.get(claim.id, []),
             other_coverages=[p for p in policies[claim.patient_id]
                              if p.id != claim.coverage_id and p.covers(encounter.service_date)],
-            eligibility=answers.get(claim.coverage_id),
+            eligibility=answers.get(claim.coverage_id), filing_warn_days=warn_days,
         )
     for claim_id, reason in _holds(gathered.values()):
         if claim_id in gathered:
@@ -371,7 +373,7 @@ def _encounter(f: Facts) -> list[Problem]:
             out.append(Problem("encounter.timely_filing", f"{f.payer.name}'s {f.payer.timely_filing_days}-day filing "
                                f"limit passed on {deadline.isoformat()}.",
                                "Send it only with proof of timely filing, or write it off."))
-        elif left <= int(settings.get("billing.timely_filing_warn_days", 30) or 0):
+        elif left <= f.filing_warn_days:
             out.append(Problem("encounter.timely_filing", f"Only {left} day{'s' if left != 1 else ''} left to file "
                                f"with {f.payer.name} (deadline {deadline.isoformat()}).", "Submit it now.", "warning"))
     return out
