@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import weakref
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from . import audit_anchor, prepared
 from .bulk import insert_rows
 from .db import db, is_sqlite, pipelined, transaction, unflushed_transaction, utcnow
+from .group_commit import GroupCommit
 from .models import AuditEvent, AuditHead
 from .prepared import slot
 
@@ -201,7 +203,22 @@ def record_read(action: str, object_type: str = "", object_id="", *, patient_id:
     changes with :func:`record`, in the change's own transaction.
     """
     row = _prepare(_actor(), action, object_type, object_id, patient_id, detail, None, None, None)
-    return AuditEvent(**_append([row], unflushed_transaction)[0])
+    if db.in_transaction():
+        return AuditEvent(**_append([row], unflushed_transaction)[0])
+    return AuditEvent(**_read_group().write(row))
+
+
+_read_groups: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # database -> its group of read entries
+
+
+def _read_group() -> GroupCommit:
+    """The group commit of read entries for the current database: page views of several threads at the same
+    moment share one transaction (``medoffice.group_commit``), chained in the order they are taken."""
+    database = db.obj
+    group = _read_groups.get(database)
+    if group is None:
+        group = _read_groups.setdefault(database, GroupCommit(lambda rows: _append(rows, unflushed_transaction)))
+    return group
 
 
 def record_list(action: str, patient_ids, **detail) -> AuditEvent:
