@@ -24,6 +24,7 @@ import functools
 import logging
 import os
 import re
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -100,6 +101,30 @@ class VersionListener:
                 if generation == self._generation:
                     self._versions = versions
         return versions
+
+    def settle(self, send: Callable[[str], object], timeout: float = 10.0) -> None:
+        """Wait until this process has heard every change committed before the call: ``send(payload)`` notifies
+        the channel with a marker (on any connection), and PostgreSQL delivers notifications in commit order, so
+        once the marker is back nothing earlier is on its way. The next request then reads the counters (one
+        statement, as on SQLite), and the ones after it none until something changes again. For tests that count
+        a request's statements (``medoffice.testing.settle_versions``)."""
+        with self._lock:
+            if self._conn is None or self._pid != os.getpid():
+                return
+            marker = f"settle {os.getpid()} {time.monotonic_ns()}"
+            send(marker)
+            pgconn, deadline = self._conn.pgconn, time.monotonic() + timeout
+            while True:
+                pgconn.consume_input()
+                while (notification := pgconn.notifies()) is not None:
+                    if notification.extra.decode() == marker:
+                        self._generation += 1
+                        self._versions = None
+                        return
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"the marker notification did not come back within {timeout} s")
+                select.select([pgconn.socket], [], [], left)
 
     def moved(self) -> None:
         """This process changed a watched table: read the counters again on the next request."""
