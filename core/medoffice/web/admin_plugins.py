@@ -1,7 +1,7 @@
 """The admin plugins page: what is installed, enabled, failed; enable and disable live."""
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, redirect, url_for
 from flask_login import current_user
 
 from .. import prepared
@@ -10,8 +10,7 @@ from ..plugin_states import LABELS, NOT_ENABLED, plugin_states
 from ..plugins import CORE, PluginError
 from ..models import PluginState
 from . import core_blueprint as bp
-from .forms import with_csrf_token
-from .kept import kept_part, slotted
+from .kept import kept_template
 from .shell import notify, render_page
 
 
@@ -51,12 +50,11 @@ def plugin_rows() -> list[dict]:
 @requires("core.plugins.manage")
 def plugins():
     """List plugins with their state (kept until a module is turned on or off, or access changes)."""
-    def modules_html():
+    def modules():
         rows = plugin_rows()
-        waiting = [r["title"] for r in rows if r["state"] == NOT_ENABLED]
-        return slotted(render_template("admin/_plugins_table.html", rows=rows, waiting=waiting))
-    # kept_part keys it by the plugin state too: a module turned on or off is a new key
-    html = with_csrf_token(kept_part((), ("modules",), modules_html))
+        return {"rows": rows, "waiting": [r["title"] for r in rows if r["state"] == NOT_ENABLED]}
+    # kept_template keys it by the plugin state too: a module turned on or off is a new key
+    html = kept_template((), (), "admin/_plugins_table.html", modules)
     return render_page("admin/plugins.html", title="Modules", modules_html=html,
                        breadcrumbs=[("Admin", None), ("Modules", None)])
 

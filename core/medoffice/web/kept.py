@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, render_template, request
 from markupsafe import Markup
 
 from .. import dates
@@ -35,6 +35,16 @@ def slotted(html: str) -> str:
     """HTML rendered in this request with its CSRF token (in every form it holds) left as a slot, to be kept and
     shown to any session through ``forms.with_csrf_token``."""
     return str(html).replace(shell.csrf_token(), shell.CSRF_SLOT)
+
+
+def kept_template(keys: tuple[str, ...], arguments: tuple[Hashable, ...], template: str,
+                  context: Callable[[], dict]) -> Markup:
+    """``template`` rendered with ``context()``, kept as :func:`kept_part` keeps (``keys``: the versions of what the
+    context is read from; ``arguments``: everything else it depends on), with the request's CSRF token put in any form
+    it holds: a page's filter bar, totals table or bulk form drawn once, not on every view."""
+    html = kept_part(keys, ("template", template, *arguments),
+                     lambda: slotted(render_template(template, **context())))
+    return with_csrf_token(html)
 
 
 def kept_form(keys: tuple[str, ...], arguments: tuple[Hashable, ...], make_form: Callable[[], Any],

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from medoffice import prepared
 from medoffice.auth import can, require, requires
@@ -11,8 +11,7 @@ from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.patients import load_record_for_display
 from medoffice.plain import PlainSelect
-from medoffice.web.forms import with_csrf_token
-from medoffice.web.kept import kept_part, slotted
+from medoffice.web.kept import kept_template
 from medoffice.web.query import parse_id
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
@@ -109,9 +108,9 @@ def claims():
     audit_list("billing.claims.list", table.rows, filter=key)
     # the list's view goes back with the bulk form, so the page comes back as it was
     carried = tuple((name, request.args.get(name, "")) for name in ("status", "mine", "sort", "desc", "q", "page"))
-    bulk_form_html = with_csrf_token(kept_part((), ("billing: claims bulk form", carried), lambda: slotted(
-        render_template("billing/_claims_bulk_form.html", bulk_actions=claim_bulk.ACTIONS, carried=carried,
-                        users=prepared.rows(_ACTIVE_USERS, "billing.claims.users"))))) if may_edit else ""
+    bulk_form_html = kept_template((), (carried,), "billing/_claims_bulk_form.html", lambda: {
+        "bulk_actions": claim_bulk.ACTIONS, "carried": carried,
+        "users": prepared.rows(_ACTIVE_USERS, "billing.claims.users")}) if may_edit else ""
     # the tabs' URLs as url_for writes them (the keys are plain words), built from one url_for, not one each
     base, mine_arg = url_for("billing.claims"), "&mine=1" if mine else ""
     tabs = [(tab, label, f"{base}?status={tab}{mine_arg}") for tab, (label, _) in FILTERS.items()]

@@ -6,14 +6,14 @@ import datetime as dt
 import re
 from functools import lru_cache
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, request, url_for
 from markupsafe import Markup
 from medoffice import prepared, settings
 from medoffice.auth import requires
 from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
-from medoffice.web.kept import kept_part
+from medoffice.web.kept import kept_template
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import COUNT_AHEAD, TableColumn, count_label, paginate, url_template
@@ -131,10 +131,9 @@ def denials_page():
         attach=attach_patients)
     audit_list("billing.denials.list", table.rows)
     claims = denials.claim_count_upto(COUNT_AHEAD + 1)  # "1,000+ claims", as the lists count
-    filter_html = kept_part((DENIALS.key, PAYERS.key), ("billing: denials filter", payer_id, reason, days),
-                            lambda: Markup(render_template(
-                                "billing/_denials_filter.html", payers=payers, payer_id=payer_id,
-                                reasons=denials.reasons(), reason=reason, reason_names=ADJUSTMENT_REASONS, days=days)))
+    filter_html = kept_template((DENIALS.key, PAYERS.key), (payer_id, reason, days), "billing/_denials_filter.html",
+                                lambda: {"payers": payers, "payer_id": payer_id, "reasons": denials.reasons(),
+                                         "reason": reason, "reason_names": ADJUSTMENT_REASONS, "days": days})
     return render_page("billing/denials.html", title="Denials", table=table, filter_html=filter_html,
                        claims=count_label(min(claims, COUNT_AHEAD), claims > COUNT_AHEAD, "claim", "claims"),
                        **saved_context("denials"), breadcrumbs=[("Denials", None)])

@@ -7,7 +7,6 @@ import datetime as dt
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from medoffice import prepared, settings
 from medoffice.limits import date_problem
 from medoffice.auth import requires
@@ -18,7 +17,7 @@ from medoffice.money import format_cents
 from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.plain import PlainSelect
 from medoffice.web.forms import choices
-from medoffice.web.kept import kept_part
+from medoffice.web.kept import kept_template
 from medoffice.web.shell import notify, render_page
 from medoffice.prepared import slot
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -256,8 +255,8 @@ def desk_payments():
         noun="receipt", noun_plural="receipts", search_placeholder="Receipt, patient or account",
         empty_message="No payments were taken on this day.", key=("billing.desk_payments", joined),
         values={"day": day}, kept_by=(PAYMENTS.key, PATIENTS_KEY), attach=attach_patients)
-    totals_html = kept_part((PAYMENTS.key,), ("billing: end of day", day), lambda: Markup(render_template(
-        "billing/_end_of_day_totals.html", totals=payments.end_of_day(day), methods=METHODS)))
+    totals_html = kept_template((PAYMENTS.key,), (day,), "billing/_end_of_day_totals.html",
+                                lambda: {"totals": payments.end_of_day(day), "methods": METHODS})
     audit_list("billing.payments.list", table.rows, day=day.isoformat())
     return render_page("billing/payments.html", title="Desk payments", table=table, day=day, totals_html=totals_html,
                        previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),

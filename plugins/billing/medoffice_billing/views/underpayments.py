@@ -3,14 +3,13 @@ difference."""
 from __future__ import annotations
 
 
-from flask import redirect, render_template, request, url_for
-from markupsafe import Markup
+from flask import redirect, request, url_for
 from medoffice import prepared, settings
 from medoffice.auth import requires
 from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
-from medoffice.web.kept import kept_part
+from medoffice.web.kept import kept_template
 from medoffice.web.query import record_id, whole_number
 from medoffice.web.shell import render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -101,10 +100,9 @@ def underpayments_page():
         payer_url = url_template("billing.underpayments_page", "payer", days=days)
         totals = [(payer_url(payer), names.get(payer, ""), count, cents)
                   for payer, count, cents in underpayments.by_payer(since)]
-        return Markup(render_template("billing/_underpayments_summary.html", payers=payers, payer_id=payer_id,
-                                      days=days, totals=sorted(totals, key=lambda t: t[1])))
-    summary_html = kept_part((UNDERPAYMENTS.key, PAYERS.key), ("billing: underpayments summary", payer_id, days, since),
-                             summary)
+        return {"payers": payers, "payer_id": payer_id, "days": days, "totals": sorted(totals, key=lambda t: t[1])}
+    summary_html = kept_template((UNDERPAYMENTS.key, PAYERS.key), (payer_id, days, since),
+                                 "billing/_underpayments_summary.html", summary)
     return render_page("billing/underpayments.html", title="Underpayments", table=table, days=days,
                        summary_html=summary_html, **saved_context("underpayments"),
                        breadcrumbs=[("Underpayments", None)])
