@@ -268,17 +268,19 @@ def _page_of_events(values: dict, page: int) -> tuple[list[tuple], int, bool, in
 @requires("core.audit.view")
 def audit_trail():
     """Browse the audit trail with filters, 50 entries a page, newest first."""
-    form = AuditFilterForm(request.args)
-    valid = form.validate()
+    filters = active_filters()
+    # Unfiltered (the usual view) there is nothing to validate and the fields are empty: drawn once, not on
+    # every view, and no form is built.
+    form = AuditFilterForm(request.args) if filters else None
+    valid = form is None or form.validate()
     events, total, more, page, pages = [], 0, False, 1, 1
     if valid:
         page = page_number()
-        events, total, more, page, pages = _page_of_events(filter_values(form), page)
-    filters = active_filters()
-    # Unfiltered (the usual view) the fields are empty: drawn once, not on every view.
-    fields = filter_fields_html(form) if filters or not valid else blank_form_html("core.audit_filters",
-                                                                                   AuditFilterForm, filter_fields_html)
-    return render_page("admin/audit.html", title="Audit trail", form=form, rows=events, fields=fields,
+        events, total, more, page, pages = _page_of_events(filter_values(form) if form else {}, page)
+    fields = filter_fields_html(form) if form else blank_form_html("core.audit_filters", AuditFilterForm,
+                                                                   filter_fields_html)
+    return render_page("admin/audit.html", title="Audit trail", errors=bool(form and form.errors), rows=events,
+                       fields=fields,
                        body=rows_html(events),
                        count=count_label(total, more, "entry", "entries"), more=more, page=page,
                        pages=pages, filters=filters, actions=actions_datalist(recorded_actions()),
