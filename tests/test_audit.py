@@ -340,25 +340,27 @@ def test_the_viewers_rows_follow_the_entries_the_date_format_and_the_viewers_per
 
 
 def test_a_read_entry_that_fails_leaves_nothing_written_and_the_connection_usable(app, monkeypatch):
-    """On PostgreSQL a read's entry is sent as a pipeline (the head, the entry and COMMIT without waiting for each
-    answer): a statement failing there surfaces, leaves neither entry nor moved head, and the next one is written."""
+    """A read's entry skips the usual transaction layers (on PostgreSQL it is sent as a pipeline: the head, the
+    entry and COMMIT without waiting for each answer; on SQLite its statements go to the driver directly): a
+    statement failing there surfaces, leaves neither entry nor moved head, and the next one is written."""
     def head():
         return in_db(app, lambda: (AuditHead.get_by_id(1).seq, AuditEvent.select().count()))
 
     before = head()
-    real = audit._insert_one
+    real = audit._insert_statement
 
-    def failing(row, set_head_hash=False):
-        db.execute_sql("INSERT INTO no_such_table VALUES (1)")  # refused by the server, as a failing insert would be
+    def failing(set_head_hash=False):  # refused by the database, as a failing insert would be
+        sql, fields = real(set_head_hash)
+        return sql.replace(f'"{AuditEvent._meta.table_name}"', "no_such_table"), fields
 
-    monkeypatch.setattr(audit, "_insert_one", failing)
+    monkeypatch.setattr(audit, "_insert_statement", failing)
 
     def read_and_check():
-        with pytest.raises(Exception):
+        with pytest.raises(Exception, match="no_such_table"):
             audit.record_read("patient.view", "patient", 1, patient_id=1)
         return db.execute_sql("SELECT 1").fetchone()  # the same connection takes statements again
     assert in_db(app, read_and_check) == (1,)
     assert head() == before
-    monkeypatch.setattr(audit, "_insert_one", real)
+    monkeypatch.setattr(audit, "_insert_statement", real)
     in_db(app, lambda: audit.record_read("patient.view", "patient", 1, patient_id=1))
     assert head() == (before[0] + 1, before[1] + 1) and verify(app).ok

@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import audit_anchor, prepared
 from .bulk import insert_rows
-from .db import db, is_sqlite, pipelined, transaction, unflushed_transaction, utcnow
+from .db import (db, is_sqlite, pipelined, transaction, unflushed_driver_transaction, unflushed_transaction,
+                 utcnow)
 from .group_commit import GroupCommit
 from .models import AuditEvent, AuditHead
 from .prepared import slot
@@ -131,15 +132,7 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
         if head is None:
             AuditHead.insert(id=1, seq=len(rows), last_hash=GENESIS).execute()
             head = (len(rows), GENESIS)
-        seq, prev_hash, at = head[0] - len(rows), head[1], utcnow()
-        mac = _current_mac()
-        for row in rows:
-            seq += 1
-            payload = _canonical(seq, at, row["user_id"], row["username"], row["address"], row["action"],
-                                 row["object_type"], row["object_id"], row["patient_id"], row["detail"])
-            digest = _keyed_digest(mac, prev_hash, payload)
-            row.update(seq=seq, at=at, prev_hash=prev_hash, hash=digest)
-            prev_hash = digest
+        prev_hash = _chain(rows, head[0], head[1])
         if len(rows) == 1 and not is_sqlite():
             _insert_one(rows[0], set_head_hash=True)  # one round trip to the server instead of two
             return rows
@@ -151,13 +144,26 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
     return rows
 
 
+def _chain(rows: list[dict], head_seq: int, prev_hash: str) -> str:
+    """Number and digest ``rows`` as the last entries up to ``head_seq`` (the head just advanced past them), after
+    the entry whose digest is ``prev_hash``; returns the last one's digest."""
+    seq, at, mac = head_seq - len(rows), utcnow(), _current_mac()
+    for row in rows:
+        seq += 1
+        payload = _canonical(seq, at, row["user_id"], row["username"], row["address"], row["action"],
+                             row["object_type"], row["object_id"], row["patient_id"], row["detail"])
+        digest = _keyed_digest(mac, prev_hash, payload)
+        row.update(seq=seq, at=at, prev_hash=prev_hash, hash=digest)
+        prev_hash = digest
+    return prev_hash
+
+
 _single_inserts: dict[tuple, tuple[str, list]] = {}  # (parameter mark, with the head) -> (statement, fields)
 
 
-def _insert_one(row: dict, set_head_hash: bool = False) -> None:
-    """One entry in a plain single-row INSERT, its text built once per database: a page view's entry,
-    without ``insert_rows``' multi-row machinery (every value still goes through its field's ``db_value``).
-    ``set_head_hash`` (PostgreSQL): the same statement moves the head's hash to the entry's."""
+def _insert_statement(set_head_hash: bool = False) -> tuple[str, list]:
+    """A plain single-row INSERT of an entry and the fields its values are for, built once per database.
+    ``set_head_hash`` (PostgreSQL): the same statement moves the head's hash to the entry's (one more value)."""
     shape = (db.param, set_head_hash)
     found = _single_inserts.get(shape)
     if found is None:
@@ -169,9 +175,44 @@ def _insert_one(row: dict, set_head_hash: bool = False) -> None:
             sql = (f'WITH written AS ({sql}) UPDATE "{AuditHead._meta.table_name}" SET "last_hash" = {db.param} '
                    f'WHERE "id" = 1')
         found = _single_inserts[shape] = (sql, fields)
-    sql, fields = found
+    return found
+
+
+def _insert_one(row: dict, set_head_hash: bool = False) -> None:
+    """One entry in a plain single-row INSERT: a page view's entry, without ``insert_rows``' multi-row machinery
+    (every value still goes through its field's ``db_value``)."""
+    sql, fields = _insert_statement(set_head_hash)
     values = [field.db_value(row[field.name]) for field in fields]
     db.execute_sql(sql, [*values, row["hash"]] if set_head_hash else values)
+
+
+class _NoHead(Exception):
+    """The trail has no head yet: its very first entry is being written."""
+
+
+_HEAD = f'"{AuditHead._meta.table_name}"'
+_ADVANCE_HEAD_SQL = f'UPDATE {_HEAD} SET "seq" = "seq" + ? WHERE "id" = 1 RETURNING "seq", "last_hash"'
+_SET_HEAD_HASH_SQL = f'UPDATE {_HEAD} SET "last_hash" = ? WHERE "id" = 1'
+
+
+def _append_reads(rows: list[dict]) -> list[dict]:
+    """The read group's writer: as :func:`_append` in an unflushed transaction, on SQLite (outside a transaction)
+    with the same statements given to the driver directly (``unflushed_driver_transaction``): a page view's entry
+    then costs about half as much."""
+    if not is_sqlite() or db.in_transaction():
+        return _append(rows, unflushed_transaction)
+    try:
+        with unflushed_driver_transaction() as connection:
+            head = connection.execute(_ADVANCE_HEAD_SQL, (len(rows),)).fetchall()
+            if not head:
+                raise _NoHead
+            last_hash = _chain(rows, *head[0])
+            sql, fields = _insert_statement()
+            connection.executemany(sql, [[field.db_value(row[field.name]) for field in fields] for row in rows])
+            connection.execute(_SET_HEAD_HASH_SQL, (last_hash,))
+    except _NoHead:
+        return _append(rows, unflushed_transaction)
+    return rows
 
 
 # Every audited request runs these two: compiled once (see medoffice.prepared).
@@ -217,7 +258,7 @@ def _read_group() -> GroupCommit:
     database = db.obj
     group = _read_groups.get(database)
     if group is None:
-        group = _read_groups.setdefault(database, GroupCommit(lambda rows: _append(rows, unflushed_transaction)))
+        group = _read_groups.setdefault(database, GroupCommit(_append_reads))
     return group
 
 

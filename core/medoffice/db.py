@@ -308,6 +308,30 @@ _RESTORE_SYNCHRONOUS = f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}"
 
 
 @contextmanager
+def unflushed_driver_transaction():
+    """SQLite, outside any transaction: an unflushed transaction (as :func:`unflushed_transaction`) opened, committed
+    and rolled back on the driver's connection itself, which it yields. For the few statements of a page view's
+    read entry, through which peewee's transaction and query layers cost more than the statements themselves
+    (measured: 0.2 ms an entry, 0.08 ms of it SQLite's). Statements go to the driver as written (its own
+    parameter style), and nothing of peewee's runs between BEGIN and COMMIT: commit hooks are not called."""
+    if not is_sqlite() or db.in_transaction():
+        raise RuntimeError("unflushed_driver_transaction is for SQLite, outside a transaction")
+    connection = db.connection()
+    connection.execute("PRAGMA synchronous = NORMAL")
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+    finally:
+        connection.execute(_RESTORE_SYNCHRONOUS)
+
+
+@contextmanager
 def unflushed_transaction():
     """A transaction whose commit does not wait for the disk, for records of reads (audit entries of
     page views), never for changes.
