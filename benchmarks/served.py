@@ -1,6 +1,8 @@
 """Serving for the benchmarks: any WSGI app served as ``medoffice serve --workers N`` serves medoffice (the
 same supervisor, the same shared listening socket, the same cheroot server), and a load client of
-keep-alive connections spread over a few processes, so the client is not held to one core either.
+keep-alive connections spread over a few processes, so the client is not held to one core either. Each
+connection keeps the cookies it is sent, as a browser does: a session's first page with a form adds its CSRF
+token to the session cookie once, not on every request.
 POSIX only (fork).
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from typing import Callable
 
 from medoffice.serve_workers import SharedSocketServer, Supervisor, listening_socket
@@ -77,14 +80,19 @@ def _client_process(port: int, path: str, cookie: str, threads: int, start: floa
 
     def run(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
+        jar = SimpleCookie(cookie)
+        headers = {"User-Agent": USER_AGENT}
         while time.time() < start:
             time.sleep(0.001)
         while time.time() < stop:
             try:
+                if jar:
+                    headers["Cookie"] = "; ".join(f"{name}={morsel.value}" for name, morsel in jar.items())
                 conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
+                for set_cookie in response.headers.get_all("Set-Cookie") or ():
+                    jar.load(set_cookie)  # kept, as a browser keeps it (a page's first CSRF token, for one)
                 ok = response.status == 200
             except (OSError, http.client.HTTPException):
                 conn.close()
