@@ -294,6 +294,17 @@ def test_control_characters_are_refused_naming_the_field(admin_client, app):
     assert kept.status_code == 302  # tab, CR and LF are ordinary text
 
 
+
+def test_control_characters_are_refused_however_the_request_spells_them(admin_client):
+    """A query string is decoded and checked only when its raw text may hold a control character: every escape
+    of one (either case, in a name or a value) is still refused, ordinary escapes and tabs are text, and a GET
+    that carries a form body has that checked too."""
+    for query in ("q=Lee%00", "q=Lee%1B", "q=Lee%1b", "q=Lee%7f", "q%00=Lee", "page=1&q=%7F"):
+        assert admin_client.get(f"/patients?{query}").status_code == 422, query
+    for query in ("q=Lee%09Ann", "q=Lee%20%41nn", "q=Lee+Ann"):
+        assert admin_client.get(f"/patients?{query}").status_code == 200, query
+    assert admin_client.get("/patients", data={"q": "Lee\x00"}).status_code == 422
+
 # --- query strings: every GET route, every report parameter ---------------------------------
 
 EXAMPLES_PER_ROUTE = 4

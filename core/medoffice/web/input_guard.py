@@ -14,6 +14,9 @@ from . import core_blueprint as bp
 from .shell import render_page
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# In a raw query string: a percent escape of a C0 control character or DEL (tab, LF and CR too: they are decoded
+# and checked), or such a character sent as it is. A query string without any needs no decoding to be passed.
+MAYBE_CONTROL = re.compile(rb"%(?:[01][0-9a-fA-F]|7[fF])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 READS_OWN_BODY = "_medoffice_reads_own_body"
 
 
@@ -26,11 +29,18 @@ def reads_own_body(view):
 
 def first_bad_field() -> str | None:
     """The name of the first query or form field holding a control character, if any."""
+    if _without_body(request.environ) and not MAYBE_CONTROL.search(request.query_string):
+        return None  # most requests: a page's GET, whose raw query string shows there is nothing to refuse
     for source in (request.args, request.form):
         for name, value in source.items(multi=True):
             if CONTROL_CHARACTERS.search(name) or CONTROL_CHARACTERS.search(value):
                 return CONTROL_CHARACTERS.sub("?", name)
     return None
+
+
+def _without_body(environ: dict) -> bool:
+    return environ.get("CONTENT_LENGTH") in (None, "", "0") and "chunked" not in environ.get(
+        "HTTP_TRANSFER_ENCODING", "").lower()
 
 
 @bp.before_app_request
