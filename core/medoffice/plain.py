@@ -39,6 +39,12 @@ def _converter(field, python_value):
     return timestamp
 
 
+def stored_value_reader(field):
+    """peewee's conversion of ``field``'s values as a driver gives them (a timestamp's the quicker one above), for
+    a page that reads a column unconverted and converts only the values it draws anew."""
+    return _converter(field, field.python_value)
+
+
 @lru_cache(maxsize=256)
 def _row_class(names: tuple[str, ...]) -> type:
     # A subclass, so rows also have a __dict__: pages set more on them (the row's patient, its claim's columns).
