@@ -364,3 +364,15 @@ def test_a_read_entry_that_fails_leaves_nothing_written_and_the_connection_usabl
     monkeypatch.setattr(audit, "_insert_statement", real)
     in_db(app, lambda: audit.record_read("patient.view", "patient", 1, patient_id=1))
     assert head() == (before[0] + 1, before[1] + 1) and verify(app).ok
+
+
+def test_a_page_view_may_be_the_first_entry_of_an_empty_trail(app):
+    """A read entry written before any other (no head yet) starts the chain at entry 1, as any first entry does."""
+    def empty_then_read():
+        AuditEvent.delete().execute()
+        AuditHead.delete().execute()
+        audit.record_read("patient.view", "patient", 1, patient_id=1)
+        audit.record_read("patient.view", "patient", 2, patient_id=2)
+        return [(e.seq, e.object_id) for e in AuditEvent.select().order_by(AuditEvent.seq)]
+    assert in_db(app, empty_then_read) == [(1, "1"), (2, "2")]
+    assert in_db(app, lambda: audit.verify(anchors=[])).ok

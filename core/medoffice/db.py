@@ -310,10 +310,10 @@ _RESTORE_SYNCHRONOUS = f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}"
 @contextmanager
 def unflushed_driver_transaction():
     """SQLite, outside any transaction: an unflushed transaction (as :func:`unflushed_transaction`) opened, committed
-    and rolled back on the driver's connection itself, which it yields. For the few statements of a page view's
-    read entry, through which peewee's transaction and query layers cost more than the statements themselves
-    (measured: 0.2 ms an entry, 0.08 ms of it SQLite's). Statements go to the driver as written (its own
-    parameter style), and nothing of peewee's runs between BEGIN and COMMIT: commit hooks are not called."""
+    and rolled back on the driver's connection itself, which it yields; statements inside go through ``db`` as usual.
+    For the few statements of a page view's read entry, for which peewee's transaction layer cost about as much as
+    the statements themselves. Peewee does not know of the transaction: nothing in it may call ``transaction()``,
+    ``db.atomic()`` or the commit hooks."""
     if not is_sqlite() or db.in_transaction():
         raise RuntimeError("unflushed_driver_transaction is for SQLite, outside a transaction")
     connection = db.connection()
