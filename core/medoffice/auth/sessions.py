@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
-from flask_login import current_user, logout_user
+from flask_login import logout_user
 
 from .. import audit, settings
 from ..db import db, transaction, utcnow
@@ -43,18 +43,23 @@ TOUCH_SECONDS = 60  # "last seen" is written at most this often per session
 CACHE_LIMIT = 4096  # sessions cached per process; the cache starts over when full
 
 
+_PLAIN_VALUES = (str, int, float, bool, type(None))  # a session holding only these may share them between requests
+
+
 class TLSSessionInterface(SecureCookieSessionInterface):
     """Flask's cookie session, marked Secure whenever the app is served over TLS (``TLS`` config).
 
     A browser sends the same cookie on every request until the session changes, so a cookie whose
     signature this process has checked is not checked again: only its age is (the signing time is
-    kept with it). Its contents are decoded afresh each time, so a request never shares objects with
-    another. A new secret key starts the cache over.
+    kept with it). Its contents are kept decoded when they are plain values (the usual session: its
+    token and CSRF token), each request getting a copy of its own; a session holding anything a request
+    could change in place (the list of pending messages) is decoded afresh each time. A new secret key
+    starts the cache over.
     """
 
     def __init__(self) -> None:
         self._serializer = (None, None)  # (keys, serializer)
-        self._verified: dict[str, tuple[int, bytes]] = {}  # cookie -> (signed at, verified payload)
+        self._verified: dict[str, tuple[int, bytes | dict]] = {}  # cookie -> (signed at, payload or contents)
 
     def get_cookie_secure(self, app) -> bool:
         """Secure under TLS, or when ``SESSION_COOKIE_SECURE`` says so."""
@@ -81,13 +86,17 @@ class TLSSessionInterface(SecureCookieSessionInterface):
                 payload, signed_at = _unsign(serializer, value, max_age)
             except BadSignature:
                 return self.session_class()
+            contents = serializer.load_payload(payload)
+            if all(isinstance(v, _PLAIN_VALUES) for v in contents.values()):
+                payload = contents
             if len(self._verified) >= CACHE_LIMIT:
                 self._verified = {}
             verified = self._verified[value] = (signed_at, payload)
         age = int(time.time()) - verified[0]
         if age < 0 or age > max_age:
             return self.session_class()
-        return self.session_class(serializer.load_payload(verified[1]))
+        kept = verified[1]
+        return self.session_class(kept if isinstance(kept, dict) else serializer.load_payload(kept))
 
 
 def _unsign(serializer, value: str, max_age: int) -> tuple[bytes, int]:
@@ -316,8 +325,8 @@ PASSWORD_CHANGE_ALLOWED = {"core.change_password", "core.logout"}
 ENROLMENT_ALLOWED = {"core.two_factor", "core.two_factor_start", "core.two_factor_confirm", "core.logout"}
 
 
-def enforce():
-    """Run for every non-public request of a logged-in user: a response ends it, None lets it on.
+def enforce(user):
+    """Run for every non-public request of the logged-in ``user``: a response ends it, None lets it on.
 
     Ends expired sessions (idle, lifetime, deactivated account), sends users who must change
     their password, or set up the two-factor sign-in the practice requires of them, to that page
@@ -333,9 +342,9 @@ def enforce():
         return to_login(message_for(reason))
     if not is_background_request():
         record_activity(entry, now)
-    if current_user.row.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWED:
+    if user.row.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWED:
         return _first_go_to("core.change_password", "Choose a new password before you continue.")
-    if two_factor.must_enrol(current_user.row, current_user.roles) and request.endpoint not in ENROLMENT_ALLOWED:
+    if two_factor.must_enrol(user.row, user.roles) and request.endpoint not in ENROLMENT_ALLOWED:
         return _first_go_to("core.two_factor", "Set up two-factor sign-in before you continue: the practice "
                                                "requires it of administrators.")
     return None

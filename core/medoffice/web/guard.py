@@ -18,10 +18,11 @@ def enforce_access():
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is None or view_is_public(view):
         return None
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # the proxy resolves the user again on every attribute read
+    if not user.is_authenticated:
         # A cookie naming a session that has ended says why (logged out elsewhere, password changed...).
         return sessions.to_login(sessions.ended_message())
-    ended = sessions.enforce()  # idle logoff, absolute lifetime, must-change-password
+    ended = sessions.enforce(user)  # idle logoff, absolute lifetime, must-change-password
     if ended is not None:
         return ended
     break_glass.elevate()
@@ -30,7 +31,7 @@ def enforce_access():
         # Fail closed: a view that declares no permission is a plugin bug, not an open door.
         log.error("view %s declares no permission; refusing access", request.endpoint)
         abort(403)
-    if not can(permission):
+    if not can(permission, user):
         g.denied_permission = permission
         abort(403)
     return None
