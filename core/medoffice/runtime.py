@@ -6,10 +6,12 @@ state version, and each request (and the scheduler) compares it with one cheap r
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import g, has_app_context
+from peewee import fn
 
 from . import audit, audit_anchor, data_versions, migrate, prepared, version_listener
 from .auth import access_version as access_version_triggers
@@ -22,10 +24,27 @@ log = logging.getLogger("medoffice.runtime")
 STATE_KEY = "state"
 ACCESS_KEY = access_version_triggers.KEY  # bumped by the database itself (medoffice.auth.access_version)
 _VERSIONS = StateVersion.select(StateVersion.key, StateVersion.version).tuples()
+# Every counter only ever grows (triggers add 1, a new one starts at 1) and none is removed, so their sum and
+# their number change together with any of them.
+_VERSIONS_MOVED = StateVersion.select(fn.SUM(StateVersion.version), fn.COUNT(StateVersion.key)).tuples()
+_last_read: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # database -> (sum and number, counters)
 
 
 def _read_versions() -> dict:
     return dict(prepared.rows(_VERSIONS, "runtime.versions"))
+
+
+def _read_versions_if_moved() -> dict:
+    """The counters, as :func:`_read_versions`, for SQLite: one row read (their sum and number), and the
+    seventy-odd counters themselves only when that moved since this process last read them."""
+    moved = prepared.rows(_VERSIONS_MOVED, "runtime.versions_moved")[0]
+    last = _last_read.get(db.obj)
+    if last is not None and last[0] == moved:
+        return last[1]
+    versions = _read_versions()
+    if not db.in_transaction():  # what a transaction reads may still be rolled back
+        _last_read[db.obj] = (moved, versions)
+    return versions
 
 
 def access_version() -> int | None:
@@ -123,7 +142,7 @@ class Runtime:
         plugins' data versions (``medoffice.data_versions``).
         """
         listener = getattr(db.obj, "versions_listener", None)  # PostgreSQL's (medoffice.version_listener)
-        versions = listener.versions(_read_versions) if listener else _read_versions()
+        versions = listener.versions(_read_versions) if listener else _read_versions_if_moved()
         if has_app_context():
             g.medoffice_versions = versions
         version = versions.get(STATE_KEY, 0)
