@@ -379,3 +379,23 @@ def test_a_cookie_checked_once_is_still_refused_when_altered_expired_or_signed_w
     assert sessions.TOKEN_KEY not in _opened(app, cookie)  # a new key starts the cache over
     monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
     assert _opened(app, cookie) == first  # still valid under a fallback key, as Flask's own interface allows
+
+
+def test_a_kept_cookie_never_shares_what_one_request_changes_with_the_next(app):
+    """The signed cookie is checked and decoded once per process, but every request gets its own session: a
+    request changing its session (a value set, the pending messages' list appended to) leaves the next one's
+    as the cookie says."""
+    interface = app.session_interface
+    with app.test_request_context():
+        from flask import session
+        session["session_token"], session["csrf_token"], session["_flashes"] = "t", "c", [("info", "Saved.")]
+        plain = interface.get_signing_serializer(app).dumps({"session_token": "t", "csrf_token": "c"})
+        with_list = interface.get_signing_serializer(app).dumps(dict(session))
+    for cookie in (plain, with_list):
+        with app.test_request_context(headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}):
+            from flask import request
+            first = interface.open_session(app, request)
+            first["session_token"] = "changed"
+            first.get("_flashes", []).append(("info", "Another."))
+            second = interface.open_session(app, request)
+            assert second["session_token"] == "t" and second.get("_flashes", [("info", "Saved.")]) == [("info", "Saved.")]
