@@ -1,6 +1,6 @@
-"""The statements page's runs (billing.statement_runs) and the remittances list (billing.remittances) are kept
-until what they show changes: an unchanged view reads neither table, and a change by plain SQL, as another
-process would write it, shows on the next view."""
+"""The statements page's runs (billing.statement_runs), the remittances list (billing.remittances), the payers
+(billing.payers) and the fee schedule (billing.fees) are kept until what they show changes: an unchanged view reads
+none of their tables, and a change by plain SQL, as another process would write it, shows on the next view."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +8,7 @@ import datetime as dt
 from billing_setup import database, practice
 from medoffice.testing import reads_of, write_sql
 
-from medoffice_billing.models import Remittance, StatementRun
+from medoffice_billing.models import Fee, Remittance, StatementRun
 
 
 def test_the_statement_runs_are_kept_until_a_run_changes(app, client_as):
@@ -46,3 +46,35 @@ def test_the_remittances_are_kept_until_a_remittance_or_a_payer_changes(app, cli
         write_sql("UPDATE billing_payer SET name = ? WHERE id = ?", "Renamed Mutual", payer.id)
     page = biller.get(url).get_data(as_text=True)
     assert "Renamed Mutual" in page and payer.name not in page
+
+
+def test_the_payers_are_kept_until_a_payer_changes_and_link_only_for_who_may_edit(app, client_as):
+    with database(app):
+        payer = practice()["payer"]
+    biller, auditor = client_as("billing"), client_as("auditor")
+    url = "/billing/payers"
+    edit_link = f'href="/billing/payers/{payer.id}/edit"'
+    page = biller.get(url).get_data(as_text=True)
+    assert payer.name in page and edit_link in page
+    assert not reads_of(biller, url, ("billing_payer",))
+    viewed = auditor.get(url).get_data(as_text=True)  # the same rows, drawn without the edit links
+    assert payer.name in viewed and edit_link not in viewed
+    with database(app):
+        write_sql("UPDATE billing_payer SET name = ?, timely_filing_days = ? WHERE id = ?", "Renamed Mutual", 91,
+                  payer.id)
+    page = biller.get(url).get_data(as_text=True)
+    assert "Renamed Mutual" in page and '<td class="num">91</td>' in page and payer.name not in page
+
+
+def test_the_fee_schedule_is_kept_until_a_fee_changes(app, client_as):
+    with database(app):
+        fee = Fee.create(code="99213", description="Office visit, established", charge_cents=12500)
+    biller = client_as("billing")
+    url = "/billing/fees"
+    page = biller.get(url).get_data(as_text=True)
+    assert "Office visit, established" in page and "$125.00" in page
+    assert not reads_of(biller, url, ("billing_fee",))
+    with database(app):
+        write_sql("UPDATE billing_fee SET charge_cents = ? WHERE id = ?", 13000, fee.id)
+    page = biller.get(url).get_data(as_text=True)
+    assert "$130.00" in page and "$125.00" not in page

@@ -791,6 +791,7 @@ BILLING_MODELS.append(SavedFilter)
 # kept until they change.
 SAVED_FILTERS = DataVersion("billing.saved_filters", [SavedFilter])
 PAYERS = DataVersion("billing.payers", [Payer])
+FEES = DataVersion("billing.fees", [Fee])  # the fee schedule's list
 
 
 class AccountNote(BaseModel):

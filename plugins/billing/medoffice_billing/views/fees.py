@@ -12,7 +12,7 @@ from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..models import ExpectedAmount, Fee, Payer
+from ..models import FEES, ExpectedAmount, Fee, Payer
 from ..reference import ReferenceDataError, modifier_is_valid_format, procedure_code_is_valid_format, save_fee
 from . import bp
 from .fields import MoneyField
@@ -76,6 +76,7 @@ def fees():
         default_sort="code", endpoint="billing.fees", noun="code", noun_plural="codes",
         search_placeholder="Code or description",
         empty_message="The fee schedule is empty. Add a code, or load the demo data.", key=("billing.fees",),
+        kept_by=FEES.key, kept_with=(editable,),
     )
     return render_page("billing/fees.html", title="Fee schedule", table=table, breadcrumbs=[("Fee schedule", None)])
 

@@ -1,16 +1,18 @@
 """Payers: the list and the add/edit form."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import abort, redirect, url_for
 from flask_wtf import FlaskForm
 from medoffice.auth import can, requires
 from medoffice.web.forms import choices, form_values
 from medoffice.web.shell import notify, render_page
-from medoffice.web.tables import TableColumn, paginate
+from medoffice.web.tables import TableColumn, paginate, url_template
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..models import Payer
+from ..models import PAYERS, Payer
 from ..reference import FILING_INDICATORS, ReferenceDataError, save_payer
 from . import bp
 
@@ -38,17 +40,21 @@ class PayerForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
 
+_LIST_COLUMNS = (Payer.id, Payer.name, Payer.payer_id, Payer.filing_indicator, Payer.timely_filing_days,
+                 Payer.electronic, Payer.active)
+
+
 @bp.route("/payers")
 @requires("billing.view")
 def payers():
     """The payer list, searchable by name or payer id."""
     editable = can("billing.payers.edit")
+    edit_url = url_template("billing.payer_edit", "payer_id")
     table = paginate(
-        Payer.select(),
+        Payer.select(*_LIST_COLUMNS).objects(SimpleNamespace),
         id="payers-table",
         columns=[
-            TableColumn("name", "Name", sort=Payer.name,
-                        link=(lambda p: url_for("billing.payer_edit", payer_id=p.id)) if editable else None),
+            TableColumn("name", "Name", sort=Payer.name, link=(lambda p: edit_url(p.id)) if editable else None),
             TableColumn("payer_id", "Payer id", sort=Payer.payer_id),
             TableColumn("filing", "Filing", value=lambda p: FILING_INDICATORS.get(p.filing_indicator, p.filing_indicator)),
             TableColumn("timely_filing_days", "Filing limit (days)", sort=Payer.timely_filing_days, numeric=True),
@@ -59,6 +65,7 @@ def payers():
         default_sort="name", endpoint="billing.payers", noun="payer", noun_plural="payers",
         search_placeholder="Name or payer id",
         empty_message="No payers yet. Add one, or load the demo data.",
+        key=("billing.payers",), kept_by=PAYERS.key, kept_with=(editable,),
     )
     return render_page("billing/payers.html", title="Payers", table=table, breadcrumbs=[("Payers", None)])
 
