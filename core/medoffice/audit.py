@@ -186,36 +186,13 @@ def _insert_one(row: dict, set_head_hash: bool = False) -> None:
     db.execute_sql(sql, [*values, row["hash"]] if set_head_hash else values)
 
 
-class _NoHead(Exception):
-    """The trail has no head yet: its very first entry is being written."""
-
-
-_HEAD = f'"{AuditHead._meta.table_name}"'
-_ADVANCE_HEAD_SQL = f'UPDATE {_HEAD} SET "seq" = "seq" + ? WHERE "id" = 1 RETURNING "seq", "last_hash"'
-_SET_HEAD_HASH_SQL = f'UPDATE {_HEAD} SET "last_hash" = ? WHERE "id" = 1'
-
-
 def _append_reads(rows: list[dict]) -> list[dict]:
-    """The read group's writer: as :func:`_append` in an unflushed transaction, on SQLite (outside a transaction)
-    with the same statements in a transaction opened and committed on the driver's connection
-    (``unflushed_driver_transaction``): a page view's entry then costs a fifth less. The trail's very first entry is
-    written the usual way, which creates the head."""
-    if not is_sqlite() or db.in_transaction():
-        return _append(rows, unflushed_transaction)
-    try:
-        with unflushed_driver_transaction():
-            head = db.execute_sql(_ADVANCE_HEAD_SQL, (len(rows),)).fetchall()
-            if not head:
-                raise _NoHead
-            last_hash = _chain(rows, *head[0])
-            if len(rows) == 1:
-                _insert_one(rows[0])
-            else:
-                insert_rows(AuditEvent, rows)
-            db.execute_sql(_SET_HEAD_HASH_SQL, (last_hash,))
-    except _NoHead:
-        return _append(rows, unflushed_transaction)
-    return rows
+    """The read group's writer: :func:`_append` in an unflushed transaction, on SQLite (outside a transaction) one
+    opened and committed on the driver's connection (``unflushed_driver_transaction``): a page view's entry then
+    costs a fifth less."""
+    if is_sqlite() and not db.in_transaction():
+        return _append(rows, unflushed_driver_transaction)
+    return _append(rows, unflushed_transaction)
 
 
 # Every audited request runs these two: compiled once (see medoffice.prepared).

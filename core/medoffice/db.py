@@ -310,7 +310,7 @@ _RESTORE_SYNCHRONOUS = f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}"
 @contextmanager
 def unflushed_driver_transaction():
     """SQLite, outside any transaction: an unflushed transaction (as :func:`unflushed_transaction`) opened, committed
-    and rolled back on the driver's connection itself, which it yields; statements inside go through ``db`` as usual.
+    and rolled back on the driver's connection itself; statements inside go through ``db`` as usual.
     For the few statements of a page view's read entry, for which peewee's transaction layer cost about as much as
     the statements themselves. Peewee does not know of the transaction: nothing in it may call ``transaction()``,
     ``db.atomic()`` or the commit hooks."""
@@ -321,7 +321,7 @@ def unflushed_driver_transaction():
     try:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            yield connection
+            yield
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
