@@ -425,3 +425,32 @@ def test_the_vendors_and_bills_lists_are_kept_until_a_vendor_or_a_bill_changes(b
     assert "Acme Medical Supply" in page(client, "/finance/bills")
     sql(app, "UPDATE finance_bill SET number = ? WHERE id = ?", "INV-7B", bill)
     assert "INV-7B" in page(client, "/finance/bills")
+
+
+def test_the_journal_is_kept_until_an_entry_or_a_line_changes(books):
+    import datetime as dt
+
+    app, client = books
+    url = "/finance/journal?sort=id&desc=1"
+    with connected(app):
+        cash, revenue = (db.execute_sql("SELECT id FROM finance_account WHERE number = ?".replace("?", db.param),
+                                        (n,)).fetchone()[0] for n in ("1000", "3000"))
+    post_entry_by_sql(app, dt.date(2026, 3, 2), cash, revenue, 4200)
+    html = page(client, url)
+    assert "by hand" in html and "$42.00" in html and "1 entry" in html
+    assert_reads_none(client, url, "finance_journal_entry", "finance_journal_line")
+    sql(app, "INSERT INTO finance_journal_entry (entry_date, memo, kind, status, created_at) "
+             "VALUES (?, 'Float for the desk', 'manual', 'draft', CURRENT_TIMESTAMP)", dt.date(2026, 3, 3))
+    sql(app, "INSERT INTO finance_journal_line (entry_id, account_id, debit_cents, credit_cents, memo) "
+             "SELECT MAX(id), ?, 999, 0, '' FROM finance_journal_entry", cash)
+    sql(app, "INSERT INTO finance_journal_line (entry_id, account_id, debit_cents, credit_cents, memo) "
+             "SELECT MAX(id), ?, 0, 999, '' FROM finance_journal_entry", revenue)
+    assert "Float for the desk" not in page(client, url)  # a draft is not in the journal
+    sql(app, "UPDATE finance_journal_line SET debit_cents = 1999 WHERE debit_cents = 999")
+    sql(app, "UPDATE finance_journal_line SET credit_cents = 1999 WHERE credit_cents = 999")
+    sql(app, "UPDATE finance_journal_entry SET status = 'posted', posted_at = CURRENT_TIMESTAMP "
+             "WHERE memo = 'Float for the desk'")
+    html = page(client, url)
+    assert "Float for the desk" in html and "$19.99" in html and "$42.00" in html and "2 entries" in html
+    exported = client.get(url + "&format=csv").get_data(as_text=True)
+    assert "Float for the desk" in exported and "19.99" in exported and "42.00" in exported

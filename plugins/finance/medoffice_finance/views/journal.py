@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..budget import BudgetError, enforce
 from ..journal import KINDS, OWNED_KINDS, JournalError, LineInput, post_entry, reverse_entry
-from ..models import CHART, Account, BudgetLine, JournalEntry, JournalLine
+from ..models import BOOKS, CHART, LINES, Account, BudgetLine, JournalEntry, JournalLine
 from ..slots import id_slots
 from . import bp
 from .locations import active_locations
@@ -136,11 +136,11 @@ _POSTED = PlainSelect(JournalEntry, [JournalEntry.id, JournalEntry.entry_date, J
 @bp.route("/journal")
 @requires("finance.view")
 def journal():
-    """Posted entries, newest first unless the user sorts otherwise, with their totals."""
+    """Posted entries, newest first unless the user sorts otherwise, with their totals; each page of them kept until
+    an entry or a line changes."""
     if "sort" not in request.args:
         return redirect(url_for("finance.journal", **{**request.args.to_dict(), "sort": "id", "desc": 1}))
     link = url_template("finance.entry", "entry_id")
-    totals: dict[int, int] = {}  # the page's entries' totals, read once the page is known
     table = paginate(
         _POSTED, id="journal-table", key="finance.journal",
         columns=[
@@ -150,13 +150,19 @@ def journal():
                         value=itemgetter(1)),
             TableColumn("kind", "Kind", sort=JournalEntry.kind, value=lambda e: KINDS.get(e[2], e[2])),
             TableColumn("memo", "Memo", sort=JournalEntry.memo, value=itemgetter(3)),
-            TableColumn("total", "Amount", kind="money", value=lambda e: int(totals.get(e[0], 0))),
+            TableColumn("total", "Amount", kind="money", value=itemgetter(4)),
         ],
         search=lambda text: JournalEntry.memo ** f"%{text}%", default_sort="id",
         endpoint="finance.journal", noun="entry", noun_plural="entries", search_placeholder="Words in the memo",
-        empty_message="No entries yet. Post one, or turn billing on: its payments are booked here.")
-    totals.update(_entry_totals([e[0] for e in table.rows]))
+        empty_message="No entries yet. Post one, or turn billing on: its payments are booked here.",
+        kept_by=(BOOKS.key, LINES.key), attach=_with_totals)
     return render_page("finance/journal.html", title="Journal", table=table, breadcrumbs=[("Journal", None)])
+
+
+def _with_totals(rows: list) -> None:
+    """Add each entry's total debits to its row (a fifth value), in one query for the page."""
+    totals = _entry_totals([row[0] for row in rows])
+    rows[:] = [(*row, int(totals.get(row[0], 0))) for row in rows]
 
 
 @bp.route("/journal/new", methods=["GET", "POST"])
