@@ -454,3 +454,50 @@ def test_the_journal_is_kept_until_an_entry_or_a_line_changes(books):
     assert "Float for the desk" in html and "$19.99" in html and "$42.00" in html and "2 entries" in html
     exported = client.get(url + "&format=csv").get_data(as_text=True)
     assert "Float for the desk" in exported and "19.99" in exported and "42.00" in exported
+
+
+def test_the_deposits_and_what_waits_are_kept_until_a_deposit_or_the_books_change(books):
+    import datetime as dt
+
+    from finance_setup import account, payment, publish_events
+    from medoffice_finance.deposits import make_deposit, undeposited
+
+    app, client = books
+    url = "/finance/deposits?sort=date&desc=1"
+    with connected(app):
+        publish_events(payment(12000, "patient", "check"), payment(2000, "patient", "cash"))
+        make_deposit([w.booked_event_id for w in undeposited() if w.method == "check"], dt.date(2026, 3, 11),
+                     account("1000"), "Monday slip")
+    html = page(client, url)
+    assert "Monday slip" in html and "$120.00" in html and "1 desk payment ($20.00) waits" in html
+    assert_reads_none(client, url, "finance_deposit", "finance_booked_event", "finance_journal_line",
+                      "finance_deposit_item", "finance_account")
+    sql(app, "UPDATE finance_deposit SET memo = ? WHERE memo = ?", "Tuesday slip", "Monday slip")
+    assert "Tuesday slip" in page(client, url)
+    with connected(app):
+        publish_events(payment(4550, "patient", "check"))  # booked: a journal line on undeposited funds
+    assert "2 desk payments ($65.50) wait in undeposited funds" in page(client, url)
+    sql(app, "DELETE FROM finance_deposit_item")  # as if the slip held nothing: every payment waits again
+    assert "3 desk payments ($185.50) wait" in page(client, url)
+
+
+def test_the_bank_statements_are_kept_until_a_statement_or_an_account_changes(books):
+    import datetime as dt
+
+    app, client = books
+    url = "/finance/bank?sort=id&desc=1"
+    with connected(app):
+        bank = db.execute_sql("SELECT id FROM finance_account WHERE number = ?".replace("?", db.param),
+                              ("1000",)).fetchone()[0]
+    sql(app, "INSERT INTO finance_bank_statement (account_id, file_name, file_format, start_date, end_date, "
+             "ending_balance_cents, line_count, duplicate_count, imported_at) "
+             "VALUES (?, 'march.ofx', 'ofx', ?, ?, 987650, 41, 0, CURRENT_TIMESTAMP)",
+        bank, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    html = page(client, url)
+    assert "$9,876.50" in html and "1000 " in html and ">41<" in html
+    assert_reads_none(client, url, "finance_bank_statement", "finance_account")
+    sql(app, "UPDATE finance_bank_statement SET line_count = 43, reconciled_at = CURRENT_TIMESTAMP")
+    html = page(client, url)
+    assert ">43<" in html and "reconciled" in html.lower()
+    sql(app, "UPDATE finance_account SET name = ? WHERE number = ?", "Checking by the console", "1000")
+    assert "1000 Checking by the console" in page(client, url)

@@ -130,19 +130,30 @@ def _waiting_before_query():
 
 
 def undeposited(ids: list[int] | None = None, source: str = "desk") -> list[Undeposited]:
-    """What of a source waits for the bank, oldest first (only ``ids`` when given)."""
-    amount = fn.SUM(JournalLine.debit_cents - JournalLine.credit_cents)
-    keys = (BookedEvent.id, BookedEvent.effective_date, BookedEvent.method, BookedEvent.reference,
-            BookedEvent.party, BookedEvent.payer_id, BookedEvent.event_name)
-    account = source_account(source).id
-    query = (_waiting(source, *keys, amount.alias("amount"), account=slot("account")).group_by(*keys)
-             .order_by(BookedEvent.effective_date, BookedEvent.id).dicts())
-    if ids is None:  # the deposits page and the new slip's: compiled once per source
+    """What of a source waits for the bank, oldest first (only ``ids`` when given). The whole list is kept until an
+    account, a booked event, a journal line or a deposit's item changes: the deposits page shows it on every view."""
+    if ids is not None:
+        return _read_undeposited(source, ids)
+    return list(kept(WAITING.key, ("undeposited", source), lambda: tuple(_read_undeposited(source, None))))
+
+
+def _read_undeposited(source: str, ids: list[int] | None) -> list[Undeposited]:
+    query, account = _undeposited_query(source), source_account(source).id
+    if ids is None:  # compiled once per source
         rows = prepared.run(query, ("finance.undeposited", source), account=account)
     else:
         rows = prepared.run(query.where(BookedEvent.id.in_(ids)), None, account=account)
     return [Undeposited(r["id"], r["effective_date"], r["method"], r["reference"], r["party"], int(r["amount"]),
                         r["payer_id"], r["event_name"]) for r in rows]
+
+
+@functools.cache
+def _undeposited_query(source: str):
+    amount = fn.SUM(JournalLine.debit_cents - JournalLine.credit_cents)
+    keys = (BookedEvent.id, BookedEvent.effective_date, BookedEvent.method, BookedEvent.reference,
+            BookedEvent.party, BookedEvent.payer_id, BookedEvent.event_name)
+    return (_waiting(source, *keys, amount.alias("amount"), account=slot("account")).group_by(*keys)
+            .order_by(BookedEvent.effective_date, BookedEvent.id).dicts())
 
 
 def expected_efts(items: list[Undeposited] | None = None) -> list[ExpectedEft]:

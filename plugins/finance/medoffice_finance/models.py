@@ -522,4 +522,7 @@ DAY = DataVersion("finance.day", [Account, BookedEvent, JournalLine, Deposit, De
 LINES = DataVersion("finance.lines", [JournalLine])  # whether an account was ever used
 TOTALS = DataVersion("finance.totals", [AccountTotal])  # the chart's balances
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
-DATA_VERSIONS = [CHART, LINES, TOTALS, VENDORS, BILLS, RECURRING, RULES, BOOKS, BUDGETS, PERIODS, DAY, WAITING]
+DEPOSITS = DataVersion("finance.deposits", [Deposit])  # the deposits list
+STATEMENTS = DataVersion("finance.statements", [BankStatement])  # the bank statements list
+DATA_VERSIONS = [CHART, LINES, TOTALS, VENDORS, BILLS, RECURRING, RULES, BOOKS, BUDGETS, PERIODS, DAY, WAITING,
+                 DEPOSITS, STATEMENTS]

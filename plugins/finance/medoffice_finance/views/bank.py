@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from medoffice import audit, prepared
 from medoffice.auth import can, requires
+from medoffice.data_versions import kept
 from medoffice.money import parse_cents
 from medoffice.web.forms import choices
 from medoffice.web.shell import notify, render_page
@@ -20,7 +21,7 @@ from ..bank import (BankError, auto_match, bank_accounts, book_line_by_hand, ent
                     match_eft, match_entries, reconcile, reconciliation, save_csv_columns, tick_cleared, unmatch)
 from ..bank_files import BankFileError
 from ..deposits import expected_efts, slip_pdf
-from ..models import Account, BankCsvMapping, BankLine, BankRule, BankStatement
+from ..models import CHART, STATEMENTS, Account, BankCsvMapping, BankLine, BankRule, BankStatement
 from . import bp
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -74,13 +75,19 @@ _ACTIVE_ACCOUNTS = Account.select(Account.id, Account.number, Account.name).wher
 
 
 def _bank_choices():
-    rows = prepared.run(_BANK_ACCOUNTS, "finance.bank_account_choices").cursor
-    return choices([(str(id_), f"{number} {name}") for id_, number, name in rows])
+    return _kept_choices(_BANK_ACCOUNTS, "finance.bank_account_choices")
 
 
 def _account_choices():
-    rows = prepared.run(_ACTIVE_ACCOUNTS, "finance.active_account_choices").cursor
-    return choices([(str(id_), f"{number} {name}") for id_, number, name in rows])
+    return _kept_choices(_ACTIVE_ACCOUNTS, "finance.active_account_choices")
+
+
+def _kept_choices(query, name: str) -> list:
+    """The accounts ``query`` reads as select options, kept until an account changes (a copy per call)."""
+    def build():
+        rows = prepared.run(query, name).cursor
+        return tuple(choices([(str(id_), f"{number} {label}") for id_, number, label in rows]))
+    return list(kept(CHART.key, name, build))
 
 
 def _statements_table():
@@ -98,7 +105,8 @@ def _statements_table():
                              value=lambda s: "reconciled" if s.reconciled_at else "open")],
         search=lambda text: BankStatement.file_name ** f"%{text}%", default_sort="id", endpoint="finance.bank",
         noun="statement", noun_plural="statements", search_placeholder="File name",
-        empty_message="No statement imported yet. Import your bank's OFX or CSV file.")
+        empty_message="No statement imported yet. Import your bank's OFX or CSV file.",
+        kept_by=(STATEMENTS.key, CHART.key))
 
 
 def _bank_page(form: ImportForm, result=None, status: int = 200):

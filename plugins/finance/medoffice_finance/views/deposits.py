@@ -14,7 +14,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField, Te
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..deposits import DepositError, make_deposit, slip, slip_pdf, undeposited, void_deposit
-from ..models import Account, Deposit
+from ..models import DEPOSITS, Account, Deposit
 from . import bp
 
 
@@ -59,7 +59,7 @@ def deposits():
                  TableColumn("total", "Total", sort=Deposit.total_cents, value=lambda d: d.total_cents, kind="money")],
         search=lambda text: Deposit.memo ** f"%{text}%", default_sort="date", endpoint="finance.deposits",
         noun="deposit", noun_plural="deposits", search_placeholder="Words in the memo",
-        empty_message="No deposits yet. Make one from the desk's cash and checks.")
+        empty_message="No deposits yet. Make one from the desk's cash and checks.", kept_by=(DEPOSITS.key,))
     waiting = undeposited()
     return render_page("finance/deposits.html", title="Deposits", table=table, waiting=waiting,
                        waiting_cents=sum(w.amount_cents for w in waiting), breadcrumbs=[("Deposits", None)])
