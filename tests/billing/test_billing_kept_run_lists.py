@@ -1,5 +1,5 @@
 """The statements page's runs (billing.statement_runs), the remittances list (billing.remittances), the payers
-(billing.payers) and the fee schedule (billing.fees) are kept until what they show changes: an unchanged view reads
+(billing.payers), the fee schedule (billing.fees) and the Good Faith Estimates (billing.estimates) are kept until what they show changes: an unchanged view reads
 none of their tables, and a change by plain SQL, as another process would write it, shows on the next view."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 from billing_setup import database, practice
 from medoffice.testing import reads_of, write_sql
 
-from medoffice_billing.models import Fee, Remittance, StatementRun
+from medoffice_billing.models import Fee, GoodFaithEstimate, Remittance, StatementRun
 
 
 def test_the_statement_runs_are_kept_until_a_run_changes(app, client_as):
@@ -78,3 +78,23 @@ def test_the_fee_schedule_is_kept_until_a_fee_changes(app, client_as):
         write_sql("UPDATE billing_fee SET charge_cents = ? WHERE id = ?", 13000, fee.id)
     page = biller.get(url).get_data(as_text=True)
     assert "$130.00" in page and "$125.00" not in page
+
+
+def test_the_estimates_are_kept_until_an_estimate_or_a_patient_changes(app, client_as):
+    with database(app):
+        patient = practice()["patient"]
+        GoodFaithEstimate.create(number="GFE-000041", patient_id=patient.id, scheduled_on=dt.date(2026, 11, 20),
+                                 service_date=dt.date(2026, 12, 9), due_by=dt.date(2026, 11, 23), total_cents=31500)
+    biller = client_as("billing")
+    url = "/billing/estimates"
+    page = biller.get(url).get_data(as_text=True)
+    assert "GFE-000041" in page and "Diaz, Rosa" in page and "$315.00" in page
+    assert not reads_of(biller, url, ("billing_gfe", "core_patient"))
+    with database(app):
+        write_sql("UPDATE billing_gfe SET total_cents = ?, billed_cents = ? WHERE number = ?", 32500, 29900,
+                  "GFE-000041")
+    page = biller.get(url).get_data(as_text=True)
+    assert "$325.00" in page and "$299.00" in page and "$315.00" not in page
+    with database(app):
+        write_sql("UPDATE core_patient SET last_name = ? WHERE id = ?", "Diaz-Quill", patient.id)
+    assert "Diaz-Quill, Rosa" in biller.get(url).get_data(as_text=True)

@@ -1010,6 +1010,7 @@ BILLING_MODELS.extend([Clearinghouse, ClearinghouseFile, Acknowledgment, ClaimAc
 # What the Today queue counts besides claims and plans: the 835 queues, the clearinghouse's sync state and the Good
 # Faith Estimates due, kept until one of them changes.
 QUEUES = DataVersion("billing.queues", [RemitClaim, Clearinghouse, GoodFaithEstimate])
+ESTIMATES = DataVersion("billing.estimates", [GoodFaithEstimate])  # the Good Faith Estimates list
 # The Collections page and Today's pre-collections count: stored aging, holds, estimate disputes, dunning stages,
 # plans and placements (and the day of the last aging snapshot), kept until one of them changes.
 COLLECTIONS = DataVersion("billing.collections", [PatientAging, AgingSnapshot, StatementHold, GoodFaithEstimate,

@@ -9,6 +9,7 @@ from flask import Response, abort, redirect, request, url_for
 from flask_wtf import FlaskForm
 from medoffice import settings
 from medoffice.auth import can, requires
+from medoffice.data_versions import PATIENTS_KEY
 from medoffice.models import Location, Patient, StaffMember
 from medoffice.patients import load_for_display, load_record_for_display
 from medoffice.web.forms import choices
@@ -19,7 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from .. import estimates as estimate_service
 from ..estimates import DELIVERY, OPEN_DISPUTE, EstimateError
-from ..models import GoodFaithEstimate
+from ..models import ESTIMATES, GoodFaithEstimate
 from . import bp
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs
 
@@ -113,8 +114,7 @@ def estimates():
         default_sort="due_by", endpoint="billing.estimates", endpoint_args={"disputes": 1} if disputes else None,
         noun="estimate", noun_plural="estimates", search_placeholder="Estimate or patient",
         empty_message="No Good Faith Estimate matches." if disputes else "No Good Faith Estimate yet.",
-        key=("billing.estimates", disputes, joined))
-    attach_patients(table.rows)
+        key=("billing.estimates", disputes, joined), kept_by=(ESTIMATES.key, PATIENTS_KEY), attach=attach_patients)
     audit_list("billing.estimates.view", table.rows)
     return render_page("billing/estimates.html", title="Good Faith Estimates", table=table, disputes=disputes,
                        breadcrumbs=[("Good Faith Estimates", None)])
