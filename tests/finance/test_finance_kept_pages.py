@@ -501,3 +501,31 @@ def test_the_bank_statements_are_kept_until_a_statement_or_an_account_changes(bo
     assert ">43<" in html and "reconciled" in html.lower()
     sql(app, "UPDATE finance_account SET name = ? WHERE number = ?", "Checking by the console", "1000")
     assert "1000 Checking by the console" in page(client, url)
+
+
+CHECKED_TABLES = ("core_event", "finance_log_tally", "finance_books", "finance_journal_entry", "finance_account_total",
+                  "finance_journal_line", "finance_account", "finance_booked_event")
+
+
+def test_the_checks_against_billing_are_kept_until_the_log_or_the_books_change(books):
+    from finance_setup import payment, publish_events
+
+    app, client = books
+    for url in ("/finance/widget", "/finance/"):
+        assert "0 events booked, none waiting." in page(client, url)
+        assert_reads_none(client, url, *CHECKED_TABLES)
+    with connected(app):
+        publish_events(payment(12000, "patient", "check"))  # booked at once: the log and the books move together
+    html = page(client, "/finance/widget")
+    assert "1 events booked, none waiting." in html and "Billing received $120.00" in html
+    sql(app, "UPDATE finance_account_total SET debit_cents = debit_cents + 5 WHERE debit_cents > 0")
+    assert "Failing</span>\n    <strong>The journal balances" in page(client, "/finance/widget")
+    sql(app, "UPDATE finance_account_total SET debit_cents = debit_cents - 5 WHERE debit_cents > 0")
+    assert "Failing" not in page(client, "/finance/")
+    sql(app, "INSERT INTO core_event (name, version, published_at, payload, position) VALUES "
+             "('billing.refund_posted', 1, CURRENT_TIMESTAMP, '{\"amount_cents\": 0}', 999999)")
+    html = page(client, "/finance/")  # an event another process published, not booked yet
+    assert "1 of 2 events are not booked" in html
+    sql(app, "INSERT INTO finance_booked_event (event_position, event_name, amount_cents, booked_at, party, method, "
+             "reference) VALUES (999999, 'billing.refund_posted', 0, CURRENT_TIMESTAMP, '', '', '')")
+    assert "2 events booked, none waiting." in page(client, "/finance/widget")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from medoffice import prepared
+from medoffice.data_versions import EVENTS_KEY, kept
 from medoffice.db import is_sqlite, transaction
 from medoffice.events.models import EventRecord
 from medoffice.money import format_cents
@@ -28,7 +29,8 @@ from peewee import JOIN, SQL, Case, Select, fn
 
 from .balances import journal_totals, kept_totals
 from .books import basis
-from .models import DEBIT_NORMAL, Account, AccountTotal, BookedEvent, JournalEntry, JournalLine, LogTally
+from .models import (BOOKS, CHART, DEBIT_NORMAL, LINES, TALLY, TOTALS, WAITING, Account, AccountTotal, BookedEvent,
+                     JournalEntry, JournalLine, LogTally)
 from .rules import BOOKED_EVENTS
 from .spend import SPEND_EVENT
 
@@ -274,3 +276,19 @@ def run_all(*, kept: bool = False, figures: BookFigures | None = None,
     return [check_balanced(totals=(figures.debits, figures.credits)), check_unbooked(totals, figures.booked),
             check_money(totals.sums, figures.money_held),
             check_receivables(totals.sums, books_basis, figures.receivables)]
+
+
+# Every table the overview's figures and checks read: the event log and its kept tally, the books' setup and
+# entries, the kept per-account totals, the lines, the accounts and the booked events.
+_CHECKED = (EVENTS_KEY, TALLY.key, BOOKS.key, TOTALS.key, LINES.key, CHART.key, WAITING.key)
+
+
+def kept_checks() -> tuple[BookFigures, list[Invariant]]:
+    """``book_figures()`` and the checks ``run_all`` makes from them, kept until a table they read changes (the
+    overview and its dashboard card show them on every view)."""
+    def build():
+        figures = book_figures()
+        return figures, tuple(run_all(figures=figures, books_basis=basis()))
+
+    figures, checks = kept(_CHECKED, "finance checks", build)
+    return figures, list(checks)

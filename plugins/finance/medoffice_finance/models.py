@@ -524,5 +524,6 @@ TOTALS = DataVersion("finance.totals", [AccountTotal])  # the chart's balances
 WAITING = DataVersion("finance.waiting", [Account, BookedEvent, JournalLine, DepositItem])
 DEPOSITS = DataVersion("finance.deposits", [Deposit])  # the deposits list
 STATEMENTS = DataVersion("finance.statements", [BankStatement])  # the bank statements list
+TALLY = DataVersion("finance.tally", [LogTally])  # the event log's kept counts, which the checks start from
 DATA_VERSIONS = [CHART, LINES, TOTALS, VENDORS, BILLS, RECURRING, RULES, BOOKS, BUDGETS, PERIODS, DAY, WAITING,
-                 DEPOSITS, STATEMENTS]
+                 DEPOSITS, STATEMENTS, TALLY]

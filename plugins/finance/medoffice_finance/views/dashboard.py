@@ -5,7 +5,6 @@ from flask import redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from medoffice import prepared
 from medoffice.auth import can, requires
-from medoffice.data_versions import kept
 from medoffice.limits import DateInRange
 from medoffice.web.forms import choices, with_csrf_token
 from medoffice.web.kept import kept_part, slotted
@@ -13,8 +12,8 @@ from medoffice.web.shell import notify, render_page
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-from ..books import BASES, BooksError, basis, books, set_up
-from ..invariants import book_figures, run_all
+from ..books import BASES, BooksError, books, set_up
+from ..invariants import kept_checks
 from ..models import BOOKS, PERIODS, Books, Period
 from . import bp
 
@@ -29,11 +28,8 @@ class BooksForm(FlaskForm):
 _LATEST_CLOSED = Period.select().where(Period.status == "closed").order_by(Period.start_date.desc()).limit(1)
 
 
-def _page(books_html: str, status: int = 200, figures=None):
-    """The overview around its books section: the checks against billing are run on every view (they read the
-    event log, which no finance data version covers)."""
-    figures = figures or book_figures()  # checked, and the counts shown: one statement
-    checks = run_all(figures=figures, books_basis=kept(BOOKS.key, "basis", basis))
+def _page(books_html: str, checks: list, status: int = 200):
+    """The overview around its books section, with the checks against billing."""
     return render_page("finance/dashboard.html", title="Finance", checks=checks,
                        books_section=with_csrf_token(books_html), breadcrumbs=[("Finance", None)]), status
 
@@ -51,14 +47,14 @@ def _books_html(form: BooksForm | None, setup: Books, entries: int, booked: int)
 def dashboard():
     """The overview (its books section kept until the books' setup, a posting or a month's close changes, per the
     counts shown and whether the user may change the setup)."""
-    figures, may_edit = book_figures(), can("finance.accounts.edit")
+    (figures, checks), may_edit = kept_checks(), can("finance.accounts.edit")
 
     def build():
         setup = books()
         return _books_html(BooksForm(obj=setup) if may_edit else None, setup, figures.posted_entries, figures.booked)
 
     html = kept_part((BOOKS.key, PERIODS.key), ("books", figures.posted_entries, figures.booked, may_edit), build)
-    return _page(html, figures=figures)
+    return _page(html, checks)
 
 
 @bp.route("/setup", methods=["POST"])
@@ -74,12 +70,12 @@ def setup():
         else:
             notify("The books' setup is saved.")
             return redirect(url_for("finance.dashboard"), 303)
-    figures = book_figures()
-    return _page(_books_html(form, books(), figures.posted_entries, figures.booked), 422, figures)
+    figures, checks = kept_checks()
+    return _page(_books_html(form, books(), figures.posted_entries, figures.booked), checks, 422)
 
 
 @bp.route("/widget")
 @requires("finance.view")
 def checks_widget():
     """The dashboard card: whether the books agree with billing (an htmx fragment)."""
-    return render_template("finance/_checks.html", checks=run_all(kept=True))
+    return render_template("finance/_checks.html", checks=kept_checks()[1])
