@@ -83,11 +83,10 @@ def _account_choices():
 
 
 def _kept_choices(query, name: str) -> list:
-    """The accounts ``query`` reads as select options, kept until an account changes (a copy per call)."""
-    def build():
-        rows = prepared.run(query, name).cursor
-        return tuple(choices([(str(id_), f"{number} {label}") for id_, number, label in rows]))
-    return list(kept(CHART.key, name, build))
+    """The accounts ``query`` reads as select options (the rows kept until an account changes, the options made
+    afresh: a form may change its own)."""
+    rows = kept(CHART.key, name, lambda: tuple(prepared.run(query, name).cursor))
+    return choices([(str(id_), f"{number} {label}") for id_, number, label in rows])
 
 
 def _statements_table():
