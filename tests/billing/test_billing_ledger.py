@@ -125,3 +125,31 @@ def test_a_patient_without_entries_has_zero_balances(app):
         assert ledger.patient_balances(patient.id) == ledger.Balances(0, 0)
         assert ledger.line_balances(patient.id) == [] and ledger.open_patient_lines(patient.id) == []
         assert list(aging.patient_aging_query(practice_today(), patient.id).dicts()) == []
+
+
+def test_the_ledger_lines_are_kept_until_an_entry_a_line_a_visit_or_a_provider_changes(app, client_as):
+    from medoffice.testing import reads_of, write_sql
+
+    with database(app):
+        records = practice()
+        pid = records["patient"].id
+        claim = insured_visit(records, days_ago(20))
+        adjudicate(claim, paid=7000, contractual=3000, patient=2000, day=days_ago(2))
+    desk = client_as("front_desk")
+    url = f"/billing/patients/{pid}/ledger"
+    text = desk.get(url).get_data(as_text=True)
+    assert "$70.00" in text and "99213" in text and "Quill" in text
+    assert not reads_of(desk, url, ("billing_service_line", "billing_encounter", "core_staff"))
+    with database(app):
+        write_sql("UPDATE billing_line_transaction SET amount_cents = -7100 WHERE amount_cents = -7000")
+    assert "$71.00" in desk.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE billing_service_line SET code = ? WHERE code = ?", "99214", "99213")
+    assert "99214" in desk.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE core_staff SET last_name = ? WHERE last_name = ?", "Quillon", "Quill")
+    assert "Quillon" in desk.get(url).get_data(as_text=True)
+    with database(app):  # every view is still audited, kept or not (reads_of views the page twice)
+        views = AuditEvent.select().where((AuditEvent.patient_id == pid)
+                                          & (AuditEvent.action == "billing.ledger.view")).count()
+    assert views == 7

@@ -752,6 +752,7 @@ PLANS = DataVersion("billing.plans", [PaymentPlan, PlanInstallment, PatientPayme
 CLAIMS = DataVersion("billing.claims", [Claim, Payer])
 # The encounters list (a visit and the charges of its active lines), kept until an encounter or a line changes.
 ENCOUNTERS = DataVersion("billing.encounters", [Encounter, ServiceLine])
+LEDGER = DataVersion("billing.ledger", [LineTransaction, ServiceLine, Encounter])  # a patient ledger's lines
 # The desk's receipts: the day's list and its totals are kept until a payment is taken, voided or refunded.
 PAYMENTS = DataVersion("billing.payments", [PatientPayment])
 

@@ -15,8 +15,8 @@ from .event_types import EVENT_TYPES
 from .expected_collections import expected_collections
 from .export837 import X12_SETTINGS
 from .jobs import JOB_SETTINGS, billing_jobs
-from .models import (BATCHES, BILLING_MODELS, CLAIMS, COLLECTIONS, DENIALS, ENCOUNTERS, ESTIMATES, FEES, PAYERS,
-                     PAYMENTS, PLANS, QUEUES, REMITTANCES, SAVED_FILTERS, STATEMENT_RUNS, UNDERPAYMENTS)
+from .models import (BATCHES, BILLING_MODELS, CLAIMS, COLLECTIONS, DENIALS, ENCOUNTERS, ESTIMATES, FEES, LEDGER,
+                     PAYERS, PAYMENTS, PLANS, QUEUES, REMITTANCES, SAVED_FILTERS, STATEMENT_RUNS, UNDERPAYMENTS)
 from .plans import PLAN_SETTINGS
 from .posting import POSTING_SETTINGS
 from .posting import work_items as remittance_work_items
@@ -65,7 +65,7 @@ def medoffice_models():
 @hookimpl
 def medoffice_data_versions():
     return [PLANS, CLAIMS, PAYMENTS, DENIALS, UNDERPAYMENTS, QUEUES, COLLECTIONS, ENCOUNTERS, SAVED_FILTERS, PAYERS,
-            BATCHES, REMITTANCES, STATEMENT_RUNS, FEES, ESTIMATES]
+            BATCHES, REMITTANCES, STATEMENT_RUNS, FEES, ESTIMATES, LEDGER]
 
 
 @hookimpl

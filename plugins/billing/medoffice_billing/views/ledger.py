@@ -10,15 +10,17 @@ from typing import Any, Callable
 from flask import redirect, request, url_for
 from medoffice import audit, dates, prepared, settings
 from medoffice.auth import requires
+from medoffice.data_versions import STAFF_KEY
 from medoffice.localtime import to_local
 from medoffice.models import Patient, StaffMember
 from medoffice.money import format_cents
 from medoffice.patients import load_for_change, load_for_display
 from medoffice.prepared import slot
+from medoffice.web.kept import kept_template
 from medoffice.web.shell import notify, render_page
 
 from .. import account_notes, aging, collections, ledger, payments, plans, statements
-from ..models import PatientPayment, Statement
+from ..models import LEDGER, PatientPayment, Statement
 from . import bp
 
 
@@ -160,22 +162,31 @@ def _provider_names(ids: set) -> dict[int, str]:
     return {s.id: s.display_name for s in prepared.run(query, ("billing.ledger_providers", len(ids)), **values)}
 
 
+def _ledger_lines(patient_id: int) -> dict:
+    """What the ledger's charges and payments table shows: the patient's lines by visit, their totals and the
+    providers' names (kept until a ledger entry, a service line, a visit or a staff member changes)."""
+    lines = ledger.line_balances(patient_id)
+    keys = ("charge_cents", "insurance_paid_cents", "adjusted_cents", "patient_paid_cents", "insurance_cents",
+            "patient_cents")
+    visits = [(encounter_id, list(group)) for encounter_id, group in groupby(lines, key=lambda l: l.encounter_id)]
+    return {"visits": visits,
+            "totals": {key: sum(getattr(l, key) for l in lines) for key in keys},
+            "providers": _provider_names({l.rendering_provider_id for l in lines if l.rendering_provider_id}),
+            "day": day_formatter()}
+
+
 @bp.route("/patients/<int:patient_id>/ledger")
 @requires("billing.view")
 def ledger_page(patient_id: int):
     """The patient ledger: every line with what was charged, paid and adjusted, and who owes the rest."""
     patient = load_for_display(patient_id, "billing.ledger.view")
-    lines = ledger.line_balances(patient.id)
-    providers = _provider_names({l.rendering_provider_id for l in lines if l.rendering_provider_id})
-    visits = [(encounter_id, list(group)) for encounter_id, group in groupby(lines, key=lambda l: l.encounter_id)]
-    keys = ("charge_cents", "insurance_paid_cents", "adjusted_cents", "patient_paid_cents", "insurance_cents",
-            "patient_cents")
-    totals = {key: sum(getattr(l, key) for l in lines) for key in keys}
+    lines_table = kept_template((LEDGER.key, STAFF_KEY), (patient.id,), "billing/_ledger_lines.html",
+                                lambda: _ledger_lines(patient.id))
     receipts = list(prepared.run(_RECEIPTS, "billing.ledger_receipts", patient_id=patient.id))
     sent = list(prepared.run(_STATEMENTS_SENT, "billing.ledger_statements", patient_id=patient.id))
     return render_page(
-        "billing/ledger.html", title=f"Ledger: {patient.display_name}", patient=patient, visits=visits,
-        totals=totals, providers=providers, account_entries=ledger.account_entries(patient.id), receipts=receipts,
+        "billing/ledger.html", title=f"Ledger: {patient.display_name}", patient=patient, lines_table=lines_table,
+        account_entries=ledger.account_entries(patient.id), receipts=receipts,
         statements_sent=sent, methods=payments.METHODS, kind_labels=ledger.KIND_LABELS, day=day_formatter(),
         **account_context(patient),
         notes=account_notes.current(patient.id),
