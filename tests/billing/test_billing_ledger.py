@@ -139,7 +139,8 @@ def test_the_ledger_lines_are_kept_until_an_entry_a_line_a_visit_or_a_provider_c
     url = f"/billing/patients/{pid}/ledger"
     text = desk.get(url).get_data(as_text=True)
     assert "$70.00" in text and "99213" in text and "Quill" in text
-    assert not reads_of(desk, url, ("billing_service_line", "billing_encounter", "core_staff"))
+    ledger_tables = ("billing_line_transaction", "billing_service_line", "billing_encounter", "core_staff")
+    assert not reads_of(desk, url, ledger_tables)
     with database(app):
         write_sql("UPDATE billing_line_transaction SET amount_cents = -7100 WHERE amount_cents = -7000")
     assert "$71.00" in desk.get(url).get_data(as_text=True)

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from flask import redirect, request, url_for
 from medoffice import audit, dates, prepared, settings
 from medoffice.auth import requires
-from medoffice.data_versions import STAFF_KEY
+from medoffice.data_versions import STAFF_KEY, kept
 from medoffice.localtime import to_local
 from medoffice.models import Patient, StaffMember
 from medoffice.money import format_cents
@@ -107,11 +107,19 @@ def _aging_query():
 _PATIENT_AGING, _AGING_AS_OF = _aging_query()
 
 
-def account_aging(patient_id: int) -> dict:
-    """The patient's live aging (buckets, credit, oldest date owed), zeros when nothing is owed."""
-    today = settings.today()
-    row = next(iter(prepared.run(_PATIENT_AGING, "billing.account_aging", patient_id=patient_id,
-                                 **_AGING_AS_OF.values(today))), None)
+def _ledger_figures(patient_id: int, today: dt.date) -> tuple[dict | None, ledger.Balances]:
+    """The patient's live aging row (None when nothing is owed) and balances, read from the ledger and kept until
+    it changes (the ledger page and the account panel show them on every view); the row is the caller's to copy."""
+    def build():
+        row = next(iter(prepared.run(_PATIENT_AGING, "billing.account_aging", patient_id=patient_id,
+                                     **_AGING_AS_OF.values(today))), None)
+        return row, ledger.patient_balances(patient_id)
+    return kept(LEDGER.key, ("account figures", patient_id, today), build)
+
+
+def account_aging(row: dict | None, today: dt.date) -> dict:
+    """The patient's live aging (buckets, credit, oldest date owed) from the row ``_ledger_figures`` read, zeros
+    when nothing is owed."""
     empty = {"patient_cents": 0, "insurance_cents": 0, "credit_cents": 0, "oldest_on": None,
              **{key: 0 for key in aging.BUCKET_KEYS}}
     row = {**empty, **(row or {})}
@@ -126,11 +134,12 @@ def account_context(patient: Patient) -> dict:
     today = settings.today()
     plan = plans.active_plan(patient.id)
     holds = statements.hold_flags(patient.id, today)
-    account = account_aging(patient.id)
+    row, balances = _ledger_figures(patient.id, today)
+    account = account_aging(row, today)
     if plan is not None or holds["collections"]:
         account["stage"] = ""  # the plan or the agency deals with the account: no dunning stage applies
     return {
-        "balances": ledger.patient_balances(patient.id), "account": account,
+        "balances": balances, "account": account,
         "plan": plan, "plan_paid": plans.paid_toward([plan.id]).get(plan.id, 0) if plan else 0,
         # the collections hold is exactly a current placement; most accounts have neither row to fetch
         "placement": collections.current_placement(patient.id) if holds["collections"] else None,
@@ -182,11 +191,12 @@ def ledger_page(patient_id: int):
     patient = load_for_display(patient_id, "billing.ledger.view")
     lines_table = kept_template((LEDGER.key, STAFF_KEY), (patient.id,), "billing/_ledger_lines.html",
                                 lambda: _ledger_lines(patient.id))
+    entries = kept(LEDGER.key, ("account entries", patient.id), lambda: tuple(ledger.account_entries(patient.id)))
     receipts = list(prepared.run(_RECEIPTS, "billing.ledger_receipts", patient_id=patient.id))
     sent = list(prepared.run(_STATEMENTS_SENT, "billing.ledger_statements", patient_id=patient.id))
     return render_page(
         "billing/ledger.html", title=f"Ledger: {patient.display_name}", patient=patient, lines_table=lines_table,
-        account_entries=ledger.account_entries(patient.id), receipts=receipts,
+        account_entries=entries, receipts=receipts,
         statements_sent=sent, methods=payments.METHODS, kind_labels=ledger.KIND_LABELS, day=day_formatter(),
         **account_context(patient),
         notes=account_notes.current(patient.id),
