@@ -8,7 +8,7 @@ from medoffice import settings
 from medoffice.models import AuditEvent
 from medoffice.testing import practice_today
 
-from medoffice_billing import aging, ledger
+from medoffice_billing import aging, ledger, payments
 from medoffice_billing.models import PatientAging
 
 
@@ -135,11 +135,13 @@ def test_the_ledger_lines_are_kept_until_an_entry_a_line_a_visit_or_a_provider_c
         pid = records["patient"].id
         claim = insured_visit(records, days_ago(20))
         adjudicate(claim, paid=7000, contractual=3000, patient=2000, day=days_ago(2))
+        receipt = payments.post_payment(pid, 1500, "cash").receipt_number
     desk = client_as("front_desk")
     url = f"/billing/patients/{pid}/ledger"
     text = desk.get(url).get_data(as_text=True)
-    assert "$70.00" in text and "99213" in text and "Quill" in text
-    ledger_tables = ("billing_line_transaction", "billing_service_line", "billing_encounter", "core_staff")
+    assert "$70.00" in text and "99213" in text and "Quill" in text and receipt in text
+    ledger_tables = ("billing_line_transaction", "billing_service_line", "billing_encounter", "core_staff",
+                     "billing_patient_payment")
     assert not reads_of(desk, url, ledger_tables)
     with database(app):
         write_sql("UPDATE billing_line_transaction SET amount_cents = -7100 WHERE amount_cents = -7000")
@@ -150,7 +152,11 @@ def test_the_ledger_lines_are_kept_until_an_entry_a_line_a_visit_or_a_provider_c
     with database(app):
         write_sql("UPDATE core_staff SET last_name = ? WHERE last_name = ?", "Quillon", "Quill")
     assert "Quillon" in desk.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE billing_patient_payment SET receipt_number = ? WHERE receipt_number = ?", "R-CONSOLE",
+                  receipt)
+    assert "R-CONSOLE" in desk.get(url).get_data(as_text=True)
     with database(app):  # every view is still audited, kept or not (reads_of views the page twice)
         views = AuditEvent.select().where((AuditEvent.patient_id == pid)
                                           & (AuditEvent.action == "billing.ledger.view")).count()
-    assert views == 7
+    assert views == 8

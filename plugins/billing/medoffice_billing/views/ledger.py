@@ -20,7 +20,7 @@ from medoffice.web.kept import kept_template
 from medoffice.web.shell import notify, render_page
 
 from .. import account_notes, aging, collections, ledger, payments, plans, statements
-from ..models import LEDGER, PatientPayment, Statement
+from ..models import LEDGER, PAYMENTS, PatientPayment, Statement
 from . import bp
 
 
@@ -192,7 +192,8 @@ def ledger_page(patient_id: int):
     lines_table = kept_template((LEDGER.key, STAFF_KEY), (patient.id,), "billing/_ledger_lines.html",
                                 lambda: _ledger_lines(patient.id))
     entries = kept(LEDGER.key, ("account entries", patient.id), lambda: tuple(ledger.account_entries(patient.id)))
-    receipts = list(prepared.run(_RECEIPTS, "billing.ledger_receipts", patient_id=patient.id))
+    receipts = kept(PAYMENTS.key, ("ledger receipts", patient.id),
+                    lambda: tuple(prepared.run(_RECEIPTS, "billing.ledger_receipts", patient_id=patient.id)))
     sent = list(prepared.run(_STATEMENTS_SENT, "billing.ledger_statements", patient_id=patient.id))
     return render_page(
         "billing/ledger.html", title=f"Ledger: {patient.display_name}", patient=patient, lines_table=lines_table,
