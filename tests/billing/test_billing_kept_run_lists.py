@@ -1,5 +1,6 @@
 """The statements page's runs (billing.statement_runs), the remittances list (billing.remittances), the payers
-(billing.payers), the fee schedule (billing.fees) and the Good Faith Estimates (billing.estimates) are kept until what they show changes: an unchanged view reads
+(billing.payers), the fee schedule (billing.fees), the Good Faith Estimates (billing.estimates) and a run's
+statements (billing.statements) are kept until what they show changes: an unchanged view reads
 none of their tables, and a change by plain SQL, as another process would write it, shows on the next view."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 from billing_setup import database, practice
 from medoffice.testing import reads_of, write_sql
 
-from medoffice_billing.models import Fee, GoodFaithEstimate, Remittance, StatementRun
+from medoffice_billing.models import Fee, GoodFaithEstimate, Remittance, Statement, StatementRun
 
 
 def test_the_statement_runs_are_kept_until_a_run_changes(app, client_as):
@@ -98,3 +99,25 @@ def test_the_estimates_are_kept_until_an_estimate_or_a_patient_changes(app, clie
     with database(app):
         write_sql("UPDATE core_patient SET last_name = ? WHERE id = ?", "Diaz-Quill", patient.id)
     assert "Diaz-Quill, Rosa" in biller.get(url).get_data(as_text=True)
+
+
+def test_a_runs_statements_are_kept_until_the_run_a_statement_or_a_patient_changes(app, client_as):
+    with database(app):
+        patient = practice()["patient"]
+        run = StatementRun.create(run_date=dt.date(2026, 11, 2), trigger="job", statements=1, total_cents=12000)
+        Statement.create(run=run, patient_id=patient.id, statement_date=dt.date(2026, 11, 2), amount_cents=12000,
+                         bucket="31-60", dunning_stage="First reminder", content="{}")
+    biller = client_as("billing")
+    url = f"/billing/statements/runs/{run.id}"
+    page = biller.get(url).get_data(as_text=True)
+    assert "Diaz, Rosa" in page and "$120.00" in page and "First reminder" in page
+    assert not reads_of(biller, url, ("billing_statement_run", "billing_statement", "core_patient"))
+    with database(app):
+        write_sql("UPDATE billing_statement SET dunning_stage = ? WHERE run_id = ?", "Final notice", run.id)
+    assert "Final notice" in biller.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE core_patient SET last_name = ? WHERE id = ?", "Diaz-Quill", patient.id)
+    assert "Diaz-Quill, Rosa" in biller.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("DELETE FROM billing_statement_run WHERE id = ?", run.id)
+    assert biller.get(url).status_code == 404

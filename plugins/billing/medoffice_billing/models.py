@@ -645,6 +645,9 @@ class Statement(BaseModel):
         indexes = ((("patient_id", "statement_date"), False),)
 
 
+STATEMENTS = DataVersion("billing.statements", [StatementRun, Statement])  # a run's page: the run and its statements
+
+
 class StatementHold(BaseModel):
     """A manual hold: no statements for the patient (until ``until``, when set)."""
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from medoffice import audit, settings
 from medoffice.auth import requires
+from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient
 from medoffice.money import format_cents
 from medoffice.patients import load_for_change, load_for_display, load_record_for_display, record_shown
@@ -21,7 +22,7 @@ from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import statements
-from ..models import STATEMENT_RUNS, Statement, StatementRun
+from ..models import STATEMENT_RUNS, STATEMENTS, Statement, StatementRun
 from ..statements import HOLD_REASONS, StatementError
 from . import bp
 from .ledger import attach_patients, audit_list, needs_patient_join, patient_crumbs, patient_search
@@ -100,7 +101,8 @@ def statements_run():
 @requires("billing.view")
 def statement_run(run_id: int):
     """One run: its counts, and each patient's statement."""
-    run = StatementRun.get_or_none(StatementRun.id == run_id) or abort(404)
+    run = kept(STATEMENTS.key, ("statement run", run_id),
+               lambda: StatementRun.get_or_none(StatementRun.id == run_id)) or abort(404)
     query = (Statement.select(Statement.id, Statement.patient_id, Statement.amount_cents, Statement.bucket,
                               Statement.dunning_stage, Statement.statement_date).where(Statement.run == slot("run")))
     joined = needs_patient_join("patient", "account")
@@ -123,8 +125,8 @@ def statement_run(run_id: int):
         ],
         search=patient_search, default_sort="number", endpoint="billing.statement_run", endpoint_args={"run_id": run.id},
         noun="statement", noun_plural="statements", search_placeholder="Patient or account",
-        empty_message="This run sent no statements.", key=("billing.statement_run", joined), values={"run": run.id})
-    attach_patients(table.rows)
+        empty_message="This run sent no statements.", key=("billing.statement_run", joined), values={"run": run.id},
+        kept_by=(STATEMENTS.key, PATIENTS_KEY), attach=attach_patients)
     audit_list("billing.statement_run.view", table.rows, run=run.id)
     return render_page("billing/statement_run.html", title=f"Statement run {run.id}", run=run, table=table,
                        triggers=TRIGGERS, breadcrumbs=[("Statements", url_for("billing.statements_page")),
