@@ -263,8 +263,8 @@ def run_all(*, kept: bool = False, figures: BookFigures | None = None,
     """Every invariant, in the order the dashboard shows them.
 
     :param kept: the journal's balance and the receivable accounts from the kept per-account totals, read with
-        the other figures in one statement (the overview and its card, on every view), rather than summed over
-        every posted line (``medoffice doctor`` and the morning job).
+        the other figures in one statement (what ``kept_checks`` keeps for the overview and its card), rather than
+        summed over every posted line (``medoffice doctor`` and the morning job).
     :param figures: ``book_figures()`` when the caller has read them (implies ``kept``); ``books_basis`` the
         books' basis when the caller has read it.
     """
