@@ -160,3 +160,45 @@ def test_the_ledger_lines_are_kept_until_an_entry_a_line_a_visit_or_a_provider_c
         views = AuditEvent.select().where((AuditEvent.patient_id == pid)
                                           & (AuditEvent.action == "billing.ledger.view")).count()
     assert views == 8
+
+
+def test_the_account_state_statements_and_notes_are_kept_until_one_of_their_tables_changes(app, client_as):
+    from medoffice.testing import reads_of, write_sql
+
+    from medoffice_billing import account_notes, plans, statements
+
+    with database(app):
+        records = practice()
+        pid = records["patient"].id
+        self_pay_visit(records, days_ago(45))
+        insured_visit(records, days_ago(5))
+        plans.create_plan(pid, 12000, 4000, "monthly", settings.today())
+        statements.set_hold(pid, "Disputing the bill")
+        statements.patient_statement(pid)
+        account_notes.add(pid, "Calls before paying")
+    admin = client_as()
+    url = f"/billing/patients/{pid}/ledger"
+    text = admin.get(url).get_data(as_text=True)
+    assert "$40.00 monthly" in text and "Disputing the bill" in text and "claims pending" in text
+    assert "Calls before paying" in text and "held by hand" in text
+    account_tables = ("billing_payment_plan", "billing_patient_payment", "billing_statement_hold",
+                      "billing_collection_placement", "billing_claim", "billing_good_faith_estimate",
+                      "billing_statement", "billing_account_note")
+    assert not reads_of(admin, url, account_tables)
+    assert not reads_of(admin, f"/billing/patients/{pid}/account", account_tables)
+    with database(app):
+        write_sql("UPDATE billing_payment_plan SET installment_cents = 3000 WHERE patient_id = ?", pid)
+    assert "$30.00 monthly" in admin.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE billing_statement_hold SET reason = ? WHERE patient_id = ?", "Awaiting the EOB", pid)
+    assert "Awaiting the EOB" in admin.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE billing_claim SET status = ? WHERE patient_id = ?", "paid", pid)
+    assert "claims pending" not in admin.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE billing_statement SET dunning_stage = ? WHERE patient_id = ?", "Final notice", pid)
+    assert "Final notice" in admin.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE billing_account_note SET text = ? WHERE patient_id = ?", "Disputes the March visit", pid)
+    text = admin.get(url).get_data(as_text=True)
+    assert "Disputes the March visit" in text and "Calls before paying" not in text

@@ -815,6 +815,7 @@ class AccountNote(BaseModel):
 
 
 BILLING_MODELS.append(AccountNote)
+ACCOUNT_NOTES = DataVersion("billing.account_notes", [AccountNote])  # the notes a patient's ledger shows
 
 
 # --- The clearinghouse connection, acknowledgments, eligibility and Good Faith Estimates ------------

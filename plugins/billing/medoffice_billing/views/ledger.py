@@ -20,7 +20,8 @@ from medoffice.web.kept import kept_template
 from medoffice.web.shell import notify, render_page
 
 from .. import account_notes, aging, collections, ledger, payments, plans, statements
-from ..models import LEDGER, PAYMENTS, PatientPayment, Statement
+from ..models import (ACCOUNT_NOTES, CLAIMS, COLLECTIONS, LEDGER, PAYMENTS, PLANS, STATEMENTS, PatientPayment,
+                      Statement)
 from . import bp
 
 
@@ -129,22 +130,35 @@ def account_aging(row: dict | None, today: dt.date) -> dict:
     return row
 
 
+def _account_state(patient_id: int, today: dt.date) -> dict:
+    """The account's plan, what was paid toward it, its holds from statements, its placement and manual hold, kept
+    until a plan, a payment, a hold, a placement or a claim changes (the holds depend on the day too)."""
+    def build():
+        plan = plans.active_plan(patient_id)
+        holds = statements.hold_flags(patient_id, today)
+        return {
+            "plan": plan, "plan_paid": plans.paid_toward([plan.id]).get(plan.id, 0) if plan else 0, "holds": holds,
+            # the collections hold is exactly a current placement; most accounts have neither row to fetch
+            "placement": collections.current_placement(patient_id) if holds["collections"] else None,
+            "hold": statements.manual_hold(patient_id) if holds["manual_on_file"] else None,
+        }
+    return kept((PLANS.key, COLLECTIONS.key, CLAIMS.key), ("account state", patient_id, today), build)
+
+
 def account_context(patient: Patient) -> dict:
     """What the ledger page and the account panel show about the account's state."""
     today = settings.today()
-    plan = plans.active_plan(patient.id)
-    holds = statements.hold_flags(patient.id, today)
+    state = _account_state(patient.id, today)
+    holds = state["holds"]
     row, balances = _ledger_figures(patient.id, today)
     account = account_aging(row, today)
-    if plan is not None or holds["collections"]:
+    if state["plan"] is not None or holds["collections"]:
         account["stage"] = ""  # the plan or the agency deals with the account: no dunning stage applies
     return {
         "balances": balances, "account": account,
-        "plan": plan, "plan_paid": plans.paid_toward([plan.id]).get(plan.id, 0) if plan else 0,
-        # the collections hold is exactly a current placement; most accounts have neither row to fetch
-        "placement": collections.current_placement(patient.id) if holds["collections"] else None,
-        "hold": statements.manual_hold(patient.id) if holds["manual_on_file"] else None,
-        "hold_reasons": [statements.HOLD_REASONS[key] for key in statements.HOLD_REASONS if holds[key]],
+        "plan": state["plan"], "plan_paid": state["plan_paid"], "placement": state["placement"],
+        "hold": state["hold"], "hold_reasons": [statements.HOLD_REASONS[key] for key in statements.HOLD_REASONS
+                                                if holds[key]],
         # a claim waiting on a payer is what the insurance hold means (ledger.insurance_pending)
         "pending": holds["insurance"],
         "bucket_keys": aging.BUCKET_KEYS, "bucket_labels": aging.BUCKET_LABELS,
@@ -194,13 +208,15 @@ def ledger_page(patient_id: int):
     entries = kept(LEDGER.key, ("account entries", patient.id), lambda: tuple(ledger.account_entries(patient.id)))
     receipts = kept(PAYMENTS.key, ("ledger receipts", patient.id),
                     lambda: tuple(prepared.run(_RECEIPTS, "billing.ledger_receipts", patient_id=patient.id)))
-    sent = list(prepared.run(_STATEMENTS_SENT, "billing.ledger_statements", patient_id=patient.id))
+    sent = kept(STATEMENTS.key, ("statements sent", patient.id),
+                lambda: tuple(prepared.run(_STATEMENTS_SENT, "billing.ledger_statements", patient_id=patient.id)))
+    notes = kept(ACCOUNT_NOTES.key, ("account notes", patient.id), lambda: tuple(account_notes.current(patient.id)))
     return render_page(
         "billing/ledger.html", title=f"Ledger: {patient.display_name}", patient=patient, lines_table=lines_table,
         account_entries=entries, receipts=receipts,
         statements_sent=sent, methods=payments.METHODS, kind_labels=ledger.KIND_LABELS, day=day_formatter(),
         **account_context(patient),
-        notes=account_notes.current(patient.id),
+        notes=notes,
         breadcrumbs=patient_crumbs(patient, ("Ledger", None)))
 
 
