@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import asyncssh
 import pytest
@@ -257,3 +258,50 @@ def test_the_page_lists_the_newest_files_and_acknowledgments(app, client_as):
     acks = page.split('id="acks-table"', 1)[1].split("</table>", 1)[0]
     assert f'/billing/acknowledgments/{ack.id}"' in acks and "000000001 · Acme" in acks
     assert '<td class="num">1</td><td class="num">2</td><td class="num">3</td>' in acks
+
+
+def test_the_page_is_kept_until_the_connection_a_file_or_an_acknowledgment_changes(app, client_as):
+    """A view reads none of the page's tables until one changes, written by any process (plain SQL here); an
+    answer to a refused form is drawn with its errors."""
+    from medoffice.testing import reads_of, write_sql
+
+    with database(app):
+        ClearinghouseFile.create(direction="out", name="837P-000000001-20260302.x12", kind="837P", status="sent")
+        Acknowledgment.create(file_sha256="a" * 64, kind="999", reference="000000001", status="A", payer_name="Acme")
+    manager = client_as()
+    url = "/billing/clearinghouse"
+    assert "837P-000000001-20260302.x12" in manager.get(url).get_data(as_text=True)
+    tables = ("billing_clearinghouse", "billing_clearinghouse_file", "billing_acknowledgment")
+    assert not reads_of(manager, url, tables)
+    with database(app):
+        write_sql("UPDATE billing_clearinghouse SET host = ?, username = ?", "sftp.example.org", "practice7")
+    assert "practice7@sftp.example.org:22" in manager.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE billing_clearinghouse_file SET message = ?", "Accepted by the gateway")
+    assert "Accepted by the gateway" in manager.get(url).get_data(as_text=True)
+    with database(app):
+        write_sql("UPDATE billing_acknowledgment SET payer_name = ?", "Bluecross")
+    assert "000000001 · Bluecross" in manager.get(url).get_data(as_text=True)
+    refused = manager.post("/billing/clearinghouse/settings", data={"host": "", "port": "22"})
+    assert refused.status_code == 422 and "Enter the server&#39;s host name." in refused.get_data(as_text=True)
+    assert "Enter the server" not in manager.get(url).get_data(as_text=True)
+    biller = client_as("billing")
+    shown = biller.get(url).get_data(as_text=True)
+    assert "Save the connection" not in shown and "Bluecross" in shown  # drawn for who may not manage it
+
+
+def test_the_kept_page_carries_each_sessions_own_csrf_token(csrf_client_as):
+    def tokens_of(client) -> set[str]:
+        page = client.get("/billing/clearinghouse").get_data(as_text=True)
+        return set(re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', page))
+
+    first, second = csrf_client_as("admin"), csrf_client_as("admin")
+    mine, theirs = tokens_of(first), tokens_of(second)
+    assert len(mine) == 1 and len(theirs) == 1 and mine != theirs  # every form of the kept page has the session's
+    connection = {"host": "sftp.example.org", "port": "22", "username": "practice7", "auth_kind": "password",
+                  "secret": "Gateway-pass-42", "outbound_dir": "outbound", "inbound_dir": "inbound",
+                  "inbound_pattern": "*", "name_pattern": "{kind}-{control}-{date}.x12", "after_fetch": "leave",
+                  "archive_dir": "archive"}
+    url = "/billing/clearinghouse/settings"
+    assert first.post(url, data={**connection, "csrf_token": theirs.pop()}).status_code == 400
+    assert first.post(url, data={**connection, "csrf_token": mine.pop()}).status_code == 302

@@ -1016,6 +1016,8 @@ BILLING_MODELS.extend([Clearinghouse, ClearinghouseFile, Acknowledgment, ClaimAc
 # Faith Estimates due, kept until one of them changes.
 QUEUES = DataVersion("billing.queues", [RemitClaim, Clearinghouse, GoodFaithEstimate])
 ESTIMATES = DataVersion("billing.estimates", [GoodFaithEstimate])  # the Good Faith Estimates list
+# The clearinghouse page: the connection, the files exchanged and the acknowledgments imported.
+CLEARINGHOUSE = DataVersion("billing.clearinghouse", [Clearinghouse, ClearinghouseFile, Acknowledgment])
 # The Collections page and Today's pre-collections count: stored aging, holds, estimate disputes, dunning stages,
 # plans and placements (and the day of the last aging snapshot), kept until one of them changes.
 COLLECTIONS = DataVersion("billing.collections", [PatientAging, AgingSnapshot, StatementHold, GoodFaithEstimate,

@@ -15,9 +15,9 @@ from .event_types import EVENT_TYPES
 from .expected_collections import expected_collections
 from .export837 import X12_SETTINGS
 from .jobs import JOB_SETTINGS, billing_jobs
-from .models import (ACCOUNT_NOTES, BATCHES, BILLING_MODELS, CLAIMS, COLLECTIONS, DENIALS, ENCOUNTERS, ESTIMATES, FEES, LEDGER,
-                     PAYERS, PAYMENTS, PLANS, QUEUES, REMITTANCES, SAVED_FILTERS, STATEMENT_RUNS, STATEMENTS,
-                     UNDERPAYMENTS)
+from .models import (ACCOUNT_NOTES, BATCHES, BILLING_MODELS, CLAIMS, CLEARINGHOUSE, COLLECTIONS, DENIALS, ENCOUNTERS,
+                     ESTIMATES, FEES, LEDGER, PAYERS, PAYMENTS, PLANS, QUEUES, REMITTANCES, SAVED_FILTERS,
+                     STATEMENT_RUNS, STATEMENTS, UNDERPAYMENTS)
 from .plans import PLAN_SETTINGS
 from .posting import POSTING_SETTINGS
 from .posting import work_items as remittance_work_items
@@ -66,7 +66,7 @@ def medoffice_models():
 @hookimpl
 def medoffice_data_versions():
     return [PLANS, CLAIMS, PAYMENTS, DENIALS, UNDERPAYMENTS, QUEUES, COLLECTIONS, ENCOUNTERS, SAVED_FILTERS, PAYERS,
-            BATCHES, REMITTANCES, STATEMENT_RUNS, FEES, ESTIMATES, LEDGER, STATEMENTS, ACCOUNT_NOTES]
+            BATCHES, REMITTANCES, STATEMENT_RUNS, FEES, ESTIMATES, LEDGER, STATEMENTS, ACCOUNT_NOTES, CLEARINGHOUSE]
 
 
 @hookimpl

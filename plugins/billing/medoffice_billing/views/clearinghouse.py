@@ -10,6 +10,7 @@ from medoffice.auth import can, requires
 from medoffice.patients import record_shown
 from medoffice.plain import PlainSelect
 from medoffice.web.forms import choices
+from medoffice.web.kept import kept_template
 from medoffice.web.shell import notify, render_page
 from peewee import JOIN
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
@@ -19,7 +20,7 @@ from .. import clearinghouse
 from ..acknowledgments import AckRefused, import_ack
 from ..claims import STATE_LABELS
 from ..clearinghouse import AFTER_FETCH, AUTH_KINDS, ClearinghouseError
-from ..models import Acknowledgment, Claim, ClaimAcknowledgment, ClearinghouseFile
+from ..models import CLEARINGHOUSE, Acknowledgment, Claim, ClaimAcknowledgment, ClearinghouseFile
 from ..sftp import fingerprint
 from ..x12.ack_codes import ACK_CODES
 from . import bp
@@ -71,17 +72,22 @@ _ACKS = (PlainSelect(Acknowledgment, [Acknowledgment.id, Acknowledgment.imported
 
 
 def _page(form: ConnectionForm | None = None, upload: AckUploadForm | None = None, problems=(), status: int = 200):
-    row = clearinghouse.connection()
-    if form is None:
-        form = ConnectionForm(obj=row)
-    files = prepared.run(_FILES, "billing.clearinghouse.files")
-    acks = prepared.run(_ACKS, "billing.clearinghouse.acks")
-    return render_page(
-        "billing/clearinghouse.html", title="Clearinghouse", row=row, form=form, upload=upload or AckUploadForm(),
-        problems=list(problems), files=files, acks=acks, ack_codes=ACK_CODES,
-        pinned=fingerprint(row.host_key) if row.host_key else "",
-        offered=fingerprint(row.host_key_seen) if row.host_key_seen else "",
-        can_manage=can("billing.clearinghouse.manage"), breadcrumbs=[("Clearinghouse", None)]), status
+    can_manage = can("billing.clearinghouse.manage")
+
+    def context():
+        row = clearinghouse.connection()
+        return {
+            "row": row, "form": form or ConnectionForm(obj=row), "upload": upload or AckUploadForm(),
+            "problems": list(problems), "files": prepared.run(_FILES, "billing.clearinghouse.files"),
+            "acks": prepared.run(_ACKS, "billing.clearinghouse.acks"), "ack_codes": ACK_CODES,
+            "pinned": fingerprint(row.host_key) if row.host_key else "",
+            "offered": fingerprint(row.host_key_seen) if row.host_key_seen else "", "can_manage": can_manage}
+
+    # a view draws the same page for everyone who may manage the connection (or not) until it changes; an answer to a
+    # refused POST, with its errors, is drawn afresh (kept values are built anew for a request that may write)
+    content = kept_template((CLEARINGHOUSE.key,), (can_manage,), "billing/_clearinghouse.html", context)
+    return render_page("billing/clearinghouse.html", title="Clearinghouse", content=content,
+                       breadcrumbs=[("Clearinghouse", None)]), status
 
 
 @bp.route("/clearinghouse")
