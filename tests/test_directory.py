@@ -222,6 +222,21 @@ def test_location_validation_create_edit_and_deactivate(admin_client, app):
     assert [a for a, _ in audit_events(app, "location.create")] == [str(location.id)]
 
 
+def test_the_locations_list_is_kept_until_a_location_or_a_staff_member_changes(admin_client, app):
+    from medoffice.testing import reads_of, write_sql
+
+    assert admin_client.post("/locations/new", data=location_data()).status_code == 302
+    admin_client.post("/staff/new", data=staff_data())
+    assert not reads_of(admin_client, "/locations", ("core_location", "core_staff"))
+    query(app, lambda: write_sql("UPDATE core_location SET city = ? WHERE name = ?", "Shelbyville",
+                                 "Main Street Clinic"))
+    assert "Shelbyville, IL" in admin_client.get("/locations").get_data(as_text=True)
+    location_id = query(app, lambda: Location.get(Location.name == "Main Street Clinic").id)
+    query(app, lambda: write_sql("UPDATE core_staff SET location_id = ?", location_id))  # the count of active staff
+    row = re.search(r"<tr>.*?Main Street Clinic.*?</tr>", admin_client.get("/locations").get_data(as_text=True), re.S)
+    assert '<td class="num">1</td>' in row.group(0)
+
+
 def test_core_contract_holds_for_routes_and_navigation(app):
     # Template placement is checked elsewhere; here: every route declares a permission and
     # every navigation entry (Staff, Locations, Settings) resolves.

@@ -366,6 +366,7 @@ def locations():
         noun="location", noun_plural="locations", search_placeholder="Name or city",
         empty_message="No locations yet. Add the practice's first site." if status == "active"
         else "No inactive locations.",
+        key=("core.locations", status), kept_by=STAFF_KEY,
     )
     return render_page("core/locations.html", title="Locations", table=table, status=status,
                        breadcrumbs=[("Admin", None), ("Locations", None)])
