@@ -12,7 +12,7 @@ import pytest
 from medoffice import PluginInfo, SettingSpec, hookimpl, settings
 from medoffice.db import db
 from medoffice.models import AuditEvent, Setting
-from medoffice.testing import login
+from medoffice.testing import login, reads_of, write_sql
 
 NPI = "1234567893"
 
@@ -220,6 +220,10 @@ def test_sections_kept_between_requests_show_each_session_its_token_and_the_curr
             settings.set_many({"settingsprobe.days_ahead": 5})
     in_app(probe_app, change)
     assert current_form(first)["settingsprobe.days_ahead"] == "5"
+    assert not reads_of(first, "/admin/settings", ("core_setting",))  # a view reads no setting until one changes
+    in_app(probe_app, lambda: write_sql("UPDATE core_setting SET value = ? WHERE name = ?", "7",
+                                        "settingsprobe.days_ahead"))  # as the CLI or a SQL console would
+    assert current_form(second)["settingsprobe.days_ahead"] == "7"
 
     def forms(client):
         page = client.get("/admin/settings").get_data(as_text=True)

@@ -38,6 +38,7 @@ from ..money import format_cents, parse_cents
 from . import core_blueprint as bp
 from .field_html import TextArea
 from .forms import choices
+from .kept import kept_part
 from .patients import PHONE
 from .shell import csrf_token, notify, render_page, wants_fragment
 
@@ -251,25 +252,25 @@ def _shown(section: Section, form) -> dict:
 _CSRF_SLOT = "\x00csrf\x00"  # where the request's CSRF token goes in a section's kept HTML
 
 
-def _stored_section_html(section: Section, runtime, csrf_token: str) -> Markup:
-    """The section's form showing the stored values, as ``core/_settings_section.html`` renders it.
+def _stored_sections_html(sections: list[Section], runtime) -> dict[str, str]:
+    """Each section's form showing the stored values, as ``core/_settings_section.html`` renders it, by section key,
+    with a CSRF slot (``_CSRF_SLOT``).
 
-    The HTML is kept (per plugin state) until one of the section's values or the installed themes
-    change: building and rendering the page's ~18 forms and ~70 fields cost ~10 ms a request.
-    Only the CSRF token differs between requests.
+    Kept until a setting (the access version), the plugin state or the installed themes change: building and
+    rendering the page's ~18 forms and ~70 fields cost ~10 ms a request, and reading the ~70 values to key them
+    by still cost a fifth of the page.
     """
-    current = {name: _current(spec) for name, spec in section.specs.items()}
-    theme_names = _theme_names(section.specs, runtime.instance)
-    key = (tuple(current.items()), theme_names, request.script_root)
-    kept = runtime.derived(("settings section html", section.key), dict)
-    html = kept.get(key)
-    if html is None:
-        form, _ = _section_form(section, runtime, current=current, theme_names=theme_names)
-        html = render_template("core/_settings_section.html", **_shown(section, form),
-                               csrf_token=lambda: _CSRF_SLOT)
-        kept.clear()  # only the latest values are worth keeping
-        kept[key] = html
-    return Markup(html.replace(_CSRF_SLOT, csrf_token))
+    theme_names = tuple(themes.available(runtime.instance))
+
+    def build() -> dict[str, str]:
+        drawn = {}
+        for section in sections:
+            names = theme_names if THEME_SETTING in section.specs else ()
+            form, _ = _section_form(section, runtime, theme_names=names)
+            drawn[section.key] = render_template("core/_settings_section.html", **_shown(section, form),
+                                                 csrf_token=lambda: _CSRF_SLOT)
+        return drawn
+    return kept_part((), ("settings sections", theme_names), build)
 
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
@@ -309,13 +310,14 @@ def settings_page():
         bound[section.key] = form
     shown = []
     token = str(escape(csrf_token()))
+    stored = _stored_sections_html(sections, runtime) if len(bound) < len(sections) else {}
     for section in sections:
         form = bound.get(section.key)
         if form is None and "" in bound:  # every setting was posted at once: each section shows what was sent
             form, _ = _section_form(section, runtime, request.form)
             form.validate()
         if form is None:
-            html = _stored_section_html(section, runtime, token)
+            html = Markup(stored[section.key].replace(_CSRF_SLOT, token))
         else:
             html = Markup(render_template("core/_settings_section.html", **_shown(section, form)))
         shown.append({"section": section, "html": html})
