@@ -139,6 +139,19 @@ def test_roles_page_shows_the_matrix_grouped_by_plugin_with_titles(app):
     assert 'value="admin|' not in page  # the admin role is all permissions, not editable
 
 
+def test_the_roles_page_is_kept_until_a_role_a_grant_or_a_users_roles_change(app):
+    from medoffice.testing import reads_of, write_sql
+
+    client = login(app.test_client(), "admin")
+    assert not reads_of(client, "/admin/roles", ("core_role", "core_role_permission", "core_user_role"))
+    in_db(app, lambda: write_sql("UPDATE core_role SET title = ? WHERE name = ?", "Reception", "front_desk"))
+    page = client.get("/admin/roles").get_data(as_text=True)
+    assert 'aria-label="Reception: Look up patients and open their records" checked' in page
+    in_db(app, lambda: write_sql("DELETE FROM core_role_permission WHERE permission = ?", "core.patients.view"))
+    page = client.get("/admin/roles").get_data(as_text=True)
+    assert 'aria-label="Reception: Look up patients and open their records" >' in page  # not ticked any more
+
+
 # The matrix's row groups as the template rendered them before they were built in Python.
 JINJA_MATRIX = """{% for plugin_title, permissions in groups %}
     <tbody>

@@ -22,6 +22,7 @@ from ..auth.accounts import ADMIN
 from ..db import transaction
 from ..models import Role, RolePermission, UserRole
 from . import core_blueprint as bp
+from .kept import kept_part
 from .shell import notify, render_page
 
 
@@ -91,36 +92,29 @@ def matrix_html(groups: list[tuple[str, list]], roles: list, grants: dict[int, s
     return Markup("\n".join(html))
 
 
+# The page's reads, compiled once.
 _GRANTS = RolePermission.select(RolePermission.role, RolePermission.permission)
-
-
-def _matrix(groups: list[tuple[str, list]], roles: list) -> Markup:
-    """:func:`matrix_html`, kept (per plugin state, which decides ``groups``) until a role or a grant changes:
-    writing its ~2,000 checkboxes cost several ms a view. The grants are read raw for the comparison."""
-    pairs = frozenset(prepared.rows(_GRANTS, "roles.grants"))
-    key = (tuple((role.id, role.name, role.title) for role in roles), pairs)
-    kept = current_app.extensions["medoffice"].derived("roles matrix", dict)
-    html = kept.get(key)
-    if html is None:
-        grants: dict[int, set[str]] = {}
-        for role_id, permission in pairs:
-            grants.setdefault(role_id, set()).add(permission)
-        html = matrix_html(groups, roles, grants)
-        kept.clear()  # only the latest roles and grants are worth keeping
-        kept[key] = html
-    return html
-
-
-# The page's other two reads, compiled once.
 _MEMBERS = UserRole.select(UserRole.role, pw.fn.COUNT(UserRole.id)).group_by(UserRole.role).tuples()
 _ROLES = Role.select().order_by(Role.id)
 
 
+def _roles_and_matrix(groups: list[tuple[str, list]]) -> tuple[dict, list, Markup]:
+    """The members per role, the roles and :func:`matrix_html`, kept until a role, a grant or a user's roles change
+    (the access version) or a plugin is turned on or off (which decides ``groups``): writing the matrix's ~2,000
+    checkboxes cost several ms a view."""
+    def build():
+        roles = list(prepared.run(_ROLES, "roles.all"))
+        grants: dict[int, set[str]] = {}
+        for role_id, permission in prepared.rows(_GRANTS, "roles.grants"):
+            grants.setdefault(role_id, set()).add(permission)
+        return dict(prepared.rows(_MEMBERS, "roles.members")), roles, matrix_html(groups, roles, grants)
+    return kept_part((), ("roles matrix",), build)
+
+
 def _page(form, new_form, groups, refused: str = ""):
-    members = dict(prepared.rows(_MEMBERS, "roles.members"))
-    roles = list(prepared.run(_ROLES, "roles.all"))
+    members, roles, matrix = _roles_and_matrix(groups)
     return render_page("admin/roles.html", title="Roles", form=form, new_form=new_form, roles=roles,
-                       matrix=_matrix(groups, roles), members=members, refused=refused,
+                       matrix=matrix, members=members, refused=refused,
                        breadcrumbs=[("Admin", None), ("Roles", None)])
 
 
