@@ -204,8 +204,9 @@ def test_audit_activity_counts_per_user_and_action(app, admin_client):
 
 
 def test_audit_activity_needs_the_audit_permission(app, client_as):
+    assert "Audit activity" in client_as("auditor").get("/reports").get_data(as_text=True)
     billing = client_as("billing")  # holds core.reports.view but not core.audit.view
-    listing = billing.get("/reports").get_data(as_text=True)
+    listing = billing.get("/reports").get_data(as_text=True)  # the list is kept per what its viewer may do
     assert "Patients by location" in listing and "Audit activity" not in listing
     assert billing.get("/reports/core.audit_activity").status_code == 403
     assert billing.get("/reports/core.audit_activity.csv").status_code == 403
@@ -266,6 +267,7 @@ def test_plugin_report_disappears_when_disabled_and_is_forbidden_without_permiss
     assert billing.get("/reports/reportdemo.sales").status_code == 403
     assert billing.get("/reports/reportdemo.sales.pdf").status_code == 403
 
+    assert "Demo takings" in admin.get("/reports").get_data(as_text=True)
     with demo_app.app_context():
         db.connect(reuse_if_open=True)
         demo_app.extensions["medoffice"].disable("reportdemo", by="test")

@@ -49,6 +49,12 @@ def can(permission: str, user=None) -> bool:
     return user.has_permission(permission)
 
 
+def grants_key(user) -> object:
+    """What decides which permissions ``user`` (signed in) holds, hashable: a key for HTML kept per what its viewer may
+    do (an admin holds them all; emergency access adds to the roles' grants)."""
+    return "all" if user.is_admin else (user.permissions, user.break_glass)
+
+
 def require(permission: str) -> None:
     """Abort with 403 unless the current user holds ``permission`` (for checks inside views)."""
     if not can(permission):

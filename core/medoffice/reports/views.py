@@ -6,10 +6,12 @@ Viewing a report and every download are audited (reports may list patients).
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request, url_for
+from flask_login import current_user
 
 from .. import audit, settings
-from ..auth.access import require, requires
+from ..auth.access import grants_key, require, requires
 from ..web import core_blueprint as bp
+from ..web.kept import kept_template
 from ..web.shell import render_page
 from . import charts, params, registry, render
 
@@ -75,8 +77,9 @@ def _download(body, mimetype: str, spec, run, ext: str) -> Response:
 @requires("core.reports.view")
 def reports():
     """The reports the user may run, grouped by category."""
-    return render_page("reports/list.html", title="Reports", groups=registry.grouped(registry.visible_reports()),
-                       breadcrumbs=[("Reports", None)])
+    listing = kept_template((), (grants_key(current_user._get_current_object()),), "reports/_list.html",
+                            lambda: {"groups": registry.grouped(registry.visible_reports())})
+    return render_page("reports/list.html", title="Reports", listing=listing, breadcrumbs=[("Reports", None)])
 
 
 @bp.route("/reports/<report_id>")

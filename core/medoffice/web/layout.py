@@ -18,7 +18,7 @@ from jinja2 import TemplateNotFound
 from markupsafe import Markup, escape
 
 from ..auth import sessions
-from ..auth.access import can
+from ..auth.access import can, grants_key
 from . import shell
 from .break_glass import emergency_context
 
@@ -76,8 +76,7 @@ def kept_head(title, breadcrumbs) -> Markup:
     theme = current_app.extensions["medoffice_theme"]()
     key = (request.script_root, theme, emergency_context().get("emergency_until"))
     if user.is_authenticated:
-        grants = "all" if user.is_admin else (user.permissions, user.break_glass)
-        key += (user.full_name, grants, can("core.patients.view", user), shell.current_entries(request.path),
+        key += (user.full_name, grants_key(user), can("core.patients.view", user), shell.current_entries(request.path),
                 sessions.idle_minutes())
     runtime = current_app.extensions["medoffice"]
     kept = runtime.derived(("layout heads", theme), dict)
