@@ -509,7 +509,7 @@ def test_a_plugins_kind_is_seen_by_its_permissions_and_its_audience_only(doc_app
 
 def test_the_list_marks_what_is_addressed_to_the_reader_and_what_they_have_to_acknowledge(doc_app):
     """/documents reads its rows and both marks in one query, whatever the number of documents."""
-    from medoffice.testing import page_queries
+    from medoffice.testing import page_queries, reads_of, write_sql
 
     with app_thread_context(doc_app):
         hr = person(doc_app, "hrperson", ("hr",))
@@ -533,6 +533,15 @@ def test_the_list_marks_what_is_addressed_to_the_reader_and_what_they_have_to_ac
         for n in range(3):
             policy(hr, documents.Audience.of(users=[reader]), kind="dutytest.manual", title=f"More {n}")
     assert len(page_queries(reading, "/documents")) == queries
+    # kept per reader until a document, its audience or versions, an acknowledgment, a user or a role changes
+    assert not reads_of(reading, "/documents", ("core_document", "core_document_audience",
+                                                "core_document_acknowledgment", "core_user_role"))
+    with app_thread_context(doc_app):
+        write_sql("UPDATE core_document SET title = ? WHERE title = ?", "Staff handbook", "Employee manual")
+    assert "Staff handbook" in marks(reading)[1]
+    with app_thread_context(doc_app):
+        write_sql("DELETE FROM core_document_audience WHERE document_id = ?", manual.id)
+    assert "Staff handbook" not in marks(reading)[1]
 
 
 def test_doctor_and_signing_catch_a_published_text_changed_in_the_database(doc_app):

@@ -16,6 +16,8 @@ from flask_login import current_user
 
 from .. import prepared
 from ..auth.access import requires
+from ..auth.access_version import KEY as ACCESS_KEY
+from ..data_versions import kept
 from ..models import Location, Role, StaffMember, User
 from ..prepared import slot
 from ..settings import practice_timezone, today
@@ -30,8 +32,8 @@ from .forms import AcknowledgeForm, AudienceFields, DraftForm, NewDocumentForm, 
 from .kinds import enabled_kinds, kind_of, kind_title, managed_kinds, may_manage_kind, may_view_kind
 from .models import DOCUMENT_STATES, METHODS, VERSION_STATES, Acknowledgment, Document, DocumentVersion
 from .reminders import grace_days
-from .status import (STATUSES, addressed_condition, counts, my_due_dates, pending_condition, pending_documents,
-                     people)
+from .status import (DOCUMENTS_VERSION, STATUSES, addressed_condition, counts, my_due_dates, pending_condition,
+                     pending_documents, people)
 
 
 # --- access ----------------------------------------------------------------------------------------
@@ -117,6 +119,19 @@ def _list_query(names: tuple, readable: tuple, managed: tuple):
             .order_by(Document.state != "published", Document.title, Document.id))
 
 
+def _listed(names: tuple, readable: tuple, managed: tuple, user_id: int) -> tuple[tuple, frozenset, frozenset]:
+    """The user's documents list: its rows, the ids addressed to them and those they have to acknowledge."""
+    rows, mine, pending = [], set(), set()
+    for *columns, is_mine, is_pending in prepared.rows(
+            _list_query(names, readable, managed), ("documents.list", names, readable, managed), user_id=user_id):
+        rows.append(ListedDocument._make(columns))
+        if is_mine:
+            mine.add(columns[0])
+        if is_pending:
+            pending.add(columns[0])
+    return tuple(rows), frozenset(mine), frozenset(pending)
+
+
 @bp.route("/documents")
 @requires("core.documents.read")
 def documents():
@@ -125,15 +140,9 @@ def documents():
     names = tuple(k.name for k in kinds)
     readable = tuple(k.name for k in kinds if may_view_kind(k.name))
     managed = tuple(k.name for k in kinds if may_manage_kind(k.name))
-    rows, mine, pending = [], set(), set()
-    for *columns, is_mine, is_pending in prepared.rows(
-            _list_query(names, readable, managed), ("documents.list", names, readable, managed),
-            user_id=current_user.id):
-        rows.append(ListedDocument._make(columns))
-        if is_mine:
-            mine.add(columns[0])
-        if is_pending:
-            pending.add(columns[0])
+    rows, mine, pending = kept((DOCUMENTS_VERSION.key, ACCESS_KEY), ("documents list", current_user.id, names,
+                                                                     readable, managed),
+                               lambda: _listed(names, readable, managed, current_user.id))
     return render_page("documents/list.html", title="Documents", rows=rows, pending=pending, mine=mine,
                        kind_title=kind_title, states=DOCUMENT_STATES, may_create=bool(managed_kinds()),
                        breadcrumbs=[("Documents", None)])
