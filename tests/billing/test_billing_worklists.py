@@ -109,3 +109,30 @@ def test_the_worklists_are_kept_until_a_claim_its_ledger_a_patient_or_an_835_cha
     with database(app):
         write_sql("UPDATE billing_remit_claim SET patient_name = ? WHERE queue = 'exception'", "DOE, JANE")
     assert "DOE, JANE" in biller.get(exceptions).get_data(as_text=True)
+
+
+def test_the_worklists_tools_are_kept_until_a_payer_or_a_user_changes_with_each_sessions_token(app, csrf_client_as):
+    """The tabs, filter bar and assign form are drawn once and kept (billing.payers; the users to assign to are
+    the access version's): a payer renamed or a user added by plain SQL shows on the next view, and the assign form
+    carries each session's own CSRF token."""
+    from medoffice.testing import write_sql
+
+    with database(app):
+        records = practice()
+        insured_visit(records, days_ago(40))
+    first, second = csrf_client_as("billing"), csrf_client_as("billing")
+
+    def page(client) -> str:
+        return client.get("/billing/worklists").get_data(as_text=True)
+
+    def token(html: str) -> str:
+        form = html[html.index('id="assign-form"'):]
+        return re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+
+    assert token(page(first)) != token(page(second))
+    with database(app):
+        write_sql("UPDATE billing_payer SET name = ? WHERE id = ?", "Renamed Health", records["payer"].id)
+    assert "Renamed Health</option>" in page(first)
+    with database(app):
+        write_sql("UPDATE core_user SET full_name = ?", "Ada Assignable")
+    assert ">Ada Assignable</option>" in page(second)

@@ -8,13 +8,14 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from medoffice import prepared, settings
-from medoffice.auth import requires
+from medoffice.auth import can, requires
 from medoffice.auth.access_version import KEY as ACCESS_KEY
 from medoffice.data_versions import PATIENTS_KEY, kept
 from medoffice.models import Patient, User
 from medoffice.money import format_cents
 from medoffice.plain import PlainSelect
 from medoffice.prepared import slot
+from medoffice.web.kept import kept_template
 from medoffice.web.query import parse_id, record_id, whole_number
 from medoffice.web.shell import notify, render_page
 from medoffice.web.tables import TableColumn, paginate, url_template
@@ -214,10 +215,13 @@ def worklists():
                               {u.id: u.full_name for u in staff}, dict(payers), counted,
                               DenialLine if key == "denied" else None)
     audit_list("billing.worklist.list", table.rows, tab=key)
-    return render_page("billing/worklists.html", title="Worklists", table=table, tabs=TABS, current=key, days=days,
-                       payer_id=payer_id, who=who, payers=payers, users=[u for u in staff if u.active], args=args,
-                       **saved_context("worklists"),
-                       breadcrumbs=[("Worklists", None)])
+    tools_html = kept_template(
+        (PAYERS.key,), (key, days, payer_id, who, tuple(args.items()), can("billing.claims.edit")),
+        "billing/_worklist_tools.html", lambda: {"tabs": TABS, "current": key, "days": days, "payer_id": payer_id,
+                                                 "who": who, "payers": payers, "args": args,
+                                                 "users": [u for u in staff if u.active]})
+    return render_page("billing/worklists.html", title="Worklists", table=table, tools_html=tools_html,
+                       **saved_context("worklists"), breadcrumbs=[("Worklists", None)])
 
 
 @bp.route("/worklists/by-payer")
