@@ -310,10 +310,11 @@ def settings_page():
         bound[section.key] = form
     shown = []
     token = str(escape(csrf_token()))
-    stored = _stored_sections_html(sections, runtime) if len(bound) < len(sections) else {}
+    # every setting posted at once shows what was sent in each section; otherwise the others show what is stored
+    stored = {} if "" in bound else _stored_sections_html(sections, runtime)
     for section in sections:
         form = bound.get(section.key)
-        if form is None and "" in bound:  # every setting was posted at once: each section shows what was sent
+        if form is None and "" in bound:
             form, _ = _section_form(section, runtime, request.form)
             form.validate()
         if form is None:
