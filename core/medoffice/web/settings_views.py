@@ -37,10 +37,10 @@ from ..identifiers import normalize_ein, npi_is_valid, timezone_is_valid, timezo
 from ..money import format_cents, parse_cents
 from . import core_blueprint as bp
 from .field_html import TextArea
-from .forms import choices
+from .forms import choices, with_csrf_token
 from .kept import kept_part
 from .patients import PHONE
-from .shell import csrf_token, notify, render_page, wants_fragment
+from .shell import CSRF_SLOT, notify, render_page, wants_fragment
 
 THEME_SETTING = "core.theme"
 REQUIRED = {"core.practice_name"}
@@ -249,12 +249,9 @@ def _shown(section: Section, form) -> dict:
     return {"section": section, "form": form, "fields": [(form[name], spec) for name, spec in section.specs.items()]}
 
 
-_CSRF_SLOT = "\x00csrf\x00"  # where the request's CSRF token goes in a section's kept HTML
-
-
 def _stored_sections_html(sections: list[Section], runtime) -> dict[str, str]:
     """Each section's form showing the stored values, as ``core/_settings_section.html`` renders it, by section key,
-    with a CSRF slot (``_CSRF_SLOT``).
+    with the CSRF token left as a slot (``forms.with_csrf_token`` puts in the request's).
 
     Kept until a setting (the access version), the plugin state or the installed themes change: building and
     rendering the page's ~18 forms and ~70 fields cost ~10 ms a request, and reading the ~70 values to key them
@@ -268,7 +265,7 @@ def _stored_sections_html(sections: list[Section], runtime) -> dict[str, str]:
             names = theme_names if THEME_SETTING in section.specs else ()
             form, _ = _section_form(section, runtime, theme_names=names)
             drawn[section.key] = render_template("core/_settings_section.html", **_shown(section, form),
-                                                 csrf_token=lambda: _CSRF_SLOT)
+                                                 csrf_token=lambda: CSRF_SLOT)
         return drawn
     return kept_part((), ("settings sections", theme_names), build)
 
@@ -309,7 +306,6 @@ def settings_page():
             return render_template("core/_settings_section_swap.html", **_shown(section, form)), status
         bound[section.key] = form
     shown = []
-    token = str(escape(csrf_token()))
     # every setting posted at once shows what was sent in each section; otherwise the others show what is stored
     stored = {} if "" in bound else _stored_sections_html(sections, runtime)
     for section in sections:
@@ -318,7 +314,7 @@ def settings_page():
             form, _ = _section_form(section, runtime, request.form)
             form.validate()
         if form is None:
-            html = Markup(stored[section.key].replace(_CSRF_SLOT, token))
+            html = with_csrf_token(stored[section.key])
         else:
             html = Markup(render_template("core/_settings_section.html", **_shown(section, form)))
         shown.append({"section": section, "html": html})
