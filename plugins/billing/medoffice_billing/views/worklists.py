@@ -216,7 +216,7 @@ def worklists():
                               DenialLine if key == "denied" else None)
     audit_list("billing.worklist.list", table.rows, tab=key)
     tools_html = kept_template(
-        (PAYERS.key,), (key, days, payer_id, who, tuple(args.items()), can("billing.claims.edit")),
+        (PAYERS.key,), (key, days, payer_id, who, can("billing.claims.edit")),  # args are made from these
         "billing/_worklist_tools.html", lambda: {"tabs": TABS, "current": key, "days": days, "payer_id": payer_id,
                                                  "who": who, "payers": payers, "args": args,
                                                  "users": [u for u in staff if u.active]})
