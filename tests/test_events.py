@@ -23,7 +23,7 @@ from medoffice import PluginInfo, hookimpl
 from medoffice.cli import main as cli
 from medoffice.db import db, is_sqlite, transaction, utcnow
 from medoffice.doctor import run_checks
-from medoffice.events import (EventSchemaError, EventType, Subscription, deliver_all, publish, retry,
+from medoffice.events import (EventSchemaError, EventType, Subscription, deliver_all, publish, publish_all, retry,
                               wait_for_background_delivery)
 from medoffice.events.models import EventRecord, EventSubscriber
 from medoffice.events.monitor import status
@@ -135,6 +135,31 @@ def test_an_event_exists_only_if_its_transaction_commits_and_is_delivered_once_a
         assert shop.tally == [(records[0].position, 2), (records[1].position, 4)]
         assert cursor().delivered_position == records[1].position and cursor().delivered_count == 2
         assert deliver_all() and booked() == [(2, records[0].position), (4, records[1].position)]  # at least once, not twice
+
+
+def test_positions_follow_the_commits_and_the_order_published(events_app):
+    def sale(sale_id):
+        return ("shop.sale_recorded", {"sale_id": sale_id, "amount_cents": 100, "sold_on": DAY,
+                                       "recorded_at": utcnow(), "note": None, "paid": True})
+
+    with app_thread_context(events_app):
+        with transaction():
+            shop.record_sale(1, 100, DAY)
+            with pytest.raises(ZeroDivisionError), transaction():  # its event and its position go back together
+                publish_all([sale(2), sale(3)])
+                1 / 0
+            publish_all([sale(4), sale(5)])
+        with transaction():
+            shop.record_sale(6, 100, DAY)
+        with pytest.raises(ZeroDivisionError), transaction():
+            shop.record_sale(7, 100, DAY)
+            1 / 0
+        with transaction():
+            publish_all([sale(8), sale(9)])
+        rows = [(json.loads(payload)["sale_id"], position) for payload, position in
+                EventRecord.select(EventRecord.payload, EventRecord.position).order_by(EventRecord.position).tuples()]
+        assert [sale_id for sale_id, _position in rows] == [1, 4, 5, 6, 8, 9]
+        assert len({position for _sale, position in rows}) == 6  # unique, and none left unassigned
 
 
 def test_a_request_committing_many_events_answers_first_and_a_thread_delivers_them(make_app):

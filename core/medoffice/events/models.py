@@ -12,7 +12,8 @@ class EventRecord(BaseModel):
     ``position`` is the commit order: assigned just before the publishing transaction commits,
     under the lock of one counter row, so a higher position always committed later (ids from
     the sequence do not: they are taken at insert time). Null only inside the uncommitted
-    transaction that published it.
+    transaction that published it. On SQLite, whose one writer holds the write lock until it
+    commits, it is assigned as the event is written.
     """
 
     position = pw.BigIntegerField(null=True, unique=True)

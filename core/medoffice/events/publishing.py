@@ -7,6 +7,11 @@ the last moment of its transaction (a ``before_commit`` callback): the transacti
 counter row, reserves a range of positions and commits. The next publisher waits on that row
 until the first committed, so positions are in commit order and whatever a reader sees is a
 whole prefix of the log. Publishers wait on each other only for that last step.
+
+SQLite has one writer at a time: the transaction that writes events holds the database's write
+lock from then until it commits, so positions reserved as the events are written are already in
+commit order. There they are written with the events, which spares the commit a second pass over
+every row it published (for an 835 import, ten thousand).
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from flask import current_app, has_app_context, has_request_context
 from peewee import fn
 
 from .. import bulk
-from ..db import after_commit, before_commit, in_managed_transaction, utcnow
+from ..db import after_commit, before_commit, in_managed_transaction, is_sqlite, utcnow
 from ..models import Counter
 from .models import EventRecord
 from .registry import event_types
@@ -69,13 +74,18 @@ def _write(items: list[tuple[str, Mapping[str, Any]]], version: int | None) -> N
         event_type = types.get(name, version)
         rows.append({"name": name, "version": event_type.version, "published_at": now,
                      "payload": _PAYLOAD_JSON.encode(encode(event_type, payload))})
+    if is_sqlite():
+        first = _reserve(len(rows)) - len(rows) + 1
+        for position, row in enumerate(rows, start=first):
+            row["position"] = position
+    else:
+        before_commit(assign_positions)
     bulk.insert_rows(EventRecord, rows)  # plain multi-row statements: peewee's insert_many builds a tree per value
     names = getattr(_state, "names", None)
     if names is None:
         names = _state.names = set()
     names.update(name for name, _payload in items)
     _state.count = getattr(_state, "count", 0) + len(items)
-    before_commit(assign_positions)
     after_commit(_deliver_published)
 
 
