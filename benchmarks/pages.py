@@ -20,7 +20,8 @@ In-process timings use the Flask test client, p50 and p95. Then, unless ``--skip
 page and the reference page are served as ``medoffice serve`` serves them (``--workers`` processes
 sharing a socket, 16 threads each: ``served.py``) and loaded by ``--clients`` keep-alive clients in
 turn: each page's ``--seconds`` in ``--slices`` short runs, a run of the reference after each (the
-machine's speed drifts over seconds on a shared box; short turns put the same drift on both). Goal 3:
+machine's speed drifts over seconds on a shared box; short turns put the same drift on both), each run
+counted after a second of warm-up (``served.WARMUP_SECONDS``). Goal 3:
 each page's throughput at least 40% of the reference's (each run against the mean of the reference runs
 just before and after it), with no error.
 
