@@ -127,13 +127,13 @@ def _client_process(port: int, path: str, cookie: str, threads: int, start: floa
 
 
 def throughput(port: int, path: str, cookie: str, seconds: float, clients: int = 16,
-               processes: int = 4, warmup: float = WARMUP_SECONDS) -> tuple[float, int]:
+               processes: int = 4) -> tuple[float, int]:
     """Requests per second and errors (anything but 200) with ``clients`` keep-alive connections, spread
     over ``processes`` client processes, all starting together: requests are counted for ``seconds`` once
-    the clients have run ``warmup`` seconds, errors from the start."""
+    the clients have run ``WARMUP_SECONDS``, errors from the start."""
     context = multiprocessing.get_context("fork")
     start = time.time() + 0.5
-    counted = start + warmup
+    counted = start + WARMUP_SECONDS
     stop = counted + seconds
     pipes, children = [], []
     per = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
