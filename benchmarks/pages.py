@@ -91,13 +91,14 @@ def add_core_floor_route(app) -> None:
 
 
 def serving_app(instance: str, database_url: str | None = None):
-    """The app as `medoffice serve` runs it (startup objects frozen out of garbage collection), plus
-    core's bare route. CSRF is off so the benchmark user can log in with a plain POST."""
-    from medoffice.app import freeze_startup_objects
+    """The app as `medoffice serve` runs it (plugins preloaded, startup objects frozen out of garbage
+    collection), plus core's bare route. CSRF is off so the benchmark user can log in with a plain POST."""
+    from medoffice.app import freeze_startup_objects, preload_plugins
 
     extra = {"DATABASE_URL": database_url} if database_url else {}
     app = create_app(instance, WTF_CSRF_ENABLED=False, **extra)
     add_core_floor_route(app)
+    preload_plugins(app)
     freeze_startup_objects()
     return app
 

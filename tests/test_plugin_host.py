@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from flask_login import login_user
 
 from fixtures_plugins import (
-    alpha, beta, clash, gamma, misspelled, setup_fails, sloppy, write_instance_config,
+    alpha, beta, clash, gamma, misspelled, preloader, setup_fails, sloppy, write_instance_config,
 )
+from medoffice.app import preload_plugins
 from medoffice.auth.accounts import load_session_user
 from medoffice.cli import main as cli
 from medoffice.db import db
@@ -274,6 +275,14 @@ def test_plugin_failing_in_setup_is_listed_with_its_error_and_the_server_runs(ma
     row = page[page.index('id="plugin-setup_fails"'):]
     row = row[:row.index("</tr>")]
     assert "setup failed" in row and "licence file /etc/vendor.lic is missing" in row
+
+
+def test_serve_has_enabled_plugins_preload_and_leaves_disabled_ones_alone(make_app):
+    preloader.loaded.clear()
+    preload_plugins(make_app(plugins=[], extra=[preloader], enabled=["preloader"]))
+    assert preloader.loaded == ["code set"]
+    preload_plugins(make_app(plugins=[], extra=[preloader], enabled=[]))
+    assert preloader.loaded == ["code set"]  # not enabled: nothing more loaded
 
 
 def test_misspelled_hookimpl_fails_start_up_loudly(make_app):

@@ -56,6 +56,15 @@ def medoffice_setup_app(app):
 
 
 @hookspec
+def medoffice_preload():
+    """Load now what the first request would otherwise wait for (a code set parsed, a search index built).
+
+    Called once by ``medoffice serve`` on the enabled plugins, before it forks its worker processes, so
+    they share one copy and no user waits for it. Keep it to what pages use; return nothing.
+    """
+
+
+@hookspec
 def medoffice_plugin_enabled(name):
     """Called after plugin ``name`` was enabled (its migrations already applied).
 

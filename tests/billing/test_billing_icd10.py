@@ -4,6 +4,7 @@ each rendering provider's favourites offered first."""
 from __future__ import annotations
 
 from billing_setup import database, encounter_with_charges, practice
+from medoffice.app import preload_plugins
 from medoffice.models import AuditEvent
 
 from medoffice_billing import encounters, favorites, icd10
@@ -20,6 +21,12 @@ def test_the_code_set_knows_billable_codes_from_categories():
     words = icd10.search("type 2 diabetes kidney")
     assert words[0].billable and all("kidney" in c.description.lower() for c in words)
     assert icd10.search("a") == []
+
+
+def test_serve_parses_the_code_set_and_builds_its_index_before_the_workers_start(app):
+    icd10._index.cache_clear()
+    preload_plugins(app)  # as `medoffice serve` does before it forks
+    assert icd10._index.cache_info().currsize == 1 and icd10._library.cache_info().currsize == 1
 
 
 def test_search_adds_in_one_click_and_unknown_codes_are_refused(app, client_as):

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from .. import config, tls
-from ..app import freeze_startup_objects
+from ..app import freeze_startup_objects, preload_plugins
 from .context import build_app
 
 
@@ -126,6 +126,7 @@ def register(main: click.Group) -> None:
                 "send patient data unencrypted anyway")
         app = build_app(ctx, TLS=use_tls, SESSION_COOKIE_SECURE=use_tls, REMEMBER_COOKIE_SECURE=use_tls,
                         INSECURE_HTTP=insecure_http)
+        preload_plugins(app)
         instance = config.instance_path(ctx.find_root().obj.get("instance"))
         workers = _worker_count(workers)
         scheme, adapter = "http", None

@@ -3,7 +3,8 @@
 A diagnosis on a claim must be a billable code: a leaf of the tabular list (E11.9, S72.001A), never
 a category or subcategory that has more specific codes below it (E11, S72.001). Codes are stored and
 looked up without the dot, as the claims hold them. The library parses the code set when first
-imported (a few seconds), so it is imported on first use, once per process.
+imported (a few seconds, some 180 MB): ``medoffice serve`` has it done before its workers start
+(``preload``), and anything else (a command, a test) imports it on first use, once per process.
 """
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def _library():
     import simple_icd_10_cm  # parses the whole code set on import: load it only when a code is looked at
 
     return simple_icd_10_cm
+
+
+def preload() -> None:
+    """Parse the code set and build the search index now (``medoffice serve``'s ``medoffice_preload``), so the
+    first scrub or diagnosis search after a start does not wait two seconds for them."""
+    _library()
+    _index()
 
 
 def find(code: str) -> Code | None:

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from medoffice import JobSpec, NavItem, Permission, PluginInfo, SettingSpec, Widget, hookimpl
 
-from . import appeals, clearinghouse, estimates, hookspecs
+from . import appeals, clearinghouse, estimates, hookspecs, icd10
 from .claims import rescrub_open_claims
 from .closed_days import CLOSED_DAYS
 from .collections import COLLECTION_SETTINGS
@@ -46,6 +46,11 @@ def medoffice_add_hookspecs(pm):
 @hookimpl
 def billing_expected_collections(as_of, horizon_days):
     return expected_collections(as_of, horizon_days)
+
+
+@hookimpl
+def medoffice_preload():
+    icd10.preload()
 
 
 @hookimpl
