@@ -26,6 +26,7 @@ from pathlib import Path
 import figures
 import scratch
 from medoffice import create_app, settings
+from medoffice.app import preload_plugins
 from medoffice.db import db, transaction
 from medoffice.events import wait_for_background_delivery
 from medoffice.models import Patient, StaffMember
@@ -172,6 +173,7 @@ def main() -> None:
 def measure(args, instance: Path, config: dict) -> None:
     """Seed, export, import and validate; print the figures (and append them with ``--figures``)."""
     app = create_app(instance, **config)
+    preload_plugins(app)  # as `medoffice serve` does: the export's scrub would otherwise parse the ICD-10-CM code set
     with app.test_request_context():
         db.connect(reuse_if_open=True)
         started = time.perf_counter()
