@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from flask_login import login_user
 
 from fixtures_plugins import (
-    alpha, beta, clash, gamma, misspelled, preloader, setup_fails, sloppy, write_instance_config,
+    alpha, beta, clash, gamma, misspelled, preload_fails, preloader, setup_fails, sloppy, write_instance_config,
 )
 from medoffice.app import preload_plugins
 from medoffice.auth.accounts import load_session_user
@@ -283,6 +283,14 @@ def test_serve_has_enabled_plugins_preload_and_leaves_disabled_ones_alone(make_a
     assert preloader.loaded == ["code set"]
     preload_plugins(make_app(plugins=[], extra=[preloader], enabled=[]))
     assert preloader.loaded == ["code set"]  # not enabled: nothing more loaded
+
+
+def test_a_plugin_whose_preload_fails_is_logged_and_the_others_still_preload(make_app, caplog):
+    preloader.loaded.clear()
+    with caplog.at_level(logging.ERROR, logger="medoffice"):
+        preload_plugins(make_app(plugins=[], extra=[preload_fails, preloader]))
+    assert preloader.loaded == ["code set"]
+    assert "plugin preload_fails could not preload" in caplog.text and "drugs.txt is missing" in caplog.text
 
 
 def test_misspelled_hookimpl_fails_start_up_loudly(make_app):

@@ -41,14 +41,19 @@ def preload_plugins(app: Flask) -> None:
     """Have the enabled plugins load what their first request would otherwise wait for (``medoffice_preload``).
 
     ``medoffice serve`` calls it once, before it forks its workers (and before ``freeze_startup_objects``), so
-    the workers share what was loaded and the collector never walks it.
+    the workers share what was loaded and the collector never walks it. A plugin whose preload fails is
+    logged and left to load on first use: serving starts all the same.
     """
     runtime = app.extensions["medoffice"]
     with app.app_context():
         db.connect(reuse_if_open=True)
         try:
             runtime.refresh()
-            runtime.host.call("medoffice_preload")
+            for name in sorted(runtime.host.enabled()):
+                try:
+                    runtime.host.call_for(name, "medoffice_preload")
+                except Exception:
+                    log.exception("plugin %s could not preload; it loads what it needs on first use", name)
         finally:
             db.close()
 
