@@ -11,7 +11,7 @@ from medoffice import events
 from medoffice.db import db, transaction
 from medoffice.events.models import EventRecord
 from medoffice.settings import today
-from medoffice.testing import connected, login
+from medoffice.testing import connected, count_queries, login
 
 from medoffice_marketing import returns, sources
 from medoffice_marketing.models import (Campaign, LastVisit, ReferrerYear, ReferringProvider, RevenueLine, SourceDay,
@@ -302,6 +302,23 @@ def test_a_batch_of_billing_events_books_what_they_book_one_at_a_time(mk_app):
                 attempt.rollback()
     assert booked[0] == booked[1]
     assert len(booked[0]["RevenueLine"]) == 6 and len(booked[0]["Visit"]) == 3
+
+
+def test_booking_an_835s_payments_costs_the_same_statements_for_ten_or_a_thousand(mk_app):
+    with connected(mk_app):
+        sources.record_source(patient := new_patient(), channel="", campaign_code=_campaign().code,
+                              new_on=D(2026, 3, 1))
+        booked = {}
+        for count in (10, 1000):
+            batch = [billing_event("billing.payment_posted", patient.id, 100, D(2026, 4, 2)) for _ in range(count)]
+            with db.atomic() as attempt:
+                with count_queries() as seen:
+                    take_billing_events(batch)
+                booked[count] = (len(seen), SourceMonth.select(SourceMonth.collections_cents).scalar(),
+                                 RevenueLine.select().count())
+                attempt.rollback()
+    assert booked[10] == (booked[1000][0], 10 * 100, 10)
+    assert booked[1000][1:] == (1000 * 100, 1000)
 
 
 def test_the_campaigns_page_shows_new_spend_at_once_though_its_channel_figures_are_kept(mk_app):
