@@ -19,7 +19,7 @@ from medoffice.auth.accounts import load_session_user
 from medoffice.cli import main as cli
 from medoffice.db import db
 from medoffice.plugins import ENTRY_POINT_GROUP, PluginError
-from medoffice.testing import create_test_user, login
+from medoffice.testing import create_test_user, login, set_plugin_enabled
 
 
 @contextlib.contextmanager
@@ -279,9 +279,11 @@ def test_plugin_failing_in_setup_is_listed_with_its_error_and_the_server_runs(ma
 
 def test_serve_has_enabled_plugins_preload_and_leaves_disabled_ones_alone(make_app):
     preloader.loaded.clear()
-    preload_plugins(make_app(plugins=[], extra=[preloader], enabled=["preloader"]))
+    app = make_app(plugins=[], extra=[preloader])
+    preload_plugins(app)
     assert preloader.loaded == ["code set"]
-    preload_plugins(make_app(plugins=[], extra=[preloader], enabled=[]))
+    set_plugin_enabled(app, "preloader", False)
+    preload_plugins(app)
     assert preloader.loaded == ["code set"]  # not enabled: nothing more loaded
 
 
