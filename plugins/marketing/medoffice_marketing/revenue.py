@@ -14,10 +14,8 @@ from .lastvisits import keep_last_visit
 from .models import RevenueLine, Visit
 from .sourcedays import keep_revenue_many
 
-BILLING_EVENTS = ("billing.charge_posted", "billing.charge_voided", "billing.payment_posted", "billing.refund_posted")
-
-
-# What each event is as revenue: the line's kind and the sign its amount takes (a refund is money given back).
+# The billing events marketing keeps, each as a revenue line: its kind and the sign its amount takes (a refund is
+# money given back).
 REVENUE = {"billing.charge_posted": ("charge", 1), "billing.charge_voided": ("charge", 1),
            "billing.payment_posted": ("payment", 1), "billing.refund_posted": ("payment", -1)}
 LINES_PER_STATEMENT = 1000  # revenue lines per INSERT (five values each)
@@ -56,5 +54,5 @@ def take_billing_events(events) -> None:
     keep_revenue_many(booked)
 
 
-BILLING_SUBSCRIPTION = Subscription("marketing.billing", list(BILLING_EVENTS), take_billing_event,
+BILLING_SUBSCRIPTION = Subscription("marketing.billing", list(REVENUE), take_billing_event,
                                     title="Visits and revenue for marketing", batch_handler=take_billing_events)
