@@ -308,6 +308,19 @@ _RESTORE_SYNCHRONOUS = f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}"
 
 
 @contextmanager
+def unflushed_statements():
+    """SQLite: the connection's commits in the block do not wait for the disk (as in :func:`unflushed_transaction`);
+    gives the driver's connection. The level is per connection and cannot change inside a transaction; it is set on
+    the driver's connection directly: through peewee each pragma cost as much as a read entry's own insert."""
+    connection = db.connection()
+    connection.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield connection
+    finally:
+        connection.execute(_RESTORE_SYNCHRONOUS)
+
+
+@contextmanager
 def unflushed_driver_transaction():
     """SQLite, outside any transaction: an unflushed transaction (as :func:`unflushed_transaction`) opened, committed
     and rolled back on the driver's connection itself; statements inside go through ``db`` as usual.
@@ -316,9 +329,7 @@ def unflushed_driver_transaction():
     ``db.atomic()`` or the commit hooks."""
     if not is_sqlite() or db.in_transaction():
         raise RuntimeError("unflushed_driver_transaction is for SQLite, outside a transaction")
-    connection = db.connection()
-    connection.execute("PRAGMA synchronous = NORMAL")
-    try:
+    with unflushed_statements() as connection:
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -327,8 +338,6 @@ def unflushed_driver_transaction():
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
-    finally:
-        connection.execute(_RESTORE_SYNCHRONOUS)
 
 
 @contextmanager
@@ -347,15 +356,8 @@ def unflushed_transaction():
             yield
         return
     if is_sqlite():
-        # The level is per connection and cannot change inside a transaction. Set on the driver's connection
-        # directly: through peewee each pragma cost as much as the entry's own insert.
-        connection = db.connection()
-        connection.execute("PRAGMA synchronous = NORMAL")
-        try:
-            with db.atomic():
-                yield
-        finally:
-            connection.execute(_RESTORE_SYNCHRONOUS)
+        with unflushed_statements(), db.atomic():
+            yield
     else:
         with db.atomic(unflushed=True):
             yield
