@@ -347,13 +347,15 @@ def test_a_read_entry_that_fails_leaves_nothing_written_and_the_connection_usabl
         return in_db(app, lambda: (AuditHead.get_by_id(1).seq, AuditEvent.select().count()))
 
     before = head()
-    real = audit._insert_statement
+    real, real_chained = audit._insert_statement, audit._chained_insert
+    table = f'"{AuditEvent._meta.table_name}"'
 
     def failing(set_head_hash=False):  # refused by the database, as a failing insert would be
         sql, fields = real(set_head_hash)
-        return sql.replace(f'"{AuditEvent._meta.table_name}"', "no_such_table"), fields
+        return sql.replace(table, "no_such_table"), fields
 
     monkeypatch.setattr(audit, "_insert_statement", failing)
+    monkeypatch.setattr(audit, "_chained_insert", lambda count: real_chained(count).replace(table, "no_such_table"))
 
     def read_and_check():
         with pytest.raises(Exception, match="no_such_table"):
@@ -362,6 +364,7 @@ def test_a_read_entry_that_fails_leaves_nothing_written_and_the_connection_usabl
     assert in_db(app, read_and_check) == (1,)
     assert head() == before
     monkeypatch.setattr(audit, "_insert_statement", real)
+    monkeypatch.setattr(audit, "_chained_insert", real_chained)
     in_db(app, lambda: audit.record_read("patient.view", "patient", 1, patient_id=1))
     assert head() == (before[0] + 1, before[1] + 1) and verify(app).ok
 

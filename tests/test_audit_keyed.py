@@ -157,6 +157,7 @@ def _to_pre_keying_database(app, legacy_entries):
     """Turn the app's database into one written before keying: no ``keyed_from`` column, migration
     0006 not applied, no anchor file, and a chain of plain SHA-256 digests."""
     def work():
+        audit.drop_head_trigger()  # it came later
         migrator = SchemaMigrator.from_database(db.obj)
         migrator.migrate(migrator.drop_column("core_audit_head", "keyed_from"))
         db.execute_sql("DELETE FROM core_migration_history WHERE name = '0006_audit_keyed'")

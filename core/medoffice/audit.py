@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import audit_anchor, prepared
 from .bulk import insert_rows
-from .db import (db, is_sqlite, pipelined, transaction, unflushed_driver_transaction, unflushed_transaction,
-                 utcnow)
+from .db import (db, is_sqlite, pipelined, transaction, unflushed_driver_transaction, unflushed_statements,
+                 unflushed_transaction, utcnow)
 from .group_commit import GroupCommit
 from .models import AuditEvent, AuditHead
 from .prepared import slot
@@ -140,7 +140,8 @@ def _append(rows: list[dict], in_transaction=transaction) -> list[dict]:
             _insert_one(rows[0])
         else:
             insert_rows(AuditEvent, rows)
-        prepared.execute(_SET_HEAD_HASH, "audit.set_head_hash", last_hash=prev_hash)
+        if not (is_sqlite() and head_follows_inserts()):
+            prepared.execute(_SET_HEAD_HASH, "audit.set_head_hash", last_hash=prev_hash)
     return rows
 
 
@@ -187,12 +188,97 @@ def _insert_one(row: dict, set_head_hash: bool = False) -> None:
 
 
 def _append_reads(rows: list[dict]) -> list[dict]:
-    """The read group's writer: :func:`_append` in an unflushed transaction, on SQLite (outside a transaction) one
-    opened and committed on the driver's connection (``unflushed_driver_transaction``): a page view's entry then
-    costs a fifth less."""
+    """The read group's writer: :func:`_append` in an unflushed transaction. On SQLite, outside a transaction, first
+    :func:`_append_to_head_as_read` (one statement, no transaction held open), then, should other writers keep
+    moving the head meanwhile, :func:`_append` in one opened and committed on the driver's connection
+    (``unflushed_driver_transaction``)."""
     if is_sqlite() and not db.in_transaction():
+        if head_follows_inserts() and _append_to_head_as_read(rows):
+            return rows
         return _append(rows, unflushed_driver_transaction)
     return _append(rows, unflushed_transaction)
+
+
+# SQLite: the head follows the newest entry inserted, in the inserting statement itself. An entry appended by
+# :func:`_append` (the head advanced first, under the write lock) moves only the head's hash, as its last entry is
+# inserted; one appended by :func:`_append_to_head_as_read` moves both.
+HEAD_TRIGGER = "core_audit_event_moves_head"
+_HEAD_TRIGGER_SQL = (
+    f'CREATE TRIGGER IF NOT EXISTS {HEAD_TRIGGER} AFTER INSERT ON "core_audit_event" '
+    'WHEN NEW."seq" >= (SELECT "seq" FROM "core_audit_head" WHERE "id" = 1) '
+    'BEGIN UPDATE "core_audit_head" SET "seq" = NEW."seq", "last_hash" = NEW."hash" WHERE "id" = 1; END')
+
+_heads_followed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # SQLite database -> has the trigger
+
+
+def ensure_head_trigger() -> None:
+    """SQLite: create the trigger that moves the chain's head with each entry inserted (at every start, as the
+    version triggers are: a rebuilt table loses its triggers). Nothing to do on PostgreSQL."""
+    if is_sqlite():
+        db.execute_sql(_HEAD_TRIGGER_SQL)
+        _heads_followed[db.obj] = True
+
+
+def drop_head_trigger() -> None:
+    """SQLite: drop the head trigger, before core's migrations run (a migration that rebuilds the head's table
+    would otherwise fail: SQLite checks every trigger when the rebuilt table is renamed into place, and this one
+    names the head while it is gone). Appends take the locked path until :func:`ensure_head_trigger`."""
+    if is_sqlite():
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {HEAD_TRIGGER}")
+        _heads_followed[db.obj] = False
+
+
+def head_follows_inserts() -> bool:
+    """SQLite: whether this database has the head trigger (looked up once per process and database)."""
+    database = db.obj
+    found = _heads_followed.get(database)
+    if found is None:
+        found = _heads_followed[database] = db.execute_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", (HEAD_TRIGGER,)).fetchone() is not None
+    return found
+
+
+_CHAIN_TRIES = 3
+_READ_HEAD = 'SELECT "seq", "last_hash" FROM "core_audit_head" WHERE "id" = 1'
+_chained_inserts: dict[int, str] = {}  # rows -> statement
+
+
+def _chained_insert(count: int) -> str:
+    """SQLite: an INSERT of ``count`` entries that writes them only while the head is still the one given last (its seq
+    and hash): the compare and the append are one statement, so one transaction of SQLite's own."""
+    found = _chained_inserts.get(count)
+    if found is None:
+        insert, fields = _insert_statement()
+        marks = "(" + ", ".join(["?"] * len(fields)) + ")"
+        columns = insert[:insert.index(" VALUES ")]
+        found = _chained_inserts[count] = (
+            f'{columns} SELECT * FROM (VALUES {", ".join([marks] * count)}) '
+            'WHERE EXISTS (SELECT 1 FROM "core_audit_head" WHERE "id" = 1 AND "seq" = ? AND "last_hash" = ?)')
+    return found
+
+
+def _append_to_head_as_read(rows: list[dict]) -> bool:
+    """SQLite, outside a transaction: chain ``rows`` after the head as read, and insert them in one statement that
+    checks the head has not moved (the trigger moves it). True once written; False when other writers moved the
+    head first each of a few tries.
+
+    The write lock is then held only while SQLite runs that one statement: a transaction of several statements
+    holds it across the thread's returns to Python, each of which may wait for the interpreter lock behind the
+    process's other request threads, while the other workers' entries wait for the database lock.
+    """
+    _insert, fields = _insert_statement()
+    sql = _chained_insert(len(rows))
+    with unflushed_statements():
+        for _try in range(_CHAIN_TRIES):
+            head = db.execute_sql(_READ_HEAD).fetchone()
+            if head is None:
+                return False
+            seq, last_hash = head
+            _chain(rows, seq + len(rows), last_hash)
+            values = [field.db_value(row[field.name]) for row in rows for field in fields]
+            if db.execute_sql(sql, [*values, seq, last_hash]).rowcount:
+                return True
+    return False
 
 
 # Every audited request runs these two: compiled once (see medoffice.prepared).

@@ -83,6 +83,8 @@ class Runtime:
         self.check_contributions()
         core = self.host.plugins[CORE]
         migrate.move_old_copies(self.backup_dir, self.pre_migrate_dir)
+        if migrate.pending(core):
+            audit.drop_head_trigger()
         migrate.apply([core], self.pre_migrate_dir)
         access_version_triggers.ensure_triggers()
         if not is_sqlite():
@@ -90,6 +92,7 @@ class Runtime:
         data_versions.ensure(self.host.call_for(CORE, "medoffice_data_versions"))
         if not AuditHead.select().where(AuditHead.id == 1).exists():
             AuditHead.insert(id=1, seq=0, last_hash=audit.GENESIS).on_conflict_ignore().execute()
+        audit.ensure_head_trigger()
         audit_anchor.ensure_anchored(self.instance)
         StateVersion.insert(key=STATE_KEY, version=1).on_conflict_ignore().execute()
         if not PluginState.select().exists():
