@@ -270,7 +270,9 @@ class AuditEvent(BaseModel):
 
 
 class AuditHead(BaseModel):
-    """The chain's head: updating it first serializes concurrent appends on both engines.
+    """The chain's head, the newest entry's number and digest: a change's entries advance it first, which lines
+    concurrent appends up on both engines; on SQLite a read's entry is inserted only while the head is the one it
+    was chained to, and a trigger moves the head (``medoffice.audit``).
 
     Entries from ``keyed_from`` on carry an HMAC keyed from the instance's key file; older ones
     (written before the upgrade that introduced keying) a plain SHA-256.
