@@ -355,7 +355,11 @@ def test_a_read_entry_that_fails_leaves_nothing_written_and_the_connection_usabl
         return sql.replace(table, "no_such_table"), fields
 
     monkeypatch.setattr(audit, "_insert_statement", failing)
-    monkeypatch.setattr(audit, "_chained_insert", lambda count: real_chained(count).replace(table, "no_such_table"))
+    def failing_chained(count):
+        sql, fields = real_chained(count)
+        return sql.replace(table, "no_such_table"), fields
+
+    monkeypatch.setattr(audit, "_chained_insert", failing_chained)
 
     def read_and_check():
         with pytest.raises(Exception, match="no_such_table"):

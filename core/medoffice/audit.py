@@ -162,16 +162,26 @@ def _chain(rows: list[dict], head_seq: int, prev_hash: str) -> str:
 _single_inserts: dict[tuple, tuple[str, list]] = {}  # (parameter mark, with the head) -> (statement, fields)
 
 
+def _entry_fields() -> list:
+    """The fields an entry's INSERT gives values for, in order (all but the id)."""
+    return [f for f in AuditEvent._meta.sorted_fields if f is not AuditEvent._meta.primary_key]
+
+
+def _insert_into(fields: list) -> str:
+    """``INSERT INTO`` the entries' table with the columns of ``fields``, for the values to follow."""
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    return f'INSERT INTO "{AuditEvent._meta.table_name}" ({columns})'
+
+
 def _insert_statement(set_head_hash: bool = False) -> tuple[str, list]:
     """A plain single-row INSERT of an entry and the fields its values are for, built once per database.
     ``set_head_hash`` (PostgreSQL): the same statement moves the head's hash to the entry's (one more value)."""
     shape = (db.param, set_head_hash)
     found = _single_inserts.get(shape)
     if found is None:
-        fields = [f for f in AuditEvent._meta.sorted_fields if f is not AuditEvent._meta.primary_key]
-        columns = ", ".join(f'"{field.column_name}"' for field in fields)
+        fields = _entry_fields()
         marks = ", ".join([db.param] * len(fields))
-        sql = f'INSERT INTO "{AuditEvent._meta.table_name}" ({columns}) VALUES ({marks})'
+        sql = f'{_insert_into(fields)} VALUES ({marks})'
         if set_head_hash:
             sql = (f'WITH written AS ({sql}) UPDATE "{AuditHead._meta.table_name}" SET "last_hash" = {db.param} '
                    f'WHERE "id" = 1')
@@ -240,20 +250,20 @@ def head_follows_inserts() -> bool:
 
 _CHAIN_TRIES = 3
 _READ_HEAD = 'SELECT "seq", "last_hash" FROM "core_audit_head" WHERE "id" = 1'
-_chained_inserts: dict[int, str] = {}  # rows -> statement
+_chained_inserts: dict[int, tuple[str, list]] = {}  # rows -> (statement, fields)
 
 
-def _chained_insert(count: int) -> str:
+def _chained_insert(count: int) -> tuple[str, list]:
     """SQLite: an INSERT of ``count`` entries that writes them only while the head is still the one given last (its seq
-    and hash): the compare and the append are one statement, so one transaction of SQLite's own."""
+    and hash): the compare and the append are one statement, so one transaction of SQLite's own. Returns it with
+    the fields each entry gives values for, in order."""
     found = _chained_inserts.get(count)
     if found is None:
-        insert, fields = _insert_statement()
+        fields = _entry_fields()
         marks = "(" + ", ".join(["?"] * len(fields)) + ")"
-        columns = insert[:insert.index(" VALUES ")]
         found = _chained_inserts[count] = (
-            f'{columns} SELECT * FROM (VALUES {", ".join([marks] * count)}) '
-            'WHERE EXISTS (SELECT 1 FROM "core_audit_head" WHERE "id" = 1 AND "seq" = ? AND "last_hash" = ?)')
+            f'{_insert_into(fields)} SELECT * FROM (VALUES {", ".join([marks] * count)}) '
+            'WHERE EXISTS (SELECT 1 FROM "core_audit_head" WHERE "id" = 1 AND "seq" = ? AND "last_hash" = ?)', fields)
     return found
 
 
@@ -266,8 +276,7 @@ def _append_to_head_as_read(rows: list[dict]) -> bool:
     holds it across the thread's returns to Python, each of which may wait for the interpreter lock behind the
     process's other request threads, while the other workers' entries wait for the database lock.
     """
-    _insert, fields = _insert_statement()
-    sql = _chained_insert(len(rows))
+    sql, fields = _chained_insert(len(rows))
     with unflushed_statements():
         for _try in range(_CHAIN_TRIES):
             head = db.execute_sql(_READ_HEAD).fetchone()
