@@ -204,7 +204,7 @@ def write_floor(models, before: dict, after: dict) -> tuple[float, dict[str, int
     for table, columns, rows in batches:
         if sqlite:
             cursor.executemany(f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES '
-                               f'({", ".join("?" * len(columns))})', rows)
+                               f'({", ".join(["?"] * len(columns))})', rows)
         else:
             with cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
                 for row in rows:
@@ -241,7 +241,9 @@ def main() -> None:
 
 def measure(args, instance: Path, config: dict) -> None:
     """Seed, export, import and validate; print the figures (and append them with ``--figures``)."""
-    app = create_app(instance, **config)
+    # Deliveries always in a background thread, as for any 835 over the inline limit: the import's figure is its
+    # own at every --claims, and the floor can tell its rows from the subscribers' (ids_at_delivery).
+    app = create_app(instance, EVENTS_INLINE_LIMIT=0, **config)
     preload_plugins(app)  # as `medoffice serve` does: the export's scrub would otherwise parse the ICD-10-CM code set
     with app.test_request_context():
         db.connect(reuse_if_open=True)
