@@ -35,6 +35,7 @@ from medoffice.app import preload_plugins
 from medoffice.db import db, is_sqlite, transaction
 from medoffice.events import publishing, wait_for_background_delivery
 from medoffice.models import Patient, StaffMember
+from medoffice.plugins import CORE
 from medoffice.runtime import all_models
 from peewee import AutoField, BigAutoField, sort_models
 
@@ -156,7 +157,7 @@ def id_models(app) -> list:
     """Core's and billing's models whose rows are numbered by an integer ``id``, parents before children: where
     the import writes (the subscribers write to their own plugins' tables, from a thread once it committed)."""
     models = [m for plugin, group in all_models(app.extensions["medoffice"].host).items()
-              if plugin in ("core", "billing") for m in group]
+              if plugin in (CORE, "billing") for m in group]
     return sort_models([m for m in models if isinstance(m._meta.primary_key, (AutoField, BigAutoField))])
 
 
@@ -167,9 +168,10 @@ def last_ids(models) -> dict:
 
 
 @contextmanager
-def ids_at_delivery(models, marks: dict):
-    """While open, ``marks`` gets :func:`last_ids` as a background delivery starts: right after the import
-    committed, before any subscriber wrote (their rows, and their audit entries, are not the import's)."""
+def ids_at_delivery(models):
+    """Yields a dict that gets :func:`last_ids` as a background delivery starts: right after the import committed,
+    before any subscriber wrote (their rows, and their audit entries, are not the import's)."""
+    marks: dict = {}
     start_thread = publishing.in_background
 
     def marked(delivery):
@@ -261,7 +263,7 @@ def measure(args, instance: Path, config: dict) -> None:
         secondaries = Claim.select().where(Claim.responsibility == "S").count()
         models = id_models(app)
         before = last_ids(models)
-        with ids_at_delivery(models, {}) as after:
+        with ids_at_delivery(models) as after:
             started = time.perf_counter()
             imported = posting.import_835(text, "bench.835")
             import_s = time.perf_counter() - started

@@ -350,16 +350,14 @@ def test_a_read_entry_that_fails_leaves_nothing_written_and_the_connection_usabl
     real, real_chained = audit._insert_statement, audit._chained_insert
     table = f'"{AuditEvent._meta.table_name}"'
 
-    def failing(set_head_hash=False):  # refused by the database, as a failing insert would be
-        sql, fields = real(set_head_hash)
-        return sql.replace(table, "no_such_table"), fields
+    def refused(build):  # the statement it builds refused by the database, as a failing insert would be
+        def build_refused(*args):
+            sql, fields = build(*args)
+            return sql.replace(table, "no_such_table"), fields
+        return build_refused
 
-    monkeypatch.setattr(audit, "_insert_statement", failing)
-    def failing_chained(count):
-        sql, fields = real_chained(count)
-        return sql.replace(table, "no_such_table"), fields
-
-    monkeypatch.setattr(audit, "_chained_insert", failing_chained)
+    monkeypatch.setattr(audit, "_insert_statement", refused(real))
+    monkeypatch.setattr(audit, "_chained_insert", refused(real_chained))
 
     def read_and_check():
         with pytest.raises(Exception, match="no_such_table"):
